@@ -1,0 +1,163 @@
+"""Notes, attachments and timelines (§1, §2.7)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from leadflow.activity.models import Attachment, Note, RegardingTable
+from leadflow.errors import NotFound, TooLarge, ValidationFailed
+from leadflow.records import get_record
+from leadflow.security.actor import Actor
+from leadflow.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class AttachmentUpload:
+    """A file the caller sends with a note."""
+
+    file_name: str
+    mime_type: str
+    content: bytes
+
+
+def _regarding_model(table: RegardingTable) -> type:
+    from leadflow.customers.models import Account, Contact
+    from leadflow.leads.models import Lead
+    from leadflow.opportunities.models import Opportunity
+
+    return {
+        RegardingTable.LEADS: Lead,
+        RegardingTable.ACCOUNTS: Account,
+        RegardingTable.CONTACTS: Contact,
+        RegardingTable.OPPORTUNITIES: Opportunity,
+    }[table]
+
+
+_LABELS = {
+    RegardingTable.LEADS: "lead",
+    RegardingTable.ACCOUNTS: "account",
+    RegardingTable.CONTACTS: "contact",
+    RegardingTable.OPPORTUNITIES: "opportunity",
+}
+
+
+def safe_file_name(name: str) -> str:
+    """The last path segment of an uploaded name, without control characters; never empty."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|:*?').strip(" .")
+    return cleaned[:255] or "attachment"
+
+
+def add_note(
+    table: RegardingTable,
+    record_id: uuid.UUID,
+    *,
+    title: str | None,
+    body: str | None,
+    attachment: AttachmentUpload | None,
+    max_attachment_bytes: int,
+    uow: UnitOfWork,
+    actor: Actor,
+) -> Note:
+    """Add a note, with an optional attachment, to one record; closed leads refuse it."""
+    session = uow.session
+    record = get_record(session, _regarding_model(table), record_id, label=_LABELS[table])
+    if table is RegardingTable.LEADS:
+        record.ensure_editable()
+    if not (title or body or attachment):
+        raise ValidationFailed(
+            "A note needs a title, a text or an attachment.", code="empty_note"
+        )
+    if attachment is not None and len(attachment.content) > max_attachment_bytes:
+        raise TooLarge(
+            f"The attachment is larger than the limit of {max_attachment_bytes} bytes.",
+            code="attachment_too_large",
+        )
+    note = Note(
+        id=uuid.uuid4(),
+        regarding_table=table,
+        regarding_id=record_id,
+        title=title,
+        body=body,
+        created_by_id=actor.user_id,
+    )
+    if attachment is not None:
+        note.file_name = safe_file_name(attachment.file_name)
+        note.mime_type = attachment.mime_type or "application/octet-stream"
+        note.file_size = len(attachment.content)
+    session.add(note)
+    if attachment is not None:
+        session.add(Attachment(note_id=note.id, content=attachment.content))
+    uow.flush()
+    return note
+
+
+def list_notes(
+    table: RegardingTable, record_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor
+) -> Sequence[Note]:
+    """The notes of one record, newest first."""
+    get_record(uow.session, _regarding_model(table), record_id, label=_LABELS[table])
+    return notes_regarding(uow.session, [(table, record_id)])
+
+
+def notes_regarding(
+    session: Session, records: Sequence[tuple[RegardingTable, uuid.UUID]]
+) -> Sequence[Note]:
+    """The notes of several records at once, newest first."""
+    if not records:
+        return []
+    condition = or_(
+        *(
+            (Note.regarding_table == table) & (Note.regarding_id == record_id)
+            for table, record_id in records
+        )
+    )
+    return session.scalars(
+        select(Note).where(condition).order_by(Note.created_at.desc(), Note.id.desc())
+    ).all()
+
+
+def get_attachment(
+    table: RegardingTable,
+    record_id: uuid.UUID,
+    note_id: uuid.UUID,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+) -> tuple[Note, bytes]:
+    """A note's attachment: its metadata and bytes."""
+    session = uow.session
+    note = session.get(Note, note_id)
+    if note is None or note.regarding_table != table or note.regarding_id != record_id:
+        raise NotFound(f"No note has the id {note_id} on this record.", code="note_not_found")
+    if note.file_name is None:
+        raise NotFound("This note has no attachment.", code="attachment_not_found")
+    content = session.scalars(select(Attachment.content).where(Attachment.note_id == note_id)).one()
+    return note, content
+
+
+def delete_notes_of(session: Session, table: RegardingTable, record_id: uuid.UUID) -> None:
+    """Delete every note (and, by cascade, attachment) regarding one record."""
+    note_ids = select(Note.id).where(Note.regarding_table == table, Note.regarding_id == record_id)
+    session.execute(delete(Attachment).where(Attachment.note_id.in_(note_ids)))
+    session.execute(
+        delete(Note).where(Note.regarding_table == table, Note.regarding_id == record_id)
+    )
+
+
+def timeline(
+    table: RegardingTable, record_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor
+) -> Sequence[Note]:
+    """A record's notes plus those of the lead it originated from (§2.7), newest first."""
+    record = get_record(uow.session, _regarding_model(table), record_id, label=_LABELS[table])
+    sources = [(table, record_id)]
+    originating_lead_id = getattr(record, "originating_lead_id", None)
+    if originating_lead_id is not None:
+        sources.append((RegardingTable.LEADS, originating_lead_id))
+    return notes_regarding(uow.session, sources)
+

@@ -1,0 +1,71 @@
+"""Request-scoped dependencies shared by every router."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from leadflow.config import Settings
+from leadflow.errors import StaleVersion
+from leadflow.security.actor import Actor, default_actor
+from leadflow.uow import Database, UnitOfWork
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_uow(database: DatabaseDep) -> Iterator[UnitOfWork]:
+    """A write unit of work for the request; the route commits it after the service succeeds."""
+    with database.unit_of_work() as uow:
+        yield uow
+
+
+def get_read_uow(database: DatabaseDep) -> Iterator[UnitOfWork]:
+    """A read-only unit of work."""
+    with database.unit_of_work(read_only=True) as uow:
+        yield uow
+
+
+def get_actor(request: Request, database: DatabaseDep) -> Actor:
+    """Who is asking. Until sign-in exists every request acts as the organisation's administrator."""
+    actor = getattr(request.app.state, "default_actor", None)
+    if actor is None:
+        with database.unit_of_work(read_only=True) as uow:
+            actor = default_actor(uow.session)
+        request.app.state.default_actor = actor
+    return actor
+
+
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+
+
+def expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """The row version an If-Match header names; a header that names none cannot match (412)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.match(if_match)
+    if match is None:
+        raise StaleVersion(
+            "The If-Match header does not hold an ETag of this record; reload it and send its ETag.",
+            code="stale_etag",
+        )
+    return int(match.group(1))
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]

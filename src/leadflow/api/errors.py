@@ -1,0 +1,87 @@
+"""The one place where domain errors become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from leadflow.errors import (
+    Conflict,
+    DuplicateDetected,
+    Forbidden,
+    InvalidState,
+    LeadflowError,
+    NotFound,
+    StaleVersion,
+    TooLarge,
+    ValidationFailed,
+)
+from leadflow.schemas import validation_failed_from
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first matching class decides the status.
+STATUS_BY_ERROR: tuple[tuple[type[LeadflowError], int], ...] = (
+    (NotFound, 404),
+    (StaleVersion, 412),
+    (DuplicateDetected, 409),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (InvalidState, 409),
+    (TooLarge, 413),
+    (ValidationFailed, 422),
+)
+
+
+def status_for(error: LeadflowError) -> int:
+    """The HTTP status of a domain error."""
+    for error_class, status in STATUS_BY_ERROR:
+        if isinstance(error, error_class):
+            return status
+    return 400
+
+
+def error_body(error: LeadflowError) -> dict[str, object]:
+    """The JSON shape of every error: ``{"error": {"code", "message"[, "details"]}}``."""
+    body: dict[str, object] = {"code": error.code, "message": error.message}
+    if error.details is not None:
+        body["details"] = error.details
+    return {"error": body}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map domain, validation and routing errors to the one error shape."""
+
+    @app.exception_handler(LeadflowError)
+    async def on_domain_error(_request: Request, error: LeadflowError) -> JSONResponse:
+        return JSONResponse(error_body(error), status_code=status_for(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        failure = validation_failed_from(list(error.errors()))
+        return JSONResponse(error_body(failure), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        message = {
+            404: "There is nothing at this address; check the URL against /api/v1/docs.",
+            405: "This address does not accept that method; see /api/v1/docs.",
+        }.get(error.status_code, str(error.detail))
+        return JSONResponse(
+            {"error": {"code": code, "message": message}},
+            status_code=error.status_code,
+            headers=getattr(error, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=error)
+        return JSONResponse(
+            {"error": {"code": "internal_error", "message": "Something went wrong on the server; nothing was changed."}},
+            status_code=500,
+        )

@@ -1,0 +1,184 @@
+"""Lead endpoints: CRUD, views, qualify (one and many), disqualify, reactivate, process."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
+
+from leadflow.api.deps import CurrentActor, DatabaseDep, ExpectedVersion, ReadUowDep, SettingsDep, UowDep
+from leadflow.api.errors import error_body
+from leadflow.errors import ValidationFailed
+from leadflow.leads import service, views
+from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason, Rating
+from leadflow.leads.schemas import (
+    CreatedRecords,
+    DisqualifyRequest,
+    LeadCreate,
+    LeadOut,
+    LeadUpdate,
+    QualifyManyRequest,
+    QualifyOptions,
+    QualifyResponse,
+)
+from leadflow.process.flow import lead_process
+from leadflow.api.process import ProcessOut, process_out
+
+router = APIRouter(prefix="/leads", tags=["leads"])
+
+
+class LeadPageOut(BaseModel):
+    items: list[LeadOut]
+    next_cursor: str | None
+
+
+class QualifyManyLine(BaseModel):
+    lead_id: uuid.UUID
+    status: str  # "qualified" or "failed"
+    created: CreatedRecords | None = None
+    error: dict[str, Any] | None = None
+
+
+class QualifyManyOut(BaseModel):
+    results: list[QualifyManyLine]
+    qualified: int
+    failed: int
+
+
+def _lead_response(lead: Lead, response: Response) -> LeadOut:
+    response.headers["ETag"] = lead.etag
+    return LeadOut.model_validate(lead)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_lead(data: LeadCreate, uow: UowDep, actor: CurrentActor, response: Response) -> LeadOut:
+    """Create a lead."""
+    lead = service.create_lead(data, uow=uow, actor=actor)
+    uow.commit()
+    response.headers["Location"] = f"/api/v1/leads/{lead.id}"
+    return _lead_response(lead, response)
+
+
+@router.get("")
+def list_leads(
+    uow: ReadUowDep,
+    actor: CurrentActor,
+    view: views.LeadView = views.LeadView.ALL,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: str = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=views.MAX_PAGE)] = 50,
+    cursor: str | None = None,
+    state: LeadState | None = None,
+    status_reason: LeadStatusReason | None = None,
+    rating: Rating | None = None,
+    lead_source: LeadSource | None = None,
+    owner_user_id: uuid.UUID | None = None,
+) -> LeadPageOut:
+    """List a view of leads (§10), searched with `q`, sorted with `sort` (`-` for descending), keyset-paged with `cursor`."""
+    query = views.LeadQuery(
+        view=view,
+        q=q,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        state=state,
+        status_reason=status_reason,
+        rating=rating,
+        lead_source=lead_source,
+        owner_user_id=owner_user_id,
+    )
+    page = views.list_leads(query, uow=uow, actor=actor)
+    return LeadPageOut(items=[LeadOut.model_validate(lead) for lead in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/qualify")
+def qualify_many(
+    request: QualifyManyRequest, database: DatabaseDep, settings: SettingsDep, actor: CurrentActor
+) -> QualifyManyOut:
+    """Qualify several leads with the same options; each lead succeeds or fails on its own (§2.6)."""
+    if len(request.lead_ids) > settings.max_bulk_leads:
+        raise ValidationFailed(
+            f"At most {settings.max_bulk_leads} leads can be qualified in one request; "
+            "split the list or use `leadflow leads qualify --view`.",
+            code="too_many_leads",
+        )
+    options = QualifyOptions.model_validate(request.model_dump(exclude={"lead_ids"}, exclude_unset=True))
+    lines = []
+    for outcome in service.qualify_leads(request.lead_ids, options, database=database, actor=actor):
+        if outcome.result is not None:
+            lines.append(QualifyManyLine(lead_id=outcome.lead_id, status="qualified", created=_created(outcome.result)))
+        else:
+            lines.append(QualifyManyLine(lead_id=outcome.lead_id, status="failed", error=error_body(outcome.error)["error"]))
+    qualified = sum(1 for line in lines if line.status == "qualified")
+    return QualifyManyOut(results=lines, qualified=qualified, failed=len(lines) - qualified)
+
+
+@router.get("/{lead_id}")
+def get_lead(lead_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> LeadOut:
+    """Read one lead; the ETag header carries its row version."""
+    return _lead_response(service.get_lead(lead_id, uow=uow, actor=actor), response)
+
+
+@router.patch("/{lead_id}")
+def update_lead(
+    lead_id: uuid.UUID,
+    changes: LeadUpdate,
+    uow: UowDep,
+    actor: CurrentActor,
+    version: ExpectedVersion,
+    response: Response,
+) -> LeadOut:
+    """Change some fields of an open lead; send `If-Match` with its ETag to refuse overwriting a newer version."""
+    lead = service.update_lead(lead_id, changes, uow=uow, actor=actor, expected_version=version)
+    uow.commit()
+    return _lead_response(lead, response)
+
+
+@router.delete("/{lead_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_lead(lead_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion) -> Response:
+    """Delete a lead with its notes and attachments."""
+    service.delete_lead(lead_id, uow=uow, actor=actor, expected_version=version)
+    uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _created(result: service.QualifyResult) -> CreatedRecords:
+    return CreatedRecords(
+        account_id=result.account_id, contact_id=result.contact_id, opportunity_ids=result.opportunity_ids
+    )
+
+
+@router.post("/{lead_id}/qualify")
+def qualify_lead(
+    lead_id: uuid.UUID, uow: UowDep, actor: CurrentActor, response: Response, options: QualifyOptions | None = None
+) -> QualifyResponse:
+    """Qualify an open lead into account, contact and opportunity as the settings and options say (§2)."""
+    result = service.qualify_lead(lead_id, options or QualifyOptions(), uow=uow, actor=actor)
+    uow.commit()
+    return QualifyResponse(lead=_lead_response(result.lead, response), created=_created(result))
+
+
+@router.post("/{lead_id}/disqualify")
+def disqualify_lead(
+    lead_id: uuid.UUID, request: DisqualifyRequest, uow: UowDep, actor: CurrentActor, response: Response
+) -> LeadOut:
+    """Disqualify an open lead with a reason: lost, cannot_contact, no_longer_interested or canceled (§3)."""
+    lead = service.disqualify_lead(lead_id, request.status_reason, uow=uow, actor=actor)
+    uow.commit()
+    return _lead_response(lead, response)
+
+
+@router.post("/{lead_id}/reactivate")
+def reactivate_lead(lead_id: uuid.UUID, uow: UowDep, actor: CurrentActor, response: Response) -> LeadOut:
+    """Reopen a qualified or disqualified lead as New (§4)."""
+    lead = service.reactivate_lead(lead_id, uow=uow, actor=actor)
+    uow.commit()
+    return _lead_response(lead, response)
+
+
+@router.get("/{lead_id}/process")
+def get_lead_process(lead_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor) -> ProcessOut:
+    """The Lead to Opportunity Sales Process as seen from this lead (§7)."""
+    return process_out(lead_process(lead_id, uow=uow, actor=actor))

@@ -1,0 +1,118 @@
+"""Notes with attachments on any record, attachment download, and timelines (§1, §2.7)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from pydantic import BaseModel, ConfigDict
+
+from leadflow.activity.models import RegardingTable
+from leadflow.activity.service import AttachmentUpload, add_note, get_attachment, list_notes, timeline
+from leadflow.api.deps import CurrentActor, ReadUowDep, SettingsDep, UowDep
+from leadflow.errors import TooLarge
+
+router = APIRouter(tags=["notes"])
+
+_CHUNK = 1024 * 1024
+
+
+class NoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    regarding_table: RegardingTable
+    regarding_id: uuid.UUID
+    title: str | None
+    body: str | None
+    file_name: str | None
+    mime_type: str | None
+    file_size: int | None
+    created_at: datetime
+    created_by_id: uuid.UUID | None
+
+
+def too_large(limit: int) -> TooLarge:
+    return TooLarge(
+        f"The attachment is larger than the limit of {limit} bytes; send a smaller file.",
+        code="attachment_too_large",
+    )
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    """Read an upload chunk by chunk, refusing as soon as it passes the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/{table}/{record_id}/notes", status_code=status.HTTP_201_CREATED)
+async def create_note(
+    table: RegardingTable,
+    record_id: uuid.UUID,
+    settings: SettingsDep,
+    uow: UowDep,
+    actor: CurrentActor,
+    title: Annotated[str | None, Form(max_length=500)] = None,
+    body: Annotated[str | None, Form()] = None,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> NoteOut:
+    """Add a note (multipart form: `title`, `body`, optional `file`) to a lead, account, contact or opportunity."""
+    attachment = None
+    if file is not None and file.filename:
+        content = await _read_limited(file, settings.max_attachment_bytes)
+        attachment = AttachmentUpload(
+            file_name=file.filename, mime_type=file.content_type or "application/octet-stream", content=content
+        )
+    note = add_note(
+        table,
+        record_id,
+        title=title,
+        body=body,
+        attachment=attachment,
+        max_attachment_bytes=settings.max_attachment_bytes,
+        uow=uow,
+        actor=actor,
+    )
+    uow.commit()
+    return NoteOut.model_validate(note)
+
+
+@router.get("/{table}/{record_id}/notes")
+def get_notes(table: RegardingTable, record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor) -> list[NoteOut]:
+    """The notes of one record, newest first."""
+    return [NoteOut.model_validate(note) for note in list_notes(table, record_id, uow=uow, actor=actor)]
+
+
+@router.get("/{table}/{record_id}/notes/{note_id}/attachment", response_class=Response)
+def download_attachment(
+    table: RegardingTable, record_id: uuid.UUID, note_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor
+) -> Response:
+    """Download a note's attachment; always as a download, never rendered inline."""
+    note, content = get_attachment(table, record_id, note_id, uow=uow, actor=actor)
+    file_name = note.file_name or "attachment"
+    ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return Response(
+        content=content,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Original-Content-Type": note.mime_type or "application/octet-stream",
+        },
+    )
+
+
+@router.get("/{table}/{record_id}/timeline")
+def get_timeline(table: RegardingTable, record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor) -> list[NoteOut]:
+    """A record's notes together with those of the lead it came from (§2.7), newest first."""
+    return [NoteOut.model_validate(note) for note in timeline(table, record_id, uow=uow, actor=actor)]

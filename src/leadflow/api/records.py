@@ -1,0 +1,94 @@
+"""CRUD endpoints for accounts, contacts and opportunities, built from one description per table.
+
+(No ``from __future__ import annotations`` here: FastAPI reads the body types from the closures.)
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
+
+from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, UowDep
+from leadflow.records import get_record, list_records
+
+
+@dataclass(frozen=True)
+class TableEndpoints:
+    """What the CRUD routes of one table call."""
+
+    path: str
+    label: str
+    model: type
+    create_schema: type[BaseModel]
+    update_schema: type[BaseModel]
+    out_schema: type[BaseModel]
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., Any]
+
+
+def crud_router(table: TableEndpoints) -> APIRouter:
+    """List, create, read, update (If-Match) and delete (If-Match) routes for one table."""
+    router = APIRouter(prefix=f"/{table.path}", tags=[table.path])
+    Out = table.out_schema
+    Create = table.create_schema
+    Update = table.update_schema
+
+    class PageOut(BaseModel):
+        items: list[Out]  # type: ignore[valid-type]
+        next_cursor: uuid.UUID | None
+
+    PageOut.__name__ = f"{Out.__name__}Page"
+
+    def render(record: Any, response: Response) -> Any:
+        response.headers["ETag"] = record.etag
+        return Out.model_validate(record)
+
+    @router.get("", summary=f"List {table.path}")
+    def list_(
+        uow: ReadUowDep,
+        actor: CurrentActor,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: uuid.UUID | None = None,
+    ) -> PageOut:
+        records = list_records(uow.session, table.model, limit=limit + 1, after=cursor)
+        page = records[:limit]
+        return PageOut(
+            items=[Out.model_validate(r) for r in page],
+            next_cursor=page[-1].id if len(records) > limit else None,
+        )
+
+    @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create a {table.label}")
+    def create(data: Create, uow: UowDep, actor: CurrentActor, response: Response) -> Out:  # type: ignore[valid-type]
+        record = table.create(data, uow=uow, actor=actor)
+        uow.commit()
+        response.headers["Location"] = f"/api/v1/{table.path}/{record.id}"
+        return render(record, response)
+
+    @router.get("/{record_id}", summary=f"Read a {table.label}")
+    def read(record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> Out:  # type: ignore[valid-type]
+        return render(get_record(uow.session, table.model, record_id, label=table.label), response)
+
+    @router.patch("/{record_id}", summary=f"Change a {table.label}")
+    def update(
+        record_id: uuid.UUID,
+        changes: Update,  # type: ignore[valid-type]
+        uow: UowDep,
+        actor: CurrentActor,
+        version: ExpectedVersion,
+        response: Response,
+    ) -> Out:  # type: ignore[valid-type]
+        record = table.update(record_id, changes, uow=uow, actor=actor, expected_version=version)
+        uow.commit()
+        return render(record, response)
+
+    @router.delete("/{record_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {table.label}")
+    def delete(record_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion) -> Response:
+        table.delete(record_id, uow=uow, actor=actor, expected_version=version)
+        uow.commit()
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router

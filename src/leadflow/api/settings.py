@@ -1,0 +1,30 @@
+"""Organisation settings endpoints (§6)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, UowDep
+from leadflow.organisation.schemas import QualificationSettings, QualificationSettingsOut
+from leadflow.organisation.service import get_settings, update_qualification_settings
+
+router = APIRouter(prefix="/settings", tags=["settings"])
+
+
+@router.get("/qualification")
+def read_qualification_settings(uow: ReadUowDep, actor: CurrentActor, response: Response) -> QualificationSettingsOut:
+    """The qualification settings: legacy switch or per-record Automatic / Seller choices."""
+    settings = get_settings(uow.session)
+    response.headers["ETag"] = settings.etag
+    return QualificationSettingsOut.model_validate(settings)
+
+
+@router.put("/qualification")
+def replace_qualification_settings(
+    data: QualificationSettings, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
+) -> QualificationSettingsOut:
+    """Replace the qualification settings."""
+    settings = update_qualification_settings(data.model_dump(), uow=uow, expected_version=version)
+    uow.commit()
+    response.headers["ETag"] = settings.etag
+    return QualificationSettingsOut.model_validate(settings)

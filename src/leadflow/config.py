@@ -1,0 +1,38 @@
+"""Settings read from environment variables prefixed with ``LEADFLOW_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data directory, created on first use."""
+    data_dir = Path(user_data_dir("leadflow", appauthor=False))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'leadflow.db'}"
+
+
+class Settings(BaseSettings):
+    """Everything an administrator can configure without touching code."""
+
+    model_config = SettingsConfigDict(env_prefix="LEADFLOW_", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    max_attachment_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    base_currency: str = Field(default="EUR", min_length=3, max_length=3)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo_on_first_start: bool = True
+    # Largest number of leads one bulk request over HTTP may name; the CLI streams without a cap.
+    max_bulk_leads: int = Field(default=5000, gt=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

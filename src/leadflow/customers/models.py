@@ -1,0 +1,68 @@
+"""Accounts and contacts: the customers a qualified lead turns into."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadflow.customers.address import AddressMixin
+from leadflow.db import Base, RecordMixin, enum_column
+from leadflow.security.models import OwnedMixin
+
+
+class CustomerState(enum.StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class Account(RecordMixin, AddressMixin, OwnedMixin, Base):
+    """A company the organisation sells to."""
+
+    __tablename__ = "accounts"
+
+    name: Mapped[str] = mapped_column(String(160), index=True)
+    website: Mapped[str | None] = mapped_column(String(200))
+    telephone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(320))
+    description: Mapped[str | None] = mapped_column(Text)
+    currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
+    primary_contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+    )
+    originating_lead_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="SET NULL"), index=True
+    )
+    master_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    state: Mapped[CustomerState] = mapped_column(
+        enum_column(CustomerState), default=CustomerState.ACTIVE
+    )
+
+
+class Contact(RecordMixin, AddressMixin, OwnedMixin, Base):
+    """A person, usually working for an account."""
+
+    __tablename__ = "contacts"
+
+    first_name: Mapped[str | None] = mapped_column(String(50))
+    last_name: Mapped[str] = mapped_column(String(50))
+    full_name: Mapped[str] = mapped_column(String(160), default="", index=True)
+    job_title: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(320))
+    business_phone: Mapped[str | None] = mapped_column(String(50))
+    mobile_phone: Mapped[str | None] = mapped_column(String(50))
+    website: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
+    originating_lead_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="SET NULL"), index=True
+    )
+    master_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"))
+    state: Mapped[CustomerState] = mapped_column(
+        enum_column(CustomerState), default=CustomerState.ACTIVE
+    )

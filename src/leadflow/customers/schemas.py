@@ -1,0 +1,115 @@
+"""Input and output shapes of accounts and contacts."""
+
+from __future__ import annotations
+
+import uuid
+
+from typing import Annotated
+
+from pydantic import StringConstraints, field_validator
+
+from leadflow.customers.models import CustomerState
+from leadflow.schemas import (
+    AddressFields,
+    Email,
+    InputModel,
+    RecordOut,
+    RequiredName,
+    Text50,
+    Text100,
+    Text200,
+    not_cleared,
+)
+
+AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
+
+
+class AccountFields(AddressFields):
+    website: Text200 | None = None
+    telephone: Text50 | None = None
+    email: Email | None = None
+    description: str | None = None
+    owner_user_id: uuid.UUID | None = None
+    primary_contact_id: uuid.UUID | None = None
+
+
+class AccountCreate(AccountFields, InputModel):
+    name: AccountName
+
+
+class AccountUpdate(AccountFields, InputModel):
+    name: AccountName | None = None
+
+    @field_validator("name")
+    @classmethod
+    def name_cannot_be_cleared(cls, value: str | None) -> str:
+        return not_cleared(value)
+
+
+class AccountOut(RecordOut):
+    name: str
+    website: str | None
+    telephone: str | None
+    email: str | None
+    description: str | None
+    address_line1: str | None
+    address_line2: str | None
+    address_line3: str | None
+    address_city: str | None
+    address_state_or_province: str | None
+    address_postal_code: str | None
+    address_country: str | None
+    owner_user_id: uuid.UUID | None
+    primary_contact_id: uuid.UUID | None
+    originating_lead_id: uuid.UUID | None
+    master_id: uuid.UUID | None
+    state: CustomerState
+
+
+class ContactFields(AddressFields):
+    first_name: Text50 | None = None
+    job_title: Text100 | None = None
+    email: Email | None = None
+    business_phone: Text50 | None = None
+    mobile_phone: Text50 | None = None
+    website: Text200 | None = None
+    description: str | None = None
+    account_id: uuid.UUID | None = None
+    owner_user_id: uuid.UUID | None = None
+
+
+class ContactCreate(ContactFields, InputModel):
+    last_name: RequiredName
+
+
+class ContactUpdate(ContactFields, InputModel):
+    last_name: RequiredName | None = None
+
+    @field_validator("last_name")
+    @classmethod
+    def last_name_cannot_be_cleared(cls, value: str | None) -> str:
+        return not_cleared(value)
+
+
+class ContactOut(RecordOut):
+    first_name: str | None
+    last_name: str
+    full_name: str
+    job_title: str | None
+    email: str | None
+    business_phone: str | None
+    mobile_phone: str | None
+    website: str | None
+    description: str | None
+    address_line1: str | None
+    address_line2: str | None
+    address_line3: str | None
+    address_city: str | None
+    address_state_or_province: str | None
+    address_postal_code: str | None
+    address_country: str | None
+    account_id: uuid.UUID | None
+    owner_user_id: uuid.UUID | None
+    originating_lead_id: uuid.UUID | None
+    master_id: uuid.UUID | None
+    state: CustomerState

@@ -1,0 +1,226 @@
+"""The lead record (§1) and its state rules: qualify, disqualify, reactivate (§2-§4)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadflow.customers.address import AddressMixin
+from leadflow.db import Base, Money, RecordMixin, UTCDateTime, enum_column, utcnow
+from leadflow.errors import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED, InvalidState, ValidationFailed
+from leadflow.security.models import OwnedMixin
+
+
+class LeadState(enum.StrEnum):
+    """statecode: Open 0, Qualified 1, Disqualified 2."""
+
+    OPEN = "open"
+    QUALIFIED = "qualified"
+    DISQUALIFIED = "disqualified"
+
+    @property
+    def code(self) -> int:
+        return {"open": 0, "qualified": 1, "disqualified": 2}[self.value]
+
+
+class LeadStatusReason(enum.StrEnum):
+    """statuscode 1..7; each belongs to exactly one state."""
+
+    NEW = "new"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    LOST = "lost"
+    CANNOT_CONTACT = "cannot_contact"
+    NO_LONGER_INTERESTED = "no_longer_interested"
+    CANCELED = "canceled"
+
+    @property
+    def code(self) -> int:
+        return list(LeadStatusReason).index(self) + 1
+
+    @property
+    def state(self) -> LeadState:
+        return STATE_OF_STATUS[self]
+
+
+STATE_OF_STATUS = {
+    LeadStatusReason.NEW: LeadState.OPEN,
+    LeadStatusReason.CONTACTED: LeadState.OPEN,
+    LeadStatusReason.QUALIFIED: LeadState.QUALIFIED,
+    LeadStatusReason.LOST: LeadState.DISQUALIFIED,
+    LeadStatusReason.CANNOT_CONTACT: LeadState.DISQUALIFIED,
+    LeadStatusReason.NO_LONGER_INTERESTED: LeadState.DISQUALIFIED,
+    LeadStatusReason.CANCELED: LeadState.DISQUALIFIED,
+}
+DISQUALIFY_REASONS = tuple(s for s, state in STATE_OF_STATUS.items() if state is LeadState.DISQUALIFIED)
+
+
+class LeadSource(enum.StrEnum):
+    ADVERTISEMENT = "advertisement"
+    EMPLOYEE_REFERRAL = "employee_referral"
+    EXTERNAL_REFERRAL = "external_referral"
+    PARTNER = "partner"
+    PUBLIC_RELATIONS = "public_relations"
+    SEMINAR = "seminar"
+    TRADE_SHOW = "trade_show"
+    WEB = "web"
+    WORD_OF_MOUTH = "word_of_mouth"
+    OTHER = "other"
+
+
+class Rating(enum.StrEnum):
+    HOT = "hot"
+    WARM = "warm"
+    COLD = "cold"
+
+
+class PurchaseTimeframe(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    THIS_QUARTER = "this_quarter"
+    NEXT_QUARTER = "next_quarter"
+    THIS_YEAR = "this_year"
+    UNKNOWN = "unknown"
+
+
+class BudgetStatus(enum.StrEnum):
+    NO_COMMITTED_BUDGET = "no_committed_budget"
+    MAY_BUY = "may_buy"
+    CAN_BUY = "can_buy"
+    WILL_BUY = "will_buy"
+
+
+class PurchaseProcess(enum.StrEnum):
+    INDIVIDUAL = "individual"
+    COMMITTEE = "committee"
+    UNKNOWN = "unknown"
+
+
+class Need(enum.StrEnum):
+    MUST_HAVE = "must_have"
+    SHOULD_HAVE = "should_have"
+    GOOD_TO_HAVE = "good_to_have"
+    NO_NEED = "no_need"
+
+
+def compose_full_name(first_name: str | None, last_name: str | None) -> str:
+    """The derived full name: first and last name joined by a space."""
+    return " ".join(part for part in (first_name, last_name) if part)
+
+
+class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
+    """A potential customer not yet qualified."""
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_state_created", "state", "created_at", "id"),
+        Index("ix_leads_owner_state_created", "owner_user_id", "state", "created_at", "id"),
+        Index("ix_leads_created", "created_at", "id"),
+    )
+
+    topic: Mapped[str] = mapped_column(String(300))
+    first_name: Mapped[str | None] = mapped_column(String(50))
+    last_name: Mapped[str] = mapped_column(String(50))
+    full_name: Mapped[str] = mapped_column(String(160), default="")
+    job_title: Mapped[str | None] = mapped_column(String(100))
+    company_name: Mapped[str | None] = mapped_column(String(100))
+    business_phone: Mapped[str | None] = mapped_column(String(50))
+    mobile_phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(320))
+    website: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    lead_source: Mapped[LeadSource | None] = mapped_column(enum_column(LeadSource))
+    rating: Mapped[Rating | None] = mapped_column(enum_column(Rating))
+    currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("campaigns.id"))
+
+    # Qualification details (BANT), the Qualify stage of §7.
+    purchase_timeframe: Mapped[PurchaseTimeframe | None] = mapped_column(
+        enum_column(PurchaseTimeframe)
+    )
+    budget_amount: Mapped[Decimal | None] = mapped_column(Money())
+    budget_status: Mapped[BudgetStatus | None] = mapped_column(enum_column(BudgetStatus))
+    purchase_process: Mapped[PurchaseProcess | None] = mapped_column(enum_column(PurchaseProcess))
+    decision_maker: Mapped[bool | None] = mapped_column()
+    need: Mapped[Need | None] = mapped_column(enum_column(Need))
+    qualification_comments: Mapped[str | None] = mapped_column(String(2000))
+
+    # Links. The account and contact links are "existing account/contact" while the lead is open
+    # and the records the qualification used once it is qualified.
+    parent_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"), index=True
+    )
+    parent_contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"), index=True
+    )
+    qualifying_opportunity_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("opportunities.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+    )
+    master_lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id"))
+    merged: Mapped[bool] = mapped_column(default=False)
+
+    state: Mapped[LeadState] = mapped_column(enum_column(LeadState), default=LeadState.OPEN)
+    status_reason: Mapped[LeadStatusReason] = mapped_column(
+        enum_column(LeadStatusReason), default=LeadStatusReason.NEW
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # --- state rules -------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is LeadState.OPEN
+
+    def ensure_editable(self) -> None:
+        """Closed leads are read-only until reactivated (§1)."""
+        if not self.is_open:
+            raise InvalidState(
+                "This lead is closed and read-only; reactivate it to edit it.", code="lead_closed"
+            )
+
+    def ensure_can_qualify(self) -> None:
+        """Only an open lead can be qualified (§2.5)."""
+        if not self.is_open:
+            raise InvalidState(LEAD_IS_CLOSED, code="lead_closed")
+
+    def qualify(self, *, opportunity_id: uuid.UUID | None) -> None:
+        """Close the lead as Qualified, remembering the opportunity it produced."""
+        self.ensure_can_qualify()
+        self.state = LeadState.QUALIFIED
+        self.status_reason = LeadStatusReason.QUALIFIED
+        self.qualifying_opportunity_id = opportunity_id
+        self.closed_at = utcnow()
+
+    def disqualify(self, reason: LeadStatusReason, *, has_opportunity: bool) -> None:
+        """Close the lead as Disqualified (§3); refused while an opportunity is associated."""
+        if not self.is_open:
+            raise InvalidState(LEAD_IS_CLOSED, code="lead_closed")
+        if reason not in DISQUALIFY_REASONS:
+            raise ValidationFailed(
+                "Choose a disqualification reason: "
+                + ", ".join(r.value for r in DISQUALIFY_REASONS)
+                + ".",
+                code="invalid_status_reason",
+            )
+        if has_opportunity:
+            raise InvalidState(LEAD_HAS_OPPORTUNITY, code="lead_has_opportunity")
+        self.state = LeadState.DISQUALIFIED
+        self.status_reason = reason
+        self.closed_at = utcnow()
+
+    def reactivate(self) -> None:
+        """Reopen a closed lead as New, keeping every field, note and attachment (§4)."""
+        if self.is_open:
+            raise InvalidState(
+                "This lead is already open; only qualified or disqualified leads can be reactivated.",
+                code="lead_already_open",
+            )
+        self.state = LeadState.OPEN
+        self.status_reason = LeadStatusReason.NEW
+        # The qualifying opportunity link stays: records made by the earlier qualification
+        # still point back to this lead, and disqualifying stays refused while one is open.
+        self.closed_at = None

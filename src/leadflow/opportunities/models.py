@@ -1,0 +1,79 @@
+"""Opportunities: qualified sales deals, with their own state and process stage (§7)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadflow.db import Base, Money, RecordMixin, UTCDateTime, enum_column
+from leadflow.leads.models import Need, PurchaseProcess, PurchaseTimeframe
+from leadflow.security.models import OwnedMixin
+
+
+class OpportunityState(enum.StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class CustomerKind(enum.StrEnum):
+    """Which table the potential customer lives in."""
+
+    ACCOUNT = "account"
+    CONTACT = "contact"
+
+
+class Opportunity(RecordMixin, OwnedMixin, Base):
+    """A potential sale to an account or a contact."""
+
+    __tablename__ = "opportunities"
+
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    customer_kind: Mapped[CustomerKind | None] = mapped_column(enum_column(CustomerKind))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    parent_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
+    parent_contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    estimated_revenue: Mapped[Decimal | None] = mapped_column(Money())
+    estimated_close_date: Mapped[date | None] = mapped_column()
+    currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("campaigns.id"))
+    originating_lead_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="SET NULL"), index=True
+    )
+    purchase_timeframe: Mapped[PurchaseTimeframe | None] = mapped_column(
+        enum_column(PurchaseTimeframe)
+    )
+    purchase_process: Mapped[PurchaseProcess | None] = mapped_column(enum_column(PurchaseProcess))
+    decision_maker: Mapped[bool | None] = mapped_column()
+    need: Mapped[Need | None] = mapped_column(enum_column(Need))
+    qualification_comments: Mapped[str | None] = mapped_column(String(2000))
+    state: Mapped[OpportunityState] = mapped_column(
+        enum_column(OpportunityState), default=OpportunityState.OPEN
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Lead to Opportunity Sales Process (§7): the active stage and the steps of the later stages.
+    process_stage: Mapped[str] = mapped_column(String(16), default="develop")
+    customer_need: Mapped[str | None] = mapped_column(Text)
+    proposed_solution: Mapped[str | None] = mapped_column(Text)
+    stakeholders_identified: Mapped[bool] = mapped_column(default=False)
+    competitors_identified: Mapped[bool] = mapped_column(default=False)
+    sales_team_identified: Mapped[bool] = mapped_column(default=False)
+    proposal_developed: Mapped[bool] = mapped_column(default=False)
+    internal_review_completed: Mapped[bool] = mapped_column(default=False)
+    proposal_presented: Mapped[bool] = mapped_column(default=False)
+    final_proposal_completed: Mapped[bool] = mapped_column(default=False)
+    final_proposal_presented: Mapped[bool] = mapped_column(default=False)
+    decision_date: Mapped[date | None] = mapped_column()
+    thank_you_note_sent: Mapped[bool] = mapped_column(default=False)
+    debrief_filed: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,96 @@
+"""Input and output shapes of opportunities."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import StringConstraints, field_validator
+
+from leadflow.leads.models import Need, PurchaseProcess, PurchaseTimeframe
+from leadflow.opportunities.models import CustomerKind, OpportunityState
+from leadflow.schemas import Amount, InputModel, RecordOut, not_cleared
+
+OpportunityName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=3)]
+
+
+class OpportunityFields(InputModel):
+    description: str | None = None
+    customer_id: uuid.UUID | None = None
+    parent_account_id: uuid.UUID | None = None
+    parent_contact_id: uuid.UUID | None = None
+    estimated_revenue: Amount | None = None
+    estimated_close_date: date | None = None
+    currency: CurrencyCode | None = None
+    campaign_id: uuid.UUID | None = None
+    owner_user_id: uuid.UUID | None = None
+    purchase_timeframe: PurchaseTimeframe | None = None
+    purchase_process: PurchaseProcess | None = None
+    decision_maker: bool | None = None
+    need: Need | None = None
+    # Steps of the Develop, Propose and Close stages (§7).
+    customer_need: str | None = None
+    proposed_solution: str | None = None
+    stakeholders_identified: bool | None = None
+    competitors_identified: bool | None = None
+    sales_team_identified: bool | None = None
+    proposal_developed: bool | None = None
+    internal_review_completed: bool | None = None
+    proposal_presented: bool | None = None
+    final_proposal_completed: bool | None = None
+    final_proposal_presented: bool | None = None
+    decision_date: date | None = None
+    thank_you_note_sent: bool | None = None
+    debrief_filed: bool | None = None
+
+
+class OpportunityCreate(OpportunityFields):
+    name: OpportunityName
+
+
+class OpportunityUpdate(OpportunityFields):
+    name: OpportunityName | None = None
+
+    @field_validator("name")
+    @classmethod
+    def name_cannot_be_cleared(cls, value: str | None) -> str:
+        return not_cleared(value)
+
+
+class OpportunityOut(RecordOut):
+    name: str
+    description: str | None
+    customer_kind: CustomerKind | None
+    customer_id: uuid.UUID | None
+    parent_account_id: uuid.UUID | None
+    parent_contact_id: uuid.UUID | None
+    estimated_revenue: Decimal | None
+    estimated_close_date: date | None
+    currency_id: uuid.UUID | None
+    campaign_id: uuid.UUID | None
+    originating_lead_id: uuid.UUID | None
+    owner_user_id: uuid.UUID | None
+    purchase_timeframe: PurchaseTimeframe | None
+    purchase_process: PurchaseProcess | None
+    decision_maker: bool | None
+    need: Need | None
+    qualification_comments: str | None
+    state: OpportunityState
+    closed_at: datetime | None
+    process_stage: str
+    customer_need: str | None
+    proposed_solution: str | None
+    stakeholders_identified: bool
+    competitors_identified: bool
+    sales_team_identified: bool
+    proposal_developed: bool
+    internal_review_completed: bool
+    proposal_presented: bool
+    final_proposal_completed: bool
+    final_proposal_presented: bool
+    decision_date: date | None
+    thank_you_note_sent: bool
+    debrief_filed: bool

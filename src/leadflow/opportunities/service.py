@@ -1,0 +1,97 @@
+"""Opportunity use cases."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from leadflow.activity.models import RegardingTable
+from leadflow.activity.service import delete_notes_of
+from leadflow.customers.models import Account, Contact
+from leadflow.errors import ValidationFailed
+from leadflow.opportunities.models import CustomerKind, Opportunity
+from leadflow.opportunities.schemas import OpportunityCreate, OpportunityFields, OpportunityUpdate
+from leadflow.organisation.models import Campaign
+from leadflow.organisation.service import currency_by_code, get_settings
+from leadflow.records import apply_changes, check_version, get_record, get_reference
+from leadflow.security.actor import Actor
+from leadflow.security.models import User
+from leadflow.uow import UnitOfWork
+
+
+def _column_values(data: OpportunityFields, *, uow: UnitOfWork) -> dict[str, Any]:
+    session = uow.session
+    values = data.model_dump(exclude_unset=True)
+    if "currency" in values:
+        code = values.pop("currency")
+        values["currency_id"] = currency_by_code(session, code).id if code else None
+    if "customer_id" in values:
+        customer_id = values["customer_id"]
+        values["customer_kind"] = None
+        if customer_id is not None:
+            if session.get(Account, customer_id) is not None:
+                values["customer_kind"] = CustomerKind.ACCOUNT
+            elif session.get(Contact, customer_id) is not None:
+                values["customer_kind"] = CustomerKind.CONTACT
+            else:
+                raise ValidationFailed(
+                    f"customer_id names no existing account or contact (id {customer_id}).",
+                    code="customer_id_not_found",
+                )
+    references = {
+        "parent_account_id": (Account, "account"),
+        "parent_contact_id": (Contact, "contact"),
+        "campaign_id": (Campaign, "campaign"),
+        "owner_user_id": (User, "user"),
+    }
+    for field, (model, label) in references.items():
+        if values.get(field):
+            record = get_reference(session, model, values[field], field=field, label=label)
+            if field == "owner_user_id":
+                values["owning_business_unit_id"] = record.business_unit_id
+    return values
+
+
+def create_opportunity(data: OpportunityCreate, *, uow: UnitOfWork, actor: Actor) -> Opportunity:
+    """Create an open opportunity at the Develop stage, owned by the actor unless named otherwise."""
+    values = _column_values(data, uow=uow)
+    values.setdefault("currency_id", get_settings(uow.session).base_currency_id)
+    opportunity = Opportunity(
+        id=uuid.uuid4(),
+        owner_user_id=actor.user_id,
+        owning_business_unit_id=actor.business_unit_id,
+        created_by_id=actor.user_id,
+        modified_by_id=actor.user_id,
+        **values,
+    )
+    uow.session.add(opportunity)
+    uow.flush()
+    return opportunity
+
+
+def update_opportunity(
+    opportunity_id: uuid.UUID,
+    changes: OpportunityUpdate,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Opportunity:
+    """Change the given fields of an opportunity."""
+    opportunity = get_record(uow.session, Opportunity, opportunity_id, label="opportunity", for_update=True)
+    check_version(opportunity, expected_version)
+    apply_changes(opportunity, _column_values(changes, uow=uow))
+    opportunity.modified_by_id = actor.user_id
+    uow.flush()
+    return opportunity
+
+
+def delete_opportunity(
+    opportunity_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
+) -> None:
+    """Delete an opportunity and its notes."""
+    opportunity = get_record(uow.session, Opportunity, opportunity_id, label="opportunity", for_update=True)
+    check_version(opportunity, expected_version)
+    delete_notes_of(uow.session, RegardingTable.OPPORTUNITIES, opportunity.id)
+    uow.session.delete(opportunity)
+    uow.flush()

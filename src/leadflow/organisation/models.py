@@ -1,0 +1,87 @@
+"""Organisation-wide records: currencies, campaigns and the qualification settings (§6)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadflow.db import Base, RecordMixin, ScaledDecimal, enum_column
+
+
+class Currency(RecordMixin, Base):
+    """An ISO 4217 currency; exactly one is the organisation's base currency."""
+
+    __tablename__ = "currencies"
+
+    iso_code: Mapped[str] = mapped_column(String(3), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    symbol: Mapped[str] = mapped_column(String(8))
+    # Units of this currency per unit of the base currency.
+    exchange_rate: Mapped[Decimal] = mapped_column(ScaledDecimal(10), default=Decimal(1))
+    is_base: Mapped[bool] = mapped_column(default=False)
+
+
+class CampaignState(enum.StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class Campaign(RecordMixin, Base):
+    """A marketing campaign that leads and opportunities can come from."""
+
+    __tablename__ = "campaigns"
+
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    state: Mapped[CampaignState] = mapped_column(
+        enum_column(CampaignState), default=CampaignState.ACTIVE
+    )
+
+
+class QualificationExperience(enum.StrEnum):
+    """Which of the two setting styles of §6 is in force."""
+
+    LEGACY = "legacy"  # one switch: create all three records by default, or prompt the seller
+    PER_RECORD = "per_record"  # automatic or seller choice, per account / contact / opportunity
+
+
+class RecordCreation(enum.StrEnum):
+    """Who decides whether qualify creates a given record (§6, newer experience)."""
+
+    AUTOMATIC = "automatic"
+    SELLER = "seller"
+
+
+class DuplicateExperience(enum.StrEnum):
+    CLASSIC = "classic"
+    ENHANCED = "enhanced"
+
+
+class OrganisationSettings(RecordMixin, Base):
+    """The single row of organisation-level settings."""
+
+    __tablename__ = "organisation_settings"
+
+    qualification_experience: Mapped[QualificationExperience] = mapped_column(
+        enum_column(QualificationExperience), default=QualificationExperience.LEGACY
+    )
+    # "Create account, contact, and opportunity records by default upon qualifying a lead".
+    create_records_on_qualify: Mapped[bool] = mapped_column(default=True)
+    account_creation: Mapped[RecordCreation] = mapped_column(
+        enum_column(RecordCreation, name="account_creation"), default=RecordCreation.AUTOMATIC
+    )
+    contact_creation: Mapped[RecordCreation] = mapped_column(
+        enum_column(RecordCreation, name="contact_creation"), default=RecordCreation.AUTOMATIC
+    )
+    opportunity_creation: Mapped[RecordCreation] = mapped_column(
+        enum_column(RecordCreation, name="opportunity_creation"), default=RecordCreation.AUTOMATIC
+    )
+    duplicate_experience: Mapped[DuplicateExperience] = mapped_column(
+        enum_column(DuplicateExperience), default=DuplicateExperience.ENHANCED
+    )
+    duplicate_detection_enabled: Mapped[bool] = mapped_column(default=True)
+    base_currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
