@@ -36,7 +36,9 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if not self._committed:
+            # A read-only unit has nothing to undo; skipping rollback keeps loaded records readable
+            # after the unit ends (rollback would expire them). Closing ends the transaction.
+            if not self._committed and not self._read_only:
                 self.session.rollback()
         finally:
             self.session.close()
