@@ -91,9 +91,11 @@ def add_note(
         note.mime_type = attachment.mime_type or "application/octet-stream"
         note.file_size = len(attachment.content)
     session.add(note)
+    # The note row must exist before its attachment row (no ORM relationship orders them).
+    uow.flush()
     if attachment is not None:
         session.add(Attachment(note_id=note.id, content=attachment.content))
-    uow.flush()
+        uow.flush()
     return note
 
 

@@ -1,0 +1,85 @@
+"""Qualifying many leads at once (§2.6): each lead atomic on its own, results per lead, streamed."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from leadflow.customers.models import Account
+from leadflow.leads import service
+from leadflow.leads.models import Lead, LeadState, LeadStatusReason
+from leadflow.leads.schemas import QualifyOptions
+from tests.factories import make_lead
+
+
+def test_qualify_many_reports_each_lead_and_continues_past_failures(database, actor):
+    good = [make_lead(database, actor) for _ in range(3)]
+    closed = make_lead(database, actor)
+    with database.unit_of_work() as uow:
+        service.disqualify_lead(closed.id, LeadStatusReason.LOST, uow=uow, actor=actor)
+        uow.commit()
+    unknown = uuid.uuid4()
+    ids = [good[0].id, closed.id, good[1].id, unknown, good[2].id]
+
+    outcomes = list(service.qualify_leads(ids, QualifyOptions(), database=database, actor=actor, batch_size=2))
+
+    assert [o.lead_id for o in outcomes] == ids
+    assert [o.ok for o in outcomes] == [True, False, True, False, True]
+    assert outcomes[1].error.code == "lead_closed"
+    assert outcomes[3].error.code == "lead_not_found"
+    with database.unit_of_work(read_only=True) as uow:
+        states = {lead.id: lead.state for lead in uow.session.scalars(select(Lead))}
+        accounts = uow.session.scalar(select(func.count()).select_from(Account))
+    assert all(states[lead.id] is LeadState.QUALIFIED for lead in good)
+    assert states[closed.id] is LeadState.DISQUALIFIED
+    assert accounts == 3
+
+
+def test_a_lead_failing_mid_batch_leaves_no_partial_records(database, actor, monkeypatch):
+    leads = [make_lead(database, actor) for _ in range(3)]
+    real_qualify = service.qualify_loaded_lead
+
+    def failing_for_the_second(lead, context, *, uow, actor):
+        result = real_qualify(lead, context, uow=uow, actor=actor)
+        if lead.id == leads[1].id:  # records were flushed; the savepoint must take them back
+            raise service.ValidationFailed("simulated refusal", code="simulated")
+        return result
+
+    monkeypatch.setattr(service, "qualify_loaded_lead", failing_for_the_second)
+    outcomes = list(service.qualify_leads([lead.id for lead in leads], QualifyOptions(), database=database, actor=actor))
+
+    assert [o.ok for o in outcomes] == [True, False, True]
+    with database.unit_of_work(read_only=True) as uow:
+        originating = set(uow.session.scalars(select(Account.originating_lead_id)))
+        second = uow.session.get(Lead, leads[1].id)
+    assert originating == {leads[0].id, leads[2].id}
+    assert second.state is LeadState.OPEN
+
+
+def test_qualify_many_consumes_lead_ids_lazily_batch_by_batch(database, actor):
+    leads = [make_lead(database, actor) for _ in range(5)]
+    consumed: list[uuid.UUID] = []
+
+    def ids():
+        for lead in leads:
+            consumed.append(lead.id)
+            yield lead.id
+
+    stream = service.qualify_leads(ids(), QualifyOptions(), database=database, actor=actor, batch_size=2)
+    first = next(stream)
+    assert first.ok
+    assert len(consumed) == 2  # only the first batch was read
+    assert sum(1 for _ in stream) == 4
+
+
+def test_bad_options_are_refused_before_any_lead_is_touched(database, actor):
+    lead = make_lead(database, actor)
+    stream = service.qualify_leads([lead.id], QualifyOptions(opportunity_currency="XXX"), database=database, actor=actor)
+    try:
+        next(stream)
+        raise AssertionError("expected a refusal")
+    except service.ValidationFailed as refused:
+        assert refused.code in {"currency_not_enabled", "invalid_currency"}
+    with database.unit_of_work(read_only=True) as uow:
+        assert uow.session.get(Lead, lead.id).state is LeadState.OPEN
