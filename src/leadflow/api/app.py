@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from leadflow import __version__
@@ -20,6 +25,9 @@ from leadflow.opportunities.schemas import OpportunityCreate, OpportunityOut, Op
 from leadflow.uow import Database
 
 API_PREFIX = "/api/v1"
+DOCS_ASSETS = f"{API_PREFIX}/docs-assets"
+# Swagger UI 5 as shipped inside the fastapi-offline wheel (installed from PyPI); only its files are used.
+SWAGGER_UI_ASSETS = Path(importlib.util.find_spec("fastapi_offline").origin).parent / "static"
 # Room for the multipart envelope and the form fields around an attachment.
 _ENVELOPE_BYTES = 64 * 1024
 
@@ -63,7 +71,7 @@ def create_app(database: Database, settings: Settings) -> FastAPI:
         version=__version__,
         description="Sales CRM built around the lead lifecycle: capture, qualify, disqualify, reactivate.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below from local assets: leadflow works offline, no CDN
         redoc_url=None,
     )
     app.state.database = database
@@ -76,6 +84,18 @@ def create_app(database: Database, settings: Settings) -> FastAPI:
     app.include_router(notes.router, prefix=API_PREFIX)
     app.include_router(settings_api.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_attachment_bytes)
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_ASSETS), name="docs-assets")
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="leadflow API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

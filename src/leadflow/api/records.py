@@ -43,6 +43,8 @@ def crud_router(table: TableEndpoints) -> APIRouter:
 
     PageOut.__name__ = f"{Out.__name__}Page"
 
+    a_record = f"{'an' if table.label[0] in 'aeiou' else 'a'} {table.label}"
+
     def render(record: Any, response: Response) -> Any:
         response.headers["ETag"] = record.etag
         return Out.model_validate(record)
@@ -61,18 +63,18 @@ def crud_router(table: TableEndpoints) -> APIRouter:
             next_cursor=page[-1].id if len(records) > limit else None,
         )
 
-    @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create a {table.label}")
+    @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create {a_record}")
     def create(data: Create, uow: UowDep, actor: CurrentActor, response: Response) -> Out:  # type: ignore[valid-type]
         record = table.create(data, uow=uow, actor=actor)
         uow.commit()
         response.headers["Location"] = f"/api/v1/{table.path}/{record.id}"
         return render(record, response)
 
-    @router.get("/{record_id}", summary=f"Read a {table.label}")
+    @router.get("/{record_id}", summary=f"Read {a_record}")
     def read(record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> Out:  # type: ignore[valid-type]
         return render(get_record(uow.session, table.model, record_id, label=table.label), response)
 
-    @router.patch("/{record_id}", summary=f"Change a {table.label}")
+    @router.patch("/{record_id}", summary=f"Change {a_record}")
     def update(
         record_id: uuid.UUID,
         changes: Update,  # type: ignore[valid-type]
@@ -85,7 +87,7 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         uow.commit()
         return render(record, response)
 
-    @router.delete("/{record_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete a {table.label}")
+    @router.delete("/{record_id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete {a_record}")
     def delete(record_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion) -> Response:
         table.delete(record_id, uow=uow, actor=actor, expected_version=version)
         uow.commit()
