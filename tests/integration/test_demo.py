@@ -1,0 +1,231 @@
+"""The demo data of ``leadflow demo``: every lifecycle state, both languages, and safe to load twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from leadflow.activity.models import Attachment, Note, RegardingTable
+from leadflow.activity.service import get_attachment, timeline
+from leadflow.customers.models import Account, Contact
+from leadflow.demo import CAMPAIGNS, DEMO_LEADS, load_demo, opened_at
+from leadflow.leads import service
+from leadflow.leads.models import Lead, LeadState, LeadStatusReason
+from leadflow.leads.views import LeadQuery, LeadView, list_leads, start_of_week
+from leadflow.opportunities.models import Opportunity
+from leadflow.organisation.models import Campaign
+from leadflow.process.flow import lead_process
+
+SPANISH_SPEAKING = {"España", "México", "Argentina", "Colombia", "Chile", "Perú"}
+ENGLISH_SPEAKING = {"United Kingdom", "United States", "Ireland"}
+COUNTED = (Lead, Account, Contact, Opportunity, Note, Attachment, Campaign)
+
+
+def counts(database) -> dict[str, int]:
+    with database.unit_of_work(read_only=True) as uow:
+        return {
+            model.__tablename__: uow.session.scalar(select(func.count()).select_from(model))
+            for model in COUNTED
+        }
+
+
+def all_leads(database) -> list[Lead]:
+    with database.unit_of_work(read_only=True) as uow:
+        return list(uow.session.scalars(select(Lead)))
+
+
+def lead_by_topic(database, topic: str) -> Lead:
+    with database.unit_of_work(read_only=True) as uow:
+        return uow.session.scalars(select(Lead).where(Lead.topic == topic)).one()
+
+
+@pytest.fixture
+def demo(database, actor) -> str:
+    """The demo loaded once into the test's empty database; the summary it returned."""
+    return load_demo(database, actor=actor)
+
+
+def test_demo_loads_about_forty_leads_and_says_what_it_added(database, demo):
+    assert counts(database)["leads"] == len(DEMO_LEADS) == 40
+    assert demo.startswith("added 40 leads (")
+    assert "2 campaigns" in demo
+    assert "with attachments" in demo
+
+
+def test_demo_has_leads_in_every_status_reason(database, demo):
+    by_reason = Counter(lead.status_reason for lead in all_leads(database))
+    assert set(by_reason) == set(LeadStatusReason)
+    for lead in all_leads(database):
+        assert lead.state is lead.status_reason.state
+    assert by_reason[LeadStatusReason.CONTACTED] >= 3
+    assert by_reason[LeadStatusReason.QUALIFIED] >= 5
+
+
+def test_demo_qualified_leads_have_the_records_qualification_created(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        qualified = uow.session.scalars(select(Lead).where(Lead.state == LeadState.QUALIFIED)).all()
+        for lead in qualified:
+            assert lead.parent_contact_id is not None
+            contact = uow.session.get(Contact, lead.parent_contact_id)
+            assert contact.originating_lead_id == lead.id
+            assert contact.last_name == lead.last_name
+            if lead.company_name:
+                account = uow.session.get(Account, lead.parent_account_id)
+                assert account.name == lead.company_name
+                assert account.primary_contact_id == contact.id
+            if lead.qualifying_opportunity_id:
+                opportunity = uow.session.get(Opportunity, lead.qualifying_opportunity_id)
+                assert opportunity.originating_lead_id == lead.id
+                assert opportunity.name == lead.topic
+        without_company = [lead for lead in qualified if not lead.company_name]
+        assert without_company, "one qualified lead is a person, whose opportunity's customer is a contact"
+
+
+def test_demo_has_a_qualified_lead_without_opportunity_still_at_the_qualify_stage(database, actor, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        lead = uow.session.scalars(
+            select(Lead).where(Lead.state == LeadState.QUALIFIED, Lead.qualifying_opportunity_id.is_(None))
+        ).one()
+        assert lead.parent_account_id is not None and lead.parent_contact_id is not None
+        assert lead_process(lead.id, uow=uow, actor=actor).active_stage == "qualify"
+
+
+def test_demo_has_a_reactivated_lead_open_again_with_its_opportunity(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        reactivated = uow.session.scalars(
+            select(Lead).where(Lead.state == LeadState.OPEN, Lead.qualifying_opportunity_id.is_not(None))
+        ).one()
+        assert reactivated.status_reason is LeadStatusReason.NEW
+        assert reactivated.closed_at is None
+        opportunity = uow.session.get(Opportunity, reactivated.qualifying_opportunity_id)
+        assert opportunity.originating_lead_id == reactivated.id
+
+
+def test_demo_is_safe_to_run_twice(database, actor, demo):
+    before = counts(database)
+    second = load_demo(database, actor=actor)
+    assert counts(database) == before
+    assert second.startswith("nothing new added")
+
+
+def test_demo_adds_back_only_what_is_missing(database, actor, demo):
+    topic = "Whiteboards and storage for 10 classrooms"
+    with database.unit_of_work() as uow:
+        service.delete_lead(lead_by_topic(database, topic).id, uow=uow, actor=actor)
+        uow.commit()
+    before = counts(database)
+
+    summary = load_demo(database, actor=actor)
+
+    assert summary.startswith("added 1 lead (1 new)")
+    assert counts(database) == {**before, "leads": before["leads"] + 1}
+    assert lead_by_topic(database, topic).last_name == "Byrne"
+
+
+def test_demo_views_this_week_and_last_week_are_not_empty(database, actor, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        this_week = list_leads(LeadQuery(view=LeadView.OPENED_THIS_WEEK, limit=500), uow=uow, actor=actor)
+        last_week = list_leads(LeadQuery(view=LeadView.OPENED_LAST_WEEK, limit=500), uow=uow, actor=actor)
+    assert len(this_week.items) >= 3
+    assert len(last_week.items) >= 3
+    assert not {lead.id for lead in this_week.items} & {lead.id for lead in last_week.items}
+
+
+def test_demo_leads_are_spread_over_the_last_five_weeks(database, demo):
+    now = datetime.now(UTC)
+    week = start_of_week(now)
+    weeks_ago = Counter((week - start_of_week(lead.created_at)).days // 7 for lead in all_leads(database))
+    assert set(weeks_ago) == {0, 1, 2, 3, 4}
+    assert all(lead.created_at <= now for lead in all_leads(database))
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2025, 3, 3, 0, 0, 1, tzinfo=UTC),  # Monday, one second into the week
+        datetime(2025, 3, 5, 12, 30, tzinfo=UTC),  # Wednesday noon
+        datetime(2025, 3, 9, 23, 59, 59, tzinfo=UTC),  # Sunday, last second of the week
+    ],
+)
+def test_demo_dates_of_this_week_are_never_in_the_future(now):
+    week = start_of_week(now)
+    for spec in DEMO_LEADS:
+        moment = opened_at(spec["opened"], now)
+        weeks_ago = spec["opened"][0]
+        assert moment <= now
+        assert week - timedelta(weeks=weeks_ago) <= moment < week - timedelta(weeks=weeks_ago - 1)
+
+
+def test_demo_has_notes_with_attachments(database, actor, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        notes = uow.session.scalars(select(Note)).all()
+        with_files = [note for note in notes if note.file_name]
+        assert len(notes) >= 15
+        assert {note.mime_type for note in with_files} == {"text/plain", "text/csv"}
+        for note in with_files:
+            stored, content = get_attachment(note.regarding_table, note.regarding_id, note.id, uow=uow, actor=actor)
+            assert len(content) == stored.file_size > 0
+            assert content.decode("utf-8").strip()
+        price_list = next(note for note in with_files if note.file_name == "price-list.csv")
+        _, content = get_attachment(
+            RegardingTable.LEADS, price_list.regarding_id, price_list.id, uow=uow, actor=actor
+        )
+        assert content.decode().splitlines()[0] == "sku,description,unit_price_eur,quantity"
+
+
+def test_demo_has_notes_on_opportunities_whose_timeline_shows_the_lead_notes_too(database, actor, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        on_opportunities = uow.session.scalars(
+            select(Note).where(Note.regarding_table == RegardingTable.OPPORTUNITIES)
+        ).all()
+        assert on_opportunities
+        opportunity_id = on_opportunities[0].regarding_id
+        titles = {note.title for note in timeline(RegardingTable.OPPORTUNITIES, opportunity_id, uow=uow, actor=actor)}
+        lead_id = uow.session.get(Opportunity, opportunity_id).originating_lead_id
+        lead_titles = {
+            note.title
+            for note in uow.session.scalars(
+                select(Note).where(Note.regarding_table == RegardingTable.LEADS, Note.regarding_id == lead_id)
+            )
+        }
+    assert lead_titles and lead_titles < titles
+
+
+def test_demo_contains_spanish_and_english_leads(database, demo):
+    leads = all_leads(database)
+    spanish = [lead for lead in leads if lead.address_country in SPANISH_SPEAKING]
+    english = [lead for lead in leads if lead.address_country in ENGLISH_SPEAKING]
+    assert len(spanish) >= 15 and len(english) >= 15
+    assert len(spanish) + len(english) == len(leads)
+    assert any(lead.topic == "Renovación de 120 sillas de oficina" for lead in spanish)
+    assert any(lead.topic == "Licencias CRM para el equipo comercial" for lead in spanish)
+    # Each language has leads in several states, not just one.
+    assert len({lead.state for lead in spanish}) == len({lead.state for lead in english}) == 3
+
+
+def test_demo_leads_have_varied_fields_and_qualification_details(database, demo):
+    leads = all_leads(database)
+    assert all(lead.email and lead.address_city and lead.address_country and lead.lead_source for lead in leads)
+    assert len({lead.lead_source for lead in leads}) >= 6
+    assert {lead.rating for lead in leads} >= {"hot", "warm", "cold"}
+    with_bant = [lead for lead in leads if lead.budget_amount is not None and lead.purchase_timeframe]
+    assert len(with_bant) >= 15
+    assert any(lead.qualification_comments for lead in leads)
+    assert len({lead.currency_id for lead in leads}) == 4  # EUR, USD, GBP and MXN
+
+
+def test_demo_leads_come_from_the_demo_campaigns(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        campaigns = {campaign.code: campaign.id for campaign in uow.session.scalars(select(Campaign))}
+        per_campaign = Counter(uow.session.scalars(select(Lead.campaign_id).where(Lead.campaign_id.is_not(None))))
+    assert set(campaigns) == {data["code"] for data in CAMPAIGNS}
+    assert set(per_campaign) == set(campaigns.values())
+
+
+def test_demo_entries_have_unique_natural_keys():
+    # The loader recognises an already loaded lead by (topic, last name).
+    keys = [(spec["lead"]["topic"], spec["lead"]["last_name"]) for spec in DEMO_LEADS]
+    assert len(set(keys)) == len(keys)
