@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic_core import PydanticCustomError
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
 
 from leadflow.errors import ValidationFailed
 
@@ -19,7 +19,12 @@ Text50 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
 Text100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 RequiredName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Amount = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, max_digits=17, decimal_places=4)]
+# Money is kept with four decimals; quantising on input makes a response echo what GET returns.
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_MONEY, max_digits=17, decimal_places=4),
+    AfterValidator(lambda amount: amount.quantize(Decimal("0.0001"))),
+]
 Email = EmailStr
 
 

@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from leadflow.customers.models import Account
+from leadflow.customers.models import Account, Contact
 from leadflow.leads import service
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions
@@ -36,24 +36,29 @@ def test_qualify_many_reports_each_lead_and_continues_past_failures(database, ac
     assert accounts == 3
 
 
-def test_a_lead_failing_mid_batch_leaves_no_partial_records(database, actor, monkeypatch):
+def test_a_lead_the_database_refuses_mid_batch_leaves_no_partial_records(database, actor, monkeypatch):
     leads = [make_lead(database, actor) for _ in range(3)]
-    real_qualify = service.qualify_loaded_lead
+    real_plan = service.plan_qualification
 
-    def failing_for_the_second(lead, context, *, uow, actor):
-        result = real_qualify(lead, context, uow=uow, actor=actor)
-        if lead.id == leads[1].id:  # records were flushed; the savepoint must take them back
-            raise service.ValidationFailed("simulated refusal", code="simulated")
-        return result
+    def plan_with_a_broken_account(lead, context, *, session, actor):
+        pending = real_plan(lead, context, session=session, actor=actor)
+        if lead.id == leads[1].id:  # an account without a name: the database's NOT NULL refuses it
+            pending.rows[service.ACCOUNTS][0]["name"] = None
+        return pending
 
-    monkeypatch.setattr(service, "qualify_loaded_lead", failing_for_the_second)
+    monkeypatch.setattr(service, "plan_qualification", plan_with_a_broken_account)
     outcomes = list(service.qualify_leads([lead.id for lead in leads], QualifyOptions(), database=database, actor=actor))
 
     assert [o.ok for o in outcomes] == [True, False, True]
+    assert outcomes[1].error.code == "lead_not_saved"
     with database.unit_of_work(read_only=True) as uow:
         originating = set(uow.session.scalars(select(Account.originating_lead_id)))
+        contacts_of_second = uow.session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.originating_lead_id == leads[1].id)
+        )
         second = uow.session.get(Lead, leads[1].id)
     assert originating == {leads[0].id, leads[2].id}
+    assert contacts_of_second == 0
     assert second.state is LeadState.OPEN
 
 

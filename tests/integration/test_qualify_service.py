@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from leadflow.customers.models import Account, Contact
 from leadflow.errors import LEAD_IS_CLOSED, InvalidState, StaleVersion, ValidationFailed
@@ -81,15 +82,18 @@ def test_qualify_without_company_name_creates_no_account_and_the_contact_is_the_
     assert (opportunity.customer_kind.value, opportunity.customer_id) == ("contact", result.contact_id)
 
 
-def test_qualify_is_atomic_when_creating_a_record_fails(database, actor, monkeypatch):
+def test_qualify_is_atomic_when_the_database_refuses_a_record(database, actor, monkeypatch):
     lead = make_lead(database, actor)
     before, lead_before = counts(database), snapshot(database, lead.id)
+    real_plan = service.plan_qualification
 
-    def broken_opportunity(**_values):
-        raise RuntimeError("disk full")
+    def plan_with_a_nameless_opportunity(lead, context, *, session, actor):
+        pending = real_plan(lead, context, session=session, actor=actor)
+        pending.rows[service.OPPORTUNITIES][0]["name"] = None  # refused by NOT NULL, after account and contact
+        return pending
 
-    monkeypatch.setattr(service, "Opportunity", broken_opportunity)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(service, "plan_qualification", plan_with_a_nameless_opportunity)
+    with pytest.raises(IntegrityError):
         qualify(database, actor, lead.id)
     assert counts(database) == before
     assert snapshot(database, lead.id) == lead_before

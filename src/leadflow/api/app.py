@@ -16,6 +16,7 @@ from leadflow.api import leads, notes, process, settings as settings_api
 from leadflow.api.errors import error_body, install_error_handlers
 from leadflow.api.records import TableEndpoints, crud_router
 from leadflow.config import Settings
+from leadflow.errors import TooLarge
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountOut, AccountUpdate, ContactCreate, ContactOut, ContactUpdate
@@ -28,6 +29,8 @@ API_PREFIX = "/api/v1"
 DOCS_ASSETS = f"{API_PREFIX}/docs-assets"
 # Swagger UI 5 as shipped inside the fastapi-offline wheel (installed from PyPI); only its files are used.
 SWAGGER_UI_ASSETS = Path(importlib.util.find_spec("fastapi_offline").origin).parent / "static"
+# Largest JSON body: a bulk request naming 5,000 lead ids is about 200 KB.
+MAX_JSON_BYTES = 2 * 1024 * 1024
 # Room for the multipart envelope and the form fields around an attachment.
 _ENVELOPE_BYTES = 64 * 1024
 
@@ -48,18 +51,34 @@ TABLES = (
 
 
 class BodySizeLimit:
-    """Refuse a request whose declared body is larger than any upload allowed, before reading it."""
+    """Refuse a request whose declared body is too large, before reading it.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    Uploads (multipart forms) may carry an attachment up to the configured limit; any other body
+    (JSON) is capped at ``max_json_bytes``.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_attachment_bytes: int, max_json_bytes: int) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_attachment_bytes = max_attachment_bytes
+        self.max_json_bytes = max_json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes + _ENVELOPE_BYTES:
-                    response = JSONResponse(error_body(notes.too_large(self.max_bytes)), status_code=413)
-                    await response(scope, receive, send)
+            headers = dict(scope["headers"])
+            declared = headers.get(b"content-length", b"")
+            if declared.isdigit():
+                is_upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+                limit = self.max_attachment_bytes + _ENVELOPE_BYTES if is_upload else self.max_json_bytes
+                if int(declared) > limit:
+                    error = (
+                        notes.too_large(self.max_attachment_bytes)
+                        if is_upload
+                        else TooLarge(
+                            f"The request body is larger than {self.max_json_bytes} bytes; send less at once.",
+                            code="request_too_large",
+                        )
+                    )
+                    await JSONResponse(error_body(error), status_code=413)(scope, receive, send)
                     return
         await self.app(scope, receive, send)
 
@@ -83,7 +102,9 @@ def create_app(database: Database, settings: Settings) -> FastAPI:
         app.include_router(crud_router(table), prefix=API_PREFIX)
     app.include_router(notes.router, prefix=API_PREFIX)
     app.include_router(settings_api.router, prefix=API_PREFIX)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_attachment_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_attachment_bytes=settings.max_attachment_bytes, max_json_bytes=MAX_JSON_BYTES
+    )
 
     app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_ASSETS), name="docs-assets")
 

@@ -52,7 +52,8 @@ UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+# If-Match uses the strong comparison (RFC 9110): a weak validator never matches.
+_ETAG = re.compile(r'^\s*"(\d+)"\s*$')
 
 
 def expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:

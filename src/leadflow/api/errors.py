@@ -62,7 +62,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
-        failure = validation_failed_from(list(error.errors()))
+        errors = list(error.errors())
+        broken = next((item for item in errors if item.get("type") == "json_invalid"), None)
+        if broken is not None:
+            # Not a field problem: the body could not be parsed at all (pydantic names a byte offset).
+            reason = (broken.get("ctx") or {}).get("error")
+            failure = ValidationFailed(
+                "The request body is not valid JSON" + (f" ({reason})" if reason else "") + "; send a JSON object.",
+                code="invalid_json",
+            )
+        else:
+            failure = validation_failed_from(errors)
         return JSONResponse(error_body(failure), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -30,12 +30,13 @@ class Account(RecordMixin, AddressMixin, OwnedMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
     currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
     primary_contact_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("contacts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+        ForeignKey("contacts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        index=True,
     )
     originating_lead_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("leads.id", ondelete="SET NULL"), index=True
     )
-    master_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    master_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     state: Mapped[CustomerState] = mapped_column(
         enum_column(CustomerState), default=CustomerState.ACTIVE
     )
@@ -62,7 +63,7 @@ class Contact(RecordMixin, AddressMixin, OwnedMixin, Base):
     originating_lead_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("leads.id", ondelete="SET NULL"), index=True
     )
-    master_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"))
+    master_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     state: Mapped[CustomerState] = mapped_column(
         enum_column(CustomerState), default=CustomerState.ACTIVE
     )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import update
+
 from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import delete_notes_of
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.leads.models import compose_full_name
+from leadflow.opportunities.models import Opportunity
 from leadflow.records import apply_changes, check_version, get_record, get_reference
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
@@ -36,6 +39,16 @@ def _ownership(actor: Actor) -> dict[str, uuid.UUID]:
         "created_by_id": actor.user_id,
         "modified_by_id": actor.user_id,
     }
+
+
+def _forget_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> None:
+    """Opportunities of a deleted customer keep existing without one (like their parent links)."""
+    uow.session.execute(
+        update(Opportunity)
+        .where(Opportunity.customer_id == customer_id)
+        .values(customer_id=None, customer_kind=None, row_version=Opportunity.row_version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def create_account(data: AccountCreate, *, uow: UnitOfWork, actor: Actor) -> Account:
@@ -66,6 +79,7 @@ def delete_account(
     account = get_record(uow.session, Account, account_id, label="account", for_update=True)
     check_version(account, expected_version)
     delete_notes_of(uow.session, RegardingTable.ACCOUNTS, account.id)
+    _forget_customer(uow, account.id)
     uow.session.delete(account)
     uow.flush()
 
@@ -100,5 +114,6 @@ def delete_contact(
     contact = get_record(uow.session, Contact, contact_id, label="contact", for_update=True)
     check_version(contact, expected_version)
     delete_notes_of(uow.session, RegardingTable.CONTACTS, contact.id)
+    _forget_customer(uow, contact.id)
     uow.session.delete(contact)
     uow.flush()

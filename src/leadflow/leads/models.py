@@ -157,10 +157,15 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
     parent_contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("contacts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"), index=True
     )
+    # Every foreign key column that points at a busy table is indexed: without the index the
+    # database scans this table whenever a referenced row is inserted or deleted.
     qualifying_opportunity_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("opportunities.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+        ForeignKey("opportunities.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        index=True,
     )
-    master_lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id"))
+    master_lead_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="SET NULL"), index=True
+    )
     merged: Mapped[bool] = mapped_column(default=False)
 
     state: Mapped[LeadState] = mapped_column(enum_column(LeadState), default=LeadState.OPEN)
@@ -222,5 +227,5 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
         self.state = LeadState.OPEN
         self.status_reason = LeadStatusReason.NEW
         # The qualifying opportunity link stays: records made by the earlier qualification
-        # still point back to this lead, and disqualifying stays refused while one is open.
+        # still point back to this lead, and disqualifying stays refused while one exists (§3).
         self.closed_at = None

@@ -7,12 +7,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Table, bindparam, exists, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import delete_notes_of
 from leadflow.customers.models import Account, Contact, CustomerState
-from leadflow.errors import LeadflowError, NotFound, ValidationFailed
+from leadflow.db import utcnow
+from leadflow.errors import Conflict, InvalidState, LeadflowError, NotFound, ValidationFailed
 from leadflow.leads.mappings import (
     LEAD_TO_ACCOUNT,
     LEAD_TO_CONTACT,
@@ -21,7 +25,7 @@ from leadflow.leads.mappings import (
 )
 from leadflow.leads.models import Lead, LeadStatusReason, compose_full_name
 from leadflow.leads.schemas import LeadCreate, LeadFields, LeadUpdate, QualifyOptions
-from leadflow.opportunities.models import CustomerKind, Opportunity, OpportunityState
+from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.organisation.models import (
     Campaign,
     OrganisationSettings,
@@ -64,14 +68,13 @@ def _column_values(data: LeadFields, *, uow: UnitOfWork, present: set[str]) -> d
 def create_lead(data: LeadCreate, *, uow: UnitOfWork, actor: Actor) -> Lead:
     """Create an open lead owned by the actor unless another owner is named."""
     values = _column_values(data, uow=uow, present=set(data.model_fields_set) | {"topic", "last_name"})
-    lead = Lead(
-        id=uuid.uuid4(),
-        owner_user_id=actor.user_id,
-        owning_business_unit_id=actor.business_unit_id,
-        created_by_id=actor.user_id,
-        modified_by_id=actor.user_id,
-        **values,
-    )
+    defaults = {
+        "owner_user_id": actor.user_id,
+        "owning_business_unit_id": actor.business_unit_id,
+        "created_by_id": actor.user_id,
+        "modified_by_id": actor.user_id,
+    }
+    lead = Lead(id=uuid.uuid4(), **{**defaults, **values})
     lead.full_name = compose_full_name(lead.first_name, lead.last_name)
     uow.session.add(lead)
     uow.flush()
@@ -175,7 +178,11 @@ def resolve_plan(settings: OrganisationSettings, options: QualifyOptions) -> Qua
             code="qualification_choice_required",
             details={"choices": missing},
         )
-    if options.opportunities and len(options.opportunities) > 1 and modes["opportunity"] is not RecordCreation.SELLER:
+    several_allowed = (
+        settings.qualification_experience is QualificationExperience.PER_RECORD
+        and settings.opportunity_creation is RecordCreation.SELLER
+    )
+    if options.opportunities and len(options.opportunities) > 1 and not several_allowed:
         raise ValidationFailed(
             "Several opportunities can be created from one lead only when the qualification "
             "settings let the seller create opportunities; ask an administrator to set "
@@ -259,12 +266,31 @@ def qualify_lead(lead_id: uuid.UUID, options: QualifyOptions, *, uow: UnitOfWork
     return qualify_loaded_lead(lead, context, uow=uow, actor=actor)
 
 
-def qualify_loaded_lead(lead: Lead, context: QualifyContext, *, uow: UnitOfWork, actor: Actor) -> QualifyResult:
-    """Qualify a lead already loaded (and locked) by the caller."""
+@dataclass
+class PendingQualification:
+    """One lead's qualification computed in memory: the rows to insert and the lead's new values."""
+
+    lead: Lead
+    result: QualifyResult
+    rows: dict[Table, list[dict[str, Any]]]
+    lead_values: dict[str, Any]
+
+
+def plan_qualification(
+    lead: Lead, context: QualifyContext, *, session: Session, actor: Actor
+) -> PendingQualification:
+    """Decide what qualifying this lead creates (§2.2), without writing anything.
+
+    Raises the state rule's refusal for a closed lead; after it, nothing here can fail, which is
+    what lets a batch write many leads with one statement per table.
+    """
     lead.ensure_can_qualify()
-    session = uow.session
     plan, options = context.plan, context.options
-    owner = {
+    now = utcnow()
+    common = {
+        "row_version": 1,
+        "created_at": now,
+        "modified_at": now,
         "owner_user_id": actor.user_id,
         "owning_business_unit_id": actor.business_unit_id,
         "created_by_id": actor.user_id,
@@ -272,30 +298,37 @@ def qualify_loaded_lead(lead: Lead, context: QualifyContext, *, uow: UnitOfWork,
         "originating_lead_id": lead.id,
     }
     result = QualifyResult(lead=lead)
+    rows: dict[Table, list[dict[str, Any]]] = {}
 
-    account = context.existing_account or _linked(session, Account, lead.parent_account_id)
-    if account is None and plan.account and lead.company_name:
-        account = Account(id=uuid.uuid4(), **mapped_values(lead, LEAD_TO_ACCOUNT), **owner)
-        session.add(account)
-        result.account_id = account.id
+    account_id = _active_id(context.existing_account) or _linked_id(session, Account, lead.parent_account_id)
+    account_row = None
+    if account_id is None and plan.account and lead.company_name:
+        account_id = result.account_id = uuid.uuid4()
+        account_row = {"id": account_id, **mapped_values(lead, LEAD_TO_ACCOUNT), **common}
+        rows[ACCOUNTS] = [account_row]
 
-    contact = context.existing_contact or _linked(session, Contact, lead.parent_contact_id)
-    if contact is None and plan.contact:
-        contact = Contact(
-            id=uuid.uuid4(),
-            account_id=account.id if account is not None else None,
-            **mapped_values(lead, LEAD_TO_CONTACT),
-            **owner,
-        )
-        session.add(contact)
-        result.contact_id = contact.id
-        if result.account_id is not None:
-            account.primary_contact_id = contact.id
+    contact_id = _active_id(context.existing_contact) or _linked_id(session, Contact, lead.parent_contact_id)
+    if contact_id is None and plan.contact:
+        contact_id = result.contact_id = uuid.uuid4()
+        rows[CONTACTS] = [
+            {"id": contact_id, "account_id": account_id, **mapped_values(lead, LEAD_TO_CONTACT), **common}
+        ]
+        if account_row is not None:
+            account_row["primary_contact_id"] = contact_id
+    if account_row is not None:
+        account_row.setdefault("primary_contact_id", None)
 
     if plan.opportunity:
-        customer = context.customer or account or contact
-        specs = options.opportunities or [None]
-        for index, spec in enumerate(specs):
+        if context.customer is not None:
+            customer_kind, customer_id = _customer_kind(context.customer), context.customer.id
+        elif account_id is not None:
+            customer_kind, customer_id = CustomerKind.ACCOUNT, account_id
+        elif contact_id is not None:
+            customer_kind, customer_id = CustomerKind.CONTACT, contact_id
+        else:
+            customer_kind = customer_id = None
+        opportunity_rows = []
+        for index, spec in enumerate(options.opportunities or [None]):
             values = mapped_values(lead, LEAD_TO_OPPORTUNITY)
             values["currency_id"] = (
                 (context.spec_currency_ids[index] if spec is not None else None)
@@ -305,45 +338,120 @@ def qualify_loaded_lead(lead: Lead, context: QualifyContext, *, uow: UnitOfWork,
             )
             if options.source_campaign_id:
                 values["campaign_id"] = options.source_campaign_id
+            values["estimated_close_date"] = spec.estimated_close_date if spec is not None else None
             if spec is not None:
-                values.update(
-                    {
-                        key: value
-                        for key, value in (
-                            ("name", spec.name),
-                            ("estimated_revenue", spec.estimated_revenue),
-                            ("description", spec.description),
-                        )
-                        if value is not None
-                    }
-                )
-                values["estimated_close_date"] = spec.estimated_close_date
-            opportunity = Opportunity(
-                id=uuid.uuid4(),
-                customer_kind=_customer_kind(customer),
-                customer_id=customer.id if customer is not None else None,
-                parent_account_id=account.id if account is not None else None,
-                parent_contact_id=contact.id if contact is not None else None,
-                **values,
-                **owner,
+                for key, value in (
+                    ("name", spec.name),
+                    ("estimated_revenue", spec.estimated_revenue),
+                    ("description", spec.description),
+                ):
+                    if value is not None:
+                        values[key] = value
+            opportunity_id = uuid.uuid4()
+            opportunity_rows.append(
+                {
+                    "id": opportunity_id,
+                    "customer_kind": customer_kind,
+                    "customer_id": customer_id,
+                    "parent_account_id": account_id,
+                    "parent_contact_id": contact_id,
+                    **values,
+                    **common,
+                }
             )
-            session.add(opportunity)
-            result.opportunity_ids.append(opportunity.id)
+            result.opportunity_ids.append(opportunity_id)
+        rows[OPPORTUNITIES] = opportunity_rows
 
-    lead.parent_account_id = account.id if account is not None else lead.parent_account_id
-    lead.parent_contact_id = contact.id if contact is not None else lead.parent_contact_id
+    # The state rule runs on the record; its outcome is written below with the other rows.
     lead.qualify(opportunity_id=result.opportunity_ids[0] if result.opportunity_ids else None)
-    lead.modified_by_id = actor.user_id
-    uow.flush()
-    return result
+    lead_values = {
+        "state": lead.state,
+        "status_reason": lead.status_reason,
+        "qualifying_opportunity_id": lead.qualifying_opportunity_id,
+        "closed_at": lead.closed_at,
+        "parent_account_id": account_id if account_id is not None else lead.parent_account_id,
+        "parent_contact_id": contact_id if contact_id is not None else lead.parent_contact_id,
+        "modified_by_id": actor.user_id,
+        "modified_at": now,
+    }
+    return PendingQualification(lead=lead, result=result, rows=rows, lead_values=lead_values)
 
 
-def _linked(session: Any, model: type, record_id: uuid.UUID | None) -> Any:
-    """The active record a lead's existing-account/contact field points to, if any."""
+ACCOUNTS: Table = Account.__table__  # type: ignore[assignment]
+CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+OPPORTUNITIES: Table = Opportunity.__table__  # type: ignore[assignment]
+LEADS: Table = Lead.__table__  # type: ignore[assignment]
+_QUALIFIED_LEAD_COLUMNS = (
+    "state",
+    "status_reason",
+    "qualifying_opportunity_id",
+    "closed_at",
+    "parent_account_id",
+    "parent_contact_id",
+    "modified_by_id",
+    "modified_at",
+)
+_LEAD_QUALIFIED_UPDATE = (
+    update(LEADS)
+    .where(LEADS.c.id == bindparam("lead_id"), LEADS.c.row_version == bindparam("expected_version"))
+    .values(
+        {
+            **{name: bindparam(f"new_{name}", type_=LEADS.c[name].type) for name in _QUALIFIED_LEAD_COLUMNS},
+            "row_version": LEADS.c.row_version + 1,
+        }
+    )
+)
+
+
+def write_qualifications(session: Session, pending: list[PendingQualification]) -> None:
+    """Write planned qualifications: one multi-row INSERT per table and one batched lead UPDATE.
+
+    The ORM's row-by-row flush costs more than the database work here, so the rows go through
+    Core; the lead objects are then told their new committed values, version included.
+    """
+    if not pending:
+        return
+    session.flush()  # anything the caller changed before goes first
+    for table in (ACCOUNTS, CONTACTS, OPPORTUNITIES):
+        rows = [row for item in pending for row in item.rows.get(table, ())]
+        if rows:
+            session.execute(table.insert(), rows)
+    lead_rows = [
+        {
+            "lead_id": item.lead.id,
+            "expected_version": item.lead.row_version,
+            **{f"new_{name}": value for name, value in item.lead_values.items()},
+        }
+        for item in pending
+    ]
+    updated = session.execute(_LEAD_QUALIFIED_UPDATE, lead_rows)
+    if session.get_bind().dialect.supports_sane_multi_rowcount and updated.rowcount != len(lead_rows):
+        raise Conflict(
+            "Someone else changed one of these leads while it was being qualified; reload it and try again.",
+            code="concurrent_update",
+        )
+    for item in pending:
+        for name, value in {**item.lead_values, "row_version": item.lead.row_version + 1}.items():
+            set_committed_value(item.lead, name, value)
+
+
+def qualify_loaded_lead(lead: Lead, context: QualifyContext, *, uow: UnitOfWork, actor: Actor) -> QualifyResult:
+    """Qualify a lead already loaded (and locked) by the caller."""
+    pending = plan_qualification(lead, context, session=uow.session, actor=actor)
+    write_qualifications(uow.session, [pending])
+    return pending.result
+
+
+def _active_id(record: Account | Contact | None) -> uuid.UUID | None:
+    return record.id if record is not None else None
+
+
+def _linked_id(session: Session, model: type, record_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The lead's existing account/contact, if it is still there and active."""
     if record_id is None:
         return None
     record = session.get(model, record_id)
-    return record if record is not None and record.state is CustomerState.ACTIVE else None
+    return record.id if record is not None and record.state is CustomerState.ACTIVE else None
 
 
 def _customer_kind(customer: Account | Contact | None) -> CustomerKind | None:
@@ -390,25 +498,76 @@ def qualify_leads(
         yield from _qualify_batch(batch, options, database=database, actor=actor)
 
 
+class _RetryLeadByLead(Exception):
+    """The fast path of a batch met an unexpected failure; redo the batch one savepoint per lead."""
+
+
+def _lock_leads(session: Any, lead_ids: list[uuid.UUID]) -> dict[uuid.UUID, Lead]:
+    """Load a batch of leads in one query, locked against concurrent qualification."""
+    statement = select(Lead).where(Lead.id.in_(set(lead_ids))).order_by(Lead.id).with_for_update()
+    return {lead.id: lead for lead in session.scalars(statement)}
+
+
 def _qualify_batch(
     lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor
 ) -> list[QualifyOutcome]:
+    try:
+        return _qualify_batch_at_once(lead_ids, options, database=database, actor=actor)
+    except _RetryLeadByLead:
+        return _qualify_batch_lead_by_lead(lead_ids, options, database=database, actor=actor)
+
+
+def _qualify_batch_at_once(
+    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor
+) -> list[QualifyOutcome]:
+    """The fast path: every lead of the batch planned in memory, then written with one statement per table.
+
+    Leads that the state rules refuse are reported and left untouched. Anything else that fails
+    (an unexpected error, or the database refusing the batch) rolls the batch back and it is
+    redone lead by lead, so that each lead still succeeds or fails on its own.
+    """
+    outcomes: list[QualifyOutcome] = []
+    pending: list[PendingQualification] = []
+    with database.unit_of_work() as uow:
+        context = prepare_qualify(options, uow=uow)
+        leads = _lock_leads(uow.session, lead_ids)
+        for lead_id in lead_ids:
+            lead = leads.get(lead_id)
+            if lead is None:
+                outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
+                continue
+            try:
+                lead.ensure_can_qualify()
+            except InvalidState as refused:
+                outcomes.append(QualifyOutcome(lead_id, error=refused))
+                continue
+            try:
+                item = plan_qualification(lead, context, session=uow.session, actor=actor)
+            except Exception as error:
+                raise _RetryLeadByLead from error
+            pending.append(item)
+            outcomes.append(QualifyOutcome(lead_id, result=item.result))
+        try:
+            write_qualifications(uow.session, pending)
+            uow.commit()
+        except (LeadflowError, SQLAlchemyError) as error:
+            raise _RetryLeadByLead from error
+    return outcomes
+
+
+def _qualify_batch_lead_by_lead(
+    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor
+) -> list[QualifyOutcome]:
+    """The careful path: a savepoint per lead, so one lead's failure takes back only its records."""
     outcomes: list[QualifyOutcome] = []
     with database.unit_of_work() as uow:
         session = uow.session
         context = prepare_qualify(options, uow=uow)
-        unique_ids = list(dict.fromkeys(lead_ids))
-        leads = {
-            lead.id: lead
-            for lead in session.scalars(
-                select(Lead).where(Lead.id.in_(unique_ids)).order_by(Lead.id).with_for_update()
-            )
-        }
+        leads = _lock_leads(session, lead_ids)
         for lead_id in lead_ids:
             lead = leads.get(lead_id)
             if lead is None:
-                error = NotFound(f"No lead has the id {lead_id}.", code="lead_not_found")
-                outcomes.append(QualifyOutcome(lead_id, error=error))
+                outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
                 continue
             savepoint = session.begin_nested()
             try:
@@ -416,11 +575,23 @@ def _qualify_batch(
             except LeadflowError as error:
                 savepoint.rollback()
                 outcomes.append(QualifyOutcome(lead_id, error=error))
+            except SQLAlchemyError as error:
+                savepoint.rollback()
+                refusal = Conflict(
+                    "The database refused this lead's records; nothing was saved for it.",
+                    code="lead_not_saved",
+                    details={"reason": str(getattr(error, "orig", error)).splitlines()[0]},
+                )
+                outcomes.append(QualifyOutcome(lead_id, error=refusal))
             else:
                 savepoint.commit()
                 outcomes.append(QualifyOutcome(lead_id, result=result))
         uow.commit()
     return outcomes
+
+
+def _lead_not_found(lead_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No lead has the id {lead_id}.", code="lead_not_found")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -430,15 +601,12 @@ def _qualify_batch(
 def disqualify_lead(
     lead_id: uuid.UUID, reason: LeadStatusReason, *, uow: UnitOfWork, actor: Actor
 ) -> Lead:
-    """Close an open lead as disqualified; refused while an open opportunity came from it."""
+    """Close an open lead as disqualified; refused while an opportunity is associated with it (§3)."""
     session = uow.session
     lead = get_record(session, Lead, lead_id, label="lead", for_update=True)
     has_opportunity = session.scalar(
         select(
-            exists().where(
-                Opportunity.originating_lead_id == lead.id,
-                Opportunity.state == OpportunityState.OPEN,
-            )
+            exists().where(Opportunity.originating_lead_id == lead.id)
         )
     )
     lead.disqualify(reason, has_opportunity=bool(has_opportunity))

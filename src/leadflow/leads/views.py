@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, tuple_
 
 from leadflow.db import Money, utcnow
 from leadflow.errors import ValidationFailed
@@ -34,20 +34,33 @@ class LeadView(enum.StrEnum):
 
 _NO_BUDGET = Decimal(-1)
 
-# Sortable columns; nullable text sorts blanks first via coalesce so that keyset paging stays total.
+
+
+def _text(column: Any) -> Any:
+    """Text sorts without regard to letter case, blanks first (coalesce keeps keyset paging total)."""
+    return func.lower(func.coalesce(column, ""))
+
+
+def _by_meaning(column: Any, order: list[str]) -> Any:
+    """Pick-list values sort by what they mean (hot before warm), not alphabetically."""
+    return case({value: rank for rank, value in enumerate(order, start=1)}, value=column, else_=0)
+
+
+# Sortable columns and the SQL expression each sorts by.
 SORTABLE: dict[str, Any] = {
     "created_at": Lead.created_at,
     "modified_at": Lead.modified_at,
-    "topic": Lead.topic,
-    "full_name": Lead.full_name,
-    "last_name": Lead.last_name,
-    "company_name": func.coalesce(Lead.company_name, ""),
-    "email": func.coalesce(Lead.email, ""),
-    "status_reason": Lead.status_reason,
-    "rating": func.coalesce(Lead.rating, ""),
+    "topic": _text(Lead.topic),
+    "full_name": _text(Lead.full_name),
+    "last_name": _text(Lead.last_name),
+    "company_name": _text(Lead.company_name),
+    "email": _text(Lead.email),
+    "status_reason": _by_meaning(Lead.status_reason, [reason.value for reason in LeadStatusReason]),
+    "rating": _by_meaning(Lead.rating, [Rating.HOT.value, Rating.WARM.value, Rating.COLD.value]),
     "budget_amount": func.coalesce(Lead.budget_amount, literal(_NO_BUDGET, Money())),
 }
 _DATETIME_KEYS = {"created_at", "modified_at"}
+_INTEGER_KEYS = {"status_reason", "rating"}
 MAX_PAGE = 500
 
 
@@ -128,6 +141,9 @@ def _decode_cursor(cursor: str, key: str) -> tuple[Any, uuid.UUID]:
             value = datetime.fromisoformat(value)
         elif key == "budget_amount":
             value = Decimal(value)
+        elif key in _INTEGER_KEYS:
+            if not isinstance(value, int):
+                raise ValueError("unexpected cursor value")
         elif not isinstance(value, str):
             raise ValueError("unexpected cursor value")
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
@@ -171,21 +187,14 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
     if query.cursor:
         value, last_id = _decode_cursor(query.cursor, key)
         position = tuple_(sort_column, Lead.id)
-        statement = statement.where(
-            position < tuple_(value, last_id) if descending else position > tuple_(value, last_id)
-        )
+        # Bind the cursor with the sort expression's own type (money is stored scaled).
+        last = tuple_(literal(value, sort_column.type), literal(last_id, Lead.id.type))
+        statement = statement.where(position < last if descending else position > last)
     order = (sort_column.desc(), Lead.id.desc()) if descending else (sort_column.asc(), Lead.id.asc())
-    rows = uow.session.scalars(statement.order_by(*order).limit(query.limit + 1)).all()
-    items = list(rows[: query.limit])
+    rows = uow.session.execute(statement.add_columns(sort_column).order_by(*order).limit(query.limit + 1)).all()
+    items = [lead for lead, _ in rows[: query.limit]]
     next_cursor = None
     if len(rows) > query.limit:
-        last = items[-1]
-        next_cursor = _encode_cursor(_sort_value(last, key), last.id)
+        last_lead, last_value = rows[query.limit - 1]
+        next_cursor = _encode_cursor(last_value, last_lead.id)
     return LeadPage(items=items, next_cursor=next_cursor)
-
-
-def _sort_value(lead: Lead, key: str) -> Any:
-    value = getattr(lead, key)
-    if value is None:
-        return _NO_BUDGET if key == "budget_amount" else ""
-    return value

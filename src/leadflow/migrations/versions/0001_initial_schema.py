@@ -13,6 +13,13 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+FOREIGN_KEY_INDEXES = (
+    ("accounts", "master_id"),
+    ("accounts", "primary_contact_id"),
+    ("contacts", "master_id"),
+    ("leads", "master_lead_id"),
+    ("leads", "qualifying_opportunity_id"),
+)
 CROSS_REFERENCES = (
     ("accounts", "primary_contact_id", "contacts"),
     ("leads", "parent_account_id", "accounts"),
@@ -155,7 +162,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_leads_campaign_id_campaigns')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_leads_created_by_id_users')),
     sa.ForeignKeyConstraint(['currency_id'], ['currencies.id'], name=op.f('fk_leads_currency_id_currencies')),
-    sa.ForeignKeyConstraint(['master_lead_id'], ['leads.id'], name=op.f('fk_leads_master_lead_id_leads')),
+    sa.ForeignKeyConstraint(['master_lead_id'], ['leads.id'], name=op.f('fk_leads_master_lead_id_leads'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['modified_by_id'], ['users.id'], name=op.f('fk_leads_modified_by_id_users')),
     sa.ForeignKeyConstraint(['owner_team_id'], ['teams.id'], name=op.f('fk_leads_owner_team_id_teams')),
     sa.ForeignKeyConstraint(['owner_user_id'], ['users.id'], name=op.f('fk_leads_owner_user_id_users')),
@@ -346,6 +353,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_opportunities_parent_account_id'), ['parent_account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunities_parent_contact_id'), ['parent_contact_id'], unique=False)
 
+    # Foreign-key columns pointing at busy tables are indexed, or every insert or delete of a
+    # referenced row scans the referencing table (a deferred check on SQLite, any delete on both).
+    for table, column in FOREIGN_KEY_INDEXES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
+
     # Foreign keys between tables that reference each other, added once both sides exist and
     # checked at commit, so that qualify can insert an account and its primary contact together.
     for table, column, target in CROSS_REFERENCES:
@@ -362,6 +375,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table, column in FOREIGN_KEY_INDEXES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))
     for table, column, target in CROSS_REFERENCES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(op.f(f"fk_{table}_{column}_{target}"), type_="foreignkey")
