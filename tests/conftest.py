@@ -9,6 +9,7 @@ the run says so loudly at the end.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from leadflow.migrate import upgrade
 from leadflow.models import metadata
 from leadflow.organisation.service import ensure_organisation
 from leadflow.security.actor import Actor, default_actor
+from leadflow.security.service import create_personal_token, create_user
 from leadflow.uow import Database
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -113,13 +115,29 @@ def _empty_all_tables(database: Database) -> None:
                 connection.exec_driver_sql(f"DELETE FROM {table}")
 
 
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+@lru_cache(maxsize=1)
+def _admin_password_hash() -> str:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(ADMIN_PASSWORD)
+
+
 @pytest.fixture
 def database(migrated_url: str) -> Iterator[Database]:
-    """An empty, migrated database with the organisation set up; one per test."""
+    """An empty, migrated database with the organisation and one System Administrator; one per test."""
     database = Database(migrated_url)
     _empty_all_tables(database)
     with database.unit_of_work() as uow:
         ensure_organisation(uow=uow, base_currency="EUR")
+        admin = create_user(
+            email=ADMIN_EMAIL, full_name="Ada Admin", role_names=["System Administrator"],
+            business_unit_name=None, password=None, uow=uow, actor=None,
+        )
+        admin.password_hash = _admin_password_hash()  # argon2 is slow on purpose: hash once per run
         uow.commit()
     yield database
     database.dispose()
@@ -144,8 +162,23 @@ def settings(database: Database) -> Settings:
     return Settings(database_url=database.url, max_attachment_bytes=64 * 1024)
 
 
+def bearer_headers(database: Database, email: str) -> dict[str, str]:
+    """Authorization headers with a fresh personal token of the given user."""
+    with database.unit_of_work() as uow:
+        issued = create_personal_token(email, name="tests", days=1, uow=uow, actor=None)
+        uow.commit()
+    return {"Authorization": f"Bearer {issued.secret}"}
+
+
+@pytest.fixture
+def anonymous_client(database: Database, settings: Settings) -> Iterator[TestClient]:
+    """An HTTP client that has not signed in."""
+    with TestClient(create_app(database, settings)) as test_client:
+        yield test_client
+
+
 @pytest.fixture
 def client(database: Database, settings: Settings) -> Iterator[TestClient]:
-    """An HTTP client talking to the app over the test's database."""
-    with TestClient(create_app(database, settings)) as test_client:
+    """An HTTP client signed in as the System Administrator."""
+    with TestClient(create_app(database, settings), headers=bearer_headers(database, ADMIN_EMAIL)) as test_client:
         yield test_client

@@ -1,18 +1,31 @@
 """Every mapped table, imported in one place so that metadata and Alembic see them all."""
 
 from leadflow.activity.models import Attachment, Note
+from leadflow.audit.models import AuditEntry
 from leadflow.customers.models import Account, Contact
 from leadflow.db import Base
 from leadflow.leads.models import Lead
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import Campaign, Currency, OrganisationSettings
-from leadflow.security.models import BusinessUnit, Team, User
+from leadflow.security.models import (
+    AccessToken,
+    BusinessUnit,
+    RecordShare,
+    Role,
+    RolePrivilege,
+    Team,
+    TeamMember,
+    User,
+    UserRole,
+)
 
 metadata = Base.metadata
 
 __all__ = [
+    "AccessToken",
     "Account",
     "Attachment",
+    "AuditEntry",
     "BusinessUnit",
     "Campaign",
     "Contact",
@@ -21,7 +34,12 @@ __all__ = [
     "Note",
     "Opportunity",
     "OrganisationSettings",
+    "RecordShare",
+    "Role",
+    "RolePrivilege",
     "Team",
+    "TeamMember",
     "User",
+    "UserRole",
     "metadata",
 ]

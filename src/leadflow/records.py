@@ -64,10 +64,18 @@ def apply_changes(record: Any, changes: dict[str, Any]) -> None:
 
 
 def list_records(
-    session: Session, model: type[RecordT], *, limit: int, after: uuid.UUID | None = None
+    session: Session, model: type[RecordT], *, actor: Any, limit: int, after: uuid.UUID | None = None
 ) -> list[RecordT]:
-    """A page of records in creation order, keyset-paged by id of the last one seen."""
-    statement = select(model).order_by(model.created_at, model.id).limit(limit)  # type: ignore[attr-defined]
+    """A page of the records the actor may read, in creation order, keyset-paged by the last id seen."""
+    from leadflow.security.access import access_condition
+    from leadflow.security.privileges import Privilege
+
+    statement = (
+        select(model)
+        .where(access_condition(actor, Privilege.READ, model.__tablename__, model))  # type: ignore[attr-defined]
+        .order_by(model.created_at, model.id)  # type: ignore[attr-defined]
+        .limit(limit)
+    )
     if after is not None:
         last = session.get(model, after)
         if last is None:
@@ -76,3 +84,21 @@ def list_records(
             tuple_(model.created_at, model.id) > tuple_(last.created_at, last.id)  # type: ignore[attr-defined]
         )
     return list(session.scalars(statement))
+
+
+def get_accessible(
+    session: Session,
+    model: type[RecordT],
+    record_id: uuid.UUID,
+    *,
+    label: str,
+    actor: Any,
+    privilege: Any,
+    for_update: bool = False,
+) -> RecordT:
+    """A record by id that the actor holds ``privilege`` on: NotFound, then Forbidden naming the privilege."""
+    from leadflow.security.access import require
+
+    record = get_record(session, model, record_id, label=label, for_update=for_update)
+    require(session, actor, privilege, model.__tablename__, record)  # type: ignore[attr-defined]
+    return record

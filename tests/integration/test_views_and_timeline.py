@@ -14,8 +14,8 @@ from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions
 from leadflow.leads.views import LeadQuery, LeadView, list_leads, start_of_week
 from leadflow.process.flow import lead_process, move_stage, opportunity_process
-from leadflow.security.actor import Actor
-from leadflow.security.models import User
+from leadflow.security.actor import load_actor
+from leadflow.security.service import create_user
 from tests.factories import make_lead
 
 
@@ -50,10 +50,12 @@ def test_qualified_and_disqualified_leads_move_from_my_open_leads_to_closed_lead
 def test_my_open_leads_shows_only_the_actors_leads(database, actor):
     mine = make_lead(database, actor)
     with database.unit_of_work() as uow:
-        colleague = User(email="colleague@example.com", full_name="Colleague", business_unit_id=actor.business_unit_id)
-        uow.session.add(colleague)
+        colleague = create_user(email="colleague@example.com", full_name="Colleague", role_names=["Salesperson"],
+                                business_unit_name=None, password=None, uow=uow, actor=actor)
         uow.commit()
-    theirs = make_lead(database, Actor(user_id=colleague.id, business_unit_id=actor.business_unit_id))
+    with database.unit_of_work(read_only=True) as uow:
+        colleague_actor = load_actor(uow.session, colleague)
+    theirs = make_lead(database, colleague_actor)
     assert view_ids(database, actor, LeadView.MY_OPEN) == {mine.id}
     assert view_ids(database, actor, LeadView.OPEN) == {mine.id, theirs.id}
 

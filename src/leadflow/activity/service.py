@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from leadflow.activity.models import Attachment, Note, RegardingTable
 from leadflow.errors import NotFound, TooLarge, ValidationFailed
-from leadflow.records import get_record
+from leadflow.audit.service import record_action
+from leadflow.records import get_accessible
+from leadflow.security.privileges import Privilege
 from leadflow.security.actor import Actor
 from leadflow.uow import UnitOfWork
 
@@ -25,7 +27,7 @@ class AttachmentUpload:
     content: bytes
 
 
-def _regarding_model(table: RegardingTable) -> type:
+def regarding_model(table: RegardingTable) -> type:
     from leadflow.customers.models import Account, Contact
     from leadflow.leads.models import Lead
     from leadflow.opportunities.models import Opportunity
@@ -44,6 +46,12 @@ _LABELS = {
     RegardingTable.CONTACTS: "contact",
     RegardingTable.OPPORTUNITIES: "opportunity",
 }
+
+
+def _readable(uow: UnitOfWork, actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> object:
+    return get_accessible(
+        uow.session, regarding_model(table), record_id, label=_LABELS[table], actor=actor, privilege=Privilege.READ
+    )
 
 
 def safe_file_name(name: str) -> str:
@@ -66,7 +74,9 @@ def add_note(
 ) -> Note:
     """Add a note, with an optional attachment, to one record; closed leads refuse it."""
     session = uow.session
-    record = get_record(session, _regarding_model(table), record_id, label=_LABELS[table])
+    record = get_accessible(
+        session, regarding_model(table), record_id, label=_LABELS[table], actor=actor, privilege=Privilege.APPEND_TO
+    )
     if table is RegardingTable.LEADS:
         record.ensure_editable()
     if not (title or body or attachment):
@@ -96,6 +106,8 @@ def add_note(
     if attachment is not None:
         session.add(Attachment(note_id=note.id, content=attachment.content))
         uow.flush()
+    record_action(session, actor, "note_add", table=table.value, record_id=record_id,
+                  summary=note.title or note.file_name or "note")
     return note
 
 
@@ -103,7 +115,7 @@ def list_notes(
     table: RegardingTable, record_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor
 ) -> Sequence[Note]:
     """The notes of one record, newest first."""
-    get_record(uow.session, _regarding_model(table), record_id, label=_LABELS[table])
+    _readable(uow, actor, table, record_id)
     return notes_regarding(uow.session, [(table, record_id)])
 
 
@@ -134,6 +146,7 @@ def get_attachment(
 ) -> tuple[Note, bytes]:
     """A note's attachment: its metadata and bytes."""
     session = uow.session
+    _readable(uow, actor, table, record_id)
     note = session.get(Note, note_id)
     if note is None or note.regarding_table != table or note.regarding_id != record_id:
         raise NotFound(f"No note has the id {note_id} on this record.", code="note_not_found")
@@ -156,7 +169,7 @@ def timeline(
     table: RegardingTable, record_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor
 ) -> Sequence[Note]:
     """A record's notes plus those of the lead it originated from (§2.7), newest first."""
-    record = get_record(uow.session, _regarding_model(table), record_id, label=_LABELS[table])
+    record = _readable(uow, actor, table, record_id)
     sources = [(table, record_id)]
     originating_lead_id = getattr(record, "originating_lead_id", None)
     if originating_lead_id is not None:

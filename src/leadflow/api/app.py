@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from leadflow import __version__
-from leadflow.api import leads, notes, process, settings as settings_api
+from leadflow.api import leads, notes, process, security, settings as settings_api
 from leadflow.api.errors import error_body, install_error_handlers
 from leadflow.api.records import TableEndpoints, crud_router
 from leadflow.config import Settings
@@ -96,6 +96,7 @@ def create_app(database: Database, settings: Settings) -> FastAPI:
     app.state.database = database
     app.state.settings = settings
     install_error_handlers(app)
+    app.include_router(security.router, prefix=API_PREFIX)
     app.include_router(leads.router, prefix=API_PREFIX)
     app.include_router(process.router, prefix=API_PREFIX)
     for table in TABLES:

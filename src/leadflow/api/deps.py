@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from leadflow.config import Settings
 from leadflow.errors import StaleVersion
-from leadflow.security.actor import Actor, default_actor
+from leadflow.security.actor import Actor
+from leadflow.security.models import TokenKind
+from leadflow.security.service import AuthenticationFailed, actor_for_secret
 from leadflow.uow import Database, UnitOfWork
 
 
@@ -38,14 +41,22 @@ def get_read_uow(database: DatabaseDep) -> Iterator[UnitOfWork]:
         yield uow
 
 
-def get_actor(request: Request, database: DatabaseDep) -> Actor:
-    """Who is asking. Until sign-in exists every request acts as the organisation's administrator."""
-    actor = getattr(request.app.state, "default_actor", None)
-    if actor is None:
-        with database.unit_of_work(read_only=True) as uow:
-            actor = default_actor(uow.session)
-        request.app.state.default_actor = actor
-    return actor
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token or `leadflow tokens create`.")
+
+
+def get_actor(
+    database: DatabaseDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """Who is asking: the user of the bearer token (sign-in or personal token); 401 without one."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise AuthenticationFailed(
+            "Sign in first: send `Authorization: Bearer <token>` with a token from POST /api/v1/auth/token."
+        )
+    with database.unit_of_work(read_only=True) as uow:
+        return actor_for_secret(
+            credentials.credentials, session=uow.session, kinds=(TokenKind.SIGN_IN, TokenKind.PERSONAL)
+        ).actor
 
 
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]

@@ -21,11 +21,14 @@ from leadflow.errors import (
     ValidationFailed,
 )
 from leadflow.schemas import validation_failed_from
+from leadflow.security.service import AccountLocked, AuthenticationFailed
 
 log = logging.getLogger(__name__)
 
 # Most specific first: the first matching class decides the status.
 STATUS_BY_ERROR: tuple[tuple[type[LeadflowError], int], ...] = (
+    (AuthenticationFailed, 401),
+    (AccountLocked, 423),
     (NotFound, 404),
     (StaleVersion, 412),
     (DuplicateDetected, 409),
@@ -58,7 +61,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LeadflowError)
     async def on_domain_error(_request: Request, error: LeadflowError) -> JSONResponse:
-        return JSONResponse(error_body(error), status_code=status_for(error))
+        status = status_for(error)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(error_body(error), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
 from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, UowDep
-from leadflow.records import get_record, list_records
+from leadflow.records import get_accessible, list_records
+from leadflow.security.privileges import Privilege
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: uuid.UUID | None = None,
     ) -> PageOut:
-        records = list_records(uow.session, table.model, limit=limit + 1, after=cursor)
+        records = list_records(uow.session, table.model, actor=actor, limit=limit + 1, after=cursor)
         page = records[:limit]
         return PageOut(
             items=[Out.model_validate(r) for r in page],
@@ -72,7 +73,10 @@ def crud_router(table: TableEndpoints) -> APIRouter:
 
     @router.get("/{record_id}", summary=f"Read {a_record}")
     def read(record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> Out:  # type: ignore[valid-type]
-        return render(get_record(uow.session, table.model, record_id, label=table.label), response)
+        record = get_accessible(
+            uow.session, table.model, record_id, label=table.label, actor=actor, privilege=Privilege.READ
+        )
+        return render(record, response)
 
     @router.patch("/{record_id}", summary=f"Change {a_record}")
     def update(

@@ -24,7 +24,7 @@ def replace_qualification_settings(
     data: QualificationSettings, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
 ) -> QualificationSettingsOut:
     """Replace the qualification settings."""
-    settings = update_qualification_settings(data.model_dump(), uow=uow, expected_version=version)
+    settings = update_qualification_settings(data.model_dump(), uow=uow, actor=actor, expected_version=version)
     uow.commit()
     response.headers["ETag"] = settings.etag
     return QualificationSettingsOut.model_validate(settings)

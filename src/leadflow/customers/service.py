@@ -13,7 +13,11 @@ from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.leads.models import compose_full_name
 from leadflow.opportunities.models import Opportunity
-from leadflow.records import apply_changes, check_version, get_record, get_reference
+from leadflow.audit.service import changed_fields, record_action
+from leadflow.records import apply_changes, check_version, get_accessible, get_reference
+from leadflow.security.access import require, require_create
+from leadflow.security.privileges import Privilege
+from leadflow.security.service import delete_shares_of
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.uow import UnitOfWork
@@ -30,6 +34,21 @@ def _checked(values: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
     if values.get("primary_contact_id"):
         get_reference(session, Contact, values["primary_contact_id"], field="primary_contact_id", label="contact")
     return values
+
+
+def _for_change(uow: UnitOfWork, actor: Actor, model: type, record_id: uuid.UUID, label: str, privilege: Privilege) -> Any:
+    return get_accessible(uow.session, model, record_id, label=label, actor=actor, privilege=privilege, for_update=True)
+
+
+def _apply_with_audit(uow: UnitOfWork, actor: Actor, record: Any, values: dict[str, Any]) -> None:
+    """Apply changes (an owner change needs Assign), audit the changed fields, flush."""
+    table = record.__tablename__
+    if "owner_user_id" in values and values["owner_user_id"] != record.owner_user_id:
+        require(uow.session, actor, Privilege.ASSIGN, table, record)
+    apply_changes(record, values)
+    record.modified_by_id = actor.user_id
+    record_action(uow.session, actor, "update", table=table, record_id=record.id, changes=changed_fields(record))
+    uow.flush()
 
 
 def _ownership(actor: Actor) -> dict[str, uuid.UUID]:
@@ -55,8 +74,10 @@ def create_account(data: AccountCreate, *, uow: UnitOfWork, actor: Actor) -> Acc
     """Create an active account owned by the actor unless another owner is named."""
     values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow)}
     account = Account(id=uuid.uuid4(), **values)
+    require_create(actor, "accounts", owner_user_id=account.owner_user_id, owning_unit_id=account.owning_business_unit_id)
     uow.session.add(account)
     uow.flush()
+    record_action(uow.session, actor, "create", table="accounts", record_id=account.id, summary=account.name)
     return account
 
 
@@ -64,11 +85,9 @@ def update_account(
     account_id: uuid.UUID, changes: AccountUpdate, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> Account:
     """Change the given fields of an account."""
-    account = get_record(uow.session, Account, account_id, label="account", for_update=True)
+    account = _for_change(uow, actor, Account, account_id, "account", Privilege.WRITE)
     check_version(account, expected_version)
-    apply_changes(account, _checked(changes.model_dump(exclude_unset=True), uow=uow))
-    account.modified_by_id = actor.user_id
-    uow.flush()
+    _apply_with_audit(uow, actor, account, _checked(changes.model_dump(exclude_unset=True), uow=uow))
     return account
 
 
@@ -76,21 +95,25 @@ def delete_account(
     account_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> None:
     """Delete an account and its notes; its contacts and opportunities lose the link."""
-    account = get_record(uow.session, Account, account_id, label="account", for_update=True)
+    account = _for_change(uow, actor, Account, account_id, "account", Privilege.DELETE)
     check_version(account, expected_version)
     delete_notes_of(uow.session, RegardingTable.ACCOUNTS, account.id)
+    delete_shares_of(uow.session, "accounts", account.id)
     _forget_customer(uow, account.id)
     uow.session.delete(account)
     uow.flush()
+    record_action(uow.session, actor, "delete", table="accounts", record_id=account_id, summary=account.name)
 
 
 def create_contact(data: ContactCreate, *, uow: UnitOfWork, actor: Actor) -> Contact:
     """Create an active contact owned by the actor unless another owner is named."""
     values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow)}
     contact = Contact(id=uuid.uuid4(), **values)
+    require_create(actor, "contacts", owner_user_id=contact.owner_user_id, owning_unit_id=contact.owning_business_unit_id)
     contact.full_name = compose_full_name(contact.first_name, contact.last_name)
     uow.session.add(contact)
     uow.flush()
+    record_action(uow.session, actor, "create", table="contacts", record_id=contact.id, summary=contact.full_name)
     return contact
 
 
@@ -98,12 +121,11 @@ def update_contact(
     contact_id: uuid.UUID, changes: ContactUpdate, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> Contact:
     """Change the given fields of a contact."""
-    contact = get_record(uow.session, Contact, contact_id, label="contact", for_update=True)
+    contact = _for_change(uow, actor, Contact, contact_id, "contact", Privilege.WRITE)
     check_version(contact, expected_version)
-    apply_changes(contact, _checked(changes.model_dump(exclude_unset=True), uow=uow))
-    contact.full_name = compose_full_name(contact.first_name, contact.last_name)
-    contact.modified_by_id = actor.user_id
-    uow.flush()
+    values = _checked(changes.model_dump(exclude_unset=True), uow=uow)
+    first, last = values.get("first_name", contact.first_name), values.get("last_name", contact.last_name)
+    _apply_with_audit(uow, actor, contact, {**values, "full_name": compose_full_name(first, last)})
     return contact
 
 
@@ -111,9 +133,11 @@ def delete_contact(
     contact_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> None:
     """Delete a contact and its notes."""
-    contact = get_record(uow.session, Contact, contact_id, label="contact", for_update=True)
+    contact = _for_change(uow, actor, Contact, contact_id, "contact", Privilege.DELETE)
     check_version(contact, expected_version)
     delete_notes_of(uow.session, RegardingTable.CONTACTS, contact.id)
+    delete_shares_of(uow.session, "contacts", contact.id)
     _forget_customer(uow, contact.id)
     uow.session.delete(contact)
     uow.flush()
+    record_action(uow.session, actor, "delete", table="contacts", record_id=contact_id, summary=contact.full_name)

@@ -33,7 +33,11 @@ from leadflow.organisation.models import (
     RecordCreation,
 )
 from leadflow.organisation.service import currency_by_code, get_settings
-from leadflow.records import apply_changes, check_version, get_record, get_reference
+from leadflow.audit.service import AUDIT_TABLE, changed_fields, entry_values, plain, record_action
+from leadflow.records import apply_changes, check_version, get_accessible, get_record, get_reference
+from leadflow.security.access import forbidden, require, require_create
+from leadflow.security.privileges import Depth, Privilege
+from leadflow.security.service import delete_shares_of
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.uow import Database, UnitOfWork
@@ -75,15 +79,17 @@ def create_lead(data: LeadCreate, *, uow: UnitOfWork, actor: Actor) -> Lead:
         "modified_by_id": actor.user_id,
     }
     lead = Lead(id=uuid.uuid4(), **{**defaults, **values})
+    require_create(actor, "leads", owner_user_id=lead.owner_user_id, owning_unit_id=lead.owning_business_unit_id)
     lead.full_name = compose_full_name(lead.first_name, lead.last_name)
     uow.session.add(lead)
     uow.flush()
+    record_action(uow.session, actor, "create", table="leads", record_id=lead.id, summary=lead.topic)
     return lead
 
 
 def get_lead(lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Lead:
-    """One lead by id."""
-    return get_record(uow.session, Lead, lead_id, label="lead")
+    """One lead by id, if the actor may read it."""
+    return get_accessible(uow.session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.READ)
 
 
 def update_lead(
@@ -95,12 +101,18 @@ def update_lead(
     expected_version: int | None = None,
 ) -> Lead:
     """Change the given fields of an open lead; closed leads are read-only (§1)."""
-    lead = get_record(uow.session, Lead, lead_id, label="lead", for_update=True)
+    lead = get_accessible(
+        uow.session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.WRITE, for_update=True
+    )
     check_version(lead, expected_version)
     lead.ensure_editable()
-    apply_changes(lead, _column_values(changes, uow=uow, present=set(changes.model_fields_set)))
+    values = _column_values(changes, uow=uow, present=set(changes.model_fields_set))
+    if "owner_user_id" in values and values["owner_user_id"] != lead.owner_user_id:
+        require(uow.session, actor, Privilege.ASSIGN, "leads", lead)
+    apply_changes(lead, values)
     lead.full_name = compose_full_name(lead.first_name, lead.last_name)
     lead.modified_by_id = actor.user_id
+    record_action(uow.session, actor, "update", table="leads", record_id=lead.id, changes=changed_fields(lead))
     uow.flush()
     return lead
 
@@ -110,11 +122,13 @@ def delete_lead(
 ) -> None:
     """Delete a lead with its notes and attachments; records it created keep existing."""
     session = uow.session
-    lead = get_record(session, Lead, lead_id, label="lead", for_update=True)
+    lead = get_accessible(session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.DELETE, for_update=True)
     check_version(lead, expected_version)
     delete_notes_of(session, RegardingTable.LEADS, lead.id)
+    delete_shares_of(session, "leads", lead.id)
     session.delete(lead)
     uow.flush()
+    record_action(session, actor, "delete", table="leads", record_id=lead_id, summary=lead.topic)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -209,6 +223,8 @@ class QualifyContext:
     existing_account: Account | None = None
     existing_contact: Contact | None = None
     customer: Account | Contact | None = None
+    # Existing records whose link this actor was already allowed to make, checked once per batch.
+    checked_links: set[uuid.UUID] = field(default_factory=set)
 
 
 def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork) -> QualifyContext:
@@ -285,6 +301,7 @@ def plan_qualification(
     what lets a batch write many leads with one statement per table.
     """
     lead.ensure_can_qualify()
+    require(session, actor, Privilege.WRITE, "leads", lead)
     plan, options = context.plan, context.options
     now = utcnow()
     common = {
@@ -301,14 +318,29 @@ def plan_qualification(
     rows: dict[Table, list[dict[str, Any]]] = {}
 
     account_id = _active_id(context.existing_account) or _linked_id(session, Account, lead.parent_account_id)
+    contact_id = _active_id(context.existing_contact) or _linked_id(session, Contact, lead.parent_contact_id)
+    creates = {
+        "accounts": account_id is None and plan.account and bool(lead.company_name),
+        "contacts": contact_id is None and plan.contact,
+        "opportunities": plan.opportunity,
+    }
+    for table, created in creates.items():
+        if created and actor.depth(table, Privilege.CREATE) is Depth.NONE:
+            raise forbidden(actor, Privilege.CREATE, table, what="the records qualifying creates")
+    # Linking existing records needs Append on the lead and Append To on what it is linked to.
+    for model, record_id in ((Account, account_id), (Contact, contact_id)):
+        if record_id is not None and record_id not in context.checked_links:
+            require(session, actor, Privilege.APPEND, "leads", lead)
+            require(session, actor, Privilege.APPEND_TO, model.__tablename__, session.get(model, record_id))
+            context.checked_links.add(record_id)
+
     account_row = None
-    if account_id is None and plan.account and lead.company_name:
+    if creates["accounts"]:
         account_id = result.account_id = uuid.uuid4()
         account_row = {"id": account_id, **mapped_values(lead, LEAD_TO_ACCOUNT), **common}
         rows[ACCOUNTS] = [account_row]
 
-    contact_id = _active_id(context.existing_contact) or _linked_id(session, Contact, lead.parent_contact_id)
-    if contact_id is None and plan.contact:
+    if creates["contacts"]:
         contact_id = result.contact_id = uuid.uuid4()
         rows[CONTACTS] = [
             {"id": contact_id, "account_id": account_id, **mapped_values(lead, LEAD_TO_CONTACT), **common}
@@ -403,7 +435,7 @@ _LEAD_QUALIFIED_UPDATE = (
 )
 
 
-def write_qualifications(session: Session, pending: list[PendingQualification]) -> None:
+def write_qualifications(session: Session, pending: list[PendingQualification], *, actor: Actor) -> None:
     """Write planned qualifications: one multi-row INSERT per table and one batched lead UPDATE.
 
     The ORM's row-by-row flush costs more than the database work here, so the rows go through
@@ -430,6 +462,23 @@ def write_qualifications(session: Session, pending: list[PendingQualification]) 
             "Someone else changed one of these leads while it was being qualified; reload it and try again.",
             code="concurrent_update",
         )
+    session.execute(
+        AUDIT_TABLE.insert(),
+        [
+            entry_values(
+                actor,
+                "qualify",
+                table="leads",
+                record_id=item.lead.id,
+                changes={
+                    "account_id": plain(item.result.account_id),
+                    "contact_id": plain(item.result.contact_id),
+                    "opportunity_ids": [str(i) for i in item.result.opportunity_ids],
+                },
+            )
+            for item in pending
+        ],
+    )
     for item in pending:
         for name, value in {**item.lead_values, "row_version": item.lead.row_version + 1}.items():
             set_committed_value(item.lead, name, value)
@@ -438,7 +487,7 @@ def write_qualifications(session: Session, pending: list[PendingQualification]) 
 def qualify_loaded_lead(lead: Lead, context: QualifyContext, *, uow: UnitOfWork, actor: Actor) -> QualifyResult:
     """Qualify a lead already loaded (and locked) by the caller."""
     pending = plan_qualification(lead, context, session=uow.session, actor=actor)
-    write_qualifications(uow.session, [pending])
+    write_qualifications(uow.session, [pending], actor=actor)
     return pending.result
 
 
@@ -543,12 +592,15 @@ def _qualify_batch_at_once(
                 continue
             try:
                 item = plan_qualification(lead, context, session=uow.session, actor=actor)
+            except LeadflowError as refused:  # raised by the checks, before the lead changed
+                outcomes.append(QualifyOutcome(lead_id, error=refused))
+                continue
             except Exception as error:
                 raise _RetryLeadByLead from error
             pending.append(item)
             outcomes.append(QualifyOutcome(lead_id, result=item.result))
         try:
-            write_qualifications(uow.session, pending)
+            write_qualifications(uow.session, pending, actor=actor)
             uow.commit()
         except (LeadflowError, SQLAlchemyError) as error:
             raise _RetryLeadByLead from error
@@ -603,7 +655,7 @@ def disqualify_lead(
 ) -> Lead:
     """Close an open lead as disqualified; refused while an opportunity is associated with it (§3)."""
     session = uow.session
-    lead = get_record(session, Lead, lead_id, label="lead", for_update=True)
+    lead = get_accessible(session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.WRITE, for_update=True)
     has_opportunity = session.scalar(
         select(
             exists().where(Opportunity.originating_lead_id == lead.id)
@@ -611,14 +663,18 @@ def disqualify_lead(
     )
     lead.disqualify(reason, has_opportunity=bool(has_opportunity))
     lead.modified_by_id = actor.user_id
+    record_action(session, actor, "disqualify", table="leads", record_id=lead.id, summary=reason.value)
     uow.flush()
     return lead
 
 
 def reactivate_lead(lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Lead:
     """Reopen a qualified or disqualified lead as New, with all its data, notes and attachments."""
-    lead = get_record(uow.session, Lead, lead_id, label="lead", for_update=True)
+    lead = get_accessible(
+        uow.session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.WRITE, for_update=True
+    )
     lead.reactivate()
     lead.modified_by_id = actor.user_id
+    record_action(uow.session, actor, "reactivate", table="leads", record_id=lead.id)
     uow.flush()
     return lead

@@ -17,7 +17,9 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, tu
 from leadflow.db import Money, utcnow
 from leadflow.errors import ValidationFailed
 from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason, Rating
+from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
+from leadflow.security.privileges import Privilege
 from leadflow.uow import UnitOfWork
 
 
@@ -171,7 +173,10 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
     if not 1 <= query.limit <= MAX_PAGE:
         raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}.", code="invalid_limit")
     sort_column = SORTABLE[key]
-    statement = select(Lead).where(view_condition(query.view, actor=actor, now=utcnow()))
+    statement = select(Lead).where(
+        view_condition(query.view, actor=actor, now=utcnow()),
+        access_condition(actor, Privilege.READ, "leads", Lead),
+    )
     filters = {
         Lead.state: query.state,
         Lead.status_reason: query.status_reason,

@@ -13,7 +13,11 @@ from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityFields, OpportunityUpdate
 from leadflow.organisation.models import Campaign
 from leadflow.organisation.service import currency_by_code, get_settings
-from leadflow.records import apply_changes, check_version, get_record, get_reference
+from leadflow.audit.service import changed_fields, record_action
+from leadflow.records import apply_changes, check_version, get_accessible, get_reference
+from leadflow.security.access import require, require_create
+from leadflow.security.privileges import Privilege
+from leadflow.security.service import delete_shares_of
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.uow import UnitOfWork
@@ -56,16 +60,19 @@ def create_opportunity(data: OpportunityCreate, *, uow: UnitOfWork, actor: Actor
     """Create an open opportunity at the Develop stage, owned by the actor unless named otherwise."""
     values = _column_values(data, uow=uow)
     values.setdefault("currency_id", get_settings(uow.session).base_currency_id)
-    opportunity = Opportunity(
-        id=uuid.uuid4(),
-        owner_user_id=actor.user_id,
-        owning_business_unit_id=actor.business_unit_id,
-        created_by_id=actor.user_id,
-        modified_by_id=actor.user_id,
-        **values,
+    defaults = {
+        "owner_user_id": actor.user_id,
+        "owning_business_unit_id": actor.business_unit_id,
+        "created_by_id": actor.user_id,
+        "modified_by_id": actor.user_id,
+    }
+    opportunity = Opportunity(id=uuid.uuid4(), **{**defaults, **values})
+    require_create(
+        actor, "opportunities", owner_user_id=opportunity.owner_user_id, owning_unit_id=opportunity.owning_business_unit_id
     )
     uow.session.add(opportunity)
     uow.flush()
+    record_action(uow.session, actor, "create", table="opportunities", record_id=opportunity.id, summary=opportunity.name)
     return opportunity
 
 
@@ -78,10 +85,17 @@ def update_opportunity(
     expected_version: int | None = None,
 ) -> Opportunity:
     """Change the given fields of an opportunity."""
-    opportunity = get_record(uow.session, Opportunity, opportunity_id, label="opportunity", for_update=True)
+    opportunity = get_accessible(
+        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.WRITE, for_update=True
+    )
     check_version(opportunity, expected_version)
-    apply_changes(opportunity, _column_values(changes, uow=uow))
+    values = _column_values(changes, uow=uow)
+    if "owner_user_id" in values and values["owner_user_id"] != opportunity.owner_user_id:
+        require(uow.session, actor, Privilege.ASSIGN, "opportunities", opportunity)
+    apply_changes(opportunity, values)
     opportunity.modified_by_id = actor.user_id
+    record_action(uow.session, actor, "update", table="opportunities", record_id=opportunity.id,
+                  changes=changed_fields(opportunity))
     uow.flush()
     return opportunity
 
@@ -90,8 +104,12 @@ def delete_opportunity(
     opportunity_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> None:
     """Delete an opportunity and its notes."""
-    opportunity = get_record(uow.session, Opportunity, opportunity_id, label="opportunity", for_update=True)
+    opportunity = get_accessible(
+        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.DELETE, for_update=True
+    )
     check_version(opportunity, expected_version)
     delete_notes_of(uow.session, RegardingTable.OPPORTUNITIES, opportunity.id)
+    delete_shares_of(uow.session, "opportunities", opportunity.id)
     uow.session.delete(opportunity)
     uow.flush()
+    record_action(uow.session, actor, "delete", table="opportunities", record_id=opportunity_id, summary=opportunity.name)

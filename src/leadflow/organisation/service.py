@@ -9,34 +9,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadflow.errors import NotFound, ValidationFailed
+from leadflow.audit.service import changed_fields, record_action
 from leadflow.records import apply_changes, check_version
+from leadflow.security.access import require_admin
+from leadflow.security.actor import Actor
+from leadflow.security.privileges import Privilege
 from leadflow.organisation.models import Currency, OrganisationSettings
-from leadflow.security.models import BusinessUnit, User
+from leadflow.security.models import BusinessUnit
+from leadflow.security.service import ensure_builtin_roles
 from leadflow.uow import UnitOfWork
 
 # Currencies enabled in a new organisation besides the base currency.
 STARTER_CURRENCIES = ("EUR", "USD", "GBP", "MXN")
-ADMIN_EMAIL = "admin@leadflow.local"
 
 
 def ensure_organisation(*, uow: UnitOfWork, base_currency: str) -> OrganisationSettings:
-    """Create the root business unit, administrator, currencies and settings if missing (idempotent)."""
+    """Create the root business unit, built-in roles, currencies and settings if missing (idempotent).
+
+    The first administrator is created by `leadflow init` (or by the demo data).
+    """
     session = uow.session
+    ensure_builtin_roles(session)
     settings = session.scalars(select(OrganisationSettings).limit(1)).first()
     if settings is not None:
         return settings
     base_code = normalise_currency_code(base_currency)
-    root = BusinessUnit(id=uuid.uuid4(), name="Organisation", parent_id=None)
-    session.add(root)
-    session.add(
-        User(
-            id=uuid.uuid4(),
-            email=ADMIN_EMAIL,
-            full_name="Administrator",
-            business_unit_id=root.id,
-            language="en",
-        )
-    )
+    session.add(BusinessUnit(id=uuid.uuid4(), name="Organisation", parent_id=None))
     base: Currency | None = None
     for code in dict.fromkeys((base_code, *STARTER_CURRENCIES)):
         currency = Currency(
@@ -90,11 +88,14 @@ def currency_by_code(session: Session, code: str) -> Currency:
 
 
 def update_qualification_settings(
-    changes: dict[str, object], *, uow: UnitOfWork, expected_version: int | None = None
+    changes: dict[str, object], *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> OrganisationSettings:
-    """Change the qualification settings of §6 (administrators only, once security lands)."""
+    """Change the qualification settings of §6; needs Write on settings (administrators)."""
+    require_admin(actor, "settings", Privilege.WRITE)
     settings = get_settings(uow.session)
     check_version(settings, expected_version)
     apply_changes(settings, changes)
+    record_action(uow.session, actor, "settings_change", table="organisation_settings", record_id=settings.id,
+                  changes=changed_fields(settings))
     uow.flush()
     return settings

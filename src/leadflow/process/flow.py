@@ -9,7 +9,9 @@ from typing import Any
 from leadflow.errors import InvalidState
 from leadflow.leads.models import Lead, LeadState
 from leadflow.opportunities.models import Opportunity
-from leadflow.records import get_record
+from leadflow.audit.service import record_action
+from leadflow.records import get_accessible
+from leadflow.security.privileges import Privilege
 from leadflow.security.actor import Actor
 from leadflow.uow import UnitOfWork
 
@@ -141,7 +143,7 @@ def process_state(lead: Lead | None, opportunity: Opportunity | None) -> Process
 
 def lead_process(lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> ProcessState:
     """The flow seen from a lead: at Qualify until a qualification created an opportunity (§2.4)."""
-    lead = get_record(uow.session, Lead, lead_id, label="lead")
+    lead = get_accessible(uow.session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.READ)
     opportunity = (
         uow.session.get(Opportunity, lead.qualifying_opportunity_id)
         if lead.qualifying_opportunity_id
@@ -152,7 +154,9 @@ def lead_process(lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Proces
 
 def opportunity_process(opportunity_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> ProcessState:
     """The flow seen from an opportunity, with its originating lead's Qualify stage."""
-    opportunity = get_record(uow.session, Opportunity, opportunity_id, label="opportunity")
+    opportunity = get_accessible(
+        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.READ
+    )
     lead = uow.session.get(Lead, opportunity.originating_lead_id) if opportunity.originating_lead_id else None
     if lead is not None and lead.state is not LeadState.QUALIFIED:
         lead = None  # the lead was reactivated: its new flow is its own
@@ -161,7 +165,9 @@ def opportunity_process(opportunity_id: uuid.UUID, *, uow: UnitOfWork, actor: Ac
 
 def move_stage(opportunity_id: uuid.UUID, *, forward: bool, uow: UnitOfWork, actor: Actor) -> ProcessState:
     """Move an opportunity's flow one stage on or back; the Qualify stage is left only by qualifying."""
-    opportunity = get_record(uow.session, Opportunity, opportunity_id, label="opportunity", for_update=True)
+    opportunity = get_accessible(
+        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.WRITE, for_update=True
+    )
     index = STAGE_NAMES.index(opportunity.process_stage) + (1 if forward else -1)
     if index >= len(STAGE_NAMES):
         raise InvalidState("The opportunity is already at the last stage, Close.", code="last_stage")
@@ -170,7 +176,10 @@ def move_stage(opportunity_id: uuid.UUID, *, forward: bool, uow: UnitOfWork, act
             "An opportunity cannot go back to Qualify; that stage belongs to the lead.",
             code="qualify_stage_is_on_the_lead",
         )
+    previous = opportunity.process_stage
     opportunity.process_stage = STAGE_NAMES[index]
     opportunity.modified_by_id = actor.user_id
+    record_action(uow.session, actor, "update", table="opportunities", record_id=opportunity.id,
+                  changes={"process_stage": {"old": previous, "new": opportunity.process_stage}})
     uow.flush()
     return opportunity_process(opportunity_id, uow=uow, actor=actor)

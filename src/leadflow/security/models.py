@@ -1,13 +1,16 @@
-"""Who owns records: business units (a tree), users and teams. The security issue adds roles."""
+"""Who may do what: business units (a tree), users, teams, roles, shares and access tokens (§8)."""
 
 from __future__ import annotations
 
+import enum
 import uuid
+from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadflow.db import Base, RecordMixin
+from leadflow.db import Base, RecordMixin, UTCDateTime, enum_column
+from leadflow.security.privileges import Depth, Privilege
 
 
 class BusinessUnit(RecordMixin, Base):
@@ -29,6 +32,11 @@ class User(RecordMixin, Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     business_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("business_units.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # argon2id hash; None until a password is set (such a user can only use API tokens).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Team(RecordMixin, Base):
@@ -50,3 +58,84 @@ class OwnedMixin:
     )
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     modified_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class TeamMember(Base):
+    """A user's membership of a team."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Role(RecordMixin, Base):
+    """A named set of privileges; built-in roles are created with every organisation."""
+
+    __tablename__ = "roles"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    is_builtin: Mapped[bool] = mapped_column(default=False)
+
+
+class RolePrivilege(Base):
+    """One cell of a role's matrix: on a table, a privilege at an access level."""
+
+    __tablename__ = "role_privileges"
+
+    role_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    privilege: Mapped[Privilege] = mapped_column(enum_column(Privilege), primary_key=True)
+    depth: Mapped[int] = mapped_column(default=int(Depth.NONE))
+
+
+class UserRole(Base):
+    """A role held by a user; roles are cumulative."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+
+
+class RecordShare(RecordMixin, Base):
+    """Rights on one record granted to a user or a team beyond what their roles' depth reaches."""
+
+    __tablename__ = "record_shares"
+    __table_args__ = (
+        Index("ix_record_shares_record", "table_name", "record_id"),
+        UniqueConstraint("table_name", "record_id", "user_id", "team_id", name="uq_record_shares_grantee"),
+    )
+
+    table_name: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[uuid.UUID] = mapped_column()
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    can_read: Mapped[bool] = mapped_column(default=True)
+    can_write: Mapped[bool] = mapped_column(default=False)
+    can_delete: Mapped[bool] = mapped_column(default=False)
+    can_append: Mapped[bool] = mapped_column(default=False)
+    can_assign: Mapped[bool] = mapped_column(default=False)
+    can_share: Mapped[bool] = mapped_column(default=False)
+
+
+class TokenKind(enum.StrEnum):
+    SIGN_IN = "sign_in"  # issued by the OAuth2 password flow
+    PERSONAL = "personal"  # created by an administrator for scripts and integrations
+    WEB_SESSION = "web_session"  # the browser's session cookie
+
+
+class AccessToken(RecordMixin, Base):
+    """A bearer secret, stored only as its SHA-256 digest; revocable, with an expiry."""
+
+    __tablename__ = "access_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[TokenKind] = mapped_column(enum_column(TokenKind))
+    name: Mapped[str | None] = mapped_column(String(100))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # Per-session secret for the CSRF tokens of web forms.
+    csrf_secret: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
