@@ -21,7 +21,12 @@ from leadflow.leads.models import Lead
 from leadflow.leads.schemas import DisqualifyRequest, LeadCreate, QualifyOptions
 from leadflow.leads.views import LeadQuery, LeadView, list_leads, view_condition
 from leadflow.schemas import parse
-from leadflow.security.actor import Actor, default_actor
+from leadflow.security.actor import Actor, actor_for_email, default_actor
+from leadflow.security.privileges import SYSTEM_ADMINISTRATOR
+from leadflow.security import service as security_service
+from leadflow.security.access import require_admin
+from leadflow.security.privileges import Depth, Privilege
+from leadflow.security.service import create_user
 from leadflow.uow import Database
 
 app = typer.Typer(help="leadflow: the sales CRM built around the lead lifecycle.", no_args_is_help=True)
@@ -48,10 +53,14 @@ def main(
         str | None,
         typer.Option("--database-url", envvar="LEADFLOW_DATABASE_URL", help="SQLAlchemy URL of the database."),
     ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Act as this user (email); by default the first System Administrator."),
+    ] = None,
 ) -> None:
     """Read the settings once for every command."""
     settings = Settings(database_url=database_url) if database_url else Settings()
-    ctx.obj = {"settings": settings}
+    ctx.obj = {"settings": settings, "as_user": as_user}
 
 
 def fail(error: LeadflowError) -> NoReturn:
@@ -67,10 +76,19 @@ def fail(error: LeadflowError) -> NoReturn:
 
 
 def _open(ctx: typer.Context) -> tuple[Database, Actor]:
+    """The migrated database and the acting user (--as EMAIL, else the first administrator)."""
     prepared = prepare_database(_settings(ctx))
-    with prepared.database.unit_of_work(read_only=True) as uow:
-        actor = default_actor(uow.session)
+    try:
+        with prepared.database.unit_of_work(read_only=True) as uow:
+            email = ctx.obj.get("as_user")
+            actor = actor_for_email(uow.session, email) if email else default_actor(uow.session)
+    except LeadflowError as error:
+        fail(error)
     return prepared.database, actor
+
+
+def _database(ctx: typer.Context) -> Database:
+    return prepare_database(_settings(ctx)).database
 
 
 @db_app.command("upgrade")
@@ -80,14 +98,52 @@ def db_upgrade(ctx: typer.Context) -> None:
     console.print(f"Database is up to date: [bold]{prepared.database.engine.url.render_as_string()}[/]")
 
 
+def _print_demo_users() -> None:
+    from leadflow.demo import DEMO_USERS
+
+    table = Table(title="Demo users (sign in at /sign-in; change these passwords before real use)")
+    for column in ("email", "password", "role", "business unit"):
+        table.add_column(column)
+    for user in DEMO_USERS:
+        table.add_row(user["email"], user["password"], user["role"], user["unit"] or "Organisation")
+    console.print(table)
+
+
 @app.command()
 def demo(ctx: typer.Context) -> None:
-    """Load demo data in Spanish and English (safe to run twice)."""
+    """Load demo data in Spanish and English, with demo users (safe to run twice)."""
     from leadflow.demo import load_demo
 
-    database, actor = _open(ctx)
-    summary = load_demo(database, actor=actor)
-    console.print(f"Demo data ready: {summary}")
+    console.print(f"Demo data ready: {load_demo(_database(ctx))}")
+    _print_demo_users()
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(prompt="Administrator's email")],
+    name: Annotated[str, typer.Option(prompt="Administrator's name")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
+    ],
+) -> None:
+    """Create the first System Administrator of a new organisation."""
+    database = _database(ctx)
+    try:
+        with database.unit_of_work() as uow:
+            try:
+                default_actor(uow.session)
+            except NotFound:
+                pass
+            else:
+                errors.print("This organisation already has an administrator; use `leadflow users create`.")
+                raise typer.Exit(code=1)
+            create_user(email=email, full_name=name, role_names=[SYSTEM_ADMINISTRATOR], business_unit_name=None,
+                        password=password, uow=uow, actor=None)
+            uow.commit()
+    except LeadflowError as error:
+        fail(error)
+    console.print(f"Administrator [bold]{email}[/] created; sign in at /sign-in or get a token with POST /api/v1/auth/token.")
 
 
 @app.command()
@@ -105,12 +161,16 @@ def serve(
     settings = _settings(ctx)
     prepared = prepare_database(settings)
     load = settings.demo_on_first_start if demo_data is None else demo_data
-    if prepared.created and load:
+    if (prepared.created and load) or (demo_data and not prepared.created):
         from leadflow.demo import load_demo
 
-        with prepared.database.unit_of_work(read_only=True) as uow:
-            actor = default_actor(uow.session)
-        console.print(f"First start: loading demo data… {load_demo(prepared.database, actor=actor)}")
+        console.print(f"Loading demo data… {load_demo(prepared.database)}")
+        _print_demo_users()
+    with prepared.database.unit_of_work(read_only=True) as uow:
+        try:
+            default_actor(uow.session)
+        except NotFound:
+            console.print("[bold yellow]No administrator yet:[/] run `leadflow init` to create one.")
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"leadflow on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/api/v1/docs)")
     uvicorn.run(create_app(prepared.database, settings), host=bind_host, port=bind_port, log_level="info")
@@ -290,3 +350,234 @@ def leads_reactivate(ctx: typer.Context, lead_id: Annotated[uuid.UUID, typer.Arg
         fail(error)
     console.print(f"Reactivated [bold]{lead.full_name}[/]: open/new")
 
+
+
+# ---------------------------------------------------------------------------------------------- security
+
+users_app = typer.Typer(help="Users of the organisation.", no_args_is_help=True)
+roles_app = typer.Typer(help="Security roles and their privileges.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+units_app = typer.Typer(help="Business units.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(roles_app, name="roles")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(units_app, name="business-units")
+
+
+def _run(ctx: typer.Context, action: Any) -> Any:
+    """Run ``action(uow, actor)`` in one unit of work, committing on success, printing refusals."""
+    database, actor = _open(ctx)
+    try:
+        with database.unit_of_work() as uow:
+            result = action(uow, actor)
+            uow.commit()
+    except LeadflowError as error:
+        fail(error)
+    return result
+
+
+@users_app.command("create")
+def users_create(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    role: Annotated[list[str], typer.Option(help="A role name; repeat for several (roles are cumulative).")],
+    business_unit: Annotated[str | None, typer.Option(help="Business unit name (default: the root).")] = None,
+    language: Annotated[str, typer.Option(help="en or es.")] = "en",
+    set_password: Annotated[bool, typer.Option("--set-password", help="Prompt for a password now.")] = False,
+) -> None:
+    """Create a user with one or more roles."""
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if set_password else None
+    user = _run(ctx, lambda uow, actor: security_service.create_user(
+        email=email, full_name=name, role_names=role, business_unit_name=business_unit,
+        password=password, language=language, uow=uow, actor=actor))
+    console.print(f"Created user [bold]{user.email}[/] ({', '.join(role)})")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a user's password (and lift a lock-out)."""
+    _run(ctx, lambda uow, actor: security_service.set_password(email, password, uow=uow, actor=actor))
+    console.print(f"Password set for [bold]{email}[/]")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    """List users with their roles and business unit."""
+    from leadflow.security.models import BusinessUnit, Role, User, UserRole
+
+    database, actor = _open(ctx)
+    table = Table(title="Users")
+    for column in ("email", "name", "roles", "business unit", "active"):
+        table.add_column(column)
+    with database.unit_of_work(read_only=True) as uow:
+        try:
+            require_admin(actor, "users", Privilege.READ)
+        except LeadflowError as error:
+            fail(error)
+        units = dict(uow.session.execute(select(BusinessUnit.id, BusinessUnit.name)).all())
+        for user in uow.session.scalars(select(User).order_by(User.email)):
+            roles = uow.session.scalars(
+                select(Role.name).join(UserRole, UserRole.role_id == Role.id).where(UserRole.user_id == user.id)
+            )
+            table.add_row(user.email, user.full_name, ", ".join(roles), units.get(user.business_unit_id, ""),
+                          "yes" if user.is_active else "no")
+    console.print(table)
+
+
+@roles_app.command("list")
+def roles_list(ctx: typer.Context) -> None:
+    """List the roles."""
+    from leadflow.security.models import Role
+
+    database, _ = _open(ctx)
+    table = Table(title="Roles")
+    table.add_column("role")
+    table.add_column("kind")
+    with database.unit_of_work(read_only=True) as uow:
+        for role in uow.session.scalars(select(Role).order_by(Role.name)):
+            table.add_row(role.name, "built-in" if role.is_builtin else "custom")
+    console.print(table)
+
+
+@roles_app.command("show")
+def roles_show(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Show a role's privilege matrix: table × privilege → access level."""
+    database, _ = _open(ctx)
+    with database.unit_of_work(read_only=True) as uow:
+        try:
+            role = security_service.role_by_name(uow.session, name)
+        except LeadflowError as error:
+            fail(error)
+        matrix = security_service.role_matrix(uow.session, role)
+    table = Table(title=f"Role: {role.name}")
+    table.add_column("table")
+    for privilege in Privilege:
+        table.add_column(privilege.value)
+    for table_name, row in matrix.items():
+        table.add_row(table_name, *(row[privilege].label for privilege in Privilege))
+    console.print(table)
+
+
+@roles_app.command("create")
+def roles_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    grant: Annotated[
+        list[str],
+        typer.Option(help="TABLE:PRIVILEGE:LEVEL, e.g. leads:read:business_unit; repeat. Levels: "
+                          "none, user, business_unit, parent_child, organization."),
+    ],
+) -> None:
+    """Create a custom role from grants."""
+    matrix: dict[str, dict[Privilege, Depth]] = {}
+    for item in grant:
+        try:
+            table_name, privilege, level = item.split(":")
+            matrix.setdefault(table_name, {})[Privilege(privilege)] = Depth[level.upper()]
+        except (ValueError, KeyError):
+            errors.print(f"Cannot read the grant {item!r}; write TABLE:PRIVILEGE:LEVEL, e.g. leads:read:user.")
+            raise typer.Exit(code=2) from None
+    role = _run(ctx, lambda uow, actor: security_service.create_role(name, matrix, uow=uow, actor=actor))
+    console.print(f"Created role [bold]{role.name}[/]")
+
+
+@roles_app.command("grant")
+def roles_grant(ctx: typer.Context, role: Annotated[str, typer.Argument()], email: Annotated[str, typer.Option("--user")]) -> None:
+    """Give a user a role."""
+    def action(uow: Any, actor: Actor) -> None:
+        user = actor_for_email(uow.session, email)
+        security_service.grant_role(user.user_id, role, uow=uow, actor=actor)
+
+    _run(ctx, action)
+    console.print(f"{email} now has the role [bold]{role}[/]")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", help="Email of the user the token acts as.")],
+    name: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Days until it expires.")] = 90,
+) -> None:
+    """Create a personal API token; it is printed once and stored only as a hash."""
+    issued = _run(ctx, lambda uow, actor: security_service.create_personal_token(user, name=name, days=days, uow=uow, actor=actor))
+    console.print(f"Token {issued.token.id} for {user}, expires {issued.token.expires_at:%Y-%m-%d}:")
+    console.print(issued.secret, soft_wrap=True)
+
+
+@tokens_app.command("list")
+def tokens_list(ctx: typer.Context, user: Annotated[str | None, typer.Option("--user")] = None) -> None:
+    """List tokens (never their secrets)."""
+    database, actor = _open(ctx)
+    table = Table(title="Access tokens")
+    for column in ("id", "user", "kind", "name", "expires", "revoked"):
+        table.add_column(column)
+    with database.unit_of_work(read_only=True) as uow:
+        try:
+            require_admin(actor, "users", Privilege.READ)
+        except LeadflowError as error:
+            fail(error)
+        for token, email in security_service.list_tokens(user, session=uow.session):
+            table.add_row(str(token.id), email, token.kind.value, token.name or "", f"{token.expires_at:%Y-%m-%d %H:%M}",
+                          f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "")
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(ctx: typer.Context, token_id: Annotated[uuid.UUID, typer.Argument()]) -> None:
+    """Revoke a token at once."""
+    _run(ctx, lambda uow, actor: security_service.revoke_token(token_id, uow=uow, actor=actor))
+    console.print(f"Token {token_id} revoked")
+
+
+@units_app.command("create")
+def units_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    parent: Annotated[str | None, typer.Option(help="Parent unit name (default: the root).")] = None,
+) -> None:
+    """Add a business unit."""
+    _run(ctx, lambda uow, actor: security_service.create_business_unit(name, parent_name=parent, uow=uow, actor=actor))
+    console.print(f"Business unit [bold]{name}[/] created")
+
+
+@app.command()
+def audit(
+    ctx: typer.Context,
+    action: Annotated[str | None, typer.Option(help="e.g. qualify, update, sign_in_failed")] = None,
+    table_name: Annotated[str | None, typer.Option("--table")] = None,
+    record: Annotated[uuid.UUID | None, typer.Option("--record", help="Record id")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Email of the acting user")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """Show the audit log, newest first."""
+    from leadflow.audit.service import AuditQuery, list_entries
+    from leadflow.security.models import User
+
+    database, actor = _open(ctx)
+    try:
+        with database.unit_of_work(read_only=True) as uow:
+            user_id = actor_for_email(uow.session, user).user_id if user else None
+            entries = list_entries(AuditQuery(user_id=user_id, action=action, table=table_name, record_id=record,
+                                              limit=limit), uow=uow, actor=actor)
+            emails = dict(uow.session.execute(select(User.id, User.email)).all())
+    except LeadflowError as error:
+        fail(error)
+    table = Table(title="Audit log")
+    for column in ("when (UTC)", "who", "action", "table", "record", "details"):
+        table.add_column(column)
+    for entry in entries:
+        details = entry.summary or ""
+        if entry.changes:
+            details = (details + " " if details else "") + ", ".join(
+                f"{k}: {v['old']!r}→{v['new']!r}" if isinstance(v, dict) and "old" in v else f"{k}: {v}"
+                for k, v in entry.changes.items()
+            )
+        table.add_row(f"{entry.occurred_at:%Y-%m-%d %H:%M:%S}", emails.get(entry.user_id, "-"), entry.action,
+                      entry.table_name or "", str(entry.record_id or ""), details[:120])
+    console.print(table)

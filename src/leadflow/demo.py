@@ -40,7 +40,9 @@ from leadflow.leads.service import create_lead, disqualify_lead, qualify_lead, r
 from leadflow.leads.views import start_of_week
 from leadflow.organisation.models import Campaign
 from leadflow.schemas import parse
-from leadflow.security.actor import Actor
+from leadflow.security.actor import Actor, actor_for_email
+from leadflow.security.models import BusinessUnit, User
+from leadflow.security.service import create_business_unit, create_user
 from leadflow.uow import Database, UnitOfWork
 
 DEMO_NAMESPACE = uuid.UUID("6f1d3c1e-4c7a-5b8e-9d2f-0a1b2c3d4e5f")
@@ -1226,19 +1228,66 @@ STEPS: Mapping[str, Callable[..., uuid.UUID | None]] = {
 # loading
 
 
-def load_demo(database: Database, *, actor: Actor) -> str:
-    """Load realistic demo data in Spanish and English; safe to run twice. Returns a one-line summary."""
+# Two sales business units under the root, and users of several roles in them. The passwords are
+# for trying leadflow out: `leadflow demo` prints them; change them before real use.
+DEMO_UNITS: tuple[tuple[str, str | None], ...] = (("Ventas España", None), ("Sales UK", None))
+DEMO_USERS: tuple[dict[str, str], ...] = (
+    {"email": "admin@leadflow.example", "name": "Alex Admin", "role": "System Administrator",
+     "unit": "", "language": "en", "password": "demo-admin-2026"},
+    {"email": "victoria.lane@leadflow.example", "name": "Victoria Lane", "role": "Vice President of Sales",
+     "unit": "", "language": "en", "password": "demo-victoria-2026"},
+    {"email": "laura.martin@leadflow.example", "name": "Laura Martín", "role": "Sales Manager",
+     "unit": "Ventas España", "language": "es", "password": "demo-laura-2026"},
+    {"email": "carlos.ruiz@leadflow.example", "name": "Carlos Ruiz", "role": "Salesperson",
+     "unit": "Ventas España", "language": "es", "password": "demo-carlos-2026"},
+    {"email": "emma.clarke@leadflow.example", "name": "Emma Clarke", "role": "Salesperson",
+     "unit": "Sales UK", "language": "en", "password": "demo-emma-2026"},
+    {"email": "oliver.hughes@leadflow.example", "name": "Oliver Hughes", "role": "Sales Team Member",
+     "unit": "Sales UK", "language": "en", "password": "demo-oliver-2026"},
+)
+SPANISH_SELLER = "carlos.ruiz@leadflow.example"
+ENGLISH_SELLER = "emma.clarke@leadflow.example"
+_SPANISH_SPEAKING = {"España", "México", "Colombia", "Argentina", "Chile", "Perú"}
+
+
+def load_demo(database: Database) -> str:
+    """Load realistic demo data in Spanish and English; safe to run twice. Returns a one-line summary.
+
+    Spanish-speaking leads belong to the Spanish seller, the others to the English one, so that
+    each business unit sees its own pipeline.
+    """
     now = utcnow()
     added: Counter[str] = Counter()
     with database.unit_of_work() as uow:
+        _ensure_users(uow, added)
         campaign_ids = _ensure_campaigns(uow, added)
         uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        sellers = {email: actor_for_email(uow.session, email) for email in (SPANISH_SELLER, ENGLISH_SELLER)}
     for spec in DEMO_LEADS:
+        spanish = spec["lead"].get("address_country") in _SPANISH_SPEAKING
+        actor = sellers[SPANISH_SELLER if spanish else ENGLISH_SELLER]
         with database.unit_of_work() as uow:
             if _find_demo_lead(uow, spec["lead"]) is None:
                 _load_lead(spec, campaign_ids=campaign_ids, now=now, uow=uow, actor=actor, added=added)
                 uow.commit()
     return _summary(added)
+
+
+def _ensure_users(uow: UnitOfWork, added: Counter[str]) -> None:
+    """The demo business units and users, created if missing."""
+    session = uow.session
+    for name, parent in DEMO_UNITS:
+        if session.scalars(select(BusinessUnit.id).where(BusinessUnit.name == name)).first() is None:
+            create_business_unit(name, parent_name=parent, uow=uow, actor=None)
+    for user in DEMO_USERS:
+        if session.scalars(select(User.id).where(User.email == user["email"])).first() is None:
+            create_user(
+                email=user["email"], full_name=user["name"], role_names=[user["role"]],
+                business_unit_name=user["unit"] or None, password=user["password"],
+                language=user["language"], uow=uow, actor=None,
+            )
+            added["users"] += 1
 
 
 def _ensure_campaigns(uow: UnitOfWork, added: Counter[str]) -> dict[str, uuid.UUID]:
@@ -1345,7 +1394,7 @@ def _add_note(
 
 def _summary(added: Counter[str]) -> str:
     """One line for the CLI: what this run added, or that everything was already there."""
-    if not added["leads"] and not added["campaigns"]:
+    if not added["leads"] and not added["campaigns"] and not added["users"]:
         return (
             f"nothing new added; the {len(DEMO_LEADS)} demo leads and {len(CAMPAIGNS)} demo "
             "campaigns are already there."
@@ -1360,7 +1409,8 @@ def _summary(added: Counter[str]) -> str:
         f"added {leads}, {_count(added['campaigns'], 'campaign')}, "
         f"{_count(added['notes'], 'note')} ({added['attachments']} with attachments), "
         f"{_count(added['accounts'], 'account')}, {_count(added['contacts'], 'contact')} and "
-        f"{_count(added['opportunities'], 'opportunity', 'opportunities')}."
+        f"{_count(added['opportunities'], 'opportunity', 'opportunities')}"
+        + (f"; {_count(added['users'], 'demo user')}." if added["users"] else ".")
     )
 
 

@@ -45,7 +45,7 @@ def lead_by_topic(database, topic: str) -> Lead:
 @pytest.fixture
 def demo(database, actor) -> str:
     """The demo loaded once into the test's empty database; the summary it returned."""
-    return load_demo(database, actor=actor)
+    return load_demo(database)
 
 
 def test_demo_loads_about_forty_leads_and_says_what_it_added(database, demo):
@@ -106,7 +106,7 @@ def test_demo_has_a_reactivated_lead_open_again_with_its_opportunity(database, d
 
 def test_demo_is_safe_to_run_twice(database, actor, demo):
     before = counts(database)
-    second = load_demo(database, actor=actor)
+    second = load_demo(database)
     assert counts(database) == before
     assert second.startswith("nothing new added")
 
@@ -118,7 +118,7 @@ def test_demo_adds_back_only_what_is_missing(database, actor, demo):
         uow.commit()
     before = counts(database)
 
-    summary = load_demo(database, actor=actor)
+    summary = load_demo(database)
 
     assert summary.startswith("added 1 lead (1 new)")
     assert counts(database) == {**before, "leads": before["leads"] + 1}
