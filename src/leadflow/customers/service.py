@@ -23,16 +23,16 @@ from leadflow.security.models import User
 from leadflow.uow import UnitOfWork
 
 
-def _checked(values: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
-    """Check every record the values name and derive the owner's business unit."""
+def _checked(values: dict[str, Any], *, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """Check every record the values name (linking one needs Append To on it); derive the owner's unit."""
     session = uow.session
     if values.get("owner_user_id"):
         owner = get_reference(session, User, values["owner_user_id"], field="owner_user_id", label="user")
         values["owning_business_unit_id"] = owner.business_unit_id
-    if values.get("account_id"):
-        get_reference(session, Account, values["account_id"], field="account_id", label="account")
-    if values.get("primary_contact_id"):
-        get_reference(session, Contact, values["primary_contact_id"], field="primary_contact_id", label="contact")
+    for field, model, label in (("account_id", Account, "account"), ("primary_contact_id", Contact, "contact")):
+        if values.get(field):
+            linked = get_reference(session, model, values[field], field=field, label=label)
+            require(session, actor, Privilege.APPEND_TO, model.__tablename__, linked)
     return values
 
 
@@ -72,7 +72,7 @@ def _forget_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> None:
 
 def create_account(data: AccountCreate, *, uow: UnitOfWork, actor: Actor) -> Account:
     """Create an active account owned by the actor unless another owner is named."""
-    values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow)}
+    values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)}
     account = Account(id=uuid.uuid4(), **values)
     require_create(actor, "accounts", owner_user_id=account.owner_user_id, owning_unit_id=account.owning_business_unit_id)
     uow.session.add(account)
@@ -87,7 +87,7 @@ def update_account(
     """Change the given fields of an account."""
     account = _for_change(uow, actor, Account, account_id, "account", Privilege.WRITE)
     check_version(account, expected_version)
-    _apply_with_audit(uow, actor, account, _checked(changes.model_dump(exclude_unset=True), uow=uow))
+    _apply_with_audit(uow, actor, account, _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor))
     return account
 
 
@@ -107,7 +107,7 @@ def delete_account(
 
 def create_contact(data: ContactCreate, *, uow: UnitOfWork, actor: Actor) -> Contact:
     """Create an active contact owned by the actor unless another owner is named."""
-    values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow)}
+    values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)}
     contact = Contact(id=uuid.uuid4(), **values)
     require_create(actor, "contacts", owner_user_id=contact.owner_user_id, owning_unit_id=contact.owning_business_unit_id)
     contact.full_name = compose_full_name(contact.first_name, contact.last_name)
@@ -123,7 +123,7 @@ def update_contact(
     """Change the given fields of a contact."""
     contact = _for_change(uow, actor, Contact, contact_id, "contact", Privilege.WRITE)
     check_version(contact, expected_version)
-    values = _checked(changes.model_dump(exclude_unset=True), uow=uow)
+    values = _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor)
     first, last = values.get("first_name", contact.first_name), values.get("last_name", contact.last_name)
     _apply_with_audit(uow, actor, contact, {**values, "full_name": compose_full_name(first, last)})
     return contact

@@ -23,7 +23,8 @@ from leadflow.security.models import User
 from leadflow.uow import UnitOfWork
 
 
-def _column_values(data: OpportunityFields, *, uow: UnitOfWork) -> dict[str, Any]:
+def _column_values(data: OpportunityFields, *, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """Column values from input; every account or contact linked needs Append To for the actor."""
     session = uow.session
     values = data.model_dump(exclude_unset=True)
     if "currency" in values:
@@ -33,10 +34,11 @@ def _column_values(data: OpportunityFields, *, uow: UnitOfWork) -> dict[str, Any
         customer_id = values["customer_id"]
         values["customer_kind"] = None
         if customer_id is not None:
-            if session.get(Account, customer_id) is not None:
-                values["customer_kind"] = CustomerKind.ACCOUNT
-            elif session.get(Contact, customer_id) is not None:
-                values["customer_kind"] = CustomerKind.CONTACT
+            account, contact = session.get(Account, customer_id), session.get(Contact, customer_id)
+            if account is not None or contact is not None:
+                customer = account if account is not None else contact
+                values["customer_kind"] = CustomerKind.ACCOUNT if account is not None else CustomerKind.CONTACT
+                require(session, actor, Privilege.APPEND_TO, customer.__tablename__, customer)
             else:
                 raise ValidationFailed(
                     f"customer_id names no existing account or contact (id {customer_id}).",
@@ -53,12 +55,14 @@ def _column_values(data: OpportunityFields, *, uow: UnitOfWork) -> dict[str, Any
             record = get_reference(session, model, values[field], field=field, label=label)
             if field == "owner_user_id":
                 values["owning_business_unit_id"] = record.business_unit_id
+            elif field in ("parent_account_id", "parent_contact_id"):
+                require(session, actor, Privilege.APPEND_TO, model.__tablename__, record)
     return values
 
 
 def create_opportunity(data: OpportunityCreate, *, uow: UnitOfWork, actor: Actor) -> Opportunity:
     """Create an open opportunity at the Develop stage, owned by the actor unless named otherwise."""
-    values = _column_values(data, uow=uow)
+    values = _column_values(data, uow=uow, actor=actor)
     values.setdefault("currency_id", get_settings(uow.session).base_currency_id)
     defaults = {
         "owner_user_id": actor.user_id,
@@ -89,7 +93,7 @@ def update_opportunity(
         uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.WRITE, for_update=True
     )
     check_version(opportunity, expected_version)
-    values = _column_values(changes, uow=uow)
+    values = _column_values(changes, uow=uow, actor=actor)
     if "owner_user_id" in values and values["owner_user_id"] != opportunity.owner_user_id:
         require(uow.session, actor, Privilege.ASSIGN, "opportunities", opportunity)
     apply_changes(opportunity, values)
