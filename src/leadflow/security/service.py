@@ -61,19 +61,23 @@ class AccountLocked(LeadflowError):
 
 def ensure_builtin_roles(session: Session) -> None:
     """Create the built-in roles of §8 with their privileges, if missing (idempotent)."""
-    existing = {role.name: role for role in session.scalars(select(Role).where(Role.is_builtin.is_(True)))}
+    existing = set(session.scalars(select(Role.name).where(Role.is_builtin.is_(True))))
     for name, matrix in BUILTIN_ROLES.items():
-        if name in existing:
-            continue
-        role = Role(id=uuid.uuid4(), name=name, is_builtin=True)
-        session.add(role)
-        session.flush()
-        session.add_all(
-            RolePrivilege(role_id=role.id, table_name=table, privilege=privilege, depth=int(depth))
-            for table, row in matrix.items()
-            for privilege, depth in row.items()
-        )
+        if name not in existing:
+            _add_role(session, name, matrix, builtin=True)
+
+
+def _add_role(session: Session, name: str, matrix: dict[str, dict[Privilege, Depth]], *, builtin: bool) -> Role:
+    role = Role(id=uuid.uuid4(), name=name, is_builtin=builtin)
+    session.add(role)
     session.flush()
+    session.add_all(
+        RolePrivilege(role_id=role.id, table_name=table, privilege=privilege, depth=int(depth))
+        for table, row in matrix.items()
+        for privilege, depth in row.items()
+    )
+    session.flush()
+    return role
 
 
 def role_by_name(session: Session, name: str) -> Role:
@@ -109,15 +113,7 @@ def create_role(
         raise ValidationFailed(
             f"Unknown table(s) {', '.join(sorted(unknown))}; tables are {', '.join(TABLES)}.", code="unknown_table"
         )
-    role = Role(id=uuid.uuid4(), name=name, is_builtin=False)
-    session.add(role)
-    session.flush()
-    session.add_all(
-        RolePrivilege(role_id=role.id, table_name=table, privilege=privilege, depth=int(depth))
-        for table, row in matrix.items()
-        for privilege, depth in row.items()
-    )
-    uow.flush()
+    role = _add_role(session, name, matrix, builtin=False)
     record_action(session, actor, "role_create", table="roles", record_id=role.id,
                   changes={table: {p.value: d.label for p, d in row.items()} for table, row in matrix.items()})
     return role
