@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,6 +24,7 @@ from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityOut, OpportunityUpdate
 from leadflow.uow import Database
+from leadflow.web import web_router
 
 API_PREFIX = "/api/v1"
 DOCS_ASSETS = f"{API_PREFIX}/docs-assets"
@@ -103,6 +104,7 @@ def create_app(database: Database, settings: Settings) -> FastAPI:
         app.include_router(crud_router(table), prefix=API_PREFIX)
     app.include_router(notes.router, prefix=API_PREFIX)
     app.include_router(settings_api.router, prefix=API_PREFIX)
+    app.include_router(web_router)
     app.add_middleware(
         BodySizeLimit, max_attachment_bytes=settings.max_attachment_bytes, max_json_bytes=MAX_JSON_BYTES
     )
@@ -118,10 +120,6 @@ def create_app(database: Database, settings: Settings) -> FastAPI:
             swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
         )
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse(f"{API_PREFIX}/docs")
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -235,25 +235,41 @@ def set_password(email: str, password: str, *, uow: UnitOfWork, actor: Actor | N
 # ---------------------------------------------------------------------------------------------- sign-in
 
 
+def _email_key(email: str) -> str:
+    """The stored form of a typed email (as ``create_user`` normalises it), or a plain lower-case."""
+    try:
+        return _normalise_email(email)
+    except ValidationFailed:
+        return email.strip().lower()
+
+
 def authenticate(email: str, password: str, *, uow: UnitOfWork) -> User:
     """Check a password, counting failures; the 6th wrong one in a row locks the account a while.
 
-    Failures are committed even though the sign-in is refused: the caller commits the unit of work
-    before raising (see ``sign_in``).
+    The user row is locked while the attempt is counted, so simultaneous guesses are counted one
+    after the other instead of overwriting each other. Failures are committed even though the
+    sign-in is refused: ``sign_in`` commits before raising.
     """
     session = uow.session
-    user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    key = _email_key(email)
+    user = session.scalars(select(User).where(User.email == key).with_for_update()).first()
     now = utcnow()
     if user is None or not user.is_active or user.password_hash is None:
         _verify(_DUMMY_HASH, password)
-        record_action(session, None, "sign_in_failed", table="users", summary=email.strip().lower()[:200])
+        # Only something shaped like an address is kept: a password typed in the wrong box is not.
+        looks_like_email = "@" in key and " " not in key and len(key) <= 200
+        record_action(session, None, "sign_in_failed", table="users",
+                      summary=f"unknown user {key}" if looks_like_email else "unknown user")
         raise AuthenticationFailed("The email or password is wrong.")
-    if user.locked_until is not None and user.locked_until > now:
-        record_action(session, None, "sign_in_failed", table="users", record_id=user.id, summary="locked")
-        raise AccountLocked(
-            "Too many wrong passwords: this account is locked until "
-            f"{user.locked_until:%H:%M} UTC. Try again later or ask an administrator to reset the password."
-        )
+    if user.locked_until is not None:
+        if user.locked_until > now:
+            record_action(session, None, "sign_in_failed", table="users", record_id=user.id, summary="locked")
+            raise AccountLocked(
+                "Too many wrong passwords: this account is locked until "
+                f"{user.locked_until:%H:%M} UTC. Try again later or ask an administrator to reset the password."
+            )
+        user.locked_until = None  # the lock has run out: start counting afresh
+        user.failed_sign_ins = 0
     if not _verify(user.password_hash, password):
         user.failed_sign_ins += 1
         record_action(session, None, "sign_in_failed", table="users", record_id=user.id,
