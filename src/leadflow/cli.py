@@ -200,7 +200,8 @@ def leads_list(
     except LeadflowError as error:
         fail(error)
     table = Table(title=f"Leads: {view.value}")
-    for column in ("id", "topic", "name", "company", "status", "created"):
+    table.add_column("id", no_wrap=True, min_width=36)  # whole, so that it can be copied into a command
+    for column in ("topic", "name", "company", "status", "created"):
         table.add_column(column)
     for lead in page.items:
         table.add_row(
