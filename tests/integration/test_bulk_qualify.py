@@ -88,3 +88,11 @@ def test_bad_options_are_refused_before_any_lead_is_touched(database, actor):
         assert refused.code in {"currency_not_enabled", "invalid_currency"}
     with database.unit_of_work(read_only=True) as uow:
         assert uow.session.get(Lead, lead.id).state is LeadState.OPEN
+
+
+def test_each_qualified_lead_is_written_once(database, actor):
+    leads = [make_lead(database, actor) for _ in range(3)]
+    list(service.qualify_leads([lead.id for lead in leads], QualifyOptions(), database=database, actor=actor))
+    with database.unit_of_work(read_only=True) as uow:
+        versions = {uow.session.get(Lead, lead.id).row_version for lead in leads}
+    assert versions == {leads[0].row_version + 1}

@@ -439,11 +439,11 @@ def write_qualifications(session: Session, pending: list[PendingQualification], 
     """Write planned qualifications: one multi-row INSERT per table and one batched lead UPDATE.
 
     The ORM's row-by-row flush costs more than the database work here, so the rows go through
-    Core; the lead objects are then told their new committed values, version included.
+    Core; the lead objects are then told their new committed values, version included, so that
+    the ORM never writes them a second time. Callers flush their own earlier changes first.
     """
     if not pending:
         return
-    session.flush()  # anything the caller changed before goes first
     for table in (ACCOUNTS, CONTACTS, OPPORTUNITIES):
         rows = [row for item in pending for row in item.rows.get(table, ())]
         if rows:
@@ -486,6 +486,7 @@ def write_qualifications(session: Session, pending: list[PendingQualification], 
 
 def qualify_loaded_lead(lead: Lead, context: QualifyContext, *, uow: UnitOfWork, actor: Actor) -> QualifyResult:
     """Qualify a lead already loaded (and locked) by the caller."""
+    uow.flush()  # changes made earlier in this unit go first; the plan's own are written below
     pending = plan_qualification(lead, context, session=uow.session, actor=actor)
     write_qualifications(uow.session, [pending], actor=actor)
     return pending.result

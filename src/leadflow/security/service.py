@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -40,8 +41,15 @@ WEB_SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
-# A hash of a throwaway password, verified when the email is unknown so that timing tells nothing.
-_DUMMY_HASH = _hasher.hash("leadflow-no-such-user")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash of a throwaway password, verified when the email is unknown so that timing tells nothing.
+
+    Made on first use: hashing takes argon2's 64 MiB, which no process should pay at import.
+    """
+    return _hasher.hash("leadflow-no-such-user")
 
 
 class AuthenticationFailed(LeadflowError):
@@ -255,7 +263,7 @@ def authenticate(email: str, password: str, *, uow: UnitOfWork) -> User:
     user = session.scalars(select(User).where(User.email == key).with_for_update()).first()
     now = utcnow()
     if user is None or not user.is_active or user.password_hash is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         # Only something shaped like an address is kept: a password typed in the wrong box is not.
         looks_like_email = "@" in key and " " not in key and len(key) <= 200
         record_action(session, None, "sign_in_failed", table="users",
@@ -388,7 +396,12 @@ class Authenticated:
 
 def actor_for_secret(secret: str, *, session: Session, kinds: tuple[TokenKind, ...]) -> Authenticated:
     """The actor a bearer secret or session cookie stands for; 401 when unknown, expired or revoked."""
-    token = session.scalars(select(AccessToken).where(AccessToken.token_digest == _digest(secret))).first()
+    row = session.execute(
+        select(AccessToken, User)
+        .join(User, User.id == AccessToken.user_id)
+        .where(AccessToken.token_digest == _digest(secret))
+    ).first()
+    token, user = row if row is not None else (None, None)
     now = utcnow()
     if token is None or token.kind not in kinds:
         raise AuthenticationFailed("The access token is not valid; sign in again.", code="invalid_token")
@@ -396,8 +409,7 @@ def actor_for_secret(secret: str, *, session: Session, kinds: tuple[TokenKind, .
         raise AuthenticationFailed("The access token was revoked; sign in again.", code="token_revoked")
     if token.expires_at <= now:
         raise AuthenticationFailed("The access token has expired; sign in again.", code="token_expired")
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise AuthenticationFailed("This user is no longer active.", code="user_inactive")
     return Authenticated(actor=load_actor(session, user), token=token)
 
