@@ -13,6 +13,7 @@ from leadflow.activity.models import Attachment, Note, RegardingTable
 from leadflow.errors import NotFound, TooLarge, ValidationFailed
 from leadflow.audit.service import record_action
 from leadflow.records import get_accessible
+from leadflow.security.access import can
 from leadflow.security.privileges import Privilege
 from leadflow.security.actor import Actor
 from leadflow.uow import UnitOfWork
@@ -168,11 +169,17 @@ def delete_notes_of(session: Session, table: RegardingTable, record_id: uuid.UUI
 def timeline(
     table: RegardingTable, record_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor
 ) -> Sequence[Note]:
-    """A record's notes plus those of the lead it originated from (§2.7), newest first."""
+    """A record's notes plus those of the lead it originated from (§2.7), newest first.
+
+    The lead's notes are shown, not copied; a user who may not read the lead does not see them.
+    """
     record = _readable(uow, actor, table, record_id)
     sources = [(table, record_id)]
     originating_lead_id = getattr(record, "originating_lead_id", None)
     if originating_lead_id is not None:
-        sources.append((RegardingTable.LEADS, originating_lead_id))
+        lead = uow.session.get(regarding_model(RegardingTable.LEADS), originating_lead_id)
+        # The lead's notes show only to those who may read the lead itself.
+        if lead is not None and can(uow.session, actor, Privilege.READ, "leads", lead):
+            sources.append((RegardingTable.LEADS, originating_lead_id))
     return notes_regarding(uow.session, sources)
 

@@ -16,7 +16,7 @@ from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import delete_notes_of
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.db import utcnow
-from leadflow.errors import Conflict, InvalidState, LeadflowError, NotFound, ValidationFailed
+from leadflow.errors import Conflict, LeadflowError, NotFound, ValidationFailed
 from leadflow.leads.mappings import (
     LEAD_TO_ACCOUNT,
     LEAD_TO_CONTACT,
@@ -300,8 +300,9 @@ def plan_qualification(
     Raises the state rule's refusal for a closed lead; after it, nothing here can fail, which is
     what lets a batch write many leads with one statement per table.
     """
-    lead.ensure_can_qualify()
+    # Access first: the state of a lead the actor may not change is none of their business.
     require(session, actor, Privilege.WRITE, "leads", lead)
+    lead.ensure_can_qualify()
     plan, options = context.plan, context.options
     now = utcnow()
     common = {
@@ -572,7 +573,7 @@ def _qualify_batch_at_once(
 ) -> list[QualifyOutcome]:
     """The fast path: every lead of the batch planned in memory, then written with one statement per table.
 
-    Leads that the state rules refuse are reported and left untouched. Anything else that fails
+    Leads that the access or state rules refuse are reported and left untouched. Anything else that fails
     (an unexpected error, or the database refusing the batch) rolls the batch back and it is
     redone lead by lead, so that each lead still succeeds or fails on its own.
     """
@@ -585,11 +586,6 @@ def _qualify_batch_at_once(
             lead = leads.get(lead_id)
             if lead is None:
                 outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
-                continue
-            try:
-                lead.ensure_can_qualify()
-            except InvalidState as refused:
-                outcomes.append(QualifyOutcome(lead_id, error=refused))
                 continue
             try:
                 item = plan_qualification(lead, context, session=uow.session, actor=actor)

@@ -107,17 +107,15 @@ def require(session: Session, actor: Actor, privilege: Privilege, table: str, re
 
 
 def require_create(actor: Actor, table: str, *, owner_user_id: uuid.UUID, owning_unit_id: uuid.UUID) -> None:
-    """Creating needs Create; creating for someone else also needs Assign reaching that owner."""
+    """Creating needs Create reaching the new record's owner; for someone else, Assign reaching them too."""
     if actor.depth(table, Privilege.CREATE) is Depth.NONE:
         raise forbidden(actor, Privilege.CREATE, table, what="new records")
-    if owner_user_id != actor.user_id and not _covers(
-        actor,
-        actor.depth(table, Privilege.ASSIGN),
-        owner_user_id=owner_user_id,
-        owner_team_id=None,
-        owning_unit_id=owning_unit_id,
-    ):
-        raise forbidden(actor, Privilege.ASSIGN, table, what="records owned by that user")
+    for privilege in (Privilege.CREATE, Privilege.ASSIGN) if owner_user_id != actor.user_id else ():
+        if not _covers(
+            actor, actor.depth(table, privilege), owner_user_id=owner_user_id, owner_team_id=None,
+            owning_unit_id=owning_unit_id,
+        ):
+            raise forbidden(actor, privilege, table, what="records owned by that user")
 
 
 def require_admin(actor: Actor, table: str, privilege: Privilege) -> None:
