@@ -359,6 +359,8 @@ users_app = typer.Typer(help="Users of the organisation.", no_args_is_help=True)
 roles_app = typer.Typer(help="Security roles and their privileges.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
 units_app = typer.Typer(help="Business units.", no_args_is_help=True)
+teams_app = typer.Typer(help="Teams: they own records and receive shares together.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 app.add_typer(users_app, name="users")
 app.add_typer(roles_app, name="roles")
 app.add_typer(tokens_app, name="tokens")
@@ -545,6 +547,26 @@ def units_create(
     """Add a business unit."""
     _run(ctx, lambda uow, actor: security_service.create_business_unit(name, parent_name=parent, uow=uow, actor=actor))
     console.print(f"Business unit [bold]{name}[/] created")
+
+
+@teams_app.command("create")
+def teams_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    business_unit: Annotated[str | None, typer.Option(help="Business unit name (default: the root).")] = None,
+) -> None:
+    """Create a team."""
+    _run(ctx, lambda uow, actor: security_service.create_team(name, business_unit_name=business_unit, uow=uow, actor=actor))
+    console.print(f"Team [bold]{name}[/] created")
+
+
+@teams_app.command("add-member")
+def teams_add_member(
+    ctx: typer.Context, team: Annotated[str, typer.Argument()], email: Annotated[str, typer.Option("--user")]
+) -> None:
+    """Add a user to a team."""
+    _run(ctx, lambda uow, actor: security_service.add_team_member(team, email, uow=uow, actor=actor))
+    console.print(f"{email} is now in the team [bold]{team}[/]")
 
 
 @app.command()

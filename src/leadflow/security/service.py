@@ -26,6 +26,7 @@ from leadflow.security.models import (
     RecordShare,
     Role,
     RolePrivilege,
+    Team,
     TeamMember,
     TokenKind,
     User,
@@ -492,12 +493,33 @@ def delete_shares_of(session: Session, table: str, record_id: uuid.UUID) -> None
     session.execute(delete(RecordShare).where(RecordShare.table_name == table, RecordShare.record_id == record_id))
 
 
-def add_team_member(team_id: uuid.UUID, user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> None:
+def create_team(name: str, *, business_unit_name: str | None, uow: UnitOfWork, actor: Actor) -> Team:
+    """A team that can own records and receive shares; its members act for it."""
+    require_admin(actor, "users", Privilege.CREATE)
+    if not name.strip():
+        raise ValidationFailed("A team needs a name.", code="required")
+    unit = business_unit_by_name(uow.session, business_unit_name)
+    team = Team(id=uuid.uuid4(), name=name.strip(), business_unit_id=unit.id)
+    uow.session.add(team)
+    uow.flush()
+    record_action(uow.session, actor, "create", table="teams", record_id=team.id, summary=team.name)
+    return team
+
+
+def add_team_member(team_name: str, email: str, *, uow: UnitOfWork, actor: Actor) -> None:
     """Put a user in a team."""
     require_admin(actor, "users", Privilege.WRITE)
-    if uow.session.get(TeamMember, (team_id, user_id)) is None:
-        uow.session.add(TeamMember(team_id=team_id, user_id=user_id))
+    session = uow.session
+    team = session.scalars(select(Team).where(Team.name == team_name)).first()
+    if team is None:
+        raise NotFound(f"No team is called {team_name!r}.", code="team_not_found")
+    user = session.scalars(select(User).where(User.email == _email_key(email))).first()
+    if user is None:
+        raise NotFound(f"No user has the email {email}.", code="user_not_found")
+    if session.get(TeamMember, (team.id, user.id)) is None:
+        session.add(TeamMember(team_id=team.id, user_id=user.id))
         uow.flush()
+        record_action(session, actor, "team_add_member", table="teams", record_id=team.id, summary=user.email)
 
 
 def is_administrator(actor: Actor) -> bool:
