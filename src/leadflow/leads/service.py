@@ -395,13 +395,9 @@ def plan_qualification(
             result.opportunity_ids.append(opportunity_id)
         rows[OPPORTUNITIES] = opportunity_rows
 
-    # The state rule runs on the record; its outcome is written below with the other rows.
-    lead.qualify(opportunity_id=result.opportunity_ids[0] if result.opportunity_ids else None)
+    # The state rule runs on the record; its outcome is written with the other rows, in bulk.
     lead_values = {
-        "state": lead.state,
-        "status_reason": lead.status_reason,
-        "qualifying_opportunity_id": lead.qualifying_opportunity_id,
-        "closed_at": lead.closed_at,
+        **lead.qualified_values(opportunity_id=result.opportunity_ids[0] if result.opportunity_ids else None),
         "parent_account_id": account_id if account_id is not None else lead.parent_account_id,
         "parent_contact_id": contact_id if contact_id is not None else lead.parent_contact_id,
         "modified_by_id": actor.user_id,
