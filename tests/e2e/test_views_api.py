@@ -294,7 +294,7 @@ def _encode(raw: bytes) -> str:
         _encode(json.dumps(["2024-01-01T00:00:00+00:00", "not-a-uuid"]).encode()),
         _encode(json.dumps({"a": 1}).encode()),
         _encode(json.dumps(123).encode()),
-        _encode(json.dumps(["yesterday", str(uuid.uuid4())]).encode()),
+        _encode(json.dumps(["yesterday", "0b0e5c2a-2f54-4c3e-9d7e-3f1f8a9c1d2e"]).encode()),
         _encode(json.dumps([1, 2, 3]).encode()),
     ],
 )

@@ -131,8 +131,8 @@ PROTECTED = [
     ("GET", f"{API}/audit"),
     ("GET", f"{API}/users"),
     ("PUT", f"{API}/settings/qualification"),
-    ("DELETE", f"{API}/tokens/{uuid.uuid4()}"),
-    ("GET", f"{API}/leads/{uuid.uuid4()}/notes"),
+    ("DELETE", f"{API}/tokens/7f3c2a10-5b1e-4d8a-9c6f-2e4b8d1a0c93"),
+    ("GET", f"{API}/leads/3a9e4f21-8c7d-4b5a-a1e2-6f0d9c8b7a54/notes"),
 ]
 
 
