@@ -102,7 +102,9 @@ def _print_demo_users() -> None:
     from leadflow.demo import DEMO_USERS
 
     table = Table(title="Demo users (sign in at /sign-in; change these passwords before real use)")
-    for column in ("email", "password", "role", "business unit"):
+    for column in ("email", "password"):
+        table.add_column(column, no_wrap=True)  # whole, so that they can be copied
+    for column in ("role", "business unit"):
         table.add_column(column)
     for user in DEMO_USERS:
         table.add_row(user["email"], user["password"], user["role"], user["unit"] or "Organisation")
