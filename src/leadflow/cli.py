@@ -87,6 +87,18 @@ def _open(ctx: typer.Context) -> tuple[Database, Actor]:
     return prepared.database, actor
 
 
+def _run(ctx: typer.Context, action: Any) -> Any:
+    """Run ``action(uow, actor)`` in one unit of work, committing on success, printing refusals."""
+    database, actor = _open(ctx)
+    try:
+        with database.unit_of_work() as uow:
+            result = action(uow, actor)
+            uow.commit()
+    except LeadflowError as error:
+        fail(error)
+    return result
+
+
 def _database(ctx: typer.Context) -> Database:
     return prepare_database(_settings(ctx)).database
 
@@ -226,15 +238,10 @@ def leads_create(
     business_phone: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Create a lead."""
-    database, actor = _open(ctx)
     data = {"topic": topic, "last_name": last_name, "first_name": first_name,
             "company_name": company_name, "email": email, "business_phone": business_phone}
-    try:
-        with database.unit_of_work() as uow:
-            lead = service.create_lead(parse(LeadCreate, {k: v for k, v in data.items() if v is not None}), uow=uow, actor=actor)
-            uow.commit()
-    except LeadflowError as error:
-        fail(error)
+    given = {key: value for key, value in data.items() if value is not None}
+    lead = _run(ctx, lambda uow, actor: service.create_lead(parse(LeadCreate, given), uow=uow, actor=actor))
     console.print(f"Created lead [bold]{lead.id}[/] ({lead.full_name}: {lead.topic})")
 
 
@@ -330,27 +337,18 @@ def leads_disqualify(
     reason: Annotated[str, typer.Option(help="lost, cannot_contact, no_longer_interested or canceled.")],
 ) -> None:
     """Disqualify an open lead with a status reason (§3)."""
-    database, actor = _open(ctx)
-    try:
+    def action(uow: Any, actor: Actor) -> Any:
         request = parse(DisqualifyRequest, {"status_reason": reason})
-        with database.unit_of_work() as uow:
-            lead = service.disqualify_lead(lead_id, request.status_reason, uow=uow, actor=actor)
-            uow.commit()
-    except LeadflowError as error:
-        fail(error)
+        return service.disqualify_lead(lead_id, request.status_reason, uow=uow, actor=actor)
+
+    lead = _run(ctx, action)
     console.print(f"Disqualified [bold]{lead.full_name}[/] ({lead.status_reason.value})")
 
 
 @leads_app.command("reactivate")
 def leads_reactivate(ctx: typer.Context, lead_id: Annotated[uuid.UUID, typer.Argument()]) -> None:
     """Reopen a qualified or disqualified lead (§4)."""
-    database, actor = _open(ctx)
-    try:
-        with database.unit_of_work() as uow:
-            lead = service.reactivate_lead(lead_id, uow=uow, actor=actor)
-            uow.commit()
-    except LeadflowError as error:
-        fail(error)
+    lead = _run(ctx, lambda uow, actor: service.reactivate_lead(lead_id, uow=uow, actor=actor))
     console.print(f"Reactivated [bold]{lead.full_name}[/]: open/new")
 
 
@@ -367,18 +365,6 @@ app.add_typer(users_app, name="users")
 app.add_typer(roles_app, name="roles")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(units_app, name="business-units")
-
-
-def _run(ctx: typer.Context, action: Any) -> Any:
-    """Run ``action(uow, actor)`` in one unit of work, committing on success, printing refusals."""
-    database, actor = _open(ctx)
-    try:
-        with database.unit_of_work() as uow:
-            result = action(uow, actor)
-            uow.commit()
-    except LeadflowError as error:
-        fail(error)
-    return result
 
 
 @users_app.command("create")

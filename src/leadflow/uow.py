@@ -13,6 +13,13 @@ from leadflow.db import READ_ONLY, make_engine, make_session_factory
 from leadflow.errors import Conflict
 
 
+def _concurrent_update() -> Conflict:
+    return Conflict(
+        "Someone else changed this record while you were working on it; reload it and try again.",
+        code="concurrent_update",
+    )
+
+
 class UnitOfWork:
     """A transaction boundary; services receive it and never commit on their own."""
 
@@ -49,10 +56,7 @@ class UnitOfWork:
             self.session.commit()
         except StaleDataError as error:
             self.session.rollback()
-            raise Conflict(
-                "Someone else changed this record while you were working on it; reload it and try again.",
-                code="concurrent_update",
-            ) from error
+            raise _concurrent_update() from error
         except OperationalError as error:
             self.session.rollback()
             if "locked" in str(error.orig).lower() or "deadlock" in str(error.orig).lower():
@@ -68,10 +72,7 @@ class UnitOfWork:
         try:
             self.session.flush()
         except StaleDataError as error:
-            raise Conflict(
-                "Someone else changed this record while you were working on it; reload it and try again.",
-                code="concurrent_update",
-            ) from error
+            raise _concurrent_update() from error
 
 
 class Database:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import regarding_model
@@ -17,7 +18,7 @@ from leadflow.audit.service import AuditQuery, list_entries
 from leadflow.records import get_record
 from leadflow.security import service
 from leadflow.security.access import require_admin
-from leadflow.security.models import TokenKind, User
+from leadflow.security.models import Role, TokenKind, User
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.schemas import InputModel
 
@@ -89,8 +90,6 @@ def create_user(data: UserIn, uow: UowDep, actor: CurrentActor) -> UserOut:
 @router.get("/users")
 def list_users(uow: ReadUowDep, actor: CurrentActor) -> list[UserOut]:
     """Every user (needs Read on users)."""
-    from sqlalchemy import select
-
     require_admin(actor, "users", Privilege.READ)
     return [UserOut.model_validate(u) for u in uow.session.scalars(select(User).order_by(User.email))]
 
@@ -115,10 +114,6 @@ class RoleOut(BaseModel):
 @router.get("/roles")
 def list_roles(uow: ReadUowDep, actor: CurrentActor) -> list[RoleOut]:
     """Every role with its privilege matrix."""
-    from sqlalchemy import select
-
-    from leadflow.security.models import Role
-
     require_admin(actor, "roles", Privilege.READ)
     roles = uow.session.scalars(select(Role).order_by(Role.name))
     return [_role_out(uow, role) for role in roles]

@@ -68,7 +68,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 def language_from_header(accept_language: str | None) -> str:
     """The best supported language of an ``Accept-Language`` header (RFC 9110 §12.5.4); English by default."""
     best, best_q = DEFAULT_LANGUAGE, 0.0
-    for position, item in enumerate((accept_language or "").split(",")[:20]):
+    for item in (accept_language or "").split(",")[:20]:
         tag, _, params = item.strip().partition(";")
         primary = tag.strip().split("-")[0].lower()
         if primary not in LANGUAGES:
