@@ -592,3 +592,9 @@ def audit(
         table.add_row(f"{entry.occurred_at:%Y-%m-%d %H:%M:%S}", emails.get(entry.user_id, "-"), entry.action,
                       entry.table_name or "", str(entry.record_id or ""), details[:120])
     console.print(table)
+
+
+# The duplicates command group builds on the helpers above, so it is attached last.
+from leadflow.duplicates.cli import duplicates_app  # noqa: E402
+
+app.add_typer(duplicates_app, name="duplicates")

@@ -4,6 +4,15 @@ from leadflow.activity.models import Attachment, Note
 from leadflow.audit.models import AuditEntry
 from leadflow.customers.models import Account, Contact
 from leadflow.db import Base
+from leadflow.duplicates.models import (
+    DuplicateJob,
+    DuplicateRule,
+    DuplicateRuleCondition,
+    DuplicateSet,
+    DuplicateSetMember,
+    MatchCode,
+    MergeJournal,
+)
 from leadflow.leads.models import Lead
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import Campaign, Currency, OrganisationSettings
@@ -30,7 +39,14 @@ __all__ = [
     "Campaign",
     "Contact",
     "Currency",
+    "DuplicateJob",
+    "DuplicateRule",
+    "DuplicateRuleCondition",
+    "DuplicateSet",
+    "DuplicateSetMember",
     "Lead",
+    "MatchCode",
+    "MergeJournal",
     "Note",
     "Opportunity",
     "OrganisationSettings",

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from leadflow import __version__
-from leadflow.api import leads, notes, process, security, settings as settings_api
+from leadflow.api import duplicate_jobs, duplicates, leads, merges, notes, process, security, settings as settings_api
 from leadflow.api.errors import error_body, install_error_handlers
 from leadflow.api.records import TableEndpoints, crud_router
 from leadflow.config import Settings
@@ -104,6 +104,9 @@ def create_app(database: Database, settings: Settings) -> FastAPI:
         app.include_router(crud_router(table), prefix=API_PREFIX)
     app.include_router(notes.router, prefix=API_PREFIX)
     app.include_router(settings_api.router, prefix=API_PREFIX)
+    app.include_router(duplicates.router, prefix=API_PREFIX)
+    app.include_router(duplicate_jobs.router, prefix=API_PREFIX)
+    app.include_router(merges.router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.add_middleware(
         BodySizeLimit, max_attachment_bytes=settings.max_attachment_bytes, max_json_bytes=MAX_JSON_BYTES

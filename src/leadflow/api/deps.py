@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Query, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from leadflow.config import Settings
@@ -81,3 +81,13 @@ def expected_version(if_match: Annotated[str | None, Header()] = None) -> int | 
 
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+# Duplicate detection runs on every create and update; a client that has shown the user the
+# matches and was told to save anyway sends this (§9: detection can be suppressed per request).
+SuppressDuplicates = Annotated[
+    bool,
+    Query(
+        alias="suppress_duplicate_detection",
+        description="Save even when duplicate detection rules find matches (they are reported as 409 otherwise).",
+    ),
+]

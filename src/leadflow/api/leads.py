@@ -8,7 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
-from leadflow.api.deps import CurrentActor, DatabaseDep, ExpectedVersion, ReadUowDep, SettingsDep, UowDep
+from leadflow.api.deps import (
+    CurrentActor,
+    DatabaseDep,
+    ExpectedVersion,
+    ReadUowDep,
+    SettingsDep,
+    SuppressDuplicates,
+    UowDep,
+)
 from leadflow.api.errors import error_body
 from leadflow.errors import ValidationFailed
 from leadflow.leads import service, views
@@ -53,9 +61,11 @@ def _lead_response(lead: Lead, response: Response) -> LeadOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_lead(data: LeadCreate, uow: UowDep, actor: CurrentActor, response: Response) -> LeadOut:
-    """Create a lead."""
-    lead = service.create_lead(data, uow=uow, actor=actor)
+def create_lead(
+    data: LeadCreate, uow: UowDep, actor: CurrentActor, response: Response, suppress: SuppressDuplicates = False
+) -> LeadOut:
+    """Create a lead; 409 `duplicate_detected` with the matches when a published rule finds duplicates."""
+    lead = service.create_lead(data, uow=uow, actor=actor, suppress_duplicates=suppress)
     uow.commit()
     response.headers["Location"] = f"/api/v1/leads/{lead.id}"
     return _lead_response(lead, response)
@@ -129,9 +139,12 @@ def update_lead(
     actor: CurrentActor,
     version: ExpectedVersion,
     response: Response,
+    suppress: SuppressDuplicates = False,
 ) -> LeadOut:
     """Change some fields of an open lead; send `If-Match` with its ETag to refuse overwriting a newer version."""
-    lead = service.update_lead(lead_id, changes, uow=uow, actor=actor, expected_version=version)
+    lead = service.update_lead(
+        lead_id, changes, uow=uow, actor=actor, expected_version=version, suppress_duplicates=suppress
+    )
     uow.commit()
     return _lead_response(lead, response)
 

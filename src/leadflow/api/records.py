@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
-from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, UowDep
+from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, SuppressDuplicates, UowDep
 from leadflow.records import get_accessible, list_records
 from leadflow.security.privileges import Privilege
 
@@ -65,8 +65,14 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         )
 
     @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create {a_record}")
-    def create(data: Create, uow: UowDep, actor: CurrentActor, response: Response) -> Out:  # type: ignore[valid-type]
-        record = table.create(data, uow=uow, actor=actor)
+    def create(
+        data: Create,  # type: ignore[valid-type]
+        uow: UowDep,
+        actor: CurrentActor,
+        response: Response,
+        suppress: SuppressDuplicates = False,
+    ) -> Out:  # type: ignore[valid-type]
+        record = table.create(data, uow=uow, actor=actor, suppress_duplicates=suppress)
         uow.commit()
         response.headers["Location"] = f"/api/v1/{table.path}/{record.id}"
         return render(record, response)
@@ -86,8 +92,11 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         actor: CurrentActor,
         version: ExpectedVersion,
         response: Response,
+        suppress: SuppressDuplicates = False,
     ) -> Out:  # type: ignore[valid-type]
-        record = table.update(record_id, changes, uow=uow, actor=actor, expected_version=version)
+        record = table.update(
+            record_id, changes, uow=uow, actor=actor, expected_version=version, suppress_duplicates=suppress
+        )
         uow.commit()
         return render(record, response)
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, UowDep
-from leadflow.organisation.schemas import QualificationSettings, QualificationSettingsOut
-from leadflow.organisation.service import get_settings, update_qualification_settings
+from leadflow.organisation.schemas import (
+    DuplicateDetectionSettings,
+    DuplicateDetectionSettingsOut,
+    QualificationSettings,
+    QualificationSettingsOut,
+)
+from leadflow.organisation.service import get_settings, update_settings
 
 router = APIRouter(prefix="/settings", tags=["settings"])
 
@@ -24,7 +29,26 @@ def replace_qualification_settings(
     data: QualificationSettings, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
 ) -> QualificationSettingsOut:
     """Replace the qualification settings."""
-    settings = update_qualification_settings(data.model_dump(), uow=uow, actor=actor, expected_version=version)
+    settings = update_settings(data.model_dump(), uow=uow, actor=actor, expected_version=version)
     uow.commit()
     response.headers["ETag"] = settings.etag
     return QualificationSettingsOut.model_validate(settings)
+
+
+@router.get("/duplicate-detection")
+def read_duplicate_settings(uow: ReadUowDep, actor: CurrentActor, response: Response) -> DuplicateDetectionSettingsOut:
+    """Duplicate detection on/off (globally and per table) and the classic or enhanced warning."""
+    settings = get_settings(uow.session)
+    response.headers["ETag"] = settings.etag
+    return DuplicateDetectionSettingsOut.model_validate(settings)
+
+
+@router.put("/duplicate-detection")
+def replace_duplicate_settings(
+    data: DuplicateDetectionSettings, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
+) -> DuplicateDetectionSettingsOut:
+    """Replace the duplicate detection settings (administrators)."""
+    settings = update_settings(data.model_dump(), uow=uow, actor=actor, expected_version=version)
+    uow.commit()
+    response.headers["ETag"] = settings.etag
+    return DuplicateDetectionSettingsOut.model_validate(settings)

@@ -11,6 +11,7 @@ from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import delete_notes_of
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
+from leadflow.duplicates.detection import detect_on_save
 from leadflow.leads.models import compose_full_name
 from leadflow.opportunities.models import Opportunity
 from leadflow.audit.service import changed_fields, record_action
@@ -70,24 +71,34 @@ def _forget_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> None:
     )
 
 
-def create_account(data: AccountCreate, *, uow: UnitOfWork, actor: Actor) -> Account:
+def create_account(
+    data: AccountCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
+) -> Account:
     """Create an active account owned by the actor unless another owner is named."""
     values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)}
     account = Account(id=uuid.uuid4(), **values)
     require_create(actor, "accounts", owner_user_id=account.owner_user_id, owning_unit_id=account.owning_business_unit_id)
     uow.session.add(account)
     uow.flush()
+    detect_on_save(uow.session, account, actor=actor, suppress=suppress_duplicates)
     record_action(uow.session, actor, "create", table="accounts", record_id=account.id, summary=account.name)
     return account
 
 
 def update_account(
-    account_id: uuid.UUID, changes: AccountUpdate, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
+    account_id: uuid.UUID,
+    changes: AccountUpdate,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    expected_version: int | None = None,
+    suppress_duplicates: bool = False,
 ) -> Account:
     """Change the given fields of an account."""
     account = _for_change(uow, actor, Account, account_id, "account", Privilege.WRITE)
     check_version(account, expected_version)
     _apply_with_audit(uow, actor, account, _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor))
+    detect_on_save(uow.session, account, actor=actor, suppress=suppress_duplicates)
     return account
 
 
@@ -105,7 +116,9 @@ def delete_account(
     record_action(uow.session, actor, "delete", table="accounts", record_id=account_id, summary=account.name)
 
 
-def create_contact(data: ContactCreate, *, uow: UnitOfWork, actor: Actor) -> Contact:
+def create_contact(
+    data: ContactCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
+) -> Contact:
     """Create an active contact owned by the actor unless another owner is named."""
     values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)}
     contact = Contact(id=uuid.uuid4(), **values)
@@ -113,12 +126,19 @@ def create_contact(data: ContactCreate, *, uow: UnitOfWork, actor: Actor) -> Con
     contact.full_name = compose_full_name(contact.first_name, contact.last_name)
     uow.session.add(contact)
     uow.flush()
+    detect_on_save(uow.session, contact, actor=actor, suppress=suppress_duplicates)
     record_action(uow.session, actor, "create", table="contacts", record_id=contact.id, summary=contact.full_name)
     return contact
 
 
 def update_contact(
-    contact_id: uuid.UUID, changes: ContactUpdate, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
+    contact_id: uuid.UUID,
+    changes: ContactUpdate,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    expected_version: int | None = None,
+    suppress_duplicates: bool = False,
 ) -> Contact:
     """Change the given fields of a contact."""
     contact = _for_change(uow, actor, Contact, contact_id, "contact", Privilege.WRITE)
@@ -126,6 +146,7 @@ def update_contact(
     values = _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor)
     first, last = values.get("first_name", contact.first_name), values.get("last_name", contact.last_name)
     _apply_with_audit(uow, actor, contact, {**values, "full_name": compose_full_name(first, last)})
+    detect_on_save(uow.session, contact, actor=actor, suppress=suppress_duplicates)
     return contact
 
 

@@ -30,7 +30,13 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
 from leadflow.duplicates.criteria import Condition, Criterion, InvalidCondition
-from leadflow.duplicates.normalize import DEFAULT_REGION, TEXT_KIND, ColumnKind, column_kind, normalize_name
+from leadflow.duplicates.normalize import (
+    DEFAULT_REGION,
+    TEXT_KIND,
+    ColumnKind,
+    column_kind,
+    normalize_name,
+)
 
 Side = Literal["base", "matching"]
 

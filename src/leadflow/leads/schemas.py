@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
@@ -144,6 +144,13 @@ class OpportunityChoice(InputModel):
     description: str | None = None
 
 
+class DuplicateLink(InputModel):
+    """Resolve a duplicate warning by linking matches: a blank one means create a new record (§5)."""
+
+    account_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+
+
 class QualifyOptions(InputModel):
     """The parameters of §2.8; a boolean left out means "what the organisation setting says"."""
 
@@ -157,6 +164,10 @@ class QualifyOptions(InputModel):
     existing_account_id: uuid.UUID | None = None
     existing_contact_id: uuid.UUID | None = None
     opportunities: list[OpportunityChoice] | None = Field(default=None, max_length=5)
+    # How the seller answered a duplicate warning (§5): link matches, or "ignore" to create new ones.
+    duplicate_resolution: Literal["ignore"] | DuplicateLink | None = None
+    # Skip duplicate detection altogether for this request (§9: it can be suppressed per request).
+    suppress_duplicate_detection: bool = False
 
     @field_validator("status_reason")
     @classmethod

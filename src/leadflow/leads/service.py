@@ -16,6 +16,14 @@ from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import delete_notes_of
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.db import utcnow
+from leadflow.duplicates.detection import (
+    QualifyDuplicates,
+    complete,
+    detect_on_save,
+    qualification_duplicates,
+)
+from leadflow.duplicates.engine import index_rows
+from leadflow.duplicates.models import DetectionTable
 from leadflow.errors import Conflict, LeadflowError, NotFound, ValidationFailed
 from leadflow.leads.mappings import (
     LEAD_TO_ACCOUNT,
@@ -24,7 +32,7 @@ from leadflow.leads.mappings import (
     mapped_values,
 )
 from leadflow.leads.models import Lead, LeadStatusReason, compose_full_name
-from leadflow.leads.schemas import LeadCreate, LeadFields, LeadUpdate, QualifyOptions
+from leadflow.leads.schemas import DuplicateLink, LeadCreate, LeadFields, LeadUpdate, QualifyOptions
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.organisation.models import (
     Campaign,
@@ -69,7 +77,7 @@ def _column_values(data: LeadFields, *, uow: UnitOfWork, present: set[str]) -> d
     return values
 
 
-def create_lead(data: LeadCreate, *, uow: UnitOfWork, actor: Actor) -> Lead:
+def create_lead(data: LeadCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False) -> Lead:
     """Create an open lead owned by the actor unless another owner is named."""
     values = _column_values(data, uow=uow, present=set(data.model_fields_set) | {"topic", "last_name"})
     defaults = {
@@ -83,6 +91,7 @@ def create_lead(data: LeadCreate, *, uow: UnitOfWork, actor: Actor) -> Lead:
     lead.full_name = compose_full_name(lead.first_name, lead.last_name)
     uow.session.add(lead)
     uow.flush()
+    detect_on_save(uow.session, lead, actor=actor, suppress=suppress_duplicates)
     record_action(uow.session, actor, "create", table="leads", record_id=lead.id, summary=lead.topic)
     return lead
 
@@ -99,6 +108,7 @@ def update_lead(
     uow: UnitOfWork,
     actor: Actor,
     expected_version: int | None = None,
+    suppress_duplicates: bool = False,
 ) -> Lead:
     """Change the given fields of an open lead; closed leads are read-only (§1)."""
     lead = get_accessible(
@@ -114,6 +124,7 @@ def update_lead(
     lead.modified_by_id = actor.user_id
     record_action(uow.session, actor, "update", table="leads", record_id=lead.id, changes=changed_fields(lead))
     uow.flush()
+    detect_on_save(uow.session, lead, actor=actor, suppress=suppress_duplicates)
     return lead
 
 
@@ -223,6 +234,9 @@ class QualifyContext:
     existing_account: Account | None = None
     existing_contact: Contact | None = None
     customer: Account | Contact | None = None
+    # The matches the seller linked in answer to a duplicate warning (§5).
+    linked_account: Account | None = None
+    linked_contact: Account | None = None
     # Existing records whose link this actor was already allowed to make, checked once per batch.
     checked_links: set[uuid.UUID] = field(default_factory=set)
 
@@ -262,6 +276,16 @@ def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork) -> QualifyConte
                 code="opportunity_customer_id_not_found",
             )
         context.customer = customer
+    resolution = options.duplicate_resolution
+    if isinstance(resolution, DuplicateLink):
+        if resolution.account_id:
+            context.linked_account = _active_reference(
+                session, Account, resolution.account_id, field="duplicate_resolution.account_id", label="account"
+            )
+        if resolution.contact_id:
+            context.linked_contact = _active_reference(
+                session, Contact, resolution.contact_id, field="duplicate_resolution.contact_id", label="contact"
+            )
     return context
 
 
@@ -293,7 +317,12 @@ class PendingQualification:
 
 
 def plan_qualification(
-    lead: Lead, context: QualifyContext, *, session: Session, actor: Actor
+    lead: Lead,
+    context: QualifyContext,
+    *,
+    session: Session,
+    actor: Actor,
+    duplicates: QualifyDuplicates | None = None,
 ) -> PendingQualification:
     """Decide what qualifying this lead creates (§2.2), without writing anything.
 
@@ -318,13 +347,24 @@ def plan_qualification(
     result = QualifyResult(lead=lead)
     rows: dict[Table, list[dict[str, Any]]] = {}
 
-    account_id = _active_id(context.existing_account) or _linked_id(session, Account, lead.parent_account_id)
-    contact_id = _active_id(context.existing_contact) or _linked_id(session, Contact, lead.parent_contact_id)
+    account_id = (
+        _active_id(context.existing_account)
+        or _active_id(context.linked_account)
+        or _linked_id(session, Account, lead.parent_account_id)
+    )
+    contact_id = (
+        _active_id(context.existing_contact)
+        or _active_id(context.linked_contact)
+        or _linked_id(session, Contact, lead.parent_contact_id)
+    )
     creates = {
         "accounts": account_id is None and plan.account and bool(lead.company_name),
         "contacts": contact_id is None and plan.contact,
         "opportunities": plan.opportunity,
     }
+    if duplicates is None:
+        duplicates = qualify_duplicates(session, [lead], context, actor=actor)[0]
+    _refuse_duplicates(duplicates, context, creates)
     for table, created in creates.items():
         if created and actor.depth(table, Privilege.CREATE) is Depth.NONE:
             raise forbidden(actor, Privilege.CREATE, table, what="the records qualifying creates")
@@ -406,6 +446,41 @@ def plan_qualification(
     return PendingQualification(lead=lead, result=result, rows=rows, lead_values=lead_values)
 
 
+def _prospects(lead: Lead, context: QualifyContext) -> dict[DetectionTable, dict[str, Any] | None]:
+    """The account, contact and opportunity qualifying could create for the lead, as detection checks them."""
+    plan = context.plan
+    opportunity = mapped_values(lead, LEAD_TO_OPPORTUNITY) if plan.opportunity else None
+    if opportunity is not None and context.options.opportunities and context.options.opportunities[0].name:
+        opportunity["name"] = context.options.opportunities[0].name
+    return {
+        DetectionTable.ACCOUNTS: mapped_values(lead, LEAD_TO_ACCOUNT) if plan.account and lead.company_name else None,
+        DetectionTable.CONTACTS: mapped_values(lead, LEAD_TO_CONTACT) if plan.contact else None,
+        DetectionTable.OPPORTUNITIES: opportunity,
+    }
+
+
+def qualify_duplicates(
+    session: Session, leads: list[Lead], context: QualifyContext, *, actor: Actor
+) -> list[QualifyDuplicates]:
+    """Duplicate detection for the leads and what their qualification would create, one query per rule."""
+    if context.options.suppress_duplicate_detection:
+        return [QualifyDuplicates() for _ in leads]
+    prospects = [_prospects(lead, context) for lead in leads]
+    by_table = {table: [item[table] for item in prospects] for table in DetectionTable if table is not DetectionTable.LEADS}
+    return qualification_duplicates(session, leads, by_table, actor=actor)
+
+
+def _refuse_duplicates(duplicates: QualifyDuplicates, context: QualifyContext, creates: dict[str, bool]) -> None:
+    """Block on lead and opportunity duplicates; warn on account and contact ones unless resolved (§5)."""
+    opportunity_blocks = duplicates.opportunities if creates["opportunities"] else []
+    blocking = QualifyDuplicates(lead_matches=duplicates.lead_matches, opportunities=opportunity_blocks)
+    error = blocking.blocking_error()
+    if error is None and context.options.duplicate_resolution is None:
+        error = duplicates.warning(account=creates["accounts"], contact=creates["contacts"])
+    if error is not None:
+        raise error
+
+
 ACCOUNTS: Table = Account.__table__  # type: ignore[assignment]
 CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 OPPORTUNITIES: Table = Opportunity.__table__  # type: ignore[assignment]
@@ -445,6 +520,7 @@ def write_qualifications(session: Session, pending: list[PendingQualification], 
         rows = [row for item in pending for row in item.rows.get(table, ())]
         if rows:
             session.execute(table.insert(), rows)
+            index_rows(session, table.name, [complete(DetectionTable(table.name), row) for row in rows])
     lead_rows = [
         {
             "lead_id": item.lead.id,
@@ -533,6 +609,12 @@ def qualify_leads(
     Memory stays flat whatever the number of leads: each batch has its own unit of work, and the
     ids are consumed lazily.
     """
+    if isinstance(options.duplicate_resolution, DuplicateLink):
+        raise ValidationFailed(
+            "Linking duplicate matches applies to one lead at a time; qualify the leads with duplicates one by one, "
+            "or use duplicate_resolution 'ignore' to create new records for all of them.",
+            code="duplicate_link_not_allowed_in_bulk",
+        )
     with database.unit_of_work(read_only=True) as uow:
         prepare_qualify(options, uow=uow)  # refuse bad options once, before any lead
     batch: list[uuid.UUID] = []
@@ -578,13 +660,18 @@ def _qualify_batch_at_once(
     with database.unit_of_work() as uow:
         context = prepare_qualify(options, uow=uow)
         leads = _lock_leads(uow.session, lead_ids)
+        # Detection for the whole batch at once: one query per rule, not one per lead and rule.
+        found = list(leads.values())
+        duplicates = dict(zip((lead.id for lead in found), qualify_duplicates(uow.session, found, context, actor=actor), strict=True))
         for lead_id in lead_ids:
             lead = leads.get(lead_id)
             if lead is None:
                 outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
                 continue
             try:
-                item = plan_qualification(lead, context, session=uow.session, actor=actor)
+                item = plan_qualification(
+                    lead, context, session=uow.session, actor=actor, duplicates=duplicates[lead_id]
+                )
             except LeadflowError as refused:  # raised by the checks, before the lead changed
                 outcomes.append(QualifyOutcome(lead_id, error=refused))
                 continue

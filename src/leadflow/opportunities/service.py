@@ -8,6 +8,7 @@ from typing import Any
 from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import delete_notes_of
 from leadflow.customers.models import Account, Contact
+from leadflow.duplicates.detection import detect_on_save
 from leadflow.errors import ValidationFailed
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityFields, OpportunityUpdate
@@ -60,7 +61,9 @@ def _column_values(data: OpportunityFields, *, uow: UnitOfWork, actor: Actor) ->
     return values
 
 
-def create_opportunity(data: OpportunityCreate, *, uow: UnitOfWork, actor: Actor) -> Opportunity:
+def create_opportunity(
+    data: OpportunityCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
+) -> Opportunity:
     """Create an open opportunity at the Develop stage, owned by the actor unless named otherwise."""
     values = _column_values(data, uow=uow, actor=actor)
     values.setdefault("currency_id", get_settings(uow.session).base_currency_id)
@@ -76,6 +79,7 @@ def create_opportunity(data: OpportunityCreate, *, uow: UnitOfWork, actor: Actor
     )
     uow.session.add(opportunity)
     uow.flush()
+    detect_on_save(uow.session, opportunity, actor=actor, suppress=suppress_duplicates)
     record_action(uow.session, actor, "create", table="opportunities", record_id=opportunity.id, summary=opportunity.name)
     return opportunity
 
@@ -87,6 +91,7 @@ def update_opportunity(
     uow: UnitOfWork,
     actor: Actor,
     expected_version: int | None = None,
+    suppress_duplicates: bool = False,
 ) -> Opportunity:
     """Change the given fields of an opportunity."""
     opportunity = get_accessible(
@@ -101,6 +106,7 @@ def update_opportunity(
     record_action(uow.session, actor, "update", table="opportunities", record_id=opportunity.id,
                   changes=changed_fields(opportunity))
     uow.flush()
+    detect_on_save(uow.session, opportunity, actor=actor, suppress=suppress_duplicates)
     return opportunity
 
 

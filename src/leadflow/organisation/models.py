@@ -84,4 +84,17 @@ class OrganisationSettings(RecordMixin, Base):
         enum_column(DuplicateExperience), default=DuplicateExperience.ENHANCED
     )
     duplicate_detection_enabled: Mapped[bool] = mapped_column(default=True)
+    # Detection per table (§6), each also subject to the global switch above.
+    detect_duplicates_leads: Mapped[bool] = mapped_column(default=True)
+    detect_duplicates_accounts: Mapped[bool] = mapped_column(default=True)
+    detect_duplicates_contacts: Mapped[bool] = mapped_column(default=True)
+    detect_duplicates_opportunities: Mapped[bool] = mapped_column(default=True)
+    # Region new duplicate rules read phone numbers in when they carry no country code.
+    default_phone_region: Mapped[str] = mapped_column(String(2), default="ES")
+    # Set once the out-of-box duplicate detection rules have been created (§9).
+    builtin_duplicate_rules_created: Mapped[bool] = mapped_column(default=False)
     base_currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
+
+    def detects_duplicates_in(self, table: str) -> bool:
+        """Whether duplicate detection runs for records of this table."""
+        return self.duplicate_detection_enabled and bool(getattr(self, f"detect_duplicates_{table}", False))

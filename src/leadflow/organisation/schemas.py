@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
 
-from leadflow.organisation.models import QualificationExperience, RecordCreation
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
+
+from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
 from leadflow.schemas import InputModel
 
 
@@ -26,4 +30,36 @@ class QualificationSettingsOut(BaseModel):
     account_creation: RecordCreation
     contact_creation: RecordCreation
     opportunity_creation: RecordCreation
+    row_version: int
+
+
+class DuplicateDetectionSettings(InputModel):
+    """Duplicate detection on/off globally and per table, and the warning the web app shows (§5, §6)."""
+
+    duplicate_experience: DuplicateExperience
+    duplicate_detection_enabled: bool
+    detect_duplicates_leads: bool
+    detect_duplicates_accounts: bool
+    detect_duplicates_contacts: bool
+    detect_duplicates_opportunities: bool
+    default_phone_region: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)]
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def known_region(cls, value: str) -> str:
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise PydanticCustomError("unknown_region", "Input should be an ISO 3166 region code such as ES or GB")
+        return value
+
+
+class DuplicateDetectionSettingsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    duplicate_experience: DuplicateExperience
+    duplicate_detection_enabled: bool
+    detect_duplicates_leads: bool
+    detect_duplicates_accounts: bool
+    detect_duplicates_contacts: bool
+    detect_duplicates_opportunities: bool
+    default_phone_region: str
     row_version: int

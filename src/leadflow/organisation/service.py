@@ -32,6 +32,7 @@ def ensure_organisation(*, uow: UnitOfWork, base_currency: str) -> OrganisationS
     ensure_builtin_roles(session)
     settings = session.scalars(select(OrganisationSettings).limit(1)).first()
     if settings is not None:
+        _ensure_duplicate_rules(session, settings)
         return settings
     base_code = normalise_currency_code(base_currency)
     session.add(BusinessUnit(id=uuid.uuid4(), name="Organisation", parent_id=None))
@@ -50,7 +51,19 @@ def ensure_organisation(*, uow: UnitOfWork, base_currency: str) -> OrganisationS
     settings = OrganisationSettings(id=uuid.uuid4(), base_currency_id=base.id if base else None)
     session.add(settings)
     uow.flush()
+    _ensure_duplicate_rules(session, settings)
     return settings
+
+
+def _ensure_duplicate_rules(session: Session, settings: OrganisationSettings) -> None:
+    """The out-of-box duplicate detection rules, published, once per organisation (§9)."""
+    if settings.builtin_duplicate_rules_created:
+        return
+    from leadflow.duplicates.rules import ensure_builtin_rules
+
+    ensure_builtin_rules(session, default_region=settings.default_phone_region or "ES")
+    settings.builtin_duplicate_rules_created = True
+    session.flush()
 
 
 def normalise_currency_code(code: str) -> str:
@@ -87,10 +100,10 @@ def currency_by_code(session: Session, code: str) -> Currency:
     return currency
 
 
-def update_qualification_settings(
+def update_settings(
     changes: dict[str, object], *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> OrganisationSettings:
-    """Change the qualification settings of §6; needs Write on settings (administrators)."""
+    """Change organisation settings (§6 qualification, duplicate detection); needs Write on settings."""
     require_admin(actor, "settings", Privilege.WRITE)
     settings = get_settings(uow.session)
     check_version(settings, expected_version)

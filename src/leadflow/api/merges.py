@@ -1,0 +1,7 @@
+"""Merge and unmerge endpoints (§9)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["duplicate detection"])

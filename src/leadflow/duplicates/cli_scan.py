@@ -1,0 +1,9 @@
+"""Commands added to `leadflow duplicates`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `duplicates` command group."""

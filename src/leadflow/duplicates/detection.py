@@ -1,0 +1,220 @@
+"""Duplicate detection where records are saved and qualified (§5, §9).
+
+* ``detect_on_save`` runs on create and update (unless the request suppresses it) and refuses
+  the save with ``duplicate_detected`` and the matches.
+* ``qualification_duplicates`` checks, for a whole batch of leads at once, the lead itself, the
+  account and contact qualifying would create, and the opportunity, one query per rule.
+
+Only published rules take part, only when detection is on for the table, and a match is shown
+only when the actor may read it (a record one cannot see is never revealed by a warning).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from leadflow.duplicates.engine import (
+    Match,
+    detection_rules,
+    find_matches,
+    record_values,
+)
+from leadflow.duplicates.models import DetectionTable
+from leadflow.duplicates.tables import TABLES
+from leadflow.errors import DuplicateDetected
+from leadflow.organisation.service import get_settings
+from leadflow.security.access import can
+from leadflow.security.actor import Actor
+from leadflow.security.privileges import Privilege
+
+# The verbatim blocking messages of §5.
+LEAD_DUPLICATE = "No lead record was created or updated because a duplicate of the current record already exists."
+OPPORTUNITY_DUPLICATE = (
+    "No opportunity record was created or updated because a duplicate of the current record already exists."
+)
+MIGHT_ALREADY_EXIST = "The account or contact might already exist."
+_BLOCKING = {DetectionTable.LEADS: LEAD_DUPLICATE, DetectionTable.OPPORTUNITIES: OPPORTUNITY_DUPLICATE}
+WAYS_OUT = (
+    "Merge the duplicates and try again.",
+    "Unpublish the duplicate detection rule.",
+    "Turn on the rule's 'exclude inactive matching records' option so that closed records are not matched.",
+)
+
+
+def complete(table: DetectionTable, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values with every comparable column present (missing ones blank), as codes read them."""
+    info = TABLES[DetectionTable(table)]
+    return {**{name: None for name in info.columns}, **values}
+
+
+def detection_on(session: Session, table: DetectionTable) -> bool:
+    return get_settings(session).detects_duplicates_in(DetectionTable(table).value)
+
+
+def _readable(session: Session, actor: Actor | None, matches: list[Match]) -> list[Match]:
+    if actor is None:
+        return matches
+    return [m for m in matches if can(session, actor, Privilege.READ, m.table.value, _Owned(m.record))]
+
+
+@dataclass
+class _Owned:
+    """The ownership columns of a match, as the access check reads them."""
+
+    record: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def check_record(
+    session: Session,
+    table: DetectionTable,
+    values: Mapping[str, Any],
+    *,
+    actor: Actor | None,
+    record_id: uuid.UUID | None = None,
+) -> list[Match]:
+    """The readable records duplicating these values of a ``table`` record; [] when detection is off."""
+    table = DetectionTable(table)
+    if not detection_on(session, table):
+        return []
+    record = complete(table, {**values, "id": record_id})
+    matches = find_matches(session, table, [record])[0]
+    return _readable(session, actor, matches)
+
+
+def duplicate_error(table: DetectionTable, matches: list[Match]) -> DuplicateDetected:
+    """The refusal of a save that duplicates existing records."""
+    label = TABLES[table].label
+    return DuplicateDetected(
+        f"No {label} record was created or updated because a duplicate of the current record already exists.",
+        code="duplicate_detected",
+        details={
+            "table": table.value,
+            "matches": [match.as_dict() for match in matches],
+            "hint": "Save anyway with suppress_duplicate_detection=true, or merge the duplicates.",
+        },
+    )
+
+
+def detect_on_save(session: Session, record: Any, *, actor: Actor | None, suppress: bool = False) -> None:
+    """Refuse saving ``record`` (already flushed) when a published rule finds a duplicate of it."""
+    if suppress:
+        return
+    table = next(info.name for info in TABLES.values() if isinstance(record, info.model))
+    if not detection_rules(session, table) or not detection_on(session, table):
+        return
+    matches = _readable(session, actor, find_matches(session, table, [record_values(record)])[0])
+    if matches:
+        raise duplicate_error(table, matches)
+
+
+# ----------------------------------------------------------------------------------------------
+# qualify (§5)
+
+
+@dataclass
+class QualifyDuplicates:
+    """What detection found for one lead being qualified."""
+
+    lead_matches: list[Match] = field(default_factory=list)  # other leads: blocking
+    accounts: list[Match] = field(default_factory=list)
+    contacts: list[Match] = field(default_factory=list)
+    opportunities: list[Match] = field(default_factory=list)  # blocking
+
+    def blocking_error(self) -> DuplicateDetected | None:
+        for table, matches in ((DetectionTable.LEADS, self.lead_matches), (DetectionTable.OPPORTUNITIES, self.opportunities)):
+            if matches:
+                return DuplicateDetected(
+                    _BLOCKING[table],
+                    code=f"{TABLES[table].label}_duplicate",
+                    details={"matches": [m.as_dict() for m in matches], "ways_out": list(WAYS_OUT)},
+                )
+        return None
+
+    def warning(self, *, account: bool, contact: bool) -> DuplicateDetected | None:
+        """The duplicate warning for the account and/or contact qualifying would create, if any."""
+        accounts = self.accounts if account else []
+        contacts = self.contacts if contact else []
+        if not (accounts or contacts):
+            return None
+        return DuplicateDetected(
+            MIGHT_ALREADY_EXIST,
+            code="duplicate_detected",
+            details={
+                "matching_accounts": [m.as_dict() for m in accounts],
+                "matching_contacts": [m.as_dict() for m in contacts],
+                "resolve_with": "duplicate_resolution: {account_id, contact_id} to link matches (blank creates new), "
+                "or 'ignore' to create new records",
+            },
+        )
+
+
+def qualification_duplicates(
+    session: Session,
+    leads: Sequence[Any],
+    prospects: Mapping[DetectionTable, Sequence[Mapping[str, Any] | None]],
+    *,
+    actor: Actor,
+) -> list[QualifyDuplicates]:
+    """Detection for a batch of leads: each lead and the records its qualification would create.
+
+    ``prospects`` gives, per table, one row per lead (or None when nothing of that table would be
+    created for it). Rules on the lead compare it with leads (blocking) and with accounts or
+    contacts (added to those matches).
+    """
+    results = [QualifyDuplicates() for _ in leads]
+    if not leads:
+        return results
+    settings = get_settings(session)
+    excluded = [lead.id for lead in leads]
+    if settings.detects_duplicates_in("leads"):
+        rules = detection_rules(session, DetectionTable.LEADS)
+        if rules:
+            found = find_matches(session, DetectionTable.LEADS, [record_values(lead) for lead in leads], rules=rules)
+            for result, matches in zip(results, found, strict=True):
+                for match in _readable(session, actor, matches):
+                    if match.id in excluded:
+                        continue
+                    if match.table is DetectionTable.LEADS:
+                        result.lead_matches.append(match)
+                    elif match.table is DetectionTable.ACCOUNTS:
+                        result.accounts.append(match)
+                    elif match.table is DetectionTable.CONTACTS:
+                        result.contacts.append(match)
+    for table, attribute in (
+        (DetectionTable.ACCOUNTS, "accounts"),
+        (DetectionTable.CONTACTS, "contacts"),
+        (DetectionTable.OPPORTUNITIES, "opportunities"),
+    ):
+        rows = prospects.get(table)
+        if not rows or not settings.detects_duplicates_in(table.value):
+            continue
+        rules = [rule for rule in detection_rules(session, table) if rule.matching_table is not DetectionTable.LEADS]
+        if not rules:
+            continue
+        positions = [i for i, row in enumerate(rows) if row is not None]
+        if not positions:
+            continue
+        records = [complete(table, rows[i]) for i in positions]
+        found = find_matches(session, table, records, rules=rules, exclude=excluded)
+        for position, matches in zip(positions, found, strict=True):
+            target = results[position]
+            for match in _readable(session, actor, matches):
+                bucket = {
+                    DetectionTable.ACCOUNTS: target.accounts,
+                    DetectionTable.CONTACTS: target.contacts,
+                    DetectionTable.OPPORTUNITIES: target.opportunities,
+                }[match.table]
+                if all(existing.id != match.id for existing in bucket):
+                    bucket.append(match)
+    return results

@@ -1,0 +1,455 @@
+"""Administering duplicate detection rules (§9): create, change, publish, unpublish, out-of-box rules.
+
+Publishing computes the match code of every record of the rule's matching table in batches,
+each committed on its own with the progress, so that a large table neither holds one long
+transaction nor leaves the administrator guessing. Writes made meanwhile keep their own codes
+current (the rule is live while publishing), and a batch never overwrites a code written after
+it read its records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from leadflow.audit.service import changed_fields, record_action
+from leadflow.db import utcnow
+from leadflow.duplicates.criteria import Condition, Criterion, InvalidCondition
+from leadflow.duplicates.engine import (
+    MATCH_CODES,
+    LiveRule,
+    _upsert,
+    code_rows,
+    forget_rules,
+)
+from leadflow.duplicates.models import (
+    DetectionTable,
+    DuplicateRule,
+    DuplicateRuleCondition,
+    RuleState,
+)
+from leadflow.duplicates.tables import TABLES, check_condition
+from leadflow.errors import Conflict, InvalidState, NotFound
+from leadflow.records import check_version
+from leadflow.schemas import InputModel
+from leadflow.security.access import require_admin
+from leadflow.security.actor import Actor
+from leadflow.security.privileges import Privilege
+from leadflow.uow import Database, UnitOfWork
+
+MAX_PUBLISHED_RULES = 5
+PUBLISH_BATCH = 5000
+Progress = Callable[[int, int], None]
+
+
+class ConditionIn(InputModel):
+    base_column: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    # Defaults to the base column: the common case compares a column with itself.
+    matching_column: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    criterion: Criterion
+    n: int | None = None
+    threshold: float | None = None
+    ignore_blank: bool = True
+
+
+class RuleFields(InputModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=160)] | None = None
+    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    case_sensitive: bool | None = None
+    exclude_inactive: bool | None = None
+    default_region: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)] | None = None
+    conditions: Annotated[list[ConditionIn], Field(max_length=20)] | None = None
+
+
+class RuleCreate(RuleFields):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=160)]
+    base_table: DetectionTable
+    matching_table: DetectionTable | None = None
+    conditions: Annotated[list[ConditionIn], Field(max_length=20)]
+
+
+class RuleUpdate(RuleFields):
+    pass
+
+
+def _conditions(items: list[ConditionIn], base: DetectionTable, matching: DetectionTable) -> list[DuplicateRuleCondition]:
+    if not items:
+        raise InvalidCondition("A duplicate detection rule needs at least one condition.", code="no_conditions")
+    rows = []
+    for position, item in enumerate(items):
+        condition = Condition(
+            base_column=item.base_column,
+            matching_column=item.matching_column or item.base_column,
+            criterion=item.criterion,
+            n=item.n,
+            threshold=item.threshold,
+            ignore_blank=item.ignore_blank,
+        )
+        try:
+            check_condition(condition, TABLES[base], TABLES[matching])
+        except InvalidCondition as error:
+            error.details = {**(error.details or {}), "condition": position}
+            raise
+        rows.append(
+            DuplicateRuleCondition(
+                position=position,
+                base_column=condition.base_column,
+                matching_column=condition.matching_column,
+                criterion=condition.criterion,
+                n=condition.n,
+                threshold=condition.threshold,
+                ignore_blank=condition.ignore_blank,
+            )
+        )
+    return rows
+
+
+def _check_region(region: str) -> None:
+    import phonenumbers
+
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidCondition(
+            f"{region!r} is not a region phone numbers can be read in (an ISO 3166 code such as ES or GB).",
+            code="unknown_region",
+        )
+
+
+def get_rule(session: Session, rule_id: uuid.UUID, *, for_update: bool = False) -> DuplicateRule:
+    statement = select(DuplicateRule).where(DuplicateRule.id == rule_id)
+    if for_update:
+        statement = statement.with_for_update()
+    rule = session.scalars(statement).first()
+    if rule is None:
+        raise NotFound(f"No duplicate detection rule has the id {rule_id}.", code="rule_not_found")
+    return rule
+
+
+def list_rules(session: Session, *, base_table: DetectionTable | None = None) -> list[DuplicateRule]:
+    statement = select(DuplicateRule).order_by(DuplicateRule.base_table, DuplicateRule.name, DuplicateRule.id)
+    if base_table is not None:
+        statement = statement.where(DuplicateRule.base_table == base_table)
+    return list(session.scalars(statement))
+
+
+def create_rule(data: RuleCreate, *, uow: UnitOfWork, actor: Actor, default_region: str = "ES") -> DuplicateRule:
+    """Create an unpublished rule; publishing is a separate step."""
+    require_admin(actor, "settings", Privilege.CREATE)
+    matching = data.matching_table or data.base_table
+    region = data.default_region or default_region
+    _check_region(region)
+    rule = DuplicateRule(
+        id=uuid.uuid4(),
+        name=data.name,
+        description=data.description,
+        base_table=data.base_table,
+        matching_table=matching,
+        case_sensitive=bool(data.case_sensitive),
+        exclude_inactive=bool(data.exclude_inactive),
+        default_region=region,
+        state=RuleState.UNPUBLISHED,
+        conditions=_conditions(data.conditions, data.base_table, matching),
+    )
+    uow.session.add(rule)
+    uow.flush()
+    record_action(uow.session, actor, "create", table="duplicate_rules", record_id=rule.id, summary=rule.name)
+    return rule
+
+
+def _ensure_unpublished(rule: DuplicateRule, doing: str) -> None:
+    if rule.state is not RuleState.UNPUBLISHED:
+        raise InvalidState(
+            f"The rule {rule.name!r} is {rule.state.value}; unpublish it before you {doing}.",
+            code="rule_published",
+        )
+
+
+def update_rule(
+    rule_id: uuid.UUID, changes: RuleUpdate, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
+) -> DuplicateRule:
+    """Change an unpublished rule (a published rule's codes would no longer match its conditions)."""
+    require_admin(actor, "settings", Privilege.WRITE)
+    rule = get_rule(uow.session, rule_id, for_update=True)
+    check_version(rule, expected_version)
+    _ensure_unpublished(rule, "change it")
+    present = changes.model_fields_set
+    for name in ("name", "description", "case_sensitive", "exclude_inactive", "default_region"):
+        if name in present:
+            value = getattr(changes, name)
+            if value is None and name != "description":
+                raise InvalidCondition(f"{name} cannot be cleared.", code=f"{name}_required")
+            if name == "default_region":
+                _check_region(value)
+            setattr(rule, name, value)
+    if "conditions" in present:
+        rule.conditions.clear()
+        uow.flush()
+        rule.conditions.extend(_conditions(changes.conditions or [], rule.base_table, rule.matching_table))
+    rule.modified_at = utcnow()
+    record_action(uow.session, actor, "update", table="duplicate_rules", record_id=rule.id, changes=changed_fields(rule))
+    uow.flush()
+    return rule
+
+
+def delete_rule(rule_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None) -> None:
+    require_admin(actor, "settings", Privilege.DELETE)
+    rule = get_rule(uow.session, rule_id, for_update=True)
+    check_version(rule, expected_version)
+    _ensure_unpublished(rule, "delete it")
+    uow.session.delete(rule)
+    uow.flush()
+    record_action(uow.session, actor, "delete", table="duplicate_rules", record_id=rule_id, summary=rule.name)
+
+
+# ----------------------------------------------------------------------------------------------
+# publish / unpublish
+
+
+def _start_publishing(session: Session, rule: DuplicateRule) -> None:
+    _ensure_unpublished(rule, "publish it again")
+    # Lock the base table's rules so that two publications cannot both take the fifth place.
+    others = session.scalars(
+        select(DuplicateRule).where(DuplicateRule.base_table == rule.base_table).with_for_update()
+    ).all()
+    live = [other for other in others if other.id != rule.id and other.state is not RuleState.UNPUBLISHED]
+    if len(live) >= MAX_PUBLISHED_RULES:
+        raise Conflict(
+            f"The {rule.base_table.value} table already has {MAX_PUBLISHED_RULES} published rules, the most it can "
+            "have; unpublish one of them first.",
+            code="too_many_published_rules",
+            details={"published": [str(other.id) for other in live]},
+        )
+    info = TABLES[rule.matching_table]
+    rule.state = RuleState.PUBLISHING
+    rule.publish_done = 0
+    rule.publish_total = session.scalar(select(func.count()).select_from(info.table)) or 0
+    forget_rules(session)
+
+
+def _code_batches(session: Session, rule: DuplicateRule, batch_size: int):
+    """Yield (records coded, rows) batch by batch, keyset-paged over the matching table."""
+    info = TABLES[rule.matching_table]
+    live = LiveRule.of(rule)
+    table = info.table
+    columns = [table.c.id, *(table.c[name] for name in sorted(live.columns("matching")))]
+    last: uuid.UUID | None = None
+    while True:
+        statement = select(*columns).order_by(table.c.id).limit(batch_size)
+        if last is not None:
+            statement = statement.where(table.c.id > last)
+        records = [dict(row) for row in session.execute(statement).mappings()]
+        if not records:
+            return
+        last = records[-1]["id"]
+        rows, _ = code_rows([live], records)
+        yield len(records), rows
+
+
+def _finish_publishing(rule: DuplicateRule) -> None:
+    rule.state = RuleState.PUBLISHED
+    rule.published_at = utcnow()
+    rule.publish_done = rule.publish_total
+
+
+def publish_rule(
+    rule_id: uuid.UUID,
+    *,
+    database: Database,
+    actor: Actor,
+    progress: Progress | None = None,
+    batch_size: int = PUBLISH_BATCH,
+) -> DuplicateRule:
+    """Publish a rule: code every existing record in committed batches, then mark it published."""
+    begin_publishing(rule_id, database=database, actor=actor)
+    return run_publication(rule_id, database=database, actor=actor, progress=progress, batch_size=batch_size)
+
+
+def begin_publishing(rule_id: uuid.UUID, *, database: Database, actor: Actor) -> DuplicateRule:
+    """The synchronous part of publishing: checks, then the rule goes live as Publishing."""
+    with database.unit_of_work() as uow:
+        require_admin(actor, "settings", Privilege.WRITE)
+        rule = get_rule(uow.session, rule_id, for_update=True)
+        _start_publishing(uow.session, rule)
+        record_action(uow.session, actor, "publish", table="duplicate_rules", record_id=rule.id, summary=rule.name)
+        uow.commit()
+    return rule
+
+
+def run_publication(
+    rule_id: uuid.UUID,
+    *,
+    database: Database,
+    actor: Actor,
+    progress: Progress | None = None,
+    batch_size: int = PUBLISH_BATCH,
+) -> DuplicateRule:
+    """Code every record of a rule in Publishing state; on failure the rule goes back to Unpublished."""
+    try:
+        with database.unit_of_work(read_only=True) as uow:
+            rule = get_rule(uow.session, rule_id)
+            if rule.state is not RuleState.PUBLISHING:
+                raise InvalidState(f"The rule {rule.name!r} is not being published.", code="rule_not_publishing")
+            total = rule.publish_total
+            detached = rule
+        done = 0
+        with database.unit_of_work(read_only=True) as reader:
+            for count, rows in _code_batches(reader.session, detached, batch_size):
+                with database.unit_of_work() as writer:
+                    if rows:
+                        _upsert(writer.session, rows, overwrite=False)
+                    done += count
+                    current = get_rule(writer.session, rule_id, for_update=True)
+                    current.publish_done = done
+                    writer.commit()
+                if progress is not None:
+                    progress(done, max(total, done))
+        with database.unit_of_work() as uow:
+            rule = get_rule(uow.session, rule_id, for_update=True)
+            _finish_publishing(rule)
+            uow.commit()
+        return rule
+    except BaseException:
+        with database.unit_of_work() as uow:
+            rule = uow.session.get(DuplicateRule, rule_id)
+            if rule is not None and rule.state is RuleState.PUBLISHING:
+                _drop_codes(uow.session, rule)
+                uow.commit()
+        raise
+
+
+def _drop_codes(session: Session, rule: DuplicateRule) -> None:
+    session.execute(delete(MATCH_CODES).where(MATCH_CODES.c.rule_id == rule.id))
+    rule.state = RuleState.UNPUBLISHED
+    rule.published_at = None
+    rule.publish_done = 0
+    forget_rules(session)
+
+
+def unpublish_rule(rule_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> DuplicateRule:
+    """Stop a rule: its codes are dropped and checks no longer use it."""
+    require_admin(actor, "settings", Privilege.WRITE)
+    rule = get_rule(uow.session, rule_id, for_update=True)
+    if rule.state is RuleState.UNPUBLISHED:
+        raise InvalidState(f"The rule {rule.name!r} is not published.", code="rule_not_published")
+    _drop_codes(uow.session, rule)
+    record_action(uow.session, actor, "unpublish", table="duplicate_rules", record_id=rule.id, summary=rule.name)
+    uow.flush()
+    return rule
+
+
+# ----------------------------------------------------------------------------------------------
+# out-of-box rules (§9)
+
+
+@dataclass(frozen=True)
+class BuiltinRule:
+    name: str
+    table: DetectionTable
+    columns: tuple[str, ...]
+
+
+BUILTIN_RULES = (
+    BuiltinRule("Accounts with the same account name", DetectionTable.ACCOUNTS, ("name",)),
+    BuiltinRule("Accounts with the same email address", DetectionTable.ACCOUNTS, ("email",)),
+    BuiltinRule("Accounts with the same phone number", DetectionTable.ACCOUNTS, ("telephone",)),
+    BuiltinRule("Accounts with the same website", DetectionTable.ACCOUNTS, ("website",)),
+    BuiltinRule("Contacts with the same business phone", DetectionTable.CONTACTS, ("business_phone",)),
+    BuiltinRule("Contacts with the same email address", DetectionTable.CONTACTS, ("email",)),
+    BuiltinRule("Contacts with the same first name and last name", DetectionTable.CONTACTS, ("first_name", "last_name")),
+    BuiltinRule("Leads with the same email address", DetectionTable.LEADS, ("email",)),
+)
+
+
+def ensure_builtin_rules(session: Session, *, default_region: str = "ES") -> None:
+    """Create and publish the out-of-box rules that are missing (idempotent).
+
+    Runs in the caller's transaction; existing records are coded on the spot, which a new or
+    freshly upgraded database makes cheap.
+    """
+    existing = set(session.scalars(select(DuplicateRule.name).where(DuplicateRule.is_builtin)))
+    for builtin in BUILTIN_RULES:
+        if builtin.name in existing:
+            continue
+        rule = DuplicateRule(
+            id=uuid.uuid4(),
+            name=builtin.name,
+            description="Out-of-box rule.",
+            base_table=builtin.table,
+            matching_table=builtin.table,
+            case_sensitive=False,
+            exclude_inactive=True,
+            default_region=default_region,
+            state=RuleState.PUBLISHING,
+            is_builtin=True,
+            conditions=[
+                DuplicateRuleCondition(
+                    position=position,
+                    base_column=column,
+                    matching_column=column,
+                    criterion=Criterion.EXACT,
+                    ignore_blank=True,
+                )
+                for position, column in enumerate(builtin.columns)
+            ],
+        )
+        session.add(rule)
+        session.flush()
+        for _, rows in _code_batches(session, rule, PUBLISH_BATCH):
+            if rows:
+                _upsert(session, rows, overwrite=False)
+        _finish_publishing(rule)
+    forget_rules(session)
+
+
+def rule_out(rule: DuplicateRule) -> dict[str, Any]:
+    """The rule as the API and the CLI show it."""
+    return {
+        "id": str(rule.id),
+        "row_version": rule.row_version,
+        "name": rule.name,
+        "description": rule.description,
+        "base_table": rule.base_table.value,
+        "matching_table": rule.matching_table.value,
+        "case_sensitive": rule.case_sensitive,
+        "exclude_inactive": rule.exclude_inactive,
+        "default_region": rule.default_region,
+        "state": rule.state.value,
+        "is_builtin": rule.is_builtin,
+        "published_at": rule.published_at.isoformat() if rule.published_at else None,
+        "publish_progress": {"done": rule.publish_done, "total": rule.publish_total},
+        "conditions": [
+            {
+                "base_column": c.base_column,
+                "matching_column": c.matching_column,
+                "criterion": c.criterion.value,
+                "n": c.n,
+                "threshold": c.threshold,
+                "ignore_blank": c.ignore_blank,
+            }
+            for c in rule.conditions
+        ],
+    }
+
+
+__all__ = [
+    "BUILTIN_RULES",
+    "ConditionIn",
+    "RuleCreate",
+    "RuleUpdate",
+    "begin_publishing",
+    "create_rule",
+    "delete_rule",
+    "ensure_builtin_rules",
+    "get_rule",
+    "list_rules",
+    "publish_rule",
+    "rule_out",
+    "run_publication",
+    "unpublish_rule",
+    "update_rule",
+]

@@ -1,0 +1,153 @@
+"""What duplicate detection knows about each table it can compare: columns, activity, display fields.
+
+The comparable columns are read off the mapped tables, so a column added to a model becomes usable
+in rules without a list to keep in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, Date, DateTime, Enum, String, Table, Text
+
+from leadflow.customers.models import Account, Contact, CustomerState
+from leadflow.db import Base
+from leadflow.duplicates.criteria import Condition, Criterion, InvalidCondition
+from leadflow.duplicates.models import DetectionTable
+from leadflow.leads.models import Lead, LeadState
+from leadflow.opportunities.models import Opportunity, OpportunityState
+
+# Columns that identify or stamp a record rather than describe it: never compared.
+_SYSTEM_COLUMNS = frozenset({"id", "row_version", "created_at", "modified_at", "merged"})
+
+TEXT, PICKLIST, DATE, DATETIME = "text", "picklist", "date", "datetime"
+_KINDS_OF_CRITERION = {
+    Criterion.EXACT: {TEXT},
+    Criterion.SAME_FIRST_CHARACTERS: {TEXT},
+    Criterion.SAME_LAST_CHARACTERS: {TEXT},
+    Criterion.NORMALIZED: {TEXT},
+    Criterion.SIMILAR: {TEXT},
+    Criterion.EXACT_PICKLIST: {PICKLIST},
+    Criterion.SAME_DATE: {DATE, DATETIME},
+    Criterion.SAME_DATE_AND_TIME: {DATETIME},
+}
+
+
+def _column_kind(column: Any) -> str | None:
+    if column.foreign_keys or column.name.endswith("_id"):
+        return None
+    kind = column.type
+    if isinstance(kind, Enum | Boolean):
+        return PICKLIST
+    if isinstance(kind, String | Text):
+        return TEXT
+    impl = getattr(kind, "impl", kind)
+    if isinstance(impl, DateTime):
+        return DATETIME
+    if isinstance(impl, Date):
+        return DATE
+    return None
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """One table as duplicate detection sees it."""
+
+    name: DetectionTable
+    model: type[Base]
+    label: str
+    active: ColumnElement[bool]
+    # Display columns of a match (§5: name, email, phone, city, owner).
+    name_column: str
+    phone_column: str
+    has_email: bool = True
+    has_city: bool = True
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__  # type: ignore[return-value]
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Comparable column name -> kind (text, picklist, date, datetime)."""
+        kinds = {}
+        for column in self.table.columns:
+            if column.name in _SYSTEM_COLUMNS:
+                continue
+            kind = _column_kind(column)
+            if kind is not None:
+                kinds[column.name] = kind
+        return kinds
+
+    def display_columns(self) -> list[Any]:
+        table = self.table
+        columns = [table.c.id, table.c[self.name_column].label("name"), table.c[self.phone_column].label("phone")]
+        columns.append(table.c.email.label("email") if self.has_email else None)
+        columns.append(table.c.address_city.label("city") if self.has_city else None)
+        columns.append(table.c.owner_user_id)
+        return [column for column in columns if column is not None]
+
+
+TABLES: dict[DetectionTable, TableInfo] = {
+    DetectionTable.LEADS: TableInfo(
+        DetectionTable.LEADS, Lead, "lead", Lead.state == LeadState.OPEN, "full_name", "business_phone"
+    ),
+    DetectionTable.ACCOUNTS: TableInfo(
+        DetectionTable.ACCOUNTS, Account, "account", Account.state == CustomerState.ACTIVE, "name", "telephone"
+    ),
+    DetectionTable.CONTACTS: TableInfo(
+        DetectionTable.CONTACTS, Contact, "contact", Contact.state == CustomerState.ACTIVE, "full_name",
+        "business_phone",
+    ),
+    DetectionTable.OPPORTUNITIES: TableInfo(
+        DetectionTable.OPPORTUNITIES, Opportunity, "opportunity", Opportunity.state == OpportunityState.OPEN,
+        "name", "name", has_email=False, has_city=False,
+    ),
+}
+TABLE_OF_MODEL = {info.model: info for info in TABLES.values()}
+
+
+def table_info(name: str | DetectionTable) -> TableInfo:
+    try:
+        return TABLES[DetectionTable(name)]
+    except ValueError:
+        known = ", ".join(table.value for table in DetectionTable)
+        raise InvalidCondition(
+            f"Duplicate detection does not cover the table {name!r}; use one of: {known}.",
+            code="unknown_table",
+        ) from None
+
+
+def check_condition(condition: Condition, base: TableInfo, matching: TableInfo) -> None:
+    """Refuse a condition naming an unknown column or a column the criterion cannot compare."""
+    condition.validate()
+    allowed = _KINDS_OF_CRITERION[condition.criterion]
+    for column, info in ((condition.base_column, base), (condition.matching_column, matching)):
+        kind = info.columns.get(column)
+        if kind is None:
+            raise InvalidCondition(
+                f"The {info.name.value} table has no column {column!r} that duplicate detection can compare; "
+                f"use one of: {', '.join(sorted(info.columns))}.",
+                code="unknown_column",
+                details={"column": column, "table": info.name.value},
+            )
+        if kind not in allowed:
+            raise InvalidCondition(
+                f"The criterion {condition.criterion.value} cannot compare the {kind} column {info.name.value}.{column}.",
+                code="criterion_not_applicable",
+                details={"column": column, "table": info.name.value, "kind": kind},
+            )
+    if condition.criterion is Criterion.EXACT_PICKLIST and _picklist(base, condition.base_column) != _picklist(
+        matching, condition.matching_column
+    ):
+        raise InvalidCondition(
+            "An exact pick-list condition compares two columns with the same pick-list.",
+            code="criterion_not_applicable",
+        )
+
+
+def _picklist(info: TableInfo, column: str) -> object:
+    """The pick-list a column draws from: its enum class, or bool for yes/no columns."""
+    kind = info.table.c[column].type
+    return getattr(kind, "enum_class", None) or type(kind)
