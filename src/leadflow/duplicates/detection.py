@@ -12,7 +12,7 @@ only when the actor may read it (a record one cannot see is never revealed by a 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from leadflow.duplicates.engine import (
     Match,
+    PendingIndex,
     detection_rules,
     find_matches,
     record_values,
@@ -218,3 +219,25 @@ def qualification_duplicates(
                 if all(existing.id != match.id for existing in bucket):
                     bucket.append(match)
     return results
+
+
+def add_pending_matches(
+    result: QualifyDuplicates,
+    index: PendingIndex,
+    prospects: Mapping[DetectionTable, Mapping[str, Any] | None],
+    *,
+    enabled: Callable[[str], bool],
+) -> None:
+    """Add to one lead's result the records written earlier in the same batch that duplicate its prospects."""
+    buckets = {
+        DetectionTable.ACCOUNTS: result.accounts,
+        DetectionTable.CONTACTS: result.contacts,
+        DetectionTable.OPPORTUNITIES: result.opportunities,
+    }
+    for table, row in prospects.items():
+        if row is None or not enabled(table.value):
+            continue
+        for match in index.find(table, complete(table, row)):
+            bucket = buckets.get(match.table)
+            if bucket is not None and all(existing.id != match.id for existing in bucket):
+                bucket.append(match)

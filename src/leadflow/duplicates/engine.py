@@ -372,3 +372,43 @@ def record_values(record: Any) -> dict[str, Any]:
     """An ORM record's column values as the mapping checks and codes read."""
     info = TABLE_OF_MODEL[type(record)]
     return _as_mapping(record, info)
+
+
+class PendingIndex:
+    """Match codes of records a batch is about to write, so that its later records see its earlier ones.
+
+    Bulk qualification plans a whole batch before writing it: without this, two leads of one batch
+    from the same company would each create the account.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.rules = live_rules(session)
+        self.entries: dict[tuple[uuid.UUID, int], list[dict[str, Any]]] = {}
+
+    def add(self, table: DetectionTable, rows: Iterable[Mapping[str, Any]]) -> None:
+        rules = [rule for rule in self.rules if rule.matching_table == table]
+        for row in rows:
+            for rule in rules:
+                code = rule.code(row, "matching")
+                if code is not None:
+                    self.entries.setdefault((rule.id, code), []).append(dict(row))
+
+    def find(self, table: DetectionTable, record: Mapping[str, Any]) -> list[Match]:
+        """Pending records that published rules on ``table`` say duplicate ``record``."""
+        matches: list[Match] = []
+        if not self.entries:
+            return matches
+        for rule in self.rules:
+            if not rule.published or rule.base_table != table:
+                continue
+            code = rule.code(record, "base")
+            for candidate in self.entries.get((rule.id, code), ()) if code is not None else ():
+                if candidate["id"] == record.get("id"):
+                    continue
+                holds, score = is_match(
+                    rule.conditions, record, candidate,
+                    case_sensitive=rule.case_sensitive, default_region=rule.default_region,
+                )
+                if holds and all(m.id != candidate["id"] for m in matches):
+                    matches.append(_match(TABLES[rule.matching_table], rule, record, candidate, score))
+        return matches

@@ -14,15 +14,23 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import delete_notes_of
+from leadflow.audit.service import (
+    AUDIT_TABLE,
+    changed_fields,
+    entry_values,
+    plain,
+    record_action,
+)
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.db import utcnow
 from leadflow.duplicates.detection import (
     QualifyDuplicates,
+    add_pending_matches,
     complete,
     detect_on_save,
     qualification_duplicates,
 )
-from leadflow.duplicates.engine import index_rows
+from leadflow.duplicates.engine import PendingIndex, index_rows
 from leadflow.duplicates.models import DetectionTable
 from leadflow.errors import Conflict, LeadflowError, NotFound, ValidationFailed
 from leadflow.leads.mappings import (
@@ -32,7 +40,13 @@ from leadflow.leads.mappings import (
     mapped_values,
 )
 from leadflow.leads.models import Lead, LeadStatusReason, compose_full_name
-from leadflow.leads.schemas import DuplicateLink, LeadCreate, LeadFields, LeadUpdate, QualifyOptions
+from leadflow.leads.schemas import (
+    DuplicateLink,
+    LeadCreate,
+    LeadFields,
+    LeadUpdate,
+    QualifyOptions,
+)
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.organisation.models import (
     Campaign,
@@ -41,13 +55,18 @@ from leadflow.organisation.models import (
     RecordCreation,
 )
 from leadflow.organisation.service import currency_by_code, get_settings
-from leadflow.audit.service import AUDIT_TABLE, changed_fields, entry_values, plain, record_action
-from leadflow.records import apply_changes, check_version, get_accessible, get_record, get_reference
+from leadflow.records import (
+    apply_changes,
+    check_version,
+    get_accessible,
+    get_record,
+    get_reference,
+)
 from leadflow.security.access import forbidden, require, require_create
-from leadflow.security.privileges import Depth, Privilege
-from leadflow.security.service import delete_shares_of
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
+from leadflow.security.privileges import Depth, Privilege
+from leadflow.security.service import delete_shares_of
 from leadflow.uow import Database, UnitOfWork
 
 # ----------------------------------------------------------------------------------------------
@@ -663,11 +682,16 @@ def _qualify_batch_at_once(
         # Detection for the whole batch at once: one query per rule, not one per lead and rule.
         found = list(leads.values())
         duplicates = dict(zip((lead.id for lead in found), qualify_duplicates(uow.session, found, context, actor=actor), strict=True))
+        # Records planned earlier in this batch are not in the index yet: they are checked here.
+        pending_index = None if context.options.suppress_duplicate_detection else PendingIndex(uow.session)
+        detects = get_settings(uow.session).detects_duplicates_in
         for lead_id in lead_ids:
             lead = leads.get(lead_id)
             if lead is None:
                 outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
                 continue
+            if pending_index is not None:
+                add_pending_matches(duplicates[lead_id], pending_index, _prospects(lead, context), enabled=detects)
             try:
                 item = plan_qualification(
                     lead, context, session=uow.session, actor=actor, duplicates=duplicates[lead_id]
@@ -679,6 +703,9 @@ def _qualify_batch_at_once(
                 raise _RetryLeadByLead from error
             pending.append(item)
             outcomes.append(QualifyOutcome(lead_id, result=item.result))
+            if pending_index is not None:
+                for table, rows in item.rows.items():
+                    pending_index.add(DetectionTable(table.name), [complete(DetectionTable(table.name), row) for row in rows])
         try:
             write_qualifications(uow.session, pending, actor=actor)
             uow.commit()
