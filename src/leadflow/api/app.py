@@ -24,7 +24,7 @@ from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityOut, OpportunityUpdate
 from leadflow.uow import Database
-from leadflow.web import web_router
+from leadflow.web import install_web_handlers, web_router
 
 API_PREFIX = "/api/v1"
 DOCS_ASSETS = f"{API_PREFIX}/docs-assets"
@@ -108,6 +108,7 @@ def create_app(database: Database, settings: Settings) -> FastAPI:
     app.include_router(duplicate_jobs.router, prefix=API_PREFIX)
     app.include_router(merges.router, prefix=API_PREFIX)
     app.include_router(web_router)
+    install_web_handlers(app)
     app.add_middleware(
         BodySizeLimit, max_attachment_bytes=settings.max_attachment_bytes, max_json_bytes=MAX_JSON_BYTES
     )

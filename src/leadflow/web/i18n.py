@@ -1,68 +1,69 @@
-"""The web pages' words in English and Spanish.
+"""The web app's languages: gettext catalogues (Babel), the request's language, locale formatting.
 
-A plain dictionary rather than gettext catalogues: nothing to extract or compile at build time,
-and a missing Spanish entry falls back to English (a test checks both tables have the same keys).
+Message ids are the English texts; ``locale/<lang>/LC_MESSAGES/*.po`` hold the translations, one
+catalogue per area of the app, merged at load. The catalogues are read with Babel and compiled in
+memory on first use, so there is no build step and a translation edit shows on restart. A message
+without a translation falls back to its English id. ``tests/web/test_i18n.py`` checks that every
+message the templates and the web code use has a Spanish translation.
 """
 
 from __future__ import annotations
 
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+from jinja2 import pass_context
+
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+# Locales used for dates and numbers: Spanish as written in Spain, English as in the UK.
+FORMAT_LOCALES = {"en": "en_GB", "es": "es_ES"}
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "app_name": "leadflow",
-        "sign_in": "Sign in",
-        "sign_in_intro": "Sign in with your work email and password.",
-        "email": "Email",
-        "password": "Password",
-        "sign_out": "Sign out",
-        "wrong_credentials": "The email or password is wrong.",
-        "account_locked": (
-            "Too many wrong passwords: this account is locked for a while. "
-            "Try again later or ask an administrator to reset the password."
-        ),
-        "try_again": "The sign-in could not be completed just now; try again in a moment.",
-        "forbidden_title": "This form has expired",
-        "forbidden_text": (
-            "The form was not sent from this site or has expired. "
-            "Reload the page and send it again."
-        ),
-        "back_to_sign_in": "Back to sign-in",
-        "home": "Home",
-        "signed_in_as": "Signed in as",
-        "roles": "Roles",
-        "no_roles": "No roles",
-        "api_docs": "API documentation",
-        "error_heading": "There is a problem",
-    },
-    "es": {
-        "app_name": "leadflow",
-        "sign_in": "Iniciar sesión",
-        "sign_in_intro": "Inicie sesión con su correo electrónico de trabajo y su contraseña.",
-        "email": "Correo electrónico",
-        "password": "Contraseña",
-        "sign_out": "Cerrar sesión",
-        "wrong_credentials": "El correo electrónico o la contraseña no son correctos.",
-        "account_locked": (
-            "Demasiadas contraseñas incorrectas: esta cuenta está bloqueada durante un tiempo. "
-            "Vuelva a intentarlo más tarde o pida a un administrador que restablezca la contraseña."
-        ),
-        "try_again": "No se pudo iniciar la sesión en este momento; vuelva a intentarlo en un momento.",
-        "forbidden_title": "Este formulario ha caducado",
-        "forbidden_text": (
-            "El formulario no se envió desde este sitio o ha caducado. "
-            "Vuelva a cargar la página y envíelo de nuevo."
-        ),
-        "back_to_sign_in": "Volver a iniciar sesión",
-        "home": "Inicio",
-        "signed_in_as": "Sesión iniciada como",
-        "roles": "Roles",
-        "no_roles": "Sin roles",
-        "api_docs": "Documentación de la API",
-        "error_heading": "Hay un problema",
-    },
-}
+
+@lru_cache(maxsize=None)
+def translations(language: str) -> NullTranslations:
+    """Every catalogue of a language merged into one; English (the message ids) needs none."""
+    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    merged: NullTranslations | None = None
+    for path in sorted(folder.glob("*.po")) if folder.is_dir() else ():
+        with path.open("rb") as source:
+            catalog = read_po(source, locale=language)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        loaded = Translations(compiled)
+        if merged is None:
+            merged = loaded
+        else:
+            merged.merge(loaded)  # type: ignore[attr-defined]
+    return merged or NullTranslations()
+
+
+def gettext(language: str, message: str, **values: Any) -> str:
+    """``message`` in ``language``, with ``%(name)s`` placeholders filled from ``values``."""
+    text = translations(language).gettext(message)
+    return text % values if values else text
+
+
+def ngettext(language: str, singular: str, plural: str, n: int, **values: Any) -> str:
+    text = translations(language).ngettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name gettext tools look for
+    """Mark a message for extraction where it is defined; it is translated where it is shown."""
+    return message
 
 
 def language_from_header(accept_language: str | None) -> str:
@@ -87,6 +88,104 @@ def language_from_header(accept_language: str | None) -> str:
     return best
 
 
-def messages(language: str) -> dict[str, str]:
-    """The words of a language, English for any key it lacks."""
-    return {**MESSAGES[DEFAULT_LANGUAGE], **MESSAGES.get(language, {})}
+def choose_language(user_language: str | None, accept_language: str | None) -> str:
+    """The user's own setting when it names a supported language, else the browser's preference."""
+    if user_language and user_language in LANGUAGES:
+        return user_language
+    return language_from_header(accept_language)
+
+
+# ---------------------------------------------------------------------------------------------- Jinja
+
+
+def _language_of(context: Any) -> str:
+    return context.get("lang") or DEFAULT_LANGUAGE
+
+
+# Jinja's new-style gettext wrapper fills the placeholders (escaping the values) after these return.
+@pass_context
+def _template_gettext(context: Any, message: str) -> str:
+    return translations(_language_of(context)).gettext(message)
+
+
+@pass_context
+def _template_ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+    return translations(_language_of(context)).ngettext(singular, plural, n)
+
+
+def _locale(context: Any) -> Locale:
+    return Locale.parse(FORMAT_LOCALES.get(_language_of(context), "en_GB"))
+
+
+@pass_context
+def _date(context: Any, value: date | datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_date(value.date(), format=format, locale=_locale(context))
+    return format_date(value, format=format, locale=_locale(context))
+
+
+@pass_context
+def _datetime(context: Any, value: datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, format=format, locale=_locale(context), tzinfo="Europe/Madrid")
+
+
+@pass_context
+def _number(context: Any, value: Decimal | float | int | None) -> str:
+    return "" if value is None else format_decimal(value, locale=_locale(context))
+
+
+@pass_context
+def _money(context: Any, value: Decimal | float | int | None, currency: str | None = "EUR") -> str:
+    if value is None:
+        return ""
+    return format_currency(value, currency or "EUR", locale=_locale(context))
+
+
+@pass_context
+def _percent(context: Any, value: float | None) -> str:
+    return "" if value is None else format_percent(value, locale=_locale(context))
+
+
+def install(environment: Any) -> None:
+    """Give a Jinja environment ``_()``, ``ngettext()`` and the locale-aware formatting filters."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True)
+    environment.filters.update(
+        {"date": _date, "datetime": _datetime, "number": _number, "money": _money, "percent": _percent}
+    )
+
+
+# ---------------------------------------------------------------------------------------------- catalogue upkeep
+
+WEB_DIR = Path(__file__).resolve().parent
+
+
+def extracted_messages() -> set[str]:
+    """Every message id the web templates (``_()``) and the web code (``gettext(language, ...)``) use."""
+    from babel.messages.extract import extract_from_dir
+
+    found: set[str] = set()
+    sources = (
+        ([("templates/**.html", "jinja2.ext:babel_extract")], {"_": None, "gettext": None, "ngettext": (1, 2)}),
+        ([("**.py", "python")], {"gettext": (2,), "ngettext": (2, 3), "N_": None}),
+    )
+    for method_map, keywords in sources:
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(WEB_DIR), method_map=method_map, keywords=keywords, options_map={"**.html": {"trimmed": "true"}}
+        ):
+            found.update(message if isinstance(message, tuple) else (message,))
+    return {message for message in found if message}
+
+
+def untranslated(language: str) -> set[str]:
+    """The messages the web app uses that ``language`` has no translation for."""
+    catalog = translations(language)
+    return {message for message in extracted_messages() if catalog.gettext(message) == message and message not in _SAME_IN_EVERY_LANGUAGE}
+
+
+# Words written the same way in Spanish and English: no translation is not a missing one.
+_SAME_IN_EVERY_LANGUAGE = frozenset({"leadflow", "Roles", "CSV", "ETag", "API", "Total", "Error", "Web"})

@@ -40,7 +40,8 @@ from leadflow.security.service import (
     sign_in,
 )
 from leadflow.uow import Database
-from leadflow.web.i18n import language_from_header, messages
+from leadflow.web import i18n
+from leadflow.web.i18n import gettext, language_from_header
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -67,6 +68,7 @@ _environment = jinja2.Environment(
     autoescape=True,  # every template, whatever its extension
     undefined=jinja2.StrictUndefined,
 )
+i18n.install(_environment)
 templates = Jinja2Templates(env=_environment)
 
 router = APIRouter(include_in_schema=False)
@@ -128,7 +130,7 @@ def _secure(response: Response) -> Response:
 def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     language = _language(request)
     response = templates.TemplateResponse(
-        request, template, {"lang": language, "t": messages(language), **context}, status_code=status_code
+        request, template, {"lang": language, **context}, status_code=status_code
     )
     return _secure(response)
 
@@ -169,11 +171,20 @@ def _pre_session_csrf(request: Request) -> str:
     return secrets.token_urlsafe(32)
 
 
+def safe_next(path: str | None) -> str:
+    """Where to go after signing in: a path of this site only (never another host)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 500:
+        return "/"
+    return path
+
+
 def _sign_in_form(
-    request: Request, *, status_code: int = 200, email: str = "", error: str | None = None
+    request: Request, *, status_code: int = 200, email: str = "", error: str | None = None, next_path: str = "/"
 ) -> Response:
     csrf = _pre_session_csrf(request)
-    response = _page(request, "sign_in.html", status_code, csrf_token=csrf, email=email, error=error)
+    response = _page(
+        request, "sign_in.html", status_code, csrf_token=csrf, email=email, error=error, next_path=safe_next(next_path)
+    )
     _set_cookie(request, response, CSRF_COOKIE, csrf, CSRF_COOKIE_MAX_AGE)
     return response
 
@@ -202,9 +213,9 @@ def _current_session(request: Request) -> tuple[Authenticated, User] | None:
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request) -> Response:
+def sign_in_page(request: Request, next: str = "/") -> Response:  # noqa: A002 - the query parameter's name
     """The sign-in form."""
-    return _sign_in_form(request)
+    return _sign_in_form(request, next_path=next)
 
 
 @router.post("/sign-in")
@@ -213,21 +224,26 @@ def sign_in_submit(
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
+    next_path: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
     """Check the password and start a web session; the form again with a message when refused."""
     if not _same(request.cookies.get(CSRF_COOKIE), csrf_token):
         return _forbidden(request)
-    t = messages(_language(request))
+    language = _language(request)
     email = email.strip()[:320]
     try:
         issued = sign_in(email, password, kind=TokenKind.WEB_SESSION, database=_database(request))
     except AuthenticationFailed:
-        return _sign_in_form(request, status_code=401, email=email, error=t["wrong_credentials"])
+        return _sign_in_form(request, status_code=401, email=email, next_path=next_path, error=gettext(language, "The email or password is wrong."))
     except AccountLocked:
-        return _sign_in_form(request, status_code=423, email=email, error=t["account_locked"])
+        return _sign_in_form(request, status_code=423, email=email, next_path=next_path, error=gettext(
+            language,
+            "Too many wrong passwords: this account is locked for a while. "
+            "Try again later or ask an administrator to reset the password.",
+        ))
     except LeadflowError:  # for example a concurrent sign-in attempt on the same account (409)
-        return _sign_in_form(request, status_code=409, email=email, error=t["try_again"])
-    response = _redirect("/")
+        return _sign_in_form(request, status_code=409, email=email, next_path=next_path, error=gettext(language, "The sign-in could not be completed just now; try again in a moment."))
+    response = _redirect(safe_next(next_path))
     lifetime = max(1, int((issued.token.expires_at - utcnow()).total_seconds()))
     _set_cookie(request, response, SESSION_COOKIE, issued.secret, lifetime)
     _delete_cookie(request, response, CSRF_COOKIE)  # the session's own CSRF token takes over

@@ -1,0 +1,156 @@
+"""What every signed-in page shares: the session dependency, CSRF checks, rendering and the site map.
+
+Page routes translate form fields into the same service calls the API makes and render the result;
+no business rule lives here. A domain refusal is shown on the page with its message, in the user's
+language when the page has a translation for its code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import Response
+
+from leadflow.security.access import has_admin
+from leadflow.security.actor import Actor
+from leadflow.security.models import TokenKind, User
+from leadflow.security.privileges import Privilege
+from leadflow.security.service import AuthenticationFailed, actor_for_secret
+from leadflow.uow import Database
+from leadflow.web.i18n import N_, choose_language
+from leadflow.web.routes import (
+    _MAX_TOKEN_LENGTH,
+    SESSION_COOKIE,
+    _forbidden,
+    _redirect,
+    _same,
+    _secure,
+    _session_form_token,
+    templates,
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    label: str  # an English message id, translated when rendered
+
+
+# The site map (issue: Leads, Accounts, Contacts, Opportunities, Dashboard; administration apart).
+SALES_NAV = (
+    NavItem("/leads", N_("Leads")),
+    NavItem("/accounts", N_("Accounts")),
+    NavItem("/contacts", N_("Contacts")),
+    NavItem("/opportunities", N_("Opportunities")),
+    NavItem("/dashboard", N_("Dashboard")),
+)
+ADMIN_NAV = (
+    (NavItem("/admin/settings", N_("Settings")), "settings", Privilege.WRITE),
+    (NavItem("/admin/duplicate-rules", N_("Duplicate detection rules")), "settings", Privilege.WRITE),
+    (NavItem("/admin/users", N_("Users and roles")), "users", Privilege.READ),
+    (NavItem("/admin/audit", N_("Audit log")), "audit", Privilege.READ),
+)
+
+
+@dataclass
+class WebSession:
+    """The signed-in user of a page request."""
+
+    actor: Actor
+    full_name: str
+    email: str
+    language: str
+    csrf_token: str
+    admin_nav: list[NavItem] = field(default_factory=list)
+
+    def can_admin(self, area: str, privilege: Privilege = Privilege.WRITE) -> bool:
+        return has_admin(self.actor, area, privilege)
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in user; the browser is sent to the sign-in form."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def database_of(request: Request) -> Database:
+    return request.app.state.database
+
+
+def web_session(request: Request) -> WebSession:
+    """The page's signed-in user, or a redirect to the sign-in form."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret or len(secret) > _MAX_TOKEN_LENGTH:
+        raise SignInRequired(request.url.path)
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        try:
+            authenticated = actor_for_secret(secret, session=uow.session, kinds=(TokenKind.WEB_SESSION,))
+        except AuthenticationFailed:
+            raise SignInRequired(request.url.path) from None
+        user = uow.session.get(User, authenticated.actor.user_id)
+        if user is None:
+            raise SignInRequired(request.url.path)
+        session = WebSession(
+            actor=authenticated.actor,
+            full_name=user.full_name,
+            email=user.email,
+            language=choose_language(user.language, request.headers.get("accept-language")),
+            csrf_token=_session_form_token(authenticated.token.csrf_secret) or "",
+        )
+    session.admin_nav = [item for item, area, privilege in ADMIN_NAV if session.can_admin(area, privilege)]
+    return session
+
+
+WebSessionDep = Annotated[WebSession, Depends(web_session)]
+CsrfField = Annotated[str, Form(alias="csrf_token")]
+
+
+class CsrfRefused(Exception):
+    """A form arrived without this session's CSRF token."""
+
+
+def verify_csrf(session: WebSession, token: str | None) -> None:
+    """Refuse a form that does not carry the session's CSRF token (a 403 page, nothing changed)."""
+    if not _same(session.csrf_token, token):
+        raise CsrfRefused
+
+
+def render(request: Request, session: WebSession, template: str, *, status_code: int = 200, **context: Any) -> Response:
+    """A signed-in page in the user's language, with the site map and the CSRF token for its forms."""
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "lang": session.language,
+            "session": session,
+            "csrf_token": session.csrf_token,
+            "sales_nav": SALES_NAV,
+            "admin_nav": session.admin_nav,
+            "current_path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
+    return _secure(response)
+
+
+def redirect(location: str) -> Response:
+    """303 See Other: after a form post the browser loads the result with GET."""
+    return _redirect(location)
+
+
+def install_web_handlers(app: FastAPI) -> None:
+    """Map the page-level exceptions to browser answers (sign-in redirect, 403 page)."""
+
+    @app.exception_handler(SignInRequired)
+    async def _to_sign_in(_request: Request, error: SignInRequired) -> Response:
+        return _redirect(f"/sign-in?next={quote(error.next_path, safe='/')}")
+
+    @app.exception_handler(CsrfRefused)
+    async def _csrf_refused(request: Request, _error: CsrfRefused) -> Response:
+        return _forbidden(request)
