@@ -374,7 +374,7 @@ def users_create(
     name: Annotated[str, typer.Option()],
     role: Annotated[list[str], typer.Option(help="A role name; repeat for several (roles are cumulative).")],
     business_unit: Annotated[str | None, typer.Option(help="Business unit name (default: the root).")] = None,
-    language: Annotated[str, typer.Option(help="en or es.")] = "en",
+    language: Annotated[str | None, typer.Option(help="en or es; by default pages follow the browser.")] = None,
     set_password: Annotated[bool, typer.Option("--set-password", help="Prompt for a password now.")] = False,
 ) -> None:
     """Create a user with one or more roles."""

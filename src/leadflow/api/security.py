@@ -62,7 +62,8 @@ class UserIn(InputModel):
     roles: list[str] = Field(min_length=1)
     business_unit: str | None = None
     password: str | None = None
-    language: str = "en"
+    # None: pages follow the browser's Accept-Language.
+    language: str | None = None
 
 
 class UserOut(BaseModel):
@@ -71,7 +72,7 @@ class UserOut(BaseModel):
     id: uuid.UUID
     email: str
     full_name: str
-    language: str
+    language: str | None
     business_unit_id: uuid.UUID
     is_active: bool
 

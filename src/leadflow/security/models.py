@@ -29,7 +29,8 @@ class User(RecordMixin, Base):
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     full_name: Mapped[str] = mapped_column(String(160))
-    language: Mapped[str] = mapped_column(String(8), default="en")
+    # The pages' language; None follows the browser (Accept-Language).
+    language: Mapped[str | None] = mapped_column(String(8))
     business_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("business_units.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     # argon2id hash; None until a password is set (such a user can only use API tokens).

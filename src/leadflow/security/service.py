@@ -192,7 +192,7 @@ def create_user(
     role_names: list[str],
     business_unit_name: str | None,
     password: str | None,
-    language: str = "en",
+    language: str | None = None,
     uow: UnitOfWork,
     actor: Actor | None,
 ) -> User:
@@ -208,7 +208,7 @@ def create_user(
     roles = [role_by_name(session, name) for name in role_names]
     if not roles:
         raise ValidationFailed("A user needs at least one role.", code="role_required")
-    if language not in {"en", "es"}:
+    if language is not None and language not in {"en", "es"}:
         raise ValidationFailed("Language must be 'en' or 'es'.", code="invalid_option")
     unit = business_unit_by_name(session, business_unit_name)
     user = User(id=uuid.uuid4(), email=normalised, full_name=full_name.strip(), business_unit_id=unit.id, language=language)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 FORMAT_LOCALES = {"en": "en_GB", "es": "es_ES"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> NullTranslations:
     """Every catalogue of a language merged into one; English (the message ids) needs none."""
     folder = LOCALE_DIR / language / "LC_MESSAGES"
@@ -61,7 +61,7 @@ def ngettext(language: str, singular: str, plural: str, n: int, **values: Any) -
     return text % {"num": n, **values}
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional name gettext tools look for
+def N_(message: str) -> str:
     """Mark a message for extraction where it is defined; it is translated where it is shown."""
     return message
 
@@ -134,12 +134,12 @@ def _datetime(context: Any, value: datetime | None, format: str = "medium") -> s
 
 
 @pass_context
-def _number(context: Any, value: Decimal | float | int | None) -> str:
+def _number(context: Any, value: Decimal | float | None) -> str:
     return "" if value is None else format_decimal(value, locale=_locale(context))
 
 
 @pass_context
-def _money(context: Any, value: Decimal | float | int | None, currency: str | None = "EUR") -> str:
+def _money(context: Any, value: Decimal | float | None, currency: str | None = "EUR") -> str:
     if value is None:
         return ""
     return format_currency(value, currency or "EUR", locale=_locale(context))

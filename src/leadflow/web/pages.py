@@ -24,6 +24,7 @@ from leadflow.web.i18n import N_, choose_language
 from leadflow.web.routes import (
     _MAX_TOKEN_LENGTH,
     SESSION_COOKIE,
+    _delete_cookie,
     _forbidden,
     _redirect,
     _same,
@@ -148,8 +149,12 @@ def install_web_handlers(app: FastAPI) -> None:
     """Map the page-level exceptions to browser answers (sign-in redirect, 403 page)."""
 
     @app.exception_handler(SignInRequired)
-    async def _to_sign_in(_request: Request, error: SignInRequired) -> Response:
-        return _redirect(f"/sign-in?next={quote(error.next_path, safe='/')}")
+    async def _to_sign_in(request: Request, error: SignInRequired) -> Response:
+        target = "/sign-in" if error.next_path == "/" else f"/sign-in?next={quote(error.next_path, safe='/')}"
+        response = _redirect(target)
+        if SESSION_COOKIE in request.cookies:  # expired or revoked: stop sending it
+            _delete_cookie(request, response, SESSION_COOKIE)
+        return response
 
     @app.exception_handler(CsrfRefused)
     async def _csrf_refused(request: Request, _error: CsrfRefused) -> Response:

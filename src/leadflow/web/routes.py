@@ -33,8 +33,8 @@ from leadflow.errors import LeadflowError
 from leadflow.security.models import TokenKind, User
 from leadflow.security.service import (
     AccountLocked,
-    AuthenticationFailed,
     Authenticated,
+    AuthenticationFailed,
     actor_for_secret,
     revoke_secret,
     sign_in,
@@ -213,7 +213,7 @@ def _current_session(request: Request) -> tuple[Authenticated, User] | None:
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, next: str = "/") -> Response:  # noqa: A002 - the query parameter's name
+def sign_in_page(request: Request, next: str = "/") -> Response:
     """The sign-in form."""
     return _sign_in_form(request, next_path=next)
 
@@ -248,26 +248,6 @@ def sign_in_submit(
     _set_cookie(request, response, SESSION_COOKIE, issued.secret, lifetime)
     _delete_cookie(request, response, CSRF_COOKIE)  # the session's own CSRF token takes over
     return response
-
-
-@router.get("/")
-def home(request: Request) -> Response:
-    """Who is signed in; the sign-in form for anyone else."""
-    current = _current_session(request)
-    if current is None:
-        response = _redirect("/sign-in")
-        if SESSION_COOKIE in request.cookies:
-            _delete_cookie(request, response, SESSION_COOKIE)
-        return response
-    authenticated, user = current
-    return _page(
-        request,
-        "home.html",
-        email=authenticated.actor.email,
-        full_name=user.full_name,
-        roles=list(authenticated.actor.role_names),
-        csrf_token=_session_form_token(authenticated.token.csrf_secret),
-    )
 
 
 @router.post("/sign-out")

@@ -124,6 +124,9 @@ def upgrade() -> None:
     with op.batch_alter_table('duplicate_set_members', schema=None) as batch_op:
         batch_op.create_index('ix_duplicate_set_members_record', ['record_id'], unique=False)
 
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.alter_column('language', existing_type=sa.String(length=8), nullable=True)
+
     with op.batch_alter_table('organisation_settings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('detect_duplicates_leads', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('detect_duplicates_accounts', sa.Boolean(), nullable=False, server_default=sa.true()))
@@ -135,6 +138,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("UPDATE users SET language = 'en' WHERE language IS NULL")
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.alter_column('language', existing_type=sa.String(length=8), nullable=False)
+
     with op.batch_alter_table('organisation_settings', schema=None) as batch_op:
         batch_op.drop_column('builtin_duplicate_rules_created')
         batch_op.drop_column('default_phone_region')
