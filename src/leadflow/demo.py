@@ -34,6 +34,8 @@ from sqlalchemy import select
 from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import AttachmentUpload, add_note
 from leadflow.db import utcnow
+from leadflow.duplicates.models import DuplicateRule
+from leadflow.duplicates.rules import RuleCreate, create_rule, publish_rule
 from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, QualifyOptions
 from leadflow.leads.service import create_lead, disqualify_lead, qualify_lead, reactivate_lead
@@ -1171,6 +1173,56 @@ DEMO_LEADS: tuple[dict[str, Any], ...] = (
         ),
         "then": ("contacted",),
     },
+    # ------------------------------------------------------------------ duplicates to resolve (§5)
+    # Both companies became accounts when earlier leads were qualified: qualifying these shows the
+    # duplicate warning, where the seller links the existing account or creates a new one.
+    {
+        "lead": {
+            "topic": "Sillas para la nueva oficina de Sevilla",
+            "first_name": "Marta",
+            "last_name": "Gil Navarro",
+            "job_title": "Office Manager",
+            "company_name": "Grupo Alcázar Seguros",
+            "email": "marta.gil@grupoalcazar.example",
+            "business_phone": "+34 954 550 310",
+            "address_city": "Sevilla",
+            "address_country": "España",
+            "lead_source": "employee_referral",
+            "rating": "warm",
+            "currency": "EUR",
+            "purchase_timeframe": "next_quarter",
+            "budget_amount": "9000.00",
+            "need": "should_have",
+        },
+        "opened": (0, 2, 11),
+        "notes": (
+            {
+                "title": "Recomendación de Lucía Fernández",
+                "body": "La sede de Sevilla quiere las mismas sillas que Madrid.",
+            },
+        ),
+    },
+    {
+        "lead": {
+            "topic": "Sit-stand desks for the Denver office",
+            "first_name": "Olivia",
+            "last_name": "Grant",
+            "job_title": "Facilities Lead",
+            "company_name": "Brightline Software Inc.",
+            "email": "olivia.grant@brightline.example",
+            "business_phone": "+1 303-555-0188",
+            "address_city": "Denver",
+            "address_state_or_province": "CO",
+            "address_country": "United States",
+            "lead_source": "word_of_mouth",
+            "rating": "warm",
+            "currency": "USD",
+            "purchase_timeframe": "this_year",
+            "budget_amount": "30000.00",
+            "need": "should_have",
+        },
+        "opened": (0, 1, 14),
+    },
 )
 
 
@@ -1264,6 +1316,7 @@ def load_demo(database: Database) -> str:
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         sellers = {email: actor_for_email(uow.session, email) for email in (SPANISH_SELLER, ENGLISH_SELLER)}
+    _ensure_duplicate_rules(database, added)
     for spec in DEMO_LEADS:
         spanish = spec["lead"].get("address_country") in _SPANISH_SPEAKING
         actor = sellers[SPANISH_SELLER if spanish else ENGLISH_SELLER]
@@ -1288,6 +1341,41 @@ def _ensure_users(uow: UnitOfWork, added: Counter[str]) -> None:
                 language=user["language"], uow=uow, actor=None,
             )
             added["users"] += 1
+
+
+# leadflow's own criteria beside the out-of-box exact rules: spellings that differ only in accents,
+# punctuation or legal form, and names with a typo.
+DEMO_RULES: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Accounts with the same company name, ignoring legal form and accents",
+        "description": "“Grupo Alcázar Seguros S.A.” and “grupo alcazar seguros” are the same company.",
+        "base_table": "accounts",
+        "exclude_inactive": True,
+        "conditions": [{"base_column": "name", "criterion": "normalized"}],
+    },
+    {
+        "name": "Contacts with a similar full name",
+        "description": "Catches typos and missing accents such as “Lucia Fernandes Ruiz” for “Lucía Fernández Ruiz”.",
+        "base_table": "contacts",
+        "exclude_inactive": True,
+        "conditions": [{"base_column": "full_name", "criterion": "similar", "threshold": 0.92}],
+    },
+)
+
+
+def _ensure_duplicate_rules(database: Database, added: Counter[str]) -> None:
+    """The demo's own duplicate detection rules, created and published if missing."""
+    with database.unit_of_work(read_only=True) as uow:
+        admin = actor_for_email(uow.session, DEMO_USERS[0]["email"])
+        existing = set(uow.session.scalars(select(DuplicateRule.name)))
+    for definition in DEMO_RULES:
+        if definition["name"] in existing:
+            continue
+        with database.unit_of_work() as uow:
+            rule = create_rule(parse(RuleCreate, definition), uow=uow, actor=admin)
+            uow.commit()
+        publish_rule(rule.id, database=database, actor=admin)
+        added["duplicate detection rules"] += 1
 
 
 def _ensure_campaigns(uow: UnitOfWork, added: Counter[str]) -> dict[str, uuid.UUID]:
@@ -1394,7 +1482,7 @@ def _add_note(
 
 def _summary(added: Counter[str]) -> str:
     """One line for the CLI: what this run added, or that everything was already there."""
-    if not added["leads"] and not added["campaigns"] and not added["users"]:
+    if not any(added[key] for key in ("leads", "campaigns", "users", "duplicate detection rules")):
         return (
             f"nothing new added; the {len(DEMO_LEADS)} demo leads and {len(CAMPAIGNS)} demo "
             "campaigns are already there."
@@ -1410,6 +1498,7 @@ def _summary(added: Counter[str]) -> str:
         f"{_count(added['notes'], 'note')} ({added['attachments']} with attachments), "
         f"{_count(added['accounts'], 'account')}, {_count(added['contacts'], 'contact')} and "
         f"{_count(added['opportunities'], 'opportunity', 'opportunities')}"
+        + (f"; {_count(added['duplicate detection rules'], 'duplicate detection rule')}" if added["duplicate detection rules"] else "")
         + (f"; {_count(added['users'], 'demo user')}." if added["users"] else ".")
     )
 

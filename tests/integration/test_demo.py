@@ -49,8 +49,9 @@ def demo(database, actor) -> str:
 
 
 def test_demo_loads_about_forty_leads_and_says_what_it_added(database, demo):
-    assert counts(database)["leads"] == len(DEMO_LEADS) == 40
-    assert demo.startswith("added 40 leads (")
+    assert counts(database)["leads"] == len(DEMO_LEADS) == 42
+    assert demo.startswith("added 42 leads (")
+    assert "2 duplicate detection rules" in demo
     assert "2 campaigns" in demo
     assert "with attachments" in demo
 
@@ -229,3 +230,18 @@ def test_demo_entries_have_unique_natural_keys():
     # The loader recognises an already loaded lead by (topic, last name).
     keys = [(spec["lead"]["topic"], spec["lead"]["last_name"]) for spec in DEMO_LEADS]
     assert len(set(keys)) == len(keys)
+
+
+def test_demo_has_leads_whose_qualification_finds_an_existing_account(database, demo):
+    from leadflow.errors import DuplicateDetected
+    from leadflow.leads.schemas import QualifyOptions
+    from leadflow.leads.service import qualify_lead
+    from leadflow.security.actor import actor_for_email
+
+    lead = lead_by_topic(database, "Sillas para la nueva oficina de Sevilla")
+    with database.unit_of_work(read_only=True) as uow:
+        seller = actor_for_email(uow.session, "carlos.ruiz@leadflow.example")
+    with database.unit_of_work() as uow, pytest.raises(DuplicateDetected) as warning:
+        qualify_lead(lead.id, QualifyOptions(), uow=uow, actor=seller)
+    assert warning.value.code == "duplicate_detected"
+    assert [match["name"] for match in warning.value.details["matching_accounts"]] == ["Grupo Alcázar Seguros"]
