@@ -97,8 +97,9 @@ def update_account(
     """Change the given fields of an account."""
     account = _for_change(uow, actor, Account, account_id, "account", Privilege.WRITE)
     check_version(account, expected_version)
-    _apply_with_audit(uow, actor, account, _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor))
-    detect_on_save(uow.session, account, actor=actor, suppress=suppress_duplicates)
+    values = _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor)
+    _apply_with_audit(uow, actor, account, values)
+    detect_on_save(uow.session, account, actor=actor, suppress=suppress_duplicates, changed=values)
     return account
 
 
@@ -146,7 +147,7 @@ def update_contact(
     values = _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor)
     first, last = values.get("first_name", contact.first_name), values.get("last_name", contact.last_name)
     _apply_with_audit(uow, actor, contact, {**values, "full_name": compose_full_name(first, last)})
-    detect_on_save(uow.session, contact, actor=actor, suppress=suppress_duplicates)
+    detect_on_save(uow.session, contact, actor=actor, suppress=suppress_duplicates, changed={*values, "full_name"})
     return contact
 
 

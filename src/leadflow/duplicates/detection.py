@@ -12,7 +12,7 @@ only when the actor may read it (a record one cannot see is never revealed by a 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,14 +107,29 @@ def duplicate_error(table: DetectionTable, matches: list[Match]) -> DuplicateDet
     )
 
 
-def detect_on_save(session: Session, record: Any, *, actor: Actor | None, suppress: bool = False) -> None:
-    """Refuse saving ``record`` (already flushed) when a published rule finds a duplicate of it."""
+def detect_on_save(
+    session: Session,
+    record: Any,
+    *,
+    actor: Actor | None,
+    suppress: bool = False,
+    changed: Iterable[str] | None = None,
+) -> None:
+    """Refuse saving ``record`` (already flushed) when a published rule finds a duplicate of it.
+
+    ``changed`` names the columns an update changed: only rules comparing one of them run, so that
+    editing an unrelated field of a record saved earlier despite a warning is not refused again.
+    """
     if suppress:
         return
     table = next(info.name for info in TABLES.values() if isinstance(record, info.model))
-    if not detection_rules(session, table) or not detection_on(session, table):
+    rules = detection_rules(session, table)
+    if changed is not None:
+        changed = set(changed)
+        rules = [rule for rule in rules if rule.columns("base") & changed]
+    if not rules or not detection_on(session, table):
         return
-    matches = _readable(session, actor, find_matches(session, table, [record_values(record)])[0])
+    matches = _readable(session, actor, find_matches(session, table, [record_values(record)], rules=rules)[0])
     if matches:
         raise duplicate_error(table, matches)
 

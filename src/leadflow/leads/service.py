@@ -143,7 +143,7 @@ def update_lead(
     lead.modified_by_id = actor.user_id
     record_action(uow.session, actor, "update", table="leads", record_id=lead.id, changes=changed_fields(lead))
     uow.flush()
-    detect_on_save(uow.session, lead, actor=actor, suppress=suppress_duplicates)
+    detect_on_save(uow.session, lead, actor=actor, suppress=suppress_duplicates, changed={*values, "full_name"})
     return lead
 
 

@@ -106,7 +106,7 @@ def update_opportunity(
     record_action(uow.session, actor, "update", table="opportunities", record_id=opportunity.id,
                   changes=changed_fields(opportunity))
     uow.flush()
-    detect_on_save(uow.session, opportunity, actor=actor, suppress=suppress_duplicates)
+    detect_on_save(uow.session, opportunity, actor=actor, suppress=suppress_duplicates, changed=values)
     return opportunity
 
 
