@@ -98,7 +98,14 @@ def check(
     values: Annotated[str, typer.Argument(help='Field values as JSON, e.g. {"email": "ana@example.com"}.')],
 ) -> None:
     """Which existing records the published rules say duplicate these values."""
-    matches = _run(ctx, lambda uow, actor: check_record(uow.session, table, json.loads(values), actor=actor))
+    try:
+        parsed = json.loads(values)
+    except json.JSONDecodeError as error:
+        parsed = error
+    if not isinstance(parsed, dict):
+        errors.print("[bold red]Error:[/] the values must be a JSON object, e.g. '{\"email\": \"ana@example.com\"}'.")
+        raise typer.Exit(code=2)
+    matches = _run(ctx, lambda uow, actor: check_record(uow.session, table, parsed, actor=actor))
     if not matches:
         console.print("No duplicates found.")
         return

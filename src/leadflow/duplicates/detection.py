@@ -25,9 +25,10 @@ from leadflow.duplicates.engine import (
     find_matches,
     record_values,
 )
+from leadflow.duplicates.matchcodes import _as_date, _as_datetime, _is_blank
 from leadflow.duplicates.models import DetectionTable
-from leadflow.duplicates.tables import TABLES
-from leadflow.errors import DuplicateDetected
+from leadflow.duplicates.tables import DATE, DATETIME, TABLES
+from leadflow.errors import DuplicateDetected, ValidationFailed
 from leadflow.organisation.service import get_settings
 from leadflow.security.access import can
 from leadflow.security.actor import Actor
@@ -86,11 +87,30 @@ def check_record(
 ) -> list[Match]:
     """The readable records duplicating these values of a ``table`` record; [] when detection is off."""
     table = DetectionTable(table)
+    columns = TABLES[table].columns
+    unknown = sorted(set(values) - set(columns))
+    if unknown:
+        raise ValidationFailed(
+            f"The {table.value} table has no column {unknown[0]!r} that duplicate detection compares; "
+            f"use some of: {', '.join(sorted(columns))}.",
+            code="unknown_column",
+            details={"columns": unknown},
+        )
+    for column, value in values.items():
+        if columns[column] in (DATE, DATETIME) and not _is_blank(value):
+            try:
+                _as_datetime(value) if columns[column] == DATETIME else _as_date(value)
+            except ValueError:
+                raise ValidationFailed(
+                    f"{column}: {value!r} is not a date{' and time' if columns[column] == DATETIME else ''} "
+                    "(use ISO 8601, e.g. 2026-11-26T09:30:00Z).",
+                    code="invalid_value",
+                    details={"column": column},
+                ) from None
     if not detection_on(session, table):
         return []
     record = complete(table, {**values, "id": record_id})
-    matches = find_matches(session, table, [record])[0]
-    return _readable(session, actor, matches)
+    return _readable(session, actor, find_matches(session, table, [record])[0])
 
 
 def duplicate_error(table: DetectionTable, matches: list[Match]) -> DuplicateDetected:

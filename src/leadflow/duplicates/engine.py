@@ -151,10 +151,23 @@ def code_rows(rules: Iterable[LiveRule], records: Iterable[Mapping[str, Any]]) -
     return rows, dropped
 
 
-def index_rows(session: Session, table: str | DetectionTable, records: Sequence[Mapping[str, Any]]) -> None:
-    """Store the codes of records of ``table`` just written, for every live rule matching into it."""
+def index_rows(
+    session: Session,
+    table: str | DetectionTable,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    changed: Iterable[str] | None = None,
+) -> None:
+    """Store the codes of records of ``table`` just written, for every live rule matching into it.
+
+    ``changed`` names the columns written when only some were: rules comparing none of them keep
+    their codes, and the records need not be read.
+    """
     table = DetectionTable(table)
     rules = [rule for rule in live_rules(session) if rule.matching_table == table]
+    if changed is not None:
+        changed = set(changed)
+        rules = [rule for rule in rules if rule.columns("matching") & changed]
     if not rules or not records:
         return
     rows, dropped = code_rows(rules, records)

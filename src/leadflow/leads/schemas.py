@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from leadflow.leads.models import (
@@ -144,11 +144,33 @@ class OpportunityChoice(InputModel):
     description: str | None = None
 
 
-class DuplicateLink(InputModel):
-    """Resolve a duplicate warning by linking matches: a blank one means create a new record (§5)."""
+class DuplicateResolution(InputModel):
+    """How the seller answered a duplicate warning (§5).
+
+    Either the string ``"ignore"`` (create new records anyway) or an object linking the matches the
+    seller picked: ``{"account_id": ..., "contact_id": ...}``, where a blank one is created new.
+    """
 
     account_id: uuid.UUID | None = None
     contact_id: uuid.UUID | None = None
+    ignore: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_or_link(cls, value: Any) -> Any:
+        if value == "ignore":
+            return {"ignore": True}
+        if not isinstance(value, dict):
+            raise PydanticCustomError(
+                "invalid_option", "Input should be {expected}",
+                {"expected": "'ignore' or an object with account_id and/or contact_id"},
+            )
+        return value
+
+    @property
+    def links(self) -> bool:
+        """Whether the seller picked existing records to link."""
+        return not self.ignore and (self.account_id is not None or self.contact_id is not None)
 
 
 class QualifyOptions(InputModel):
@@ -165,7 +187,7 @@ class QualifyOptions(InputModel):
     existing_contact_id: uuid.UUID | None = None
     opportunities: list[OpportunityChoice] | None = Field(default=None, max_length=5)
     # How the seller answered a duplicate warning (§5): link matches, or "ignore" to create new ones.
-    duplicate_resolution: Literal["ignore"] | DuplicateLink | None = None
+    duplicate_resolution: DuplicateResolution | None = None
     # Skip duplicate detection altogether for this request (§9: it can be suppressed per request).
     suppress_duplicate_detection: bool = False
 

@@ -30,9 +30,16 @@ from leadflow.duplicates.detection import (
     detect_on_save,
     qualification_duplicates,
 )
-from leadflow.duplicates.engine import PendingIndex, index_rows
+from leadflow.duplicates.engine import PendingIndex, index_rows, record_values
 from leadflow.duplicates.models import DetectionTable
-from leadflow.errors import Conflict, LeadflowError, NotFound, ValidationFailed
+from leadflow.errors import (
+    LEAD_IS_CLOSED,
+    Conflict,
+    InvalidState,
+    LeadflowError,
+    NotFound,
+    ValidationFailed,
+)
 from leadflow.leads.mappings import (
     LEAD_TO_ACCOUNT,
     LEAD_TO_CONTACT,
@@ -41,7 +48,6 @@ from leadflow.leads.mappings import (
 )
 from leadflow.leads.models import Lead, LeadStatusReason, compose_full_name
 from leadflow.leads.schemas import (
-    DuplicateLink,
     LeadCreate,
     LeadFields,
     LeadUpdate,
@@ -296,7 +302,7 @@ def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork) -> QualifyConte
             )
         context.customer = customer
     resolution = options.duplicate_resolution
-    if isinstance(resolution, DuplicateLink):
+    if resolution is not None and resolution.links:
         if resolution.account_id:
             context.linked_account = _active_reference(
                 session, Account, resolution.account_id, field="duplicate_resolution.account_id", label="account"
@@ -574,6 +580,10 @@ def write_qualifications(session: Session, pending: list[PendingQualification], 
     for item in pending:
         for name, value in {**item.lead_values, "row_version": item.lead.row_version + 1}.items():
             set_committed_value(item.lead, name, value)
+    # Lead rules comparing a column qualifying changes (status, closing time) need the new codes.
+    index_rows(
+        session, DetectionTable.LEADS, [record_values(item.lead) for item in pending], changed=_QUALIFIED_LEAD_COLUMNS
+    )
 
 
 def qualify_loaded_lead(lead: Lead, context: QualifyContext, *, uow: UnitOfWork, actor: Actor) -> QualifyResult:
@@ -628,7 +638,7 @@ def qualify_leads(
     Memory stays flat whatever the number of leads: each batch has its own unit of work, and the
     ids are consumed lazily.
     """
-    if isinstance(options.duplicate_resolution, DuplicateLink):
+    if options.duplicate_resolution is not None and options.duplicate_resolution.links:
         raise ValidationFailed(
             "Linking duplicate matches applies to one lead at a time; qualify the leads with duplicates one by one, "
             "or use duplicate_resolution 'ignore' to create new records for all of them.",
@@ -685,11 +695,16 @@ def _qualify_batch_at_once(
         # Records planned earlier in this batch are not in the index yet: they are checked here.
         pending_index = None if context.options.suppress_duplicate_detection else PendingIndex(uow.session)
         detects = get_settings(uow.session).detects_duplicates_in
+        planned: set[uuid.UUID] = set()
         for lead_id in lead_ids:
             lead = leads.get(lead_id)
             if lead is None:
                 outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
                 continue
+            if lead_id in planned:  # named twice: the first mention closes it
+                outcomes.append(QualifyOutcome(lead_id, error=InvalidState(LEAD_IS_CLOSED, code="lead_closed")))
+                continue
+            planned.add(lead_id)
             if pending_index is not None:
                 add_pending_matches(duplicates[lead_id], pending_index, _prospects(lead, context), enabled=detects)
             try:

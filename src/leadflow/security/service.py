@@ -12,12 +12,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from leadflow.audit.service import record_action
 from leadflow.db import utcnow
-from leadflow.errors import LeadflowError, NotFound, ValidationFailed
+from leadflow.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
 from leadflow.security.access import require, require_admin
 from leadflow.security.actor import Actor, load_actor
 from leadflow.security.models import (
@@ -526,3 +526,41 @@ def is_administrator(actor: Actor) -> bool:
     return SYSTEM_ADMINISTRATOR in actor.role_names
 
 
+def set_language(user_id: uuid.UUID, language: str | None, *, uow: UnitOfWork, actor: Actor) -> User:
+    """Set the pages' language of a user ('en', 'es', or None to follow the browser): one's own, or anyone's with Write on users."""
+    if user_id != actor.user_id:
+        require_admin(actor, "users", Privilege.WRITE)
+    if language is not None and language not in {"en", "es"}:
+        raise ValidationFailed("Language must be 'en', 'es' or empty (the browser's).", code="invalid_option")
+    user = uow.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user has the id {user_id}.", code="user_not_found")
+    old, user.language = user.language, language
+    uow.flush()
+    record_action(uow.session, actor, "update", table="users", record_id=user.id,
+                  changes={"language": {"old": old, "new": language}})
+    return user
+
+
+def revoke_role(user_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: Actor) -> None:
+    """Take a role back from a user; a user keeps at least one role, and the organisation one administrator."""
+    require_admin(actor, "roles", Privilege.ASSIGN)
+    session = uow.session
+    role = role_by_name(session, role_name)
+    if session.get(User, user_id) is None:
+        raise NotFound(f"No user has the id {user_id}.", code="user_not_found")
+    link = session.get(UserRole, (user_id, role.id))
+    if link is None:
+        raise InvalidState(f"The user does not hold the role {role.name!r}.", code="role_not_held")
+    if session.scalar(select(func.count()).select_from(UserRole).where(UserRole.user_id == user_id)) == 1:
+        raise InvalidState("A user needs at least one role; grant another one before revoking this one.",
+                           code="role_required")
+    if role.name == SYSTEM_ADMINISTRATOR and session.scalar(
+        select(func.count()).select_from(UserRole).join(User, User.id == UserRole.user_id)
+        .where(UserRole.role_id == role.id, User.is_active)
+    ) == 1:
+        raise InvalidState("The organisation's last System Administrator cannot lose that role.",
+                           code="last_administrator")
+    session.delete(link)
+    uow.flush()
+    record_action(session, actor, "role_revoke", table="users", record_id=user_id, summary=role.name)
