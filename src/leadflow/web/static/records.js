@@ -1,0 +1,30 @@
+// leadflow: accounts, contacts and opportunities pages. Enhances links that open a confirmation page into
+// a native <dialog>; without JavaScript the links lead to the same confirmation as a page.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-open-dialog"));
+      if (dialog && typeof dialog.showModal === "function") {
+        event.preventDefault();
+        dialog.showModal();
+        var first = dialog.querySelector("button, [href], input, select, textarea");
+        if (first) { first.focus(); }
+      }
+      return;
+    }
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      var owner = closer.closest("dialog");
+      if (owner) { owner.close(); }
+    }
+  });
+
+  // A refused form puts its message first: move the keyboard focus there so it is read out.
+  document.addEventListener("DOMContentLoaded", function () {
+    var alert = document.querySelector(".alert[role='alert'][tabindex='-1']");
+    if (alert) { alert.focus(); }
+  });
+})();
