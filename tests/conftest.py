@@ -51,7 +51,8 @@ def _postgres_available() -> bool:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _postgres_problem:
+    # Under pytest-xdist the workers skip; this (controlling) process asks the server itself.
+    if _postgres_problem or not _postgres_available():
         terminalreporter.write_sep("!", "POSTGRESQL TESTS WERE SKIPPED", red=True, bold=True)
         terminalreporter.write_line(
             f"No PostgreSQL server answered at {make_url(POSTGRES_ADMIN_URL).render_as_string()}: "

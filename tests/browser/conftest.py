@@ -41,9 +41,10 @@ def chromium_path() -> str | None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _problems:
+    # Checked here too: under pytest-xdist the skips happen in the workers.
+    if _problems or chromium_path() is None:
         terminalreporter.write_sep("!", "BROWSER TESTS WERE SKIPPED", red=True, bold=True)
-        terminalreporter.write_line(_problems[0], red=True)
+        terminalreporter.write_line((_problems or ["No Chromium executable was found on this machine."])[0], red=True)
         terminalreporter.write_line("Install Debian's chromium package (or set LEADFLOW_CHROMIUM).", red=True)
 
 
