@@ -1,7 +1,170 @@
-"""Find-all-duplicates job endpoints (§9)."""
+"""Find-all-duplicates job endpoints (§9): start a job, follow it, page through or export its sets."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Response, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep
+from leadflow.duplicates import scan
+from leadflow.duplicates.models import DetectionTable, DuplicateJob, JobState
+from leadflow.schemas import InputModel
 
 router = APIRouter(tags=["duplicate detection"])
+
+
+class JobCreate(InputModel):
+    table: DetectionTable
+
+
+class ProgressOut(BaseModel):
+    done: int
+    total: int
+
+
+class JobOut(BaseModel):
+    id: uuid.UUID
+    table: DetectionTable
+    state: JobState
+    progress: ProgressOut
+    set_count: int
+    record_count: int
+    error: str | None
+    created_by_id: uuid.UUID | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RuleCountOut(BaseModel):
+    rule_id: uuid.UUID | None
+    rule_name: str | None
+    sets: int
+    records: int
+
+
+class JobDetailOut(JobOut):
+    rules: list[RuleCountOut]
+
+
+class JobPageOut(BaseModel):
+    items: list[JobOut]
+    next_cursor: uuid.UUID | None
+
+
+class MemberOut(BaseModel):
+    id: uuid.UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+    city: str | None
+    owner_id: uuid.UUID | None
+    owner_name: str | None
+
+
+class SetOut(BaseModel):
+    position: int
+    rule_id: uuid.UUID | None
+    rule_name: str | None
+    score: float
+    size: int
+    members: list[MemberOut]
+
+
+class SetPageOut(BaseModel):
+    items: list[SetOut]
+    next_cursor: int | None
+
+
+def _job_out(job: DuplicateJob) -> dict:
+    return {
+        "id": job.id,
+        "table": job.table_name,
+        "state": job.state,
+        "progress": {"done": job.progress_done, "total": job.progress_total},
+        "set_count": job.set_count,
+        "record_count": job.record_count,
+        "error": job.error,
+        "created_by_id": job.created_by_id,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
+
+
+@router.post("/duplicate-jobs", status_code=status.HTTP_202_ACCEPTED)
+def start_job(
+    data: JobCreate, database: DatabaseDep, actor: CurrentActor, background: BackgroundTasks, response: Response
+) -> JobOut:
+    """Start finding every duplicate set of a table under its published rules (no record limit).
+
+    The job runs in the background: poll ``GET /duplicate-jobs/{id}`` for its progress and state.
+    """
+    job = scan.start_job(data.table, database=database, actor=actor)
+    background.add_task(scan.run_job, job.id, database=database)
+    response.headers["Location"] = f"/api/v1/duplicate-jobs/{job.id}"
+    return JobOut.model_validate(_job_out(job))
+
+
+@router.get("/duplicate-jobs")
+def list_jobs(
+    uow: ReadUowDep,
+    actor: CurrentActor,
+    limit: Annotated[int, Query(ge=1, le=scan.MAX_PAGE)] = 50,
+    cursor: uuid.UUID | None = None,
+) -> JobPageOut:
+    """Jobs, newest first; `cursor` is the `next_cursor` of the previous page."""
+    page = scan.list_jobs(uow=uow, actor=actor, limit=limit, before=cursor)
+    return JobPageOut(items=[JobOut.model_validate(_job_out(job)) for job in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/duplicate-jobs/{job_id}")
+def read_job(job_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor) -> JobDetailOut:
+    """One job: state, progress, counts, error, and what each rule found."""
+    job = scan.get_job(job_id, uow=uow, actor=actor)
+    rules = scan.job_rules(job_id, uow=uow, actor=actor)
+    return JobDetailOut.model_validate({**_job_out(job), "rules": [vars(rule) for rule in rules]})
+
+
+@router.get("/duplicate-jobs/{job_id}/sets")
+def list_sets(
+    job_id: uuid.UUID,
+    uow: ReadUowDep,
+    actor: CurrentActor,
+    limit: Annotated[int, Query(ge=1, le=scan.MAX_PAGE)] = 50,
+    cursor: Annotated[int | None, Query(ge=0)] = None,
+) -> SetPageOut:
+    """A page of the job's duplicate sets in the order found, each with its rule, score and members.
+
+    `cursor` is the `next_cursor` of the previous page. Members are the records you may read (at
+    most 1,000 per set here; the CSV export has them all).
+    """
+    page = scan.list_sets(job_id, uow=uow, actor=actor, limit=limit, after=cursor)
+    return SetPageOut.model_validate(
+        {
+            "items": [
+                {**vars(found), "members": [vars(member) for member in found.members]} for found in page.items
+            ],
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+@router.get(
+    "/duplicate-jobs/{job_id}/sets.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "One line per member of each set."}},
+)
+def export_sets(job_id: uuid.UUID, database: DatabaseDep, actor: CurrentActor) -> StreamingResponse:
+    """Every set of the job as CSV, one line per member: set, rule, score, table, record id, name, email, phone, city, owner."""
+    rows = scan.iter_set_rows(job_id, database=database, actor=actor)
+    return StreamingResponse(
+        scan.csv_chunks(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=duplicate-sets-{job_id}.csv"},
+    )

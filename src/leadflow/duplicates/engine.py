@@ -35,6 +35,7 @@ from leadflow.duplicates.models import (
 from leadflow.duplicates.tables import TABLE_OF_MODEL, TABLES, TableInfo
 
 MATCH_CODES: Table = MatchCode.__table__  # type: ignore[assignment]
+_DELETE_SLICE = 500
 _CACHE_KEY = "leadflow.live_duplicate_rules"
 
 
@@ -173,16 +174,20 @@ def index_rows(
     rows, dropped = code_rows(rules, records)
     if rows:
         _upsert(session, rows, overwrite=True)
-    if dropped:
+    # In slices: a long IN list of pairs exceeds PostgreSQL's parameter and expression-depth limits.
+    for start in range(0, len(dropped), _DELETE_SLICE):
         session.execute(
-            delete(MATCH_CODES).where(tuple_(MATCH_CODES.c.rule_id, MATCH_CODES.c.record_id).in_(dropped))
+            delete(MATCH_CODES).where(
+                tuple_(MATCH_CODES.c.rule_id, MATCH_CODES.c.record_id).in_(dropped[start : start + _DELETE_SLICE])
+            )
         )
 
 
 def unindex(session: Session, record_ids: Sequence[uuid.UUID]) -> None:
     """Forget the codes of deleted records."""
-    if record_ids:
-        session.execute(delete(MATCH_CODES).where(MATCH_CODES.c.record_id.in_(list(record_ids))))
+    ids = list(record_ids)
+    for start in range(0, len(ids), _DELETE_SLICE):
+        session.execute(delete(MATCH_CODES).where(MATCH_CODES.c.record_id.in_(ids[start : start + _DELETE_SLICE])))
 
 
 def _as_mapping(record: Any, info: TableInfo) -> dict[str, Any]:

@@ -161,6 +161,7 @@ class DuplicateSet(Base):
     """Records that one rule says are duplicates of each other, found by a job."""
 
     __tablename__ = "duplicate_sets"
+    __table_args__ = (Index("uq_duplicate_sets_job_position", "job_id", "position", unique=True),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     job_id: Mapped[uuid.UUID] = mapped_column(

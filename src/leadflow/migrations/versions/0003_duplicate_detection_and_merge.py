@@ -114,6 +114,7 @@ def upgrade() -> None:
     with op.batch_alter_table('duplicate_sets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_duplicate_sets_job_id'), ['job_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_duplicate_sets_rule_id'), ['rule_id'], unique=False)
+        batch_op.create_index('uq_duplicate_sets_job_position', ['job_id', 'position'], unique=True)
 
     op.create_table('duplicate_set_members',
     sa.Column('set_id', sa.Uuid(), nullable=False),
@@ -155,6 +156,7 @@ def downgrade() -> None:
 
     op.drop_table('duplicate_set_members')
     with op.batch_alter_table('duplicate_sets', schema=None) as batch_op:
+        batch_op.drop_index('uq_duplicate_sets_job_position')
         batch_op.drop_index(batch_op.f('ix_duplicate_sets_rule_id'))
         batch_op.drop_index(batch_op.f('ix_duplicate_sets_job_id'))
 
