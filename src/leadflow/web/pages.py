@@ -51,6 +51,7 @@ SALES_NAV = (
 ADMIN_NAV = (
     (NavItem("/admin/settings", N_("Settings")), "settings", Privilege.WRITE),
     (NavItem("/admin/duplicate-rules", N_("Duplicate detection rules")), "settings", Privilege.WRITE),
+    (NavItem("/admin/duplicates", N_("Duplicate records")), "settings", Privilege.WRITE),
     (NavItem("/admin/users", N_("Users and roles")), "users", Privilege.READ),
     (NavItem("/admin/audit", N_("Audit log")), "audit", Privilege.READ),
 )
