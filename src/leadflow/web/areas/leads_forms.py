@@ -1,0 +1,525 @@
+"""The lead pages' forms described as data: fields, pick-list labels, and form input <-> service input.
+
+The lead form groups its fields like the source document (Contact, Company, Details) and the
+Qualify stage of the business process bar (§7) shows the stage's steps, taken from
+``leadflow.process.flow``. Posted strings become the values the lead schemas validate; the qualify
+dialogs' answers become ``QualifyOptions`` input. Nothing here decides a business rule: the
+services do, and their refusals are turned into sentences in the user's language.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+
+from leadflow.errors import LeadflowError, ValidationFailed
+from leadflow.leads.models import (
+    DISQUALIFY_REASONS,
+    BudgetStatus,
+    Lead,
+    LeadSource,
+    LeadState,
+    LeadStatusReason,
+    Need,
+    PurchaseProcess,
+    PurchaseTimeframe,
+    Rating,
+)
+from leadflow.leads.views import LeadView
+from leadflow.process.flow import LEAD_TO_OPPORTUNITY_PROCESS
+from leadflow.web.i18n import FORMAT_LOCALES, N_, translations
+
+PAGE_SIZE = 50
+MAX_OPPORTUNITIES = 5  # §6: up to five opportunities from one qualified lead
+
+# ---------------------------------------------------------------------------------------------- labels
+
+VIEW_LABELS: dict[LeadView, str] = {
+    LeadView.MY_OPEN: N_("My Open Leads"),
+    LeadView.OPEN: N_("Open Leads"),
+    LeadView.CLOSED: N_("Closed Leads"),
+    LeadView.ALL: N_("All Leads"),
+    LeadView.OPENED_THIS_WEEK: N_("Leads opened this week"),
+    LeadView.OPENED_LAST_WEEK: N_("Leads opened last week"),
+}
+
+# The English label (message id) of every pick-list value the lead pages show.
+CHOICE_LABELS: dict[type[enum.Enum], dict[str, str]] = {
+    LeadSource: {
+        "advertisement": N_("Advertisement"),
+        "employee_referral": N_("Employee referral"),
+        "external_referral": N_("External referral"),
+        "partner": N_("Partner"),
+        "public_relations": N_("Public relations"),
+        "seminar": N_("Seminar"),
+        "trade_show": N_("Trade show"),
+        "web": N_("Web"),
+        "word_of_mouth": N_("Word of mouth"),
+        "other": N_("Other"),
+    },
+    Rating: {"hot": N_("Hot"), "warm": N_("Warm"), "cold": N_("Cold")},
+    PurchaseTimeframe: {
+        "immediate": N_("Immediate"),
+        "this_quarter": N_("This quarter"),
+        "next_quarter": N_("Next quarter"),
+        "this_year": N_("This year"),
+        "unknown": N_("Unknown"),
+    },
+    BudgetStatus: {
+        "no_committed_budget": N_("No committed budget"),
+        "may_buy": N_("May buy"),
+        "can_buy": N_("Can buy"),
+        "will_buy": N_("Will buy"),
+    },
+    PurchaseProcess: {
+        "individual": N_("Individual purchase"),
+        "committee": N_("Committee"),
+        "unknown": N_("Unknown"),
+    },
+    Need: {
+        "must_have": N_("Must have"),
+        "should_have": N_("Should have"),
+        "good_to_have": N_("Good to have"),
+        "no_need": N_("No need"),
+    },
+    LeadStatusReason: {
+        "new": N_("New"),
+        "contacted": N_("Contacted"),
+        "qualified": N_("Qualified"),
+        "lost": N_("Lost"),
+        "cannot_contact": N_("Cannot contact"),
+        "no_longer_interested": N_("No longer interested"),
+        "canceled": N_("Canceled"),
+    },
+    LeadState: {"open": N_("Open"), "qualified": N_("Qualified"), "disqualified": N_("Disqualified")},
+}
+DECISION_LABELS = {"yes": N_("Identified"), "no": N_("Not identified")}
+STATE_BADGES = {LeadState.OPEN: "ok", LeadState.QUALIFIED: "ok", LeadState.DISQUALIFIED: "bad"}
+
+STAGE_LABELS = {"qualify": N_("Qualify"), "develop": N_("Develop"), "propose": N_("Propose"), "close": N_("Close")}
+
+# Column names that duplicate matches quote in their reasons.
+COLUMN_LABELS = {
+    "name": N_("Name"),
+    "full_name": N_("Name"),
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "topic": N_("Topic"),
+    "email": N_("Email"),
+    "telephone": N_("Phone"),
+    "business_phone": N_("Business phone"),
+    "mobile_phone": N_("Mobile phone"),
+    "company_name": N_("Company"),
+    "website": N_("Website"),
+    "address_city": N_("City"),
+}
+CRITERION_LABELS = {
+    "exact_match": N_("exact match"),
+    "same_first_characters": N_("same first characters"),
+    "same_last_characters": N_("same last characters"),
+    "same_date": N_("same date"),
+    "same_date_and_time": N_("same date and time"),
+    "exact_picklist": N_("same pick-list value"),
+    "normalized": N_("same after normalising"),
+    "similar": N_("similar"),
+}
+TABLE_LABELS = {"leads": N_("Lead"), "accounts": N_("Account"), "contacts": N_("Contact"), "opportunities": N_("Opportunity")}
+
+
+def choice_label(value: Any) -> str:
+    """The English label (message id) of a pick-list value; '' when unset."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, enum.Enum):
+        return CHOICE_LABELS.get(type(value), {}).get(value.value, str(value.value))
+    return str(value)
+
+
+def choice_options(choices: type[enum.Enum]) -> list[tuple[str, str]]:
+    """(value, English label) of each member of a pick-list, in its defined order."""
+    labels = CHOICE_LABELS[choices]
+    return [(member.value, labels[member.value]) for member in choices]  # type: ignore[attr-defined]
+
+
+DISQUALIFY_OPTIONS = [(reason.value, CHOICE_LABELS[LeadStatusReason][reason.value]) for reason in DISQUALIFY_REASONS]
+
+# ---------------------------------------------------------------------------------------------- the form
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of the lead form; ``name`` is the lead schema's field."""
+
+    name: str
+    label: str
+    kind: str  # text, email, tel, url, textarea, choice, amount, decision, account, contact, currency, campaign, owner
+    choices: type[enum.Enum] | None = None
+    max_length: int | None = None
+    required: bool = False
+    autocomplete: str | None = None
+
+    @property
+    def input_id(self) -> str:
+        return f"lead-{self.name.replace('_', '-')}"
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    legend: str
+    fields: tuple[FormField, ...]
+
+
+SECTIONS = (
+    Section(
+        "contact",
+        N_("Contact"),
+        (
+            FormField("topic", N_("Topic"), "text", max_length=300, required=True),
+            FormField("first_name", N_("First name"), "text", max_length=50, autocomplete="off"),
+            FormField("last_name", N_("Last name"), "text", max_length=50, required=True, autocomplete="off"),
+            FormField("job_title", N_("Job title"), "text", max_length=100),
+            FormField("business_phone", N_("Business phone"), "tel", max_length=50),
+            FormField("mobile_phone", N_("Mobile phone"), "tel", max_length=50),
+            FormField("email", N_("Email"), "email", max_length=320),
+        ),
+    ),
+    Section(
+        "company",
+        N_("Company"),
+        (
+            FormField("company_name", N_("Company name"), "text", max_length=100),
+            FormField("website", N_("Website"), "url", max_length=200),
+            FormField("address_line1", N_("Street 1"), "text", max_length=250),
+            FormField("address_line2", N_("Street 2"), "text", max_length=250),
+            FormField("address_line3", N_("Street 3"), "text", max_length=250),
+            FormField("address_city", N_("City"), "text", max_length=80),
+            FormField("address_state_or_province", N_("State/Province"), "text", max_length=50),
+            FormField("address_postal_code", N_("ZIP/Postal code"), "text", max_length=20),
+            FormField("address_country", N_("Country/Region"), "text", max_length=80),
+        ),
+    ),
+    Section(
+        "details",
+        N_("Details"),
+        (
+            FormField("description", N_("Description"), "textarea"),
+            FormField("lead_source", N_("Lead source"), "choice", LeadSource),
+            FormField("rating", N_("Rating"), "choice", Rating),
+            FormField("budget_status", N_("Budget status"), "choice", BudgetStatus),
+            FormField("need", N_("Need"), "choice", Need),
+            FormField("currency", N_("Currency"), "currency"),
+            FormField("campaign_id", N_("Campaign"), "campaign"),
+            FormField("owner_user_id", N_("Owner"), "owner"),
+        ),
+    ),
+)
+
+# The Qualify stage's steps (§7) and the lead column each one fills, in the flow's order.
+_STEP_FIELDS = {
+    "parent_contact_id": FormField("parent_contact_id", N_("Existing contact"), "contact"),
+    "parent_account_id": FormField("parent_account_id", N_("Existing account"), "account"),
+    "purchase_timeframe": FormField("purchase_timeframe", N_("Purchase timeframe"), "choice", PurchaseTimeframe),
+    "budget_amount": FormField("budget_amount", N_("Estimated budget"), "amount"),
+    "purchase_process": FormField("purchase_process", N_("Purchase process"), "choice", PurchaseProcess),
+    "decision_maker": FormField("decision_maker", N_("Identify decision maker"), "decision"),
+    "qualification_comments": FormField("qualification_comments", N_("Capture summary"), "textarea", max_length=2000),
+}
+QUALIFY_STAGE = LEAD_TO_OPPORTUNITY_PROCESS[0]
+QUALIFY_STEPS: tuple[tuple[str, FormField], ...] = tuple(
+    (step.name, _STEP_FIELDS[step.column]) for step in QUALIFY_STAGE.steps
+)
+ALL_FIELDS: tuple[FormField, ...] = (
+    *(field for _step, field in QUALIFY_STEPS),
+    *(field for section in SECTIONS for field in section.fields),
+)
+FIELD_NAMES = frozenset(field.name for field in ALL_FIELDS)
+_BY_NAME = {field.name: field for field in ALL_FIELDS}
+
+
+def _locale(language: str) -> str:
+    return FORMAT_LOCALES.get(language, "en_GB")
+
+
+def format_amount(value: Decimal | None, language: str) -> str:
+    """An amount as the user types it: the locale's decimal mark, no grouping, no trailing zeros."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="0.####", locale=_locale(language))
+
+
+def parse_amount(text: str, language: str) -> Decimal:
+    """An amount typed in the user's locale (25.000,50 in Spanish) or with a plain decimal point."""
+    try:
+        return parse_decimal(text, locale=_locale(language), strict=True)
+    except NumberFormatError:
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise ValueError(text) from None
+
+
+def lead_form_values(lead: Lead, *, currency_code: str | None, language: str) -> dict[str, str]:
+    """The lead's values as the form shows them (strings, '' when blank)."""
+    values: dict[str, str] = {}
+    for field in ALL_FIELDS:
+        if field.name == "currency":
+            values["currency"] = currency_code or ""
+            continue
+        value = getattr(lead, field.name)
+        if value is None:
+            values[field.name] = ""
+        elif field.kind == "amount":
+            values[field.name] = format_amount(value, language)
+        elif field.kind == "decision":
+            values[field.name] = "yes" if value else "no"
+        elif isinstance(value, enum.Enum):
+            values[field.name] = str(value.value)
+        else:
+            values[field.name] = str(value)
+    return values
+
+
+def posted_lead_values(form: Mapping[str, Any]) -> dict[str, str]:
+    """The lead fields present in a posted form, as strings (disabled inputs are not posted)."""
+    return {name: str(form[name]) for name in FIELD_NAMES if name in form and isinstance(form[name], str)}
+
+
+@dataclass
+class FieldProblem:
+    field: str
+    code: str
+
+
+def read_lead_values(posted: Mapping[str, str], *, language: str) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Posted strings as the schema's input: trimmed, blank as None, amounts and yes/no read."""
+    values: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for name, raw in posted.items():
+        text = raw.strip()
+        field = _BY_NAME[name]
+        if not text:
+            values[name] = None
+        elif field.kind == "amount":
+            try:
+                values[name] = parse_amount(text, language)
+            except ValueError:
+                problems.append(FieldProblem(name, "invalid_amount"))
+        elif field.kind == "decision":
+            if text not in DECISION_LABELS:
+                problems.append(FieldProblem(name, "invalid_option"))
+            else:
+                values[name] = text == "yes"
+        else:
+            values[name] = text
+    return values, problems
+
+
+def changed_values(posted: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields whose posted value differs from the record's: a save sends only these."""
+    return {name: value for name, value in posted.items() if value != current.get(name)}
+
+
+def field_problems_error(problems: list[FieldProblem], error: ValidationFailed | None) -> ValidationFailed:
+    """One refusal naming every field the form or the schema could not accept."""
+    fields = [{"field": p.field, "code": p.code, "message": ""} for p in problems]
+    if error is not None:
+        fields.extend((error.details or {}).get("fields", []))
+        message = error.message
+    else:
+        message = "Some fields are not valid."
+    return ValidationFailed(message, code="validation_failed", details={"fields": fields})
+
+
+# ---------------------------------------------------------------------------------------------- qualify options
+
+CHOICE_KEYS = ("account_choice", "contact_choice", "opportunity_choice")
+RESOLUTION_KEYS = ("duplicate_resolution", "duplicate_account_id", "duplicate_contact_id")
+
+
+def opportunity_row_keys(index: int) -> tuple[str, str, str]:
+    return (f"opportunity_{index}_name", f"opportunity_{index}_revenue", f"opportunity_{index}_close_date")
+
+
+OPPORTUNITY_ROW_KEYS = tuple(key for index in range(1, MAX_OPPORTUNITIES + 1) for key in opportunity_row_keys(index))
+QUALIFY_KEYS = frozenset(
+    {*CHOICE_KEYS, *RESOLUTION_KEYS, *OPPORTUNITY_ROW_KEYS, "existing_account_id", "existing_contact_id",
+     "opportunity_currency", "qualify_choices"}
+)
+
+
+def _choice(form: Any, key: str) -> str | None:
+    """A record's answer: a ticked checkbox (value "new") wins over its hidden "none"."""
+    values = form.getlist(key) if hasattr(form, "getlist") else [form[key]] if key in form else []
+    if not values:
+        return None
+    return "new" if "new" in values else str(values[-1])
+
+
+def qualify_options_input(form: Any, *, language: str) -> dict[str, Any]:
+    """The answers of the qualify dialogs (records to create, opportunities, duplicate resolution) as QualifyOptions input."""
+    data: dict[str, Any] = {}
+    problems: list[dict[str, str]] = []
+    for record in ("account", "contact", "opportunity"):
+        choice = _choice(form, f"{record}_choice")
+        if choice is None:
+            continue
+        if choice == "new":
+            data[f"create_{record}"] = True
+        elif choice == "none":
+            data[f"create_{record}"] = False
+        elif choice == "existing" and record != "opportunity":
+            picked = str(form.get(f"existing_{record}_id") or "").strip()
+            if not picked:
+                problems.append({"field": f"existing_{record}_id", "code": "required", "message": ""})
+            else:
+                data[f"existing_{record}_id"] = picked
+        else:
+            problems.append({"field": f"{record}_choice", "code": "invalid_option", "message": ""})
+    if data.get("create_opportunity"):
+        rows = []
+        for index in range(1, MAX_OPPORTUNITIES + 1):
+            name_key, revenue_key, date_key = opportunity_row_keys(index)
+            name = str(form.get(name_key) or "").strip()
+            revenue = str(form.get(revenue_key) or "").strip()
+            close_date = str(form.get(date_key) or "").strip()
+            if not (name or revenue or close_date):
+                continue
+            row: dict[str, Any] = {"name": name or None}
+            if revenue:
+                try:
+                    row["estimated_revenue"] = parse_amount(revenue, language)
+                except ValueError:
+                    problems.append({"field": revenue_key, "code": "invalid_amount", "message": ""})
+            if close_date:
+                try:
+                    row["estimated_close_date"] = date.fromisoformat(close_date)
+                except ValueError:
+                    problems.append({"field": date_key, "code": "invalid_date", "message": ""})
+            rows.append(row)
+        if rows:
+            data["opportunities"] = rows
+    currency = str(form.get("opportunity_currency") or "").strip()
+    if currency:
+        data["opportunity_currency"] = currency
+    resolution = str(form.get("duplicate_resolution") or "")
+    if resolution == "ignore":
+        data["duplicate_resolution"] = "ignore"
+    elif resolution == "link":
+        data["duplicate_resolution"] = {
+            "account_id": str(form.get("duplicate_account_id") or "") or None,
+            "contact_id": str(form.get("duplicate_contact_id") or "") or None,
+        }
+    if problems:
+        raise ValidationFailed("Some answers are missing or not valid.", code="validation_failed",
+                               details={"fields": problems})
+    return data
+
+
+def carried_fields(form: Any, *, drop: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """The posted fields a follow-up form must send again (lead edits, earlier answers), as hidden inputs."""
+    items = form.multi_items() if hasattr(form, "multi_items") else list(form.items())
+    return [
+        (key, value)
+        for key, value in items
+        if isinstance(value, str) and key != "csrf_token" and key not in drop
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- refusals
+
+# Domain messages the pages show in the user's language: the service's English text is the message id.
+TRANSLATED_REFUSALS = (
+    N_("The lead is closed and you can't convert or qualify a lead that is already closed."),
+    N_("You can't disqualify this lead because an opportunity is associated with it."),
+    N_("No lead record was created or updated because a duplicate of the current record already exists."),
+    N_("No opportunity record was created or updated because a duplicate of the current record already exists."),
+    N_("The account or contact might already exist."),
+    N_("Merge the duplicates and try again."),
+    N_("Unpublish the duplicate detection rule."),
+    N_("Turn on the rule's 'exclude inactive matching records' option so that closed records are not matched."),
+    N_("This lead is closed and read-only; reactivate it to edit it."),
+    N_("This lead is already open; only qualified or disqualified leads can be reactivated."),
+    N_("This record was changed by someone else since you loaded it; reload it and apply your change again."),
+    N_("Someone else changed this record while you were working on it; reload it and try again."),
+    N_("A note needs a title, a text or an attachment."),
+    N_("The cursor is not valid for this list; start again from the first page."),
+)
+# When the exact message has no translation, a sentence per code says the same in the user's language.
+CODE_MESSAGES = {
+    "forbidden": N_("You do not have the privilege this needs; ask an administrator for a role that grants it."),
+    "lead_not_found": N_("This lead does not exist or was deleted."),
+    "not_found": N_("This record does not exist or was deleted."),
+    "stale_etag": N_("This record was changed by someone else since you loaded it; reload it and apply your change again."),
+    "concurrent_update": N_("Someone else changed this record while you were working on it; reload it and try again."),
+    "attachment_too_large": N_("The attachment is larger than the limit; send a smaller file."),
+    "too_large": N_("The attachment is larger than the limit; send a smaller file."),
+    "multiple_opportunities_not_allowed": N_("Several opportunities can be created from one lead only when the qualification settings let the seller create opportunities."),
+    "contradictory_options": N_("The answers contradict each other; check which records to create."),
+    "lead_not_saved": N_("The database refused this lead's records; nothing was saved for it."),
+    "invalid_currency": N_("The currency is not valid."),
+    "currency_not_enabled": N_("The currency is not enabled in this organisation; an administrator can add it."),
+    "invalid_sort": N_("The list cannot be sorted that way; it is sorted by creation date instead."),
+    "invalid_cursor": N_("The cursor is not valid for this list; start again from the first page."),
+    "too_many_leads": N_("Too many leads were selected at once; select fewer."),
+    "validation_failed": N_("Some fields are not valid; see the messages next to them."),
+}
+# Field-level problems, by code.
+FIELD_MESSAGES = {
+    "required": N_("This field is required."),
+    "invalid_email": N_("Enter a valid email address."),
+    "too_long": N_("This value is too long."),
+    "out_of_range": N_("This value is out of range."),
+    "too_precise": N_("Use at most four decimals."),
+    "invalid_option": N_("Choose one of the options."),
+    "invalid_amount": N_("Enter an amount, for example 25000.50."),
+    "invalid_date": N_("Enter a date."),
+    "invalid_id": N_("Choose one of the options."),
+    "not_found": N_("The record chosen no longer exists."),
+    "unknown_field": N_("This field cannot be changed here."),
+    "invalid_value": N_("This value is not valid."),
+}
+
+
+def translate(language: str, message: str) -> str:
+    """A message in the user's language when a catalogue has it, else as given."""
+    return translations(language).gettext(message)
+
+
+def refusal_text(language: str, error: LeadflowError) -> str:
+    """A refusal's sentence in the user's language: its own translation, or its code's, or the English message."""
+    translated = translate(language, error.message)
+    if translated != error.message or language == "en":
+        return translated
+    names_fields = isinstance(error, ValidationFailed) and isinstance(error.details, dict) and error.details.get("fields")
+    by_code = CODE_MESSAGES["validation_failed"] if names_fields else CODE_MESSAGES.get(error.code)
+    return translate(language, by_code) if by_code else error.message
+
+
+def field_errors(language: str, error: LeadflowError | None) -> dict[str, str]:
+    """{field: sentence} for a validation refusal's fields, in the user's language."""
+    if error is None or not isinstance(error.details, dict):
+        return {}
+    found: dict[str, str] = {}
+    for item in error.details.get("fields", []):
+        name = str(item.get("field", "")).split(".")[0]
+        code = str(item.get("code", ""))
+        sentence = FIELD_MESSAGES.get(code)
+        text = translate(language, sentence) if sentence else str(item.get("message") or code)
+        found.setdefault(name, text)
+    return found
+
+
+def parse_uuid(raw: str | None) -> uuid.UUID | None:
+    """A UUID from a URL or form value; None when it is not one."""
+    try:
+        return uuid.UUID(str(raw))
+    except (TypeError, ValueError):
+        return None
