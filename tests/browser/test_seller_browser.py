@@ -190,3 +190,17 @@ def test_a_salesperson_does_not_see_another_units_leads(new_page, demo_database,
     assert response.status in (403, 404)
     with demo_database.unit_of_work(read_only=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(Lead)) > 40
+
+
+def test_the_enhanced_warning_ignored_and_saved_creates_a_new_account_in_english(new_page, demo_database) -> None:
+    seller = SELLERS["en"]
+    page = new_page(language="en")
+    sign_in(page, seller.email, seller.password)
+    _open_lead(page, seller, seller.duplicate_lead, view="open")
+    page.locator("#qualify-button").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("The account or contact might already exist").first.is_visible()
+    screenshot(page, "en", "duplicate-warning-enhanced")
+    page.locator("#duplicate-ignore-button").click()
+    page.wait_for_url("**/opportunities/**")
+    assert len(_accounts_named(demo_database, seller.existing_company)) == 2
