@@ -7,6 +7,7 @@ in rules without a list to keep in step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Date, DateTime, Enum, String, Table, Text
@@ -68,9 +69,9 @@ class TableInfo:
     def table(self) -> Table:
         return self.model.__table__  # type: ignore[return-value]
 
-    @property
+    @cached_property
     def columns(self) -> dict[str, str]:
-        """Comparable column name -> kind (text, picklist, date, datetime)."""
+        """Comparable column name -> kind (text, picklist, date, datetime); computed once per table."""
         kinds = {}
         for column in self.table.columns:
             if column.name in _SYSTEM_COLUMNS:
