@@ -141,6 +141,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     kwargs.setdefault("pool_pre_ping", True)
+    if "options=" not in url:
+        # leadflow's queries are short: JIT compilation never pays for itself on them, and the
+        # planner's row estimates for LIKE searches can make it compile for hundreds of ms.
+        kwargs["connect_args"] = {"options": "-c jit=off", **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 
 

@@ -6,13 +6,37 @@ import enum
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    case,
+    func,
+    literal_column,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadflow.customers.address import AddressMixin
-from leadflow.db import Base, Money, RecordMixin, UTCDateTime, enum_column, utcnow
-from leadflow.errors import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED, InvalidState, ValidationFailed
+from leadflow.db import (
+    MONEY_SCALE,
+    Base,
+    Money,
+    RecordMixin,
+    UTCDateTime,
+    enum_column,
+    utcnow,
+)
+from leadflow.errors import (
+    LEAD_HAS_OPPORTUNITY,
+    LEAD_IS_CLOSED,
+    InvalidState,
+    ValidationFailed,
+)
 from leadflow.security.models import OwnedMixin
 
 
@@ -239,3 +263,51 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
         # The qualifying opportunity link stays: records made by the earlier qualification
         # still point back to this lead, and disqualifying stays refused while one exists (§3).
         self.closed_at = None
+
+
+# --- sorting the lead list (§10) -------------------------------------------------------------
+# The lead list sorts by these expressions, and each one has an index on the very same
+# expression with the id behind it (the keyset), so that any page of any sort reads only its own
+# rows. Constants are written into the SQL (literal_column), never bound: a database uses an index
+# on an expression only for that same expression, and a bound parameter is not the same text.
+
+
+def _text_sort(column: Any) -> ColumnElement[Any]:
+    """Text sorts without regard to letter case, blanks first (coalesce keeps keyset paging total)."""
+    return func.lower(func.coalesce(column, literal_column("''", String)))
+
+
+def _meaning_sort(column: Any, order: list[str]) -> ColumnElement[int]:
+    """Pick-list values sort by what they mean (hot before warm), not alphabetically."""
+    return case(
+        {literal_column(f"'{value}'"): literal_column(str(rank), Integer) for rank, value in enumerate(order, start=1)},
+        value=column,
+        else_=literal_column("0", Integer),
+    )
+
+
+NO_BUDGET = Decimal(-1)  # where leads without a budget sort: before any real amount
+
+# Sortable keys and the SQL expression each sorts by.
+LEAD_SORTS: dict[str, ColumnElement[Any]] = {
+    "created_at": Lead.__table__.c.created_at,
+    "modified_at": Lead.__table__.c.modified_at,
+    "topic": _text_sort(Lead.__table__.c.topic),
+    "full_name": _text_sort(Lead.__table__.c.full_name),
+    "last_name": _text_sort(Lead.__table__.c.last_name),
+    "company_name": _text_sort(Lead.__table__.c.company_name),
+    "email": _text_sort(Lead.__table__.c.email),
+    "status_reason": _meaning_sort(Lead.__table__.c.status_reason, [reason.value for reason in LeadStatusReason]),
+    "rating": _meaning_sort(Lead.__table__.c.rating, [Rating.HOT.value, Rating.WARM.value, Rating.COLD.value]),
+    "budget_amount": func.coalesce(
+        Lead.__table__.c.budget_amount, literal_column(str(int(NO_BUDGET.scaleb(MONEY_SCALE))), Money())
+    ),
+}
+
+# created_at has its indexes already (ix_leads_created and the ones behind state and owner);
+# every other sort gets one, which also carries state and owner so that a view's filter is
+# tested on the index entry while walking it in order, before any row is read.
+for _key, _expression in LEAD_SORTS.items():
+    if _key != "created_at":
+        _table = Lead.__table__
+        Index(f"ix_leads_sort_{_key}", _expression, _table.c.id, _table.c.state, _table.c.owner_user_id)
