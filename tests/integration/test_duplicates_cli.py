@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from click.testing import Result
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from leadflow.audit.service import AUDIT_TABLE
-from leadflow.cli import app
+from leadflow.cli import app, console
 from leadflow.customers.schemas import ContactCreate
 from leadflow.customers.service import create_contact
 from leadflow.duplicates import rules as rule_service
@@ -38,8 +39,12 @@ JOB_TITLE_RULE = {
 
 
 def leadflow(database: Database, *arguments: str) -> Result:
-    """Run the command line against the test database, wide enough that tables never wrap."""
-    return CliRunner().invoke(app, ["--database-url", database.url, *arguments], env={"COLUMNS": "400"})
+    """Run the command line against the test database, wide enough that tables never wrap.
+
+    Rich fixes a console's width when it is made if COLUMNS is set then, as pytest-xdist's workers
+    set it (80), so the width is also given to the console itself for the call."""
+    with patch.object(console, "_width", 400):
+        return CliRunner().invoke(app, ["--database-url", database.url, *arguments], env={"COLUMNS": "400"})
 
 
 def rules_snapshot(database: Database) -> dict[str, Any]:
