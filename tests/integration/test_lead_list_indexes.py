@@ -185,3 +185,19 @@ def test_postgresql_sessions_run_without_jit_compilation(database, backend):
         pytest.skip("JIT compilation is PostgreSQL's")
     with database.unit_of_work(read_only=True) as uow:
         assert uow.session.execute(text("SHOW jit")).scalar() == "off"
+
+
+def test_an_sqlite_without_the_trigram_tokenizer_is_refused_with_a_clear_message(tmp_path, monkeypatch):
+    import sqlite3
+
+    from sqlalchemy import inspect
+
+    from leadflow.db import make_engine
+    from leadflow.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    with pytest.raises(RuntimeError, match="needs SQLite 3.34 or newer"):
+        upgrade(engine)
+    assert inspect(engine).get_table_names() == []  # the failed upgrade left nothing behind
+    engine.dispose()

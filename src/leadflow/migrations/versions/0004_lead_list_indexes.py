@@ -61,6 +61,13 @@ def upgrade() -> None:
 
 
 def _create_sqlite_search() -> None:
+    import sqlite3
+
+    if sqlite3.sqlite_version_info < (3, 34):
+        raise RuntimeError(
+            f"leadflow's lead search needs SQLite 3.34 or newer (its FTS5 trigram tokenizer); this Python "
+            f"uses SQLite {sqlite3.sqlite_version}. Use a Python built with a newer SQLite, or PostgreSQL."
+        )
     columns = ', '.join(_SEARCHED)
     new_values = ', '.join(f'new.{name}' for name in _SEARCHED)
     op.execute('CREATE TABLE leads_search_rows (id INTEGER PRIMARY KEY, lead_id CHAR(32) NOT NULL UNIQUE)')
