@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, text, update
 
-from leadflow.uow import Database
 from leadflow.leads import service
 from leadflow.leads.models import Lead
 from leadflow.leads.views import SORTABLE, LeadQuery, LeadView, list_leads
 from leadflow.migrate import alembic_config
 from leadflow.security.actor import Actor
+from leadflow.uow import Database
 from tests.factories import make_lead
 
 # PostgreSQL prefers a sequential scan on a table of a few rows whatever the indexes; these
@@ -31,7 +31,7 @@ def explained(database: Database, disabled: tuple[str, ...] = ()) -> Iterator[li
     """The query plan of every statement on ``leads`` run inside the block, as the database prints it."""
     plans: list[str] = []
 
-    def explain(connection, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def explain(connection, cursor, statement, parameters, context, executemany):
         if not statement.lstrip().upper().startswith("SELECT") or "FROM leads" not in statement:
             return
         explain_cursor = connection.connection.cursor()
