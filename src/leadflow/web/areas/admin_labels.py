@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from leadflow.duplicates.criteria import Criterion
 from leadflow.duplicates.models import DetectionTable, JobState, MergeState, RuleState
+from leadflow.leads.models import (
+    BudgetStatus,
+    LeadSource,
+    Need,
+    PurchaseProcess,
+    PurchaseTimeframe,
+    Rating,
+)
 from leadflow.organisation.models import (
     DuplicateExperience,
     QualificationExperience,
     RecordCreation,
 )
 from leadflow.security.privileges import Depth, Privilege
+from leadflow.web.areas.choice_labels import CHOICE_LABELS
 from leadflow.web.i18n import N_, gettext
 
 TABLE_LABELS = {
@@ -217,34 +226,9 @@ def label(language: str, labels: dict, value: object) -> str:
 
 # Pick-list values of the columns a merge can choose (§1), by stored value.
 VALUE_LABELS = {
-    "advertisement": N_("Advertisement"),
-    "employee_referral": N_("Employee referral"),
-    "external_referral": N_("External referral"),
-    "partner": N_("Partner"),
-    "public_relations": N_("Public relations"),
-    "seminar": N_("Seminar"),
-    "trade_show": N_("Trade show"),
-    "web": N_("Web"),
-    "word_of_mouth": N_("Word of mouth"),
-    "other": N_("Other"),
-    "hot": N_("Hot"),
-    "warm": N_("Warm"),
-    "cold": N_("Cold"),
-    "immediate": N_("Immediate"),
-    "this_quarter": N_("This quarter"),
-    "next_quarter": N_("Next quarter"),
-    "this_year": N_("This year"),
-    "unknown": N_("Unknown"),
-    "no_committed_budget": N_("No committed budget"),
-    "may_buy": N_("May buy"),
-    "can_buy": N_("Can buy"),
-    "will_buy": N_("Will buy"),
-    "individual": "Individual",  # the same word in English and Spanish
-    "committee": N_("Committee"),
-    "must_have": N_("Must have"),
-    "should_have": N_("Should have"),
-    "good_to_have": N_("Good to have"),
-    "no_need": N_("No need"),
+    value: text
+    for choices in (LeadSource, Rating, PurchaseTimeframe, BudgetStatus, PurchaseProcess, Need)
+    for value, text in CHOICE_LABELS[choices].items()
 }
 
 # What a merge moves, by table and the column that pointed at the subordinate.

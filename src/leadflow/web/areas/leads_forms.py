@@ -34,6 +34,7 @@ from leadflow.leads.models import (
 )
 from leadflow.leads.views import LeadView
 from leadflow.process.flow import LEAD_TO_OPPORTUNITY_PROCESS
+from leadflow.web.areas.choice_labels import CHOICE_LABELS, DECISION_LABELS
 from leadflow.web.i18n import FORMAT_LOCALES, N_, translations
 
 PAGE_SIZE = 50
@@ -50,60 +51,8 @@ VIEW_LABELS: dict[LeadView, str] = {
     LeadView.OPENED_LAST_WEEK: N_("Leads opened last week"),
 }
 
-# The English label (message id) of every pick-list value the lead pages show.
-CHOICE_LABELS: dict[type[enum.Enum], dict[str, str]] = {
-    LeadSource: {
-        "advertisement": N_("Advertisement"),
-        "employee_referral": N_("Employee referral"),
-        "external_referral": N_("External referral"),
-        "partner": N_("Partner"),
-        "public_relations": N_("Public relations"),
-        "seminar": N_("Seminar"),
-        "trade_show": N_("Trade show"),
-        "web": N_("Web"),
-        "word_of_mouth": N_("Word of mouth"),
-        "other": N_("Other"),
-    },
-    Rating: {"hot": N_("Hot"), "warm": N_("Warm"), "cold": N_("Cold")},
-    PurchaseTimeframe: {
-        "immediate": N_("Immediate"),
-        "this_quarter": N_("This quarter"),
-        "next_quarter": N_("Next quarter"),
-        "this_year": N_("This year"),
-        "unknown": N_("Unknown"),
-    },
-    BudgetStatus: {
-        "no_committed_budget": N_("No committed budget"),
-        "may_buy": N_("May buy"),
-        "can_buy": N_("Can buy"),
-        "will_buy": N_("Will buy"),
-    },
-    PurchaseProcess: {
-        "individual": N_("Individual purchase"),
-        "committee": N_("Committee"),
-        "unknown": N_("Unknown"),
-    },
-    Need: {
-        "must_have": N_("Must have"),
-        "should_have": N_("Should have"),
-        "good_to_have": N_("Good to have"),
-        "no_need": N_("No need"),
-    },
-    LeadStatusReason: {
-        "new": N_("New"),
-        "contacted": N_("Contacted"),
-        "qualified": N_("Qualified"),
-        "lost": N_("Lost"),
-        "cannot_contact": N_("Cannot contact"),
-        "no_longer_interested": N_("No longer interested"),
-        "canceled": N_("Canceled"),
-    },
-    LeadState: {"open": N_("Open"), "qualified": N_("Qualified"), "disqualified": N_("Disqualified")},
-}
-DECISION_LABELS = {"yes": N_("Identified"), "no": N_("Not identified")}
 STATE_BADGES = {LeadState.OPEN: "ok", LeadState.QUALIFIED: "ok", LeadState.DISQUALIFIED: "bad"}
 
-STAGE_LABELS = {"qualify": N_("Qualify"), "develop": N_("Develop"), "propose": N_("Propose"), "close": N_("Close")}
 
 # Column names that duplicate matches quote in their reasons.
 COLUMN_LABELS = {

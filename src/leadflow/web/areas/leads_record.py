@@ -51,6 +51,7 @@ from leadflow.security.access import can
 from leadflow.security.privileges import Privilege
 from leadflow.uow import UnitOfWork
 from leadflow.web.areas import leads_lookups as lookups
+from leadflow.web.areas.choice_labels import STAGE_LABELS
 from leadflow.web.areas.leads import (
     NOTICES,
     FormDep,
@@ -71,7 +72,6 @@ from leadflow.web.areas.leads_forms import (
     QUALIFY_STEPS,
     RESOLUTION_KEYS,
     SECTIONS,
-    STAGE_LABELS,
     STATE_BADGES,
     carried_fields,
     changed_values,

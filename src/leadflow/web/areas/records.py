@@ -41,15 +41,14 @@ from leadflow.security.access import access_condition, can
 from leadflow.security.models import User
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.uow import UnitOfWork
+from leadflow.web.areas.choice_labels import DECISION_LABELS, STAGE_LABELS
 from leadflow.web.areas.records_forms import (
     ACCOUNTS,
     CHOICE_LABELS,
     CONTACTS,
-    DECISION_MAKER_LABELS,
     KINDS,
     OPPORTUNITIES,
     RECORD_PATHS,
-    STAGE_LABELS,
     STEP_FIELDS,
     STEP_LABELS,
     RecordKind,
@@ -376,7 +375,7 @@ def _labels() -> dict[str, Any]:
         "step_labels": STEP_LABELS,
         "step_fields": STEP_FIELDS,
         "choice_labels": CHOICE_LABELS,
-        "decision_maker_labels": DECISION_MAKER_LABELS,
+        "decision_maker_labels": DECISION_LABELS,
         "record_paths": RECORD_PATHS,
         "stage_status_labels": STAGE_STATUS_LABELS,
     }

@@ -32,19 +32,18 @@ from leadflow.customers.schemas import (
 )
 from leadflow.errors import DuplicateDetected, LeadflowError, ValidationFailed
 from leadflow.leads.models import (
-    LeadSource,
-    LeadStatusReason,
     Need,
     PurchaseProcess,
     PurchaseTimeframe,
 )
-from leadflow.opportunities.models import Opportunity, OpportunityState
+from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
 from leadflow.organisation.models import Campaign, CampaignState, Currency
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
+from leadflow.web.areas.choice_labels import CHOICE_LABELS
 from leadflow.web.i18n import FORMAT_LOCALES, N_, gettext
 
 # Lookups list at most this many records (by name); the record's current value is always offered.
@@ -52,58 +51,8 @@ LOOKUP_LIMIT = 500
 
 # ---------------------------------------------------------------------------------------------- pick-lists
 
-# Labels of the values of every pick-list the pages show (English message ids).
-CHOICE_LABELS: dict[type[enum.Enum], dict[str, str]] = {
-    PurchaseTimeframe: {
-        "immediate": N_("Immediate"),
-        "this_quarter": N_("This quarter"),
-        "next_quarter": N_("Next quarter"),
-        "this_year": N_("This year"),
-        "unknown": N_("Unknown"),
-    },
-    PurchaseProcess: {
-        "individual": N_("Individual purchase"),
-        "committee": N_("Committee"),
-        "unknown": N_("Unknown"),
-    },
-    Need: {
-        "must_have": N_("Must have"),
-        "should_have": N_("Should have"),
-        "good_to_have": N_("Good to have"),
-        "no_need": N_("No need"),
-    },
-    OpportunityState: {"open": N_("Open"), "won": N_("Won"), "lost": N_("Lost")},
-    LeadStatusReason: {
-        "new": N_("New"),
-        "contacted": N_("Contacted"),
-        "qualified": N_("Qualified"),
-        "lost": N_("Lost"),
-        "cannot_contact": N_("Cannot contact"),
-        "no_longer_interested": N_("No longer interested"),
-        "canceled": N_("Canceled"),
-    },
-    LeadSource: {
-        "advertisement": N_("Advertisement"),
-        "employee_referral": N_("Employee referral"),
-        "external_referral": N_("External referral"),
-        "partner": N_("Partner"),
-        "public_relations": N_("Public relations"),
-        "seminar": N_("Seminar"),
-        "trade_show": N_("Trade show"),
-        "web": N_("Web"),
-        "word_of_mouth": N_("Word of mouth"),
-        "other": N_("Other"),
-    },
-}
-DECISION_MAKER_LABELS = {"yes": N_("Identified"), "no": N_("Not identified")}
 
-# The stages and steps of the Lead to Opportunity Sales Process (§7), by their names in leadflow.process.flow.
-STAGE_LABELS = {
-    "qualify": N_("Qualify"),
-    "develop": N_("Develop"),
-    "propose": N_("Propose"),
-    "close": N_("Close"),
-}
+# The steps of the Lead to Opportunity Sales Process (§7), by their names in leadflow.process.flow.
 STEP_LABELS = {
     "existing_contact": N_("Existing contact"),
     "existing_account": N_("Existing account"),

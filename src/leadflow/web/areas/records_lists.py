@@ -290,7 +290,7 @@ class Cell:
 
 def rows_of(session: Session, spec: ListSpec, items: list[Any], *, actor: Actor) -> list[dict[str, Cell]]:
     """The cells of each record of a page, keyed by column."""
-    from leadflow.web.areas.records_forms import CHOICE_LABELS, STAGE_LABELS
+    from leadflow.web.areas.choice_labels import CHOICE_LABELS, STAGE_LABELS
 
     owners = owner_names(session, items)
     rows = []
