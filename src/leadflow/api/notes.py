@@ -5,13 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict
 
+from leadflow.activity.download import attachment_response
 from leadflow.activity.models import RegardingTable
-from leadflow.activity.service import AttachmentUpload, add_note, get_attachment, list_notes, timeline
+from leadflow.activity.service import (
+    AttachmentUpload,
+    add_note,
+    get_attachment,
+    list_notes,
+    timeline,
+)
 from leadflow.api.deps import CurrentActor, ReadUowDep, SettingsDep, UowDep
 from leadflow.errors import TooLarge
 
@@ -98,18 +104,7 @@ def download_attachment(
 ) -> Response:
     """Download a note's attachment; always as a download, never rendered inline."""
     note, content = get_attachment(table, record_id, note_id, uow=uow, actor=actor)
-    file_name = note.file_name or "attachment"
-    ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return Response(
-        content=content,
-        media_type="application/octet-stream",
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "X-Original-Content-Type": note.mime_type or "application/octet-stream",
-        },
-    )
+    return attachment_response(note, content, {"X-Original-Content-Type": note.mime_type or "application/octet-stream"})
 
 
 @router.get("/{table}/{record_id}/timeline")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from babel.units import format_unit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
+from leadflow.activity.download import attachment_response
 from leadflow.activity.models import RegardingTable
 from leadflow.activity.service import (
     AttachmentUpload,
@@ -657,16 +658,5 @@ def download(request: Request, session: WebSessionDep, lead_id: str, note_id: st
             note, content = get_attachment(RegardingTable.LEADS, record_id, attachment_id, uow=uow, actor=session.actor)
     except LeadflowError as refused:
         return error_page(request, session, refused)
-    file_name = note.file_name or "attachment"
-    ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return Response(
-        content=content,
-        media_type="application/octet-stream",
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "no-store",
-        },
-    )
+    return attachment_response(note, content, {"Cache-Control": "no-store"})
 

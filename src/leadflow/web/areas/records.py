@@ -11,13 +11,14 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import and_, or_, select
 from starlette.datastructures import FormData, UploadFile
 
+from leadflow.activity.download import attachment_response
 from leadflow.activity.models import Note, RegardingTable
 from leadflow.activity.service import (
     AttachmentUpload,
@@ -448,20 +449,6 @@ def _read_upload(upload: UploadFile, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _attachment_response(note: Note, content: bytes) -> Response:
-    """A download, never rendered inline: octet-stream, attachment disposition, a sandboxing policy."""
-    file_name = note.file_name or "attachment"
-    ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return Response(
-        content=content,
-        media_type="application/octet-stream",
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 # ---------------------------------------------------------------------------------------------- routes
@@ -613,7 +600,7 @@ def _register(kind: RecordKind) -> None:
                 )
             except LeadflowError as error:
                 return _refused_page(request, session, kind, error)
-        return _attachment_response(found, content)
+        return attachment_response(found, content, {"Cache-Control": "no-store"})
 
 
 def _delete_page(
