@@ -4,6 +4,7 @@ each role's privilege matrix (table × privilege, at an access level)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -215,16 +216,7 @@ def grant_role(
     request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep, csrf_token: CsrfField = ""
 ) -> Response:
     """Give the user one more role (roles are cumulative)."""
-    verify_csrf(session, csrf_token)
-    try:
-        with database_of(request).unit_of_work() as uow:
-            security_service.grant_role(user_id, str(form.get("role", "")), uow=uow, actor=session.actor)
-            uow.commit()
-    except LeadflowError as error:
-        if isinstance(error, Forbidden) or error.code == "user_not_found":
-            raise
-        return _user_page(request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error))
-    return redirect(f"{USERS}/{user_id}?granted=true")
+    return _change_role(request, session, user_id, form, csrf_token, security_service.grant_role, done="granted")
 
 
 @router.post(USERS + "/{user_id}/roles/revoke")
@@ -233,16 +225,24 @@ def revoke_role(
     request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep, csrf_token: CsrfField = ""
 ) -> Response:
     """Take a role back from the user."""
+    return _change_role(request, session, user_id, form, csrf_token, security_service.revoke_role, done="revoked")
+
+
+def _change_role(
+    request: Request, session: WebSession, user_id: uuid.UUID, form: Any, csrf_token: str,
+    change: Callable[..., object], *, done: str,
+) -> Response:
+    """Grant or revoke the posted role; a refusal shows the user's page with the reason."""
     verify_csrf(session, csrf_token)
     try:
         with database_of(request).unit_of_work() as uow:
-            security_service.revoke_role(user_id, str(form.get("role", "")), uow=uow, actor=session.actor)
+            change(user_id, str(form.get("role", "")), uow=uow, actor=session.actor)
             uow.commit()
     except LeadflowError as error:
         if isinstance(error, Forbidden) or error.code == "user_not_found":
             raise
         return _user_page(request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error))
-    return redirect(f"{USERS}/{user_id}?revoked=true")
+    return redirect(f"{USERS}/{user_id}?{done}=true")
 
 
 # ---------------------------------------------------------------------------------------------- roles

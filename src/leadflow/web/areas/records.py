@@ -244,6 +244,20 @@ def _readable(uow: UnitOfWork, session: WebSession, statement: Any, model: type)
     return list(uow.session.scalars(statement.where(condition).limit(RELATED_LIMIT)))
 
 
+def _opportunities_of(record_id: uuid.UUID, parent_column: Any, customer_kind: CustomerKind) -> Any:
+    """The opportunities whose parent, or whose potential customer, is this account or contact, newest first."""
+    return (
+        select(Opportunity)
+        .where(
+            or_(
+                parent_column == record_id,
+                and_(Opportunity.customer_kind == customer_kind, Opportunity.customer_id == record_id),
+            )
+        )
+        .order_by(Opportunity.created_at.desc(), Opportunity.id)
+    )
+
+
 def _related(uow: UnitOfWork, session: WebSession, kind: RecordKind, record: Any) -> dict[str, Any]:
     """The records shown beside this one: an account's contacts and opportunities, a contact's account..."""
     db = uow.session
@@ -254,33 +268,13 @@ def _related(uow: UnitOfWork, session: WebSession, kind: RecordKind, record: Any
             uow, session, select(Contact).where(Contact.account_id == record.id).order_by(Contact.full_name, Contact.id), Contact
         )
         related["opportunities"] = _readable(
-            uow,
-            session,
-            select(Opportunity)
-            .where(
-                or_(
-                    Opportunity.parent_account_id == record.id,
-                    and_(Opportunity.customer_kind == CustomerKind.ACCOUNT, Opportunity.customer_id == record.id),
-                )
-            )
-            .order_by(Opportunity.created_at.desc(), Opportunity.id),
-            Opportunity,
+            uow, session, _opportunities_of(record.id, Opportunity.parent_account_id, CustomerKind.ACCOUNT), Opportunity
         )
         related["primary_contact"] = readable_names(db, actor, Contact, [record.primary_contact_id])
     elif kind is CONTACTS:
         related["account"] = readable_names(db, actor, Account, [record.account_id])
         related["opportunities"] = _readable(
-            uow,
-            session,
-            select(Opportunity)
-            .where(
-                or_(
-                    Opportunity.parent_contact_id == record.id,
-                    and_(Opportunity.customer_kind == CustomerKind.CONTACT, Opportunity.customer_id == record.id),
-                )
-            )
-            .order_by(Opportunity.created_at.desc(), Opportunity.id),
-            Opportunity,
+            uow, session, _opportunities_of(record.id, Opportunity.parent_contact_id, CustomerKind.CONTACT), Opportunity
         )
     else:
         customer_model = Account if record.customer_kind is CustomerKind.ACCOUNT else Contact
