@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from leadflow.activity.service import safe_file_name
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason, PurchaseTimeframe
-from leadflow.leads.views import _decode_cursor, _encode_cursor, start_of_week
+from leadflow.leads.views import decode_lead_cursor, start_of_week
 from leadflow.opportunities.models import Opportunity
+from leadflow.paging import encode_cursor
 from leadflow.process.flow import STAGE_NAMES, process_state
 
 
@@ -50,9 +51,9 @@ def test_weeks_start_on_monday_at_midnight_utc():
 def test_cursors_round_trip_each_sort_key_type():
     lead_id = uuid.uuid4()
     moment = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-    assert _decode_cursor(_encode_cursor(moment, lead_id), "created_at") == (moment, lead_id)
-    assert _decode_cursor(_encode_cursor(Decimal("12.5000"), lead_id), "budget_amount") == (Decimal("12.5000"), lead_id)
-    assert _decode_cursor(_encode_cursor("Chairs", lead_id), "topic") == ("Chairs", lead_id)
+    assert decode_lead_cursor(encode_cursor(moment, lead_id), "created_at") == (moment, lead_id)
+    assert decode_lead_cursor(encode_cursor(Decimal("12.5000"), lead_id), "budget_amount") == (Decimal("12.5000"), lead_id)
+    assert decode_lead_cursor(encode_cursor("Chairs", lead_id), "topic") == ("Chairs", lead_id)
 
 
 def test_uploaded_file_names_lose_their_path():

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     UnaryExpression,
     and_,
-    func,
     literal,
-    or_,
     select,
     text,
     tuple_,
@@ -35,6 +29,7 @@ from leadflow.leads.models import (
     LeadStatusReason,
     Rating,
 )
+from leadflow.paging import CursorKind, contains, decode_cursor, encode_cursor
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
@@ -129,37 +124,19 @@ def _parse_sort(sort: str) -> tuple[str, bool]:
     return key, descending
 
 
-def _encode_cursor(value: Any, lead_id: uuid.UUID) -> str:
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    elif isinstance(value, Decimal):
-        value = str(value)
-    elif isinstance(value, enum.Enum):
-        value = value.value
-    raw = json.dumps([value, str(lead_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _cursor_kind(key: str) -> CursorKind:
+    if key in _DATETIME_KEYS:
+        return "datetime"
+    if key == "budget_amount":
+        return "money"
+    return "integer" if key in _INTEGER_KEYS else "text"
 
 
-def _decode_cursor(cursor: str, key: str) -> tuple[Any, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, raw_id = json.loads(base64.urlsafe_b64decode(padded))
-        lead_id = uuid.UUID(raw_id)
-        if key in _DATETIME_KEYS:
-            value = datetime.fromisoformat(value)
-        elif key == "budget_amount":
-            value = Decimal(value)
-        elif key in _INTEGER_KEYS:
-            if not isinstance(value, int):
-                raise ValueError("unexpected cursor value")
-        elif not isinstance(value, str):
-            raise ValueError("unexpected cursor value")
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise ValidationFailed(
-            "The cursor is not valid for this list; start again from the first page.",
-            code="invalid_cursor",
-        ) from None
-    return value, lead_id
+def decode_lead_cursor(cursor: str, key: str) -> tuple[Any, uuid.UUID]:
+    """The sort value and lead id of a lead list's cursor sorted by ``key``; refused when not valid."""
+    return decode_cursor(
+        cursor, _cursor_kind(key), refusal="The cursor is not valid for this list; start again from the first page."
+    )
 
 
 def _search_condition(q: str, dialect: str) -> ColumnElement[bool]:
@@ -178,14 +155,7 @@ def _search_condition(q: str, dialect: str) -> ColumnElement[bool]:
             "(SELECT rowid FROM leads_search WHERE leads_search MATCH :phrase)"
         ).bindparams(phrase=phrase)
         return Lead.id.in_(matches.columns(lead_id=Lead.id.type))
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return or_(
-        *(
-            func.lower(column).like(pattern, escape="\\")
-            for column in (Lead.topic, Lead.full_name, Lead.company_name, Lead.email)
-        )
-    )
+    return contains((Lead.topic, Lead.full_name, Lead.company_name, Lead.email), term)
 
 
 def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
@@ -224,7 +194,7 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
     if searching:
         statement = statement.where(_search_condition(query.q.strip(), dialect))
     if query.cursor:
-        value, last_id = _decode_cursor(query.cursor, key)
+        value, last_id = decode_lead_cursor(query.cursor, key)
         position = tuple_(sort_column, Lead.id)
         # Bind the cursor with the sort expression's own type (money is stored scaled).
         last = tuple_(literal(value, sort_column.type), literal(last_id, Lead.id.type))
@@ -235,5 +205,5 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
     next_cursor = None
     if len(rows) > query.limit:
         last_lead, last_value = rows[query.limit - 1]
-        next_cursor = _encode_cursor(last_value, last_lead.id)
+        next_cursor = encode_cursor(last_value, last_lead.id)
     return LeadPage(items=items, next_cursor=next_cursor)

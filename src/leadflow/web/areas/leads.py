@@ -39,6 +39,7 @@ from leadflow.organisation.models import (
     RecordCreation,
 )
 from leadflow.organisation.service import get_settings
+from leadflow.paging import encode_cursor
 from leadflow.schemas import parse
 from leadflow.security.access import access_condition
 from leadflow.security.privileges import Privilege
@@ -235,7 +236,7 @@ class ListState:
 def _cursor_of(uow: UnitOfWork, lead: Lead, key: str) -> str:
     """The keyset cursor just at this lead in a list sorted by ``key`` (the sort expression evaluated by the database)."""
     value = uow.session.scalar(select(views.SORTABLE[key]).where(Lead.id == lead.id))
-    return views._encode_cursor(value, lead.id)
+    return encode_cursor(value, lead.id)
 
 
 def _page(uow: UnitOfWork, session: WebSession, state: ListState) -> tuple[list[Lead], str | None, str | None]:

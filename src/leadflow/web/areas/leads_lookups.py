@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import Campaign, CampaignState, Currency
+from leadflow.paging import contains
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.models import Team, User
@@ -27,11 +28,6 @@ LOOKUP_LIMIT = 200
 class Option:
     value: str
     label: str
-
-
-def _escaped_like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def currency_options(session: Session) -> list[Option]:
@@ -79,7 +75,7 @@ def account_options(
         .limit(limit)
     )
     if q and q.strip():
-        statement = statement.where(func.lower(Account.name).like(_escaped_like(q.strip()), escape="\\"))
+        statement = statement.where(contains((Account.name,), q.strip()))
     options = [Option(str(row.id), _account_label(row.name, row.address_city, row.email)) for row in session.execute(statement)]
     return _with_current(options, current, lambda: _current_account(session, current))
 
@@ -95,10 +91,7 @@ def contact_options(
         .limit(limit)
     )
     if q and q.strip():
-        pattern = _escaped_like(q.strip())
-        statement = statement.where(
-            or_(func.lower(Contact.full_name).like(pattern, escape="\\"), func.lower(Contact.email).like(pattern, escape="\\"))
-        )
+        statement = statement.where(contains((Contact.full_name, Contact.email), q.strip()))
     options = [
         Option(str(row.id), _account_label(row.full_name, row.address_city, row.email)) for row in session.execute(statement)
     ]

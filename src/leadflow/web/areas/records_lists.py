@@ -7,24 +7,21 @@ costs what the first one does.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, tuple_
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from leadflow.customers.models import Account, Contact
 from leadflow.db import Money
-from leadflow.errors import ValidationFailed
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.organisation.models import Currency
+from leadflow.paging import CursorKind, contains, decode_cursor, encode_cursor
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.models import Team, User
@@ -52,7 +49,7 @@ class Column:
 @dataclass(frozen=True)
 class SortKey:
     expression: Any
-    kind: str  # text, datetime, date, money
+    kind: CursorKind  # text, datetime, date, money
 
 
 @dataclass(frozen=True)
@@ -158,39 +155,7 @@ def parse_sort(spec: ListSpec, sort: str | None) -> tuple[str, bool]:
     return key, descending
 
 
-def _encode(value: Any, record_id: uuid.UUID) -> str:
-    if isinstance(value, datetime | date):
-        value = value.isoformat()
-    elif isinstance(value, Decimal):
-        value = str(value)
-    raw = json.dumps([value, str(record_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(cursor: str, kind: str) -> tuple[Any, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, raw_id = json.loads(base64.urlsafe_b64decode(padded))
-        record_id = uuid.UUID(raw_id)
-        if kind == "datetime":
-            value = datetime.fromisoformat(value)
-        elif kind == "date":
-            value = date.fromisoformat(value)
-        elif kind == "money":
-            value = Decimal(value)
-        elif not isinstance(value, str):
-            raise ValueError("unexpected cursor value")
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationFailed(
-            "The page link is not valid for this list; start again from the first page.", code="invalid_cursor"
-        ) from None
-    return value, record_id
-
-
-def _search(columns: Iterable[Any], q: str) -> ColumnElement[bool]:
-    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
+_INVALID_PAGE_LINK = "The page link is not valid for this list; start again from the first page."
 
 
 def list_page(
@@ -211,11 +176,11 @@ def list_page(
     expression = sort_key.expression
     statement = select(model).where(access_condition(actor, Privilege.READ, spec.table, model))
     if q and q.strip():
-        statement = statement.where(_search(spec.search_columns, q.strip()[:200]))
+        statement = statement.where(contains(spec.search_columns, q.strip()[:200]))
     cursor = after or before
     backwards = bool(before) and not after
     if cursor:
-        value, last_id = _decode(cursor, sort_key.kind)
+        value, last_id = decode_cursor(cursor, sort_key.kind, refusal=_INVALID_PAGE_LINK)
         position = tuple_(expression, model.id)
         last = tuple_(literal(value, expression.type), literal(last_id, model.id.type))
         statement = statement.where(position < last if descending != backwards else position > last)
@@ -233,8 +198,8 @@ def list_page(
     sort_text = f"-{key}" if descending else key
     return Page(
         items=items,
-        next_cursor=_encode(last_row[1], last_row[0].id) if has_next and last_row is not None else None,
-        previous_cursor=_encode(first[1], first[0].id) if has_previous and first is not None else None,
+        next_cursor=encode_cursor(last_row[1], last_row[0].id) if has_next and last_row is not None else None,
+        previous_cursor=encode_cursor(first[1], first[0].id) if has_previous and first is not None else None,
         sort=sort_text,
     )
 
