@@ -284,7 +284,7 @@ def record(seed: int, kind: str, n: int, records: int, *, share: float = DUPLICA
 
 def stored_row(seed: int, kind: str, n: int, records: int, owner: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
     """Record ``n`` with every column of its table, as the load phase writes it."""
-    from leadflow.leads.models import compose_full_name
+    from leadflow.core.names import compose_full_name
 
     values, partner = record(seed, kind, n, records)
     created = FIRST_CREATED + timedelta(seconds=values["_created"])
@@ -324,7 +324,7 @@ def check_values(seed: int, table: str, index: int, records: int) -> dict[str, A
 
 
 def _open(url: str) -> tuple[Any, Any]:
-    from leadflow.uow import Database
+    from leadflow.core.uow import Database
 
     database = Database(url)
     return database, ensure_actor(database)
@@ -334,9 +334,9 @@ def phase_setup(url: str) -> dict[str, Any]:
     """Migrate, set up the organisation, and unpublish the out-of-box account and contact rules."""
     from leadflow.duplicates.models import DetectionTable, RuleState
     from leadflow.duplicates.rules import list_rules, unpublish_rule
-    from leadflow.migrate import upgrade
-    from leadflow.organisation.service import ensure_organisation
-    from leadflow.uow import Database
+    from leadflow.core.migrate import upgrade
+    from leadflow.bootstrap import ensure_organisation
+    from leadflow.core.uow import Database
 
     database = Database(url)
     upgrade(database.engine)
@@ -634,7 +634,7 @@ def phase_scan(url: str, table: str) -> dict[str, Any]:
 
 def phase_size(url: str) -> dict[str, Any]:
     """Size of the database on disk, and of the match-code table with its indexes."""
-    from leadflow.uow import Database
+    from leadflow.core.uow import Database
 
     database = Database(url)
     if database.engine.dialect.name == "sqlite":
@@ -670,8 +670,9 @@ def phase_distinct(url: str) -> dict[str, Any]:
     """
     from sqlalchemy import bindparam, select, update
 
-    from leadflow.leads.models import Lead, compose_full_name
-    from leadflow.uow import Database
+    from leadflow.leads.models import Lead
+    from leadflow.core.names import compose_full_name
+    from leadflow.core.uow import Database
 
     database = Database(url)
     syllables, surnames = len(BRAND_SYLLABLES), len(LAST_NAMES)

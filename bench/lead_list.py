@@ -109,12 +109,12 @@ def populate(url: str, count: int, seed: int) -> dict[str, Any]:
     """Migrate, set up the organisation and its users, and insert ``count`` leads with Core."""
     from sqlalchemy import insert
 
-    from leadflow.db import make_engine
+    from leadflow.core.db import make_engine
     from leadflow.leads.models import Lead, LeadState, LeadStatusReason
-    from leadflow.migrate import upgrade
-    from leadflow.organisation.service import ensure_organisation
+    from leadflow.core.migrate import upgrade
+    from leadflow.bootstrap import ensure_organisation
     from leadflow.security.service import create_user
-    from leadflow.uow import Database
+    from leadflow.core.uow import Database
 
     engine = make_engine(url)
     upgrade(engine)
@@ -259,10 +259,10 @@ def percentile(values: list[float], fraction: float) -> float:
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
-    from leadflow.api.app import create_app
-    from leadflow.config import Settings
+    from leadflow.asgi import create_app
+    from leadflow.core.config import Settings
     from leadflow.security.actor import actor_for_email
-    from leadflow.uow import Database
+    from leadflow.core.uow import Database
 
     with fresh_database(backend, args.postgres_url) as url:
         print(f"[{backend}] inserting {args.leads:,} leads ...", flush=True)

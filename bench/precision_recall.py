@@ -470,9 +470,9 @@ def setup_database(url: str) -> tuple[Any, Any, list[uuid.UUID]]:
     """A migrated database with its organisation; the out-of-box account and contact rules unpublished."""
     from leadflow.duplicates.models import DetectionTable, RuleState
     from leadflow.duplicates.rules import list_rules, unpublish_rule
-    from leadflow.migrate import upgrade
-    from leadflow.organisation.service import ensure_organisation
-    from leadflow.uow import Database
+    from leadflow.core.migrate import upgrade
+    from leadflow.bootstrap import ensure_organisation
+    from leadflow.core.uow import Database
 
     database = Database(url)
     upgrade(database.engine)
@@ -493,7 +493,7 @@ def setup_database(url: str) -> tuple[Any, Any, list[uuid.UUID]]:
 def load(database: Any, actor: Any, data: LabelledSet) -> None:
     """Insert the records with Core (no codes: the rules are unpublished while loading)."""
     from leadflow.customers.models import Account, Contact
-    from leadflow.leads.models import compose_full_name
+    from leadflow.core.names import compose_full_name
 
     owner = {
         "owner_user_id": actor.user_id, "owning_business_unit_id": actor.business_unit_id,

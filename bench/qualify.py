@@ -304,7 +304,7 @@ def ensure_actor(database: Any) -> Any:
     Organisations get their first System Administrator from `leadflow init`; the benchmark
     creates one the same way (without a password) when there is none yet.
     """
-    from leadflow.errors import NotFound
+    from leadflow.core.errors import NotFound
     from leadflow.security.actor import default_actor
 
     with database.unit_of_work(read_only=True) as uow:
@@ -329,13 +329,14 @@ def ensure_actor(database: Any) -> Any:
 def phase_create(url: str, count: int, seed: int) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from leadflow.leads.models import Lead, LeadState, LeadStatusReason, compose_full_name
-    from leadflow.migrate import upgrade
+    from leadflow.leads.models import Lead, LeadState, LeadStatusReason
+    from leadflow.core.names import compose_full_name
+    from leadflow.core.migrate import upgrade
     from leadflow.organisation.models import Currency
-    from leadflow.organisation.service import ensure_organisation
-    from leadflow.uow import Database
+    from leadflow.bootstrap import ensure_organisation
+    from leadflow.core.uow import Database
 
-    database = Database(url)  # its engine is leadflow.db.make_engine(url)
+    database = Database(url)  # its engine is leadflow.core.db.make_engine(url)
     started = time.perf_counter()
     upgrade(database.engine)
     with database.unit_of_work() as uow:
@@ -424,7 +425,7 @@ def stream_lead_ids(database: Any, page: int) -> Iterator[uuid.UUID]:
 def phase_qualify(url: str, batch_size: int, profile: str | None) -> dict[str, Any]:
     from leadflow.leads.schemas import QualifyOptions
     from leadflow.leads.service import qualify_leads
-    from leadflow.uow import Database
+    from leadflow.core.uow import Database
 
     database = Database(url)
     actor = ensure_actor(database)
@@ -550,7 +551,7 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
     if sqlite:
         import sqlite3
 
-        # The same connection set-up as leadflow.db.make_engine gives the service.
+        # The same connection set-up as leadflow.core.db.make_engine gives the service.
         connection = sqlite3.connect(sqlite_path(url), timeout=30, isolation_level=None)
         for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
             connection.execute(f"PRAGMA {pragma}")
@@ -700,7 +701,7 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
 
 def phase_token(url: str) -> dict[str, Any]:
     """A personal API token of the benchmark's administrator, when the API asks for one."""
-    from leadflow.uow import Database
+    from leadflow.core.uow import Database
 
     database = Database(url)
     actor = ensure_actor(database)
@@ -718,9 +719,9 @@ def phase_token(url: str) -> dict[str, Any]:
 def phase_serve(url: str, port: int) -> None:
     import uvicorn
 
-    from leadflow.api.app import create_app
-    from leadflow.config import Settings
-    from leadflow.uow import Database
+    from leadflow.asgi import create_app
+    from leadflow.core.config import Settings
+    from leadflow.core.uow import Database
 
     settings = Settings(database_url=url)
     app = create_app(Database(url), settings)

@@ -19,15 +19,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from leadflow.api.app import create_app
-from leadflow.config import Settings
-from leadflow.db import make_engine
-from leadflow.migrate import upgrade
-from leadflow.models import metadata
-from leadflow.organisation.service import ensure_organisation
+from leadflow.asgi import create_app
+from leadflow.core.config import Settings
+from leadflow.core.db import make_engine
+from leadflow.core.migrate import upgrade
+from leadflow.bootstrap.models import metadata
+from leadflow.bootstrap import ensure_organisation
 from leadflow.security.actor import Actor, default_actor
 from leadflow.security.service import create_personal_token, create_user
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LEADFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -7,9 +7,9 @@ from typing import Any
 from leadflow.leads import service
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import LeadCreate
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 
 _counter = iter(range(1, 10**9))
 

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from leadflow.api.app import create_app
-from leadflow.config import Settings
-from leadflow.db import make_engine
+from leadflow.asgi import create_app
+from leadflow.core.config import Settings
+from leadflow.core.db import make_engine
 from leadflow.demo import load_demo
-from leadflow.migrate import upgrade
-from leadflow.organisation.service import ensure_organisation
-from leadflow.uow import Database
+from leadflow.core.migrate import upgrade
+from leadflow.bootstrap import ensure_organisation
+from leadflow.core.uow import Database
 from tests.conftest import _empty_all_tables
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"

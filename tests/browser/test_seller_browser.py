@@ -90,7 +90,7 @@ def test_a_seller_qualifies_a_lead_from_the_qualify_stage_and_lands_on_the_oppor
     lead = _lead(demo_database, seller.lead_to_qualify)
     assert lead.state is LeadState.QUALIFIED and lead.purchase_process.value == "committee"
     with demo_database.unit_of_work(read_only=True) as uow:
-        from leadflow.activity.models import Note
+        from leadflow.activities.models import Note
 
         titles = uow.session.scalars(select(Note.title).where(Note.regarding_id == lead.id)).all()
     assert titles and all(title in timeline for title in titles if title)

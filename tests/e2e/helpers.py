@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
-from leadflow.activity.models import Attachment, Note
+from leadflow.activities.models import Attachment, Note
 from leadflow.customers.models import Account, Contact
 from leadflow.leads.models import Lead
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import Campaign, Currency, OrganisationSettings
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.factories import lead_data
 
 API = "/api/v1"

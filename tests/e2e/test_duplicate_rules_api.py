@@ -12,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from leadflow.audit.service import AUDIT_TABLE
+from leadflow.security.audit import AUDIT_TABLE
 from leadflow.duplicates.engine import MATCH_CODES
 from leadflow.duplicates.models import DuplicateRule, DuplicateRuleCondition
 from leadflow.organisation.models import OrganisationSettings
 from leadflow.security.models import BusinessUnit
 from leadflow.security.service import create_business_unit, create_user
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.conftest import bearer_headers
 from tests.e2e.helpers import (
     API,

@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import select
 
-from leadflow.activity.models import Attachment, Note
+from leadflow.activities.models import Attachment, Note
 from tests.e2e.helpers import (
     API,
     add_note,

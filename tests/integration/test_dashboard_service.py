@@ -1,4 +1,4 @@
-"""The dashboard's figures (leadflow.dashboard) against counts made independently, on both databases."""
+"""The dashboard's figures (leadflow.reporting.dashboard) against counts made independently, on both databases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from leadflow.dashboard import (
+from leadflow.reporting.dashboard import (
     OPPORTUNITY_STAGES,
     dashboard_figures,
     leads_by_source,
@@ -24,7 +24,7 @@ from leadflow.opportunities.models import Opportunity, OpportunityState
 from leadflow.opportunities.schemas import OpportunityCreate
 from leadflow.organisation.models import Currency
 from leadflow.process.flow import move_stage
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security.actor import actor_for_email
 from leadflow.security.service import create_business_unit, create_user
 from tests.factories import make_lead

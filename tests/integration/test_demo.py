@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from leadflow.activity.models import Attachment, Note, RegardingTable
-from leadflow.activity.service import get_attachment, timeline
+from leadflow.activities.models import Attachment, Note, RegardingTable
+from leadflow.activities.service import get_attachment, timeline
 from leadflow.customers.models import Account, Contact
 from leadflow.demo import CAMPAIGNS, DEMO_LEADS, load_demo, opened_at
 from leadflow.leads import service
@@ -233,7 +233,7 @@ def test_demo_entries_have_unique_natural_keys():
 
 
 def test_demo_has_leads_whose_qualification_finds_an_existing_account(database, demo):
-    from leadflow.errors import DuplicateDetected
+    from leadflow.core.errors import DuplicateDetected
     from leadflow.leads.schemas import QualifyOptions
     from leadflow.leads.service import qualify_lead
     from leadflow.security.actor import actor_for_email

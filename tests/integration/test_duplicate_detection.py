@@ -25,17 +25,17 @@ from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.detection import check_record
 from leadflow.duplicates.engine import MATCH_CODES
 from leadflow.duplicates.models import DetectionTable
-from leadflow.errors import DuplicateDetected, ValidationFailed
+from leadflow.core.errors import DuplicateDetected, ValidationFailed
 from leadflow.leads import service
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadUpdate, QualifyOptions
 from leadflow.opportunities.models import Opportunity, OpportunityState
 from leadflow.opportunities.schemas import OpportunityCreate
 from leadflow.opportunities.service import create_opportunity
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.service import create_business_unit, create_user
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.factories import make_lead
 
 # ----------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from leadflow.audit.service import AUDIT_TABLE
+from leadflow.security.audit import AUDIT_TABLE
 from leadflow.customers.models import Contact
 from leadflow.customers.schemas import ContactCreate, ContactUpdate
 from leadflow.customers.service import create_contact, update_contact
@@ -25,16 +25,16 @@ from leadflow.duplicates.models import (
     DuplicateRuleCondition,
     RuleState,
 )
-from leadflow.errors import (
+from leadflow.core.errors import (
     Conflict,
     InvalidState,
     LeadflowError,
     StaleVersion,
     ValidationFailed,
 )
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 
 RULES_TABLE = DuplicateRule.__table__
 CONDITIONS_TABLE = DuplicateRuleCondition.__table__

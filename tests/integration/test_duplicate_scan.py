@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
-from leadflow.audit.models import AuditEntry
+from leadflow.security.audit import AuditEntry
 from leadflow.cli import app
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.duplicates import scan
@@ -30,11 +30,11 @@ from leadflow.duplicates.rules import (
     create_rule,
     publish_rule,
 )
-from leadflow.errors import Forbidden, InvalidState, ValidationFailed
-from leadflow.schemas import parse
+from leadflow.core.errors import Forbidden, InvalidState, ValidationFailed
+from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.service import create_user
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.e2e.helpers import snapshot
 
 NAME_RULE = "Accounts with the same account name"

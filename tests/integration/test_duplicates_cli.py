@@ -16,16 +16,17 @@ from click.testing import Result
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from leadflow.audit.service import AUDIT_TABLE
-from leadflow.cli import app, console
+from leadflow.security.audit import AUDIT_TABLE
+from leadflow.cli import app
+from leadflow.cli.common import console
 from leadflow.customers.schemas import ContactCreate
 from leadflow.customers.service import create_contact
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.engine import MATCH_CODES
 from leadflow.duplicates.models import DuplicateRule, DuplicateRuleCondition, RuleState
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security.service import create_user
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 
 JOB_TITLE_RULE = {
     "name": "Contacts with the same job title",

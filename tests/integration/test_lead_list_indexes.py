@@ -15,9 +15,9 @@ from sqlalchemy import event, text, update
 from leadflow.leads import service
 from leadflow.leads.models import Lead
 from leadflow.leads.views import SORTABLE, LeadQuery, LeadView, list_leads
-from leadflow.migrate import alembic_config
+from leadflow.core.migrate import alembic_config
 from leadflow.security.actor import Actor
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.factories import make_lead
 
 # PostgreSQL prefers a sequential scan on a table of a few rows whatever the indexes; these
@@ -192,8 +192,8 @@ def test_an_sqlite_without_the_trigram_tokenizer_is_refused_with_a_clear_message
 
     from sqlalchemy import inspect
 
-    from leadflow.db import make_engine
-    from leadflow.migrate import upgrade
+    from leadflow.core.db import make_engine
+    from leadflow.core.migrate import upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))

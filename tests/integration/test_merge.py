@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from leadflow.activity.models import Attachment, Note, RegardingTable
-from leadflow.activity.service import AttachmentUpload, add_note
+from leadflow.activities.models import Attachment, Note, RegardingTable
+from leadflow.activities.service import AttachmentUpload, add_note
 from leadflow.api.errors import status_for
-from leadflow.audit.models import AuditEntry
+from leadflow.security.audit import AuditEntry
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.customers.schemas import (
@@ -35,7 +35,7 @@ from leadflow.duplicates.models import (
     MergeJournal,
     MergeState,
 )
-from leadflow.errors import (
+from leadflow.core.errors import (
     Conflict,
     Forbidden,
     InvalidState,
@@ -52,7 +52,7 @@ from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.models import RecordShare
 from leadflow.security.service import create_user
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.factories import make_lead
 
 # Every table a merge or an undo may touch, compared row by row as the database returns them.

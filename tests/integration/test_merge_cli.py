@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from leadflow.activity.models import RegardingTable
+from leadflow.activities.models import RegardingTable
 from leadflow.cli import app
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.duplicates.models import MergeJournal, MergeState

@@ -5,7 +5,7 @@ import warnings
 from alembic import command
 from sqlalchemy.exc import SAWarning
 
-from leadflow.migrate import alembic_config
+from leadflow.core.migrate import alembic_config
 
 
 def test_migrations_match_the_models(database):

@@ -11,13 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from leadflow.customers.models import Account, Contact
-from leadflow.errors import LEAD_IS_CLOSED, InvalidState, StaleVersion, ValidationFailed
+from leadflow.core.errors import InvalidState, StaleVersion, ValidationFailed
+from leadflow.leads.models import LEAD_IS_CLOSED
 from leadflow.leads import service
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadUpdate, OpportunityChoice, QualifyOptions
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import OrganisationSettings, QualificationExperience, RecordCreation
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.factories import make_lead
 
 

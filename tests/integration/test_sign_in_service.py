@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from leadflow.audit.models import AuditEntry
-from leadflow.db import utcnow
-from leadflow.errors import LeadflowError
+from leadflow.security.audit import AuditEntry
+from leadflow.core.db import utcnow
+from leadflow.core.errors import LeadflowError
 from leadflow.security.models import TokenKind, User
 from leadflow.security.service import AccountLocked, AuthenticationFailed, sign_in
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import update
 
-from leadflow.errors import Forbidden
+from leadflow.core.errors import Forbidden
 from leadflow.leads import service
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import LeadUpdate

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from leadflow.activity.models import Attachment, Note, RegardingTable
-from leadflow.activity.service import AttachmentUpload, add_note, timeline
-from leadflow.db import utcnow
+from leadflow.activities.models import Attachment, Note, RegardingTable
+from leadflow.activities.service import AttachmentUpload, add_note, timeline
+from leadflow.core.db import utcnow
 from leadflow.leads import service
 from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions

@@ -16,15 +16,15 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, inspect, select, update
 
-from leadflow.activity.models import Attachment, Note
-from leadflow.audit.models import AuditEntry
+from leadflow.activities.models import Attachment, Note
+from leadflow.security.audit import AuditEntry
 from leadflow.customers.models import Account, Contact
-from leadflow.db import utcnow
+from leadflow.core.db import utcnow
 from leadflow.leads.models import Lead
 from leadflow.opportunities.models import Opportunity
 from leadflow.security.models import AccessToken, RecordShare, User
 from leadflow.security.service import create_business_unit, create_personal_token, create_user
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, bearer_headers
 from tests.factories import lead_data
 

@@ -31,10 +31,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from leadflow.activity.models import Attachment, Note
-from leadflow.audit.models import AuditEntry
+from leadflow.activities.models import Attachment, Note
+from leadflow.security.audit import AuditEntry
 from leadflow.customers.models import Account, Contact
-from leadflow.errors import Forbidden
+from leadflow.core.errors import Forbidden
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, LeadUpdate, QualifyOptions
@@ -44,7 +44,7 @@ from leadflow.security import service as security
 from leadflow.security.actor import Actor, default_actor, load_actor
 from leadflow.security.models import RecordShare, User
 from leadflow.security.privileges import BUILTIN_ROLES, TABLES, Depth, Privilege
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.factories import lead_data
 
 ROLES = (

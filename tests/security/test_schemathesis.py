@@ -24,10 +24,11 @@ from hypothesis import HealthCheck, settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 
-from leadflow.api.app import API_PREFIX, create_app
-from leadflow.config import Settings
+from leadflow.api.app import API_PREFIX
+from leadflow.asgi import create_app
+from leadflow.core.config import Settings
 from leadflow.security.actor import Actor
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from tests.conftest import ADMIN_EMAIL, bearer_headers
 from tests.factories import make_lead
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from leadflow.errors import ValidationFailed
+from leadflow.core.errors import ValidationFailed
 from leadflow.leads.schemas import LeadCreate, LeadUpdate
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 
 
 def refused(model, data) -> ValidationFailed:

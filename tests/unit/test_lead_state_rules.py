@@ -4,7 +4,8 @@ import uuid
 
 import pytest
 
-from leadflow.errors import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED, InvalidState, ValidationFailed
+from leadflow.core.errors import InvalidState, ValidationFailed
+from leadflow.leads.models import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 
 

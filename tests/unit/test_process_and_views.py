@@ -4,11 +4,11 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from leadflow.activity.service import safe_file_name
+from leadflow.activities.service import safe_file_name
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason, PurchaseTimeframe
 from leadflow.leads.views import decode_lead_cursor, start_of_week
 from leadflow.opportunities.models import Opportunity
-from leadflow.paging import encode_cursor
+from leadflow.core.paging import encode_cursor
 from leadflow.process.flow import STAGE_NAMES, process_state
 
 

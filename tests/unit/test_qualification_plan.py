@@ -4,11 +4,11 @@ import uuid
 
 import pytest
 
-from leadflow.errors import ValidationFailed
+from leadflow.core.errors import ValidationFailed
 from leadflow.leads.schemas import OpportunityChoice, QualifyOptions
 from leadflow.leads.service import QualifyPlan, resolve_plan
 from leadflow.organisation.models import OrganisationSettings, QualificationExperience, RecordCreation
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 
 AUTO, SELLER = RecordCreation.AUTOMATIC, RecordCreation.SELLER
 

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from leadflow.api.app import create_app
-from leadflow.config import Settings
-from leadflow.uow import Database
+from leadflow.asgi import create_app
+from leadflow.core.config import Settings
+from leadflow.core.uow import Database
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 _CSRF_INPUT = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')

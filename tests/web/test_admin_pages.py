@@ -35,7 +35,7 @@ from leadflow.organisation.service import update_settings
 from leadflow.security.actor import Actor
 from leadflow.security.models import Role, User
 from leadflow.security.service import create_user, grant_role
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from leadflow.web.areas import admin_audit
 from tests.conftest import ADMIN_EMAIL
 from tests.factories import make_lead

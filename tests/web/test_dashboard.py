@@ -15,7 +15,7 @@ from leadflow.leads.schemas import QualifyOptions
 from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity, OpportunityState
 from leadflow.opportunities.schemas import OpportunityCreate
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security.actor import actor_for_email
 from leadflow.security.service import create_business_unit, create_user
 from tests.factories import make_lead

@@ -15,18 +15,18 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from leadflow.activity.models import Attachment, Note
+from leadflow.activities.models import Attachment, Note
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, ContactCreate
 from leadflow.customers.service import create_account, create_contact
 from leadflow.duplicates.detection import LEAD_DUPLICATE
 from leadflow.duplicates.models import DuplicateRule
-from leadflow.errors import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED
+from leadflow.leads.models import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED
 from leadflow.leads import service
 from leadflow.leads.models import LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, LeadUpdate, QualifyOptions
 from leadflow.opportunities.models import Opportunity
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from tests.e2e.helpers import snapshot
 from tests.factories import lead_data, make_lead
 from tests.web.test_leads_pages import count, form_fields, lead_row, set_settings

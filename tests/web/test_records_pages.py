@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from leadflow.activity.models import Note, RegardingTable
-from leadflow.activity.service import AttachmentUpload, add_note
+from leadflow.activities.models import Note, RegardingTable
+from leadflow.activities.service import AttachmentUpload, add_note
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate
@@ -21,7 +21,7 @@ from leadflow.leads.schemas import QualifyOptions
 from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security.actor import actor_for_email
 from leadflow.security.service import create_business_unit, create_user
 from tests.e2e.helpers import snapshot

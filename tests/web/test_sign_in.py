@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from leadflow.api.app import create_app
-from leadflow.audit.models import AuditEntry
-from leadflow.config import Settings
+from leadflow.asgi import create_app
+from leadflow.security.audit import AuditEntry
+from leadflow.core.config import Settings
 from leadflow.security.models import AccessToken
 from leadflow.security.service import create_user
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from leadflow.web.i18n import language_from_header
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -316,7 +316,7 @@ def test_language_from_accept_language(header: str | None, language: str) -> Non
 def test_a_concurrent_sign_in_conflict_shows_the_form_again(
     anonymous_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadflow.errors import Conflict
+    from leadflow.core.errors import Conflict
     from leadflow.web import routes
 
     def busy(*_args, **_kwargs):

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import Query, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from leadflow.config import Settings
-from leadflow.errors import StaleVersion
+from leadflow.core.config import Settings
+from leadflow.core.errors import StaleVersion
 from leadflow.security.actor import Actor
 from leadflow.security.models import TokenKind
 from leadflow.security.service import AuthenticationFailed, actor_for_secret
-from leadflow.uow import Database, UnitOfWork
+from leadflow.core.uow import Database, UnitOfWork
 
 
 def get_database(request: Request) -> Database:

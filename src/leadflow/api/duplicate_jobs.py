@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep
 from leadflow.duplicates import scan
 from leadflow.duplicates.models import DetectionTable, DuplicateJob, JobState
-from leadflow.schemas import InputModel
+from leadflow.core.schemas import InputModel
 
 router = APIRouter(tags=["duplicate detection"])
 

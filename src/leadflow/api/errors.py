@@ -9,52 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from leadflow.errors import (
-    Conflict,
-    DuplicateDetected,
-    Forbidden,
-    InvalidState,
-    LeadflowError,
-    NotFound,
-    StaleVersion,
-    TooLarge,
-    ValidationFailed,
-)
-from leadflow.schemas import validation_failed_from
-from leadflow.security.service import AccountLocked, AuthenticationFailed
+from leadflow.core.errors import LeadflowError, ValidationFailed
+from leadflow.core.schemas import validation_failed_from
+from leadflow.http.errors import error_body, status_for
 
 log = logging.getLogger(__name__)
-
-# Most specific first: the first matching class decides the status.
-STATUS_BY_ERROR: tuple[tuple[type[LeadflowError], int], ...] = (
-    (AuthenticationFailed, 401),
-    (AccountLocked, 423),
-    (NotFound, 404),
-    (StaleVersion, 412),
-    (DuplicateDetected, 409),
-    (Conflict, 409),
-    (Forbidden, 403),
-    (InvalidState, 409),
-    (TooLarge, 413),
-    (ValidationFailed, 422),
-)
-
-
-def status_for(error: LeadflowError) -> int:
-    """The HTTP status of a domain error."""
-    for error_class, status in STATUS_BY_ERROR:
-        if isinstance(error, error_class):
-            return status
-    return 400
-
-
-def error_body(error: LeadflowError) -> dict[str, object]:
-    """The JSON shape of every error: ``{"error": {"code", "message"[, "details"]}}``."""
-    body: dict[str, object] = {"code": error.code, "message": error.message}
-    if error.details is not None:
-        body["details"] = error.details
-    return {"error": body}
-
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain, validation and routing errors to the one error shape."""

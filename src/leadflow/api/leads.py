@@ -18,7 +18,7 @@ from leadflow.api.deps import (
     UowDep,
 )
 from leadflow.api.errors import error_body
-from leadflow.errors import ValidationFailed
+from leadflow.core.errors import ValidationFailed
 from leadflow.leads import service, views
 from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason, Rating
 from leadflow.leads.schemas import (

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 
 from leadflow.api.deps import CurrentActor, ReadUowDep, UowDep
 from leadflow.duplicates import merge as merge_service
-from leadflow.schemas import InputModel
+from leadflow.core.schemas import InputModel
 
 router = APIRouter(tags=["duplicate detection"])
 

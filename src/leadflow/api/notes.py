@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict
 
-from leadflow.activity.download import attachment_response
-from leadflow.activity.models import RegardingTable
-from leadflow.activity.service import (
+from leadflow.activities.models import RegardingTable
+from leadflow.activities.service import (
     AttachmentUpload,
     add_note,
     get_attachment,
@@ -19,12 +18,10 @@ from leadflow.activity.service import (
     timeline,
 )
 from leadflow.api.deps import CurrentActor, ReadUowDep, SettingsDep, UowDep
-from leadflow.errors import TooLarge
+from leadflow.http.downloads import attachment_response
+from leadflow.http.uploads import read_upload
 
 router = APIRouter(tags=["notes"])
-
-_CHUNK = 1024 * 1024
-
 
 class NoteOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -41,27 +38,8 @@ class NoteOut(BaseModel):
     created_by_id: uuid.UUID | None
 
 
-def too_large(limit: int) -> TooLarge:
-    return TooLarge(
-        f"The attachment is larger than the limit of {limit} bytes; send a smaller file.",
-        code="attachment_too_large",
-    )
-
-
-async def _read_limited(upload: UploadFile, limit: int) -> bytes:
-    """Read an upload chunk by chunk, refusing as soon as it passes the limit."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await upload.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post("/{table}/{record_id}/notes", status_code=status.HTTP_201_CREATED)
-async def create_note(
+def create_note(
     table: RegardingTable,
     record_id: uuid.UUID,
     settings: SettingsDep,
@@ -74,7 +52,7 @@ async def create_note(
     """Add a note (multipart form: `title`, `body`, optional `file`) to a lead, account, contact or opportunity."""
     attachment = None
     if file is not None and file.filename:
-        content = await _read_limited(file, settings.max_attachment_bytes)
+        content = read_upload(file, settings.max_attachment_bytes)
         attachment = AttachmentUpload(
             file_name=file.filename, mime_type=file.content_type or "application/octet-stream", content=content
         )

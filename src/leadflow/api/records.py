@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
 from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, SuppressDuplicates, UowDep
-from leadflow.records import get_accessible, list_records
+from leadflow.security.access import get_accessible, list_records
 from leadflow.security.privileges import Privilege
 
 

@@ -11,16 +11,17 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from leadflow.activity.models import RegardingTable
-from leadflow.activity.service import regarding_model
+from leadflow.activities.models import RegardingTable
+from leadflow.activities.service import regarding_model
 from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep, UowDep
-from leadflow.audit.service import AuditQuery, list_entries
-from leadflow.records import get_record
+from leadflow.security.audit import AuditQuery, list_entries
+from leadflow.core.records import get_record
 from leadflow.security import service
 from leadflow.security.access import require_admin
 from leadflow.security.models import Role, TokenKind, User
 from leadflow.security.privileges import Depth, Privilege
-from leadflow.schemas import InputModel
+from leadflow.core.schemas import InputModel
+from leadflow.security.schemas import UserIn
 
 router = APIRouter(tags=["security"])
 
@@ -54,16 +55,6 @@ def me(actor: CurrentActor) -> MeOut:
         privileges.setdefault(table, {})[privilege.value] = depth.label
     return MeOut(user_id=actor.user_id, email=actor.email, business_unit_id=actor.business_unit_id,
                  roles=list(actor.role_names), privileges=privileges)
-
-
-class UserIn(InputModel):
-    email: str
-    full_name: str = Field(min_length=1, max_length=160)
-    roles: list[str] = Field(min_length=1)
-    business_unit: str | None = None
-    password: str | None = None
-    # None: pages follow the browser's Accept-Language.
-    language: str | None = None
 
 
 class UserOut(BaseModel):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadflow.customers.address import AddressMixin
-from leadflow.db import Base, RecordMixin, enum_column
+from leadflow.core.db import Base, RecordMixin, enum_column
+from leadflow.core.errors import InvalidState
 from leadflow.security.models import OwnedMixin
 
 
@@ -18,7 +20,29 @@ class CustomerState(enum.StrEnum):
     INACTIVE = "inactive"
 
 
-class Account(RecordMixin, AddressMixin, OwnedMixin, Base):
+class CustomerStateRules:
+    """The state rules accounts and contacts share."""
+
+    if TYPE_CHECKING:  # declared by the models; kept out of the mixin so declarative maps nothing twice
+        __tablename__: str
+        id: uuid.UUID
+        state: CustomerState
+
+    def ensure_mergeable(self, who: str) -> None:
+        """Only active customers merge (§9); ``who`` names the record."""
+        if self.state is not CustomerState.ACTIVE:
+            raise InvalidState(
+                f"{who} is inactive; only active {self.__tablename__} can be merged.",
+                code="merge_inactive_record",
+                details={"id": str(self.id), "state": self.state.value},
+            )
+
+    def close_as_merged(self) -> None:
+        """Deactivate the subordinate of a merge."""
+        self.state = CustomerState.INACTIVE
+
+
+class Account(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, Base):
     """A company the organisation sells to."""
 
     __tablename__ = "accounts"
@@ -42,7 +66,7 @@ class Account(RecordMixin, AddressMixin, OwnedMixin, Base):
     )
 
 
-class Contact(RecordMixin, AddressMixin, OwnedMixin, Base):
+class Contact(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, Base):
     """A person, usually working for an account."""
 
     __tablename__ = "contacts"

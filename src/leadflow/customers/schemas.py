@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import StringConstraints, field_validator
 
 from leadflow.customers.models import CustomerState
-from leadflow.schemas import (
+from leadflow.core.schemas import (
     AddressFields,
     Email,
     InputModel,

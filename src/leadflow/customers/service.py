@@ -5,23 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import update
-
-from leadflow.activity.models import RegardingTable
-from leadflow.activity.service import delete_notes_of
+from leadflow.activities.models import RegardingTable
+from leadflow.activities.service import delete_notes_of
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.duplicates.detection import detect_on_save
-from leadflow.leads.models import compose_full_name
-from leadflow.opportunities.models import Opportunity
-from leadflow.audit.service import changed_fields, record_action
-from leadflow.records import apply_changes, check_version, get_accessible, get_reference
+from leadflow.core.names import compose_full_name
+from leadflow.security.audit import changed_fields, record_action
+from leadflow.core.records import apply_changes, check_version, clear_lookups, get_reference
+from leadflow.security.access import get_accessible
 from leadflow.security.access import require, require_create
 from leadflow.security.privileges import Privilege
 from leadflow.security.service import delete_shares_of
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
-from leadflow.uow import UnitOfWork
+from leadflow.core.uow import UnitOfWork
 
 
 def _checked(values: dict[str, Any], *, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
@@ -59,16 +57,6 @@ def _ownership(actor: Actor) -> dict[str, uuid.UUID]:
         "created_by_id": actor.user_id,
         "modified_by_id": actor.user_id,
     }
-
-
-def _forget_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> None:
-    """Opportunities of a deleted customer keep existing without one (like their parent links)."""
-    uow.session.execute(
-        update(Opportunity)
-        .where(Opportunity.customer_id == customer_id)
-        .values(customer_id=None, customer_kind=None, row_version=Opportunity.row_version + 1)
-        .execution_options(synchronize_session="fetch")
-    )
 
 
 def create_account(
@@ -111,7 +99,7 @@ def delete_account(
     check_version(account, expected_version)
     delete_notes_of(uow.session, RegardingTable.ACCOUNTS, account.id)
     delete_shares_of(uow.session, "accounts", account.id)
-    _forget_customer(uow, account.id)
+    clear_lookups(uow.session, "accounts", account.id)
     uow.session.delete(account)
     uow.flush()
     record_action(uow.session, actor, "delete", table="accounts", record_id=account_id, summary=account.name)
@@ -159,7 +147,7 @@ def delete_contact(
     check_version(contact, expected_version)
     delete_notes_of(uow.session, RegardingTable.CONTACTS, contact.id)
     delete_shares_of(uow.session, "contacts", contact.id)
-    _forget_customer(uow, contact.id)
+    clear_lookups(uow.session, "contacts", contact.id)
     uow.session.delete(contact)
     uow.flush()
     record_action(uow.session, actor, "delete", table="contacts", record_id=contact_id, summary=contact.full_name)

@@ -11,7 +11,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-from leadflow.errors import ValidationFailed
+from leadflow.core.errors import ValidationFailed
 
 #: Similarity a ``similar`` condition requires when the rule gives no threshold of its own.
 DEFAULT_SIMILARITY_THRESHOLD = 0.9

@@ -27,8 +27,8 @@ from leadflow.duplicates.engine import (
 )
 from leadflow.duplicates.matchcodes import _as_date, _as_datetime, _is_blank
 from leadflow.duplicates.models import DetectionTable
-from leadflow.duplicates.tables import DATE, DATETIME, TABLES
-from leadflow.errors import DuplicateDetected, ValidationFailed
+from leadflow.duplicates.tables import DATE, DATETIME, TABLES, info_of_record
+from leadflow.core.errors import DuplicateDetected, ValidationFailed
 from leadflow.organisation.service import get_settings
 from leadflow.security.access import can
 from leadflow.security.actor import Actor
@@ -142,7 +142,10 @@ def detect_on_save(
     """
     if suppress:
         return
-    table = next(info.name for info in TABLES.values() if isinstance(record, info.model))
+    info = info_of_record(record)
+    if info is None:
+        raise TypeError(f"Duplicate detection does not compare {type(record).__name__} records.")
+    table = info.name
     rules = detection_rules(session, table)
     if changed is not None:
         changed = set(changed)

@@ -32,7 +32,7 @@ from leadflow.duplicates.models import (
     MatchCode,
     RuleState,
 )
-from leadflow.duplicates.tables import TABLE_OF_MODEL, TABLES, TableInfo
+from leadflow.duplicates.tables import TABLES, TableInfo, info_of_record
 
 MATCH_CODES: Table = MatchCode.__table__  # type: ignore[assignment]
 _DELETE_SLICE = 500
@@ -200,11 +200,11 @@ def _index_flushed_records(session: Session, _context: Any) -> None:
     changed: dict[DetectionTable, list[dict[str, Any]]] = {}
     deleted: list[uuid.UUID] = []
     for record in (*session.new, *session.dirty):
-        info = TABLE_OF_MODEL.get(type(record))
+        info = info_of_record(record)
         if info is not None and record not in session.deleted:
             changed.setdefault(info.name, []).append(_as_mapping(record, info))
     for record in session.deleted:
-        if type(record) in TABLE_OF_MODEL:
+        if info_of_record(record) is not None:
             deleted.append(record.id)
     if not (changed or deleted) or not live_rules(session):
         return
@@ -388,7 +388,9 @@ def _name_owners(session: Session, matches: list[Match]) -> None:
 
 def record_values(record: Any) -> dict[str, Any]:
     """An ORM record's column values as the mapping checks and codes read."""
-    info = TABLE_OF_MODEL[type(record)]
+    info = info_of_record(record)
+    if info is None:
+        raise TypeError(f"Duplicate detection does not compare {type(record).__name__} records.")
     return _as_mapping(record, info)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from leadflow.db import Base, RecordMixin, UTCDateTime, enum_column
+from leadflow.core.db import Base, RecordMixin, UTCDateTime, enum_column
 from leadflow.duplicates.criteria import Condition, Criterion
 
 

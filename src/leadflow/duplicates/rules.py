@@ -18,8 +18,8 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from leadflow.audit.service import changed_fields, record_action
-from leadflow.db import utcnow
+from leadflow.security.audit import changed_fields, record_action
+from leadflow.core.db import utcnow
 from leadflow.duplicates.criteria import Condition, Criterion, InvalidCondition
 from leadflow.duplicates.engine import (
     MATCH_CODES,
@@ -35,13 +35,13 @@ from leadflow.duplicates.models import (
     RuleState,
 )
 from leadflow.duplicates.tables import TABLES, check_condition
-from leadflow.errors import Conflict, InvalidState, NotFound
-from leadflow.records import check_version
-from leadflow.schemas import InputModel
+from leadflow.core.errors import Conflict, InvalidState, NotFound
+from leadflow.core.records import check_version
+from leadflow.core.schemas import InputModel
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
-from leadflow.uow import Database, UnitOfWork
+from leadflow.core.uow import Database, UnitOfWork
 
 MAX_PUBLISHED_RULES = 5
 PUBLISH_BATCH = 5000

@@ -31,8 +31,8 @@ from rapidfuzz.distance import JaroWinkler
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from leadflow.audit.service import record_action
-from leadflow.db import utcnow
+from leadflow.security.audit import record_action
+from leadflow.core.db import utcnow
 from leadflow.duplicates.criteria import Condition, Criterion
 from leadflow.duplicates.engine import MATCH_CODES, LiveRule, detection_rules
 from leadflow.duplicates.matchcodes import condition_kind, is_match, rule_match_code
@@ -45,12 +45,12 @@ from leadflow.duplicates.models import (
     JobState,
 )
 from leadflow.duplicates.tables import TABLES, TableInfo, table_info
-from leadflow.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
+from leadflow.core.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
 from leadflow.security.access import access_condition, require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
-from leadflow.uow import Database, UnitOfWork
+from leadflow.core.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 

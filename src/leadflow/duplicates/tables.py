@@ -12,12 +12,9 @@ from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Date, DateTime, Enum, String, Table, Text
 
-from leadflow.customers.models import Account, Contact, CustomerState
-from leadflow.db import Base
+from leadflow.core.db import mapped_class
 from leadflow.duplicates.criteria import Condition, Criterion, InvalidCondition
 from leadflow.duplicates.models import DetectionTable
-from leadflow.leads.models import Lead, LeadState
-from leadflow.opportunities.models import Opportunity, OpportunityState
 
 # Columns that identify or stamp a record rather than describe it: never compared.
 _SYSTEM_COLUMNS = frozenset({"id", "row_version", "created_at", "modified_at", "merged"})
@@ -56,18 +53,30 @@ class TableInfo:
     """One table as duplicate detection sees it."""
 
     name: DetectionTable
-    model: type[Base]
     label: str
-    active: ColumnElement[bool]
+    # The column and value that make a record live (open or active): the only ones a rule may
+    # compare against when it excludes inactive records.
+    active_when: tuple[str, str]
     # Display columns of a match (§5: name, email, phone, city, owner).
     name_column: str
     phone_column: str
     has_email: bool = True
     has_city: bool = True
 
+    @cached_property
+    def model(self) -> type[Any]:
+        """The mapped class of the table, defined by the record domain above duplicate detection."""
+        return mapped_class(self.name.value)
+
     @property
     def table(self) -> Table:
-        return self.model.__table__  # type: ignore[return-value]
+        return self.model.__table__  # type: ignore[no-any-return]
+
+    @property
+    def active(self) -> ColumnElement[bool]:
+        """The SQL condition selecting live records."""
+        column, value = self.active_when
+        return self.table.c[column] == value
 
     @cached_property
     def columns(self) -> dict[str, str]:
@@ -91,22 +100,21 @@ class TableInfo:
 
 
 TABLES: dict[DetectionTable, TableInfo] = {
-    DetectionTable.LEADS: TableInfo(
-        DetectionTable.LEADS, Lead, "lead", Lead.state == LeadState.OPEN, "full_name", "business_phone"
-    ),
-    DetectionTable.ACCOUNTS: TableInfo(
-        DetectionTable.ACCOUNTS, Account, "account", Account.state == CustomerState.ACTIVE, "name", "telephone"
-    ),
+    DetectionTable.LEADS: TableInfo(DetectionTable.LEADS, "lead", ("state", "open"), "full_name", "business_phone"),
+    DetectionTable.ACCOUNTS: TableInfo(DetectionTable.ACCOUNTS, "account", ("state", "active"), "name", "telephone"),
     DetectionTable.CONTACTS: TableInfo(
-        DetectionTable.CONTACTS, Contact, "contact", Contact.state == CustomerState.ACTIVE, "full_name",
-        "business_phone",
+        DetectionTable.CONTACTS, "contact", ("state", "active"), "full_name", "business_phone"
     ),
     DetectionTable.OPPORTUNITIES: TableInfo(
-        DetectionTable.OPPORTUNITIES, Opportunity, "opportunity", Opportunity.state == OpportunityState.OPEN,
-        "name", "name", has_email=False, has_city=False,
+        DetectionTable.OPPORTUNITIES, "opportunity", ("state", "open"), "name", "name", has_email=False, has_city=False
     ),
 }
-TABLE_OF_MODEL = {info.model: info for info in TABLES.values()}
+_BY_TABLE_NAME = {info.name.value: info for info in TABLES.values()}
+
+
+def info_of_record(record: Any) -> TableInfo | None:
+    """How detection sees a loaded record's table, or None when it does not compare that table."""
+    return _BY_TABLE_NAME.get(getattr(type(record), "__tablename__", ""))
 
 
 def table_info(name: str | DetectionTable) -> TableInfo:

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadflow.customers.address import AddressMixin
-from leadflow.db import (
+from leadflow.core.db import (
     MONEY_SCALE,
     Base,
     Money,
@@ -31,13 +31,16 @@ from leadflow.db import (
     enum_column,
     utcnow,
 )
-from leadflow.errors import (
-    LEAD_HAS_OPPORTUNITY,
-    LEAD_IS_CLOSED,
-    InvalidState,
-    ValidationFailed,
-)
+from leadflow.core.errors import InvalidState, ValidationFailed
+from leadflow.opportunities.models import Need, PurchaseProcess, PurchaseTimeframe
 from leadflow.security.models import OwnedMixin
+
+
+# The verbatim messages of the reference (§2.5, §3); tests and the web app quote them.
+LEAD_IS_CLOSED = "The lead is closed and you can't convert or qualify a lead that is already closed."
+LEAD_HAS_OPPORTUNITY = (
+    "You can't disqualify this lead because an opportunity is associated with it."
+)
 
 
 class LeadState(enum.StrEnum):
@@ -103,37 +106,11 @@ class Rating(enum.StrEnum):
     COLD = "cold"
 
 
-class PurchaseTimeframe(enum.StrEnum):
-    IMMEDIATE = "immediate"
-    THIS_QUARTER = "this_quarter"
-    NEXT_QUARTER = "next_quarter"
-    THIS_YEAR = "this_year"
-    UNKNOWN = "unknown"
-
-
 class BudgetStatus(enum.StrEnum):
     NO_COMMITTED_BUDGET = "no_committed_budget"
     MAY_BUY = "may_buy"
     CAN_BUY = "can_buy"
     WILL_BUY = "will_buy"
-
-
-class PurchaseProcess(enum.StrEnum):
-    INDIVIDUAL = "individual"
-    COMMITTEE = "committee"
-    UNKNOWN = "unknown"
-
-
-class Need(enum.StrEnum):
-    MUST_HAVE = "must_have"
-    SHOULD_HAVE = "should_have"
-    GOOD_TO_HAVE = "good_to_have"
-    NO_NEED = "no_need"
-
-
-def compose_full_name(first_name: str | None, last_name: str | None) -> str:
-    """The derived full name: first and last name joined by a space."""
-    return " ".join(part for part in (first_name, last_name) if part)
 
 
 class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
@@ -263,6 +240,22 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
         # The qualifying opportunity link stays: records made by the earlier qualification
         # still point back to this lead, and disqualifying stays refused while one exists (§3).
         self.closed_at = None
+
+    def ensure_mergeable(self, who: str) -> None:
+        """Only open leads merge: closed leads are read-only (§1, §9); ``who`` names the lead."""
+        if not self.is_open:
+            raise InvalidState(
+                f"{who} is {self.state.value}: closed leads are read-only; reactivate it first, then merge it.",
+                code="merge_inactive_record",
+                details={"id": str(self.id), "state": self.state.value},
+            )
+
+    def close_as_merged(self) -> None:
+        """Close the subordinate lead of a merge: disqualified as Canceled, marked merged."""
+        self.state = LeadState.DISQUALIFIED
+        self.status_reason = LeadStatusReason.CANCELED
+        self.merged = True
+        self.closed_at = utcnow()
 
 
 # --- sorting the lead list (§10) -------------------------------------------------------------

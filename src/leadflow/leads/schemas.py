@@ -21,7 +21,7 @@ from leadflow.leads.models import (
     PurchaseTimeframe,
     Rating,
 )
-from leadflow.schemas import (
+from leadflow.core.schemas import (
     AddressFields,
     Amount,
     Email,

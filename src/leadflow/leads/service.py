@@ -12,9 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from leadflow.activity.models import RegardingTable
-from leadflow.activity.service import delete_notes_of
-from leadflow.audit.service import (
+from leadflow.activities.models import RegardingTable
+from leadflow.activities.service import delete_notes_of
+from leadflow.security.audit import (
     AUDIT_TABLE,
     changed_fields,
     entry_values,
@@ -22,7 +22,7 @@ from leadflow.audit.service import (
     record_action,
 )
 from leadflow.customers.models import Account, Contact, CustomerState
-from leadflow.db import utcnow
+from leadflow.core.db import utcnow
 from leadflow.duplicates.detection import (
     QualifyDuplicates,
     add_pending_matches,
@@ -32,8 +32,7 @@ from leadflow.duplicates.detection import (
 )
 from leadflow.duplicates.engine import PendingIndex, index_rows, record_values
 from leadflow.duplicates.models import DetectionTable
-from leadflow.errors import (
-    LEAD_IS_CLOSED,
+from leadflow.core.errors import (
     Conflict,
     InvalidState,
     LeadflowError,
@@ -46,7 +45,8 @@ from leadflow.leads.mappings import (
     LEAD_TO_OPPORTUNITY,
     mapped_values,
 )
-from leadflow.leads.models import Lead, LeadStatusReason, compose_full_name
+from leadflow.leads.models import LEAD_IS_CLOSED, Lead, LeadStatusReason
+from leadflow.core.names import compose_full_name
 from leadflow.leads.schemas import (
     LeadCreate,
     LeadFields,
@@ -61,19 +61,14 @@ from leadflow.organisation.models import (
     RecordCreation,
 )
 from leadflow.organisation.service import currency_by_code, get_settings
-from leadflow.records import (
-    apply_changes,
-    check_version,
-    get_accessible,
-    get_record,
-    get_reference,
-)
+from leadflow.core.records import apply_changes, check_version, get_record, get_reference
+from leadflow.security.access import get_accessible
 from leadflow.security.access import forbidden, require, require_create
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.security.service import delete_shares_of
-from leadflow.uow import Database, UnitOfWork
+from leadflow.core.uow import Database, UnitOfWork
 
 # ----------------------------------------------------------------------------------------------
 # create / read / update / delete

@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.operators import custom_op
 
-from leadflow.db import utcnow
-from leadflow.errors import ValidationFailed
+from leadflow.core.db import utcnow
+from leadflow.core.errors import ValidationFailed
 from leadflow.leads.models import (
     LEAD_SORTS,
     Lead,
@@ -29,11 +29,11 @@ from leadflow.leads.models import (
     LeadStatusReason,
     Rating,
 )
-from leadflow.paging import CursorKind, contains, decode_cursor, encode_cursor
+from leadflow.core.paging import CursorKind, contains, decode_cursor, encode_cursor
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
-from leadflow.uow import UnitOfWork
+from leadflow.core.uow import UnitOfWork
 
 
 class LeadView(enum.StrEnum):

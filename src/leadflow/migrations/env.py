@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy.sql.elements import Case
 from sqlalchemy.types import TypeDecorator
 
-from leadflow.db import make_engine
-from leadflow.models import metadata
+from leadflow.core.db import make_engine
+from leadflow.bootstrap.models import metadata
 
 config = context.config
 

@@ -10,9 +10,30 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadflow.db import Base, Money, RecordMixin, UTCDateTime, enum_column
-from leadflow.leads.models import Need, PurchaseProcess, PurchaseTimeframe
+from leadflow.core.db import Base, Money, RecordMixin, UTCDateTime, enum_column, polymorphic_lookup
 from leadflow.security.models import OwnedMixin
+
+
+# The purchase a lead describes and its opportunity carries on (§2.2): both records use these.
+class PurchaseTimeframe(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    THIS_QUARTER = "this_quarter"
+    NEXT_QUARTER = "next_quarter"
+    THIS_YEAR = "this_year"
+    UNKNOWN = "unknown"
+
+
+class PurchaseProcess(enum.StrEnum):
+    INDIVIDUAL = "individual"
+    COMMITTEE = "committee"
+    UNKNOWN = "unknown"
+
+
+class Need(enum.StrEnum):
+    MUST_HAVE = "must_have"
+    SHOULD_HAVE = "should_have"
+    GOOD_TO_HAVE = "good_to_have"
+    NO_NEED = "no_need"
 
 
 class OpportunityState(enum.StrEnum):
@@ -36,7 +57,9 @@ class Opportunity(RecordMixin, OwnedMixin, Base):
     name: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     customer_kind: Mapped[CustomerKind | None] = mapped_column(enum_column(CustomerKind))
-    customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        index=True, info=polymorphic_lookup("accounts", "contacts", kind_column="customer_kind")
+    )
     parent_account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )

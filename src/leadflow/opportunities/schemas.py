@@ -9,9 +9,9 @@ from typing import Annotated
 
 from pydantic import StringConstraints, field_validator
 
-from leadflow.leads.models import Need, PurchaseProcess, PurchaseTimeframe
+from leadflow.opportunities.models import Need, PurchaseProcess, PurchaseTimeframe
 from leadflow.opportunities.models import CustomerKind, OpportunityState
-from leadflow.schemas import Amount, InputModel, RecordOut, not_cleared
+from leadflow.core.schemas import Amount, InputModel, RecordOut, not_cleared
 
 OpportunityName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=3)]

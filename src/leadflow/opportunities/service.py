@@ -5,23 +5,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from leadflow.activity.models import RegardingTable
-from leadflow.activity.service import delete_notes_of
+from leadflow.activities.models import RegardingTable
+from leadflow.activities.service import delete_notes_of
 from leadflow.customers.models import Account, Contact
 from leadflow.duplicates.detection import detect_on_save
-from leadflow.errors import ValidationFailed
+from leadflow.core.errors import ValidationFailed
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityFields, OpportunityUpdate
 from leadflow.organisation.models import Campaign
 from leadflow.organisation.service import currency_by_code, get_settings
-from leadflow.audit.service import changed_fields, record_action
-from leadflow.records import apply_changes, check_version, get_accessible, get_reference
+from leadflow.security.audit import changed_fields, record_action
+from leadflow.core.records import apply_changes, check_version, get_reference
+from leadflow.security.access import get_accessible
 from leadflow.security.access import require, require_create
 from leadflow.security.privileges import Privilege
 from leadflow.security.service import delete_shares_of
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
-from leadflow.uow import UnitOfWork
+from leadflow.core.uow import UnitOfWork
 
 
 def _column_values(data: OpportunityFields, *, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadflow.db import Base, RecordMixin, ScaledDecimal, enum_column
+from leadflow.core.db import Base, RecordMixin, ScaledDecimal, enum_column
 
 
 class Currency(RecordMixin, Base):

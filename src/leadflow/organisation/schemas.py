@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
-from leadflow.schemas import InputModel
+from leadflow.core.schemas import InputModel
 
 
 class QualificationSettings(InputModel):

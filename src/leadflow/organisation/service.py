@@ -1,69 +1,19 @@
-"""Organisation bootstrap, settings and currency lookups."""
+"""Organisation settings and currency lookups."""
 
 from __future__ import annotations
 
-import uuid
-
-from babel.numbers import get_currency_name, get_currency_symbol, list_currencies
+from babel.numbers import list_currencies
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadflow.errors import NotFound, ValidationFailed
-from leadflow.audit.service import changed_fields, record_action
-from leadflow.records import apply_changes, check_version
+from leadflow.core.errors import NotFound, ValidationFailed
+from leadflow.security.audit import changed_fields, record_action
+from leadflow.core.records import apply_changes, check_version
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
 from leadflow.organisation.models import Currency, OrganisationSettings
-from leadflow.security.models import BusinessUnit
-from leadflow.security.service import ensure_builtin_roles
-from leadflow.uow import UnitOfWork
-
-# Currencies enabled in a new organisation besides the base currency.
-STARTER_CURRENCIES = ("EUR", "USD", "GBP", "MXN")
-
-
-def ensure_organisation(*, uow: UnitOfWork, base_currency: str) -> OrganisationSettings:
-    """Create the root business unit, built-in roles, currencies and settings if missing (idempotent).
-
-    The first administrator is created by `leadflow init` (or by the demo data).
-    """
-    session = uow.session
-    ensure_builtin_roles(session)
-    settings = session.scalars(select(OrganisationSettings).limit(1)).first()
-    if settings is not None:
-        _ensure_duplicate_rules(session, settings)
-        return settings
-    base_code = normalise_currency_code(base_currency)
-    session.add(BusinessUnit(id=uuid.uuid4(), name="Organisation", parent_id=None))
-    base: Currency | None = None
-    for code in dict.fromkeys((base_code, *STARTER_CURRENCIES)):
-        currency = Currency(
-            id=uuid.uuid4(),
-            iso_code=code,
-            name=get_currency_name(code, locale="en"),
-            symbol=get_currency_symbol(code, locale="en"),
-            is_base=code == base_code,
-        )
-        session.add(currency)
-        if code == base_code:
-            base = currency
-    settings = OrganisationSettings(id=uuid.uuid4(), base_currency_id=base.id if base else None)
-    session.add(settings)
-    uow.flush()
-    _ensure_duplicate_rules(session, settings)
-    return settings
-
-
-def _ensure_duplicate_rules(session: Session, settings: OrganisationSettings) -> None:
-    """The out-of-box duplicate detection rules, published, once per organisation (§9)."""
-    if settings.builtin_duplicate_rules_created:
-        return
-    from leadflow.duplicates.rules import ensure_builtin_rules
-
-    ensure_builtin_rules(session, default_region=settings.default_phone_region or "ES")
-    settings.builtin_duplicate_rules_created = True
-    session.flush()
+from leadflow.core.uow import UnitOfWork
 
 
 def normalise_currency_code(code: str) -> str:

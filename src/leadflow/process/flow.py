@@ -6,14 +6,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from leadflow.errors import InvalidState
+from leadflow.core.errors import InvalidState
 from leadflow.leads.models import Lead, LeadState
 from leadflow.opportunities.models import Opportunity
-from leadflow.audit.service import record_action
-from leadflow.records import get_accessible
+from leadflow.security.audit import record_action
+from leadflow.security.access import get_accessible
 from leadflow.security.privileges import Privilege
 from leadflow.security.actor import Actor
-from leadflow.uow import UnitOfWork
+from leadflow.core.uow import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
-from leadflow.errors import Forbidden
+from leadflow.core.errors import Forbidden, ValidationFailed
+from leadflow.core.records import get_record
 from leadflow.security.actor import Actor
 from leadflow.security.models import RecordShare
 from leadflow.security.privileges import Depth, Privilege
+
+RecordT = TypeVar("RecordT")
 
 # Which share right grants which privilege (Create is never shared; Append To rides on Append).
 SHARE_RIGHT = {
@@ -128,3 +131,37 @@ def has_admin(actor: Actor, table: str, privilege: Privilege) -> bool:
     return actor.depth(table, privilege) is not Depth.NONE
 
 
+def list_records(
+    session: Session, model: type[RecordT], *, actor: Actor, limit: int, after: uuid.UUID | None = None
+) -> list[RecordT]:
+    """A page of the records the actor may read, in creation order, keyset-paged by the last id seen."""
+    statement = (
+        select(model)
+        .where(access_condition(actor, Privilege.READ, model.__tablename__, model))  # type: ignore[attr-defined]
+        .order_by(model.created_at, model.id)  # type: ignore[attr-defined]
+        .limit(limit)
+    )
+    if after is not None:
+        last = session.get(model, after)
+        if last is None:
+            raise ValidationFailed("The cursor names no record; start from the first page.", code="invalid_cursor")
+        statement = statement.where(
+            tuple_(model.created_at, model.id) > tuple_(last.created_at, last.id)  # type: ignore[attr-defined]
+        )
+    return list(session.scalars(statement))
+
+
+def get_accessible(
+    session: Session,
+    model: type[RecordT],
+    record_id: uuid.UUID,
+    *,
+    label: str,
+    actor: Actor,
+    privilege: Privilege,
+    for_update: bool = False,
+) -> RecordT:
+    """A record by id that the actor holds ``privilege`` on: NotFound, then Forbidden naming the privilege."""
+    record = get_record(session, model, record_id, label=label, for_update=for_update)
+    require(session, actor, privilege, model.__tablename__, record)  # type: ignore[attr-defined]
+    return record

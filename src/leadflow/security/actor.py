@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadflow.errors import NotFound
+from leadflow.core.errors import NotFound
 from leadflow.security.models import BusinessUnit, Role, RolePrivilege, TeamMember, User, UserRole
 from leadflow.security.privileges import SYSTEM_ADMINISTRATOR, Depth, Privilege
 
@@ -84,9 +84,9 @@ def actor_for_email(session: Session, email: str) -> Actor:
     return load_actor(session, user)
 
 
-def default_actor(session: Session) -> Actor:
-    """The organisation's first active System Administrator: who the command line acts as by default."""
-    user = session.scalars(
+def first_administrator(session: Session) -> User | None:
+    """The organisation's first active System Administrator, if it has one yet."""
+    return session.scalars(
         select(User)
         .join(UserRole, UserRole.user_id == User.id)
         .join(Role, Role.id == UserRole.role_id)
@@ -94,6 +94,11 @@ def default_actor(session: Session) -> Actor:
         .order_by(User.created_at, User.id)
         .limit(1)
     ).first()
+
+
+def default_actor(session: Session) -> Actor:
+    """The organisation's first active System Administrator: who the command line acts as by default."""
+    user = first_administrator(session)
     if user is None:
         raise NotFound(
             "This organisation has no administrator yet; run `leadflow init` to create one "

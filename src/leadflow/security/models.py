@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadflow.db import Base, RecordMixin, UTCDateTime, enum_column
+from leadflow.core.db import Base, RecordMixin, UTCDateTime, enum_column
 from leadflow.security.privileges import Depth, Privilege
 
 

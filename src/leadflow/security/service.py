@@ -15,11 +15,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from leadflow.audit.service import record_action
-from leadflow.db import utcnow
-from leadflow.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
+from leadflow.security.audit import record_action
+from leadflow.core.db import utcnow
+from leadflow.core.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
 from leadflow.security.access import require, require_admin
-from leadflow.security.actor import Actor, load_actor
+from leadflow.security.actor import Actor, first_administrator, load_actor
 from leadflow.security.models import (
     AccessToken,
     BusinessUnit,
@@ -33,7 +33,7 @@ from leadflow.security.models import (
     UserRole,
 )
 from leadflow.security.privileges import BUILTIN_ROLES, SYSTEM_ADMINISTRATOR, TABLES, Depth, Privilege
-from leadflow.uow import UnitOfWork
+from leadflow.core.uow import UnitOfWork
 
 MAX_FAILED_SIGN_INS = 5  # the 6th wrong password in a row locks the account
 LOCK_DURATION = timedelta(minutes=15)
@@ -222,6 +222,19 @@ def create_user(
     record_action(session, actor, "create", table="users", record_id=user.id,
                   summary=f"{normalised} ({', '.join(r.name for r in roles)})")
     return user
+
+
+def create_first_administrator(*, email: str, full_name: str, password: str, uow: UnitOfWork) -> User:
+    """The first System Administrator of a new organisation; refused once the organisation has one."""
+    if first_administrator(uow.session) is not None:
+        raise InvalidState(
+            "This organisation already has an administrator; use `leadflow users create`.",
+            code="administrator_exists",
+        )
+    return create_user(
+        email=email, full_name=full_name, role_names=[SYSTEM_ADMINISTRATOR], business_unit_name=None,
+        password=password, uow=uow, actor=None,
+    )
 
 
 def set_password(email: str, password: str, *, uow: UnitOfWork, actor: Actor | None) -> User:
@@ -413,14 +426,6 @@ def actor_for_secret(secret: str, *, session: Session, kinds: tuple[TokenKind, .
     if not user.is_active:
         raise AuthenticationFailed("This user is no longer active.", code="user_inactive")
     return Authenticated(actor=load_actor(session, user), token=token)
-
-
-def list_tokens(email: str | None, *, session: Session) -> list[tuple[AccessToken, str]]:
-    """Tokens with their user's email, newest first."""
-    statement = select(AccessToken, User.email).join(User, User.id == AccessToken.user_id)
-    if email:
-        statement = statement.where(User.email == email.strip().lower())
-    return [(token, mail) for token, mail in session.execute(statement.order_by(AccessToken.created_at.desc()))]
 
 
 # ---------------------------------------------------------------------------------------------- records

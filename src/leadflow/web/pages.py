@@ -19,7 +19,7 @@ from leadflow.security.actor import Actor
 from leadflow.security.models import TokenKind, User
 from leadflow.security.privileges import Privilege
 from leadflow.security.service import AuthenticationFailed, actor_for_secret
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from leadflow.web.i18n import N_, choose_language
 from leadflow.web.routes import (
     _MAX_TOKEN_LENGTH,

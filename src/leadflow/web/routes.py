@@ -27,9 +27,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from leadflow.audit.service import record_action
-from leadflow.db import utcnow
-from leadflow.errors import LeadflowError
+from leadflow.security.audit import record_action
+from leadflow.core.db import utcnow
+from leadflow.core.errors import LeadflowError
 from leadflow.security.models import TokenKind, User
 from leadflow.security.service import (
     AccountLocked,
@@ -39,7 +39,7 @@ from leadflow.security.service import (
     revoke_secret,
     sign_in,
 )
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from leadflow.web import i18n
 from leadflow.web.i18n import gettext, language_from_header
 

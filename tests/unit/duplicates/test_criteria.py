@@ -3,7 +3,7 @@
 import pytest
 
 from leadflow.duplicates import Condition, Criterion, InvalidCondition
-from leadflow.errors import ValidationFailed
+from leadflow.core.errors import ValidationFailed
 
 
 def test_criteria_have_the_stored_values_of_section_9():

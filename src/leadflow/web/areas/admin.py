@@ -20,8 +20,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from leadflow.api.errors import status_for
-from leadflow.errors import Forbidden, LeadflowError
+from leadflow.http.errors import status_for
+from leadflow.core.errors import Forbidden, LeadflowError
 from leadflow.organisation.models import (
     DuplicateExperience,
     QualificationExperience,
@@ -32,7 +32,7 @@ from leadflow.organisation.schemas import (
     QualificationSettings,
 )
 from leadflow.organisation.service import get_settings, update_settings
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security import service as security_service
 from leadflow.security.access import forbidden
 from leadflow.security.models import BusinessUnit, User

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from leadflow.audit.models import AuditEntry
-from leadflow.audit.service import AuditQuery, list_entries
+from leadflow.security.audit import AuditEntry
+from leadflow.security.audit import AuditQuery, list_entries
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin import admin_area

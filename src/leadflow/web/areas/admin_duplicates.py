@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from leadflow.api.errors import status_for
+from leadflow.http.errors import status_for
 from leadflow.customers.models import Account, Contact
 from leadflow.duplicates import merge as merge_service
 from leadflow.duplicates import scan
@@ -39,13 +39,13 @@ from leadflow.duplicates.models import (
     MergeState,
 )
 from leadflow.duplicates.tables import TABLES
-from leadflow.errors import Forbidden, LeadflowError, ValidationFailed
+from leadflow.core.errors import Forbidden, LeadflowError, ValidationFailed
 from leadflow.organisation.models import Campaign, Currency
-from leadflow.records import get_accessible
+from leadflow.security.access import get_accessible
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from leadflow.web.areas.admin import (
     FormDep,
     admin_area,

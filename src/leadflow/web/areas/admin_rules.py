@@ -16,17 +16,17 @@ from fastapi.responses import Response
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
-from leadflow.api.errors import status_for
+from leadflow.http.errors import status_for
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.criteria import Criterion
 from leadflow.duplicates.models import DetectionTable, DuplicateRule, RuleState
 from leadflow.duplicates.tables import TABLES
-from leadflow.errors import Forbidden, LeadflowError
+from leadflow.core.errors import Forbidden, LeadflowError
 from leadflow.organisation.service import get_settings
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
-from leadflow.uow import Database
+from leadflow.core.uow import Database
 from leadflow.web.areas.admin import (
     FormDep,
     admin_area,

@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadflow.api.errors import status_for
-from leadflow.api.security import UserIn
-from leadflow.errors import Forbidden, LeadflowError, NotFound
-from leadflow.schemas import parse
+from leadflow.http.errors import status_for
+from leadflow.security.schemas import UserIn
+from leadflow.core.errors import Forbidden, LeadflowError, NotFound
+from leadflow.core.schemas import parse
 from leadflow.security import service as security_service
 from leadflow.security.models import BusinessUnit, Role, User, UserRole
 from leadflow.security.privileges import TABLES, Privilege

@@ -1,6 +1,6 @@
 """The sales dashboard: leads by status and source, the weekly qualification rate, the pipeline by stage.
 
-The figures come from leadflow.dashboard (only records the user may read count); this module lays
+The figures come from leadflow.reporting.dashboard (only records the user may read count); this module lays
 them out as charts. Charts are SVG drawn on the server (no script), each with a title, a description
 and a data table beside it for those who do not see the picture.
 """
@@ -14,7 +14,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from leadflow.dashboard import DashboardFigures, dashboard_figures
+from leadflow.reporting.dashboard import DashboardFigures, dashboard_figures
 from leadflow.leads.models import LeadSource, LeadStatusReason
 from leadflow.web.areas.choice_labels import CHOICE_LABELS, STAGE_LABELS
 from leadflow.web.i18n import N_

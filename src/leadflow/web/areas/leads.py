@@ -21,8 +21,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from leadflow.api.errors import status_for
-from leadflow.errors import (
+from leadflow.http.errors import status_for
+from leadflow.core.errors import (
     DuplicateDetected,
     LeadflowError,
     NotFound,
@@ -39,11 +39,11 @@ from leadflow.organisation.models import (
     RecordCreation,
 )
 from leadflow.organisation.service import get_settings
-from leadflow.paging import encode_cursor
-from leadflow.schemas import parse
+from leadflow.core.paging import encode_cursor
+from leadflow.core.schemas import parse
 from leadflow.security.access import access_condition
 from leadflow.security.privileges import Privilege
-from leadflow.uow import UnitOfWork
+from leadflow.core.uow import UnitOfWork
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas.leads_forms import (
     CHOICE_KEYS,

@@ -19,7 +19,7 @@ from typing import Any
 
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 
-from leadflow.errors import LeadflowError, ValidationFailed
+from leadflow.core.errors import LeadflowError, ValidationFailed
 from leadflow.leads.models import (
     DISQUALIFY_REASONS,
     BudgetStatus,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import Campaign, CampaignState, Currency
-from leadflow.paging import contains
+from leadflow.core.paging import contains
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.models import Team, User

@@ -18,20 +18,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
-from leadflow.activity.download import attachment_response
-from leadflow.activity.models import RegardingTable
-from leadflow.activity.service import (
+from leadflow.http.downloads import attachment_response
+from leadflow.http.uploads import read_upload
+from leadflow.activities.models import RegardingTable
+from leadflow.activities.service import (
     AttachmentUpload,
     add_note,
     get_attachment,
     timeline,
 )
-from leadflow.api.errors import status_for
-from leadflow.errors import (
+from leadflow.http.errors import status_for
+from leadflow.core.errors import (
     DuplicateDetected,
     LeadflowError,
     NotFound,
-    TooLarge,
     ValidationFailed,
 )
 from leadflow.leads import service
@@ -47,10 +47,10 @@ from leadflow.organisation.models import (
 )
 from leadflow.organisation.service import get_settings
 from leadflow.process.flow import lead_process, process_state
-from leadflow.schemas import parse
+from leadflow.core.schemas import parse
 from leadflow.security.access import can
 from leadflow.security.privileges import Privilege
-from leadflow.uow import UnitOfWork
+from leadflow.core.uow import UnitOfWork
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas.choice_labels import STAGE_LABELS
 from leadflow.web.areas.leads import (
@@ -597,19 +597,6 @@ def delete(request: Request, session: WebSessionDep, form: FormDep, lead_id: str
 # ---------------------------------------------------------------------------------------------- notes and attachments
 
 
-def _read_upload(upload: UploadFile, limit: int) -> bytes:
-    """The uploaded bytes, refused as soon as they pass the limit."""
-    chunks = []
-    size = 0
-    while chunk := upload.file.read(1024 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"The attachment is larger than the limit of {limit} bytes; send a smaller file.",
-                           code="attachment_too_large")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post("/leads/{lead_id}/notes")
 def add_lead_note(request: Request, session: WebSessionDep, form: FormDep, lead_id: str) -> Response:
     """Add a note, with an optional attachment, to the lead's timeline."""
@@ -627,7 +614,7 @@ def add_lead_note(request: Request, session: WebSessionDep, form: FormDep, lead_
         if isinstance(upload, UploadFile) and upload.filename:
             attachment = AttachmentUpload(
                 file_name=upload.filename, mime_type=upload.content_type or "application/octet-stream",
-                content=_read_upload(upload, limit),
+                content=read_upload(upload, limit),
             )
         with database_of(request).unit_of_work() as uow:
             add_note(RegardingTable.LEADS, record_id, title=title, body=body, attachment=attachment,

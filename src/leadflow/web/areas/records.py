@@ -1,7 +1,7 @@
 """Accounts, contacts and opportunities: lists, record forms, notes and attachments, the opportunity's process.
 
 The routes translate forms into the calls the REST API makes (the services of leadflow.customers,
-leadflow.opportunities, leadflow.activity and leadflow.process) and render the result. A refusal is
+leadflow.opportunities, leadflow.activities and leadflow.process) and render the result. A refusal is
 shown on the page with the user's input kept; a record the user may not read is a 404 or 403 page.
 """
 
@@ -18,30 +18,31 @@ from fastapi.responses import Response
 from sqlalchemy import and_, or_, select
 from starlette.datastructures import FormData, UploadFile
 
-from leadflow.activity.download import attachment_response
-from leadflow.activity.models import Note, RegardingTable
-from leadflow.activity.service import (
+from leadflow.http.downloads import attachment_response
+from leadflow.http.uploads import read_upload
+from leadflow.activities.models import Note, RegardingTable
+from leadflow.activities.service import (
     AttachmentUpload,
     add_note,
     get_attachment,
     timeline,
 )
-from leadflow.api.errors import status_for
+from leadflow.http.errors import status_for
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
-from leadflow.errors import LeadflowError, NotFound, TooLarge
+from leadflow.core.errors import LeadflowError, NotFound
 from leadflow.leads.models import Lead
 from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.organisation.models import Campaign, Currency
 from leadflow.organisation.service import get_settings
 from leadflow.process.flow import move_stage, opportunity_process
-from leadflow.records import get_accessible
-from leadflow.schemas import parse
+from leadflow.security.access import get_accessible
+from leadflow.core.schemas import parse
 from leadflow.security.access import access_condition, can
 from leadflow.security.models import User
 from leadflow.security.privileges import Depth, Privilege
-from leadflow.uow import UnitOfWork
+from leadflow.core.uow import UnitOfWork
 from leadflow.web.areas.choice_labels import DECISION_LABELS, STAGE_LABELS
 from leadflow.web.areas.records_forms import (
     ACCOUNTS,
@@ -81,7 +82,6 @@ router = APIRouter()
 
 # Related records listed on a record's page (the rest are a search away in the lists).
 RELATED_LIMIT = 50
-_UPLOAD_CHUNK = 1024 * 1024
 
 SERVICES = {
     "accounts": (customers.create_account, customers.update_account, customers.delete_account),
@@ -427,22 +427,6 @@ def _new_page(
 # ---------------------------------------------------------------------------------------------- uploads
 
 
-def _read_upload(upload: UploadFile, limit: int) -> bytes:
-    """The uploaded bytes, refused as soon as they pass the limit."""
-    chunks: list[bytes] = []
-    size = 0
-    upload.file.seek(0)
-    while chunk := upload.file.read(_UPLOAD_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(
-                f"The attachment is larger than the limit of {limit} bytes; send a smaller file.",
-                code="attachment_too_large",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 
 
 # ---------------------------------------------------------------------------------------------- routes
@@ -562,7 +546,7 @@ def _register(kind: RecordKind) -> None:
                 attachment = AttachmentUpload(
                     file_name=upload.filename,
                     mime_type=upload.content_type or "application/octet-stream",
-                    content=_read_upload(upload, limit),
+                    content=read_upload(upload, limit),
                 )
             with database_of(request).unit_of_work() as uow:
                 add_note(

@@ -30,7 +30,7 @@ from leadflow.customers.schemas import (
     ContactCreate,
     ContactUpdate,
 )
-from leadflow.errors import DuplicateDetected, LeadflowError, ValidationFailed
+from leadflow.core.errors import DuplicateDetected, LeadflowError, ValidationFailed
 from leadflow.leads.models import (
     Need,
     PurchaseProcess,
@@ -454,7 +454,7 @@ def option_lists(
 
 # ---------------------------------------------------------------------------------------------- refusals
 
-# Field errors by their stable code (leadflow.schemas), as shown next to the field.
+# Field errors by their stable code (leadflow.core.schemas), as shown next to the field.
 FIELD_ERRORS = {
     "required": N_("This field is required."),
     "invalid_email": N_("Enter a valid email address, like name@example.com."),

@@ -18,10 +18,10 @@ from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from leadflow.customers.models import Account, Contact
-from leadflow.db import Money
+from leadflow.core.db import Money
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.organisation.models import Currency
-from leadflow.paging import CursorKind, contains, decode_cursor, encode_cursor
+from leadflow.core.paging import CursorKind, contains, decode_cursor, encode_cursor
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.models import Team, User

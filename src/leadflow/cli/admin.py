@@ -1,0 +1,138 @@
+"""Operator commands: the database schema, demo data, the first administrator, the server, the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadflow.bootstrap import prepare_database
+from leadflow.cli.common import console, fail, open_database, read, settings_of
+from leadflow.core.errors import LeadflowError, NotFound
+from leadflow.security.actor import actor_for_email, default_actor
+from leadflow.security.audit import AuditQuery, list_entries
+from leadflow.security.models import User
+from leadflow.security.service import create_first_administrator
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or upgrade the schema to the latest version (Alembic) and set up the organisation."""
+    prepared = prepare_database(settings_of(ctx))
+    console.print(f"Database is up to date: [bold]{prepared.database.engine.url.render_as_string()}[/]")
+
+
+def print_demo_users() -> None:
+    """The demo users with their passwords, to sign in with."""
+    from leadflow.demo import DEMO_USERS
+
+    table = Table(title="Demo users (sign in at /sign-in; change these passwords before real use)")
+    for column in ("email", "password"):
+        table.add_column(column, no_wrap=True)  # whole, so that they can be copied
+    for column in ("role", "business unit"):
+        table.add_column(column)
+    for user in DEMO_USERS:
+        table.add_row(user["email"], user["password"], user["role"], user["unit"] or "Organisation")
+    console.print(table)
+
+
+def demo(ctx: typer.Context) -> None:
+    """Load demo data in Spanish and English, with demo users (safe to run twice)."""
+    from leadflow.demo import load_demo
+
+    console.print(f"Demo data ready: {load_demo(open_database(ctx))}")
+    print_demo_users()
+
+
+def init(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(prompt="Administrator's email")],
+    name: Annotated[str, typer.Option(prompt="Administrator's name")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
+    ],
+) -> None:
+    """Create the first System Administrator of a new organisation."""
+    database = open_database(ctx)
+    try:
+        with database.unit_of_work() as uow:
+            create_first_administrator(email=email, full_name=name, password=password, uow=uow)
+            uow.commit()
+    except LeadflowError as error:
+        fail(error)
+    console.print(f"Administrator [bold]{email}[/] created; sign in at /sign-in or get a token with POST /api/v1/auth/token.")
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo_data: Annotated[bool | None, typer.Option("--demo/--no-demo", help="Load demo data on first start.")] = None,
+) -> None:
+    """Migrate, load demo data on first start, and serve the web app and API."""
+    import uvicorn
+
+    from leadflow.asgi import create_app
+
+    settings = settings_of(ctx)
+    prepared = prepare_database(settings)
+    load = settings.demo_on_first_start if demo_data is None else demo_data
+    if (prepared.created and load) or (demo_data and not prepared.created):
+        from leadflow.demo import load_demo
+
+        console.print(f"Loading demo data… {load_demo(prepared.database)}")
+        print_demo_users()
+    with prepared.database.unit_of_work(read_only=True) as uow:
+        try:
+            default_actor(uow.session)
+        except NotFound:
+            console.print("[bold yellow]No administrator yet:[/] run `leadflow init` to create one.")
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"leadflow on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/api/v1/docs)")
+    uvicorn.run(create_app(prepared.database, settings), host=bind_host, port=bind_port, log_level="info")
+
+
+def audit(
+    ctx: typer.Context,
+    action: Annotated[str | None, typer.Option(help="e.g. qualify, update, sign_in_failed")] = None,
+    table_name: Annotated[str | None, typer.Option("--table")] = None,
+    record: Annotated[uuid.UUID | None, typer.Option("--record", help="Record id")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Email of the acting user")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """Show the audit log, newest first."""
+    from sqlalchemy import select
+
+    def entries_and_emails(uow, actor):  # type: ignore[no-untyped-def]
+        user_id = actor_for_email(uow.session, user).user_id if user else None
+        query = AuditQuery(user_id=user_id, action=action, table=table_name, record_id=record, limit=limit)
+        entries = list_entries(query, uow=uow, actor=actor)
+        return entries, dict(uow.session.execute(select(User.id, User.email)).all())
+
+    entries, emails = read(ctx, entries_and_emails)
+    table = Table(title="Audit log")
+    for column in ("when (UTC)", "who", "action", "table", "record", "details"):
+        table.add_column(column)
+    for entry in entries:
+        details = entry.summary or ""
+        if entry.changes:
+            details = (details + " " if details else "") + ", ".join(
+                f"{k}: {v['old']!r}→{v['new']!r}" if isinstance(v, dict) and "old" in v else f"{k}: {v}"
+                for k, v in entry.changes.items()
+            )
+        table.add_row(f"{entry.occurred_at:%Y-%m-%d %H:%M:%S}", emails.get(entry.user_id, "-"), entry.action,
+                      entry.table_name or "", str(entry.record_id or ""), details[:120])
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the operator commands to the root command."""
+    app.add_typer(db_app, name="db")
+    app.command()(demo)
+    app.command()(init)
+    app.command()(serve)
+    app.command()(audit)

@@ -1,0 +1,85 @@
+"""What every command shares: the consoles, opening the database as the acting user, running one
+use case in a unit of work, and printing a refusal with its exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from leadflow.bootstrap import prepare_database
+from leadflow.core.config import Settings
+from leadflow.core.errors import LeadflowError, NotFound, ValidationFailed
+from leadflow.core.uow import Database, UnitOfWork
+from leadflow.security.actor import Actor, actor_for_email, default_actor
+
+console = Console()
+errors = Console(stderr=True)
+
+ResultT = TypeVar("ResultT")
+
+# Exit codes per error family, so scripts can tell bad input or a missing record from a refusal.
+EXIT_CODES: tuple[tuple[type[LeadflowError], int], ...] = ((NotFound, 3), (ValidationFailed, 2))
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """The settings the root command read."""
+    return ctx.find_root().obj["settings"]  # type: ignore[no-any-return]
+
+
+def fail(error: LeadflowError) -> NoReturn:
+    """Print the human message and exit non-zero."""
+    fields = error.details.get("fields", []) if isinstance(error.details, dict) else []
+    if fields:
+        errors.print(f"[bold red]Error:[/] the input is not valid [dim]({error.code})[/]")
+        for field in fields:
+            errors.print(f"  • {field['message']} [dim]({field['field']}: {field['code']})[/]")
+    else:
+        errors.print(f"[bold red]Error:[/] {error.message} [dim]({error.code})[/]")
+    raise typer.Exit(code=next((code for kind, code in EXIT_CODES if isinstance(error, kind)), 1))
+
+
+def open_database(ctx: typer.Context) -> Database:
+    """The configured database, migrated and set up."""
+    return prepare_database(settings_of(ctx)).database
+
+
+def open_as_actor(ctx: typer.Context) -> tuple[Database, Actor]:
+    """The database and the acting user (``--as``, else the first System Administrator)."""
+    database = open_database(ctx)
+    try:
+        with database.unit_of_work(read_only=True) as uow:
+            email = ctx.find_root().obj.get("as_user")
+            actor = actor_for_email(uow.session, email) if email else default_actor(uow.session)
+    except LeadflowError as error:
+        fail(error)
+    return database, actor
+
+
+def run(ctx: typer.Context, action: Callable[[UnitOfWork, Actor], ResultT]) -> ResultT:
+    """Run ``action(uow, actor)`` in one unit of work, committing on success, printing refusals."""
+    database, actor = open_as_actor(ctx)
+    try:
+        with database.unit_of_work() as uow:
+            result = action(uow, actor)
+            uow.commit()
+    except LeadflowError as error:
+        fail(error)
+    return result
+
+
+def read(ctx: typer.Context, action: Callable[[UnitOfWork, Actor], ResultT]) -> ResultT:
+    """Run a reading ``action(uow, actor)`` in a read-only unit of work, printing refusals."""
+    database, actor = open_as_actor(ctx)
+    try:
+        with database.unit_of_work(read_only=True) as uow:
+            return action(uow, actor)
+    except LeadflowError as error:
+        fail(error)
+
+
+def text(value: Any) -> str:
+    """A value as a table cell: blank for None."""
+    return "" if value is None else str(value)

@@ -1,0 +1,196 @@
+"""`leadflow users|roles|tokens|business-units|teams ...`: who may do what."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from leadflow.cli.common import console, errors, read, run
+from leadflow.security import directory
+from leadflow.security import service as security_service
+from leadflow.security.actor import Actor, actor_for_email
+from leadflow.security.privileges import Depth, Privilege
+
+users_app = typer.Typer(help="Users of the organisation.", no_args_is_help=True)
+roles_app = typer.Typer(help="Security roles and their privileges.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+units_app = typer.Typer(help="Business units.", no_args_is_help=True)
+teams_app = typer.Typer(help="Teams: they own records and receive shares together.", no_args_is_help=True)
+
+
+@users_app.command("create")
+def users_create(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    role: Annotated[list[str], typer.Option(help="A role name; repeat for several (roles are cumulative).")],
+    business_unit: Annotated[str | None, typer.Option(help="Business unit name (default: the root).")] = None,
+    language: Annotated[str | None, typer.Option(help="en or es; by default pages follow the browser.")] = None,
+    set_password: Annotated[bool, typer.Option("--set-password", help="Prompt for a password now.")] = False,
+) -> None:
+    """Create a user with one or more roles."""
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if set_password else None
+    user = run(ctx, lambda uow, actor: security_service.create_user(
+        email=email, full_name=name, role_names=role, business_unit_name=business_unit,
+        password=password, language=language, uow=uow, actor=actor))
+    console.print(f"Created user [bold]{user.email}[/] ({', '.join(role)})")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a user's password (and lift a lock-out)."""
+    run(ctx, lambda uow, actor: security_service.set_password(email, password, uow=uow, actor=actor))
+    console.print(f"Password set for [bold]{email}[/]")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    """List users with their roles and business unit."""
+    entries = read(ctx, lambda uow, actor: directory.list_users(uow=uow, actor=actor))
+    table = Table(title="Users")
+    for column in ("email", "name", "roles", "business unit", "active"):
+        table.add_column(column)
+    for entry in sorted(entries, key=lambda entry: entry.user.email):
+        user = entry.user
+        table.add_row(user.email, user.full_name, ", ".join(entry.roles), entry.business_unit,
+                      "yes" if user.is_active else "no")
+    console.print(table)
+
+
+@roles_app.command("list")
+def roles_list(ctx: typer.Context) -> None:
+    """List the roles."""
+    entries = read(ctx, lambda uow, actor: directory.list_roles(uow=uow, actor=actor))
+    table = Table(title="Roles")
+    table.add_column("role")
+    table.add_column("kind")
+    for entry in entries:
+        table.add_row(entry.role.name, "built-in" if entry.role.is_builtin else "custom")
+    console.print(table)
+
+
+@roles_app.command("show")
+def roles_show(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Show a role's privilege matrix: table × privilege → access level."""
+    role, matrix = read(ctx, lambda uow, actor: directory.get_role(name, uow=uow, actor=actor))
+    table = Table(title=f"Role: {role.name}")
+    table.add_column("table")
+    for privilege in Privilege:
+        table.add_column(privilege.value)
+    for table_name, row in matrix.items():
+        table.add_row(table_name, *(row[privilege].label for privilege in Privilege))
+    console.print(table)
+
+
+@roles_app.command("create")
+def roles_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    grant: Annotated[
+        list[str],
+        typer.Option(help="TABLE:PRIVILEGE:LEVEL, e.g. leads:read:business_unit; repeat. Levels: "
+                          "none, user, business_unit, parent_child, organization."),
+    ],
+) -> None:
+    """Create a custom role from grants."""
+    matrix: dict[str, dict[Privilege, Depth]] = {}
+    for item in grant:
+        try:
+            table_name, privilege, level = item.split(":")
+            matrix.setdefault(table_name, {})[Privilege(privilege)] = Depth[level.upper()]
+        except (ValueError, KeyError):
+            errors.print(f"Cannot read the grant {item!r}; write TABLE:PRIVILEGE:LEVEL, e.g. leads:read:user.")
+            raise typer.Exit(code=2) from None
+    role = run(ctx, lambda uow, actor: security_service.create_role(name, matrix, uow=uow, actor=actor))
+    console.print(f"Created role [bold]{role.name}[/]")
+
+
+@roles_app.command("grant")
+def roles_grant(ctx: typer.Context, role: Annotated[str, typer.Argument()], email: Annotated[str, typer.Option("--user")]) -> None:
+    """Give a user a role."""
+    def action(uow: Any, actor: Actor) -> None:
+        user = actor_for_email(uow.session, email)
+        security_service.grant_role(user.user_id, role, uow=uow, actor=actor)
+
+    run(ctx, action)
+    console.print(f"{email} now has the role [bold]{role}[/]")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", help="Email of the user the token acts as.")],
+    name: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Days until it expires.")] = 90,
+) -> None:
+    """Create a personal API token; it is printed once and stored only as a hash."""
+    issued = run(ctx, lambda uow, actor: security_service.create_personal_token(user, name=name, days=days, uow=uow, actor=actor))
+    console.print(f"Token {issued.token.id} for {user}, expires {issued.token.expires_at:%Y-%m-%d}:")
+    console.print(issued.secret, soft_wrap=True)
+
+
+@tokens_app.command("list")
+def tokens_list(ctx: typer.Context, user: Annotated[str | None, typer.Option("--user")] = None) -> None:
+    """List tokens (never their secrets): your own, or anyone's for administrators."""
+    tokens = read(ctx, lambda uow, actor: directory.list_tokens(user_email=user, uow=uow, actor=actor))
+    table = Table(title="Access tokens")
+    for column in ("id", "user", "kind", "name", "expires", "revoked"):
+        table.add_column(column)
+    for token, email in tokens:
+        table.add_row(str(token.id), email, token.kind.value, token.name or "", f"{token.expires_at:%Y-%m-%d %H:%M}",
+                      f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "")
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(ctx: typer.Context, token_id: Annotated[uuid.UUID, typer.Argument()]) -> None:
+    """Revoke a token at once."""
+    run(ctx, lambda uow, actor: security_service.revoke_token(token_id, uow=uow, actor=actor))
+    console.print(f"Token {token_id} revoked")
+
+
+@units_app.command("create")
+def units_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    parent: Annotated[str | None, typer.Option(help="Parent unit name (default: the root).")] = None,
+) -> None:
+    """Add a business unit."""
+    run(ctx, lambda uow, actor: security_service.create_business_unit(name, parent_name=parent, uow=uow, actor=actor))
+    console.print(f"Business unit [bold]{name}[/] created")
+
+
+@teams_app.command("create")
+def teams_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    business_unit: Annotated[str | None, typer.Option(help="Business unit name (default: the root).")] = None,
+) -> None:
+    """Create a team."""
+    run(ctx, lambda uow, actor: security_service.create_team(name, business_unit_name=business_unit, uow=uow, actor=actor))
+    console.print(f"Team [bold]{name}[/] created")
+
+
+@teams_app.command("add-member")
+def teams_add_member(
+    ctx: typer.Context, team: Annotated[str, typer.Argument()], email: Annotated[str, typer.Option("--user")]
+) -> None:
+    """Add a user to a team."""
+    run(ctx, lambda uow, actor: security_service.add_team_member(team, email, uow=uow, actor=actor))
+    console.print(f"{email} is now in the team [bold]{team}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the security command groups to the root command."""
+    app.add_typer(teams_app, name="teams")
+    app.add_typer(users_app, name="users")
+    app.add_typer(roles_app, name="roles")
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(units_app, name="business-units")

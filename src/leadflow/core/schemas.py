@@ -1,0 +1,138 @@
+"""Pieces shared by the input and output models of every table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+
+from leadflow.core.errors import ValidationFailed
+
+MAX_MONEY = Decimal("1000000000000")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+Text50 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+RequiredName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+# Money is kept with four decimals; quantising on input makes a response echo what GET returns.
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_MONEY, max_digits=17, decimal_places=4),
+    AfterValidator(lambda amount: amount.quantize(Decimal("0.0001"))),
+]
+Email = EmailStr
+
+
+def not_cleared(value: Any) -> Any:
+    """A required field may be left out of a partial update, but not set to null."""
+    if value is None:
+        raise PydanticCustomError("required", "Field required")
+    return value
+
+
+class InputModel(BaseModel):
+    """Input models refuse unknown fields so that a typo is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OutputModel(BaseModel):
+    """Output models read straight from ORM records."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RecordOut(OutputModel):
+    id: uuid.UUID
+    row_version: int
+    created_at: datetime
+    modified_at: datetime
+
+
+class AddressFields(BaseModel):
+    address_line1: Annotated[str, StringConstraints(max_length=250)] | None = None
+    address_line2: Annotated[str, StringConstraints(max_length=250)] | None = None
+    address_line3: Annotated[str, StringConstraints(max_length=250)] | None = None
+    address_city: Annotated[str, StringConstraints(max_length=80)] | None = None
+    address_state_or_province: Annotated[str, StringConstraints(max_length=50)] | None = None
+    address_postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
+    address_country: Annotated[str, StringConstraints(max_length=80)] | None = None
+
+
+# Field-level error codes, by pydantic error type: stable words clients can switch on.
+_ERROR_CODES = {
+    "missing": "required",
+    "required": "required",
+    "invalid_option": "invalid_option",
+    "string_too_short": "required",
+    "enum": "invalid_option",
+    "literal_error": "invalid_option",
+    "value_error": "invalid_value",
+    "greater_than_equal": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "greater_than": "out_of_range",
+    "less_than": "out_of_range",
+    "decimal_max_digits": "out_of_range",
+    "decimal_max_places": "too_precise",
+    "string_too_long": "too_long",
+    "too_long": "too_many",
+    "extra_forbidden": "unknown_field",
+    "uuid_parsing": "invalid_id",
+    "uuid_type": "invalid_id",
+}
+
+
+def _field_code(error: dict[str, Any]) -> str:
+    if error.get("input", ...) is None and error["type"].endswith("_type"):
+        return "required"
+    if error["type"] == "value_error" and "email" in str(error.get("msg", "")).lower():
+        return "invalid_email"
+    return _ERROR_CODES.get(error["type"], "invalid_value")
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "request"
+
+
+def _sentence(field: str, code: str, error: dict[str, Any]) -> str:
+    label = field.replace("_", " ").capitalize()
+    if code == "required":
+        return f"{label} is required."
+    if code == "invalid_option":
+        expected = (error.get("ctx") or {}).get("expected")
+        return f"{label} must be one of {expected}." if expected else f"{label} has an unknown value."
+    if code == "out_of_range":
+        return f"{label} is out of range: {error['msg'].lower()}."
+    if code == "invalid_email":
+        return f"{label} is not a valid email address."
+    if code == "too_long":
+        return f"{label} is too long: {error['msg'].lower()}."
+    if code == "unknown_field":
+        return f"{label} is not a field of this record."
+    return f"{label}: {error['msg']}."
+
+
+def validation_failed_from(errors: list[dict[str, Any]]) -> ValidationFailed:
+    """One ValidationFailed naming every offending field, from pydantic's error list."""
+    fields = []
+    for error in errors:
+        name = _field_name(tuple(error.get("loc", ())))
+        code = _field_code(error)
+        fields.append({"field": name, "code": code, "message": _sentence(name, code, error)})
+    top_code = fields[0]["code"] if len({f["code"] for f in fields}) == 1 else "validation_failed"
+    message = " ".join(f["message"] for f in fields)
+    return ValidationFailed(message, code=top_code, details={"fields": fields})
+
+
+def parse(model: type[ModelT], data: Any) -> ModelT:
+    """Validate input into ``model``; malformed input raises ValidationFailed, never pydantic's error."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise validation_failed_from(error.errors()) from None

@@ -1,0 +1,33 @@
+"""The demo data, read from the JSON files and attachments beside this module.
+
+``leads.json``: about forty leads in Spanish and English, each with its notes, the campaign it came
+from, when it was opened (weeks ago, day of that week, hour) and the lifecycle steps it goes
+through; ``campaigns.json``, ``users.json`` (business units and users of several roles, with
+passwords for trying leadflow out) and ``duplicate_rules.json`` (leadflow's own criteria beside the
+out-of-box exact rules: spellings that differ only in accents, punctuation or legal form, and names
+with a typo).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _read(name: str) -> Any:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def attachment_bytes(file_name: str) -> bytes:
+    """The content of one of the demo's attachments."""
+    return (DATA / "attachments" / file_name).read_bytes()
+
+
+DEMO_LEADS: list[dict[str, Any]] = _read("leads.json")
+CAMPAIGNS: list[dict[str, str]] = _read("campaigns.json")
+DEMO_UNITS: list[dict[str, str | None]] = _read("users.json")["business_units"]
+DEMO_USERS: list[dict[str, str]] = _read("users.json")["users"]
+DEMO_RULES: list[dict[str, Any]] = _read("duplicate_rules.json")

@@ -1,0 +1,300 @@
+"""Demo data: about forty leads in Spanish and English, through every step of the lead lifecycle.
+
+The data lives in ``demo/data`` as JSON files and attachments (read by ``leadflow.demo.data``);
+one loop here turns each lead into records, always
+through the services the app itself uses (create, add a note, qualify, disqualify, reactivate), so
+the demo shows exactly what a seller would get and re-implements no business rule. The only
+direct row edits are the ones no service offers: backdating ``created_at`` (so that the "opened this
+week" and "opened last week" views have content) and the open status reason *Contacted*.
+
+Loading twice adds nothing the second time:
+
+* Campaigns are created here (there is no campaign service), with deterministic ids
+  (``uuid5(DEMO_NAMESPACE, key)``); an existing campaign with the same code is reused.
+* Leads cannot get deterministic ids: ``create_lead`` always draws ``uuid4()``, and changing a
+  primary key after the insert would be a hack around the service. So a demo lead is recognised by
+  its natural key, the (topic, last name) pair -- both required fields, unique within the demo
+  data (a test checks it). Notes, accounts, contacts and opportunities hang off their lead, so
+  they are created only together with it.
+* Each lead is loaded in its own unit of work (the lead, its notes and its lifecycle steps): a
+  lead is either completely there or not at all, and a run interrupted halfway is completed by
+  the next one. (Two loads running at the very same moment are not guarded against on
+  PostgreSQL; ``serve`` loads the demo only on the first start.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from leadflow.activities.models import RegardingTable
+from leadflow.activities.service import AttachmentUpload, add_note
+from leadflow.core.db import utcnow
+from leadflow.core.schemas import parse
+from leadflow.core.uow import Database, UnitOfWork
+from leadflow.demo.data import CAMPAIGNS, DEMO_LEADS, DEMO_RULES, DEMO_UNITS, DEMO_USERS, attachment_bytes
+from leadflow.duplicates.models import DuplicateRule
+from leadflow.duplicates.rules import RuleCreate, create_rule, publish_rule
+from leadflow.leads.models import Lead, LeadStatusReason
+from leadflow.leads.schemas import LeadCreate, QualifyOptions
+from leadflow.leads.service import create_lead, disqualify_lead, qualify_lead, reactivate_lead
+from leadflow.leads.views import start_of_week
+from leadflow.organisation.models import Campaign
+from leadflow.security.actor import Actor, actor_for_email
+from leadflow.security.models import BusinessUnit, User
+from leadflow.security.service import create_business_unit, create_user
+
+DEMO_NAMESPACE = uuid.UUID("6f1d3c1e-4c7a-5b8e-9d2f-0a1b2c3d4e5f")
+
+# The default attachment limit of the settings; the demo's files are a few hundred bytes.
+MAX_ATTACHMENT_BYTES = 32 * 1024 * 1024
+
+
+# ----------------------------------------------------------------------------------------------
+# lifecycle steps: each goes through a service, except Contacted which has none
+
+
+def _mark_contacted(lead: Lead, *, uow: UnitOfWork, actor: Actor, added: Counter[str]) -> None:
+    # Contacted is an open status reason and no service sets it: it is a plain field change.
+    lead.status_reason = LeadStatusReason.CONTACTED
+    lead.modified_by_id = actor.user_id
+    uow.flush()
+
+
+def _qualify(create_opportunity: bool) -> Callable[..., uuid.UUID | None]:
+    def step(lead: Lead, *, uow: UnitOfWork, actor: Actor, added: Counter[str]) -> uuid.UUID | None:
+        # Explicit choices rather than QualifyOptions(): they also work when the organisation
+        # asks the seller to choose which records qualifying creates (§6).
+        options = QualifyOptions(
+            create_account=True, create_contact=True, create_opportunity=create_opportunity
+        )
+        result = qualify_lead(lead.id, options, uow=uow, actor=actor)
+        added["accounts"] += result.account_id is not None
+        added["contacts"] += result.contact_id is not None
+        added["opportunities"] += len(result.opportunity_ids)
+        return result.opportunity_ids[0] if result.opportunity_ids else None
+
+    return step
+
+
+def _disqualify(reason: LeadStatusReason) -> Callable[..., None]:
+    def step(lead: Lead, *, uow: UnitOfWork, actor: Actor, added: Counter[str]) -> None:
+        disqualify_lead(lead.id, reason, uow=uow, actor=actor)
+
+    return step
+
+
+def _reactivate(lead: Lead, *, uow: UnitOfWork, actor: Actor, added: Counter[str]) -> None:
+    reactivate_lead(lead.id, uow=uow, actor=actor)
+
+
+STEPS: Mapping[str, Callable[..., uuid.UUID | None]] = {
+    "contacted": _mark_contacted,
+    "qualify": _qualify(create_opportunity=True),
+    "qualify_without_opportunity": _qualify(create_opportunity=False),
+    "lost": _disqualify(LeadStatusReason.LOST),
+    "cannot_contact": _disqualify(LeadStatusReason.CANNOT_CONTACT),
+    "no_longer_interested": _disqualify(LeadStatusReason.NO_LONGER_INTERESTED),
+    "canceled": _disqualify(LeadStatusReason.CANCELED),
+    "reactivate": _reactivate,
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# loading
+
+
+SPANISH_SELLER = "carlos.ruiz@leadflow.example"
+ENGLISH_SELLER = "emma.clarke@leadflow.example"
+_SPANISH_SPEAKING = {"España", "México", "Colombia", "Argentina", "Chile", "Perú"}
+
+
+def load_demo(database: Database) -> str:
+    """Load realistic demo data in Spanish and English; safe to run twice. Returns a one-line summary.
+
+    Spanish-speaking leads belong to the Spanish seller, the others to the English one, so that
+    each business unit sees its own pipeline.
+    """
+    now = utcnow()
+    added: Counter[str] = Counter()
+    with database.unit_of_work() as uow:
+        _ensure_users(uow, added)
+        campaign_ids = _ensure_campaigns(uow, added)
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        sellers = {email: actor_for_email(uow.session, email) for email in (SPANISH_SELLER, ENGLISH_SELLER)}
+    _ensure_duplicate_rules(database, added)
+    for spec in DEMO_LEADS:
+        spanish = spec["lead"].get("address_country") in _SPANISH_SPEAKING
+        actor = sellers[SPANISH_SELLER if spanish else ENGLISH_SELLER]
+        with database.unit_of_work() as uow:
+            if _find_demo_lead(uow, spec["lead"]) is None:
+                _load_lead(spec, campaign_ids=campaign_ids, now=now, uow=uow, actor=actor, added=added)
+                uow.commit()
+    return _summary(added)
+
+
+def _ensure_users(uow: UnitOfWork, added: Counter[str]) -> None:
+    """The demo business units and users, created if missing."""
+    session = uow.session
+    for unit in DEMO_UNITS:
+        name, parent = unit["name"], unit["parent"]
+        if session.scalars(select(BusinessUnit.id).where(BusinessUnit.name == name)).first() is None:
+            create_business_unit(name, parent_name=parent, uow=uow, actor=None)
+    for user in DEMO_USERS:
+        if session.scalars(select(User.id).where(User.email == user["email"])).first() is None:
+            create_user(
+                email=user["email"], full_name=user["name"], role_names=[user["role"]],
+                business_unit_name=user["unit"] or None, password=user["password"],
+                language=user["language"], uow=uow, actor=None,
+            )
+            added["users"] += 1
+
+
+def _ensure_duplicate_rules(database: Database, added: Counter[str]) -> None:
+    """The demo's own duplicate detection rules, created and published if missing."""
+    with database.unit_of_work(read_only=True) as uow:
+        admin = actor_for_email(uow.session, DEMO_USERS[0]["email"])
+        existing = set(uow.session.scalars(select(DuplicateRule.name)))
+    for definition in DEMO_RULES:
+        if definition["name"] in existing:
+            continue
+        with database.unit_of_work() as uow:
+            rule = create_rule(parse(RuleCreate, definition), uow=uow, actor=admin)
+            uow.commit()
+        publish_rule(rule.id, database=database, actor=admin)
+        added["duplicate detection rules"] += 1
+
+
+def _ensure_campaigns(uow: UnitOfWork, added: Counter[str]) -> dict[str, uuid.UUID]:
+    """The demo campaigns' ids by key, creating those that are missing."""
+    session = uow.session
+    ids: dict[str, uuid.UUID] = {}
+    for data in CAMPAIGNS:
+        campaign_id = uuid.uuid5(DEMO_NAMESPACE, data["key"])
+        campaign = session.get(Campaign, campaign_id) or session.scalars(
+            select(Campaign).where(Campaign.code == data["code"])
+        ).first()
+        if campaign is None:
+            campaign = Campaign(id=campaign_id, name=data["name"], code=data["code"])
+            session.add(campaign)
+            added["campaigns"] += 1
+        ids[data["key"]] = campaign.id
+    uow.flush()
+    return ids
+
+
+def _find_demo_lead(uow: UnitOfWork, fields: Mapping[str, Any]) -> uuid.UUID | None:
+    """The id of the lead already loaded for this demo entry, found by its natural key."""
+    return uow.session.scalars(
+        select(Lead.id).where(Lead.topic == fields["topic"], Lead.last_name == fields["last_name"]).limit(1)
+    ).first()
+
+
+def _load_lead(
+    spec: Mapping[str, Any],
+    *,
+    campaign_ids: Mapping[str, uuid.UUID],
+    now: datetime,
+    uow: UnitOfWork,
+    actor: Actor,
+    added: Counter[str],
+) -> None:
+    """Create one demo lead, add its notes, then walk it through its lifecycle steps."""
+    fields = dict(spec["lead"])
+    if "campaign" in spec:
+        fields["campaign_id"] = campaign_ids[spec["campaign"]]
+    lead = create_lead(parse(LeadCreate, fields), uow=uow, actor=actor)
+    lead.created_at = opened_at(spec["opened"], now)
+    uow.flush()
+    added["leads"] += 1
+
+    # Notes first: closed leads refuse new notes.
+    for note in spec.get("notes", ()):
+        _add_note(RegardingTable.LEADS, lead.id, note, uow=uow, actor=actor, added=added)
+
+    opportunity_id: uuid.UUID | None = None
+    for step in spec.get("then", ()):
+        opportunity_id = STEPS[step](lead, uow=uow, actor=actor, added=added) or opportunity_id
+
+    for note in spec.get("opportunity_notes", ()):
+        if opportunity_id is None:
+            raise ValueError(f"Demo lead {fields['topic']!r} has opportunity notes but no opportunity.")
+        _add_note(RegardingTable.OPPORTUNITIES, opportunity_id, note, uow=uow, actor=actor, added=added)
+
+    added[f"status:{lead.status_reason.value}"] += 1
+
+
+def opened_at(opened: Sequence[int], now: datetime) -> datetime:
+    """When a demo lead was created: (weeks ago, day of that week, hour), weeks starting Monday UTC.
+
+    Leads of the current week are spread over the part of the week already elapsed, so that they
+    are never in the future, whatever the day the demo is loaded.
+    """
+    weeks_ago, day, hour = opened
+    week = start_of_week(now)
+    offset = timedelta(days=day, hours=hour)
+    if weeks_ago == 0:
+        moment = week + (now - week) * (offset / timedelta(weeks=1))
+    else:
+        moment = week - timedelta(weeks=weeks_ago) + offset
+    return moment.replace(microsecond=0)
+
+
+def _add_note(
+    table: RegardingTable,
+    record_id: uuid.UUID,
+    note: Mapping[str, Any],
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    added: Counter[str],
+) -> None:
+    attachment = None
+    if note.get("attachment"):
+        file_name = note["attachment"]["file"]
+        attachment = AttachmentUpload(file_name, note["attachment"]["mime_type"], attachment_bytes(file_name))
+    add_note(
+        table,
+        record_id,
+        title=note.get("title"),
+        body=note.get("body"),
+        attachment=attachment,
+        max_attachment_bytes=MAX_ATTACHMENT_BYTES,
+        uow=uow,
+        actor=actor,
+    )
+    added["notes"] += 1
+    added["attachments"] += attachment is not None
+
+
+def _summary(added: Counter[str]) -> str:
+    """One line for the CLI: what this run added, or that everything was already there."""
+    if not any(added[key] for key in ("leads", "campaigns", "users", "duplicate detection rules")):
+        return (
+            f"nothing new added; the {len(DEMO_LEADS)} demo leads and {len(CAMPAIGNS)} demo "
+            "campaigns are already there."
+        )
+    statuses = ", ".join(
+        f"{added[f'status:{reason.value}']} {reason.value.replace('_', ' ')}"
+        for reason in LeadStatusReason
+        if added[f"status:{reason.value}"]
+    )
+    leads = _count(added["leads"], "lead") + (f" ({statuses})" if statuses else "")
+    return (
+        f"added {leads}, {_count(added['campaigns'], 'campaign')}, "
+        f"{_count(added['notes'], 'note')} ({added['attachments']} with attachments), "
+        f"{_count(added['accounts'], 'account')}, {_count(added['contacts'], 'contact')} and "
+        f"{_count(added['opportunities'], 'opportunity', 'opportunities')}"
+        + (f"; {_count(added['duplicate detection rules'], 'duplicate detection rule')}" if added["duplicate detection rules"] else "")
+        + (f"; {_count(added['users'], 'demo user')}." if added["users"] else ".")
+    )
+
+
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"

@@ -1,0 +1,1 @@
+"""Figures drawn from the sales data: the dashboard (later the pipeline board and the forecast)."""

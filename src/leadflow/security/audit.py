@@ -1,0 +1,146 @@
+"""The audit log: an append-only record of who did what, when (§8), written and read here.
+
+Every service writes its entries in the caller's transaction; reading the log is a privilege of
+its own (Read on ``audit``).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, inspect, select, tuple_
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from leadflow.core.db import Base, UTCDateTime, utcnow
+from leadflow.core.errors import ValidationFailed
+from leadflow.core.uow import UnitOfWork
+from leadflow.security.access import require_admin
+from leadflow.security.actor import Actor
+from leadflow.security.privileges import Privilege
+
+
+class AuditEntry(Base):
+    """One audited action. Entries are only ever inserted; nothing updates or deletes them."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_occurred", "occurred_at", "id"),
+        Index("ix_audit_entries_record", "table_name", "record_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # The acting user's business unit at the time, so that audit reads can be limited by unit.
+    business_unit_id: Mapped[uuid.UUID | None] = mapped_column()
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    table_name: Mapped[str | None] = mapped_column(String(40))
+    record_id: Mapped[uuid.UUID | None] = mapped_column()
+    # For updates: {"field": {"old": ..., "new": ...}}; otherwise what the action needs to tell.
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    summary: Mapped[str | None] = mapped_column(String(500))
+
+
+
+AUDIT_TABLE = AuditEntry.__table__
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe form of a column value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def changed_fields(record: Any) -> dict[str, dict[str, Any]]:
+    """The columns changed on a loaded record since it was read, as {"field": {"old", "new"}}."""
+    changes = {}
+    state = inspect(record)
+    for attribute in state.mapper.column_attrs:
+        if attribute.key in {"row_version", "modified_at", "modified_by_id"}:
+            continue
+        history = state.attrs[attribute.key].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                changes[attribute.key] = {"old": plain(old), "new": plain(new)}
+    return changes
+
+
+def entry_values(
+    actor: Actor | None,
+    action: str,
+    *,
+    table: str | None = None,
+    record_id: uuid.UUID | None = None,
+    changes: dict[str, Any] | None = None,
+    summary: str | None = None,
+) -> dict[str, Any]:
+    """The column values of one audit entry (for batched inserts)."""
+    return {
+        "id": uuid.uuid4(),
+        "occurred_at": utcnow(),
+        "user_id": actor.user_id if actor else None,
+        "business_unit_id": actor.business_unit_id if actor else None,
+        "action": action,
+        "table_name": table,
+        "record_id": record_id,
+        "changes": changes,
+        "summary": summary[:500] if summary else None,
+    }
+
+
+def record_action(session: Session, actor: Actor | None, action: str, **values: Any) -> None:
+    """Append one entry to the audit log, in the caller's transaction."""
+    session.execute(AUDIT_TABLE.insert(), [entry_values(actor, action, **values)])
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    user_id: uuid.UUID | None = None
+    action: str | None = None
+    table: str | None = None
+    record_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+    before: uuid.UUID | None = None  # keyset: entries older than this one
+
+
+def list_entries(query: AuditQuery, *, uow: UnitOfWork, actor: Actor) -> list[AuditEntry]:
+    """Audit entries, newest first, for roles allowed to read the audit log."""
+    require_admin(actor, "audit", Privilege.READ)
+    if not 1 <= query.limit <= 1000:
+        raise ValidationFailed("limit must be between 1 and 1000.", code="invalid_limit")
+    statement = select(AuditEntry)
+    for column, value in (
+        (AuditEntry.user_id, query.user_id),
+        (AuditEntry.action, query.action),
+        (AuditEntry.table_name, query.table),
+        (AuditEntry.record_id, query.record_id),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    if query.since:
+        statement = statement.where(AuditEntry.occurred_at >= query.since)
+    if query.until:
+        statement = statement.where(AuditEntry.occurred_at < query.until)
+    if query.before:
+        anchor = uow.session.get(AuditEntry, query.before)
+        if anchor is None:
+            raise ValidationFailed("The cursor names no audit entry.", code="invalid_cursor")
+        statement = statement.where(
+            tuple_(AuditEntry.occurred_at, AuditEntry.id) < tuple_(anchor.occurred_at, anchor.id)
+        )
+    statement = statement.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(query.limit)
+    return list(uow.session.scalars(statement))
