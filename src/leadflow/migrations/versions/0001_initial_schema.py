@@ -1,11 +1,11 @@
-"""initial schema
-
-Revision ID: 0001
-Revises: 
-Create Date: 2026-11-26 20:38:08.072614
-"""
+"""initial schema"""
+# Alembic revision 0001 (the first), created 2026-11-26 20:38:08.072614.
 from alembic import op
 import sqlalchemy as sa
+
+from leadflow.migrations.schema_helpers import Index, address_columns, choice, create_table, drop_tables, flags
+from leadflow.migrations.schema_helpers import foreign_keys, optional_ids, optional_strings, owned_foreign_keys
+from leadflow.migrations.schema_helpers import ownership_columns, primary_key, record_columns, required_strings
 
 
 revision = '0001'
@@ -13,6 +13,28 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# The tables this revision creates, in the order it creates them, each with its indexes.
+TABLES = {
+    'business_units': ['parent_id'],
+    'campaigns': [],
+    'currencies': [],
+    'organisation_settings': [],
+    'teams': ['business_unit_id'],
+    'users': ['business_unit_id'],
+    'leads': [
+        Index('ix_leads_created', ['created_at', 'id']),
+        Index('ix_leads_owner_state_created', ['owner_user_id', 'state', 'created_at', 'id']),
+        'owner_user_id',
+        'parent_account_id',
+        'parent_contact_id',
+        Index('ix_leads_state_created', ['state', 'created_at', 'id']),
+    ],
+    'notes': [Index('ix_notes_regarding', ['regarding_table', 'regarding_id', 'created_at'])],
+    'accounts': ['name', 'originating_lead_id', 'owner_user_id'],
+    'attachments': [],
+    'contacts': ['account_id', 'full_name', 'originating_lead_id', 'owner_user_id'],
+    'opportunities': ['customer_id', 'originating_lead_id', 'owner_user_id', 'parent_account_id', 'parent_contact_id'],
+}
 FOREIGN_KEY_INDEXES = (
     ("accounts", "master_id"),
     ("accounts", "primary_contact_id"),
@@ -28,330 +50,223 @@ CROSS_REFERENCES = (
 )
 
 
+def person_columns() -> list[sa.Column]:
+    """The name and job title of a lead or a contact."""
+    return [
+        *optional_strings(first_name=50),
+        *required_strings(last_name=50, full_name=160),
+        *optional_strings(job_title=100),
+    ]
+
+
+# The choices that more than one table stores (a new type object for each column).
+def customer_state() -> sa.Enum:
+    return choice('customerstate', 'active', 'inactive')
+
+
+def purchase_timeframe() -> sa.Enum:
+    return choice('purchasetimeframe', 'immediate', 'this_quarter', 'next_quarter', 'this_year', 'unknown')
+
+
+def purchase_process() -> sa.Enum:
+    return choice('purchaseprocess', 'individual', 'committee', 'unknown')
+
+
+def need() -> sa.Enum:
+    return choice('need', 'must_have', 'should_have', 'good_to_have', 'no_need')
+
+
 def upgrade() -> None:
-    op.create_table('business_units',
-    sa.Column('name', sa.String(length=160), nullable=False),
-    sa.Column('parent_id', sa.Uuid(), nullable=True),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['parent_id'], ['business_units.id'], name=op.f('fk_business_units_parent_id_business_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_business_units'))
+    create_table(TABLES, 'business_units',
+        sa.Column('name', sa.String(length=160), nullable=False),
+        *optional_ids('parent_id'),
+        *record_columns(),
+        *foreign_keys('business_units', ('parent_id', 'business_units')),
+        primary_key('business_units'),
     )
-    with op.batch_alter_table('business_units', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_business_units_parent_id'), ['parent_id'], unique=False)
 
-    op.create_table('campaigns',
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('code', sa.String(length=40), nullable=True),
-    sa.Column('state', sa.Enum('active', 'inactive', name='campaignstate', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
-    sa.UniqueConstraint('code', name=op.f('uq_campaigns_code'))
+    create_table(TABLES, 'campaigns',
+        sa.Column('name', sa.String(length=200), nullable=False),
+        sa.Column('code', sa.String(length=40), nullable=True),
+        sa.Column('state', choice('campaignstate', 'active', 'inactive'), nullable=False),
+        *record_columns(),
+        primary_key('campaigns'),
+        sa.UniqueConstraint('code', name=op.f('uq_campaigns_code')),
     )
-    op.create_table('currencies',
-    sa.Column('iso_code', sa.String(length=3), nullable=False),
-    sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('symbol', sa.String(length=8), nullable=False),
-    sa.Column('exchange_rate', sa.BigInteger(), nullable=False),
-    sa.Column('is_base', sa.Boolean(), nullable=False),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_currencies')),
-    sa.UniqueConstraint('iso_code', name=op.f('uq_currencies_iso_code'))
-    )
-    op.create_table('organisation_settings',
-    sa.Column('qualification_experience', sa.Enum('legacy', 'per_record', name='qualificationexperience', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('create_records_on_qualify', sa.Boolean(), nullable=False),
-    sa.Column('account_creation', sa.Enum('automatic', 'seller', name='account_creation', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('contact_creation', sa.Enum('automatic', 'seller', name='contact_creation', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('opportunity_creation', sa.Enum('automatic', 'seller', name='opportunity_creation', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('duplicate_experience', sa.Enum('classic', 'enhanced', name='duplicateexperience', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('duplicate_detection_enabled', sa.Boolean(), nullable=False),
-    sa.Column('base_currency_id', sa.Uuid(), nullable=True),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['base_currency_id'], ['currencies.id'], name=op.f('fk_organisation_settings_base_currency_id_currencies')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation_settings'))
-    )
-    op.create_table('teams',
-    sa.Column('name', sa.String(length=160), nullable=False),
-    sa.Column('business_unit_id', sa.Uuid(), nullable=False),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['business_unit_id'], ['business_units.id'], name=op.f('fk_teams_business_unit_id_business_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_teams'))
-    )
-    with op.batch_alter_table('teams', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_teams_business_unit_id'), ['business_unit_id'], unique=False)
 
-    op.create_table('users',
-    sa.Column('email', sa.String(length=320), nullable=False),
-    sa.Column('full_name', sa.String(length=160), nullable=False),
-    sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('business_unit_id', sa.Uuid(), nullable=False),
-    sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['business_unit_id'], ['business_units.id'], name=op.f('fk_users_business_unit_id_business_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    create_table(TABLES, 'currencies',
+        *required_strings(iso_code=3, name=80, symbol=8),
+        sa.Column('exchange_rate', sa.BigInteger(), nullable=False),
+        *flags('is_base'),
+        *record_columns(),
+        primary_key('currencies'),
+        sa.UniqueConstraint('iso_code', name=op.f('uq_currencies_iso_code')),
     )
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_users_business_unit_id'), ['business_unit_id'], unique=False)
 
-    op.create_table('leads',
-    sa.Column('topic', sa.String(length=300), nullable=False),
-    sa.Column('first_name', sa.String(length=50), nullable=True),
-    sa.Column('last_name', sa.String(length=50), nullable=False),
-    sa.Column('full_name', sa.String(length=160), nullable=False),
-    sa.Column('job_title', sa.String(length=100), nullable=True),
-    sa.Column('company_name', sa.String(length=100), nullable=True),
-    sa.Column('business_phone', sa.String(length=50), nullable=True),
-    sa.Column('mobile_phone', sa.String(length=50), nullable=True),
-    sa.Column('email', sa.String(length=320), nullable=True),
-    sa.Column('website', sa.String(length=200), nullable=True),
-    sa.Column('description', sa.Text(), nullable=True),
-    sa.Column('lead_source', sa.Enum('advertisement', 'employee_referral', 'external_referral', 'partner', 'public_relations', 'seminar', 'trade_show', 'web', 'word_of_mouth', 'other', name='leadsource', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('rating', sa.Enum('hot', 'warm', 'cold', name='rating', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('currency_id', sa.Uuid(), nullable=True),
-    sa.Column('campaign_id', sa.Uuid(), nullable=True),
-    sa.Column('purchase_timeframe', sa.Enum('immediate', 'this_quarter', 'next_quarter', 'this_year', 'unknown', name='purchasetimeframe', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('budget_amount', sa.BigInteger(), nullable=True),
-    sa.Column('budget_status', sa.Enum('no_committed_budget', 'may_buy', 'can_buy', 'will_buy', name='budgetstatus', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('purchase_process', sa.Enum('individual', 'committee', 'unknown', name='purchaseprocess', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('decision_maker', sa.Boolean(), nullable=True),
-    sa.Column('need', sa.Enum('must_have', 'should_have', 'good_to_have', 'no_need', name='need', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('qualification_comments', sa.String(length=2000), nullable=True),
-    sa.Column('parent_account_id', sa.Uuid(), nullable=True),
-    sa.Column('parent_contact_id', sa.Uuid(), nullable=True),
-    sa.Column('qualifying_opportunity_id', sa.Uuid(), nullable=True),
-    sa.Column('master_lead_id', sa.Uuid(), nullable=True),
-    sa.Column('merged', sa.Boolean(), nullable=False),
-    sa.Column('state', sa.Enum('open', 'qualified', 'disqualified', name='leadstate', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('status_reason', sa.Enum('new', 'contacted', 'qualified', 'lost', 'cannot_contact', 'no_longer_interested', 'canceled', name='leadstatusreason', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('address_line1', sa.String(length=250), nullable=True),
-    sa.Column('address_line2', sa.String(length=250), nullable=True),
-    sa.Column('address_line3', sa.String(length=250), nullable=True),
-    sa.Column('address_city', sa.String(length=80), nullable=True),
-    sa.Column('address_state_or_province', sa.String(length=50), nullable=True),
-    sa.Column('address_postal_code', sa.String(length=20), nullable=True),
-    sa.Column('address_country', sa.String(length=80), nullable=True),
-    sa.Column('owner_user_id', sa.Uuid(), nullable=True),
-    sa.Column('owner_team_id', sa.Uuid(), nullable=True),
-    sa.Column('owning_business_unit_id', sa.Uuid(), nullable=True),
-    sa.Column('created_by_id', sa.Uuid(), nullable=True),
-    sa.Column('modified_by_id', sa.Uuid(), nullable=True),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_leads_campaign_id_campaigns')),
-    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_leads_created_by_id_users')),
-    sa.ForeignKeyConstraint(['currency_id'], ['currencies.id'], name=op.f('fk_leads_currency_id_currencies')),
-    sa.ForeignKeyConstraint(['master_lead_id'], ['leads.id'], name=op.f('fk_leads_master_lead_id_leads'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['modified_by_id'], ['users.id'], name=op.f('fk_leads_modified_by_id_users')),
-    sa.ForeignKeyConstraint(['owner_team_id'], ['teams.id'], name=op.f('fk_leads_owner_team_id_teams')),
-    sa.ForeignKeyConstraint(['owner_user_id'], ['users.id'], name=op.f('fk_leads_owner_user_id_users')),
-    sa.ForeignKeyConstraint(['owning_business_unit_id'], ['business_units.id'], name=op.f('fk_leads_owning_business_unit_id_business_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_leads'))
+    create_table(TABLES, 'organisation_settings',
+        sa.Column('qualification_experience', choice('qualificationexperience', 'legacy', 'per_record'), nullable=False),
+        *flags('create_records_on_qualify'),
+        *(
+            sa.Column(f'{record}_creation', choice(f'{record}_creation', 'automatic', 'seller'), nullable=False)
+            for record in ('account', 'contact', 'opportunity')
+        ),
+        sa.Column('duplicate_experience', choice('duplicateexperience', 'classic', 'enhanced'), nullable=False),
+        *flags('duplicate_detection_enabled'),
+        *optional_ids('base_currency_id'),
+        *record_columns(),
+        *foreign_keys('organisation_settings', ('base_currency_id', 'currencies')),
+        primary_key('organisation_settings'),
     )
-    with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.create_index('ix_leads_created', ['created_at', 'id'], unique=False)
-        batch_op.create_index('ix_leads_owner_state_created', ['owner_user_id', 'state', 'created_at', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_leads_owner_user_id'), ['owner_user_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_leads_parent_account_id'), ['parent_account_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_leads_parent_contact_id'), ['parent_contact_id'], unique=False)
-        batch_op.create_index('ix_leads_state_created', ['state', 'created_at', 'id'], unique=False)
 
-    op.create_table('notes',
-    sa.Column('regarding_table', sa.Enum('leads', 'accounts', 'contacts', 'opportunities', name='regardingtable', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('regarding_id', sa.Uuid(), nullable=False),
-    sa.Column('title', sa.String(length=500), nullable=True),
-    sa.Column('body', sa.Text(), nullable=True),
-    sa.Column('created_by_id', sa.Uuid(), nullable=True),
-    sa.Column('file_name', sa.String(length=255), nullable=True),
-    sa.Column('mime_type', sa.String(length=255), nullable=True),
-    sa.Column('file_size', sa.Integer(), nullable=True),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_notes_created_by_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_notes'))
+    create_table(TABLES, 'teams',
+        sa.Column('name', sa.String(length=160), nullable=False),
+        sa.Column('business_unit_id', sa.Uuid(), nullable=False),
+        *record_columns(),
+        *foreign_keys('teams', ('business_unit_id', 'business_units')),
+        primary_key('teams'),
     )
-    with op.batch_alter_table('notes', schema=None) as batch_op:
-        batch_op.create_index('ix_notes_regarding', ['regarding_table', 'regarding_id', 'created_at'], unique=False)
 
-    op.create_table('accounts',
-    sa.Column('name', sa.String(length=160), nullable=False),
-    sa.Column('website', sa.String(length=200), nullable=True),
-    sa.Column('telephone', sa.String(length=50), nullable=True),
-    sa.Column('email', sa.String(length=320), nullable=True),
-    sa.Column('description', sa.Text(), nullable=True),
-    sa.Column('currency_id', sa.Uuid(), nullable=True),
-    sa.Column('primary_contact_id', sa.Uuid(), nullable=True),
-    sa.Column('originating_lead_id', sa.Uuid(), nullable=True),
-    sa.Column('master_id', sa.Uuid(), nullable=True),
-    sa.Column('state', sa.Enum('active', 'inactive', name='customerstate', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('address_line1', sa.String(length=250), nullable=True),
-    sa.Column('address_line2', sa.String(length=250), nullable=True),
-    sa.Column('address_line3', sa.String(length=250), nullable=True),
-    sa.Column('address_city', sa.String(length=80), nullable=True),
-    sa.Column('address_state_or_province', sa.String(length=50), nullable=True),
-    sa.Column('address_postal_code', sa.String(length=20), nullable=True),
-    sa.Column('address_country', sa.String(length=80), nullable=True),
-    sa.Column('owner_user_id', sa.Uuid(), nullable=True),
-    sa.Column('owner_team_id', sa.Uuid(), nullable=True),
-    sa.Column('owning_business_unit_id', sa.Uuid(), nullable=True),
-    sa.Column('created_by_id', sa.Uuid(), nullable=True),
-    sa.Column('modified_by_id', sa.Uuid(), nullable=True),
-    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_accounts_created_by_id_users')),
-    sa.ForeignKeyConstraint(['currency_id'], ['currencies.id'], name=op.f('fk_accounts_currency_id_currencies')),
-    sa.ForeignKeyConstraint(['master_id'], ['accounts.id'], name=op.f('fk_accounts_master_id_accounts')),
-    sa.ForeignKeyConstraint(['modified_by_id'], ['users.id'], name=op.f('fk_accounts_modified_by_id_users')),
-    sa.ForeignKeyConstraint(['originating_lead_id'], ['leads.id'], name=op.f('fk_accounts_originating_lead_id_leads'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['owner_team_id'], ['teams.id'], name=op.f('fk_accounts_owner_team_id_teams')),
-    sa.ForeignKeyConstraint(['owner_user_id'], ['users.id'], name=op.f('fk_accounts_owner_user_id_users')),
-    sa.ForeignKeyConstraint(['owning_business_unit_id'], ['business_units.id'], name=op.f('fk_accounts_owning_business_unit_id_business_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts'))
+    create_table(TABLES, 'users',
+        *required_strings(email=320, full_name=160, language=8),
+        sa.Column('business_unit_id', sa.Uuid(), nullable=False),
+        *flags('is_active'),
+        *record_columns(),
+        *foreign_keys('users', ('business_unit_id', 'business_units')),
+        primary_key('users'),
+        sa.UniqueConstraint('email', name=op.f('uq_users_email')),
     )
-    with op.batch_alter_table('accounts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_accounts_name'), ['name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_accounts_originating_lead_id'), ['originating_lead_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_accounts_owner_user_id'), ['owner_user_id'], unique=False)
 
-    op.create_table('attachments',
-    sa.Column('note_id', sa.Uuid(), nullable=False),
-    sa.Column('content', sa.LargeBinary(), nullable=True),
-    sa.ForeignKeyConstraint(['note_id'], ['notes.id'], name=op.f('fk_attachments_note_id_notes'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('note_id', name=op.f('pk_attachments'))
+    create_table(TABLES, 'leads',
+        sa.Column('topic', sa.String(length=300), nullable=False),
+        *person_columns(),
+        *optional_strings(company_name=100, business_phone=50, mobile_phone=50, email=320, website=200),
+        sa.Column('description', sa.Text(), nullable=True),
+        sa.Column('lead_source', choice(
+            'leadsource', 'advertisement', 'employee_referral', 'external_referral', 'partner', 'public_relations',
+            'seminar', 'trade_show', 'web', 'word_of_mouth', 'other',
+        ), nullable=True),
+        sa.Column('rating', choice('rating', 'hot', 'warm', 'cold'), nullable=True),
+        *optional_ids('currency_id', 'campaign_id'),
+        sa.Column('purchase_timeframe', purchase_timeframe(), nullable=True),
+        sa.Column('budget_amount', sa.BigInteger(), nullable=True),
+        sa.Column('budget_status', choice(
+            'budgetstatus', 'no_committed_budget', 'may_buy', 'can_buy', 'will_buy'
+        ), nullable=True),
+        sa.Column('purchase_process', purchase_process(), nullable=True),
+        sa.Column('decision_maker', sa.Boolean(), nullable=True),
+        sa.Column('need', need(), nullable=True),
+        sa.Column('qualification_comments', sa.String(length=2000), nullable=True),
+        *optional_ids('parent_account_id', 'parent_contact_id', 'qualifying_opportunity_id', 'master_lead_id'),
+        *flags('merged'),
+        sa.Column('state', choice('leadstate', 'open', 'qualified', 'disqualified'), nullable=False),
+        sa.Column('status_reason', choice(
+            'leadstatusreason', 'new', 'contacted', 'qualified', 'lost', 'cannot_contact', 'no_longer_interested',
+            'canceled',
+        ), nullable=False),
+        sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+        *record_columns(),
+        *address_columns(),
+        *ownership_columns(),
+        *owned_foreign_keys('leads',
+            ('campaign_id', 'campaigns'),
+            ('currency_id', 'currencies'),
+            ('master_lead_id', 'leads', 'SET NULL'),
+        ),
+        primary_key('leads'),
     )
-    op.create_table('contacts',
-    sa.Column('first_name', sa.String(length=50), nullable=True),
-    sa.Column('last_name', sa.String(length=50), nullable=False),
-    sa.Column('full_name', sa.String(length=160), nullable=False),
-    sa.Column('job_title', sa.String(length=100), nullable=True),
-    sa.Column('email', sa.String(length=320), nullable=True),
-    sa.Column('business_phone', sa.String(length=50), nullable=True),
-    sa.Column('mobile_phone', sa.String(length=50), nullable=True),
-    sa.Column('website', sa.String(length=200), nullable=True),
-    sa.Column('description', sa.Text(), nullable=True),
-    sa.Column('currency_id', sa.Uuid(), nullable=True),
-    sa.Column('account_id', sa.Uuid(), nullable=True),
-    sa.Column('originating_lead_id', sa.Uuid(), nullable=True),
-    sa.Column('master_id', sa.Uuid(), nullable=True),
-    sa.Column('state', sa.Enum('active', 'inactive', name='customerstate', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('address_line1', sa.String(length=250), nullable=True),
-    sa.Column('address_line2', sa.String(length=250), nullable=True),
-    sa.Column('address_line3', sa.String(length=250), nullable=True),
-    sa.Column('address_city', sa.String(length=80), nullable=True),
-    sa.Column('address_state_or_province', sa.String(length=50), nullable=True),
-    sa.Column('address_postal_code', sa.String(length=20), nullable=True),
-    sa.Column('address_country', sa.String(length=80), nullable=True),
-    sa.Column('owner_user_id', sa.Uuid(), nullable=True),
-    sa.Column('owner_team_id', sa.Uuid(), nullable=True),
-    sa.Column('owning_business_unit_id', sa.Uuid(), nullable=True),
-    sa.Column('created_by_id', sa.Uuid(), nullable=True),
-    sa.Column('modified_by_id', sa.Uuid(), nullable=True),
-    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_contacts_account_id_accounts'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_contacts_created_by_id_users')),
-    sa.ForeignKeyConstraint(['currency_id'], ['currencies.id'], name=op.f('fk_contacts_currency_id_currencies')),
-    sa.ForeignKeyConstraint(['master_id'], ['contacts.id'], name=op.f('fk_contacts_master_id_contacts')),
-    sa.ForeignKeyConstraint(['modified_by_id'], ['users.id'], name=op.f('fk_contacts_modified_by_id_users')),
-    sa.ForeignKeyConstraint(['originating_lead_id'], ['leads.id'], name=op.f('fk_contacts_originating_lead_id_leads'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['owner_team_id'], ['teams.id'], name=op.f('fk_contacts_owner_team_id_teams')),
-    sa.ForeignKeyConstraint(['owner_user_id'], ['users.id'], name=op.f('fk_contacts_owner_user_id_users')),
-    sa.ForeignKeyConstraint(['owning_business_unit_id'], ['business_units.id'], name=op.f('fk_contacts_owning_business_unit_id_business_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts'))
-    )
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_contacts_account_id'), ['account_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contacts_full_name'), ['full_name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contacts_originating_lead_id'), ['originating_lead_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contacts_owner_user_id'), ['owner_user_id'], unique=False)
 
-    op.create_table('opportunities',
-    sa.Column('name', sa.String(length=300), nullable=False),
-    sa.Column('description', sa.Text(), nullable=True),
-    sa.Column('customer_kind', sa.Enum('account', 'contact', name='customerkind', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('customer_id', sa.Uuid(), nullable=True),
-    sa.Column('parent_account_id', sa.Uuid(), nullable=True),
-    sa.Column('parent_contact_id', sa.Uuid(), nullable=True),
-    sa.Column('estimated_revenue', sa.BigInteger(), nullable=True),
-    sa.Column('estimated_close_date', sa.Date(), nullable=True),
-    sa.Column('currency_id', sa.Uuid(), nullable=True),
-    sa.Column('campaign_id', sa.Uuid(), nullable=True),
-    sa.Column('originating_lead_id', sa.Uuid(), nullable=True),
-    sa.Column('purchase_timeframe', sa.Enum('immediate', 'this_quarter', 'next_quarter', 'this_year', 'unknown', name='purchasetimeframe', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('purchase_process', sa.Enum('individual', 'committee', 'unknown', name='purchaseprocess', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('decision_maker', sa.Boolean(), nullable=True),
-    sa.Column('need', sa.Enum('must_have', 'should_have', 'good_to_have', 'no_need', name='need', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('qualification_comments', sa.String(length=2000), nullable=True),
-    sa.Column('state', sa.Enum('open', 'won', 'lost', name='opportunitystate', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('process_stage', sa.String(length=16), nullable=False),
-    sa.Column('customer_need', sa.Text(), nullable=True),
-    sa.Column('proposed_solution', sa.Text(), nullable=True),
-    sa.Column('stakeholders_identified', sa.Boolean(), nullable=False),
-    sa.Column('competitors_identified', sa.Boolean(), nullable=False),
-    sa.Column('sales_team_identified', sa.Boolean(), nullable=False),
-    sa.Column('proposal_developed', sa.Boolean(), nullable=False),
-    sa.Column('internal_review_completed', sa.Boolean(), nullable=False),
-    sa.Column('proposal_presented', sa.Boolean(), nullable=False),
-    sa.Column('final_proposal_completed', sa.Boolean(), nullable=False),
-    sa.Column('final_proposal_presented', sa.Boolean(), nullable=False),
-    sa.Column('decision_date', sa.Date(), nullable=True),
-    sa.Column('thank_you_note_sent', sa.Boolean(), nullable=False),
-    sa.Column('debrief_filed', sa.Boolean(), nullable=False),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('row_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('owner_user_id', sa.Uuid(), nullable=True),
-    sa.Column('owner_team_id', sa.Uuid(), nullable=True),
-    sa.Column('owning_business_unit_id', sa.Uuid(), nullable=True),
-    sa.Column('created_by_id', sa.Uuid(), nullable=True),
-    sa.Column('modified_by_id', sa.Uuid(), nullable=True),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_opportunities_campaign_id_campaigns')),
-    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_opportunities_created_by_id_users')),
-    sa.ForeignKeyConstraint(['currency_id'], ['currencies.id'], name=op.f('fk_opportunities_currency_id_currencies')),
-    sa.ForeignKeyConstraint(['modified_by_id'], ['users.id'], name=op.f('fk_opportunities_modified_by_id_users')),
-    sa.ForeignKeyConstraint(['originating_lead_id'], ['leads.id'], name=op.f('fk_opportunities_originating_lead_id_leads'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['owner_team_id'], ['teams.id'], name=op.f('fk_opportunities_owner_team_id_teams')),
-    sa.ForeignKeyConstraint(['owner_user_id'], ['users.id'], name=op.f('fk_opportunities_owner_user_id_users')),
-    sa.ForeignKeyConstraint(['owning_business_unit_id'], ['business_units.id'], name=op.f('fk_opportunities_owning_business_unit_id_business_units')),
-    sa.ForeignKeyConstraint(['parent_account_id'], ['accounts.id'], name=op.f('fk_opportunities_parent_account_id_accounts'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['parent_contact_id'], ['contacts.id'], name=op.f('fk_opportunities_parent_contact_id_contacts'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_opportunities'))
+    create_table(TABLES, 'notes',
+        sa.Column('regarding_table', choice(
+            'regardingtable', 'leads', 'accounts', 'contacts', 'opportunities'
+        ), nullable=False),
+        sa.Column('regarding_id', sa.Uuid(), nullable=False),
+        sa.Column('title', sa.String(length=500), nullable=True),
+        sa.Column('body', sa.Text(), nullable=True),
+        *optional_ids('created_by_id'),
+        *optional_strings(file_name=255, mime_type=255),
+        sa.Column('file_size', sa.Integer(), nullable=True),
+        *record_columns(),
+        *foreign_keys('notes', ('created_by_id', 'users')),
+        primary_key('notes'),
     )
-    with op.batch_alter_table('opportunities', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_opportunities_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_opportunities_originating_lead_id'), ['originating_lead_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_opportunities_owner_user_id'), ['owner_user_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_opportunities_parent_account_id'), ['parent_account_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_opportunities_parent_contact_id'), ['parent_contact_id'], unique=False)
+
+    create_table(TABLES, 'accounts',
+        sa.Column('name', sa.String(length=160), nullable=False),
+        *optional_strings(website=200, telephone=50, email=320),
+        sa.Column('description', sa.Text(), nullable=True),
+        *optional_ids('currency_id', 'primary_contact_id', 'originating_lead_id', 'master_id'),
+        sa.Column('state', customer_state(), nullable=False),
+        *record_columns(),
+        *address_columns(),
+        *ownership_columns(),
+        *owned_foreign_keys('accounts',
+            ('currency_id', 'currencies'),
+            ('master_id', 'accounts'),
+            ('originating_lead_id', 'leads', 'SET NULL'),
+        ),
+        primary_key('accounts'),
+    )
+
+    create_table(TABLES, 'attachments',
+        sa.Column('note_id', sa.Uuid(), nullable=False),
+        sa.Column('content', sa.LargeBinary(), nullable=True),
+        *foreign_keys('attachments', ('note_id', 'notes', 'CASCADE')),
+        primary_key('attachments', 'note_id'),
+    )
+
+    create_table(TABLES, 'contacts',
+        *person_columns(),
+        *optional_strings(email=320, business_phone=50, mobile_phone=50, website=200),
+        sa.Column('description', sa.Text(), nullable=True),
+        *optional_ids('currency_id', 'account_id', 'originating_lead_id', 'master_id'),
+        sa.Column('state', customer_state(), nullable=False),
+        *record_columns(),
+        *address_columns(),
+        *ownership_columns(),
+        *owned_foreign_keys('contacts',
+            ('account_id', 'accounts', 'SET NULL'),
+            ('currency_id', 'currencies'),
+            ('master_id', 'contacts'),
+            ('originating_lead_id', 'leads', 'SET NULL'),
+        ),
+        primary_key('contacts'),
+    )
+
+    create_table(TABLES, 'opportunities',
+        sa.Column('name', sa.String(length=300), nullable=False),
+        sa.Column('description', sa.Text(), nullable=True),
+        sa.Column('customer_kind', choice('customerkind', 'account', 'contact'), nullable=True),
+        *optional_ids('customer_id', 'parent_account_id', 'parent_contact_id'),
+        sa.Column('estimated_revenue', sa.BigInteger(), nullable=True),
+        sa.Column('estimated_close_date', sa.Date(), nullable=True),
+        *optional_ids('currency_id', 'campaign_id', 'originating_lead_id'),
+        sa.Column('purchase_timeframe', purchase_timeframe(), nullable=True),
+        sa.Column('purchase_process', purchase_process(), nullable=True),
+        sa.Column('decision_maker', sa.Boolean(), nullable=True),
+        sa.Column('need', need(), nullable=True),
+        sa.Column('qualification_comments', sa.String(length=2000), nullable=True),
+        sa.Column('state', choice('opportunitystate', 'open', 'won', 'lost'), nullable=False),
+        sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('process_stage', sa.String(length=16), nullable=False),
+        sa.Column('customer_need', sa.Text(), nullable=True),
+        sa.Column('proposed_solution', sa.Text(), nullable=True),
+        *flags(
+            'stakeholders_identified', 'competitors_identified', 'sales_team_identified', 'proposal_developed',
+            'internal_review_completed', 'proposal_presented', 'final_proposal_completed', 'final_proposal_presented',
+        ),
+        sa.Column('decision_date', sa.Date(), nullable=True),
+        *flags('thank_you_note_sent', 'debrief_filed'),
+        *record_columns(),
+        *ownership_columns(),
+        *owned_foreign_keys('opportunities',
+            ('campaign_id', 'campaigns'),
+            ('currency_id', 'currencies'),
+            ('originating_lead_id', 'leads', 'SET NULL'),
+            ('parent_account_id', 'accounts', 'SET NULL'),
+            ('parent_contact_id', 'contacts', 'SET NULL'),
+        ),
+        primary_key('opportunities'),
+    )
 
     # Foreign-key columns pointing at busy tables are indexed, or every insert or delete of a
     # referenced row scans the referencing table (a deferred check on SQLite, any delete on both).
@@ -381,53 +296,4 @@ def downgrade() -> None:
     for table, column, target in CROSS_REFERENCES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(op.f(f"fk_{table}_{column}_{target}"), type_="foreignkey")
-    with op.batch_alter_table('opportunities', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_opportunities_parent_contact_id'))
-        batch_op.drop_index(batch_op.f('ix_opportunities_parent_account_id'))
-        batch_op.drop_index(batch_op.f('ix_opportunities_owner_user_id'))
-        batch_op.drop_index(batch_op.f('ix_opportunities_originating_lead_id'))
-        batch_op.drop_index(batch_op.f('ix_opportunities_customer_id'))
-
-    op.drop_table('opportunities')
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contacts_owner_user_id'))
-        batch_op.drop_index(batch_op.f('ix_contacts_originating_lead_id'))
-        batch_op.drop_index(batch_op.f('ix_contacts_full_name'))
-        batch_op.drop_index(batch_op.f('ix_contacts_account_id'))
-
-    op.drop_table('contacts')
-    op.drop_table('attachments')
-    with op.batch_alter_table('accounts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_accounts_owner_user_id'))
-        batch_op.drop_index(batch_op.f('ix_accounts_originating_lead_id'))
-        batch_op.drop_index(batch_op.f('ix_accounts_name'))
-
-    op.drop_table('accounts')
-    with op.batch_alter_table('notes', schema=None) as batch_op:
-        batch_op.drop_index('ix_notes_regarding')
-
-    op.drop_table('notes')
-    with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.drop_index('ix_leads_state_created')
-        batch_op.drop_index(batch_op.f('ix_leads_parent_contact_id'))
-        batch_op.drop_index(batch_op.f('ix_leads_parent_account_id'))
-        batch_op.drop_index(batch_op.f('ix_leads_owner_user_id'))
-        batch_op.drop_index('ix_leads_owner_state_created')
-        batch_op.drop_index('ix_leads_created')
-
-    op.drop_table('leads')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_users_business_unit_id'))
-
-    op.drop_table('users')
-    with op.batch_alter_table('teams', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_teams_business_unit_id'))
-
-    op.drop_table('teams')
-    op.drop_table('organisation_settings')
-    op.drop_table('currencies')
-    op.drop_table('campaigns')
-    with op.batch_alter_table('business_units', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_business_units_parent_id'))
-
-    op.drop_table('business_units')
+    drop_tables(TABLES)
