@@ -705,7 +705,7 @@ def phase_distinct(url: str) -> dict[str, Any]:
 def phase_qualify(url: str, mode: str, batch_size: int, profile_path: str | None) -> dict[str, Any]:
     """Qualify every lead with ``qualify_leads``, the detection options of ``mode``."""
     from leadflow.leads.schemas import QualifyOptions
-    from leadflow.leads.service import qualify_leads
+    from leadflow.leads.bulk import qualify_leads
 
     resolution, suppress = QUALIFY_MODES[mode]
     database, actor = _open(url)

@@ -424,7 +424,7 @@ def stream_lead_ids(database: Any, page: int) -> Iterator[uuid.UUID]:
 
 def phase_qualify(url: str, batch_size: int, profile: str | None) -> dict[str, Any]:
     from leadflow.leads.schemas import QualifyOptions
-    from leadflow.leads.service import qualify_leads
+    from leadflow.leads.bulk import qualify_leads
     from leadflow.core.uow import Database
 
     database = Database(url)

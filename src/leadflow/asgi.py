@@ -14,6 +14,7 @@ from leadflow.api.app import API_PREFIX, install_api
 from leadflow.bootstrap import prepare_database
 from leadflow.core.config import Settings
 from leadflow.core.uow import Database
+from leadflow.http.failures import RequestIds
 from leadflow.http.limits import MAX_JSON_BYTES, BodySizeLimit
 from leadflow.web import install_web_handlers, web_router
 
@@ -38,4 +39,5 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     app.add_middleware(
         BodySizeLimit, max_attachment_bytes=settings.max_attachment_bytes, max_json_bytes=MAX_JSON_BYTES
     )
+    app.add_middleware(RequestIds)  # outermost of ours: every answer, the body limit's too, carries the id
     return app

@@ -6,8 +6,11 @@ import uuid
 
 from sqlalchemy import func, select
 
+from leadflow.core.errors import ValidationFailed
 from leadflow.customers.models import Account, Contact
 from leadflow.leads import service
+from leadflow.leads import bulk
+from leadflow.leads import qualification
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions
 from tests.factories import make_lead
@@ -22,7 +25,7 @@ def test_qualify_many_reports_each_lead_and_continues_past_failures(database, ac
     unknown = uuid.uuid4()
     ids = [good[0].id, closed.id, good[1].id, unknown, good[2].id]
 
-    outcomes = list(service.qualify_leads(ids, QualifyOptions(), database=database, actor=actor, batch_size=2))
+    outcomes = list(bulk.qualify_leads(ids, QualifyOptions(), database=database, actor=actor, batch_size=2))
 
     assert [o.lead_id for o in outcomes] == ids
     assert [o.ok for o in outcomes] == [True, False, True, False, True]
@@ -38,16 +41,18 @@ def test_qualify_many_reports_each_lead_and_continues_past_failures(database, ac
 
 def test_a_lead_the_database_refuses_mid_batch_leaves_no_partial_records(database, actor, monkeypatch):
     leads = [make_lead(database, actor) for _ in range(3)]
-    real_plan = service.plan_qualification
+    real_plan = qualification.plan_qualification
 
-    def plan_with_a_broken_account(lead, context, *, session, actor):
-        pending = real_plan(lead, context, session=session, actor=actor)
+    def plan_with_a_broken_account(lead, context, **keywords):
+        pending = real_plan(lead, context, **keywords)
         if lead.id == leads[1].id:  # an account without a name: the database's NOT NULL refuses it
-            pending.rows[service.ACCOUNTS][0]["name"] = None
+            pending.rows[qualification.ACCOUNTS][0]["name"] = None
         return pending
 
-    monkeypatch.setattr(service, "plan_qualification", plan_with_a_broken_account)
-    outcomes = list(service.qualify_leads([lead.id for lead in leads], QualifyOptions(), database=database, actor=actor))
+    # Both paths plan with it: the batch at once, then lead by lead once the database refuses the batch.
+    monkeypatch.setattr(bulk, "plan_qualification", plan_with_a_broken_account)
+    monkeypatch.setattr(qualification, "plan_qualification", plan_with_a_broken_account)
+    outcomes = list(bulk.qualify_leads([lead.id for lead in leads], QualifyOptions(), database=database, actor=actor))
 
     assert [o.ok for o in outcomes] == [True, False, True]
     assert outcomes[1].error.code == "lead_not_saved"
@@ -71,7 +76,7 @@ def test_qualify_many_consumes_lead_ids_lazily_batch_by_batch(database, actor):
             consumed.append(lead.id)
             yield lead.id
 
-    stream = service.qualify_leads(ids(), QualifyOptions(), database=database, actor=actor, batch_size=2)
+    stream = bulk.qualify_leads(ids(), QualifyOptions(), database=database, actor=actor, batch_size=2)
     first = next(stream)
     assert first.ok
     assert len(consumed) == 2  # only the first batch was read
@@ -80,11 +85,11 @@ def test_qualify_many_consumes_lead_ids_lazily_batch_by_batch(database, actor):
 
 def test_bad_options_are_refused_before_any_lead_is_touched(database, actor):
     lead = make_lead(database, actor)
-    stream = service.qualify_leads([lead.id], QualifyOptions(opportunity_currency="XXX"), database=database, actor=actor)
+    stream = bulk.qualify_leads([lead.id], QualifyOptions(opportunity_currency="XXX"), database=database, actor=actor)
     try:
         next(stream)
         raise AssertionError("expected a refusal")
-    except service.ValidationFailed as refused:
+    except ValidationFailed as refused:
         assert refused.code in {"currency_not_enabled", "invalid_currency"}
     with database.unit_of_work(read_only=True) as uow:
         assert uow.session.get(Lead, lead.id).state is LeadState.OPEN
@@ -92,7 +97,7 @@ def test_bad_options_are_refused_before_any_lead_is_touched(database, actor):
 
 def test_each_qualified_lead_is_written_once(database, actor):
     leads = [make_lead(database, actor) for _ in range(3)]
-    list(service.qualify_leads([lead.id for lead in leads], QualifyOptions(), database=database, actor=actor))
+    list(bulk.qualify_leads([lead.id for lead in leads], QualifyOptions(), database=database, actor=actor))
     with database.unit_of_work(read_only=True) as uow:
         versions = {uow.session.get(Lead, lead.id).row_version for lead in leads}
     assert versions == {leads[0].row_version + 1}

@@ -27,6 +27,8 @@ from leadflow.duplicates.engine import MATCH_CODES
 from leadflow.duplicates.models import DetectionTable
 from leadflow.core.errors import DuplicateDetected, ValidationFailed
 from leadflow.leads import service
+from leadflow.leads import bulk
+from leadflow.leads import qualification
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadUpdate, QualifyOptions
 from leadflow.opportunities.models import Opportunity, OpportunityState
@@ -92,7 +94,7 @@ def make_opportunity(database: Database, actor: Actor, **fields: Any) -> Opportu
         return opportunity
 
 
-def qualify(database: Database, actor: Actor, lead_id: uuid.UUID, **options: Any) -> service.QualifyResult:
+def qualify(database: Database, actor: Actor, lead_id: uuid.UUID, **options: Any) -> qualification.QualifyResult:
     with database.unit_of_work() as uow:
         result = service.qualify_lead(lead_id, parse(QualifyOptions, options), uow=uow, actor=actor)
         uow.commit()
@@ -304,7 +306,7 @@ def test_a_rule_on_the_status_reason_sees_a_lead_qualified_in_bulk(database, act
     one_column_rule(database, actor, "leads", "status_reason", "exact_picklist")
     lead = make_lead(database, actor)
 
-    outcomes = list(service.qualify_leads([lead.id], QualifyOptions(), database=database, actor=actor))
+    outcomes = list(bulk.qualify_leads([lead.id], QualifyOptions(), database=database, actor=actor))
 
     assert outcomes[0].ok
     assert found(database, actor, "leads", {"status_reason": "qualified"}) == [lead.id]
@@ -343,7 +345,7 @@ def test_bulk_qualify_reports_duplicates_per_lead_and_qualifies_the_others(datab
     clean = [make_lead(database, actor) for _ in range(2)]
     ids = [clean[0].id, duplicate.id, clean[1].id]
 
-    outcomes = list(service.qualify_leads(ids, QualifyOptions(), database=database, actor=actor))
+    outcomes = list(bulk.qualify_leads(ids, QualifyOptions(), database=database, actor=actor))
 
     assert [o.lead_id for o in outcomes] == ids
     assert [o.ok for o in outcomes] == [True, False, True]
@@ -364,7 +366,7 @@ def test_bulk_qualify_refuses_linking_duplicate_matches(database, actor):
     options = QualifyOptions(duplicate_resolution={"account_id": account.id})
 
     with pytest.raises(ValidationFailed) as refused:
-        list(service.qualify_leads([lead.id for lead in leads], options, database=database, actor=actor))
+        list(bulk.qualify_leads([lead.id for lead in leads], options, database=database, actor=actor))
 
     assert refused.value.code == "duplicate_link_not_allowed_in_bulk"
     with database.unit_of_work(read_only=True) as uow:
@@ -375,7 +377,7 @@ def test_bulk_qualify_checks_records_created_by_an_earlier_batch(database, actor
     first = make_lead(database, actor, company_name="Ferretería Norte S.A.")
     second = make_lead(database, actor, company_name="Ferretería Norte S.A.")
 
-    outcomes = list(service.qualify_leads([first.id, second.id], QualifyOptions(), database=database, actor=actor,
+    outcomes = list(bulk.qualify_leads([first.id, second.id], QualifyOptions(), database=database, actor=actor,
                                           batch_size=1))
 
     assert [o.ok for o in outcomes] == [True, False]
@@ -388,7 +390,7 @@ def test_bulk_qualify_checks_records_created_earlier_in_the_same_batch(database,
     first = make_lead(database, actor, company_name="Ferretería Sur S.A.")
     second = make_lead(database, actor, company_name="Ferretería Sur S.A.")
 
-    outcomes = list(service.qualify_leads([first.id, second.id], QualifyOptions(), database=database, actor=actor))
+    outcomes = list(bulk.qualify_leads([first.id, second.id], QualifyOptions(), database=database, actor=actor))
 
     assert [o.ok for o in outcomes] == [True, False]
     assert outcomes[1].error.code == "duplicate_detected"
@@ -412,7 +414,7 @@ def test_bulk_qualify_with_ignore_creates_new_records_for_leads_with_duplicates(
     make_account(database, actor, name="Muebles Ibéricos S.L.")
     lead = make_lead(database, actor, company_name="Muebles Ibéricos S.L.")
 
-    outcomes = list(service.qualify_leads([lead.id], QualifyOptions(duplicate_resolution="ignore"),
+    outcomes = list(bulk.qualify_leads([lead.id], QualifyOptions(duplicate_resolution="ignore"),
                                           database=database, actor=actor))
 
     assert outcomes[0].ok and outcomes[0].result.account_id is not None

@@ -15,6 +15,7 @@ from leadflow.security.audit import AuditEntry
 from leadflow.cli import app
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.duplicates import scan
+from leadflow.duplicates import sets
 from leadflow.duplicates.engine import MATCH_CODES, LiveRule, index_rows
 from leadflow.duplicates.matchcodes import is_match
 from leadflow.duplicates.models import (
@@ -104,18 +105,18 @@ def run(database: Database, actor: Actor, table: str, **options: Any) -> Duplica
     return scan.run_job(job.id, database=database, **options)
 
 
-def all_sets(database: Database, actor: Actor, job_id: uuid.UUID) -> list[scan.FoundSet]:
+def all_sets(database: Database, actor: Actor, job_id: uuid.UUID) -> list[sets.FoundSet]:
     found, cursor = [], None
     while True:
         with database.unit_of_work(read_only=True) as uow:
-            page = scan.list_sets(job_id, uow=uow, actor=actor, limit=200, after=cursor)
+            page = sets.list_sets(job_id, uow=uow, actor=actor, limit=200, after=cursor)
         found.extend(page.items)
         cursor = page.next_cursor
         if cursor is None:
             return found
 
 
-def member_sets(found: list[scan.FoundSet], rule: uuid.UUID | None = None) -> set[frozenset[uuid.UUID]]:
+def member_sets(found: list[sets.FoundSet], rule: uuid.UUID | None = None) -> set[frozenset[uuid.UUID]]:
     return {frozenset(m.id for m in s.members) for s in found if rule is None or s.rule_id == rule}
 
 
@@ -471,7 +472,7 @@ def test_members_a_reader_may_not_read_are_not_shown(database, actor):
 
     found = all_sets(database, vera, job.id)
     assert [(s.size, [m.id for m in s.members]) for s in found] == [(2, mine)]
-    rows = list(scan.iter_set_rows(job.id, database=database, actor=vera))
+    rows = list(sets.iter_set_rows(job.id, database=database, actor=vera))
     assert [row.member.id for row in rows] == mine
 
 
@@ -483,10 +484,10 @@ def test_the_csv_lists_every_member_and_neutralises_formulas(database, actor):
     plus = insert_accounts(database, actor, "+Acme", "+ACME", email="@acme.example", telephone="-1")
     job = run(database, actor, "accounts")
 
-    text = "".join(scan.csv_chunks(scan.iter_set_rows(job.id, database=database, actor=actor)))
+    text = "".join(sets.csv_chunks(sets.iter_set_rows(job.id, database=database, actor=actor)))
     lines = list(csv.reader(io.StringIO(text)))
 
-    assert lines[0] == list(scan.CSV_HEADER)
+    assert lines[0] == list(sets.CSV_HEADER)
     by_id = {line[4]: line for line in lines[1:] if line[1] == NAME_RULE}
     assert set(by_id) == {str(record_id) for record_id in formula + plus}
     assert by_id[str(formula[0])][5] == "'=HYPERLINK(\"http://evil\")"
@@ -503,7 +504,7 @@ def test_the_csv_streams_sets_larger_than_a_batch(database, actor):
     big = insert_accounts(database, actor, *(["Acme"] * 23))
     small = insert_accounts(database, actor, "Globex", "globex")
     job = run(database, actor, "accounts")
-    rows = list(scan.iter_set_rows(job.id, database=database, actor=actor, batch_size=5))
+    rows = list(sets.iter_set_rows(job.id, database=database, actor=actor, batch_size=5))
     assert sorted(row.member.id for row in rows) == sorted(big + small)
     assert len(rows) == 25
 
@@ -534,7 +535,7 @@ def test_the_cli_scans_a_table_and_lists_or_exports_its_sets(database, actor, tm
     )
     assert exported.exit_code == 0, exported.output
     lines = list(csv.reader(target.open(encoding="utf-8")))
-    assert lines[0] == list(scan.CSV_HEADER) and len(lines) == 1 + 4
+    assert lines[0] == list(sets.CSV_HEADER) and len(lines) == 1 + 4
 
 
 def test_the_cli_refuses_an_unknown_job(database):

@@ -14,6 +14,7 @@ from leadflow.customers.models import Account, Contact
 from leadflow.core.errors import InvalidState, StaleVersion, ValidationFailed
 from leadflow.leads.models import LEAD_IS_CLOSED
 from leadflow.leads import service
+from leadflow.leads import qualification
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadUpdate, OpportunityChoice, QualifyOptions
 from leadflow.opportunities.models import Opportunity
@@ -36,7 +37,7 @@ def snapshot(database: Database, lead_id: uuid.UUID) -> dict[str, object]:
         return {column.key: getattr(lead, column.key) for column in Lead.__table__.columns}
 
 
-def qualify(database: Database, actor, lead_id, **options) -> service.QualifyResult:
+def qualify(database: Database, actor, lead_id, **options) -> qualification.QualifyResult:
     with database.unit_of_work() as uow:
         result = service.qualify_lead(lead_id, QualifyOptions(**options), uow=uow, actor=actor)
         uow.commit()
@@ -86,14 +87,14 @@ def test_qualify_without_company_name_creates_no_account_and_the_contact_is_the_
 def test_qualify_is_atomic_when_the_database_refuses_a_record(database, actor, monkeypatch):
     lead = make_lead(database, actor)
     before, lead_before = counts(database), snapshot(database, lead.id)
-    real_plan = service.plan_qualification
+    real_plan = qualification.plan_qualification
 
     def plan_with_a_nameless_opportunity(lead, context, *, session, actor):
         pending = real_plan(lead, context, session=session, actor=actor)
-        pending.rows[service.OPPORTUNITIES][0]["name"] = None  # refused by NOT NULL, after account and contact
+        pending.rows[qualification.OPPORTUNITIES][0]["name"] = None  # refused by NOT NULL, after account and contact
         return pending
 
-    monkeypatch.setattr(service, "plan_qualification", plan_with_a_nameless_opportunity)
+    monkeypatch.setattr(qualification, "plan_qualification", plan_with_a_nameless_opportunity)
     with pytest.raises(IntegrityError):
         qualify(database, actor, lead.id)
     assert counts(database) == before
@@ -263,7 +264,7 @@ def test_two_clients_qualifying_the_same_lead_at_once_create_one_set_of_records(
             return result
 
     outcomes = run_together(client, client)
-    successes = [o for o in outcomes if isinstance(o, service.QualifyResult)]
+    successes = [o for o in outcomes if isinstance(o, qualification.QualifyResult)]
     refusals = [o for o in outcomes if isinstance(o, InvalidState)]
     assert len(successes) == 1 and len(refusals) == 1, outcomes
     assert refusals[0].message == LEAD_IS_CLOSED

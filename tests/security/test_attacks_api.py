@@ -5,6 +5,8 @@ Every test runs on SQLite and PostgreSQL (through the ``database`` fixture).
 
 from __future__ import annotations
 
+import json
+
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -268,7 +270,10 @@ def test_a_salesperson_cannot_touch_another_units_lead(anonymous_client, databas
     }
 
     for name, response in attempts.items():
-        assert_error(response, 403, "forbidden")
+        if name == "create for them":  # no record of theirs is named: a missing privilege
+            assert_error(response, 403, "forbidden")
+        else:  # a lead one may not read answers exactly like one that does not exist
+            assert_error(response, 404, "lead_not_found")
         assert org["mexico_lead"]["topic"] not in response.text, name  # a refusal leaks no data
     assert snapshot(database) == before
     listed = anonymous_client.get(f"{API}/leads", params={"view": "all"}, headers=headers).json()["items"]
@@ -536,6 +541,16 @@ def test_an_upload_over_the_limit_is_413_and_stores_nothing(client, database, se
     assert snapshot(database) == before
 
 
+def test_a_json_body_over_the_limit_sent_chunked_is_refused_as_it_arrives(client, database):
+    before = snapshot(database)
+    padding = "x" * (3 * 1024 * 1024)  # 3 MiB against the 2 MiB cap on JSON bodies
+    body = json.dumps({"topic": "Chunked", "last_name": "Big", "description": padding}).encode()
+    response = client.post(f"{API}/leads", content=_chunked(body), headers={"Content-Type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert_error(response, 413, "request_too_large")
+    assert snapshot(database) == before
+
+
 def test_an_upload_at_the_limit_is_accepted_even_chunked(client, settings):
     lead = post_lead(client)
     boundary = "leadflow-security-boundary"
@@ -701,8 +716,8 @@ def test_the_timeline_does_not_reveal_notes_of_a_lead_the_user_cannot_read(clien
     headers = org["seller_headers"]
     # The seller owns the opportunity but may not read the Mexico lead or its notes.
     assert anonymous_client.get(f"{API}/opportunities/{opportunity_id}", headers=headers).status_code == 200
-    assert_error(anonymous_client.get(f"{API}/leads/{lead_id}", headers=headers), 403, "forbidden")
-    assert_error(anonymous_client.get(f"{API}/leads/{lead_id}/notes", headers=headers), 403, "forbidden")
+    assert_error(anonymous_client.get(f"{API}/leads/{lead_id}", headers=headers), 404, "lead_not_found")
+    assert_error(anonymous_client.get(f"{API}/leads/{lead_id}/notes", headers=headers), 404, "lead_not_found")
 
     response = anonymous_client.get(f"{API}/opportunities/{opportunity_id}/timeline", headers=headers)
 
@@ -711,9 +726,10 @@ def test_the_timeline_does_not_reveal_notes_of_a_lead_the_user_cannot_read(clien
     assert all(note["regarding_id"] != lead_id for note in response.json())
 
 
-def test_qualifying_a_closed_lead_of_another_unit_is_refused_as_forbidden_not_as_closed(client, anonymous_client,
+def test_qualifying_a_closed_lead_of_another_unit_is_refused_as_not_found_not_as_closed(client, anonymous_client,
                                                                                         database, org):
-    """The privilege check comes first: the refusal must not reveal the state of a lead one cannot read."""
+    """The access check comes first: the refusal must not reveal the state, nor the existence, of a lead
+    one cannot read."""
     lead_id = org["mexico_lead"]["id"]
     assert client.post(f"{API}/leads/{lead_id}/disqualify", json={"status_reason": "lost"}).status_code == 200
     before = snapshot(database)
@@ -736,8 +752,8 @@ def test_qualifying_a_closed_lead_of_another_unit_is_refused_as_forbidden_not_as
     ]
 
     for response in others:
-        assert_error(response, 403, "forbidden")
+        assert_error(response, 404, "lead_not_found")
     assert bulk.status_code == 200, bulk.text
     outcome = (single.status_code, single.json()["error"]["code"], bulk.json()["results"][0]["error"]["code"])
-    assert outcome == (403, "forbidden", "forbidden"), (single.text, bulk.text)
+    assert outcome == (404, "lead_not_found", "lead_not_found"), (single.text, bulk.text)
     assert snapshot(database) == before

@@ -16,7 +16,9 @@ The organisation used by every case::
     └── Sales Mexico     a user ("other": a sibling, not below the actor's unit)
 
 Every case runs on SQLite and PostgreSQL (the ``database`` fixture). When an operation is refused
-the service must raise Forbidden naming the missing privilege and change nothing: the refused
+on a lead the role can read, the service must raise Forbidden naming the missing privilege; on a
+lead it cannot even read, NotFound, exactly as for an id that names nothing (so that nobody learns
+which ids exist by trying them). Either way it changes nothing: the refused
 unit of work is even committed, and the database must still be identical.
 """
 
@@ -34,7 +36,7 @@ from sqlalchemy import func, select
 from leadflow.activities.models import Attachment, Note
 from leadflow.security.audit import AuditEntry
 from leadflow.customers.models import Account, Contact
-from leadflow.core.errors import Forbidden
+from leadflow.core.errors import Forbidden, NotFound
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, LeadUpdate, QualifyOptions
@@ -352,8 +354,8 @@ def test_privilege_matrix(database: Database, role: str, operation: str, locatio
     with database.unit_of_work() as uow:
         try:
             outcome = run(uow, world, location)
-        except Forbidden as refusal:
-            error: Forbidden | None = refusal
+        except (Forbidden, NotFound) as refusal:
+            error: Forbidden | NotFound | None = refusal
         else:
             error = None
         # Commit even after a refusal: a refused service must not have changed anything at all.
@@ -364,6 +366,10 @@ def test_privilege_matrix(database: Database, role: str, operation: str, locatio
         check_effect(database, world, operation, location, outcome, before)
     else:
         assert error is not None, f"{role} should be refused to {operation} a lead ({location}), but it was allowed"
+        if operation != "create" and not EXPECTED[(role, "read", location)]:
+            assert isinstance(error, NotFound) and error.code == "lead_not_found", error
+            assert snapshot(database) == before, "a refused operation changed the database"
+            return
         assert error.code == "forbidden"
         assert error.details["privilege"] in REFUSAL_PRIVILEGES[operation], error.details
         assert error.details["table"] == "leads"
@@ -422,8 +428,8 @@ def test_list_views_return_exactly_what_the_role_may_read(database: Database, ro
         for name, lead_id in world.leads.items():
             if name in READABLE[role]:
                 assert leads.get_lead(lead_id, uow=uow, actor=world.actor).id == lead_id
-            else:
-                with pytest.raises(Forbidden):
+            else:  # as if it did not exist
+                with pytest.raises(NotFound):
                     leads.get_lead(lead_id, uow=uow, actor=world.actor)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from leadflow.core.errors import ValidationFailed
 from leadflow.leads.schemas import OpportunityChoice, QualifyOptions
-from leadflow.leads.service import QualifyPlan, resolve_plan
+from leadflow.leads.qualification import QualifyPlan, resolve_plan
 from leadflow.organisation.models import OrganisationSettings, QualificationExperience, RecordCreation
 from leadflow.core.schemas import parse
 

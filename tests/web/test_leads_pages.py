@@ -372,7 +372,7 @@ def test_the_lead_form_groups_its_fields_and_shows_the_qualify_stage_in_spanish(
         "Contacto existente", "Cuenta existente", "Período de tiempo de compra", "Presupuesto estimado",
         "Proceso de compra", "Identificar a la persona que toma las decisiones", "Capturar resumen",
     ]
-    assert 'value="25000"' in page  # the budget as a Spanish user types it
+    assert 'value="25000,00"' in page  # the budget as a Spanish user types it
     assert '<option value="this_quarter" selected>Este trimestre</option>' in page
     assert ">Calificar</button>" in page and ">Descalificar</a>" in page and ">Eliminar</a>" in page
     assert 'id="stage-qualify" class="active" aria-current="step"' in page
@@ -392,7 +392,7 @@ def test_a_lead_with_missing_or_malformed_fields_is_refused_next_to_the_fields_a
     assert count(database, Lead) == before
     assert re.search(r'id="lead-last-name"[^>]*aria-invalid="true"', page)
     assert 'id="lead-last-name-error">This field is required.</p>' in page
-    assert 'id="lead-email-error">Enter a valid email address.</p>' in page
+    assert 'id="lead-email-error">Enter a valid email address, like name@example.com.</p>' in page
     assert 'id="lead-budget-amount-error">Enter an amount, for example 25000.50.</p>' in page
     assert 'value="Chairs for the lobby"' in page and 'value="not an email"' in page and 'value="twelve"' in page
 

@@ -121,7 +121,7 @@ def test_unsaved_edits_that_are_not_valid_stop_the_qualification(database, actor
     response = qualify(web_client, lead.id, fields)
     assert response.status_code == 422
     assert 'id="lead-topic-error">This field is required.</p>' in response.text
-    assert 'id="lead-email-error">Enter a valid email address.</p>' in response.text
+    assert 'id="lead-email-error">Enter a valid email address, like name@example.com.</p>' in response.text
     assert snapshot(database) == before
 
 

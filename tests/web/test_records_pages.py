@@ -543,7 +543,7 @@ def test_an_empty_note_or_a_file_over_the_limit_is_refused_and_saves_nothing(web
     )
 
     assert empty.status_code == 422 and "A note needs a title, a text or an attachment." in empty.text
-    assert too_big.status_code == 413 and "larger than the size limit" in too_big.text
+    assert too_big.status_code == 413 and "The file is larger than the limit of 64 kB; attach a smaller file." in too_big.text
     assert 'id="note-title" name="title" maxlength="500" value="Big one"' in too_big.text
     assert snapshot(database) == before
 

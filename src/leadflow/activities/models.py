@@ -11,13 +11,8 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 from leadflow.core.db import Base, RecordMixin, enum_column
 
 
-class RegardingTable(enum.StrEnum):
-    """The tables a note can regard; the URL segment of the notes endpoints."""
-
-    LEADS = "leads"
-    ACCOUNTS = "accounts"
-    CONTACTS = "contacts"
-    OPPORTUNITIES = "opportunities"
+# The tables a note can regard; the URL segment of the notes endpoints.
+RegardingTable = enum.StrEnum("RegardingTable", "LEADS ACCOUNTS CONTACTS OPPORTUNITIES")
 
 
 class Note(RecordMixin, Base):

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.core.db import mapped_class
+from pydantic import Field
+
+from leadflow.core.schemas import InputModel, parse
 from leadflow.core.errors import NotFound, TooLarge, ValidationFailed
 from leadflow.security.audit import record_action
 from leadflow.security.access import get_accessible
@@ -18,6 +21,13 @@ from leadflow.security.access import can
 from leadflow.security.privileges import Privilege
 from leadflow.security.actor import Actor
 from leadflow.core.uow import UnitOfWork
+
+
+class NoteFields(InputModel):
+    """The text of a note, checked as every input is."""
+
+    title: str | None = Field(default=None, max_length=500)
+    body: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,8 @@ def add_note(
     actor: Actor,
 ) -> Note:
     """Add a note, with an optional attachment, to one record; closed leads refuse it."""
+    fields = parse(NoteFields, {"title": title, "body": body})
+    title, body = fields.title, fields.body
     session = uow.session
     record = get_accessible(
         session, regarding_model(table), record_id, label=_LABELS[table], actor=actor, privilege=Privilege.APPEND_TO

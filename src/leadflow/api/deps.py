@@ -13,7 +13,7 @@ from leadflow.core.config import Settings
 from leadflow.core.errors import StaleVersion
 from leadflow.security.actor import Actor
 from leadflow.security.models import TokenKind
-from leadflow.security.service import AuthenticationFailed, actor_for_secret
+from leadflow.security.service import AuthenticationFailed, actor_for_secret, note_token_use
 from leadflow.core.uow import Database, UnitOfWork
 
 
@@ -54,9 +54,11 @@ def get_actor(
             "Sign in first: send `Authorization: Bearer <token>` with a token from POST /api/v1/auth/token."
         )
     with database.unit_of_work(read_only=True) as uow:
-        return actor_for_secret(
+        authenticated = actor_for_secret(
             credentials.credentials, session=uow.session, kinds=(TokenKind.SIGN_IN, TokenKind.PERSONAL)
-        ).actor
+        )
+    note_token_use(authenticated, database=database)
+    return authenticated.actor
 
 
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]

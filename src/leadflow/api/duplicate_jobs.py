@@ -12,6 +12,9 @@ from pydantic import BaseModel
 
 from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep
 from leadflow.duplicates import scan
+from leadflow.duplicates.sets import MAX_POSITION
+from leadflow.duplicates.tables import RecordSummary
+from leadflow.duplicates import sets
 from leadflow.duplicates.models import DetectionTable, DuplicateJob, JobState
 from leadflow.core.schemas import InputModel
 
@@ -57,23 +60,13 @@ class JobPageOut(BaseModel):
     next_cursor: uuid.UUID | None
 
 
-class MemberOut(BaseModel):
-    id: uuid.UUID
-    name: str | None
-    email: str | None
-    phone: str | None
-    city: str | None
-    owner_id: uuid.UUID | None
-    owner_name: str | None
-
-
 class SetOut(BaseModel):
     position: int
     rule_id: uuid.UUID | None
     rule_name: str | None
     score: float
     size: int
-    members: list[MemberOut]
+    members: list[RecordSummary]
 
 
 class SetPageOut(BaseModel):
@@ -137,14 +130,14 @@ def list_sets(
     uow: ReadUowDep,
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=scan.MAX_PAGE)] = 50,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> SetPageOut:
     """A page of the job's duplicate sets in the order found, each with its rule, score and members.
 
     `cursor` is the `next_cursor` of the previous page. Members are the records you may read (at
     most 1,000 per set here; the CSV export has them all).
     """
-    page = scan.list_sets(job_id, uow=uow, actor=actor, limit=limit, after=cursor)
+    page = sets.list_sets(job_id, uow=uow, actor=actor, limit=limit, after=cursor)
     return SetPageOut.model_validate(
         {
             "items": [
@@ -162,9 +155,9 @@ def list_sets(
 )
 def export_sets(job_id: uuid.UUID, database: DatabaseDep, actor: CurrentActor) -> StreamingResponse:
     """Every set of the job as CSV, one line per member: set, rule, score, table, record id, name, email, phone, city, owner."""
-    rows = scan.iter_set_rows(job_id, database=database, actor=actor)
+    rows = sets.iter_set_rows(job_id, database=database, actor=actor)
     return StreamingResponse(
-        scan.csv_chunks(rows),
+        sets.csv_chunks(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f"attachment; filename=duplicate-sets-{job_id}.csv"},
     )

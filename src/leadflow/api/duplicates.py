@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Response, status
-from pydantic import BaseModel
+from pydantic import field_validator
 
 from leadflow.api.deps import (
     CurrentActor,
@@ -15,12 +15,10 @@ from leadflow.api.deps import (
     ReadUowDep,
     UowDep,
 )
+from leadflow.core.schemas import InputModel, refuse_unstorable
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.detection import check_record
 from leadflow.duplicates.models import DetectionTable
-from leadflow.organisation.service import get_settings
-from leadflow.security.access import require_admin
-from leadflow.security.privileges import Privilege
 
 router = APIRouter(tags=["duplicate detection"])
 
@@ -35,15 +33,13 @@ def list_rules(
     uow: ReadUowDep, actor: CurrentActor, base_table: Annotated[DetectionTable | None, Query()] = None
 ) -> list[dict[str, Any]]:
     """Every duplicate detection rule, optionally of one base table."""
-    require_admin(actor, "settings", Privilege.READ)
-    return [rule_service.rule_out(rule) for rule in rule_service.list_rules(uow.session, base_table=base_table)]
+    return [rule_service.rule_out(rule) for rule in rule_service.read_rules(uow=uow, actor=actor, base_table=base_table)]
 
 
 @router.post("/duplicate-rules", status_code=status.HTTP_201_CREATED)
 def create_rule(data: rule_service.RuleCreate, uow: UowDep, actor: CurrentActor, response: Response) -> dict[str, Any]:
     """Create an unpublished rule with its conditions."""
-    settings = get_settings(uow.session)
-    rule = rule_service.create_rule(data, uow=uow, actor=actor, default_region=settings.default_phone_region)
+    rule = rule_service.create_rule(data, uow=uow, actor=actor)
     uow.commit()
     response.headers["Location"] = f"/api/v1/duplicate-rules/{rule.id}"
     return _rule_response(rule, response)
@@ -52,8 +48,7 @@ def create_rule(data: rule_service.RuleCreate, uow: UowDep, actor: CurrentActor,
 @router.get("/duplicate-rules/{rule_id}")
 def read_rule(rule_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> dict[str, Any]:
     """One rule, with its publication progress."""
-    require_admin(actor, "settings", Privilege.READ)
-    return _rule_response(rule_service.get_rule(uow.session, rule_id), response)
+    return _rule_response(rule_service.read_rule(rule_id, uow=uow, actor=actor), response)
 
 
 @router.patch("/duplicate-rules/{rule_id}")
@@ -101,10 +96,16 @@ def unpublish_rule(rule_id: uuid.UUID, uow: UowDep, actor: CurrentActor, respons
     return _rule_response(rule, response)
 
 
-class CheckRequest(BaseModel):
+class CheckRequest(InputModel):
     table: DetectionTable
     record: dict[str, Any]
     record_id: uuid.UUID | None = None
+
+    @field_validator("record")
+    @classmethod
+    def _storable_values(cls, record: dict[str, Any]) -> dict[str, Any]:
+        refuse_unstorable([*record, *record.values()])
+        return record
 
 
 @router.post("/duplicates/check")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,8 +10,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from leadflow.core.errors import LeadflowError, ValidationFailed
 from leadflow.core.schemas import validation_failed_from
 from leadflow.http.errors import error_body, status_for
-
-log = logging.getLogger(__name__)
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain, validation and routing errors to the one error shape."""
@@ -50,12 +46,4 @@ def install_error_handlers(app: FastAPI) -> None:
             {"error": {"code": code, "message": message}},
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
-        )
-
-    @app.exception_handler(Exception)
-    async def on_unexpected(_request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=error)
-        return JSONResponse(
-            {"error": {"code": "internal_error", "message": "Something went wrong on the server; nothing was changed."}},
-            status_code=500,
         )

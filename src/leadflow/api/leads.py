@@ -19,7 +19,9 @@ from leadflow.api.deps import (
 )
 from leadflow.api.errors import error_body
 from leadflow.core.errors import ValidationFailed
-from leadflow.leads import service, views
+from leadflow.leads import service
+from leadflow.leads import bulk
+from leadflow.leads import qualification, views
 from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason, Rating
 from leadflow.leads.schemas import (
     CreatedRecords,
@@ -116,7 +118,7 @@ def qualify_many(
         )
     options = QualifyOptions.model_validate(request.model_dump(exclude={"lead_ids"}, exclude_unset=True))
     lines = []
-    for outcome in service.qualify_leads(request.lead_ids, options, database=database, actor=actor):
+    for outcome in bulk.qualify_leads(request.lead_ids, options, database=database, actor=actor):
         if outcome.result is not None:
             lines.append(QualifyManyLine(lead_id=outcome.lead_id, status="qualified", created=_created(outcome.result)))
         else:
@@ -157,7 +159,7 @@ def delete_lead(lead_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: E
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _created(result: service.QualifyResult) -> CreatedRecords:
+def _created(result: qualification.QualifyResult) -> CreatedRecords:
     return CreatedRecords(
         account_id=result.account_id, contact_id=result.contact_id, opportunity_ids=result.opportunity_ids
     )

@@ -9,16 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import regarding_model
 from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep, UowDep
 from leadflow.security.audit import AuditQuery, list_entries
-from leadflow.core.records import get_record
-from leadflow.security import service
-from leadflow.security.access import require_admin
-from leadflow.security.models import Role, TokenKind, User
+from leadflow.core.records import get_record, record_label
+from leadflow.security import directory, service
+from leadflow.security.models import TokenKind, User
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.core.schemas import InputModel
 from leadflow.security.schemas import UserIn
@@ -82,8 +80,20 @@ def create_user(data: UserIn, uow: UowDep, actor: CurrentActor) -> UserOut:
 @router.get("/users")
 def list_users(uow: ReadUowDep, actor: CurrentActor) -> list[UserOut]:
     """Every user (needs Read on users)."""
-    require_admin(actor, "users", Privilege.READ)
-    return [UserOut.model_validate(u) for u in uow.session.scalars(select(User).order_by(User.email))]
+    entries = directory.list_users(uow=uow, actor=actor)
+    return [UserOut.model_validate(entry.user) for entry in sorted(entries, key=lambda entry: entry.user.email)]
+
+
+class PasswordIn(InputModel):
+    password: str
+
+
+@router.put("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
+def set_password(user_id: uuid.UUID, data: PasswordIn, uow: UowDep, actor: CurrentActor) -> None:
+    """Set a user's password and lift a lock-out (administrators)."""
+    user = get_record(uow.session, User, user_id, label="user")
+    service.set_password(user.email, data.password, uow=uow, actor=actor)
+    uow.commit()
 
 
 class RoleGrant(InputModel):
@@ -105,14 +115,19 @@ class RoleOut(BaseModel):
 
 @router.get("/roles")
 def list_roles(uow: ReadUowDep, actor: CurrentActor) -> list[RoleOut]:
-    """Every role with its privilege matrix."""
-    require_admin(actor, "roles", Privilege.READ)
-    roles = uow.session.scalars(select(Role).order_by(Role.name))
-    return [_role_out(uow, role) for role in roles]
+    """Every role with its privilege matrix (needs Read on roles)."""
+    return [_role_out(uow, entry.role) for entry in directory.list_roles(uow=uow, actor=actor)]
 
 
-def _role_out(uow: Any, role: Any) -> RoleOut:
-    matrix = service.role_matrix(uow.session, role)
+@router.get("/roles/{name}")
+def get_role(name: str, uow: ReadUowDep, actor: CurrentActor) -> RoleOut:
+    """One role, by name, with its privilege matrix (needs Read on roles)."""
+    role, matrix = directory.get_role(name, uow=uow, actor=actor)
+    return _role_out(uow, role, matrix)
+
+
+def _role_out(uow: Any, role: Any, matrix: dict[str, dict[Privilege, Depth]] | None = None) -> RoleOut:
+    matrix = matrix if matrix is not None else service.role_matrix(uow.session, role)
     return RoleOut(name=role.name, is_builtin=role.is_builtin,
                    privileges={t: {p: d.label for p, d in row.items()} for t, row in matrix.items()})
 
@@ -153,10 +168,68 @@ def create_token(data: PersonalTokenIn, uow: UowDep, actor: CurrentActor) -> Per
     return PersonalTokenOut(id=issued.token.id, token=issued.secret, expires_at=issued.token.expires_at)
 
 
+class TokenInfoOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    kind: TokenKind
+    name: str | None
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+@router.get("/tokens")
+def list_tokens(
+    uow: ReadUowDep, actor: CurrentActor, user: Annotated[str | None, Query(description="Only this user's (email).")] = None
+) -> list[TokenInfoOut]:
+    """Access tokens, never their secrets: your own, or anyone's for those who manage users."""
+    return [
+        TokenInfoOut(id=token.id, email=email, kind=token.kind, name=token.name, expires_at=token.expires_at,
+                     revoked_at=token.revoked_at)
+        for token, email in directory.list_tokens(user_email=user, uow=uow, actor=actor)
+    ]
+
+
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(token_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -> None:
     """Revoke a token at once (your own, or anyone's for administrators)."""
     service.revoke_token(token_id, uow=uow, actor=actor)
+    uow.commit()
+
+
+class BusinessUnitIn(InputModel):
+    name: str = Field(min_length=1, max_length=160)
+    parent: str | None = None
+
+
+@router.post("/business-units", status_code=status.HTTP_201_CREATED)
+def create_business_unit(data: BusinessUnitIn, uow: UowDep, actor: CurrentActor) -> dict[str, Any]:
+    """Add a business unit under another (the root by default)."""
+    unit = service.create_business_unit(data.name, parent_name=data.parent, uow=uow, actor=actor)
+    uow.commit()
+    return {"id": unit.id, "name": unit.name, "parent_id": unit.parent_id}
+
+
+class TeamIn(InputModel):
+    name: str = Field(min_length=1, max_length=160)
+    business_unit: str | None = None
+
+
+@router.post("/teams", status_code=status.HTTP_201_CREATED)
+def create_team(data: TeamIn, uow: UowDep, actor: CurrentActor) -> dict[str, Any]:
+    """Create a team: it owns records and receives shares together."""
+    team = service.create_team(data.name, business_unit_name=data.business_unit, uow=uow, actor=actor)
+    uow.commit()
+    return {"id": team.id, "name": team.name, "business_unit_id": team.business_unit_id}
+
+
+class MemberIn(InputModel):
+    email: str
+
+
+@router.post("/teams/{name}/members", status_code=status.HTTP_204_NO_CONTENT)
+def add_team_member(name: str, data: MemberIn, uow: UowDep, actor: CurrentActor) -> None:
+    """Put a user in a team."""
+    service.add_team_member(name, data.email, uow=uow, actor=actor)
     uow.commit()
 
 
@@ -167,7 +240,7 @@ class AssignIn(InputModel):
 @router.post("/{table}/{record_id}/assign")
 def assign(table: RegardingTable, record_id: uuid.UUID, data: AssignIn, uow: UowDep, actor: CurrentActor) -> dict[str, Any]:
     """Give a record to another owner (needs Assign on it)."""
-    record = get_record(uow.session, regarding_model(table), record_id, label=table.value.rstrip("s"), for_update=True)
+    record = get_record(uow.session, regarding_model(table), record_id, label=record_label(table.value), for_update=True)
     service.assign_record(table.value, record, data.owner_user_id, uow=uow, actor=actor)
     uow.commit()
     return {"id": record.id, "owner_user_id": record.owner_user_id, "row_version": record.row_version}
@@ -182,7 +255,7 @@ class ShareIn(InputModel):
 @router.post("/{table}/{record_id}/share")
 def share(table: RegardingTable, record_id: uuid.UUID, data: ShareIn, uow: UowDep, actor: CurrentActor) -> dict[str, Any]:
     """Grant a user or team rights on one record (needs Share on it); an empty list removes the share."""
-    record = get_record(uow.session, regarding_model(table), record_id, label=table.value.rstrip("s"))
+    record = get_record(uow.session, regarding_model(table), record_id, label=record_label(table.value))
     service.share_record(table.value, record, user_id=data.user_id, team_id=data.team_id, rights=set(data.rights),
                          uow=uow, actor=actor)
     uow.commit()

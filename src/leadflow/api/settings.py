@@ -11,7 +11,7 @@ from leadflow.organisation.schemas import (
     QualificationSettings,
     QualificationSettingsOut,
 )
-from leadflow.organisation.service import get_settings, update_settings
+from leadflow.organisation.service import read_settings, update_settings
 
 router = APIRouter(prefix="/settings", tags=["settings"])
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/settings", tags=["settings"])
 @router.get("/qualification")
 def read_qualification_settings(uow: ReadUowDep, actor: CurrentActor, response: Response) -> QualificationSettingsOut:
     """The qualification settings: legacy switch or per-record Automatic / Seller choices."""
-    settings = get_settings(uow.session)
+    settings = read_settings(uow=uow, actor=actor)
     response.headers["ETag"] = settings.etag
     return QualificationSettingsOut.model_validate(settings)
 
@@ -38,7 +38,7 @@ def replace_qualification_settings(
 @router.get("/duplicate-detection")
 def read_duplicate_settings(uow: ReadUowDep, actor: CurrentActor, response: Response) -> DuplicateDetectionSettingsOut:
     """Duplicate detection on/off (globally and per table) and the classic or enhanced warning."""
-    settings = get_settings(uow.session)
+    settings = read_settings(uow=uow, actor=actor)
     response.headers["ETag"] = settings.etag
     return DuplicateDetectionSettingsOut.model_validate(settings)
 

@@ -1,61 +1,18 @@
-"""Every mapped table, imported in one place so that metadata and Alembic see them all."""
+"""Every mapped table, loaded in one place: metadata (and Alembic, which compares it with the
+database) sees them all, and lower domains can find a record's class by its table name."""
 
-from leadflow.activities.models import Attachment, Note
-from leadflow.security.audit import AuditEntry
-from leadflow.customers.models import Account, Contact
+from leadflow.activities import models as activities
 from leadflow.core.db import Base
-from leadflow.duplicates.models import (
-    DuplicateJob,
-    DuplicateRule,
-    DuplicateRuleCondition,
-    DuplicateSet,
-    DuplicateSetMember,
-    MatchCode,
-    MergeJournal,
-)
-from leadflow.leads.models import Lead
-from leadflow.opportunities.models import Opportunity
-from leadflow.organisation.models import Campaign, Currency, OrganisationSettings
-from leadflow.security.models import (
-    AccessToken,
-    BusinessUnit,
-    RecordShare,
-    Role,
-    RolePrivilege,
-    Team,
-    TeamMember,
-    User,
-    UserRole,
-)
+from leadflow.customers import models as customers
+from leadflow.duplicates import models as duplicates
+from leadflow.leads import models as leads
+from leadflow.opportunities import models as opportunities
+from leadflow.organisation import models as organisation
+from leadflow.security import audit
+from leadflow.security import models as security
 
+# Importing a module of models registers its tables with ``Base.metadata``.
+MODEL_MODULES = (activities, audit, customers, duplicates, leads, opportunities, organisation, security)
 metadata = Base.metadata
 
-__all__ = [
-    "AccessToken",
-    "Account",
-    "Attachment",
-    "AuditEntry",
-    "BusinessUnit",
-    "Campaign",
-    "Contact",
-    "Currency",
-    "DuplicateJob",
-    "DuplicateRule",
-    "DuplicateRuleCondition",
-    "DuplicateSet",
-    "DuplicateSetMember",
-    "Lead",
-    "MatchCode",
-    "MergeJournal",
-    "Note",
-    "Opportunity",
-    "OrganisationSettings",
-    "RecordShare",
-    "Role",
-    "RolePrivilege",
-    "Team",
-    "TeamMember",
-    "User",
-    "UserRole",
-    "metadata",
-]
+__all__ = ["MODEL_MODULES", "metadata"]

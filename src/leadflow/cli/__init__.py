@@ -1,6 +1,6 @@
 """The ``leadflow`` command line: translates arguments into service calls and renders results.
 
-One module per area (``admin``, ``leads``, ``security``, ``duplicates``), each sharing
+One module per area (``admin``, ``leads``, ``records``, ``security``, ``duplicates``), each sharing
 ``common``; the root command reads the settings and who acts (``--as``).
 """
 
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from leadflow.cli import admin, security
+from leadflow.cli import admin, records, security
 from leadflow.cli.duplicates import duplicates_app
 from leadflow.cli.leads import leads_app
 from leadflow.core.config import Settings
@@ -37,5 +37,6 @@ def main(
 
 admin.register(app)
 app.add_typer(leads_app, name="leads")
+records.register(app)
 security.register(app)
 app.add_typer(duplicates_app, name="duplicates")

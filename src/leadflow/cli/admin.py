@@ -9,20 +9,35 @@ import typer
 from rich.table import Table
 
 from leadflow.bootstrap import prepare_database
-from leadflow.cli.common import console, fail, open_database, read, settings_of
-from leadflow.core.errors import LeadflowError, NotFound
+from leadflow.cli.common import console, fail, open_as_actor, open_database, read, settings_of
+from leadflow.core.errors import Forbidden, LeadflowError, NotFound
+from leadflow.core.uow import Database
 from leadflow.security.actor import actor_for_email, default_actor
 from leadflow.security.audit import AuditQuery, list_entries
 from leadflow.security.models import User
-from leadflow.security.service import create_first_administrator
+from leadflow.security.service import create_first_administrator, is_administrator
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
+def _operators_only(ctx: typer.Context, database: Database) -> None:
+    """Operator commands act on the installation, not as a user: under ``--as`` only an administrator may."""
+    if ctx.find_root().obj.get("as_user") is None:
+        return
+    _, actor = open_as_actor(ctx, database)
+    if not is_administrator(actor):
+        fail(Forbidden(
+            f"{actor.email} is not a System Administrator; this is an operator command: run it without --as "
+            "on the server, or as an administrator.",
+            code="operator_command",
+        ))
+
+
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
-    """Create or upgrade the schema to the latest version (Alembic) and set up the organisation."""
+    """Operator command: create or upgrade the schema to the latest version (Alembic) and set up the organisation."""
     prepared = prepare_database(settings_of(ctx))
+    _operators_only(ctx, prepared.database)
     console.print(f"Database is up to date: [bold]{prepared.database.engine.url.render_as_string()}[/]")
 
 
@@ -41,10 +56,12 @@ def print_demo_users() -> None:
 
 
 def demo(ctx: typer.Context) -> None:
-    """Load demo data in Spanish and English, with demo users (safe to run twice)."""
+    """Operator command: load demo data in Spanish and English, with demo users (safe to run twice)."""
     from leadflow.demo import load_demo
 
-    console.print(f"Demo data ready: {load_demo(open_database(ctx))}")
+    database = open_database(ctx)
+    _operators_only(ctx, database)
+    console.print(f"Demo data ready: {load_demo(database)}")
     print_demo_users()
 
 

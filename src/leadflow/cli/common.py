@@ -46,9 +46,9 @@ def open_database(ctx: typer.Context) -> Database:
     return prepare_database(settings_of(ctx)).database
 
 
-def open_as_actor(ctx: typer.Context) -> tuple[Database, Actor]:
+def open_as_actor(ctx: typer.Context, database: Database | None = None) -> tuple[Database, Actor]:
     """The database and the acting user (``--as``, else the first System Administrator)."""
-    database = open_database(ctx)
+    database = database or open_database(ctx)
     try:
         with database.unit_of_work(read_only=True) as uow:
             email = ctx.find_root().obj.get("as_user")

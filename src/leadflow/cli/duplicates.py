@@ -17,14 +17,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from leadflow.cli.common import console, errors, fail, open_as_actor, run
+from leadflow.cli.common import console, errors, fail, open_as_actor, read, run
 from leadflow.duplicates import merge as merge_service
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates import scan
+from leadflow.duplicates import sets
 from leadflow.duplicates.detection import check_record
 from leadflow.duplicates.models import DetectionTable, JobState
 from leadflow.core.errors import LeadflowError
-from leadflow.organisation.service import get_settings
 from leadflow.core.schemas import parse
 
 duplicates_app = typer.Typer(help="Duplicate detection: rules, checks, find-all scans, merge and undo.", no_args_is_help=True)
@@ -37,7 +37,7 @@ def rules_list(
     ctx: typer.Context, table: Annotated[DetectionTable | None, typer.Option(help="Only rules of this base table.")] = None
 ) -> None:
     """Every rule with its state."""
-    rules = run(ctx, lambda uow, actor: [rule_service.rule_out(r) for r in rule_service.list_rules(uow.session, base_table=table)])
+    rules = read(ctx, lambda uow, actor: [rule_service.rule_out(r) for r in rule_service.read_rules(uow=uow, actor=actor, base_table=table)])
     grid = Table(title="Duplicate detection rules")
     for column in ("id", "name", "base → matching", "state", "conditions"):
         grid.add_column(column)
@@ -59,10 +59,7 @@ def rules_create(
 
     def create(uow, actor):
         data = parse(rule_service.RuleCreate, json.loads(definition))
-        settings = get_settings(uow.session)
-        return rule_service.rule_out(
-            rule_service.create_rule(data, uow=uow, actor=actor, default_region=settings.default_phone_region)
-        )
+        return rule_service.rule_out(rule_service.create_rule(data, uow=uow, actor=actor))
 
     try:
         rule = run(ctx, create)
@@ -170,15 +167,15 @@ def show_sets(
     job_id: Annotated[uuid.UUID, typer.Argument(help="The job's id, as `duplicates scan` printed it.")],
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write every set to this CSV file instead.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=scan.MAX_PAGE, help="Sets to show.")] = 20,
-    after: Annotated[int | None, typer.Option(min=0, help="Show the sets after this set number.")] = None,
+    after: Annotated[int | None, typer.Option(min=0, max=sets.MAX_POSITION, help="Show the sets after this set number.")] = None,
 ) -> None:
     """List a job's duplicate sets, or export them all as CSV."""
     if csv_file is not None:
         database, actor = open_as_actor(ctx)
         try:
-            rows = scan.iter_set_rows(job_id, database=database, actor=actor)
+            rows = sets.iter_set_rows(job_id, database=database, actor=actor)
             with csv_file.open("w", newline="", encoding="utf-8") as stream:
-                for chunk in scan.csv_chunks(rows):
+                for chunk in sets.csv_chunks(rows):
                     stream.write(chunk)
         except LeadflowError as error:
             fail(error)
@@ -188,7 +185,7 @@ def show_sets(
         ctx,
         lambda uow, actor: (
             scan.get_job(job_id, uow=uow, actor=actor),
-            scan.list_sets(job_id, uow=uow, actor=actor, limit=limit, after=after),
+            sets.list_sets(job_id, uow=uow, actor=actor, limit=limit, after=after),
         ),
     )
     if not page.items:

@@ -17,6 +17,7 @@ from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
 from leadflow.core.uow import Database
 from leadflow.leads import service
+from leadflow.leads import bulk
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import DisqualifyRequest, LeadCreate, QualifyOptions
 from leadflow.leads.views import LeadQuery, LeadView, list_leads, view_condition
@@ -140,7 +141,7 @@ def _qualify_view(database: Database, actor: Actor, view: LeadView, options: Qua
     ids = _stream_ids(database, actor, view)
     with Progress(TextColumn("Qualifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task("qualify", total=total)
-        for outcome in service.qualify_leads(ids, options, database=database, actor=actor, batch_size=batch_size):
+        for outcome in bulk.qualify_leads(ids, options, database=database, actor=actor, batch_size=batch_size):
             if outcome.ok:
                 qualified += 1
             else:

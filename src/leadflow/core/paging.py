@@ -20,6 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, func, or_
 
 from leadflow.core.errors import ValidationFailed
+from leadflow.core.schemas import clean_search
 
 CursorKind = Literal["text", "integer", "datetime", "date", "money"]
 
@@ -59,7 +60,10 @@ def decode_cursor(cursor: str, kind: CursorKind, *, refusal: str) -> tuple[Any, 
 
 
 def contains(columns: Iterable[Any], term: str) -> ColumnElement[bool]:
-    """Rows where one of ``columns`` contains ``term``, ignoring letter case; every character literal."""
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """Rows where one of ``columns`` contains ``term``, ignoring letter case; every character literal.
+
+    Characters no database can compare (NUL, unpaired surrogates) are dropped from the term.
+    """
+    escaped = clean_search(term).lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
     return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))

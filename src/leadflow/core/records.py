@@ -14,24 +14,43 @@ from leadflow.core.errors import NotFound, StaleVersion, ValidationFailed
 RecordT = TypeVar("RecordT")
 
 
+def record_label(table: str) -> str:
+    """How messages and error codes name one record of a table: ``opportunities`` → ``opportunity``."""
+    return table[:-3] + "y" if table.endswith("ies") else table.removesuffix("s")
+
+
 def get_record(
     session: Session,
     model: type[RecordT],
     record_id: uuid.UUID,
     *,
     label: str,
+    noun: str | None = None,
     for_update: bool = False,
 ) -> RecordT:
-    """The record with this id, locked for update if asked, or NotFound with ``<label>_not_found``."""
+    """The record with this id, locked for update if asked, or NotFound with ``<label>_not_found``
+    (its message names the record as ``noun``, by default the label)."""
     statement = select(model).where(model.id == record_id)  # type: ignore[attr-defined]
     if for_update:
         statement = statement.with_for_update()
     record = session.scalars(statement).first()
     if record is None:
-        raise NotFound(
-            f"No {label.replace('_', ' ')} has the id {record_id}.", code=f"{label}_not_found"
-        )
+        raise not_found(label=label, record_id=record_id, noun=noun)
     return record
+
+
+def not_found(*, label: str, record_id: object, noun: str | None = None) -> NotFound:
+    """The refusal of an id that names no record (``<label>_not_found``)."""
+    return NotFound(f"No {noun or label.replace('_', ' ')} has the id {record_id}.", code=f"{label}_not_found")
+
+
+def unknown_reference(*, field: str, label: str, record_id: object) -> ValidationFailed:
+    """The refusal of a request body naming, in ``field``, a record that does not exist (a 422)."""
+    return ValidationFailed(
+        f"{field} names no existing {label.replace('_', ' ')} (id {record_id}).",
+        code=f"{field}_not_found",
+        details={"fields": [{"field": field, "code": "not_found", "message": "No such record."}]},
+    )
 
 
 def get_reference(
@@ -40,11 +59,7 @@ def get_reference(
     """A record named inside a request body; a missing one is a 422 naming the field."""
     record = session.get(model, record_id)
     if record is None:
-        raise ValidationFailed(
-            f"{field} names no existing {label.replace('_', ' ')} (id {record_id}).",
-            code=f"{field}_not_found",
-            details={"fields": [{"field": field, "code": "not_found", "message": "No such record."}]},
-        )
+        raise unknown_reference(field=field, label=label, record_id=record_id)
     return record
 
 

@@ -8,7 +8,17 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic_core import PydanticCustomError
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from leadflow.core.errors import ValidationFailed
 
@@ -35,10 +45,52 @@ def not_cleared(value: Any) -> Any:
     return value
 
 
+# On a required field of a partial update: it may be left out (None by default), never sent as null.
+NotCleared = BeforeValidator(not_cleared)
+
+
+def unstorable_character(text: str) -> str | None:
+    """The first character of ``text`` no database can keep (NUL, an unpaired surrogate), if any.
+
+    PostgreSQL refuses NUL in text and no encoder can write half a surrogate pair; SQLite would keep
+    them, so the two databases would disagree. Every other character, control characters included,
+    is stored as given.
+    """
+    for character in text:
+        if character == "\x00" or "\ud800" <= character <= "\udfff":
+            return character
+    return None
+
+
+def refuse_unstorable(value: Any) -> Any:
+    """The value, unless it (or an item of it) holds text no database can store."""
+    # Text, and lists of text; a nested model checks its own fields (so the error names the inner field).
+    for item in value if isinstance(value, list | tuple | set) else (value,):
+        found = unstorable_character(item) if isinstance(item, str) else None
+        if found is not None:
+            raise PydanticCustomError(
+                "invalid_character",
+                "contains a character that cannot be stored ({character}); remove it",
+                {"character": f"U+{ord(found):04X}"},
+            )
+    return value
+
+
+def clean_search(term: str) -> str:
+    """A search term without the characters no database can compare (they are dropped, not refused)."""
+    return "".join(character for character in term if unstorable_character(character) is None)
+
+
 class InputModel(BaseModel):
-    """Input models refuse unknown fields so that a typo is an error, not silently ignored."""
+    """Input models refuse unknown fields, so that a typo is an error rather than silently ignored,
+    and text no database can store (one check at the boundary, for every entry point)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return refuse_unstorable(value)
 
 
 class OutputModel(BaseModel):
@@ -52,6 +104,16 @@ class RecordOut(OutputModel):
     row_version: int
     created_at: datetime
     modified_at: datetime
+
+
+class AddressOut(BaseModel):
+    address_line1: str | None
+    address_line2: str | None
+    address_line3: str | None
+    address_city: str | None
+    address_state_or_province: str | None
+    address_postal_code: str | None
+    address_country: str | None
 
 
 class AddressFields(BaseModel):
@@ -82,6 +144,7 @@ _ERROR_CODES = {
     "string_too_long": "too_long",
     "too_long": "too_many",
     "extra_forbidden": "unknown_field",
+    "invalid_character": "invalid_character",
     "uuid_parsing": "invalid_id",
     "uuid_type": "invalid_id",
 }
@@ -115,6 +178,8 @@ def _sentence(field: str, code: str, error: dict[str, Any]) -> str:
         return f"{label} is too long: {error['msg'].lower()}."
     if code == "unknown_field":
         return f"{label} is not a field of this record."
+    if code == "invalid_character":
+        return f"{label} {error['msg']}."
     return f"{label}: {error['msg']}."
 
 

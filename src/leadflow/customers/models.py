@@ -15,9 +15,7 @@ from leadflow.core.errors import InvalidState
 from leadflow.security.models import OwnedMixin
 
 
-class CustomerState(enum.StrEnum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
+CustomerState = enum.StrEnum("CustomerState", "ACTIVE INACTIVE")
 
 
 class CustomerStateRules:

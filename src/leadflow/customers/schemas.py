@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-
 from typing import Annotated
 
-from pydantic import StringConstraints, field_validator
+from pydantic import StringConstraints
 
 from leadflow.customers.models import CustomerState
 from leadflow.core.schemas import (
     AddressFields,
+    AddressOut,
     Email,
     InputModel,
     RecordOut,
@@ -18,7 +18,7 @@ from leadflow.core.schemas import (
     Text50,
     Text100,
     Text200,
-    not_cleared,
+    NotCleared,
 )
 
 AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
@@ -38,27 +38,15 @@ class AccountCreate(AccountFields, InputModel):
 
 
 class AccountUpdate(AccountFields, InputModel):
-    name: AccountName | None = None
-
-    @field_validator("name")
-    @classmethod
-    def name_cannot_be_cleared(cls, value: str | None) -> str:
-        return not_cleared(value)
+    name: Annotated[AccountName | None, NotCleared] = None
 
 
-class AccountOut(RecordOut):
+class AccountOut(RecordOut, AddressOut):
     name: str
     website: str | None
     telephone: str | None
     email: str | None
     description: str | None
-    address_line1: str | None
-    address_line2: str | None
-    address_line3: str | None
-    address_city: str | None
-    address_state_or_province: str | None
-    address_postal_code: str | None
-    address_country: str | None
     owner_user_id: uuid.UUID | None
     primary_contact_id: uuid.UUID | None
     originating_lead_id: uuid.UUID | None
@@ -83,15 +71,10 @@ class ContactCreate(ContactFields, InputModel):
 
 
 class ContactUpdate(ContactFields, InputModel):
-    last_name: RequiredName | None = None
-
-    @field_validator("last_name")
-    @classmethod
-    def last_name_cannot_be_cleared(cls, value: str | None) -> str:
-        return not_cleared(value)
+    last_name: Annotated[RequiredName | None, NotCleared] = None
 
 
-class ContactOut(RecordOut):
+class ContactOut(RecordOut, AddressOut):
     first_name: str | None
     last_name: str
     full_name: str
@@ -101,13 +84,6 @@ class ContactOut(RecordOut):
     mobile_phone: str | None
     website: str | None
     description: str | None
-    address_line1: str | None
-    address_line2: str | None
-    address_line3: str | None
-    address_city: str | None
-    address_state_or_province: str | None
-    address_postal_code: str | None
-    address_country: str | None
     account_id: uuid.UUID | None
     owner_user_id: uuid.UUID | None
     originating_lead_id: uuid.UUID | None

@@ -11,65 +11,62 @@ from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.duplicates.detection import detect_on_save
 from leadflow.core.names import compose_full_name
-from leadflow.security.audit import changed_fields, record_action
-from leadflow.core.records import apply_changes, check_version, clear_lookups, get_reference
-from leadflow.security.access import get_accessible
-from leadflow.security.access import require, require_create
-from leadflow.security.privileges import Privilege
-from leadflow.security.service import delete_shares_of
-from leadflow.security.actor import Actor
-from leadflow.security.models import User
+from sqlalchemy.orm import Session
+
+from leadflow.core.errors import ValidationFailed
+from leadflow.core.records import check_version, clear_lookups
 from leadflow.core.uow import UnitOfWork
+from leadflow.security.access import can, get_accessible, linkable, require
+from leadflow.security.actor import Actor
+from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit
+from leadflow.security.privileges import Privilege
 
 
 def _checked(values: dict[str, Any], *, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     """Check every record the values name (linking one needs Append To on it); derive the owner's unit."""
     session = uow.session
-    if values.get("owner_user_id"):
-        owner = get_reference(session, User, values["owner_user_id"], field="owner_user_id", label="user")
-        values["owning_business_unit_id"] = owner.business_unit_id
-    for field, model, label in (("account_id", Account, "account"), ("primary_contact_id", Contact, "contact")):
+    with_owner_unit(session, values)
+    for field, model in (("account_id", Account), ("primary_contact_id", Contact)):
         if values.get(field):
-            linked = get_reference(session, model, values[field], field=field, label=label)
-            require(session, actor, Privilege.APPEND_TO, model.__tablename__, linked)
+            linkable(session, actor, model, values[field], field=field)
     return values
+
+
+def linkable_customer(session: Session, actor: Actor, customer_id: uuid.UUID, *, field: str) -> Account | Contact:
+    """The account or contact a request names in ``field`` as a customer; linking needs Append To on it.
+
+    One the actor may not read is answered exactly like one that does not exist (a 422 naming the field).
+    """
+    customer = session.get(Account, customer_id) or session.get(Contact, customer_id)
+    if customer is None or not can(session, actor, Privilege.READ, customer.__tablename__, customer):
+        raise ValidationFailed(
+            f"{field} names no existing account or contact (id {customer_id}).",
+            code=f"{field}_not_found",
+            details={"fields": [{"field": field, "code": "not_found", "message": "No such account or contact."}]},
+        )
+    require(session, actor, Privilege.APPEND_TO, customer.__tablename__, customer)
+    return customer
 
 
 def _for_change(uow: UnitOfWork, actor: Actor, model: type, record_id: uuid.UUID, label: str, privilege: Privilege) -> Any:
     return get_accessible(uow.session, model, record_id, label=label, actor=actor, privilege=privilege, for_update=True)
 
 
-def _apply_with_audit(uow: UnitOfWork, actor: Actor, record: Any, values: dict[str, Any]) -> None:
-    """Apply changes (an owner change needs Assign), audit the changed fields, flush."""
-    table = record.__tablename__
-    if "owner_user_id" in values and values["owner_user_id"] != record.owner_user_id:
-        require(uow.session, actor, Privilege.ASSIGN, table, record)
-    apply_changes(record, values)
-    record.modified_by_id = actor.user_id
-    record_action(uow.session, actor, "update", table=table, record_id=record.id, changes=changed_fields(record))
-    uow.flush()
-
-
-def _ownership(actor: Actor) -> dict[str, uuid.UUID]:
-    return {
-        "owner_user_id": actor.user_id,
-        "owning_business_unit_id": actor.business_unit_id,
-        "created_by_id": actor.user_id,
-        "modified_by_id": actor.user_id,
-    }
+def _delete(uow: UnitOfWork, actor: Actor, record: Any, *, summary: str) -> None:
+    """Delete a customer with its notes; what named it (opportunities' customer) forgets it."""
+    table = RegardingTable(record.__tablename__)
+    delete_notes_of(uow.session, table, record.id)
+    clear_lookups(uow.session, table.value, record.id)
+    delete_owned(record, summary=summary, uow=uow, actor=actor)
 
 
 def create_account(
     data: AccountCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
 ) -> Account:
     """Create an active account owned by the actor unless another owner is named."""
-    values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)}
-    account = Account(id=uuid.uuid4(), **values)
-    require_create(actor, "accounts", owner_user_id=account.owner_user_id, owning_unit_id=account.owning_business_unit_id)
-    uow.session.add(account)
-    uow.flush()
+    values = _checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)
+    account = create_owned(Account, values, summary_of="name", uow=uow, actor=actor)
     detect_on_save(uow.session, account, actor=actor, suppress=suppress_duplicates)
-    record_action(uow.session, actor, "create", table="accounts", record_id=account.id, summary=account.name)
     return account
 
 
@@ -86,7 +83,7 @@ def update_account(
     account = _for_change(uow, actor, Account, account_id, "account", Privilege.WRITE)
     check_version(account, expected_version)
     values = _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor)
-    _apply_with_audit(uow, actor, account, values)
+    change_owned(account, values, uow=uow, actor=actor)
     detect_on_save(uow.session, account, actor=actor, suppress=suppress_duplicates, changed=values)
     return account
 
@@ -97,26 +94,17 @@ def delete_account(
     """Delete an account and its notes; its contacts and opportunities lose the link."""
     account = _for_change(uow, actor, Account, account_id, "account", Privilege.DELETE)
     check_version(account, expected_version)
-    delete_notes_of(uow.session, RegardingTable.ACCOUNTS, account.id)
-    delete_shares_of(uow.session, "accounts", account.id)
-    clear_lookups(uow.session, "accounts", account.id)
-    uow.session.delete(account)
-    uow.flush()
-    record_action(uow.session, actor, "delete", table="accounts", record_id=account_id, summary=account.name)
+    _delete(uow, actor, account, summary=account.name)
 
 
 def create_contact(
     data: ContactCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
 ) -> Contact:
     """Create an active contact owned by the actor unless another owner is named."""
-    values = {**_ownership(actor), **_checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)}
-    contact = Contact(id=uuid.uuid4(), **values)
-    require_create(actor, "contacts", owner_user_id=contact.owner_user_id, owning_unit_id=contact.owning_business_unit_id)
-    contact.full_name = compose_full_name(contact.first_name, contact.last_name)
-    uow.session.add(contact)
-    uow.flush()
+    values = _checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)
+    values["full_name"] = compose_full_name(values.get("first_name"), values.get("last_name"))
+    contact = create_owned(Contact, values, summary_of="full_name", uow=uow, actor=actor)
     detect_on_save(uow.session, contact, actor=actor, suppress=suppress_duplicates)
-    record_action(uow.session, actor, "create", table="contacts", record_id=contact.id, summary=contact.full_name)
     return contact
 
 
@@ -134,7 +122,7 @@ def update_contact(
     check_version(contact, expected_version)
     values = _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor)
     first, last = values.get("first_name", contact.first_name), values.get("last_name", contact.last_name)
-    _apply_with_audit(uow, actor, contact, {**values, "full_name": compose_full_name(first, last)})
+    change_owned(contact, {**values, "full_name": compose_full_name(first, last)}, uow=uow, actor=actor)
     detect_on_save(uow.session, contact, actor=actor, suppress=suppress_duplicates, changed={*values, "full_name"})
     return contact
 
@@ -145,9 +133,4 @@ def delete_contact(
     """Delete a contact and its notes."""
     contact = _for_change(uow, actor, Contact, contact_id, "contact", Privilege.DELETE)
     check_version(contact, expected_version)
-    delete_notes_of(uow.session, RegardingTable.CONTACTS, contact.id)
-    delete_shares_of(uow.session, "contacts", contact.id)
-    clear_lookups(uow.session, "contacts", contact.id)
-    uow.session.delete(contact)
-    uow.flush()
-    record_action(uow.session, actor, "delete", table="contacts", record_id=contact_id, summary=contact.full_name)
+    _delete(uow, actor, contact, summary=contact.full_name)

@@ -1,6 +1,10 @@
-"""Duplicate detection core (§5, §9): criteria, normalisation, match codes and scoring, database-free.
+"""Duplicate detection (§5, §9): rules as data, match codes, detection on create, update and qualify,
+find-all jobs, and merge with undo.
 
-Rules, stored match codes and detection on create, update, import and qualify build on this package.
+The database-free core (criteria, normalisation, match codes and scoring) is re-exported here;
+``tables`` says how each compared table is read, ``engine`` stores and looks up codes, ``detection``
+answers "is this a duplicate?", ``scan`` and ``sets`` find every duplicate set of a table, ``merge``
+joins two records and undoes it.
 """
 
 from leadflow.duplicates.criteria import (

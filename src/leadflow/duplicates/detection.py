@@ -24,6 +24,7 @@ from leadflow.duplicates.engine import (
     detection_rules,
     find_matches,
     record_values,
+    serialise_on_codes,
 )
 from leadflow.duplicates.matchcodes import _as_date, _as_datetime, _is_blank
 from leadflow.duplicates.models import DetectionTable
@@ -140,19 +141,22 @@ def detect_on_save(
     ``changed`` names the columns an update changed: only rules comparing one of them run, so that
     editing an unrelated field of a record saved earlier despite a warning is not refused again.
     """
-    if suppress:
-        return
     info = info_of_record(record)
     if info is None:
         raise TypeError(f"Duplicate detection does not compare {type(record).__name__} records.")
     table = info.name
+    values = record_values(record)
+    # Even a save that skips detection holds its codes, so that a check running beside it sees it.
+    serialise_on_codes(session, {table: [values]})
+    if suppress:
+        return
     rules = detection_rules(session, table)
     if changed is not None:
         changed = set(changed)
         rules = [rule for rule in rules if rule.columns("base") & changed]
     if not rules or not detection_on(session, table):
         return
-    matches = _readable(session, actor, find_matches(session, table, [record_values(record)], rules=rules)[0])
+    matches = _readable(session, actor, find_matches(session, table, [values], rules=rules)[0])
     if matches:
         raise duplicate_error(table, matches)
 
@@ -214,12 +218,17 @@ def qualification_duplicates(
     results = [QualifyDuplicates() for _ in leads]
     if not leads:
         return results
+    lead_values = [record_values(lead) for lead in leads]
+    serialise_on_codes(
+        session,
+        {DetectionTable.LEADS: lead_values, **{table: [complete(table, row) for row in rows if row is not None] for table, rows in prospects.items()}},
+    )
     settings = get_settings(session)
     excluded = [lead.id for lead in leads]
     if settings.detects_duplicates_in("leads"):
         rules = detection_rules(session, DetectionTable.LEADS)
         if rules:
-            found = find_matches(session, DetectionTable.LEADS, [record_values(lead) for lead in leads], rules=rules)
+            found = find_matches(session, DetectionTable.LEADS, lead_values, rules=rules)
             for result, matches in zip(results, found, strict=True):
                 for match in _readable(session, actor, matches):
                     if match.id in excluded:

@@ -10,15 +10,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, delete, event, select, tuple_
+from sqlalchemy import Table, delete, event, select, text, tuple_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from leadflow.core.errors import Conflict
 from leadflow.duplicates.criteria import Condition, Criterion
 from leadflow.duplicates.matchcodes import (
     is_match,
@@ -32,7 +35,7 @@ from leadflow.duplicates.models import (
     MatchCode,
     RuleState,
 )
-from leadflow.duplicates.tables import TABLES, TableInfo, info_of_record
+from leadflow.duplicates.tables import TABLES, RecordSummary, TableInfo, info_of_record
 
 MATCH_CODES: Table = MatchCode.__table__  # type: ignore[assignment]
 _DELETE_SLICE = 500
@@ -217,22 +220,15 @@ def _index_flushed_records(session: Session, _context: Any) -> None:
 # checks
 
 
-@dataclass
-class Match:
+@dataclass(kw_only=True)
+class Match(RecordSummary):
     """A record that a published rule says duplicates the checked one, and why."""
 
     table: DetectionTable
-    id: uuid.UUID
-    name: str | None
-    email: str | None
-    phone: str | None
-    city: str | None
-    owner_id: uuid.UUID | None
     rule_id: uuid.UUID
     rule_name: str
     score: float
     reasons: list[dict[str, Any]] = field(default_factory=list)
-    owner_name: str | None = None
     record: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -299,6 +295,49 @@ def detection_rules(
     ]
 
 
+def serialise_on_codes(session: Session, records: Mapping[DetectionTable, Sequence[Mapping[str, Any]]]) -> None:
+    """Wait for, then hold until this transaction ends, a lock per match code these records have or
+    would have under the live rules, taken in one fixed order.
+
+    Detection and the write it guards must be one step: two transactions saving duplicates at the
+    same moment would otherwise each miss the other's uncommitted record. With the locks, the second
+    waits for the first to commit and its check then sees the first one's record. A record of the
+    base side and one of the matching side of a rule that match share a code, so they share a lock.
+    SQLite needs none of this: it lets one writer in at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys: set[int] = set()
+    for rule in live_rules(session):
+        for side, table in (("base", rule.base_table), ("matching", rule.matching_table)):
+            for record in records.get(table, ()):
+                code = rule.code(record, side)
+                if code is not None:
+                    keys.add(_lock_key(rule.id, code))
+    if not keys:
+        return
+    try:
+        session.execute(_TAKE_LOCKS, {"keys": sorted(keys)})
+    except DBAPIError as error:
+        if "deadlock" not in str(error.orig).lower():
+            raise
+        raise Conflict(
+            "Someone else is saving a record like this one at the same moment; try again.", code="concurrent_update"
+        ) from error
+
+
+# The locks in key order, one statement: the subquery's order is the order they are taken in.
+_TAKE_LOCKS = text(
+    "SELECT count(pg_advisory_xact_lock(key)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS key ORDER BY key) AS keys"
+)
+
+
+def _lock_key(rule_id: uuid.UUID, code: int) -> int:
+    """A 64-bit advisory lock key for one rule and code."""
+    digest = hashlib.blake2b(rule_id.bytes + code.to_bytes(8, "big", signed=True), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def find_matches(
     session: Session,
     table: str | DetectionTable,
@@ -359,19 +398,9 @@ def find_matches(
 
 
 def _match(info: TableInfo, rule: LiveRule, record: Mapping[str, Any], candidate: dict[str, Any], score: float) -> Match:
-    return Match(
-        table=info.name,
-        id=candidate["id"],
-        name=candidate.get(info.name_column),
-        email=candidate.get("email"),
-        phone=candidate.get(info.phone_column) if info.phone_column != info.name_column else None,
-        city=candidate.get("address_city"),
-        owner_id=candidate.get("owner_user_id"),
-        rule_id=rule.id,
-        rule_name=rule.name,
-        score=score,
-        reasons=explain(rule, record, candidate),
-        record=candidate,
+    return Match.of(
+        info, candidate, table=info.name, rule_id=rule.id, rule_name=rule.name, score=score,
+        reasons=explain(rule, record, candidate), record=candidate,
     )
 
 

@@ -24,19 +24,11 @@ from leadflow.core.db import Base, RecordMixin, UTCDateTime, enum_column
 from leadflow.duplicates.criteria import Condition, Criterion
 
 
-class DetectionTable(enum.StrEnum):
-    """The tables duplicate detection rules can compare."""
-
-    LEADS = "leads"
-    ACCOUNTS = "accounts"
-    CONTACTS = "contacts"
-    OPPORTUNITIES = "opportunities"
+# The tables duplicate detection rules can compare.
+DetectionTable = enum.StrEnum("DetectionTable", "LEADS ACCOUNTS CONTACTS OPPORTUNITIES")
 
 
-class RuleState(enum.StrEnum):
-    UNPUBLISHED = "unpublished"
-    PUBLISHING = "publishing"
-    PUBLISHED = "published"
+RuleState = enum.StrEnum("RuleState", "UNPUBLISHED PUBLISHING PUBLISHED")
 
 
 class DuplicateRule(RecordMixin, Base):
@@ -133,11 +125,7 @@ class MatchCode(Base):
     code: Mapped[int] = mapped_column(BigInteger)
 
 
-class JobState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
+JobState = enum.StrEnum("JobState", "QUEUED RUNNING COMPLETED FAILED")
 
 
 class DuplicateJob(RecordMixin, Base):
@@ -187,9 +175,7 @@ class DuplicateSetMember(Base):
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
 
 
-class MergeState(enum.StrEnum):
-    MERGED = "merged"
-    UNDONE = "undone"
+MergeState = enum.StrEnum("MergeState", "MERGED UNDONE")
 
 
 class MergeJournal(RecordMixin, Base):

@@ -35,9 +35,10 @@ from leadflow.duplicates.models import (
     RuleState,
 )
 from leadflow.duplicates.tables import TABLES, check_condition
-from leadflow.core.errors import Conflict, InvalidState, NotFound
-from leadflow.core.records import check_version
+from leadflow.core.errors import Conflict, InvalidState
+from leadflow.core.records import check_version, get_record
 from leadflow.core.schemas import InputModel
+from leadflow.organisation.service import get_settings
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
@@ -121,13 +122,8 @@ def _check_region(region: str) -> None:
 
 
 def get_rule(session: Session, rule_id: uuid.UUID, *, for_update: bool = False) -> DuplicateRule:
-    statement = select(DuplicateRule).where(DuplicateRule.id == rule_id)
-    if for_update:
-        statement = statement.with_for_update()
-    rule = session.scalars(statement).first()
-    if rule is None:
-        raise NotFound(f"No duplicate detection rule has the id {rule_id}.", code="rule_not_found")
-    return rule
+    """A rule by id, locked if asked, or NotFound (``rule_not_found``)."""
+    return get_record(session, DuplicateRule, rule_id, label="rule", noun="duplicate detection rule", for_update=for_update)
 
 
 def list_rules(session: Session, *, base_table: DetectionTable | None = None) -> list[DuplicateRule]:
@@ -137,11 +133,29 @@ def list_rules(session: Session, *, base_table: DetectionTable | None = None) ->
     return list(session.scalars(statement))
 
 
-def create_rule(data: RuleCreate, *, uow: UnitOfWork, actor: Actor, default_region: str = "ES") -> DuplicateRule:
-    """Create an unpublished rule; publishing is a separate step."""
+def read_rules(*, uow: UnitOfWork, actor: Actor, base_table: DetectionTable | None = None) -> list[DuplicateRule]:
+    """Every rule (of one base table, if given), for readers of the settings."""
+    require_admin(actor, "settings", Privilege.READ)
+    return list_rules(uow.session, base_table=base_table)
+
+
+def read_rule(rule_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> DuplicateRule:
+    """One rule with its publication progress, for readers of the settings."""
+    require_admin(actor, "settings", Privilege.READ)
+    return get_rule(uow.session, rule_id)
+
+
+def create_rule(
+    data: RuleCreate, *, uow: UnitOfWork, actor: Actor, default_region: str | None = None
+) -> DuplicateRule:
+    """Create an unpublished rule; publishing is a separate step.
+
+    Phone numbers without a country code are read in the rule's region, else ``default_region``,
+    else the organisation's.
+    """
     require_admin(actor, "settings", Privilege.CREATE)
     matching = data.matching_table or data.base_table
-    region = data.default_region or default_region
+    region = data.default_region or default_region or get_settings(uow.session).default_phone_region or "ES"
     _check_region(region)
     rule = DuplicateRule(
         id=uuid.uuid4(),

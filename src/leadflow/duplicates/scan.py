@@ -18,12 +18,10 @@ verified pairs inside it. A rule that excludes inactive records leaves them out 
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -45,10 +43,10 @@ from leadflow.duplicates.models import (
     JobState,
 )
 from leadflow.duplicates.tables import TABLES, TableInfo, table_info
-from leadflow.core.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
-from leadflow.security.access import access_condition, require_admin
+from leadflow.core.records import get_record
+from leadflow.core.errors import InvalidState, LeadflowError, ValidationFailed
+from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
-from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
 from leadflow.core.uow import Database, UnitOfWork
 
@@ -56,52 +54,15 @@ log = logging.getLogger(__name__)
 
 #: Records (or codes) read, and sets written, per committed batch.
 SCAN_BATCH = 2000
-#: Most members of one set that a page of sets shows; the CSV export has them all.
-MAX_MEMBERS_SHOWN = 1000
 MAX_PAGE = 200
-CSV_HEADER = ("set", "rule", "score", "table", "record_id", "name", "email", "phone", "city", "owner")
-# OWASP: a spreadsheet reads a cell starting with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Progress = Callable[[int, int], None]
 SETS: Table = DuplicateSet.__table__  # type: ignore[assignment]
 MEMBERS: Table = DuplicateSetMember.__table__  # type: ignore[assignment]
-USERS: Table = User.__table__  # type: ignore[assignment]
 
 
 # ----------------------------------------------------------------------------------------------
 # what the readers get
-
-
-@dataclass(frozen=True)
-class SetMember:
-    """One record of a set, with the fields that tell it apart (§5: name, email, phone, city, owner)."""
-
-    id: uuid.UUID
-    name: str | None
-    email: str | None
-    phone: str | None
-    city: str | None
-    owner_id: uuid.UUID | None
-    owner_name: str | None
-
-
-@dataclass(frozen=True)
-class FoundSet:
-    """A duplicate set as found by a job; ``members`` are the ones the reader may see (at most 1,000)."""
-
-    position: int
-    rule_id: uuid.UUID | None
-    rule_name: str | None
-    score: float
-    size: int
-    members: list[SetMember] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SetPage:
-    items: list[FoundSet]
-    next_cursor: int | None
 
 
 @dataclass(frozen=True)
@@ -118,24 +79,6 @@ class RuleCount:
     rule_name: str | None
     sets: int
     records: int
-
-
-@dataclass(frozen=True)
-class SetRow:
-    """One member of one set, as a line of the CSV export."""
-
-    set_position: int
-    rule_name: str | None
-    score: float
-    table: DetectionTable
-    member: SetMember
-
-    def cells(self) -> list[str]:
-        m = self.member
-        return [
-            str(self.set_position), self.rule_name or "", f"{self.score:.4f}", self.table.value, str(m.id),
-            m.name or "", m.email or "", m.phone or "", m.city or "", m.owner_name or "",
-        ]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -164,20 +107,17 @@ def start_job(table: str | DetectionTable, *, database: Database, actor: Actor) 
     return job
 
 
-def _job(session: Session, job_id: uuid.UUID, *, for_update: bool = False) -> DuplicateJob:
-    statement = select(DuplicateJob).where(DuplicateJob.id == job_id)
-    if for_update:
-        statement = statement.with_for_update()
-    job = session.scalars(statement).first()
-    if job is None:
-        raise NotFound(f"No duplicate detection job has the id {job_id}.", code="duplicate_job_not_found")
-    return job
+def load_job(session: Session, job_id: uuid.UUID, *, for_update: bool = False) -> DuplicateJob:
+    """A job by id, locked if asked, or NotFound (``duplicate_job_not_found``)."""
+    return get_record(
+        session, DuplicateJob, job_id, label="duplicate_job", noun="duplicate detection job", for_update=for_update
+    )
 
 
 def get_job(job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> DuplicateJob:
     """One job with its state, progress and counts (settings Read)."""
     require_admin(actor, "settings", Privilege.READ)
-    return _job(uow.session, job_id)
+    return load_job(uow.session, job_id)
 
 
 def list_jobs(
@@ -185,7 +125,7 @@ def list_jobs(
 ) -> JobPage:
     """Jobs newest first, keyset-paged: ``before`` is the ``next_cursor`` of the previous page."""
     require_admin(actor, "settings", Privilege.READ)
-    _check_limit(limit)
+    check_page_limit(limit)
     statement = (
         select(DuplicateJob).order_by(DuplicateJob.created_at.desc(), DuplicateJob.id.desc()).limit(limit + 1)
     )
@@ -205,7 +145,7 @@ def list_jobs(
 def job_rules(job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> list[RuleCount]:
     """Sets and records each rule found in a job (a record is counted once per rule)."""
     require_admin(actor, "settings", Privilege.READ)
-    _job(uow.session, job_id)
+    load_job(uow.session, job_id)
     statement = (
         select(SETS.c.rule_id, DuplicateRule.name, func.count(), func.coalesce(func.sum(SETS.c.size), 0))
         .select_from(SETS.outerjoin(DuplicateRule, DuplicateRule.id == SETS.c.rule_id))
@@ -216,135 +156,9 @@ def job_rules(job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> list[RuleC
     return [RuleCount(rule_id, name, sets, int(records)) for rule_id, name, sets, records in uow.session.execute(statement)]
 
 
-def _check_limit(limit: int) -> None:
+def check_page_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}.", code="invalid_limit")
-
-
-def list_sets(
-    job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, limit: int = 50, after: int | None = None
-) -> SetPage:
-    """A page of a job's sets in the order found, keyset-paged by set position (``after``).
-
-    Members are shown only when the actor may read them (settings Read lets one see the job,
-    not the records).
-    """
-    require_admin(actor, "settings", Privilege.READ)
-    _check_limit(limit)
-    session = uow.session
-    job = _job(session, job_id)
-    info = TABLES[job.table_name]
-    statement = (
-        select(SETS.c.id, SETS.c.position, SETS.c.rule_id, DuplicateRule.name, SETS.c.score, SETS.c.size)
-        .select_from(SETS.outerjoin(DuplicateRule, DuplicateRule.id == SETS.c.rule_id))
-        .where(SETS.c.job_id == job_id, SETS.c.position > (after or 0))
-        .order_by(SETS.c.position)
-        .limit(limit + 1)
-    )
-    rows = session.execute(statement).all()
-    page = rows[:limit]
-    set_ids = [row.id for row in page]
-    numbered = (
-        select(
-            MEMBERS.c.set_id,
-            MEMBERS.c.record_id,
-            func.row_number().over(partition_by=MEMBERS.c.set_id, order_by=MEMBERS.c.record_id).label("n"),
-        )
-        .where(MEMBERS.c.set_id.in_(set_ids))
-        .subquery()
-    )
-    members: dict[uuid.UUID, list[SetMember]] = {set_id: [] for set_id in set_ids}
-    if set_ids:
-        shown = _members_statement(info, actor, numbered).where(numbered.c.n <= MAX_MEMBERS_SHOWN)
-        for row in session.execute(shown.order_by(numbered.c.set_id, numbered.c.record_id)).mappings():
-            members[row["set_id"]].append(_member(info, row))
-    items = [
-        FoundSet(row.position, row.rule_id, row.name, row.score, row.size, members[row.id]) for row in page
-    ]
-    return SetPage(items=items, next_cursor=page[-1].position if len(rows) > limit else None)
-
-
-def _members_statement(info: TableInfo, actor: Actor, source: Any) -> Any:
-    """Display columns of the members in ``source`` (set_id, record_id) that the actor may read."""
-    table = info.table
-    return (
-        select(source.c.set_id, *info.display_columns(), USERS.c.full_name.label("owner_name"))
-        .select_from(
-            source.join(table, table.c.id == source.c.record_id).outerjoin(
-                USERS, USERS.c.id == table.c.owner_user_id
-            )
-        )
-        .where(access_condition(actor, Privilege.READ, info.name.value, info.model))
-    )
-
-
-def _member(info: TableInfo, row: Mapping[str, Any]) -> SetMember:
-    return SetMember(
-        id=row["id"],
-        name=row["name"],
-        email=row.get("email"),
-        # A table without a phone column names its name column instead (see ``engine.Match``).
-        phone=row["phone"] if info.phone_column != info.name_column else None,
-        city=row.get("city"),
-        owner_id=row["owner_user_id"],
-        owner_name=row["owner_name"],
-    )
-
-
-def iter_set_rows(
-    job_id: uuid.UUID, *, database: Database, actor: Actor, batch_size: int = SCAN_BATCH
-) -> Iterator[SetRow]:
-    """Every member of every set of a job, set by set, streamed for the CSV export.
-
-    The privilege and the job are checked at once. The rows then come from one query that the
-    database sorts and hands over ``batch_size`` rows at a time (a server-side cursor on
-    PostgreSQL), so memory stays flat however many sets the job found.
-    """
-    with database.unit_of_work(read_only=True) as uow:
-        require_admin(actor, "settings", Privilege.READ)
-        job = _job(uow.session, job_id)
-    return _set_rows(database, actor, job_id, TABLES[job.table_name], batch_size)
-
-
-def _set_rows(database: Database, actor: Actor, job_id: uuid.UUID, info: TableInfo, batch_size: int) -> Iterator[SetRow]:
-    source = (
-        select(MEMBERS.c.set_id, MEMBERS.c.record_id, SETS.c.position, SETS.c.score, DuplicateRule.name.label("rule"))
-        .select_from(
-            MEMBERS.join(SETS, SETS.c.id == MEMBERS.c.set_id).outerjoin(
-                DuplicateRule, DuplicateRule.id == SETS.c.rule_id
-            )
-        )
-        .where(SETS.c.job_id == job_id)
-        .subquery()
-    )
-    statement = (
-        _members_statement(info, actor, source)
-        .add_columns(source.c.position, source.c.score, source.c.rule)
-        .order_by(source.c.position, source.c.record_id)
-        .execution_options(yield_per=batch_size)
-    )
-    with database.unit_of_work(read_only=True) as uow:
-        for row in uow.session.execute(statement).mappings():
-            yield SetRow(row["position"], row["rule"], row["score"], info.name, _member(info, row))
-
-
-def _neutralised(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula, made plain text (CSV injection)."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
-
-
-def csv_chunks(rows: Iterable[SetRow], *, rows_per_chunk: int = 500) -> Iterator[str]:
-    """The CSV export (header, then one line per member), a few hundred lines at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([_neutralised(cell) for cell in row.cells()])
-        if count % rows_per_chunk == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -583,7 +397,7 @@ class _Run:
                     member_rows.extend({"set_id": set_id, "record_id": member} for member in members)
                 uow.session.execute(SETS.insert(), set_rows)
                 uow.session.execute(MEMBERS.insert(), member_rows)
-            job = _job(uow.session, self.job_id)
+            job = load_job(uow.session, self.job_id)
             job.progress_done = self.done + examined
             job.progress_total = max(self.total, job.progress_done)
             job.set_count = self.set_count + len(sets)
@@ -654,7 +468,7 @@ def _scan_asymmetric(run: _Run, rule: LiveRule, batch_size: int) -> None:
 def _claim(database: Database, job_id: uuid.UUID) -> list[LiveRule]:
     """Queued → running; the rules the job applies, as they stand now."""
     with database.unit_of_work() as uow:
-        job = _job(uow.session, job_id, for_update=True)
+        job = load_job(uow.session, job_id, for_update=True)
         if job.state is not JobState.QUEUED:
             raise InvalidState(
                 f"The duplicate detection job {job_id} is {job.state.value}; start a new job to look again.",
@@ -669,7 +483,7 @@ def _claim(database: Database, job_id: uuid.UUID) -> list[LiveRule]:
 
 def _finish(database: Database, job_id: uuid.UUID) -> DuplicateJob:
     with database.unit_of_work() as uow:
-        job = _job(uow.session, job_id, for_update=True)
+        job = load_job(uow.session, job_id, for_update=True)
         job.record_count = uow.session.scalar(
             select(func.count(func.distinct(MEMBERS.c.record_id))).where(
                 MEMBERS.c.set_id.in_(select(SETS.c.id).where(SETS.c.job_id == job_id))
@@ -700,7 +514,7 @@ def _fail(database: Database, job_id: uuid.UUID, error: BaseException) -> Duplic
             delete(MEMBERS).where(MEMBERS.c.set_id.in_(select(SETS.c.id).where(SETS.c.job_id == job_id)))
         )
         session.execute(delete(SETS).where(SETS.c.job_id == job_id))
-        job = _job(session, job_id, for_update=True)
+        job = load_job(session, job_id, for_update=True)
         job.state = JobState.FAILED
         job.error = _failure_text(error)
         job.finished_at = utcnow()
@@ -730,7 +544,7 @@ def run_job(
         with database.unit_of_work(read_only=True) as uow:
             run.total = sum(_work(uow.session, rule) for rule in rules)
         with database.unit_of_work() as uow:
-            _job(uow.session, job_id).progress_total = run.total
+            load_job(uow.session, job_id).progress_total = run.total
             uow.commit()
         for rule in rules:
             if rule.symmetric:
@@ -747,19 +561,11 @@ def run_job(
 
 
 __all__ = [
-    "CSV_HEADER",
-    "FoundSet",
     "JobPage",
     "RuleCount",
-    "SetMember",
-    "SetPage",
-    "SetRow",
-    "csv_chunks",
     "get_job",
-    "iter_set_rows",
     "job_rules",
     "list_jobs",
-    "list_sets",
     "run_job",
     "scan_rules",
     "start_job",

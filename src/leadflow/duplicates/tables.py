@@ -6,6 +6,8 @@ in rules without a list to keep in step.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -115,6 +117,33 @@ _BY_TABLE_NAME = {info.name.value: info for info in TABLES.values()}
 def info_of_record(record: Any) -> TableInfo | None:
     """How detection sees a loaded record's table, or None when it does not compare that table."""
     return _BY_TABLE_NAME.get(getattr(type(record), "__tablename__", ""))
+
+
+@dataclass(kw_only=True)
+class RecordSummary:
+    """A record as a duplicate warning or set shows it, with the fields that tell it apart (§5)."""
+
+    id: uuid.UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+    city: str | None
+    owner_id: uuid.UUID | None
+    owner_name: str | None = None
+
+    @classmethod
+    def of(cls, info: TableInfo, row: Mapping[str, Any], **more: Any) -> Any:
+        """The summary of a whole record's values, or of a row read with ``info.display_columns()``."""
+        return cls(
+            id=row["id"],
+            name=row[info.name_column] if info.name_column in row else row["name"],
+            email=row.get("email"),
+            # A table without a phone column names its name column instead.
+            phone=None if info.phone_column == info.name_column else row.get(info.phone_column, row.get("phone")),
+            city=row.get("address_city", row.get("city")),
+            owner_id=row.get("owner_user_id"),
+            **more,
+        )
 
 
 def table_info(name: str | DetectionTable) -> TableInfo:

@@ -87,30 +87,13 @@ STATE_OF_STATUS = {
 DISQUALIFY_REASONS = tuple(s for s, state in STATE_OF_STATUS.items() if state is LeadState.DISQUALIFIED)
 
 
-class LeadSource(enum.StrEnum):
-    ADVERTISEMENT = "advertisement"
-    EMPLOYEE_REFERRAL = "employee_referral"
-    EXTERNAL_REFERRAL = "external_referral"
-    PARTNER = "partner"
-    PUBLIC_RELATIONS = "public_relations"
-    SEMINAR = "seminar"
-    TRADE_SHOW = "trade_show"
-    WEB = "web"
-    WORD_OF_MOUTH = "word_of_mouth"
-    OTHER = "other"
+LeadSource = enum.StrEnum("LeadSource", "ADVERTISEMENT EMPLOYEE_REFERRAL EXTERNAL_REFERRAL PARTNER PUBLIC_RELATIONS SEMINAR TRADE_SHOW WEB WORD_OF_MOUTH OTHER")
 
 
-class Rating(enum.StrEnum):
-    HOT = "hot"
-    WARM = "warm"
-    COLD = "cold"
+Rating = enum.StrEnum("Rating", "HOT WARM COLD")
 
 
-class BudgetStatus(enum.StrEnum):
-    NO_COMMITTED_BUDGET = "no_committed_budget"
-    MAY_BUY = "may_buy"
-    CAN_BUY = "can_buy"
-    WILL_BUY = "will_buy"
+BudgetStatus = enum.StrEnum("BudgetStatus", "NO_COMMITTED_BUDGET MAY_BUY CAN_BUY WILL_BUY")
 
 
 class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):

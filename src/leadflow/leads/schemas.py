@@ -23,6 +23,7 @@ from leadflow.leads.models import (
 )
 from leadflow.core.schemas import (
     AddressFields,
+    AddressOut,
     Amount,
     Email,
     InputModel,
@@ -31,7 +32,7 @@ from leadflow.core.schemas import (
     Text50,
     Text100,
     Text200,
-    not_cleared,
+    NotCleared,
 )
 
 Topic = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -81,16 +82,11 @@ class LeadCreate(LeadFields, InputModel):
 class LeadUpdate(LeadFields, InputModel):
     """A partial change: only the fields present are changed; topic and last name stay required."""
 
-    topic: Topic | None = None
-    last_name: RequiredName | None = None
-
-    @field_validator("topic", "last_name")
-    @classmethod
-    def required_cannot_be_cleared(cls, value: str | None) -> str:
-        return not_cleared(value)
+    topic: Annotated[Topic | None, NotCleared] = None
+    last_name: Annotated[RequiredName | None, NotCleared] = None
 
 
-class LeadOut(RecordOut):
+class LeadOut(RecordOut, AddressOut):
     """A lead as the API returns it."""
 
     topic: str
@@ -103,13 +99,6 @@ class LeadOut(RecordOut):
     mobile_phone: str | None
     email: str | None
     website: str | None
-    address_line1: str | None
-    address_line2: str | None
-    address_line3: str | None
-    address_city: str | None
-    address_state_or_province: str | None
-    address_postal_code: str | None
-    address_country: str | None
     description: str | None
     lead_source: LeadSource | None
     rating: Rating | None

@@ -29,6 +29,7 @@ from leadflow.leads.models import (
     LeadStatusReason,
     Rating,
 )
+from leadflow.core.schemas import clean_search
 from leadflow.core.paging import CursorKind, contains, decode_cursor, encode_cursor
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
@@ -165,7 +166,8 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
         raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}.", code="invalid_limit")
     sort_column = SORTABLE[key]
     dialect = uow.session.get_bind().dialect.name
-    searching = bool(query.q and query.q.strip())
+    term = clean_search(query.q or "").strip()
+    searching = bool(term)
     # SQLite's planner prefers an index on the view's state (or owner and state) and then sorts
     # the whole view, tens of thousands of rows, even when the sort's own index, which carries
     # state and owner, would read the first page in order. Without a search (the search table
@@ -192,7 +194,7 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
         if value is not None:
             statement = statement.where((_unindexed(column) if steer else column) == value)
     if searching:
-        statement = statement.where(_search_condition(query.q.strip(), dialect))
+        statement = statement.where(_search_condition(term, dialect))
     if query.cursor:
         value, last_id = decode_lead_cursor(query.cursor, key)
         position = tuple_(sort_column, Lead.id)

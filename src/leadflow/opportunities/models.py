@@ -15,38 +15,25 @@ from leadflow.security.models import OwnedMixin
 
 
 # The purchase a lead describes and its opportunity carries on (§2.2): both records use these.
-class PurchaseTimeframe(enum.StrEnum):
-    IMMEDIATE = "immediate"
-    THIS_QUARTER = "this_quarter"
-    NEXT_QUARTER = "next_quarter"
-    THIS_YEAR = "this_year"
-    UNKNOWN = "unknown"
+PurchaseTimeframe = enum.StrEnum("PurchaseTimeframe", "IMMEDIATE THIS_QUARTER NEXT_QUARTER THIS_YEAR UNKNOWN")
 
 
-class PurchaseProcess(enum.StrEnum):
-    INDIVIDUAL = "individual"
-    COMMITTEE = "committee"
-    UNKNOWN = "unknown"
+PurchaseProcess = enum.StrEnum("PurchaseProcess", "INDIVIDUAL COMMITTEE UNKNOWN")
 
 
-class Need(enum.StrEnum):
-    MUST_HAVE = "must_have"
-    SHOULD_HAVE = "should_have"
-    GOOD_TO_HAVE = "good_to_have"
-    NO_NEED = "no_need"
+Need = enum.StrEnum("Need", "MUST_HAVE SHOULD_HAVE GOOD_TO_HAVE NO_NEED")
 
 
-class OpportunityState(enum.StrEnum):
-    OPEN = "open"
-    WON = "won"
-    LOST = "lost"
+OpportunityState = enum.StrEnum("OpportunityState", "OPEN WON LOST")
 
 
-class CustomerKind(enum.StrEnum):
-    """Which table the potential customer lives in."""
+# Which table the potential customer lives in.
+CustomerKind = enum.StrEnum("CustomerKind", "ACCOUNT CONTACT")
 
-    ACCOUNT = "account"
-    CONTACT = "contact"
+
+def customer_kind_of(customer: object) -> CustomerKind:
+    """Which kind of customer a record is: an account or a contact."""
+    return CustomerKind.ACCOUNT if getattr(customer, "__tablename__", "") == "accounts" else CustomerKind.CONTACT
 
 
 class Opportunity(RecordMixin, OwnedMixin, Base):

@@ -7,14 +7,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import StringConstraints, field_validator
+from pydantic import StringConstraints
 
 from leadflow.opportunities.models import Need, PurchaseProcess, PurchaseTimeframe
 from leadflow.opportunities.models import CustomerKind, OpportunityState
-from leadflow.core.schemas import Amount, InputModel, RecordOut, not_cleared
+from leadflow.core.schemas import Amount, InputModel, NotCleared, RecordOut
 
 OpportunityName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=3)]
+
+
+# A step of the process is done or not: it may be left out of a change, never set to null.
+Step = Annotated[bool | None, NotCleared]
 
 
 class OpportunityFields(InputModel):
@@ -34,17 +38,17 @@ class OpportunityFields(InputModel):
     # Steps of the Develop, Propose and Close stages (§7).
     customer_need: str | None = None
     proposed_solution: str | None = None
-    stakeholders_identified: bool | None = None
-    competitors_identified: bool | None = None
-    sales_team_identified: bool | None = None
-    proposal_developed: bool | None = None
-    internal_review_completed: bool | None = None
-    proposal_presented: bool | None = None
-    final_proposal_completed: bool | None = None
-    final_proposal_presented: bool | None = None
+    stakeholders_identified: Step = None
+    competitors_identified: Step = None
+    sales_team_identified: Step = None
+    proposal_developed: Step = None
+    internal_review_completed: Step = None
+    proposal_presented: Step = None
+    final_proposal_completed: Step = None
+    final_proposal_presented: Step = None
     decision_date: date | None = None
-    thank_you_note_sent: bool | None = None
-    debrief_filed: bool | None = None
+    thank_you_note_sent: Step = None
+    debrief_filed: Step = None
 
 
 class OpportunityCreate(OpportunityFields):
@@ -52,12 +56,7 @@ class OpportunityCreate(OpportunityFields):
 
 
 class OpportunityUpdate(OpportunityFields):
-    name: OpportunityName | None = None
-
-    @field_validator("name")
-    @classmethod
-    def name_cannot_be_cleared(cls, value: str | None) -> str:
-        return not_cleared(value)
+    name: Annotated[OpportunityName | None, NotCleared] = None
 
 
 class OpportunityOut(RecordOut):

@@ -8,21 +8,18 @@ from typing import Any
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import delete_notes_of
 from leadflow.customers.models import Account, Contact
+from leadflow.customers.service import linkable_customer
 from leadflow.duplicates.detection import detect_on_save
-from leadflow.core.errors import ValidationFailed
-from leadflow.opportunities.models import CustomerKind, Opportunity
+from leadflow.opportunities.models import Opportunity, customer_kind_of
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityFields, OpportunityUpdate
 from leadflow.organisation.models import Campaign
 from leadflow.organisation.service import currency_by_code, get_settings
-from leadflow.security.audit import changed_fields, record_action
-from leadflow.core.records import apply_changes, check_version, get_reference
-from leadflow.security.access import get_accessible
-from leadflow.security.access import require, require_create
-from leadflow.security.privileges import Privilege
-from leadflow.security.service import delete_shares_of
-from leadflow.security.actor import Actor
-from leadflow.security.models import User
+from leadflow.core.records import check_version, get_reference
 from leadflow.core.uow import UnitOfWork
+from leadflow.security.access import get_accessible, linkable
+from leadflow.security.actor import Actor
+from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit
+from leadflow.security.privileges import Privilege
 
 
 def _column_values(data: OpportunityFields, *, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
@@ -36,29 +33,14 @@ def _column_values(data: OpportunityFields, *, uow: UnitOfWork, actor: Actor) ->
         customer_id = values["customer_id"]
         values["customer_kind"] = None
         if customer_id is not None:
-            account, contact = session.get(Account, customer_id), session.get(Contact, customer_id)
-            if account is not None or contact is not None:
-                customer = account if account is not None else contact
-                values["customer_kind"] = CustomerKind.ACCOUNT if account is not None else CustomerKind.CONTACT
-                require(session, actor, Privilege.APPEND_TO, customer.__tablename__, customer)
-            else:
-                raise ValidationFailed(
-                    f"customer_id names no existing account or contact (id {customer_id}).",
-                    code="customer_id_not_found",
-                )
-    references = {
-        "parent_account_id": (Account, "account"),
-        "parent_contact_id": (Contact, "contact"),
-        "campaign_id": (Campaign, "campaign"),
-        "owner_user_id": (User, "user"),
-    }
-    for field, (model, label) in references.items():
+            customer = linkable_customer(session, actor, customer_id, field="customer_id")
+            values["customer_kind"] = customer_kind_of(customer)
+    with_owner_unit(session, values)
+    if values.get("campaign_id"):
+        get_reference(session, Campaign, values["campaign_id"], field="campaign_id", label="campaign")
+    for field, model in (("parent_account_id", Account), ("parent_contact_id", Contact)):
         if values.get(field):
-            record = get_reference(session, model, values[field], field=field, label=label)
-            if field == "owner_user_id":
-                values["owning_business_unit_id"] = record.business_unit_id
-            elif field in ("parent_account_id", "parent_contact_id"):
-                require(session, actor, Privilege.APPEND_TO, model.__tablename__, record)
+            linkable(session, actor, model, values[field], field=field)
     return values
 
 
@@ -68,21 +50,15 @@ def create_opportunity(
     """Create an open opportunity at the Develop stage, owned by the actor unless named otherwise."""
     values = _column_values(data, uow=uow, actor=actor)
     values.setdefault("currency_id", get_settings(uow.session).base_currency_id)
-    defaults = {
-        "owner_user_id": actor.user_id,
-        "owning_business_unit_id": actor.business_unit_id,
-        "created_by_id": actor.user_id,
-        "modified_by_id": actor.user_id,
-    }
-    opportunity = Opportunity(id=uuid.uuid4(), **{**defaults, **values})
-    require_create(
-        actor, "opportunities", owner_user_id=opportunity.owner_user_id, owning_unit_id=opportunity.owning_business_unit_id
-    )
-    uow.session.add(opportunity)
-    uow.flush()
+    opportunity = create_owned(Opportunity, values, summary_of="name", uow=uow, actor=actor)
     detect_on_save(uow.session, opportunity, actor=actor, suppress=suppress_duplicates)
-    record_action(uow.session, actor, "create", table="opportunities", record_id=opportunity.id, summary=opportunity.name)
     return opportunity
+
+
+def _for_change(uow: UnitOfWork, actor: Actor, opportunity_id: uuid.UUID, privilege: Privilege) -> Opportunity:
+    return get_accessible(
+        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=privilege, for_update=True
+    )
 
 
 def update_opportunity(
@@ -95,18 +71,10 @@ def update_opportunity(
     suppress_duplicates: bool = False,
 ) -> Opportunity:
     """Change the given fields of an opportunity."""
-    opportunity = get_accessible(
-        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.WRITE, for_update=True
-    )
+    opportunity = _for_change(uow, actor, opportunity_id, Privilege.WRITE)
     check_version(opportunity, expected_version)
     values = _column_values(changes, uow=uow, actor=actor)
-    if "owner_user_id" in values and values["owner_user_id"] != opportunity.owner_user_id:
-        require(uow.session, actor, Privilege.ASSIGN, "opportunities", opportunity)
-    apply_changes(opportunity, values)
-    opportunity.modified_by_id = actor.user_id
-    record_action(uow.session, actor, "update", table="opportunities", record_id=opportunity.id,
-                  changes=changed_fields(opportunity))
-    uow.flush()
+    change_owned(opportunity, values, uow=uow, actor=actor)
     detect_on_save(uow.session, opportunity, actor=actor, suppress=suppress_duplicates, changed=values)
     return opportunity
 
@@ -115,12 +83,7 @@ def delete_opportunity(
     opportunity_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> None:
     """Delete an opportunity and its notes."""
-    opportunity = get_accessible(
-        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.DELETE, for_update=True
-    )
+    opportunity = _for_change(uow, actor, opportunity_id, Privilege.DELETE)
     check_version(opportunity, expected_version)
     delete_notes_of(uow.session, RegardingTable.OPPORTUNITIES, opportunity.id)
-    delete_shares_of(uow.session, "opportunities", opportunity.id)
-    uow.session.delete(opportunity)
-    uow.flush()
-    record_action(uow.session, actor, "delete", table="opportunities", record_id=opportunity_id, summary=opportunity.name)
+    delete_owned(opportunity, summary=opportunity.name, uow=uow, actor=actor)

@@ -25,9 +25,7 @@ class Currency(RecordMixin, Base):
     is_base: Mapped[bool] = mapped_column(default=False)
 
 
-class CampaignState(enum.StrEnum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
+CampaignState = enum.StrEnum("CampaignState", "ACTIVE INACTIVE")
 
 
 class Campaign(RecordMixin, Base):
@@ -42,23 +40,15 @@ class Campaign(RecordMixin, Base):
     )
 
 
-class QualificationExperience(enum.StrEnum):
-    """Which of the two setting styles of §6 is in force."""
-
-    LEGACY = "legacy"  # one switch: create all three records by default, or prompt the seller
-    PER_RECORD = "per_record"  # automatic or seller choice, per account / contact / opportunity
+# Which of the two setting styles of §6 is in force.
+QualificationExperience = enum.StrEnum("QualificationExperience", "LEGACY PER_RECORD")
 
 
-class RecordCreation(enum.StrEnum):
-    """Who decides whether qualify creates a given record (§6, newer experience)."""
-
-    AUTOMATIC = "automatic"
-    SELLER = "seller"
+# Who decides whether qualify creates a given record (§6, newer experience).
+RecordCreation = enum.StrEnum("RecordCreation", "AUTOMATIC SELLER")
 
 
-class DuplicateExperience(enum.StrEnum):
-    CLASSIC = "classic"
-    ENHANCED = "enhanced"
+DuplicateExperience = enum.StrEnum("DuplicateExperience", "CLASSIC ENHANCED")
 
 
 class OrganisationSettings(RecordMixin, Base):

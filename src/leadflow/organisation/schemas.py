@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import ConfigDict, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
@@ -22,14 +22,11 @@ class QualificationSettings(InputModel):
     opportunity_creation: RecordCreation
 
 
-class QualificationSettingsOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class QualificationSettingsOut(QualificationSettings):
+    """The qualification settings as stored, with the version to send back in If-Match."""
 
-    qualification_experience: QualificationExperience
-    create_records_on_qualify: bool
-    account_creation: RecordCreation
-    contact_creation: RecordCreation
-    opportunity_creation: RecordCreation
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
     row_version: int
 
 
@@ -52,14 +49,9 @@ class DuplicateDetectionSettings(InputModel):
         return value
 
 
-class DuplicateDetectionSettingsOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class DuplicateDetectionSettingsOut(DuplicateDetectionSettings):
+    """The duplicate detection settings as stored, with the version to send back in If-Match."""
 
-    duplicate_experience: DuplicateExperience
-    duplicate_detection_enabled: bool
-    detect_duplicates_leads: bool
-    detect_duplicates_accounts: bool
-    detect_duplicates_contacts: bool
-    detect_duplicates_opportunities: bool
-    default_phone_region: str
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
     row_version: int

@@ -38,6 +38,12 @@ def get_settings(session: Session) -> OrganisationSettings:
     return settings
 
 
+def read_settings(*, uow: UnitOfWork, actor: Actor) -> OrganisationSettings:
+    """The organisation's settings, for those who may read them (Read on settings)."""
+    require_admin(actor, "settings", Privilege.READ)
+    return get_settings(uow.session)
+
+
 def currency_by_code(session: Session, code: str) -> Currency:
     """The enabled currency with this ISO code, or a clear refusal."""
     normalised = normalise_currency_code(code)

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, exists, false, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from leadflow.core.errors import Forbidden, ValidationFailed
-from leadflow.core.records import get_record
+from leadflow.core.records import get_record, get_reference, not_found, record_label, unknown_reference
 from leadflow.security.actor import Actor
 from leadflow.security.models import RecordShare
 from leadflow.security.privileges import Depth, Privilege
@@ -151,6 +151,21 @@ def list_records(
     return list(session.scalars(statement))
 
 
+def linkable(session: Session, actor: Actor, model: type[RecordT], record_id: uuid.UUID, *, field: str) -> RecordT:
+    """A record a request names in ``field`` to link to, which needs Append To on it.
+
+    A record the actor may not read is answered exactly like one that does not exist (a 422 naming
+    the field), so that nobody learns which ids exist by trying them.
+    """
+    table = model.__tablename__  # type: ignore[attr-defined]
+    label = record_label(table)
+    record = get_reference(session, model, record_id, field=field, label=label)
+    if not can(session, actor, Privilege.READ, table, record):
+        raise unknown_reference(field=field, label=label, record_id=record_id)
+    require(session, actor, Privilege.APPEND_TO, table, record)
+    return record
+
+
 def get_accessible(
     session: Session,
     model: type[RecordT],
@@ -161,7 +176,16 @@ def get_accessible(
     privilege: Privilege,
     for_update: bool = False,
 ) -> RecordT:
-    """A record by id that the actor holds ``privilege`` on: NotFound, then Forbidden naming the privilege."""
+    """A record by id that the actor holds ``privilege`` on.
+
+    NotFound when it does not exist or the actor may not read it (the two look the same); Forbidden,
+    naming the privilege, when the actor can read it but not do this to it.
+    """
     record = get_record(session, model, record_id, label=label, for_update=for_update)
-    require(session, actor, privilege, model.__tablename__, record)  # type: ignore[attr-defined]
+    table = model.__tablename__  # type: ignore[attr-defined]
+    # A record one may not read is, to them, a record that does not exist.
+    if not can(session, actor, Privilege.READ, table, record):
+        raise not_found(label=label, record_id=record_id)
+    if privilege is not Privilege.READ:
+        require(session, actor, privilege, table, record)
     return record

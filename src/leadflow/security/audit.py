@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, inspect, select, tuple_
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, inspect, or_, select, true, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadflow.core.db import Base, UTCDateTime, utcnow
@@ -21,7 +21,7 @@ from leadflow.core.errors import ValidationFailed
 from leadflow.core.uow import UnitOfWork
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
-from leadflow.security.privileges import Privilege
+from leadflow.security.privileges import Depth, Privilege
 
 
 class AuditEntry(Base):
@@ -117,12 +117,27 @@ class AuditQuery:
     before: uuid.UUID | None = None  # keyset: entries older than this one
 
 
+def _within_reach(actor: Actor) -> ColumnElement[bool]:
+    """The audit entries the actor's access level on the audit log reaches, by who acted and where."""
+    depth = actor.depth("audit", Privilege.READ)
+    if depth is Depth.ORGANIZATION:
+        return true()
+    own = AuditEntry.user_id == actor.user_id
+    if depth is Depth.BUSINESS_UNIT:
+        return or_(own, AuditEntry.business_unit_id == actor.business_unit_id)
+    if depth is Depth.PARENT_CHILD:
+        return or_(own, AuditEntry.business_unit_id.in_(actor.unit_subtree))
+    return own
+
+
 def list_entries(query: AuditQuery, *, uow: UnitOfWork, actor: Actor) -> list[AuditEntry]:
-    """Audit entries, newest first, for roles allowed to read the audit log."""
+    """Audit entries, newest first, for roles allowed to read the audit log, as far as their access
+    level reaches: their own actions (User), their business unit's (Business Unit), their unit's and
+    those below it (Parent: Child Business Units), or everyone's (Organization)."""
     require_admin(actor, "audit", Privilege.READ)
     if not 1 <= query.limit <= 1000:
         raise ValidationFailed("limit must be between 1 and 1000.", code="invalid_limit")
-    statement = select(AuditEntry)
+    statement = select(AuditEntry).where(_within_reach(actor))
     for column, value in (
         (AuditEntry.user_id, query.user_id),
         (AuditEntry.action, query.action),

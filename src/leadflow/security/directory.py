@@ -76,12 +76,13 @@ def list_tokens(
 ) -> list[tuple[AccessToken, str]]:
     """Access tokens with their user's email, newest first; never their secrets.
 
-    Readers of users see everyone's (or one user's); anyone else sees only their own.
+    Those who manage users (Write on users, as creating and revoking others' tokens needs) see
+    everyone's, or one user's; anyone else sees only their own.
     """
     statement = select(AccessToken, User.email).join(User, User.id == AccessToken.user_id)
-    if not has_admin(actor, "users", Privilege.READ):
+    if not has_admin(actor, "users", Privilege.WRITE):
         if user_email is not None and user_email.strip().lower() != actor.email:
-            require_admin(actor, "users", Privilege.READ)
+            require_admin(actor, "users", Privilege.WRITE)
         statement = statement.where(AccessToken.user_id == actor.user_id)
     elif user_email:
         statement = statement.where(User.email == user_email.strip().lower())

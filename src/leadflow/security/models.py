@@ -120,10 +120,7 @@ class RecordShare(RecordMixin, Base):
     can_share: Mapped[bool] = mapped_column(default=False)
 
 
-class TokenKind(enum.StrEnum):
-    SIGN_IN = "sign_in"  # issued by the OAuth2 password flow
-    PERSONAL = "personal"  # created by an administrator for scripts and integrations
-    WEB_SESSION = "web_session"  # the browser's session cookie
+TokenKind = enum.StrEnum("TokenKind", "SIGN_IN PERSONAL WEB_SESSION")
 
 
 class AccessToken(RecordMixin, Base):

@@ -12,13 +12,14 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from leadflow.security.audit import record_action
 from leadflow.core.db import utcnow
+from leadflow.core.records import get_record, not_found, record_label
 from leadflow.core.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
-from leadflow.security.access import require, require_admin
+from leadflow.security.access import can, require, require_admin
 from leadflow.security.actor import Actor, first_administrator, load_actor
 from leadflow.security.models import (
     AccessToken,
@@ -133,8 +134,7 @@ def grant_role(user_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: Ac
     require_admin(actor, "roles", Privilege.ASSIGN)
     session = uow.session
     role = role_by_name(session, role_name)
-    if session.get(User, user_id) is None:
-        raise NotFound(f"No user has the id {user_id}.", code="user_not_found")
+    get_record(session, User, user_id, label="user")
     if session.get(UserRole, (user_id, role.id)) is None:
         session.add(UserRole(user_id=user_id, role_id=role.id))
         uow.flush()
@@ -428,12 +428,36 @@ def actor_for_secret(secret: str, *, session: Session, kinds: tuple[TokenKind, .
     return Authenticated(actor=load_actor(session, user), token=token)
 
 
+# A token's last use is written at most this often: every request would otherwise be a write.
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
+def note_token_use(authenticated: Authenticated, *, database: Any) -> None:
+    """Record when a token was last used (to the minute), in a short transaction of its own."""
+    now = utcnow()
+    last = authenticated.token.last_used_at
+    if last is not None and now - last < LAST_USE_PRECISION:
+        return
+    with database.unit_of_work() as uow:
+        uow.session.execute(
+            update(AccessToken).where(AccessToken.id == authenticated.token.id).values(last_used_at=now)
+        )
+        uow.commit()
+
+
 # ---------------------------------------------------------------------------------------------- records
 
 
+def _reachable(session: Session, actor: Actor, table: str, record: Any) -> None:
+    """A record the actor may not read is, to them, one that does not exist."""
+    if not can(session, actor, Privilege.READ, table, record):
+        raise not_found(label=record_label(table), record_id=record.id)
+
+
 def assign_record(table: str, record: Any, new_owner_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Any:
-    """Change a record's owner; needs Assign on the record."""
+    """Change a record's owner; needs Assign on the record (one the actor may not read is not found)."""
     session = uow.session
+    _reachable(session, actor, table, record)
     require(session, actor, Privilege.ASSIGN, table, record)
     owner = session.get(User, new_owner_id)
     if owner is None or not owner.is_active:
@@ -464,6 +488,7 @@ def share_record(
 ) -> RecordShare:
     """Grant a user or team rights on one record; needs Share on it. Empty rights remove the share."""
     session = uow.session
+    _reachable(session, actor, table, record)
     require(session, actor, Privilege.SHARE, table, record)
     if (user_id is None) == (team_id is None):
         raise ValidationFailed("Share with exactly one user or one team.", code="invalid_grantee")
@@ -491,11 +516,6 @@ def share_record(
         session.delete(share)
         uow.flush()
     return share
-
-
-def delete_shares_of(session: Session, table: str, record_id: uuid.UUID) -> None:
-    """Shares go with the record they grant rights on."""
-    session.execute(delete(RecordShare).where(RecordShare.table_name == table, RecordShare.record_id == record_id))
 
 
 def create_team(name: str, *, business_unit_name: str | None, uow: UnitOfWork, actor: Actor) -> Team:
@@ -537,9 +557,7 @@ def set_language(user_id: uuid.UUID, language: str | None, *, uow: UnitOfWork, a
         require_admin(actor, "users", Privilege.WRITE)
     if language is not None and language not in {"en", "es"}:
         raise ValidationFailed("Language must be 'en', 'es' or empty (the browser's).", code="invalid_option")
-    user = uow.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"No user has the id {user_id}.", code="user_not_found")
+    user = get_record(uow.session, User, user_id, label="user")
     old, user.language = user.language, language
     uow.flush()
     record_action(uow.session, actor, "update", table="users", record_id=user.id,
@@ -552,8 +570,7 @@ def revoke_role(user_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: A
     require_admin(actor, "roles", Privilege.ASSIGN)
     session = uow.session
     role = role_by_name(session, role_name)
-    if session.get(User, user_id) is None:
-        raise NotFound(f"No user has the id {user_id}.", code="user_not_found")
+    get_record(session, User, user_id, label="user")
     link = session.get(UserRole, (user_id, role.id))
     if link is None:
         raise InvalidState(f"The user does not hold the role {role.name!r}.", code="role_not_held")

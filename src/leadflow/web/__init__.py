@@ -1,8 +1,8 @@
 """The server-rendered web app: the sales hub beside the REST API."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from leadflow.web.pages import install_web_handlers
+from leadflow.web.pages import install_web_handlers, require_form_token
 from leadflow.web.routes import router as _sign_in_router
 
 web_router = APIRouter(include_in_schema=False)
@@ -14,7 +14,7 @@ def _include_page_routers() -> None:
     from leadflow.web import areas
 
     for router in areas.routers():
-        web_router.include_router(router)
+        web_router.include_router(router, dependencies=[Depends(require_form_token)])
 
 
 _include_page_routers()

@@ -1,10 +1,11 @@
-"""The web app's languages: gettext catalogues (Babel), the request's language, locale formatting.
+"""The web app's languages: gettext catalogues (Babel), the request's language, the formatting filters.
 
 Message ids are the English texts; ``locale/<lang>/LC_MESSAGES/*.po`` hold the translations, one
 catalogue per area of the app, merged at load. The catalogues are read with Babel and compiled in
 memory on first use, so there is no build step and a translation edit shows on restart. A message
 without a translation falls back to its English id. ``tests/web/test_i18n.py`` checks that every
-message the templates and the web code use has a Spanish translation.
+message the templates and the web code use has a Spanish translation. The templates' date, datetime,
+number, money and percent filters write values as ``leadflow.core.formatting`` does everywhere.
 """
 
 from __future__ import annotations
@@ -16,19 +17,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
-from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from jinja2 import pass_context
+
+from leadflow.core import formatting
 
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-# Locales used for dates and numbers: Spanish as written in Spain, English as in the UK.
-FORMAT_LOCALES = {"en": "en_GB", "es": "es_ES"}
 
 
 @cache
@@ -113,41 +111,29 @@ def _template_ngettext(context: Any, singular: str, plural: str, n: int) -> str:
     return translations(_language_of(context)).ngettext(singular, plural, n)
 
 
-def _locale(context: Any) -> Locale:
-    return Locale.parse(FORMAT_LOCALES.get(_language_of(context), "en_GB"))
-
-
 @pass_context
 def _date(context: Any, value: date | datetime | None, format: str = "medium") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return format_date(value.date(), format=format, locale=_locale(context))
-    return format_date(value, format=format, locale=_locale(context))
+    return formatting.format_day(value, _language_of(context), format=format)
 
 
 @pass_context
 def _datetime(context: Any, value: datetime | None, format: str = "medium") -> str:
-    if value is None:
-        return ""
-    return format_datetime(value, format=format, locale=_locale(context), tzinfo="Europe/Madrid")
+    return formatting.format_moment(value, _language_of(context), format=format)
 
 
 @pass_context
 def _number(context: Any, value: Decimal | float | None) -> str:
-    return "" if value is None else format_decimal(value, locale=_locale(context))
+    return formatting.format_number(value, _language_of(context))
 
 
 @pass_context
 def _money(context: Any, value: Decimal | float | None, currency: str | None = "EUR") -> str:
-    if value is None:
-        return ""
-    return format_currency(value, currency or "EUR", locale=_locale(context))
+    return formatting.format_money(value, currency, _language_of(context))
 
 
 @pass_context
 def _percent(context: Any, value: float | None) -> str:
-    return "" if value is None else format_percent(value, locale=_locale(context))
+    return formatting.format_percent(value, _language_of(context))
 
 
 def install(environment: Any) -> None:

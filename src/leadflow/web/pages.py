@@ -1,27 +1,33 @@
-"""What every signed-in page shares: the session dependency, CSRF checks, rendering and the site map.
+"""What every signed-in page shares: the session dependency, CSRF checks, a change committed in a unit
+of work of its own, refusals shown as pages, rendering and the site map.
 
 Page routes translate form fields into the same service calls the API makes and render the result;
-no business rule lives here. A domain refusal is shown on the page with its message, in the user's
-language when the page has a translation for its code.
+no business rule lives here. A domain refusal is shown on the page in the user's language
+(``leadflow.web.forms`` puts it into words).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
+from leadflow.core.errors import LeadflowError
 from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
 from leadflow.security.models import TokenKind, User
 from leadflow.security.privileges import Privilege
+from leadflow.security.service import note_token_use
 from leadflow.security.service import AuthenticationFailed, actor_for_secret
-from leadflow.core.uow import Database
+from leadflow.core.uow import Database, UnitOfWork
 from leadflow.web.i18n import N_, choose_language
 from leadflow.web.routes import (
+    CSRF_FIELD,
     _MAX_TOKEN_LENGTH,
     SESSION_COOKIE,
     _delete_cookie,
@@ -80,8 +86,19 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+T = TypeVar("T")
+
+
 def database_of(request: Request) -> Database:
     return request.app.state.database
+
+
+def committed(request: Request, change: Callable[[UnitOfWork], T]) -> T:
+    """Run a change in a unit of work of its own and commit it; a refusal it raises leaves nothing changed."""
+    with database_of(request).unit_of_work() as uow:
+        done = change(uow)
+        uow.commit()
+    return done
 
 
 def web_session(request: Request) -> WebSession:
@@ -104,21 +121,32 @@ def web_session(request: Request) -> WebSession:
             language=choose_language(user.language, request.headers.get("accept-language")),
             csrf_token=_session_form_token(authenticated.token.csrf_secret) or "",
         )
+    note_token_use(authenticated, database=database_of(request))
     session.admin_nav = [item for item, area, privilege in ADMIN_NAV if session.can_admin(area, privilege)]
     return session
 
 
 WebSessionDep = Annotated[WebSession, Depends(web_session)]
-CsrfField = Annotated[str, Form(alias="csrf_token")]
 
 
 class CsrfRefused(Exception):
     """A form arrived without this session's CSRF token."""
 
 
-def verify_csrf(session: WebSession, token: str | None) -> None:
-    """Refuse a form that does not carry the session's CSRF token (a 403 page, nothing changed)."""
-    if not _same(session.csrf_token, token):
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def require_form_token(request: Request, session: WebSessionDep) -> None:
+    """Every change a signed-in page posts carries the session's CSRF token (a 403 page otherwise,
+    nothing changed). Installed on the routers of every area, so that a new form cannot forget it."""
+    if request.method in _SAFE_METHODS:
+        return
+    try:
+        token = (await request.form()).get(CSRF_FIELD)
+    except Exception:  # a body that is no form (or a broken one) carries no token
+        raise CsrfRefused from None
+    # A file sent in the token's field is no token either.
+    if not isinstance(token, str) or not _same(session.csrf_token, token):
         raise CsrfRefused
 
 
@@ -139,6 +167,29 @@ def render(request: Request, session: WebSession, template: str, *, status_code:
         status_code=status_code,
     )
     return _secure(response)
+
+
+Endpoint = Callable[..., Response]
+
+
+def refusals_shown_by(page: Callable[[Request, WebSession, LeadflowError], Response]) -> Callable[[Endpoint], Endpoint]:
+    """Decorate a page endpoint so that a domain refusal it leaves unhandled is shown by ``page``.
+
+    The endpoint must take ``request`` and ``session`` parameters: a record that does not exist or
+    may not be read, say, becomes a page with the refusal's status instead of the API's JSON.
+    """
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        def guarded(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return endpoint(*args, **kwargs)
+            except LeadflowError as error:
+                return page(kwargs["request"], kwargs["session"], error)
+
+        return guarded
+
+    return decorate
 
 
 def redirect(location: str) -> Response:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from leadflow.core.db import utcnow
 from leadflow.core.uow import UnitOfWork
-from leadflow.duplicates.engine import index_rows
+from leadflow.duplicates.engine import index_rows, record_values, serialise_on_codes
 from leadflow.duplicates.merge.plan import SET_MEMBERS, memberships, prepare
 from leadflow.duplicates.merge.policy import Mergeable, MergePolicy, describe
 from leadflow.duplicates.merge.snapshot import row_snapshot, to_json
@@ -115,6 +115,8 @@ def merge_records(
     now = utcnow()
     for name, value in plan.values.items():
         setattr(master, name, value)
+    # The master's new values may duplicate a record someone is saving now: one of the two waits.
+    serialise_on_codes(session, {policy.table: [record_values(master)]})
     # Stamped even when no value changes: the master gained children, and its new row version is
     # what undo later checks.
     master.modified_at = now

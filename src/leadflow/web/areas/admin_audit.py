@@ -18,14 +18,10 @@ from leadflow.security.audit import AuditQuery, list_entries
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin import admin_area
-from leadflow.web.areas.admin_labels import (
-    ACTION_LABELS,
-    COLUMN_LABELS,
-    RECORD_PAGES,
-    TABLE_LABELS,
-    label,
-)
+from leadflow.web.areas.admin_labels import ACTION_LABELS
+from leadflow.web.forms import parse_uuid
 from leadflow.web.i18n import gettext
+from leadflow.web.labels import COLUMN_LABELS, RECORD_PAGES, TABLE_LABELS, label
 from leadflow.web.pages import WebSessionDep, database_of, render
 
 router = APIRouter()
@@ -47,11 +43,11 @@ def _parse_filters(language: str, params: Any) -> tuple[dict[str, str], dict[str
     query: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, field in (("user", "user_id"), ("record", "record_id")):
-        if typed[name]:
-            try:
-                query[field] = uuid.UUID(typed[name])
-            except ValueError:
-                errors[name] = gettext(language, "This is not a valid id.")
+        parsed = parse_uuid(typed[name])
+        if parsed is not None:
+            query[field] = parsed
+        elif typed[name]:
+            errors[name] = gettext(language, "This is not a valid id.")
     for name in ("action", "table"):
         if typed[name]:
             query[name] = typed[name]
@@ -113,12 +109,8 @@ def audit_page(request: Request, session: WebSessionDep) -> Response:
             for user_id, name, email in uow.session.execute(select(User.id, User.full_name, User.email))
         }
         if not errors:
-            try:
-                before_id = uuid.UUID(before) if before else None
-            except ValueError:
-                before_id = None
             found = list_entries(
-                AuditQuery(**filters, before=before_id, limit=ENTRIES_PER_PAGE + 1), uow=uow, actor=session.actor
+                AuditQuery(**filters, before=parse_uuid(before), limit=ENTRIES_PER_PAGE + 1), uow=uow, actor=session.actor
             )
             more = len(found) > ENTRIES_PER_PAGE
             entries = found[:ENTRIES_PER_PAGE]

@@ -20,61 +20,33 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from leadflow.http.errors import status_for
+from leadflow.core.errors import Forbidden, LeadflowError, ValidationFailed
+from leadflow.core.formatting import format_day, format_moment, format_number
+from leadflow.core.uow import Database
 from leadflow.customers.models import Account, Contact
 from leadflow.duplicates import merge as merge_service
-from leadflow.duplicates import scan
-from leadflow.duplicates.models import (
-    DetectionTable,
-    JobState,
-    MergeJournal,
-    MergeState,
-)
+from leadflow.duplicates import scan, sets
+from leadflow.duplicates.models import DetectionTable, JobState, MergeJournal, MergeState
 from leadflow.duplicates.tables import TABLES
-from leadflow.core.errors import Forbidden, LeadflowError, ValidationFailed
+from leadflow.http.errors import status_for
 from leadflow.organisation.models import Campaign, Currency
 from leadflow.security.access import get_accessible
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
-from leadflow.core.uow import Database
-from leadflow.web.areas.admin import (
-    FormDep,
-    admin_area,
-    parse_uuid,
-    refusal_text,
-    signed_in_page,
-)
-from leadflow.web.areas.admin_labels import (
-    COLUMN_LABELS,
-    JOB_STATE_BADGES,
-    JOB_STATE_LABELS,
-    MERGE_STATE_LABELS,
-    MOVED_LABELS,
-    RECORD_LABELS,
-    RECORD_PAGES,
-    TABLE_LABELS,
-    VALUE_LABELS,
-    label,
-)
-from leadflow.web.i18n import FORMAT_LOCALES, gettext
-from leadflow.web.pages import (
-    CsrfField,
-    WebSession,
-    WebSessionDep,
-    database_of,
-    redirect,
-    render,
-    verify_csrf,
-)
+from leadflow.web.areas.admin import admin_area, signed_in_page
+from leadflow.web.areas.admin_labels import JOB_STATE_BADGES, JOB_STATE_LABELS, MERGE_STATE_LABELS, MOVED_LABELS
+from leadflow.web.areas.admin_labels import VALUE_LABELS
+from leadflow.web.forms import FormDep, parse_uuid, refusal_text
+from leadflow.web.i18n import gettext
+from leadflow.web.labels import COLUMN_LABELS, RECORD_LABELS, RECORD_PAGES, TABLE_LABELS, label
+from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 from leadflow.web.routes import _secure
 
 router = APIRouter()
@@ -162,9 +134,8 @@ def _run_in_background(job_id: uuid.UUID, *, database: Database) -> None:
 
 @router.post(DUPLICATES + "/jobs")
 @admin_area("settings", Privilege.WRITE)
-def start_job(request: Request, session: WebSessionDep, form: FormDep, csrf_token: CsrfField = "") -> Response:
+def start_job(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Start finding every duplicate set of one table; the job's page follows its progress."""
-    verify_csrf(session, csrf_token)
     database = database_of(request)
     job = scan.start_job(str(form.get("table", "")), database=database, actor=session.actor)
     response = redirect(f"{DUPLICATES}/jobs/{job.id}")
@@ -191,9 +162,9 @@ def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, after:
     with database_of(request).unit_of_work(read_only=True) as uow:
         job = scan.get_job(job_id, uow=uow, actor=session.actor)
         rules = scan.job_rules(job_id, uow=uow, actor=session.actor)
-        page = scan.list_sets(job_id, uow=uow, actor=session.actor, limit=SETS_PER_PAGE, after=after)
+        page = sets.list_sets(job_id, uow=uow, actor=session.actor, limit=SETS_PER_PAGE, after=after)
     table = job.table_name.value
-    sets = [
+    shown = [
         {
             "position": found.position,
             "rule_name": found.rule_name,
@@ -207,7 +178,7 @@ def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, after:
         for found in page.items
     ]
     return render(
-        request, session, "admin/job.html", job=_job_row(language, job), table=table, rules=rules, sets=sets,
+        request, session, "admin/job.html", job=_job_row(language, job), table=table, rules=rules, sets=shown,
         next_cursor=page.next_cursor, paged=after is not None,
         mergeable=DetectionTable(table) in merge_service.POLICIES,
         record_label=label(language, RECORD_LABELS, table),
@@ -218,9 +189,9 @@ def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, after:
 @admin_area("settings", Privilege.WRITE)
 def job_csv(request: Request, session: WebSessionDep, job_id: uuid.UUID) -> Response:
     """Every set of the job as CSV, one line per member."""
-    rows = scan.iter_set_rows(job_id, database=database_of(request), actor=session.actor)
+    rows = sets.iter_set_rows(job_id, database=database_of(request), actor=session.actor)
     response = StreamingResponse(
-        scan.csv_chunks(rows),
+        sets.csv_chunks(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="duplicate-sets-{job_id}.csv"'},
     )
@@ -268,7 +239,6 @@ def _lookup_names(
 
 def _shown(language: str, name: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
     """A column's value as the merge pages show it."""
-    locale = FORMAT_LOCALES.get(language, "en_GB")
     if value is None or (isinstance(value, str) and not value.strip()):
         return "—"
     if (name, value) in names:
@@ -278,11 +248,11 @@ def _shown(language: str, name: str, value: Any, names: dict[tuple[str, Any], st
     if isinstance(value, enum.Enum):
         return label(language, VALUE_LABELS, value)
     if isinstance(value, Decimal | float | int):
-        return format_decimal(value, locale=locale)
+        return format_number(value, language)
     if isinstance(value, datetime):
-        return format_datetime(value, format="medium", locale=locale, tzinfo="Europe/Madrid")
+        return format_moment(value, language)
     if isinstance(value, date):
-        return format_date(value, format="medium", locale=locale)
+        return format_day(value, language)
     return str(value)
 
 
@@ -412,7 +382,7 @@ def merge_page(request: Request, session: WebSessionDep) -> Response:
 def _moved_rows(language: str, moves: Iterable[tuple[str, str, int]]) -> list[dict[str, Any]]:
     rows = []
     for table, column, count in moves:
-        text = MOVED_LABELS.get((table, column))
+        text = MOVED_LABELS.get(table, {}).get(column)
         shown = gettext(language, text) if text else f"{label(language, TABLE_LABELS, table)} ({column})"
         rows.append({"label": shown, "count": count})
     return rows
@@ -461,9 +431,8 @@ def merge_preview(request: Request, session: WebSessionDep) -> Response:
 
 @router.post("/admin/merge")
 @signed_in_page
-def merge(request: Request, session: WebSessionDep, form: FormDep, csrf_token: CsrfField = "") -> Response:
+def merge(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Merge the subordinate into the master with the chosen values; the merge's page offers the undo."""
-    verify_csrf(session, csrf_token)
     wanted = _MergeRequest.of(form)
     try:
         _refuse_incomplete(wanted)
@@ -526,13 +495,10 @@ def merge_journal_page(request: Request, session: WebSessionDep, merge_id: uuid.
 
 @router.post("/admin/merges/{merge_id}/undo")
 @signed_in_page
-def undo_merge(request: Request, session: WebSessionDep, merge_id: uuid.UUID, csrf_token: CsrfField = "") -> Response:
+def undo_merge(request: Request, session: WebSessionDep, merge_id: uuid.UUID) -> Response:
     """Put both records and every moved record back as they were before the merge."""
-    verify_csrf(session, csrf_token)
     try:
-        with database_of(request).unit_of_work() as uow:
-            merge_service.undo_merge(merge_id, uow=uow, actor=session.actor)
-            uow.commit()
+        committed(request, lambda uow: merge_service.undo_merge(merge_id, uow=uow, actor=session.actor))
     except LeadflowError as error:
         if isinstance(error, Forbidden):
             raise

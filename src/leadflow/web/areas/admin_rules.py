@@ -9,50 +9,30 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
-from leadflow.http.errors import status_for
+from leadflow.core.errors import Forbidden, LeadflowError
+from leadflow.core.schemas import parse
+from leadflow.core.uow import Database
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.criteria import Criterion
 from leadflow.duplicates.models import DetectionTable, DuplicateRule, RuleState
 from leadflow.duplicates.tables import TABLES
-from leadflow.core.errors import Forbidden, LeadflowError
+from leadflow.http.errors import status_for
 from leadflow.organisation.service import get_settings
-from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
-from leadflow.core.uow import Database
-from leadflow.web.areas.admin import (
-    FormDep,
-    admin_area,
-    field_errors,
-    parse_version,
-    phone_regions,
-    refusal_text,
-)
-from leadflow.web.areas.admin_labels import (
-    COLUMN_LABELS,
-    CRITERION_LABELS,
-    RULE_STATE_BADGES,
-    RULE_STATE_LABELS,
-    TABLE_LABELS,
-    label,
-)
+from leadflow.web.areas.admin import admin_area, phone_regions
+from leadflow.web.areas.admin_labels import RULE_STATE_BADGES, RULE_STATE_LABELS
+from leadflow.web.forms import FormDep, field_errors, parse_version, refusal_text
 from leadflow.web.i18n import N_, gettext
-from leadflow.web.pages import (
-    CsrfField,
-    WebSession,
-    WebSessionDep,
-    database_of,
-    redirect,
-    render,
-    verify_csrf,
-)
+from leadflow.web.labels import COLUMN_LABELS, CRITERION_LABELS, TABLE_LABELS, label
+from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -290,9 +270,8 @@ def _edited_rows(form: FormData, values: dict[str, Any]) -> bool:
 
 @router.post(RULES)
 @admin_area("settings", Privilege.CREATE)
-def create_rule(request: Request, session: WebSessionDep, form: FormDep, csrf_token: CsrfField = "") -> Response:
+def create_rule(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Create an unpublished rule; a refused rule is shown again with the reason and nothing saved."""
-    verify_csrf(session, csrf_token)
     values = _posted_rule(form)
     if _edited_rows(form, values):
         return _new_rule_page(request, session, values)
@@ -368,10 +347,9 @@ def rule_page(request: Request, session: WebSessionDep, rule_id: uuid.UUID) -> R
 @router.post(RULES + "/{rule_id}")
 @admin_area("settings", Privilege.WRITE)
 def update_rule(
-    request: Request, session: WebSessionDep, rule_id: uuid.UUID, form: FormDep, csrf_token: CsrfField = ""
+    request: Request, session: WebSessionDep, rule_id: uuid.UUID, form: FormDep
 ) -> Response:
     """Save an unpublished rule's name, options and conditions (refused once published)."""
-    verify_csrf(session, csrf_token)
     rule = _load_rule(request, rule_id)
     values = _posted_rule(form)
     values["base_table"], values["matching_table"] = rule.base_table.value, rule.matching_table.value
@@ -413,9 +391,8 @@ def _refused_action(request: Request, session: WebSession, rule_id: uuid.UUID, e
 
 @router.post(RULES + "/{rule_id}/publish")
 @admin_area("settings", Privilege.WRITE)
-def publish_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID, csrf_token: CsrfField = "") -> Response:
+def publish_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID) -> Response:
     """Start publishing: checks now, the records are coded in the background."""
-    verify_csrf(session, csrf_token)
     database = database_of(request)
     try:
         rule_service.begin_publishing(rule_id, database=database, actor=session.actor)
@@ -428,13 +405,10 @@ def publish_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID, c
 
 @router.post(RULES + "/{rule_id}/unpublish")
 @admin_area("settings", Privilege.WRITE)
-def unpublish_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID, csrf_token: CsrfField = "") -> Response:
+def unpublish_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID) -> Response:
     """Unpublish: checks stop using the rule and its match codes are dropped."""
-    verify_csrf(session, csrf_token)
     try:
-        with database_of(request).unit_of_work() as uow:
-            rule_service.unpublish_rule(rule_id, uow=uow, actor=session.actor)
-            uow.commit()
+        committed(request, lambda uow: rule_service.unpublish_rule(rule_id, uow=uow, actor=session.actor))
     except LeadflowError as error:
         return _refused_action(request, session, rule_id, error)
     return redirect(f"{RULES}/{rule_id}?unpublished=true")
@@ -443,16 +417,15 @@ def unpublish_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID,
 @router.post(RULES + "/{rule_id}/delete")
 @admin_area("settings", Privilege.DELETE)
 def delete_rule(
-    request: Request, session: WebSessionDep, rule_id: uuid.UUID, form: FormDep, csrf_token: CsrfField = ""
+    request: Request, session: WebSessionDep, rule_id: uuid.UUID,
+    row_version: Annotated[str, Form()] = "",
 ) -> Response:
-    """Delete an unpublished rule."""
-    verify_csrf(session, csrf_token)
+    """Delete an unpublished rule (refused when it changed since the page was loaded)."""
+    version = parse_version(row_version)
     try:
-        with database_of(request).unit_of_work() as uow:
-            rule_service.delete_rule(
-                rule_id, uow=uow, actor=session.actor, expected_version=parse_version(str(form.get("row_version", "")))
-            )
-            uow.commit()
+        committed(
+            request, lambda uow: rule_service.delete_rule(rule_id, uow=uow, actor=session.actor, expected_version=version)
+        )
     except LeadflowError as error:
         return _refused_action(request, session, rule_id, error)
     return redirect(f"{RULES}?deleted=true")

@@ -1,5 +1,9 @@
 """Users and roles (§8): the users with their business unit and roles, role grants, new users, and
-each role's privilege matrix (table × privilege, at an access level)."""
+each role's privilege matrix (table × privilege, at an access level).
+
+The users and roles are read through ``leadflow.security.directory``, which checks the reader's
+privileges, so that these pages show what the API and the command line show.
+"""
 
 from __future__ import annotations
 
@@ -10,39 +14,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from leadflow.http.errors import status_for
-from leadflow.security.schemas import UserIn
 from leadflow.core.errors import Forbidden, LeadflowError, NotFound
 from leadflow.core.schemas import parse
+from leadflow.core.uow import UnitOfWork
+from leadflow.http.errors import status_for
+from leadflow.security import directory
 from leadflow.security import service as security_service
-from leadflow.security.models import BusinessUnit, Role, User, UserRole
+from leadflow.security.models import BusinessUnit
 from leadflow.security.privileges import TABLES, Privilege
-from leadflow.web.areas.admin import (
-    FormDep,
-    admin_area,
-    field_errors,
-    refusal_text,
-)
-from leadflow.web.areas.admin_labels import (
-    DEPTH_LABELS,
-    LANGUAGE_LABELS,
-    PRIVILEGE_LABELS,
-    ROLE_LABELS,
-    TABLE_LABELS,
-    label,
-)
+from leadflow.security.schemas import UserIn
+from leadflow.web.areas.admin import admin_area
+from leadflow.web.areas.admin_labels import LANGUAGE_LABELS, ROLE_LABELS
+from leadflow.web.forms import FormDep, field_errors, refusal_text
 from leadflow.web.i18n import N_, gettext
-from leadflow.web.pages import (
-    CsrfField,
-    WebSession,
-    WebSessionDep,
-    database_of,
-    redirect,
-    render,
-    verify_csrf,
-)
+from leadflow.web.labels import DEPTH_LABELS, PRIVILEGE_LABELS, TABLE_LABELS, label
+from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 
 router = APIRouter()
 
@@ -53,36 +40,24 @@ ROLES = "/admin/roles"
 # ---------------------------------------------------------------------------------------------- reads
 
 
-def _unit_names(session: Session) -> dict[uuid.UUID, str]:
-    return dict(session.execute(select(BusinessUnit.id, BusinessUnit.name)).all())
-
-
-def _roles_by_user(session: Session, user_ids: list[uuid.UUID] | None = None) -> dict[uuid.UUID, list[str]]:
-    statement = select(UserRole.user_id, Role.name).join(Role, Role.id == UserRole.role_id).order_by(Role.name)
-    if user_ids is not None:
-        statement = statement.where(UserRole.user_id.in_(user_ids))
-    found: dict[uuid.UUID, list[str]] = {}
-    for user_id, name in session.execute(statement):
-        found.setdefault(user_id, []).append(name)
-    return found
-
-
-def _user_row(language: str, user: User, units: dict[uuid.UUID, str], roles: list[str]) -> dict[str, Any]:
+def _user_row(language: str, entry: directory.UserEntry) -> dict[str, Any]:
+    user = entry.user
     return {
         "id": user.id,
         "full_name": user.full_name,
         "email": user.email,
-        "business_unit": units.get(user.business_unit_id, ""),
-        "roles": [label(language, ROLE_LABELS, role) for role in roles],
-        "role_names": roles,
+        "business_unit": entry.business_unit,
+        "roles": [label(language, ROLE_LABELS, role) for role in entry.roles],
+        "role_names": entry.roles,
         "is_active": user.is_active,
         "language": LANGUAGE_LABELS.get(user.language or "", gettext(language, "The browser's language")),
         "last_sign_in_at": user.last_sign_in_at,
     }
 
 
-def _role_choices(language: str, session: Session) -> list[tuple[str, str]]:
-    return [(name, label(language, ROLE_LABELS, name)) for name in session.scalars(select(Role.name).order_by(Role.name))]
+def _role_choices(language: str, uow: UnitOfWork, session: WebSession) -> list[tuple[str, str]]:
+    entries = directory.list_roles(uow=uow, actor=session.actor)
+    return [(entry.role.name, label(language, ROLE_LABELS, entry.role.name)) for entry in entries]
 
 
 # ---------------------------------------------------------------------------------------------- users
@@ -94,10 +69,7 @@ def users_page(request: Request, session: WebSessionDep, created: bool = False) 
     """Every user: name, email, business unit, roles, and whether the user is active."""
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        users = list(uow.session.scalars(select(User).order_by(User.full_name, User.email)))
-        units = _unit_names(uow.session)
-        roles = _roles_by_user(uow.session)
-        rows = [_user_row(language, user, units, roles.get(user.id, [])) for user in users]
+        rows = [_user_row(language, entry) for entry in directory.list_users(uow=uow, actor=session.actor)]
     return render(
         request, session, "admin/users.html", users=rows, created=created,
         can_create=session.can_admin("users", Privilege.CREATE), can_read_roles=session.can_admin("roles", Privilege.READ),
@@ -110,8 +82,9 @@ def _new_user_page(
 ) -> Response:
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        roles = _role_choices(language, uow.session)
-        units = sorted(set(_unit_names(uow.session).values()), key=str.casefold)
+        roles = _role_choices(language, uow, session)
+        # The security directory lists no business units; the form offers them all, the root unit chosen.
+        units = sorted(set(uow.session.scalars(select(BusinessUnit.name))), key=str.casefold)
         root = uow.session.scalar(select(BusinessUnit.name).where(BusinessUnit.parent_id.is_(None)))
     values.setdefault("business_unit", root or "")
     return render(
@@ -131,9 +104,8 @@ def new_user_page(request: Request, session: WebSessionDep) -> Response:
 
 @router.post(USERS)
 @admin_area("users", Privilege.CREATE)
-def create_user(request: Request, session: WebSessionDep, form: FormDep, csrf_token: CsrfField = "") -> Response:
+def create_user(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Create a user; a refusal shows the form again with what was typed (never the password)."""
-    verify_csrf(session, csrf_token)
     values = {
         "email": str(form.get("email", "")).strip(),
         "full_name": str(form.get("full_name", "")),
@@ -176,20 +148,21 @@ def _user_page(
     request: Request, session: WebSession, user_id: uuid.UUID, *, status_code: int = 200,
     error: str | None = None, notice: str | None = None,
 ) -> Response:
+    can_assign = session.can_admin("roles", Privilege.ASSIGN)
+    can_read_roles = session.can_admin("roles", Privilege.READ)
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        user = uow.session.get(User, user_id)
-        if user is None:
+        entry = next((e for e in directory.list_users(uow=uow, actor=session.actor) if e.user.id == user_id), None)
+        if entry is None:
             raise NotFound(f"No user has the id {user_id}.", code="user_not_found")
-        held = _roles_by_user(uow.session, [user.id]).get(user.id, [])
-        row = _user_row(language, user, _unit_names(uow.session), held)
-        grantable = [(value, text) for value, text in _role_choices(language, uow.session) if value not in held]
-    can_assign = session.can_admin("roles", Privilege.ASSIGN)
+        # Granting needs the roles' names, which only readers of roles may list.
+        choices = _role_choices(language, uow, session) if can_assign and can_read_roles else []
+    row = _user_row(language, entry)
+    grantable = [(value, text) for value, text in choices if value not in entry.roles]
     return render(
         request, session, "admin/user.html", status_code=status_code, user=row, error=error, notice=notice,
-        held=[(name, label(language, ROLE_LABELS, name)) for name in held], grantable=grantable,
-        can_grant=can_assign, can_revoke=can_assign,
-        can_read_roles=session.can_admin("roles", Privilege.READ),
+        held=[(name, label(language, ROLE_LABELS, name)) for name in entry.roles], grantable=grantable,
+        can_grant=can_assign, can_revoke=can_assign, can_read_roles=can_read_roles,
     )
 
 
@@ -210,39 +183,32 @@ def user_page(request: Request, session: WebSessionDep, user_id: uuid.UUID) -> R
     return _user_page(request, session, user_id, notice=notice)
 
 
-@router.post(USERS + "/{user_id}/roles")
-@admin_area("users", Privilege.READ)
-def grant_role(
-    request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep, csrf_token: CsrfField = ""
-) -> Response:
-    """Give the user one more role (roles are cumulative)."""
-    return _change_role(request, session, user_id, form, csrf_token, security_service.grant_role, done="granted")
+def _role_change(path: str, change: Callable[..., object], *, done: str, summary: str) -> None:
+    """Register the page that grants or revokes the posted role; a refusal shows the user's page with the reason."""
+
+    @router.post(path)
+    @admin_area("users", Privilege.READ)
+    def change_role(
+        request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep
+    ) -> Response:
+        role = str(form.get("role", ""))
+        try:
+            committed(request, lambda uow: change(user_id, role, uow=uow, actor=session.actor))
+        except LeadflowError as error:
+            if isinstance(error, Forbidden) or error.code == "user_not_found":
+                raise
+            return _user_page(
+                request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error)
+            )
+        return redirect(f"{USERS}/{user_id}?{done}=true")
+
+    change_role.__doc__ = summary
 
 
-@router.post(USERS + "/{user_id}/roles/revoke")
-@admin_area("users", Privilege.READ)
-def revoke_role(
-    request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep, csrf_token: CsrfField = ""
-) -> Response:
-    """Take a role back from the user."""
-    return _change_role(request, session, user_id, form, csrf_token, security_service.revoke_role, done="revoked")
-
-
-def _change_role(
-    request: Request, session: WebSession, user_id: uuid.UUID, form: Any, csrf_token: str,
-    change: Callable[..., object], *, done: str,
-) -> Response:
-    """Grant or revoke the posted role; a refusal shows the user's page with the reason."""
-    verify_csrf(session, csrf_token)
-    try:
-        with database_of(request).unit_of_work() as uow:
-            change(user_id, str(form.get("role", "")), uow=uow, actor=session.actor)
-            uow.commit()
-    except LeadflowError as error:
-        if isinstance(error, Forbidden) or error.code == "user_not_found":
-            raise
-        return _user_page(request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error))
-    return redirect(f"{USERS}/{user_id}?{done}=true")
+_role_change(USERS + "/{user_id}/roles", security_service.grant_role, done="granted",
+             summary="Give the user one more role (roles are cumulative).")
+_role_change(USERS + "/{user_id}/roles/revoke", security_service.revoke_role, done="revoked",
+             summary="Take a role back from the user.")
 
 
 # ---------------------------------------------------------------------------------------------- roles
@@ -254,14 +220,11 @@ def roles_page(request: Request, session: WebSessionDep) -> Response:
     """Every role, built-in or custom, with how many users hold it."""
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        roles = list(uow.session.scalars(select(Role).order_by(Role.name)))
-        holders: dict[uuid.UUID, int] = {}
-        for (role_id,) in uow.session.execute(select(UserRole.role_id)):
-            holders[role_id] = holders.get(role_id, 0) + 1
+        entries = directory.list_roles(uow=uow, actor=session.actor)
     rows = [
-        {"id": role.id, "name": label(language, ROLE_LABELS, role.name), "is_builtin": role.is_builtin,
-         "users": holders.get(role.id, 0)}
-        for role in roles
+        {"id": entry.role.id, "name": label(language, ROLE_LABELS, entry.role.name), "is_builtin": entry.role.is_builtin,
+         "users": entry.holders}
+        for entry in entries
     ]
     return render(request, session, "admin/roles.html", roles=rows)
 
@@ -273,10 +236,7 @@ def role_page(request: Request, session: WebSessionDep, role_id: uuid.UUID) -> R
     Append To, Assign and Share."""
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        role = uow.session.get(Role, role_id)
-        if role is None:
-            raise NotFound(f"No role has the id {role_id}.", code="role_not_found")
-        matrix = security_service.role_matrix(uow.session, role)
+        role, matrix = directory.get_role(role_id, uow=uow, actor=session.actor)
     tables = [table for table in TABLES if table in matrix] + sorted(set(matrix) - set(TABLES))
     rows = [
         {

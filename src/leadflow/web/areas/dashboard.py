@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from leadflow.reporting.dashboard import DashboardFigures, dashboard_figures
 from leadflow.leads.models import LeadSource, LeadStatusReason
-from leadflow.web.areas.choice_labels import CHOICE_LABELS, STAGE_LABELS
+from leadflow.web.labels import CHOICE_LABELS, STAGE_LABELS
 from leadflow.web.i18n import N_
 from leadflow.web.pages import WebSessionDep, database_of, render
 

@@ -1,6 +1,7 @@
 """The Leads area of the sales hub: the lead list (§10) with its views, sort links, search and
 keyset paging, and bulk Qualify and Disqualify of the selected leads, each lead on its own (§2.6).
-The lead page itself lives in ``leads_record``; the helpers both share are here.
+The lead page itself lives in ``leads_record`` and its Qualify in ``leads_qualify``; the helpers
+they share are here.
 
 Every route translates the form into the service call the REST API makes and renders the result;
 a refusal is shown on the page in the user's language with the user's input kept.
@@ -12,76 +13,37 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, get_timezone
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
-from starlette.datastructures import FormData
 
-from leadflow.http.errors import status_for
-from leadflow.core.errors import (
-    DuplicateDetected,
-    LeadflowError,
-    NotFound,
-    ValidationFailed,
-)
-from leadflow.leads import service, views
-from leadflow.leads.models import Lead
-from leadflow.leads.schemas import (
-    DisqualifyRequest,
-    QualifyOptions,
-)
-from leadflow.organisation.models import (
-    QualificationExperience,
-    RecordCreation,
-)
-from leadflow.organisation.service import get_settings
+from leadflow.core.errors import DuplicateDetected, LeadflowError, NotFound, ValidationFailed
+from leadflow.core.formatting import DEFAULT_TIME_ZONE, format_day
 from leadflow.core.paging import encode_cursor
 from leadflow.core.schemas import parse
+from leadflow.core.uow import UnitOfWork
+from leadflow.http.errors import status_for
+from leadflow.leads import bulk, qualification, service, views
+from leadflow.leads.models import Lead
+from leadflow.leads.schemas import DisqualifyRequest, QualifyOptions
+from leadflow.organisation.models import QualificationExperience, RecordCreation
+from leadflow.organisation.service import get_settings
 from leadflow.security.access import access_condition
 from leadflow.security.privileges import Privilege
-from leadflow.core.uow import UnitOfWork
 from leadflow.web.areas import leads_lookups as lookups
-from leadflow.web.areas.leads_forms import (
-    CHOICE_KEYS,
-    CHOICE_LABELS,
-    COLUMN_LABELS,
-    CRITERION_LABELS,
-    DISQUALIFY_OPTIONS,
-    PAGE_SIZE,
-    QUALIFY_KEYS,
-    RESOLUTION_KEYS,
-    TABLE_LABELS,
-    VIEW_LABELS,
-    carried_fields,
-    choice_label,
-    field_errors,
-    parse_uuid,
-    qualify_options_input,
-    refusal_text,
-    translate,
-)
-from leadflow.web.i18n import FORMAT_LOCALES, N_, gettext
-from leadflow.web.pages import (
-    WebSession,
-    WebSessionDep,
-    database_of,
-    render,
-    verify_csrf,
-)
+from leadflow.web.areas.leads_forms import CHOICE_KEYS, DISQUALIFY_OPTIONS, PAGE_SIZE, QUALIFY_KEYS, RESOLUTION_KEYS
+from leadflow.web.areas.leads_forms import VIEW_LABELS, carried_fields, choice_label, qualify_options_input
+from leadflow.web.forms import FormDep, field_errors, id_in_path, match_rows, parse_uuid, refusal_text
+from leadflow.web.i18n import N_, gettext
+from leadflow.web.labels import CHOICE_LABELS
+from leadflow.web.pages import WebSession, WebSessionDep, database_of, refusals_shown_by, render
 
 router = APIRouter(include_in_schema=False)
 
-
-async def posted_form(request: Request) -> FormData:
-    """The posted form (urlencoded or multipart), read once."""
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(posted_form)]
 
 # Notices shown after a form posted and redirected (``?done=...``).
 NOTICES = {
@@ -106,7 +68,7 @@ LIST_COLUMNS = (
     ("created_at", N_("Created on"), True),
 )
 DEFAULT_SORT = "-created_at"
-_LIST_TIMEZONE = get_timezone("Europe/Madrid")  # the zone the |datetime filter shows times in
+_LIST_TIMEZONE = ZoneInfo(DEFAULT_TIME_ZONE)  # the zone the |datetime filter shows times in
 _DESCENDING_FIRST = {"created_at", "modified_at", "budget_amount"}
 
 
@@ -115,10 +77,7 @@ _DESCENDING_FIRST = {"created_at", "modified_at", "budget_amount"}
 
 def lead_id_from(raw: str) -> uuid.UUID:
     """The lead id of a URL; a malformed one names no lead (404, not a validation error)."""
-    found = parse_uuid(raw)
-    if found is None:
-        raise NotFound(f"No lead has the id {raw}.", code="lead_not_found")
-    return found
+    return id_in_path(raw, record="lead")
 
 
 def error_page(request: Request, session: WebSession, error: LeadflowError) -> Response:
@@ -129,31 +88,14 @@ def error_page(request: Request, session: WebSession, error: LeadflowError) -> R
     )
 
 
+# A lead page whose unhandled refusals (no such lead, no privilege) show the error page.
+lead_page_route = refusals_shown_by(error_page)
+
+
 def _list_return(raw: Any) -> str:
     """Where "back to the list" goes: a lead list address of this site, else the default list."""
     text = str(raw or "")
     return text if text.startswith("/leads") and not text.startswith("//") and "\\" not in text and len(text) < 2000 else "/leads"
-
-
-def match_rows(language: str, matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Duplicate matches as the pages list them, with each reason in words."""
-    rows = []
-    for match in matches:
-        reasons = []
-        for reason in match.get("reasons") or []:
-            column = reason.get("base_column", "")
-            criterion = CRITERION_LABELS.get(reason.get("criterion", ""), reason.get("criterion", ""))
-            reasons.append(
-                {
-                    "column": COLUMN_LABELS.get(column, column.replace("_", " ")),
-                    "value": reason.get("value"),
-                    "matching_value": reason.get("matching_value"),
-                    "criterion": criterion,
-                }
-            )
-        table = match.get("table", "")
-        rows.append({**match, "reasons_text": reasons, "table_label": TABLE_LABELS.get(table, table), "url": f"/{table}/{match.get('id')}"})
-    return rows
 
 
 # ---------------------------------------------------------------------------------------------- qualify choices (shared with the lead page)
@@ -179,7 +121,7 @@ class QualifyPlanView:
 def qualify_plan(uow: UnitOfWork) -> QualifyPlanView:
     """What the organisation's qualification settings ask the seller (§6)."""
     settings = get_settings(uow.session)
-    modes = service.creation_modes(settings)
+    modes = qualification.creation_modes(settings)
     return QualifyPlanView(
         experience=settings.qualification_experience.value,
         modes={record: mode.value for record, mode in modes.items()},
@@ -257,21 +199,20 @@ def _page(uow: UnitOfWork, session: WebSession, state: ListState) -> tuple[list[
 
 
 @lru_cache(maxsize=4096)
-def _medium_date(day: date, locale: str) -> str:
+def _medium_date(day: date, language: str) -> str:
     """A day as the list shows it; cached, as a list shows few distinct days again and again."""
-    return format_date(day, format="medium", locale=locale)
+    return format_day(day, language)
 
 
 def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str]) -> list[dict[str, str]]:
     """The list's cells as display strings: each pick-list label translated once per page."""
     labels: dict[Any, str] = {}
-    locale = FORMAT_LOCALES.get(language, "en_GB")
 
     def label(value: Any) -> str:
         if value is None:
             return ""
         if value not in labels:
-            labels[value] = translate(language, choice_label(value))
+            labels[value] = gettext(language, choice_label(value))
         return labels[value]
 
     rows = []
@@ -287,7 +228,7 @@ def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str]) -
             "rating": label(lead.rating),
             "source": label(lead.lead_source),
             "owner": owners.get(lead.owner_user_id or lead.owner_team_id, ""),  # type: ignore[arg-type]
-            "created": _medium_date(day, locale),
+            "created": _medium_date(day, language),
         })
     return rows
 
@@ -362,7 +303,6 @@ def _lead_names(uow: UnitOfWork, session: WebSession, lead_ids: list[uuid.UUID])
 @router.post("/leads/bulk")
 def bulk_action(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Qualify or disqualify the selected leads; each lead succeeds or fails on its own (§2.6)."""
-    verify_csrf(session, form.get("csrf_token"))
     language = session.language
     return_to = _list_return(form.get("return_to"))
     raw_ids = _selected_ids(form)
@@ -388,7 +328,7 @@ def _bulk_qualify(request: Request, session: WebSession, form: Any, raw_ids: lis
     ids = [parsed for parsed in (parse_uuid(raw) for raw in raw_ids) if parsed is not None]
     try:
         options = parse(QualifyOptions, qualify_options_input(form, language=language))
-        outcomes = list(service.qualify_leads(ids, options, database=database, actor=session.actor))
+        outcomes = list(bulk.qualify_leads(ids, options, database=database, actor=session.actor))
     except ValidationFailed as refused:
         if refused.code == "qualification_choice_required":
             return _bulk_choices(request, session, raw_ids, return_to, form=form)

@@ -4,38 +4,26 @@ The lead form groups its fields like the source document (Contact, Company, Deta
 Qualify stage of the business process bar (§7) shows the stage's steps, taken from
 ``leadflow.process.flow``. Posted strings become the values the lead schemas validate; the qualify
 dialogs' answers become ``QualifyOptions`` input. Nothing here decides a business rule: the
-services do, and their refusals are turned into sentences in the user's language.
+services do, and ``leadflow.web.forms`` turns their refusals into sentences in the user's language.
 """
 
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel.numbers import NumberFormatError, format_decimal, parse_decimal
-
-from leadflow.core.errors import LeadflowError, ValidationFailed
-from leadflow.leads.models import (
-    DISQUALIFY_REASONS,
-    BudgetStatus,
-    Lead,
-    LeadSource,
-    LeadState,
-    LeadStatusReason,
-    Need,
-    PurchaseProcess,
-    PurchaseTimeframe,
-    Rating,
-)
+from leadflow.core.errors import ValidationFailed
+from leadflow.core.formatting import amount_input, parse_amount
+from leadflow.leads.models import DISQUALIFY_REASONS, BudgetStatus, Lead, LeadSource, LeadState, LeadStatusReason
+from leadflow.leads.models import Need, PurchaseProcess, PurchaseTimeframe, Rating
 from leadflow.leads.views import LeadView
 from leadflow.process.flow import LEAD_TO_OPPORTUNITY_PROCESS
-from leadflow.web.areas.choice_labels import CHOICE_LABELS, DECISION_LABELS
-from leadflow.web.i18n import FORMAT_LOCALES, N_, translations
+from leadflow.web.forms import ADDRESS_LENGTHS
+from leadflow.web.i18n import N_
+from leadflow.web.labels import CHOICE_LABELS, COLUMN_LABELS, DECISION_LABELS
 
 PAGE_SIZE = 50
 MAX_OPPORTUNITIES = 5  # §6: up to five opportunities from one qualified lead
@@ -52,34 +40,6 @@ VIEW_LABELS: dict[LeadView, str] = {
 }
 
 STATE_BADGES = {LeadState.OPEN: "ok", LeadState.QUALIFIED: "ok", LeadState.DISQUALIFIED: "bad"}
-
-
-# Column names that duplicate matches quote in their reasons.
-COLUMN_LABELS = {
-    "name": N_("Name"),
-    "full_name": N_("Name"),
-    "first_name": N_("First name"),
-    "last_name": N_("Last name"),
-    "topic": N_("Topic"),
-    "email": N_("Email"),
-    "telephone": N_("Phone"),
-    "business_phone": N_("Business phone"),
-    "mobile_phone": N_("Mobile phone"),
-    "company_name": N_("Company"),
-    "website": N_("Website"),
-    "address_city": N_("City"),
-}
-CRITERION_LABELS = {
-    "exact_match": N_("exact match"),
-    "same_first_characters": N_("same first characters"),
-    "same_last_characters": N_("same last characters"),
-    "same_date": N_("same date"),
-    "same_date_and_time": N_("same date and time"),
-    "exact_picklist": N_("same pick-list value"),
-    "normalized": N_("same after normalising"),
-    "similar": N_("similar"),
-}
-TABLE_LABELS = {"leads": N_("Lead"), "accounts": N_("Account"), "contacts": N_("Contact"), "opportunities": N_("Opportunity")}
 
 
 def choice_label(value: Any) -> str:
@@ -146,13 +106,7 @@ SECTIONS = (
         (
             FormField("company_name", N_("Company name"), "text", max_length=100),
             FormField("website", N_("Website"), "url", max_length=200),
-            FormField("address_line1", N_("Street 1"), "text", max_length=250),
-            FormField("address_line2", N_("Street 2"), "text", max_length=250),
-            FormField("address_line3", N_("Street 3"), "text", max_length=250),
-            FormField("address_city", N_("City"), "text", max_length=80),
-            FormField("address_state_or_province", N_("State/Province"), "text", max_length=50),
-            FormField("address_postal_code", N_("ZIP/Postal code"), "text", max_length=20),
-            FormField("address_country", N_("Country/Region"), "text", max_length=80),
+            *(FormField(name, COLUMN_LABELS[name], "text", max_length=length) for name, length in ADDRESS_LENGTHS),
         ),
     ),
     Section(
@@ -193,28 +147,6 @@ FIELD_NAMES = frozenset(field.name for field in ALL_FIELDS)
 _BY_NAME = {field.name: field for field in ALL_FIELDS}
 
 
-def _locale(language: str) -> str:
-    return FORMAT_LOCALES.get(language, "en_GB")
-
-
-def format_amount(value: Decimal | None, language: str) -> str:
-    """An amount as the user types it: the locale's decimal mark, no grouping, no trailing zeros."""
-    if value is None:
-        return ""
-    return format_decimal(value, format="0.####", locale=_locale(language))
-
-
-def parse_amount(text: str, language: str) -> Decimal:
-    """An amount typed in the user's locale (25.000,50 in Spanish) or with a plain decimal point."""
-    try:
-        return parse_decimal(text, locale=_locale(language), strict=True)
-    except NumberFormatError:
-        try:
-            return Decimal(text)
-        except InvalidOperation:
-            raise ValueError(text) from None
-
-
 def lead_form_values(lead: Lead, *, currency_code: str | None, language: str) -> dict[str, str]:
     """The lead's values as the form shows them (strings, '' when blank)."""
     values: dict[str, str] = {}
@@ -226,7 +158,7 @@ def lead_form_values(lead: Lead, *, currency_code: str | None, language: str) ->
         if value is None:
             values[field.name] = ""
         elif field.kind == "amount":
-            values[field.name] = format_amount(value, language)
+            values[field.name] = amount_input(value, language)
         elif field.kind == "decision":
             values[field.name] = "yes" if value else "no"
         elif isinstance(value, enum.Enum):
@@ -380,95 +312,3 @@ def carried_fields(form: Any, *, drop: frozenset[str] = frozenset()) -> list[tup
         for key, value in items
         if isinstance(value, str) and key != "csrf_token" and key not in drop
     ]
-
-
-# ---------------------------------------------------------------------------------------------- refusals
-
-# Domain messages the pages show in the user's language: the service's English text is the message id.
-TRANSLATED_REFUSALS = (
-    N_("The lead is closed and you can't convert or qualify a lead that is already closed."),
-    N_("You can't disqualify this lead because an opportunity is associated with it."),
-    N_("No lead record was created or updated because a duplicate of the current record already exists."),
-    N_("No opportunity record was created or updated because a duplicate of the current record already exists."),
-    N_("The account or contact might already exist."),
-    N_("Merge the duplicates and try again."),
-    N_("Unpublish the duplicate detection rule."),
-    N_("Turn on the rule's 'exclude inactive matching records' option so that closed records are not matched."),
-    N_("This lead is closed and read-only; reactivate it to edit it."),
-    N_("This lead is already open; only qualified or disqualified leads can be reactivated."),
-    N_("This record was changed by someone else since you loaded it; reload it and apply your change again."),
-    N_("Someone else changed this record while you were working on it; reload it and try again."),
-    N_("A note needs a title, a text or an attachment."),
-    N_("The cursor is not valid for this list; start again from the first page."),
-)
-# When the exact message has no translation, a sentence per code says the same in the user's language.
-CODE_MESSAGES = {
-    "forbidden": N_("You do not have the privilege this needs; ask an administrator for a role that grants it."),
-    "lead_not_found": N_("This lead does not exist or was deleted."),
-    "not_found": N_("This record does not exist or was deleted."),
-    "stale_etag": N_("This record was changed by someone else since you loaded it; reload it and apply your change again."),
-    "concurrent_update": N_("Someone else changed this record while you were working on it; reload it and try again."),
-    "attachment_too_large": N_("The attachment is larger than the limit; send a smaller file."),
-    "too_large": N_("The attachment is larger than the limit; send a smaller file."),
-    "multiple_opportunities_not_allowed": N_("Several opportunities can be created from one lead only when the qualification settings let the seller create opportunities."),
-    "contradictory_options": N_("The answers contradict each other; check which records to create."),
-    "lead_not_saved": N_("The database refused this lead's records; nothing was saved for it."),
-    "invalid_currency": N_("The currency is not valid."),
-    "currency_not_enabled": N_("The currency is not enabled in this organisation; an administrator can add it."),
-    "invalid_sort": N_("The list cannot be sorted that way; it is sorted by creation date instead."),
-    "invalid_cursor": N_("The cursor is not valid for this list; start again from the first page."),
-    "too_many_leads": N_("Too many leads were selected at once; select fewer."),
-    "validation_failed": N_("Some fields are not valid; see the messages next to them."),
-}
-# Field-level problems, by code.
-FIELD_MESSAGES = {
-    "required": N_("This field is required."),
-    "invalid_email": N_("Enter a valid email address."),
-    "too_long": N_("This value is too long."),
-    "out_of_range": N_("This value is out of range."),
-    "too_precise": N_("Use at most four decimals."),
-    "invalid_option": N_("Choose one of the options."),
-    "invalid_amount": N_("Enter an amount, for example 25000.50."),
-    "invalid_date": N_("Enter a date."),
-    "invalid_id": N_("Choose one of the options."),
-    "not_found": N_("The record chosen no longer exists."),
-    "unknown_field": N_("This field cannot be changed here."),
-    "invalid_value": N_("This value is not valid."),
-}
-
-
-def translate(language: str, message: str) -> str:
-    """A message in the user's language when a catalogue has it, else as given."""
-    return translations(language).gettext(message)
-
-
-def refusal_text(language: str, error: LeadflowError) -> str:
-    """A refusal's sentence in the user's language: its own translation, or its code's, or the English message."""
-    translated = translate(language, error.message)
-    if translated != error.message or language == "en":
-        return translated
-    names_fields = isinstance(error, ValidationFailed) and isinstance(error.details, dict) and error.details.get("fields")
-    by_code = CODE_MESSAGES["validation_failed"] if names_fields else CODE_MESSAGES.get(error.code)
-    return translate(language, by_code) if by_code else error.message
-
-
-def field_errors(language: str, error: LeadflowError | None) -> dict[str, str]:
-    """{field: sentence} for a validation refusal's fields, in the user's language."""
-    if error is None or not isinstance(error.details, dict):
-        return {}
-    found: dict[str, str] = {}
-    for item in error.details.get("fields", []):
-        name = str(item.get("field", "")).split(".")[0]
-        code = str(item.get("code", ""))
-        sentence = FIELD_MESSAGES.get(code)
-        text = translate(language, sentence) if sentence else str(item.get("message") or code)
-        found.setdefault(name, text)
-    return found
-
-
-def parse_uuid(raw: str | None) -> uuid.UUID | None:
-    """A UUID from a URL or form value; None when it is not one."""
-    try:
-        return uuid.UUID(str(raw))
-    except (TypeError, ValueError):
-        return None

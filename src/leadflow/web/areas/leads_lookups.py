@@ -1,23 +1,30 @@
 """What the lead pages' selects and lists show besides the lead: currencies, campaigns, users, the
-user's readable accounts and contacts, owners' and created records' names. Reads only."""
+user's readable accounts and contacts, owners' and created records' names; and the search the
+page's script runs in the account and contact lookups. Reads only."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from leadflow.core.paging import contains
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import Campaign, CampaignState, Currency
-from leadflow.core.paging import contains
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.models import Team, User
 from leadflow.security.privileges import Privilege
+from leadflow.web.pages import WebSessionDep, database_of
+
+router = APIRouter(include_in_schema=False)
 
 # Lookups offer at most this many records, by name; the record's current value is always offered,
 # and the page's script searches for the others.
@@ -59,60 +66,46 @@ def owner_options(session: Session, current: uuid.UUID | None) -> list[Option]:
     return [Option(str(user_id), f"{name} ({email})") for user_id, name, email in rows]
 
 
-def _account_label(name: str, city: str | None, email: str | None) -> str:
+def _customer_label(name: str, city: str | None, email: str | None) -> str:
     extra = " · ".join(part for part in (city, email) if part)
     return f"{name} ({extra})" if extra else name
+
+
+def _customer_options(
+    session: Session, actor: Actor, model: type, *, search: tuple[Any, ...], q: str | None, current: uuid.UUID | None,
+    limit: int,
+) -> list[Option]:
+    """Active accounts or contacts the user may read, by name, optionally searched; the current one first."""
+    name = model.full_name if model is Contact else model.name
+    statement = (
+        select(model.id, name, model.address_city, model.email)
+        .where(access_condition(actor, Privilege.READ, model.__tablename__, model), model.state == CustomerState.ACTIVE)
+        .order_by(func.lower(name), model.id)
+        .limit(limit)
+    )
+    if q and q.strip():
+        statement = statement.where(contains(search, q.strip()))
+    options = [Option(str(row[0]), _customer_label(*row[1:])) for row in session.execute(statement)]
+    if current is None or any(option.value == str(current) for option in options):
+        return options
+    row = session.execute(select(name, model.address_city, model.email).where(model.id == current)).first()
+    return [Option(str(current), _customer_label(*row)), *options] if row else options
 
 
 def account_options(
     session: Session, actor: Actor, *, q: str | None = None, current: uuid.UUID | None = None, limit: int = LOOKUP_LIMIT
 ) -> list[Option]:
     """Active accounts the user may read, by name, optionally searched; the current one first."""
-    statement = (
-        select(Account.id, Account.name, Account.address_city, Account.email)
-        .where(access_condition(actor, Privilege.READ, "accounts", Account), Account.state == CustomerState.ACTIVE)
-        .order_by(func.lower(Account.name), Account.id)
-        .limit(limit)
-    )
-    if q and q.strip():
-        statement = statement.where(contains((Account.name,), q.strip()))
-    options = [Option(str(row.id), _account_label(row.name, row.address_city, row.email)) for row in session.execute(statement)]
-    return _with_current(options, current, lambda: _current_account(session, current))
+    return _customer_options(session, actor, Account, search=(Account.name,), q=q, current=current, limit=limit)
 
 
 def contact_options(
     session: Session, actor: Actor, *, q: str | None = None, current: uuid.UUID | None = None, limit: int = LOOKUP_LIMIT
 ) -> list[Option]:
-    """Active contacts the user may read, by name, optionally searched; the current one first."""
-    statement = (
-        select(Contact.id, Contact.full_name, Contact.address_city, Contact.email)
-        .where(access_condition(actor, Privilege.READ, "contacts", Contact), Contact.state == CustomerState.ACTIVE)
-        .order_by(func.lower(Contact.full_name), Contact.id)
-        .limit(limit)
+    """Active contacts the user may read, by name or email, optionally searched; the current one first."""
+    return _customer_options(
+        session, actor, Contact, search=(Contact.full_name, Contact.email), q=q, current=current, limit=limit
     )
-    if q and q.strip():
-        statement = statement.where(contains((Contact.full_name, Contact.email), q.strip()))
-    options = [
-        Option(str(row.id), _account_label(row.full_name, row.address_city, row.email)) for row in session.execute(statement)
-    ]
-    return _with_current(options, current, lambda: _current_contact(session, current))
-
-
-def _current_account(session: Session, record_id: uuid.UUID | None) -> Option | None:
-    row = session.execute(select(Account.name, Account.address_city, Account.email).where(Account.id == record_id)).first()
-    return Option(str(record_id), _account_label(row.name, row.address_city, row.email)) if row else None
-
-
-def _current_contact(session: Session, record_id: uuid.UUID | None) -> Option | None:
-    row = session.execute(select(Contact.full_name, Contact.address_city, Contact.email).where(Contact.id == record_id)).first()
-    return Option(str(record_id), _account_label(row.full_name, row.address_city, row.email)) if row else None
-
-
-def _with_current(options: list[Option], current: uuid.UUID | None, load: object) -> list[Option]:
-    if current is None or any(option.value == str(current) for option in options):
-        return options
-    found = load()  # type: ignore[operator]
-    return [found, *options] if found is not None else options
 
 
 def owner_names(session: Session, *, user_ids: Iterable[uuid.UUID | None], team_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -140,3 +133,18 @@ def record_names(
         if ids:
             names.update(session.execute(select(model.id, column).where(model.id.in_(ids))).all())
     return names
+
+
+@router.get("/leads/lookup/{kind}")
+def lookup(request: Request, session: WebSessionDep, kind: str, q: str = "") -> Response:
+    """The user's readable active accounts or contacts whose name contains ``q`` (the lookups' search)."""
+    finders = {"accounts": account_options, "contacts": contact_options}
+    finder = finders.get(kind)
+    if finder is None:
+        return JSONResponse({"error": {"code": "not_found", "message": "No such lookup."}}, status_code=404)
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        options = finder(uow.session, session.actor, q=q[:100])
+    response = JSONResponse([{"value": option.value, "label": option.label} for option in options])
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

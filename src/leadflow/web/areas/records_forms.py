@@ -2,7 +2,7 @@
 
 Each table lists its fields (label, input kind, pick-list) grouped in sections as the page shows
 them; the same description turns a record into form values, posted form values into the input the
-services take, and a refusal into messages next to the fields.
+services take, and draws the option lists of its selects.
 """
 
 from __future__ import annotations
@@ -10,72 +10,31 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
-from babel.numbers import (
-    NumberFormatError,
-    format_decimal,
-    get_currency_name,
-    parse_decimal,
-)
+from babel.numbers import get_currency_name
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadflow.core.formatting import amount_input, locale_of, parse_amount
 from leadflow.customers.models import Account, Contact
-from leadflow.customers.schemas import (
-    AccountCreate,
-    AccountUpdate,
-    ContactCreate,
-    ContactUpdate,
-)
-from leadflow.core.errors import DuplicateDetected, LeadflowError, ValidationFailed
-from leadflow.leads.models import (
-    Need,
-    PurchaseProcess,
-    PurchaseTimeframe,
-)
+from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
+from leadflow.leads.models import Need, PurchaseProcess, PurchaseTimeframe
 from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
 from leadflow.organisation.models import Campaign, CampaignState, Currency
+from leadflow.process.flow import LEAD_TO_OPPORTUNITY_PROCESS
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
-from leadflow.web.areas.choice_labels import CHOICE_LABELS
-from leadflow.web.i18n import FORMAT_LOCALES, N_, gettext
+from leadflow.web.forms import ADDRESS_LENGTHS, parse_uuid
+from leadflow.web.i18n import N_
+from leadflow.web.labels import CHOICE_LABELS, COLUMN_LABELS
 
 # Lookups list at most this many records (by name); the record's current value is always offered.
 LOOKUP_LIMIT = 500
-
-# ---------------------------------------------------------------------------------------------- pick-lists
-
-
-# The steps of the Lead to Opportunity Sales Process (§7), by their names in leadflow.process.flow.
-STEP_LABELS = {
-    "existing_contact": N_("Existing contact"),
-    "existing_account": N_("Existing account"),
-    "purchase_timeframe": N_("Purchase timeframe"),
-    "estimated_budget": N_("Estimated budget"),
-    "purchase_process": N_("Purchase process"),
-    "identify_decision_maker": N_("Identify decision maker"),
-    "capture_summary": N_("Capture summary"),
-    "customer_need": N_("Customer need"),
-    "proposed_solution": N_("Proposed solution"),
-    "identify_stakeholders": N_("Identify stakeholders"),
-    "identify_competitors": N_("Identify competitors"),
-    "identify_sales_team": N_("Identify sales team"),
-    "develop_proposal": N_("Develop proposal"),
-    "complete_internal_review": N_("Complete internal review"),
-    "present_proposal": N_("Present proposal"),
-    "complete_final_proposal": N_("Complete final proposal"),
-    "present_final_proposal": N_("Present final proposal"),
-    "confirm_decision_date": N_("Confirm decision date"),
-    "send_thank_you_note": N_("Send thank-you note"),
-    "file_debrief": N_("File de-brief"),
-}
-
 
 # ---------------------------------------------------------------------------------------------- fields
 
@@ -105,19 +64,14 @@ class Section:
     fields: tuple[FormField, ...]
 
 
+# What the forms of every table end with: the owner, the address (not on opportunities) and the description.
+OWNER = FormField("owner_user_id", N_("Owner"), kind="lookup", options="users", blank=False)
 ADDRESS = Section(
     "address",
     N_("Address"),
-    (
-        FormField("address_line1", N_("Street 1"), max_length=250),
-        FormField("address_line2", N_("Street 2"), max_length=250),
-        FormField("address_line3", N_("Street 3"), max_length=250),
-        FormField("address_city", N_("City"), max_length=80),
-        FormField("address_state_or_province", N_("State/Province"), max_length=50),
-        FormField("address_postal_code", N_("ZIP/Postal code"), max_length=20),
-        FormField("address_country", N_("Country/Region"), max_length=80),
-    ),
+    tuple(FormField(name, COLUMN_LABELS[name], max_length=length) for name, length in ADDRESS_LENGTHS),
 )
+DETAILS = Section("details", N_("Details"), (FormField("description", N_("Description"), kind="textarea", wide=True),))
 
 ACCOUNT_SECTIONS = (
     Section(
@@ -130,11 +84,11 @@ ACCOUNT_SECTIONS = (
             FormField("website", N_("Website"), kind="url", max_length=200),
             FormField("primary_contact_id", N_("Primary contact"), kind="lookup", options="account_contacts",
                       on_create=False),
-            FormField("owner_user_id", N_("Owner"), kind="lookup", options="users", blank=False),
+            OWNER,
         ),
     ),
     ADDRESS,
-    Section("details", N_("Details"), (FormField("description", N_("Description"), kind="textarea", wide=True),)),
+    DETAILS,
 )
 
 CONTACT_SECTIONS = (
@@ -150,11 +104,11 @@ CONTACT_SECTIONS = (
             FormField("business_phone", N_("Business phone"), kind="tel", max_length=50),
             FormField("mobile_phone", N_("Mobile phone"), kind="tel", max_length=50),
             FormField("website", N_("Website"), kind="url", max_length=200),
-            FormField("owner_user_id", N_("Owner"), kind="lookup", options="users", blank=False),
+            OWNER,
         ),
     ),
     ADDRESS,
-    Section("details", N_("Details"), (FormField("description", N_("Description"), kind="textarea", wide=True),)),
+    DETAILS,
 )
 
 OPPORTUNITY_SECTIONS = (
@@ -171,7 +125,7 @@ OPPORTUNITY_SECTIONS = (
             FormField("estimated_revenue", N_("Est. revenue"), kind="money"),
             FormField("estimated_close_date", N_("Est. close date"), kind="date"),
             FormField("campaign_id", N_("Source campaign"), kind="lookup", options="campaigns"),
-            FormField("owner_user_id", N_("Owner"), kind="lookup", options="users", blank=False),
+            OWNER,
         ),
     ),
     Section(
@@ -184,24 +138,16 @@ OPPORTUNITY_SECTIONS = (
             FormField("need", N_("Need"), kind="select", options="need"),
         ),
     ),
-    Section("details", N_("Details"), (FormField("description", N_("Description"), kind="textarea", wide=True),)),
+    DETAILS,
 )
 
-# The steps of the later stages (§7) as form inputs, keyed by the process's step names.
+# The steps of the later stages (§7) as inputs of the opportunity column each one fills, keyed by step name.
+_STEP_KINDS = {"customer_need": "textarea", "proposed_solution": "textarea", "decision_date": "date"}
 STEP_FIELDS: dict[str, FormField] = {
-    "customer_need": FormField("customer_need", N_("Customer need"), kind="textarea"),
-    "proposed_solution": FormField("proposed_solution", N_("Proposed solution"), kind="textarea"),
-    "identify_stakeholders": FormField("stakeholders_identified", N_("Identify stakeholders"), kind="checkbox"),
-    "identify_competitors": FormField("competitors_identified", N_("Identify competitors"), kind="checkbox"),
-    "identify_sales_team": FormField("sales_team_identified", N_("Identify sales team"), kind="checkbox"),
-    "develop_proposal": FormField("proposal_developed", N_("Develop proposal"), kind="checkbox"),
-    "complete_internal_review": FormField("internal_review_completed", N_("Complete internal review"), kind="checkbox"),
-    "present_proposal": FormField("proposal_presented", N_("Present proposal"), kind="checkbox"),
-    "complete_final_proposal": FormField("final_proposal_completed", N_("Complete final proposal"), kind="checkbox"),
-    "present_final_proposal": FormField("final_proposal_presented", N_("Present final proposal"), kind="checkbox"),
-    "confirm_decision_date": FormField("decision_date", N_("Confirm decision date"), kind="date"),
-    "send_thank_you_note": FormField("thank_you_note_sent", N_("Send thank-you note"), kind="checkbox"),
-    "file_debrief": FormField("debrief_filed", N_("File de-brief"), kind="checkbox"),
+    step.name: FormField(step.column, COLUMN_LABELS[step.column], kind=_STEP_KINDS.get(step.column, "checkbox"))
+    for stage in LEAD_TO_OPPORTUNITY_PROCESS
+    if stage.table == "opportunities"
+    for step in stage.steps
 }
 
 
@@ -248,29 +194,20 @@ OPPORTUNITIES = RecordKind(
     extra_fields=tuple(STEP_FIELDS.values()),
 )
 KINDS = {kind.path: kind for kind in (ACCOUNTS, CONTACTS, OPPORTUNITIES)}
-# Where a record of each table is opened (matches of duplicate detection can be leads too).
-RECORD_PATHS = {"leads": "/leads", "accounts": "/accounts", "contacts": "/contacts", "opportunities": "/opportunities"}
 
 
 # ---------------------------------------------------------------------------------------------- values
 
 
-def money_input(value: Decimal | None, language: str) -> str:
-    """An amount as the user types it in their language: no grouping, the locale's decimal mark."""
-    if value is None:
-        return ""
-    return format_decimal(value, format="0.00##", locale=FORMAT_LOCALES.get(language, "en_GB"))
-
-
-def _parse_money(raw: str, language: str) -> str:
+def _typed_amount(text: str, language: str) -> str:
     """A typed amount in the user's language ("25.000,50" in Spanish) as a plain decimal string.
 
-    Input the locale cannot read goes on as typed, so that validation names the field.
+    Text the locale cannot read goes on as typed, so that validation names the field.
     """
     try:
-        return str(parse_decimal(raw, locale=FORMAT_LOCALES.get(language, "en_GB"), strict=True))
-    except NumberFormatError:
-        return raw
+        return str(parse_amount(text, language))
+    except ValueError:
+        return text
 
 
 def form_values(kind: RecordKind, record: Any, *, session: Session, language: str) -> dict[str, str]:
@@ -292,7 +229,7 @@ def _as_text(item: FormField, value: Any, language: str) -> str:
     if item.kind == "yes_no":
         return "" if value is None else ("yes" if value else "no")
     if item.kind == "money":
-        return money_input(value, language)
+        return amount_input(value, language)
     if value is None:
         return ""
     if isinstance(value, enum.Enum):
@@ -328,7 +265,7 @@ def service_input(
         elif item.kind == "yes_no":
             value = {"yes": True, "no": False}.get(raw)
         elif item.kind == "money":
-            value = _parse_money(raw.strip(), language) if raw.strip() else None
+            value = _typed_amount(raw.strip(), language) if raw.strip() else None
         else:
             value = raw.strip() or None
         if creating and value in (None, False):
@@ -409,10 +346,9 @@ def option_lists(
         found = set()
         for name in names:
             for raw in (values.get(name), str(getattr(record, name, "") or "") if record is not None else ""):
-                try:
-                    found.add(uuid.UUID(raw or ""))
-                except ValueError:
-                    continue
+                parsed = parse_uuid(raw)
+                if parsed is not None:
+                    found.add(parsed)
         return found
 
     wanted = {item.options for item in kind.fields(creating=record is None) if item.options}
@@ -440,7 +376,7 @@ def option_lists(
             session, actor, Contact, include=include, group=N_("Contacts")
         )
     if "currencies" in wanted:
-        locale = FORMAT_LOCALES.get(language, "en_GB")
+        locale = locale_of(language)
         lists["currencies"] = [
             Option(code, f"{code} · {get_currency_name(code, locale=locale)}")
             for code in session.scalars(select(Currency.iso_code).order_by(Currency.iso_code))
@@ -450,103 +386,3 @@ def option_lists(
             session, Campaign, Campaign.name, include=chosen("campaign_id"), where=Campaign.state == CampaignState.ACTIVE
         )
     return lists
-
-
-# ---------------------------------------------------------------------------------------------- refusals
-
-# Field errors by their stable code (leadflow.core.schemas), as shown next to the field.
-FIELD_ERRORS = {
-    "required": N_("This field is required."),
-    "invalid_email": N_("Enter a valid email address, like name@example.com."),
-    "too_long": N_("This text is too long."),
-    "out_of_range": N_("This value is out of range."),
-    "too_precise": N_("Use at most four decimals."),
-    "invalid_option": N_("Choose one of the options."),
-    "invalid_id": N_("Choose a record from the list."),
-    "not_found": N_("The chosen record no longer exists."),
-}
-FIELD_ERROR_FALLBACK = N_("This value is not valid.")
-
-# Refusals by code, in words a seller can act on; an unknown code shows the service's own message.
-REFUSALS = {
-    "stale_etag": N_("This record was changed by someone else since you loaded it; reload it and apply your "
-                     "change again."),
-    "concurrent_update": N_("Someone else changed this record while you were working on it; reload it and try "
-                            "again."),
-    "account_not_found": N_("This account does not exist or was deleted."),
-    "contact_not_found": N_("This contact does not exist or was deleted."),
-    "opportunity_not_found": N_("This opportunity does not exist or was deleted."),
-    "note_not_found": N_("This note does not exist on this record."),
-    "attachment_not_found": N_("This note has no attachment."),
-    "empty_note": N_("A note needs a title, a text or an attachment."),
-    "last_stage": N_("The opportunity is already at the last stage, Close."),
-    "qualify_stage_is_on_the_lead": N_("An opportunity cannot go back to Qualify; that stage belongs to the lead."),
-    "customer_id_not_found": N_("The potential customer names no existing account or contact."),
-    "currency_not_enabled": N_("This currency is not enabled in the organisation; an administrator can add it."),
-}
-DUPLICATE_REFUSALS = {
-    "accounts": N_("No account record was created or updated because a duplicate of the current record already "
-                   "exists."),
-    "contacts": N_("No contact record was created or updated because a duplicate of the current record already "
-                   "exists."),
-    "opportunities": N_("No opportunity record was created or updated because a duplicate of the current record "
-                        "already exists."),
-    "leads": N_("No lead record was created or updated because a duplicate of the current record already exists."),
-}
-PRIVILEGE_LABELS = {
-    "create": N_("Create"),
-    "read": N_("Read"),
-    "write": N_("Write"),
-    "delete": N_("Delete"),
-    "append": N_("Append"),
-    "append_to": N_("Append To"),
-    "assign": N_("Assign"),
-    "share": N_("Share"),
-}
-TABLE_LABELS = {
-    "leads": N_("Leads"),
-    "accounts": N_("Accounts"),
-    "contacts": N_("Contacts"),
-    "opportunities": N_("Opportunities"),
-}
-
-
-@dataclass
-class Refusal:
-    """A refused request as the page shows it: a message, field messages and any duplicates found."""
-
-    message: str
-    code: str
-    fields: dict[str, str] = field(default_factory=dict)
-    matches: list[dict[str, Any]] = field(default_factory=list)
-
-
-def refusal(error: LeadflowError, *, language: str) -> Refusal:
-    """A domain refusal in the user's language (the service's English message when no translation fits)."""
-    details = error.details if isinstance(error.details, dict) else {}
-    if isinstance(error, DuplicateDetected) and "matches" in details:
-        table = details.get("table", "")
-        message = gettext(language, DUPLICATE_REFUSALS[table]) if table in DUPLICATE_REFUSALS else error.message
-        return Refusal(message, error.code, matches=list(details.get("matches") or []))
-    if error.code == "forbidden" and "privilege" in details:
-        message = gettext(
-            language,
-            "You lack the %(privilege)s privilege on %(table)s for this; ask an administrator for a role that grants it.",
-            privilege=gettext(language, PRIVILEGE_LABELS.get(details["privilege"], details["privilege"])),
-            table=gettext(language, TABLE_LABELS.get(details.get("table", ""), details.get("table", ""))),
-        )
-        return Refusal(message, error.code)
-    if error.code == "attachment_too_large":
-        return Refusal(gettext(language, "The attachment is larger than the size limit; send a smaller file."), error.code)
-    fields = {}
-    if isinstance(error, ValidationFailed):
-        for item in details.get("fields") or []:
-            name = str(item.get("field", "")).split(".")[0]
-            fields[name] = gettext(language, FIELD_ERRORS.get(item.get("code"), FIELD_ERROR_FALLBACK))
-    if error.code in REFUSALS:
-        message = gettext(language, REFUSALS[error.code])
-    elif fields:
-        message = gettext(language, "Some fields need your attention; see the messages next to them.")
-    else:
-        message = error.message
-    return Refusal(message, error.code, fields=fields)

@@ -24,9 +24,10 @@ from leadflow.organisation.models import Currency
 from leadflow.core.paging import CursorKind, contains, decode_cursor, encode_cursor
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
-from leadflow.security.models import Team, User
 from leadflow.security.privileges import Privilege
+from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.i18n import N_
+from leadflow.web.labels import CHOICE_LABELS, STAGE_LABELS
 
 PAGE_SIZE = 25
 _NO_AMOUNT = Decimal(-1)
@@ -63,6 +64,17 @@ class ListSpec:
     search_label: str
 
 
+# Every list ends with who owns the record and when it was created, newest or oldest first.
+_OWNED_COLUMNS = (
+    Column("owner", N_("Owner"), optional=True),
+    Column("created_at", N_("Created on"), sort="created_at", optional=True),
+)
+
+
+def _created_sort(model: type) -> dict[str, SortKey]:
+    return {"created_at": SortKey(model.created_at, "datetime")}
+
+
 LISTS = {
     "accounts": ListSpec(
         Account,
@@ -72,13 +84,12 @@ LISTS = {
             Column("telephone", N_("Main phone")),
             Column("email", N_("Email"), optional=True),
             Column("city", N_("City"), sort="city", optional=True),
-            Column("owner", N_("Owner"), optional=True),
-            Column("created_at", N_("Created on"), sort="created_at", optional=True),
+            *_OWNED_COLUMNS,
         ),
         {
             "name": SortKey(_text(Account.name), "text"),
             "city": SortKey(_text(Account.address_city), "text"),
-            "created_at": SortKey(Account.created_at, "datetime"),
+            **_created_sort(Account),
         },
         "name",
         (Account.name,),
@@ -93,13 +104,12 @@ LISTS = {
             Column("business_phone", N_("Business phone"), optional=True),
             Column("account", N_("Account name"), optional=True),
             Column("city", N_("City"), optional=True),
-            Column("owner", N_("Owner"), optional=True),
-            Column("created_at", N_("Created on"), sort="created_at", optional=True),
+            *_OWNED_COLUMNS,
         ),
         {
             "name": SortKey(_text(Contact.full_name), "text"),
             "email": SortKey(_text(Contact.email), "text"),
-            "created_at": SortKey(Contact.created_at, "datetime"),
+            **_created_sort(Contact),
         },
         "name",
         (Contact.full_name, Contact.email),
@@ -115,8 +125,7 @@ LISTS = {
             Column("estimated_close_date", N_("Est. close date"), sort="estimated_close_date", optional=True),
             Column("stage", N_("Stage"), optional=True),
             Column("state", N_("Status"), optional=True),
-            Column("owner", N_("Owner"), optional=True),
-            Column("created_at", N_("Created on"), sort="created_at", optional=True),
+            *_OWNED_COLUMNS,
         ),
         {
             "name": SortKey(_text(Opportunity.name), "text"),
@@ -127,7 +136,7 @@ LISTS = {
                 func.coalesce(Opportunity.estimated_close_date, literal(_NO_DATE, Opportunity.estimated_close_date.type)),
                 "date",
             ),
-            "created_at": SortKey(Opportunity.created_at, "datetime"),
+            **_created_sort(Opportunity),
         },
         "-created_at",
         (Opportunity.name,),
@@ -210,14 +219,9 @@ def list_page(
 def owner_names(session: Session, records: Iterable[Any]) -> dict[uuid.UUID, str]:
     """The names of the users and teams owning these records."""
     records = list(records)
-    user_ids = {r.owner_user_id for r in records if r.owner_user_id}
-    team_ids = {r.owner_team_id for r in records if r.owner_team_id}
-    names: dict[uuid.UUID, str] = {}
-    if user_ids:
-        names.update(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
-    if team_ids:
-        names.update(session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all())
-    return names
+    return lookups.owner_names(
+        session, user_ids=(r.owner_user_id for r in records), team_ids=(r.owner_team_id for r in records)
+    )
 
 
 def owner_of(record: Any, names: dict[uuid.UUID, str]) -> str:
@@ -255,8 +259,6 @@ class Cell:
 
 def rows_of(session: Session, spec: ListSpec, items: list[Any], *, actor: Actor) -> list[dict[str, Cell]]:
     """The cells of each record of a page, keyed by column."""
-    from leadflow.web.areas.choice_labels import CHOICE_LABELS, STAGE_LABELS
-
     owners = owner_names(session, items)
     rows = []
     if spec.table == "accounts":

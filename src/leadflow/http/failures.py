@@ -1,0 +1,63 @@
+"""Every request gets an id; an unexpected error answers a clean 500 naming it and keeps the
+connection usable.
+
+Starlette's own last-resort handler answers 500 and then raises again, which makes the server drop
+the client's keep-alive connection, so that the client's next, unrelated request fails too. This
+middleware sits inside it and answers without raising; the traceback goes to the log, under the
+request id the client is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("leadflow.http")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's own id is kept when it is short and plain; anything else is replaced.
+_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIds:
+    """Give each HTTP request an id (the caller's ``X-Request-ID`` if sane), echo it, and turn an
+    unexpected error into a 500 that names it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
+        request_id = offered if _ACCEPTABLE_ID.match(offered) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER.lower().encode(), request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unexpected error in %s %s (request %s)", scope.get("method"), scope.get("path"), request_id)
+            if started:  # part of the answer is out: nothing clean can follow
+                raise
+            body = {
+                "error": {
+                    "code": "internal_error",
+                    "message": "Something went wrong on the server; nothing was changed. "
+                    f"If it happens again, give this id to your administrator: {request_id}.",
+                    "request_id": request_id,
+                }
+            }
+            await JSONResponse(body, status_code=500)(scope, receive, send_with_id)

@@ -1,0 +1,192 @@
+"""Qualify many leads (§2.6): each on its own, committed in batches, with a result per lead.
+
+A batch is planned in memory and written with one statement per table (the fast path); when the
+database refuses such a batch, it is redone with a savepoint per lead (the careful path), so that
+each lead still succeeds or fails on its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from leadflow.core.errors import Conflict, InvalidState, LeadflowError, NotFound, ValidationFailed
+from leadflow.core.uow import Database
+from leadflow.duplicates.detection import add_pending_matches, complete
+from leadflow.duplicates.engine import PendingIndex
+from leadflow.duplicates.models import DetectionTable
+from leadflow.leads.models import LEAD_IS_CLOSED, Lead
+from leadflow.leads.qualification import (
+    PendingQualification,
+    QualifyResult,
+    plan_qualification,
+    prepare_qualify,
+    prospects,
+    qualify_duplicates,
+    qualify_loaded_lead,
+    write_qualifications,
+)
+from leadflow.leads.schemas import QualifyOptions
+from leadflow.organisation.service import get_settings
+from leadflow.security.actor import Actor
+
+
+@dataclass
+class QualifyOutcome:
+    """One lead's line in a bulk qualification: what was created, or why it was refused."""
+
+    lead_id: uuid.UUID
+    result: QualifyResult | None = None
+    error: LeadflowError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def qualify_leads(
+    lead_ids: Iterable[uuid.UUID],
+    options: QualifyOptions,
+    *,
+    database: Database,
+    actor: Actor,
+    batch_size: int = 500,
+) -> Iterator[QualifyOutcome]:
+    """Qualify many leads (§2.6): each atomically on its own, committed in batches, results streamed.
+
+    Memory stays flat whatever the number of leads: each batch has its own unit of work, and the
+    ids are consumed lazily.
+    """
+    if options.duplicate_resolution is not None and options.duplicate_resolution.links:
+        raise ValidationFailed(
+            "Linking duplicate matches applies to one lead at a time; qualify the leads with duplicates one by one, "
+            "or use duplicate_resolution 'ignore' to create new records for all of them.",
+            code="duplicate_link_not_allowed_in_bulk",
+        )
+    with database.unit_of_work(read_only=True) as uow:
+        prepare_qualify(options, uow=uow, actor=actor)  # refuse bad options once, before any lead
+    batch: list[uuid.UUID] = []
+    for lead_id in lead_ids:
+        batch.append(lead_id)
+        if len(batch) >= batch_size:
+            yield from _qualify_batch(batch, options, database=database, actor=actor)
+            batch = []
+    if batch:
+        yield from _qualify_batch(batch, options, database=database, actor=actor)
+
+
+class _RetryLeadByLead(Exception):
+    """The fast path of a batch met an unexpected failure; redo the batch one savepoint per lead."""
+
+
+def _lock_leads(session: Any, lead_ids: list[uuid.UUID]) -> dict[uuid.UUID, Lead]:
+    """Load a batch of leads in one query, locked against concurrent qualification."""
+    statement = select(Lead).where(Lead.id.in_(set(lead_ids))).order_by(Lead.id).with_for_update()
+    return {lead.id: lead for lead in session.scalars(statement)}
+
+
+def _qualify_batch(
+    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor
+) -> list[QualifyOutcome]:
+    try:
+        return _qualify_batch_at_once(lead_ids, options, database=database, actor=actor)
+    except _RetryLeadByLead:
+        return _qualify_batch_lead_by_lead(lead_ids, options, database=database, actor=actor)
+
+
+def _qualify_batch_at_once(
+    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor
+) -> list[QualifyOutcome]:
+    """The fast path: every lead of the batch planned in memory, then written with one statement per table.
+
+    Leads that the access or state rules refuse are reported and left untouched. Anything else that fails
+    (an unexpected error, or the database refusing the batch) rolls the batch back and it is
+    redone lead by lead, so that each lead still succeeds or fails on its own.
+    """
+    outcomes: list[QualifyOutcome] = []
+    pending: list[PendingQualification] = []
+    with database.unit_of_work() as uow:
+        context = prepare_qualify(options, uow=uow, actor=actor)
+        leads = _lock_leads(uow.session, lead_ids)
+        # Detection for the whole batch at once: one query per rule, not one per lead and rule.
+        found = list(leads.values())
+        duplicates = dict(zip((lead.id for lead in found), qualify_duplicates(uow.session, found, context, actor=actor), strict=True))
+        # Records planned earlier in this batch are not in the index yet: they are checked here.
+        pending_index = None if context.options.suppress_duplicate_detection else PendingIndex(uow.session)
+        detects = get_settings(uow.session).detects_duplicates_in
+        planned: set[uuid.UUID] = set()
+        for lead_id in lead_ids:
+            lead = leads.get(lead_id)
+            if lead is None:
+                outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
+                continue
+            if lead_id in planned:  # named twice: the first mention closes it
+                outcomes.append(QualifyOutcome(lead_id, error=InvalidState(LEAD_IS_CLOSED, code="lead_closed")))
+                continue
+            planned.add(lead_id)
+            if pending_index is not None:
+                add_pending_matches(duplicates[lead_id], pending_index, prospects(lead, context), enabled=detects)
+            try:
+                item = plan_qualification(
+                    lead, context, session=uow.session, actor=actor, duplicates=duplicates[lead_id]
+                )
+            except LeadflowError as refused:  # raised by the checks, before the lead changed
+                outcomes.append(QualifyOutcome(lead_id, error=refused))
+                continue
+            except Exception as error:
+                raise _RetryLeadByLead from error
+            pending.append(item)
+            outcomes.append(QualifyOutcome(lead_id, result=item.result))
+            if pending_index is not None:
+                for table, rows in item.rows.items():
+                    pending_index.add(DetectionTable(table.name), [complete(DetectionTable(table.name), row) for row in rows])
+        try:
+            write_qualifications(uow.session, pending, actor=actor)
+            uow.commit()
+        except (LeadflowError, SQLAlchemyError) as error:
+            raise _RetryLeadByLead from error
+    return outcomes
+
+
+def _qualify_batch_lead_by_lead(
+    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor
+) -> list[QualifyOutcome]:
+    """The careful path: a savepoint per lead, so one lead's failure takes back only its records."""
+    outcomes: list[QualifyOutcome] = []
+    with database.unit_of_work() as uow:
+        session = uow.session
+        context = prepare_qualify(options, uow=uow, actor=actor)
+        leads = _lock_leads(session, lead_ids)
+        for lead_id in lead_ids:
+            lead = leads.get(lead_id)
+            if lead is None:
+                outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
+                continue
+            savepoint = session.begin_nested()
+            try:
+                result = qualify_loaded_lead(lead, context, uow=uow, actor=actor)
+            except LeadflowError as error:
+                savepoint.rollback()
+                outcomes.append(QualifyOutcome(lead_id, error=error))
+            except SQLAlchemyError as error:
+                savepoint.rollback()
+                refusal = Conflict(
+                    "The database refused this lead's records; nothing was saved for it.",
+                    code="lead_not_saved",
+                    details={"reason": str(getattr(error, "orig", error)).splitlines()[0]},
+                )
+                outcomes.append(QualifyOutcome(lead_id, error=refusal))
+            else:
+                savepoint.commit()
+                outcomes.append(QualifyOutcome(lead_id, result=result))
+        uow.commit()
+    return outcomes
+
+
+def _lead_not_found(lead_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No lead has the id {lead_id}.", code="lead_not_found")

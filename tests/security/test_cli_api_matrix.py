@@ -1,0 +1,282 @@
+"""The command line and the REST API allow and refuse the same things to the same person.
+
+Every command of ``leadflow`` that acts as a user is run with ``--as`` for a salesperson, a sales
+manager, a read-only user (Sales Team Member) and the administrator, and so is the API call that
+does the same thing, each on a record of its own. Both must agree, and both must give the outcome
+written by hand below: the access checks live in the services that both entry points call.
+
+The organisation::
+
+    Organisation (root: the administrator)
+    └── Ventas    the salesperson, the sales manager and the read-only user
+
+Records are owned by the salesperson, so that "own" (User level) and "business unit" reach them.
+Commands that act on the installation rather than as a user (``db upgrade``, ``demo``, ``init``,
+``serve``) have no API twin; ``test_operator_commands_refuse_a_non_administrator`` covers them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from leadflow.asgi import create_app
+from leadflow.cli import app as cli
+from leadflow.core.config import Settings
+from leadflow.core.schemas import parse
+from leadflow.core.uow import Database
+from leadflow.customers import service as customers
+from leadflow.customers.schemas import AccountCreate
+from leadflow.duplicates import merge as merging
+from leadflow.leads import service as leads
+from leadflow.leads.models import LeadStatusReason
+from leadflow.leads.schemas import LeadCreate
+from leadflow.security import service as security
+from leadflow.security.actor import actor_for_email, default_actor
+from leadflow.security.models import User
+from tests.conftest import ADMIN_EMAIL, bearer_headers
+from tests.factories import lead_data
+
+SELLER = "seller@example.com"
+MANAGER = "manager@example.com"
+READER = "reader@example.com"
+PEOPLE = {"salesperson": SELLER, "sales manager": MANAGER, "read-only user": READER, "administrator": ADMIN_EMAIL}
+API = "/api/v1"
+
+
+@pytest.fixture
+def organisation(database: Database) -> Database:
+    """The administrator at the root, and three colleagues of the Ventas unit."""
+    with database.unit_of_work() as uow:
+        admin = default_actor(uow.session)
+        security.create_business_unit("Ventas", parent_name=None, uow=uow, actor=admin)
+        for email, role in ((SELLER, "Salesperson"), (MANAGER, "Sales Manager"), (READER, "Sales Team Member")):
+            security.create_user(email=email, full_name=email.split("@")[0].title(), role_names=[role],
+                                 business_unit_name="Ventas", password=None, uow=uow, actor=admin)
+        uow.commit()
+    return database
+
+
+def _as(database: Database, email: str) -> Any:
+    with database.unit_of_work(read_only=True) as uow:
+        return actor_for_email(uow.session, email)
+
+
+def _unique() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def seller_lead(database: Database, **overrides: Any) -> uuid.UUID:
+    """An open lead owned by the salesperson, unlike any other (so that no duplicate rule fires)."""
+    seller = _as(database, SELLER)
+    mark = _unique()
+    data = lead_data(company_name=f"Empresa {mark}", last_name=f"Apellido {mark}", email=f"{mark}@example.com",
+                     business_phone=None, **overrides)
+    with database.unit_of_work() as uow:
+        lead = leads.create_lead(parse(LeadCreate, data), uow=uow, actor=seller)
+        uow.commit()
+    return lead.id
+
+
+def disqualified_lead(database: Database) -> uuid.UUID:
+    lead_id = seller_lead(database)
+    with database.unit_of_work() as uow:
+        leads.disqualify_lead(lead_id, LeadStatusReason.LOST, uow=uow, actor=_as(database, SELLER))
+        uow.commit()
+    return lead_id
+
+
+def seller_account(database: Database) -> uuid.UUID:
+    with database.unit_of_work() as uow:
+        account = customers.create_account(parse(AccountCreate, {"name": f"Cuenta {_unique()}"}), uow=uow,
+                                           actor=_as(database, SELLER))
+        uow.commit()
+    return account.id
+
+
+def two_accounts(database: Database) -> tuple[uuid.UUID, uuid.UUID]:
+    return seller_account(database), seller_account(database)
+
+
+def merged_accounts(database: Database) -> uuid.UUID:
+    """A merge of two of the salesperson's accounts, made by the administrator: its id."""
+    master, subordinate = two_accounts(database)
+    with database.unit_of_work() as uow:
+        journal = merging.merge_records("accounts", master, subordinate, uow=uow, actor=_as(database, ADMIN_EMAIL))
+        uow.commit()
+    return journal.id
+
+
+def administrator_token(database: Database) -> uuid.UUID:
+    with database.unit_of_work() as uow:
+        issued = security.create_personal_token(ADMIN_EMAIL, name="matrix", days=1, uow=uow, actor=None)
+        uow.commit()
+    return issued.token.id
+
+
+def user_id(database: Database, email: str) -> uuid.UUID:
+    with database.unit_of_work(read_only=True) as uow:
+        return uow.session.scalars(select(User.id).where(User.email == email)).one()
+
+
+def scan_job(database: Database) -> uuid.UUID:
+    from leadflow.duplicates import scan
+
+    job = scan.start_job("accounts", database=database, actor=_as(database, ADMIN_EMAIL))
+    return scan.run_job(job.id, database=database).id
+
+
+def new_team(database: Database) -> str:
+    name = f"Equipo {_unique()}"
+    with database.unit_of_work() as uow:
+        security.create_team(name, business_unit_name="Ventas", uow=uow, actor=_as(database, ADMIN_EMAIL))
+        uow.commit()
+    return name
+
+
+@dataclass(frozen=True)
+class Case:
+    """One command and its API twin; ``expected`` is Y (allowed) or N (refused) per person, in PEOPLE's order."""
+
+    name: str
+    expected: str
+    cli: Callable[[Database, Any], list[str]]
+    api: Callable[[Database, Any], tuple[str, str, Any]]
+    target: Callable[[Database], Any] = lambda database: None
+
+
+def _lead_json() -> dict[str, Any]:
+    mark = _unique()
+    return {"topic": f"Sillas {mark}", "last_name": f"Apellido {mark}"}
+
+
+CASES = (
+    # leads
+    Case("leads list", "YYYY", lambda d, t: ["leads", "list", "--view", "all"],
+         lambda d, t: ("GET", "/leads?view=all", None)),
+    Case("leads create", "YYNY",
+         lambda d, t: ["leads", "create", "--topic", (data := _lead_json())["topic"], "--last-name", data["last_name"]],
+         lambda d, t: ("POST", "/leads", _lead_json())),
+    Case("leads qualify", "YYNY", lambda d, t: ["leads", "qualify", str(t)],
+         lambda d, t: ("POST", f"/leads/{t}/qualify", {}), seller_lead),
+    Case("leads disqualify", "YYNY", lambda d, t: ["leads", "disqualify", str(t), "--reason", "lost"],
+         lambda d, t: ("POST", f"/leads/{t}/disqualify", {"status_reason": "lost"}), seller_lead),
+    Case("leads reactivate", "YYNY", lambda d, t: ["leads", "reactivate", str(t)],
+         lambda d, t: ("POST", f"/leads/{t}/reactivate", None), disqualified_lead),
+    # accounts, contacts, opportunities
+    Case("accounts list", "YYYY", lambda d, t: ["accounts", "list"], lambda d, t: ("GET", "/accounts", None)),
+    Case("accounts show", "YYYY", lambda d, t: ["accounts", "show", str(t)],
+         lambda d, t: ("GET", f"/accounts/{t}", None), seller_account),
+    Case("accounts create", "YYNY", lambda d, t: ["accounts", "create", json.dumps({"name": f"Cuenta {_unique()}"})],
+         lambda d, t: ("POST", "/accounts", {"name": f"Cuenta {_unique()}"})),
+    Case("accounts delete", "YYNY", lambda d, t: ["accounts", "delete", str(t)],
+         lambda d, t: ("DELETE", f"/accounts/{t}", None), seller_account),
+    Case("contacts create", "YYNY", lambda d, t: ["contacts", "create", json.dumps({"last_name": f"Ruiz {_unique()}"})],
+         lambda d, t: ("POST", "/contacts", {"last_name": f"Ruiz {_unique()}"})),
+    Case("opportunities list", "YYYY", lambda d, t: ["opportunities", "list"],
+         lambda d, t: ("GET", "/opportunities", None)),
+    Case("opportunities create", "YYNY",
+         lambda d, t: ["opportunities", "create", json.dumps({"name": f"Trato {_unique()}"})],
+         lambda d, t: ("POST", "/opportunities", {"name": f"Trato {_unique()}"})),
+    # users, roles, tokens, business units, teams
+    Case("users list", "YYYY", lambda d, t: ["users", "list"], lambda d, t: ("GET", "/users", None)),
+    Case("users create", "NNNY",
+         lambda d, t: ["users", "create", "--email", f"{_unique()}@example.com", "--name", "Nuevo", "--role", "Salesperson"],
+         lambda d, t: ("POST", "/users", {"email": f"{_unique()}@example.com", "full_name": "Nuevo",
+                                          "roles": ["Salesperson"]})),
+    Case("users set-password", "NNNY",
+         lambda d, t: ["users", "set-password", READER, "--password", "a long enough secret"],
+         lambda d, t: ("PUT", f"/users/{user_id(d, READER)}/password", {"password": "a long enough secret"})),
+    Case("roles list", "NYNY", lambda d, t: ["roles", "list"], lambda d, t: ("GET", "/roles", None)),
+    Case("roles show", "NYNY", lambda d, t: ["roles", "show", "Salesperson"],
+         lambda d, t: ("GET", "/roles/Salesperson", None)),
+    Case("roles create", "NNNY",
+         lambda d, t: ["roles", "create", f"Rol {_unique()}", "--grant", "leads:read:user"],
+         lambda d, t: ("POST", "/roles", {"name": f"Rol {_unique()}", "privileges": {"leads": {"read": 1}}})),
+    Case("roles grant", "NNNY", lambda d, t: ["roles", "grant", "Sales Manager", "--user", READER],
+         lambda d, t: ("POST", f"/users/{user_id(d, READER)}/roles", {"role": "Sales Manager"})),
+    Case("tokens list (own)", "YYYY", lambda d, t: ["tokens", "list"], lambda d, t: ("GET", "/tokens", None)),
+    Case("tokens list (another user's)", "NNNY", lambda d, t: ["tokens", "list", "--user", ADMIN_EMAIL],
+         lambda d, t: ("GET", f"/tokens?user={ADMIN_EMAIL}", None)),
+    Case("tokens create", "NNNY", lambda d, t: ["tokens", "create", "--user", READER],
+         lambda d, t: ("POST", "/tokens", {"email": READER})),
+    Case("tokens revoke (another user's)", "NNNY", lambda d, t: ["tokens", "revoke", str(t)],
+         lambda d, t: ("DELETE", f"/tokens/{t}", None), administrator_token),
+    Case("business-units create", "NNNY", lambda d, t: ["business-units", "create", f"Unidad {_unique()}"],
+         lambda d, t: ("POST", "/business-units", {"name": f"Unidad {_unique()}"})),
+    Case("teams create", "NNNY", lambda d, t: ["teams", "create", f"Equipo {_unique()}"],
+         lambda d, t: ("POST", "/teams", {"name": f"Equipo {_unique()}"})),
+    Case("teams add-member", "NNNY", lambda d, t: ["teams", "add-member", t, "--user", READER],
+         lambda d, t: ("POST", f"/teams/{t}/members", {"email": READER}), new_team),
+    Case("audit", "NNNY", lambda d, t: ["audit"], lambda d, t: ("GET", "/audit", None)),
+    # duplicate detection
+    Case("duplicates rules list", "YYYY", lambda d, t: ["duplicates", "rules", "list"],
+         lambda d, t: ("GET", "/duplicate-rules", None)),
+    Case("duplicates rules create", "NNNY",
+         lambda d, t: ["duplicates", "rules", "create", json.dumps(
+             {"name": f"Regla {_unique()}", "base_table": "contacts",
+              "conditions": [{"base_column": "job_title", "criterion": "exact_match"}]})],
+         lambda d, t: ("POST", "/duplicate-rules", {"name": f"Regla {_unique()}", "base_table": "contacts",
+                                                    "conditions": [{"base_column": "job_title", "criterion": "exact_match"}]})),
+    Case("duplicates check", "YYYY", lambda d, t: ["duplicates", "check", "contacts", '{"email": "nadie@example.com"}'],
+         lambda d, t: ("POST", "/duplicates/check", {"table": "contacts", "record": {"email": "nadie@example.com"}})),
+    Case("duplicates scan", "NNNY", lambda d, t: ["duplicates", "scan", "accounts"],
+         lambda d, t: ("POST", "/duplicate-jobs", {"table": "accounts"})),
+    Case("duplicates sets", "YYYY", lambda d, t: ["duplicates", "sets", str(t)],
+         lambda d, t: ("GET", f"/duplicate-jobs/{t}/sets", None), scan_job),
+    Case("duplicates merge", "YYNY", lambda d, t: ["duplicates", "merge", "accounts", str(t[0]), str(t[1])],
+         lambda d, t: ("POST", "/merges", {"table": "accounts", "master_id": str(t[0]), "subordinate_id": str(t[1])}),
+         two_accounts),
+    Case("duplicates undo", "YYNY", lambda d, t: ["duplicates", "undo", str(t)],
+         lambda d, t: ("POST", f"/merges/{t}/undo", None), merged_accounts),
+)
+
+
+def run_cli(database: Database, email: str, arguments: list[str]) -> Any:
+    return CliRunner().invoke(cli, ["--database-url", database.url, "--as", email, *arguments])
+
+
+def cli_allowed(result: Any) -> bool:
+    """0: done; a refusal for a missing privilege (exit 1, 'forbidden') or an unreadable record (exit 3)."""
+    if result.exit_code == 0:
+        return True
+    refused = "(forbidden)" in " ".join(result.output.split()) or result.exit_code == 3
+    assert refused, f"neither done nor refused for lack of access: exit {result.exit_code}\n{result.output}"
+    return False
+
+
+def api_allowed(response: Any) -> bool:
+    if 200 <= response.status_code < 300:
+        return True
+    assert response.status_code in (403, 404), f"neither done nor refused for lack of access: {response.text}"
+    return False
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_the_command_line_and_the_api_allow_and_refuse_alike(organisation: Database, case: Case) -> None:
+    database = organisation
+    settings = Settings(database_url=database.url)
+    outcomes = {}
+    for (person, email), expected in zip(PEOPLE.items(), case.expected, strict=True):
+        from_cli = cli_allowed(run_cli(database, email, case.cli(database, case.target(database))))
+        method, path, body = case.api(database, case.target(database))
+        with TestClient(create_app(database, settings), headers=bearer_headers(database, email)) as client:
+            from_api = api_allowed(client.request(method, API + path, json=body))
+        assert from_cli == from_api, f"{person}: the command line {'allows' if from_cli else 'refuses'}, the API does not"
+        outcomes[person] = "Y" if from_cli else "N"
+    assert "".join(outcomes.values()) == case.expected, outcomes
+
+
+def test_operator_commands_refuse_a_non_administrator(organisation: Database) -> None:
+    for arguments in (["demo"], ["db", "upgrade"]):
+        refused = run_cli(organisation, SELLER, arguments)
+        assert refused.exit_code == 1 and "operator command" in " ".join(refused.output.split()), refused.output
+    assert run_cli(organisation, ADMIN_EMAIL, ["db", "upgrade"]).exit_code == 0
