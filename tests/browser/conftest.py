@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from leadflow.asgi import create_app
 from leadflow.core.config import Settings
@@ -27,6 +23,7 @@ from leadflow.core.migrate import upgrade
 from leadflow.bootstrap import ensure_organisation
 from leadflow.core.uow import Database
 from tests.conftest import _empty_all_tables
+from tests.live import serving
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 _problems: list[str] = []
@@ -46,12 +43,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("!", "BROWSER TESTS WERE SKIPPED", red=True, bold=True)
         terminalreporter.write_line((_problems or ["No Chromium executable was found on this machine."])[0], red=True)
         terminalreporter.write_line("Install Debian's chromium package (or set LEADFLOW_CHROMIUM).", red=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -80,20 +71,8 @@ def demo_database(browser_database_url: str) -> Iterator[Database]:
 def live_server(demo_database: Database) -> Iterator[str]:
     """The app served by uvicorn on a free local port, for as long as the test runs."""
     settings = Settings(database_url=demo_database.url)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(demo_database, settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(demo_database, settings)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

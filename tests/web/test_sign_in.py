@@ -1,4 +1,4 @@
-"""The web sign-in: form, CSRF, session cookie, home, sign-out, lock-out, escaping, languages."""
+"""The web sign-in: form, CSRF, session cookie, home, sign-out, throttling, escaping, languages."""
 
 from __future__ import annotations
 
@@ -237,18 +237,46 @@ def test_sign_out_revokes_the_session(anonymous_client: TestClient, database: Da
         assert "sign_out" in set(uow.session.scalars(select(AuditEntry.action)))
 
 
-def test_the_sixth_wrong_password_locks_the_account(anonymous_client: TestClient) -> None:
+@pytest.mark.parametrize("email", [ADMIN_EMAIL, "nobody@example.com"])
+def test_after_five_wrong_passwords_sign_in_is_throttled(anonymous_client: TestClient, email: str) -> None:
+    """Five failures for one email from one address in ten minutes: the sixth attempt must wait (429),
+    an email nobody has exactly like a known one."""
     for attempt in range(5):
-        response = sign_in(anonymous_client, password=f"wrong password {attempt}")
+        response = sign_in(anonymous_client, email=email, password=f"wrong password {attempt}")
         assert response.status_code == 401, attempt
-    locked = sign_in(anonymous_client, password="wrong password 6")
-    assert locked.status_code == 423
-    assert "locked" in locked.text
-    assert "leadflow_session" not in set_cookies(locked)
-    # Even the right password is refused while the lock lasts.
-    still_locked = sign_in(anonymous_client)
-    assert still_locked.status_code == 423
-    assert "leadflow_session" not in set_cookies(still_locked)
+    throttled = sign_in(anonymous_client, email=email, password="wrong password 6")
+    assert throttled.status_code == 429
+    wait = int(throttled.headers["retry-after"])
+    assert 1 <= wait <= 15 * 60
+    assert re.search(r"Too many wrong attempts from here: wait \d+ seconds before trying again\.", throttled.text)
+    assert f'value="{email}"' in throttled.text and csrf_of(throttled.text)  # the form stays usable
+    assert "leadflow_session" not in set_cookies(throttled)
+    # Even the right password waits while the delay lasts.
+    still = sign_in(anonymous_client, email=email, password=ADMIN_PASSWORD)
+    assert still.status_code == 429
+    assert "leadflow_session" not in set_cookies(still)
+
+
+def test_the_wait_is_told_in_spanish(anonymous_client: TestClient) -> None:
+    headers = {"Accept-Language": "es-ES,es;q=0.9"}
+    for attempt in range(5):
+        assert sign_in(anonymous_client, password=f"wrong password {attempt}", **headers).status_code == 401
+    throttled = sign_in(anonymous_client, password="wrong again", **headers)
+    assert throttled.status_code == 429
+    assert re.search(r"Demasiados intentos fallidos desde aquí: espere \d+ segundos", throttled.text)
+
+
+def test_throttling_counts_one_email_at_a_time(anonymous_client: TestClient, database: Database) -> None:
+    with database.unit_of_work() as uow:
+        create_user(
+            email="other@example.com", full_name="Other", role_names=["Salesperson"], business_unit_name=None,
+            password="a long enough password", uow=uow, actor=None,
+        )
+        uow.commit()
+    for attempt in range(6):
+        sign_in(anonymous_client, password=f"wrong password {attempt}")
+    assert sign_in(anonymous_client).status_code == 429
+    assert sign_in(anonymous_client, email="other@example.com", password="a long enough password").status_code == 303
 
 
 def test_a_user_name_is_escaped_on_the_home_page(anonymous_client: TestClient, database: Database) -> None:

@@ -13,7 +13,8 @@ from leadflow.core.config import Settings
 from leadflow.core.errors import StaleVersion
 from leadflow.security.actor import Actor
 from leadflow.security.models import TokenKind
-from leadflow.security.service import AuthenticationFailed, actor_for_secret, note_token_use
+from leadflow.security.authentication import actor_for_secret, note_token_use
+from leadflow.security.credentials import AuthenticationFailed
 from leadflow.core.uow import Database, UnitOfWork
 
 

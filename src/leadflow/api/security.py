@@ -6,18 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import regarding_model
-from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep, UowDep
+from leadflow.http.clients import client_address
+from leadflow.api.paging import Cursor, Limit, Moment, PageOut, page_out
+from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep, SettingsDep, UowDep
 from leadflow.security.audit import AuditQuery, list_entries
 from leadflow.core.records import get_record, record_label
-from leadflow.security import directory, service
+from leadflow.security import authentication, directory, service
 from leadflow.security.models import TokenKind, User
 from leadflow.security.privileges import Depth, Privilege
+from leadflow.core.mail import deliver
 from leadflow.core.schemas import InputModel
 from leadflow.security.schemas import UserIn
 
@@ -31,10 +33,80 @@ class TokenOut(BaseModel):
 
 
 @router.post("/auth/token")
-def sign_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], database: DatabaseDep) -> TokenOut:
-    """OAuth2 password flow: `username` (the email) and `password` give a bearer token valid 8 hours."""
-    issued = service.sign_in(form.username, form.password, kind=TokenKind.SIGN_IN, database=database)
-    return TokenOut(access_token=issued.secret, expires_at=issued.token.expires_at)
+def sign_in(
+    request: Request,
+    database: DatabaseDep,
+    username: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    otp: Annotated[str | None, Form(max_length=32, description="The second factor's code, when the account has one.")] = None,
+) -> TokenOut:
+    """OAuth2 password flow: `username` (the email) and `password` (and `otp` when the account signs
+    in with a second factor) give a bearer token valid 8 hours. Repeated failures are throttled (429)."""
+    outcome = authentication.sign_in(
+        username, password, kind=TokenKind.SIGN_IN, address=client_address(request), database=database, one_time_code=otp
+    )
+    assert outcome.issued is not None  # a second step exists only for web sessions
+    return TokenOut(access_token=outcome.issued.secret, expires_at=outcome.issued.token.expires_at)
+
+
+class PasswordResetIn(InputModel):
+    token: str = Field(max_length=200)
+    password: str = Field(max_length=1024)
+
+
+@router.post("/auth/password-reset", status_code=status.HTTP_204_NO_CONTENT)
+def reset_password(data: PasswordResetIn, uow: UowDep) -> None:
+    """Set a new password with the secret of a reset link; every session and token of the user ends."""
+    authentication.reset_password(data.token, data.password, uow=uow)
+    uow.commit()
+
+
+class PasswordChangeIn(InputModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+@router.put("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(data: PasswordChangeIn, uow: UowDep, actor: CurrentActor) -> None:
+    """Change your own password (the current one is required); your other sessions and tokens end."""
+    authentication.change_password(data.current_password, data.new_password, uow=uow, actor=actor, keep_token=None)
+    uow.commit()
+
+
+class EnrolmentOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+@router.post("/me/two-factor", status_code=status.HTTP_201_CREATED)
+def start_two_factor(uow: UowDep, actor: CurrentActor) -> EnrolmentOut:
+    """Start two-factor sign-in: add the secret (or the URI, as a QR code) to an authenticator app."""
+    enrolment = authentication.start_two_factor(uow=uow, actor=actor)
+    uow.commit()
+    return EnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.uri)
+
+
+class CodeIn(InputModel):
+    code: str = Field(max_length=32)
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str]
+
+
+@router.post("/me/two-factor/confirm")
+def confirm_two_factor(data: CodeIn, uow: UowDep, actor: CurrentActor) -> RecoveryCodesOut:
+    """Turn two-factor sign-in on with a first code; the recovery codes are shown only now."""
+    codes = authentication.confirm_two_factor(data.code, uow=uow, actor=actor)
+    uow.commit()
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.delete("/users/{user_id}/two-factor", status_code=status.HTTP_204_NO_CONTENT)
+def turn_off_two_factor(user_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -> None:
+    """Turn two-factor sign-in off: your own, or anyone's for those who manage users (a lost phone)."""
+    authentication.turn_off_two_factor(user_id, uow=uow, actor=actor)
+    uow.commit()
 
 
 class MeOut(BaseModel):
@@ -78,22 +150,69 @@ def create_user(data: UserIn, uow: UowDep, actor: CurrentActor) -> UserOut:
 
 
 @router.get("/users")
-def list_users(uow: ReadUowDep, actor: CurrentActor) -> list[UserOut]:
-    """Every user (needs Read on users)."""
-    entries = directory.list_users(uow=uow, actor=actor)
-    return [UserOut.model_validate(entry.user) for entry in sorted(entries, key=lambda entry: entry.user.email)]
+def list_users(uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None) -> PageOut[UserOut]:
+    """The users, by email (needs Read on users)."""
+    page = directory.list_users(uow=uow, actor=actor, limit=limit, cursor=cursor)
+    return PageOut[UserOut].model_validate(page_out(page, lambda entry: UserOut.model_validate(entry.user)))
 
 
 class PasswordIn(InputModel):
-    password: str
+    password: str = Field(max_length=1024)
 
 
 @router.put("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
 def set_password(user_id: uuid.UUID, data: PasswordIn, uow: UowDep, actor: CurrentActor) -> None:
-    """Set a user's password and lift a lock-out (administrators)."""
+    """Set a user's password (administrators); every session and token the user had ends."""
     user = get_record(uow.session, User, user_id, label="user")
     service.set_password(user.email, data.password, uow=uow, actor=actor)
     uow.commit()
+
+
+class ResetLinkOut(BaseModel):
+    reset_url: str
+    expires_at: datetime
+    emailed: bool = Field(description="Whether the link was sent to the user's e-mail (SMTP configured and working).")
+    mail_problem: str | None = Field(None, description="Why the configured mail server did not take it, if it did not.")
+
+
+@router.post("/users/{user_id}/password-reset", status_code=status.HTTP_201_CREATED)
+def password_reset_link(
+    user_id: uuid.UUID, request: Request, uow: UowDep, actor: CurrentActor, settings: SettingsDep
+) -> ResetLinkOut:
+    """A one-time link, valid 24 hours, with which the user sets a new password (administrators);
+    e-mailed to the user when a mail server is configured, and returned in any case."""
+    link = authentication.make_reset_link(user_id, base_url=str(request.base_url), uow=uow, actor=actor)
+    uow.commit()
+    delivery = deliver(settings, authentication.reset_link_mail(link))
+    return ResetLinkOut(reset_url=link.url, expires_at=link.expires_at, emailed=delivery.sent, mail_problem=delivery.problem)
+
+
+@router.post("/users/{user_id}/deactivate")
+def deactivate_user(user_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -> UserOut:
+    """Deactivate a user: no more sign-in, every token stops; their records keep them as owner."""
+    user = service.deactivate_user(user_id, uow=uow, actor=actor)
+    uow.commit()
+    return UserOut.model_validate(user)
+
+
+@router.post("/users/{user_id}/reactivate")
+def reactivate_user(user_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -> UserOut:
+    """Let a deactivated user sign in again."""
+    user = service.reactivate_user(user_id, uow=uow, actor=actor)
+    uow.commit()
+    return UserOut.model_validate(user)
+
+
+class ReassignIn(InputModel):
+    to_user_id: uuid.UUID
+
+
+@router.post("/users/{user_id}/reassign-records")
+def reassign_records(user_id: uuid.UUID, data: ReassignIn, uow: UowDep, actor: CurrentActor) -> dict[str, int]:
+    """Give every lead, account, contact and opportunity a user owns to another user; the count per table."""
+    moved = service.reassign_records(user_id, data.to_user_id, uow=uow, actor=actor)
+    uow.commit()
+    return moved
 
 
 class RoleGrant(InputModel):
@@ -110,13 +229,27 @@ def grant_role(user_id: uuid.UUID, data: RoleGrant, uow: UowDep, actor: CurrentA
 class RoleOut(BaseModel):
     name: str
     is_builtin: bool
+    requires_two_factor: bool
     privileges: dict[str, dict[Privilege, str]]
 
 
+class TwoFactorRuleIn(InputModel):
+    required: bool
+
+
+@router.put("/roles/{name}/two-factor")
+def require_two_factor(name: str, data: TwoFactorRuleIn, uow: UowDep, actor: CurrentActor) -> RoleOut:
+    """Make holders of the role sign in with a second factor (they set it up at their next sign-in), or not."""
+    role = service.require_two_factor_for(name, data.required, uow=uow, actor=actor)
+    uow.commit()
+    return _role_out(uow, role)
+
+
 @router.get("/roles")
-def list_roles(uow: ReadUowDep, actor: CurrentActor) -> list[RoleOut]:
-    """Every role with its privilege matrix (needs Read on roles)."""
-    return [_role_out(uow, entry.role) for entry in directory.list_roles(uow=uow, actor=actor)]
+def list_roles(uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None) -> PageOut[RoleOut]:
+    """The roles, by name, each with its privilege matrix (needs Read on roles)."""
+    page = directory.list_roles(uow=uow, actor=actor, limit=limit, cursor=cursor)
+    return PageOut[RoleOut].model_validate(page_out(page, lambda entry: _role_out(uow, entry.role)))
 
 
 @router.get("/roles/{name}")
@@ -128,7 +261,7 @@ def get_role(name: str, uow: ReadUowDep, actor: CurrentActor) -> RoleOut:
 
 def _role_out(uow: Any, role: Any, matrix: dict[str, dict[Privilege, Depth]] | None = None) -> RoleOut:
     matrix = matrix if matrix is not None else service.role_matrix(uow.session, role)
-    return RoleOut(name=role.name, is_builtin=role.is_builtin,
+    return RoleOut(name=role.name, is_builtin=role.is_builtin, requires_two_factor=role.requires_two_factor,
                    privileges={t: {p: d.label for p, d in row.items()} for t, row in matrix.items()})
 
 
@@ -163,7 +296,7 @@ class PersonalTokenOut(BaseModel):
 @router.post("/tokens", status_code=status.HTTP_201_CREATED)
 def create_token(data: PersonalTokenIn, uow: UowDep, actor: CurrentActor) -> PersonalTokenOut:
     """Create a personal API token for a user (administrators); the secret is shown only now."""
-    issued = service.create_personal_token(data.email, name=data.name, days=data.days, uow=uow, actor=actor)
+    issued = authentication.create_personal_token(data.email, name=data.name, days=data.days, uow=uow, actor=actor)
     uow.commit()
     return PersonalTokenOut(id=issued.token.id, token=issued.secret, expires_at=issued.token.expires_at)
 
@@ -173,26 +306,35 @@ class TokenInfoOut(BaseModel):
     email: str
     kind: TokenKind
     name: str | None
+    created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None
 
 
 @router.get("/tokens")
 def list_tokens(
-    uow: ReadUowDep, actor: CurrentActor, user: Annotated[str | None, Query(description="Only this user's (email).")] = None
-) -> list[TokenInfoOut]:
-    """Access tokens, never their secrets: your own, or anyone's for those who manage users."""
-    return [
-        TokenInfoOut(id=token.id, email=email, kind=token.kind, name=token.name, expires_at=token.expires_at,
-                     revoked_at=token.revoked_at)
-        for token, email in directory.list_tokens(user_email=user, uow=uow, actor=actor)
-    ]
+    uow: ReadUowDep,
+    actor: CurrentActor,
+    user: Annotated[str | None, Query(max_length=320, description="Only this user's (email).")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[TokenInfoOut]:
+    """Access tokens, newest first, never their secrets: your own, or anyone's for those who manage users."""
+    page = directory.list_tokens(user_email=user, uow=uow, actor=actor, limit=limit, cursor=cursor)
+
+    def out(entry: directory.TokenEntry) -> TokenInfoOut:
+        token = entry.token
+        return TokenInfoOut(id=token.id, email=entry.email, kind=token.kind, name=token.name, created_at=token.created_at,
+                            expires_at=token.expires_at, revoked_at=token.revoked_at, last_used_at=token.last_used_at)
+
+    return PageOut[TokenInfoOut].model_validate(page_out(page, out))
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(token_id: uuid.UUID, uow: UowDep, actor: CurrentActor) -> None:
     """Revoke a token at once (your own, or anyone's for administrators)."""
-    service.revoke_token(token_id, uow=uow, actor=actor)
+    authentication.revoke_token(token_id, uow=uow, actor=actor)
     uow.commit()
 
 
@@ -283,12 +425,12 @@ def audit(
     action: str | None = None,
     table: str | None = None,
     record_id: uuid.UUID | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before: uuid.UUID | None = None,
-) -> list[AuditEntryOut]:
-    """The audit log, newest first (roles with Read on audit); page with `before` = the last id seen."""
+    cursor: Cursor = None,
+) -> PageOut[AuditEntryOut]:
+    """The audit log, newest first (roles with Read on audit, as far as their level reaches)."""
     query = AuditQuery(user_id=user_id, action=action, table=table, record_id=record_id, since=since, until=until,
-                       limit=limit, before=before)
-    return [AuditEntryOut.model_validate(e) for e in list_entries(query, uow=uow, actor=actor)]
+                       limit=limit, cursor=cursor)
+    return PageOut[AuditEntryOut].model_validate(page_out(list_entries(query, uow=uow, actor=actor), AuditEntryOut.model_validate))

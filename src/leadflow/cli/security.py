@@ -6,10 +6,13 @@ import uuid
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from leadflow.cli.common import console, errors, read, run
-from leadflow.security import directory
+from leadflow.cli.common import console, errors, read, run, settings_of
+from leadflow.core.config import public_url
+from leadflow.core.mail import deliver
+from leadflow.security import authentication, directory
 from leadflow.security import service as security_service
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.privileges import Depth, Privilege
@@ -50,10 +53,63 @@ def users_set_password(
     console.print(f"Password set for [bold]{email}[/]")
 
 
+@users_app.command("reset-password")
+def users_reset_password(ctx: typer.Context, email: Annotated[str, typer.Argument()]) -> None:
+    """Print a one-time link, valid 24 hours, with which the user sets a new password (and e-mail it to
+    them when LEADFLOW_SMTP_URL names a mail server)."""
+    settings = settings_of(ctx)
+    link = run(ctx, lambda uow, actor: authentication.make_reset_link(
+        _user_id(uow, email, active=True), base_url=public_url(settings), uow=uow, actor=actor))
+    console.print(f"Give {email} this link (valid until {link.expires_at:%Y-%m-%d %H:%M} UTC, once):")
+    console.print(link.url, soft_wrap=True, markup=False, highlight=False)
+    delivery = deliver(settings, authentication.reset_link_mail(link))
+    if delivery.sent:
+        console.print(f"It was also e-mailed to {email}.")
+    elif delivery.problem:
+        console.print(f"[yellow]It could not be e-mailed: {escape(delivery.problem)}[/]", soft_wrap=True)
+
+
+@users_app.command("deactivate")
+def users_deactivate(ctx: typer.Context, email: Annotated[str, typer.Argument()]) -> None:
+    """Deactivate a user: no more sign-in, every token stops; their records keep them as owner."""
+    run(ctx, lambda uow, actor: security_service.deactivate_user(
+        _user_id(uow, email, active=None), uow=uow, actor=actor))
+    console.print(f"{email} is deactivated; hand their records over with `leadflow users reassign-records`.")
+
+
+@users_app.command("reactivate")
+def users_reactivate(ctx: typer.Context, email: Annotated[str, typer.Argument()]) -> None:
+    """Let a deactivated user sign in again."""
+    run(ctx, lambda uow, actor: security_service.reactivate_user(_user_id(uow, email, active=None), uow=uow, actor=actor))
+    console.print(f"{email} can sign in again.")
+
+
+@users_app.command("reassign-records")
+def users_reassign_records(
+    ctx: typer.Context, email: Annotated[str, typer.Argument()], to: Annotated[str, typer.Option("--to")]
+) -> None:
+    """Give every lead, account, contact and opportunity a user owns to another user."""
+    moved = run(ctx, lambda uow, actor: security_service.reassign_records(
+        _user_id(uow, email, active=None), _user_id(uow, to, active=True), uow=uow, actor=actor))
+    console.print(", ".join(f"{count} {table}" for table, count in moved.items()) + f" now belong to {to}.")
+
+
+@users_app.command("two-factor-off")
+def users_two_factor_off(ctx: typer.Context, email: Annotated[str, typer.Argument()]) -> None:
+    """Turn a user's two-factor sign-in off (a lost phone); they can set it up again."""
+    run(ctx, lambda uow, actor: authentication.turn_off_two_factor(_user_id(uow, email, active=None), uow=uow, actor=actor))
+    console.print(f"Two-factor sign-in is off for {email}.")
+
+
+def _user_id(uow: Any, email: str, *, active: bool | None) -> uuid.UUID:
+    """The id of the user with this email (of any state unless ``active`` says)."""
+    return directory.user_by_email(email, uow=uow, active=active).id
+
+
 @users_app.command("list")
 def users_list(ctx: typer.Context) -> None:
     """List users with their roles and business unit."""
-    entries = read(ctx, lambda uow, actor: directory.list_users(uow=uow, actor=actor))
+    entries = read(ctx, lambda uow, actor: directory.list_users(uow=uow, actor=actor).items)
     table = Table(title="Users")
     for column in ("email", "name", "roles", "business unit", "active"):
         table.add_column(column)
@@ -67,7 +123,7 @@ def users_list(ctx: typer.Context) -> None:
 @roles_app.command("list")
 def roles_list(ctx: typer.Context) -> None:
     """List the roles."""
-    entries = read(ctx, lambda uow, actor: directory.list_roles(uow=uow, actor=actor))
+    entries = read(ctx, lambda uow, actor: directory.list_roles(uow=uow, actor=actor).items)
     table = Table(title="Roles")
     table.add_column("role")
     table.add_column("kind")
@@ -112,6 +168,17 @@ def roles_create(
     console.print(f"Created role [bold]{role.name}[/]")
 
 
+@roles_app.command("require-two-factor")
+def roles_require_two_factor(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    required: Annotated[bool, typer.Option("--on/--off", help="Require a second factor of the role's holders, or not.")] = True,
+) -> None:
+    """Make holders of a role sign in with a second factor (they set it up at their next sign-in)."""
+    run(ctx, lambda uow, actor: security_service.require_two_factor_for(name, required, uow=uow, actor=actor))
+    console.print(f"Holders of {name} {'must now' if required else 'no longer have to'} sign in with a second factor.")
+
+
 @roles_app.command("grant")
 def roles_grant(ctx: typer.Context, role: Annotated[str, typer.Argument()], email: Annotated[str, typer.Option("--user")]) -> None:
     """Give a user a role."""
@@ -131,7 +198,7 @@ def tokens_create(
     days: Annotated[int, typer.Option(min=1, max=3650, help="Days until it expires.")] = 90,
 ) -> None:
     """Create a personal API token; it is printed once and stored only as a hash."""
-    issued = run(ctx, lambda uow, actor: security_service.create_personal_token(user, name=name, days=days, uow=uow, actor=actor))
+    issued = run(ctx, lambda uow, actor: authentication.create_personal_token(user, name=name, days=days, uow=uow, actor=actor))
     console.print(f"Token {issued.token.id} for {user}, expires {issued.token.expires_at:%Y-%m-%d}:")
     console.print(issued.secret, soft_wrap=True)
 
@@ -139,7 +206,7 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list(ctx: typer.Context, user: Annotated[str | None, typer.Option("--user")] = None) -> None:
     """List tokens (never their secrets): your own, or anyone's for administrators."""
-    tokens = read(ctx, lambda uow, actor: directory.list_tokens(user_email=user, uow=uow, actor=actor))
+    tokens = read(ctx, lambda uow, actor: [(e.token, e.email) for e in directory.list_tokens(user_email=user, uow=uow, actor=actor).items])
     table = Table(title="Access tokens")
     for column in ("id", "user", "kind", "name", "expires", "revoked"):
         table.add_column(column)
@@ -152,7 +219,7 @@ def tokens_list(ctx: typer.Context, user: Annotated[str | None, typer.Option("--
 @tokens_app.command("revoke")
 def tokens_revoke(ctx: typer.Context, token_id: Annotated[uuid.UUID, typer.Argument()]) -> None:
     """Revoke a token at once."""
-    run(ctx, lambda uow, actor: security_service.revoke_token(token_id, uow=uow, actor=actor))
+    run(ctx, lambda uow, actor: authentication.revoke_token(token_id, uow=uow, actor=actor))
     console.print(f"Token {token_id} revoked")
 
 

@@ -27,9 +27,20 @@ class Settings(BaseSettings):
     base_currency: str = Field(default="EUR", min_length=3, max_length=3)
     host: str = "127.0.0.1"
     port: int = 8000
+    # Where people reach the web app, for the links leadflow hands out (password resets);
+    # by default the address ``leadflow serve`` listens on.
+    public_url: str | None = None
+    # Outgoing mail (password reset links): see leadflow.core.mail; unset, links are shown instead.
+    smtp_url: str | None = None
+    mail_from: str = "leadflow <leadflow@localhost>"
     demo_on_first_start: bool = True
     # Largest number of leads one bulk request over HTTP may name; the CLI streams without a cap.
     max_bulk_leads: int = Field(default=5000, gt=0)
+
+
+def public_url(settings: Settings) -> str:
+    """The web app's address as people reach it."""
+    return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
 
 @lru_cache(maxsize=1)

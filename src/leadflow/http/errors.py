@@ -13,12 +13,13 @@ from leadflow.core.errors import (
     TooLarge,
     ValidationFailed,
 )
-from leadflow.security.service import AccountLocked, AuthenticationFailed
+from leadflow.security.authentication import TooManyAttempts
+from leadflow.security.credentials import AuthenticationFailed
 
 # Most specific first: the first matching class decides the status.
 STATUS_BY_ERROR: tuple[tuple[type[LeadflowError], int], ...] = (
     (AuthenticationFailed, 401),
-    (AccountLocked, 423),
+    (TooManyAttempts, 429),
     (NotFound, 404),
     (StaleVersion, 412),
     (DuplicateDetected, 409),

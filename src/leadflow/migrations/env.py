@@ -7,6 +7,7 @@ from sqlalchemy.sql.elements import Case
 from sqlalchemy.types import TypeDecorator
 
 from leadflow.core.db import make_engine
+from leadflow.core.migrate import foreign_keys_checked_after
 from leadflow.bootstrap.models import metadata
 
 config = context.config
@@ -18,8 +19,9 @@ def run_migrations() -> None:
         _run(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as connection:
+    with engine.connect() as connection, foreign_keys_checked_after(connection):
         _run(connection)
+        connection.commit()
     engine.dispose()
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from leadflow.core.errors import Forbidden, ValidationFailed
+from leadflow.core.errors import Forbidden
+from leadflow.core.paging import Page, keyset_page
 from leadflow.core.records import get_record, get_reference, not_found, record_label, unknown_reference
 from leadflow.security.actor import Actor
 from leadflow.security.models import RecordShare
@@ -132,23 +133,13 @@ def has_admin(actor: Actor, table: str, privilege: Privilege) -> bool:
 
 
 def list_records(
-    session: Session, model: type[RecordT], *, actor: Actor, limit: int, after: uuid.UUID | None = None
-) -> list[RecordT]:
-    """A page of the records the actor may read, in creation order, keyset-paged by the last id seen."""
-    statement = (
-        select(model)
-        .where(access_condition(actor, Privilege.READ, model.__tablename__, model))  # type: ignore[attr-defined]
-        .order_by(model.created_at, model.id)  # type: ignore[attr-defined]
-        .limit(limit)
+    session: Session, model: type[RecordT], *, actor: Actor, limit: int, cursor: str | None = None
+) -> Page[RecordT]:
+    """A page of the records the actor may read, oldest first."""
+    statement = select(model).where(access_condition(actor, Privilege.READ, model.__tablename__, model))  # type: ignore[attr-defined]
+    return keyset_page(
+        session, statement, key=model.created_at, id_column=model.id, kind="datetime", limit=limit, cursor=cursor  # type: ignore[attr-defined]
     )
-    if after is not None:
-        last = session.get(model, after)
-        if last is None:
-            raise ValidationFailed("The cursor names no record; start from the first page.", code="invalid_cursor")
-        statement = statement.where(
-            tuple_(model.created_at, model.id) > tuple_(last.created_at, last.id)  # type: ignore[attr-defined]
-        )
-    return list(session.scalars(statement))
 
 
 def linkable(session: Session, actor: Actor, model: type[RecordT], record_id: uuid.UUID, *, field: str) -> RecordT:

@@ -13,11 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, inspect, or_, select, true, tuple_
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, inspect, or_, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadflow.core.db import Base, UTCDateTime, utcnow
-from leadflow.core.errors import ValidationFailed
+from leadflow.core.paging import Page, keyset_page
 from leadflow.core.uow import UnitOfWork
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
@@ -114,7 +114,7 @@ class AuditQuery:
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 100
-    before: uuid.UUID | None = None  # keyset: entries older than this one
+    cursor: str | None = None  # the next_cursor of the previous page: older entries
 
 
 def _within_reach(actor: Actor) -> ColumnElement[bool]:
@@ -130,13 +130,11 @@ def _within_reach(actor: Actor) -> ColumnElement[bool]:
     return own
 
 
-def list_entries(query: AuditQuery, *, uow: UnitOfWork, actor: Actor) -> list[AuditEntry]:
-    """Audit entries, newest first, for roles allowed to read the audit log, as far as their access
-    level reaches: their own actions (User), their business unit's (Business Unit), their unit's and
-    those below it (Parent: Child Business Units), or everyone's (Organization)."""
+def list_entries(query: AuditQuery, *, uow: UnitOfWork, actor: Actor) -> Page[AuditEntry]:
+    """A page of audit entries, newest first, for roles allowed to read the audit log, as far as their
+    access level reaches: their own actions (User), their business unit's (Business Unit), their
+    unit's and those below it (Parent: Child Business Units), or everyone's (Organization)."""
     require_admin(actor, "audit", Privilege.READ)
-    if not 1 <= query.limit <= 1000:
-        raise ValidationFailed("limit must be between 1 and 1000.", code="invalid_limit")
     statement = select(AuditEntry).where(_within_reach(actor))
     for column, value in (
         (AuditEntry.user_id, query.user_id),
@@ -150,12 +148,7 @@ def list_entries(query: AuditQuery, *, uow: UnitOfWork, actor: Actor) -> list[Au
         statement = statement.where(AuditEntry.occurred_at >= query.since)
     if query.until:
         statement = statement.where(AuditEntry.occurred_at < query.until)
-    if query.before:
-        anchor = uow.session.get(AuditEntry, query.before)
-        if anchor is None:
-            raise ValidationFailed("The cursor names no audit entry.", code="invalid_cursor")
-        statement = statement.where(
-            tuple_(AuditEntry.occurred_at, AuditEntry.id) < tuple_(anchor.occurred_at, anchor.id)
-        )
-    statement = statement.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(query.limit)
-    return list(uow.session.scalars(statement))
+    return keyset_page(
+        uow.session, statement, key=AuditEntry.occurred_at, id_column=AuditEntry.id, kind="datetime",
+        limit=query.limit, cursor=query.cursor, descending=True, most=1000,
+    )

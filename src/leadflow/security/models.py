@@ -1,4 +1,5 @@
-"""Who may do what: business units (a tree), users, teams, roles, shares and access tokens (§8)."""
+"""Who may do what: business units (a tree), users, teams, roles, shares, access tokens, and what
+signing in keeps (recovery codes, recent failures) (§8)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadflow.core.db import Base, RecordMixin, UTCDateTime, enum_column
+from leadflow.core.db import Base, RecordMixin, UTCDateTime, enum_column, utcnow
 from leadflow.security.privileges import Depth, Privilege
 
 
@@ -35,9 +36,13 @@ class User(RecordMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     # argon2id hash; None until a password is set (such a user can only use API tokens).
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default=text("0"))
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in (RFC 6238 TOTP): the shared secret, set when enrolment starts; the moment
+    # the user confirmed it (from then on sign-in asks for a code); the last time step a code was
+    # accepted for, so that a code works once.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Team(RecordMixin, Base):
@@ -77,6 +82,8 @@ class Role(RecordMixin, Base):
 
     name: Mapped[str] = mapped_column(String(100), unique=True)
     is_builtin: Mapped[bool] = mapped_column(default=False)
+    # Whoever holds the role must sign in with a second factor (and enrol at their next sign-in).
+    requires_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class RolePrivilege(Base):
@@ -120,7 +127,9 @@ class RecordShare(RecordMixin, Base):
     can_share: Mapped[bool] = mapped_column(default=False)
 
 
-TokenKind = enum.StrEnum("TokenKind", "SIGN_IN PERSONAL WEB_SESSION")
+# PASSWORD_RESET: a one-time link an administrator hands out; TWO_FACTOR: the few minutes between
+# the password and the code of a two-factor sign-in.
+TokenKind = enum.StrEnum("TokenKind", "SIGN_IN PERSONAL WEB_SESSION PASSWORD_RESET TWO_FACTOR")
 
 
 class AccessToken(RecordMixin, Base):
@@ -137,3 +146,29 @@ class AccessToken(RecordMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the second factor when the device is lost; stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    code_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInFailure(Base):
+    """A refused sign-in attempt, kept ten minutes for throttling: by the email typed (known or not)
+    and the address it came from."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_email_address", "email_key", "address", "occurred_at"),
+        Index("ix_sign_in_failures_address", "address", "occurred_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    email_key: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(64))

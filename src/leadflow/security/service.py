@@ -1,70 +1,33 @@
-"""Users, roles, sign-in, access tokens, assignment and sharing (§8)."""
+"""Users, roles, business units, teams, assignment and sharing (§8); signing in is ``authentication``."""
 
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
-import secrets
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from leadflow.security.audit import record_action
-from leadflow.core.db import utcnow
+from leadflow.security.authentication import revoke_all_tokens
+from leadflow.security.credentials import check_password_strength, email_key, hash_password, normalise_email
+from leadflow.core.db import mapped_class, utcnow
 from leadflow.core.records import get_record, not_found, record_label
-from leadflow.core.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
-from leadflow.security.access import can, require, require_admin
-from leadflow.security.actor import Actor, first_administrator, load_actor
+from leadflow.core.errors import InvalidState, NotFound, ValidationFailed
+from leadflow.security.access import can, forbidden, require, require_admin
+from leadflow.security.actor import Actor, first_administrator
 from leadflow.security.models import (
-    AccessToken,
     BusinessUnit,
     RecordShare,
     Role,
     RolePrivilege,
     Team,
     TeamMember,
-    TokenKind,
     User,
     UserRole,
 )
 from leadflow.security.privileges import BUILTIN_ROLES, SYSTEM_ADMINISTRATOR, TABLES, Depth, Privilege
 from leadflow.core.uow import UnitOfWork
-
-MAX_FAILED_SIGN_INS = 5  # the 6th wrong password in a row locks the account
-LOCK_DURATION = timedelta(minutes=15)
-SIGN_IN_TOKEN_LIFETIME = timedelta(hours=8)
-WEB_SESSION_LIFETIME = timedelta(hours=12)
-MIN_PASSWORD_LENGTH = 10
-
-_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    """A hash of a throwaway password, verified when the email is unknown so that timing tells nothing.
-
-    Made on first use: hashing takes argon2's 64 MiB, which no process should pay at import.
-    """
-    return _hasher.hash("leadflow-no-such-user")
-
-
-class AuthenticationFailed(LeadflowError):
-    """Wrong credentials, or an unknown, expired or revoked token (HTTP 401)."""
-
-    code = "not_authenticated"
-
-
-class AccountLocked(LeadflowError):
-    """Too many wrong passwords in a row (HTTP 423)."""
-
-    code = "account_locked"
-
 
 # ---------------------------------------------------------------------------------------------- roles
 
@@ -129,6 +92,18 @@ def create_role(
     return role
 
 
+def require_two_factor_for(role_name: str, required: bool, *, uow: UnitOfWork, actor: Actor) -> Role:
+    """Make holders of a role sign in with a second factor (they set it up at their next sign-in), or not."""
+    require_admin(actor, "roles", Privilege.WRITE)
+    role = role_by_name(uow.session, role_name)
+    if role.requires_two_factor != required:
+        role.requires_two_factor = required
+        uow.flush()
+        record_action(uow.session, actor, "role_two_factor", table="roles", record_id=role.id,
+                      summary=f"{role.name}: {'required' if required else 'optional'}")
+    return role
+
+
 def grant_role(user_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: Actor) -> None:
     """Give a user a role (roles are cumulative)."""
     require_admin(actor, "roles", Privilege.ASSIGN)
@@ -142,23 +117,6 @@ def grant_role(user_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: Ac
 
 
 # ---------------------------------------------------------------------------------------------- users
-
-
-def _normalise_email(email: str) -> str:
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise ValidationFailed(f"{email!r} is not a valid email address: {error}", code="invalid_email") from None
-
-
-def check_password_strength(password: str) -> None:
-    """Refuse passwords too short to resist guessing."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.", code="password_too_short"
-        )
 
 
 def business_unit_by_name(session: Session, name: str | None) -> BusinessUnit:
@@ -200,7 +158,7 @@ def create_user(
     if actor is not None:
         require_admin(actor, "users", Privilege.CREATE)
     session = uow.session
-    normalised = _normalise_email(email)
+    normalised = normalise_email(email)
     if session.scalars(select(User.id).where(User.email == normalised)).first() is not None:
         raise ValidationFailed(f"A user with the email {normalised} already exists.", code="user_exists")
     if not full_name.strip():
@@ -214,7 +172,7 @@ def create_user(
     user = User(id=uuid.uuid4(), email=normalised, full_name=full_name.strip(), business_unit_id=unit.id, language=language)
     if password is not None:
         check_password_strength(password)
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = hash_password(password)
     session.add(user)
     session.flush()
     session.add_all(UserRole(user_id=user.id, role_id=role.id) for role in roles)
@@ -238,7 +196,8 @@ def create_first_administrator(*, email: str, full_name: str, password: str, uow
 
 
 def set_password(email: str, password: str, *, uow: UnitOfWork, actor: Actor | None) -> User:
-    """Set a user's password and lift any lock-out; administrators only (or the CLI operator)."""
+    """Set a user's password; administrators only (or the CLI operator). Every session and token
+    the user had ends."""
     if actor is not None:
         require_admin(actor, "users", Privilege.WRITE)
     check_password_strength(password)
@@ -246,203 +205,11 @@ def set_password(email: str, password: str, *, uow: UnitOfWork, actor: Actor | N
     user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None:
         raise NotFound(f"No user has the email {email}.", code="user_not_found")
-    user.password_hash = _hasher.hash(password)
-    user.failed_sign_ins = 0
-    user.locked_until = None
+    user.password_hash = hash_password(password)
+    revoke_all_tokens(session, user.id)
     uow.flush()
     record_action(session, actor, "set_password", table="users", record_id=user.id)
     return user
-
-
-# ---------------------------------------------------------------------------------------------- sign-in
-
-
-def _email_key(email: str) -> str:
-    """The stored form of a typed email (as ``create_user`` normalises it), or a plain lower-case."""
-    try:
-        return _normalise_email(email)
-    except ValidationFailed:
-        return email.strip().lower()
-
-
-def authenticate(email: str, password: str, *, uow: UnitOfWork) -> User:
-    """Check a password, counting failures; the 6th wrong one in a row locks the account a while.
-
-    The user row is locked while the attempt is counted, so simultaneous guesses are counted one
-    after the other instead of overwriting each other. Failures are committed even though the
-    sign-in is refused: ``sign_in`` commits before raising.
-    """
-    session = uow.session
-    key = _email_key(email)
-    user = session.scalars(select(User).where(User.email == key).with_for_update()).first()
-    now = utcnow()
-    if user is None or not user.is_active or user.password_hash is None:
-        _verify(_dummy_hash(), password)
-        # Only something shaped like an address is kept: a password typed in the wrong box is not.
-        looks_like_email = "@" in key and " " not in key and len(key) <= 200
-        record_action(session, None, "sign_in_failed", table="users",
-                      summary=f"unknown user {key}" if looks_like_email else "unknown user")
-        raise AuthenticationFailed("The email or password is wrong.")
-    if user.locked_until is not None:
-        if user.locked_until > now:
-            record_action(session, None, "sign_in_failed", table="users", record_id=user.id, summary="locked")
-            raise AccountLocked(
-                "Too many wrong passwords: this account is locked until "
-                f"{user.locked_until:%H:%M} UTC. Try again later or ask an administrator to reset the password."
-            )
-        user.locked_until = None  # the lock has run out: start counting afresh
-        user.failed_sign_ins = 0
-    if not _verify(user.password_hash, password):
-        user.failed_sign_ins += 1
-        record_action(session, None, "sign_in_failed", table="users", record_id=user.id,
-                      summary=f"wrong password ({user.failed_sign_ins} in a row)")
-        if user.failed_sign_ins > MAX_FAILED_SIGN_INS:
-            user.locked_until = now + LOCK_DURATION
-            raise AccountLocked(
-                f"Too many wrong passwords: this account is locked for {LOCK_DURATION.seconds // 60} minutes."
-            )
-        raise AuthenticationFailed("The email or password is wrong.")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.failed_sign_ins = 0
-    user.locked_until = None
-    user.last_sign_in_at = now
-    return user
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    """A new token: the secret is shown once and only its digest is stored."""
-
-    token: AccessToken
-    secret: str
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def issue_token(
-    user: User, *, kind: TokenKind, lifetime: timedelta, name: str | None = None, session: Session
-) -> IssuedToken:
-    """Create a random bearer secret for a user."""
-    secret = "lf_" + secrets.token_urlsafe(32)
-    token = AccessToken(
-        id=uuid.uuid4(),
-        user_id=user.id,
-        kind=kind,
-        name=name,
-        token_digest=_digest(secret),
-        csrf_secret=secrets.token_hex(32) if kind is TokenKind.WEB_SESSION else None,
-        expires_at=utcnow() + lifetime,
-    )
-    session.add(token)
-    session.flush()
-    return IssuedToken(token=token, secret=secret)
-
-
-def sign_in(email: str, password: str, *, kind: TokenKind, database: Any) -> IssuedToken:
-    """Password sign-in: a token on success; failures are recorded (and may lock) even when refused."""
-    with database.unit_of_work() as uow:
-        try:
-            user = authenticate(email, password, uow=uow)
-        except LeadflowError:
-            uow.commit()  # keep the failure count and the audit entry
-            raise
-        lifetime = SIGN_IN_TOKEN_LIFETIME if kind is TokenKind.SIGN_IN else WEB_SESSION_LIFETIME
-        issued = issue_token(user, kind=kind, lifetime=lifetime, session=uow.session)
-        record_action(uow.session, None, "sign_in", table="users", record_id=user.id, summary=kind.value)
-        uow.commit()
-    return issued
-
-
-def create_personal_token(
-    email: str, *, name: str | None, days: int, uow: UnitOfWork, actor: Actor | None
-) -> IssuedToken:
-    """A personal API token for scripts, valid ``days`` days; administrators only."""
-    if actor is not None:
-        require_admin(actor, "users", Privilege.WRITE)
-    if not 1 <= days <= 3650:
-        raise ValidationFailed("A token lasts between 1 and 3650 days.", code="out_of_range")
-    session = uow.session
-    user = session.scalars(select(User).where(User.email == email.strip().lower(), User.is_active.is_(True))).first()
-    if user is None:
-        raise NotFound(f"No active user has the email {email}.", code="user_not_found")
-    issued = issue_token(user, kind=TokenKind.PERSONAL, lifetime=timedelta(days=days), name=name, session=session)
-    record_action(session, actor, "token_create", table="users", record_id=user.id, summary=name)
-    return issued
-
-
-def revoke_token(token_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor | None) -> AccessToken:
-    """Revoke a token at once; it stays listed as revoked."""
-    session = uow.session
-    token = session.get(AccessToken, token_id)
-    if token is None:
-        raise NotFound(f"No token has the id {token_id}.", code="token_not_found")
-    if actor is not None and token.user_id != actor.user_id:
-        require_admin(actor, "users", Privilege.WRITE)
-    token.revoked_at = token.revoked_at or utcnow()
-    uow.flush()
-    record_action(session, actor, "token_revoke", table="users", record_id=token.user_id, summary=str(token.id))
-    return token
-
-
-def revoke_secret(secret: str, *, uow: UnitOfWork) -> None:
-    """Revoke the token holding this secret (sign-out); unknown secrets are ignored."""
-    token = uow.session.scalars(select(AccessToken).where(AccessToken.token_digest == _digest(secret))).first()
-    if token is not None and token.revoked_at is None:
-        token.revoked_at = utcnow()
-        uow.flush()
-
-
-@dataclass(frozen=True)
-class Authenticated:
-    actor: Actor
-    token: AccessToken
-
-
-def actor_for_secret(secret: str, *, session: Session, kinds: tuple[TokenKind, ...]) -> Authenticated:
-    """The actor a bearer secret or session cookie stands for; 401 when unknown, expired or revoked."""
-    row = session.execute(
-        select(AccessToken, User)
-        .join(User, User.id == AccessToken.user_id)
-        .where(AccessToken.token_digest == _digest(secret))
-    ).first()
-    token, user = row if row is not None else (None, None)
-    now = utcnow()
-    if token is None or token.kind not in kinds:
-        raise AuthenticationFailed("The access token is not valid; sign in again.", code="invalid_token")
-    if token.revoked_at is not None:
-        raise AuthenticationFailed("The access token was revoked; sign in again.", code="token_revoked")
-    if token.expires_at <= now:
-        raise AuthenticationFailed("The access token has expired; sign in again.", code="token_expired")
-    if not user.is_active:
-        raise AuthenticationFailed("This user is no longer active.", code="user_inactive")
-    return Authenticated(actor=load_actor(session, user), token=token)
-
-
-# A token's last use is written at most this often: every request would otherwise be a write.
-LAST_USE_PRECISION = timedelta(minutes=1)
-
-
-def note_token_use(authenticated: Authenticated, *, database: Any) -> None:
-    """Record when a token was last used (to the minute), in a short transaction of its own."""
-    now = utcnow()
-    last = authenticated.token.last_used_at
-    if last is not None and now - last < LAST_USE_PRECISION:
-        return
-    with database.unit_of_work() as uow:
-        uow.session.execute(
-            update(AccessToken).where(AccessToken.id == authenticated.token.id).values(last_used_at=now)
-        )
-        uow.commit()
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -538,7 +305,7 @@ def add_team_member(team_name: str, email: str, *, uow: UnitOfWork, actor: Actor
     team = session.scalars(select(Team).where(Team.name == team_name)).first()
     if team is None:
         raise NotFound(f"No team is called {team_name!r}.", code="team_not_found")
-    user = session.scalars(select(User).where(User.email == _email_key(email))).first()
+    user = session.scalars(select(User).where(User.email == email_key(email))).first()
     if user is None:
         raise NotFound(f"No user has the email {email}.", code="user_not_found")
     if session.get(TeamMember, (team.id, user.id)) is None:
@@ -549,6 +316,87 @@ def add_team_member(team_name: str, email: str, *, uow: UnitOfWork, actor: Actor
 
 def is_administrator(actor: Actor) -> bool:
     return SYSTEM_ADMINISTRATOR in actor.role_names
+
+
+def _active_administrators(session: Session) -> int:
+    statement = (
+        select(func.count(func.distinct(User.id)))
+        .join(UserRole, UserRole.user_id == User.id)
+        .join(Role, Role.id == UserRole.role_id)
+        .where(User.is_active.is_(True), Role.name == SYSTEM_ADMINISTRATOR)
+    )
+    return session.scalar(statement) or 0
+
+
+def deactivate_user(user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> User:
+    """A deactivated user cannot sign in and every token of theirs stops; their records keep them as
+    owner until reassigned. Nobody deactivates themselves, nor the organisation's last administrator."""
+    require_admin(actor, "users", Privilege.WRITE)
+    session = uow.session
+    user = get_record(session, User, user_id, label="user", for_update=True)
+    if user.id == actor.user_id:
+        raise InvalidState("You cannot deactivate yourself; ask another administrator.", code="cannot_deactivate_self")
+    holds_administrator = session.scalar(
+        select(func.count()).select_from(UserRole).join(Role, Role.id == UserRole.role_id)
+        .where(UserRole.user_id == user.id, Role.name == SYSTEM_ADMINISTRATOR)
+    )
+    if user.is_active and holds_administrator and _active_administrators(session) <= 1:
+        raise InvalidState("The organisation's last active System Administrator cannot be deactivated.",
+                           code="last_administrator")
+    if user.is_active:
+        user.is_active = False
+        ended = revoke_all_tokens(session, user.id)
+        uow.flush()
+        record_action(session, actor, "deactivate", table="users", record_id=user.id, summary=f"{ended} sessions ended")
+    return user
+
+
+def reactivate_user(user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> User:
+    """Let a deactivated user sign in again (with new sessions: the old ones stay ended)."""
+    require_admin(actor, "users", Privilege.WRITE)
+    user = get_record(uow.session, User, user_id, label="user", for_update=True)
+    if not user.is_active:
+        user.is_active = True
+        uow.flush()
+        record_action(uow.session, actor, "reactivate", table="users", record_id=user.id)
+    return user
+
+
+# The tables of owned records whose owner reassign_records changes.
+OWNED_TABLES = ("leads", "accounts", "contacts", "opportunities")
+
+
+def reassign_records(
+    from_user_id: uuid.UUID, to_user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor
+) -> dict[str, int]:
+    """Give every record a user owns to another, active user, in one step: for a person who leaves.
+
+    Needs Write on users and the Assign privilege at the Organization level on every owned table (the
+    records may be anywhere); the owning business unit follows the new owner. Returns the count per table.
+    """
+    require_admin(actor, "users", Privilege.WRITE)
+    for table in OWNED_TABLES:
+        if actor.depth(table, Privilege.ASSIGN) is not Depth.ORGANIZATION:
+            raise forbidden(actor, Privilege.ASSIGN, table, what="every record of a user")
+    session = uow.session
+    get_record(session, User, from_user_id, label="user")
+    target = get_record(session, User, to_user_id, label="user")
+    if not target.is_active:
+        raise InvalidState(f"{target.email} is deactivated; give the records to an active user.", code="user_inactive")
+    moved = {}
+    for table in OWNED_TABLES:
+        model = mapped_class(table)
+        result = session.execute(
+            update(model)
+            .where(model.owner_user_id == from_user_id)
+            .values(owner_user_id=target.id, owning_business_unit_id=target.business_unit_id,
+                    row_version=model.row_version + 1, modified_at=utcnow(), modified_by_id=actor.user_id)
+            .execution_options(synchronize_session="fetch")
+        )
+        moved[table] = result.rowcount or 0
+    record_action(session, actor, "reassign", table="users", record_id=from_user_id,
+                  changes={"to_user_id": str(target.id), **moved})
+    return moved
 
 
 def set_language(user_id: uuid.UUID, language: str | None, *, uow: UnitOfWork, actor: Actor) -> User:

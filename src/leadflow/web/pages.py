@@ -9,6 +9,7 @@ no business rule lives here. A domain refusal is shown on the page in the user's
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -22,8 +23,8 @@ from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
 from leadflow.security.models import TokenKind, User
 from leadflow.security.privileges import Privilege
-from leadflow.security.service import note_token_use
-from leadflow.security.service import AuthenticationFailed, actor_for_secret
+from leadflow.security.authentication import actor_for_secret, note_token_use, requires_two_factor
+from leadflow.security.credentials import AuthenticationFailed
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.web.i18n import N_, choose_language
 from leadflow.web.routes import (
@@ -72,10 +73,22 @@ class WebSession:
     email: str
     language: str
     csrf_token: str
+    # The access token of this session: the user's own page ends every other one.
+    token_id: uuid.UUID | None = None
+    two_factor_on: bool = False
     admin_nav: list[NavItem] = field(default_factory=list)
 
     def can_admin(self, area: str, privilege: Privilege = Privilege.WRITE) -> bool:
         return has_admin(self.actor, area, privilege)
+
+
+# The page where a user sets up two-factor sign-in; a user whose role requires it and who has none yet
+# is sent there from every other page.
+TWO_FACTOR_SETUP = "/me/two-factor"
+
+
+class TwoFactorSetupRequired(Exception):
+    """The user's role requires two-factor sign-in and the account has none yet."""
 
 
 class SignInRequired(Exception):
@@ -120,7 +133,16 @@ def web_session(request: Request) -> WebSession:
             email=user.email,
             language=choose_language(user.language, request.headers.get("accept-language")),
             csrf_token=_session_form_token(authenticated.token.csrf_secret) or "",
+            token_id=authenticated.token.id,
+            two_factor_on=user.totp_enabled_at is not None,
         )
+        # Only a user without a second factor needs the question asked (one query more).
+        if (
+            not session.two_factor_on
+            and not request.url.path.startswith(TWO_FACTOR_SETUP)
+            and requires_two_factor(uow.session, user)
+        ):
+            raise TwoFactorSetupRequired
     note_token_use(authenticated, database=database_of(request))
     session.admin_nav = [item for item, area, privilege in ADMIN_NAV if session.can_admin(area, privilege)]
     return session
@@ -207,6 +229,10 @@ def install_web_handlers(app: FastAPI) -> None:
         if SESSION_COOKIE in request.cookies:  # expired or revoked: stop sending it
             _delete_cookie(request, response, SESSION_COOKIE)
         return response
+
+    @app.exception_handler(TwoFactorSetupRequired)
+    async def _to_two_factor_setup(request: Request, _error: TwoFactorSetupRequired) -> Response:
+        return _redirect(TWO_FACTOR_SETUP)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf_refused(request: Request, _error: CsrfRefused) -> Response:

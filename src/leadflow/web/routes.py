@@ -31,16 +31,22 @@ from leadflow.security.audit import record_action
 from leadflow.core.db import utcnow
 from leadflow.core.errors import LeadflowError
 from leadflow.security.models import TokenKind, User
-from leadflow.security.service import (
-    AccountLocked,
+from leadflow.security.credentials import MIN_PASSWORD_LENGTH, AuthenticationFailed
+from leadflow.security.authentication import (
     Authenticated,
-    AuthenticationFailed,
+    IssuedToken,
+    TooManyAttempts,
     actor_for_secret,
+    complete_second_step,
+    reset_password,
     revoke_secret,
     sign_in,
 )
 from leadflow.core.uow import Database
+from leadflow.http.clients import client_address
 from leadflow.web import i18n
+from leadflow.http.errors import status_for
+from leadflow.web.forms import PASSWORD_FIELDS, refusal, repeated_password
 from leadflow.web.i18n import gettext, language_from_header
 
 HERE = Path(__file__).resolve().parent
@@ -178,14 +184,35 @@ def safe_next(path: str | None) -> str:
     return path
 
 
-def _sign_in_form(
-    request: Request, *, status_code: int = 200, email: str = "", error: str | None = None, next_path: str = "/"
-) -> Response:
+def _pre_session_page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    """A form shown before sign-in, protected by the double-submit cookie: the same random value in the
+    ``leadflow_csrf`` cookie and in the form's hidden field."""
     csrf = _pre_session_csrf(request)
-    response = _page(
-        request, "sign_in.html", status_code, csrf_token=csrf, email=email, error=error, next_path=safe_next(next_path)
-    )
+    response = _page(request, template, status_code, csrf_token=csrf, **context)
     _set_cookie(request, response, CSRF_COOKIE, csrf, CSRF_COOKIE_MAX_AGE)
+    return response
+
+
+def _sign_in_form(
+    request: Request, *, status_code: int = 200, email: str = "", error: str | None = None, next_path: str = "/",
+    notice: str | None = None, headers: dict[str, str] | None = None,
+) -> Response:
+    response = _pre_session_page(
+        request, "sign_in.html", status_code, email=email, error=error, notice=notice, next_path=safe_next(next_path)
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def _code_form(
+    request: Request, *, step: str, next_path: str, status_code: int = 200, error: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The second step of a two-factor sign-in: the code, with the step's secret in a hidden field."""
+    response = _pre_session_page(
+        request, "sign_in_code.html", status_code, step=step, error=error, next_path=safe_next(next_path)
+    )
+    response.headers.update(headers or {})
     return response
 
 
@@ -209,13 +236,37 @@ def _current_session(request: Request) -> tuple[Authenticated, User] | None:
         return authenticated, user
 
 
+
+
+def _refused_sign_in(request: Request, error: LeadflowError) -> tuple[int, str, dict[str, str]]:
+    """The status, the sentence and the headers of a refused sign-in (a wrong password, a wrong code,
+    too many attempts: then the wait, also in a Retry-After header)."""
+    if isinstance(error, TooManyAttempts):
+        wait = error.details.get("retry_after", 1) if isinstance(error.details, dict) else 1
+        return 429, refusal(_language(request), error).message, {"Retry-After": str(wait)}
+    if isinstance(error, AuthenticationFailed):
+        return 401, refusal(_language(request), error).message, {}
+    # For example a concurrent sign-in attempt on the same account (409).
+    return 409, gettext(_language(request), "The sign-in could not be completed just now; try again in a moment."), {}
+
+
+def _start_session(request: Request, issued: IssuedToken, next_path: str) -> Response:
+    """Signed in: the session cookie, and on to the page asked for."""
+    response = _redirect(safe_next(next_path))
+    lifetime = max(1, int((issued.token.expires_at - utcnow()).total_seconds()))
+    _set_cookie(request, response, SESSION_COOKIE, issued.secret, lifetime)
+    _delete_cookie(request, response, CSRF_COOKIE)  # the session's own CSRF token takes over
+    return response
+
+
 # ---------------------------------------------------------------------------------------------- pages
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, next: str = "/") -> Response:
-    """The sign-in form."""
-    return _sign_in_form(request, next_path=next)
+def sign_in_page(request: Request, next: str = "/", reset: str = "") -> Response:
+    """The sign-in form (after a password reset, with a word saying so)."""
+    notice = gettext(_language(request), "Your password was changed. Sign in with the new one.") if reset else None
+    return _sign_in_form(request, next_path=next, notice=notice)
 
 
 @router.post("/sign-in")
@@ -226,27 +277,98 @@ def sign_in_submit(
     csrf_token: Annotated[str, Form()] = "",
     next_path: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
-    """Check the password and start a web session; the form again with a message when refused."""
+    """Check the password and start a web session, or ask for the second factor's code; the form
+    again with a message when refused."""
     if not _same(request.cookies.get(CSRF_COOKIE), csrf_token):
         return _forbidden(request)
-    language = _language(request)
     email = email.strip()[:320]
     try:
-        issued = sign_in(email, password, kind=TokenKind.WEB_SESSION, database=_database(request))
-    except AuthenticationFailed:
-        return _sign_in_form(request, status_code=401, email=email, next_path=next_path, error=gettext(language, "The email or password is wrong."))
-    except AccountLocked:
-        return _sign_in_form(request, status_code=423, email=email, next_path=next_path, error=gettext(
-            language,
-            "Too many wrong passwords: this account is locked for a while. "
-            "Try again later or ask an administrator to reset the password.",
-        ))
-    except LeadflowError:  # for example a concurrent sign-in attempt on the same account (409)
-        return _sign_in_form(request, status_code=409, email=email, next_path=next_path, error=gettext(language, "The sign-in could not be completed just now; try again in a moment."))
-    response = _redirect(safe_next(next_path))
-    lifetime = max(1, int((issued.token.expires_at - utcnow()).total_seconds()))
-    _set_cookie(request, response, SESSION_COOKIE, issued.secret, lifetime)
-    _delete_cookie(request, response, CSRF_COOKIE)  # the session's own CSRF token takes over
+        outcome = sign_in(
+            email, password[:1024], kind=TokenKind.WEB_SESSION, address=client_address(request), database=_database(request)
+        )
+    except LeadflowError as error:
+        status, message, headers = _refused_sign_in(request, error)
+        return _sign_in_form(request, status_code=status, email=email, next_path=next_path, error=message, headers=headers)
+    if outcome.second_step is not None:
+        return _code_form(request, step=outcome.second_step.secret, next_path=next_path)
+    assert outcome.issued is not None
+    return _start_session(request, outcome.issued, next_path)
+
+
+@router.post("/sign-in/code")
+def sign_in_code_submit(
+    request: Request,
+    step: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next_path: Annotated[str, Form(alias="next")] = "/",
+) -> Response:
+    """The second step of a two-factor sign-in: the authenticator app's code (or a recovery code)."""
+    if not _same(request.cookies.get(CSRF_COOKIE), csrf_token) or len(step) > _MAX_TOKEN_LENGTH:
+        return _forbidden(request)
+    try:
+        issued = complete_second_step(step, code.strip()[:64], address=client_address(request), database=_database(request))
+    except LeadflowError as error:
+        status, message, headers = _refused_sign_in(request, error)
+        if error.code in ("wrong_code", "too_many_attempts"):  # the same step may take another code
+            return _code_form(request, step=step, next_path=next_path, status_code=status, error=message, headers=headers)
+        return _sign_in_form(request, status_code=status, next_path=next_path, error=message, headers=headers)
+    return _start_session(request, issued, next_path)
+
+
+def _looks_like_a_link_secret(token: str) -> bool:
+    return 10 <= len(token) <= _MAX_TOKEN_LENGTH and token.isascii() and token.replace("-", "").replace("_", "").isalnum()
+
+
+def _reset_form(
+    request: Request, token: str, *, status_code: int | None = None, error: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """The new password's form, or (for a link that cannot be one) why not and what to do."""
+    valid = _looks_like_a_link_secret(token)
+    if not valid:
+        error = error or gettext(
+            _language(request),
+            "This password link is not valid any more (used, expired or replaced); ask an administrator for a new one.",
+        )
+    return _pre_session_page(
+        request, "reset_password.html", status_code or (200 if valid else 404), token=token if valid else "",
+        error=error, errors=errors or {}, min_password_length=MIN_PASSWORD_LENGTH,
+    )
+
+
+@router.get("/reset-password")
+def reset_password_page(request: Request, token: str = "") -> Response:
+    """The form of a password reset link: the new password, twice. No sign-in needed: the link is the key."""
+    return _reset_form(request, token)
+
+
+@router.post("/reset-password")
+def reset_password_submit(
+    request: Request,
+    token: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+    repeat_password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Set the new password; the link then stops working, and every session of the user ends."""
+    if not _same(request.cookies.get(CSRF_COOKIE), csrf_token):
+        return _forbidden(request)
+    if not _looks_like_a_link_secret(token):
+        return _reset_form(request, token)
+    try:
+        repeated_password(new_password, repeat_password)
+        with _database(request).unit_of_work() as uow:
+            reset_password(token, new_password[:1024], uow=uow)
+            uow.commit()
+    except LeadflowError as error:
+        refused = refusal(_language(request), error, PASSWORD_FIELDS)
+        still_valid = error.code not in ("reset_link_invalid", "user_inactive")
+        return _reset_form(
+            request, token if still_valid else "", status_code=status_for(error), error=refused.message, errors=refused.fields,
+        )
+    response = _redirect("/sign-in?reset=true")
+    _delete_cookie(request, response, CSRF_COOKIE)
     return response
 
 

@@ -9,16 +9,20 @@ put into words by ``leadflow.web.forms``.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import phonenumbers
+import segno
 from babel import Locale
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
+from leadflow.core.db import utcnow
 from leadflow.core.errors import Forbidden, LeadflowError
 from leadflow.core.formatting import locale_of
 from leadflow.core.schemas import parse
@@ -26,16 +30,19 @@ from leadflow.http.errors import status_for
 from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
 from leadflow.organisation.schemas import DuplicateDetectionSettings, QualificationSettings
 from leadflow.organisation.service import get_settings, update_settings
+from leadflow.security import authentication, directory
 from leadflow.security import service as security_service
 from leadflow.security.access import forbidden
+from leadflow.security.credentials import MIN_PASSWORD_LENGTH
 from leadflow.security.models import BusinessUnit, User
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin_labels import DUPLICATE_EXPERIENCE_LABELS, LANGUAGE_LABELS, QUALIFICATION_EXPERIENCE_LABELS
-from leadflow.web.areas.admin_labels import RECORD_CREATION_LABELS, ROLE_LABELS
-from leadflow.web.forms import FormDep, field_errors, parse_version, refusal_text
+from leadflow.web.areas.admin_labels import RECORD_CREATION_LABELS, ROLE_LABELS, TOKEN_KIND_LABELS
+from leadflow.web.forms import PASSWORD_FIELDS, FormDep, field_errors, id_in_path, parse_version, refusal
+from leadflow.web.forms import refusal_text, repeated_password
 from leadflow.web.i18n import N_, gettext
 from leadflow.web.labels import label
-from leadflow.web.pages import Endpoint, WebSession, WebSessionDep, committed, database_of, redirect
+from leadflow.web.pages import TWO_FACTOR_SETUP, Endpoint, WebSession, WebSessionDep, committed, database_of, redirect
 from leadflow.web.pages import refusals_shown_by, render
 
 router = APIRouter()
@@ -169,31 +176,68 @@ def save_settings(request: Request, session: WebSessionDep, form: FormDep) -> Re
 
 # ---------------------------------------------------------------------------------------------- the user's own page
 
+ME = "/me"
+# The newest tokens the user's page lists (every sign-in adds one).
+TOKENS_SHOWN = 50
+
+_ME_NOTICES = {
+    "saved": N_("Your settings were saved."),
+    "password_changed": N_(
+        "Your password was changed. Your other sessions and tokens were ended: sign in again on your other devices."
+    ),
+    "token_revoked": N_("The token was revoked."),
+    "two_factor_off": N_("Two-factor sign-in is off."),
+}
+
+
+def _token_rows(language: str, session: WebSession, uow: Any) -> list[dict[str, Any]]:
+    now = utcnow()
+    rows = []
+    for token in (entry.token for entry in directory.list_tokens(user_email=session.email, uow=uow, actor=session.actor, limit=TOKENS_SHOWN).items):
+        rows.append({
+            "id": token.id, "kind": label(language, TOKEN_KIND_LABELS, token.kind), "name": token.name,
+            "created_at": token.created_at, "expires_at": token.expires_at, "last_used_at": token.last_used_at,
+            "revoked_at": token.revoked_at, "current": token.id == session.token_id,
+            "usable": token.revoked_at is None and token.expires_at > now,
+        })
+    return rows
+
+
 def _me_page(request: Request, session: WebSession, *, status_code: int = 200, error: str | None = None,
-             saved: bool = False) -> Response:
+             notice: str | None = None, password_errors: dict[str, str] | None = None) -> Response:
+    language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
         user = uow.session.get(User, session.actor.user_id)
         unit = uow.session.scalar(select(BusinessUnit.name).where(BusinessUnit.id == user.business_unit_id)) if user else None
         stored_language = (user.language if user else None) or ""
-    language = session.language
+        two_factor_since = user.totp_enabled_at if user else None
+        tokens = _token_rows(language, session, uow)
     return render(
-        request, session, "admin/me.html", status_code=status_code, error=error, saved=saved,
+        request, session, "admin/me.html", status_code=status_code, error=error, notice=notice,
         business_unit=unit,
         roles=[label(language, ROLE_LABELS, role) for role in session.actor.role_names],
         language_choices=[*LANGUAGE_LABELS.items(), ("", gettext(language, "The browser's language"))],
         stored_language=stored_language,
         can_save_language=True,
+        password_errors=password_errors or {},
+        min_password_length=MIN_PASSWORD_LENGTH,
+        two_factor_since=two_factor_since,
+        tokens=tokens, tokens_shown=TOKENS_SHOWN,
     )
 
 
-@router.get("/me")
+@router.get(ME)
 @signed_in_page
-def me_page(request: Request, session: WebSessionDep, saved: bool = False) -> Response:
-    """The signed-in user's name, email, business unit, roles and language setting."""
-    return _me_page(request, session, saved=saved)
+def me_page(request: Request, session: WebSessionDep) -> Response:
+    """The signed-in user's name, email, business unit, roles and language setting; their password,
+    two-factor sign-in, and sessions and tokens."""
+    notice = next(
+        (gettext(session.language, text) for key, text in _ME_NOTICES.items() if request.query_params.get(key)), None
+    )
+    return _me_page(request, session, notice=notice)
 
 
-@router.post("/me")
+@router.post(ME)
 @signed_in_page
 def save_me(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Save the user's language: English, Spanish, or the browser's (an empty choice)."""
@@ -203,4 +247,103 @@ def save_me(request: Request, session: WebSessionDep, form: FormDep) -> Response
         committed(request, lambda uow: security_service.set_language(user_id, choice, uow=uow, actor=session.actor))
     except LeadflowError as error:
         return _me_page(request, session, status_code=status_for(error), error=refusal_text(session.language, error))
-    return redirect("/me?saved=true")
+    return redirect(f"{ME}?saved=true")
+
+
+@router.post(ME + "/password")
+@signed_in_page
+def change_password(request: Request, session: WebSessionDep, form: FormDep) -> Response:
+    """Change one's own password: the current one, and the new one twice. Every other session ends."""
+    current, new = str(form.get("current_password", ""))[:1024], str(form.get("new_password", ""))[:1024]
+    try:
+        repeated_password(new, str(form.get("repeat_password", ""))[:1024])
+        committed(request, lambda uow: authentication.change_password(
+            current, new, uow=uow, actor=session.actor, keep_token=session.token_id,
+        ))
+    except LeadflowError as error:
+        refused = refusal(session.language, error, PASSWORD_FIELDS)
+        return _me_page(request, session, status_code=status_for(error), error=refused.message, password_errors=refused.fields)
+    return redirect(f"{ME}?password_changed=true")
+
+
+@router.post(ME + "/tokens/{token_id}/revoke")
+@signed_in_page
+def revoke_token(request: Request, session: WebSessionDep, token_id: str) -> Response:
+    """Revoke one of one's tokens or sessions at once."""
+    parsed = id_in_path(token_id, record="token")
+    committed(request, lambda uow: authentication.revoke_token(parsed, uow=uow, actor=session.actor))
+    return redirect(f"{ME}?token_revoked=true#tokens")
+
+
+# ---------------------------------------------------------------------------------------------- two-factor sign-in
+
+
+def qr_code_svg(text: str, title: str) -> Markup:
+    """``text`` as a QR code: an SVG drawn here, to put in the page as it is (no image is fetched)."""
+    code = segno.make(text, error="m")
+    return Markup(code.svg_inline(scale=1, border=4, dark="#000", light="#fff", title=title, svgclass="qr-code", omitsize=True))
+
+
+def grouped(secret: str) -> str:
+    """A secret to type by hand, in groups of four characters."""
+    return " ".join(secret[start:start + 4] for start in range(0, len(secret), 4))
+
+
+def _two_factor_page(
+    request: Request, session: WebSession, *, status_code: int = 200, enrolment: authentication.Enrolment | None = None,
+    recovery_codes: list[str] | None = None, error: str | None = None, confirming: bool = False,
+) -> Response:
+    language = session.language
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        user = uow.session.get(User, session.actor.user_id)
+        required = user is not None and authentication.requires_two_factor(uow.session, user)
+    qr_code = qr_code_svg(enrolment.uri, gettext(language, "QR code to add leadflow to an authenticator app")) if enrolment else None
+    return render(
+        request, session, "admin/two_factor.html", status_code=status_code, required=required, error=error,
+        secret=grouped(enrolment.secret) if enrolment else None, uri=enrolment.uri if enrolment else None,
+        qr_code=qr_code, recovery_codes=recovery_codes, confirming=confirming or enrolment is not None,
+    )
+
+
+@router.get(TWO_FACTOR_SETUP)
+@signed_in_page
+def two_factor_page(request: Request, session: WebSessionDep) -> Response:
+    """Two-factor sign-in, to set up; a user whose role requires it comes here from every page until it is on."""
+    if session.two_factor_on:
+        return redirect(ME + "#two-factor")
+    return _two_factor_page(request, session)
+
+
+@router.post(TWO_FACTOR_SETUP)
+@signed_in_page
+def start_two_factor(request: Request, session: WebSessionDep) -> Response:
+    """A new secret for the authenticator app, shown as text and as a QR code, with the field of its first code."""
+    try:
+        enrolment = committed(request, lambda uow: authentication.start_two_factor(uow=uow, actor=session.actor))
+    except LeadflowError as error:
+        return _two_factor_page(request, session, status_code=status_for(error), error=refusal_text(session.language, error))
+    return _two_factor_page(request, session, enrolment=enrolment)
+
+
+@router.post(TWO_FACTOR_SETUP + "/confirm")
+@signed_in_page
+def confirm_two_factor(request: Request, session: WebSessionDep, form: FormDep) -> Response:
+    """The app's first code turns two-factor sign-in on; the recovery codes are shown this once."""
+    code = str(form.get("code", "")).strip()[:32]
+    try:
+        codes = committed(request, lambda uow: authentication.confirm_two_factor(code, uow=uow, actor=session.actor))
+    except LeadflowError as error:
+        return _two_factor_page(
+            request, session, status_code=status_for(error), error=refusal_text(session.language, error),
+            confirming=error.code == "wrong_code",
+        )
+    return _two_factor_page(request, session, recovery_codes=codes)
+
+
+@router.post(TWO_FACTOR_SETUP + "/off")
+@signed_in_page
+def turn_off_two_factor(request: Request, session: WebSessionDep) -> Response:
+    """Turn one's own two-factor sign-in off (the recovery codes go with it)."""
+    user_id: uuid.UUID = session.actor.user_id
+    committed(request, lambda uow: authentication.turn_off_two_factor(user_id, uow=uow, actor=session.actor))
+    return redirect(f"{ME}?two_factor_off=true#two-factor")

@@ -15,18 +15,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from leadflow.core.errors import Forbidden, LeadflowError, NotFound
+from starlette.datastructures import FormData
+
+from leadflow.core.errors import Forbidden, LeadflowError, NotFound, ValidationFailed
+from leadflow.core.mail import deliver
 from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
 from leadflow.http.errors import status_for
-from leadflow.security import directory
+from leadflow.security import authentication, directory
 from leadflow.security import service as security_service
+from leadflow.security.actor import Actor
+from leadflow.security.credentials import MIN_PASSWORD_LENGTH
 from leadflow.security.models import BusinessUnit
 from leadflow.security.privileges import TABLES, Privilege
 from leadflow.security.schemas import UserIn
 from leadflow.web.areas.admin import admin_area
 from leadflow.web.areas.admin_labels import LANGUAGE_LABELS, ROLE_LABELS
-from leadflow.web.forms import FormDep, field_errors, refusal_text
+from leadflow.web.forms import FormDep, parse_uuid, refusal, refusal_text
 from leadflow.web.i18n import N_, gettext
 from leadflow.web.labels import DEPTH_LABELS, PRIVILEGE_LABELS, TABLE_LABELS, label
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
@@ -52,11 +57,12 @@ def _user_row(language: str, entry: directory.UserEntry) -> dict[str, Any]:
         "is_active": user.is_active,
         "language": LANGUAGE_LABELS.get(user.language or "", gettext(language, "The browser's language")),
         "last_sign_in_at": user.last_sign_in_at,
+        "two_factor": user.totp_enabled_at is not None,
     }
 
 
 def _role_choices(language: str, uow: UnitOfWork, session: WebSession) -> list[tuple[str, str]]:
-    entries = directory.list_roles(uow=uow, actor=session.actor)
+    entries = directory.list_roles(uow=uow, actor=session.actor).items
     return [(entry.role.name, label(language, ROLE_LABELS, entry.role.name)) for entry in entries]
 
 
@@ -69,7 +75,7 @@ def users_page(request: Request, session: WebSessionDep, created: bool = False) 
     """Every user: name, email, business unit, roles, and whether the user is active."""
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        rows = [_user_row(language, entry) for entry in directory.list_users(uow=uow, actor=session.actor)]
+        rows = [_user_row(language, entry) for entry in directory.list_users(uow=uow, actor=session.actor).items]
     return render(
         request, session, "admin/users.html", users=rows, created=created,
         can_create=session.can_admin("users", Privilege.CREATE), can_read_roles=session.can_admin("roles", Privilege.READ),
@@ -91,8 +97,15 @@ def _new_user_page(
         request, session, "admin/user_new.html", status_code=status_code, values=values, error=error,
         errors=errors or {}, roles=roles, units=[(name, name) for name in units],
         languages=[("", gettext(language, "The browser's language")), *LANGUAGE_LABELS.items()],
-        min_password_length=security_service.MIN_PASSWORD_LENGTH,
+        min_password_length=MIN_PASSWORD_LENGTH,
     )
+
+
+# The field of the new user's form each refusal without a field of its own belongs to.
+_NEW_USER_FIELDS = {
+    "invalid_email": "email", "user_exists": "email", "password_too_short": "password", "password_too_common": "password",
+    "role_required": "roles", "role_not_found": "roles",
+}
 
 
 @router.get(USERS + "/new")
@@ -130,39 +143,36 @@ def create_user(request: Request, session: WebSessionDep, form: FormDep) -> Resp
     except LeadflowError as error:
         if isinstance(error, Forbidden):
             raise
-        errors = field_errors(session.language, error)
-        if error.code in ("invalid_email", "user_exists"):
-            errors.setdefault("email", refusal_text(session.language, error))
-        if error.code == "password_too_short":
-            errors.setdefault("password", refusal_text(session.language, error))
-        if error.code in ("role_required", "role_not_found"):
-            errors.setdefault("roles", refusal_text(session.language, error))
-        return _new_user_page(
-            request, session, values, status_code=status_for(error), error=refusal_text(session.language, error),
-            errors=errors,
-        )
+        refused = refusal(session.language, error, _NEW_USER_FIELDS)
+        return _new_user_page(request, session, values, status_code=status_for(error), error=refused.message, errors=refused.fields)
     return redirect(f"{USERS}/{user_id}?created=true")
 
 
 def _user_page(
     request: Request, session: WebSession, user_id: uuid.UUID, *, status_code: int = 200,
-    error: str | None = None, notice: str | None = None,
+    error: str | None = None, notice: str | None = None, reset_link: dict[str, Any] | None = None,
+    moved: list[tuple[str, int]] | None = None,
 ) -> Response:
     can_assign = session.can_admin("roles", Privilege.ASSIGN)
     can_read_roles = session.can_admin("roles", Privilege.READ)
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        entry = next((e for e in directory.list_users(uow=uow, actor=session.actor) if e.user.id == user_id), None)
+        entries = directory.list_users(uow=uow, actor=session.actor).items
+        entry = next((e for e in entries if e.user.id == user_id), None)
         if entry is None:
             raise NotFound(f"No user has the id {user_id}.", code="user_not_found")
         # Granting needs the roles' names, which only readers of roles may list.
         choices = _role_choices(language, uow, session) if can_assign and can_read_roles else []
     row = _user_row(language, entry)
     grantable = [(value, text) for value, text in choices if value not in entry.roles]
+    # Whom the records can go to: the other active users.
+    heirs = [(str(e.user.id), f"{e.user.full_name} ({e.user.email})") for e in entries if e.user.is_active and e.user.id != user_id]
     return render(
         request, session, "admin/user.html", status_code=status_code, user=row, error=error, notice=notice,
         held=[(name, label(language, ROLE_LABELS, name)) for name in entry.roles], grantable=grantable,
         can_grant=can_assign, can_revoke=can_assign, can_read_roles=can_read_roles,
+        can_manage=session.can_admin("users", Privilege.WRITE), is_self=user_id == session.actor.user_id,
+        heirs=heirs, reset_link=reset_link, moved=moved,
     )
 
 
@@ -170,30 +180,37 @@ _USER_NOTICES = {
     "created": N_("The user was created."),
     "granted": N_("The role was granted."),
     "revoked": N_("The role was revoked."),
+    "deactivated": N_("The user was deactivated: they cannot sign in, and every session and token of theirs has ended."),
+    "reactivated": N_("The user was reactivated and can sign in again."),
+    "two_factor_off": N_("Two-factor sign-in was turned off for this user; they can set it up again from their own page."),
 }
 
 
 @router.get(USERS + "/{user_id}")
 @admin_area("users", Privilege.READ)
 def user_page(request: Request, session: WebSessionDep, user_id: uuid.UUID) -> Response:
-    """One user and the user's roles; grant or revoke roles (Assign on roles)."""
+    """One user and the user's roles; grant or revoke roles (Assign on roles); deactivate, reactivate,
+    hand out a password link, turn off two-factor sign-in, reassign the records (Write on users)."""
     notice = next(
         (gettext(session.language, text) for key, text in _USER_NOTICES.items() if request.query_params.get(key)), None
     )
     return _user_page(request, session, user_id, notice=notice)
 
 
-def _role_change(path: str, change: Callable[..., object], *, done: str, summary: str) -> None:
-    """Register the page that grants or revokes the posted role; a refusal shows the user's page with the reason."""
+UserChange = Callable[[uuid.UUID, FormData, UnitOfWork, Actor], object]
+
+
+def _user_change(path: str, change: UserChange, *, done: str, summary: str) -> None:
+    """Register the page that posts a change of a user (a role granted or revoked, the user deactivated...);
+    a refusal shows the user's page with the reason."""
 
     @router.post(path)
     @admin_area("users", Privilege.READ)
-    def change_role(
+    def change_user(
         request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep
     ) -> Response:
-        role = str(form.get("role", ""))
         try:
-            committed(request, lambda uow: change(user_id, role, uow=uow, actor=session.actor))
+            committed(request, lambda uow: change(user_id, form, uow, session.actor))
         except LeadflowError as error:
             if isinstance(error, Forbidden) or error.code == "user_not_found":
                 raise
@@ -202,13 +219,60 @@ def _role_change(path: str, change: Callable[..., object], *, done: str, summary
             )
         return redirect(f"{USERS}/{user_id}?{done}=true")
 
-    change_role.__doc__ = summary
+    change_user.__doc__ = summary
 
 
-_role_change(USERS + "/{user_id}/roles", security_service.grant_role, done="granted",
+def _posted_role(change: Callable[..., object]) -> UserChange:
+    return lambda user_id, form, uow, actor: change(user_id, str(form.get("role", "")), uow=uow, actor=actor)
+
+
+def _of_user(change: Callable[..., object]) -> UserChange:
+    return lambda user_id, _form, uow, actor: change(user_id, uow=uow, actor=actor)
+
+
+_user_change(USERS + "/{user_id}/roles", _posted_role(security_service.grant_role), done="granted",
              summary="Give the user one more role (roles are cumulative).")
-_role_change(USERS + "/{user_id}/roles/revoke", security_service.revoke_role, done="revoked",
+_user_change(USERS + "/{user_id}/roles/revoke", _posted_role(security_service.revoke_role), done="revoked",
              summary="Take a role back from the user.")
+_user_change(USERS + "/{user_id}/deactivate", _of_user(security_service.deactivate_user), done="deactivated",
+             summary="Deactivate the user: no more sign-in, every session and token ends; their records stay theirs.")
+_user_change(USERS + "/{user_id}/reactivate", _of_user(security_service.reactivate_user), done="reactivated",
+             summary="Let a deactivated user sign in again.")
+_user_change(USERS + "/{user_id}/two-factor/off", _of_user(authentication.turn_off_two_factor), done="two_factor_off",
+             summary="Turn off the user's two-factor sign-in (a lost phone).")
+
+
+@router.post(USERS + "/{user_id}/reset-link")
+@admin_area("users", Privilege.READ)
+def password_reset_link(request: Request, session: WebSessionDep, user_id: uuid.UUID) -> Response:
+    """A one-time link with which the user sets a new password, valid 24 hours; shown this once."""
+    try:
+        link = committed(request, lambda uow: authentication.make_reset_link(
+            user_id, base_url=str(request.base_url), uow=uow, actor=session.actor))
+    except LeadflowError as error:
+        if isinstance(error, Forbidden):
+            raise
+        return _user_page(request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error))
+    delivery = deliver(request.app.state.settings, authentication.reset_link_mail(link))
+    shown = {"url": link.url, "expires_at": link.expires_at, "emailed": delivery.sent, "mail_problem": delivery.problem}
+    return _user_page(request, session, user_id, reset_link=shown)
+
+
+@router.post(USERS + "/{user_id}/reassign")
+@admin_area("users", Privilege.READ)
+def reassign_records(request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep) -> Response:
+    """Give every lead, account, contact and opportunity the user owns to another active user."""
+    heir = parse_uuid(form.get("to_user_id"))
+    try:
+        if heir is None:
+            raise ValidationFailed("Choose the user who gets the records.", code="required")
+        moved = committed(request, lambda uow: security_service.reassign_records(user_id, heir, uow=uow, actor=session.actor))
+    except LeadflowError as error:
+        if isinstance(error, Forbidden):
+            raise
+        return _user_page(request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error))
+    counts = [(label(session.language, TABLE_LABELS, table), count) for table, count in moved.items()]
+    return _user_page(request, session, user_id, moved=counts)
 
 
 # ---------------------------------------------------------------------------------------------- roles
@@ -220,7 +284,7 @@ def roles_page(request: Request, session: WebSessionDep) -> Response:
     """Every role, built-in or custom, with how many users hold it."""
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        entries = directory.list_roles(uow=uow, actor=session.actor)
+        entries = directory.list_roles(uow=uow, actor=session.actor).items
     rows = [
         {"id": entry.role.id, "name": label(language, ROLE_LABELS, entry.role.name), "is_builtin": entry.role.is_builtin,
          "users": entry.holders}
@@ -233,8 +297,9 @@ def roles_page(request: Request, session: WebSessionDep) -> Response:
 @admin_area("roles", Privilege.READ)
 def role_page(request: Request, session: WebSessionDep, role_id: uuid.UUID) -> Response:
     """A role's privileges: for each table, the access level of Create, Read, Write, Delete, Append,
-    Append To, Assign and Share."""
+    Append To, Assign and Share; and whether its holders must sign in with a second factor."""
     language = session.language
+    notice = next((gettext(language, text) for key, text in _ROLE_NOTICES.items() if request.query_params.get(key)), None)
     with database_of(request).unit_of_work(read_only=True) as uow:
         role, matrix = directory.get_role(role_id, uow=uow, actor=session.actor)
     tables = [table for table in TABLES if table in matrix] + sorted(set(matrix) - set(TABLES))
@@ -249,7 +314,31 @@ def role_page(request: Request, session: WebSessionDep, role_id: uuid.UUID) -> R
         for table in tables
     ]
     return render(
-        request, session, "admin/role.html", role={"name": label(language, ROLE_LABELS, role.name), "is_builtin": role.is_builtin},
+        request, session, "admin/role.html", role={
+            "id": role.id, "name": label(language, ROLE_LABELS, role.name), "is_builtin": role.is_builtin,
+            "requires_two_factor": role.requires_two_factor,
+        },
         privileges=[label(language, PRIVILEGE_LABELS, privilege) for privilege in Privilege], rows=rows,
         levels=[label(language, DEPTH_LABELS, level) for level in sorted(DEPTH_LABELS)],
+        can_change=session.can_admin("roles", Privilege.WRITE), notice=notice,
     )
+
+
+_ROLE_NOTICES = {
+    "required": N_("Holders of this role must now sign in with a second factor; whoever has none yet is asked to set it up at once."),
+    "optional": N_("Two-factor sign-in is now optional for holders of this role."),
+}
+
+
+@router.post(ROLES + "/{role_id}/two-factor")
+@admin_area("roles", Privilege.READ)
+def require_two_factor(request: Request, session: WebSessionDep, role_id: uuid.UUID, form: FormDep) -> Response:
+    """Make holders of the role sign in with a second factor, or not (Write on roles)."""
+    required = form.get("required") == "true"
+
+    def change(uow: UnitOfWork) -> None:
+        role, _matrix = directory.get_role(role_id, uow=uow, actor=session.actor)
+        security_service.require_two_factor_for(role.name, required, uow=uow, actor=session.actor)
+
+    committed(request, change)
+    return redirect(f"{ROLES}/{role_id}?{'required' if required else 'optional'}=true")
