@@ -706,7 +706,7 @@ def phase_token(url: str) -> dict[str, Any]:
     database = Database(url)
     actor = ensure_actor(database)
     try:
-        from leadflow.security.service import create_personal_token
+        from leadflow.security.authentication import create_personal_token
     except ImportError:  # an API without sign-in
         return {"secret": None}
     with database.unit_of_work() as uow:

@@ -26,7 +26,8 @@ from leadflow.core.migrate import upgrade
 from leadflow.bootstrap.models import metadata
 from leadflow.bootstrap import ensure_organisation
 from leadflow.security.actor import Actor, default_actor
-from leadflow.security.service import create_personal_token, create_user
+from leadflow.security.authentication import create_personal_token
+from leadflow.security.service import create_user
 from leadflow.core.uow import Database
 
 POSTGRES_ADMIN_URL = os.environ.get(

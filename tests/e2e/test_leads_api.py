@@ -171,7 +171,7 @@ def test_delete_with_the_current_etag_removes_the_lead_with_its_notes_and_attach
     assert after["notes"] == before["notes"] - 2
     assert after["attachments"] == before["attachments"] - 1
     # the other lead and its note are untouched
-    assert [n["id"] for n in client.get(f"{API}/leads/{other['id']}/notes").json()] == [kept["id"]]
+    assert [n["id"] for n in client.get(f"{API}/leads/{other['id']}/notes").json()["items"]] == [kept["id"]]
 
 
 def test_deleting_an_unknown_lead_answers_404_and_changes_nothing(client, database):

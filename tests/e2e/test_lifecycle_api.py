@@ -145,7 +145,7 @@ def test_disqualify_with_each_reason_closes_the_lead_and_keeps_its_data(client, 
     assert body["closed_at"] is not None
     assert response.headers["ETag"] == client.get(f"{API}/leads/{lead['id']}").headers["ETag"]
     assert _without(body, STATE_FIELDS) == _without(lead, STATE_FIELDS)
-    assert [n["id"] for n in client.get(f"{API}/leads/{lead['id']}/notes").json()] == [note["id"]]
+    assert [n["id"] for n in client.get(f"{API}/leads/{lead['id']}/notes").json()["items"]] == [note["id"]]
     assert counts(database) == before
 
 
@@ -267,7 +267,7 @@ def test_reactivate_reopens_the_lead_as_new_with_its_data_notes_and_attachments(
     links = {"parent_account_id", "parent_contact_id", "qualifying_opportunity_id"}
     assert _without(reopened, STATE_FIELDS | links) == _without(lead, STATE_FIELDS | links)
     assert counts(database) == before
-    assert [n["id"] for n in client.get(f"{API}/leads/{lead['id']}/notes").json()] == [note["id"]]
+    assert [n["id"] for n in client.get(f"{API}/leads/{lead['id']}/notes").json()["items"]] == [note["id"]]
     download = client.get(f"{API}/leads/{lead['id']}/notes/{note['id']}/attachment")
     assert download.status_code == 200 and download.content == b"42 chairs"
 

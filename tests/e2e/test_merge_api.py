@@ -85,8 +85,8 @@ def test_get_merge_reads_it_back_and_the_list_finds_it_by_either_record(client, 
     assert fetched.status_code == 200 and fetched.json() == journal
     for record in (master, subordinate):
         listed = client.get(f"{API}/merges", params={"record_id": record["id"]})
-        assert listed.status_code == 200 and [j["id"] for j in listed.json()] == [journal["id"]]
-    assert client.get(f"{API}/merges", params={"record_id": str(uuid.uuid4())}).json() == []
+        assert listed.status_code == 200 and [j["id"] for j in listed.json()["items"]] == [journal["id"]]
+    assert client.get(f"{API}/merges", params={"record_id": str(uuid.uuid4())}).json()["items"] == []
 
 
 def test_the_list_of_a_records_merges_is_newest_first(client):
@@ -94,7 +94,7 @@ def test_the_list_of_a_records_merges_is_newest_first(client):
     earlier = client.post(f"{API}/merges", json=merge_body("contacts", first, second)).json()
     later = client.post(f"{API}/merges", json=merge_body("contacts", first, third)).json()
 
-    listed = client.get(f"{API}/merges", params={"record_id": first["id"]}).json()
+    listed = client.get(f"{API}/merges", params={"record_id": first["id"]}).json()["items"]
 
     assert [j["id"] for j in listed] == [later["id"], earlier["id"]]
 
@@ -259,7 +259,7 @@ def test_merging_leads_keeps_their_notes_on_the_master(client):
     journal = client.post(f"{API}/merges", json=merge_body("leads", master, subordinate)).json()
 
     assert journal["moved"] == {"notes": 1}
-    notes = client.get(f"{API}/leads/{master['id']}/notes").json()
+    notes = client.get(f"{API}/leads/{master['id']}/notes").json()["items"]
     assert [note["title"] for note in notes] == ["Visit"]
     closed = client.get(f"{API}/leads/{subordinate['id']}").json()
     assert (closed["state"], closed["status_reason"]) == ("disqualified", "canceled")

@@ -28,7 +28,7 @@ def test_a_note_with_an_attachment_is_created_and_listed(client, database):
 
     listed = client.get(f"{API}/leads/{lead['id']}/notes")
     assert listed.status_code == 200
-    assert listed.json() == [note]
+    assert listed.json() == {"items": [note], "next_cursor": None}
 
 
 def test_a_note_without_attachment_is_created(client, database):
@@ -48,7 +48,7 @@ def test_notes_are_listed_newest_first_and_only_for_their_record(client):
     second = add_note(client, "leads", lead["id"], title="Second").json()
     add_note(client, "leads", other["id"], title="Elsewhere")
 
-    listed = client.get(f"{API}/leads/{lead['id']}/notes").json()
+    listed = client.get(f"{API}/leads/{lead['id']}/notes").json()["items"]
 
     assert [note["id"] for note in listed] == [second["id"], first["id"]]
 
@@ -238,7 +238,7 @@ def test_the_opportunity_timeline_serves_the_lead_attachment_without_copying_it(
     note = add_note(client, "leads", lead["id"], file=("brief.txt", b"brief", "text/plain")).json()
     opportunity_id = qualify(client, lead["id"])["created"]["opportunity_ids"][0]
 
-    timeline = client.get(f"{API}/opportunities/{opportunity_id}/timeline").json()
+    timeline = client.get(f"{API}/opportunities/{opportunity_id}/timeline").json()["items"]
 
     assert [entry["id"] for entry in timeline] == [note["id"]]
     assert timeline[0]["file_name"] == "brief.txt"

@@ -344,15 +344,15 @@ def test_the_opportunity_timeline_shows_the_notes_of_the_lead(client):
     timeline = client.get(f"{API}/opportunities/{created['opportunity_ids'][0]}/timeline")
 
     assert timeline.status_code == 200, timeline.text
-    shown = {note["id"] for note in timeline.json()}
+    shown = {note["id"] for note in timeline.json()["items"]}
     assert shown == {first["id"], second["id"], own["id"]}
     # the notes are shown, not copied: the lead still owns them
-    assert {note["regarding_table"] for note in timeline.json() if note["id"] != own["id"]} == {"leads"}
-    assert [n["id"] for n in client.get(f"{API}/opportunities/{created['opportunity_ids'][0]}/notes").json()] == [
+    assert {note["regarding_table"] for note in timeline.json()["items"] if note["id"] != own["id"]} == {"leads"}
+    assert [n["id"] for n in client.get(f"{API}/opportunities/{created['opportunity_ids'][0]}/notes").json()["items"]] == [
         own["id"]
     ]
     for table, record_id in (("accounts", created["account_id"]), ("contacts", created["contact_id"])):
-        shown_there = {note["id"] for note in client.get(f"{API}/{table}/{record_id}/timeline").json()}
+        shown_there = {note["id"] for note in client.get(f"{API}/{table}/{record_id}/timeline").json()["items"]}
         assert shown_there == {first["id"], second["id"]}
 
 

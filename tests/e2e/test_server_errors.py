@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from leadflow.asgi import create_app
 from leadflow.core.config import Settings
 from leadflow.core.uow import Database
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.live import serving
 
 
 @pytest.fixture
@@ -35,17 +26,8 @@ def server(database: Database, settings: Settings) -> Iterator[int]:
     def boom() -> None:
         raise RuntimeError("a bug no test should ever see in production")
 
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield port
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, lifespan="off") as port:
+        yield port
 
 
 def test_a_500_names_its_request_and_keeps_the_connection_open(server: int) -> None:

@@ -184,7 +184,7 @@ def test_demo_has_notes_on_opportunities_whose_timeline_shows_the_lead_notes_too
         ).all()
         assert on_opportunities
         opportunity_id = on_opportunities[0].regarding_id
-        titles = {note.title for note in timeline(RegardingTable.OPPORTUNITIES, opportunity_id, uow=uow, actor=actor)}
+        titles = {note.title for note in timeline(RegardingTable.OPPORTUNITIES, opportunity_id, uow=uow, actor=actor).items}
         lead_id = uow.session.get(Opportunity, opportunity_id).originating_lead_id
         lead_titles = {
             note.title

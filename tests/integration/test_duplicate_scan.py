@@ -109,7 +109,7 @@ def all_sets(database: Database, actor: Actor, job_id: uuid.UUID) -> list[sets.F
     found, cursor = [], None
     while True:
         with database.unit_of_work(read_only=True) as uow:
-            page = sets.list_sets(job_id, uow=uow, actor=actor, limit=200, after=cursor)
+            page = sets.list_sets(job_id, uow=uow, actor=actor, limit=200, cursor=cursor)
         found.extend(page.items)
         cursor = page.next_cursor
         if cursor is None:
@@ -402,7 +402,7 @@ def test_jobs_are_listed_in_pages(database, actor):
     listed, cursor = [], None
     while True:
         with database.unit_of_work(read_only=True) as uow:
-            page = scan.list_jobs(uow=uow, actor=actor, limit=2, before=cursor)
+            page = scan.list_jobs(uow=uow, actor=actor, limit=2, cursor=cursor)
         listed += [job.id for job in page.items]
         if (cursor := page.next_cursor) is None:
             break

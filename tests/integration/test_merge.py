@@ -799,8 +799,8 @@ def test_merges_of_a_record_are_listed_newest_first(database, actor):
     later = merge(database, actor, "accounts", first.id, third.id)
 
     with database.unit_of_work(read_only=True) as uow:
-        of_first = merging.list_merges(record_id=first.id, uow=uow, actor=actor)
-        of_third = merging.list_merges(record_id=third.id, uow=uow, actor=actor)
+        of_first = merging.list_merges(record_id=first.id, uow=uow, actor=actor).items
+        of_third = merging.list_merges(record_id=third.id, uow=uow, actor=actor).items
     assert [j.id for j in of_first] == [later.id, earlier.id]
     assert [j.id for j in of_third] == [later.id]
 

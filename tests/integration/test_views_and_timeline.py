@@ -93,8 +93,8 @@ def test_the_opportunity_timeline_shows_the_lead_notes_without_copying_them(data
         result = service.qualify_lead(lead.id, QualifyOptions(), uow=uow, actor=actor)
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
-        entries = timeline(RegardingTable.OPPORTUNITIES, result.opportunity_ids[0], uow=uow, actor=actor)
-        account_entries = timeline(RegardingTable.ACCOUNTS, result.account_id, uow=uow, actor=actor)
+        entries = timeline(RegardingTable.OPPORTUNITIES, result.opportunity_ids[0], uow=uow, actor=actor).items
+        account_entries = timeline(RegardingTable.ACCOUNTS, result.account_id, uow=uow, actor=actor).items
         stored_notes = uow.session.scalar(select(func.count()).select_from(Note))
     assert [entry.title for entry in entries] == ["Visited the office"]
     assert entries[0].file_name == "minutes.txt"

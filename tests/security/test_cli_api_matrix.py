@@ -39,6 +39,7 @@ from leadflow.duplicates import merge as merging
 from leadflow.leads import service as leads
 from leadflow.leads.models import LeadStatusReason
 from leadflow.leads.schemas import LeadCreate
+from leadflow.security import authentication
 from leadflow.security import service as security
 from leadflow.security.actor import actor_for_email, default_actor
 from leadflow.security.models import User
@@ -117,7 +118,7 @@ def merged_accounts(database: Database) -> uuid.UUID:
 
 def administrator_token(database: Database) -> uuid.UUID:
     with database.unit_of_work() as uow:
-        issued = security.create_personal_token(ADMIN_EMAIL, name="matrix", days=1, uow=uow, actor=None)
+        issued = authentication.create_personal_token(ADMIN_EMAIL, name="matrix", days=1, uow=uow, actor=None)
         uow.commit()
     return issued.token.id
 

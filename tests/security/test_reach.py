@@ -150,10 +150,10 @@ def test_the_audit_log_shows_a_reader_only_as_far_as_their_level_reaches(people:
     ventas_lead = make_lead(people, as_actor(people, ANA)).id
     uk_lead = make_lead(people, as_actor(people, BOB)).id
     with client_of(people, "aida@example.com") as aida:
-        seen = {entry["record_id"] for entry in aida.get(f"{API}/audit?limit=1000").json()}
+        seen = {entry["record_id"] for entry in aida.get(f"{API}/audit?limit=1000").json()["items"]}
     assert str(ventas_lead) in seen and str(uk_lead) not in seen
     with client_of(people, ADMIN_EMAIL) as admin_client:
-        everything = {entry["record_id"] for entry in admin_client.get(f"{API}/audit?limit=1000").json()}
+        everything = {entry["record_id"] for entry in admin_client.get(f"{API}/audit?limit=1000").json()["items"]}
     assert {str(ventas_lead), str(uk_lead)} <= everything
 
 

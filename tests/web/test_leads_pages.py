@@ -220,9 +220,12 @@ def test_a_seller_lists_and_opens_only_the_leads_they_may_read(database, actor, 
     seller = web_client_for("sam@example.com", SELLER_PASSWORD)
     assert listed_ids(seller.get("/leads?view=all").text) == [str(own.id)]
     refused = seller.get(f"/leads/{admins.id}")
-    assert refused.status_code == 403
+    nobody = uuid.uuid4()
+    unknown = seller.get(f"/leads/{nobody}")
+    # A lead one may not read looks exactly like one that does not exist.
+    assert refused.status_code == unknown.status_code == 404
     assert admins.topic not in refused.text
-    assert seller.get(f"/leads/{uuid.uuid4()}").status_code == 404
+    assert refused.text.replace(str(admins.id), "ID") == unknown.text.replace(str(nobody), "ID")
     assert seller.get("/leads/not-an-id").status_code == 404
 
 
@@ -542,3 +545,28 @@ def test_the_lookups_never_offer_accounts_the_seller_may_not_read(database, acto
     assert [item["value"] for item in seller.get("/leads/lookup/accounts", params={"q": "hierros"}).json()] == [str(visible.id)]
     page = seller.get(f"/leads/{lead.id}").text
     assert str(visible.id) in page and str(hidden.id) not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "This value contains a character that cannot be saved (such as a NUL); remove it."),
+     ("es", "Este valor contiene un carácter que no se puede guardar (como un NUL); quítelo.")],
+)
+def test_a_nul_typed_in_the_lead_form_is_refused_next_to_the_field_in_the_users_language(
+    database, actor, web_client_for, language, message
+) -> None:
+    client = web_client_for(accept_language=language)
+    fields = new_lead_form(client)
+    fields.update(topic="Mesas\x00 de roble", last_name="Ortega")
+    before = snapshot(database)
+    response = client.post("/leads/new", data=fields)
+    assert response.status_code == 422
+    assert f'id="lead-topic-error">{message}</p>' in response.text
+    assert snapshot(database) == before
+
+
+def test_a_nul_in_the_lead_search_is_dropped_not_a_server_error(database, actor, web_client) -> None:
+    make_lead(database, actor, company_name="Mesas de roble")
+    response = web_client.get("/leads", params={"q": "Mesas\x00"})
+    assert response.status_code == 200
+    assert "Mesas de roble" in response.text

@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, false, or_, select
 from sqlalchemy.orm import Session
 
 from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.core.db import mapped_class
 from pydantic import Field
 
+from leadflow.core.paging import MAX_LIMIT, Page, keyset_page
 from leadflow.core.schemas import InputModel, parse
 from leadflow.core.errors import NotFound, TooLarge, ValidationFailed
 from leadflow.security.audit import record_action
@@ -122,28 +123,34 @@ def add_note(
 
 
 def list_notes(
-    table: RegardingTable, record_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor
-) -> Sequence[Note]:
-    """The notes of one record, newest first."""
+    table: RegardingTable,
+    record_id: uuid.UUID,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    limit: int = MAX_LIMIT,
+    cursor: str | None = None,
+) -> Page[Note]:
+    """A page of the notes of one record, newest first."""
     _readable(uow, actor, table, record_id)
-    return notes_regarding(uow.session, [(table, record_id)])
+    return notes_regarding(uow.session, [(table, record_id)], limit=limit, cursor=cursor)
 
 
 def notes_regarding(
-    session: Session, records: Sequence[tuple[RegardingTable, uuid.UUID]]
-) -> Sequence[Note]:
-    """The notes of several records at once, newest first."""
-    if not records:
-        return []
+    session: Session,
+    records: Sequence[tuple[RegardingTable, uuid.UUID]],
+    *,
+    limit: int = MAX_LIMIT,
+    cursor: str | None = None,
+) -> Page[Note]:
+    """A page of the notes of several records at once, newest first."""
     condition = or_(
-        *(
-            (Note.regarding_table == table) & (Note.regarding_id == record_id)
-            for table, record_id in records
-        )
+        false(), *((Note.regarding_table == table) & (Note.regarding_id == record_id) for table, record_id in records)
     )
-    return session.scalars(
-        select(Note).where(condition).order_by(Note.created_at.desc(), Note.id.desc())
-    ).all()
+    return keyset_page(
+        session, select(Note).where(condition), key=Note.created_at, id_column=Note.id, kind="datetime",
+        limit=limit, cursor=cursor, descending=True,
+    )
 
 
 def get_attachment(
@@ -176,9 +183,15 @@ def delete_notes_of(session: Session, table: RegardingTable, record_id: uuid.UUI
 
 
 def timeline(
-    table: RegardingTable, record_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor
-) -> Sequence[Note]:
-    """A record's notes plus those of the lead it originated from (§2.7), newest first.
+    table: RegardingTable,
+    record_id: uuid.UUID,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    limit: int = MAX_LIMIT,
+    cursor: str | None = None,
+) -> Page[Note]:
+    """A page of a record's notes plus those of the lead it originated from (§2.7), newest first.
 
     The lead's notes are shown, not copied; a user who may not read the lead does not see them.
     """
@@ -190,5 +203,5 @@ def timeline(
         # The lead's notes show only to those who may read the lead itself.
         if lead is not None and can(uow.session, actor, Privilege.READ, "leads", lead):
             sources.append((RegardingTable.LEADS, originating_lead_id))
-    return notes_regarding(uow.session, sources)
+    return notes_regarding(uow.session, sources, limit=limit, cursor=cursor)
 

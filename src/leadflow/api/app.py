@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from leadflow.api import duplicate_jobs, duplicates, leads, merges, notes, process, security, settings as settings_api
-from leadflow.api.errors import install_error_handlers
+from leadflow.api.errors import ERROR_RESPONSES, install_error_handlers
 from leadflow.api.records import TableEndpoints, crud_router
 from leadflow.core.uow import Database
 from leadflow.customers import service as customers
@@ -45,16 +45,10 @@ TABLES = (
 def install_api(app: FastAPI, database: Database) -> None:
     """Add the REST API to an application: routers, JSON error handlers, docs and health."""
     install_error_handlers(app)
-    app.include_router(security.router, prefix=API_PREFIX)
-    app.include_router(leads.router, prefix=API_PREFIX)
-    app.include_router(process.router, prefix=API_PREFIX)
-    for table in TABLES:
-        app.include_router(crud_router(table), prefix=API_PREFIX)
-    app.include_router(notes.router, prefix=API_PREFIX)
-    app.include_router(settings_api.router, prefix=API_PREFIX)
-    app.include_router(duplicates.router, prefix=API_PREFIX)
-    app.include_router(duplicate_jobs.router, prefix=API_PREFIX)
-    app.include_router(merges.router, prefix=API_PREFIX)
+    routers = [security.router, leads.router, process.router, *(crud_router(table) for table in TABLES), notes.router,
+               settings_api.router, duplicates.router, duplicate_jobs.router, merges.router]
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_ASSETS), name="docs-assets")
 

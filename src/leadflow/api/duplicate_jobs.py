@@ -10,9 +10,9 @@ from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from leadflow.api.paging import Cursor, PageOut, page_out
 from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep
 from leadflow.duplicates import scan
-from leadflow.duplicates.sets import MAX_POSITION
 from leadflow.duplicates.tables import RecordSummary
 from leadflow.duplicates import sets
 from leadflow.duplicates.models import DetectionTable, DuplicateJob, JobState
@@ -55,11 +55,6 @@ class JobDetailOut(JobOut):
     rules: list[RuleCountOut]
 
 
-class JobPageOut(BaseModel):
-    items: list[JobOut]
-    next_cursor: uuid.UUID | None
-
-
 class SetOut(BaseModel):
     position: int
     rule_id: uuid.UUID | None
@@ -67,11 +62,6 @@ class SetOut(BaseModel):
     score: float
     size: int
     members: list[RecordSummary]
-
-
-class SetPageOut(BaseModel):
-    items: list[SetOut]
-    next_cursor: int | None
 
 
 def _job_out(job: DuplicateJob) -> dict:
@@ -109,11 +99,11 @@ def list_jobs(
     uow: ReadUowDep,
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=scan.MAX_PAGE)] = 50,
-    cursor: uuid.UUID | None = None,
-) -> JobPageOut:
+    cursor: Cursor = None,
+) -> PageOut[JobOut]:
     """Jobs, newest first; `cursor` is the `next_cursor` of the previous page."""
-    page = scan.list_jobs(uow=uow, actor=actor, limit=limit, before=cursor)
-    return JobPageOut(items=[JobOut.model_validate(_job_out(job)) for job in page.items], next_cursor=page.next_cursor)
+    page = scan.list_jobs(uow=uow, actor=actor, limit=limit, cursor=cursor)
+    return PageOut[JobOut].model_validate(page_out(page, lambda job: JobOut.model_validate(_job_out(job))))
 
 
 @router.get("/duplicate-jobs/{job_id}")
@@ -130,22 +120,15 @@ def list_sets(
     uow: ReadUowDep,
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=scan.MAX_PAGE)] = 50,
-    cursor: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
-) -> SetPageOut:
+    cursor: Cursor = None,
+) -> PageOut[SetOut]:
     """A page of the job's duplicate sets in the order found, each with its rule, score and members.
 
     `cursor` is the `next_cursor` of the previous page. Members are the records you may read (at
     most 1,000 per set here; the CSV export has them all).
     """
-    page = sets.list_sets(job_id, uow=uow, actor=actor, limit=limit, after=cursor)
-    return SetPageOut.model_validate(
-        {
-            "items": [
-                {**vars(found), "members": [vars(member) for member in found.members]} for found in page.items
-            ],
-            "next_cursor": page.next_cursor,
-        }
-    )
+    page = sets.list_sets(job_id, uow=uow, actor=actor, limit=limit, cursor=cursor)
+    return PageOut[SetOut].model_validate(page_out(page, lambda found: {**vars(found), "members": found.members}))
 
 
 @router.get(

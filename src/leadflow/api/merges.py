@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import Field, StringConstraints
 
+from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.api.deps import CurrentActor, ReadUowDep, UowDep
 from leadflow.duplicates import merge as merge_service
 from leadflow.core.schemas import InputModel
@@ -62,11 +63,12 @@ def list_merges(
     uow: ReadUowDep,
     actor: CurrentActor,
     record_id: Annotated[uuid.UUID | None, Query(description="Only merges where this record was master or subordinate.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> list[dict[str, Any]]:
-    """Merges, newest first."""
-    journals = merge_service.list_merges(record_id=record_id, limit=limit, uow=uow, actor=actor)
-    return [merge_service.journal_out(journal) for journal in journals]
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> PageOut[dict[str, Any]]:
+    """The merges you may see, newest first."""
+    page = merge_service.list_merges(record_id=record_id, limit=limit, cursor=cursor, uow=uow, actor=actor)
+    return PageOut[dict[str, Any]].model_validate(page_out(page, merge_service.journal_out))
 
 
 @router.get("/merges/{merge_id}")

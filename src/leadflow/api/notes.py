@@ -17,6 +17,7 @@ from leadflow.activities.service import (
     list_notes,
     timeline,
 )
+from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.api.deps import CurrentActor, ReadUowDep, SettingsDep, UowDep
 from leadflow.http.downloads import attachment_response
 from leadflow.http.uploads import read_upload
@@ -71,9 +72,12 @@ def create_note(
 
 
 @router.get("/{table}/{record_id}/notes")
-def get_notes(table: RegardingTable, record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor) -> list[NoteOut]:
+def get_notes(
+    table: RegardingTable, record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None
+) -> PageOut[NoteOut]:
     """The notes of one record, newest first."""
-    return [NoteOut.model_validate(note) for note in list_notes(table, record_id, uow=uow, actor=actor)]
+    page = list_notes(table, record_id, uow=uow, actor=actor, limit=limit, cursor=cursor)
+    return PageOut[NoteOut].model_validate(page_out(page, NoteOut.model_validate))
 
 
 @router.get("/{table}/{record_id}/notes/{note_id}/attachment", response_class=Response)
@@ -86,6 +90,9 @@ def download_attachment(
 
 
 @router.get("/{table}/{record_id}/timeline")
-def get_timeline(table: RegardingTable, record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor) -> list[NoteOut]:
+def get_timeline(
+    table: RegardingTable, record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None
+) -> PageOut[NoteOut]:
     """A record's notes together with those of the lead it came from (§2.7), newest first."""
-    return [NoteOut.model_validate(note) for note in timeline(table, record_id, uow=uow, actor=actor)]
+    page = timeline(table, record_id, uow=uow, actor=actor, limit=limit, cursor=cursor)
+    return PageOut[NoteOut].model_validate(page_out(page, NoteOut.model_validate))

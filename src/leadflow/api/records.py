@@ -6,11 +6,12 @@
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
+from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, SuppressDuplicates, UowDep
 from leadflow.security.access import get_accessible, list_records
 from leadflow.security.privileges import Privilege
@@ -38,11 +39,7 @@ def crud_router(table: TableEndpoints) -> APIRouter:
     Create = table.create_schema
     Update = table.update_schema
 
-    class PageOut(BaseModel):
-        items: list[Out]  # type: ignore[valid-type]
-        next_cursor: uuid.UUID | None
-
-    PageOut.__name__ = f"{Out.__name__}Page"
+    RecordPage = PageOut[Out]  # type: ignore[valid-type]
 
     a_record = f"{'an' if table.label[0] in 'aeiou' else 'a'} {table.label}"
 
@@ -51,18 +48,10 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         return Out.model_validate(record)
 
     @router.get("", summary=f"List {table.path}")
-    def list_(
-        uow: ReadUowDep,
-        actor: CurrentActor,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        cursor: uuid.UUID | None = None,
-    ) -> PageOut:
-        records = list_records(uow.session, table.model, actor=actor, limit=limit + 1, after=cursor)
-        page = records[:limit]
-        return PageOut(
-            items=[Out.model_validate(r) for r in page],
-            next_cursor=page[-1].id if len(records) > limit else None,
-        )
+    def list_(uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None) -> RecordPage:  # type: ignore[valid-type]
+        """The records you may read, oldest first."""
+        page = list_records(uow.session, table.model, actor=actor, limit=limit, cursor=cursor)
+        return RecordPage.model_validate(page_out(page, Out.model_validate))
 
     @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create {a_record}")
     def create(

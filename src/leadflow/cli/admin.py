@@ -127,7 +127,7 @@ def audit(
     def entries_and_emails(uow, actor):  # type: ignore[no-untyped-def]
         user_id = actor_for_email(uow.session, user).user_id if user else None
         query = AuditQuery(user_id=user_id, action=action, table=table_name, record_id=record, limit=limit)
-        entries = list_entries(query, uow=uow, actor=actor)
+        entries = list_entries(query, uow=uow, actor=actor).items
         return entries, dict(uow.session.execute(select(User.id, User.email)).all())
 
     entries, emails = read(ctx, entries_and_emails)

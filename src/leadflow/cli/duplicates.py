@@ -167,7 +167,7 @@ def show_sets(
     job_id: Annotated[uuid.UUID, typer.Argument(help="The job's id, as `duplicates scan` printed it.")],
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write every set to this CSV file instead.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=scan.MAX_PAGE, help="Sets to show.")] = 20,
-    after: Annotated[int | None, typer.Option(min=0, max=sets.MAX_POSITION, help="Show the sets after this set number.")] = None,
+    cursor: Annotated[str | None, typer.Option(help="The cursor printed under the previous page of sets.")] = None,
 ) -> None:
     """List a job's duplicate sets, or export them all as CSV."""
     if csv_file is not None:
@@ -185,11 +185,11 @@ def show_sets(
         ctx,
         lambda uow, actor: (
             scan.get_job(job_id, uow=uow, actor=actor),
-            sets.list_sets(job_id, uow=uow, actor=actor, limit=limit, after=after),
+            sets.list_sets(job_id, uow=uow, actor=actor, limit=limit, cursor=cursor),
         ),
     )
     if not page.items:
-        console.print(f"Job {job_id} ({job.state.value}) found no duplicate sets" + (" after that one." if after else "."))
+        console.print(f"Job {job_id} ({job.state.value}) found no duplicate sets" + (" after those." if cursor else "."))
         return
     grid = Table(title=f"Duplicate {job.table_name.value}: job {job_id}, {job.set_count} sets")
     for column in ("set", "rule", "score", "id", "name", "email", "phone", "city", "owner"):
@@ -204,7 +204,7 @@ def show_sets(
         grid.add_section()
     console.print(grid)
     if page.next_cursor is not None:
-        console.print(f"More sets: add --after {page.next_cursor}.")
+        console.print(f"More sets: add --cursor {page.next_cursor}.")
 
 
 # ---------------------------------------------------------------------------------------------- merge and undo

@@ -62,14 +62,15 @@ def _commands(table: RecordCommands) -> typer.Typer:
     def list_(
         ctx: typer.Context,
         limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
-        after: Annotated[uuid.UUID | None, typer.Option(help="Show the records after this id.")] = None,
+        cursor: Annotated[str | None, typer.Option(help="The cursor printed under the previous page.")] = None,
     ) -> None:
         """The records you may read, oldest first."""
-        def page(uow: UnitOfWork, actor: Actor) -> tuple[list[Any], dict[Any, str], str]:
-            records = list_records(uow.session, table.model, actor=actor, limit=limit, after=after)
+        def page(uow: UnitOfWork, actor: Actor) -> tuple[Any, dict[Any, str], str]:
+            records = list_records(uow.session, table.model, actor=actor, limit=limit, cursor=cursor)
             return records, dict(uow.session.execute(select(Currency.id, Currency.iso_code)).all()), actor.language
 
-        records, currencies, language = read(ctx, page)
+        found, currencies, language = read(ctx, page)
+        records = found.items
         grid = Table(title=table.name.capitalize())
         grid.add_column("id", no_wrap=True, min_width=36)
         for column in table.columns:
@@ -82,8 +83,8 @@ def _commands(table: RecordCommands) -> typer.Typer:
             ]
             grid.add_row(str(record.id), *cells)
         console.print(grid)
-        if len(records) == limit:
-            console.print(f"Next page: --after {records[-1].id}")
+        if found.next_cursor:
+            console.print(f"Next page: --cursor {found.next_cursor}")
 
     @group.command("show")
     def show(ctx: typer.Context, record_id: Annotated[uuid.UUID, typer.Argument()]) -> None:

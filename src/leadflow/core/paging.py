@@ -1,4 +1,7 @@
-"""What the lists share: keyset cursors and the case-insensitive "contains" search.
+"""What the lists share: keyset cursors, pages, and the case-insensitive "contains" search.
+
+Every list leadflow serves pages the same way: a ``limit`` and an opaque ``cursor`` in, a page of
+``items`` and the ``next_cursor`` (None on the last page) out.
 
 A cursor is the sort value and the id of the last row shown, as URL-safe base64 of JSON; decoding
 checks the value against the kind of the sort column, so a cursor from another list or a tampered
@@ -12,17 +15,21 @@ import binascii
 import enum
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, Select, func, or_, tuple_
+from sqlalchemy.orm import Session
 
 from leadflow.core.errors import ValidationFailed
-from leadflow.core.schemas import clean_search
+from leadflow.core.schemas import clean_search, unstorable_character
 
 CursorKind = Literal["text", "integer", "datetime", "date", "money"]
+ItemT = TypeVar("ItemT")
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
 def encode_cursor(value: Any, record_id: uuid.UUID) -> str:
@@ -49,14 +56,67 @@ def decode_cursor(cursor: str, kind: CursorKind, *, refusal: str) -> tuple[Any, 
             value = date.fromisoformat(value)
         elif kind == "money":
             value = Decimal(value)
-        elif kind == "integer":
-            if not isinstance(value, int):
+            if not value.is_finite():
                 raise ValueError("unexpected cursor value")
-        elif not isinstance(value, str):
+        elif kind == "integer":
+            # The integer sort columns are SQL INTEGER: a value outside it would fail in the database.
+            if isinstance(value, bool) or not isinstance(value, int) or not _INT_MIN <= value <= _INT_MAX:
+                raise ValueError("unexpected cursor value")
+        elif not isinstance(value, str) or unstorable_character(value) is not None:
             raise ValueError("unexpected cursor value")
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
         raise ValidationFailed(refusal, code="invalid_cursor") from None
     return value, record_id
+
+
+MAX_LIMIT = 500
+INVALID_CURSOR = "The cursor does not belong to this list; start again from the first page."
+
+
+@dataclass(frozen=True)
+class Page(Generic[ItemT]):
+    """One page of a list and the cursor of the next one, if there is more."""
+
+    items: list[ItemT]
+    next_cursor: str | None = None
+
+
+def check_limit(limit: int, *, most: int = MAX_LIMIT) -> None:
+    """Refuse a page size out of 1..``most``."""
+    if not 1 <= limit <= most:
+        raise ValidationFailed(f"limit must be between 1 and {most}.", code="invalid_limit")
+
+
+def keyset_page(
+    session: Session,
+    statement: Select[Any],
+    *,
+    key: Any,
+    id_column: Any,
+    kind: CursorKind,
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
+    key_of: Callable[[Any], Any] | None = None,
+    most: int = MAX_LIMIT,
+) -> Page[Any]:
+    """A page of ``statement``'s rows in the order of (``key``, ``id_column``), after ``cursor``.
+
+    ``key_of`` reads the key's value off a row (by default the attribute named like the key's column).
+    """
+    check_limit(limit, most=most)
+    if cursor is not None:
+        value, last_id = decode_cursor(cursor, kind, refusal=INVALID_CURSOR)
+        position = tuple_(key, id_column)
+        statement = statement.where(position < tuple_(value, last_id) if descending else position > tuple_(value, last_id))
+    order = (key.desc(), id_column.desc()) if descending else (key, id_column)
+    rows = list(session.scalars(statement.order_by(*order).limit(limit + 1)))
+    items = rows[:limit]
+    if len(rows) <= limit:
+        return Page(items)
+    last = items[-1]
+    read_key = key_of or (lambda row: getattr(row, key.key))
+    return Page(items, encode_cursor(read_key(last), last.id))
 
 
 def contains(columns: Iterable[Any], term: str) -> ColumnElement[bool]:

@@ -158,8 +158,12 @@ def _field_code(error: dict[str, Any]) -> str:
     return _ERROR_CODES.get(error["type"], "invalid_value")
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+_REQUEST_PARTS = ("body", "query", "path", "header", "cookie", "form")
+
+
+def _field_name(loc: tuple[Any, ...], *, located: bool) -> str:
+    # FastAPI puts where in the request a field came from first; a field may itself be called "body".
+    parts = [str(p) for p in (loc[1:] if located and loc and loc[0] in _REQUEST_PARTS else loc)]
     return ".".join(parts) or "request"
 
 
@@ -183,11 +187,14 @@ def _sentence(field: str, code: str, error: dict[str, Any]) -> str:
     return f"{label}: {error['msg']}."
 
 
-def validation_failed_from(errors: list[dict[str, Any]]) -> ValidationFailed:
-    """One ValidationFailed naming every offending field, from pydantic's error list."""
+def validation_failed_from(errors: list[dict[str, Any]], *, located: bool = False) -> ValidationFailed:
+    """One ValidationFailed naming every offending field, from pydantic's error list.
+
+    ``located``: the errors are FastAPI's, whose locations start with the part of the request.
+    """
     fields = []
     for error in errors:
-        name = _field_name(tuple(error.get("loc", ())))
+        name = _field_name(tuple(error.get("loc", ())), located=located)
         code = _field_code(error)
         fields.append({"field": name, "code": code, "message": _sentence(name, code, error)})
     top_code = fields[0]["code"] if len({f["code"] for f in fields}) == 1 else "validation_failed"

@@ -43,6 +43,7 @@ from leadflow.duplicates.models import (
     JobState,
 )
 from leadflow.duplicates.tables import TABLES, TableInfo, table_info
+from leadflow.core.paging import Page, keyset_page
 from leadflow.core.records import get_record
 from leadflow.core.errors import InvalidState, LeadflowError, ValidationFailed
 from leadflow.security.access import require_admin
@@ -63,12 +64,6 @@ MEMBERS: Table = DuplicateSetMember.__table__  # type: ignore[assignment]
 
 # ----------------------------------------------------------------------------------------------
 # what the readers get
-
-
-@dataclass(frozen=True)
-class JobPage:
-    items: list[DuplicateJob]
-    next_cursor: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -120,26 +115,14 @@ def get_job(job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> DuplicateJob
     return load_job(uow.session, job_id)
 
 
-def list_jobs(
-    *, uow: UnitOfWork, actor: Actor, limit: int = 50, before: uuid.UUID | None = None
-) -> JobPage:
-    """Jobs newest first, keyset-paged: ``before`` is the ``next_cursor`` of the previous page."""
+def list_jobs(*, uow: UnitOfWork, actor: Actor, limit: int = 50, cursor: str | None = None) -> Page[DuplicateJob]:
+    """A page of the jobs, newest first; ``cursor`` is the previous page's ``next_cursor``."""
     require_admin(actor, "settings", Privilege.READ)
     check_page_limit(limit)
-    statement = (
-        select(DuplicateJob).order_by(DuplicateJob.created_at.desc(), DuplicateJob.id.desc()).limit(limit + 1)
+    return keyset_page(
+        uow.session, select(DuplicateJob), key=DuplicateJob.created_at, id_column=DuplicateJob.id, kind="datetime",
+        limit=limit, cursor=cursor, descending=True,
     )
-    if before is not None:
-        anchor = uow.session.get(DuplicateJob, before)
-        if anchor is None:
-            raise ValidationFailed("The cursor names no duplicate detection job.", code="invalid_cursor")
-        statement = statement.where(
-            (DuplicateJob.created_at < anchor.created_at)
-            | ((DuplicateJob.created_at == anchor.created_at) & (DuplicateJob.id < anchor.id))
-        )
-    jobs = list(uow.session.scalars(statement))
-    page = jobs[:limit]
-    return JobPage(items=page, next_cursor=page[-1].id if len(jobs) > limit else None)
 
 
 def job_rules(job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> list[RuleCount]:
@@ -561,7 +544,6 @@ def run_job(
 
 
 __all__ = [
-    "JobPage",
     "RuleCount",
     "get_job",
     "job_rules",

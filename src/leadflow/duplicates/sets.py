@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Table, func, select
 
 from leadflow.core.errors import ValidationFailed
+from leadflow.core.paging import INVALID_CURSOR, Page, decode_cursor, encode_cursor
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.duplicates.models import DetectionTable, DuplicateRule
 from leadflow.duplicates.scan import MEMBERS, SCAN_BATCH, SETS, check_page_limit, load_job
@@ -45,12 +46,6 @@ class FoundSet:
 
 
 @dataclass(frozen=True)
-class SetPage:
-    items: list[FoundSet]
-    next_cursor: int | None
-
-
-@dataclass(frozen=True)
 class SetRow:
     """One member of one set, as a line of the CSV export."""
 
@@ -69,24 +64,27 @@ class SetRow:
 
 
 def list_sets(
-    job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, limit: int = 50, after: int | None = None
-) -> SetPage:
-    """A page of a job's sets in the order found, keyset-paged by set position (``after``).
+    job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, limit: int = 50, cursor: str | None = None
+) -> Page[FoundSet]:
+    """A page of a job's sets in the order found; ``cursor`` is the previous page's ``next_cursor``.
 
     Members are shown only when the actor may read them (settings Read lets one see the job,
     not the records).
     """
     require_admin(actor, "settings", Privilege.READ)
     check_page_limit(limit)
-    if after is not None and not 0 <= after <= MAX_POSITION:
-        raise ValidationFailed("The cursor names no set of this job; start from the first page.", code="invalid_cursor")
+    after = 0
+    if cursor is not None:
+        after, _ = decode_cursor(cursor, "integer", refusal=INVALID_CURSOR)
+        if not 0 <= after <= MAX_POSITION:
+            raise ValidationFailed(INVALID_CURSOR, code="invalid_cursor")
     session = uow.session
     job = load_job(session, job_id)
     info = TABLES[job.table_name]
     statement = (
         select(SETS.c.id, SETS.c.position, SETS.c.rule_id, DuplicateRule.name, SETS.c.score, SETS.c.size)
         .select_from(SETS.outerjoin(DuplicateRule, DuplicateRule.id == SETS.c.rule_id))
-        .where(SETS.c.job_id == job_id, SETS.c.position > (after or 0))
+        .where(SETS.c.job_id == job_id, SETS.c.position > after)
         .order_by(SETS.c.position)
         .limit(limit + 1)
     )
@@ -110,7 +108,8 @@ def list_sets(
     items = [
         FoundSet(row.position, row.rule_id, row.name, row.score, row.size, members[row.id]) for row in page
     ]
-    return SetPage(items=items, next_cursor=page[-1].position if len(rows) > limit else None)
+    more = len(rows) > limit
+    return Page(items, encode_cursor(page[-1].position, page[-1].id) if more else None)
 
 
 def _members_statement(info: TableInfo, actor: Actor, source: Any) -> Any:

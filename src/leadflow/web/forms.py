@@ -19,8 +19,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from leadflow.core.errors import DuplicateDetected, LeadflowError, NotFound
-from leadflow.security.service import MIN_PASSWORD_LENGTH
+from leadflow.core.errors import DuplicateDetected, LeadflowError, NotFound, ValidationFailed
+from leadflow.security.credentials import MIN_PASSWORD_LENGTH
 from leadflow.web.i18n import N_, gettext
 from leadflow.web.labels import COLUMN_LABELS, CRITERION_LABELS, DEPTH_LABELS, PRIVILEGE_LABELS, RECORD_LABELS
 from leadflow.web.labels import TABLE_LABELS, label
@@ -93,6 +93,9 @@ SERVICE_SENTENCES = (
     N_("This lead is closed and read-only; reactivate it to edit it."),
     N_("This lead is already open; only qualified or disqualified leads can be reactivated."),
     N_("The cursor is not valid for this list; start again from the first page."),
+    N_("The organisation's last active System Administrator cannot be deactivated."),
+    N_("This user is no longer active."),
+    N_("The email or password is wrong."),
 )
 
 # The sentence of each refusal code, with ``%(name)s`` placeholders filled from the error's details.
@@ -192,6 +195,27 @@ REFUSALS = {
     "invalid_email": N_("This is not a valid email address."),
     "password_too_short": N_("Passwords need at least %(length)s characters."),
     "business_unit_not_found": N_("No business unit has this name."),
+    "cannot_deactivate_self": N_("You cannot deactivate yourself; ask another administrator."),
+    "user_inactive": N_("This user is deactivated; choose an active user."),
+    "token_not_found": N_("No token has this id."),
+    # Signing in, passwords and the second factor
+    "not_authenticated": N_("The email or password is wrong."),
+    "too_many_attempts": N_("Too many wrong attempts from here: wait %(retry_after)s seconds before trying again."),
+    "wrong_password": N_("The current password is wrong."),
+    "password_too_common": N_(
+        "This password is one of the most common ones, which attackers try first; choose another."
+    ),
+    "passwords_differ": N_("The two new passwords are not the same; type the same one twice."),
+    "reset_link_invalid": N_(
+        "This password link is not valid any more (used, expired or replaced); ask an administrator for a new one."
+    ),
+    "second_step_expired": N_("This sign-in has expired; enter your email and password again."),
+    "wrong_code": N_("The code is wrong or was already used; enter the current code of the authenticator app."),
+    "two_factor_on": N_("Two-factor sign-in is already on; turn it off first to use a new device."),
+    "two_factor_not_started": N_("Start setting up two-factor sign-in first."),
+    "two_factor_enrolment_required": N_(
+        "Your role requires two-factor sign-in: sign in to the web app once to set it up."
+    ),
 }
 
 # The message next to a field, by the field problem's code (leadflow.core.schemas and the form readers).
@@ -209,7 +233,28 @@ FIELD_MESSAGES = {
     "invalid_date": N_("Enter a date."),
     "unknown_field": N_("This field cannot be changed here."),
     "invalid_value": N_("This value is not valid."),
+    "invalid_character": N_("This value contains a character that cannot be saved (such as a NUL); remove it."),
+    "wrong_password": N_("The current password is wrong."),
+    "passwords_differ": N_("The two passwords are not the same."),
 }
+
+# The fields of the password forms that refusals of the password's checks belong to (the services
+# raise them without naming a field).
+PASSWORD_FIELDS = {
+    "wrong_password": "current_password",
+    "password_too_short": "new_password",
+    "password_too_common": "new_password",
+    "passwords_differ": "repeat_password",
+}
+
+
+def repeated_password(new_password: str, repeat: str) -> None:
+    """A new password is typed twice, so that a slip of the finger does not lock its owner out."""
+    if new_password != repeat:
+        raise ValidationFailed(
+            "The two new passwords are not the same; type the same one twice.", code="passwords_differ",
+            details={"fields": [{"field": "repeat_password", "code": "passwords_differ"}]},
+        )
 
 
 def _field_items(error: LeadflowError | None) -> list[dict[str, Any]]:
@@ -302,8 +347,15 @@ class Refusal:
     matches: list[dict[str, Any]] = field(default_factory=list)
 
 
-def refusal(language: str, error: LeadflowError) -> Refusal:
-    """A domain refusal in the user's language, with its field messages and duplicate matches."""
+def refusal(language: str, error: LeadflowError, fields_by_code: dict[str, str] | None = None) -> Refusal:
+    """A domain refusal in the user's language, with its field messages and duplicate matches.
+
+    ``fields_by_code`` names the form field a refusal that names none belongs to (by its code): its
+    sentence is then shown next to that field too.
+    """
     details = error.details if isinstance(error.details, dict) else {}
     matches = match_rows(language, details.get("matches") or []) if isinstance(error, DuplicateDetected) else []
-    return Refusal(refusal_text(language, error), error.code, fields=field_errors(language, error), matches=matches)
+    found = Refusal(refusal_text(language, error), error.code, fields=field_errors(language, error), matches=matches)
+    if fields_by_code and error.code in fields_by_code:
+        found.fields.setdefault(fields_by_code[error.code], found.message)
+    return found

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from leadflow.core.errors import ValidationFailed
+from leadflow.core.paging import INVALID_CURSOR, Page, check_limit, decode_cursor, encode_cursor
 from leadflow.core.uow import UnitOfWork
 from leadflow.duplicates.merge.policy import POLICIES
 from leadflow.duplicates.merge.undo import get_journal
@@ -38,21 +38,26 @@ def get_merge(merge_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> MergeJou
 
 
 def list_merges(
-    *, record_id: uuid.UUID | None = None, limit: int = 50, uow: UnitOfWork, actor: Actor
-) -> list[MergeJournal]:
-    """Merges (involving one record, as master or subordinate, if given), newest first."""
-    if not 1 <= limit <= 500:
-        raise ValidationFailed("limit must be between 1 and 500.", code="invalid_limit")
+    *, record_id: uuid.UUID | None = None, limit: int = 50, cursor: str | None = None, uow: UnitOfWork, actor: Actor
+) -> Page[MergeJournal]:
+    """A page of the merges the actor may see (involving one record, as master or subordinate, if
+    given), newest first; ``cursor`` is the previous page's ``next_cursor``."""
+    check_limit(limit)
     statement = select(MergeJournal).order_by(MergeJournal.created_at.desc(), MergeJournal.id.desc())
     if record_id is not None:
         statement = statement.where(or_(MergeJournal.master_id == record_id, MergeJournal.subordinate_id == record_id))
-    found = []
-    for journal in uow.session.scalars(statement):
+    if cursor is not None:
+        when, last_id = decode_cursor(cursor, "datetime", refusal=INVALID_CURSOR)
+        statement = statement.where(tuple_(MergeJournal.created_at, MergeJournal.id) < tuple_(when, last_id))
+    found: list[MergeJournal] = []
+    # Readability is decided per merge (by its records), so the page fills as readable ones come.
+    for journal in uow.session.scalars(statement.execution_options(yield_per=200)):
         if _readable(uow.session, actor, journal):
-            found.append(journal)
             if len(found) == limit:
-                break
-    return found
+                last = found[-1]
+                return Page(found, encode_cursor(last.created_at, last.id))
+            found.append(journal)
+    return Page(found)
 
 
 def moved_summary(journal: MergeJournal) -> list[dict[str, Any]]:

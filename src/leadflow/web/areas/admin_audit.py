@@ -100,20 +100,17 @@ def audit_page(request: Request, session: WebSessionDep) -> Response:
     """The audit log, newest first, with its filters; "Older entries" pages back in time."""
     language = session.language
     typed, filters, errors = _parse_filters(language, request.query_params)
-    before = request.query_params.get("before")
+    cursor = request.query_params.get("cursor") or None
     entries: list[AuditEntry] = []
-    more = False
+    older: str | None = None
     with database_of(request).unit_of_work(read_only=True) as uow:
         users = {
             user_id: f"{name} ({email})"
             for user_id, name, email in uow.session.execute(select(User.id, User.full_name, User.email))
         }
         if not errors:
-            found = list_entries(
-                AuditQuery(**filters, before=parse_uuid(before), limit=ENTRIES_PER_PAGE + 1), uow=uow, actor=session.actor
-            )
-            more = len(found) > ENTRIES_PER_PAGE
-            entries = found[:ENTRIES_PER_PAGE]
+            page = list_entries(AuditQuery(**filters, cursor=cursor, limit=ENTRIES_PER_PAGE), uow=uow, actor=session.actor)
+            entries, older = page.items, page.next_cursor
         actions = sorted(uow.session.scalars(select(AuditEntry.action).distinct()))
         tables = sorted(name for name in uow.session.scalars(select(AuditEntry.table_name).distinct()) if name)
     rows = [_entry_row(language, entry, users) for entry in entries]
@@ -125,7 +122,7 @@ def audit_page(request: Request, session: WebSessionDep) -> Response:
         users=sorted(((str(user_id), name) for user_id, name in users.items()), key=lambda item: item[1].casefold()),
         actions=[(action, label(language, ACTION_LABELS, action)) for action in actions],
         tables=[(table, label(language, TABLE_LABELS, table)) for table in tables],
-        older=f"{AUDIT}?{urlencode({**query, 'before': entries[-1].id})}" if more and entries else None,
-        newest=f"{AUDIT}?{urlencode(query)}" if before else None,
+        older=f"{AUDIT}?{urlencode({**query, 'cursor': older})}" if older else None,
+        newest=f"{AUDIT}?{urlencode(query)}" if cursor else None,
         filtered=bool(query),
     )

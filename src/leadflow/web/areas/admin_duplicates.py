@@ -110,16 +110,16 @@ def _merge_rows(language: str, session: Session, journals: list[MergeJournal]) -
 
 @router.get(DUPLICATES)
 @admin_area("settings", Privilege.WRITE)
-def duplicates_page(request: Request, session: WebSessionDep, before: str | None = None) -> Response:
+def duplicates_page(request: Request, session: WebSessionDep, cursor: str | None = None) -> Response:
     """Start a find-all-duplicates job; the jobs so far and the latest merges."""
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        page = scan.list_jobs(uow=uow, actor=session.actor, limit=JOBS_PER_PAGE, before=parse_uuid(before))
+        page = scan.list_jobs(uow=uow, actor=session.actor, limit=JOBS_PER_PAGE, cursor=cursor)
         jobs = [_job_row(language, job) for job in page.items]
-        merges = _merge_rows(language, uow.session, merge_service.list_merges(limit=MERGES_SHOWN, uow=uow, actor=session.actor))
+        merges = _merge_rows(language, uow.session, merge_service.list_merges(limit=MERGES_SHOWN, uow=uow, actor=session.actor).items)
     return render(
         request, session, "admin/duplicates.html", jobs=jobs, merges=merges, next_cursor=page.next_cursor,
-        paged=before is not None,
+        paged=cursor is not None,
         tables=[(table.value, label(language, TABLE_LABELS, table)) for table in DetectionTable],
     )
 
@@ -156,13 +156,13 @@ class _Member:
 
 @router.get(DUPLICATES + "/jobs/{job_id}")
 @admin_area("settings", Privilege.WRITE)
-def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, after: int | None = None) -> Response:
+def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, cursor: str | None = None) -> Response:
     """One job: state and progress, what each rule found, and a page of its duplicate sets."""
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
         job = scan.get_job(job_id, uow=uow, actor=session.actor)
         rules = scan.job_rules(job_id, uow=uow, actor=session.actor)
-        page = sets.list_sets(job_id, uow=uow, actor=session.actor, limit=SETS_PER_PAGE, after=after)
+        page = sets.list_sets(job_id, uow=uow, actor=session.actor, limit=SETS_PER_PAGE, cursor=cursor)
     table = job.table_name.value
     shown = [
         {
@@ -179,7 +179,7 @@ def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, after:
     ]
     return render(
         request, session, "admin/job.html", job=_job_row(language, job), table=table, rules=rules, sets=shown,
-        next_cursor=page.next_cursor, paged=after is not None,
+        next_cursor=page.next_cursor, paged=cursor is not None,
         mergeable=DetectionTable(table) in merge_service.POLICIES,
         record_label=label(language, RECORD_LABELS, table),
     )

@@ -79,6 +79,23 @@ ACTION_LABELS = {
     "token_create": N_("Create token"),
     "token_revoke": N_("Revoke token"),
     "locked": N_("Account locked"),
+    "password_change": N_("Change password"),
+    "password_reset_link": N_("Password reset link"),
+    "password_reset": N_("Reset password"),
+    "two_factor_on": N_("Turn on two-factor sign-in"),
+    "two_factor_off": N_("Turn off two-factor sign-in"),
+    "deactivate": N_("Deactivate user"),
+    "reassign": N_("Reassign records"),
+    "role_two_factor": N_("Two-factor sign-in rule of a role"),
+}
+
+# The kinds of access tokens, by stored value (leadflow.security.models.TokenKind).
+TOKEN_KIND_LABELS = {
+    "sign_in": N_("API sign-in"),
+    "personal": N_("Personal API token"),
+    "web_session": N_("Web session"),
+    "password_reset": N_("Password reset link"),
+    "two_factor": N_("Sign-in awaiting its code"),
 }
 
 LANGUAGE_LABELS = {"en": "English", "es": "Español"}

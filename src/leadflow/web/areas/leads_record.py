@@ -110,7 +110,7 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
         try:
             lead = service.get_lead(lead_id, uow=uow, actor=actor)
             process = lead_process(lead_id, uow=uow, actor=actor)
-            notes = list(timeline(RegardingTable.LEADS, lead_id, uow=uow, actor=actor))
+            notes = timeline(RegardingTable.LEADS, lead_id, uow=uow, actor=actor).items
         except LeadflowError as refused:
             return error_page(request, session, refused)
         stored = lead_form_values(lead, currency_code=lookups.currency_code(uow.session, lead.currency_id), language=language)

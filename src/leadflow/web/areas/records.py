@@ -259,7 +259,7 @@ def _register(kind: RecordKind) -> None:
         parsed, note = _record_id(kind, record_id), id_in_path(note_id, record="note")
         with database_of(request).unit_of_work(read_only=True) as uow:
             # A note is downloadable from a page when it is on that page's timeline.
-            shown = {n.id: n for n in timeline(table, parsed, uow=uow, actor=session.actor)}
+            shown = {n.id: n for n in timeline(table, parsed, uow=uow, actor=session.actor).items}
             if note not in shown:
                 raise NotFound(f"No note has the id {note} on this record.", code="note_not_found")
             found, content = get_attachment(

@@ -80,7 +80,7 @@ class TimelineEntry:
 
 
 def _timeline(uow: UnitOfWork, session: WebSession, kind: RecordKind, record: Any) -> list[TimelineEntry]:
-    notes = timeline(RegardingTable(kind.path), record.id, uow=uow, actor=session.actor)
+    notes = timeline(RegardingTable(kind.path), record.id, uow=uow, actor=session.actor).items
     authors = {
         user_id: name
         for user_id, name in uow.session.execute(
