@@ -10,12 +10,28 @@ from typing import Annotated
 
 import typer
 
+from leadflow import __version__
 from leadflow.cli import admin, records, security
+from leadflow.cli.common import console
 from leadflow.cli.duplicates import duplicates_app
+from leadflow.cli.failures import FailuresInOneLine
 from leadflow.cli.leads import leads_app
 from leadflow.core.config import Settings
 
-app = typer.Typer(help="leadflow: the sales CRM built around the lead lifecycle.", no_args_is_help=True)
+app = typer.Typer(
+    cls=FailuresInOneLine,
+    help="leadflow: the sales CRM built around the lead lifecycle.\n\n"
+    "Exit codes: 0 done, 1 refused, 2 invalid input or settings, 3 not found, "
+    "4 the database cannot be opened, 5 unexpected failure (run again with --debug).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        console.print(f"leadflow {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -29,10 +45,17 @@ def main(
         str | None,
         typer.Option("--as", help="Act as this user (email); by default the first System Administrator."),
     ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an unexpected failure, show the whole traceback instead of one line.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print leadflow's version and exit."),
+    ] = False,
 ) -> None:
     """Read the settings once for every command."""
-    settings = Settings(database_url=database_url) if database_url else Settings()
-    ctx.obj = {"settings": settings, "as_user": as_user}
+    ctx.obj = {"debug": debug, "as_user": as_user}
+    ctx.obj["settings"] = Settings(database_url=database_url) if database_url else Settings()
 
 
 admin.register(app)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from leadflow.bootstrap import prepare_database
 from leadflow.cli.common import console, fail, open_as_actor, open_database, read, settings_of
+from leadflow.cli.failures import shown_url
 from leadflow.core.errors import Forbidden, LeadflowError, NotFound
 from leadflow.core.uow import Database
 from leadflow.security.actor import actor_for_email, default_actor
@@ -39,6 +42,38 @@ def db_upgrade(ctx: typer.Context) -> None:
     prepared = prepare_database(settings_of(ctx))
     _operators_only(ctx, prepared.database)
     console.print(f"Database is up to date: [bold]{prepared.database.engine.url.render_as_string()}[/]")
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite database URL (None for another database or an in-memory one)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).resolve()
+
+
+def where_it_lives(database_url: str) -> str:
+    """Which database a URL names, said for people: the file of SQLite, the server's URL otherwise."""
+    path = sqlite_file(database_url)
+    if path is None:
+        return shown_url(database_url)
+    state = "" if path.exists() else " (not created yet)"
+    return f"{path}{state}"
+
+
+@db_app.command("where")
+def db_where(ctx: typer.Context) -> None:
+    """Print which database leadflow uses (its file, or its URL without the password), without opening it."""
+    database_url = settings_of(ctx).database_url
+    console.print(where_it_lives(database_url), soft_wrap=True, highlight=False)
+    path = sqlite_file(database_url)
+    if path is not None:
+        console.print(
+            "To start afresh, stop leadflow and delete this file; or choose another one with "
+            "LEADFLOW_DATABASE_URL=sqlite:///path/to/file.db.",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 def print_demo_users() -> None:
@@ -97,12 +132,21 @@ def serve(
 
     settings = settings_of(ctx)
     prepared = prepare_database(settings)
+    where = where_it_lives(settings.database_url)
+    console.print(f"Database: {where}" + (" (new)" if prepared.created else ""), soft_wrap=True, highlight=False)
     load = settings.demo_on_first_start if demo_data is None else demo_data
     if (prepared.created and load) or (demo_data and not prepared.created):
         from leadflow.demo import load_demo
 
         console.print(f"Loading demo data… {load_demo(prepared.database)}")
         print_demo_users()
+    elif not prepared.created:
+        console.print(
+            "Demo data: not loaded again, this database already existed (`leadflow demo` loads it; "
+            "to start afresh, stop leadflow and delete the database: `leadflow db where` says where).",
+            soft_wrap=True,
+            highlight=False,
+        )
     with prepared.database.unit_of_work(read_only=True) as uow:
         try:
             default_actor(uow.session)
