@@ -86,6 +86,66 @@ def test_settings_must_be_sent_whole(client):
     assert client.get(f"{API}/settings/qualification").json() == before
 
 
+def test_patch_changes_only_the_settings_sent(client):
+    before = client.get(f"{API}/settings/qualification")
+
+    response = client.patch(
+        f"{API}/settings/qualification",
+        json={"qualification_experience": "per_record", "account_creation": "seller"},
+        headers={"If-Match": before.headers["ETag"]},
+    )
+
+    assert response.status_code == 200, response.text
+    expected = {**{key: before.json()[key] for key in DEFAULTS}, "qualification_experience": "per_record",
+                "account_creation": "seller"}
+    assert {key: response.json()[key] for key in DEFAULTS} == expected
+    assert response.headers["ETag"] != before.headers["ETag"]
+    assert {key: client.get(f"{API}/settings/qualification").json()[key] for key in DEFAULTS} == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"account_creation": None}, "account_creation", "invalid_option"),
+        ({"account_creation": "sometimes"}, "account_creation", "invalid_option"),
+        ({"duplicate_everything": True}, "duplicate_everything", "unknown_field"),
+    ],
+)
+def test_a_bad_patch_is_refused_and_changes_nothing(client, change, field, code):
+    before = client.get(f"{API}/settings/qualification").json()
+
+    response = client.patch(f"{API}/settings/qualification", json=change)
+
+    error = assert_error(response, 422, code)
+    assert field in field_errors(error)
+    assert client.get(f"{API}/settings/qualification").json() == before
+
+
+def test_patch_with_a_stale_etag_is_refused_and_changes_nothing(client):
+    stale = client.get(f"{API}/settings/qualification").headers["ETag"]
+    _put_settings(client, opportunity_creation="seller")
+    current = client.get(f"{API}/settings/qualification").json()
+
+    response = client.patch(f"{API}/settings/qualification", json={"contact_creation": "seller"},
+                            headers={"If-Match": stale})
+
+    assert_error(response, 412, "stale_etag")
+    assert client.get(f"{API}/settings/qualification").json() == current
+
+
+def test_patch_of_the_duplicate_detection_settings_keeps_the_others(client):
+    before = client.get(f"{API}/settings/duplicate-detection").json()
+
+    response = client.patch(f"{API}/settings/duplicate-detection", json={"default_phone_region": "gb"})
+
+    assert response.status_code == 200, response.text
+    after = client.get(f"{API}/settings/duplicate-detection").json()
+    assert after["default_phone_region"] == "GB"
+    assert {key: value for key, value in after.items() if key not in ("default_phone_region", "row_version")} == {
+        key: value for key, value in before.items() if key not in ("default_phone_region", "row_version")
+    }
+
+
 def test_legacy_prompt_setting_refuses_qualify_without_choices_and_changes_nothing(client, database):
     _put_settings(client, create_records_on_qualify=False)
     lead = create_lead(client)

@@ -7,8 +7,10 @@ from fastapi import APIRouter, Response
 from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, UowDep
 from leadflow.organisation.schemas import (
     DuplicateDetectionSettings,
+    DuplicateDetectionSettingsChange,
     DuplicateDetectionSettingsOut,
     QualificationSettings,
+    QualificationSettingsChange,
     QualificationSettingsOut,
 )
 from leadflow.organisation.service import read_settings, update_settings
@@ -35,6 +37,17 @@ def replace_qualification_settings(
     return QualificationSettingsOut.model_validate(settings)
 
 
+@router.patch("/qualification")
+def change_qualification_settings(
+    data: QualificationSettingsChange, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
+) -> QualificationSettingsOut:
+    """Change only the qualification settings sent; the others stay."""
+    settings = update_settings(data.model_dump(exclude_unset=True), uow=uow, actor=actor, expected_version=version)
+    uow.commit()
+    response.headers["ETag"] = settings.etag
+    return QualificationSettingsOut.model_validate(settings)
+
+
 @router.get("/duplicate-detection")
 def read_duplicate_settings(uow: ReadUowDep, actor: CurrentActor, response: Response) -> DuplicateDetectionSettingsOut:
     """Duplicate detection on/off (globally and per table) and the classic or enhanced warning."""
@@ -49,6 +62,17 @@ def replace_duplicate_settings(
 ) -> DuplicateDetectionSettingsOut:
     """Replace the duplicate detection settings (administrators)."""
     settings = update_settings(data.model_dump(), uow=uow, actor=actor, expected_version=version)
+    uow.commit()
+    response.headers["ETag"] = settings.etag
+    return DuplicateDetectionSettingsOut.model_validate(settings)
+
+
+@router.patch("/duplicate-detection")
+def change_duplicate_settings(
+    data: DuplicateDetectionSettingsChange, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
+) -> DuplicateDetectionSettingsOut:
+    """Change only the duplicate detection settings sent; the others stay (administrators)."""
+    settings = update_settings(data.model_dump(exclude_unset=True), uow=uow, actor=actor, expected_version=version)
     uow.commit()
     response.headers["ETag"] = settings.etag
     return DuplicateDetectionSettingsOut.model_validate(settings)

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    create_model,
     field_validator,
 )
 
@@ -91,6 +92,19 @@ class InputModel(BaseModel):
     @classmethod
     def _storable(cls, value: Any) -> Any:
         return refuse_unstorable(value)
+
+
+InputModelT = TypeVar("InputModelT", bound=InputModel)
+
+
+def partial_model(model: type[InputModelT], name: str, doc: str) -> type[InputModelT]:
+    """The same input with every field optional but not nullable, for a PATCH: what is sent changes,
+    what is left out stays (read the change with ``model_dump(exclude_unset=True)``)."""
+    optional: dict[str, Any] = {
+        field: (Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation, None)
+        for field, info in model.model_fields.items()
+    }
+    return create_model(name, __base__=model, __doc__=doc, **optional)
 
 
 class OutputModel(BaseModel):

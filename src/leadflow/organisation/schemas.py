@@ -9,7 +9,7 @@ from pydantic import ConfigDict, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
-from leadflow.core.schemas import InputModel
+from leadflow.core.schemas import InputModel, partial_model
 
 
 class QualificationSettings(InputModel):
@@ -20,6 +20,13 @@ class QualificationSettings(InputModel):
     account_creation: RecordCreation
     contact_creation: RecordCreation
     opportunity_creation: RecordCreation
+
+
+QualificationSettingsChange = partial_model(
+    QualificationSettings,
+    "QualificationSettingsChange",
+    "A change of some qualification settings (PATCH): the fields sent change, the others stay.",
+)
 
 
 class QualificationSettingsOut(QualificationSettings):
@@ -47,6 +54,13 @@ class DuplicateDetectionSettings(InputModel):
         if value not in phonenumbers.SUPPORTED_REGIONS:
             raise PydanticCustomError("unknown_region", "Input should be an ISO 3166 region code such as ES or GB")
         return value
+
+
+DuplicateDetectionSettingsChange = partial_model(
+    DuplicateDetectionSettings,
+    "DuplicateDetectionSettingsChange",
+    "A change of some duplicate detection settings (PATCH): the fields sent change, the others stay.",
+)
 
 
 class DuplicateDetectionSettingsOut(DuplicateDetectionSettings):
