@@ -245,3 +245,16 @@ def test_the_opportunity_timeline_serves_the_lead_attachment_without_copying_it(
     assert counts(database)["attachments"] == 1
     download = client.get(f"{API}/leads/{lead['id']}/notes/{note['id']}/attachment")
     assert download.content == b"brief"
+
+
+def test_an_attachment_on_the_timeline_downloads_from_the_record_whose_timeline_shows_it(client):
+    lead = create_lead(client)
+    note = add_note(client, "leads", lead["id"], file=("brief.txt", b"brief", "text/plain")).json()
+    created = qualify(client, lead["id"])["created"]
+    unrelated = qualify(client, create_lead(client)["id"])["created"]["opportunity_ids"][0]
+
+    for table, record_id in (("opportunities", created["opportunity_ids"][0]), ("accounts", created["account_id"])):
+        download = client.get(f"{API}/{table}/{record_id}/notes/{note['id']}/attachment")
+        assert download.status_code == 200, (table, download.text)
+        assert download.content == b"brief"
+    assert_error(client.get(f"{API}/opportunities/{unrelated}/notes/{note['id']}/attachment"), 404, "note_not_found")

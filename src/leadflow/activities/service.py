@@ -161,11 +161,11 @@ def get_attachment(
     uow: UnitOfWork,
     actor: Actor,
 ) -> tuple[Note, bytes]:
-    """A note's attachment: its metadata and bytes."""
+    """A note's attachment, reached from any record whose timeline shows the note: its metadata and bytes."""
     session = uow.session
-    _readable(uow, actor, table, record_id)
+    shown = _timeline_sources(uow, actor, table, record_id)
     note = session.get(Note, note_id)
-    if note is None or note.regarding_table != table or note.regarding_id != record_id:
+    if note is None or (note.regarding_table, note.regarding_id) not in shown:
         raise NotFound(f"No note has the id {note_id} on this record.", code="note_not_found")
     if note.file_name is None:
         raise NotFound("This note has no attachment.", code="attachment_not_found")
@@ -195,6 +195,14 @@ def timeline(
 
     The lead's notes are shown, not copied; a user who may not read the lead does not see them.
     """
+    return notes_regarding(uow.session, _timeline_sources(uow, actor, table, record_id), limit=limit, cursor=cursor)
+
+
+def _timeline_sources(
+    uow: UnitOfWork, actor: Actor, table: RegardingTable, record_id: uuid.UUID
+) -> list[tuple[RegardingTable, uuid.UUID]]:
+    """The records whose notes a record's timeline shows: itself, and the lead it came from when the
+    actor may read that lead."""
     record = _readable(uow, actor, table, record_id)
     sources = [(table, record_id)]
     originating_lead_id = getattr(record, "originating_lead_id", None)
@@ -203,5 +211,5 @@ def timeline(
         # The lead's notes show only to those who may read the lead itself.
         if lead is not None and can(uow.session, actor, Privilege.READ, "leads", lead):
             sources.append((RegardingTable.LEADS, originating_lead_id))
-    return notes_regarding(uow.session, sources, limit=limit, cursor=cursor)
+    return sources
 
