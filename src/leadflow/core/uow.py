@@ -50,6 +50,11 @@ class UnitOfWork:
         finally:
             self.session.close()
 
+    @property
+    def read_only(self) -> bool:
+        """Whether this unit only reads (and so cannot carry a write)."""
+        return self._read_only
+
     def commit(self) -> None:
         """Make every change of this unit permanent, or raise a Conflict and keep none of them."""
         try:

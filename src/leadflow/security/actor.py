@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, event, inspect, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from leadflow.core.errors import NotFound
-from leadflow.security.models import BusinessUnit, Role, RolePrivilege, TeamMember, User, UserRole
+from leadflow.security.models import (
+    BusinessUnit,
+    Role,
+    RolePrivilege,
+    SecurityGeneration,
+    Team,
+    TeamMember,
+    User,
+    UserRole,
+)
 from leadflow.security.privileges import SYSTEM_ADMINISTRATOR, Depth, Privilege
 
 
@@ -27,6 +40,8 @@ class Actor:
     role_names: tuple[str, ...] = ()
     email: str = ""
     language: str = "en"
+    # A role the user holds asks for a second factor at sign-in.
+    two_factor_required: bool = False
 
     def depth(self, table: str, privilege: Privilege) -> Depth:
         """The widest access level any of the actor's roles grants for this table and privilege."""
@@ -44,11 +59,13 @@ def load_actor(session: Session, user: User) -> Actor:
     for table, privilege, depth in rows:
         key = (table, Privilege(privilege))
         depths[key] = max(depths.get(key, Depth.NONE), Depth(depth))
-    role_names = tuple(
-        session.scalars(
-            select(Role.name).join(UserRole, UserRole.role_id == Role.id).where(UserRole.user_id == user.id).order_by(Role.name)
-        )
-    )
+    roles = session.execute(
+        select(Role.name, Role.requires_two_factor)
+        .join(UserRole, UserRole.role_id == Role.id)
+        .where(UserRole.user_id == user.id)
+        .order_by(Role.name)
+    ).all()
+    role_names = tuple(name for name, _ in roles)
     team_ids = frozenset(session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user.id)))
     return Actor(
         user_id=user.id,
@@ -59,6 +76,7 @@ def load_actor(session: Session, user: User) -> Actor:
         role_names=role_names,
         email=user.email,
         language=user.language,
+        two_factor_required=any(required for _, required in roles),
     )
 
 
@@ -106,3 +124,75 @@ def default_actor(session: Session) -> Actor:
             code="no_administrator",
         )
     return load_actor(session, user)
+
+
+# ------------------------------------------------------------------------------- the cache of actors
+#
+# Computing an actor takes four queries; a request that had to do so every time would spend most of
+# its database work on it. Each process keeps the actors it computed, per database and user, with the
+# security generation they were computed at; a request reads the generation in the same query as its
+# token, and uses the cached actor only while the generation has not moved. The generation moves in
+# the same transaction as any change that could change an actor (below), so the change and the end of
+# every stale cached actor commit together, for every process.
+
+_MOST_CACHED = 10_000
+_ACTORS: weakref.WeakKeyDictionary[Engine, dict[uuid.UUID, tuple[int, Actor]]] = weakref.WeakKeyDictionary()
+
+
+def security_generation() -> ScalarSelect[int]:
+    """The current generation, to select beside the token (NULL on a schema without the row)."""
+    return select(SecurityGeneration.generation).where(SecurityGeneration.id == 1).scalar_subquery()
+
+
+def cached_actor(session: Session, user: User, generation: int | None) -> Actor:
+    """The user's actor: from this process's cache when it is of this generation, else computed."""
+    engine = session.get_bind()
+    engine = engine.engine if isinstance(engine, Connection) else engine
+    actors = _ACTORS.setdefault(engine, {})
+    cached = actors.get(user.id)
+    if generation is not None and cached is not None and cached[0] == generation:
+        return cached[1]
+    actor = load_actor(session, user)
+    if generation is not None:
+        if len(actors) >= _MOST_CACHED:
+            actors.clear()
+        actors[user.id] = (generation, actor)
+    return actor
+
+
+# What an actor is made of: any change to these rows, or to these columns of a user, moves the generation.
+_ACTOR_TABLES = frozenset(model.__table__ for model in (BusinessUnit, Role, RolePrivilege, Team, TeamMember, UserRole))
+_ACTOR_USER_COLUMNS = ("business_unit_id", "email", "language")
+_ACTOR_CLASSES = (BusinessUnit, Role, RolePrivilege, Team, TeamMember, UserRole, User)
+
+
+def _changes_an_actor(instance: object, *, new_or_deleted: bool) -> bool:
+    if not isinstance(instance, _ACTOR_CLASSES):
+        return False
+    if new_or_deleted or not isinstance(instance, User):
+        return True
+    state = inspect(instance)
+    return any(state.attrs[column].history.has_changes() for column in _ACTOR_USER_COLUMNS)
+
+
+def _move_generation_on(connection: Connection) -> None:
+    table = SecurityGeneration.__table__
+    connection.execute(table.update().where(table.c.id == 1).values(generation=table.c.generation + 1))
+
+
+@event.listens_for(Session, "before_flush")
+def _on_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
+    changed = any(_changes_an_actor(item, new_or_deleted=True) for item in chain(session.new, session.deleted)) or any(
+        _changes_an_actor(item, new_or_deleted=False) for item in session.dirty if session.is_modified(item)
+    )
+    if changed:
+        _move_generation_on(session.connection())
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_statement(state: ORMExecuteState) -> None:
+    """A statement (not the unit of work) that writes one of those tables, users included."""
+    if (state.is_insert or state.is_update or state.is_delete) and (
+        getattr(state.statement, "table", None) in _ACTOR_TABLES | {User.__table__}
+    ):
+        _move_generation_on(state.session.connection())

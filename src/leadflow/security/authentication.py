@@ -31,7 +31,7 @@ from leadflow.core.mail import Outgoing
 from leadflow.core.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.security.access import require_admin
-from leadflow.security.actor import Actor, load_actor
+from leadflow.security.actor import Actor, cached_actor, security_generation
 from leadflow.security.audit import record_action
 from leadflow.security.credentials import (
     ISSUER,
@@ -267,9 +267,11 @@ class Authenticated:
 def actor_for_secret(secret: str, *, session: Session, kinds: tuple[TokenKind, ...]) -> Authenticated:
     """The actor a bearer secret or session cookie stands for; 401 when unknown, expired or revoked."""
     row = session.execute(
-        select(AccessToken, User).join(User, User.id == AccessToken.user_id).where(AccessToken.token_digest == digest(secret))
+        select(AccessToken, User, security_generation())
+        .join(User, User.id == AccessToken.user_id)
+        .where(AccessToken.token_digest == digest(secret))
     ).first()
-    token, user = row if row is not None else (None, None)
+    token, user, generation = row if row is not None else (None, None, None)
     if token is None or token.kind not in kinds:
         raise AuthenticationFailed("The access token is not valid; sign in again.", code="invalid_token")
     if token.revoked_at is not None:
@@ -278,22 +280,27 @@ def actor_for_secret(secret: str, *, session: Session, kinds: tuple[TokenKind, .
         raise AuthenticationFailed("The access token has expired; sign in again.", code="token_expired")
     if not user.is_active:
         raise AuthenticationFailed("This user is no longer active.", code="user_inactive")
-    return Authenticated(actor=load_actor(session, user), token=token)
+    return Authenticated(actor=cached_actor(session, user, generation), token=token)
 
 
 # A token's last use is written at most this often: every request would otherwise be a write.
 LAST_USE_PRECISION = timedelta(minutes=1)
 
 
-def note_token_use(authenticated: Authenticated, *, database: Database) -> None:
-    """Record when a token was last used (to the minute), in a short transaction of its own."""
+def note_token_use(authenticated: Authenticated, *, database: Database, uow: UnitOfWork | None = None) -> None:
+    """Record when a token was last used (to the minute): in the request's own writing unit of work
+    when given (it commits with the request), else in a short transaction of its own."""
     now = utcnow()
     last = authenticated.token.last_used_at
     if last is not None and now - last < LAST_USE_PRECISION:
         return
-    with database.unit_of_work() as uow:
-        uow.session.execute(update(AccessToken).where(AccessToken.id == authenticated.token.id).values(last_used_at=now))
-        uow.commit()
+    noting = update(AccessToken).where(AccessToken.id == authenticated.token.id).values(last_used_at=now)
+    if uow is not None and not uow.read_only:
+        uow.session.execute(noting)
+        return
+    with database.unit_of_work() as own:
+        own.session.execute(noting)
+        own.commit()
 
 
 # ---------------------------------------------------------------------------------------------- tokens

@@ -106,6 +106,18 @@ class UserRole(Base):
     role_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
 
 
+class SecurityGeneration(Base):
+    """One row counting changes to who holds which privileges (roles, their matrices, memberships,
+    business units, a user's unit, e-mail or language). Every process caches actors by user and
+    generation, so that a request reads one row instead of computing the actor again; a change
+    anywhere moves the generation on, and every process sees it on its next request."""
+
+    __tablename__ = "security_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class RecordShare(RecordMixin, Base):
     """Rights on one record granted to a user or a team beyond what their roles' depth reaches."""
 

@@ -23,7 +23,7 @@ from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
 from leadflow.security.models import TokenKind, User
 from leadflow.security.privileges import Privilege
-from leadflow.security.authentication import actor_for_secret, note_token_use, requires_two_factor
+from leadflow.security.authentication import actor_for_secret, note_token_use
 from leadflow.security.credentials import AuthenticationFailed
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.web.i18n import N_, choose_language
@@ -136,11 +136,10 @@ def web_session(request: Request) -> WebSession:
             token_id=authenticated.token.id,
             two_factor_on=user.totp_enabled_at is not None,
         )
-        # Only a user without a second factor needs the question asked (one query more).
         if (
             not session.two_factor_on
             and not request.url.path.startswith(TWO_FACTOR_SETUP)
-            and requires_two_factor(uow.session, user)
+            and authenticated.actor.two_factor_required
         ):
             raise TwoFactorSetupRequired
     note_token_use(authenticated, database=database_of(request))
