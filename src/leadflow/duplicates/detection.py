@@ -30,6 +30,7 @@ from leadflow.duplicates.matchcodes import _as_date, _as_datetime, _is_blank
 from leadflow.duplicates.models import DetectionTable
 from leadflow.duplicates.tables import DATE, DATETIME, TABLES, info_of_record
 from leadflow.core.errors import DuplicateDetected, ValidationFailed
+from leadflow.core.names import compose_full_name
 from leadflow.organisation.service import get_settings
 from leadflow.security.access import can
 from leadflow.security.actor import Actor
@@ -50,9 +51,15 @@ WAYS_OUT = (
 
 
 def complete(table: DetectionTable, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The values with every comparable column present (missing ones blank), as codes read them."""
+    """The values with every comparable column present (missing ones blank), as codes read them, and
+    as a save would store them: text trimmed, and the full name composed from first and last name when
+    it is not given, so that a check compares exactly what saving the same values compares."""
     info = TABLES[DetectionTable(table)]
-    return {**{name: None for name in info.columns}, **values}
+    record = {name: None for name in info.columns}
+    record.update({name: value.strip() if isinstance(value, str) else value for name, value in values.items()})
+    if "full_name" in info.columns and "full_name" not in values and values.keys() & {"first_name", "last_name"}:
+        record["full_name"] = compose_full_name(record.get("first_name"), record.get("last_name"))
+    return record
 
 
 def detection_on(session: Session, table: DetectionTable) -> bool:
