@@ -128,7 +128,12 @@ def list_sets(
     most 1,000 per set here; the CSV export has them all).
     """
     page = sets.list_sets(job_id, uow=uow, actor=actor, limit=limit, cursor=cursor)
-    return PageOut[SetOut].model_validate(page_out(page, lambda found: {**vars(found), "members": found.members}))
+    return PageOut[SetOut].model_validate(page_out(page, set_out))
+
+
+def set_out(found: sets.FoundSet) -> SetOut:
+    """A duplicate set as the API (and ``leadflow duplicates sets --json``) shows it."""
+    return SetOut.model_validate({**vars(found), "members": found.members})
 
 
 @router.get(

@@ -242,24 +242,25 @@ def require_two_factor(name: str, data: TwoFactorRuleIn, uow: UowDep, actor: Cur
     """Make holders of the role sign in with a second factor (they set it up at their next sign-in), or not."""
     role = service.require_two_factor_for(name, data.required, uow=uow, actor=actor)
     uow.commit()
-    return _role_out(uow, role)
+    return role_out(uow, role)
 
 
 @router.get("/roles")
 def list_roles(uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None) -> PageOut[RoleOut]:
     """The roles, by name, each with its privilege matrix (needs Read on roles)."""
     page = directory.list_roles(uow=uow, actor=actor, limit=limit, cursor=cursor)
-    return PageOut[RoleOut].model_validate(page_out(page, lambda entry: _role_out(uow, entry.role)))
+    return PageOut[RoleOut].model_validate(page_out(page, lambda entry: role_out(uow, entry.role)))
 
 
 @router.get("/roles/{name}")
 def get_role(name: str, uow: ReadUowDep, actor: CurrentActor) -> RoleOut:
     """One role, by name, with its privilege matrix (needs Read on roles)."""
     role, matrix = directory.get_role(name, uow=uow, actor=actor)
-    return _role_out(uow, role, matrix)
+    return role_out(uow, role, matrix)
 
 
-def _role_out(uow: Any, role: Any, matrix: dict[str, dict[Privilege, Depth]] | None = None) -> RoleOut:
+def role_out(uow: Any, role: Any, matrix: dict[str, dict[Privilege, Depth]] | None = None) -> RoleOut:
+    """A role as the API (and ``leadflow roles ... --json``) shows it, with its privilege matrix."""
     matrix = matrix if matrix is not None else service.role_matrix(uow.session, role)
     return RoleOut(name=role.name, is_builtin=role.is_builtin, requires_two_factor=role.requires_two_factor,
                    privileges={t: {p: d.label for p, d in row.items()} for t, row in matrix.items()})
@@ -278,7 +279,7 @@ def create_role(data: RoleIn, uow: UowDep, actor: CurrentActor) -> RoleOut:
     """Create a custom role."""
     role = service.create_role(data.name, data.privileges, uow=uow, actor=actor)
     uow.commit()
-    return _role_out(uow, role)
+    return role_out(uow, role)
 
 
 class PersonalTokenIn(InputModel):
@@ -322,13 +323,14 @@ def list_tokens(
 ) -> PageOut[TokenInfoOut]:
     """Access tokens, newest first, never their secrets: your own, or anyone's for those who manage users."""
     page = directory.list_tokens(user_email=user, uow=uow, actor=actor, limit=limit, cursor=cursor)
+    return PageOut[TokenInfoOut].model_validate(page_out(page, token_info_out))
 
-    def out(entry: directory.TokenEntry) -> TokenInfoOut:
-        token = entry.token
-        return TokenInfoOut(id=token.id, email=entry.email, kind=token.kind, name=token.name, created_at=token.created_at,
-                            expires_at=token.expires_at, revoked_at=token.revoked_at, last_used_at=token.last_used_at)
 
-    return PageOut[TokenInfoOut].model_validate(page_out(page, out))
+def token_info_out(entry: directory.TokenEntry) -> TokenInfoOut:
+    """A token as the API (and ``leadflow tokens list --json``) shows it: never its secret."""
+    token = entry.token
+    return TokenInfoOut(id=token.id, email=entry.email, kind=token.kind, name=token.name, created_at=token.created_at,
+                        expires_at=token.expires_at, revoked_at=token.revoked_at, last_used_at=token.last_used_at)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)

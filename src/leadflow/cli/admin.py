@@ -11,8 +11,9 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from leadflow.bootstrap import prepare_database
-from leadflow.cli.common import console, fail, open_as_actor, open_database, read, settings_of
+from leadflow.cli.common import JsonFlag, console, emit, fail, open_as_actor, open_database, page_of, read, settings_of
 from leadflow.cli.failures import shown_url
+from leadflow.core import migrate
 from leadflow.core.errors import Forbidden, LeadflowError, NotFound
 from leadflow.core.uow import Database
 from leadflow.security.actor import actor_for_email, default_actor
@@ -42,6 +43,57 @@ def db_upgrade(ctx: typer.Context) -> None:
     prepared = prepare_database(settings_of(ctx))
     _operators_only(ctx, prepared.database)
     console.print(f"Database is up to date: [bold]{prepared.database.engine.url.render_as_string()}[/]")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="The revision to go back to, e.g. 0004; base drops every table.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Operator command: take the schema back down to an earlier revision (Alembic), e.g. before going
+    back to an older leadflow. What later revisions added is dropped, with its data."""
+    settings = settings_of(ctx)
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        fail(NotFound(f"There is no database at {path}; there is nothing to downgrade.", code="no_database"))
+    database = Database(settings.database_url)
+    try:
+        current = migrate.current_revision(database.engine)
+        if ctx.find_root().obj.get("as_user") is not None and current != migrate.revisions()[-1]:
+            # Who --as names is read with the latest schema's tables; on an older schema that cannot be done.
+            fail(Forbidden(
+                f"The schema is at revision {current or migrate.BASE}, where --as cannot be checked; this is an "
+                "operator command: run it without --as on the server.",
+                code="operator_command",
+            ))
+        _operators_only(ctx, database)
+        try:
+            target = migrate.downgrade_target(database.engine, revision)
+        except LeadflowError as error:
+            fail(error)
+        where = where_it_lives(settings.database_url)
+        if target == current:
+            console.print(f"The database schema is already at revision [bold]{current or migrate.BASE}[/]: {where}",
+                          soft_wrap=True, highlight=False)
+            return
+        if not yes:
+            typer.confirm(
+                f"Take the schema of {where} down from revision {current} to {target or migrate.BASE}? What the later "
+                "revisions added is dropped, with its data",
+                abort=True,
+            )
+        reached = migrate.downgrade(database.engine, revision)
+    finally:
+        database.dispose()
+    console.print(f"The database schema is at revision [bold]{reached or migrate.BASE}[/]: {where}",
+                  soft_wrap=True, highlight=False)
+    console.print(
+        "Any other leadflow command (serve, db upgrade, …) upgrades it to the latest revision again; "
+        "run the leadflow that matches this revision on it.",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 def sqlite_file(database_url: str) -> Path | None:
@@ -164,30 +216,40 @@ def audit(
     record: Annotated[uuid.UUID | None, typer.Option("--record", help="Record id")] = None,
     user: Annotated[str | None, typer.Option("--user", help="Email of the acting user")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    cursor: Annotated[str | None, typer.Option(help="The cursor printed under the previous page: older entries.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show the audit log, newest first."""
     from sqlalchemy import select
 
+    from leadflow.api.security import AuditEntryOut  # the API's fields; imported here to keep the CLI quick to start
+
     def entries_and_emails(uow, actor):  # type: ignore[no-untyped-def]
         user_id = actor_for_email(uow.session, user).user_id if user else None
-        query = AuditQuery(user_id=user_id, action=action, table=table_name, record_id=record, limit=limit)
-        entries = list_entries(query, uow=uow, actor=actor).items
-        return entries, dict(uow.session.execute(select(User.id, User.email)).all())
+        query = AuditQuery(user_id=user_id, action=action, table=table_name, record_id=record, limit=limit, cursor=cursor)
+        page = list_entries(query, uow=uow, actor=actor)
+        return page, dict(uow.session.execute(select(User.id, User.email)).all())
 
-    entries, emails = read(ctx, entries_and_emails)
-    table = Table(title="Audit log")
-    for column in ("when (UTC)", "who", "action", "table", "record", "details"):
-        table.add_column(column)
-    for entry in entries:
-        details = entry.summary or ""
-        if entry.changes:
-            details = (details + " " if details else "") + ", ".join(
-                f"{k}: {v['old']!r}→{v['new']!r}" if isinstance(v, dict) and "old" in v else f"{k}: {v}"
-                for k, v in entry.changes.items()
-            )
-        table.add_row(f"{entry.occurred_at:%Y-%m-%d %H:%M:%S}", emails.get(entry.user_id, "-"), entry.action,
-                      entry.table_name or "", str(entry.record_id or ""), details[:120])
-    console.print(table)
+    page, emails = read(ctx, entries_and_emails)
+
+    def render() -> None:
+        table = Table(title="Audit log")
+        for column in ("when (UTC)", "who", "action", "table", "record", "details"):
+            table.add_column(column)
+        for entry in page.items:
+            details = entry.summary or ""
+            if entry.changes:
+                details = (details + " " if details else "") + ", ".join(
+                    f"{k}: {v['old']!r}→{v['new']!r}" if isinstance(v, dict) and "old" in v else f"{k}: {v}"
+                    for k, v in entry.changes.items()
+                )
+            table.add_row(f"{entry.occurred_at:%Y-%m-%d %H:%M:%S}", emails.get(entry.user_id, "-"), entry.action,
+                          entry.table_name or "", str(entry.record_id or ""), details[:120])
+        console.print(table)
+        if page.next_cursor:
+            console.print(f"Next page: --cursor {page.next_cursor}")
+
+    emit(as_json, page_of(map(AuditEntryOut.model_validate, page.items), page.next_cursor), render)
 
 
 def register(app: typer.Typer) -> None:

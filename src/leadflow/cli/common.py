@@ -1,12 +1,15 @@
 """What every command shares: the consoles, opening the database as the acting user, running one
-use case in a unit of work, and printing a refusal with its exit code."""
+use case in a unit of work, printing a refusal with its exit code, and printing a result as JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+import json
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 from rich.console import Console
 
 from leadflow.bootstrap import prepare_database
@@ -37,7 +40,7 @@ def fail(error: LeadflowError) -> NoReturn:
         for field in fields:
             errors.print(f"  • {field['message']} [dim]({field['field']}: {field['code']})[/]")
     else:
-        errors.print(f"[bold red]Error:[/] {error.message} [dim]({error.code})[/]")
+        errors.print(f"[bold red]Error:[/] {error.message} [dim]({error.code})[/]", soft_wrap=True)
     raise typer.Exit(code=next((code for kind, code in EXIT_CODES if isinstance(error, kind)), 1))
 
 
@@ -83,3 +86,35 @@ def read(ctx: typer.Context, action: Callable[[UnitOfWork, Actor], ResultT]) -> 
 def text(value: Any) -> str:
     """A value as a table cell: blank for None."""
     return "" if value is None else str(value)
+
+
+# The ``--json`` flag of every list and show command.
+JsonFlag = Annotated[
+    bool,
+    typer.Option("--json", help="Print the result as one JSON document, with the REST API's fields, instead of a table."),
+]
+
+
+def page_of(items: Iterable[Any], next_cursor: str | None = None) -> dict[str, Any]:
+    """A list as the REST API answers it: ``{"items": [...], "next_cursor": ...}`` (null on the last page)."""
+    return {"items": list(items), "next_cursor": next_cursor}
+
+
+def jsonable(data: Any) -> Any:
+    """``data`` as JSON values: Pydantic models as ``model_dump(mode="json")``, as the API writes them."""
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, dict):
+        return {str(key): jsonable(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [jsonable(item) for item in data]
+    return to_jsonable_python(data)
+
+
+def emit(as_json: bool, data: Any, render: Callable[[], None]) -> None:
+    """Print a result: ``data`` as one JSON document on stdout for ``--json``, else ``render()`` draws it
+    for people (a Rich table, and the next page's cursor)."""
+    if as_json:
+        typer.echo(json.dumps(jsonable(data), ensure_ascii=False, indent=2))
+    else:
+        render()

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from leadflow.cli.common import console, errors, fail, open_as_actor, read, run
+from leadflow.cli.common import JsonFlag, console, emit, errors, fail, open_as_actor, page_of, read, run
 from leadflow.duplicates import merge as merge_service
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates import scan
@@ -34,20 +34,27 @@ duplicates_app.add_typer(rules_app, name="rules")
 
 @rules_app.command("list")
 def rules_list(
-    ctx: typer.Context, table: Annotated[DetectionTable | None, typer.Option(help="Only rules of this base table.")] = None
+    ctx: typer.Context,
+    table: Annotated[DetectionTable | None, typer.Option(help="Only rules of this base table.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Every rule with its state."""
     rules = read(ctx, lambda uow, actor: [rule_service.rule_out(r) for r in rule_service.read_rules(uow=uow, actor=actor, base_table=table)])
-    grid = Table(title="Duplicate detection rules")
-    for column in ("id", "name", "base → matching", "state", "conditions"):
-        grid.add_column(column)
-    for rule in rules:
-        conditions = "; ".join(
-            f"{c['base_column']} {c['criterion']}{' ' + str(c['n']) if c['n'] else ''} {c['matching_column']}"
-            for c in rule["conditions"]
-        )
-        grid.add_row(rule["id"], rule["name"], f"{rule['base_table']} → {rule['matching_table']}", rule["state"], conditions)
-    console.print(grid)
+
+    def render() -> None:
+        grid = Table(title="Duplicate detection rules")
+        for column in ("id", "name", "base → matching", "state", "conditions"):
+            grid.add_column(column)
+        for rule in rules:
+            conditions = "; ".join(
+                f"{c['base_column']} {c['criterion']}{' ' + str(c['n']) if c['n'] else ''} {c['matching_column']}"
+                for c in rule["conditions"]
+            )
+            grid.add_row(rule["id"], rule["name"], f"{rule['base_table']} → {rule['matching_table']}", rule["state"], conditions)
+        console.print(grid)
+
+    # The API answers this list whole, unpaged; as JSON it is a page like every other list, the last one.
+    emit(as_json, page_of(rules), render)
 
 
 @rules_app.command("create")
@@ -168,8 +175,12 @@ def show_sets(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write every set to this CSV file instead.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=scan.MAX_PAGE, help="Sets to show.")] = 20,
     cursor: Annotated[str | None, typer.Option(help="The cursor printed under the previous page of sets.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """List a job's duplicate sets, or export them all as CSV."""
+    if csv_file is not None and as_json:
+        errors.print("[bold red]Error:[/] give --csv FILE or --json, not both.")
+        raise typer.Exit(code=2)
     if csv_file is not None:
         database, actor = open_as_actor(ctx)
         try:
@@ -181,6 +192,8 @@ def show_sets(
             fail(error)
         console.print(f"Wrote the sets of job {job_id} to {csv_file}.")
         return
+    from leadflow.api.duplicate_jobs import set_out  # the API's fields; imported here to keep the CLI quick to start
+
     job, page = run(
         ctx,
         lambda uow, actor: (
@@ -188,23 +201,27 @@ def show_sets(
             sets.list_sets(job_id, uow=uow, actor=actor, limit=limit, cursor=cursor),
         ),
     )
-    if not page.items:
-        console.print(f"Job {job_id} ({job.state.value}) found no duplicate sets" + (" after those." if cursor else "."))
-        return
-    grid = Table(title=f"Duplicate {job.table_name.value}: job {job_id}, {job.set_count} sets")
-    for column in ("set", "rule", "score", "id", "name", "email", "phone", "city", "owner"):
-        grid.add_column(column)
-    for found in page.items:
-        for index, member in enumerate(found.members):
-            head = (str(found.position), found.rule_name or "", f"{found.score:.2f}") if index == 0 else ("", "", "")
-            grid.add_row(
-                *head, str(member.id), member.name or "", member.email or "", member.phone or "", member.city or "",
-                member.owner_name or "",
-            )
-        grid.add_section()
-    console.print(grid)
-    if page.next_cursor is not None:
-        console.print(f"More sets: add --cursor {page.next_cursor}.")
+
+    def render() -> None:
+        if not page.items:
+            console.print(f"Job {job_id} ({job.state.value}) found no duplicate sets" + (" after those." if cursor else "."))
+            return
+        grid = Table(title=f"Duplicate {job.table_name.value}: job {job_id}, {job.set_count} sets")
+        for column in ("set", "rule", "score", "id", "name", "email", "phone", "city", "owner"):
+            grid.add_column(column)
+        for found in page.items:
+            for index, member in enumerate(found.members):
+                head = (str(found.position), found.rule_name or "", f"{found.score:.2f}") if index == 0 else ("", "", "")
+                grid.add_row(
+                    *head, str(member.id), member.name or "", member.email or "", member.phone or "", member.city or "",
+                    member.owner_name or "",
+                )
+            grid.add_section()
+        console.print(grid)
+        if page.next_cursor is not None:
+            console.print(f"More sets: add --cursor {page.next_cursor}.")
+
+    emit(as_json, page_of(map(set_out, page.items), page.next_cursor), render)
 
 
 # ---------------------------------------------------------------------------------------------- merge and undo

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import func, select
 
-from leadflow.cli.common import console, errors, fail, open_as_actor, run, text
+from leadflow.cli.common import JsonFlag, console, emit, errors, fail, open_as_actor, page_of, run, text
 from leadflow.core.db import utcnow
 from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
@@ -19,7 +19,7 @@ from leadflow.core.uow import Database
 from leadflow.leads import service
 from leadflow.leads import bulk
 from leadflow.leads.models import Lead
-from leadflow.leads.schemas import DisqualifyRequest, LeadCreate, QualifyOptions
+from leadflow.leads.schemas import DisqualifyRequest, LeadCreate, LeadOut, QualifyOptions
 from leadflow.leads.views import LeadQuery, LeadView, list_leads, view_condition
 from leadflow.security.actor import Actor
 
@@ -34,26 +34,32 @@ def leads_list(
     sort: Annotated[str, typer.Option(help="Sort column, '-' prefix for descending.")] = "-created_at",
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
     cursor: Annotated[str | None, typer.Option(help="Cursor printed under the previous page.")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """List leads in a view."""
     database, actor = open_as_actor(ctx)
     try:
         with database.unit_of_work(read_only=True) as uow:
             page = list_leads(LeadQuery(view=view, q=q, sort=sort, limit=limit, cursor=cursor), uow=uow, actor=actor)
+            document = page_of((LeadOut.model_validate(lead) for lead in page.items), page.next_cursor)
     except LeadflowError as error:
         fail(error)
-    table = Table(title=f"Leads: {view.value}")
-    table.add_column("id", no_wrap=True, min_width=36)  # whole, so that it can be copied into a command
-    for column in ("topic", "name", "company", "status", "created"):
-        table.add_column(column)
-    for lead in page.items:
-        table.add_row(
-            str(lead.id), lead.topic, lead.full_name, text(lead.company_name),
-            f"{lead.state.value}/{lead.status_reason.value}", lead.created_at.strftime("%Y-%m-%d"),
-        )
-    console.print(table)
-    if page.next_cursor:
-        console.print(f"Next page: --cursor {page.next_cursor}")
+
+    def render() -> None:
+        table = Table(title=f"Leads: {view.value}")
+        table.add_column("id", no_wrap=True, min_width=36)  # whole, so that it can be copied into a command
+        for column in ("topic", "name", "company", "status", "created"):
+            table.add_column(column)
+        for lead in page.items:
+            table.add_row(
+                str(lead.id), lead.topic, lead.full_name, text(lead.company_name),
+                f"{lead.state.value}/{lead.status_reason.value}", lead.created_at.strftime("%Y-%m-%d"),
+            )
+        console.print(table)
+        if page.next_cursor:
+            console.print(f"Next page: --cursor {page.next_cursor}")
+
+    emit(as_json, document, render)
 
 
 @leads_app.command("create")

@@ -9,9 +9,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from leadflow.cli.common import console, errors, read, run, settings_of
+from leadflow.cli.common import JsonFlag, console, emit, errors, page_of, read, run, settings_of
 from leadflow.core.config import public_url
 from leadflow.core.mail import deliver
+from leadflow.core.paging import MAX_LIMIT
 from leadflow.security import authentication, directory
 from leadflow.security import service as security_service
 from leadflow.security.actor import Actor, actor_for_email
@@ -106,43 +107,81 @@ def _user_id(uow: Any, email: str, *, active: bool | None) -> uuid.UUID:
     return directory.user_by_email(email, uow=uow, active=active).id
 
 
+# The paging options of the lists below; by default a page holds as many as a page may.
+Limit = Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many at most.")]
+Cursor = Annotated[str | None, typer.Option(help="The cursor printed under the previous page.")]
+
+
+def _next_page(next_cursor: str | None) -> None:
+    if next_cursor:
+        console.print(f"Next page: --cursor {next_cursor}")
+
+
 @users_app.command("list")
-def users_list(ctx: typer.Context) -> None:
-    """List users with their roles and business unit."""
-    entries = read(ctx, lambda uow, actor: directory.list_users(uow=uow, actor=actor).items)
-    table = Table(title="Users")
-    for column in ("email", "name", "roles", "business unit", "active"):
-        table.add_column(column)
-    for entry in sorted(entries, key=lambda entry: entry.user.email):
-        user = entry.user
-        table.add_row(user.email, user.full_name, ", ".join(entry.roles), entry.business_unit,
-                      "yes" if user.is_active else "no")
-    console.print(table)
+def users_list(ctx: typer.Context, limit: Limit = MAX_LIMIT, cursor: Cursor = None, as_json: JsonFlag = False) -> None:
+    """List users with their roles and business unit, by email."""
+    from leadflow.api.security import UserOut  # the API's fields; imported here to keep the CLI quick to start
+
+    page = read(ctx, lambda uow, actor: directory.list_users(uow=uow, actor=actor, limit=limit, cursor=cursor))
+
+    def render() -> None:
+        table = Table(title="Users")
+        for column in ("email", "name", "roles", "business unit", "active"):
+            table.add_column(column)
+        for entry in sorted(page.items, key=lambda entry: entry.user.email):
+            user = entry.user
+            table.add_row(user.email, user.full_name, ", ".join(entry.roles), entry.business_unit,
+                          "yes" if user.is_active else "no")
+        console.print(table)
+        _next_page(page.next_cursor)
+
+    emit(as_json, page_of((UserOut.model_validate(entry.user) for entry in page.items), page.next_cursor), render)
 
 
 @roles_app.command("list")
-def roles_list(ctx: typer.Context) -> None:
-    """List the roles."""
-    entries = read(ctx, lambda uow, actor: directory.list_roles(uow=uow, actor=actor).items)
-    table = Table(title="Roles")
-    table.add_column("role")
-    table.add_column("kind")
-    for entry in entries:
-        table.add_row(entry.role.name, "built-in" if entry.role.is_builtin else "custom")
-    console.print(table)
+def roles_list(ctx: typer.Context, limit: Limit = MAX_LIMIT, cursor: Cursor = None, as_json: JsonFlag = False) -> None:
+    """List the roles, by name (with --json, each with its privilege matrix)."""
+    from leadflow.api.security import role_out
+
+    def roles(uow: Any, actor: Actor) -> tuple[Any, dict[str, Any] | None]:
+        page = directory.list_roles(uow=uow, actor=actor, limit=limit, cursor=cursor)
+        return page, page_of((role_out(uow, entry.role) for entry in page.items), page.next_cursor) if as_json else None
+
+    page, document = read(ctx, roles)
+
+    def render() -> None:
+        table = Table(title="Roles")
+        table.add_column("role")
+        table.add_column("kind")
+        for entry in page.items:
+            table.add_row(entry.role.name, "built-in" if entry.role.is_builtin else "custom")
+        console.print(table)
+        _next_page(page.next_cursor)
+
+    emit(as_json, document, render)
 
 
 @roles_app.command("show")
-def roles_show(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+def roles_show(ctx: typer.Context, name: Annotated[str, typer.Argument()], as_json: JsonFlag = False) -> None:
     """Show a role's privilege matrix: table × privilege → access level."""
-    role, matrix = read(ctx, lambda uow, actor: directory.get_role(name, uow=uow, actor=actor))
-    table = Table(title=f"Role: {role.name}")
-    table.add_column("table")
-    for privilege in Privilege:
-        table.add_column(privilege.value)
-    for table_name, row in matrix.items():
-        table.add_row(table_name, *(row[privilege].label for privilege in Privilege))
-    console.print(table)
+    from leadflow.api.security import role_out
+
+    def one(uow: Any, actor: Actor) -> tuple[Any, Any, Any]:
+        role, matrix = directory.get_role(name, uow=uow, actor=actor)
+        return role, matrix, role_out(uow, role, matrix)
+
+    role, matrix, document = read(ctx, one)
+
+    def render() -> None:
+        table = Table(title=f"Role: {role.name}")
+        table.add_column("table")
+        for privilege in Privilege:
+            table.add_column(privilege.value)
+        for table_name, row in matrix.items():
+            table.add_row(table_name, *(row[privilege].label for privilege in Privilege))
+        console.print(table)
+
+    emit(as_json, document, render)
 
 
 @roles_app.command("create")
@@ -204,16 +243,32 @@ def tokens_create(
 
 
 @tokens_app.command("list")
-def tokens_list(ctx: typer.Context, user: Annotated[str | None, typer.Option("--user")] = None) -> None:
-    """List tokens (never their secrets): your own, or anyone's for administrators."""
-    tokens = read(ctx, lambda uow, actor: [(e.token, e.email) for e in directory.list_tokens(user_email=user, uow=uow, actor=actor).items])
-    table = Table(title="Access tokens")
-    for column in ("id", "user", "kind", "name", "expires", "revoked"):
-        table.add_column(column)
-    for token, email in tokens:
-        table.add_row(str(token.id), email, token.kind.value, token.name or "", f"{token.expires_at:%Y-%m-%d %H:%M}",
-                      f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "")
-    console.print(table)
+def tokens_list(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user")] = None,
+    limit: Limit = MAX_LIMIT,
+    cursor: Cursor = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List tokens, newest first (never their secrets): your own, or anyone's for administrators."""
+    from leadflow.api.security import token_info_out
+
+    page = read(ctx, lambda uow, actor: directory.list_tokens(user_email=user, uow=uow, actor=actor, limit=limit,
+                                                              cursor=cursor))
+
+    def render() -> None:
+        table = Table(title="Access tokens")
+        for column in ("id", "user", "kind", "name", "expires", "revoked"):
+            table.add_column(column)
+        for entry in page.items:
+            token = entry.token
+            table.add_row(str(token.id), entry.email, token.kind.value, token.name or "",
+                          f"{token.expires_at:%Y-%m-%d %H:%M}",
+                          f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "")
+        console.print(table)
+        _next_page(page.next_cursor)
+
+    emit(as_json, page_of(map(token_info_out, page.items), page.next_cursor), render)
 
 
 @tokens_app.command("revoke")
