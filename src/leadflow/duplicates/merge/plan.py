@@ -29,7 +29,7 @@ from leadflow.duplicates.merge.policy import (
 )
 from leadflow.duplicates.merge.snapshot import to_json
 from leadflow.duplicates.models import DetectionTable, DuplicateSetMember
-from leadflow.security.access import require
+from leadflow.security.access import can, require
 from leadflow.security.actor import Actor
 from leadflow.security.models import Team, User
 from leadflow.security.privileges import Privilege
@@ -112,11 +112,31 @@ def _check_parents(session: Session, policy: MergePolicy, master: Any, subordina
         )
 
 
+def _rights(master: Any, subordinate: Any) -> tuple[tuple[Privilege, Any], ...]:
+    """What a merge needs on its two records: Write on both, Append To on the master."""
+    return (Privilege.WRITE, master), (Privilege.WRITE, subordinate), (Privilege.APPEND_TO, master)
+
+
 def _require_rights(session: Session, actor: Actor, policy: MergePolicy, master: Any, subordinate: Any) -> None:
     table = policy.table.value
-    require(session, actor, Privilege.WRITE, table, master)
-    require(session, actor, Privilege.WRITE, table, subordinate)
-    require(session, actor, Privilege.APPEND_TO, table, master)
+    for privilege, record in _rights(master, subordinate):
+        require(session, actor, privilege, table, record)
+
+
+def may_merge(
+    session: Session, actor: Actor, table: str | DetectionTable, master_id: uuid.UUID, subordinate_id: uuid.UUID
+) -> bool:
+    """Whether the actor may read both records and holds the rights merging them needs: whether a page
+    may offer the merge (the merge's own checks of states and parents still come when it is asked for)."""
+    policy = policy_for(table)
+    model = policy.model
+    found = {record.id: record for record in session.scalars(select(model).where(model.id.in_([master_id, subordinate_id])))}
+    master, subordinate = found.get(master_id), found.get(subordinate_id)
+    if master is None or subordinate is None or master is subordinate:
+        return False
+    name = policy.table.value
+    wanted = ((Privilege.READ, master), (Privilege.READ, subordinate), *_rights(master, subordinate))
+    return all(can(session, actor, privilege, name, record) for privilege, record in wanted)
 
 
 

@@ -37,6 +37,7 @@ from leadflow.security.privileges import Privilege
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas.leads_forms import CHOICE_KEYS, DISQUALIFY_OPTIONS, PAGE_SIZE, QUALIFY_KEYS, RESOLUTION_KEYS
 from leadflow.web.areas.leads_forms import VIEW_LABELS, carried_fields, choice_label, qualify_options_input
+from leadflow.web.areas.records_page import can_create
 from leadflow.web.forms import FormDep, field_errors, id_in_path, match_rows, parse_uuid, refusal_text
 from leadflow.web.i18n import N_, gettext
 from leadflow.web.labels import CHOICE_LABELS
@@ -283,6 +284,7 @@ def lead_list(
         return_to=str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
         notice=NOTICES.get(done),
         disqualify_options=DISQUALIFY_OPTIONS,
+        can_create=can_create(session, "leads"),
     )
 
 

@@ -17,11 +17,13 @@ from fastapi.responses import Response
 from leadflow.core.errors import DuplicateDetected, LeadflowError, ValidationFailed
 from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
+from leadflow.duplicates import merge
 from leadflow.http.errors import status_for
 from leadflow.leads import qualification, service
 from leadflow.leads.schemas import QualifyOptions
 from leadflow.organisation.models import DuplicateExperience
 from leadflow.organisation.service import get_settings
+from leadflow.security.privileges import Privilege
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas.leads import error_page, given_answers, lead_id_from, lead_page_route, qualify_plan
 from leadflow.web.areas.leads_forms import CHOICE_KEYS, FIELD_NAMES, MAX_OPPORTUNITIES, QUALIFY_KEYS, RESOLUTION_KEYS
@@ -97,28 +99,41 @@ def _duplicates_page(request: Request, session: WebSession, lead_id: uuid.UUID, 
     )
 
 
-def _blocked(language: str, error: DuplicateDetected, lead_id: uuid.UUID) -> dict[str, Any]:
-    """A blocking duplicate (lead or opportunity, §5) with the documented ways out."""
+def _blocked(request: Request, session: WebSession, error: DuplicateDetected, lead_id: uuid.UUID) -> dict[str, Any]:
+    """A blocking duplicate (lead or opportunity, §5) with the documented ways out.
+
+    Its links are offered only to whom they lead somewhere: the duplicate detection rules and the
+    duplicate records page to those who may change the settings (the gate of those pages,
+    ``admin_area("settings", Privilege.WRITE)``), a merge to those whom the merge service lets merge
+    the two leads. (The matches themselves are the ones the user may read.)
+    """
+    language = session.language
     details = error.details if isinstance(error.details, dict) else {}
     matches = match_rows(language, details.get("matches", []))
-    rules = {match["rule_id"]: match["rule_name"] for match in matches if match.get("rule_id")}
+    manages_detection = session.can_admin("settings", Privilege.WRITE)
+    rules = {match["rule_id"]: match["rule_name"] for match in matches if match.get("rule_id")} if manages_detection else {}
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        mergeable = [
+            match for match in matches
+            if match.get("table") == "leads" and (master_id := parse_uuid(match.get("id"))) is not None
+            and merge.may_merge(uow.session, session.actor, "leads", master_id, lead_id)
+        ]
     return {
         "code": error.code,
         "message": refusal_text(language, error),
         "matches": matches,
         "ways_out": [refusal_text(language, LeadflowError(text)) for text in details.get("ways_out", [])],
+        "manages_detection": manages_detection,
         "rules": [{"url": f"/admin/duplicate-rules/{rule_id}", "name": name} for rule_id, name in rules.items()],
         "merge_urls": {
             match["id"]: "/admin/merge?" + urlencode({"table": "leads", "master": match["id"], "subordinate": str(lead_id)})
-            for match in matches
-            if match.get("table") == "leads"
+            for match in mergeable
         },
     }
 
 
 def _qualify_refused(request: Request, session: WebSession, lead_id: uuid.UUID, form: Any, error: LeadflowError) -> Response:
     """Show why qualifying did not happen: ask for the missing choices, warn about duplicates, or explain the refusal."""
-    language = session.language
     posted = posted_lead_values(form)
     if isinstance(error, ValidationFailed) and error.code == "qualification_choice_required":
         return _choices_page(request, session, lead_id, form)
@@ -127,7 +142,7 @@ def _qualify_refused(request: Request, session: WebSession, lead_id: uuid.UUID, 
         return _duplicates_page(request, session, lead_id, form, error)
     if isinstance(error, DuplicateDetected) and error.code in ("lead_duplicate", "opportunity_duplicate"):
         return record_page(request, session, lead_id, RecordPage(
-            values=posted or None, blocked=_blocked(language, error, lead_id), status_code=409,
+            values=posted or None, blocked=_blocked(request, session, error, lead_id), status_code=409,
         ))
     answered = any(key in form for key in (*CHOICE_KEYS, "opportunity_currency"))
     bad_fields = {str(item.get("field", "")).split(".")[0] for item in ((error.details or {}).get("fields", []) if isinstance(error.details, dict) else [])}

@@ -34,6 +34,7 @@ from leadflow.web.areas.leads import NOTICES, error_page, lead_id_from, lead_pag
 from leadflow.web.areas.leads_forms import DISQUALIFY_OPTIONS, MAX_OPPORTUNITIES, QUALIFY_STEPS, SECTIONS, STATE_BADGES
 from leadflow.web.areas.leads_forms import changed_values, choice_label, choice_options, field_problems_error
 from leadflow.web.areas.leads_forms import lead_form_values, opportunity_row_keys, posted_lead_values, read_lead_values
+from leadflow.web.areas.records_page import can_create
 from leadflow.web.forms import FormDep, field_errors, id_in_path, match_rows, parse_uuid, parse_version, refusal_text
 from leadflow.web.labels import CHOICE_LABELS, DECISION_LABELS, STAGE_LABELS
 from leadflow.web.notes import EMPTY_NOTE, PostedNote, file_size, max_attachment_bytes, note_refusal_text, save_note
@@ -154,10 +155,12 @@ def _new_page(request: Request, session: WebSession, *, values: dict[str, str] |
               error: LeadflowError | None = None, save_matches: list[dict[str, Any]] | None = None,
               status_code: int = 200) -> Response:
     values = {"owner_user_id": str(session.actor.user_id), **(values or {})}
+    # Read-only for whom may not create leads, as the new account, contact and opportunity forms are.
+    creates = can_create(session, "leads")
     with database_of(request).unit_of_work(read_only=True) as uow:
         return _form_page(
             request, session, uow, values=values, error=error, status_code=status_code,
-            lead=None, is_new=True, form_action="/leads/new", read_only=False, can_write=True, can_delete=False,
+            lead=None, is_new=True, form_action="/leads/new", read_only=not creates, can_write=creates, can_delete=False,
             can_note=False, process=process_state(None, None), step_done={}, owner_name=session.full_name,
             notice=None, save_matches=save_matches or [], blocked=None, notes=[], note_input=EMPTY_NOTE, note_error=None,
             answers={}, max_attachment="", max_attachment_bytes=0,
