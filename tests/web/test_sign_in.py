@@ -162,6 +162,7 @@ def test_sign_in_sets_a_session_cookie_and_redirects_home(
     home = anonymous_client.get("/", follow_redirects=False)
     assert home.status_code == 200
     assert "Signed in as" in home.text and ADMIN_EMAIL in home.text
+    assert 'id="dashboard-figures"' in home.text  # one lands on the dashboard, not an empty page
     assert "System Administrator" in home.text
     assert 'href="/api/v1/docs"' in home.text
     assert 'action="/sign-out"' in home.text and csrf_of(home.text)
@@ -264,6 +265,18 @@ def test_the_wait_is_told_in_spanish(anonymous_client: TestClient) -> None:
     throttled = sign_in(anonymous_client, password="wrong again", **headers)
     assert throttled.status_code == 429
     assert re.search(r"Demasiados intentos fallidos desde aquí: espere \d+ segundos", throttled.text)
+
+
+def test_after_signing_in_in_spanish_one_lands_on_the_dashboard(anonymous_client: TestClient) -> None:
+    headers = {"Accept-Language": "es-ES,es;q=0.9"}
+    signed_in = sign_in(anonymous_client, **headers)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/"
+
+    home = anonymous_client.get("/", headers=headers)
+
+    assert home.status_code == 200
+    assert 'id="dashboard-figures"' in home.text and "Panel" in home.text
+    assert "Sesión iniciada como" in home.text
 
 
 def test_throttling_counts_one_email_at_a_time(anonymous_client: TestClient, database: Database) -> None:

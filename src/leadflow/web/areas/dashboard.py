@@ -18,7 +18,7 @@ from leadflow.reporting.dashboard import DashboardFigures, dashboard_figures
 from leadflow.leads.models import LeadSource, LeadStatusReason
 from leadflow.web.labels import CHOICE_LABELS, STAGE_LABELS
 from leadflow.web.i18n import N_
-from leadflow.web.pages import WebSessionDep, database_of, render
+from leadflow.web.pages import WebSession, WebSessionDep, database_of, render
 
 router = APIRouter()
 
@@ -207,9 +207,14 @@ def charts(figures: DashboardFigures) -> dict[str, object]:
     }
 
 
+def dashboard_page(request: Request, session: WebSession, *, welcome: dict[str, object] | None = None) -> Response:
+    """The dashboard of the records the signed-in user may read (with a welcome line on the home page)."""
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        figures = dashboard_figures(uow=uow, actor=session.actor)
+    return render(request, session, "dashboard/dashboard.html", figures=figures, charts=charts(figures), welcome=welcome)
+
+
 @router.get("/dashboard", name="dashboard")
 def dashboard(request: Request, session: WebSessionDep) -> Response:
     """The dashboard of the records the signed-in user may read."""
-    with database_of(request).unit_of_work(read_only=True) as uow:
-        figures = dashboard_figures(uow=uow, actor=session.actor)
-    return render(request, session, "dashboard/dashboard.html", figures=figures, charts=charts(figures))
+    return dashboard_page(request, session)

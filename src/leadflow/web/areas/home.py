@@ -1,23 +1,17 @@
-"""The home page: who is signed in, with the site map to every area."""
+"""Where a signed-in user lands: the dashboard, under who is signed in and with which roles."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from leadflow.web.pages import WebSessionDep, render
+from leadflow.web.areas.dashboard import dashboard_page
+from leadflow.web.pages import WebSessionDep
 
 router = APIRouter()
 
 
 @router.get("/")
 def home(request: Request, session: WebSessionDep) -> Response:
-    """Who is signed in and their roles; anyone else is sent to the sign-in form."""
-    return render(
-        request,
-        session,
-        "home.html",
-        email=session.email,
-        full_name=session.full_name,
-        roles=list(session.actor.role_names),
-    )
+    """The dashboard with a welcome line; anyone not signed in is sent to the sign-in form."""
+    return dashboard_page(request, session, welcome={"roles": list(session.actor.role_names)})
