@@ -3,20 +3,39 @@
 ``leadflow serve`` builds it around the database it prepared; ``create_app`` also works as an
 application factory (``uvicorn --factory leadflow.asgi:create_app``), reading the settings from the
 environment.
+
+An error no page or endpoint answered itself (an unknown address, a refusal left unhandled, a body
+over its size limit, an unexpected failure) answers the API's JSON under /api/ and a web page, in
+the user's language, everywhere else; should that page fail, the JSON is answered after all.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import Scope
 
 from leadflow import __version__
 from leadflow.api.app import API_PREFIX, install_api
 from leadflow.bootstrap import prepare_database
 from leadflow.core.config import Settings
+from leadflow.core.errors import LeadflowError, TooLarge
 from leadflow.core.uow import Database
+from leadflow.http.errors import status_for
 from leadflow.http.failures import RequestIds
 from leadflow.http.limits import MAX_JSON_BYTES, BodySizeLimit
 from leadflow.web import install_web_handlers, web_router
+from leadflow.web.errors import error_page, failure_page, too_large_page
+
+log = logging.getLogger("leadflow.http")
+
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
@@ -36,8 +55,74 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     install_api(app, database)
     app.include_router(web_router)
     install_web_handlers(app)
+    install_error_pages(app)
     app.add_middleware(
-        BodySizeLimit, max_attachment_bytes=settings.max_attachment_bytes, max_json_bytes=MAX_JSON_BYTES
+        BodySizeLimit, max_attachment_bytes=settings.max_attachment_bytes, max_json_bytes=MAX_JSON_BYTES,
+        page_for_refusal=_page_for_refusal,
     )
-    app.add_middleware(RequestIds)  # outermost of ours: every answer, the body limit's too, carries the id
+    # Outermost of ours: every answer, the body limit's too, carries the id.
+    app.add_middleware(RequestIds, page_for_failure=_page_for_failure)
     return app
+
+
+# ---------------------------------------------------------------------------------------------- errors: JSON or page
+
+
+def is_api_request(scope: Scope) -> bool:
+    """Whether a request's path is under /api/ (the REST API, whose errors are always JSON).
+
+    The path is the app's own: without the prefix the server may serve the app under (``root_path``),
+    as the routes see it, also once a mounted app (the API's documentation assets) changed the scope."""
+    path = scope["path"]
+    root = scope.get("app_root_path", scope.get("root_path", ""))
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path == "/api" or path.startswith("/api/")
+
+
+# The errors the API's handlers answer with JSON for every path; outside /api/ they become pages.
+_ERRORS_WITH_PAGES = (LeadflowError, RequestValidationError, StarletteHTTPException)
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Wrap the API's error handlers: JSON under /api/, the web app's error page elsewhere."""
+    for error_class in _ERRORS_WITH_PAGES:
+        app.add_exception_handler(error_class, _json_or_page(app.exception_handlers[error_class]))
+
+
+def _json_or_page(api_answer: ExceptionHandler) -> ExceptionHandler:
+    async def answer(request: Request, error: Exception) -> Response:
+        if is_api_request(request.scope):
+            return await api_answer(request, error)
+        try:
+            # The page may look up the signed-in user's language: a database query, off the event loop.
+            return await run_in_threadpool(_page_for_error, request, error)
+        except Exception:
+            log.exception("the error page of %s %s failed; answering JSON", request.method, request.url.path)
+            return await api_answer(request, error)
+
+    return answer
+
+
+def _page_for_error(request: Request, error: Exception) -> Response:
+    if isinstance(error, LeadflowError):
+        status = status_for(error)
+        headers: dict[str, str] = {}
+        if status == 429 and isinstance(error.details, dict) and "retry_after" in error.details:
+            headers["Retry-After"] = str(error.details["retry_after"])
+        return error_page(request, status, error=error, headers=headers)
+    if isinstance(error, StarletteHTTPException):
+        return error_page(request, error.status_code, headers=error.headers)  # a 405's Allow, say
+    return error_page(request, 422)  # a RequestValidationError: what was sent could not be read
+
+
+async def _page_for_refusal(scope: Scope, refusal: TooLarge, limit_bytes: int) -> Response | None:
+    if is_api_request(scope):
+        return None
+    return await run_in_threadpool(too_large_page, Request(scope), refusal, limit_bytes)
+
+
+def _page_for_failure(scope: Scope, request_id: str) -> Response | None:
+    if is_api_request(scope):
+        return None
+    return failure_page(Request(scope), request_id)

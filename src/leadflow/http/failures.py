@@ -5,6 +5,10 @@ Starlette's own last-resort handler answers 500 and then raises again, which mak
 the client's keep-alive connection, so that the client's next, unrelated request fails too. This
 middleware sits inside it and answers without raising; the traceback goes to the log, under the
 request id the client is shown.
+
+The answer is the API's JSON error; the application may pass ``page_for_failure``, which gives
+another answer for a request (a web page naming the id) or None to keep the JSON. Should it fail,
+the JSON is answered all the same.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 
 from fastapi.responses import JSONResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("leadflow.http")
@@ -22,13 +28,26 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's own id is kept when it is short and plain; anything else is replaced.
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
+# Another answer than the JSON for an unexpected error of a request (its scope and id), or None.
+FailurePage = Callable[[Scope, str], Response | None]
+
 
 class RequestIds:
     """Give each HTTP request an id (the caller's ``X-Request-ID`` if sane), echo it, and turn an
     unexpected error into a 500 that names it."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, page_for_failure: FailurePage | None = None) -> None:
         self.app = app
+        self.page_for_failure = page_for_failure
+
+    def _page(self, scope: Scope, request_id: str) -> Response | None:
+        if self.page_for_failure is None:
+            return None
+        try:
+            return self.page_for_failure(scope, request_id)
+        except Exception:  # the error page itself failed: the JSON answer is still clean
+            log.exception("the page of the failure of request %s failed too; answering JSON", request_id)
+            return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,6 +71,10 @@ class RequestIds:
             log.exception("unexpected error in %s %s (request %s)", scope.get("method"), scope.get("path"), request_id)
             if started:  # part of the answer is out: nothing clean can follow
                 raise
+            page = self._page(scope, request_id)
+            if page is not None:
+                await page(scope, receive, send_with_id)
+                return
             body = {
                 "error": {
                     "code": "internal_error",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
 from fastapi.responses import JSONResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadflow.activities.service import attachment_too_large
@@ -13,6 +17,12 @@ from leadflow.http.errors import error_body
 MAX_JSON_BYTES = 2 * 1024 * 1024
 # Room for the multipart envelope and the form fields around an attachment.
 _ENVELOPE_BYTES = 64 * 1024
+
+log = logging.getLogger("leadflow.http")
+
+# Another answer than the JSON for a refused body (the request's scope, the refusal and the limit it
+# passed, in bytes: the attachment's for an upload), or None to keep the JSON.
+RefusalPage = Callable[[Scope, TooLarge, int], Awaitable[Response | None]]
 
 
 class _BodyTooLarge(Exception):
@@ -25,12 +35,18 @@ class BodySizeLimit:
 
     Uploads (multipart forms) may carry an attachment up to the configured limit; any other body
     (JSON) is capped at ``max_json_bytes``.
+
+    The refusal is the API's JSON error (413); ``page_for_refusal`` may give another answer for a
+    request (a web page) or None to keep the JSON. Should it fail, the JSON is answered all the same.
     """
 
-    def __init__(self, app: ASGIApp, *, max_attachment_bytes: int, max_json_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_attachment_bytes: int, max_json_bytes: int, page_for_refusal: RefusalPage | None = None,
+    ) -> None:
         self.app = app
         self.max_attachment_bytes = max_attachment_bytes
         self.max_json_bytes = max_json_bytes
+        self.page_for_refusal = page_for_refusal
 
     def _refusal(self, is_upload: bool) -> TooLarge:
         if is_upload:
@@ -39,6 +55,20 @@ class BodySizeLimit:
             f"The request body is larger than {self.max_json_bytes} bytes; send less at once.",
             code="request_too_large",
         )
+
+    async def _answer(self, scope: Scope, is_upload: bool) -> Response:
+        refusal = self._refusal(is_upload)
+        if self.page_for_refusal is not None:
+            try:
+                page = await self.page_for_refusal(
+                    scope, refusal, self.max_attachment_bytes if is_upload else self.max_json_bytes
+                )
+            except Exception:  # the page itself failed: the JSON answer is still clean
+                log.exception("the page refusing a body over its limit failed; answering JSON")
+                page = None
+            if page is not None:
+                return page
+        return JSONResponse(error_body(refusal), status_code=413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,7 +79,7 @@ class BodySizeLimit:
         limit = self.max_attachment_bytes + _ENVELOPE_BYTES if is_upload else self.max_json_bytes
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await JSONResponse(error_body(self._refusal(is_upload)), status_code=413)(scope, receive, send)
+            await (await self._answer(scope, is_upload))(scope, receive, send)
             return
         received = 0
         passed_limit = False
@@ -74,4 +104,4 @@ class BodySizeLimit:
         except _BodyTooLarge:
             pass
         if passed_limit:
-            await JSONResponse(error_body(self._refusal(is_upload)), status_code=413)(scope, receive, send)
+            await (await self._answer(scope, is_upload))(scope, receive, send)
