@@ -7,7 +7,7 @@ database with one administrator, a personal API token and one lead; the client s
 counts requests per second. Both code bases run in the same invocation, one after the other, on the
 same machine.
 
-    .venv/bin/python bench/request_cost.py --baseline HEAD~1 --requests 2000
+    .venv/bin/python bench/request_cost.py --baseline e8aecdc~1 --candidate HEAD --requests 2000
 """
 
 from __future__ import annotations
@@ -116,6 +116,7 @@ def database_urls(postgres: str, backend: str, scratch: Path) -> list[tuple[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", default="HEAD~1", help="git revision to compare with (default HEAD~1)")
+    parser.add_argument("--candidate", default=None, help="git revision under test (default: this work tree as it is)")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres-url", default=os.environ.get("LEADFLOW_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
@@ -123,14 +124,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
-        baseline = scratch / "baseline"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(baseline), options.baseline],
-                       check=True, capture_output=True)
-        revision = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"], check=True,
-                                  capture_output=True, text=True).stdout.strip()
+        trees = [("baseline", options.baseline)] + ([("candidate", options.candidate)] if options.candidate else [])
+        code = []
+        for role, revision in trees:
+            checkout = scratch / role
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), revision],
+                           check=True, capture_output=True)
+            short = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+            code.append((f"{role} {revision} ({short})", checkout / "src"))
+        if not options.candidate:
+            code.append(("this work tree", ROOT / "src"))
         rows = []
         try:
-            for label, src in ((f"baseline {options.baseline} ({revision})", baseline / "src"), ("this tree", ROOT / "src")):
+            for label, src in code:
                 for backend, url, dropped in database_urls(options.postgres_url, options.backend, scratch):
                     try:
                         rows.append((label, backend, measure(src, url, options.requests)))
@@ -139,10 +146,11 @@ def main() -> None:
                             with psycopg.connect(options.postgres_url, autocommit=True) as connection:
                                 connection.execute(f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False)
-    print(f"{'code':32} {'backend':10} {'GET req/s':>10} {'PATCH req/s':>12}")
+            for role, _ in trees:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(scratch / role)], check=False)
+    print(f"{'code':40} {'backend':10} {'GET req/s':>10} {'PATCH req/s':>12}")
     for label, backend, figures in rows:
-        print(f"{label:32} {backend:10} {figures['GET req/s']:10.0f} {figures['PATCH req/s']:12.0f}")
+        print(f"{label:40} {backend:10} {figures['GET req/s']:10.0f} {figures['PATCH req/s']:12.0f}")
 
 
 if __name__ == "__main__":
