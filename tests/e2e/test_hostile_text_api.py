@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import uuid
 from typing import Any
 
@@ -154,6 +155,16 @@ ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40
     st.integers(min_value=100, max_value=5000),
 )
 
+# The server trims what Unicode calls white space (pydantic-core, as Rust's str::trim), which is not quite
+# Python's str.strip(): that one also strips the separators U+001C to U+001F, which are stored as sent.
+UNICODE_WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+
+
+def _as_stored(text: str) -> tuple[str | None, str]:
+    trimmed = text.strip(UNICODE_WHITE_SPACE)
+    return (trimmed or None, trimmed)
+
+
 UPDATES = {
     "leads": ["topic", "company_name", "description", "first_name", "address_city", "qualification_comments"],
     "accounts": ["name", "description", "website", "telephone"],
@@ -162,7 +173,10 @@ UPDATES = {
 }
 
 
-@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# The same examples on every run, so that the suite gives the same verdict twice; LEADFLOW_FUZZ_RANDOM=1
+# draws new ones (run it that way from time to time, and keep any failure it finds as a test).
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+                     derandomize=os.environ.get("LEADFLOW_FUZZ_RANDOM") != "1")
 @given(table=st.sampled_from(sorted(UPDATES)), data=st.data(), text=ANY_TEXT)
 def test_arbitrary_unicode_in_any_text_field_is_stored_as_sent_or_refused_with_a_422(client, table, data, text) -> None:
     field = data.draw(st.sampled_from(UPDATES[table]))
@@ -171,13 +185,13 @@ def test_arbitrary_unicode_in_any_text_field_is_stored_as_sent_or_refused_with_a
     created = _post_json(client, f"{API}/{table}", {**required, field: text})
     assert created.status_code in (201, 409, 422), (created.status_code, created.text)
     if created.status_code == 201:
-        assert created.json()[field] in (text.strip() or None, text.strip())
+        assert created.json()[field] in _as_stored(text)
         changed = client.patch(f"{API}/{table}/{created.json()['id']}", content=json.dumps({field: text[::-1]}),
                                headers={"Content-Type": "application/json"})
         assert changed.status_code in (200, 409, 422), (changed.status_code, changed.text)
         if changed.status_code == 200:
             stored = client.get(f"{API}/{table}/{created.json()['id']}").json()[field]
-            assert stored in (text[::-1].strip() or None, text[::-1].strip())
+            assert stored in _as_stored(text[::-1])
     elif created.status_code == 422:
         codes = set(field_errors(created.json()["error"]).values())
         assert codes <= {"invalid_character", "too_long", "required", "invalid_email", "invalid_value"}, codes
