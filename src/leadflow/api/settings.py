@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fastapi import APIRouter, Response
 
 from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, UowDep
@@ -13,9 +15,24 @@ from leadflow.organisation.schemas import (
     QualificationSettingsChange,
     QualificationSettingsOut,
 )
+from leadflow.core.uow import UnitOfWork
 from leadflow.organisation.service import read_settings, update_settings
+from leadflow.security.actor import Actor
 
 router = APIRouter(prefix="/settings", tags=["settings"])
+
+SettingsOut = TypeVar("SettingsOut", QualificationSettingsOut, DuplicateDetectionSettingsOut)
+
+
+def _save(
+    changes: dict[str, object], uow: UnitOfWork, actor: Actor, version: int | None, response: Response,
+    shape: type[SettingsOut],
+) -> SettingsOut:
+    """Write the changed settings, commit, and answer them in ``shape`` with their new ETag."""
+    settings = update_settings(changes, uow=uow, actor=actor, expected_version=version)
+    uow.commit()
+    response.headers["ETag"] = settings.etag
+    return shape.model_validate(settings)
 
 
 @router.get("/qualification")
@@ -31,10 +48,7 @@ def replace_qualification_settings(
     data: QualificationSettings, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
 ) -> QualificationSettingsOut:
     """Replace the qualification settings."""
-    settings = update_settings(data.model_dump(), uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    response.headers["ETag"] = settings.etag
-    return QualificationSettingsOut.model_validate(settings)
+    return _save(data.model_dump(), uow, actor, version, response, QualificationSettingsOut)
 
 
 @router.patch("/qualification")
@@ -42,10 +56,7 @@ def change_qualification_settings(
     data: QualificationSettingsChange, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
 ) -> QualificationSettingsOut:
     """Change only the qualification settings sent; the others stay."""
-    settings = update_settings(data.model_dump(exclude_unset=True), uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    response.headers["ETag"] = settings.etag
-    return QualificationSettingsOut.model_validate(settings)
+    return _save(data.model_dump(exclude_unset=True), uow, actor, version, response, QualificationSettingsOut)
 
 
 @router.get("/duplicate-detection")
@@ -61,10 +72,7 @@ def replace_duplicate_settings(
     data: DuplicateDetectionSettings, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
 ) -> DuplicateDetectionSettingsOut:
     """Replace the duplicate detection settings (administrators)."""
-    settings = update_settings(data.model_dump(), uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    response.headers["ETag"] = settings.etag
-    return DuplicateDetectionSettingsOut.model_validate(settings)
+    return _save(data.model_dump(), uow, actor, version, response, DuplicateDetectionSettingsOut)
 
 
 @router.patch("/duplicate-detection")
@@ -72,7 +80,4 @@ def change_duplicate_settings(
     data: DuplicateDetectionSettingsChange, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
 ) -> DuplicateDetectionSettingsOut:
     """Change only the duplicate detection settings sent; the others stay (administrators)."""
-    settings = update_settings(data.model_dump(exclude_unset=True), uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    response.headers["ETag"] = settings.etag
-    return DuplicateDetectionSettingsOut.model_validate(settings)
+    return _save(data.model_dump(exclude_unset=True), uow, actor, version, response, DuplicateDetectionSettingsOut)
