@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +37,8 @@ from leadflow.web.errors import error_page, failure_page, too_large_page
 log = logging.getLogger("leadflow.http")
 
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+# What Starlette keeps for an exception class: a function, plain or async, of the request and the error.
+RegisteredHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
@@ -90,18 +93,23 @@ def install_error_pages(app: FastAPI) -> None:
         app.add_exception_handler(error_class, _json_or_page(app.exception_handlers[error_class]))
 
 
-def _json_or_page(api_answer: ExceptionHandler) -> ExceptionHandler:
+def _json_or_page(api_answer: RegisteredHandler) -> ExceptionHandler:
     async def answer(request: Request, error: Exception) -> Response:
         if is_api_request(request.scope):
-            return await api_answer(request, error)
+            return await _answered(api_answer, request, error)
         try:
             # The page may look up the signed-in user's language: a database query, off the event loop.
             return await run_in_threadpool(_page_for_error, request, error)
         except Exception:
             log.exception("the error page of %s %s failed; answering JSON", request.method, request.url.path)
-            return await api_answer(request, error)
+            return await _answered(api_answer, request, error)
 
     return answer
+
+
+async def _answered(handler: RegisteredHandler, request: Request, error: Exception) -> Response:
+    answered = handler(request, error)
+    return answered if isinstance(answered, Response) else await answered
 
 
 def _page_for_error(request: Request, error: Exception) -> Response:

@@ -102,7 +102,7 @@ def test_qualifying_a_lead_whose_company_matches_an_account_warns_and_changes_no
     assert match["owner_name"] == "Ada Admin"
     assert match["rule_name"] == "Accounts with the same account name"
     assert match["score"] == 1.0
-    assert match["reasons"] == [{"base_column": "name", "matching_column": "name", "criterion": "exact_match",
+    assert match["reasons"] == [{"base_column": "name", "matching_column": "name", "criterion": "normalized",
                                  "value": "muebles ibéricos s.l.", "matching_value": "Muebles Ibéricos S.L.",
                                  "score": 1.0}]
     assert snapshot(database) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from leadflow.core.errors import ValidationFailed
 from leadflow.customers.models import Account, Contact
@@ -13,6 +14,7 @@ from leadflow.leads import bulk
 from leadflow.leads import qualification
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions
+from leadflow.opportunities.models import Opportunity
 from tests.factories import make_lead
 
 
@@ -41,29 +43,45 @@ def test_qualify_many_reports_each_lead_and_continues_past_failures(database, ac
 
 def test_a_lead_the_database_refuses_mid_batch_leaves_no_partial_records(database, actor, monkeypatch):
     leads = [make_lead(database, actor) for _ in range(3)]
-    real_plan = qualification.plan_qualification
+    real_plan, real_write = qualification.plan_qualification, qualification.write_qualifications
 
     def plan_with_a_broken_account(lead, context, **keywords):
         pending = real_plan(lead, context, **keywords)
-        if lead.id == leads[1].id:  # an account without a name: the database's NOT NULL refuses it
-            pending.rows[qualification.ACCOUNTS][0]["name"] = None
+        if lead.id == leads[1].id:  # an opportunity without a name: the database's NOT NULL refuses it
+            pending.rows[qualification.OPPORTUNITIES][0]["name"] = None
         return pending
+
+    # Any failure of the fast path sends the batch lead by lead, a TypeError from a stand-in that does
+    # not take the real arguments too: what the fast path met is recorded, so that only the database's
+    # refusal of the whole batch counts.
+    batch_refusals: list[tuple[int, Exception]] = []
+
+    def write_recording_refusals(session, pending, *, actor):
+        try:
+            real_write(session, pending, actor=actor)
+        except Exception as error:
+            batch_refusals.append((len(pending), error))
+            raise
 
     # Both paths plan with it: the batch at once, then lead by lead once the database refuses the batch.
     monkeypatch.setattr(bulk, "plan_qualification", plan_with_a_broken_account)
     monkeypatch.setattr(qualification, "plan_qualification", plan_with_a_broken_account)
+    monkeypatch.setattr(bulk, "write_qualifications", write_recording_refusals)
     outcomes = list(bulk.qualify_leads([lead.id for lead in leads], QualifyOptions(), database=database, actor=actor))
 
+    assert [(size, type(error)) for size, error in batch_refusals] == [(3, IntegrityError)]  # the whole batch reached it
     assert [o.ok for o in outcomes] == [True, False, True]
     assert outcomes[1].error.code == "lead_not_saved"
+    reason = outcomes[1].error.details["reason"]
+    assert "opportunities" in reason and "name" in reason  # the careful path met the same refusal, for this lead only
+    # The opportunity is written after the lead's account and contact: refusing it takes those back too.
     with database.unit_of_work(read_only=True) as uow:
-        originating = set(uow.session.scalars(select(Account.originating_lead_id)))
-        contacts_of_second = uow.session.scalar(
-            select(func.count()).select_from(Contact).where(Contact.originating_lead_id == leads[1].id)
-        )
+        originating = {
+            model.__tablename__: set(uow.session.scalars(select(model.originating_lead_id)))
+            for model in (Account, Contact, Opportunity)
+        }
         second = uow.session.get(Lead, leads[1].id)
-    assert originating == {leads[0].id, leads[2].id}
-    assert contacts_of_second == 0
+    assert originating == dict.fromkeys(("accounts", "contacts", "opportunities"), {leads[0].id, leads[2].id})
     assert second.state is LeadState.OPEN
 
 

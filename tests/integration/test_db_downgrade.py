@@ -88,6 +88,15 @@ CHANGES = {
         dropped={"users": {"failed_sign_ins", "locked_until"}},
     ),
     "0006": Change(tables=frozenset({"security_generation"})),
+    "0007": Change(added={"users": {"time_zone"}, "organisation_settings": {"default_time_zone"}}),
+    "0008": Change(tables=frozenset({"team_roles"})),
+    "0009": Change(
+        tables=frozenset({"competitors", "opportunity_closes", "opportunity_competitors"}),
+        added={"opportunities": {"status_reason", "probability", "rating", "actual_revenue", "actual_close_date",
+                                 "process_status", "exchange_rate", "estimated_revenue_base", "actual_revenue_base"},
+               "leads": {"exchange_rate", "budget_amount_base"}, "currencies": {"precision"}},
+    ),
+    "0010": Change(),  # indexes on opportunities only (the pipeline board and the forecast)
 }
 ALL_LEAD_INDEXES = frozenset().union(*(names for change in CHANGES.values() for names in change.lead_indexes.values()))
 

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from leadflow.security.audit import AUDIT_TABLE
 from leadflow.customers.models import Contact
-from leadflow.customers.schemas import ContactCreate, ContactUpdate
-from leadflow.customers.service import create_contact, update_contact
+from leadflow.customers.schemas import AccountCreate, ContactCreate, ContactUpdate
+from leadflow.customers.service import create_account, create_contact, update_contact
+from leadflow.demo.data import DEMO_RULES
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.detection import check_record
 from leadflow.duplicates.engine import MATCH_CODES
@@ -35,6 +36,7 @@ from leadflow.core.errors import (
 from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor
 from leadflow.core.uow import Database
+from tests.factories import make_lead
 
 RULES_TABLE = DuplicateRule.__table__
 CONDITIONS_TABLE = DuplicateRuleCondition.__table__
@@ -126,14 +128,16 @@ def codes_of(database: Database, rule_id: uuid.UUID) -> set[uuid.UUID]:
 
 
 OUT_OF_BOX = {
-    "Accounts with the same account name": ("accounts", ["name"]),
-    "Accounts with the same email address": ("accounts", ["email"]),
-    "Accounts with the same phone number": ("accounts", ["telephone"]),
-    "Accounts with the same website": ("accounts", ["website"]),
-    "Contacts with the same business phone": ("contacts", ["business_phone"]),
-    "Contacts with the same email address": ("contacts", ["email"]),
-    "Contacts with the same first name and last name": ("contacts", ["first_name", "last_name"]),
-    "Leads with the same email address": ("leads", ["email"]),
+    "Accounts with the same account name": ("accounts", [("name", "normalized")]),
+    "Accounts with the same email address": ("accounts", [("email", "exact_match")]),
+    "Accounts with the same phone number": ("accounts", [("telephone", "normalized")]),
+    "Accounts with the same website": ("accounts", [("website", "normalized")]),
+    "Contacts with the same business phone": ("contacts", [("business_phone", "normalized")]),
+    "Contacts with the same email address": ("contacts", [("email", "exact_match")]),
+    "Contacts with the same first name and last name": (
+        "contacts", [("first_name", "exact_match"), ("last_name", "exact_match")]
+    ),
+    "Leads with the same email address": ("leads", [("email", "exact_match")]),
 }
 
 
@@ -143,12 +147,11 @@ def test_a_new_database_has_the_eight_out_of_box_rules_published(database):
 
     assert {rule["name"] for rule in rules} == set(OUT_OF_BOX)
     for rule in rules:
-        table, columns = OUT_OF_BOX[rule["name"]]
+        table, conditions = OUT_OF_BOX[rule["name"]]
         assert (rule["base_table"], rule["matching_table"]) == (table, table), rule
         assert rule["state"] == "published" and rule["is_builtin"] and rule["published_at"], rule
-        assert [c["base_column"] for c in rule["conditions"]] == columns, rule
-        assert [c["matching_column"] for c in rule["conditions"]] == columns, rule
-        assert {c["criterion"] for c in rule["conditions"]} == {"exact_match"}, rule
+        assert [(c["base_column"], c["criterion"]) for c in rule["conditions"]] == conditions, rule
+        assert [c["matching_column"] for c in rule["conditions"]] == [c["base_column"] for c in rule["conditions"]]
 
 
 def test_out_of_box_rules_find_duplicates_in_a_new_database(database, actor):
@@ -157,6 +160,62 @@ def test_out_of_box_rules_find_duplicates_in_a_new_database(database, actor):
     found = matches_of(database, actor, "contacts", {"first_name": "lucía", "last_name": "FERNÁNDEZ"})
 
     assert found == [(contact.id, "Contacts with the same first name and last name")]
+
+
+def test_out_of_box_rules_read_account_names_phones_and_websites_as_a_person_would(database, actor):
+    with database.unit_of_work() as uow:
+        account = create_account(
+            parse(AccountCreate, {"name": "Muebles Ibéricos S.L.", "telephone": "+34 910 123 456",
+                                  "website": "https://www.muebles-ibericos.example"}),
+            uow=uow, actor=actor,
+        )
+        uow.commit()
+
+    assert matches_of(database, actor, "accounts", {"name": "MUEBLES IBERICOS"}) == [
+        (account.id, "Accounts with the same account name")]
+    assert matches_of(database, actor, "accounts", {"name": "Otra", "telephone": "0034-910-12-34-56"}) == [
+        (account.id, "Accounts with the same phone number")]
+    assert matches_of(database, actor, "accounts", {"name": "Otra", "website": "muebles-ibericos.example/"}) == [
+        (account.id, "Accounts with the same website")]
+    assert matches_of(database, actor, "accounts", {"name": "Muebles Ibéricos del Sur"}) == []
+
+
+# ----------------------------------------------------------------------------------------------
+# the rules a demo organisation gets: the out-of-box ones and the demo's own
+
+
+def publish_demo_rules(database: Database, actor: Actor) -> None:
+    for definition in DEMO_RULES:
+        publish(database, actor, new_rule(database, actor, **definition))
+
+
+def make_person(database: Database, actor: Actor, table: str, **fields: Any) -> uuid.UUID:
+    if table == "contacts":
+        return make_contact(database, actor, **fields).id
+    return make_lead(database, actor, **fields).id
+
+
+@pytest.mark.parametrize("table", ["contacts", "leads"])
+@pytest.mark.parametrize(
+    ("first", "last", "other_person", "typo"),
+    [
+        ("Pablo", "Navarro", "Navarrete", "Navaro"),
+        ("Marta", "Gil Navarro", "Gil Navarrete", "Gil Navarrro"),
+    ],
+)
+def test_the_built_in_rules_tell_navarrete_from_navarro_and_find_a_typo_of_navarro(
+    database, actor, table, first, last, other_person, typo
+):
+    publish_demo_rules(database, actor)
+    navarro = make_person(database, actor, table, first_name=first, last_name=last,
+                          email="navarro@correo.example", business_phone="+34 655 550 309")
+
+    someone_else = matches_of(database, actor, table, {
+        "first_name": first, "last_name": other_person, "email": "navarrete@otro.example", "business_phone": "+34 954 550 310"})
+    the_same_person = matches_of(database, actor, table, {"first_name": first, "last_name": typo})
+
+    assert someone_else == []
+    assert the_same_person == [(navarro, f"{table.capitalize()} with a similar first name and last name")]
 
 
 def test_ensuring_the_out_of_box_rules_again_creates_none(database):

@@ -216,8 +216,9 @@ def test_a_similar_rule_finds_jonathan_and_jonathon_smith_with_their_score(datab
         database, actor, name="Contacts with similar names", base_table="contacts",
         conditions=[{"base_column": "full_name", "criterion": "similar", "threshold": 0.9}],
     )
-    names = [("Jonathan", "Smith"), ("Jonathon", "Smith"), ("Jonathan", "Smyth"), ("Jonathan", "Sanders"),
-             ("Jane", "Doe")]
+    # Names are scored word by word: "Smiht" is a typo of "Smith" (0.95), "Smyth" another spelling (0.89).
+    names = [("Jonathan", "Smith"), ("Jonathon", "Smith"), ("Jonathan", "Smiht"), ("Jonathan", "Sanders"),
+             ("Jane", "Doe"), ("Jonathan", "Smyth")]
     ids = insert_contacts(database, actor, [{"first_name": first, "last_name": last} for first, last in names])
 
     job = run(database, actor, "contacts")

@@ -51,7 +51,8 @@ from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.models import RecordShare
-from leadflow.security.service import create_user
+from leadflow.security.privileges import Depth, Privilege
+from leadflow.security.service import create_role, create_user
 from leadflow.core.uow import Database
 from tests.factories import make_lead
 
@@ -539,6 +540,32 @@ def test_a_salesperson_cannot_merge_a_record_they_may_not_write(database, actor)
     assert error.details["privilege"] == "write"
 
 
+def test_a_salesperson_cannot_merge_into_a_master_they_may_not_write(database, actor):
+    seller = make_salesperson(database, actor)
+    not_theirs = make_account(database, actor)  # readable (and Append To) at Business Unit, not writable
+    own = make_account(database, actor, owner_user_id=seller.user_id)
+    error = refused(database, lambda uow: merging.merge_records("accounts", not_theirs.id, own.id, uow=uow, actor=seller),
+                    Forbidden, "forbidden")
+    assert error.details["privilege"] == "write"
+
+
+def test_merging_needs_append_to_on_the_master(database, actor):
+    """No built-in role writes a record it may not append to, so a custom role shows it."""
+    with database.unit_of_work() as uow:
+        create_role("Account editor", {"accounts": {Privilege.READ: Depth.USER, Privilege.WRITE: Depth.USER}},
+                    uow=uow, actor=actor)
+        create_user(email="eddie@example.com", full_name="Eddie", role_names=["Account editor"],
+                    business_unit_name=None, password=None, uow=uow, actor=actor)
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        editor = actor_for_email(uow.session, "eddie@example.com")
+    master = make_account(database, actor, owner_user_id=editor.user_id)
+    subordinate = make_account(database, actor, owner_user_id=editor.user_id)
+    error = refused(database, lambda uow: merging.merge_records("accounts", master.id, subordinate.id, uow=uow, actor=editor),
+                    Forbidden, "forbidden")
+    assert (error.details["privilege"], error.details["table"]) == ("append_to", "accounts")
+
+
 def test_a_salesperson_merges_two_records_they_own(database, actor):
     seller = make_salesperson(database, actor)
     master = make_account(database, actor, owner_user_id=seller.user_id)
@@ -726,6 +753,18 @@ def test_an_undone_merge_cannot_be_undone_again(database, actor):
 
     refused(database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=actor), InvalidState,
             "merge_already_undone")
+
+
+def test_undoing_needs_write_on_both_records(database, actor):
+    seller = make_salesperson(database, actor)
+    master = make_account(database, actor, owner_user_id=seller.user_id)
+    subordinate = make_account(database, actor)  # the administrator's: the seller reads it, cannot write it
+    journal = merge(database, actor, "accounts", master.id, subordinate.id)
+
+    error = refused(database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=seller), Forbidden, "forbidden")
+
+    assert error.details["privilege"] == "write"
+    assert load(database, MergeJournal, journal.id).state is MergeState.MERGED
 
 
 def test_undoing_an_unknown_merge_is_not_found(database, actor):

@@ -7,11 +7,11 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from leadflow.customers.models import Account, Contact
-from leadflow.core.errors import InvalidState, StaleVersion, ValidationFailed
+from leadflow.customers.models import Account, Contact, CustomerState
+from leadflow.core.errors import Conflict, InvalidState, StaleVersion, ValidationFailed
 from leadflow.leads.models import LEAD_IS_CLOSED
 from leadflow.leads import service
 from leadflow.leads import qualification
@@ -119,6 +119,25 @@ def test_an_existing_account_id_that_does_not_exist_is_refused_and_changes_nothi
     with pytest.raises(ValidationFailed) as refused:
         qualify(database, actor, lead.id, existing_account_id=uuid.uuid4())
     assert refused.value.code == "existing_account_id_not_found"
+    assert counts(database) == before and snapshot(database, lead.id) == lead_before
+
+
+@pytest.mark.parametrize(("option", "model", "column"), [
+    ("existing_account_id", Account, "account_id"),
+    ("existing_contact_id", Contact, "contact_id"),
+])
+def test_an_inactive_existing_record_is_refused_and_changes_nothing(database, actor, option, model, column):
+    first = qualify(database, actor, make_lead(database, actor).id)
+    with database.unit_of_work() as uow:
+        uow.session.get(model, getattr(first, column)).state = CustomerState.INACTIVE
+        uow.commit()
+    lead = make_lead(database, actor)
+    before, lead_before = counts(database), snapshot(database, lead.id)
+
+    with pytest.raises(ValidationFailed) as refused:
+        qualify(database, actor, lead.id, **{option: getattr(first, column)})
+
+    assert refused.value.code == f"{option}_inactive"
     assert counts(database) == before and snapshot(database, lead.id) == lead_before
 
 
@@ -272,3 +291,25 @@ def test_two_clients_qualifying_the_same_lead_at_once_create_one_set_of_records(
     assert after["accounts"] == before["accounts"] + 1
     assert after["contacts"] == before["contacts"] + 1
     assert after["opportunities"] == before["opportunities"] + 1
+
+
+def test_qualifying_a_lead_changed_since_it_was_loaded_is_a_conflict_and_writes_nothing(database, actor):
+    """The lead's update names the version the lead was loaded at: a lead someone changed in between
+    is refused (concurrent_update) instead of being overwritten, and its records are not created."""
+    lead = make_lead(database, actor)
+    before, lead_before = counts(database), snapshot(database, lead.id)
+    leads_table = Lead.__table__
+
+    with database.unit_of_work() as uow:
+        loaded = uow.session.get(Lead, lead.id)
+        # Another writer's change: the row moves to the next version behind the loaded record's back.
+        uow.session.execute(
+            update(leads_table).where(leads_table.c.id == lead.id).values(row_version=leads_table.c.row_version + 1)
+        )
+        context = qualification.prepare_qualify(QualifyOptions(), uow=uow, actor=actor)
+        with pytest.raises(Conflict) as refused:
+            qualification.qualify_loaded_lead(loaded, context, uow=uow, actor=actor)
+
+    assert refused.value.code == "concurrent_update"
+    assert counts(database) == before
+    assert snapshot(database, lead.id) == lead_before

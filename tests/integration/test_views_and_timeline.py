@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.activities.service import AttachmentUpload, add_note, timeline
 from leadflow.core.db import utcnow
+from leadflow.core.errors import TooLarge
 from leadflow.leads import service
 from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions
@@ -114,6 +116,26 @@ def test_deleting_a_lead_deletes_its_notes_and_attachments(database, actor):
         assert uow.session.get(Lead, lead.id) is None
         assert list(uow.session.scalars(select(Note.id))) == [kept.id]
         assert list(uow.session.scalars(select(Attachment.note_id))) == [kept.id]
+
+
+@pytest.mark.parametrize(("size", "accepted"), [(1024, True), (1025, False)])
+def test_the_note_service_itself_holds_attachments_to_the_limit(database, actor, size, accepted):
+    """Whoever calls it (the API, the pages, the demo loader), a note's attachment stays within the limit."""
+    lead = make_lead(database, actor)
+    with database.unit_of_work() as uow:
+        def attach() -> Note:
+            return add_note(RegardingTable.LEADS, lead.id, title="Offer", body=None,
+                            attachment=AttachmentUpload("offer.bin", "application/octet-stream", b"x" * size),
+                            max_attachment_bytes=1024, uow=uow, actor=actor)
+        if accepted:
+            assert attach().file_size == size
+        else:
+            with pytest.raises(TooLarge) as refused:
+                attach()
+            assert refused.value.code == "attachment_too_large"
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Attachment)) == (1 if accepted else 0)
 
 
 def test_the_flow_moves_to_develop_only_when_an_opportunity_was_created(database, actor):

@@ -35,13 +35,19 @@ from sqlalchemy import func, select
 
 from leadflow.activities.models import Attachment, Note
 from leadflow.security.audit import AuditEntry
+from leadflow.core.schemas import parse
+from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
+from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.core.errors import Forbidden, NotFound
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, LeadUpdate, QualifyOptions
 from leadflow.leads.views import LeadQuery, LeadView, list_leads
+from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity
+from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
+from leadflow.security.access import get_accessible
 from leadflow.security import service as security
 from leadflow.security.actor import Actor, default_actor, load_actor
 from leadflow.security.models import RecordShare, User
@@ -535,3 +541,173 @@ def test_qualify_needs_create_on_each_record_it_creates(database: Database, acto
     after = snapshot(database)
     assert after["leads"][lead_id]["state"] is LeadState.QUALIFIED
     assert after["counts"][table] == before["counts"][table]
+
+
+# ------------------------------------------------------------------------------------------------
+# accounts, contacts and opportunities follow the same levels: a Salesperson reads the records of
+# their unit but changes only their own; another unit's records are, to them, records that do not exist.
+
+RECORD_SERVICES: dict[str, tuple[type, str, Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {
+    # table: (model, label, create, update, delete)
+    "accounts": (Account, "account",
+                 lambda uow, actor, owner: customers.create_account(
+                     parse(AccountCreate, {"name": f"Acme {uuid.uuid4().hex}", "owner_user_id": str(owner)}), uow=uow, actor=actor),
+                 lambda uow, actor, record_id: customers.update_account(
+                     record_id, parse(AccountUpdate, {"description": "Changed"}), uow=uow, actor=actor),
+                 customers.delete_account),
+    "contacts": (Contact, "contact",
+                 lambda uow, actor, owner: customers.create_contact(
+                     parse(ContactCreate, {"last_name": f"Dupont {uuid.uuid4().hex}", "owner_user_id": str(owner)}), uow=uow, actor=actor),
+                 lambda uow, actor, record_id: customers.update_contact(
+                     record_id, parse(ContactUpdate, {"description": "Changed"}), uow=uow, actor=actor),
+                 customers.delete_contact),
+    "opportunities": (Opportunity, "opportunity",
+                      lambda uow, actor, owner: opportunities.create_opportunity(
+                          parse(OpportunityCreate, {"name": f"Deal {uuid.uuid4().hex}", "owner_user_id": str(owner)}), uow=uow, actor=actor),
+                      lambda uow, actor, record_id: opportunities.update_opportunity(
+                          record_id, parse(OpportunityUpdate, {"description": "Changed"}), uow=uow, actor=actor),
+                      opportunities.delete_opportunity),
+}
+# What a Salesperson may do, per location of the record (own, a colleague's in the unit, another unit's).
+SALESPERSON_RECORDS = {
+    ("read", "own"): True, ("read", "unit"): True, ("read", "other"): False,
+    ("write", "own"): True, ("write", "unit"): False, ("write", "other"): False,
+    ("delete", "own"): True, ("delete", "unit"): False, ("delete", "other"): False,
+    ("create", "own"): True, ("create", "unit"): False, ("create", "other"): False,
+}
+
+
+def record_versions(database: Database) -> dict[str, Any]:
+    with database.unit_of_work(read_only=True) as uow:
+        return {
+            model.__tablename__: sorted((row.id, row.row_version, row.description) for row in uow.session.scalars(select(model)))
+            for model in (Account, Contact, Opportunity)
+        } | {"audit": uow.session.scalar(select(func.count()).select_from(AuditEntry))}
+
+
+@pytest.mark.parametrize("table", RECORD_SERVICES)
+@pytest.mark.parametrize(("operation", "location"), list(SALESPERSON_RECORDS))
+def test_a_salesperson_reads_the_units_records_and_changes_only_their_own(
+    database: Database, table: str, operation: str, location: str
+) -> None:
+    world = build_world(database, "Salesperson")
+    model, label, create, update, delete = RECORD_SERVICES[table]
+    owners = {name: world.owners[name] for name in ("own", "unit", "other")}
+    with database.unit_of_work() as uow:
+        admin = default_actor(uow.session)
+        record_id = create(uow, admin, owners[location]).id
+        uow.commit()
+    before = record_versions(database)
+
+    with database.unit_of_work() as uow:
+        try:
+            if operation == "read":
+                outcome = get_accessible(uow.session, model, record_id, label=label, actor=world.actor,
+                                         privilege=Privilege.READ)
+            elif operation == "write":
+                outcome = update(uow, world.actor, record_id)
+            elif operation == "delete":
+                outcome = delete(record_id, uow=uow, actor=world.actor)
+            else:
+                outcome = create(uow, world.actor, owners[location])
+        except (Forbidden, NotFound) as refusal:
+            error: Forbidden | NotFound | None = refusal
+        else:
+            error = None
+        uow.commit()
+
+    after = record_versions(database)
+    if SALESPERSON_RECORDS[(operation, location)]:
+        assert error is None, error
+        if operation == "read":
+            assert outcome.id == record_id and after == before
+        elif operation == "write":
+            assert (record_id, 2, "Changed") in after[table]
+        elif operation == "delete":
+            assert record_id not in {row[0] for row in after[table]}
+        else:
+            assert len(after[table]) == len(before[table]) + 1
+        return
+    assert error is not None, f"a Salesperson may not {operation} a {label} ({location})"
+    assert after == before, "a refused operation changed the database"
+    if operation != "create" and location == "other":
+        assert isinstance(error, NotFound) and error.code == f"{label}_not_found", error
+    else:
+        assert error.code == "forbidden"
+        assert (error.details["privilege"], error.details["table"]) == (operation, table), error.details
+
+
+# ------------------------------------------------------------------------------------------------
+# giving a record to someone else needs Assign, whichever the way (no built-in role has Create or
+# Write wider than Assign, so a custom role shows it)
+
+WIDE_WITHOUT_ASSIGN = {
+    "leads": {Privilege.CREATE: Depth.ORGANIZATION, Privilege.READ: Depth.ORGANIZATION,
+              Privilege.WRITE: Depth.ORGANIZATION, Privilege.ASSIGN: Depth.USER},
+}
+
+
+def _wide_without_assign(database: Database, actor: Actor) -> World:
+    with database.unit_of_work() as uow:
+        security.create_role("Wide without assign", WIDE_WITHOUT_ASSIGN, uow=uow, actor=actor)
+        uow.commit()
+    return build_world(database, "Wide without assign")
+
+
+def test_creating_a_lead_for_someone_else_needs_assign_reaching_them(database: Database, actor: Actor) -> None:
+    world = _wide_without_assign(database, actor)
+    before = snapshot(database)
+
+    with database.unit_of_work() as uow:
+        with pytest.raises(Forbidden) as refused:
+            op_create(uow, world, "unit")
+        uow.commit()
+
+    assert (refused.value.details["privilege"], refused.value.details["table"]) == ("assign", "leads")
+    assert snapshot(database) == before
+    with database.unit_of_work() as uow:  # for oneself, Create is enough
+        created = op_create(uow, world, "own")
+        uow.commit()
+    assert snapshot(database)["leads"][created]["owner_user_id"] == world.actor.user_id
+
+
+def test_changing_a_leads_owner_in_an_update_needs_assign(database: Database, actor: Actor) -> None:
+    world = _wide_without_assign(database, actor)
+    lead_id = world.leads["unit"]
+    before = snapshot(database)
+
+    with database.unit_of_work() as uow:
+        with pytest.raises(Forbidden) as refused:
+            leads.update_lead(lead_id, LeadUpdate.model_validate({"owner_user_id": str(world.actor.user_id)}),
+                              uow=uow, actor=world.actor)
+        uow.commit()
+
+    assert (refused.value.details["privilege"], refused.value.details["table"]) == ("assign", "leads")
+    assert snapshot(database) == before
+    with database.unit_of_work() as uow:  # any other change of the same lead is a plain write
+        leads.update_lead(lead_id, LeadUpdate.model_validate({"topic": "Still theirs"}), uow=uow, actor=world.actor)
+        uow.commit()
+    after = snapshot(database)["leads"][lead_id]
+    assert (after["topic"], after["owner_user_id"]) == ("Still theirs", world.owners["unit"])
+
+
+def test_reassigning_every_record_of_a_user_needs_assign_at_the_organization_level(database: Database, actor: Actor) -> None:
+    """Write on users is not enough: the records may be anywhere, so Assign must reach every unit."""
+    matrix: dict[str, dict[Privilege, Depth]] = {
+        "users": {Privilege.READ: Depth.ORGANIZATION, Privilege.WRITE: Depth.ORGANIZATION},
+        **{table: {Privilege.READ: Depth.ORGANIZATION, Privilege.ASSIGN: Depth.PARENT_CHILD}
+           for table in ("leads", "accounts", "contacts", "opportunities")},
+    }
+    with database.unit_of_work() as uow:
+        security.create_role("User manager", matrix, uow=uow, actor=actor)
+        uow.commit()
+    world = build_world(database, "User manager")
+    before = snapshot(database)
+
+    with database.unit_of_work() as uow:
+        with pytest.raises(Forbidden) as refused:
+            security.reassign_records(world.owners["unit"], world.owners["own"], uow=uow, actor=world.actor)
+        uow.commit()
+
+    assert (refused.value.details["privilege"], refused.value.details["level"]) == ("assign", Depth.PARENT_CHILD.label)
+    assert snapshot(database) == before

@@ -26,7 +26,13 @@ from leadflow.core.config import Settings
 from leadflow.core.schemas import parse
 from leadflow.core.uow import Database
 from leadflow.customers import service as customers
+from leadflow.customers.models import Contact
 from leadflow.customers.schemas import AccountCreate
+from leadflow.core.errors import Forbidden
+from leadflow.leads import service as leads
+from leadflow.leads.models import Lead, LeadState
+from leadflow.leads.schemas import QualifyOptions
+from leadflow.opportunities.models import Opportunity
 from leadflow.security import service as security
 from leadflow.security.actor import actor_for_email, default_actor
 from leadflow.security.models import AccessToken
@@ -97,6 +103,18 @@ def test_a_record_one_can_read_but_not_change_is_a_403_naming_the_privilege(peop
     assert refused.json()["error"]["details"]["privilege"] == "write"
 
 
+def test_adding_a_note_needs_append_to_on_the_record(people: Database) -> None:
+    lead = make_lead(people, as_actor(people, ANA)).id
+    with client_of(people, ROSA) as rosa:  # reads Ana's lead, appends to nothing
+        assert rosa.get(f"{API}/leads/{lead}").status_code == 200
+        refused = rosa.post(f"{API}/leads/{lead}/notes", data={"title": "Called"},
+                            files={"file": ("offer.txt", b"offer", "text/plain")})
+        notes = rosa.get(f"{API}/leads/{lead}/notes").json()["items"]
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["details"]["privilege"] == "append_to"
+    assert notes == []
+
+
 def test_a_lead_cannot_name_a_parent_account_its_creator_may_not_read(people: Database) -> None:
     ventas_account = account_of(people, ANA)
     with client_of(people, BOB) as bob:
@@ -128,6 +146,91 @@ def test_linking_needs_append_to_on_the_record_linked(people: Database) -> None:
         refused = lina.post(f"{API}/leads", json={**lead_data(), "parent_account_id": str(account)})
     assert refused.status_code == 403
     assert refused.json()["error"]["details"]["privilege"] == "append_to"
+
+
+def test_naming_an_opportunitys_customer_needs_append_to_on_it(people: Database) -> None:
+    with people.unit_of_work() as uow:
+        admin = default_actor(uow.session)
+        seller_of_opportunities = {
+            "opportunities": {Privilege.CREATE: Depth.USER, Privilege.READ: Depth.USER, Privilege.WRITE: Depth.USER},
+            "leads": {Privilege.CREATE: Depth.USER, Privilege.READ: Depth.USER, Privilege.WRITE: Depth.USER},
+            "accounts": {Privilege.READ: Depth.BUSINESS_UNIT},
+        }
+        security.create_role("Opportunity writer", seller_of_opportunities, uow=uow, actor=admin)
+        security.create_user(email="olivia@example.com", full_name="Olivia", role_names=["Opportunity writer"],
+                             business_unit_name="Ventas", password=None, uow=uow, actor=admin)
+        uow.commit()
+    account = account_of(people, ANA)
+    with client_of(people, "olivia@example.com") as olivia:
+        assert olivia.get(f"{API}/accounts/{account}").status_code == 200
+        created = olivia.post(f"{API}/opportunities", json={"name": "Sillas", "customer_id": str(account)})
+        lead = olivia.post(f"{API}/leads", json=lead_data()).json()
+        qualified = olivia.post(f"{API}/leads/{lead['id']}/qualify",
+                                json={"create_account": False, "create_contact": False, "create_opportunity": True,
+                                      "opportunity_customer_id": str(account)})
+        listed = olivia.get(f"{API}/opportunities").json()["items"]
+        state = olivia.get(f"{API}/leads/{lead['id']}").json()["state"]
+    for refused in (created, qualified):
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["details"]["privilege"] == "append_to"
+    assert listed == [] and state == "open"
+
+
+# A role that qualifies its own leads into a contact and an opportunity, linking the account the lead names.
+QUALIFIER = {
+    "leads": {Privilege.CREATE: Depth.USER, Privilege.READ: Depth.USER, Privilege.WRITE: Depth.USER,
+              Privilege.APPEND: Depth.USER},
+    "accounts": {Privilege.READ: Depth.BUSINESS_UNIT, Privilege.APPEND_TO: Depth.BUSINESS_UNIT},
+    "contacts": {Privilege.CREATE: Depth.USER, Privilege.READ: Depth.USER},
+    "opportunities": {Privilege.CREATE: Depth.USER, Privilege.READ: Depth.USER},
+}
+
+
+def _lead_of_a_qualifier(people: Database, matrix: dict[str, dict[Privilege, Depth]]) -> tuple[Any, uuid.UUID, uuid.UUID]:
+    """A user holding only ``matrix``, and a lead of theirs whose parent account is a colleague's account."""
+    with people.unit_of_work() as uow:
+        admin = default_actor(uow.session)
+        security.create_role("Qualifier", matrix, uow=uow, actor=admin)
+        user = security.create_user(email="quinn@example.com", full_name="Quinn", role_names=["Qualifier"],
+                                    business_unit_name="Ventas", password=None, uow=uow, actor=admin)
+        uow.commit()
+    account = account_of(people, ANA)
+    lead = make_lead(people, as_actor(people, ADMIN_EMAIL), owner_user_id=str(user.id), parent_account_id=str(account))
+    return as_actor(people, "quinn@example.com"), lead.id, account
+
+
+def _qualify_into_contact_and_opportunity(people: Database, actor: Any, lead_id: uuid.UUID) -> Any:
+    with people.unit_of_work() as uow:
+        options = QualifyOptions(create_account=False, create_contact=True, create_opportunity=True)
+        result = leads.qualify_lead(lead_id, options, uow=uow, actor=actor)
+        uow.commit()
+    return result
+
+
+def test_qualifying_links_the_leads_account_when_the_role_holds_append_and_append_to(people: Database) -> None:
+    actor, lead_id, account = _lead_of_a_qualifier(people, QUALIFIER)
+    result = _qualify_into_contact_and_opportunity(people, actor, lead_id)
+    with people.unit_of_work(read_only=True) as uow:
+        assert uow.session.get(Contact, result.contact_id).account_id == account
+        assert uow.session.get(Lead, lead_id).state is LeadState.QUALIFIED
+
+
+@pytest.mark.parametrize(("table", "privilege"), [("leads", Privilege.APPEND), ("accounts", Privilege.APPEND_TO)])
+def test_qualifying_into_the_leads_account_needs_append_on_the_lead_and_append_to_on_the_account(
+    people: Database, table: str, privilege: Privilege
+) -> None:
+    matrix = {name: dict(row) for name, row in QUALIFIER.items()}
+    del matrix[table][privilege]
+    actor, lead_id, _account = _lead_of_a_qualifier(people, matrix)
+
+    with pytest.raises(Forbidden) as refused:
+        _qualify_into_contact_and_opportunity(people, actor, lead_id)
+
+    assert (refused.value.details["privilege"], refused.value.details["table"]) == (privilege.value, table)
+    with people.unit_of_work(read_only=True) as uow:
+        assert uow.session.get(Lead, lead_id).state is LeadState.OPEN
+        assert uow.session.scalars(select(Contact.id)).all() == []
+        assert uow.session.scalars(select(Opportunity.id)).all() == []
 
 
 def test_qualify_cannot_give_the_opportunity_a_customer_of_another_unit(people: Database) -> None:

@@ -82,3 +82,10 @@ def test_status_reason_other_than_qualified_is_refused():
     with pytest.raises(ValidationFailed) as refused:
         parse(QualifyOptions, {"status_reason": "lost"})
     assert refused.value.code == "invalid_option"
+
+
+def test_refusing_an_opportunity_while_listing_one_is_contradictory():
+    options = QualifyOptions(create_opportunity=False, opportunities=[OpportunityChoice(name="Deal")])
+    with pytest.raises(ValidationFailed) as refused:
+        resolve_plan(per_record(opportunity=SELLER), options)
+    assert refused.value.code == "contradictory_options"

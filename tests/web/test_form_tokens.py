@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -53,6 +54,18 @@ def test_a_file_sent_as_the_token_is_refused_not_a_server_error(web_client: Test
         follow_redirects=False,
     )
     assert response.status_code == 403
+    assert _leads(database) == before
+
+
+def test_a_token_that_is_not_this_sessions_is_refused(web_client_for: Callable[..., TestClient], database: Database) -> None:
+    """Another session's token (the same user signed in elsewhere) and a made-up one change nothing."""
+    mine, elsewhere = web_client_for(), web_client_for()
+    own_token, other_token = page_csrf(mine.get("/leads/new").text), page_csrf(elsewhere.get("/leads/new").text)
+    assert own_token != other_token
+    before = _leads(database)
+    for token in (other_token, "0" * len(own_token), own_token[:-1]):
+        response = mine.post("/leads/new", data={**LEAD, "csrf_token": token}, follow_redirects=False)
+        assert response.status_code == 403, token
     assert _leads(database) == before
 
 

@@ -238,7 +238,8 @@ def test_the_enhanced_warning_lists_the_matching_account_and_continue_links_it(d
     section = re.search(r'<section aria-labelledby="matching-accounts-title".*?</section>', page, re.DOTALL).group(0)
     assert ">Cuentas coincidentes</h2>" in section
     assert f'value="{account.id}"' in section
-    for shown in ("Hoteles Mar Azul", "Cádiz", "info@marazul.example", "Ada Admin", "Accounts with the same account name"):
+    # The out-of-box rule that matched, by its Spanish name.
+    for shown in ("Hoteles Mar Azul", "Cádiz", "info@marazul.example", "Ada Admin", "Cuentas con el mismo nombre de cuenta"):
         assert shown in section
     assert ">Ignorar y guardar</button>" in page and ">Continuar</button>" in page
     assert 'id="matching-contacts"' not in page

@@ -13,59 +13,28 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections import Counter, deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
-from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from leadflow.asgi import create_app
-from leadflow.bootstrap import ensure_organisation
-from leadflow.core.config import Settings
-from leadflow.core.db import make_engine
-from leadflow.core.migrate import upgrade
 from leadflow.core.schemas import parse
 from leadflow.core.uow import Database
-from leadflow.demo import DEMO_USERS, load_demo
+from leadflow.demo import DEMO_USERS
 from leadflow.leads import service as leads
 from leadflow.leads.schemas import LeadCreate
 from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.web.pages import ADMIN_NAV
-from tests.conftest import BACKENDS, _create_postgres_database, _drop_postgres_database, _postgres_available
-from tests.conftest import _postgres_problem
+from tests.conftest import BACKENDS
 from tests.factories import lead_data
-from tests.web.conftest import web_sign_in
+from tests.web import crawl as crawling
+from tests.web.crawl import DEAD, MAX_PAGES, ORIGIN, crawl, demo_clients, demo_user, described, followable
+from tests.web.crawl import links_of
 from tests.web.test_leads_pages import form_fields
-
-ORIGIN = "http://testserver"
-# Enough for every page of the demo of the widest role (the administrator's crawl reaches about 250).
-MAX_PAGES = 400
-# Query parameters that only order or page what a list shows: a few of each list's orders and pages are
-# followed (paging does not explode), while each view or filter (``view=``, ``q=``...) counts as a page.
-ORDER_AND_PAGING = frozenset({"sort", "cursor", "page", "before", "after"})
-ORDERINGS_PER_CONTENT = 3
-# Views and filters of one path (the leads list has a dozen views).
-CONTENTS_PER_PATH = 20
-# Records of one kind (``/leads/<id>``, ``/accounts/<id>``...) show the same links in a few states: the
-# demo's forty-odd leads are all visited, and no kind crowds the others out of the page budget. The
-# pages of a record's commands and files (``/leads/<id>/delete``, ``.../attachment``) answer alike for
-# every record the user may read: a few of each kind are enough, and keep the crawl fast.
-RECORDS_PER_SHAPE = 60
-COMMANDS_PER_SHAPE = 8
-# Addresses never followed: signing out ends the crawl's session; the API is no page.
-SKIPPED_PATHS = ("/sign-out",)
-SKIPPED_PREFIXES = ("/api/", "/static/")
-DEAD = (403, 404)
-_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
 
 # ---------------------------------------------------------------------------------------------- the demo, once per backend
 
@@ -77,223 +46,18 @@ def demo_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     The crawl only reads, and what a test adds it removes, so the tests cannot disturb one another.
     Links hardly depend on the database, but the pages are rendered from it: both backends are crawled.
     """
-    dropped: str | None = None
-    if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("dead-ends") / "leadflow.db"
-        url = f"sqlite:///{path}"
-    else:
-        if not _postgres_available():
-            pytest.skip(f"PostgreSQL not reachable: {_postgres_problem[0]}")
-        dropped, url = _create_postgres_database()
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        database = Database(url)
-        with database.unit_of_work() as uow:
-            ensure_organisation(uow=uow, base_currency="EUR")
-            uow.commit()
-        load_demo(database)
+    with crawling.demo_database(request.param, tmp_path_factory) as database:
         yield database
-        database.dispose()
-    finally:
-        if dropped:
-            _drop_postgres_database(dropped)
 
 
 @pytest.fixture
 def client_for(demo_database: Database) -> Iterator:
     """Browser-like clients signed in through the sign-in form as a demo user."""
-    settings = Settings(database_url=demo_database.url)
-    clients: list[TestClient] = []
-
-    def make(user: dict[str, str]) -> TestClient:
-        client = TestClient(create_app(demo_database, settings), headers={"Accept-Language": user["language"]})
-        client.__enter__()
-        clients.append(client)
-        web_sign_in(client, user["email"], user["password"])
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
-def demo_user(role: str, language: str | None = None) -> dict[str, str]:
-    return next(user for user in DEMO_USERS if user["role"] == role and language in (None, user["language"]))
+    with demo_clients(demo_database) as make:
+        yield make
 
 
 # ---------------------------------------------------------------------------------------------- the crawl
-
-
-class _Page(HTMLParser):
-    """The links of a page: the ``href`` of every ``<a>``, and what its GET forms ask for (the view and
-    filter pickers of the lists): the form as it stands, and each choice of its ``<select>`` and radio
-    buttons. Also the page's language."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-        self.lang: str | None = None
-        self._form: dict[str, Any] | None = None
-        self._select: tuple[str, list[str], list[str]] | None = None  # name, options, selected
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        name = attributes.get("name")
-        if tag == "a" and attributes.get("href"):
-            self.hrefs.append(attributes["href"])
-        elif tag == "html":
-            self.lang = attributes.get("lang")
-        elif tag == "form" and attributes.get("method", "get").lower() == "get":
-            self._form = {"action": attributes.get("action", ""), "fields": [], "choices": []}
-        elif tag == "option" and self._select is not None:
-            self._select[1].append(attributes.get("value", ""))
-            if "selected" in attributes:
-                self._select[2].append(attributes.get("value", ""))
-        elif self._form is None or not name or "disabled" in attributes:
-            return
-        elif tag == "input":
-            kind = attributes.get("type", "text").lower()
-            if kind in ("checkbox", "radio"):
-                value = attributes.get("value") or "on"
-                if kind == "radio":
-                    self._form["choices"].append((name, [value]))
-                if "checked" in attributes:
-                    self._form["fields"].append((name, value))
-            elif kind not in ("submit", "button", "image", "reset", "file"):
-                self._form["fields"].append((name, attributes.get("value", "")))
-        elif tag == "select":
-            self._select = (name, [], [])
-        elif tag == "textarea":
-            self._form["fields"].append((name, ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select" and self._select is not None and self._form is not None:
-            name, options, selected = self._select
-            if options:
-                self._form["fields"].append((name, (selected or options)[0]))
-                self._form["choices"].append((name, options))
-            self._select = None
-        elif tag == "form" and self._form is not None:
-            self._submit(self._form)
-            self._form = None
-
-    def _submit(self, form: dict[str, Any]) -> None:
-        """The addresses the form sends the browser to: as it stands, and with each choice made."""
-        fields: list[tuple[str, str]] = form["fields"]
-        action = form["action"].split("?")[0]
-        self.hrefs.append(f"{action}?{urlencode(fields)}")
-        for name, options in form["choices"]:
-            for option in options:
-                chosen = [(field, value) for field, value in fields if field != name] + [(name, option)]
-                self.hrefs.append(f"{action}?{urlencode(chosen)}")
-
-
-def links_of(html: str) -> tuple[list[str], str | None]:
-    parser = _Page()
-    parser.feed(html)
-    parser.close()
-    return parser.hrefs, parser.lang
-
-
-def followable(page: str, href: str) -> str | None:
-    """The link as a path with a normalised query (sorted parameters, no fragment), or None when not followed."""
-    href = href.strip()
-    if not href or href.startswith("#") or re.match(r"(?i)(mailto|tel|javascript|data):", href):
-        return None
-    parts = urlsplit(urljoin(ORIGIN + page, href))
-    if f"{parts.scheme}://{parts.netloc}" != ORIGIN:
-        return None
-    path = parts.path or "/"
-    if path in SKIPPED_PATHS or path.startswith(SKIPPED_PREFIXES):
-        return None
-    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
-    return f"{path}?{query}" if query else path
-
-
-def _what_it_shows(link: str) -> str:
-    """A link without what only orders or pages the same content (and without blank parameters)."""
-    path, _, query = link.partition("?")
-    kept = [(name, value) for name, value in parse_qsl(query) if name not in ORDER_AND_PAGING]
-    return f"{path}?{urlencode(kept)}" if kept else path
-
-
-@dataclass
-class Crawl:
-    visited: list[str] = field(default_factory=list)
-    dead: list[tuple[str, str, int]] = field(default_factory=list)  # (page, link, status)
-    failed: list[tuple[str, str, int]] = field(default_factory=list)  # other answers above 399
-    languages: Counter[str | None] = field(default_factory=Counter)
-    truncated: bool = False
-
-
-def crawl(client: TestClient, *, limit: int = MAX_PAGES) -> Crawl:
-    """Follow every link from ``/`` breadth first; each address is fetched once, redirects are links too.
-
-    Paging and sorting are followed a few times per content (``ORDER_AND_PAGING``), views and filters a
-    few times per path, and records a few dozen times per kind, so that the page budget covers every kind.
-    """
-    result = Crawl()
-    queue: deque[tuple[str, str]] = deque([("(sign-in)", "/")])
-    seen = {"/"}
-    contents: dict[str, set[str]] = {}  # path -> the contents (views, filters) of it followed
-    orderings: Counter[str] = Counter()  # content -> how many orders and pages of it were followed
-    shapes: dict[str, set[str]] = {}  # kind of record page -> its paths followed
-
-    def enqueue(page: str, link: str) -> None:
-        if link in seen:
-            return
-        content = _what_it_shows(link)
-        path = content.partition("?")[0]
-        shape = _ID.sub("<id>", path)
-        records = shapes.setdefault(shape, set())
-        budget = RECORDS_PER_SHAPE if shape.endswith("<id>") else COMMANDS_PER_SHAPE
-        if path not in records and len(records) >= budget:
-            return
-        views = contents.setdefault(path, set())
-        if content not in views and len(views) >= CONTENTS_PER_PATH:
-            return
-        if content != link and orderings[content] >= ORDERINGS_PER_CONTENT:
-            return
-        records.add(path)
-        views.add(content)
-        orderings[content] += content != link
-        seen.add(link)
-        queue.append((page, link))
-
-    while queue:
-        if len(result.visited) >= limit:
-            result.truncated = True
-            break
-        page, link = queue.popleft()
-        response = client.get(link, follow_redirects=False)
-        result.visited.append(link)
-        if response.status_code in DEAD:
-            result.dead.append((page, link, response.status_code))
-            continue
-        if response.status_code >= 400:
-            result.failed.append((page, link, response.status_code))
-            continue
-        if response.is_redirect:
-            target = followable(link, response.headers["location"])
-            assert target is None or not target.startswith("/sign-in"), f"{link} (from {page}) signed the crawl out"
-            if target:
-                enqueue(link, target)
-            continue
-        if not response.headers.get("content-type", "").startswith("text/html"):
-            continue  # a download: followed, nothing to read in it
-        hrefs, lang = links_of(response.text)
-        result.languages[lang] += 1
-        for href in hrefs:
-            target = followable(link, href)
-            if target:
-                enqueue(link, target)
-    return result
-
-
-def described(rows: list[tuple[str, str, int]]) -> str:
-    return "\n".join(f"  on {page}: link {link} answered {status}" for page, link, status in rows)
 
 
 @pytest.mark.parametrize("user", DEMO_USERS, ids=[f"{user['role']}-{user['language']}" for user in DEMO_USERS])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, false, or_, select
 from sqlalchemy.orm import Session
@@ -40,7 +41,7 @@ class AttachmentUpload:
     content: bytes
 
 
-def regarding_model(table: RegardingTable) -> type:
+def regarding_model(table: RegardingTable) -> type[Any]:
     """The model of the records a note can regard in ``table`` (defined by the domains above this one)."""
     return mapped_class(table.value)
 

@@ -10,7 +10,10 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from leadflow.api import duplicate_jobs, duplicates, leads, merges, notes, process, security, settings as settings_api
+from leadflow.api import currencies, duplicate_jobs, duplicates, leads, merges, notes, process
+from leadflow.api import reporting
+from leadflow.api import opportunities as opportunities_api
+from leadflow.api import security, settings as settings_api
 from leadflow.api.errors import ERROR_RESPONSES, install_error_handlers
 from leadflow.api.records import TableEndpoints, crud_router
 from leadflow.core.uow import Database
@@ -24,7 +27,9 @@ from leadflow.opportunities.schemas import OpportunityCreate, OpportunityOut, Op
 API_PREFIX = "/api/v1"
 DOCS_ASSETS = f"{API_PREFIX}/docs-assets"
 # Swagger UI 5 as shipped inside the fastapi-offline wheel (installed from PyPI); only its files are used.
-SWAGGER_UI_ASSETS = Path(importlib.util.find_spec("fastapi_offline").origin).parent / "static"
+_FASTAPI_OFFLINE = importlib.util.find_spec("fastapi_offline")
+assert _FASTAPI_OFFLINE is not None and _FASTAPI_OFFLINE.origin, "fastapi-offline is a dependency of leadflow"
+SWAGGER_UI_ASSETS = Path(_FASTAPI_OFFLINE.origin).parent / "static"
 
 TABLES = (
     TableEndpoints(
@@ -45,8 +50,9 @@ TABLES = (
 def install_api(app: FastAPI, database: Database) -> None:
     """Add the REST API to an application: routers, JSON error handlers, docs and health."""
     install_error_handlers(app)
-    routers = [security.router, leads.router, process.router, *(crud_router(table) for table in TABLES), notes.router,
-               settings_api.router, duplicates.router, duplicate_jobs.router, merges.router]
+    routers = [security.router, leads.router, process.router, *(crud_router(table) for table in TABLES),
+               opportunities_api.router, currencies.router, notes.router, settings_api.router, duplicates.router, duplicate_jobs.router,
+               merges.router, reporting.router]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 

@@ -13,9 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from leadflow.core.errors import LeadflowError, ValidationFailed
 from leadflow.core.schemas import validation_failed_from
 from leadflow.http.errors import error_body, status_for
+from leadflow.http.language import language_from_header
 
 class ErrorBody(BaseModel):
-    """What went wrong: a stable code to switch on, a sentence a person can act on, and details."""
+    """What went wrong: a stable code to switch on, a sentence a person can act on (in the language the
+    request's Accept-Language prefers, English or Spanish; English by default), and details."""
 
     code: str
     message: str
@@ -46,19 +48,24 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def answer_language(request: Request) -> str:
+    """The language of an error's sentences: the one the request's ``Accept-Language`` prefers (English by default)."""
+    return language_from_header(request.headers.get("accept-language"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map domain, validation and routing errors to the one error shape."""
+    """Map domain, validation and routing errors to the one error shape, its sentences in the request's language."""
 
     @app.exception_handler(LeadflowError)
-    async def on_domain_error(_request: Request, error: LeadflowError) -> JSONResponse:
+    async def on_domain_error(request: Request, error: LeadflowError) -> JSONResponse:
         status = status_for(error)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 429 and isinstance(error.details, dict) and "retry_after" in error.details:
             headers = {"Retry-After": str(error.details["retry_after"])}
-        return JSONResponse(error_body(error), status_code=status, headers=headers)
+        return JSONResponse(error_body(error, answer_language(request)), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    async def on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = list(error.errors())
         broken = next((item for item in errors if item.get("type") == "json_invalid"), None)
         if broken is not None:
@@ -70,22 +77,22 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         else:
             failure = validation_failed_from(errors, located=True)
-        return JSONResponse(error_body(failure), status_code=422)
+        return JSONResponse(error_body(failure, answer_language(request)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         if error.status_code == 400:
             # FastAPI's own refusal of a body it cannot even decode (bytes that are not UTF-8):
             # the same answer as any other unparseable body.
             failure = ValidationFailed("The request body is not valid JSON; send a JSON object in UTF-8.", code="invalid_json")
-            return JSONResponse(error_body(failure), status_code=422)
+            return JSONResponse(error_body(failure, answer_language(request)), status_code=422)
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         message = {
             404: "There is nothing at this address; check the URL against /api/v1/docs.",
             405: "This address does not accept that method; see /api/v1/docs.",
         }.get(error.status_code, str(error.detail))
         return JSONResponse(
-            {"error": {"code": code, "message": message}},
+            error_body(LeadflowError(message, code=code), answer_language(request)),
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
         )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from leadflow.api.deps import (
     CurrentActor,
@@ -22,6 +23,7 @@ from leadflow.core.errors import ValidationFailed
 from leadflow.leads import service
 from leadflow.leads import bulk
 from leadflow.leads import qualification, views
+from leadflow.leads.bulk import BulkResult, OnDuplicate, QualifyOutcome
 from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason, Rating
 from leadflow.leads.schemas import (
     CreatedRecords,
@@ -44,17 +46,68 @@ class LeadPageOut(BaseModel):
     next_cursor: str | None
 
 
+class QualifyManyBody(QualifyManyRequest):
+    """Qualify several leads with the same options, and say what a duplicate does to the run."""
+
+    on_duplicate: OnDuplicate = Field(
+        default=OnDuplicate.SKIP,
+        description="A lead whose qualification meets a duplicate is skipped (stays open, reported with its "
+        "matches; the others go on), stops the run (the leads after it are not attempted), or is qualified "
+        "anyway with duplicate detection suppressed (ignore), which needs what suppress_duplicate_detection needs.",
+    )
+
+
 class QualifyManyLine(BaseModel):
     lead_id: uuid.UUID
-    status: str  # "qualified" or "failed"
+    status: str = Field(description='"qualified", or "failed" when the lead was not qualified, whatever the reason.')
+    result: BulkResult = Field(description="qualified, skipped or stopped (at a duplicate: see error), or failed.")
     created: CreatedRecords | None = None
     error: dict[str, Any] | None = None
 
 
+class QualifyManySummary(BaseModel):
+    qualified: int = 0
+    skipped: int = 0
+    stopped: int = 0
+    failed: int = 0
+    not_attempted: int = 0
+
+
 class QualifyManyOut(BaseModel):
+    on_duplicate: OnDuplicate
     results: list[QualifyManyLine]
+    not_attempted: list[uuid.UUID] = Field(description="The leads after the one that stopped the run, not attempted.")
+    summary: QualifyManySummary
     qualified: int
-    failed: int
+    failed: int = Field(description="Leads not qualified, whatever the reason (summary tells the reasons apart).")
+
+
+def qualify_many_line(outcome: QualifyOutcome) -> QualifyManyLine:
+    """One lead's line of a bulk qualification, as the API answers it (the command line's --json too)."""
+    if outcome.result is not None:
+        return QualifyManyLine(
+            lead_id=outcome.lead_id, status="qualified", result=outcome.status, created=_created(outcome.result)
+        )
+    assert outcome.error is not None
+    error = error_body(outcome.error)["error"]
+    assert isinstance(error, dict)
+    return QualifyManyLine(lead_id=outcome.lead_id, status="failed", result=outcome.status, error=error)
+
+
+def qualify_many_out(
+    lines: list[QualifyManyLine], *, on_duplicate: OnDuplicate, not_attempted: list[uuid.UUID]
+) -> QualifyManyOut:
+    """The answer of a bulk qualification: a line per lead attempted, the leads not attempted, the counts."""
+    counts = Counter(line.result for line in lines)
+    summary = QualifyManySummary(**{result.value: counts[result] for result in BulkResult}, not_attempted=len(not_attempted))
+    return QualifyManyOut(
+        on_duplicate=on_duplicate,
+        results=lines,
+        not_attempted=not_attempted,
+        summary=summary,
+        qualified=summary.qualified,
+        failed=len(lines) - summary.qualified,
+    )
 
 
 def _lead_response(lead: Lead, response: Response) -> LeadOut:
@@ -107,24 +160,26 @@ def list_leads(
 
 @router.post("/qualify")
 def qualify_many(
-    request: QualifyManyRequest, database: DatabaseDep, settings: SettingsDep, actor: CurrentActor
+    request: QualifyManyBody, database: DatabaseDep, settings: SettingsDep, actor: CurrentActor
 ) -> QualifyManyOut:
-    """Qualify several leads with the same options; each lead succeeds or fails on its own (§2.6)."""
+    """Qualify several leads with the same options; each lead succeeds or fails on its own (§2.6).
+
+    `on_duplicate` says what a lead whose qualification meets a duplicate does: `skip` (the default),
+    `stop` or `ignore`. Each lead has a line in `results`; with `stop`, the leads after the one that
+    stopped the run are listed in `not_attempted`.
+    """
     if len(request.lead_ids) > settings.max_bulk_leads:
         raise ValidationFailed(
             f"At most {settings.max_bulk_leads} leads can be qualified in one request; "
             "split the list or use `leadflow leads qualify --view`.",
             code="too_many_leads",
         )
-    options = QualifyOptions.model_validate(request.model_dump(exclude={"lead_ids"}, exclude_unset=True))
-    lines = []
-    for outcome in bulk.qualify_leads(request.lead_ids, options, database=database, actor=actor):
-        if outcome.result is not None:
-            lines.append(QualifyManyLine(lead_id=outcome.lead_id, status="qualified", created=_created(outcome.result)))
-        else:
-            lines.append(QualifyManyLine(lead_id=outcome.lead_id, status="failed", error=error_body(outcome.error)["error"]))
-    qualified = sum(1 for line in lines if line.status == "qualified")
-    return QualifyManyOut(results=lines, qualified=qualified, failed=len(lines) - qualified)
+    options = QualifyOptions.model_validate(request.model_dump(exclude={"lead_ids", "on_duplicate"}, exclude_unset=True))
+    outcomes = bulk.qualify_leads(
+        request.lead_ids, options, database=database, actor=actor, on_duplicate=request.on_duplicate
+    )
+    lines = [qualify_many_line(outcome) for outcome in outcomes]
+    return qualify_many_out(lines, on_duplicate=request.on_duplicate, not_attempted=request.lead_ids[len(lines):])
 
 
 @router.get("/{lead_id}")

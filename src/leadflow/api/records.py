@@ -23,7 +23,7 @@ class TableEndpoints:
 
     path: str
     label: str
-    model: type
+    model: type[Any]
     create_schema: type[BaseModel]
     update_schema: type[BaseModel]
     out_schema: type[BaseModel]
@@ -48,7 +48,7 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         return Out.model_validate(record)
 
     @router.get("", summary=f"List {table.path}")
-    def list_(uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None) -> RecordPage:  # type: ignore[valid-type]
+    def list_(uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None) -> RecordPage:
         """The records you may read, oldest first."""
         page = list_records(uow.session, table.model, actor=actor, limit=limit, cursor=cursor)
         return RecordPage.model_validate(page_out(page, Out.model_validate))

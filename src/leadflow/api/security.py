@@ -21,7 +21,10 @@ from leadflow.security.models import TokenKind, User
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.core.mail import deliver
 from leadflow.core.schemas import InputModel
-from leadflow.security.schemas import UserIn
+from leadflow.security.schemas import OwnSettingsChange, UserIn
+from leadflow.security.actor import Actor
+from leadflow.core.uow import UnitOfWork
+from leadflow.organisation.service import time_zone_of
 
 router = APIRouter(tags=["security"])
 
@@ -115,16 +118,38 @@ class MeOut(BaseModel):
     business_unit_id: uuid.UUID
     roles: list[str]
     privileges: dict[str, dict[str, str]]
+    time_zone: str | None = Field(description="Your own IANA time zone; null follows the organisation's default.")
+    effective_time_zone: str = Field(
+        description="The time zone the web app and the command line show you times in: yours, else the "
+        "organisation's default. The API's own times are always UTC."
+    )
 
 
-@router.get("/me")
-def me(actor: CurrentActor) -> MeOut:
-    """Who the token belongs to, with their roles and cumulative privileges."""
+def _me_out(uow: UnitOfWork, actor: Actor) -> MeOut:
     privileges: dict[str, dict[str, str]] = {}
     for (table, privilege), depth in sorted(actor.depths.items()):
         privileges.setdefault(table, {})[privilege.value] = depth.label
+    user = uow.session.get(User, actor.user_id)
     return MeOut(user_id=actor.user_id, email=actor.email, business_unit_id=actor.business_unit_id,
-                 roles=list(actor.role_names), privileges=privileges)
+                 roles=list(actor.role_names), privileges=privileges, time_zone=user.time_zone if user else None,
+                 effective_time_zone=time_zone_of(actor, session=uow.session).key)
+
+
+@router.get("/me")
+def me(uow: ReadUowDep, actor: CurrentActor) -> MeOut:
+    """Who the token belongs to, with their roles, cumulative privileges and time zone."""
+    return _me_out(uow, actor)
+
+
+@router.patch("/me")
+def change_me(data: OwnSettingsChange, uow: UowDep, actor: CurrentActor) -> MeOut:
+    """Change your own settings sent: `time_zone`, an IANA name such as Europe/Madrid, or null to follow
+    the organisation's default. An unknown time zone is refused (422)."""
+    if "time_zone" in data.model_fields_set:
+        service.set_time_zone(actor.user_id, data.time_zone, uow=uow, actor=actor)
+    changed = _me_out(uow, actor)
+    uow.commit()
+    return changed
 
 
 class UserOut(BaseModel):
@@ -134,6 +159,7 @@ class UserOut(BaseModel):
     email: str
     full_name: str
     language: str | None
+    time_zone: str | None
     business_unit_id: uuid.UUID
     is_active: bool
 
@@ -143,7 +169,7 @@ def create_user(data: UserIn, uow: UowDep, actor: CurrentActor) -> UserOut:
     """Create a user with roles (administrators)."""
     user = service.create_user(
         email=data.email, full_name=data.full_name, role_names=data.roles, business_unit_name=data.business_unit,
-        password=data.password, language=data.language, uow=uow, actor=actor,
+        password=data.password, language=data.language, time_zone=data.time_zone, uow=uow, actor=actor,
     )
     uow.commit()
     return UserOut.model_validate(user)

@@ -14,6 +14,9 @@ from leadflow.organisation.schemas import (
     QualificationSettings,
     QualificationSettingsChange,
     QualificationSettingsOut,
+    RegionalSettings,
+    RegionalSettingsChange,
+    RegionalSettingsOut,
 )
 from leadflow.core.uow import UnitOfWork
 from leadflow.organisation.service import read_settings, update_settings
@@ -21,7 +24,7 @@ from leadflow.security.actor import Actor
 
 router = APIRouter(prefix="/settings", tags=["settings"])
 
-SettingsOut = TypeVar("SettingsOut", QualificationSettingsOut, DuplicateDetectionSettingsOut)
+SettingsOut = TypeVar("SettingsOut", QualificationSettingsOut, DuplicateDetectionSettingsOut, RegionalSettingsOut)
 
 
 def _save(
@@ -81,3 +84,27 @@ def change_duplicate_settings(
 ) -> DuplicateDetectionSettingsOut:
     """Change only the duplicate detection settings sent; the others stay (administrators)."""
     return _save(data.model_dump(exclude_unset=True), uow, actor, version, response, DuplicateDetectionSettingsOut)
+
+
+@router.get("/regional")
+def read_regional_settings(uow: ReadUowDep, actor: CurrentActor, response: Response) -> RegionalSettingsOut:
+    """The organisation's default time zone (an IANA name), for users who chose none of their own."""
+    settings = read_settings(uow=uow, actor=actor)
+    response.headers["ETag"] = settings.etag
+    return RegionalSettingsOut.model_validate(settings)
+
+
+@router.put("/regional")
+def replace_regional_settings(
+    data: RegionalSettings, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
+) -> RegionalSettingsOut:
+    """Replace the regional settings (administrators); an unknown time zone is refused (422)."""
+    return _save(data.model_dump(), uow, actor, version, response, RegionalSettingsOut)
+
+
+@router.patch("/regional")
+def change_regional_settings(
+    data: RegionalSettingsChange, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
+) -> RegionalSettingsOut:
+    """Change only the regional settings sent; the others stay (administrators)."""
+    return _save(data.model_dump(exclude_unset=True), uow, actor, version, response, RegionalSettingsOut)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from leadflow import __version__
-from leadflow.cli import admin, records, security
+from leadflow.cli import admin, currencies, opportunities, records, reporting, security
 from leadflow.cli.common import console
 from leadflow.cli.duplicates import duplicates_app
 from leadflow.cli.failures import FailuresInOneLine
@@ -61,5 +61,8 @@ def main(
 admin.register(app)
 app.add_typer(leads_app, name="leads")
 records.register(app)
+opportunities.register(app)
+currencies.register(app)
 security.register(app)
+reporting.register(app)
 app.add_typer(duplicates_app, name="duplicates")

@@ -11,7 +11,20 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from leadflow.bootstrap import prepare_database
-from leadflow.cli.common import JsonFlag, console, emit, fail, open_as_actor, open_database, page_of, read, settings_of
+from leadflow.cli.common import (
+    JsonFlag,
+    console,
+    emit,
+    fail,
+    in_time_zone,
+    moment,
+    open_as_actor,
+    open_database,
+    page_of,
+    read,
+    settings_of,
+    zone_name,
+)
 from leadflow.cli.failures import shown_url
 from leadflow.core import migrate
 from leadflow.core.errors import Forbidden, LeadflowError, NotFound
@@ -219,22 +232,22 @@ def audit(
     cursor: Annotated[str | None, typer.Option(help="The cursor printed under the previous page: older entries.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show the audit log, newest first."""
+    """Show the audit log, newest first, with times in your time zone (--json: in UTC)."""
     from sqlalchemy import select
 
     from leadflow.api.security import AuditEntryOut  # the API's fields; imported here to keep the CLI quick to start
 
-    def entries_and_emails(uow, actor):  # type: ignore[no-untyped-def]
+    def entries_and_emails(uow, actor):
         user_id = actor_for_email(uow.session, user).user_id if user else None
         query = AuditQuery(user_id=user_id, action=action, table=table_name, record_id=record, limit=limit, cursor=cursor)
         page = list_entries(query, uow=uow, actor=actor)
         return page, dict(uow.session.execute(select(User.id, User.email)).all())
 
-    page, emails = read(ctx, entries_and_emails)
+    (page, emails), zone = read(ctx, in_time_zone(entries_and_emails))
 
     def render() -> None:
         table = Table(title="Audit log")
-        for column in ("when (UTC)", "who", "action", "table", "record", "details"):
+        for column in (f"when ({zone_name(zone)})", "who", "action", "table", "record", "details"):
             table.add_column(column)
         for entry in page.items:
             details = entry.summary or ""
@@ -243,7 +256,7 @@ def audit(
                     f"{k}: {v['old']!r}→{v['new']!r}" if isinstance(v, dict) and "old" in v else f"{k}: {v}"
                     for k, v in entry.changes.items()
                 )
-            table.add_row(f"{entry.occurred_at:%Y-%m-%d %H:%M:%S}", emails.get(entry.user_id, "-"), entry.action,
+            table.add_row(moment(entry.occurred_at, zone, seconds=True), emails.get(entry.user_id, "-"), entry.action,
                           entry.table_name or "", str(entry.record_id or ""), details[:120])
         console.print(table)
         if page.next_cursor:

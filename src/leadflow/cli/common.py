@@ -1,10 +1,12 @@
 """What every command shares: the consoles, opening the database as the acting user, running one
-use case in a unit of work, printing a refusal with its exit code, and printing a result as JSON."""
+use case in a unit of work, printing a refusal with its exit code, printing a result as JSON, and
+printing moments in the acting user's time zone (JSON keeps them in UTC, as the REST API does)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from datetime import date, datetime, tzinfo
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -15,7 +17,9 @@ from rich.console import Console
 from leadflow.bootstrap import prepare_database
 from leadflow.core.config import Settings
 from leadflow.core.errors import LeadflowError, NotFound, ValidationFailed
+from leadflow.core.formatting import format_day, format_moment
 from leadflow.core.uow import Database, UnitOfWork
+from leadflow.organisation.service import time_zone_of
 from leadflow.security.actor import Actor, actor_for_email, default_actor
 
 console = Console()
@@ -29,7 +33,7 @@ EXIT_CODES: tuple[tuple[type[LeadflowError], int], ...] = ((NotFound, 3), (Valid
 
 def settings_of(ctx: typer.Context) -> Settings:
     """The settings the root command read."""
-    return ctx.find_root().obj["settings"]  # type: ignore[no-any-return]
+    return ctx.find_root().obj["settings"]
 
 
 def fail(error: LeadflowError) -> NoReturn:
@@ -81,6 +85,29 @@ def read(ctx: typer.Context, action: Callable[[UnitOfWork, Actor], ResultT]) -> 
             return action(uow, actor)
     except LeadflowError as error:
         fail(error)
+
+
+def in_time_zone(
+    action: Callable[[UnitOfWork, Actor], ResultT],
+) -> Callable[[UnitOfWork, Actor], tuple[ResultT, tzinfo]]:
+    """``action`` that also gives the acting user's time zone (``time_zone_of``), for printing the
+    moments of its result: ``result, zone = read(ctx, in_time_zone(action))``."""
+    return lambda uow, actor: (action(uow, actor), time_zone_of(actor, session=uow.session))
+
+
+def moment(value: datetime | None, zone: tzinfo, *, seconds: bool = False) -> str:
+    """A moment as a table cell, on the clock of ``zone``: 2026-03-29 03:30 (blank for None)."""
+    return format_moment(value, "en", format="yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm", time_zone=zone)
+
+
+def day(value: date | datetime | None, zone: tzinfo) -> str:
+    """The day of a moment in ``zone`` (or a day as it is) as a table cell: 2026-03-29 (blank for None)."""
+    return format_day(value, "en", format="yyyy-MM-dd", time_zone=zone)
+
+
+def zone_name(zone: tzinfo) -> str:
+    """A time zone as the command line names it: its IANA name."""
+    return str(getattr(zone, "key", None) or zone)
 
 
 def text(value: Any) -> str:

@@ -71,7 +71,7 @@ def explain(error: Exception, database_url: str | None) -> tuple[int, str]:
 class FailuresInOneLine(typer.core.TyperGroup):
     """The root command group: a failure that escapes a command ends in one line and an exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer passes its own Context
         try:
             return super().invoke(ctx)
         except (typer.TyperException, typer.Exit, typer.Abort):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
-from leadflow.cli.common import JsonFlag, console, emit, errors, fail, open_as_actor, page_of, run, text
+from leadflow.cli.common import JsonFlag, console, day, emit, errors, fail, open_as_actor, page_of, run, text, zone_name
 from leadflow.core.db import utcnow
 from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
@@ -19,9 +20,23 @@ from leadflow.core.uow import Database
 from leadflow.leads import service
 from leadflow.leads import bulk
 from leadflow.leads.models import Lead
-from leadflow.leads.schemas import DisqualifyRequest, LeadCreate, LeadOut, QualifyOptions
+from leadflow.leads.qualification import QualifyResult
+from leadflow.leads.schemas import (
+    CreatedRecords,
+    DisqualifyRequest,
+    LeadCreate,
+    LeadOut,
+    QualifyOptions,
+    QualifyResponse,
+)
 from leadflow.leads.views import LeadQuery, LeadView, list_leads, view_condition
+from leadflow.organisation.service import time_zone_of
+from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
+from leadflow.security.privileges import Privilege
+
+if TYPE_CHECKING:
+    from leadflow.api.leads import QualifyManySummary
 
 leads_app = typer.Typer(help="Create, list, qualify, disqualify and reactivate leads.", no_args_is_help=True)
 
@@ -42,18 +57,19 @@ def leads_list(
         with database.unit_of_work(read_only=True) as uow:
             page = list_leads(LeadQuery(view=view, q=q, sort=sort, limit=limit, cursor=cursor), uow=uow, actor=actor)
             document = page_of((LeadOut.model_validate(lead) for lead in page.items), page.next_cursor)
+            zone = time_zone_of(actor, session=uow.session)
     except LeadflowError as error:
         fail(error)
 
     def render() -> None:
         table = Table(title=f"Leads: {view.value}")
         table.add_column("id", no_wrap=True, min_width=36)  # whole, so that it can be copied into a command
-        for column in ("topic", "name", "company", "status", "created"):
+        for column in ("topic", "name", "company", "status", f"created ({zone_name(zone)})"):
             table.add_column(column)
         for lead in page.items:
             table.add_row(
                 str(lead.id), lead.topic, lead.full_name, text(lead.company_name),
-                f"{lead.state.value}/{lead.status_reason.value}", lead.created_at.strftime("%Y-%m-%d"),
+                f"{lead.state.value}/{lead.status_reason.value}", day(lead.created_at, zone),
             )
         console.print(table)
         if page.next_cursor:
@@ -112,9 +128,16 @@ def leads_qualify(
     campaign: Annotated[uuid.UUID | None, typer.Option(help="Source campaign id.")] = None,
     existing_account: Annotated[uuid.UUID | None, typer.Option(help="Link this account instead of creating one.")] = None,
     existing_contact: Annotated[uuid.UUID | None, typer.Option(help="Link this contact instead of creating one.")] = None,
+    on_duplicate: Annotated[bulk.OnDuplicate, typer.Option(
+        help="A lead whose qualification meets a duplicate: skip it (it stays open, listed with its matches), "
+        "stop the run there (the leads before it stay qualified), or ignore duplicates and qualify it anyway "
+        "(duplicate detection suppressed).",
+    )] = bulk.OnDuplicate.SKIP,
     batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Leads per transaction in bulk mode.")] = 500,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Qualify one lead, or every lead of a view with --view VIEW --all."""
+    """Qualify one lead, or every lead of a view with --view VIEW --all (a line per lead and a summary;
+    exit code 1 when any lead was not qualified)."""
     options_data = {
         "create_account": create_account, "create_contact": create_contact,
         "create_opportunity": create_opportunity, "opportunity_currency": currency,
@@ -126,43 +149,136 @@ def leads_qualify(
         options = parse(QualifyOptions, {k: v for k, v in options_data.items() if v is not None})
         if lead_id is not None:
             with database.unit_of_work() as uow:
-                result = service.qualify_lead(lead_id, options, uow=uow, actor=actor)
+                result = service.qualify_lead(lead_id, bulk.options_for(options, on_duplicate), uow=uow, actor=actor)
                 uow.commit()
-            console.print(f"Qualified [bold]{result.lead.full_name}[/] ({result.lead.topic})")
-            console.print(f"  account: {text(result.account_id) or '-'}  contact: {text(result.contact_id) or '-'}  "
-                          f"opportunities: {', '.join(map(str, result.opportunity_ids)) or '-'}")
+            _print_qualified(result, as_json=as_json)
             return
         if view is None or not all_:
             errors.print("Name a lead id, or a view with --view VIEW --all to qualify every lead in it.")
             raise typer.Exit(code=2)
-        _qualify_view(database, actor, view, options, batch_size)
+        _qualify_view(database, actor, view, options, batch_size=batch_size, on_duplicate=on_duplicate, as_json=as_json)
     except LeadflowError as error:
         fail(error)
 
 
-def _qualify_view(database: Database, actor: Actor, view: LeadView, options: QualifyOptions, batch_size: int) -> None:
+def _print_qualified(result: QualifyResult, *, as_json: bool) -> None:
+    """One qualified lead: the REST answer's fields with --json, else two lines."""
+    created = CreatedRecords(account_id=result.account_id, contact_id=result.contact_id, opportunity_ids=result.opportunity_ids)
+
+    def render() -> None:
+        console.print(f"Qualified [bold]{result.lead.full_name}[/] ({result.lead.topic})")
+        console.print(f"  account: {text(result.account_id) or '-'}  contact: {text(result.contact_id) or '-'}  "
+                      f"opportunities: {', '.join(map(str, result.opportunity_ids)) or '-'}")
+
+    emit(as_json, QualifyResponse(lead=LeadOut.model_validate(result.lead), created=created), render)
+
+
+class _Attempts:
+    """The ids handed to the bulk qualification, remembered until their outcome comes back, so that
+    the leads a stopped run did not attempt can be named."""
+
+    def __init__(self, ids: Iterator[uuid.UUID]) -> None:
+        self._ids = ids
+        self._waiting: deque[uuid.UUID] = deque()
+
+    def __iter__(self) -> Iterator[uuid.UUID]:
+        for lead_id in self._ids:
+            self._waiting.append(lead_id)
+            yield lead_id
+
+    def answered(self) -> None:
+        self._waiting.popleft()
+
+    def not_attempted(self) -> list[uuid.UUID]:
+        """The ids read but not attempted, and those never read."""
+        return [*self._waiting, *self._ids]
+
+
+_RECORD_WORDS = {"leads": "lead", "accounts": "account", "contacts": "contact", "opportunities": "opportunity"}
+_RESULT_STYLES = {"qualified": "green", "skipped": "yellow", "stopped": "red", "failed": "red"}
+
+
+def _reason(outcome: bulk.QualifyOutcome) -> str:
+    """The duplicate a lead matched, or why it was refused; what a qualified lead created."""
+    if outcome.result is not None:
+        result = outcome.result
+        made = [name for name, record_id in (("account", result.account_id), ("contact", result.contact_id)) if record_id]
+        if result.opportunity_ids:
+            count = len(result.opportunity_ids)
+            made.append(f"{count} opportunit{'y' if count == 1 else 'ies'}")
+        return "created: " + (", ".join(made) or "nothing")
+    assert outcome.error is not None
+    if outcome.matches:
+        return "duplicate of " + "; ".join(
+            f"{_RECORD_WORDS.get(str(match.get('table')), 'record')} {match.get('name') or ''} ({match.get('id')})"
+            for match in outcome.matches
+        )
+    return f"{outcome.error.message} ({outcome.error.code})"
+
+
+def _qualify_view(
+    database: Database, actor: Actor, view: LeadView, options: QualifyOptions, *,
+    batch_size: int, on_duplicate: bulk.OnDuplicate, as_json: bool,
+) -> None:
+    from leadflow.api.leads import (  # the API's fields; imported here to keep the CLI quick to start
+        qualify_many_line,
+        qualify_many_out,
+    )
+
     total = _count(database, actor, view)
-    qualified, failures = 0, {}
+    lines = []
+    reasons: dict[uuid.UUID, str] = {}
     # Keyset paging stays correct while qualified leads leave the view: the cursor is a position.
-    ids = _stream_ids(database, actor, view)
-    with Progress(TextColumn("Qualifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
+    attempts = _Attempts(_stream_ids(database, actor, view))
+    outcomes = bulk.qualify_leads(attempts, options, database=database, actor=actor, batch_size=batch_size,
+                                  on_duplicate=on_duplicate)
+    columns = (TextColumn("Qualifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=as_json) as progress:
         task = progress.add_task("qualify", total=total)
-        for outcome in bulk.qualify_leads(ids, options, database=database, actor=actor, batch_size=batch_size):
-            if outcome.ok:
-                qualified += 1
-            else:
-                failures.setdefault(outcome.error.code, []).append(outcome)
+        for outcome in outcomes:
+            attempts.answered()
+            lines.append(qualify_many_line(outcome))
+            reasons[outcome.lead_id] = _reason(outcome)
             progress.advance(task)
-    summary = Table(title="Qualification summary")
-    summary.add_column("result")
-    summary.add_column("leads", justify="right")
-    summary.add_column("example")
-    summary.add_row("qualified", str(qualified), "")
-    for code, outcomes in failures.items():
-        summary.add_row(code, str(len(outcomes)), outcomes[0].error.message)
-    console.print(summary)
-    if failures:
+    document = qualify_many_out(lines, on_duplicate=on_duplicate, not_attempted=attempts.not_attempted())
+
+    def render() -> None:
+        names = _lead_names(database, actor, [line.lead_id for line in document.results])
+        table = Table(title=f"Qualify: {view.value} (on duplicate: {on_duplicate.value})")
+        table.add_column("lead", no_wrap=True, min_width=36)
+        table.add_column("name")
+        table.add_column("result")
+        table.add_column("duplicate matched or reason")
+        for line in document.results:
+            style = _RESULT_STYLES[line.result.value]
+            table.add_row(str(line.lead_id), names.get(line.lead_id, ""), f"[{style}]{line.result.value}[/]", reasons[line.lead_id])
+        console.print(table)
+        console.print(_summary_line(document.summary, total=len(document.results) + len(document.not_attempted)), highlight=False)
+        if document.summary.skipped or document.summary.stopped:
+            console.print("Merge the duplicates, or run again with --on-duplicate ignore to qualify them anyway.")
+
+    emit(as_json, document, render)
+    if document.summary.qualified != len(document.results) + len(document.not_attempted):
         raise typer.Exit(code=1)
+
+
+def _summary_line(summary: QualifyManySummary, *, total: int) -> str:
+    """One line that counts each result."""
+    counted = (("qualified", summary.qualified), ("skipped", summary.skipped), ("stopped", summary.stopped),
+               ("failed", summary.failed), ("not attempted", summary.not_attempted))
+    return f"{total} leads: " + ", ".join(f"{count} {label}" for label, count in counted) + "."
+
+
+def _lead_names(database: Database, actor: Actor, lead_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The full names of the leads the actor may read, by id."""
+    names: dict[uuid.UUID, str] = {}
+    with database.unit_of_work(read_only=True) as uow:
+        for start in range(0, len(lead_ids), 500):
+            chunk = lead_ids[start:start + 500]
+            readable = access_condition(actor, Privilege.READ, "leads", Lead)
+            rows = uow.session.execute(select(Lead.id, Lead.full_name).where(Lead.id.in_(chunk), readable))
+            names.update({lead_id: name for lead_id, name in rows})
+    return names
 
 
 @leads_app.command("disqualify")

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from rich.table import Table
 from sqlalchemy import select
 
+from leadflow.cli.opportunities import add_closing_commands
 from leadflow.cli.common import JsonFlag, console, emit, errors, page_of, read, run, text
 from leadflow.core.formatting import format_money
 from leadflow.core.schemas import parse
@@ -35,7 +36,7 @@ class RecordCommands:
 
     name: str
     label: str
-    model: type
+    model: type[Any]
     create_schema: type[BaseModel]
     out_schema: type[BaseModel]
     create: Callable[..., Any]
@@ -68,7 +69,7 @@ def _commands(table: RecordCommands) -> typer.Typer:
         as_json: JsonFlag = False,
     ) -> None:
         """The records you may read, oldest first."""
-        def page(uow: UnitOfWork, actor: Actor) -> tuple[Any, dict[str, Any], dict[Any, str], str]:
+        def page(uow: UnitOfWork, actor: Actor) -> tuple[Any, dict[str, Any], dict[Any, str], str | None]:
             records = list_records(uow.session, table.model, actor=actor, limit=limit, cursor=cursor)
             document = page_of(map(table.out_schema.model_validate, records.items), records.next_cursor)
             currencies = dict(uow.session.execute(select(Currency.id, Currency.iso_code)).all())
@@ -138,6 +139,9 @@ def _commands(table: RecordCommands) -> typer.Typer:
 
 
 def register(app: typer.Typer) -> None:
-    """Add a command group per table to the root command."""
+    """Add a command group per table to the root command; opportunities also win, lose and reopen."""
     for table in TABLES:
-        app.add_typer(_commands(table), name=table.name)
+        group = _commands(table)
+        if table.model is Opportunity:
+            add_closing_commands(group)
+        app.add_typer(group, name=table.name)

@@ -9,7 +9,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from leadflow.cli.common import JsonFlag, console, emit, errors, page_of, read, run, settings_of
+from leadflow.cli.common import (
+    JsonFlag,
+    console,
+    emit,
+    errors,
+    in_time_zone,
+    moment,
+    page_of,
+    read,
+    run,
+    settings_of,
+    zone_name,
+)
 from leadflow.core.config import public_url
 from leadflow.core.mail import deliver
 from leadflow.core.paging import MAX_LIMIT
@@ -59,9 +71,9 @@ def users_reset_password(ctx: typer.Context, email: Annotated[str, typer.Argumen
     """Print a one-time link, valid 24 hours, with which the user sets a new password (and e-mail it to
     them when LEADFLOW_SMTP_URL names a mail server)."""
     settings = settings_of(ctx)
-    link = run(ctx, lambda uow, actor: authentication.make_reset_link(
-        _user_id(uow, email, active=True), base_url=public_url(settings), uow=uow, actor=actor))
-    console.print(f"Give {email} this link (valid until {link.expires_at:%Y-%m-%d %H:%M} UTC, once):")
+    link, zone = run(ctx, in_time_zone(lambda uow, actor: authentication.make_reset_link(
+        _user_id(uow, email, active=True), base_url=public_url(settings), uow=uow, actor=actor)))
+    console.print(f"Give {email} this link (valid until {moment(link.expires_at, zone)} {zone_name(zone)}, once):")
     console.print(link.url, soft_wrap=True, markup=False, highlight=False)
     delivery = deliver(settings, authentication.reset_link_mail(link))
     if delivery.sent:
@@ -237,8 +249,9 @@ def tokens_create(
     days: Annotated[int, typer.Option(min=1, max=3650, help="Days until it expires.")] = 90,
 ) -> None:
     """Create a personal API token; it is printed once and stored only as a hash."""
-    issued = run(ctx, lambda uow, actor: authentication.create_personal_token(user, name=name, days=days, uow=uow, actor=actor))
-    console.print(f"Token {issued.token.id} for {user}, expires {issued.token.expires_at:%Y-%m-%d}:")
+    issued, zone = run(ctx, in_time_zone(
+        lambda uow, actor: authentication.create_personal_token(user, name=name, days=days, uow=uow, actor=actor)))
+    console.print(f"Token {issued.token.id} for {user}, expires {moment(issued.token.expires_at, zone)} {zone_name(zone)}:")
     console.print(issued.secret, soft_wrap=True)
 
 
@@ -253,18 +266,17 @@ def tokens_list(
     """List tokens, newest first (never their secrets): your own, or anyone's for administrators."""
     from leadflow.api.security import token_info_out
 
-    page = read(ctx, lambda uow, actor: directory.list_tokens(user_email=user, uow=uow, actor=actor, limit=limit,
-                                                              cursor=cursor))
+    page, zone = read(ctx, in_time_zone(lambda uow, actor: directory.list_tokens(
+        user_email=user, uow=uow, actor=actor, limit=limit, cursor=cursor)))
 
     def render() -> None:
         table = Table(title="Access tokens")
-        for column in ("id", "user", "kind", "name", "expires", "revoked"):
+        for column in ("id", "user", "kind", "name", f"expires ({zone_name(zone)})", "revoked"):
             table.add_column(column)
         for entry in page.items:
             token = entry.token
             table.add_row(str(token.id), entry.email, token.kind.value, token.name or "",
-                          f"{token.expires_at:%Y-%m-%d %H:%M}",
-                          f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "")
+                          moment(token.expires_at, zone), moment(token.revoked_at, zone))
         console.print(table)
         _next_page(page.next_cursor)
 

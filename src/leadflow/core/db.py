@@ -6,9 +6,9 @@ import enum
 import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import BigInteger, CursorResult, DateTime, Engine, MetaData, Result, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator, Uuid
@@ -209,3 +209,8 @@ def _unicode_lower(value: Any) -> Any:
 def make_session_factory(engine: Engine) -> sessionmaker:
     """Sessions that keep loaded objects usable after commit (the entry points render them)."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE statement changed (0 when the driver cannot tell)."""
+    return cast(CursorResult[Any], result).rowcount or 0

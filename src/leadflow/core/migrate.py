@@ -67,7 +67,7 @@ def downgrade_target(engine: Engine, revision: str) -> str | None:
             "downgrade it with the leadflow that upgraded it.",
             code="unknown_database_revision",
         )
-    position = {None: -1, **{name: index for index, name in enumerate(known)}}
+    position: dict[str | None, int] = {None: -1, **{name: index for index, name in enumerate(known)}}
     if position[target] > position[current]:
         raise ValidationFailed(
             f"The database is at schema revision {current or BASE}; {target} is not below it "
@@ -117,6 +117,7 @@ def foreign_keys_checked_after(connection: Connection) -> Iterator[None]:
         yield
         return
     raw = connection.connection.driver_connection
+    assert raw is not None, "a connection that is open has its driver's connection"
     raw.execute("PRAGMA foreign_keys=OFF")
     try:
         yield

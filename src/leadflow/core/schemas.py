@@ -221,4 +221,4 @@ def parse(model: type[ModelT], data: Any) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise validation_failed_from(error.errors()) from None
+        raise validation_failed_from([dict(item) for item in error.errors()]) from None

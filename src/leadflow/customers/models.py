@@ -23,8 +23,8 @@ class CustomerStateRules:
 
     if TYPE_CHECKING:  # declared by the models; kept out of the mixin so declarative maps nothing twice
         __tablename__: str
-        id: uuid.UUID
-        state: CustomerState
+        id: Mapped[uuid.UUID]
+        state: Mapped[CustomerState]
 
     def ensure_mergeable(self, who: str) -> None:
         """Only active customers merge (§9); ``who`` names the record."""

@@ -48,7 +48,7 @@ def linkable_customer(session: Session, actor: Actor, customer_id: uuid.UUID, *,
     return customer
 
 
-def _for_change(uow: UnitOfWork, actor: Actor, model: type, record_id: uuid.UUID, label: str, privilege: Privilege) -> Any:
+def _for_change(uow: UnitOfWork, actor: Actor, model: type[Any], record_id: uuid.UUID, label: str, privilege: Privilege) -> Any:
     return get_accessible(uow.session, model, record_id, label=label, actor=actor, privilege=privilege, for_update=True)
 
 

@@ -3,9 +3,9 @@
 ``leads.json``: about forty leads in Spanish and English, each with its notes, the campaign it came
 from, when it was opened (weeks ago, day of that week, hour) and the lifecycle steps it goes
 through; ``campaigns.json``, ``users.json`` (business units and users of several roles, with
-passwords for trying leadflow out) and ``duplicate_rules.json`` (leadflow's own criteria beside the
-out-of-box exact rules: spellings that differ only in accents, punctuation or legal form, and names
-with a typo).
+passwords for trying leadflow out) and ``duplicate_rules.json`` (leadflow's similar criterion beside
+the out-of-box "same value" rules: names with a typo, company names in another word order, and
+leads' phones in any format; measured in bench/README.md).
 """
 
 from __future__ import annotations

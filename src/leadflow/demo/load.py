@@ -35,6 +35,7 @@ from sqlalchemy import select
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import AttachmentUpload, add_note
 from leadflow.core.db import utcnow
+from leadflow.core.formatting import DEFAULT_TIME_ZONE
 from leadflow.core.schemas import parse
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.demo.data import CAMPAIGNS, DEMO_LEADS, DEMO_RULES, DEMO_UNITS, DEMO_USERS, attachment_bytes
@@ -45,11 +46,15 @@ from leadflow.leads.schemas import LeadCreate, QualifyOptions
 from leadflow.leads.service import create_lead, disqualify_lead, qualify_lead, reactivate_lead
 from leadflow.leads.views import start_of_week
 from leadflow.organisation.models import Campaign
+from leadflow.organisation.service import get_settings, update_settings
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.models import BusinessUnit, User
 from leadflow.security.service import create_business_unit, create_user
 
 DEMO_NAMESPACE = uuid.UUID("6f1d3c1e-4c7a-5b8e-9d2f-0a1b2c3d4e5f")
+
+# The demo organisation works on Madrid time, as its first sellers do.
+DEMO_TIME_ZONE = "Europe/Madrid"
 
 # The default attachment limit of the settings; the demo's files are a few hundred bytes.
 MAX_ATTACHMENT_BYTES = 32 * 1024 * 1024
@@ -129,6 +134,7 @@ def load_demo(database: Database) -> str:
     with database.unit_of_work(read_only=True) as uow:
         sellers = {email: actor_for_email(uow.session, email) for email in (SPANISH_SELLER, ENGLISH_SELLER)}
     _ensure_duplicate_rules(database, added)
+    _ensure_time_zone(database)
     for spec in DEMO_LEADS:
         spanish = spec["lead"].get("address_country") in _SPANISH_SPEAKING
         actor = sellers[SPANISH_SELLER if spanish else ENGLISH_SELLER]
@@ -143,7 +149,7 @@ def _ensure_users(uow: UnitOfWork, added: Counter[str]) -> None:
     """The demo business units and users, created if missing."""
     session = uow.session
     for unit in DEMO_UNITS:
-        name, parent = unit["name"], unit["parent"]
+        name, parent = str(unit["name"]), unit["parent"]
         if session.scalars(select(BusinessUnit.id).where(BusinessUnit.name == name)).first() is None:
             create_business_unit(name, parent_name=parent, uow=uow, actor=None)
     for user in DEMO_USERS:
@@ -169,6 +175,15 @@ def _ensure_duplicate_rules(database: Database, added: Counter[str]) -> None:
             uow.commit()
         publish_rule(rule.id, database=database, actor=admin)
         added["duplicate detection rules"] += 1
+
+
+def _ensure_time_zone(database: Database) -> None:
+    """The demo organisation's default time zone, set as an administrator would unless one was chosen."""
+    with database.unit_of_work() as uow:
+        if get_settings(uow.session).default_time_zone == DEFAULT_TIME_ZONE:
+            admin = actor_for_email(uow.session, DEMO_USERS[0]["email"])
+            update_settings({"default_time_zone": DEMO_TIME_ZONE}, uow=uow, actor=admin)
+            uow.commit()
 
 
 def _ensure_campaigns(uow: UnitOfWork, added: Counter[str]) -> dict[str, uuid.UUID]:

@@ -55,7 +55,7 @@ def complete(table: DetectionTable, values: Mapping[str, Any]) -> dict[str, Any]
     as a save would store them: text trimmed, and the full name composed from first and last name when
     it is not given, so that a check compares exactly what saving the same values compares."""
     info = TABLES[DetectionTable(table)]
-    record = {name: None for name in info.columns}
+    record: dict[str, Any] = {name: None for name in info.columns}
     record.update({name: value.strip() if isinstance(value, str) else value for name, value in values.items()})
     if "full_name" in info.columns and "full_name" not in values and values.keys() & {"first_name", "last_name"}:
         record["full_name"] = compose_full_name(record.get("first_name"), record.get("last_name"))
@@ -260,7 +260,7 @@ def qualification_duplicates(
         positions = [i for i, row in enumerate(rows) if row is not None]
         if not positions:
             continue
-        records = [complete(table, rows[i]) for i in positions]
+        records = [complete(table, rows[i] or {}) for i in positions]
         found = find_matches(session, table, records, rules=rules, exclude=excluded)
         for position, matches in zip(positions, found, strict=True):
             target = results[position]

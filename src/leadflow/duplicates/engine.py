@@ -412,7 +412,7 @@ def _name_owners(session: Session, matches: list[Match]) -> None:
         return
     names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(owner_ids))).all())
     for match in matches:
-        match.owner_name = names.get(match.owner_id)
+        match.owner_name = names.get(match.owner_id) if match.owner_id else None
 
 
 def record_values(record: Any) -> dict[str, Any]:

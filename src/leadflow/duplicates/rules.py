@@ -329,9 +329,9 @@ def run_publication(
         return rule
     except BaseException:
         with database.unit_of_work() as uow:
-            rule = uow.session.get(DuplicateRule, rule_id)
-            if rule is not None and rule.state is RuleState.PUBLISHING:
-                _drop_codes(uow.session, rule)
+            stuck = uow.session.get(DuplicateRule, rule_id)
+            if stuck is not None and stuck.state is RuleState.PUBLISHING:
+                _drop_codes(uow.session, stuck)
                 uow.commit()
         raise
 
@@ -364,18 +364,29 @@ def unpublish_rule(rule_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Dupl
 class BuiltinRule:
     name: str
     table: DetectionTable
-    columns: tuple[str, ...]
+    # (column, criterion) pairs, each comparing a column with itself.
+    conditions: tuple[tuple[str, Criterion], ...]
 
 
+# "The same" value, read as a person would: a phone number in any format, a website with or
+# without its scheme and www., an account name whatever its capitals, accents and legal form.
+# Fuzzy rules (typos) are left to each organisation; the demo's rules show them, with figures
+# in bench/README.md (bench/precision_recall.py).
 BUILTIN_RULES = (
-    BuiltinRule("Accounts with the same account name", DetectionTable.ACCOUNTS, ("name",)),
-    BuiltinRule("Accounts with the same email address", DetectionTable.ACCOUNTS, ("email",)),
-    BuiltinRule("Accounts with the same phone number", DetectionTable.ACCOUNTS, ("telephone",)),
-    BuiltinRule("Accounts with the same website", DetectionTable.ACCOUNTS, ("website",)),
-    BuiltinRule("Contacts with the same business phone", DetectionTable.CONTACTS, ("business_phone",)),
-    BuiltinRule("Contacts with the same email address", DetectionTable.CONTACTS, ("email",)),
-    BuiltinRule("Contacts with the same first name and last name", DetectionTable.CONTACTS, ("first_name", "last_name")),
-    BuiltinRule("Leads with the same email address", DetectionTable.LEADS, ("email",)),
+    BuiltinRule("Accounts with the same account name", DetectionTable.ACCOUNTS, (("name", Criterion.NORMALIZED),)),
+    BuiltinRule("Accounts with the same email address", DetectionTable.ACCOUNTS, (("email", Criterion.EXACT),)),
+    BuiltinRule("Accounts with the same phone number", DetectionTable.ACCOUNTS, (("telephone", Criterion.NORMALIZED),)),
+    BuiltinRule("Accounts with the same website", DetectionTable.ACCOUNTS, (("website", Criterion.NORMALIZED),)),
+    BuiltinRule(
+        "Contacts with the same business phone", DetectionTable.CONTACTS, (("business_phone", Criterion.NORMALIZED),)
+    ),
+    BuiltinRule("Contacts with the same email address", DetectionTable.CONTACTS, (("email", Criterion.EXACT),)),
+    BuiltinRule(
+        "Contacts with the same first name and last name",
+        DetectionTable.CONTACTS,
+        (("first_name", Criterion.EXACT), ("last_name", Criterion.EXACT)),
+    ),
+    BuiltinRule("Leads with the same email address", DetectionTable.LEADS, (("email", Criterion.EXACT),)),
 )
 
 
@@ -405,10 +416,10 @@ def ensure_builtin_rules(session: Session, *, default_region: str = "ES") -> Non
                     position=position,
                     base_column=column,
                     matching_column=column,
-                    criterion=Criterion.EXACT,
+                    criterion=criterion,
                     ignore_blank=True,
                 )
-                for position, column in enumerate(builtin.columns)
+                for position, (column, criterion) in enumerate(builtin.conditions)
             ],
         )
         session.add(rule)

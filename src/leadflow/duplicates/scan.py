@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ from leadflow.security.audit import record_action
 from leadflow.core.db import utcnow
 from leadflow.duplicates.criteria import Condition, Criterion
 from leadflow.duplicates.engine import MATCH_CODES, LiveRule, detection_rules
-from leadflow.duplicates.matchcodes import condition_kind, is_match, rule_match_code
+from leadflow.duplicates.matchcodes import NAME_KINDS, condition_kind, is_match, rule_match_code
 from leadflow.duplicates.models import (
     DetectionTable,
     DuplicateJob,
@@ -200,18 +200,15 @@ def _close_pairs(
 ) -> Iterator[tuple[int, int]]:
     """Index pairs (base, candidate) whose values of a ``similar`` condition may reach its threshold.
 
-    A fast pre-filter, so that a large block is not compared pair by pair in Python: the same
-    scorers as ``matchcodes.similarity`` run in RapidFuzz's C loop with a hair of slack, and every
-    pair kept is then verified with ``is_match``. With ``same`` the two lists are one and each
-    unordered pair comes once. Two blank values are kept (they match when the rule does not ignore blanks).
+    A fast pre-filter, so that a large block is not compared pair by pair in Python: Jaro-Winkler
+    runs in RapidFuzz's C loop with a hair of slack, over the whole values or, for names (scored
+    word by word), over their words, and every pair kept is then verified with ``is_match``. With
+    ``same`` the two lists are one and each unordered pair comes once. Two blank values are kept
+    (they match when the rule does not ignore blanks).
     """
     kind = condition_kind(condition)
     region = rule.default_region
-    threshold = condition.effective_threshold
-    if kind.name == "company":
-        scorer, cutoff = fuzz.token_set_ratio, threshold * 100 - 1e-6
-    else:
-        scorer, cutoff = JaroWinkler.normalized_similarity, threshold - 1e-9
+    cutoff = condition.effective_threshold - 1e-9
     remaining: dict[int, str] = {}
     blanks: list[int] = []
     for j, candidate in enumerate(candidates):
@@ -220,15 +217,52 @@ def _close_pairs(
             remaining[j] = text
         else:
             blanks.append(j)
+    words = _WordIndex(remaining) if kind.name in NAME_KINDS else None
     for i, base in enumerate(bases):
         if same:
             remaining.pop(i, None)
         query = kind.normalize(base[condition.base_column], region)
         if not query:
             yield from ((i, j) for j in blanks if not same or j > i)
+        elif words is not None:
+            yield from ((i, j) for j in words.close_to(query, cutoff) if j in remaining)
         elif remaining:
+            scorer = JaroWinkler.normalized_similarity
             for _text, _score, j in process.extract(query, remaining, scorer=scorer, score_cutoff=cutoff, limit=None):
                 yield i, j
+
+
+class _WordIndex:
+    """The words of names, with the names that hold each: which names may score close to a name.
+
+    A name's score is that of its least alike pair of words (``matchcodes.name_similarity``), and a
+    pair of words never scores more than their Jaro-Winkler similarity, so a name can reach the
+    threshold only if it has as many words and, for every word of the other name, a word that
+    Jaro-Winkler puts within the threshold.
+    """
+
+    def __init__(self, names: Mapping[int, str]) -> None:
+        self.names = dict(names)
+        self.holders: dict[str, set[int]] = {}
+        for index, name in self.names.items():
+            for word in name.split():
+                self.holders.setdefault(word, set()).add(index)
+        self.vocabulary = list(self.holders)
+
+    def close_to(self, name: str, cutoff: float) -> list[int]:
+        """The indexes of the names that may score ``cutoff`` or more against ``name``, in order."""
+        words = name.split()
+        found: set[int] | None = None
+        for word in set(words):
+            close: set[int] = set()
+            for other, _score, _position in process.extract(
+                word, self.vocabulary, scorer=JaroWinkler.normalized_similarity, score_cutoff=cutoff, limit=None
+            ):
+                close |= self.holders[other]
+            found = close if found is None else found & close
+            if not found:
+                return []
+        return sorted(index for index in found or () if len(self.names[index].split()) == len(words))
 
 
 def _classes(rule: LiveRule, records: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
@@ -370,7 +404,8 @@ class _Run:
         """Write a batch of sets with the job's progress, in one transaction."""
         with self.database.unit_of_work() as uow:
             if sets:
-                set_rows, member_rows = [], []
+                set_rows: list[dict[str, Any]] = []
+                member_rows: list[dict[str, Any]] = []
                 for offset, (members, score) in enumerate(sets, start=1):
                     set_id = uuid.uuid4()
                     set_rows.append(
@@ -400,7 +435,8 @@ def _scan_symmetric(run: _Run, rule: LiveRule, batch_size: int) -> None:
             if not codes:
                 return
             # Whole groups only, about a batch of records (a larger group comes alone).
-            page, records = [], 0
+            page: list[Any] = []
+            records = 0
             for code, count in codes:
                 if page and records + count > batch_size:
                     break

@@ -126,7 +126,7 @@ def _members_statement(info: TableInfo, actor: Actor, source: Any) -> Any:
     )
 
 
-def _member(info: TableInfo, row: Mapping[str, Any]) -> RecordSummary:
+def _member(info: TableInfo, row: Mapping[Any, Any]) -> RecordSummary:
     return RecordSummary.of(info, row, owner_name=row["owner_name"])
 
 

@@ -13,6 +13,8 @@ from leadflow.core.errors import (
     TooLarge,
     ValidationFailed,
 )
+from leadflow.http.language import DEFAULT_LANGUAGE
+from leadflow.http.refusals import answer_details, answer_text
 from leadflow.security.authentication import TooManyAttempts
 from leadflow.security.credentials import AuthenticationFailed
 
@@ -39,9 +41,13 @@ def status_for(error: LeadflowError) -> int:
     return 400
 
 
-def error_body(error: LeadflowError) -> dict[str, object]:
-    """The JSON shape of every error: ``{"error": {"code", "message"[, "details"]}}``."""
-    body: dict[str, object] = {"code": error.code, "message": error.message}
-    if error.details is not None:
-        body["details"] = error.details
+def error_body(error: LeadflowError, language: str = DEFAULT_LANGUAGE) -> dict[str, object]:
+    """The JSON shape of every error: ``{"error": {"code", "message"[, "details"]}}``.
+
+    The message (and each field's, in the details) is in ``language``; the codes are the same in every one.
+    """
+    body: dict[str, object] = {"code": error.code, "message": answer_text(language, error)}
+    details = answer_details(language, error)
+    if details is not None:
+        body["details"] = details
     return {"error": body}

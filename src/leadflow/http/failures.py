@@ -6,9 +6,9 @@ the client's keep-alive connection, so that the client's next, unrelated request
 middleware sits inside it and answers without raising; the traceback goes to the log, under the
 request id the client is shown.
 
-The answer is the API's JSON error; the application may pass ``page_for_failure``, which gives
-another answer for a request (a web page naming the id) or None to keep the JSON. Should it fail,
-the JSON is answered all the same.
+The answer is the API's JSON error, its sentence in the language the request's ``Accept-Language``
+prefers; the application may pass ``page_for_failure``, which gives another answer for a request (a
+web page naming the id) or None to keep the JSON. Should it fail, the JSON is answered all the same.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from collections.abc import Callable
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from leadflow.core.errors import LeadflowError
+from leadflow.http.language import language_from_header
+from leadflow.http.refusals import refusal_text
 
 log = logging.getLogger("leadflow.http")
 
@@ -75,12 +79,11 @@ class RequestIds:
             if page is not None:
                 await page(scope, receive, send_with_id)
                 return
-            body = {
-                "error": {
-                    "code": "internal_error",
-                    "message": "Something went wrong on the server; nothing was changed. "
-                    f"If it happens again, give this id to your administrator: {request_id}.",
-                    "request_id": request_id,
-                }
-            }
+            failure = LeadflowError(
+                "Something went wrong on the server; nothing was changed. "
+                f"If it happens again, give this id to your administrator: {request_id}.",
+                code="internal_error", details={"request_id": request_id},
+            )
+            language = language_from_header(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
+            body = {"error": {"code": failure.code, "message": refusal_text(language, failure), "request_id": request_id}}
             await JSONResponse(body, status_code=500)(scope, receive, send_with_id)

@@ -3,10 +3,23 @@
 A batch is planned in memory and written with one statement per table (the fast path); when the
 database refuses such a batch, it is redone with a savepoint per lead (the careful path), so that
 each lead still succeeds or fails on its own.
+
+What happens to a lead whose qualification meets a duplicate (§5) is the caller's choice,
+``OnDuplicate``: ``skip`` it (it stays open, reported with the records it matched; the default, and
+what bulk qualification always did), ``stop`` the run there (the leads qualified before it stay
+qualified), or ``ignore`` duplicates and qualify it anyway.
+
+``ignore`` is the single qualify's own switch, ``suppress_duplicate_detection``, applied to every
+lead, and so it needs exactly what that switch needs: no privilege of its own. Suppressing detection
+is a per-request choice (§9), "Ignore and save" is offered to whoever sees the warning (§5), and the
+commercial product skips detection altogether when qualifying from the grid (§2.6). Each lead still
+needs what qualifying it needs (§8: Write on the lead, Create on each record created, Append and
+Append To for links), checked by ``plan_qualification`` for every lead, whichever the entry point.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadflow.core.errors import Conflict, InvalidState, LeadflowError, NotFound, ValidationFailed
+from leadflow.core.errors import Conflict, DuplicateDetected, InvalidState, LeadflowError, NotFound, ValidationFailed
 from leadflow.core.uow import Database
 from leadflow.duplicates.detection import add_pending_matches, complete
 from leadflow.duplicates.engine import PendingIndex
@@ -35,6 +48,13 @@ from leadflow.leads.schemas import QualifyOptions
 from leadflow.organisation.service import get_settings
 from leadflow.security.actor import Actor
 
+# What to do with a lead whose qualification meets a duplicate: stop the run, skip the lead, or
+# ignore duplicates (detection suppressed).
+OnDuplicate = enum.StrEnum("OnDuplicate", "STOP SKIP IGNORE")
+
+# One lead's result: qualified; skipped or stopped at a duplicate; failed for any other reason.
+BulkResult = enum.StrEnum("BulkResult", "QUALIFIED SKIPPED STOPPED FAILED")
+
 
 @dataclass
 class QualifyOutcome:
@@ -43,10 +63,36 @@ class QualifyOutcome:
     lead_id: uuid.UUID
     result: QualifyResult | None = None
     error: LeadflowError | None = None
+    status: BulkResult = BulkResult.QUALIFIED
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def matches(self) -> list[dict[str, Any]]:
+        """The records a duplicate refusal matched (accounts and contacts of a warning, or the blocking
+        leads or opportunities); [] for any other outcome."""
+        if not isinstance(self.error, DuplicateDetected) or not isinstance(self.error.details, dict):
+            return []
+        details = self.error.details
+        return [*details.get("matching_accounts", []), *details.get("matching_contacts", []), *details.get("matches", [])]
+
+
+def _refused(lead_id: uuid.UUID, error: LeadflowError, *, on_duplicate: OnDuplicate) -> QualifyOutcome:
+    """The outcome of a lead whose qualification was refused: a duplicate skips it or stops the run."""
+    status = BulkResult.FAILED
+    if isinstance(error, DuplicateDetected):
+        status = BulkResult.STOPPED if on_duplicate is OnDuplicate.STOP else BulkResult.SKIPPED
+    return QualifyOutcome(lead_id, error=error, status=status)
+
+
+def options_for(options: QualifyOptions, on_duplicate: OnDuplicate) -> QualifyOptions:
+    """The options each lead is qualified with: ``ignore`` is the single qualify's
+    ``suppress_duplicate_detection``, so it is allowed exactly when that is (see the module's docstring)."""
+    if on_duplicate is OnDuplicate.IGNORE and not options.suppress_duplicate_detection:
+        return options.model_copy(update={"suppress_duplicate_detection": True})
+    return options
 
 
 def qualify_leads(
@@ -56,11 +102,13 @@ def qualify_leads(
     database: Database,
     actor: Actor,
     batch_size: int = 500,
+    on_duplicate: OnDuplicate = OnDuplicate.SKIP,
 ) -> Iterator[QualifyOutcome]:
     """Qualify many leads (§2.6): each atomically on its own, committed in batches, results streamed.
 
     Memory stays flat whatever the number of leads: each batch has its own unit of work, and the
-    ids are consumed lazily.
+    ids are consumed lazily. With ``stop``, the stream ends with the lead that met a duplicate; the
+    leads after it are not attempted (and no more ids are read than its batch took).
     """
     if options.duplicate_resolution is not None and options.duplicate_resolution.links:
         raise ValidationFailed(
@@ -68,16 +116,24 @@ def qualify_leads(
             "or use duplicate_resolution 'ignore' to create new records for all of them.",
             code="duplicate_link_not_allowed_in_bulk",
         )
+    options = options_for(options, on_duplicate)
     with database.unit_of_work(read_only=True) as uow:
         prepare_qualify(options, uow=uow, actor=actor)  # refuse bad options once, before any lead
     batch: list[uuid.UUID] = []
     for lead_id in lead_ids:
         batch.append(lead_id)
         if len(batch) >= batch_size:
-            yield from _qualify_batch(batch, options, database=database, actor=actor)
+            outcomes = _qualify_batch(batch, options, database=database, actor=actor, on_duplicate=on_duplicate)
+            yield from outcomes
+            if _stopped(outcomes):
+                return
             batch = []
     if batch:
-        yield from _qualify_batch(batch, options, database=database, actor=actor)
+        yield from _qualify_batch(batch, options, database=database, actor=actor, on_duplicate=on_duplicate)
+
+
+def _stopped(outcomes: list[QualifyOutcome]) -> bool:
+    return bool(outcomes) and outcomes[-1].status is BulkResult.STOPPED
 
 
 class _RetryLeadByLead(Exception):
@@ -91,22 +147,23 @@ def _lock_leads(session: Any, lead_ids: list[uuid.UUID]) -> dict[uuid.UUID, Lead
 
 
 def _qualify_batch(
-    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor
+    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor, on_duplicate: OnDuplicate
 ) -> list[QualifyOutcome]:
     try:
-        return _qualify_batch_at_once(lead_ids, options, database=database, actor=actor)
+        return _qualify_batch_at_once(lead_ids, options, database=database, actor=actor, on_duplicate=on_duplicate)
     except _RetryLeadByLead:
-        return _qualify_batch_lead_by_lead(lead_ids, options, database=database, actor=actor)
+        return _qualify_batch_lead_by_lead(lead_ids, options, database=database, actor=actor, on_duplicate=on_duplicate)
 
 
 def _qualify_batch_at_once(
-    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor
+    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor, on_duplicate: OnDuplicate
 ) -> list[QualifyOutcome]:
     """The fast path: every lead of the batch planned in memory, then written with one statement per table.
 
-    Leads that the access or state rules refuse are reported and left untouched. Anything else that fails
-    (an unexpected error, or the database refusing the batch) rolls the batch back and it is
-    redone lead by lead, so that each lead still succeeds or fails on its own.
+    Leads that the access, state or duplicate rules refuse are reported and left untouched (with
+    ``stop``, a duplicate ends the batch there). Anything else that fails (an unexpected error, or the
+    database refusing the batch) rolls the batch back and it is redone lead by lead, so that each lead
+    still succeeds or fails on its own.
     """
     outcomes: list[QualifyOutcome] = []
     pending: list[PendingQualification] = []
@@ -123,10 +180,11 @@ def _qualify_batch_at_once(
         for lead_id in lead_ids:
             lead = leads.get(lead_id)
             if lead is None:
-                outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
+                outcomes.append(_refused(lead_id, _lead_not_found(lead_id), on_duplicate=on_duplicate))
                 continue
             if lead_id in planned:  # named twice: the first mention closes it
-                outcomes.append(QualifyOutcome(lead_id, error=InvalidState(LEAD_IS_CLOSED, code="lead_closed")))
+                closed = InvalidState(LEAD_IS_CLOSED, code="lead_closed")
+                outcomes.append(_refused(lead_id, closed, on_duplicate=on_duplicate))
                 continue
             planned.add(lead_id)
             if pending_index is not None:
@@ -135,8 +193,10 @@ def _qualify_batch_at_once(
                 item = plan_qualification(
                     lead, context, session=uow.session, actor=actor, duplicates=duplicates[lead_id]
                 )
-            except LeadflowError as refused:  # raised by the checks, before the lead changed
-                outcomes.append(QualifyOutcome(lead_id, error=refused))
+            except LeadflowError as refusal:  # raised by the checks, before the lead changed
+                outcomes.append(_refused(lead_id, refusal, on_duplicate=on_duplicate))
+                if _stopped(outcomes):
+                    break
                 continue
             except Exception as error:
                 raise _RetryLeadByLead from error
@@ -154,7 +214,7 @@ def _qualify_batch_at_once(
 
 
 def _qualify_batch_lead_by_lead(
-    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor
+    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor, on_duplicate: OnDuplicate
 ) -> list[QualifyOutcome]:
     """The careful path: a savepoint per lead, so one lead's failure takes back only its records."""
     outcomes: list[QualifyOutcome] = []
@@ -165,14 +225,16 @@ def _qualify_batch_lead_by_lead(
         for lead_id in lead_ids:
             lead = leads.get(lead_id)
             if lead is None:
-                outcomes.append(QualifyOutcome(lead_id, error=_lead_not_found(lead_id)))
+                outcomes.append(_refused(lead_id, _lead_not_found(lead_id), on_duplicate=on_duplicate))
                 continue
             savepoint = session.begin_nested()
             try:
                 result = qualify_loaded_lead(lead, context, uow=uow, actor=actor)
             except LeadflowError as error:
                 savepoint.rollback()
-                outcomes.append(QualifyOutcome(lead_id, error=error))
+                outcomes.append(_refused(lead_id, error, on_duplicate=on_duplicate))
+                if _stopped(outcomes):
+                    break
             except SQLAlchemyError as error:
                 savepoint.rollback()
                 refusal = Conflict(
@@ -180,7 +242,7 @@ def _qualify_batch_lead_by_lead(
                     code="lead_not_saved",
                     details={"reason": str(getattr(error, "orig", error)).splitlines()[0]},
                 )
-                outcomes.append(QualifyOutcome(lead_id, error=refusal))
+                outcomes.append(_refused(lead_id, refusal, on_duplicate=on_duplicate))
             else:
                 savepoint.commit()
                 outcomes.append(QualifyOutcome(lead_id, result=result))

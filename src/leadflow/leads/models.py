@@ -27,6 +27,7 @@ from leadflow.core.db import (
     Base,
     Money,
     RecordMixin,
+    ScaledDecimal,
     UTCDateTime,
     enum_column,
     utcnow,
@@ -127,6 +128,9 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
         enum_column(PurchaseTimeframe)
     )
     budget_amount: Mapped[Decimal | None] = mapped_column(Money())
+    # The currency's rate when the budget or the currency was last saved, and the budget in base currency.
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ScaledDecimal(10))
+    budget_amount_base: Mapped[Decimal | None] = mapped_column(Money())
     budget_status: Mapped[BudgetStatus | None] = mapped_column(enum_column(BudgetStatus))
     purchase_process: Mapped[PurchaseProcess | None] = mapped_column(enum_column(PurchaseProcess))
     decision_maker: Mapped[bool | None] = mapped_column()

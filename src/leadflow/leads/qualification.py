@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from leadflow.core.db import utcnow
+from leadflow.core.db import affected_rows, utcnow
 from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.records import get_reference, not_found, record_label
 from leadflow.core.uow import UnitOfWork
@@ -29,7 +31,8 @@ from leadflow.leads.mappings import LEAD_TO_ACCOUNT, LEAD_TO_CONTACT, LEAD_TO_OP
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import QualifyOptions
 from leadflow.opportunities.models import CustomerKind, Opportunity, customer_kind_of
-from leadflow.organisation.models import Campaign, OrganisationSettings, QualificationExperience, RecordCreation
+from leadflow.organisation.currencies import in_base
+from leadflow.organisation.models import Campaign, Currency, OrganisationSettings, QualificationExperience, RecordCreation
 from leadflow.organisation.service import currency_by_code, get_settings
 from leadflow.security.access import can, forbidden, linkable, require
 from leadflow.security.actor import Actor
@@ -131,6 +134,8 @@ class QualifyContext:
     linked_contact: Account | None = None
     # Existing records whose link this actor was already allowed to make, checked once per batch.
     checked_links: set[uuid.UUID] = field(default_factory=set)
+    # Each currency's rate, captured by the opportunities the qualification creates.
+    rates: dict[uuid.UUID, Decimal] = field(default_factory=dict)
 
 
 def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork, actor: Actor) -> QualifyContext:
@@ -142,6 +147,7 @@ def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork, actor: Actor) -
         options=options,
         plan=resolve_plan(settings, options),
         base_currency_id=settings.base_currency_id,
+        rates=dict(session.execute(select(Currency.id, Currency.exchange_rate)).all()),
     )
     if options.opportunity_currency:
         context.opportunity_currency_id = currency_by_code(session, options.opportunity_currency).id
@@ -168,7 +174,7 @@ def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork, actor: Actor) -
     return context
 
 
-def _active_link(session: Any, actor: Actor, model: type, record_id: uuid.UUID | None, *, field: str) -> Any:
+def _active_link(session: Any, actor: Actor, model: type[Any], record_id: uuid.UUID | None, *, field: str) -> Any:
     """The active account or contact an option names to link, or None when it names none."""
     if record_id is None:
         return None
@@ -278,7 +284,7 @@ def plan_qualification(
         elif contact_id is not None:
             customer_kind, customer_id = CustomerKind.CONTACT, contact_id
         else:
-            customer_kind = customer_id = None
+            customer_kind, customer_id = None, None
         opportunity_rows = []
         for index, spec in enumerate(options.opportunities or [None]):
             values = mapped_values(lead, LEAD_TO_OPPORTUNITY)
@@ -299,6 +305,8 @@ def plan_qualification(
                 ):
                     if value is not None:
                         values[key] = value
+            values["exchange_rate"] = rate = context.rates.get(values["currency_id"], Decimal(1))
+            values["estimated_revenue_base"] = in_base(values.get("estimated_revenue"), rate)
             opportunity_id = uuid.uuid4()
             opportunity_rows.append(
                 {
@@ -345,7 +353,9 @@ def qualify_duplicates(
     if context.options.suppress_duplicate_detection:
         return [QualifyDuplicates() for _ in leads]
     planned = [prospects(lead, context) for lead in leads]
-    by_table = {table: [item[table] for item in planned] for table in DetectionTable if table is not DetectionTable.LEADS}
+    by_table: dict[DetectionTable, list[Mapping[str, Any] | None]] = {
+        table: [item[table] for item in planned] for table in DetectionTable if table is not DetectionTable.LEADS
+    }
     return qualification_duplicates(session, leads, by_table, actor=actor)
 
 
@@ -409,7 +419,7 @@ def write_qualifications(session: Session, pending: list[PendingQualification], 
         for item in pending
     ]
     updated = session.execute(_LEAD_QUALIFIED_UPDATE, lead_rows)
-    if session.get_bind().dialect.supports_sane_multi_rowcount and updated.rowcount != len(lead_rows):
+    if session.get_bind().dialect.supports_sane_multi_rowcount and affected_rows(updated) != len(lead_rows):
         raise Conflict(
             "Someone else changed one of these leads while it was being qualified; reload it and try again.",
             code="concurrent_update",
@@ -452,7 +462,7 @@ def _active_id(record: Account | Contact | None) -> uuid.UUID | None:
     return record.id if record is not None else None
 
 
-def _linked_id(session: Session, model: type, record_id: uuid.UUID | None) -> uuid.UUID | None:
+def _linked_id(session: Session, model: type[Any], record_id: uuid.UUID | None) -> uuid.UUID | None:
     """The lead's existing account/contact, if it is still there and active."""
     if record_id is None:
         return None

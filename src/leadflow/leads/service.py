@@ -28,6 +28,7 @@ from leadflow.security.access import get_accessible, linkable
 from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
 from leadflow.security.privileges import Privilege
+from leadflow.organisation.currencies import rate_values
 from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit
 
 
@@ -52,6 +53,7 @@ def create_lead(data: LeadCreate, *, uow: UnitOfWork, actor: Actor, suppress_dup
     """Create an open lead owned by the actor unless another owner is named."""
     values = _column_values(data, uow=uow, actor=actor, present=set(data.model_fields_set) | {"topic", "last_name"})
     values["full_name"] = compose_full_name(values.get("first_name"), values["last_name"])
+    values.update(rate_values(uow.session, "leads", values))
     lead = create_owned(Lead, values, summary_of="topic", uow=uow, actor=actor)
     detect_on_save(uow.session, lead, actor=actor, suppress=suppress_duplicates)
     return lead
@@ -79,6 +81,7 @@ def update_lead(
     lead.ensure_editable()
     values = _column_values(changes, uow=uow, actor=actor, present=set(changes.model_fields_set))
     first, last = values.get("first_name", lead.first_name), values.get("last_name", lead.last_name)
+    values.update(rate_values(uow.session, "leads", values, current=lead))
     change_owned(lead, {**values, "full_name": compose_full_name(first, last)}, uow=uow, actor=actor)
     detect_on_save(uow.session, lead, actor=actor, suppress=suppress_duplicates, changed={*values, "full_name"})
     return lead

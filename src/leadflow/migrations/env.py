@@ -1,6 +1,6 @@
 """Alembic environment: runs against the connection or URL that leadflow hands it."""
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.sql.elements import Case
@@ -18,14 +18,14 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection, foreign_keys_checked_after(connection):
         _run(connection)
         connection.commit()
     engine.dispose()
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Write leadflow's column types as their storage type, so migrations never import app code."""
     if type_ == "type" and isinstance(obj, TypeDecorator):
         return f"sa.{obj.impl!r}"
@@ -54,7 +54,7 @@ def _include_object(object_: Any, name: str | None, type_: str, reflected: bool,
     return not (type_ == "index" and name in _CASE_INDEXES)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection) -> None:
     context.configure(
         render_item=_render_item,
         connection=connection,

@@ -9,11 +9,14 @@ It lives beside env.py, not in versions/, where Alembic would read it as a revis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.sql.schema import SchemaItem
 
 
 def record_columns() -> list[sa.Column]:
@@ -105,7 +108,7 @@ def foreign_keys(table: str, *references: Sequence[str]) -> list[sa.ForeignKeyCo
 def owned_foreign_keys(table: str, *references: Sequence[str]) -> list[sa.ForeignKeyConstraint]:
     """The ownership columns' constraints together with ``references`` (as for ``foreign_keys``),
     in the order of their column names, as Alembic wrote them."""
-    return foreign_keys(table, *sorted([*OWNERSHIP_REFERENCES, *references]))
+    return foreign_keys(table, *sorted([*OWNERSHIP_REFERENCES, *references], key=tuple))
 
 
 def primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
@@ -122,7 +125,11 @@ class Index(NamedTuple):
     unique: bool = False
 
 
-def create_table(tables: Mapping[str, Iterable[str | Index]], name: str, *items: sa.SchemaItem) -> None:
+TableIndexes = Mapping[str, Iterable[str | Index]]
+"""A revision's tables: table name -> its indexes, in the order of creation."""
+
+
+def create_table(tables: TableIndexes, name: str, *items: SchemaItem) -> None:
     """``op.create_table(name, *items)``, then the table's indexes as ``tables`` (a revision's table
     name -> indexes, in the order of creation) lists them."""
     op.create_table(name, *items)
@@ -155,23 +162,37 @@ def drop_indexes(table: str, indexes: Iterable[str | Index]) -> None:
                 batch_op.drop_index(batch_op.f(f'ix_{table}_{index}'))
 
 
-def drop_tables(tables: Mapping[str, Iterable[str | Index]]) -> None:
+def drop_tables(tables: TableIndexes) -> None:
     """Drop the tables a revision created (table name -> its indexes, in the order of creation),
     the last created first, each after its indexes."""
-    for table, indexes in reversed(tables.items()):
+    for table, indexes in reversed(list(tables.items())):
         drop_indexes(table, indexes)
         op.drop_table(table)
 
 
+@contextmanager
+def _batch(table: str) -> Iterator[Any]:
+    """A batch of changes to ``table``. SQLite rebuilds the table when a column brings a constraint,
+    reflecting the tables it points at; the lead search's expression indexes (0004) cannot be reflected
+    and are not needed to rebuild another table, so that warning is left out."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', 'Skipped unsupported reflection of expression-based index', sa.exc.SAWarning)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            yield batch_op
+
+
 def add_columns(table: str, *columns: sa.Column) -> None:
     """Add ``columns`` to ``table`` in the order given, in one batch."""
-    with op.batch_alter_table(table, schema=None) as batch_op:
+    with _batch(table) as batch_op:
         for column in columns:
             batch_op.add_column(column)
 
 
-def drop_columns(table: str, *names: str) -> None:
-    """Drop the named columns of ``table`` in the order given, in one batch."""
-    with op.batch_alter_table(table, schema=None) as batch_op:
+def drop_columns(table: str, *names: str, checks: Iterable[str] = ()) -> None:
+    """Drop the named columns of ``table`` in the order given, in one batch, after ``checks``: the
+    constraints of the dropped choice columns, which SQLite's rebuilt table would otherwise keep."""
+    with _batch(table) as batch_op:
+        for check in checks:
+            batch_op.drop_constraint(check, type_='check')
         for name in names:
             batch_op.drop_column(name)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
-from leadflow.opportunities.models import Need, PurchaseProcess, PurchaseTimeframe
-from leadflow.opportunities.models import CustomerKind, OpportunityState
+from leadflow.opportunities.models import CloseState, CustomerKind, Need, OpportunityState, OpportunityStatusReason
+from leadflow.opportunities.models import ProcessStatus, PurchaseProcess, PurchaseTimeframe, Rating
 from leadflow.core.schemas import Amount, InputModel, NotCleared, RecordOut
 
 OpportunityName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -19,6 +19,10 @@ CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True, min_lengt
 
 # A step of the process is done or not: it may be left out of a change, never set to null.
 Step = Annotated[bool | None, NotCleared]
+Probability = Annotated[int, Field(ge=0, le=100)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+# While open, an opportunity is in progress or on hold; the other reasons come with closing it.
+OpenStatusReason = Literal[OpportunityStatusReason.IN_PROGRESS, OpportunityStatusReason.ON_HOLD]
 
 
 class OpportunityFields(InputModel):
@@ -35,6 +39,9 @@ class OpportunityFields(InputModel):
     purchase_process: PurchaseProcess | None = None
     decision_maker: bool | None = None
     need: Need | None = None
+    probability: Probability | None = None
+    rating: Rating | None = None
+    status_reason: Annotated[OpenStatusReason | None, NotCleared] = None
     # Steps of the Develop, Propose and Close stages (§7).
     customer_need: str | None = None
     proposed_solution: str | None = None
@@ -69,6 +76,10 @@ class OpportunityOut(RecordOut):
     estimated_revenue: Decimal | None
     estimated_close_date: date | None
     currency_id: uuid.UUID | None
+    currency: str | None = Field(validation_alias="currency_code")
+    exchange_rate: Decimal | None
+    estimated_revenue_base: Decimal | None
+    actual_revenue_base: Decimal | None
     campaign_id: uuid.UUID | None
     originating_lead_id: uuid.UUID | None
     owner_user_id: uuid.UUID | None
@@ -78,8 +89,14 @@ class OpportunityOut(RecordOut):
     need: Need | None
     qualification_comments: str | None
     state: OpportunityState
+    status_reason: OpportunityStatusReason
     closed_at: datetime | None
+    probability: int | None
+    rating: Rating | None
+    actual_revenue: Decimal | None
+    actual_close_date: date | None
     process_stage: str
+    process_status: ProcessStatus
     customer_need: str | None
     proposed_solution: str | None
     stakeholders_identified: bool
@@ -93,3 +110,65 @@ class OpportunityOut(RecordOut):
     decision_date: date | None
     thank_you_note_sent: bool
     debrief_filed: bool
+
+
+class WinOpportunity(InputModel):
+    """Close as won: the actual revenue defaults to the estimated revenue, the close date to today."""
+
+    status_reason: Literal[OpportunityStatusReason.WON] = OpportunityStatusReason.WON
+    actual_revenue: Amount | None = None
+    close_date: date | None = None
+    description: Description | None = None
+
+
+class LoseOpportunity(InputModel):
+    """Close as lost: canceled, or out-sold by the competitor named."""
+
+    status_reason: Literal[OpportunityStatusReason.CANCELED, OpportunityStatusReason.OUT_SOLD] = (
+        OpportunityStatusReason.CANCELED
+    )
+    competitor_id: uuid.UUID | None = None
+    actual_revenue: Amount | None = None
+    close_date: date | None = None
+    description: Description | None = None
+
+
+class OpportunityCloseOut(RecordOut):
+    opportunity_id: uuid.UUID
+    state: CloseState
+    opportunity_state: OpportunityState
+    status_reason: OpportunityStatusReason
+    actual_revenue: Decimal | None
+    currency_id: uuid.UUID | None
+    close_date: date
+    competitor_id: uuid.UUID | None
+    description: str | None
+    closed_by_id: uuid.UUID | None
+    canceled_at: datetime | None
+
+
+CompetitorName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Website = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class CompetitorFields(InputModel):
+    website: Website | None = None
+    strengths: str | None = None
+    weaknesses: str | None = None
+    reported_revenue: Amount | None = None
+
+
+class CompetitorCreate(CompetitorFields):
+    name: CompetitorName
+
+
+class CompetitorUpdate(CompetitorFields):
+    name: Annotated[CompetitorName | None, NotCleared] = None
+
+
+class CompetitorOut(RecordOut):
+    name: str
+    website: str | None
+    strengths: str | None
+    weaknesses: str | None
+    reported_revenue: Decimal | None

@@ -12,6 +12,7 @@ from leadflow.customers.service import linkable_customer
 from leadflow.duplicates.detection import detect_on_save
 from leadflow.opportunities.models import Opportunity, customer_kind_of
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityFields, OpportunityUpdate
+from leadflow.organisation.currencies import rate_values
 from leadflow.organisation.models import Campaign
 from leadflow.organisation.service import currency_by_code, get_settings
 from leadflow.core.records import check_version, get_reference
@@ -50,6 +51,7 @@ def create_opportunity(
     """Create an open opportunity at the Develop stage, owned by the actor unless named otherwise."""
     values = _column_values(data, uow=uow, actor=actor)
     values.setdefault("currency_id", get_settings(uow.session).base_currency_id)
+    values.update(rate_values(uow.session, "opportunities", values))
     opportunity = create_owned(Opportunity, values, summary_of="name", uow=uow, actor=actor)
     detect_on_save(uow.session, opportunity, actor=actor, suppress=suppress_duplicates)
     return opportunity
@@ -72,8 +74,10 @@ def update_opportunity(
 ) -> Opportunity:
     """Change the given fields of an opportunity."""
     opportunity = _for_change(uow, actor, opportunity_id, Privilege.WRITE)
+    opportunity.ensure_editable()
     check_version(opportunity, expected_version)
     values = _column_values(changes, uow=uow, actor=actor)
+    values.update(rate_values(uow.session, "opportunities", values, current=opportunity))
     change_owned(opportunity, values, uow=uow, actor=actor)
     detect_on_save(uow.session, opportunity, actor=actor, suppress=suppress_duplicates, changed=values)
     return opportunity

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadflow.core.db import Base, RecordMixin, ScaledDecimal, enum_column
+from leadflow.core.formatting import DEFAULT_TIME_ZONE
 
 
 class Currency(RecordMixin, Base):
@@ -23,6 +24,8 @@ class Currency(RecordMixin, Base):
     # Units of this currency per unit of the base currency.
     exchange_rate: Mapped[Decimal] = mapped_column(ScaledDecimal(10), default=Decimal(1))
     is_base: Mapped[bool] = mapped_column(default=False)
+    # Decimal places its amounts are shown with (0 for JPY, 2 for EUR, up to 4).
+    precision: Mapped[int] = mapped_column(default=2)
 
 
 CampaignState = enum.StrEnum("CampaignState", "ACTIVE INACTIVE")
@@ -84,6 +87,8 @@ class OrganisationSettings(RecordMixin, Base):
     # Set once the out-of-box duplicate detection rules have been created (§9).
     builtin_duplicate_rules_created: Mapped[bool] = mapped_column(default=False)
     base_currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
+    # The IANA time zone times are shown in to users who chose none of their own (stored times stay UTC).
+    default_time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
 
     def detects_duplicates_in(self, table: str) -> bool:
         """Whether duplicate detection runs for records of this table."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import phonenumbers
 from pydantic import ConfigDict, StringConstraints, field_validator
@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
 from leadflow.core.schemas import InputModel, partial_model
+from leadflow.security.schemas import TimeZoneName
 
 
 class QualificationSettings(InputModel):
@@ -22,11 +23,14 @@ class QualificationSettings(InputModel):
     opportunity_creation: RecordCreation
 
 
-QualificationSettingsChange = partial_model(
-    QualificationSettings,
-    "QualificationSettingsChange",
-    "A change of some qualification settings (PATCH): the fields sent change, the others stay.",
-)
+if TYPE_CHECKING:  # a partial model is a subclass of its model: the type checker reads it as the model
+    QualificationSettingsChange = QualificationSettings
+else:
+    QualificationSettingsChange = partial_model(
+        QualificationSettings,
+        "QualificationSettingsChange",
+        "A change of some qualification settings (PATCH): the fields sent change, the others stay.",
+    )
 
 
 class QualificationSettingsOut(QualificationSettings):
@@ -56,15 +60,42 @@ class DuplicateDetectionSettings(InputModel):
         return value
 
 
-DuplicateDetectionSettingsChange = partial_model(
-    DuplicateDetectionSettings,
-    "DuplicateDetectionSettingsChange",
-    "A change of some duplicate detection settings (PATCH): the fields sent change, the others stay.",
-)
+if TYPE_CHECKING:  # a partial model is a subclass of its model: the type checker reads it as the model
+    DuplicateDetectionSettingsChange = DuplicateDetectionSettings
+else:
+    DuplicateDetectionSettingsChange = partial_model(
+        DuplicateDetectionSettings,
+        "DuplicateDetectionSettingsChange",
+        "A change of some duplicate detection settings (PATCH): the fields sent change, the others stay.",
+    )
 
 
 class DuplicateDetectionSettingsOut(DuplicateDetectionSettings):
     """The duplicate detection settings as stored, with the version to send back in If-Match."""
+
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+    row_version: int
+
+
+class RegionalSettings(InputModel):
+    """The organisation's default time zone: times are shown in it to users who chose none of their own."""
+
+    default_time_zone: TimeZoneName
+
+
+if TYPE_CHECKING:  # a partial model is a subclass of its model: the type checker reads it as the model
+    RegionalSettingsChange = RegionalSettings
+else:
+    RegionalSettingsChange = partial_model(
+        RegionalSettings,
+        "RegionalSettingsChange",
+        "A change of some regional settings (PATCH): the fields sent change, the others stay.",
+    )
+
+
+class RegionalSettingsOut(RegionalSettings):
+    """The regional settings as stored, with the version to send back in If-Match."""
 
     model_config = ConfigDict(from_attributes=True, extra="ignore")
 

@@ -1,16 +1,21 @@
-"""Organisation settings and currency lookups."""
+"""Organisation settings, currency lookups, and the time zone a user reads times in."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from babel.numbers import list_currencies
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadflow.core.errors import NotFound, ValidationFailed
+from leadflow.core.formatting import resolve_time_zone
 from leadflow.security.audit import changed_fields, record_action
 from leadflow.core.records import apply_changes, check_version
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
+from leadflow.security.models import User
+from leadflow.security.service import checked_time_zone
 from leadflow.security.privileges import Privilege
 from leadflow.organisation.models import Currency, OrganisationSettings
 from leadflow.core.uow import UnitOfWork
@@ -59,8 +64,12 @@ def currency_by_code(session: Session, code: str) -> Currency:
 def update_settings(
     changes: dict[str, object], *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> OrganisationSettings:
-    """Change organisation settings (§6 qualification, duplicate detection); needs Write on settings."""
+    """Change organisation settings (§6 qualification, duplicate detection, the default time zone);
+    needs Write on settings."""
     require_admin(actor, "settings", Privilege.WRITE)
+    if "default_time_zone" in changes:
+        changes = {**changes, "default_time_zone": checked_time_zone(
+            changes["default_time_zone"], field="default_time_zone", optional=False)}
     settings = get_settings(uow.session)
     check_version(settings, expected_version)
     apply_changes(settings, changes)
@@ -68,3 +77,13 @@ def update_settings(
                   changes=changed_fields(settings))
     uow.flush()
     return settings
+
+
+def time_zone_of(actor: Actor, *, session: Session) -> ZoneInfo:
+    """The time zone the actor reads times in: their own, else the organisation's default, else UTC.
+
+    Pages, the command line and exports show moments in it; the stored moments stay UTC.
+    """
+    user = session.get(User, actor.user_id)
+    organisation = session.scalar(select(OrganisationSettings.default_time_zone).limit(1))
+    return resolve_time_zone(user.time_zone if user is not None else None, organisation)

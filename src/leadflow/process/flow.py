@@ -168,6 +168,7 @@ def move_stage(opportunity_id: uuid.UUID, *, forward: bool, uow: UnitOfWork, act
     opportunity = get_accessible(
         uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.WRITE, for_update=True
     )
+    opportunity.ensure_editable()
     index = STAGE_NAMES.index(opportunity.process_stage) + (1 if forward else -1)
     if index >= len(STAGE_NAMES):
         raise InvalidState("The opportunity is already at the last stage, Close.", code="last_stage")

@@ -7,9 +7,9 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ScalarSelect, event, inspect, select
+from sqlalchemy import CompoundSelect, ScalarSelect, Table, event, inspect, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
@@ -21,6 +21,7 @@ from leadflow.security.models import (
     SecurityGeneration,
     Team,
     TeamMember,
+    TeamRole,
     User,
     UserRole,
 )
@@ -39,7 +40,7 @@ class Actor:
     depths: Mapping[tuple[str, Privilege], Depth] = field(default_factory=dict)
     role_names: tuple[str, ...] = ()
     email: str = ""
-    language: str = "en"
+    language: str | None = "en"  # None: the pages follow the browser (Accept-Language)
     # A role the user holds asks for a second factor at sign-in.
     two_factor_required: bool = False
 
@@ -48,22 +49,30 @@ class Actor:
         return self.depths.get((table, privilege), Depth.NONE)
 
 
+def held_role_ids(user_id: uuid.UUID) -> CompoundSelect:
+    """The ids of the roles a user holds: their own, and those of every team they are a member of."""
+    through_teams = (
+        select(TeamRole.role_id)
+        .join(TeamMember, TeamMember.team_id == TeamRole.team_id)
+        .where(TeamMember.user_id == user_id)
+    )
+    return select(UserRole.role_id).where(UserRole.user_id == user_id).union(through_teams)
+
+
 def load_actor(session: Session, user: User) -> Actor:
-    """Compute a user's actor: cumulative role privileges, teams and business unit subtree."""
+    """Compute a user's actor: cumulative role privileges (their own roles and their teams'), teams
+    and business unit subtree."""
     depths: dict[tuple[str, Privilege], Depth] = {}
+    held = held_role_ids(user.id)
     rows = session.execute(
         select(RolePrivilege.table_name, RolePrivilege.privilege, RolePrivilege.depth)
-        .join(UserRole, UserRole.role_id == RolePrivilege.role_id)
-        .where(UserRole.user_id == user.id)
+        .where(RolePrivilege.role_id.in_(held))
     )
     for table, privilege, depth in rows:
         key = (table, Privilege(privilege))
         depths[key] = max(depths.get(key, Depth.NONE), Depth(depth))
     roles = session.execute(
-        select(Role.name, Role.requires_two_factor)
-        .join(UserRole, UserRole.role_id == Role.id)
-        .where(UserRole.user_id == user.id)
-        .order_by(Role.name)
+        select(Role.name, Role.requires_two_factor).where(Role.id.in_(held)).order_by(Role.name)
     ).all()
     role_names = tuple(name for name, _ in roles)
     team_ids = frozenset(session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user.id)))
@@ -161,9 +170,11 @@ def cached_actor(session: Session, user: User, generation: int | None) -> Actor:
 
 
 # What an actor is made of: any change to these rows, or to these columns of a user, moves the generation.
-_ACTOR_TABLES = frozenset(model.__table__ for model in (BusinessUnit, Role, RolePrivilege, Team, TeamMember, UserRole))
+_ACTOR_TABLES = frozenset(
+    model.__table__ for model in (BusinessUnit, Role, RolePrivilege, Team, TeamMember, TeamRole, UserRole)
+)
 _ACTOR_USER_COLUMNS = ("business_unit_id", "email", "language")
-_ACTOR_CLASSES = (BusinessUnit, Role, RolePrivilege, Team, TeamMember, UserRole, User)
+_ACTOR_CLASSES = (BusinessUnit, Role, RolePrivilege, Team, TeamMember, TeamRole, UserRole, User)
 
 
 def _changes_an_actor(instance: object, *, new_or_deleted: bool) -> bool:
@@ -176,7 +187,7 @@ def _changes_an_actor(instance: object, *, new_or_deleted: bool) -> bool:
 
 
 def _move_generation_on(connection: Connection) -> None:
-    table = SecurityGeneration.__table__
+    table = cast(Table, SecurityGeneration.__table__)
     connection.execute(table.update().where(table.c.id == 1).values(generation=table.c.generation + 1))
 
 

@@ -11,9 +11,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, inspect, or_, select, true
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Table, inspect, or_, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from leadflow.core.db import Base, UTCDateTime, utcnow
@@ -47,7 +47,7 @@ class AuditEntry(Base):
 
 
 
-AUDIT_TABLE = AuditEntry.__table__
+AUDIT_TABLE = cast(Table, AuditEntry.__table__)
 
 
 def plain(value: Any) -> Any:

@@ -26,12 +26,12 @@ import pyotp
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from leadflow.core.db import utcnow
+from leadflow.core.db import affected_rows, utcnow
 from leadflow.core.mail import Outgoing
 from leadflow.core.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.security.access import require_admin
-from leadflow.security.actor import Actor, cached_actor, security_generation
+from leadflow.security.actor import Actor, cached_actor, held_role_ids, security_generation
 from leadflow.security.audit import record_action
 from leadflow.security.credentials import (
     ISSUER,
@@ -48,7 +48,7 @@ from leadflow.security.credentials import (
     verify_password,
     wrong_code,
 )
-from leadflow.security.models import AccessToken, RecoveryCode, Role, SignInFailure, TokenKind, User, UserRole
+from leadflow.security.models import AccessToken, RecoveryCode, Role, SignInFailure, TokenKind, User
 from leadflow.security.privileges import Privilege
 
 SIGN_IN_TOKEN_LIFETIME = timedelta(hours=8)
@@ -127,7 +127,8 @@ def authenticate(email: str, password: str, *, address: str, uow: UnitOfWork) ->
     _refuse_if_throttled(session, key, address, now)
     user = session.scalars(select(User).where(User.email == key)).first()
     usable = user is not None and user.is_active and user.password_hash is not None
-    if not verify_password(user.password_hash if usable else dummy_hash(), password) or not usable:  # type: ignore[union-attr]
+    stored = user.password_hash if user is not None and usable else None
+    if not verify_password(stored or dummy_hash(), password) or not usable:
         _record_failure(session, key, address, now)
         # Only something shaped like an address is kept: a password typed in the wrong box is not.
         looks_like_email = "@" in key and " " not in key and len(key) <= 200
@@ -179,12 +180,11 @@ class SignIn:
 
 
 def requires_two_factor(session: Session, user: User) -> bool:
-    """Whether a role the user holds asks for a second factor."""
+    """Whether a role the user holds (their own or a team's) asks for a second factor."""
     statement = (
         select(func.count())
-        .select_from(UserRole)
-        .join(Role, Role.id == UserRole.role_id)
-        .where(UserRole.user_id == user.id, Role.requires_two_factor.is_(True))
+        .select_from(Role)
+        .where(Role.id.in_(held_role_ids(user.id)), Role.requires_two_factor.is_(True))
     )
     return bool(session.scalar(statement))
 
@@ -272,7 +272,7 @@ def actor_for_secret(secret: str, *, session: Session, kinds: tuple[TokenKind, .
         .where(AccessToken.token_digest == digest(secret))
     ).first()
     token, user, generation = row if row is not None else (None, None, None)
-    if token is None or token.kind not in kinds:
+    if token is None or user is None or token.kind not in kinds:
         raise AuthenticationFailed("The access token is not valid; sign in again.", code="invalid_token")
     if token.revoked_at is not None:
         raise AuthenticationFailed("The access token was revoked; sign in again.", code="token_revoked")
@@ -350,7 +350,7 @@ def revoke_all_tokens(session: Session, user_id: uuid.UUID, *, keep: uuid.UUID |
     statement = update(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
     if keep is not None:
         statement = statement.where(AccessToken.id != keep)
-    return session.execute(statement.values(revoked_at=utcnow())).rowcount or 0
+    return affected_rows(session.execute(statement.values(revoked_at=utcnow())))
 
 
 # ---------------------------------------------------------------------------------------------- passwords kept up

@@ -11,7 +11,8 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadflow.core.db import Base, RecordMixin, UTCDateTime, enum_column, utcnow
-from leadflow.security.privileges import Depth, Privilege
+from leadflow.core.errors import InvalidState
+from leadflow.security.privileges import SYSTEM_ADMINISTRATOR, Depth, Privilege
 
 
 class BusinessUnit(RecordMixin, Base):
@@ -32,6 +33,8 @@ class User(RecordMixin, Base):
     full_name: Mapped[str] = mapped_column(String(160))
     # The pages' language; None follows the browser (Accept-Language).
     language: Mapped[str | None] = mapped_column(String(8))
+    # The IANA time zone the user reads times in; None follows the organisation's default.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     business_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("business_units.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     # argon2id hash; None until a password is set (such a user can only use API tokens).
@@ -85,6 +88,19 @@ class Role(RecordMixin, Base):
     # Whoever holds the role must sign in with a second factor (and enrol at their next sign-in).
     requires_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
 
+    @property
+    def privileges_fixed(self) -> bool:
+        """The System Administrator role always holds every privilege: its matrix cannot be changed,
+        so that the organisation can never lock itself out."""
+        return self.name == SYSTEM_ADMINISTRATOR
+
+    def ensure_editable(self) -> None:
+        if self.privileges_fixed:
+            raise InvalidState(
+                "The privileges of the System Administrator role cannot be changed; copy it to make a role of your own.",
+                code="role_not_editable",
+            )
+
 
 class RolePrivilege(Base):
     """One cell of a role's matrix: on a table, a privilege at an access level."""
@@ -103,6 +119,15 @@ class UserRole(Base):
     __tablename__ = "user_roles"
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+
+
+class TeamRole(Base):
+    """A role held by a team: every member holds it too, beside their own roles (cumulative)."""
+
+    __tablename__ = "team_roles"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
     role_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
 
 

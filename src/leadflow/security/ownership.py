@@ -41,11 +41,11 @@ def create_owned(
         "created_by_id": actor.user_id,
         "modified_by_id": actor.user_id,
     }
-    record = model(id=uuid.uuid4(), **{**defaults, **values})
-    require_create(actor, table, owner_user_id=record.owner_user_id, owning_unit_id=record.owning_business_unit_id)  # type: ignore[attr-defined]
+    record: Any = model(id=uuid.uuid4(), **{**defaults, **values})  # type: ignore[call-arg]
+    require_create(actor, table, owner_user_id=record.owner_user_id, owning_unit_id=record.owning_business_unit_id)
     uow.session.add(record)
     uow.flush()
-    record_action(uow.session, actor, "create", table=table, record_id=record.id, summary=getattr(record, summary_of))  # type: ignore[attr-defined]
+    record_action(uow.session, actor, "create", table=table, record_id=record.id, summary=getattr(record, summary_of))
     return record
 
 

@@ -40,7 +40,8 @@ class Depth(enum.IntEnum):
 # Tables whose records have owners; privileges on them are checked per record.
 RECORD_TABLES = ("leads", "accounts", "contacts", "opportunities")
 # Administrative areas: a privilege at any depth above None allows the action.
-ADMIN_TABLES = ("users", "roles", "business_units", "settings", "audit")
+# Organisation-wide reference data sits with them: competitors and currencies have no owner.
+ADMIN_TABLES = ("users", "roles", "business_units", "settings", "audit", "competitors", "currencies")
 TABLES = RECORD_TABLES + ADMIN_TABLES
 
 N, U, B, P, O = Depth.NONE, Depth.USER, Depth.BUSINESS_UNIT, Depth.PARENT_CHILD, Depth.ORGANIZATION
@@ -75,22 +76,27 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
     },
     "System Customizer": {
         **_records(create=U, read=O, write=U, delete=U, append=U, append_to=O, assign=U, share=U),
-        **_admin({"users": (O, N), "roles": (O, N), "business_units": (O, N), "settings": (O, O), "audit": (N, N)}),
+        **_admin({"users": (O, N), "roles": (O, N), "business_units": (O, N), "settings": (O, O), "audit": (N, N),
+                  "competitors": (O, O), "currencies": (O, O)}),
     },
     "Vice President of Sales": {
         **_records(create=O, read=O, write=O, delete=P, append=O, append_to=O, assign=O, share=O),
-        **_admin({"users": (O, N), "roles": (O, N), "business_units": (O, N), "settings": (O, N), "audit": (O, N)}),
+        **_admin({"users": (O, N), "roles": (O, N), "business_units": (O, N), "settings": (O, N), "audit": (O, N),
+                  "competitors": (O, O), "currencies": (O, N)}),
     },
     "Sales Manager": {
         **_records(create=B, read=P, write=P, delete=B, append=P, append_to=P, assign=P, share=P),
-        **_admin({"users": (O, N), "roles": (O, N), "business_units": (O, N), "settings": (O, N), "audit": (N, N)}),
+        **_admin({"users": (O, N), "roles": (O, N), "business_units": (O, N), "settings": (O, N), "audit": (N, N),
+                  "competitors": (O, O), "currencies": (O, N)}),
     },
     "Salesperson": {
         **_records(create=U, read=B, write=U, delete=U, append=U, append_to=B, assign=U, share=U),
-        **_admin({"users": (O, N), "roles": (N, N), "business_units": (O, N), "settings": (O, N), "audit": (N, N)}),
+        **_admin({"users": (O, N), "roles": (N, N), "business_units": (O, N), "settings": (O, N), "audit": (N, N),
+                  "competitors": (O, O), "currencies": (O, N)}),
     },
     "Sales Team Member": {
         **_records(create=N, read=B, write=N, delete=N, append=N, append_to=N, assign=N, share=N),
-        **_admin({"users": (O, N), "roles": (N, N), "business_units": (O, N), "settings": (O, N), "audit": (N, N)}),
+        **_admin({"users": (O, N), "roles": (N, N), "business_units": (O, N), "settings": (O, N), "audit": (N, N),
+                  "competitors": (O, N), "currencies": (O, N)}),
     },
 }

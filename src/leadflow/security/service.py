@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -11,11 +12,12 @@ from sqlalchemy.orm import Session
 from leadflow.security.audit import record_action
 from leadflow.security.authentication import revoke_all_tokens
 from leadflow.security.credentials import check_password_strength, email_key, hash_password, normalise_email
-from leadflow.core.db import mapped_class, utcnow
-from leadflow.core.records import get_record, not_found, record_label
-from leadflow.core.errors import InvalidState, NotFound, ValidationFailed
+from leadflow.core.db import affected_rows, mapped_class, utcnow
+from leadflow.core.records import check_version, get_record, get_reference, not_found, record_label
+from leadflow.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from leadflow.core.formatting import known_time_zone
 from leadflow.security.access import can, forbidden, require, require_admin
-from leadflow.security.actor import Actor, first_administrator
+from leadflow.security.actor import Actor, first_administrator, unit_subtree
 from leadflow.security.models import (
     BusinessUnit,
     RecordShare,
@@ -23,6 +25,7 @@ from leadflow.security.models import (
     RolePrivilege,
     Team,
     TeamMember,
+    TeamRole,
     User,
     UserRole,
 )
@@ -33,11 +36,23 @@ from leadflow.core.uow import UnitOfWork
 
 
 def ensure_builtin_roles(session: Session) -> None:
-    """Create the built-in roles of §8 with their privileges, if missing (idempotent)."""
-    existing = set(session.scalars(select(Role.name).where(Role.is_builtin.is_(True))))
+    """Create the built-in roles of §8 with their privileges, if missing (idempotent); a built-in role
+    made before a table existed gets that table's privileges, and what an administrator set stays."""
+    existing = {role.name: role for role in session.scalars(select(Role).where(Role.is_builtin.is_(True)))}
     for name, matrix in BUILTIN_ROLES.items():
-        if name not in existing:
+        role = existing.get(name)
+        if role is None:
             _add_role(session, name, matrix, builtin=True)
+            continue
+        present = set(session.scalars(select(RolePrivilege.table_name).where(RolePrivilege.role_id == role.id)))
+        missing = [table for table in matrix if table not in present]
+        session.add_all(
+            RolePrivilege(role_id=role.id, table_name=table, privilege=privilege, depth=int(depth))
+            for table in missing
+            for privilege, depth in matrix[table].items()
+        )
+        if missing:
+            session.flush()
 
 
 def _add_role(session: Session, name: str, matrix: dict[str, dict[Privilege, Depth]], *, builtin: bool) -> Role:
@@ -70,6 +85,39 @@ def role_matrix(session: Session, role: Role) -> dict[str, dict[Privilege, Depth
     return matrix
 
 
+ROLE_NAME_LENGTH = 100
+NAME_LENGTH = 160  # of a business unit or a team
+
+
+def _field(name: str, code: str) -> dict[str, Any]:
+    """The details of a refusal that belongs to one field of a form."""
+    return {"fields": [{"field": name, "code": code}]}
+
+
+def _within_reach(actor: Actor, matrix: dict[str, dict[Privilege, Depth]]) -> None:
+    """Nobody hands out a privilege wider than their own roles grant them, by writing a role or by
+    granting one: whoever could would give themselves any privilege."""
+    for table, row in matrix.items():
+        for privilege, depth in row.items():
+            held = actor.depth(table, privilege)
+            if Depth(depth) > held:
+                raise Forbidden(
+                    f"You cannot grant the {privilege.value.replace('_', ' ').title()} privilege on {table} at level "
+                    f"{Depth(depth).label}: your own roles grant it only at level {held.label}.",
+                    code="privilege_beyond_own",
+                    details={"privilege": privilege.value, "table": table, "level": Depth(depth).label},
+                )
+
+
+def _check_matrix(actor: Actor, matrix: dict[str, dict[Privilege, Depth]]) -> None:
+    unknown = set(matrix) - set(TABLES)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown table(s) {', '.join(sorted(unknown))}; tables are {', '.join(TABLES)}.", code="unknown_table"
+        )
+    _within_reach(actor, matrix)
+
+
 def create_role(
     name: str, matrix: dict[str, dict[Privilege, Depth]], *, uow: UnitOfWork, actor: Actor
 ) -> Role:
@@ -78,14 +126,12 @@ def create_role(
     session = uow.session
     name = name.strip()
     if not name:
-        raise ValidationFailed("A role needs a name.", code="required")
+        raise ValidationFailed("A role needs a name.", code="required", details=_field("name", "required"))
+    if len(name) > ROLE_NAME_LENGTH:
+        raise ValidationFailed("A role's name is at most 100 characters.", code="too_long", details=_field("name", "too_long"))
     if any(role.lower() == name.lower() for role in session.scalars(select(Role.name))):
         raise ValidationFailed(f"A role called {name!r} already exists.", code="role_exists")
-    unknown = set(matrix) - set(TABLES)
-    if unknown:
-        raise ValidationFailed(
-            f"Unknown table(s) {', '.join(sorted(unknown))}; tables are {', '.join(TABLES)}.", code="unknown_table"
-        )
+    _check_matrix(actor, matrix)
     role = _add_role(session, name, matrix, builtin=False)
     record_action(session, actor, "role_create", table="roles", record_id=role.id,
                   changes={table: {p.value: d.label for p, d in row.items()} for table, row in matrix.items()})
@@ -111,9 +157,64 @@ def grant_role(user_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: Ac
     role = role_by_name(session, role_name)
     get_record(session, User, user_id, label="user")
     if session.get(UserRole, (user_id, role.id)) is None:
+        _within_reach(actor, role_matrix(session, role))
         session.add(UserRole(user_id=user_id, role_id=role.id))
         uow.flush()
         record_action(session, actor, "role_grant", table="users", record_id=user_id, summary=role.name)
+
+
+def copy_role(role_id: uuid.UUID, name: str, *, uow: UnitOfWork, actor: Actor) -> Role:
+    """A new custom role with the privileges (and the two-factor rule) of an existing one."""
+    source = get_record(uow.session, Role, role_id, label="role")
+    role = create_role(name, role_matrix(uow.session, source), uow=uow, actor=actor)
+    if source.requires_two_factor:
+        role.requires_two_factor = True
+        uow.flush()
+    return role
+
+
+def update_role_privileges(
+    role_id: uuid.UUID,
+    matrix: dict[str, dict[Privilege, Depth]],
+    *,
+    expected_version: int | None,
+    uow: UnitOfWork,
+    actor: Actor,
+) -> Role:
+    """Set a role's privileges, every cell given at once (cells not given keep their level).
+
+    Refused when the role changed since the caller read it (``expected_version``): two administrators
+    editing the same role never merge their grids unknowingly.
+    """
+    require_admin(actor, "roles", Privilege.WRITE)
+    session = uow.session
+    role = get_record(session, Role, role_id, label="role", for_update=True)
+    check_version(role, expected_version)
+    role.ensure_editable()
+    _check_matrix(actor, matrix)
+    before = role_matrix(session, role)
+    stored = {
+        (cell.table_name, Privilege(cell.privilege)): cell
+        for cell in session.scalars(select(RolePrivilege).where(RolePrivilege.role_id == role.id))
+    }
+    changes: dict[str, dict[str, dict[str, str]]] = {}
+    for table, row in matrix.items():
+        for privilege, depth in row.items():
+            old, new = before[table][privilege], Depth(depth)
+            if old == new:
+                continue
+            changes.setdefault(table, {})[privilege.value] = {"old": old.label, "new": new.label}
+            cell = stored.get((table, privilege))
+            if cell is None:
+                session.add(RolePrivilege(role_id=role.id, table_name=table, privilege=privilege, depth=int(new)))
+            else:
+                cell.depth = int(new)
+    if changes:
+        # The role's own row moves on too: its version is what a concurrent editor's form carries.
+        role.modified_at = utcnow()
+        uow.flush()
+        record_action(session, actor, "role_update", table="roles", record_id=role.id, summary=role.name, changes=changes)
+    return role
 
 
 # ---------------------------------------------------------------------------------------------- users
@@ -136,11 +237,103 @@ def create_business_unit(name: str, *, parent_name: str | None, uow: UnitOfWork,
         require_admin(actor, "business_units", Privilege.CREATE)
     session = uow.session
     parent = business_unit_by_name(session, parent_name)
-    unit = BusinessUnit(id=uuid.uuid4(), name=name.strip(), parent_id=parent.id)
+    unit = BusinessUnit(id=uuid.uuid4(), name=_unique_name(session, BusinessUnit, name), parent_id=parent.id)
     session.add(unit)
     uow.flush()
     record_action(session, actor, "create", table="business_units", record_id=unit.id, summary=unit.name)
     return unit
+
+
+def _unique_name(
+    session: Session, model: type[BusinessUnit | Team], name: str, *, other_than: uuid.UUID | None = None
+) -> str:
+    """The name of a new or renamed business unit or team, checked: forms and commands name them, so no
+    two of a kind share one (whatever the case)."""
+    kind = "business unit" if model is BusinessUnit else "team"
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(f"A {kind} needs a name.", code="required", details=_field("name", "required"))
+    if len(name) > NAME_LENGTH:
+        raise ValidationFailed(f"The name of a {kind} is at most {NAME_LENGTH} characters.", code="too_long",
+                               details=_field("name", "too_long"))
+    others = select(model.name) if other_than is None else select(model.name).where(model.id != other_than)
+    if any(existing.casefold() == name.casefold() for existing in session.scalars(others)):
+        code = "business_unit_exists" if model is BusinessUnit else "team_exists"
+        raise ValidationFailed(f"A {kind} with this name already exists.", code=code)
+    return name
+
+
+def update_business_unit(
+    unit_id: uuid.UUID,
+    *,
+    name: str,
+    parent_id: uuid.UUID | None,
+    expected_version: int | None,
+    uow: UnitOfWork,
+    actor: Actor,
+) -> BusinessUnit:
+    """Rename a business unit, or move it (with the units below it) under another unit.
+
+    The root unit is the organisation and stays the root; no unit goes under itself or under a unit
+    below it. Moving a unit changes what Parent: Child Business Units reaches, from the next request on.
+    """
+    require_admin(actor, "business_units", Privilege.WRITE)
+    session = uow.session
+    unit = get_record(session, BusinessUnit, unit_id, label="business_unit", noun="business unit", for_update=True)
+    check_version(unit, expected_version)
+    new_name = _unique_name(session, BusinessUnit, name, other_than=unit.id)
+    if unit.parent_id is None and parent_id is not None:
+        raise InvalidState("The root business unit is the organisation itself; it cannot go under another unit.",
+                           code="root_business_unit")
+    if unit.parent_id is not None:
+        if parent_id is None:
+            raise ValidationFailed("Choose the business unit this one belongs to.", code="required",
+                                   details=_field("parent_id", "required"))
+        get_reference(session, BusinessUnit, parent_id, field="parent_id", label="business_unit")
+        if parent_id in unit_subtree(session, unit.id):
+            raise InvalidState("A business unit cannot go under itself or under a unit below it.",
+                               code="business_unit_loop")
+    changes: dict[str, dict[str, str | None]] = {}
+    if new_name != unit.name:
+        changes["name"] = {"old": unit.name, "new": new_name}
+        unit.name = new_name
+    if parent_id != unit.parent_id:
+        changes["parent_id"] = {"old": str(unit.parent_id), "new": str(parent_id)}
+        unit.parent_id = parent_id
+    if changes:
+        uow.flush()
+        record_action(session, actor, "update", table="business_units", record_id=unit.id, summary=unit.name,
+                      changes=changes)
+    return unit
+
+
+def move_user_to_business_unit(
+    user_id: uuid.UUID, business_unit_id: uuid.UUID, *, expected_version: int | None, uow: UnitOfWork, actor: Actor
+) -> User:
+    """Put a user in another business unit. The records they own go with them (a record's owning
+    business unit is always its owner's), so that their colleagues' reach follows."""
+    require_admin(actor, "users", Privilege.WRITE)
+    session = uow.session
+    user = get_record(session, User, user_id, label="user", for_update=True)
+    check_version(user, expected_version)
+    unit = get_reference(session, BusinessUnit, business_unit_id, field="business_unit_id", label="business_unit")
+    if unit.id == user.business_unit_id:
+        return user
+    old_unit, user.business_unit_id = user.business_unit_id, unit.id
+    uow.flush()
+    moved = {}
+    for table in OWNED_TABLES:
+        model = mapped_class(table)
+        result = session.execute(
+            update(model)
+            .where(model.owner_user_id == user.id)
+            .values(owning_business_unit_id=unit.id, row_version=model.row_version + 1, modified_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        )
+        moved[table] = affected_rows(result)
+    record_action(session, actor, "update", table="users", record_id=user.id, summary=unit.name,
+                  changes={"business_unit_id": {"old": str(old_unit), "new": str(unit.id)}, "records_moved": moved})
+    return user
 
 
 def create_user(
@@ -151,6 +344,7 @@ def create_user(
     business_unit_name: str | None,
     password: str | None,
     language: str | None = None,
+    time_zone: str | None = None,
     uow: UnitOfWork,
     actor: Actor | None,
 ) -> User:
@@ -169,7 +363,8 @@ def create_user(
     if language is not None and language not in {"en", "es"}:
         raise ValidationFailed("Language must be 'en' or 'es'.", code="invalid_option")
     unit = business_unit_by_name(session, business_unit_name)
-    user = User(id=uuid.uuid4(), email=normalised, full_name=full_name.strip(), business_unit_id=unit.id, language=language)
+    user = User(id=uuid.uuid4(), email=normalised, full_name=full_name.strip(), business_unit_id=unit.id, language=language,
+                time_zone=checked_time_zone(time_zone))
     if password is not None:
         check_password_strength(password)
         user.password_hash = hash_password(password)
@@ -241,6 +436,16 @@ def assign_record(table: str, record: Any, new_owner_id: uuid.UUID, *, uow: Unit
 
 
 SHARE_RIGHTS = ("read", "write", "delete", "append", "assign", "share")
+# The privilege each right of a share stands for: nobody shares a right they do not hold on the record.
+SHARE_PRIVILEGES = {
+    "read": Privilege.READ, "write": Privilege.WRITE, "delete": Privilege.DELETE, "append": Privilege.APPEND,
+    "assign": Privilege.ASSIGN, "share": Privilege.SHARE,
+}
+
+
+def grantable_rights(session: Session, actor: Actor, table: str, record: Any) -> tuple[str, ...]:
+    """The rights the actor may share on this record: those they hold on it themselves."""
+    return tuple(right for right in SHARE_RIGHTS if can(session, actor, SHARE_PRIVILEGES[right], table, record))
 
 
 def share_record(
@@ -264,6 +469,14 @@ def share_record(
         raise ValidationFailed(f"Unknown rights {sorted(unknown)}; use {', '.join(SHARE_RIGHTS)}.", code="invalid_option")
     if user_id is not None and session.get(User, user_id) is None:
         raise ValidationFailed(f"user_id names no user (id {user_id}).", code="user_id_not_found")
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise ValidationFailed(f"team_id names no team (id {team_id}).", code="team_id_not_found")
+    beyond = sorted(right for right in rights if right not in grantable_rights(session, actor, table, record))
+    if beyond:
+        raise Forbidden(
+            f"You can share only the rights you hold on this record yourself; you do not hold {', '.join(beyond)}.",
+            code="share_beyond_own", details={"rights": beyond},
+        )
     share = session.scalars(
         select(RecordShare).where(
             RecordShare.table_name == table,
@@ -285,13 +498,75 @@ def share_record(
     return share
 
 
+def unshare_record(table: str, record: Any, share_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> None:
+    """Take back everything one share gave on a record; needs Share on it."""
+    session = uow.session
+    _reachable(session, actor, table, record)
+    require(session, actor, Privilege.SHARE, table, record)
+    share = session.get(RecordShare, share_id)
+    if share is None or share.table_name != table or share.record_id != record.id:
+        raise NotFound("This record is not shared with them any more.", code="share_not_found")
+    grantee = share.user_id or share.team_id
+    session.delete(share)
+    uow.flush()
+    record_action(session, actor, "unshare", table=table, record_id=record.id, changes={"grantee": str(grantee)})
+
+
+@dataclass(frozen=True)
+class ShareEntry:
+    """One share of a record: to whom (a user's name and email, or a team's name) and which rights."""
+
+    share: RecordShare
+    grantee: str
+    is_team: bool
+    rights: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """A record's shares, whom else it can be shared with, and the rights the actor may share."""
+
+    shares: list[ShareEntry]
+    users: list[User]
+    teams: list[Team]
+    grantable: tuple[str, ...]
+
+
+def sharing_of(table: str, record: Any, *, uow: UnitOfWork, actor: Actor) -> Sharing:
+    """Who a record is shared with and whom it can be shared with (needs Share on it): the active users
+    but the actor, and the teams."""
+    session = uow.session
+    _reachable(session, actor, table, record)
+    require(session, actor, Privilege.SHARE, table, record)
+    shares = list(session.scalars(
+        select(RecordShare)
+        .where(RecordShare.table_name == table, RecordShare.record_id == record.id)
+        .order_by(RecordShare.created_at, RecordShare.id)
+    ))
+    people = {user.id: user for user in session.scalars(
+        select(User).where(User.id.in_({share.user_id for share in shares if share.user_id}))
+    )}
+    teams = list(session.scalars(select(Team).order_by(Team.name, Team.id)))
+    team_names = {team.id: team.name for team in teams}
+    entries = []
+    for share in shares:
+        person = people.get(share.user_id) if share.user_id else None
+        team_name = team_names.get(share.team_id, "") if share.team_id else ""
+        grantee = f"{person.full_name} ({person.email})" if person else team_name
+        rights = tuple(right for right in SHARE_RIGHTS if getattr(share, f"can_{right}"))
+        entries.append(ShareEntry(share, grantee, share.team_id is not None, rights))
+    users = list(session.scalars(
+        select(User).where(User.is_active.is_(True), User.id != actor.user_id).order_by(User.full_name, User.id)
+    ))
+    return Sharing(entries, users, teams, grantable_rights(session, actor, table, record))
+
+
 def create_team(name: str, *, business_unit_name: str | None, uow: UnitOfWork, actor: Actor) -> Team:
     """A team that can own records and receive shares; its members act for it."""
     require_admin(actor, "users", Privilege.CREATE)
-    if not name.strip():
-        raise ValidationFailed("A team needs a name.", code="required")
+    name = _unique_name(uow.session, Team, name)
     unit = business_unit_by_name(uow.session, business_unit_name)
-    team = Team(id=uuid.uuid4(), name=name.strip(), business_unit_id=unit.id)
+    team = Team(id=uuid.uuid4(), name=name, business_unit_id=unit.id)
     uow.session.add(team)
     uow.flush()
     record_action(uow.session, actor, "create", table="teams", record_id=team.id, summary=team.name)
@@ -308,10 +583,66 @@ def add_team_member(team_name: str, email: str, *, uow: UnitOfWork, actor: Actor
     user = session.scalars(select(User).where(User.email == email_key(email))).first()
     if user is None:
         raise NotFound(f"No user has the email {email}.", code="user_not_found")
+    add_to_team(team.id, user.id, uow=uow, actor=actor)
+
+
+def add_to_team(team_id: uuid.UUID, user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Team:
+    """Put an active user in a team: from then on they act for it and hold its roles."""
+    require_admin(actor, "users", Privilege.WRITE)
+    session = uow.session
+    team = get_record(session, Team, team_id, label="team")
+    user = get_reference(session, User, user_id, field="user_id", label="user")
+    if not user.is_active:
+        raise InvalidState(f"{user.email} is deactivated; choose an active user.", code="user_inactive")
     if session.get(TeamMember, (team.id, user.id)) is None:
         session.add(TeamMember(team_id=team.id, user_id=user.id))
         uow.flush()
         record_action(session, actor, "team_add_member", table="teams", record_id=team.id, summary=user.email)
+    return team
+
+
+def remove_from_team(team_id: uuid.UUID, user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Team:
+    """Take a user out of a team: they no longer act for it nor hold its roles."""
+    require_admin(actor, "users", Privilege.WRITE)
+    session = uow.session
+    team = get_record(session, Team, team_id, label="team")
+    membership = session.get(TeamMember, (team.id, user_id))
+    if membership is None:
+        raise InvalidState("This user is not a member of the team.", code="not_a_member")
+    session.delete(membership)
+    uow.flush()
+    email = session.scalar(select(User.email).where(User.id == user_id))
+    record_action(session, actor, "team_remove_member", table="teams", record_id=team.id, summary=email)
+    return team
+
+
+def grant_team_role(team_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: Actor) -> Team:
+    """Give a team a role: every member holds it beside their own roles (roles are cumulative)."""
+    require_admin(actor, "roles", Privilege.ASSIGN)
+    session = uow.session
+    role = role_by_name(session, role_name)
+    team = get_record(session, Team, team_id, label="team")
+    if session.get(TeamRole, (team.id, role.id)) is None:
+        _within_reach(actor, role_matrix(session, role))
+        session.add(TeamRole(team_id=team.id, role_id=role.id))
+        uow.flush()
+        record_action(session, actor, "team_role_grant", table="teams", record_id=team.id, summary=role.name)
+    return team
+
+
+def revoke_team_role(team_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: Actor) -> Team:
+    """Take a role back from a team; its members keep their own roles."""
+    require_admin(actor, "roles", Privilege.ASSIGN)
+    session = uow.session
+    role = role_by_name(session, role_name)
+    team = get_record(session, Team, team_id, label="team")
+    link = session.get(TeamRole, (team.id, role.id))
+    if link is None:
+        raise InvalidState(f"The team does not hold the role {role.name!r}.", code="team_role_not_held")
+    session.delete(link)
+    uow.flush()
+    record_action(session, actor, "team_role_revoke", table="teams", record_id=team.id, summary=role.name)
+    return team
 
 
 def is_administrator(actor: Actor) -> bool:
@@ -393,7 +724,7 @@ def reassign_records(
                     row_version=model.row_version + 1, modified_at=utcnow(), modified_by_id=actor.user_id)
             .execution_options(synchronize_session="fetch")
         )
-        moved[table] = result.rowcount or 0
+        moved[table] = affected_rows(result)
     record_action(session, actor, "reassign", table="users", record_id=from_user_id,
                   changes={"to_user_id": str(target.id), **moved})
     return moved
@@ -410,6 +741,34 @@ def set_language(user_id: uuid.UUID, language: str | None, *, uow: UnitOfWork, a
     uow.flush()
     record_action(uow.session, actor, "update", table="users", record_id=user.id,
                   changes={"language": {"old": old, "new": language}})
+    return user
+
+
+def checked_time_zone(name: object, *, field: str = "time_zone", optional: bool = True) -> str | None:
+    """An IANA time zone name as the time zone database spells it (None for none, when ``optional``);
+    refused, naming ``field``, when it names no time zone."""
+    if name is None and optional:
+        return None
+    known = known_time_zone(name) if isinstance(name, str) else None
+    if known is None:
+        message = "Choose a time zone from the list, such as Europe/Madrid or America/New_York."
+        raise ValidationFailed(message, code="unknown_time_zone",
+                               details={"fields": [{"field": field, "code": "invalid_value", "message": message}]})
+    return known
+
+
+def set_time_zone(user_id: uuid.UUID, time_zone: str | None, *, uow: UnitOfWork, actor: Actor) -> User:
+    """Set the time zone a user reads times in (an IANA name, or None for the organisation's default):
+    one's own, or anyone's with Write on users."""
+    if user_id != actor.user_id:
+        require_admin(actor, "users", Privilege.WRITE)
+    chosen = checked_time_zone(time_zone)
+    user = get_record(uow.session, User, user_id, label="user")
+    old, user.time_zone = user.time_zone, chosen
+    uow.flush()
+    if old != chosen:
+        record_action(uow.session, actor, "update", table="users", record_id=user.id,
+                      changes={"time_zone": {"old": old, "new": chosen}})
     return user
 
 

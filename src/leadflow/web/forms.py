@@ -2,11 +2,8 @@
 address fields, and a refused request as the page shows it (its sentence, the messages next to the
 fields, the duplicates found), in the user's language.
 
-The services refuse with a ``LeadflowError``: a stable code, an English sentence a person can act on,
-and details. English pages show that sentence, which names the record and the way out. Other
-languages show the catalogue's translation of that exact sentence when there is one, else the
-sentence of its code below, filled from the details; else the English sentence. Problems with
-single fields are shown next to the field, by their code, in every language.
+The sentences of refusals and of fields' problems come from ``leadflow.http.refusals``, which the REST
+API answers with too: a refusal reads the same on a page and in a JSON body.
 """
 
 from __future__ import annotations
@@ -20,10 +17,8 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from leadflow.core.errors import DuplicateDetected, LeadflowError, NotFound, ValidationFailed
-from leadflow.security.credentials import MIN_PASSWORD_LENGTH
-from leadflow.web.i18n import N_, gettext
-from leadflow.web.labels import COLUMN_LABELS, CRITERION_LABELS, DEPTH_LABELS, PRIVILEGE_LABELS, RECORD_LABELS
-from leadflow.web.labels import TABLE_LABELS, label
+from leadflow.http.refusals import REFUSALS, field_items, field_message, refusal_text
+from leadflow.web.labels import COLUMN_LABELS, CRITERION_LABELS, RECORD_LABELS, rule_name
 
 
 async def _posted_form(request: Request) -> AsyncIterator[FormData]:
@@ -77,166 +72,8 @@ def parse_version(value: object) -> int | None:
 
 # ---------------------------------------------------------------------------------------------- refusals
 
-# Sentences of the services the catalogues translate word for word (they carry no values); listed so
-# that the catalogue check asks for their translation.
-SERVICE_SENTENCES = (
-    N_("The lead is closed and you can't convert or qualify a lead that is already closed."),
-    N_("You can't disqualify this lead because an opportunity is associated with it."),
-    N_("No lead record was created or updated because a duplicate of the current record already exists."),
-    N_("No account record was created or updated because a duplicate of the current record already exists."),
-    N_("No contact record was created or updated because a duplicate of the current record already exists."),
-    N_("No opportunity record was created or updated because a duplicate of the current record already exists."),
-    N_("The account or contact might already exist."),
-    N_("Merge the duplicates and try again."),
-    N_("Unpublish the duplicate detection rule."),
-    N_("Turn on the rule's 'exclude inactive matching records' option so that closed records are not matched."),
-    N_("This lead is closed and read-only; reactivate it to edit it."),
-    N_("This lead is already open; only qualified or disqualified leads can be reactivated."),
-    N_("The cursor is not valid for this list; start again from the first page."),
-    N_("The organisation's last active System Administrator cannot be deactivated."),
-    N_("This user is no longer active."),
-    N_("The email or password is wrong."),
-)
-
-# The sentence of each refusal code, with ``%(name)s`` placeholders filled from the error's details.
-REFUSALS = {
-    # Any page
-    "forbidden": N_(
-        "You lack the %(privilege)s privilege on %(table)s (your roles grant it at level %(level)s); "
-        "ask an administrator for a role that does."
-    ),
-    "stale_etag": N_(
-        "This record was changed by someone else since you loaded it; reload it and apply your change again."
-    ),
-    "concurrent_update": N_("Someone else changed this record while you were working on it; reload it and try again."),
-    "validation_failed": N_("Some fields need your attention; see the messages next to them."),
-    "required": N_("Some required fields are empty; fill them in."),
-    "invalid_option": N_("Some fields have a value that is not one of the options; choose one of the options."),
-    "invalid_value": N_("Some fields have a value that is not valid; correct them."),
-    "invalid_cursor": N_("The page link is out of date; start again from the first page."),
-    "invalid_limit": N_("The page size is out of range."),
-    "invalid_sort": N_("The list cannot be sorted that way; it is sorted by creation date instead."),
-    "not_found": N_("This record does not exist or was deleted."),
-    "organisation_not_set_up": N_("The organisation is not set up yet; ask whoever installed leadflow."),
-    # Sales records, notes and attachments
-    "lead_not_found": N_("This lead does not exist or was deleted."),
-    "account_not_found": N_("This account does not exist or was deleted."),
-    "contact_not_found": N_("This contact does not exist or was deleted."),
-    "opportunity_not_found": N_("This opportunity does not exist or was deleted."),
-    "note_not_found": N_("This note does not exist on this record."),
-    "attachment_not_found": N_("This note has no attachment."),
-    "empty_note": N_("A note needs a title, a text or an attachment."),
-    "attachment_too_large": N_("The attachment is larger than the size limit; send a smaller file."),
-    "too_large": N_("The attachment is larger than the size limit; send a smaller file."),
-    "invalid_currency": N_("The currency is not valid."),
-    "currency_not_enabled": N_("This currency is not enabled in the organisation; an administrator can add it."),
-    "customer_id_not_found": N_("The potential customer names no existing account or contact."),
-    "last_stage": N_("The opportunity is already at the last stage, Close."),
-    "qualify_stage_is_on_the_lead": N_("An opportunity cannot go back to Qualify; that stage belongs to the lead."),
-    # Qualifying leads
-    "multiple_opportunities_not_allowed": N_(
-        "Several opportunities can be created from one lead only when the qualification settings let the seller "
-        "create opportunities."
-    ),
-    "contradictory_options": N_("The answers contradict each other; check which records to create."),
-    "lead_not_saved": N_("The database refused this lead's records; nothing was saved for it."),
-    "too_many_leads": N_("Too many leads were selected at once; select fewer."),
-    # Duplicate detection rules and jobs
-    "rule_published": N_("This rule is published or being published; unpublish it first."),
-    "rule_not_published": N_("This rule is not published."),
-    "rule_not_publishing": N_("This rule is not being published."),
-    "rule_not_found": N_("No duplicate detection rule has this id; it may have been deleted."),
-    "too_many_published_rules": N_(
-        "This table already has 5 published rules, the most it can have; unpublish one of them first."
-    ),
-    "no_conditions": N_("A duplicate detection rule needs at least one condition."),
-    "unknown_column": N_("The %(table)s table has no column that duplicate detection can compare called %(column)s."),
-    "criterion_not_applicable": N_("The criterion cannot compare these columns; choose another criterion or other columns."),
-    "column_required": N_("Each condition needs a base column and a matching column."),
-    "unknown_criterion": N_("Choose a criterion from the list."),
-    "n_required": N_("This criterion needs a number of characters N of at least 1."),
-    "n_not_applicable": N_("This criterion takes no number of characters N; leave N empty."),
-    "threshold_out_of_range": N_("The similarity threshold must be greater than 0 and at most 1."),
-    "threshold_not_applicable": N_("Only the Similar criterion takes a similarity threshold; leave it empty."),
-    "unknown_region": N_("Choose a region from the list to read phone numbers written without a country code."),
-    "unknown_table": N_("Duplicate detection does not cover this table."),
-    "name_required": N_("The rule needs a name."),
-    "duplicate_job_not_found": N_("No duplicate detection job has this id."),
-    "job_not_queued": N_("This job has already started."),
-    # Merges
-    "merge_same_record": N_("The master and the subordinate are the same record; a merge needs two different records."),
-    "merge_inactive_record": N_(
-        "One of the records is inactive or was already merged; only active records can be merged "
-        "(reactivate a closed lead first)."
-    ),
-    "merge_parent_mismatch": N_(
-        "These records belong to different parents (%(master_parent)s and %(subordinate_parent)s). Link them to "
-        "the same one first, or choose “Merge even if the parents differ”."
-    ),
-    "merge_across_tables": N_("The two records are not of the same kind; a merge joins two records of the same table."),
-    "merge_records_required": N_("Name the two records to merge: the master and the subordinate."),
-    "merge_table_not_supported": N_("Only accounts, contacts and leads can be merged."),
-    "merge_undo_conflict": N_(
-        "This merge cannot be undone because the records or the records moved changed after it; undoing it "
-        "would overwrite those changes."
-    ),
-    "merge_already_undone": N_("This merge was already undone; there is nothing left to undo."),
-    "merge_not_found": N_("No merge has this id."),
-    "unknown_merge_field": N_("Choose the master's or the subordinate's value for each field of the list."),
-    "invalid_merge_choice": N_("Choose the master's or the subordinate's value for each field of the list."),
-    # Users and roles
-    "role_not_found": N_("No role has this name."),
-    "role_exists": N_("A role with this name already exists."),
-    "role_required": N_("A user needs at least one role."),
-    "role_not_held": N_("The user does not hold this role."),
-    "last_administrator": N_("The organisation's last System Administrator cannot lose that role."),
-    "user_not_found": N_("No user has this id."),
-    "user_exists": N_("A user with this email already exists."),
-    "invalid_email": N_("This is not a valid email address."),
-    "password_too_short": N_("Passwords need at least %(length)s characters."),
-    "business_unit_not_found": N_("No business unit has this name."),
-    "cannot_deactivate_self": N_("You cannot deactivate yourself; ask another administrator."),
-    "user_inactive": N_("This user is deactivated; choose an active user."),
-    "token_not_found": N_("No token has this id."),
-    # Signing in, passwords and the second factor
-    "not_authenticated": N_("The email or password is wrong."),
-    "too_many_attempts": N_("Too many wrong attempts from here: wait %(retry_after)s seconds before trying again."),
-    "wrong_password": N_("The current password is wrong."),
-    "password_too_common": N_(
-        "This password is one of the most common ones, which attackers try first; choose another."
-    ),
-    "passwords_differ": N_("The two new passwords are not the same; type the same one twice."),
-    "reset_link_invalid": N_(
-        "This password link is not valid any more (used, expired or replaced); ask an administrator for a new one."
-    ),
-    "second_step_expired": N_("This sign-in has expired; enter your email and password again."),
-    "wrong_code": N_("The code is wrong or was already used; enter the current code of the authenticator app."),
-    "two_factor_on": N_("Two-factor sign-in is already on; turn it off first to use a new device."),
-    "two_factor_not_started": N_("Start setting up two-factor sign-in first."),
-    "two_factor_enrolment_required": N_(
-        "Your role requires two-factor sign-in: sign in to the web app once to set it up."
-    ),
-}
-
-# The message next to a field, by the field problem's code (leadflow.core.schemas and the form readers).
-FIELD_MESSAGES = {
-    "required": N_("This field is required."),
-    "invalid_option": N_("Choose one of the options."),
-    "too_long": N_("This value is too long."),
-    "too_many": N_("There are too many items."),
-    "out_of_range": N_("This value is out of range."),
-    "too_precise": N_("Use at most four decimals."),
-    "invalid_email": N_("Enter a valid email address, like name@example.com."),
-    "invalid_id": N_("Choose a record from the list."),
-    "not_found": N_("The chosen record no longer exists."),
-    "invalid_amount": N_("Enter an amount, for example 25000.50."),
-    "invalid_date": N_("Enter a date."),
-    "unknown_field": N_("This field cannot be changed here."),
-    "invalid_value": N_("This value is not valid."),
-    "invalid_character": N_("This value contains a character that cannot be saved (such as a NUL); remove it."),
-    "wrong_password": N_("The current password is wrong."),
-    "passwords_differ": N_("The two passwords are not the same."),
-}
+# The sentences of refusals, for the pages that show one without a form (leadflow.web.errors and others).
+__all__ = ["REFUSALS", "refusal_text"]
 
 # The fields of the password forms that refusals of the password's checks belong to (the services
 # raise them without naming a field).
@@ -257,45 +94,6 @@ def repeated_password(new_password: str, repeat: str) -> None:
         )
 
 
-def _field_items(error: LeadflowError | None) -> list[dict[str, Any]]:
-    details = error.details if error is not None and isinstance(error.details, dict) else {}
-    return [item for item in details.get("fields") or () if isinstance(item, dict) and "field" in item]
-
-
-def _detail_values(language: str, error: LeadflowError) -> dict[str, Any]:
-    """The values a code's sentence names, labelled in the user's language."""
-    details = error.details if isinstance(error.details, dict) else {}
-    values: dict[str, Any] = {key: value for key, value in details.items() if isinstance(value, str | int)}
-    if "privilege" in values:
-        values["privilege"] = label(language, PRIVILEGE_LABELS, values["privilege"])
-    if "table" in values:
-        values["table"] = label(language, TABLE_LABELS, values["table"])
-    if "level" in values:
-        level = {message: depth for depth, message in DEPTH_LABELS.items()}.get(values["level"])
-        values["level"] = label(language, DEPTH_LABELS, level) if level is not None else values["level"]
-    if "column" in values and "table" not in details:
-        values["table"] = ""
-    values["length"] = MIN_PASSWORD_LENGTH
-    return values
-
-
-def refusal_text(language: str, error: LeadflowError) -> str:
-    """Why the request was refused, in the user's language (see the module's docstring)."""
-    if language == "en":
-        return error.message
-    word_for_word = gettext(language, error.message)
-    if word_for_word != error.message:
-        return word_for_word
-    message = REFUSALS.get(error.code) or (REFUSALS["validation_failed"] if _field_items(error) else None)
-    if message is None:
-        return error.message
-    sentence = gettext(language, message)
-    try:
-        return sentence % _detail_values(language, error) if "%(" in sentence else sentence
-    except (KeyError, ValueError, TypeError):
-        return error.message
-
-
 def field_errors(language: str, error: LeadflowError | None) -> dict[str, str]:
     """The message of each field a refusal names, by field name.
 
@@ -303,12 +101,8 @@ def field_errors(language: str, error: LeadflowError | None) -> dict[str, str]:
     belongs to. A problem without a message of its own here shows the service's sentence in English.
     """
     found: dict[str, str] = {}
-    for item in _field_items(error):
-        message = FIELD_MESSAGES.get(str(item.get("code", "")))
-        if message is None and language == "en" and item.get("message"):
-            text = str(item["message"])
-        else:
-            text = gettext(language, message or FIELD_MESSAGES["invalid_value"])
+    for item in field_items(error):
+        text = field_message(language, item)
         name = str(item["field"])
         found.setdefault(name, text)
         found.setdefault(name.split(".")[0], text)
@@ -316,7 +110,7 @@ def field_errors(language: str, error: LeadflowError | None) -> dict[str, str]:
 
 
 def match_rows(language: str, matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Duplicate matches as the pages list them: each with its page, its type and each reason in words."""
+    """Duplicate matches as the pages list them: each with its page, its type, its rule and each reason in words."""
     rows = []
     for match in matches:
         reasons = []
@@ -333,7 +127,10 @@ def match_rows(language: str, matches: list[dict[str, Any]]) -> list[dict[str, A
             )
         table = match.get("table", "")
         label_of_table = RECORD_LABELS.get(table, table)
-        rows.append({**match, "reasons_text": reasons, "table_label": label_of_table, "url": f"/{table}/{match.get('id')}"})
+        rows.append({
+            **match, "reasons_text": reasons, "table_label": label_of_table, "url": f"/{table}/{match.get('id')}",
+            "rule_name": rule_name(language, match["rule_name"]) if match.get("rule_name") else match.get("rule_name"),
+        })
     return rows
 
 

@@ -1,8 +1,10 @@
 """Labels of stored values every area of the web app shows: tables, records, columns, criteria,
-privileges, access levels, pick-list values, process stages and steps; and where a record is opened.
+privileges, access levels, pick-list values, process stages and steps, out-of-box rules and built-in
+roles; and where a record is opened.
 
 Stored values (enum values, table and column names) are mapped to English message ids, translated
-where they are shown. A value without a label here is shown as it is stored.
+where they are shown. A value without a label here is shown as it is stored. The labels a refusal
+names too (tables, privileges, access levels) are in ``leadflow.http.labels``, shared with the API.
 """
 
 from __future__ import annotations
@@ -11,30 +13,13 @@ import enum
 
 from leadflow.duplicates.criteria import Criterion
 from leadflow.duplicates.models import DetectionTable
+from leadflow.http.labels import DEPTH_LABELS, PRIVILEGE_LABELS, TABLE_LABELS, label
 from leadflow.leads.models import BudgetStatus, LeadSource, LeadState, LeadStatusReason, Need, PurchaseProcess
 from leadflow.leads.models import PurchaseTimeframe, Rating
-from leadflow.opportunities.models import OpportunityState
+from leadflow.opportunities.models import CloseState, OpportunityState, OpportunityStatusReason
+from leadflow.opportunities.models import Rating as OpportunityRating
 from leadflow.process.flow import LEAD_TO_OPPORTUNITY_PROCESS
-from leadflow.security.privileges import Depth, Privilege
-from leadflow.web.i18n import N_, gettext
-
-TABLE_LABELS = {
-    DetectionTable.LEADS.value: N_("Leads"),
-    DetectionTable.ACCOUNTS.value: N_("Accounts"),
-    DetectionTable.CONTACTS.value: N_("Contacts"),
-    DetectionTable.OPPORTUNITIES.value: N_("Opportunities"),
-    "users": N_("Users"),
-    "roles": N_("Roles"),
-    "business_units": N_("Business units"),
-    "settings": N_("Settings"),
-    "audit": N_("Audit log"),
-    "teams": N_("Teams"),
-    "notes": N_("Notes"),
-    "duplicate_rules": N_("Duplicate detection rules"),
-    "duplicate_jobs": N_("Duplicate detection jobs"),
-    "organisation_settings": N_("Settings"),
-    "duplicate_set_members": N_("Duplicate sets"),
-}
+from leadflow.web.i18n import N_
 
 # One record of a table, for sentences such as "Merge two accounts" and the type of a duplicate.
 RECORD_LABELS = {
@@ -73,6 +58,10 @@ COLUMN_LABELS = {
     "state": N_("Status"),
     "status_reason": N_("Status reason"),
     "closed_at": N_("Closed on"),
+    "probability": N_("Probability"),
+    "actual_revenue": N_("Actual revenue"),
+    "actual_close_date": N_("Actual close date"),
+    "exchange_rate": N_("Exchange rate"),
     "address_line1": N_("Street 1"),
     "address_line2": N_("Street 2"),
     "address_line3": N_("Street 3"),
@@ -114,24 +103,6 @@ CRITERION_LABELS = {
     Criterion.EXACT_PICKLIST.value: N_("Exact pick-list value"),
     Criterion.NORMALIZED.value: N_("Normalised match"),
     Criterion.SIMILAR.value: N_("Similar (fuzzy)"),
-}
-
-PRIVILEGE_LABELS = {
-    Privilege.CREATE.value: N_("Create"),
-    Privilege.READ.value: N_("Read"),
-    Privilege.WRITE.value: N_("Write"),
-    Privilege.DELETE.value: N_("Delete"),
-    Privilege.APPEND.value: N_("Append"),
-    Privilege.APPEND_TO.value: N_("Append To"),
-    Privilege.ASSIGN.value: N_("Assign"),
-    Privilege.SHARE.value: N_("Share"),
-}
-DEPTH_LABELS = {
-    int(Depth.NONE): N_("None"),
-    int(Depth.USER): N_("User"),
-    int(Depth.BUSINESS_UNIT): N_("Business Unit"),
-    int(Depth.PARENT_CHILD): N_("Parent: Child Business Units"),
-    int(Depth.ORGANIZATION): N_("Organization"),
 }
 
 # The English label (message id) of every pick-list value the pages show, by enum and stored value.
@@ -184,8 +155,44 @@ CHOICE_LABELS: dict[type[enum.Enum], dict[str, str]] = {
     },
     LeadState: {"open": N_("Open"), "qualified": N_("Qualified"), "disqualified": N_("Disqualified")},
     OpportunityState: {"open": N_("Open"), "won": N_("Won"), "lost": N_("Lost")},
+    # Dynamics' status reasons of an opportunity (statuscode): two while open, one won, two lost.
+    OpportunityStatusReason: {
+        "in_progress": N_("In progress"),
+        "on_hold": N_("On hold"),
+        "won": N_("Won"),
+        "canceled": N_("Canceled"),
+        "out_sold": N_("Out-Sold"),
+    },
+    OpportunityRating: {"hot": N_("Hot"), "warm": N_("Warm"), "cold": N_("Cold")},
+    # An opportunity close record: completed when written, canceled when the opportunity is reopened.
+    CloseState: {"completed": N_("Completed"), "canceled": N_("Canceled")},
 }
 DECISION_LABELS = {"yes": N_("Identified"), "no": N_("Not identified")}
+
+# The out-of-box duplicate detection rules (§9), by the name and description they are created with
+# (leadflow.duplicates.rules.BUILTIN_RULES). Only an out-of-box rule's are translated: a rule an
+# administrator named, or renamed, shows as typed.
+RULE_LABELS = {
+    "Accounts with the same account name": N_("Accounts with the same account name"),
+    "Accounts with the same email address": N_("Accounts with the same email address"),
+    "Accounts with the same phone number": N_("Accounts with the same phone number"),
+    "Accounts with the same website": N_("Accounts with the same website"),
+    "Contacts with the same business phone": N_("Contacts with the same business phone"),
+    "Contacts with the same email address": N_("Contacts with the same email address"),
+    "Contacts with the same first name and last name": N_("Contacts with the same first name and last name"),
+    "Leads with the same email address": N_("Leads with the same email address"),
+}
+RULE_DESCRIPTION_LABELS = {"Out-of-box rule.": N_("Out-of-box rule.")}
+
+# The built-in security roles (§8), by name; a role of the organisation's own shows as typed.
+ROLE_LABELS = {
+    "System Administrator": N_("System Administrator"),
+    "System Customizer": N_("System Customizer"),
+    "Vice President of Sales": N_("Vice President of Sales"),
+    "Sales Manager": N_("Sales Manager"),
+    "Salesperson": N_("Salesperson"),
+    "Sales Team Member": N_("Sales Team Member"),
+}
 
 # The stages of the Lead to Opportunity Sales Process (§7), by their names in leadflow.process.flow.
 STAGE_LABELS = {"qualify": N_("Qualify"), "develop": N_("Develop"), "propose": N_("Propose"), "close": N_("Close")}
@@ -195,8 +202,22 @@ STEP_LABELS = {
 }
 
 
-def label(language: str, labels: dict, value: object) -> str:
-    """The translated label of a stored value, or the value itself when it has none."""
-    key = getattr(value, "value", value)
-    message = labels.get(key)
-    return gettext(language, message) if message else str(key if key is not None else "")
+def rule_name(language: str, name: str | None, *, builtin: bool = True) -> str:
+    """A duplicate detection rule's name in the user's language when it is an out-of-box rule's; any other as typed.
+
+    ``builtin`` is False for a rule known to be the organisation's own (where the page has the rule at
+    hand): its name is never translated, even when it happens to read like an out-of-box one.
+    """
+    return label(language, RULE_LABELS, name) if builtin else (name or "")
+
+
+def role_name(language: str, name: str) -> str:
+    """A role's name: a built-in role's in the user's language, a role of the organisation's own as typed."""
+    return label(language, ROLE_LABELS, name)
+
+
+__all__ = [
+    "CHOICE_LABELS", "COLUMN_LABELS", "CRITERION_LABELS", "DECISION_LABELS", "DEPTH_LABELS", "PRIVILEGE_LABELS",
+    "RECORD_LABELS", "RECORD_PAGES", "ROLE_LABELS", "RULE_DESCRIPTION_LABELS", "RULE_LABELS", "STAGE_LABELS",
+    "STEP_LABELS", "TABLE_LABELS", "label", "role_name", "rule_name",
+]

@@ -12,6 +12,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from leadflow.core.errors import LeadflowError
+from leadflow.organisation.service import time_zone_of
 from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
 from leadflow.security.models import TokenKind, User
@@ -53,10 +55,14 @@ SALES_NAV = (
     NavItem("/accounts", N_("Accounts")),
     NavItem("/contacts", N_("Contacts")),
     NavItem("/opportunities", N_("Opportunities")),
+    NavItem("/board", N_("Pipeline board")),
+    NavItem("/forecast", N_("Forecast")),
+    NavItem("/competitors", N_("Competitors")),
     NavItem("/dashboard", N_("Dashboard")),
 )
 ADMIN_NAV = (
     (NavItem("/admin/settings", N_("Settings")), "settings", Privilege.WRITE),
+    (NavItem("/admin/currencies", N_("Currencies")), "currencies", Privilege.WRITE),
     (NavItem("/admin/duplicate-rules", N_("Duplicate detection rules")), "settings", Privilege.WRITE),
     (NavItem("/admin/duplicates", N_("Duplicate records")), "settings", Privilege.WRITE),
     (NavItem("/admin/users", N_("Users and roles")), "users", Privilege.READ),
@@ -73,6 +79,8 @@ class WebSession:
     email: str
     language: str
     csrf_token: str
+    # The zone the pages show moments in (``leadflow.organisation.service.time_zone_of``).
+    time_zone: tzinfo = UTC
     # The access token of this session: the user's own page ends every other one.
     token_id: uuid.UUID | None = None
     two_factor_on: bool = False
@@ -133,6 +141,7 @@ def web_session(request: Request) -> WebSession:
             email=user.email,
             language=choose_language(user.language, request.headers.get("accept-language")),
             csrf_token=_session_form_token(authenticated.token.csrf_secret) or "",
+            time_zone=time_zone_of(authenticated.actor, session=uow.session),
             token_id=authenticated.token.id,
             two_factor_on=user.totp_enabled_at is not None,
         )
@@ -178,6 +187,7 @@ def render(request: Request, session: WebSession, template: str, *, status_code:
         template,
         {
             "lang": session.language,
+            "time_zone": session.time_zone,
             "session": session,
             "csrf_token": session.csrf_token,
             "sales_nav": SALES_NAV,

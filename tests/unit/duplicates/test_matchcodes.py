@@ -4,6 +4,7 @@ import enum
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from rapidfuzz.distance import JaroWinkler
 
 from leadflow.duplicates import (
     Condition,
@@ -15,6 +16,7 @@ from leadflow.duplicates import (
     rule_match_code,
     similarity,
 )
+from leadflow.duplicates.matchcodes import name_similarity, word_similarity
 
 EMAIL = Condition("email", "email", Criterion.EXACT)
 PHONE = Condition("telephone", "business_phone", Criterion.NORMALIZED)
@@ -22,6 +24,7 @@ FIRST_NAME = Condition("first_name", "first_name", Criterion.EXACT, ignore_blank
 LAST_NAME = Condition("last_name", "last_name", Criterion.EXACT)
 FULL_NAME = Condition("full_name", "full_name", Criterion.SIMILAR, threshold=0.9)
 COMPANY = Condition("company_name", "name", Criterion.SIMILAR, threshold=0.9)
+LAST_NAME_SIMILAR = Condition("last_name", "last_name", Criterion.SIMILAR, threshold=0.92)
 
 
 class Rating(enum.StrEnum):
@@ -144,6 +147,20 @@ def test_company_blocking_keys_ignore_legal_forms():
     assert match_key(COMPANY, "Acme Iberia, S.L.") == match_key(COMPANY, "ACME Iberia Ltd")
 
 
+def test_company_blocking_keys_ignore_word_order_and_personal_ones_do_not():
+    assert match_key(COMPANY, "Velantis Logística S.L.") == match_key(COMPANY, "Logística Velantis") == "LJSTK|v"
+    assert blocking_key("velantis logistica", any_order=True) == blocking_key("logistica velantis", any_order=True)
+    assert match_key(FULL_NAME, "Pablo Navarro") != match_key(FULL_NAME, "Navarro Pablo")
+    # Names sharing their common words still fall into different blocks.
+    assert match_key(COMPANY, "Transportes Rosa y asociados") == "ASXTS|rty"
+    assert match_key(COMPANY, "Transportes Rosa y asociados") != match_key(COMPANY, "Transportes Piñeiro y asociados")
+
+
+def test_surnames_that_sound_different_get_different_blocking_keys():
+    assert match_key(LAST_NAME_SIMILAR, "Navarro") != match_key(LAST_NAME_SIMILAR, "Navarrete")
+    assert match_key(LAST_NAME_SIMILAR, "Navarro") == match_key(LAST_NAME_SIMILAR, "Navaro")
+
+
 # similarity and is_match
 
 
@@ -159,9 +176,37 @@ def test_names_differing_only_in_accents_case_and_punctuation_score_one():
     assert similarity(FULL_NAME, "José O'Brien", "JOSE OBRIEN") == 1.0
 
 
-def test_company_names_use_the_token_set_ratio():
+def test_company_names_are_compared_word_by_word_in_any_order():
     assert similarity(COMPANY, "Acme Iberia, S.L.", "Iberia Acme") == 1.0
+    assert 0.9 < similarity(COMPANY, "Velantis Logística", "Logística Velamtis") < 1.0
     assert similarity(COMPANY, "Acme Iberia", "Zenith Motors") < 0.5
+    # A word more or less is another company, however long the shared words.
+    assert similarity(COMPANY, "Rijokor Retail", "Rijokor") == 0.0
+    assert similarity(COMPANY, "Transportes Rosa y asociados", "Transportes Piñeiro y asociados") < 0.6
+
+
+def test_a_word_with_a_digit_matches_only_itself():
+    assert similarity(COMPANY, "Muebles Ibéricos 12 S.L.", "Muebles Ibéricos 13 S.L.") == 0.0
+    assert similarity(FULL_NAME, "Ana García 12345", "Ana García 12346") == 0.0
+    assert similarity(FULL_NAME, "Ana García 12345", "ana garcia 12345") == 1.0
+    assert word_similarity("12345", "12346") == 0.0
+
+
+def test_person_names_score_as_their_least_alike_pair_of_words():
+    # As whole strings the shared first name lifts them to 0.945; word by word it is Navarrete against Navarro.
+    assert similarity(FULL_NAME, "Pablo Navarrete", "Pablo Navarro") == pytest.approx(
+        JaroWinkler.normalized_similarity("navarrete", "navarro"))
+    assert similarity(FULL_NAME, "Pablo Navarrete", "Pablo Navarro") < 0.92
+    assert similarity(LAST_NAME_SIMILAR, "Gil Navarrete", "Gil Navarro") < 0.92
+    assert similarity(LAST_NAME_SIMILAR, "García López", "García Lozano") < 0.8
+    assert similarity(LAST_NAME_SIMILAR, "Fernández Ruiz", "Fernandes Ruiz") > 0.95
+
+
+def test_person_names_are_compared_in_their_order_and_need_as_many_words():
+    assert similarity(FULL_NAME, "Pablo Navarro", "Navarro Pablo") < 0.6
+    assert similarity(LAST_NAME_SIMILAR, "Fernández Ruiz", "Fernández") == 0.0
+    assert name_similarity("ana maria", "ana maria lopez") == 0.0
+    assert name_similarity("", "") == 0.0
 
 
 def test_a_blank_value_scores_zero():

@@ -14,6 +14,8 @@ from leadflow.duplicates import (
     normalize_website,
     rule_match_code,
 )
+from leadflow.duplicates.matchcodes import name_similarity
+from leadflow.duplicates.scan import _WordIndex
 
 phone_like = st.text(alphabet="0123456789 +()-.x/ext", max_size=25)
 url_like = st.text(alphabet="abcwW.:/@?#-_0123456789 HTPSxn", max_size=40)
@@ -71,3 +73,31 @@ def test_the_match_code_does_not_depend_on_the_order_of_the_record_keys(record, 
 def test_equal_match_codes_are_exactly_the_pairs_is_match_accepts(a, b):
     code_a, code_b = rule_match_code(RULE, a), rule_match_code(RULE, b, side="matching")
     assert (code_a is not None and code_a == code_b) == is_match(RULE, a, b)[0]
+
+
+name_like = st.lists(
+    st.sampled_from(["Ana", "Anna", "Navarro", "Navarrete", "Navaro", "Gil", "Gill", "Smith", "Smiht", "12", "13", "y"]),
+    min_size=1, max_size=4,
+).map(" ".join)
+
+
+@settings(max_examples=300)
+@given(st.lists(name_like, min_size=1, max_size=8), name_like, st.sampled_from([0.8, 0.9, 0.92, 0.97]),
+       st.booleans())
+def test_the_scans_word_index_keeps_every_name_that_reaches_the_threshold(names, query, threshold, any_order):
+    normalised = {index: normalize_name(name) for index, name in enumerate(names)}
+    kept = _WordIndex(normalised).close_to(normalize_name(query), threshold - 1e-9)
+    reaching = [
+        index for index, name in normalised.items()
+        if name_similarity(normalize_name(query), name, any_order=any_order) >= threshold
+    ]
+    assert set(reaching) <= set(kept)
+
+
+@settings(max_examples=300)
+@given(name_like, st.randoms(use_true_random=False))
+def test_a_company_names_blocking_key_does_not_depend_on_its_word_order(name, random):
+    condition = Condition("name", "name", Criterion.SIMILAR)
+    words = name.split()
+    random.shuffle(words)
+    assert rule_match_code([condition], {"name": " ".join(words)}) == rule_match_code([condition], {"name": name})

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from leadflow.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
@@ -34,7 +34,7 @@ from leadflow.security.actor import Actor
 from leadflow.security.models import Team, User
 from leadflow.security.privileges import Privilege
 
-SET_MEMBERS = DuplicateSetMember.__table__
+SET_MEMBERS = cast(Table, DuplicateSetMember.__table__)
 
 
 

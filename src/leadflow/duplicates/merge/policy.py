@@ -58,7 +58,7 @@ def record_table(name: str) -> Table:
     """The table of a record domain above this one, or of notes."""
     if name == NOTES.name:
         return NOTES
-    return mapped_class(name).__table__  # type: ignore[no-any-return]
+    return mapped_class(name).__table__
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from alembic import op
 import sqlalchemy as sa
 
-from leadflow.migrations.schema_helpers import Index, address_columns, choice, create_table, drop_tables, flags
+from leadflow.migrations.schema_helpers import Index, TableIndexes, address_columns, choice, create_table, drop_tables, flags
 from leadflow.migrations.schema_helpers import foreign_keys, optional_ids, optional_strings, owned_foreign_keys
 from leadflow.migrations.schema_helpers import ownership_columns, primary_key, record_columns, required_strings
 
@@ -14,7 +14,7 @@ branch_labels = None
 depends_on = None
 
 # The tables this revision creates, in the order it creates them, each with its indexes.
-TABLES = {
+TABLES: TableIndexes = {
     'business_units': ['parent_id'],
     'campaigns': [],
     'currencies': [],

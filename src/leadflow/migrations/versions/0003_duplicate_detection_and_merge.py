@@ -3,7 +3,7 @@
 from alembic import op
 import sqlalchemy as sa
 
-from leadflow.migrations.schema_helpers import Index, add_columns, choice, create_table, drop_columns, drop_tables
+from leadflow.migrations.schema_helpers import Index, TableIndexes, add_columns, choice, create_table, drop_columns, drop_tables
 from leadflow.migrations.schema_helpers import flags, foreign_keys, optional_ids, optional_timestamps, primary_key
 from leadflow.migrations.schema_helpers import record_columns, required_integers
 
@@ -14,7 +14,7 @@ branch_labels = None
 depends_on = None
 
 # The tables this revision creates, in the order it creates them, each with its indexes.
-TABLES = {
+TABLES: TableIndexes = {
     'duplicate_rules': [],
     'duplicate_match_codes': [Index('ix_duplicate_match_codes_lookup', ['rule_id', 'code'])],
     'duplicate_rule_conditions': [],

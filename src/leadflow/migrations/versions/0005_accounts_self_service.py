@@ -4,7 +4,7 @@
 from alembic import op
 import sqlalchemy as sa
 
-from leadflow.migrations.schema_helpers import Index, add_columns, choice, create_table, drop_columns, drop_tables
+from leadflow.migrations.schema_helpers import Index, TableIndexes, add_columns, choice, create_table, drop_columns, drop_tables
 from leadflow.migrations.schema_helpers import foreign_keys, optional_timestamps, primary_key, required_strings
 
 
@@ -13,7 +13,7 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
-TABLES = {
+TABLES: TableIndexes = {
     'recovery_codes': [],
     'sign_in_failures': [
         Index('ix_sign_in_failures_address', ['address', 'occurred_at']),

@@ -24,11 +24,11 @@ from starlette.datastructures import FormData
 
 from leadflow.core.db import utcnow
 from leadflow.core.errors import Forbidden, LeadflowError
-from leadflow.core.formatting import locale_of
+from leadflow.core.formatting import locale_of, time_zone_names
 from leadflow.core.schemas import parse
 from leadflow.http.errors import status_for
 from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
-from leadflow.organisation.schemas import DuplicateDetectionSettings, QualificationSettings
+from leadflow.organisation.schemas import DuplicateDetectionSettings, QualificationSettings, RegionalSettings
 from leadflow.organisation.service import get_settings, update_settings
 from leadflow.security import authentication, directory
 from leadflow.security import service as security_service
@@ -99,6 +99,7 @@ def phone_regions(language: str) -> list[tuple[str, str]]:
 
 _QUALIFICATION_FIELDS = tuple(QualificationSettings.model_fields)
 _DUPLICATE_FIELDS = tuple(DuplicateDetectionSettings.model_fields)
+_REGIONAL_FIELDS = tuple(RegionalSettings.model_fields)
 _CHECKBOXES = (
     "duplicate_detection_enabled",
     "detect_duplicates_leads",
@@ -114,12 +115,15 @@ def _settings_values(settings: Any) -> dict[str, Any]:
         value = getattr(settings, name)
         values[name] = value if isinstance(value, bool) and name in _CHECKBOXES else getattr(value, "value", value)
     values["create_records_on_qualify"] = "true" if settings.create_records_on_qualify else "false"
+    values["default_time_zone"] = settings.default_time_zone
     values["row_version"] = settings.row_version
     return values
 
 
 def _posted_settings(form: FormData) -> dict[str, Any]:
-    values: dict[str, Any] = {name: form.get(name) for name in (*_QUALIFICATION_FIELDS, *_DUPLICATE_FIELDS)}
+    values: dict[str, Any] = {
+        name: form.get(name) for name in (*_QUALIFICATION_FIELDS, *_DUPLICATE_FIELDS, *_REGIONAL_FIELDS)
+    }
     for name in _CHECKBOXES:
         values[name] = name in form
     values["row_version"] = form.get("row_version", "")
@@ -138,13 +142,14 @@ def _settings_page(
         record_creations=[(c.value, label(language, RECORD_CREATION_LABELS, c)) for c in RecordCreation],
         duplicate_experiences=[(e.value, label(language, DUPLICATE_EXPERIENCE_LABELS, e)) for e in DuplicateExperience],
         regions=phone_regions(language),
+        time_zones=[(name, name) for name in time_zone_names()],
     )
 
 
 @router.get("/admin/settings")
 @admin_area("settings", Privilege.WRITE)
 def settings_page(request: Request, session: WebSessionDep, saved: bool = False) -> Response:
-    """Qualification settings (§6) and duplicate detection settings (§5, §6)."""
+    """Qualification settings (§6), duplicate detection settings (§5, §6) and the default time zone."""
     with database_of(request).unit_of_work(read_only=True) as uow:
         values = _settings_values(get_settings(uow.session))
     return _settings_page(request, session, values, saved=saved)
@@ -153,14 +158,19 @@ def settings_page(request: Request, session: WebSessionDep, saved: bool = False)
 @router.post("/admin/settings")
 @admin_area("settings", Privilege.WRITE)
 def save_settings(request: Request, session: WebSessionDep, form: FormDep) -> Response:
-    """Save both groups of settings in one step; a refusal keeps what was typed."""
+    """Save every group of settings in one step; a refusal keeps what was typed."""
     values = _posted_settings(form)
     try:
         qualification = parse(QualificationSettings, {name: values[name] for name in _QUALIFICATION_FIELDS})
         duplicates = parse(DuplicateDetectionSettings, {name: values[name] for name in _DUPLICATE_FIELDS})
+        # A form without the time zone field (an older page) leaves the default time zone as it is.
+        regional = (
+            parse(RegionalSettings, {name: values[name] for name in _REGIONAL_FIELDS}).model_dump()
+            if values["default_time_zone"] is not None else {}
+        )
         with database_of(request).unit_of_work() as uow:
             update_settings(
-                {**qualification.model_dump(), **duplicates.model_dump()},
+                {**qualification.model_dump(), **duplicates.model_dump(), **regional},
                 uow=uow, actor=session.actor, expected_version=parse_version(values["row_version"]),
             )
             uow.commit()
@@ -210,6 +220,8 @@ def _me_page(request: Request, session: WebSession, *, status_code: int = 200, e
         user = uow.session.get(User, session.actor.user_id)
         unit = uow.session.scalar(select(BusinessUnit.name).where(BusinessUnit.id == user.business_unit_id)) if user else None
         stored_language = (user.language if user else None) or ""
+        stored_time_zone = (user.time_zone if user else None) or ""
+        organisation_time_zone = get_settings(uow.session).default_time_zone
         two_factor_since = user.totp_enabled_at if user else None
         tokens = _token_rows(language, session, uow)
     return render(
@@ -219,6 +231,9 @@ def _me_page(request: Request, session: WebSession, *, status_code: int = 200, e
         language_choices=[*LANGUAGE_LABELS.items(), ("", gettext(language, "The browser's language"))],
         stored_language=stored_language,
         can_save_language=True,
+        time_zone_choices=[(name, name) for name in time_zone_names()],
+        stored_time_zone=stored_time_zone,
+        organisation_time_zone=organisation_time_zone,
         password_errors=password_errors or {},
         min_password_length=MIN_PASSWORD_LENGTH,
         two_factor_since=two_factor_since,
@@ -229,7 +244,7 @@ def _me_page(request: Request, session: WebSession, *, status_code: int = 200, e
 @router.get(ME)
 @signed_in_page
 def me_page(request: Request, session: WebSessionDep) -> Response:
-    """The signed-in user's name, email, business unit, roles and language setting; their password,
+    """The signed-in user's name, email, business unit, roles, language and time zone; their password,
     two-factor sign-in, and sessions and tokens."""
     notice = next(
         (gettext(session.language, text) for key, text in _ME_NOTICES.items() if request.query_params.get(key)), None
@@ -240,11 +255,21 @@ def me_page(request: Request, session: WebSessionDep) -> Response:
 @router.post(ME)
 @signed_in_page
 def save_me(request: Request, session: WebSessionDep, form: FormDep) -> Response:
-    """Save the user's language: English, Spanish, or the browser's (an empty choice)."""
+    """Save the user's language (English, Spanish, or the browser's: an empty choice) and time zone (an
+    IANA name, or the organisation's: an empty choice)."""
     choice = str(form.get("language", "")).strip() or None
+    # A form without the time zone field (an older page) leaves the user's time zone as it is.
+    time_zone_sent = "time_zone" in form
+    time_zone = str(form.get("time_zone", "")).strip() or None
+    user_id = session.actor.user_id
+
+    def save(uow: Any) -> None:
+        security_service.set_language(user_id, choice, uow=uow, actor=session.actor)
+        if time_zone_sent:
+            security_service.set_time_zone(user_id, time_zone, uow=uow, actor=session.actor)
+
     try:
-        user_id = session.actor.user_id
-        committed(request, lambda uow: security_service.set_language(user_id, choice, uow=uow, actor=session.actor))
+        committed(request, save)
     except LeadflowError as error:
         return _me_page(request, session, status_code=status_for(error), error=refusal_text(session.language, error))
     return redirect(f"{ME}?saved=true")

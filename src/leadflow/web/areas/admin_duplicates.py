@@ -14,7 +14,7 @@ import enum
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -45,7 +45,7 @@ from leadflow.web.areas.admin_labels import JOB_STATE_BADGES, JOB_STATE_LABELS, 
 from leadflow.web.areas.admin_labels import VALUE_LABELS
 from leadflow.web.forms import FormDep, parse_uuid, refusal_text
 from leadflow.web.i18n import gettext
-from leadflow.web.labels import COLUMN_LABELS, RECORD_LABELS, RECORD_PAGES, TABLE_LABELS, label
+from leadflow.web.labels import COLUMN_LABELS, RECORD_LABELS, RECORD_PAGES, TABLE_LABELS, label, rule_name
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 from leadflow.web.routes import _secure
 
@@ -167,7 +167,7 @@ def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, cursor
     shown = [
         {
             "position": found.position,
-            "rule_name": found.rule_name,
+            "rule_name": rule_name(language, found.rule_name) if found.rule_name else None,
             "score": found.score,
             "size": found.size,
             "members": [
@@ -178,7 +178,8 @@ def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, cursor
         for found in page.items
     ]
     return render(
-        request, session, "admin/job.html", job=_job_row(language, job), table=table, rules=rules, sets=shown,
+        request, session, "admin/job.html", job=_job_row(language, job), table=table, sets=shown,
+        rules=[replace(rule, rule_name=rule_name(language, rule.rule_name)) if rule.rule_name else rule for rule in rules],
         next_cursor=page.next_cursor, paged=cursor is not None,
         mergeable=DetectionTable(table) in merge_service.POLICIES,
         record_label=label(language, RECORD_LABELS, table),
@@ -294,22 +295,24 @@ class _MergeRequest:
         return urlencode(params)
 
 
-def _refuse_incomplete(wanted: _MergeRequest) -> None:
+def _required_ids(wanted: _MergeRequest) -> tuple[uuid.UUID, uuid.UUID]:
+    """The master's and the subordinate's ids; refused when either is missing."""
     if wanted.master_id is None or wanted.subordinate_id is None:
         raise ValidationFailed(
             "Name the two records to merge by their ids: the master and the subordinate.",
             code="merge_records_required",
         )
+    return wanted.master_id, wanted.subordinate_id
 
 
 def _merge_context(session: Session, actor: Actor, language: str, wanted: _MergeRequest) -> dict[str, Any]:
     """Both records side by side, field by field, with the value each field will keep."""
-    _refuse_incomplete(wanted)
+    master_id, subordinate_id = _required_ids(wanted)
     policy = merge_service.policy_for(wanted.table)
     info = TABLES[policy.table]
-    master = get_accessible(session, policy.model, wanted.master_id, label=info.label, actor=actor, privilege=Privilege.READ)
+    master = get_accessible(session, policy.model, master_id, label=info.label, actor=actor, privilege=Privilege.READ)
     subordinate = get_accessible(
-        session, policy.model, wanted.subordinate_id, label=info.label, actor=actor, privilege=Privilege.READ
+        session, policy.model, subordinate_id, label=info.label, actor=actor, privilege=Privilege.READ
     )
     names = _lookup_names(session, (_values_of(master, policy.fields), _values_of(subordinate, policy.fields)), policy.fields)
     fields = []
@@ -355,7 +358,7 @@ def _choices_page(
         if not choices and error is None:
             try:
                 choices = merge_service.preview_merge(
-                    wanted.table, wanted.master_id, wanted.subordinate_id, fields={},
+                    wanted.table, *_required_ids(wanted), fields={},
                     force_parenting=wanted.force_parenting, uow=uow, actor=session.actor,
                 ).choices
             except LeadflowError as refused:
@@ -398,13 +401,13 @@ def merge_preview(request: Request, session: WebSessionDep) -> Response:
         context = _merge_context(uow.session, session.actor, language, wanted)
         try:
             preview = merge_service.preview_merge(
-                wanted.table, wanted.master_id, wanted.subordinate_id, fields=wanted.choices,
+                wanted.table, *_required_ids(wanted), fields=wanted.choices,
                 force_parenting=wanted.force_parenting, uow=uow, actor=session.actor,
             )
         except LeadflowError as error:
             if isinstance(error, Forbidden):
                 raise
-            refused = error
+            refused: LeadflowError | None = error
         else:
             refused = None
             names = context["names"]
@@ -435,10 +438,10 @@ def merge(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Merge the subordinate into the master with the chosen values; the merge's page offers the undo."""
     wanted = _MergeRequest.of(form)
     try:
-        _refuse_incomplete(wanted)
+        master_id, subordinate_id = _required_ids(wanted)
         with database_of(request).unit_of_work() as uow:
             journal = merge_service.merge_records(
-                wanted.table, wanted.master_id, wanted.subordinate_id, fields=wanted.choices,
+                wanted.table, master_id, subordinate_id, fields=wanted.choices,
                 force_parenting=wanted.force_parenting, uow=uow, actor=session.actor,
             )
             uow.commit()
@@ -459,7 +462,7 @@ def _journal_page(
         journal = merge_service.get_merge(merge_id, uow=uow, actor=session.actor)
         table = DetectionTable(journal.table_name)
         names = _record_names(uow.session, table, (journal.master_id, journal.subordinate_id))
-        users = dict(uow.session.execute(
+        users: dict[uuid.UUID | None, str] = dict(uow.session.execute(
             select(User.id, User.full_name).where(User.id.in_({journal.merged_by_id, journal.undone_by_id} - {None}))
         ).all())
     taken = sorted(

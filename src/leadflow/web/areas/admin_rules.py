@@ -31,7 +31,8 @@ from leadflow.web.areas.admin import admin_area, phone_regions
 from leadflow.web.areas.admin_labels import RULE_STATE_BADGES, RULE_STATE_LABELS
 from leadflow.web.forms import FormDep, field_errors, parse_version, refusal_text
 from leadflow.web.i18n import N_, gettext
-from leadflow.web.labels import COLUMN_LABELS, CRITERION_LABELS, TABLE_LABELS, label
+from leadflow.web.labels import COLUMN_LABELS, CRITERION_LABELS, RULE_DESCRIPTION_LABELS, TABLE_LABELS, label
+from leadflow.web.labels import rule_name
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 
 router = APIRouter()
@@ -91,7 +92,7 @@ def _posted_rule(form: FormData) -> dict[str, Any]:
     conditions = []
     for index in range(count):
         prefix = f"conditions-{index}-"
-        row = {name: str(form.get(prefix + name, "")).strip() for name in _CONDITION_FIELDS}
+        row: dict[str, Any] = {name: str(form.get(prefix + name, "")).strip() for name in _CONDITION_FIELDS}
         row["ignore_blank"] = prefix + "ignore_blank" in form
         conditions.append(row)
     return {
@@ -191,7 +192,8 @@ def _rule_row(language: str, rule: DuplicateRule) -> dict[str, Any]:
     same = rule.base_table == rule.matching_table
     return {
         "id": rule.id,
-        "name": rule.name,
+        "name": rule_name(language, rule.name, builtin=rule.is_builtin),
+        "description": label(language, RULE_DESCRIPTION_LABELS, rule.description) if rule.is_builtin else rule.description,
         "is_builtin": rule.is_builtin,
         "base_table": label(language, TABLE_LABELS, rule.base_table),
         "matching_table": label(language, TABLE_LABELS, rule.matching_table),
@@ -261,7 +263,7 @@ def _edited_rows(form: FormData, values: dict[str, Any]) -> bool:
         return True
     removed = form.get("remove_condition")
     if removed is not None:
-        index = int(removed) if str(removed).isdigit() else -1
+        index = int(removed) if isinstance(removed, str) and removed.isdigit() else -1
         if 0 <= index < len(values["conditions"]):
             del values["conditions"][index]
         return True

@@ -1,8 +1,10 @@
-"""Users and roles (§8): the users with their business unit and roles, role grants, new users, and
-each role's privilege matrix (table × privilege, at an access level).
+"""Users (§8): the users with their business unit and roles, new users, and a user's page: roles
+granted or revoked, the business unit changed, the teams they are in, access (deactivation, password
+link, two-factor sign-in) and their records reassigned. Roles have their pages in
+``admin_security_roles``.
 
-The users and roles are read through ``leadflow.security.directory``, which checks the reader's
-privileges, so that these pages show what the API and the command line show.
+The users are read through ``leadflow.security.directory``, which checks the reader's privileges, so
+that these pages show what the API and the command line show.
 """
 
 from __future__ import annotations
@@ -27,19 +29,19 @@ from leadflow.security import service as security_service
 from leadflow.security.actor import Actor
 from leadflow.security.credentials import MIN_PASSWORD_LENGTH
 from leadflow.security.models import BusinessUnit
-from leadflow.security.privileges import TABLES, Privilege
+from leadflow.security.privileges import Privilege
 from leadflow.security.schemas import UserIn
 from leadflow.web.areas.admin import admin_area
 from leadflow.web.areas.admin_labels import LANGUAGE_LABELS, ROLE_LABELS
-from leadflow.web.forms import FormDep, parse_uuid, refusal, refusal_text
+from leadflow.web.areas.admin_security import security_tabs
+from leadflow.web.forms import FormDep, parse_uuid, parse_version, refusal, refusal_text
 from leadflow.web.i18n import N_, gettext
-from leadflow.web.labels import DEPTH_LABELS, PRIVILEGE_LABELS, TABLE_LABELS, label
+from leadflow.web.labels import TABLE_LABELS, label
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 
 router = APIRouter()
 
 USERS = "/admin/users"
-ROLES = "/admin/roles"
 
 
 # ---------------------------------------------------------------------------------------------- reads
@@ -58,6 +60,8 @@ def _user_row(language: str, entry: directory.UserEntry) -> dict[str, Any]:
         "language": LANGUAGE_LABELS.get(user.language or "", gettext(language, "The browser's language")),
         "last_sign_in_at": user.last_sign_in_at,
         "two_factor": user.totp_enabled_at is not None,
+        "business_unit_id": user.business_unit_id,
+        "row_version": user.row_version,
     }
 
 
@@ -77,7 +81,7 @@ def users_page(request: Request, session: WebSessionDep, created: bool = False) 
     with database_of(request).unit_of_work(read_only=True) as uow:
         rows = [_user_row(language, entry) for entry in directory.list_users(uow=uow, actor=session.actor).items]
     return render(
-        request, session, "admin/users.html", users=rows, created=created,
+        request, session, "admin/users.html", users=rows, created=created, tabs=security_tabs(session),
         can_create=session.can_admin("users", Privilege.CREATE), can_read_roles=session.can_admin("roles", Privilege.READ),
     )
 
@@ -151,10 +155,12 @@ def create_user(request: Request, session: WebSessionDep, form: FormDep) -> Resp
 def _user_page(
     request: Request, session: WebSession, user_id: uuid.UUID, *, status_code: int = 200,
     error: str | None = None, notice: str | None = None, reset_link: dict[str, Any] | None = None,
-    moved: list[tuple[str, int]] | None = None,
+    moved: list[tuple[str, int]] | None = None, unit_values: dict[str, Any] | None = None, stale: bool = False,
 ) -> Response:
     can_assign = session.can_admin("roles", Privilege.ASSIGN)
     can_read_roles = session.can_admin("roles", Privilege.READ)
+    can_manage = session.can_admin("users", Privilege.WRITE)
+    can_read_units = session.can_admin("business_units", Privilege.READ)
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
         entries = directory.list_users(uow=uow, actor=session.actor).items
@@ -163,6 +169,9 @@ def _user_page(
             raise NotFound(f"No user has the id {user_id}.", code="user_not_found")
         # Granting needs the roles' names, which only readers of roles may list.
         choices = _role_choices(language, uow, session) if can_assign and can_read_roles else []
+        # Moving the user needs the units, which only readers of business units may list.
+        units = directory.list_business_units(uow=uow, actor=session.actor) if can_read_units else []
+        teams = directory.teams_of(user_id, uow=uow, actor=session.actor)
     row = _user_row(language, entry)
     grantable = [(value, text) for value, text in choices if value not in entry.roles]
     # Whom the records can go to: the other active users.
@@ -171,8 +180,13 @@ def _user_page(
         request, session, "admin/user.html", status_code=status_code, user=row, error=error, notice=notice,
         held=[(name, label(language, ROLE_LABELS, name)) for name in entry.roles], grantable=grantable,
         can_grant=can_assign, can_revoke=can_assign, can_read_roles=can_read_roles,
-        can_manage=session.can_admin("users", Privilege.WRITE), is_self=user_id == session.actor.user_id,
-        heirs=heirs, reset_link=reset_link, moved=moved,
+        can_manage=can_manage, is_self=user_id == session.actor.user_id,
+        heirs=heirs, reset_link=reset_link, moved=moved, tabs=security_tabs(session),
+        units=[(str(unit.unit.id), unit.unit.name) for unit in units], can_move=can_manage and can_read_units,
+        unit_values=unit_values or {"business_unit_id": str(row["business_unit_id"]), "row_version": row["row_version"]},
+        stale=stale, can_read_units=can_read_units,
+        teams=[{"id": team.team.id, "name": team.team.name,
+                "roles": [label(language, ROLE_LABELS, role) for role in team.roles]} for team in teams],
     )
 
 
@@ -183,6 +197,7 @@ _USER_NOTICES = {
     "deactivated": N_("The user was deactivated: they cannot sign in, and every session and token of theirs has ended."),
     "reactivated": N_("The user was reactivated and can sign in again."),
     "two_factor_off": N_("Two-factor sign-in was turned off for this user; they can set it up again from their own page."),
+    "moved": N_("The user is in the new business unit now, and the records they own moved with them."),
 }
 
 
@@ -275,70 +290,22 @@ def reassign_records(request: Request, session: WebSessionDep, user_id: uuid.UUI
     return _user_page(request, session, user_id, moved=counts)
 
 
-# ---------------------------------------------------------------------------------------------- roles
 
-
-@router.get(ROLES)
-@admin_area("roles", Privilege.READ)
-def roles_page(request: Request, session: WebSessionDep) -> Response:
-    """Every role, built-in or custom, with how many users hold it."""
-    language = session.language
-    with database_of(request).unit_of_work(read_only=True) as uow:
-        entries = directory.list_roles(uow=uow, actor=session.actor).items
-    rows = [
-        {"id": entry.role.id, "name": label(language, ROLE_LABELS, entry.role.name), "is_builtin": entry.role.is_builtin,
-         "users": entry.holders}
-        for entry in entries
-    ]
-    return render(request, session, "admin/roles.html", roles=rows)
-
-
-@router.get(ROLES + "/{role_id}")
-@admin_area("roles", Privilege.READ)
-def role_page(request: Request, session: WebSessionDep, role_id: uuid.UUID) -> Response:
-    """A role's privileges: for each table, the access level of Create, Read, Write, Delete, Append,
-    Append To, Assign and Share; and whether its holders must sign in with a second factor."""
-    language = session.language
-    notice = next((gettext(language, text) for key, text in _ROLE_NOTICES.items() if request.query_params.get(key)), None)
-    with database_of(request).unit_of_work(read_only=True) as uow:
-        role, matrix = directory.get_role(role_id, uow=uow, actor=session.actor)
-    tables = [table for table in TABLES if table in matrix] + sorted(set(matrix) - set(TABLES))
-    rows = [
-        {
-            "table": label(language, TABLE_LABELS, table),
-            "cells": [
-                {"level": int(matrix[table][privilege]), "text": label(language, DEPTH_LABELS, int(matrix[table][privilege]))}
-                for privilege in Privilege
-            ],
-        }
-        for table in tables
-    ]
-    return render(
-        request, session, "admin/role.html", role={
-            "id": role.id, "name": label(language, ROLE_LABELS, role.name), "is_builtin": role.is_builtin,
-            "requires_two_factor": role.requires_two_factor,
-        },
-        privileges=[label(language, PRIVILEGE_LABELS, privilege) for privilege in Privilege], rows=rows,
-        levels=[label(language, DEPTH_LABELS, level) for level in sorted(DEPTH_LABELS)],
-        can_change=session.can_admin("roles", Privilege.WRITE), notice=notice,
-    )
-
-
-_ROLE_NOTICES = {
-    "required": N_("Holders of this role must now sign in with a second factor; whoever has none yet is asked to set it up at once."),
-    "optional": N_("Two-factor sign-in is now optional for holders of this role."),
-}
-
-
-@router.post(ROLES + "/{role_id}/two-factor")
-@admin_area("roles", Privilege.READ)
-def require_two_factor(request: Request, session: WebSessionDep, role_id: uuid.UUID, form: FormDep) -> Response:
-    """Make holders of the role sign in with a second factor, or not (Write on roles)."""
-    required = form.get("required") == "true"
-
-    def change(uow: UnitOfWork) -> None:
-        role, _matrix = directory.get_role(role_id, uow=uow, actor=session.actor)
-        security_service.require_two_factor_for(role.name, required, uow=uow, actor=session.actor)
-
-    committed(request, change)
-    return redirect(f"{ROLES}/{role_id}?{'required' if required else 'optional'}=true")
+@router.post(USERS + "/{user_id}/business-unit")
+@admin_area("users", Privilege.READ)
+def move_to_business_unit(request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep) -> Response:
+    """Put the user in another business unit; the records they own go with them (Write on users)."""
+    values = {"business_unit_id": str(form.get("business_unit_id", ""))[:100], "row_version": str(form.get("row_version", ""))[:20]}
+    unit_id = parse_uuid(values["business_unit_id"])
+    try:
+        if unit_id is None:
+            raise ValidationFailed("Choose a business unit from the list.", code="invalid_option",
+                                   details={"fields": [{"field": "business_unit_id", "code": "invalid_option"}]})
+        committed(request, lambda uow: security_service.move_user_to_business_unit(
+            user_id, unit_id, expected_version=parse_version(values["row_version"]), uow=uow, actor=session.actor))
+    except LeadflowError as error:
+        if isinstance(error, Forbidden) or error.code == "user_not_found":
+            raise
+        return _user_page(request, session, user_id, status_code=status_for(error), unit_values=values,
+                          error=refusal_text(session.language, error), stale=error.code in ("stale_etag", "concurrent_update"))
+    return redirect(f"{USERS}/{user_id}?moved=true")

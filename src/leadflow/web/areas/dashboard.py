@@ -7,6 +7,8 @@ and a data table beside it for those who do not see the picture.
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -144,7 +146,8 @@ def line_chart(figures: DashboardFigures) -> LineChart:
                 labelled=(len(weeks) - 1 - index) % 2 == 0,
             )
         )
-    segments, run = [], []
+    segments: list[Any] = []
+    run: list[Any] = []
     for point in points:
         if point.y is None:
             if run:

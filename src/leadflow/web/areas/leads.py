@@ -15,14 +15,14 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
+from datetime import tzinfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from leadflow.core.errors import DuplicateDetected, LeadflowError, NotFound, ValidationFailed
-from leadflow.core.formatting import DEFAULT_TIME_ZONE, format_day
+from leadflow.core.formatting import format_day
 from leadflow.core.paging import encode_cursor
 from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
@@ -69,8 +69,14 @@ LIST_COLUMNS = (
     ("created_at", N_("Created on"), True),
 )
 DEFAULT_SORT = "-created_at"
-_LIST_TIMEZONE = ZoneInfo(DEFAULT_TIME_ZONE)  # the zone the |datetime filter shows times in
 _DESCENDING_FIRST = {"created_at", "modified_at", "budget_amount"}
+
+# The bulk Qualify's choice for a lead whose qualification meets a duplicate (§2.6, §5).
+ON_DUPLICATE_OPTIONS = (
+    (bulk.OnDuplicate.SKIP.value, N_("Skip that lead")),
+    (bulk.OnDuplicate.STOP.value, N_("Stop at the first duplicate")),
+    (bulk.OnDuplicate.IGNORE.value, N_("Ignore duplicates and qualify")),
+)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -205,7 +211,7 @@ def _medium_date(day: date, language: str) -> str:
     return format_day(day, language)
 
 
-def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str]) -> list[dict[str, str]]:
+def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str], zone: tzinfo) -> list[dict[str, str]]:
     """The list's cells as display strings: each pick-list label translated once per page."""
     labels: dict[Any, str] = {}
 
@@ -218,7 +224,7 @@ def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str]) -
 
     rows = []
     for lead in items:
-        day = lead.created_at.astimezone(_LIST_TIMEZONE).date()
+        day = lead.created_at.astimezone(zone).date()
         rows.append({
             "id": str(lead.id),
             "name": lead.full_name,
@@ -268,7 +274,7 @@ def lead_list(
             user_ids=(lead.owner_user_id for lead in items),
             team_ids=(lead.owner_team_id for lead in items),
         )
-        rows = _list_rows(language, items, owners)
+        rows = _list_rows(language, items, owners, session.time_zone)
     return render(
         request,
         session,
@@ -284,6 +290,7 @@ def lead_list(
         return_to=str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
         notice=NOTICES.get(done),
         disqualify_options=DISQUALIFY_OPTIONS,
+        on_duplicate_options=ON_DUPLICATE_OPTIONS,
         can_create=can_create(session, "leads"),
     )
 
@@ -329,15 +336,22 @@ def _bulk_qualify(request: Request, session: WebSession, form: Any, raw_ids: lis
     database = database_of(request)
     ids = [parsed for parsed in (parse_uuid(raw) for raw in raw_ids) if parsed is not None]
     try:
+        on_duplicate = bulk.OnDuplicate(str(form.get("on_duplicate") or bulk.OnDuplicate.SKIP.value))
+    except ValueError:
+        return render(request, session, "leads/bulk_result.html", status_code=422, rows=[], return_to=return_to, retry_ids=[],
+                      action="qualify", problem=gettext(language, "Choose what to do when a duplicate is found."))
+    try:
         options = parse(QualifyOptions, qualify_options_input(form, language=language))
-        outcomes = list(bulk.qualify_leads(ids, options, database=database, actor=session.actor))
+        outcomes = list(bulk.qualify_leads(ids, options, database=database, actor=session.actor, on_duplicate=on_duplicate))
     except ValidationFailed as refused:
         if refused.code == "qualification_choice_required":
-            return _bulk_choices(request, session, raw_ids, return_to, form=form)
-        return _bulk_choices(request, session, raw_ids, return_to, form=form, error=refused, status_code=422)
+            return _bulk_choices(request, session, raw_ids, return_to, form=form, on_duplicate=on_duplicate)
+        return _bulk_choices(request, session, raw_ids, return_to, form=form, on_duplicate=on_duplicate, error=refused,
+                             status_code=422)
     except LeadflowError as refused:
         return render(request, session, "leads/bulk_result.html", status_code=status_for(refused),
                       problem=refusal_text(language, refused), rows=[], return_to=return_to, retry_ids=[], action="qualify")
+    not_attempted = ids[len(outcomes):]
     rows = []
     retry_ids = []
     with database.unit_of_work(read_only=True) as uow:
@@ -351,7 +365,8 @@ def _bulk_qualify(request: Request, session: WebSession, form: Any, raw_ids: lis
         )
         for outcome in outcomes:
             lead = leads.get(outcome.lead_id)
-            row: dict[str, Any] = {"lead_id": outcome.lead_id, "lead": lead, "records": [], "matches": [], "message": ""}
+            row: dict[str, Any] = {"lead_id": outcome.lead_id, "lead": lead, "records": [], "matches": [], "message": "",
+                                   "duplicate": False}
             if outcome.result is not None:
                 result = outcome.result
                 row["status"] = "qualified"
@@ -363,28 +378,33 @@ def _bulk_qualify(request: Request, session: WebSession, form: Any, raw_ids: lis
             else:
                 error = outcome.error
                 assert error is not None
-                details = error.details if isinstance(error.details, dict) else {}
                 row["message"] = refusal_text(language, error)
-                if isinstance(error, DuplicateDetected) and error.code == "duplicate_detected":
-                    row["status"] = "duplicate"
-                    row["matches"] = match_rows(language, [*details.get("matching_accounts", []), *details.get("matching_contacts", [])])
-                    retry_ids.append(str(outcome.lead_id))
-                elif isinstance(error, DuplicateDetected):
-                    row["status"] = "blocked"
-                    row["matches"] = match_rows(language, details.get("matches", []))
-                else:
-                    row["status"] = "refused"
+                row["status"] = "refused" if outcome.status is bulk.BulkResult.FAILED else outcome.status.value
+                if isinstance(error, DuplicateDetected):
+                    row["duplicate"] = True
+                    row["matches"] = match_rows(language, outcome.matches)
+                    if error.code == "duplicate_detected":  # an account or contact warning: "Ignore and save" answers it
+                        retry_ids.append(str(outcome.lead_id))
             rows.append(row)
+        for lead_id in not_attempted:
+            rows.append({"lead_id": lead_id, "lead": leads.get(lead_id), "records": [], "matches": [], "message": "",
+                         "duplicate": False, "status": "not_attempted"})
+    counts = {status: sum(1 for row in rows if row["status"] == status)
+              for status in ("qualified", "skipped", "stopped", "refused", "not_attempted")}
+    stopped_ids = [str(row["lead_id"]) for row in rows if row["status"] in ("stopped", "not_attempted")]
+    carried = carried_fields(form, drop=frozenset({"lead_id", "action", "return_to", *RESOLUTION_KEYS}))
     return render(
         request, session, "leads/bulk_result.html", rows=rows, problem=None, return_to=return_to,
-        retry_ids=retry_ids, action="qualify", carried=carried_fields(form, drop=frozenset({"lead_id", "action", "return_to", *RESOLUTION_KEYS})),
-        qualified=sum(1 for row in rows if row["status"] == "qualified"),
+        retry_ids=retry_ids, action="qualify", carried=carried, qualified=counts["qualified"], counts=counts,
+        on_duplicate_label=dict(ON_DUPLICATE_OPTIONS)[on_duplicate.value], stopped_ids=stopped_ids,
+        continue_carried=[(name, value) for name, value in carried if name != "on_duplicate"],
+        on_duplicate_options=ON_DUPLICATE_OPTIONS,
     )
 
 
 def _bulk_choices(
     request: Request, session: WebSession, raw_ids: list[str], return_to: str, *, form: Any,
-    error: LeadflowError | None = None, status_code: int = 200,
+    on_duplicate: bulk.OnDuplicate, error: LeadflowError | None = None, status_code: int = 200,
 ) -> Response:
     """Ask which records qualifying the selected leads creates, as the settings want the seller to choose (§6)."""
     with database_of(request).unit_of_work(read_only=True) as uow:
@@ -392,7 +412,7 @@ def _bulk_choices(
     return render(
         request, session, "leads/bulk_choices.html", status_code=status_code,
         lead_ids=raw_ids, return_to=return_to, plan=plan, answers=given_answers(form), answer_errors=field_errors(session.language, error),
-        error=refusal_text(session.language, error) if error else None,
+        error=refusal_text(session.language, error) if error else None, on_duplicate=on_duplicate.value,
     )
 
 

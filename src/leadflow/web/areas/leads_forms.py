@@ -54,7 +54,7 @@ def choice_label(value: Any) -> str:
 def choice_options(choices: type[enum.Enum]) -> list[tuple[str, str]]:
     """(value, English label) of each member of a pick-list, in its defined order."""
     labels = CHOICE_LABELS[choices]
-    return [(member.value, labels[member.value]) for member in choices]  # type: ignore[attr-defined]
+    return [(member.value, labels[member.value]) for member in choices]
 
 
 DISQUALIFY_OPTIONS = [(reason.value, CHOICE_LABELS[LeadStatusReason][reason.value]) for reason in DISQUALIFY_REASONS]

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from leadflow.core.paging import contains
@@ -57,7 +57,7 @@ def campaign_options(session: Session, current: uuid.UUID | None) -> list[Option
 
 
 def owner_options(session: Session, current: uuid.UUID | None) -> list[Option]:
-    condition = User.is_active.is_(True)
+    condition: ColumnElement[bool] = User.is_active.is_(True)
     if current is not None:
         condition = or_(condition, User.id == current)
     rows = session.execute(
@@ -72,7 +72,7 @@ def _customer_label(name: str, city: str | None, email: str | None) -> str:
 
 
 def _customer_options(
-    session: Session, actor: Actor, model: type, *, search: tuple[Any, ...], q: str | None, current: uuid.UUID | None,
+    session: Session, actor: Actor, model: type[Any], *, search: tuple[Any, ...], q: str | None, current: uuid.UUID | None,
     limit: int,
 ) -> list[Option]:
     """Active accounts or contacts the user may read, by name, optionally searched; the current one first."""
@@ -125,11 +125,12 @@ def record_names(
 ) -> dict[uuid.UUID, str]:
     """Names of records qualifying created, to show them in the results."""
     names: dict[uuid.UUID, str] = {}
-    for model, column, ids in (
+    sources: tuple[tuple[type[Any], Any, set[uuid.UUID]], ...] = (
         (Account, Account.name, set(accounts)),
         (Contact, Contact.full_name, set(contacts)),
         (Opportunity, Opportunity.name, set(opportunities)),
-    ):
+    )
+    for model, column, ids in sources:
         if ids:
             names.update(session.execute(select(model.id, column).where(model.id.in_(ids))).all())
     return names

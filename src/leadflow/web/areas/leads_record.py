@@ -35,6 +35,7 @@ from leadflow.web.areas.leads_forms import DISQUALIFY_OPTIONS, MAX_OPPORTUNITIES
 from leadflow.web.areas.leads_forms import changed_values, choice_label, choice_options, field_problems_error
 from leadflow.web.areas.leads_forms import lead_form_values, opportunity_row_keys, posted_lead_values, read_lead_values
 from leadflow.web.areas.records_page import can_create
+from leadflow.web.areas.sharing import share_panel
 from leadflow.web.forms import FormDep, field_errors, id_in_path, match_rows, parse_uuid, parse_version, refusal_text
 from leadflow.web.labels import CHOICE_LABELS, DECISION_LABELS, STAGE_LABELS
 from leadflow.web.notes import EMPTY_NOTE, PostedNote, file_size, max_attachment_bytes, note_refusal_text, save_note
@@ -125,6 +126,7 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
             read_only=not lead.is_open or not can_write,
             can_write=can_write,
             can_delete=can(uow.session, actor, Privilege.DELETE, "leads", lead),
+            share=share_panel(uow, session, "leads", lead),
             can_note=lead.is_open and can(uow.session, actor, Privilege.APPEND_TO, "leads", lead),
             process=process,
             step_done={step.name: step.complete for step in process.stages[0].steps},
@@ -174,7 +176,7 @@ def _save_matches(language: str, error: LeadflowError) -> list[dict[str, Any]]:
     return []
 
 
-def _schema_error(model: type, data: dict[str, Any]) -> ValidationFailed | None:
+def _schema_error(model: type[Any], data: dict[str, Any]) -> ValidationFailed | None:
     try:
         parse(model, data)
     except ValidationFailed as refused:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -35,7 +36,8 @@ from leadflow.web.pages import render
 
 router = APIRouter()
 
-SERVICES = {
+# Create, update and delete of each table; the functions differ in their record's type only.
+SERVICES: dict[str, tuple[Any, Any, Any]] = {
     "accounts": (customers.create_account, customers.update_account, customers.delete_account),
     "contacts": (customers.create_contact, customers.update_contact, customers.delete_contact),
     "opportunities": (
@@ -59,6 +61,11 @@ NOTICES = {
     "note": N_("The note was added."),
     "stage": N_("The process moved to another stage."),
     "deleted": N_("The record was deleted."),
+    "won": N_("The opportunity was closed as won."),
+    "lost": N_("The opportunity was closed as lost."),
+    "reopened": N_("The opportunity was reopened: it is open and in progress again."),
+    "competitor_added": N_("The competitor was added to the opportunity."),
+    "competitor_removed": N_("The competitor was removed from the opportunity."),
 }
 
 

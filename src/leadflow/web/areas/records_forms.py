@@ -21,7 +21,8 @@ from leadflow.core.formatting import amount_input, locale_of, parse_amount
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.leads.models import Need, PurchaseProcess, PurchaseTimeframe
-from leadflow.opportunities.models import Opportunity
+from leadflow.opportunities.models import STATUS_REASONS, Opportunity, OpportunityState, OpportunityStatusReason
+from leadflow.opportunities.models import Rating as OpportunityRating
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
 from leadflow.organisation.models import Campaign, CampaignState, Currency
 from leadflow.process.flow import LEAD_TO_OPPORTUNITY_PROCESS
@@ -45,7 +46,7 @@ class FormField:
 
     name: str
     label: str  # English message id
-    kind: str = "text"  # text email tel url textarea date money select lookup checkbox yes_no
+    kind: str = "text"  # text email tel url textarea date money integer select lookup checkbox yes_no
     required: bool = False
     max_length: int | None = None
     options: str | None = None  # the option list a select draws from (see option_lists)
@@ -124,6 +125,10 @@ OPPORTUNITY_SECTIONS = (
             FormField("currency", N_("Currency"), kind="select", options="currencies", blank=False),
             FormField("estimated_revenue", N_("Est. revenue"), kind="money"),
             FormField("estimated_close_date", N_("Est. close date"), kind="date"),
+            FormField("probability", N_("Probability"), kind="integer", hint=N_("A whole number from 0 to 100.")),
+            FormField("rating", N_("Rating"), kind="select", options="opportunity_ratings"),
+            FormField("status_reason", N_("Status reason"), kind="select", options="opportunity_status_reasons",
+                      blank=False),
             FormField("campaign_id", N_("Source campaign"), kind="lookup", options="campaigns"),
             OWNER,
         ),
@@ -156,13 +161,13 @@ class RecordKind:
     """What the pages of one table need: names, forms, schemas and the service functions they call."""
 
     path: str  # URL segment and table name
-    model: type
+    model: type[Any]
     singular: str  # English message ids
     plural: str
     new_title: str
     sections: tuple[Section, ...]
-    create_schema: type
-    update_schema: type
+    create_schema: type[Any]
+    update_schema: type[Any]
     delete_warning: str
     extra_fields: tuple[FormField, ...] = ()
 
@@ -295,7 +300,7 @@ UNREADABLE = N_("A record you cannot open")
 def _lookup(
     session: Session,
     actor: Actor,
-    model: type,
+    model: type[Any],
     *,
     include: set[uuid.UUID],
     where: Any = None,
@@ -322,9 +327,9 @@ def _lookup(
     return options
 
 
-def _named(session: Session, model: type, name: Any, *, include: set[uuid.UUID], where: Any) -> list[Option]:
+def _named(session: Session, model: type[Any], name: Any, *, include: set[uuid.UUID], where: Any) -> list[Option]:
     """Records anyone may pick (users, campaigns) by name, then any chosen one past the limit."""
-    rows = session.execute(select(model.id, name).where(where).order_by(name, model.id).limit(LOOKUP_LIMIT)).all()
+    rows = list(session.execute(select(model.id, name).where(where).order_by(name, model.id).limit(LOOKUP_LIMIT)).all())
     missing = include - {record_id for record_id, _ in rows}
     if missing:
         rows.extend(session.execute(select(model.id, name).where(model.id.in_(missing))).all())
@@ -380,6 +385,18 @@ def option_lists(
         lists["currencies"] = [
             Option(code, f"{code} · {get_currency_name(code, locale=locale)}")
             for code in session.scalars(select(Currency.iso_code).order_by(Currency.iso_code))
+        ]
+    if "opportunity_ratings" in wanted:
+        lists["opportunity_ratings"] = _enum_options(OpportunityRating)
+    if "opportunity_status_reasons" in wanted:
+        # While open, in progress or on hold; a closed opportunity's own reason is shown as it stands.
+        reasons = list(STATUS_REASONS[OpportunityState.OPEN])
+        current = values.get("status_reason", "")
+        if current and current not in reasons and current in {reason.value for reason in OpportunityStatusReason}:
+            reasons.append(OpportunityStatusReason(current))
+        labels = CHOICE_LABELS[OpportunityStatusReason]
+        lists["opportunity_status_reasons"] = [
+            Option(reason.value, labels[reason.value], translate=True) for reason in reasons
         ]
     if "campaigns" in wanted:
         lists["campaigns"] = _named(

@@ -55,7 +55,7 @@ class SortKey:
 
 @dataclass(frozen=True)
 class ListSpec:
-    model: type
+    model: type[Any]
     table: str
     columns: tuple[Column, ...]
     sorts: dict[str, SortKey]
@@ -71,7 +71,7 @@ _OWNED_COLUMNS = (
 )
 
 
-def _created_sort(model: type) -> dict[str, SortKey]:
+def _created_sort(model: type[Any]) -> dict[str, SortKey]:
     return {"created_at": SortKey(model.created_at, "datetime")}
 
 
@@ -195,7 +195,7 @@ def list_page(
         statement = statement.where(position < last if descending != backwards else position > last)
     ascending = descending == backwards
     order = (expression.asc(), model.id.asc()) if ascending else (expression.desc(), model.id.desc())
-    rows = session.execute(statement.add_columns(expression).order_by(*order).limit(limit + 1)).all()
+    rows = list(session.execute(statement.add_columns(expression).order_by(*order).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -230,7 +230,7 @@ def owner_of(record: Any, names: dict[uuid.UUID, str]) -> str:
     return names.get(owner, "") if owner else ""
 
 
-def readable_names(session: Session, actor: Actor, model: type, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+def readable_names(session: Session, actor: Actor, model: type[Any], ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     """The names of the records among ``ids`` the actor may read (others stay unnamed)."""
     wanted = {record_id for record_id in ids if record_id}
     if not wanted:

@@ -20,7 +20,7 @@ from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.http.errors import status_for
 from leadflow.leads.models import Lead
-from leadflow.opportunities.models import CustomerKind, Opportunity
+from leadflow.opportunities.models import CustomerKind, Opportunity, OpportunityStatusReason
 from leadflow.organisation.models import Campaign, Currency
 from leadflow.organisation.service import get_settings
 from leadflow.process.flow import opportunity_process
@@ -29,7 +29,9 @@ from leadflow.security.models import User
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.web.areas.records_forms import ACCOUNTS, CONTACTS, OPPORTUNITIES, STEP_FIELDS, RecordKind, form_values
 from leadflow.web.areas.records_forms import option_lists
+from leadflow.web.areas.opportunities_page import opportunity_panel, with_close_records
 from leadflow.web.areas.records_lists import owner_names, readable_names
+from leadflow.web.areas.sharing import share_panel
 from leadflow.web.forms import Refusal, refusal
 from leadflow.web.i18n import N_, gettext
 from leadflow.web.labels import CHOICE_LABELS, DECISION_LABELS, STAGE_LABELS, STEP_LABELS
@@ -99,7 +101,7 @@ def _timeline(uow: UnitOfWork, session: WebSession, kind: RecordKind, record: An
     ]
 
 
-def _readable(uow: UnitOfWork, session: WebSession, statement: Any, model: type) -> list[Any]:
+def _readable(uow: UnitOfWork, session: WebSession, statement: Any, model: type[Any]) -> list[Any]:
     condition = access_condition(session.actor, Privilege.READ, model.__tablename__, model)
     return list(uow.session.scalars(statement.where(condition).limit(RELATED_LIMIT)))
 
@@ -212,6 +214,11 @@ def record_page(
             return refused_page(request, session, kind, error)
         actor = session.actor
         stored = form_values(kind, record, session=uow.session, language=session.language)
+        may_write = can(uow.session, actor, Privilege.WRITE, kind.path, record)
+        # A won or lost opportunity is read-only until it is reopened (its page offers Reopen instead).
+        editable = getattr(record, "is_open", True)
+        opportunity = opportunity_panel(uow, session, record, may_write=may_write) if kind is OPPORTUNITIES else None
+        notes = _timeline(uow, session, kind, record)
         return _form_page(
             request, session, uow, kind, record, values={**stored, **(values or {})}, failure=failure,
             status_code=status_code,
@@ -221,13 +228,15 @@ def record_page(
             note_values=note_values,
             notice=notice,
             creating=False,
-            can_write=can(uow.session, actor, Privilege.WRITE, kind.path, record),
+            can_write=may_write and editable,
             can_delete=can(uow.session, actor, Privilege.DELETE, kind.path, record),
-            can_append=can(uow.session, actor, Privilege.APPEND_TO, kind.path, record),
+            can_append=editable and can(uow.session, actor, Privilege.APPEND_TO, kind.path, record),
+            share=share_panel(uow, session, kind.path, record),
             related=_related(uow, session, kind, record),
-            timeline=_timeline(uow, session, kind, record),
+            timeline=with_close_records(notes, opportunity.history) if opportunity else notes,
             owner=owner_names(uow.session, [record]).get(record.owner_user_id or record.owner_team_id, ""),
             process=opportunity_process(record.id, uow=uow, actor=actor) if kind is OPPORTUNITIES else None,
+            opportunity=opportunity,
         )
 
 
@@ -248,6 +257,7 @@ def new_page(
             settings = get_settings(uow.session)
             base = uow.session.get(Currency, settings.base_currency_id) if settings.base_currency_id else None
             defaults["currency"] = base.iso_code if base else ""
+            defaults["status_reason"] = OpportunityStatusReason.IN_PROGRESS.value
         return _form_page(
             request, session, uow, kind, None, values=values if values is not None else defaults, failure=failure,
             status_code=status_code,
@@ -263,4 +273,5 @@ def new_page(
             note_refusal=None,
             note_values=EMPTY_NOTE,
             owner="",
+            opportunity=None,
         )
