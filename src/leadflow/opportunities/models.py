@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadflow.core.db import Base, Money, RecordMixin, ScaledDecimal, UTCDateTime, enum_column, polymorphic_lookup
@@ -62,6 +62,15 @@ class Opportunity(RecordMixin, OwnedMixin, Base):
     """A potential sale to an account or a contact."""
 
     __tablename__ = "opportunities"
+    # The pipeline board's and the forecast's covering indexes (migration 0010).
+    __table_args__ = (
+        Index("ix_opportunities_pipeline", "state", "process_stage", "estimated_close_date", "estimated_revenue_base",
+              "probability", "owner_user_id", "owner_team_id", "owning_business_unit_id", "id"),
+        Index("ix_opportunities_forecast_open", "state", "estimated_close_date", "owner_user_id", "owner_team_id",
+              "owning_business_unit_id", "estimated_revenue_base", "probability", "rating", "id"),
+        Index("ix_opportunities_forecast_closed", "state", "actual_close_date", "owner_user_id", "owner_team_id",
+              "owning_business_unit_id", "actual_revenue_base", "estimated_revenue_base", "id"),
+    )
 
     name: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)

@@ -90,7 +90,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_columns('currencies', 'precision')
-    drop_columns('leads', 'budget_amount_base', 'exchange_rate')
+    # Dropped in place: rebuilding the leads table (SQLite's batch mode) would lose the lead search's
+    # triggers of 0004. Both databases drop a plain column with ALTER TABLE.
+    op.execute('ALTER TABLE leads DROP COLUMN budget_amount_base')
+    op.execute('ALTER TABLE leads DROP COLUMN exchange_rate')
     drop_columns('opportunities',
                  'actual_revenue_base', 'estimated_revenue_base', 'exchange_rate', 'process_status', 'actual_close_date', 'actual_revenue', 'rating', 'probability', 'status_reason',
                  checks=('processstatus', 'rating', 'opportunitystatusreason'))
