@@ -11,18 +11,20 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import date
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from leadflow.asgi import create_app
 from leadflow.core.config import Settings
-from leadflow.core.db import make_engine
+from leadflow.core.db import make_engine, utcnow
 from leadflow.demo import load_demo
 from leadflow.core.migrate import upgrade
 from leadflow.bootstrap import ensure_organisation
 from leadflow.core.uow import Database
-from tests.conftest import _empty_all_tables
+from tests.conftest import DatabaseState, _empty_all_tables
 from tests.live import serving
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -54,15 +56,26 @@ def browser_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture
-def demo_database(browser_database_url: str) -> Iterator[Database]:
-    """A fresh organisation with the demo data (users, leads in Spanish and English, accounts...)."""
-    database = Database(browser_database_url)
+@cache
+def _demo(url: str, day: date) -> DatabaseState:
+    """An organisation with the demo data, loaded once per process and day (the demo dates its leads
+    from today: a run going past midnight loads it again)."""
+    database = Database(url)
     _empty_all_tables(database)
     with database.unit_of_work() as uow:
         ensure_organisation(uow=uow, base_currency="EUR")
         uow.commit()
     load_demo(database)
+    state = DatabaseState(database)
+    database.dispose()
+    return state
+
+
+@pytest.fixture
+def demo_database(browser_database_url: str) -> Iterator[Database]:
+    """A fresh organisation with the demo data (users, leads in Spanish and English, accounts...)."""
+    database = Database(browser_database_url)
+    _demo(browser_database_url, utcnow().date()).restore(database)
     yield database
     database.dispose()
 

@@ -74,8 +74,15 @@ def _merged_accounts(database: Database, actor: Actor) -> uuid.UUID:
 
 def _other_user(database: Database, actor: Actor) -> uuid.UUID:
     with database.unit_of_work() as uow:
-        user = security.create_user(email="other@example.com", full_name="Other", role_names=["Salesperson"],
-                                    business_unit_name=None, password=None, uow=uow, actor=actor)
+        user = security.create_user(
+            email="other@example.com",
+            full_name="Other",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     return user.id
 
@@ -83,43 +90,77 @@ def _other_user(database: Database, actor: Actor) -> uuid.UUID:
 # Each case: (set-up run and committed first, returning what the operation needs) and the operation.
 Operation = Callable[[UnitOfWork, Actor, Any], Any]
 CASES: dict[str, tuple[Callable[[Database, Actor], Any], Operation]] = {
-    "create lead": (lambda d, a: None, lambda uow, a, _: leads.create_lead(
-        parse(LeadCreate, {"topic": "Sillas", "last_name": "Ruiz"}), uow=uow, actor=a)),
-    "update lead": (lambda d, a: make_lead(d, a).id, lambda uow, a, lead_id: leads.update_lead(
-        lead_id, LeadUpdate(topic="Changed"), uow=uow, actor=a)),
-    "delete lead": (lambda d, a: make_lead(d, a).id, lambda uow, a, lead_id: leads.delete_lead(
-        lead_id, uow=uow, actor=a)),
-    "qualify lead": (lambda d, a: make_lead(d, a).id, lambda uow, a, lead_id: leads.qualify_lead(
-        lead_id, QualifyOptions(), uow=uow, actor=a)),
-    "disqualify lead": (lambda d, a: make_lead(d, a).id, lambda uow, a, lead_id: leads.disqualify_lead(
-        lead_id, LeadStatusReason.LOST, uow=uow, actor=a)),
-    "add a note with an attachment": (lambda d, a: make_lead(d, a).id, lambda uow, a, lead_id: add_note(
-        RegardingTable.LEADS, lead_id, title="Call", body=None,
-        attachment=AttachmentUpload("offer.pdf", "application/pdf", b"%PDF-1.7"), max_attachment_bytes=1024,
-        uow=uow, actor=a)),
+    "create lead": (
+        lambda d, a: None,
+        lambda uow, a, _: leads.create_lead(
+            parse(LeadCreate, {"topic": "Sillas", "last_name": "Ruiz"}), uow=uow, actor=a
+        ),
+    ),
+    "update lead": (
+        lambda d, a: make_lead(d, a).id,
+        lambda uow, a, lead_id: leads.update_lead(lead_id, LeadUpdate(topic="Changed"), uow=uow, actor=a),
+    ),
+    "delete lead": (
+        lambda d, a: make_lead(d, a).id,
+        lambda uow, a, lead_id: leads.delete_lead(lead_id, uow=uow, actor=a),
+    ),
+    "qualify lead": (
+        lambda d, a: make_lead(d, a).id,
+        lambda uow, a, lead_id: leads.qualify_lead(lead_id, QualifyOptions(), uow=uow, actor=a),
+    ),
+    "disqualify lead": (
+        lambda d, a: make_lead(d, a).id,
+        lambda uow, a, lead_id: leads.disqualify_lead(lead_id, LeadStatusReason.LOST, uow=uow, actor=a),
+    ),
+    "add a note with an attachment": (
+        lambda d, a: make_lead(d, a).id,
+        lambda uow, a, lead_id: add_note(
+            RegardingTable.LEADS,
+            lead_id,
+            title="Call",
+            body=None,
+            attachment=AttachmentUpload("offer.pdf", "application/pdf", b"%PDF-1.7"),
+            max_attachment_bytes=1024,
+            uow=uow,
+            actor=a,
+        ),
+    ),
     "create account": (lambda d, a: None, lambda uow, a, _: _account(uow, a, "Acme")),
     "update account": (
         lambda d, a: _committed(d, lambda uow: _account(uow, a, "Acme").id),
         lambda uow, a, account_id: customers.update_account(
-            account_id, parse(AccountUpdate, {"name": "Acme Corp"}), uow=uow, actor=a)),
+            account_id, parse(AccountUpdate, {"name": "Acme Corp"}), uow=uow, actor=a
+        ),
+    ),
     "delete account": (
         lambda d, a: _committed(d, lambda uow: _account(uow, a, "Acme").id),
-        lambda uow, a, account_id: customers.delete_account(account_id, uow=uow, actor=a)),
-    "create contact": (lambda d, a: None, lambda uow, a, _: customers.create_contact(
-        parse(ContactCreate, {"last_name": "Dupont"}), uow=uow, actor=a)),
-    "create opportunity": (lambda d, a: None, lambda uow, a, _: opportunities.create_opportunity(
-        parse(OpportunityCreate, {"name": "Fleet renewal"}), uow=uow, actor=a)),
+        lambda uow, a, account_id: customers.delete_account(account_id, uow=uow, actor=a),
+    ),
+    "create contact": (
+        lambda d, a: None,
+        lambda uow, a, _: customers.create_contact(parse(ContactCreate, {"last_name": "Dupont"}), uow=uow, actor=a),
+    ),
+    "create opportunity": (
+        lambda d, a: None,
+        lambda uow, a, _: opportunities.create_opportunity(
+            parse(OpportunityCreate, {"name": "Fleet renewal"}), uow=uow, actor=a
+        ),
+    ),
     "merge accounts": (
         lambda d, a: _committed(d, lambda uow: (_account(uow, a, "One S.L.").id, _account(uow, a, "Two S.L.").id)),
-        lambda uow, a, pair: merge_records("accounts", *pair, uow=uow, actor=a)),
+        lambda uow, a, pair: merge_records("accounts", *pair, uow=uow, actor=a),
+    ),
     "undo a merge": (_merged_accounts, lambda uow, a, merge_id: undo_merge(merge_id, uow=uow, actor=a)),
     "assign lead": (
         lambda d, a: (make_lead(d, a).id, _other_user(d, a)),
-        lambda uow, a, ids: security.assign_record("leads", uow.session.get(Lead, ids[0]), ids[1], uow=uow, actor=a)),
+        lambda uow, a, ids: security.assign_record("leads", uow.session.get(Lead, ids[0]), ids[1], uow=uow, actor=a),
+    ),
     "share lead": (
         lambda d, a: (make_lead(d, a).id, _other_user(d, a)),
         lambda uow, a, ids: security.share_record(
-            "leads", uow.session.get(Lead, ids[0]), user_id=ids[1], team_id=None, rights={"read"}, uow=uow, actor=a)),
+            "leads", uow.session.get(Lead, ids[0]), user_id=ids[1], team_id=None, rights={"read"}, uow=uow, actor=a
+        ),
+    ),
 }
 
 
@@ -183,7 +224,9 @@ def _changed_behind_its_back(uow: UnitOfWork, lead_id: uuid.UUID) -> Lead:
 
 
 @pytest.mark.parametrize("step", ["flush", "commit"])
-def test_writing_a_record_changed_since_it_was_loaded_is_a_conflict(database: Database, actor: Actor, step: str) -> None:
+def test_writing_a_record_changed_since_it_was_loaded_is_a_conflict(
+    database: Database, actor: Actor, step: str
+) -> None:
     lead_id = make_lead(database, actor).id
     before = state_of(database)
 

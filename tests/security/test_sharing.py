@@ -33,8 +33,15 @@ def people(database: Database) -> Database:
         for unit in ("Ventas", "Sales UK"):
             security.create_business_unit(unit, parent_name=None, uow=uow, actor=admin)
         for email, unit in ((ANA, "Ventas"), (BOB, "Sales UK"), (CARL, "Ventas")):
-            security.create_user(email=email, full_name=email.split("@")[0].title(), role_names=["Salesperson"],
-                                 business_unit_name=unit, password=None, uow=uow, actor=admin)
+            security.create_user(
+                email=email,
+                full_name=email.split("@")[0].title(),
+                role_names=["Salesperson"],
+                business_unit_name=unit,
+                password=None,
+                uow=uow,
+                actor=admin,
+            )
         security.create_team("Key accounts", business_unit_name="Ventas", uow=uow, actor=admin)
         uow.commit()
     with database.unit_of_work() as uow:
@@ -52,14 +59,22 @@ def bobs_lead(database: Database) -> uuid.UUID:
     return make_lead(database, actor_of(database, BOB)).id
 
 
-def share(database: Database, lead_id: uuid.UUID, rights: set[str], *, email: str | None = None,
-          team: str | None = None) -> None:
+def share(
+    database: Database, lead_id: uuid.UUID, rights: set[str], *, email: str | None = None, team: str | None = None
+) -> None:
     with database.unit_of_work() as uow:
         admin = default_actor(uow.session)
         user_id = actor_of(database, email).user_id if email else None
         team_id = uow.session.scalars(select(Team.id).where(Team.name == team)).one() if team else None
-        security.share_record("leads", uow.session.get(Lead, lead_id), user_id=user_id, team_id=team_id,
-                              rights=rights, uow=uow, actor=admin)
+        security.share_record(
+            "leads",
+            uow.session.get(Lead, lead_id),
+            user_id=user_id,
+            team_id=team_id,
+            rights=rights,
+            uow=uow,
+            actor=admin,
+        )
         uow.commit()
 
 
@@ -67,8 +82,9 @@ def can_read(database: Database, email: str, lead_id: uuid.UUID) -> bool:
     """Whether the user reads the lead, asked both ways (one record, and the list), which must agree."""
     actor = actor_of(database, email)
     with database.unit_of_work(read_only=True) as uow:
-        listed = lead_id in {lead.id for lead in list_leads(LeadQuery(view=LeadView.ALL, limit=500), uow=uow,
-                                                              actor=actor).items}
+        listed = lead_id in {
+            lead.id for lead in list_leads(LeadQuery(view=LeadView.ALL, limit=500), uow=uow, actor=actor).items
+        }
         try:
             leads.get_lead(lead_id, uow=uow, actor=actor)
             found = True

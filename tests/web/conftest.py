@@ -8,10 +8,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from leadflow.asgi import create_app
 from leadflow.core.config import Settings
 from leadflow.core.uow import Database
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, app_for
 
 _CSRF_INPUT = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')
 
@@ -40,7 +39,7 @@ def web_client_for(database: Database, settings: Settings) -> Iterator[Callable[
     clients: list[TestClient] = []
 
     def make(email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD, *, accept_language: str = "en") -> TestClient:
-        client = TestClient(create_app(database, settings), headers={"Accept-Language": accept_language})
+        client = TestClient(app_for(database, settings), headers={"Accept-Language": accept_language})
         client.__enter__()
         clients.append(client)
         web_sign_in(client, email, password)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, cast
 
 from platformdirs import user_data_dir
 from pydantic import Field
@@ -41,6 +43,21 @@ class Settings(BaseSettings):
 def public_url(settings: Settings) -> str:
     """The web app's address as people reach it."""
     return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+
+
+PasswordHashing = Literal["recommended", "cheapest"]
+
+
+def password_hashing() -> PasswordHashing:
+    """How costly new password hashes are, from ``LEADFLOW_PASSWORD_HASHING``: ``recommended`` (the
+    default: argon2id with argon2-cffi's recommended parameters, 64 MiB and 3 passes) or ``cheapest``
+    (argon2id with 8 KiB and 1 pass), for test suites only, which hash thousands of throwaway
+    passwords. Read on its own: the hasher is made when leadflow.security is imported, before any
+    Settings are."""
+    value = os.environ.get("LEADFLOW_PASSWORD_HASHING", "recommended")
+    if value not in ("recommended", "cheapest"):
+        raise ValueError(f"LEADFLOW_PASSWORD_HASHING must be recommended or cheapest, not {value!r}")
+    return cast(PasswordHashing, value)
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from leadflow.core.config import password_hashing
 from leadflow.core.db import utcnow
 from leadflow.core.errors import LeadflowError, ValidationFailed
 from leadflow.security.models import RecoveryCode, User
@@ -25,7 +26,12 @@ MIN_PASSWORD_LENGTH = 12
 RECOVERY_CODES = 10
 ISSUER = "leadflow"
 
-password_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+# argon2id with the library's recommended parameters; its cheapest ones only where a test suite asks.
+password_hasher = (
+    PasswordHasher()
+    if password_hashing() == "recommended"
+    else PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+)
 
 
 class AuthenticationFailed(LeadflowError):

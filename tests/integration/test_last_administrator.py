@@ -1,0 +1,93 @@
+"""The organisation always keeps an active System Administrator: the last one can be neither
+deactivated nor stripped of the role, by anybody."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from leadflow.core.errors import InvalidState
+from leadflow.core.uow import Database
+from leadflow.security import service as security
+from leadflow.security.actor import Actor, actor_for_email
+from leadflow.security.models import User
+from leadflow.security.privileges import Depth, Privilege
+
+
+def user_manager(database: Database, actor: Actor) -> Actor:
+    """A user who may change users (and nothing else): not an administrator."""
+    with database.unit_of_work() as uow:
+        security.create_role(
+            "User manager",
+            {"users": {Privilege.READ: Depth.ORGANIZATION, Privilege.WRITE: Depth.ORGANIZATION}},
+            uow=uow,
+            actor=actor,
+        )
+        security.create_user(
+            email="uma@example.com",
+            full_name="Uma",
+            role_names=["User manager"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        return actor_for_email(uow.session, "uma@example.com")
+
+
+def is_active(database: Database, user_id: uuid.UUID) -> bool:
+    with database.unit_of_work(read_only=True) as uow:
+        return uow.session.get(User, user_id).is_active
+
+
+def deactivate(database: Database, user_id: uuid.UUID, actor: Actor) -> None:
+    with database.unit_of_work() as uow:
+        security.deactivate_user(user_id, uow=uow, actor=actor)
+        uow.commit()
+
+
+def test_the_last_active_administrator_cannot_be_deactivated(database: Database, actor: Actor) -> None:
+    manager = user_manager(database, actor)
+
+    with pytest.raises(InvalidState) as refused:
+        deactivate(database, actor.user_id, manager)
+
+    assert refused.value.code == "last_administrator"
+    assert is_active(database, actor.user_id)
+
+
+def test_an_administrator_can_be_deactivated_while_another_one_remains(database: Database, actor: Actor) -> None:
+    manager = user_manager(database, actor)
+    with database.unit_of_work() as uow:
+        security.create_user(
+            email="second@example.com",
+            full_name="Second",
+            role_names=["System Administrator"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
+        uow.commit()
+
+    deactivate(database, actor.user_id, manager)
+
+    assert not is_active(database, actor.user_id)
+
+
+def test_the_last_administrator_keeps_the_role(database: Database, actor: Actor) -> None:
+    with database.unit_of_work() as uow:
+        security.grant_role(actor.user_id, "Salesperson", uow=uow, actor=actor)
+        uow.commit()
+
+    with pytest.raises(InvalidState) as refused:
+        with database.unit_of_work() as uow:
+            security.revoke_role(actor.user_id, "System Administrator", uow=uow, actor=actor)
+            uow.commit()
+
+    assert refused.value.code == "last_administrator"
+    with database.unit_of_work(read_only=True) as uow:
+        assert "System Administrator" in actor_for_email(uow.session, "admin@example.com").role_names
