@@ -80,12 +80,56 @@ FIRST_NAMES = tuple(
     dict.fromkeys(
         (
             *qualify_bench.FIRST_NAMES,
-            "José", "María", "Álvaro", "Andrés", "Inés", "Raúl", "Rubén", "Sergio", "Irene", "Nuria",
-            "Pilar", "Rocío", "Begoña", "Íñigo", "Jesús", "Ángel", "Óscar", "Adrián", "Ramón", "Joaquín",
-            "Francisco", "Antonio", "Manuel", "David", "Daniel", "Alejandro", "Paula", "Andrea", "Claudia",
-            "Cristina", "Beatriz", "Isabel", "Mónica", "Silvia", "Teresa", "Verónica", "Noé", "Gaël",
-            "Anaïs", "Clément", "Jürgen", "Søren", "Åsa", "Zoltán", "Renée", "Agnès", "Jérôme", "Frédéric",
-            "Mathilde", "Björk",
+            "José",
+            "María",
+            "Álvaro",
+            "Andrés",
+            "Inés",
+            "Raúl",
+            "Rubén",
+            "Sergio",
+            "Irene",
+            "Nuria",
+            "Pilar",
+            "Rocío",
+            "Begoña",
+            "Íñigo",
+            "Jesús",
+            "Ángel",
+            "Óscar",
+            "Adrián",
+            "Ramón",
+            "Joaquín",
+            "Francisco",
+            "Antonio",
+            "Manuel",
+            "David",
+            "Daniel",
+            "Alejandro",
+            "Paula",
+            "Andrea",
+            "Claudia",
+            "Cristina",
+            "Beatriz",
+            "Isabel",
+            "Mónica",
+            "Silvia",
+            "Teresa",
+            "Verónica",
+            "Noé",
+            "Gaël",
+            "Anaïs",
+            "Clément",
+            "Jürgen",
+            "Søren",
+            "Åsa",
+            "Zoltán",
+            "Renée",
+            "Agnès",
+            "Jérôme",
+            "Frédéric",
+            "Mathilde",
+            "Björk",
         )
     )
 )
@@ -93,38 +137,191 @@ LAST_NAMES = tuple(
     dict.fromkeys(
         (
             *qualify_bench.LAST_NAMES,
-            "Rodríguez", "González", "Hernández", "Díaz", "Moreno", "Muñoz", "Álvarez", "Romero", "Alonso",
-            "Gutiérrez", "Navarro", "Torres", "Domínguez", "Vázquez", "Ramos", "Gil", "Ramírez", "Serrano",
-            "Blanco", "Molina", "Morales", "Suárez", "Ortega", "Delgado", "Castro", "Ortiz", "Rubio", "Marín",
-            "Sanz", "Núñez", "Iglesias", "Medina", "Garrido", "Cortés", "Castillo", "Lozano", "Guerrero",
-            "Cano", "Prieto", "Méndez", "Cruz", "Calvo", "Gallego", "Vidal", "León", "Márquez", "Herrera",
-            "Peña", "Flores", "Cabrera", "Campos", "Vega", "Fuentes", "Carrasco", "Caballero", "Reyes",
-            "Nieto", "Aguilar", "Pascual", "Santana", "Herrero", "Montero", "Lorenzo", "Hidalgo", "Giménez",
-            "Ibáñez", "Ferrer", "Durán", "Sáez", "Benítez", "Mora", "Vicente", "Vargas", "Arias", "Carmona",
-            "Crespo", "Román", "Pastor", "Soto", "Velasco", "Moya", "Soler", "Parra", "Esteban", "Bravo",
-            "Gallardo", "Rojas", "Lefebvre", "Moreau", "Girard", "Rousseau", "Fontaine", "Chevalier",
+            "Rodríguez",
+            "González",
+            "Hernández",
+            "Díaz",
+            "Moreno",
+            "Muñoz",
+            "Álvarez",
+            "Romero",
+            "Alonso",
+            "Gutiérrez",
+            "Navarro",
+            "Torres",
+            "Domínguez",
+            "Vázquez",
+            "Ramos",
+            "Gil",
+            "Ramírez",
+            "Serrano",
+            "Blanco",
+            "Molina",
+            "Morales",
+            "Suárez",
+            "Ortega",
+            "Delgado",
+            "Castro",
+            "Ortiz",
+            "Rubio",
+            "Marín",
+            "Sanz",
+            "Núñez",
+            "Iglesias",
+            "Medina",
+            "Garrido",
+            "Cortés",
+            "Castillo",
+            "Lozano",
+            "Guerrero",
+            "Cano",
+            "Prieto",
+            "Méndez",
+            "Cruz",
+            "Calvo",
+            "Gallego",
+            "Vidal",
+            "León",
+            "Márquez",
+            "Herrera",
+            "Peña",
+            "Flores",
+            "Cabrera",
+            "Campos",
+            "Vega",
+            "Fuentes",
+            "Carrasco",
+            "Caballero",
+            "Reyes",
+            "Nieto",
+            "Aguilar",
+            "Pascual",
+            "Santana",
+            "Herrero",
+            "Montero",
+            "Lorenzo",
+            "Hidalgo",
+            "Giménez",
+            "Ibáñez",
+            "Ferrer",
+            "Durán",
+            "Sáez",
+            "Benítez",
+            "Mora",
+            "Vicente",
+            "Vargas",
+            "Arias",
+            "Carmona",
+            "Crespo",
+            "Román",
+            "Pastor",
+            "Soto",
+            "Velasco",
+            "Moya",
+            "Soler",
+            "Parra",
+            "Esteban",
+            "Bravo",
+            "Gallardo",
+            "Rojas",
+            "Lefebvre",
+            "Moreau",
+            "Girard",
+            "Rousseau",
+            "Fontaine",
+            "Chevalier",
         )
     )
 )
 BRAND_SYLLABLES = (
-    "ver", "an", "tis", "kor", "lum", "ex", "na", "del", "ri", "mo", "sa", "tec", "al", "on", "bra",
-    "cor", "di", "fin", "gal", "har", "in", "jo", "ka", "lo", "mar", "nor", "pel", "qui", "ros", "sol",
-    "tor", "ul", "vi", "wen", "xa", "yor", "zen", "bel", "cas", "dor", "el", "fa", "gre", "hel", "is",
-    "lan", "mi", "nu", "or", "pra",
+    "ver",
+    "an",
+    "tis",
+    "kor",
+    "lum",
+    "ex",
+    "na",
+    "del",
+    "ri",
+    "mo",
+    "sa",
+    "tec",
+    "al",
+    "on",
+    "bra",
+    "cor",
+    "di",
+    "fin",
+    "gal",
+    "har",
+    "in",
+    "jo",
+    "ka",
+    "lo",
+    "mar",
+    "nor",
+    "pel",
+    "qui",
+    "ros",
+    "sol",
+    "tor",
+    "ul",
+    "vi",
+    "wen",
+    "xa",
+    "yor",
+    "zen",
+    "bel",
+    "cas",
+    "dor",
+    "el",
+    "fa",
+    "gre",
+    "hel",
+    "is",
+    "lan",
+    "mi",
+    "nu",
+    "or",
+    "pra",
 )
 COMPANY_CORES = (
     *qualify_bench.COMPANY_CORES,
-    "Logística", "Energía", "Ingeniería", "Construcciones", "Alimentación", "Óptica", "Farmacéutica",
-    "Técnicas", "Distribución", "Inversiones", "Consultoría", "Diseño", "Química", "Mecánica",
-    "Hostelería", "Maquinaria", "Café", "Électronique",
+    "Logística",
+    "Energía",
+    "Ingeniería",
+    "Construcciones",
+    "Alimentación",
+    "Óptica",
+    "Farmacéutica",
+    "Técnicas",
+    "Distribución",
+    "Inversiones",
+    "Consultoría",
+    "Diseño",
+    "Química",
+    "Mecánica",
+    "Hostelería",
+    "Maquinaria",
+    "Café",
+    "Électronique",
 )
 COMPANY_SUFFIXES = qualify_bench.COMPANY_SUFFIXES
 # Country of a place (bench/qualify.py's PLACES) -> its phone region and the ending of its web domains.
 REGIONS = {
-    "Spain": ("ES", "es"), "Germany": ("DE", "de"), "France": ("FR", "fr"), "Italy": ("IT", "it"),
-    "United Kingdom": ("GB", "co.uk"), "Ireland": ("IE", "ie"), "Netherlands": ("NL", "nl"),
-    "Sweden": ("SE", "se"), "United States": ("US", "com"), "Canada": ("CA", "ca"), "Mexico": ("MX", "com.mx"),
-    "Brazil": ("BR", "com.br"), "Japan": ("JP", "co.jp"),
+    "Spain": ("ES", "es"),
+    "Germany": ("DE", "de"),
+    "France": ("FR", "fr"),
+    "Italy": ("IT", "it"),
+    "United Kingdom": ("GB", "co.uk"),
+    "Ireland": ("IE", "ie"),
+    "Netherlands": ("NL", "nl"),
+    "Sweden": ("SE", "se"),
+    "United States": ("US", "com"),
+    "Canada": ("CA", "ca"),
+    "Mexico": ("MX", "com.mx"),
+    "Brazil": ("BR", "com.br"),
+    "Japan": ("JP", "co.jp"),
 }
 # Spain-centred, as the organisation's default phone region (ES) assumes: Madrid and Barcelona weigh most.
 PLACE_WEIGHTS = tuple(6 if place[3] == "Spain" else 1 for place in qualify_bench.PLACES)
@@ -260,7 +457,9 @@ def _copy_fields(rng: random.Random, table: str, values: dict[str, Any], origina
     return fields
 
 
-def record(seed: int, kind: str, n: int, records: int, *, share: float = DUPLICATE_SHARE) -> tuple[dict[str, Any], int | None]:
+def record(
+    seed: int, kind: str, n: int, records: int, *, share: float = DUPLICATE_SHARE
+) -> tuple[dict[str, Any], int | None]:
     """Record ``n`` of a table as stored: its own entity, or a planted copy of an earlier original.
 
     A planted record copies one or more of the compared fields of an earlier record that is not
@@ -332,11 +531,11 @@ def _open(url: str) -> tuple[Any, Any]:
 
 def phase_setup(url: str) -> dict[str, Any]:
     """Migrate, set up the organisation, and unpublish the out-of-box account and contact rules."""
+    from leadflow.bootstrap import ensure_organisation
+    from leadflow.core.migrate import upgrade
+    from leadflow.core.uow import Database
     from leadflow.duplicates.models import DetectionTable, RuleState
     from leadflow.duplicates.rules import list_rules, unpublish_rule
-    from leadflow.core.migrate import upgrade
-    from leadflow.bootstrap import ensure_organisation
-    from leadflow.core.uow import Database
 
     database = Database(url)
     upgrade(database.engine)
@@ -347,7 +546,10 @@ def phase_setup(url: str) -> dict[str, Any]:
     rules = []
     with database.unit_of_work() as uow:
         for rule in list_rules(uow.session):
-            if rule.base_table in (DetectionTable.ACCOUNTS, DetectionTable.CONTACTS) and rule.state is RuleState.PUBLISHED:
+            if (
+                rule.base_table in (DetectionTable.ACCOUNTS, DetectionTable.CONTACTS)
+                and rule.state is RuleState.PUBLISHED
+            ):
                 unpublish_rule(rule.id, uow=uow, actor=actor)
                 rules.append({"id": str(rule.id), "name": rule.name, "table": rule.base_table.value})
         uow.commit()
@@ -639,7 +841,9 @@ def phase_size(url: str) -> dict[str, Any]:
     database = Database(url)
     if database.engine.dialect.name == "sqlite":
         path = Path(sqlite_path(url))
-        size = sum(Path(f"{path}{suffix}").stat().st_size for suffix in ("", "-wal") if Path(f"{path}{suffix}").exists())
+        size = sum(
+            Path(f"{path}{suffix}").stat().st_size for suffix in ("", "-wal") if Path(f"{path}{suffix}").exists()
+        )
         codes = None
     else:
         with pg_connect(url) as connection:
@@ -670,9 +874,9 @@ def phase_distinct(url: str) -> dict[str, Any]:
     """
     from sqlalchemy import bindparam, select, update
 
-    from leadflow.leads.models import Lead
     from leadflow.core.names import compose_full_name
     from leadflow.core.uow import Database
+    from leadflow.leads.models import Lead
 
     database = Database(url)
     syllables, surnames = len(BRAND_SYLLABLES), len(LAST_NAMES)
@@ -704,8 +908,8 @@ def phase_distinct(url: str) -> dict[str, Any]:
 
 def phase_qualify(url: str, mode: str, batch_size: int, profile_path: str | None) -> dict[str, Any]:
     """Qualify every lead with ``qualify_leads``, the detection options of ``mode``."""
-    from leadflow.leads.schemas import QualifyOptions
     from leadflow.leads.bulk import qualify_leads
+    from leadflow.leads.schemas import QualifyOptions
 
     resolution, suppress = QUALIFY_MODES[mode]
     database, actor = _open(url)
@@ -721,7 +925,10 @@ def phase_qualify(url: str, mode: str, batch_size: int, profile_path: str | None
     started = time.perf_counter()
     cpu_started = time.process_time()
     for outcome in qualify_leads(
-        qualify_bench.stream_lead_ids(database, page=batch_size), options, database=database, actor=actor,
+        qualify_bench.stream_lead_ids(database, page=batch_size),
+        options,
+        database=database,
+        actor=actor,
         batch_size=batch_size,
     ):
         if outcome.ok:
@@ -765,7 +972,7 @@ def run_phase(phase: str, url: str, **options: Any) -> dict[str, Any]:
     if completed.returncode != 0 or not lines:
         sys.stdout.write(completed.stdout)
         raise RuntimeError(f"phase {phase} failed (exit code {completed.returncode})")
-    result = json.loads(lines[-1][len(RESULT_MARK):])
+    result = json.loads(lines[-1][len(RESULT_MARK) :])
     # Other work on the machine slows a phase down: keep the 1-minute load average around it.
     result["load_average"] = [load_before, os.getloadavg()[0]]
     return result
@@ -831,10 +1038,14 @@ def bench_qualify(run: Run, backend: str, console: Any) -> dict[str, Any]:
             profile = None
             if args.profile:
                 RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-                profile = str(RESULTS_DIR / f"duplicates-qualify-{backend}-{mode}-{datetime.now(UTC):%Y%m%dT%H%M%S}.pstats")
+                profile = str(
+                    RESULTS_DIR / f"duplicates-qualify-{backend}-{mode}-{datetime.now(UTC):%Y%m%dT%H%M%S}.pstats"
+                )
             outcome = run_phase("qualify", url, mode=mode, batch_size=args.batch_size, profile_path=profile)
             result["modes"][mode] = {**outcome, "create_leads_per_s": created["leads_per_s"]}
-            console.log(f"[{backend}] qualify ({mode}): {outcome['leads_per_s']:,.0f} leads/s, {outcome['failed']:,} refused")
+            console.log(
+                f"[{backend}] qualify ({mode}): {outcome['leads_per_s']:,.0f} leads/s, {outcome['failed']:,} refused"
+            )
     with run.database(backend, "qualify_floor") as url:
         qualify_bench_phase("create", url, count=count, seed=QUALIFY_SEED)
         result["floor"] = qualify_bench_phase("floor", url, backend=backend, batch_size=args.batch_size)
@@ -876,13 +1087,17 @@ def report(results: dict[str, Any], console: Any) -> None:
         for kind in TABLES:
             loaded = load[kind]
             table.add_row(
-                f"load {kind} ({load['method']})", _fmt(loaded["seconds"], ",.1f"), _fmt(loaded["rows_per_s"]),
+                f"load {kind} ({load['method']})",
+                _fmt(loaded["seconds"], ",.1f"),
+                _fmt(loaded["rows_per_s"]),
                 _fmt(load["peak_rss_mb"]),
                 f"{loaded['planted_duplicates']:,} planted duplicates; generating {loaded['generating_seconds']:.1f} s",
             )
         for published in r["publish"]:
             table.add_row(
-                f"publish {published['rule']!r}", _fmt(published["seconds"], ",.1f"), _fmt(published["records_per_s"]),
+                f"publish {published['rule']!r}",
+                _fmt(published["seconds"], ",.1f"),
+                _fmt(published["records_per_s"]),
                 _fmt(published["peak_rss_mb"]),
                 f"{published['codes']:,} codes; {published['shared_codes']:,} shared by "
                 f"{published['records_sharing_a_code']:,} records (largest {published['largest_code_group']:,})",
@@ -890,8 +1105,10 @@ def report(results: dict[str, Any], console: Any) -> None:
         for scanned in r["scan"]:
             if scanned["available"]:
                 table.add_row(
-                    f"find all: {scanned['table']}", _fmt(scanned["seconds"], ",.1f"),
-                    _fmt(r["records"] / scanned["seconds"]), _fmt(scanned["peak_rss_mb"]),
+                    f"find all: {scanned['table']}",
+                    _fmt(scanned["seconds"], ",.1f"),
+                    _fmt(r["records"] / scanned["seconds"]),
+                    _fmt(scanned["peak_rss_mb"]),
                     f"{scanned['state']}: {scanned['sets']:,} sets, {scanned['records_in_sets']:,} records",
                 )
         console.print(table)
@@ -902,39 +1119,65 @@ def report(results: dict[str, Any], console: Any) -> None:
         if "check" in r:
             checks = Table(title=f"{backend}: single duplicate checks of new records (ms)")
             for name in (
-                "table", "checks", "with matches", "check p50", "check p99", "unit of work p50", "unit of work p99",
-                "CPU p50", "CPU p99", "floor lookup p50", "floor lookup p99", "floor + rows p50", "floor + rows p99",
+                "table",
+                "checks",
+                "with matches",
+                "check p50",
+                "check p99",
+                "unit of work p50",
+                "unit of work p99",
+                "CPU p50",
+                "CPU p99",
+                "floor lookup p50",
+                "floor lookup p99",
+                "floor + rows p50",
+                "floor + rows p99",
                 "peak RSS MB",
             ):
                 checks.add_column(name, justify="left" if name == "table" else "right")
             for kind in TABLES:
                 c, f = r["check"][kind], r["floor"][kind]
                 checks.add_row(
-                    kind, f"{c['checks']:,}", f"{c['with_matches']:,}", _fmt(c["check_p50_ms"], ".2f"),
-                    _fmt(c["check_p99_ms"], ".2f"), _fmt(c["unit_p50_ms"], ".2f"), _fmt(c["unit_p99_ms"], ".2f"),
-                    _fmt(c["cpu_p50_ms"], ".2f"), _fmt(c["cpu_p99_ms"], ".2f"), _fmt(f["lookup_p50_ms"], ".3f"), _fmt(f["lookup_p99_ms"], ".3f"), _fmt(f["rows_p50_ms"], ".3f"),
-                    _fmt(f["rows_p99_ms"], ".3f"), _fmt(r["check"]["peak_rss_mb"]),
+                    kind,
+                    f"{c['checks']:,}",
+                    f"{c['with_matches']:,}",
+                    _fmt(c["check_p50_ms"], ".2f"),
+                    _fmt(c["check_p99_ms"], ".2f"),
+                    _fmt(c["unit_p50_ms"], ".2f"),
+                    _fmt(c["unit_p99_ms"], ".2f"),
+                    _fmt(c["cpu_p50_ms"], ".2f"),
+                    _fmt(c["cpu_p99_ms"], ".2f"),
+                    _fmt(f["lookup_p50_ms"], ".3f"),
+                    _fmt(f["lookup_p99_ms"], ".3f"),
+                    _fmt(f["rows_p50_ms"], ".3f"),
+                    _fmt(f["rows_p99_ms"], ".3f"),
+                    _fmt(r["check"]["peak_rss_mb"]),
                 )
                 worst = max(c["unit_p50_ms"], c["unit_p99_ms"])
                 targets.add_row(
                     f"{backend} {kind}: one check p50/p99 <= {TARGET_CHECK_MS:.0f} ms",
-                    f"{c['unit_p50_ms']:.2f} / {c['unit_p99_ms']:.2f} ms", _met(worst <= TARGET_CHECK_MS),
+                    f"{c['unit_p50_ms']:.2f} / {c['unit_p99_ms']:.2f} ms",
+                    _met(worst <= TARGET_CHECK_MS),
                 )
             console.print(checks)
         slowest = max(r["publish"], key=lambda p: p["seconds"], default=None)
         if slowest is not None:
             targets.add_row(
                 f"{backend}: publish a rule over {r['records']:,} records <= {TARGET_PUBLISH_SECONDS:.0f} s",
-                f"slowest {slowest['seconds']:.1f} s ({slowest['rule']})", _met(slowest["seconds"] <= TARGET_PUBLISH_SECONDS),
+                f"slowest {slowest['seconds']:.1f} s ({slowest['rule']})",
+                _met(slowest["seconds"] <= TARGET_PUBLISH_SECONDS),
             )
         for scanned in r["scan"]:
             if scanned["available"]:
                 targets.add_row(
                     f"{backend}: find all duplicate sets in {scanned['table']} <= {TARGET_SCAN_SECONDS:.0f} s",
-                    f"{scanned['seconds']:.1f} s", _met(scanned["seconds"] <= TARGET_SCAN_SECONDS),
+                    f"{scanned['seconds']:.1f} s",
+                    _met(scanned["seconds"] <= TARGET_SCAN_SECONDS),
                 )
             else:
-                targets.add_row(f"{backend}: find all duplicate sets <= {TARGET_SCAN_SECONDS:.0f} s", "not measured", "-")
+                targets.add_row(
+                    f"{backend}: find all duplicate sets <= {TARGET_SCAN_SECONDS:.0f} s", "not measured", "-"
+                )
     for q in results.get("qualify", []):
         table = Table(title=f"{q['backend']}: bulk qualify {q['leads']:,} leads, batches of {q['batch_size']}")
         for name in ("run", "leads/s", "refused", "vs floor", "peak RSS MB"):
@@ -942,8 +1185,11 @@ def report(results: dict[str, Any], console: Any) -> None:
         floor = q["floor"]["leads_per_s"]
         for mode, outcome in q["modes"].items():
             table.add_row(
-                f"service, {mode}", _fmt(outcome["leads_per_s"]), f"{outcome['failed']:,}",
-                f"{outcome['leads_per_s'] / floor:.2f}", _fmt(outcome["peak_rss_mb"]),
+                f"service, {mode}",
+                _fmt(outcome["leads_per_s"]),
+                f"{outcome['failed']:,}",
+                f"{outcome['leads_per_s'] / floor:.2f}",
+                _fmt(outcome["peak_rss_mb"]),
             )
         table.add_row("raw-driver floor (no detection)", _fmt(floor), "0", "1.00", _fmt(q["floor"]["peak_rss_mb"]))
         console.print(table)
@@ -952,7 +1198,8 @@ def report(results: dict[str, Any], console: Any) -> None:
                 speed = q["modes"][mode]["leads_per_s"]
                 targets.add_row(
                     f"sqlite bulk qualify with detection on >= {TARGET_QUALIFY_LEADS_PER_S:,.0f} leads/s",
-                    f"{speed:,.0f} leads/s ({label})", _met(speed >= TARGET_QUALIFY_LEADS_PER_S),
+                    f"{speed:,.0f} leads/s ({label})",
+                    _met(speed >= TARGET_QUALIFY_LEADS_PER_S),
                 )
     if targets.row_count:
         console.print(targets)
@@ -963,24 +1210,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Benchmark duplicate detection: publishing rules, single checks against the raw floor, "
         "find-all jobs, and bulk qualify with detection on.",
     )
-    parser.add_argument("--records", type=int, default=1_000_000, help="accounts, and contacts, to load per backend (default 1000000)")
+    parser.add_argument(
+        "--records", type=int, default=1_000_000, help="accounts, and contacts, to load per backend (default 1000000)"
+    )
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--checks", type=int, default=1000, help="single checks timed per table; 0 skips (default 1000)")
+    parser.add_argument(
+        "--checks", type=int, default=1000, help="single checks timed per table; 0 skips (default 1000)"
+    )
     parser.add_argument("--no-scan", action="store_true", help="skip the find-all jobs")
     parser.add_argument(
-        "--qualify-leads", type=int, metavar="N",
+        "--qualify-leads",
+        type=int,
+        metavar="N",
         help="instead of the run above, bulk-qualify N leads of bench/qualify.py with detection on, ignored and off",
     )
-    parser.add_argument("--batch-size", type=int, default=500, help="leads per transaction with --qualify-leads (default 500)")
-    parser.add_argument("--profile", action="store_true", help="with --qualify-leads: cProfile each qualify run into bench/results/")
+    parser.add_argument(
+        "--batch-size", type=int, default=500, help="leads per transaction with --qualify-leads (default 500)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="with --qualify-leads: cProfile each qualify run into bench/results/"
+    )
     parser.add_argument("--seed", type=int, default=20261127, help="seed of the generated records")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="server to create the benchmark databases on (env LEADFLOW_BENCH_POSTGRES_URL)")
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="server to create the benchmark databases on (env LEADFLOW_BENCH_POSTGRES_URL)",
+    )
     parser.add_argument("--label", help="a name for the code under test, stored with the results (e.g. a commit)")
-    parser.add_argument("--json", metavar="PATH", help="where to write the JSON results (default bench/results/duplicates-<time>.json)")
+    parser.add_argument(
+        "--json", metavar="PATH", help="where to write the JSON results (default bench/results/duplicates-<time>.json)"
+    )
     parser.add_argument("--no-json", action="store_true", help="do not write JSON results")
     # Internal: the phases that run in their own process.
     parser.add_argument(
-        "--phase", choices=("setup", "load", "publish", "check", "floor", "scan", "size", "qualify", "distinct"),
+        "--phase",
+        choices=("setup", "load", "publish", "check", "floor", "scan", "size", "qualify", "distinct"),
         help=argparse.SUPPRESS,
     )
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -1021,7 +1285,9 @@ def main(argv: list[str] | None = None) -> int:
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results: dict[str, Any] = {
         "environment": qualify_bench.environment(args, backends),
-        "options": {k: v for k, v in vars(args).items() if k not in ("phase", "url", "rule_id", "table", "mode", "profile_path")},
+        "options": {
+            k: v for k, v in vars(args).items() if k not in ("phase", "url", "rule_id", "table", "mode", "profile_path")
+        },
         "backends": [],
     }
     run = Run(args)

@@ -48,19 +48,109 @@ SELLER_EMAIL = "bench-seller@example.com"
 PASSWORD = "bench password, long enough"
 OTHER_OWNERS = 8  # besides the administrator and the seller: ten owners share the leads
 
-FIRST_NAMES = ["Ana", "Luis", "Marta", "Javier", "Lucia", "Pablo", "Elena", "Sergio", "Carmen", "David",
-               "Laura", "Jorge", "Sofia", "Hugo", "Paula", "Diego", "Irene", "Raul", "Nuria", "Oscar"]
-LAST_NAMES = ["Garcia", "Navarro", "Lopez", "Martin", "Sanchez", "Perez", "Gomez", "Ruiz", "Diaz", "Moreno",
-              "Alvarez", "Romero", "Torres", "Dominguez", "Vazquez", "Ramos", "Gil", "Serrano", "Blanco", "Molina"]
-COMPANY_WORDS = ["Muebles", "Oficinas", "Hoteles", "Clinica", "Talleres", "Logistica", "Ferreteria", "Bodegas",
-                 "Construcciones", "Textil", "Papeleria", "Grupo", "Servicios", "Distribuciones", "Electrica"]
-COMPANY_PLACES = ["Norte", "Sur", "Levante", "Atlantico", "Central", "Iberica", "Mediterraneo", "Castilla",
-                  "Galicia", "Aragon", "Andaluza", "Balear", "Canaria", "Rioja", "Navarra"]
-TOPICS = ["office chairs", "standing desks", "meeting room kit", "reception furniture", "storage units",
-          "lighting upgrade", "acoustic panels", "canteen tables", "lockers", "ergonomic review"]
+FIRST_NAMES = [
+    "Ana",
+    "Luis",
+    "Marta",
+    "Javier",
+    "Lucia",
+    "Pablo",
+    "Elena",
+    "Sergio",
+    "Carmen",
+    "David",
+    "Laura",
+    "Jorge",
+    "Sofia",
+    "Hugo",
+    "Paula",
+    "Diego",
+    "Irene",
+    "Raul",
+    "Nuria",
+    "Oscar",
+]
+LAST_NAMES = [
+    "Garcia",
+    "Navarro",
+    "Lopez",
+    "Martin",
+    "Sanchez",
+    "Perez",
+    "Gomez",
+    "Ruiz",
+    "Diaz",
+    "Moreno",
+    "Alvarez",
+    "Romero",
+    "Torres",
+    "Dominguez",
+    "Vazquez",
+    "Ramos",
+    "Gil",
+    "Serrano",
+    "Blanco",
+    "Molina",
+]
+COMPANY_WORDS = [
+    "Muebles",
+    "Oficinas",
+    "Hoteles",
+    "Clinica",
+    "Talleres",
+    "Logistica",
+    "Ferreteria",
+    "Bodegas",
+    "Construcciones",
+    "Textil",
+    "Papeleria",
+    "Grupo",
+    "Servicios",
+    "Distribuciones",
+    "Electrica",
+]
+COMPANY_PLACES = [
+    "Norte",
+    "Sur",
+    "Levante",
+    "Atlantico",
+    "Central",
+    "Iberica",
+    "Mediterraneo",
+    "Castilla",
+    "Galicia",
+    "Aragon",
+    "Andaluza",
+    "Balear",
+    "Canaria",
+    "Rioja",
+    "Navarra",
+]
+TOPICS = [
+    "office chairs",
+    "standing desks",
+    "meeting room kit",
+    "reception furniture",
+    "storage units",
+    "lighting upgrade",
+    "acoustic panels",
+    "canteen tables",
+    "lockers",
+    "ergonomic review",
+]
 CITIES = ["Madrid", "Barcelona", "Valencia", "Sevilla", "Bilbao", "Zaragoza", "Malaga", "Murcia", "Palma", "Vigo"]
-SOURCES = ["advertisement", "employee_referral", "external_referral", "partner", "public_relations", "seminar",
-           "trade_show", "web", "word_of_mouth", "other"]
+SOURCES = [
+    "advertisement",
+    "employee_referral",
+    "external_referral",
+    "partner",
+    "public_relations",
+    "seminar",
+    "trade_show",
+    "web",
+    "word_of_mouth",
+    "other",
+]
 RATINGS = ["hot", "warm", "cold", None]
 RARE_COMPANY = "Zafiro Consultores"  # 1 lead in 2,000: a search that must read the whole view
 SEARCHES = {"none": "", "common": "navarro", "rare": "zafiro"}
@@ -109,12 +199,12 @@ def populate(url: str, count: int, seed: int) -> dict[str, Any]:
     """Migrate, set up the organisation and its users, and insert ``count`` leads with Core."""
     from sqlalchemy import insert
 
-    from leadflow.core.db import make_engine
-    from leadflow.leads.models import Lead, LeadState, LeadStatusReason
-    from leadflow.core.migrate import upgrade
     from leadflow.bootstrap import ensure_organisation
-    from leadflow.security.service import create_user
+    from leadflow.core.db import make_engine
+    from leadflow.core.migrate import upgrade
     from leadflow.core.uow import Database
+    from leadflow.leads.models import Lead, LeadState, LeadStatusReason
+    from leadflow.security.service import create_user
 
     engine = make_engine(url)
     upgrade(engine)
@@ -123,15 +213,37 @@ def populate(url: str, count: int, seed: int) -> dict[str, Any]:
     with database.unit_of_work() as uow:
         ensure_organisation(uow=uow, base_currency="EUR")
         owners = [
-            create_user(email=ADMIN_EMAIL, full_name="Bench Admin", role_names=["System Administrator"],
-                        business_unit_name=None, password=PASSWORD, uow=uow, actor=None),
-            create_user(email=SELLER_EMAIL, full_name="Bench Seller", role_names=["Salesperson"],
-                        business_unit_name=None, password=PASSWORD, uow=uow, actor=None),
+            create_user(
+                email=ADMIN_EMAIL,
+                full_name="Bench Admin",
+                role_names=["System Administrator"],
+                business_unit_name=None,
+                password=PASSWORD,
+                uow=uow,
+                actor=None,
+            ),
+            create_user(
+                email=SELLER_EMAIL,
+                full_name="Bench Seller",
+                role_names=["Salesperson"],
+                business_unit_name=None,
+                password=PASSWORD,
+                uow=uow,
+                actor=None,
+            ),
         ]
         for index in range(OTHER_OWNERS):
-            owners.append(create_user(email=f"seller{index}@example.com", full_name=f"Seller {index}",
-                                      role_names=["Salesperson"], business_unit_name=None, password=None,
-                                      uow=uow, actor=None))
+            owners.append(
+                create_user(
+                    email=f"seller{index}@example.com",
+                    full_name=f"Seller {index}",
+                    role_names=["Salesperson"],
+                    business_unit_name=None,
+                    password=None,
+                    uow=uow,
+                    actor=None,
+                )
+            )
         uow.commit()
         owner_ids = [(user.id, user.business_unit_id) for user in owners]
 
@@ -143,27 +255,49 @@ def populate(url: str, count: int, seed: int) -> dict[str, Any]:
     with database.engine.begin() as connection:
         for number in range(count):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            company = RARE_COMPANY if number % 2000 == 7 else (
-                f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_PLACES)} {rng.randint(1, 300)}")
+            company = (
+                RARE_COMPANY
+                if number % 2000 == 7
+                else (f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_PLACES)} {rng.randint(1, 300)}")
+            )
             roll = rng.random()
             state, reason = (
-                (LeadState.OPEN, LeadStatusReason.NEW if roll < 0.5 else LeadStatusReason.CONTACTED) if roll < 0.7
-                else (LeadState.QUALIFIED, LeadStatusReason.QUALIFIED) if roll < 0.9
+                (LeadState.OPEN, LeadStatusReason.NEW if roll < 0.5 else LeadStatusReason.CONTACTED)
+                if roll < 0.7
+                else (LeadState.QUALIFIED, LeadStatusReason.QUALIFIED)
+                if roll < 0.9
                 else (LeadState.DISQUALIFIED, rng.choice([LeadStatusReason.LOST, LeadStatusReason.CANCELED]))
             )
             owner_id, unit_id = owner_ids[number % len(owner_ids)]
             created = now - timedelta(seconds=rng.randint(0, 365 * 24 * 3600))
-            batch.append({
-                "id": uuid.uuid4(), "row_version": 1, "created_at": created, "modified_at": created,
-                "topic": f"{rng.randint(10, 500)} {rng.choice(TOPICS)}", "first_name": first, "last_name": last,
-                "full_name": f"{first} {last}", "job_title": "Purchasing manager", "company_name": company,
-                "email": f"{first}.{last}{number}@example.com".lower(), "business_phone": f"+34 91{number:07d}",
-                "address_city": rng.choice(CITIES), "lead_source": rng.choice(SOURCES), "rating": rng.choice(RATINGS),
-                "budget_amount": Decimal(rng.randint(1, 500) * 1000), "state": state, "status_reason": reason,
-                "closed_at": created if state is not LeadState.OPEN else None, "merged": False,
-                "owner_user_id": owner_id, "owning_business_unit_id": unit_id,
-                "created_by_id": owner_id, "modified_by_id": owner_id,
-            })
+            batch.append(
+                {
+                    "id": uuid.uuid4(),
+                    "row_version": 1,
+                    "created_at": created,
+                    "modified_at": created,
+                    "topic": f"{rng.randint(10, 500)} {rng.choice(TOPICS)}",
+                    "first_name": first,
+                    "last_name": last,
+                    "full_name": f"{first} {last}",
+                    "job_title": "Purchasing manager",
+                    "company_name": company,
+                    "email": f"{first}.{last}{number}@example.com".lower(),
+                    "business_phone": f"+34 91{number:07d}",
+                    "address_city": rng.choice(CITIES),
+                    "lead_source": rng.choice(SOURCES),
+                    "rating": rng.choice(RATINGS),
+                    "budget_amount": Decimal(rng.randint(1, 500) * 1000),
+                    "state": state,
+                    "status_reason": reason,
+                    "closed_at": created if state is not LeadState.OPEN else None,
+                    "merged": False,
+                    "owner_user_id": owner_id,
+                    "owning_business_unit_id": unit_id,
+                    "created_by_id": owner_id,
+                    "modified_by_id": owner_id,
+                }
+            )
             if len(batch) == 5000:
                 connection.execute(insert(table), batch)
                 batch = []
@@ -186,8 +320,9 @@ def populate(url: str, count: int, seed: int) -> dict[str, Any]:
 def sign_in(client: Any, email: str) -> None:
     form = client.get("/sign-in").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    response = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     if response.status_code != 303:
         raise SystemExit(f"sign-in of {email} failed: {response.status_code}")
 
@@ -200,7 +335,9 @@ def deep_cursor(database: Any, actor: Any, *, view: str, q: str, sort: str, rows
         seen, cursor = 0, None
         with database.unit_of_work(read_only=True) as uow:
             while seen < target:
-                query = LeadQuery(view=LeadView(view), q=q or None, sort=sort, limit=min(MAX_PAGE, target - seen), cursor=cursor)
+                query = LeadQuery(
+                    view=LeadView(view), q=q or None, sort=sort, limit=min(MAX_PAGE, target - seen), cursor=cursor
+                )
                 page = list_leads(query, uow=uow, actor=actor)
                 seen += len(page.items)
                 if page.next_cursor is None:
@@ -238,7 +375,9 @@ def time_page(client: Any, url: str, *, samples: int, warmup: int) -> tuple[list
     return timings, cpu, rows
 
 
-def time_query(database: Any, actor: Any, *, view: str, q: str, sort: str, cursor: str | None, samples: int) -> list[float]:
+def time_query(
+    database: Any, actor: Any, *, view: str, q: str, sort: str, cursor: str | None, samples: int
+) -> list[float]:
     from leadflow.leads.views import LeadQuery, LeadView, list_leads
 
     query = LeadQuery(view=LeadView(view), q=q or None, sort=sort, limit=50, cursor=cursor)
@@ -261,8 +400,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
 
     from leadflow.asgi import create_app
     from leadflow.core.config import Settings
-    from leadflow.security.actor import actor_for_email
     from leadflow.core.uow import Database
+    from leadflow.security.actor import actor_for_email
 
     with fresh_database(backend, args.postgres_url) as url:
         print(f"[{backend}] inserting {args.leads:,} leads ...", flush=True)
@@ -286,14 +425,31 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                         for page in ("first", "deep"):
                             if page == "deep" and cursor is None:
                                 continue
-                            params = {"view": view, "q": q, "sort": sort, **({"cursor": cursor} if page == "deep" else {})}
+                            params = {
+                                "view": view,
+                                "q": q,
+                                "sort": sort,
+                                **({"cursor": cursor} if page == "deep" else {}),
+                            }
                             target = "/leads?" + urlencode({k: v for k, v in params.items() if v})
                             timings, cpu, rows = time_page(client, target, samples=args.samples, warmup=args.warmup)
-                            query = time_query(database, actor, view=view, q=q, sort=sort,
-                                               cursor=cursor if page == "deep" else None, samples=args.samples)
+                            query = time_query(
+                                database,
+                                actor,
+                                view=view,
+                                q=q,
+                                sort=sort,
+                                cursor=cursor if page == "deep" else None,
+                                samples=args.samples,
+                            )
                             case = {
-                                "role": role, "view": view, "search": search, "sort": sort, "page": page,
-                                "rows": rows, "view_size": size if size >= 0 else f">{DEEP_ROWS}",
+                                "role": role,
+                                "view": view,
+                                "search": search,
+                                "sort": sort,
+                                "page": page,
+                                "rows": rows,
+                                "view_size": size if size >= 0 else f">{DEEP_ROWS}",
                                 "p50_ms": round(statistics.median(timings), 1),
                                 "p95_ms": round(percentile(timings, 0.95), 1),
                                 "cpu_p50_ms": round(statistics.median(cpu), 1),
@@ -301,10 +457,12 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                             }
                             cases.append(case)
                             flag = "" if case["p95_ms"] <= TARGET_MS else "  <-- over target"
-                            print(f"[{backend}] {role:6} {view:17} {search:6} {sort:13} {page:5} rows={rows:3} "
-                                  f"p50={case['p50_ms']:6.1f} p95={case['p95_ms']:6.1f} cpu={case['cpu_p50_ms']:6.1f} "
-                                  f"query={case['query_p50_ms']:6.1f} ms{flag}",
-                                  flush=True)
+                            print(
+                                f"[{backend}] {role:6} {view:17} {search:6} {sort:13} {page:5} rows={rows:3} "
+                                f"p50={case['p50_ms']:6.1f} p95={case['p95_ms']:6.1f} cpu={case['cpu_p50_ms']:6.1f} "
+                                f"query={case['query_p50_ms']:6.1f} ms{flag}",
+                                flush=True,
+                            )
         finally:
             database.dispose()
     return {"backend": backend, "setup": setup, "cases": cases}
@@ -331,7 +489,11 @@ def main() -> None:
         "benchmark": "lead_list",
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": {key: str(value) for key, value in vars(args).items()},
-        "versions": {"python": platform.python_version(), "sqlalchemy": sqlalchemy.__version__, "leadflow": leadflow.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "sqlalchemy": sqlalchemy.__version__,
+            "leadflow": leadflow.__version__,
+        },
         "load_average": os.getloadavg(),
         "runs": [run_backend(backend, args) for backend in backends],
     }
@@ -340,8 +502,10 @@ def main() -> None:
     for run in results["runs"]:
         worst = max(run["cases"], key=lambda case: case["p95_ms"])
         over = [case for case in run["cases"] if case["p95_ms"] > TARGET_MS]
-        print(f"  {run['backend']:10} worst p95 {worst['p95_ms']} ms ({worst['role']} {worst['view']} {worst['search']} "
-              f"{worst['sort']} {worst['page']}); {len(over)} of {len(run['cases'])} cases over target")
+        print(
+            f"  {run['backend']:10} worst p95 {worst['p95_ms']} ms ({worst['role']} {worst['view']} {worst['search']} "
+            f"{worst['sort']} {worst['page']}); {len(over)} of {len(run['cases'])} cases over target"
+        )
     if not args.no_json:
         path = args.json or RESULTS_DIR / f"lead-list-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -54,8 +54,18 @@ RATES = {"EUR": Decimal(1), "USD": Decimal("1.0825"), "GBP": Decimal("0.8571")}
 STAGES = ("develop", "propose", "close")
 RATINGS = ("hot", "warm", "cold", None)
 TODAY = date(2026, 11, 18)  # the close dates are spread around it
-WORDS = ("Office chairs", "Standing desks", "Meeting rooms", "Reception", "Storage", "Lighting", "Acoustics",
-         "Canteen", "Lockers", "Ergonomics")
+WORDS = (
+    "Office chairs",
+    "Standing desks",
+    "Meeting rooms",
+    "Reception",
+    "Storage",
+    "Lighting",
+    "Acoustics",
+    "Canteen",
+    "Lockers",
+    "Ergonomics",
+)
 PLACES = ("Norte", "Sur", "Levante", "Atlantico", "Central", "Iberica", "Castilla", "Galicia", "Aragon", "Rioja")
 
 
@@ -125,15 +135,30 @@ def populate(url: str, count: int, seed: int, *, without_indexes: bool = False) 
             uow.session.execute(update(Currency).where(Currency.iso_code == code).values(exchange_rate=rate))
         for unit in UNITS:
             create_business_unit(unit, parent_name=None, uow=uow, actor=None)
-        admin = create_user(email=ADMIN_EMAIL, full_name="Bench Admin", role_names=["System Administrator"],
-                            business_unit_name=None, password=PASSWORD, uow=uow, actor=None)
+        admin = create_user(
+            email=ADMIN_EMAIL,
+            full_name="Bench Admin",
+            role_names=["System Administrator"],
+            business_unit_name=None,
+            password=PASSWORD,
+            uow=uow,
+            actor=None,
+        )
         owners = []
         for unit_index, unit in enumerate(UNITS):
             for index in range(SELLERS_PER_UNIT):
                 email = SELLER_EMAIL if (unit_index, index) == (0, 0) else f"seller{unit_index}{index}@example.com"
-                owners.append(create_user(email=email, full_name=f"Seller {unit_index}{index}", role_names=["Salesperson"],
-                                          business_unit_name=unit, password=PASSWORD if email == SELLER_EMAIL else None,
-                                          uow=uow, actor=None))
+                owners.append(
+                    create_user(
+                        email=email,
+                        full_name=f"Seller {unit_index}{index}",
+                        role_names=["Salesperson"],
+                        business_unit_name=unit,
+                        password=PASSWORD if email == SELLER_EMAIL else None,
+                        uow=uow,
+                        actor=None,
+                    )
+                )
         uow.commit()
         owner_ids = [(user.id, user.business_unit_id) for user in owners]
         admin_id = admin.id
@@ -148,10 +173,20 @@ def populate(url: str, count: int, seed: int, *, without_indexes: bool = False) 
         rows = []
         for number, account_id in enumerate(account_ids):
             owner_id, unit_id = owner_ids[number % len(owner_ids)]
-            rows.append({"id": account_id, "row_version": 1, "created_at": now, "modified_at": now,
-                         "name": f"{rng.choice(WORDS)} {rng.choice(PLACES)} {number}", "state": "active",
-                         "owner_user_id": owner_id, "owning_business_unit_id": unit_id,
-                         "created_by_id": admin_id, "modified_by_id": admin_id})
+            rows.append(
+                {
+                    "id": account_id,
+                    "row_version": 1,
+                    "created_at": now,
+                    "modified_at": now,
+                    "name": f"{rng.choice(WORDS)} {rng.choice(PLACES)} {number}",
+                    "state": "active",
+                    "owner_user_id": owner_id,
+                    "owning_business_unit_id": unit_id,
+                    "created_by_id": admin_id,
+                    "modified_by_id": admin_id,
+                }
+            )
         connection.execute(insert(Account.__table__), rows)
         batch: list[dict[str, Any]] = []
         for number in range(count):
@@ -160,31 +195,58 @@ def populate(url: str, count: int, seed: int, *, without_indexes: bool = False) 
             amount = Decimal(rng.randint(10, 20_000) * 10)
             estimated_close = TODAY + timedelta(days=rng.randint(-300, 420))
             roll = rng.random()
-            state = OpportunityState.OPEN if roll < 0.6 else OpportunityState.WON if roll < 0.85 else OpportunityState.LOST
+            state = (
+                OpportunityState.OPEN if roll < 0.6 else OpportunityState.WON if roll < 0.85 else OpportunityState.LOST
+            )
             closed = state is not OpportunityState.OPEN
             actual_close = TODAY - timedelta(days=rng.randint(0, 700)) if closed else None
             actual = amount if state is OpportunityState.WON else None
-            reason = {OpportunityState.OPEN: OpportunityStatusReason.IN_PROGRESS, OpportunityState.WON: OpportunityStatusReason.WON,
-                      OpportunityState.LOST: OpportunityStatusReason.CANCELED}[state]
+            reason = {
+                OpportunityState.OPEN: OpportunityStatusReason.IN_PROGRESS,
+                OpportunityState.WON: OpportunityStatusReason.WON,
+                OpportunityState.LOST: OpportunityStatusReason.CANCELED,
+            }[state]
             rate = RATES[code]
-            batch.append({
-                "id": uuid.uuid4(), "row_version": 1, "created_at": now, "modified_at": now,
-                "name": f"{rng.randint(2, 400)} {rng.choice(WORDS).lower()}", "customer_kind": CustomerKind.ACCOUNT,
-                "customer_id": rng.choice(account_ids), "estimated_revenue": amount,
-                "estimated_close_date": None if number % 50 == 0 else estimated_close,
-                "currency_id": currency_ids[code], "state": state, "status_reason": reason,
-                "closed_at": now if closed else None, "probability": rng.choice((None, 10, 20, 40, 50, 60, 75, 90)),
-                "rating": rng.choice(RATINGS), "actual_revenue": actual, "actual_close_date": actual_close,
-                "process_status": "finished" if closed else "active", "exchange_rate": rate,
-                "estimated_revenue_base": (amount / rate).quantize(Decimal("0.0001")),
-                "actual_revenue_base": None if actual is None else (actual / rate).quantize(Decimal("0.0001")),
-                "process_stage": rng.choice(STAGES), "owner_user_id": owner_id, "owning_business_unit_id": unit_id,
-                "created_by_id": owner_id, "modified_by_id": owner_id,
-                "stakeholders_identified": False, "competitors_identified": False, "sales_team_identified": False,
-                "proposal_developed": False, "internal_review_completed": False, "proposal_presented": False,
-                "final_proposal_completed": False, "final_proposal_presented": False, "thank_you_note_sent": False,
-                "debrief_filed": False,
-            })
+            batch.append(
+                {
+                    "id": uuid.uuid4(),
+                    "row_version": 1,
+                    "created_at": now,
+                    "modified_at": now,
+                    "name": f"{rng.randint(2, 400)} {rng.choice(WORDS).lower()}",
+                    "customer_kind": CustomerKind.ACCOUNT,
+                    "customer_id": rng.choice(account_ids),
+                    "estimated_revenue": amount,
+                    "estimated_close_date": None if number % 50 == 0 else estimated_close,
+                    "currency_id": currency_ids[code],
+                    "state": state,
+                    "status_reason": reason,
+                    "closed_at": now if closed else None,
+                    "probability": rng.choice((None, 10, 20, 40, 50, 60, 75, 90)),
+                    "rating": rng.choice(RATINGS),
+                    "actual_revenue": actual,
+                    "actual_close_date": actual_close,
+                    "process_status": "finished" if closed else "active",
+                    "exchange_rate": rate,
+                    "estimated_revenue_base": (amount / rate).quantize(Decimal("0.0001")),
+                    "actual_revenue_base": None if actual is None else (actual / rate).quantize(Decimal("0.0001")),
+                    "process_stage": rng.choice(STAGES),
+                    "owner_user_id": owner_id,
+                    "owning_business_unit_id": unit_id,
+                    "created_by_id": owner_id,
+                    "modified_by_id": owner_id,
+                    "stakeholders_identified": False,
+                    "competitors_identified": False,
+                    "sales_team_identified": False,
+                    "proposal_developed": False,
+                    "internal_review_completed": False,
+                    "proposal_presented": False,
+                    "final_proposal_completed": False,
+                    "final_proposal_presented": False,
+                    "thank_you_note_sent": False,
+                    "debrief_filed": False,
+                }
+            )
             if len(batch) == 5000:
                 connection.execute(insert(Opportunity.__table__), batch)
                 batch = []
@@ -209,8 +271,9 @@ def populate(url: str, count: int, seed: int, *, without_indexes: bool = False) 
 def sign_in(client: Any, email: str) -> None:
     form = client.get("/sign-in").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    response = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     if response.status_code != 303:
         raise SystemExit(f"sign-in of {email} failed: {response.status_code}")
 
@@ -267,8 +330,13 @@ def raw_connection(url: str) -> Any:
     from sqlalchemy.engine import make_url
 
     parts = make_url(url)
-    return psycopg.connect(host=parts.host, port=parts.port or 5432, user=parts.username, dbname=parts.database,
-                           password=parts.password or None)
+    return psycopg.connect(
+        host=parts.host,
+        port=parts.port or 5432,
+        user=parts.username,
+        dbname=parts.database,
+        password=parts.password or None,
+    )
 
 
 def baseline(url: str, period: Any) -> dict[str, Callable[[], Any]]:
@@ -338,24 +406,55 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
 
                 plan: list[tuple[str, str, Callable[[], Any], str]] = [
                     ("api", "board (all, 25 cards a column)", board_call(BoardQuery()), "/api/v1/board"),
-                    ("api", "board weighted, this quarter", board_call(BoardQuery(weighted=True, close_date="2026-Q4")),
-                     "/api/v1/board?weighted=true&close_date=2026-Q4"),
+                    (
+                        "api",
+                        "board weighted, this quarter",
+                        board_call(BoardQuery(weighted=True, close_date="2026-Q4")),
+                        "/api/v1/board?weighted=true&close_date=2026-Q4",
+                    ),
                     ("api", "board mine", board_call(BoardQuery(scope=Scope.MINE)), "/api/v1/board?scope=mine"),
-                    ("api", "forecast 2026-Q4 by owner", forecast_call("2026-Q4", GroupBy.OWNER),
-                     "/api/v1/forecast?period=2026-Q4&group_by=owner"),
-                    ("api", "forecast 2026-11 by owner", forecast_call("2026-11", GroupBy.OWNER),
-                     "/api/v1/forecast?period=2026-11&group_by=owner"),
-                    ("api", "forecast 2026 by business unit", forecast_call("2026", GroupBy.BUSINESS_UNIT),
-                     "/api/v1/forecast?period=2026&group_by=business_unit"),
-                    ("api", "forecast.csv 2026-Q4 by owner", forecast_call("2026-Q4", GroupBy.OWNER),
-                     "/api/v1/forecast.csv?period=2026-Q4&group_by=owner"),
+                    (
+                        "api",
+                        "forecast 2026-Q4 by owner",
+                        forecast_call("2026-Q4", GroupBy.OWNER),
+                        "/api/v1/forecast?period=2026-Q4&group_by=owner",
+                    ),
+                    (
+                        "api",
+                        "forecast 2026-11 by owner",
+                        forecast_call("2026-11", GroupBy.OWNER),
+                        "/api/v1/forecast?period=2026-11&group_by=owner",
+                    ),
+                    (
+                        "api",
+                        "forecast 2026 by business unit",
+                        forecast_call("2026", GroupBy.BUSINESS_UNIT),
+                        "/api/v1/forecast?period=2026&group_by=business_unit",
+                    ),
+                    (
+                        "api",
+                        "forecast.csv 2026-Q4 by owner",
+                        forecast_call("2026-Q4", GroupBy.OWNER),
+                        "/api/v1/forecast.csv?period=2026-Q4&group_by=owner",
+                    ),
                     ("web", "page /board", board_call(BoardQuery()), "/board"),
-                    ("web", "page /board weighted, this quarter", board_call(BoardQuery(weighted=True, close_date="2026-Q4")),
-                     "/board?weighted=on&close_date=2026-Q4"),
-                    ("web", "page /forecast 2026-Q4 by owner", forecast_call("2026-Q4", GroupBy.OWNER),
-                     "/forecast?period=2026-Q4&group_by=owner"),
+                    (
+                        "web",
+                        "page /board weighted, this quarter",
+                        board_call(BoardQuery(weighted=True, close_date="2026-Q4")),
+                        "/board?weighted=on&close_date=2026-Q4",
+                    ),
+                    (
+                        "web",
+                        "page /forecast 2026-Q4 by owner",
+                        forecast_call("2026-Q4", GroupBy.OWNER),
+                        "/forecast?period=2026-Q4&group_by=owner",
+                    ),
                 ]
-                with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as api_client, TestClient(app) as web_client:
+                with (
+                    TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as api_client,
+                    TestClient(app) as web_client,
+                ):
                     sign_in(web_client, email)
                     for kind, name, domain_call, url_path in plan:
                         client = api_client if kind == "api" else web_client
@@ -364,17 +463,24 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                         floor_name = "board" if "board" in name else "forecast"
                         floor, _ = timed(raw[floor_name], samples=args.samples, warmup=1)
                         case = {
-                            "role": role, "kind": kind, "case": name, "url": url_path,
-                            "p50_ms": round(statistics.median(wall), 1), "p95_ms": round(percentile(wall, 0.95), 1),
+                            "role": role,
+                            "kind": kind,
+                            "case": name,
+                            "url": url_path,
+                            "p50_ms": round(statistics.median(wall), 1),
+                            "p95_ms": round(percentile(wall, 0.95), 1),
                             "cpu_p50_ms": round(statistics.median(cpu), 1),
                             "domain_p50_ms": round(statistics.median(alone), 1),
                             "raw_sql_p50_ms": round(statistics.median(floor), 1),
                         }
                         cases.append(case)
                         flag = "" if case["p95_ms"] <= TARGET_MS else "  <-- over target"
-                        print(f"[{backend}] {role:6} {name:36} p50={case['p50_ms']:6.1f} p95={case['p95_ms']:6.1f} "
-                              f"cpu={case['cpu_p50_ms']:6.1f} domain={case['domain_p50_ms']:6.1f} "
-                              f"raw-sql={case['raw_sql_p50_ms']:6.1f} ms{flag}", flush=True)
+                        print(
+                            f"[{backend}] {role:6} {name:36} p50={case['p50_ms']:6.1f} p95={case['p95_ms']:6.1f} "
+                            f"cpu={case['cpu_p50_ms']:6.1f} domain={case['domain_p50_ms']:6.1f} "
+                            f"raw-sql={case['raw_sql_p50_ms']:6.1f} ms{flag}",
+                            flush=True,
+                        )
         finally:
             database.dispose()
     return {"backend": backend, "setup": setup, "cases": cases}
@@ -388,8 +494,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per case first")
     parser.add_argument("--seed", type=int, default=20261118)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
-    parser.add_argument("--without-indexes", action="store_true",
-                        help="drop the indexes of migration 0010 first (to compare)")
+    parser.add_argument(
+        "--without-indexes", action="store_true", help="drop the indexes of migration 0010 first (to compare)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="where the results go (default bench/results/)")
     parser.add_argument("--no-json", action="store_true")
     args = parser.parse_args()
@@ -403,8 +510,12 @@ def main() -> None:
         "benchmark": "pipeline",
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": {key: str(value) for key, value in vars(args).items()},
-        "versions": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-                     "sqlalchemy": sqlalchemy.__version__, "leadflow": leadflow.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "sqlalchemy": sqlalchemy.__version__,
+            "leadflow": leadflow.__version__,
+        },
         "load_average": os.getloadavg(),
         "runs": [run_backend(backend, args) for backend in backends],
     }
@@ -413,8 +524,10 @@ def main() -> None:
     for run in results["runs"]:
         worst = max(run["cases"], key=lambda case: case["p95_ms"])
         over = [case for case in run["cases"] if case["p95_ms"] > TARGET_MS]
-        print(f"  {run['backend']:10} worst p95 {worst['p95_ms']} ms ({worst['role']} {worst['case']}); "
-              f"{len(over)} of {len(run['cases'])} cases over target")
+        print(
+            f"  {run['backend']:10} worst p95 {worst['p95_ms']} ms ({worst['role']} {worst['case']}); "
+            f"{len(over)} of {len(run['cases'])} cases over target"
+        )
     if not args.no_json:
         path = args.json or RESULTS_DIR / f"pipeline-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -60,7 +60,14 @@ from qualify import RESULTS_DIR, ensure_actor, environment
 CONTACT_KINDS = ("exact_copy", "case", "accents", "typo", "email_case", "phone_format")
 LEAD_KINDS = CONTACT_KINDS
 ACCOUNT_KINDS = (
-    "exact_copy", "case", "accents", "typo", "legal_suffix", "word_order", "email_case", "phone_format",
+    "exact_copy",
+    "case",
+    "accents",
+    "typo",
+    "legal_suffix",
+    "word_order",
+    "email_case",
+    "phone_format",
     "website_format",
 )
 KIND_LABELS = {
@@ -95,7 +102,9 @@ COMPANY_SUFFIXES = tuple(dict.fromkeys(form for forms in LEGAL_FORMS.values() fo
 def _faker_names(attribute: str) -> tuple[str, ...]:
     """Every name of one kind (``first_names``, ``last_names``) that Faker draws from in LOCALES."""
     return tuple(
-        dict.fromkeys(name for locale in LOCALES for name in getattr(Faker(locale).provider("faker.providers.person"), attribute))
+        dict.fromkeys(
+            name for locale in LOCALES for name in getattr(Faker(locale).provider("faker.providers.person"), attribute)
+        )
     )
 
 
@@ -103,7 +112,17 @@ FIRST_NAMES = _faker_names("first_names")
 LAST_NAMES = _faker_names("last_names")
 # Regions of the generated phone numbers: mostly Spain, as the organisation's default region (ES) assumes.
 PHONE_REGIONS = ("ES",) * 7 + ("DE", "FR", "IT", "GB", "NL", "US", "MX", "PT")
-TLDS = {"ES": "es", "DE": "de", "FR": "fr", "IT": "it", "GB": "co.uk", "NL": "nl", "US": "com", "MX": "com.mx", "PT": "pt"}
+TLDS = {
+    "ES": "es",
+    "DE": "de",
+    "FR": "fr",
+    "IT": "it",
+    "GB": "co.uk",
+    "NL": "nl",
+    "US": "com",
+    "MX": "com.mx",
+    "PT": "pt",
+}
 # Keys next to each other on a QWERTY keyboard: what a slipped finger types instead.
 KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -247,7 +266,12 @@ def website_variant(website: str, rng: random.Random) -> str:
     """The same site written another way: scheme, www., capitals, a trailing slash."""
     host = website.split("://")[-1].removeprefix("www.").rstrip("/")
     options = [
-        f"https://www.{host}", f"http://{host}", f"www.{host}", host, f"https://{host}/", f"WWW.{host.upper()}",
+        f"https://www.{host}",
+        f"http://{host}",
+        f"www.{host}",
+        host,
+        f"https://{host}/",
+        f"WWW.{host.upper()}",
         f"https://www.{host}/contact",
     ]
     return rng.choice([option for option in options if option != website])
@@ -378,19 +402,25 @@ def _mailbox(first: str | None, last: str) -> str:
     return ".".join(ascii_slug(part) for part in (first, last) if part)
 
 
-def original_contact(rng: random.Random, names: NameSource, accounts: list[dict[str, Any]], taken: set[str]) -> dict[str, Any]:
+def original_contact(
+    rng: random.Random, names: NameSource, accounts: list[dict[str, Any]], taken: set[str]
+) -> dict[str, Any]:
     """A person working for one of the accounts, with an address on its domain."""
     first, last, _ = names.person()
     return {
         "id": _id(rng),
         "first_name": first,
         "last_name": last,
-        "email": _unique(f"{_mailbox(first, last)}@{rng.choice(accounts)['_domain']}", taken) if rng.random() < 0.9 else None,
+        "email": _unique(f"{_mailbox(first, last)}@{rng.choice(accounts)['_domain']}", taken)
+        if rng.random() < 0.9
+        else None,
         "business_phone": stored_phone(rng) if rng.random() < 0.85 else None,
     }
 
 
-def original_lead(rng: random.Random, names: NameSource, accounts: list[dict[str, Any]], taken: set[str]) -> dict[str, Any]:
+def original_lead(
+    rng: random.Random, names: NameSource, accounts: list[dict[str, Any]], taken: set[str]
+) -> dict[str, Any]:
     """A person interested in buying: from a company already among the accounts or from another one,
     writing from the company's address or from a free one."""
     first, last, locale = names.person()
@@ -415,15 +445,26 @@ def original_lead(rng: random.Random, names: NameSource, accounts: list[dict[str
 
 # What a duplicate of each kind needs its original to have, and how it is made from it.
 PERSON_NEEDS = {
-    "exact_copy": ("first_name",), "case": ("first_name",), "accents": ("first_name",), "typo": ("first_name",),
-    "email_case": ("email",), "phone_format": ("business_phone",),
+    "exact_copy": ("first_name",),
+    "case": ("first_name",),
+    "accents": ("first_name",),
+    "typo": ("first_name",),
+    "email_case": ("email",),
+    "phone_format": ("business_phone",),
 }
 NEEDS = {
     "leads": PERSON_NEEDS,
     "contacts": PERSON_NEEDS,
     "accounts": {
-        "exact_copy": (), "case": (), "accents": (), "typo": (), "legal_suffix": (), "word_order": ("_two_words",),
-        "email_case": ("email",), "phone_format": ("telephone",), "website_format": ("website",),
+        "exact_copy": (),
+        "case": (),
+        "accents": (),
+        "typo": (),
+        "legal_suffix": (),
+        "word_order": ("_two_words",),
+        "email_case": ("email",),
+        "phone_format": ("telephone",),
+        "website_format": ("website",),
     },
 }
 
@@ -463,7 +504,9 @@ def corrupt_person(original: dict[str, Any], kind: str, rng: random.Random) -> d
     return duplicate
 
 
-def corrupt_account(original: dict[str, Any], kind: str, rng: random.Random, names: NameSource, taken: set[str]) -> dict[str, Any]:
+def corrupt_account(
+    original: dict[str, Any], kind: str, rng: random.Random, names: NameSource, taken: set[str]
+) -> dict[str, Any]:
     """A duplicate account linked to its original only by the corrupted field(s).
 
     Name corruptions leave e-mail, phone and website blank; the other corruptions give the
@@ -473,7 +516,10 @@ def corrupt_account(original: dict[str, Any], kind: str, rng: random.Random, nam
     if kind == "exact_copy":
         return duplicate
     name_kinds: dict[str, Callable[[str, random.Random], str]] = {
-        "case": change_case, "accents": toggle_accents, "typo": typo, "legal_suffix": change_legal_suffix,
+        "case": change_case,
+        "accents": toggle_accents,
+        "typo": typo,
+        "legal_suffix": change_legal_suffix,
         "word_order": swap_words,
     }
     if kind in name_kinds:
@@ -513,7 +559,9 @@ def labelled_set(*, accounts: int, contacts: int, share: float, seed: int, leads
     taken: set[str] = set()
     account_originals: list[dict[str, Any]] = []
     for table, count, kinds in (
-        ("accounts", accounts, ACCOUNT_KINDS), ("contacts", contacts, CONTACT_KINDS), ("leads", leads, LEAD_KINDS),
+        ("accounts", accounts, ACCOUNT_KINDS),
+        ("contacts", contacts, CONTACT_KINDS),
+        ("leads", leads, LEAD_KINDS),
     ):
         if not count:
             continue
@@ -539,7 +587,9 @@ def labelled_set(*, accounts: int, contacts: int, share: float, seed: int, leads
             pairs[frozenset((original["id"], duplicate["id"]))] = kind
         records = originals + made
         rng.shuffle(records)
-        data.rows[table] = [{key: value for key, value in record.items() if not key.startswith("_")} for record in records]
+        data.rows[table] = [
+            {key: value for key, value in record.items() if not key.startswith("_")} for record in records
+        ]
         data.pairs[table] = pairs
     return data
 
@@ -550,7 +600,11 @@ def labelled_set(*, accounts: int, contacts: int, share: float, seed: int, leads
 
 
 def _same(name: str, table: str, *columns: str) -> dict[str, Any]:
-    return {"name": name, "base_table": table, "conditions": [{"base_column": column, "criterion": "exact_match"} for column in columns]}
+    return {
+        "name": name,
+        "base_table": table,
+        "conditions": [{"base_column": column, "criterion": "exact_match"} for column in columns],
+    }
 
 
 # The rules as they were before they were tuned, kept here to measure the same data against: the
@@ -634,8 +688,10 @@ def load(database: Any, actor: Any, data: LabelledSet) -> None:
     from leadflow.leads.models import Lead
 
     owner = {
-        "owner_user_id": actor.user_id, "owning_business_unit_id": actor.business_unit_id,
-        "created_by_id": actor.user_id, "modified_by_id": actor.user_id,
+        "owner_user_id": actor.user_id,
+        "owning_business_unit_id": actor.business_unit_id,
+        "created_by_id": actor.user_id,
+        "modified_by_id": actor.user_id,
     }
     models = {"accounts": (Account, "active"), "contacts": (Contact, "active"), "leads": (Lead, "open")}
     with database.engine.begin() as connection:
@@ -645,8 +701,12 @@ def load(database: Any, actor: Any, data: LabelledSet) -> None:
             connection.execute(
                 model.__table__.insert(),
                 [
-                    {**row, **owner, "state": state,
-                     **({"full_name": compose_full_name(row["first_name"], row["last_name"])} if named else {})}
+                    {
+                        **row,
+                        **owner,
+                        "state": state,
+                        **({"full_name": compose_full_name(row["first_name"], row["last_name"])} if named else {}),
+                    }
                     for row in rows
                 ],
             )
@@ -679,7 +739,9 @@ def pairs_found(database: Any, rule_id: uuid.UUID, batch: int = 1000) -> tuple[s
         records = [dict(row) for row in uow.session.execute(select(table).order_by(table.c.id)).mappings()]
         for start in range(0, len(records), batch):
             chunk = records[start : start + batch]
-            for record, matches in zip(chunk, find_matches(uow.session, rule.base_table, chunk, rules=[rule]), strict=True):
+            for record, matches in zip(
+                chunk, find_matches(uow.session, rule.base_table, chunk, rules=[rule]), strict=True
+            ):
                 found.update(frozenset((record["id"], match.id)) for match in matches)
     return rule.name, rule.base_table.value, found
 
@@ -709,8 +771,14 @@ def evaluate(url: str, data: LabelledSet, log: Callable[[str], None]) -> dict[st
             name, table, found = pairs_found(database, rule_id)
             seconds = time.perf_counter() - started
             per_rule.append(
-                {"round": round_name, "rule": name, "table": table, "definition": described[rule_id], "pairs": found,
-                 "seconds": seconds}
+                {
+                    "round": round_name,
+                    "rule": name,
+                    "table": table,
+                    "definition": described[rule_id],
+                    "pairs": found,
+                    "seconds": seconds,
+                }
             )
             log(f"{round_name}: {name}: {len(found):,} pairs ({seconds:.1f} s)")
         with database.unit_of_work() as uow:
@@ -727,8 +795,13 @@ def _ratios(found: set, truth: set) -> dict[str, Any]:
     recall = hits / len(truth) if truth else None
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
     return {
-        "found": len(found), "true_positives": hits, "false_positives": len(found) - hits,
-        "missed": len(truth) - hits, "precision": precision, "recall": recall, "f1": f1,
+        "found": len(found),
+        "true_positives": hits,
+        "false_positives": len(found) - hits,
+        "missed": len(truth) - hits,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
         "meets_target": bool(precision and recall and precision >= TARGET_PRECISION and recall >= TARGET_RECALL),
     }
 
@@ -738,14 +811,23 @@ def score(data: LabelledSet, per_rule: list[dict[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {"rule_sets": {}, "rules": [], "truth": {}}
     for table, pairs in data.pairs.items():
         result["truth"][table] = {
-            "records": len(data.rows[table]), "originals": len(data.rows[table]) - len(pairs), "pairs": len(pairs),
-            "duplicate_share": len(pairs) / len(data.rows[table]), "by_kind": dict(Counter(pairs.values())),
+            "records": len(data.rows[table]),
+            "originals": len(data.rows[table]) - len(pairs),
+            "pairs": len(pairs),
+            "duplicate_share": len(pairs) / len(data.rows[table]),
+            "by_kind": dict(Counter(pairs.values())),
         }
     for entry in per_rule:
         truth = set(data.pairs[entry["table"]])
         result["rules"].append(
-            {"round": entry["round"], "rule": entry["rule"], "table": entry["table"], "definition": entry["definition"],
-             "seconds": entry["seconds"], **_ratios(entry["pairs"], truth)}
+            {
+                "round": entry["round"],
+                "rule": entry["rule"],
+                "table": entry["table"],
+                "definition": entry["definition"],
+                "seconds": entry["seconds"],
+                **_ratios(entry["pairs"], truth),
+            }
         )
     for set_name, rounds in RULE_SETS.items():
         result["rule_sets"][set_name] = {}
@@ -776,7 +858,9 @@ def score(data: LabelledSet, per_rule: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _why_missed(
-    entries: list[dict[str, Any]], misses: list[frozenset[uuid.UUID]], kinds: dict[frozenset[uuid.UUID], str],
+    entries: list[dict[str, Any]],
+    misses: list[frozenset[uuid.UUID]],
+    kinds: dict[frozenset[uuid.UUID], str],
     rows_by_id: dict[uuid.UUID, dict[str, Any]],
 ) -> dict[str, dict[str, int]]:
     """Per corruption, why the set's first rule with a ``similar`` condition missed a pair: a blank
@@ -785,13 +869,20 @@ def _why_missed(
     from leadflow.duplicates import Condition, is_match, rule_match_code
 
     definition = next(
-        (e["definition"] for e in entries if any(c["criterion"] == "similar" for c in e["definition"]["conditions"])), None
+        (e["definition"] for e in entries if any(c["criterion"] == "similar" for c in e["definition"]["conditions"])),
+        None,
     )
     if definition is None:
         return {}
     conditions = [
-        Condition(c["base_column"], c["matching_column"], c["criterion"], n=c["n"], threshold=c["threshold"],
-                  ignore_blank=c["ignore_blank"])
+        Condition(
+            c["base_column"],
+            c["matching_column"],
+            c["criterion"],
+            n=c["n"],
+            threshold=c["threshold"],
+            ignore_blank=c["ignore_blank"],
+        )
         for c in definition["conditions"]
     ]
     why: dict[str, dict[str, int]] = {}
@@ -813,7 +904,11 @@ def _why_missed(
 
 
 def _describe(row: dict[str, Any], table: str) -> str:
-    columns = ("name", "email", "telephone", "website") if table == "accounts" else ("first_name", "last_name", "email", "business_phone")
+    columns = (
+        ("name", "email", "telephone", "website")
+        if table == "accounts"
+        else ("first_name", "last_name", "email", "business_phone")
+    )
     return " | ".join(str(row.get(column) or "-") for column in columns)
 
 
@@ -844,16 +939,38 @@ def report(results: dict[str, Any], console: Any) -> None:
                 f"({t['duplicate_share']:.1%}), one per original, {t['pairs'] // len(t['by_kind']):,} or so per kind of corruption"
             )
     sets = results["scores"]["rule_sets"]
-    overall = Table(title=f"Precision and recall per rule set (target: precision ≥ {TARGET_PRECISION:.0%} at recall ≥ {TARGET_RECALL:.0%})")
-    for name in ("rule set", "table", "rules", "pairs found", "true", "false", "missed", "precision", "recall", "F1", "target"):
+    overall = Table(
+        title=f"Precision and recall per rule set (target: precision ≥ {TARGET_PRECISION:.0%} at recall ≥ {TARGET_RECALL:.0%})"
+    )
+    for name in (
+        "rule set",
+        "table",
+        "rules",
+        "pairs found",
+        "true",
+        "false",
+        "missed",
+        "precision",
+        "recall",
+        "F1",
+        "target",
+    ):
         overall.add_column(name, justify="left" if name in ("rule set", "table") else "right")
     for set_name, tables in sets.items():
         for table in TABLES:
             if table in tables:
                 r = tables[table]
                 overall.add_row(
-                    set_name, table, str(len(r["rules"])), f"{r['found']:,}", f"{r['true_positives']:,}",
-                    f"{r['false_positives']:,}", f"{r['missed']:,}", _pct(r["precision"]), _pct(r["recall"]), _pct(r["f1"]),
+                    set_name,
+                    table,
+                    str(len(r["rules"])),
+                    f"{r['found']:,}",
+                    f"{r['true_positives']:,}",
+                    f"{r['false_positives']:,}",
+                    f"{r['missed']:,}",
+                    _pct(r["precision"]),
+                    _pct(r["recall"]),
+                    _pct(r["f1"]),
                     "met" if r["meets_target"] else "missed",
                 )
     console.print(overall)
@@ -867,7 +984,8 @@ def report(results: dict[str, Any], console: Any) -> None:
             by_kind.add_column(set_name, justify="right")
         for kind, first in next(iter(sets.values()))[table]["by_kind"].items():
             by_kind.add_row(
-                KIND_LABELS[kind], f"{first['pairs']:,}",
+                KIND_LABELS[kind],
+                f"{first['pairs']:,}",
                 *(_pct(sets[set_name][table]["by_kind"][kind]["recall"]) for set_name in sets),
             )
         console.print(by_kind)
@@ -876,8 +994,14 @@ def report(results: dict[str, Any], console: Any) -> None:
         rules.add_column(name, justify="left" if name in ("round", "rule") else "right")
     for r in results["scores"]["rules"]:
         rules.add_row(
-            r["round"], r["rule"], f"{r['found']:,}", f"{r['true_positives']:,}", f"{r['false_positives']:,}",
-            _pct(r["precision"]), _pct(r["recall"]), f"{r['seconds']:.1f}",
+            r["round"],
+            r["rule"],
+            f"{r['found']:,}",
+            f"{r['true_positives']:,}",
+            f"{r['false_positives']:,}",
+            _pct(r["precision"]),
+            _pct(r["recall"]),
+            f"{r['seconds']:.1f}",
         )
     console.print(rules)
     why = Table(title="Why the demo's rules miss pairs: the similar rule's blocking keys, or its score")
@@ -887,7 +1011,10 @@ def report(results: dict[str, Any], console: Any) -> None:
         for kind, reasons in r["missed_why"].items():
             known = ("blocking key differs", "score under threshold", "blank")
             why.add_row(
-                table, KIND_LABELS[kind], f"{sum(reasons.values()):,}", *(f"{reasons.get(reason, 0):,}" for reason in known),
+                table,
+                KIND_LABELS[kind],
+                f"{sum(reasons.values()):,}",
+                *(f"{reasons.get(reason, 0):,}" for reason in known),
                 f"{sum(n for reason, n in reasons.items() if reason not in known):,}",
             )
     console.print(why)
@@ -902,14 +1029,25 @@ def report(results: dict[str, Any], console: Any) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Precision and recall of the built-in duplicate detection rules on labelled data (SQLite).")
+    parser = argparse.ArgumentParser(
+        description="Precision and recall of the built-in duplicate detection rules on labelled data (SQLite)."
+    )
     parser.add_argument("--accounts", type=int, default=10000, help="accounts, duplicates included (default 10000)")
     parser.add_argument("--contacts", type=int, default=20000, help="contacts, duplicates included (default 20000)")
     parser.add_argument("--leads", type=int, default=20000, help="leads, duplicates included (default 20000)")
-    parser.add_argument("--duplicate-share", type=float, default=0.2, help="share of each table's records that duplicate an original (default 0.2)")
+    parser.add_argument(
+        "--duplicate-share",
+        type=float,
+        default=0.2,
+        help="share of each table's records that duplicate an original (default 0.2)",
+    )
     parser.add_argument("--seed", type=int, default=20261128, help="seed of the generated records")
     parser.add_argument("--label", help="a name for the code under test, stored with the results")
-    parser.add_argument("--json", metavar="PATH", help="where to write the JSON results (default bench/results/precision-recall-<time>.json)")
+    parser.add_argument(
+        "--json",
+        metavar="PATH",
+        help="where to write the JSON results (default bench/results/precision-recall-<time>.json)",
+    )
     parser.add_argument("--no-json", action="store_true", help="do not write JSON results")
     args = parser.parse_args(argv)
     if not 0 < args.duplicate_share <= 0.5 or min(args.accounts, args.contacts, args.leads) < 20:
@@ -930,7 +1068,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     env = environment(args, ["sqlite"])
     env["faker"] = version("faker")
-    data = labelled_set(accounts=args.accounts, contacts=args.contacts, leads=args.leads, share=args.duplicate_share, seed=args.seed)
+    data = labelled_set(
+        accounts=args.accounts, contacts=args.contacts, leads=args.leads, share=args.duplicate_share, seed=args.seed
+    )
     console.log(
         f"generated {args.accounts:,} accounts, {args.contacts:,} contacts and {args.leads:,} leads "
         f"in {time.perf_counter() - started:.1f} s"
@@ -949,7 +1089,9 @@ def main(argv: list[str] | None = None) -> int:
     results["environment"]["load_average_at_end"] = os.getloadavg()
     report(results, console)
     if not args.no_json:
-        path = Path(args.json) if args.json else RESULTS_DIR / f"precision-recall-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+        path = (
+            Path(args.json) if args.json else RESULTS_DIR / f"precision-recall-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2, default=str) + "\n")
         console.print(f"Results written to {path}")

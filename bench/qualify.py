@@ -49,9 +49,7 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
-DEFAULT_POSTGRES_URL = os.environ.get(
-    "LEADFLOW_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+DEFAULT_POSTGRES_URL = os.environ.get("LEADFLOW_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB_PREFIX = "leadflow_bench_"
 RESULT_MARK = "BENCH-RESULT "
 
@@ -71,33 +69,169 @@ MIB = 1024 * 1024
 # ==============================================================================================
 
 FIRST_NAMES = (
-    "Ana", "Lucía", "Marta", "Sofía", "Elena", "Carmen", "Laura", "Julia", "Emma", "Chloé",
-    "Léa", "Hannah", "Mia", "Olivia", "Amelia", "Giulia", "Francesca", "Ingrid", "Astrid", "Yuki",
-    "Priya", "Aisha", "Fatima", "Zoë", "Pablo", "Javier", "Diego", "Carlos", "Miguel", "Lukas",
-    "Jonas", "Felix", "Luca", "Marco", "Matteo", "Noah", "Liam", "Oliver", "Jack", "Thomas",
-    "Pierre", "Hugo", "Louis", "Arjun", "Kenji", "Omar", "Mateus", "João", "Björn", "Sean",
+    "Ana",
+    "Lucía",
+    "Marta",
+    "Sofía",
+    "Elena",
+    "Carmen",
+    "Laura",
+    "Julia",
+    "Emma",
+    "Chloé",
+    "Léa",
+    "Hannah",
+    "Mia",
+    "Olivia",
+    "Amelia",
+    "Giulia",
+    "Francesca",
+    "Ingrid",
+    "Astrid",
+    "Yuki",
+    "Priya",
+    "Aisha",
+    "Fatima",
+    "Zoë",
+    "Pablo",
+    "Javier",
+    "Diego",
+    "Carlos",
+    "Miguel",
+    "Lukas",
+    "Jonas",
+    "Felix",
+    "Luca",
+    "Marco",
+    "Matteo",
+    "Noah",
+    "Liam",
+    "Oliver",
+    "Jack",
+    "Thomas",
+    "Pierre",
+    "Hugo",
+    "Louis",
+    "Arjun",
+    "Kenji",
+    "Omar",
+    "Mateus",
+    "João",
+    "Björn",
+    "Sean",
 )
 LAST_NAMES = (
-    "García", "Fernández", "López", "Martínez", "Sánchez", "Pérez", "Gómez", "Müller", "Schmidt",
-    "Schneider", "Fischer", "Weber", "Rossi", "Russo", "Bianchi", "Romano", "Dubois", "Martin",
-    "Bernard", "Lefèvre", "Smith", "Johnson", "Williams", "Brown", "Jones", "Taylor", "Wilson",
-    "O'Brien", "Murphy", "Kowalski", "Nowak", "Novák", "Svensson", "Johansson", "Andersen",
-    "Nielsen", "de Jong", "Jansen", "Silva", "Santos", "Oliveira", "Tanaka", "Sato", "Kim",
-    "Park", "Patel", "Sharma", "Khan", "Ivanova", "Horváth",
+    "García",
+    "Fernández",
+    "López",
+    "Martínez",
+    "Sánchez",
+    "Pérez",
+    "Gómez",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Rossi",
+    "Russo",
+    "Bianchi",
+    "Romano",
+    "Dubois",
+    "Martin",
+    "Bernard",
+    "Lefèvre",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Taylor",
+    "Wilson",
+    "O'Brien",
+    "Murphy",
+    "Kowalski",
+    "Nowak",
+    "Novák",
+    "Svensson",
+    "Johansson",
+    "Andersen",
+    "Nielsen",
+    "de Jong",
+    "Jansen",
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Tanaka",
+    "Sato",
+    "Kim",
+    "Park",
+    "Patel",
+    "Sharma",
+    "Khan",
+    "Ivanova",
+    "Horváth",
 )
 COMPANY_PREFIXES = (
-    "Nordic", "Iberian", "Alpine", "Atlantic", "Pacific", "Global", "Urban", "Green", "Blue River",
-    "Summit", "Northwind", "Contoso", "Fabrikam", "Bright", "Silver", "Golden Gate", "Red Oak",
-    "Evergreen", "Metro", "Coastal",
+    "Nordic",
+    "Iberian",
+    "Alpine",
+    "Atlantic",
+    "Pacific",
+    "Global",
+    "Urban",
+    "Green",
+    "Blue River",
+    "Summit",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Bright",
+    "Silver",
+    "Golden Gate",
+    "Red Oak",
+    "Evergreen",
+    "Metro",
+    "Coastal",
 )
 COMPANY_CORES = (
-    "Furniture", "Logistics", "Foods", "Pharma", "Software", "Textiles", "Engineering", "Energy",
-    "Analytics", "Robotics", "Hotels", "Builders", "Motors", "Health", "Media", "Packaging",
-    "Optics", "Farms", "Retail", "Consulting",
+    "Furniture",
+    "Logistics",
+    "Foods",
+    "Pharma",
+    "Software",
+    "Textiles",
+    "Engineering",
+    "Energy",
+    "Analytics",
+    "Robotics",
+    "Hotels",
+    "Builders",
+    "Motors",
+    "Health",
+    "Media",
+    "Packaging",
+    "Optics",
+    "Farms",
+    "Retail",
+    "Consulting",
 )
 COMPANY_SUFFIXES = (
-    "S.L.", "S.A.", "GmbH", "AG", "Ltd", "Inc.", "LLC", "SAS", "SARL", "B.V.", "AB", "Oy",
-    "S.p.A.", "Pty Ltd", "K.K.",
+    "S.L.",
+    "S.A.",
+    "GmbH",
+    "AG",
+    "Ltd",
+    "Inc.",
+    "LLC",
+    "SAS",
+    "SARL",
+    "B.V.",
+    "AB",
+    "Oy",
+    "S.p.A.",
+    "Pty Ltd",
+    "K.K.",
 )
 # city, state or province, postal code pattern (x = digit), country, dialling code, street
 PLACES = (
@@ -121,9 +255,21 @@ PLACES = (
     ("Tokyo", "Tokyo", "100-xxxx", "Japan", "+81", "Chuo-dori"),
 )
 PRODUCTS = (
-    "office chairs", "standing desks", "CRM licences", "laptops", "forklifts", "solar panels",
-    "cloud storage", "delivery vans", "coffee machines", "security cameras", "ERP integration",
-    "training sessions", "LED lighting", "3D printers", "conference room kits",
+    "office chairs",
+    "standing desks",
+    "CRM licences",
+    "laptops",
+    "forklifts",
+    "solar panels",
+    "cloud storage",
+    "delivery vans",
+    "coffee machines",
+    "security cameras",
+    "ERP integration",
+    "training sessions",
+    "LED lighting",
+    "3D printers",
+    "conference room kits",
 )
 TOPIC_TEMPLATES = (
     "Interested in {qty} {product}",
@@ -134,9 +280,19 @@ TOPIC_TEMPLATES = (
     "Demo request - {product}",
 )
 JOB_TITLES = (
-    "Purchasing manager", "CEO", "CTO", "Head of Operations", "Office manager",
-    "Procurement specialist", "IT director", "Facilities manager", "CFO", "Sales director",
-    "Owner", "Project manager", None,
+    "Purchasing manager",
+    "CEO",
+    "CTO",
+    "Head of Operations",
+    "Office manager",
+    "Procurement specialist",
+    "IT director",
+    "Facilities manager",
+    "CFO",
+    "Sales director",
+    "Owner",
+    "Project manager",
+    None,
 )
 DESCRIPTIONS = (
     "Met at the trade show; wants a proposal before the end of the month.",
@@ -152,8 +308,17 @@ COMMENTS = (
     "Wants a pilot before committing to the full order.",
 )
 LEAD_SOURCES = (
-    "advertisement", "employee_referral", "external_referral", "partner", "public_relations",
-    "seminar", "trade_show", "web", "word_of_mouth", "other", None,
+    "advertisement",
+    "employee_referral",
+    "external_referral",
+    "partner",
+    "public_relations",
+    "seminar",
+    "trade_show",
+    "web",
+    "word_of_mouth",
+    "other",
+    None,
 )
 RATINGS = ("hot", "warm", "cold", None)
 TIMEFRAMES = ("immediate", "this_quarter", "next_quarter", "this_year", "unknown", None)
@@ -189,40 +354,43 @@ def lead_data(seed: int, count: int) -> Iterator[tuple[uuid.UUID, dict[str, Any]
         domain = f"{_ascii_slug(company)}.example.com"
         local = ".".join(_ascii_slug(part) for part in (first, last) if part) or "contact"
         budget = Decimal(rng.randrange(1_000_00, 500_000_00)) / 100 if rng.random() < 0.85 else None
-        yield lead_id, {
-            "topic": rng.choice(TOPIC_TEMPLATES).format(
-                qty=rng.choice((5, 10, 20, 25, 50, 100, 250, 500)), product=rng.choice(PRODUCTS), city=city
-            ),
-            "first_name": first,
-            "last_name": last,
-            "job_title": rng.choice(JOB_TITLES),
-            "company_name": company,
-            "business_phone": f"{dialling} {rng.randrange(100, 999)} {rng.randrange(100, 999)} {rng.randrange(100, 999)}",
-            "mobile_phone": f"{dialling} 6{rng.randrange(10, 99)} {rng.randrange(100, 999)} {rng.randrange(100, 999)}"
-            if rng.random() < 0.5
-            else None,
-            "email": f"{local}{n}@{domain}" if rng.random() < 0.9 else None,
-            "website": f"https://www.{domain}" if rng.random() < 0.8 else None,
-            "description": rng.choice(DESCRIPTIONS) if rng.random() < 0.3 else None,
-            "address_line1": f"{street} {rng.randrange(1, 250)}",
-            "address_line2": f"Floor {rng.randrange(1, 12)}" if rng.random() < 0.3 else None,
-            "address_line3": None,
-            "address_city": city,
-            "address_state_or_province": state,
-            "address_postal_code": _digits(rng, postal),
-            "address_country": country,
-            "lead_source": rng.choice(LEAD_SOURCES),
-            "rating": rng.choice(RATINGS),
-            "currency": rng.choice(CURRENCIES),
-            "purchase_timeframe": rng.choice(TIMEFRAMES),
-            "budget_amount": budget,
-            "budget_status": rng.choice(BUDGET_STATUSES),
-            "purchase_process": rng.choice(PROCESSES),
-            "decision_maker": rng.choice((True, False, None)),
-            "need": rng.choice(NEEDS),
-            "qualification_comments": rng.choice(COMMENTS) if rng.random() < 0.5 else None,
-            "_created_at": FIRST_CREATED + timedelta(seconds=rng.randrange(0, 300 * 24 * 3600)),
-        }
+        yield (
+            lead_id,
+            {
+                "topic": rng.choice(TOPIC_TEMPLATES).format(
+                    qty=rng.choice((5, 10, 20, 25, 50, 100, 250, 500)), product=rng.choice(PRODUCTS), city=city
+                ),
+                "first_name": first,
+                "last_name": last,
+                "job_title": rng.choice(JOB_TITLES),
+                "company_name": company,
+                "business_phone": f"{dialling} {rng.randrange(100, 999)} {rng.randrange(100, 999)} {rng.randrange(100, 999)}",
+                "mobile_phone": f"{dialling} 6{rng.randrange(10, 99)} {rng.randrange(100, 999)} {rng.randrange(100, 999)}"
+                if rng.random() < 0.5
+                else None,
+                "email": f"{local}{n}@{domain}" if rng.random() < 0.9 else None,
+                "website": f"https://www.{domain}" if rng.random() < 0.8 else None,
+                "description": rng.choice(DESCRIPTIONS) if rng.random() < 0.3 else None,
+                "address_line1": f"{street} {rng.randrange(1, 250)}",
+                "address_line2": f"Floor {rng.randrange(1, 12)}" if rng.random() < 0.3 else None,
+                "address_line3": None,
+                "address_city": city,
+                "address_state_or_province": state,
+                "address_postal_code": _digits(rng, postal),
+                "address_country": country,
+                "lead_source": rng.choice(LEAD_SOURCES),
+                "rating": rng.choice(RATINGS),
+                "currency": rng.choice(CURRENCIES),
+                "purchase_timeframe": rng.choice(TIMEFRAMES),
+                "budget_amount": budget,
+                "budget_status": rng.choice(BUDGET_STATUSES),
+                "purchase_process": rng.choice(PROCESSES),
+                "decision_maker": rng.choice((True, False, None)),
+                "need": rng.choice(NEEDS),
+                "qualification_comments": rng.choice(COMMENTS) if rng.random() < 0.5 else None,
+                "_created_at": FIRST_CREATED + timedelta(seconds=rng.randrange(0, 300 * 24 * 3600)),
+            },
+        )
 
 
 def api_body(data: dict[str, Any]) -> dict[str, Any]:
@@ -317,24 +485,28 @@ def ensure_actor(database: Any) -> Any:
 
     with database.unit_of_work() as uow:
         create_user(
-            email=BENCH_ADMIN_EMAIL, full_name="Benchmark Administrator", role_names=[SYSTEM_ADMINISTRATOR],
-            business_unit_name=None, password=None, uow=uow, actor=None,
+            email=BENCH_ADMIN_EMAIL,
+            full_name="Benchmark Administrator",
+            role_names=[SYSTEM_ADMINISTRATOR],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=None,
         )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return default_actor(uow.session)
 
 
-
 def phase_create(url: str, count: int, seed: int) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from leadflow.leads.models import Lead, LeadState, LeadStatusReason
-    from leadflow.core.names import compose_full_name
-    from leadflow.core.migrate import upgrade
-    from leadflow.organisation.models import Currency
     from leadflow.bootstrap import ensure_organisation
+    from leadflow.core.migrate import upgrade
+    from leadflow.core.names import compose_full_name
     from leadflow.core.uow import Database
+    from leadflow.leads.models import Lead, LeadState, LeadStatusReason
+    from leadflow.organisation.models import Currency
 
     database = Database(url)  # its engine is leadflow.core.db.make_engine(url)
     started = time.perf_counter()
@@ -423,9 +595,9 @@ def stream_lead_ids(database: Any, page: int) -> Iterator[uuid.UUID]:
 
 
 def phase_qualify(url: str, batch_size: int, profile: str | None) -> dict[str, Any]:
-    from leadflow.leads.schemas import QualifyOptions
-    from leadflow.leads.bulk import qualify_leads
     from leadflow.core.uow import Database
+    from leadflow.leads.bulk import qualify_leads
+    from leadflow.leads.schemas import QualifyOptions
 
     database = Database(url)
     actor = ensure_actor(database)
@@ -486,44 +658,134 @@ def phase_qualify(url: str, batch_size: int, profile: str | None) -> dict[str, A
 # ==============================================================================================
 
 LEAD_READ_COLUMNS = (
-    "id", "row_version", "state", "topic", "first_name", "last_name", "full_name", "job_title",
-    "company_name", "business_phone", "mobile_phone", "email", "website", "description",
-    "currency_id", "campaign_id", "purchase_timeframe", "budget_amount", "purchase_process",
-    "decision_maker", "need", "qualification_comments", "parent_account_id", "parent_contact_id",
-    "address_line1", "address_line2", "address_line3", "address_city", "address_state_or_province",
-    "address_postal_code", "address_country",
+    "id",
+    "row_version",
+    "state",
+    "topic",
+    "first_name",
+    "last_name",
+    "full_name",
+    "job_title",
+    "company_name",
+    "business_phone",
+    "mobile_phone",
+    "email",
+    "website",
+    "description",
+    "currency_id",
+    "campaign_id",
+    "purchase_timeframe",
+    "budget_amount",
+    "purchase_process",
+    "decision_maker",
+    "need",
+    "qualification_comments",
+    "parent_account_id",
+    "parent_contact_id",
+    "address_line1",
+    "address_line2",
+    "address_line3",
+    "address_city",
+    "address_state_or_province",
+    "address_postal_code",
+    "address_country",
 )
 ADDRESS = (
-    "address_line1", "address_line2", "address_line3", "address_city", "address_state_or_province",
-    "address_postal_code", "address_country",
+    "address_line1",
+    "address_line2",
+    "address_line3",
+    "address_city",
+    "address_state_or_province",
+    "address_postal_code",
+    "address_country",
 )
 OWNED = ("owner_user_id", "owning_business_unit_id", "created_by_id", "modified_by_id", "originating_lead_id")
 STAMPS = ("row_version", "created_at", "modified_at")
 ACCOUNT_COLUMNS = (
-    "id", "name", "website", "telephone", "email", "currency_id", *ADDRESS, "primary_contact_id",
-    "state", *OWNED, *STAMPS,
+    "id",
+    "name",
+    "website",
+    "telephone",
+    "email",
+    "currency_id",
+    *ADDRESS,
+    "primary_contact_id",
+    "state",
+    *OWNED,
+    *STAMPS,
 )
 CONTACT_COLUMNS = (
-    "id", "account_id", "first_name", "last_name", "full_name", "job_title", "email",
-    "business_phone", "mobile_phone", "website", "currency_id", *ADDRESS, "state", *OWNED, *STAMPS,
+    "id",
+    "account_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "job_title",
+    "email",
+    "business_phone",
+    "mobile_phone",
+    "website",
+    "currency_id",
+    *ADDRESS,
+    "state",
+    *OWNED,
+    *STAMPS,
 )
 OPPORTUNITY_FLAGS = (
-    "stakeholders_identified", "competitors_identified", "sales_team_identified",
-    "proposal_developed", "internal_review_completed", "proposal_presented",
-    "final_proposal_completed", "final_proposal_presented", "thank_you_note_sent", "debrief_filed",
+    "stakeholders_identified",
+    "competitors_identified",
+    "sales_team_identified",
+    "proposal_developed",
+    "internal_review_completed",
+    "proposal_presented",
+    "final_proposal_completed",
+    "final_proposal_presented",
+    "thank_you_note_sent",
+    "debrief_filed",
 )
 OPPORTUNITY_COLUMNS = (
-    "id", "name", "estimated_revenue", "description", "currency_id", "campaign_id",
-    "purchase_timeframe", "purchase_process", "decision_maker", "need", "qualification_comments",
-    "customer_kind", "customer_id", "parent_account_id", "parent_contact_id", "state",
-    "process_stage", *OPPORTUNITY_FLAGS, *OWNED, *STAMPS,
+    "id",
+    "name",
+    "estimated_revenue",
+    "description",
+    "currency_id",
+    "campaign_id",
+    "purchase_timeframe",
+    "purchase_process",
+    "decision_maker",
+    "need",
+    "qualification_comments",
+    "customer_kind",
+    "customer_id",
+    "parent_account_id",
+    "parent_contact_id",
+    "state",
+    "process_stage",
+    *OPPORTUNITY_FLAGS,
+    *OWNED,
+    *STAMPS,
 )
 AUDIT_COLUMNS = (
-    "id", "occurred_at", "user_id", "business_unit_id", "action", "table_name", "record_id", "changes", "summary",
+    "id",
+    "occurred_at",
+    "user_id",
+    "business_unit_id",
+    "action",
+    "table_name",
+    "record_id",
+    "changes",
+    "summary",
 )
 LEAD_UPDATE_SET = (
-    "parent_account_id", "parent_contact_id", "qualifying_opportunity_id", "state", "status_reason",
-    "closed_at", "modified_by_id", "modified_at", "row_version",
+    "parent_account_id",
+    "parent_contact_id",
+    "qualifying_opportunity_id",
+    "state",
+    "status_reason",
+    "closed_at",
+    "modified_by_id",
+    "modified_at",
+    "row_version",
 )
 
 
@@ -581,9 +843,7 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
 
     lock = "" if sqlite else " FOR UPDATE"
     select_first = f"SELECT {', '.join(LEAD_READ_COLUMNS)} FROM leads ORDER BY id LIMIT {mark}{lock}"
-    select_next = (
-        f"SELECT {', '.join(LEAD_READ_COLUMNS)} FROM leads WHERE id > {mark} ORDER BY id LIMIT {mark}{lock}"
-    )
+    select_next = f"SELECT {', '.join(LEAD_READ_COLUMNS)} FROM leads WHERE id > {mark} ORDER BY id LIMIT {mark}{lock}"
     insert_account = _insert_sql("accounts", ACCOUNT_COLUMNS, mark)
     insert_contact = _insert_sql("contacts", CONTACT_COLUMNS, mark)
     insert_opportunity = _insert_sql("opportunities", OPPORTUNITY_COLUMNS, mark)
@@ -595,19 +855,37 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
     column = {name: index for index, name in enumerate(LEAD_READ_COLUMNS)}
     c_id, c_version, c_state = column["id"], column["row_version"], column["state"]
     c_company, c_currency = column["company_name"], column["currency_id"]
-    account_source = [column[c] for c in ("company_name", "website", "business_phone", "email", "currency_id", *ADDRESS)]
+    account_source = [
+        column[c] for c in ("company_name", "website", "business_phone", "email", "currency_id", *ADDRESS)
+    ]
     contact_source = [
         column[c]
         for c in (
-            "first_name", "last_name", "full_name", "job_title", "email", "business_phone",
-            "mobile_phone", "website", "currency_id", *ADDRESS,
+            "first_name",
+            "last_name",
+            "full_name",
+            "job_title",
+            "email",
+            "business_phone",
+            "mobile_phone",
+            "website",
+            "currency_id",
+            *ADDRESS,
         )
     ]
     opportunity_source = [
         column[c]
         for c in (
-            "topic", "budget_amount", "description", "currency_id", "campaign_id", "purchase_timeframe",
-            "purchase_process", "decision_maker", "need", "qualification_comments",
+            "topic",
+            "budget_amount",
+            "description",
+            "currency_id",
+            "campaign_id",
+            "purchase_timeframe",
+            "purchase_process",
+            "decision_maker",
+            "need",
+            "qualification_comments",
         )
     ]
     flags = (False,) * len(OPPORTUNITY_FLAGS)
@@ -639,23 +917,41 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
                 accounts.append(
                     (account_id, *[lead[i] for i in account_source], contact_id, "active", *owned, 1, now, now)
                 )
-            contacts.append(
-                (contact_id, account_id, *[lead[i] for i in contact_source], "active", *owned, 1, now, now)
-            )
+            contacts.append((contact_id, account_id, *[lead[i] for i in contact_source], "active", *owned, 1, now, now))
             values = [lead[i] for i in opportunity_source]
             values[3] = lead[c_currency] or base_currency_id
             customer = account_id if account_id is not None else contact_id
             opportunities.append(
                 (
-                    opportunity_id, *values, "account" if account_id is not None else "contact", customer,
-                    account_id, contact_id, "open", "develop", *flags, *owned, 1, now, now,
+                    opportunity_id,
+                    *values,
+                    "account" if account_id is not None else "contact",
+                    customer,
+                    account_id,
+                    contact_id,
+                    "open",
+                    "develop",
+                    *flags,
+                    *owned,
+                    1,
+                    now,
+                    now,
                 )
             )
             closed = stamp()
             updates.append(
                 (
-                    account_id, contact_id, opportunity_id, "qualified", "qualified", closed, user_id,
-                    closed, lead[c_version] + 1, lead[c_id], lead[c_version],
+                    account_id,
+                    contact_id,
+                    opportunity_id,
+                    "qualified",
+                    "qualified",
+                    closed,
+                    user_id,
+                    closed,
+                    lead[c_version] + 1,
+                    lead[c_id],
+                    lead[c_version],
                 )
             )
             if audited:
@@ -665,7 +961,17 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
                     "opportunity_ids": [_text_id(opportunity_id)],
                 }
                 audits.append(
-                    (new_id(), stamp(), user_id, business_unit_id, "qualify", "leads", lead[c_id], to_json(created), None)
+                    (
+                        new_id(),
+                        stamp(),
+                        user_id,
+                        business_unit_id,
+                        "qualify",
+                        "leads",
+                        lead[c_id],
+                        to_json(created),
+                        None,
+                    )
                 )
         if accounts:
             cursor.executemany(insert_account, accounts)
@@ -775,12 +1081,12 @@ def run_phase(phase: str, url: str, **options: Any) -> dict[str, Any]:
             command.append(f"--{key.replace('_', '-')}")
         elif value is not None and value is not False:
             command += [f"--{key.replace('_', '-')}", str(value)]
-    completed = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    completed = subprocess.run(command, check=False, stdout=subprocess.PIPE, text=True)
     lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_MARK)]
     if completed.returncode != 0 or not lines:
         sys.stdout.write(completed.stdout)
         raise RuntimeError(f"phase {phase} failed (exit code {completed.returncode})")
-    return json.loads(lines[-1][len(RESULT_MARK):])
+    return json.loads(lines[-1][len(RESULT_MARK) :])
 
 
 # --- verification ----------------------------------------------------------------------------
@@ -847,8 +1153,11 @@ def snapshot(url: str, backend: str) -> dict[str, tuple[dict[str, Any] | None, .
         for row in _raw_rows(url, backend, table):
             names[_canonical(row["id"])] = f"<{table} {row[label]}>"
     created: dict[str, dict[Any, dict[str, Any]]] = {}
-    sources = [("accounts", "originating_lead_id"), ("contacts", "originating_lead_id"),
-               ("opportunities", "originating_lead_id")]
+    sources = [
+        ("accounts", "originating_lead_id"),
+        ("contacts", "originating_lead_id"),
+        ("opportunities", "originating_lead_id"),
+    ]
     if _has_table(url, backend, "audit_entries"):
         sources.append(("audit_entries", "record_id"))
     for table, key in sources:
@@ -874,14 +1183,15 @@ def snapshot(url: str, backend: str) -> dict[str, tuple[dict[str, Any] | None, .
             if isinstance(value, list):
                 return [named(v) for v in value]
             if isinstance(value, str):
-                return _UUID_TEXT.sub(lambda m: roles.get(_canonical(m.group()), m.group()), value)
-            return roles.get(_canonical(value), value) if isinstance(value, uuid.UUID) else value
+                return _UUID_TEXT.sub(lambda m: roles.get(_canonical(m.group()), m.group()), value)  # noqa: B023
+            return roles.get(_canonical(value), value) if isinstance(value, uuid.UUID) else value  # noqa: B023
 
         def normal(record: dict[str, Any] | None) -> dict[str, Any] | None:
             if record is None:
                 return None
             return {
-                key: _stamp_shape(value) if key in ("created_at", "modified_at", "closed_at", "occurred_at")
+                key: _stamp_shape(value)
+                if key in ("created_at", "modified_at", "closed_at", "occurred_at")
                 else named(value)
                 for key, value in record.items()
             }
@@ -1071,7 +1381,10 @@ def environment(args: argparse.Namespace, backends: list[str]) -> dict[str, Any]
 def bench_backend(run: Run, backend: str, console: Any) -> dict[str, Any]:
     args = run.args
     result: dict[str, Any] = {
-        "backend": backend, "leads": args.leads, "batch_size": args.batch_size, "load_average_before": os.getloadavg(),
+        "backend": backend,
+        "leads": args.leads,
+        "batch_size": args.batch_size,
+        "load_average_before": os.getloadavg(),
     }
     with run.database(backend, "service") as service_url, run.database(backend, "floor") as floor_url:
         with console.status(f"[{backend}] creating {args.leads:,} leads"):
@@ -1091,8 +1404,9 @@ def bench_backend(run: Run, backend: str, console: Any) -> dict[str, Any]:
         with console.status(f"[{backend}] comparing what the service and the floor wrote"):
             result["verify"] = run_phase("verify", service_url, floor_url=floor_url, backend=backend)
     if args.http_samples > 0:
-        with run.database(backend, "http") as http_url, console.status(
-            f"[{backend}] {args.http_samples} single qualifications over HTTP"
+        with (
+            run.database(backend, "http") as http_url,
+            console.status(f"[{backend}] {args.http_samples} single qualifications over HTTP"),
         ):
             result["http"] = run_http(http_url, args.http_samples, seed=args.seed + 1)
         console.log(f"[{backend}] HTTP qualify p50 {result['http']['p50_ms']:.1f} ms")
@@ -1136,9 +1450,16 @@ def report(results: dict[str, Any], console: Any) -> None:
     if results["backends"]:
         table = Table(title="Lead qualification benchmark")
         for name, justify in (
-            ("backend", "left"), ("N", "right"), ("batch", "right"), ("create leads/s", "right"),
-            ("service leads/s", "right"), ("floor leads/s", "right"), ("service/floor", "right"),
-            ("peak RSS MB", "right"), ("HTTP p50 ms", "right"), ("HTTP p95 ms", "right"),
+            ("backend", "left"),
+            ("N", "right"),
+            ("batch", "right"),
+            ("create leads/s", "right"),
+            ("service leads/s", "right"),
+            ("floor leads/s", "right"),
+            ("service/floor", "right"),
+            ("peak RSS MB", "right"),
+            ("HTTP p50 ms", "right"),
+            ("HTTP p95 ms", "right"),
             ("verified", "left"),
         ):
             table.add_column(name, justify=justify)
@@ -1146,14 +1467,22 @@ def report(results: dict[str, Any], console: Any) -> None:
             service, floor, http, check = r["service"], r["floor"], r.get("http"), r["verify"]
             ratio = service["leads_per_s"] / floor["leads_per_s"]
             verified = (
-                f"[green]all {check['compared']:,} equal[/]" if not check["mismatches"]
+                f"[green]all {check['compared']:,} equal[/]"
+                if not check["mismatches"]
                 else f"[red]{check['mismatches']:,} differ[/]"
             )
             table.add_row(
-                r["backend"], f"{r['leads']:,}", str(r["batch_size"]), _fmt(r["create"]["leads_per_s"]),
-                _fmt(service["leads_per_s"]), _fmt(floor["leads_per_s"]), f"{ratio:.2f}",
-                _fmt(service["peak_rss_mb"]), _fmt(http and http["p50_ms"], ".1f"),
-                _fmt(http and http["p95_ms"], ".1f"), verified,
+                r["backend"],
+                f"{r['leads']:,}",
+                str(r["batch_size"]),
+                _fmt(r["create"]["leads_per_s"]),
+                _fmt(service["leads_per_s"]),
+                _fmt(floor["leads_per_s"]),
+                f"{ratio:.2f}",
+                _fmt(service["peak_rss_mb"]),
+                _fmt(http and http["p50_ms"], ".1f"),
+                _fmt(http and http["p95_ms"], ".1f"),
+                verified,
             )
             if service["failed"]:
                 console.print(f"[red]{r['backend']}: {service['failed']} leads failed: {service['errors']}")
@@ -1165,12 +1494,14 @@ def report(results: dict[str, Any], console: Any) -> None:
             target = TARGET_LEADS_PER_S[r["backend"]]
             targets.add_row(
                 f"{r['backend']} bulk qualify >= {target:,.0f} leads/s",
-                f"{service['leads_per_s']:,.0f} leads/s", _met(service["leads_per_s"] >= target),
+                f"{service['leads_per_s']:,.0f} leads/s",
+                _met(service["leads_per_s"] >= target),
             )
             if http:
                 targets.add_row(
                     f"{r['backend']} single qualify over HTTP p50 <= {TARGET_HTTP_P50_MS:.0f} ms",
-                    f"{http['p50_ms']:.1f} ms", _met(http["p50_ms"] <= TARGET_HTTP_P50_MS),
+                    f"{http['p50_ms']:.1f} ms",
+                    _met(http["p50_ms"] <= TARGET_HTTP_P50_MS),
                 )
         console.print(table)
     memory = results.get("memory")
@@ -1178,14 +1509,24 @@ def report(results: dict[str, Any], console: Any) -> None:
         service = memory["service"]
         table = Table(title=f"Memory: create + qualify {memory['leads']:,} leads on SQLite")
         for name in (
-            "N", "create leads/s", "qualify leads/s", "RSS before qualify MB", "RSS first batch MB",
-            "RSS last batch MB", "peak RSS qualify MB", "peak RSS create MB",
+            "N",
+            "create leads/s",
+            "qualify leads/s",
+            "RSS before qualify MB",
+            "RSS first batch MB",
+            "RSS last batch MB",
+            "peak RSS qualify MB",
+            "peak RSS create MB",
         ):
             table.add_column(name, justify="right")
         table.add_row(
-            f"{memory['leads']:,}", _fmt(memory["create"]["leads_per_s"]), _fmt(service["leads_per_s"]),
-            _fmt(service["rss_before_mb"]), _fmt(service["rss_first_batch_mb"]),
-            _fmt(service["rss_last_batch_mb"]), _fmt(service["peak_rss_mb"]),
+            f"{memory['leads']:,}",
+            _fmt(memory["create"]["leads_per_s"]),
+            _fmt(service["leads_per_s"]),
+            _fmt(service["rss_before_mb"]),
+            _fmt(service["rss_first_batch_mb"]),
+            _fmt(service["rss_last_batch_mb"]),
+            _fmt(service["peak_rss_mb"]),
             _fmt(memory["create"]["peak_rss_mb"]),
         )
         console.print(table)
@@ -1194,7 +1535,8 @@ def report(results: dict[str, Any], console: Any) -> None:
         if memory["leads"] >= TARGET_MEMORY_LEADS:
             targets.add_row(
                 f"peak RSS qualifying {memory['leads']:,} leads <= {TARGET_PEAK_RSS_MB:.0f} MB",
-                f"{service['peak_rss_mb']:,.0f} MB", _met(service["peak_rss_mb"] <= TARGET_PEAK_RSS_MB),
+                f"{service['peak_rss_mb']:,.0f} MB",
+                _met(service["peak_rss_mb"] <= TARGET_PEAK_RSS_MB),
             )
     if targets.row_count:
         console.print(targets)
@@ -1204,22 +1546,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark bulk lead qualification (service vs raw-driver floor), its memory and single qualify over HTTP.",
     )
-    parser.add_argument("--leads", type=int, default=20000, help="leads to create and qualify per backend (default 20000)")
+    parser.add_argument(
+        "--leads", type=int, default=20000, help="leads to create and qualify per backend (default 20000)"
+    )
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--batch-size", type=int, default=500, help="leads per transaction (default 500)")
-    parser.add_argument("--http-samples", type=int, default=200, help="single qualifications timed over HTTP; 0 skips (default 200)")
     parser.add_argument(
-        "--memory-leads", type=int, metavar="N",
+        "--http-samples", type=int, default=200, help="single qualifications timed over HTTP; 0 skips (default 200)"
+    )
+    parser.add_argument(
+        "--memory-leads",
+        type=int,
+        metavar="N",
         help="instead of the run above, create and qualify N leads on SQLite and report peak RSS (e.g. 100000)",
     )
     parser.add_argument("--seed", type=int, default=20261126, help="seed of the generated leads")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help="server to create the benchmark databases on (env LEADFLOW_BENCH_POSTGRES_URL)")
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="server to create the benchmark databases on (env LEADFLOW_BENCH_POSTGRES_URL)",
+    )
     parser.add_argument("--label", help="a name for the code under test, stored with the results (e.g. a commit)")
-    parser.add_argument("--json", metavar="PATH", help="where to write the JSON results (default bench/results/qualify-<time>.json)")
+    parser.add_argument(
+        "--json", metavar="PATH", help="where to write the JSON results (default bench/results/qualify-<time>.json)"
+    )
     parser.add_argument("--no-json", action="store_true", help="do not write JSON results")
-    parser.add_argument("--profile", action="store_true", help="run the service qualify phase under cProfile (slower) and save .pstats in bench/results/")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the service qualify phase under cProfile (slower) and save .pstats in bench/results/",
+    )
     # Internal: the phases that run in their own process.
-    parser.add_argument("--phase", choices=("create", "qualify", "floor", "verify", "token", "serve"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase", choices=("create", "qualify", "floor", "verify", "token", "serve"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--floor-url", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
@@ -1259,12 +1619,16 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     if not console.is_terminal:  # keep the tables readable when the output goes to a file
         console = Console(width=170)
-    backends = ["sqlite"] if args.memory_leads else (
-        ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    backends = (
+        ["sqlite"] if args.memory_leads else (["sqlite", "postgresql"] if args.backend == "both" else [args.backend])
     )
     results: dict[str, Any] = {
         "environment": environment(args, backends),
-        "options": {k: v for k, v in vars(args).items() if k not in ("phase", "url", "floor_url", "count", "port", "profile_path")},
+        "options": {
+            k: v
+            for k, v in vars(args).items()
+            if k not in ("phase", "url", "floor_url", "count", "port", "profile_path")
+        },
         "backends": [],
     }
     run = Run(args)

@@ -119,7 +119,10 @@ def main() -> None:
     parser.add_argument("--candidate", default=None, help="git revision under test (default: this work tree as it is)")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--postgres-url", default=os.environ.get("LEADFLOW_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("LEADFLOW_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch_dir:
@@ -128,10 +131,14 @@ def main() -> None:
         code = []
         for role, revision in trees:
             checkout = scratch / role
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), revision],
-                           check=True, capture_output=True)
-            short = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], check=True,
-                                   capture_output=True, text=True).stdout.strip()
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), revision],
+                check=True,
+                capture_output=True,
+            )
+            short = subprocess.run(
+                ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], check=True, capture_output=True, text=True
+            ).stdout.strip()
             code.append((f"{role} {revision} ({short})", checkout / "src"))
         if not options.candidate:
             code.append(("this work tree", ROOT / "src"))
@@ -147,7 +154,9 @@ def main() -> None:
                                 connection.execute(f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
         finally:
             for role, _ in trees:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(scratch / role)], check=False)
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(scratch / role)], check=False
+                )
     print(f"{'code':40} {'backend':10} {'GET req/s':>10} {'PATCH req/s':>12}")
     for label, backend, figures in rows:
         print(f"{label:40} {backend:10} {figures['GET req/s']:10.0f} {figures['PATCH req/s']:12.0f}")

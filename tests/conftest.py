@@ -60,7 +60,7 @@ def _postgres_available() -> bool:
             connection.execute(text("select 1"))
         engine.dispose()
         return True
-    except Exception as error:  # any failure to reach the server means: skip, loudly
+    except Exception as error:  # noqa: BLE001 - any failure to reach the server means: skip, loudly
         _postgres_problem.append(f"{type(error).__name__}: {error}".splitlines()[0])
         return False
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadflow.core.schemas import parse
+from leadflow.core.uow import Database
 from leadflow.leads import service
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import LeadCreate
-from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor
-from leadflow.core.uow import Database
 
 _counter = iter(range(1, 10**9))
 

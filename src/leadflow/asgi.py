@@ -60,7 +60,9 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     install_web_handlers(app)
     install_error_pages(app)
     app.add_middleware(
-        BodySizeLimit, max_attachment_bytes=settings.max_attachment_bytes, max_json_bytes=MAX_JSON_BYTES,
+        BodySizeLimit,
+        max_attachment_bytes=settings.max_attachment_bytes,
+        max_json_bytes=MAX_JSON_BYTES,
         page_for_refusal=_page_for_refusal,
     )
     # Outermost of ours: every answer, the body limit's too, carries the id.
@@ -79,7 +81,7 @@ def is_api_request(scope: Scope) -> bool:
     path = scope["path"]
     root = scope.get("app_root_path", scope.get("root_path", ""))
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     return path == "/api" or path.startswith("/api/")
 
 

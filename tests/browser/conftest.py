@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from leadflow.asgi import create_app
+from leadflow.bootstrap import ensure_organisation
 from leadflow.core.config import Settings
 from leadflow.core.db import make_engine, utcnow
-from leadflow.demo import load_demo
 from leadflow.core.migrate import upgrade
-from leadflow.bootstrap import ensure_organisation
 from leadflow.core.uow import Database
+from leadflow.demo import load_demo
 from tests.conftest import DatabaseState, _empty_all_tables
 from tests.live import serving
 

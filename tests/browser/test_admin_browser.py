@@ -49,7 +49,9 @@ def test_a_duplicate_account_found_by_a_scan_is_merged_and_the_merge_undone(new_
         # Saved despite the warning, as a hurried seller would: the normalized rule still pairs them.
         copy = create_account(
             AccountCreate(name="Grupo Alcazar Seguros S.A.", address_city="Sevilla"),
-            uow=uow, actor=admin, suppress_duplicates=True,
+            uow=uow,
+            actor=admin,
+            suppress_duplicates=True,
         )
         uow.commit()
     page = new_page(language="en")

@@ -41,12 +41,30 @@ class Seller:
 
 
 SELLERS = {
-    "es": Seller("carlos.ruiz@leadflow.example", "demo-carlos-2026", "18.500,75", Decimal("18500.75"),
-                 "Ganado", "Perdido", "Volver a abrir oportunidad", "Superado por la competencia",
-                 "Elija el competidor que ganó la venta.", "Cancelado"),
-    "en": Seller("emma.clarke@leadflow.example", "demo-emma-2026", "18,500.75", Decimal("18500.75"),
-                 "Won", "Lost", "Reopen opportunity", "Out-Sold", "Choose the competitor who won the deal.",
-                 "Canceled"),
+    "es": Seller(
+        "carlos.ruiz@leadflow.example",
+        "demo-carlos-2026",
+        "18.500,75",
+        Decimal("18500.75"),
+        "Ganado",
+        "Perdido",
+        "Volver a abrir oportunidad",
+        "Superado por la competencia",
+        "Elija el competidor que ganó la venta.",
+        "Cancelado",
+    ),
+    "en": Seller(
+        "emma.clarke@leadflow.example",
+        "demo-emma-2026",
+        "18,500.75",
+        Decimal("18500.75"),
+        "Won",
+        "Lost",
+        "Reopen opportunity",
+        "Out-Sold",
+        "Choose the competitor who won the deal.",
+        "Canceled",
+    ),
 }
 
 
@@ -127,8 +145,9 @@ def test_a_seller_closes_an_opportunity_as_lost_to_a_competitor(new_page, demo_d
     seller = SELLERS[language]
     opportunity = _opportunity_of(demo_database, seller.email)
     with demo_database.unit_of_work() as uow:
-        competitor = create_competitor(CompetitorCreate(name="Dormobel Contract"), uow=uow,
-                                       actor=actor_for_email(uow.session, seller.email))
+        competitor = create_competitor(
+            CompetitorCreate(name="Dormobel Contract"), uow=uow, actor=actor_for_email(uow.session, seller.email)
+        )
         uow.commit()
     page = new_page(language=language)
     _sign_in(page, seller)

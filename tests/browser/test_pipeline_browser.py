@@ -63,13 +63,20 @@ def pipeline(demo_database):
     with demo_database.unit_of_work() as uow:
         for name, (stage, probability, rating, days) in PLAN.items():
             close_date = min(quarter.start + timedelta(days=days), quarter.last_day)
-            update_opportunity(ids[name], OpportunityUpdate(probability=probability, rating=rating,
-                                                            estimated_close_date=close_date), uow=uow, actor=admin)
+            update_opportunity(
+                ids[name],
+                OpportunityUpdate(probability=probability, rating=rating, estimated_close_date=close_date),
+                uow=uow,
+                actor=admin,
+            )
             for _ in range(["develop", "propose", "close"].index(stage)):
                 move_stage(ids[name], forward=True, uow=uow, actor=admin)
-        closing.win_opportunity(ids[WON], WinOpportunity(close_date=quarter.start + timedelta(days=10)), uow=uow, actor=admin)
-        closing.lose_opportunity(ids[LOST], LoseOpportunity(close_date=quarter.start + timedelta(days=12)), uow=uow,
-                                 actor=admin)
+        closing.win_opportunity(
+            ids[WON], WinOpportunity(close_date=quarter.start + timedelta(days=10)), uow=uow, actor=admin
+        )
+        closing.lose_opportunity(
+            ids[LOST], LoseOpportunity(close_date=quarter.start + timedelta(days=12)), uow=uow, actor=admin
+        )
         uow.commit()
     return ids
 
@@ -80,8 +87,10 @@ def _stage(database, opportunity_id: uuid.UUID) -> str:
 
 
 def _focused_id(page) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.closest('li.card') ? "
-                         "document.activeElement.closest('li.card').id : ''")
+    return page.evaluate(
+        "document.activeElement && document.activeElement.closest('li.card') ? "
+        "document.activeElement.closest('li.card').id : ''"
+    )
 
 
 def test_a_card_dragged_to_another_column_moves_through_every_stage_between(new_page, demo_database, pipeline):
@@ -163,7 +172,11 @@ def test_the_forecast_page_in_each_language(new_page, demo_database, pipeline, l
     assert page.locator("h1").inner_text() == ("Previsión" if language == "es" else "Forecast")
     assert page.locator("#chart-forecast svg[role=img]").is_visible()
     total_row = page.locator("#forecast-table tfoot tr").inner_text()
-    assert ("Total" in total_row) and expected.total.open_count > 0 and expected.total.won_count == (1 if language == "en" else 0)
+    assert (
+        ("Total" in total_row)
+        and expected.total.open_count > 0
+        and expected.total.won_count == (1 if language == "en" else 0)
+    )
     header = page.locator("#forecast-table thead").inner_text()
     assert ("Canalización ponderada" in header) if language == "es" else ("Weighted pipeline" in header)
     screenshot(page, language, "forecast")

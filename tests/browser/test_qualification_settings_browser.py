@@ -16,8 +16,10 @@ from leadflow.organisation.models import QualificationExperience, RecordCreation
 from leadflow.organisation.service import get_settings
 from tests.browser.conftest import screenshot, sign_in
 
-SELLER = {"es": ("carlos.ruiz@leadflow.example", "demo-carlos-2026", "Mesas de reuniones para la nueva sede"),
-          "en": ("emma.clarke@leadflow.example", "demo-emma-2026", "Whiteboards and storage for 10 classrooms")}
+SELLER = {
+    "es": ("carlos.ruiz@leadflow.example", "demo-carlos-2026", "Mesas de reuniones para la nueva sede"),
+    "en": ("emma.clarke@leadflow.example", "demo-emma-2026", "Whiteboards and storage for 10 classrooms"),
+}
 
 
 def _settings(database, **values) -> None:

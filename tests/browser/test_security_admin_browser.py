@@ -69,8 +69,13 @@ def test_an_administrator_builds_a_unit_a_team_and_a_role_and_grants_the_role_to
     page.locator("#tab-roles").click()
     page.locator("#new-role").click()
     page.locator("#role-name").fill("Lead desk")
-    for cell, level in (("level-leads-create", "1"), ("level-leads-read", "2"), ("level-leads-write", "2"),
-                        ("level-leads-append", "1"), ("level-leads-append_to", "2")):
+    for cell, level in (
+        ("level-leads-create", "1"),
+        ("level-leads-read", "2"),
+        ("level-leads-write", "2"),
+        ("level-leads-append", "1"),
+        ("level-leads-append_to", "2"),
+    ):
         page.locator(f"#{cell}").select_option(level)
     # The cell shows its new level at once (a colour per level, as the legend shows).
     assert "level-2" in page.locator("#level-leads-read").locator("xpath=..").get_attribute("class")
@@ -78,7 +83,9 @@ def test_an_administrator_builds_a_unit_a_team_and_a_role_and_grants_the_role_to
     page.locator("#save-role").click()
     page.wait_for_url(re.compile(r"/admin/roles/[0-9a-f-]+\?created=true"))
     assert page.locator("#role-notice").is_visible()
-    leads_row = page.locator("#privileges-matrix tr", has=page.locator("th", has_text=re.compile("^(Leads|Clientes potenciales)$")))
+    leads_row = page.locator(
+        "#privileges-matrix tr", has=page.locator("th", has_text=re.compile("^(Leads|Clientes potenciales)$"))
+    )
     assert leads_row.locator("td.level-2").count() == 3
 
     # A team in the new unit, with Oliver as its member and the new role.
@@ -119,9 +126,7 @@ def test_an_administrator_builds_a_unit_a_team_and_a_role_and_grants_the_role_to
 def _lead_of(database, email: str) -> Lead:
     with database.unit_of_work(read_only=True) as uow:
         owner = uow.session.scalars(select(User.id).where(User.email == email)).one()
-        return uow.session.scalars(
-            select(Lead).where(Lead.owner_user_id == owner).order_by(Lead.topic).limit(1)
-        ).one()
+        return uow.session.scalars(select(Lead).where(Lead.owner_user_id == owner).order_by(Lead.topic).limit(1)).one()
 
 
 @pytest.mark.parametrize(

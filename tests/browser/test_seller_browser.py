@@ -36,19 +36,29 @@ class Seller:
 
 SELLERS = {
     "es": Seller(
-        "es", "carlos.ruiz@leadflow.example", "demo-carlos-2026", "Clientes potenciales",
-        "Licencias CRM para el equipo comercial", "Demo solicitada",
+        "es",
+        "carlos.ruiz@leadflow.example",
+        "demo-carlos-2026",
+        "Clientes potenciales",
+        "Licencias CRM para el equipo comercial",
+        "Demo solicitada",
         "Puestos de trabajo para centro de atención al cliente",
         ("Armarios y taquillas para vestuarios del personal", "Pantallas interactivas para 14 aulas"),
-        "Sillas para la nueva oficina de Sevilla", "Grupo Alcázar Seguros",
+        "Sillas para la nueva oficina de Sevilla",
+        "Grupo Alcázar Seguros",
         "Ergonomic chairs for the new Dublin office",
     ),
     "en": Seller(
-        "en", "emma.clarke@leadflow.example", "demo-emma-2026", "Leads",
-        "Ergonomic chairs for the new Dublin office", "",
+        "en",
+        "emma.clarke@leadflow.example",
+        "demo-emma-2026",
+        "Leads",
+        "Ergonomic chairs for the new Dublin office",
+        "",
         "CRM pilot for five account managers",
         ("Replacement of 40 visitor chairs", "CRM licences with email integration"),
-        "Sit-stand desks for the Denver office", "Brightline Software Inc.",
+        "Sit-stand desks for the Denver office",
+        "Brightline Software Inc.",
         "Licencias CRM para el equipo comercial",
     ),
 }
@@ -81,7 +91,9 @@ def test_a_seller_qualifies_a_lead_from_the_qualify_stage_and_lands_on_the_oppor
     page.locator("#lead-budget-amount").fill("30000")
     page.locator("#lead-purchase-process").select_option("committee")
     page.locator("#lead-decision-maker").select_option("yes")
-    page.locator("#lead-qualification-comments").fill("Decide el comité." if language == "es" else "The committee decides.")
+    page.locator("#lead-qualification-comments").fill(
+        "Decide el comité." if language == "es" else "The committee decides."
+    )
     screenshot(page, language, "lead-form")
     page.locator("#qualify-button").click()
     page.wait_for_url("**/opportunities/**")

@@ -7,9 +7,7 @@ import pytest
 from tests.browser.conftest import screenshot, sign_in
 
 
-@pytest.mark.parametrize(
-    ("language", "heading"), [("en", "Sign in"), ("es", "Iniciar sesión")]
-)
+@pytest.mark.parametrize(("language", "heading"), [("en", "Sign in"), ("es", "Iniciar sesión")])
 def test_the_sign_in_page_speaks_the_browsers_language(new_page, language, heading) -> None:
     page = new_page(language=language)
     page.goto("/sign-in")

@@ -11,11 +11,11 @@ from httpx import Response
 from sqlalchemy import func, select
 
 from leadflow.activities.models import Attachment, Note
+from leadflow.core.uow import Database
 from leadflow.customers.models import Account, Contact
 from leadflow.leads.models import Lead
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import Campaign, Currency, OrganisationSettings
-from leadflow.core.uow import Database
 from tests.factories import lead_data
 
 API = "/api/v1"
@@ -122,9 +122,7 @@ def ids(items: list[dict[str, Any]]) -> list[str]:
 def counts(database: Database) -> dict[str, int]:
     """How many rows each table the tests care about holds."""
     with database.unit_of_work(read_only=True) as uow:
-        return {
-            name: uow.session.scalar(select(func.count()).select_from(model)) for name, model in MODELS.items()
-        }
+        return {name: uow.session.scalar(select(func.count()).select_from(model)) for name, model in MODELS.items()}
 
 
 def snapshot(database: Database) -> dict[str, Any]:
@@ -135,9 +133,7 @@ def snapshot(database: Database) -> dict[str, Any]:
             for lead in uow.session.scalars(select(Lead))
         }
         versions = {
-            name: sorted(
-                (row.id, row.row_version) for row in uow.session.scalars(select(model))
-            )
+            name: sorted((row.id, row.row_version) for row in uow.session.scalars(select(model)))
             for name, model in MODELS.items()
             if name not in ("leads", "attachments")
         }

@@ -35,7 +35,10 @@ def test_without_on_duplicate_a_duplicate_is_skipped_as_before_and_the_others_go
 
     assert body["on_duplicate"] == "skip"
     assert [(line["status"], line["result"]) for line in body["results"]] == [
-        ("qualified", "qualified"), ("failed", "skipped"), ("qualified", "qualified")]
+        ("qualified", "qualified"),
+        ("failed", "skipped"),
+        ("qualified", "qualified"),
+    ]
     skipped = body["results"][1]
     assert skipped["error"]["code"] == "duplicate_detected" and skipped["created"] is None
     assert [match["id"] for match in skipped["error"]["details"]["matching_accounts"]] == [account["id"]]
@@ -54,11 +57,18 @@ def test_stop_ends_at_the_first_duplicate_and_lists_the_leads_not_attempted(clie
 
     assert body["on_duplicate"] == "stop"
     assert [(line["lead_id"], line["result"]) for line in body["results"]] == [
-        (first["id"], "qualified"), (twin["id"], "stopped")]
+        (first["id"], "qualified"),
+        (twin["id"], "stopped"),
+    ]
     assert body["results"][1]["error"]["message"] == "The account or contact might already exist."
     assert body["not_attempted"] == [lead["id"] for lead in rest]
     assert body["summary"] == {"qualified": 1, "skipped": 0, "stopped": 1, "failed": 0, "not_attempted": 2}
-    assert [get_lead(client, lead["id"])["state"] for lead in (first, twin, *rest)] == ["qualified", "open", "open", "open"]
+    assert [get_lead(client, lead["id"])["state"] for lead in (first, twin, *rest)] == [
+        "qualified",
+        "open",
+        "open",
+        "open",
+    ]
     assert counts(database)["accounts"] == before["accounts"] + 1
 
 
@@ -90,23 +100,34 @@ def test_ignore_needs_what_suppressing_detection_on_one_lead_needs(client, datab
     existing_account(client)
     with database.unit_of_work() as uow:
         for email, role in (("seller@example.com", "Salesperson"), ("reader@example.com", "Sales Team Member")):
-            create_user(email=email, full_name=role, role_names=[role], business_unit_name=None, password=None,
-                        uow=uow, actor=None)
+            create_user(
+                email=email,
+                full_name=role,
+                role_names=[role],
+                business_unit_name=None,
+                password=None,
+                uow=uow,
+                actor=None,
+            )
         uow.commit()
     seller, reader = bearer_headers(database, "seller@example.com"), bearer_headers(database, "reader@example.com")
-    own = client.post(f"{API}/leads", json={"topic": "Chairs", "last_name": "Ruiz", "company_name": TWIN_COMPANY},
-                      headers=seller).json()
+    own = client.post(
+        f"{API}/leads", json={"topic": "Chairs", "last_name": "Ruiz", "company_name": TWIN_COMPANY}, headers=seller
+    ).json()
     admins = create_lead(client, company_name=TWIN_COMPANY)
 
     # The seller may ignore duplicates on the lead they may qualify, one lead or many.
-    line = client.post(f"{API}/leads/qualify", json={"lead_ids": [own["id"]], "on_duplicate": "ignore"},
-                       headers=seller).json()["results"][0]
+    line = client.post(
+        f"{API}/leads/qualify", json={"lead_ids": [own["id"]], "on_duplicate": "ignore"}, headers=seller
+    ).json()["results"][0]
     assert line["result"] == "qualified"
     # The read-only user may not, in either form: the same refusal.
-    single = client.post(f"{API}/leads/{admins['id']}/qualify", json={"suppress_duplicate_detection": True},
-                         headers=reader)
+    single = client.post(
+        f"{API}/leads/{admins['id']}/qualify", json={"suppress_duplicate_detection": True}, headers=reader
+    )
     assert_error(single, 403, "forbidden")
-    line = client.post(f"{API}/leads/qualify", json={"lead_ids": [admins["id"]], "on_duplicate": "ignore"},
-                       headers=reader).json()["results"][0]
+    line = client.post(
+        f"{API}/leads/qualify", json={"lead_ids": [admins["id"]], "on_duplicate": "ignore"}, headers=reader
+    ).json()["results"][0]
     assert (line["result"], line["error"]["code"]) == ("failed", "forbidden")
     assert get_lead(client, admins["id"])["state"] == "open"

@@ -37,15 +37,22 @@ def base_url(database: Database, settings: Settings) -> Iterator[str]:
 def _writes(client: httpx.Client, me: str, lead_id: str, user_id: str) -> list[Callable[[], httpx.Response]]:
     mark = uuid.uuid4().hex[:8]
     return [
-        lambda: client.post(f"/leads/{lead_id}/notes", data={"title": f"Nota {mark}"},
-                            files={"file": ("acta.txt", b"x" * 20_000, "text/plain")}),
+        lambda: client.post(
+            f"/leads/{lead_id}/notes",
+            data={"title": f"Nota {mark}"},
+            files={"file": ("acta.txt", b"x" * 20_000, "text/plain")},
+        ),
         lambda: client.post("/roles", json={"name": f"Rol {me} {mark}", "privileges": {"leads": {"read": 1}}}),
-        lambda: client.post("/users", json={"email": f"{mark}@example.com", "full_name": "Nueva", "roles": ["Salesperson"]}),
+        lambda: client.post(
+            "/users", json={"email": f"{mark}@example.com", "full_name": "Nueva", "roles": ["Salesperson"]}
+        ),
         lambda: client.post(f"/leads/{lead_id}/assign", json={"owner_user_id": user_id}),
     ]
 
 
-def test_four_clients_writing_at_once_all_succeed_without_waiting_out_the_lock(base_url: str, database: Database) -> None:
+def test_four_clients_writing_at_once_all_succeed_without_waiting_out_the_lock(
+    base_url: str, database: Database
+) -> None:
     headers = bearer_headers(database, ADMIN_EMAIL)
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as setup:
         lead_id = setup.post("/leads", json=lead_data()).json()["id"]

@@ -22,8 +22,9 @@ def _enable(client, code: str, rate: str) -> dict:
 
 
 def _opportunity(client, currency: str, revenue: str) -> dict:
-    response = client.post(f"{API}/opportunities",
-                           json={"name": "Deal", "currency": currency, "estimated_revenue": revenue})
+    response = client.post(
+        f"{API}/opportunities", json={"name": "Deal", "currency": currency, "estimated_revenue": revenue}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -31,8 +32,9 @@ def _opportunity(client, currency: str, revenue: str) -> dict:
 def test_the_base_currency_comes_first_with_rate_one_and_cannot_move_off_it(client):
     base, *_ = _currencies(client)
     assert base["is_base"] is True and Decimal(base["exchange_rate"]) == 1
-    error = assert_error(client.patch(f"{API}/currencies/{base['id']}", json={"exchange_rate": "2"}), 422,
-                         "base_currency_rate")
+    error = assert_error(
+        client.patch(f"{API}/currencies/{base['id']}", json={"exchange_rate": "2"}), 422, "base_currency_rate"
+    )
     assert "exchange_rate" in field_errors(error)
     assert_error(client.delete(f"{API}/currencies/{base['id']}"), 409, "base_currency")
 
@@ -100,5 +102,6 @@ def test_bad_currency_input_answers_422_naming_the_field(client, body, field):
 def test_an_unknown_code_and_a_second_copy_are_refused(client):
     assert client.post(f"{API}/currencies", json={"iso_code": "XYZ", "exchange_rate": "1"}).status_code == 422
     _enable(client, "CHF", "1")
-    assert_error(client.post(f"{API}/currencies", json={"iso_code": "chf", "exchange_rate": "1"}), 409,
-                 "currency_exists")
+    assert_error(
+        client.post(f"{API}/currencies", json={"iso_code": "chf", "exchange_rate": "1"}), 409, "currency_exists"
+    )

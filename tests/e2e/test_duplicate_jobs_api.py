@@ -27,8 +27,15 @@ def add_salesperson(database, actor, *, unit: str | None = None) -> dict[str, st
     with database.unit_of_work() as uow:
         if unit:
             create_business_unit(unit, parent_name=None, uow=uow, actor=actor)
-        create_user(email="sam@example.com", full_name="Sam Seller", role_names=["Salesperson"],
-                    business_unit_name=unit, password=None, uow=uow, actor=actor)
+        create_user(
+            email="sam@example.com",
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=unit,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     return bearer_headers(database, "sam@example.com")
 
@@ -84,8 +91,15 @@ def test_the_sets_are_paged_by_position(client, database, actor):
 
 
 def test_the_csv_export_is_an_attachment_with_formulas_neutralised(client, database, actor):
-    evil = insert_accounts(database, actor, "=cmd|' /C calc'!A0", "=CMD|' /C CALC'!A0", email="@evil.example",
-                           telephone="+34 910 000 000", address_city="-Madrid")
+    evil = insert_accounts(
+        database,
+        actor,
+        "=cmd|' /C calc'!A0",
+        "=CMD|' /C CALC'!A0",
+        email="@evil.example",
+        telephone="+34 910 000 000",
+        address_city="-Madrid",
+    )
     job = start(client)
 
     response = client.get(f"{JOBS}/{job['id']}/sets.csv")
@@ -101,8 +115,18 @@ def test_the_csv_export_is_an_attachment_with_formulas_neutralised(client, datab
     name_rows = sorted(by_rule[NAME_RULE], key=lambda line: line[4])
     assert [line[4] for line in name_rows] == sorted(str(record_id) for record_id in evil)
     row = next(line for line in name_rows if line[4] == str(evil[0]))
-    assert row == ["1", NAME_RULE, "1.0000", "accounts", str(evil[0]), "'=cmd|' /C calc'!A0", "'@evil.example",
-                   "'+34 910 000 000", "'-Madrid", "Ada Admin"]
+    assert row == [
+        "1",
+        NAME_RULE,
+        "1.0000",
+        "accounts",
+        str(evil[0]),
+        "'=cmd|' /C calc'!A0",
+        "'@evil.example",
+        "'+34 910 000 000",
+        "'-Madrid",
+        "Ada Admin",
+    ]
     assert not any(cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
 
 

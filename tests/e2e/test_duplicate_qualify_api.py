@@ -29,8 +29,20 @@ LEAD_DUPLICATE = "No lead record was created or updated because a duplicate of t
 OPPORTUNITY_DUPLICATE = (
     "No opportunity record was created or updated because a duplicate of the current record already exists."
 )
-MATCH_FIELDS = {"table", "id", "name", "email", "phone", "city", "owner_id", "owner_name", "rule_id", "rule_name",
-                "score", "reasons"}
+MATCH_FIELDS = {
+    "table",
+    "id",
+    "name",
+    "email",
+    "phone",
+    "city",
+    "owner_id",
+    "owner_name",
+    "rule_id",
+    "rule_name",
+    "score",
+    "reasons",
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -85,8 +97,16 @@ def bulk(client: TestClient, lead_ids: list[str], **options: Any):
 
 
 def test_qualifying_a_lead_whose_company_matches_an_account_warns_and_changes_nothing(client, database):
-    account = post(client, "accounts", {"name": "Muebles Ibéricos S.L.", "email": "info@muebles.example",
-                                        "telephone": "+34 910 555 000", "address_city": "Toledo"})
+    account = post(
+        client,
+        "accounts",
+        {
+            "name": "Muebles Ibéricos S.L.",
+            "email": "info@muebles.example",
+            "telephone": "+34 910 555 000",
+            "address_city": "Toledo",
+        },
+    )
     lead = create_lead(client, company_name="muebles ibéricos s.l.")
     before = snapshot(database)
 
@@ -102,16 +122,26 @@ def test_qualifying_a_lead_whose_company_matches_an_account_warns_and_changes_no
     assert match["owner_name"] == "Ada Admin"
     assert match["rule_name"] == "Accounts with the same account name"
     assert match["score"] == 1.0
-    assert match["reasons"] == [{"base_column": "name", "matching_column": "name", "criterion": "normalized",
-                                 "value": "muebles ibéricos s.l.", "matching_value": "Muebles Ibéricos S.L.",
-                                 "score": 1.0}]
+    assert match["reasons"] == [
+        {
+            "base_column": "name",
+            "matching_column": "name",
+            "criterion": "normalized",
+            "value": "muebles ibéricos s.l.",
+            "matching_value": "Muebles Ibéricos S.L.",
+            "score": 1.0,
+        }
+    ]
     assert snapshot(database) == before
     assert get_lead(client, lead["id"])["state"] == "open"
 
 
 def test_the_warning_lists_contacts_matching_the_contact_qualify_would_create(client, database):
-    contact = post(client, "contacts", {"first_name": "Ana", "last_name": "Torres", "email": "ana@torres.example",
-                                        "address_city": "Soria"})
+    contact = post(
+        client,
+        "contacts",
+        {"first_name": "Ana", "last_name": "Torres", "email": "ana@torres.example", "address_city": "Soria"},
+    )
     lead = create_lead(client, first_name="Ana", last_name="Torres", company_name=None)
     before = snapshot(database)
 
@@ -120,7 +150,11 @@ def test_the_warning_lists_contacts_matching_the_contact_qualify_would_create(cl
     assert error["details"]["matching_accounts"] == []
     [match] = error["details"]["matching_contacts"]
     assert (match["id"], match["name"], match["email"], match["city"]) == (
-        contact["id"], "Ana Torres", "ana@torres.example", "Soria")
+        contact["id"],
+        "Ana Torres",
+        "ana@torres.example",
+        "Soria",
+    )
     assert match["rule_name"] == "Contacts with the same first name and last name"
     assert snapshot(database) == before
 
@@ -159,7 +193,10 @@ def test_linking_the_matching_account_and_contact_creates_neither(client, databa
     assert (body["lead"]["parent_account_id"], body["lead"]["parent_contact_id"]) == (account["id"], contact["id"])
     after = counts(database)
     assert (after["accounts"], after["contacts"], after["opportunities"]) == (
-        before["accounts"], before["contacts"], before["opportunities"] + 1)
+        before["accounts"],
+        before["contacts"],
+        before["opportunities"] + 1,
+    )
 
 
 def test_ignoring_the_warning_creates_new_records(client, database):
@@ -175,8 +212,12 @@ def test_ignoring_the_warning_creates_new_records(client, database):
 
 
 BAD_RESOLUTIONS = [
-    pytest.param({"account_id": "00000000-0000-0000-0000-000000000001"}, "duplicate_resolution.account_id",
-                 "not_found", id="unknown-account"),
+    pytest.param(
+        {"account_id": "00000000-0000-0000-0000-000000000001"},
+        "duplicate_resolution.account_id",
+        "not_found",
+        id="unknown-account",
+    ),
     pytest.param("create", "duplicate_resolution", "invalid_option", id="unknown-word"),
     pytest.param(17, "duplicate_resolution", "invalid_option", id="a-number"),
     pytest.param({"account_id": "not-an-id"}, "duplicate_resolution.account_id", "invalid_id", id="bad-id"),
@@ -196,12 +237,9 @@ def test_a_bad_duplicate_resolution_is_refused_and_changes_nothing(client, datab
     assert snapshot(database) == before
 
 
-
-
 @pytest.mark.parametrize(
     ("resolution", "field", "field_code"),
-    [pytest.param(*case.values, id=case.id)
-     for case in BAD_RESOLUTIONS],
+    [pytest.param(*case.values, id=case.id) for case in BAD_RESOLUTIONS],
 )
 def test_a_bad_duplicate_resolution_names_the_field_in_the_clients_terms(client, resolution, field, field_code):
     lead = create_lead(client)
@@ -227,8 +265,11 @@ def test_detection_off_for_accounts_qualifies_without_a_warning(client, database
     lead = create_lead(client, company_name="Muebles Ibéricos S.L.")
     current = client.get(f"{API}/settings/duplicate-detection")
     settings = {k: v for k, v in current.json().items() if k != "row_version"}
-    response = client.put(f"{API}/settings/duplicate-detection", json={**settings, "detect_duplicates_accounts": False},
-                          headers={"If-Match": current.headers["ETag"]})
+    response = client.put(
+        f"{API}/settings/duplicate-detection",
+        json={**settings, "detect_duplicates_accounts": False},
+        headers={"If-Match": current.headers["ETag"]},
+    )
     assert response.status_code == 200, response.text
 
     body = qualify(client, lead["id"])
@@ -250,8 +291,15 @@ def test_an_account_the_seller_may_not_read_is_not_revealed_when_qualifying(clie
     post(client, "accounts", {"name": "Secret Holdings S.A."})  # the administrator's, in the root business unit
     with database.unit_of_work() as uow:
         create_business_unit("Sales Mexico", parent_name=None, uow=uow, actor=None)
-        create_user(email="mexico@example.com", full_name="Mexico Seller", role_names=["Salesperson"],
-                    business_unit_name="Sales Mexico", password=None, uow=uow, actor=None)
+        create_user(
+            email="mexico@example.com",
+            full_name="Mexico Seller",
+            role_names=["Salesperson"],
+            business_unit_name="Sales Mexico",
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     headers = bearer_headers(database, "mexico@example.com")
     lead = client.post(f"{API}/leads", json=lead_data(company_name="Secret Holdings S.A."), headers=headers).json()
@@ -292,8 +340,12 @@ def test_ignoring_the_warning_does_not_lift_a_blocking_lead_duplicate(client, da
 
 
 def _opportunity_rule(client: TestClient) -> dict[str, Any]:
-    return new_published_rule(client, name="Opportunities with the same name", base_table="opportunities",
-                              conditions=[{"base_column": "name", "criterion": "exact_match"}])
+    return new_published_rule(
+        client,
+        name="Opportunities with the same name",
+        base_table="opportunities",
+        conditions=[{"base_column": "name", "criterion": "exact_match"}],
+    )
 
 
 def test_a_duplicate_opportunity_blocks_qualification_with_the_opportunity_message(client, database):
@@ -334,8 +386,13 @@ def test_unpublishing_the_rule_is_a_way_out_of_a_blocking_duplicate(client, data
 
 
 def test_excluding_inactive_records_is_a_way_out_when_the_duplicate_is_a_qualified_lead(client, database):
-    rule = new_published_rule(client, name="Leads with the same email, closed ones too", base_table="leads",
-                              exclude_inactive=False, conditions=[{"base_column": "email", "criterion": "exact_match"}])
+    rule = new_published_rule(
+        client,
+        name="Leads with the same email, closed ones too",
+        base_table="leads",
+        exclude_inactive=False,
+        conditions=[{"base_column": "email", "criterion": "exact_match"}],
+    )
     earlier = create_lead(client, email="again@example.com")
     qualify(client, earlier["id"])
     later = lead_despite_duplicates(client, email="again@example.com")
@@ -343,8 +400,11 @@ def test_excluding_inactive_records_is_a_way_out_when_the_duplicate_is_a_qualifi
     assert [m["id"] for m in error["details"]["matches"]] == [earlier["id"]]
 
     unpublished = unpublish(client, rule["id"])
-    changed = client.patch(f"{RULES}/{rule['id']}", json={"exclude_inactive": True},
-                           headers={"If-Match": f'"{unpublished["row_version"]}"'})
+    changed = client.patch(
+        f"{RULES}/{rule['id']}",
+        json={"exclude_inactive": True},
+        headers={"If-Match": f'"{unpublished["row_version"]}"'},
+    )
     assert changed.status_code == 200, changed.text
     publish(client, rule["id"])
 
@@ -370,7 +430,10 @@ def test_bulk_qualify_reports_duplicates_per_lead_and_qualifies_the_others(clien
     assert response.status_code == 200, response.text
     body = response.json()
     assert [(line["lead_id"], line["status"]) for line in body["results"]] == [
-        (clean["id"], "qualified"), (duplicate["id"], "failed"), (blocked["id"], "failed")]
+        (clean["id"], "qualified"),
+        (duplicate["id"], "failed"),
+        (blocked["id"], "failed"),
+    ]
     assert (body["qualified"], body["failed"]) == (1, 2)
     warning, block = body["results"][1]["error"], body["results"][2]["error"]
     assert (warning["code"], warning["message"]) == ("duplicate_detected", MIGHT_ALREADY_EXIST)
@@ -422,5 +485,6 @@ def test_bulk_qualify_checks_records_created_for_an_earlier_lead_of_the_same_req
     assert [line["status"] for line in results] == ["qualified", "failed"]
     assert results[1]["error"]["code"] == "duplicate_detected"
     assert [m["id"] for m in results[1]["error"]["details"]["matching_accounts"]] == [
-        results[0]["created"]["account_id"]]
+        results[0]["created"]["account_id"]
+    ]
     assert counts(database)["accounts"] == 1

@@ -12,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from leadflow.security.audit import AUDIT_TABLE
+from leadflow.core.uow import Database
 from leadflow.duplicates.engine import MATCH_CODES
 from leadflow.duplicates.models import DuplicateRule, DuplicateRuleCondition
 from leadflow.organisation.models import OrganisationSettings
+from leadflow.security.audit import AUDIT_TABLE
 from leadflow.security.models import BusinessUnit
 from leadflow.security.service import create_business_unit, create_user
-from leadflow.core.uow import Database
 from tests.conftest import bearer_headers
 from tests.e2e.helpers import (
     API,
@@ -77,8 +77,9 @@ def publish(client: TestClient, rule_id: str) -> dict[str, Any]:
 
 
 def published_rule(client: TestClient, table: str, *conditions: dict[str, Any], **options: Any) -> dict[str, Any]:
-    rule = create_rule(client, name=options.pop("name", f"Rule on {table}"), base_table=table,
-                       conditions=list(conditions), **options)
+    rule = create_rule(
+        client, name=options.pop("name", f"Rule on {table}"), base_table=table, conditions=list(conditions), **options
+    )
     return publish(client, rule["id"])
 
 
@@ -122,8 +123,15 @@ def make_user(database: Database, email: str, role: str, unit: str | None) -> di
     with database.unit_of_work() as uow:
         if unit is not None and uow.session.scalar(select(BusinessUnit).where(BusinessUnit.name == unit)) is None:
             create_business_unit(unit, parent_name=None, uow=uow, actor=None)
-        user = create_user(email=email, full_name=email.split("@")[0].title(), role_names=[role],
-                           business_unit_name=unit, password=None, uow=uow, actor=None)
+        user = create_user(
+            email=email,
+            full_name=email.split("@")[0].title(),
+            role_names=[role],
+            business_unit_name=unit,
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
         user_id = str(user.id)
     return {"id": user_id, **bearer_headers(database, email)}
@@ -148,30 +156,69 @@ def test_the_out_of_box_rules_are_listed_published_per_base_table(client):
 
 
 OUT_OF_BOX_CASES = [
-    pytest.param("Accounts with the same account name", "accounts", {"name": "Acme S.A."}, {"name": "ACME S.A."},
-                 id="account-name"),
-    pytest.param("Accounts with the same email address", "accounts", {"name": "A", "email": "info@acme.example"},
-                 {"name": "B", "email": "Info@Acme.example"}, id="account-email"),
-    pytest.param("Accounts with the same phone number", "accounts", {"name": "A", "telephone": "+34 910 000 111"},
-                 {"name": "B", "telephone": "+34 910 000 111"}, id="account-phone"),
-    pytest.param("Accounts with the same website", "accounts", {"name": "A", "website": "https://acme.example"},
-                 {"name": "B", "website": "https://acme.example"}, id="account-website"),
-    pytest.param("Contacts with the same business phone", "contacts",
-                 {"last_name": "A", "business_phone": "+34 600 000 111"},
-                 {"last_name": "B", "business_phone": "+34 600 000 111"}, id="contact-phone"),
-    pytest.param("Contacts with the same email address", "contacts", {"last_name": "A", "email": "eva@example.com"},
-                 {"last_name": "B", "email": "EVA@example.com"}, id="contact-email"),
-    pytest.param("Contacts with the same first name and last name", "contacts",
-                 {"first_name": "Eva", "last_name": "Luna"}, {"first_name": "eva", "last_name": "LUNA"},
-                 id="contact-name"),
-    pytest.param("Leads with the same email address", "leads", lead_data(email="lead@example.com"),
-                 lead_data(email="Lead@Example.com"), id="lead-email"),
+    pytest.param(
+        "Accounts with the same account name",
+        "accounts",
+        {"name": "Acme S.A."},
+        {"name": "ACME S.A."},
+        id="account-name",
+    ),
+    pytest.param(
+        "Accounts with the same email address",
+        "accounts",
+        {"name": "A", "email": "info@acme.example"},
+        {"name": "B", "email": "Info@Acme.example"},
+        id="account-email",
+    ),
+    pytest.param(
+        "Accounts with the same phone number",
+        "accounts",
+        {"name": "A", "telephone": "+34 910 000 111"},
+        {"name": "B", "telephone": "+34 910 000 111"},
+        id="account-phone",
+    ),
+    pytest.param(
+        "Accounts with the same website",
+        "accounts",
+        {"name": "A", "website": "https://acme.example"},
+        {"name": "B", "website": "https://acme.example"},
+        id="account-website",
+    ),
+    pytest.param(
+        "Contacts with the same business phone",
+        "contacts",
+        {"last_name": "A", "business_phone": "+34 600 000 111"},
+        {"last_name": "B", "business_phone": "+34 600 000 111"},
+        id="contact-phone",
+    ),
+    pytest.param(
+        "Contacts with the same email address",
+        "contacts",
+        {"last_name": "A", "email": "eva@example.com"},
+        {"last_name": "B", "email": "EVA@example.com"},
+        id="contact-email",
+    ),
+    pytest.param(
+        "Contacts with the same first name and last name",
+        "contacts",
+        {"first_name": "Eva", "last_name": "Luna"},
+        {"first_name": "eva", "last_name": "LUNA"},
+        id="contact-name",
+    ),
+    pytest.param(
+        "Leads with the same email address",
+        "leads",
+        lead_data(email="lead@example.com"),
+        lead_data(email="Lead@Example.com"),
+        id="lead-email",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("rule_name", "table", "first", "second"), OUT_OF_BOX_CASES)
-def test_each_out_of_box_rule_refuses_a_duplicate_saved_through_the_api(client, database, rule_name, table, first,
-                                                                        second):
+def test_each_out_of_box_rule_refuses_a_duplicate_saved_through_the_api(
+    client, database, rule_name, table, first, second
+):
     existing = post(client, table, first)
     assert existing.status_code == 201, existing.text
     before = snapshot(database)
@@ -183,17 +230,28 @@ def test_each_out_of_box_rule_refuses_a_duplicate_saved_through_the_api(client, 
 
 
 def test_creating_a_rule_answers_201_with_the_unpublished_rule_its_location_and_etag(client):
-    response = client.post(RULES, json={
-        "name": "Leads with the same website",
-        "base_table": "leads",
-        "conditions": [{"base_column": "website", "criterion": "exact_match"}],
-    })
+    response = client.post(
+        RULES,
+        json={
+            "name": "Leads with the same website",
+            "base_table": "leads",
+            "conditions": [{"base_column": "website", "criterion": "exact_match"}],
+        },
+    )
 
     assert response.status_code == 201, response.text
     rule = response.json()
     assert rule["state"] == "unpublished" and rule["matching_table"] == "leads"
-    assert rule["conditions"] == [{"base_column": "website", "matching_column": "website", "criterion": "exact_match",
-                                   "n": None, "threshold": None, "ignore_blank": True}]
+    assert rule["conditions"] == [
+        {
+            "base_column": "website",
+            "matching_column": "website",
+            "criterion": "exact_match",
+            "n": None,
+            "threshold": None,
+            "ignore_blank": True,
+        }
+    ]
     assert response.headers["Location"] == f"{RULES}/{rule['id']}"
     assert response.headers["ETag"] == f'"{rule["row_version"]}"'
     assert client.get(response.headers["Location"]).json() == rule
@@ -206,22 +264,29 @@ def _condition(**fields: Any) -> dict[str, Any]:
 BAD_RULES = [
     pytest.param({"conditions": []}, "no_conditions", id="no-conditions"),
     pytest.param({"conditions": [_condition(criterion="same_first_characters", n=0)]}, "n_required", id="first-n-zero"),
-    pytest.param({"conditions": [_condition(criterion="same_first_characters", n=-2)]}, "n_required",
-                 id="first-n-negative"),
+    pytest.param(
+        {"conditions": [_condition(criterion="same_first_characters", n=-2)]}, "n_required", id="first-n-negative"
+    ),
     pytest.param({"conditions": [_condition(criterion="same_last_characters", n=0)]}, "n_required", id="last-n-zero"),
-    pytest.param({"conditions": [_condition(criterion="same_last_characters", n=-2)]}, "n_required",
-                 id="last-n-negative"),
+    pytest.param(
+        {"conditions": [_condition(criterion="same_last_characters", n=-2)]}, "n_required", id="last-n-negative"
+    ),
     pytest.param({"conditions": [_condition(base_column="favourite_colour")]}, "unknown_column", id="unknown-column"),
-    pytest.param({"conditions": [_condition(criterion="same_date")]}, "criterion_not_applicable",
-                 id="criterion-not-applicable"),
-    pytest.param({"conditions": [_condition(criterion="similar", threshold=2)]}, "threshold_out_of_range",
-                 id="threshold-out-of-range"),
+    pytest.param(
+        {"conditions": [_condition(criterion="same_date")]}, "criterion_not_applicable", id="criterion-not-applicable"
+    ),
+    pytest.param(
+        {"conditions": [_condition(criterion="similar", threshold=2)]},
+        "threshold_out_of_range",
+        id="threshold-out-of-range",
+    ),
     pytest.param({"default_region": "ZZ"}, "unknown_region", id="unknown-region"),
     pytest.param({"base_table": "invoices"}, "invalid_option", id="unknown-table"),
     pytest.param({"matching_table": "invoices"}, "invalid_option", id="unknown-matching-table"),
     pytest.param({"conditions": [_condition(criterion="sounds_like")]}, "invalid_option", id="unknown-criterion"),
-    pytest.param({"conditions": [_condition(n="three", criterion="same_first_characters")]}, "invalid_value",
-                 id="n-not-a-number"),
+    pytest.param(
+        {"conditions": [_condition(n="three", criterion="same_first_characters")]}, "invalid_value", id="n-not-a-number"
+    ),
     pytest.param({"publish": True}, "unknown_field", id="unknown-field"),
     pytest.param({"name": ""}, "required", id="blank-name"),
     pytest.param({"conditions": [_condition()] * 21}, "too_many", id="too-many-conditions"),
@@ -250,11 +315,19 @@ def test_a_rule_body_that_is_not_json_is_refused(client, database):
 
 def test_a_sixth_published_rule_on_one_base_table_is_refused_with_409_and_stays_unpublished(client, database):
     for column in ("address_city", "address_postal_code"):
-        published_rule(client, "contacts", {"base_column": column, "criterion": "exact_match"},
-                       name=f"Contacts with the same {column}")
+        published_rule(
+            client,
+            "contacts",
+            {"base_column": column, "criterion": "exact_match"},
+            name=f"Contacts with the same {column}",
+        )
     # contacts: three out-of-box rules and two more make five
-    sixth = create_rule(client, name="One too many", base_table="contacts",
-                        conditions=[{"base_column": "job_title", "criterion": "exact_match"}])
+    sixth = create_rule(
+        client,
+        name="One too many",
+        base_table="contacts",
+        conditions=[{"base_column": "job_title", "criterion": "exact_match"}],
+    )
     before = rules_snapshot(database)
 
     response = client.post(f"{RULES}/{sixth['id']}/publish")
@@ -288,7 +361,10 @@ def test_a_rule_is_unpublished_then_changed_with_its_etag_then_published_again(c
     assert_error(stale, 412, "stale_etag")
     response = client.patch(
         f"{RULES}/{rule['id']}",
-        json={"name": "Leads in the same city", "conditions": [{"base_column": "address_city", "criterion": "exact_match"}]},
+        json={
+            "name": "Leads in the same city",
+            "conditions": [{"base_column": "address_city", "criterion": "exact_match"}],
+        },
         headers={"If-Match": f'"{unpublished["row_version"]}"'},
     )
     assert response.status_code == 200, response.text
@@ -300,8 +376,12 @@ def test_a_rule_is_unpublished_then_changed_with_its_etag_then_published_again(c
 
 
 def test_an_unpublished_rule_is_deleted_with_its_etag(client, database):
-    rule = create_rule(client, name="Short-lived", base_table="leads",
-                       conditions=[{"base_column": "website", "criterion": "exact_match"}])
+    rule = create_rule(
+        client,
+        name="Short-lived",
+        base_table="leads",
+        conditions=[{"base_column": "website", "criterion": "exact_match"}],
+    )
 
     response = client.delete(f"{RULES}/{rule['id']}", headers={"If-Match": f'"{rule["row_version"]}"'})
 
@@ -316,8 +396,12 @@ def test_publishing_answers_202_publishing_and_ends_published_with_every_record_
         assert response.status_code == 201, response.text
         if title == "Buyer":
             buyers.append(response.json()["id"])
-    rule = create_rule(client, name="Contacts with the same job title", base_table="contacts",
-                       conditions=[{"base_column": "job_title", "criterion": "exact_match"}])
+    rule = create_rule(
+        client,
+        name="Contacts with the same job title",
+        base_table="contacts",
+        conditions=[{"base_column": "job_title", "criterion": "exact_match"}],
+    )
     assert rule["state"] == "unpublished" and rule["publish_progress"] == {"done": 0, "total": 0}
 
     response = client.post(f"{RULES}/{rule['id']}/publish")
@@ -352,10 +436,19 @@ def test_a_salesperson_may_read_rules_but_not_manage_them_or_the_detection_setti
 
     assert client.get(RULES, headers=headers).status_code == 200
     attempts = [
-        client.post(RULES, headers=headers, json={"name": "Mine", "base_table": "leads",
-                                                  "conditions": [{"base_column": "website", "criterion": "exact_match"}]}),
+        client.post(
+            RULES,
+            headers=headers,
+            json={
+                "name": "Mine",
+                "base_table": "leads",
+                "conditions": [{"base_column": "website", "criterion": "exact_match"}],
+            },
+        ),
         client.post(f"{RULES}/{rule['id']}/unpublish", headers=headers),
-        client.put(DETECTION_SETTINGS, headers=headers, json={**_settings_body(client), "duplicate_detection_enabled": False}),
+        client.put(
+            DETECTION_SETTINGS, headers=headers, json={**_settings_body(client), "duplicate_detection_enabled": False}
+        ),
     ]
 
     for response in attempts:
@@ -373,17 +466,24 @@ def test_exact_match_finds_the_same_website_whatever_its_case(client):
 
     matches = assert_duplicate(post_lead(client, website="HTTPS://WWW.MUEBLES.EXAMPLE"), "leads", [first["id"]])
 
-    assert matches[0]["reasons"] == [{
-        "base_column": "website", "matching_column": "website", "criterion": "exact_match",
-        "value": "HTTPS://WWW.MUEBLES.EXAMPLE", "matching_value": "https://www.Muebles.example", "score": 1.0,
-    }]
+    assert matches[0]["reasons"] == [
+        {
+            "base_column": "website",
+            "matching_column": "website",
+            "criterion": "exact_match",
+            "value": "HTTPS://WWW.MUEBLES.EXAMPLE",
+            "matching_value": "https://www.Muebles.example",
+            "score": 1.0,
+        }
+    ]
     assert post_lead(client, website="https://muebles.example").status_code == 201  # exact, not normalised
 
 
 @pytest.mark.parametrize("case_sensitive", [False, True], ids=["case-insensitive", "case-sensitive"])
 def test_a_case_sensitive_rule_tells_apart_values_that_differ_only_in_case(client, case_sensitive):
-    published_rule(client, "leads", {"base_column": "job_title", "criterion": "exact_match"},
-                   case_sensitive=case_sensitive)
+    published_rule(
+        client, "leads", {"base_column": "job_title", "criterion": "exact_match"}, case_sensitive=case_sensitive
+    )
     first = create_lead(client, job_title="Purchasing Manager")
 
     response = post_lead(client, job_title="purchasing manager")
@@ -404,8 +504,12 @@ def test_same_first_characters_compares_only_the_first_n(client):
 
 
 def test_same_last_characters_compares_only_the_last_n(client):
-    published_rule(client, "leads", {"base_column": "email", "criterion": "same_last_characters", "n": 16},
-                   name="Leads of the same email domain")
+    published_rule(
+        client,
+        "leads",
+        {"base_column": "email", "criterion": "same_last_characters", "n": 16},
+        name="Leads of the same email domain",
+    )
     first = create_lead(client, email="ana@muebles.example")
 
     matches = assert_duplicate(post_lead(client, email="luis@MUEBLES.example"), "leads", [first["id"]])
@@ -417,8 +521,11 @@ def test_same_date_finds_an_opportunity_closing_on_the_same_day(client):
     published_rule(client, "opportunities", {"base_column": "estimated_close_date", "criterion": "same_date"})
     first = post(client, "opportunities", {"name": "Chairs", "estimated_close_date": "2031-06-30"}).json()
 
-    assert_duplicate(post(client, "opportunities", {"name": "Desks", "estimated_close_date": "2031-06-30"}),
-                     "opportunities", [first["id"]])
+    assert_duplicate(
+        post(client, "opportunities", {"name": "Desks", "estimated_close_date": "2031-06-30"}),
+        "opportunities",
+        [first["id"]],
+    )
     assert post(client, "opportunities", {"name": "Lamps", "estimated_close_date": "2031-07-01"}).status_code == 201
 
 
@@ -457,8 +564,7 @@ def test_normalized_email_ignores_case_even_in_a_case_sensitive_rule(client):
 
 @pytest.mark.parametrize(("region", "found"), [("GB", True), ("ES", False)])
 def test_normalized_phone_reads_national_numbers_in_the_rules_default_region(client, region, found):
-    published_rule(client, "leads", {"base_column": "business_phone", "criterion": "normalized"},
-                   default_region=region)
+    published_rule(client, "leads", {"base_column": "business_phone", "criterion": "normalized"}, default_region=region)
     first = create_lead(client, business_phone="+44 20 7946 0018")
 
     response = post_lead(client, business_phone="(020) 7946-0018")
@@ -516,7 +622,8 @@ def test_a_blank_value_never_matches_in_a_one_condition_rule(client):
 @pytest.mark.parametrize("ignore_blank", [False, True], ids=["blanks-match", "blanks-ignored"])
 def test_in_a_two_condition_rule_blank_matches_blank_unless_blanks_are_ignored(client, ignore_blank):
     published_rule(
-        client, "leads",
+        client,
+        "leads",
         {"base_column": "company_name", "criterion": "exact_match"},
         {"base_column": "job_title", "criterion": "exact_match", "ignore_blank": ignore_blank},
     )
@@ -533,11 +640,16 @@ def test_in_a_two_condition_rule_blank_matches_blank_unless_blanks_are_ignored(c
 
 def test_a_rule_can_match_leads_against_contacts(client):
     create_rule_response = create_rule(
-        client, name="Leads who are already contacts", base_table="leads", matching_table="contacts",
+        client,
+        name="Leads who are already contacts",
+        base_table="leads",
+        matching_table="contacts",
         conditions=[{"base_column": "email", "criterion": "exact_match"}],
     )
     publish(client, create_rule_response["id"])
-    contact = post(client, "contacts", {"first_name": "Eva", "last_name": "Existing", "email": "eva@example.com"}).json()
+    contact = post(
+        client, "contacts", {"first_name": "Eva", "last_name": "Existing", "email": "eva@example.com"}
+    ).json()
 
     matches = assert_duplicate(post_lead(client, email="EVA@example.com"), "leads", [contact["id"]])
 
@@ -551,8 +663,14 @@ def test_a_rule_can_match_leads_against_contacts(client):
 
 
 def test_a_duplicate_lead_is_refused_with_the_match_and_nothing_is_saved(client, database):
-    first = create_lead(client, email="dup@example.com", first_name="Ana", last_name="García",
-                        business_phone="+34 910 000 001", address_city="Madrid")
+    first = create_lead(
+        client,
+        email="dup@example.com",
+        first_name="Ana",
+        last_name="García",
+        business_phone="+34 910 000 001",
+        address_city="Madrid",
+    )
     before = snapshot(database)
 
     response = post_lead(client, email="dup@example.com")
@@ -562,7 +680,11 @@ def test_a_duplicate_lead_is_refused_with_the_match_and_nothing_is_saved(client,
         "No lead record was created or updated because a duplicate of the current record already exists."
     )
     assert (match["name"], match["email"], match["phone"], match["city"]) == (
-        "Ana García", "dup@example.com", "+34 910 000 001", "Madrid")
+        "Ana García",
+        "dup@example.com",
+        "+34 910 000 001",
+        "Madrid",
+    )
     assert match["owner_name"] == "Ada Admin"
     assert match["rule_name"] == "Leads with the same email address"
     assert match["score"] == 1.0
@@ -574,8 +696,11 @@ def test_an_update_that_makes_a_duplicate_is_refused_and_changes_nothing(client,
     second = create_lead(client)
     before = snapshot(database)
 
-    response = client.patch(f"{API}/leads/{second['id']}", json={"email": "taken@example.com"},
-                            headers={"If-Match": f'"{second["row_version"]}"'})
+    response = client.patch(
+        f"{API}/leads/{second['id']}",
+        json={"email": "taken@example.com"},
+        headers={"If-Match": f'"{second["row_version"]}"'},
+    )
 
     assert_duplicate(response, "leads", [first["id"]])
     assert snapshot(database) == before
@@ -594,8 +719,11 @@ def test_suppress_duplicate_detection_saves_anyway(client, database):
     second = create_lead(client)
 
     created = post(client, "leads", lead_data(email="twice@example.com"), suppress_duplicate_detection="true")
-    updated = client.patch(f"{API}/leads/{second['id']}", json={"email": "twice@example.com"},
-                           params={"suppress_duplicate_detection": "true"})
+    updated = client.patch(
+        f"{API}/leads/{second['id']}",
+        json={"email": "twice@example.com"},
+        params={"suppress_duplicate_detection": "true"},
+    )
 
     assert created.status_code == 201, created.text
     assert updated.status_code == 200, updated.text
@@ -633,16 +761,20 @@ def test_duplicate_detection_turned_off_for_one_table_still_runs_on_the_others(c
     assert _put_settings(client, detect_duplicates_leads=False).status_code == 200
 
     assert post_lead(client, email="half@example.com").status_code == 201
-    assert_duplicate(post(client, "contacts", {"last_name": "Other", "email": "half@example.com"}), "contacts",
-                     [contact["id"]])
+    assert_duplicate(
+        post(client, "contacts", {"last_name": "Other", "email": "half@example.com"}), "contacts", [contact["id"]]
+    )
 
 
 def test_detection_settings_refuse_a_stale_etag_and_change_nothing(client, database):
     current = client.get(DETECTION_SETTINGS)
     assert _put_settings(client, detect_duplicates_contacts=False).status_code == 200
     before = rules_snapshot(database)
-    response = client.put(DETECTION_SETTINGS, json={**_settings_body(client), "duplicate_detection_enabled": False},
-                          headers={"If-Match": current.headers["ETag"]})
+    response = client.put(
+        DETECTION_SETTINGS,
+        json={**_settings_body(client), "duplicate_detection_enabled": False},
+        headers={"If-Match": current.headers["ETag"]},
+    )
 
     assert_error(response, 412, "stale_etag")
     assert rules_snapshot(database) == before
@@ -670,30 +802,45 @@ def test_bad_detection_settings_are_refused_and_change_nothing(client, database,
 
 
 def test_check_returns_the_matches_with_rule_reasons_and_score_and_saves_nothing(client, database):
-    contact = post(client, "contacts", {"first_name": "Rosa", "last_name": "Prieto", "email": "rosa@example.com",
-                                        "business_phone": "+34 911 222 333", "address_city": "Lugo"}).json()
+    contact = post(
+        client,
+        "contacts",
+        {
+            "first_name": "Rosa",
+            "last_name": "Prieto",
+            "email": "rosa@example.com",
+            "business_phone": "+34 911 222 333",
+            "address_city": "Lugo",
+        },
+    ).json()
     before = rules_snapshot(database)
 
-    response = client.post(CHECK, json={"table": "contacts",
-                                        "record": {"first_name": "ROSA", "last_name": "prieto"}})
+    response = client.post(CHECK, json={"table": "contacts", "record": {"first_name": "ROSA", "last_name": "prieto"}})
 
     assert response.status_code == 200, response.text
     [match] = response.json()["matches"]
     assert match["id"] == contact["id"] and match["table"] == "contacts"
     assert (match["name"], match["email"], match["phone"], match["city"]) == (
-        "Rosa Prieto", "rosa@example.com", "+34 911 222 333", "Lugo")
+        "Rosa Prieto",
+        "rosa@example.com",
+        "+34 911 222 333",
+        "Lugo",
+    )
     assert match["rule_name"] == "Contacts with the same first name and last name"
     assert match["score"] == 1.0
     assert [(r["base_column"], r["value"], r["matching_value"]) for r in match["reasons"]] == [
-        ("first_name", "ROSA", "Rosa"), ("last_name", "prieto", "Prieto")]
+        ("first_name", "ROSA", "Rosa"),
+        ("last_name", "prieto", "Prieto"),
+    ]
     assert rules_snapshot(database) == before
 
 
 def test_check_of_a_record_being_edited_does_not_match_itself(client):
     contact = post(client, "contacts", {"last_name": "Self", "email": "self@example.com"}).json()
 
-    alone = client.post(CHECK, json={"table": "contacts", "record": {"email": "self@example.com"},
-                                     "record_id": contact["id"]})
+    alone = client.post(
+        CHECK, json={"table": "contacts", "record": {"email": "self@example.com"}, "record_id": contact["id"]}
+    )
     other = client.post(CHECK, json={"table": "contacts", "record": {"email": "self@example.com"}})
 
     assert alone.json()["matches"] == []
@@ -750,8 +897,11 @@ def test_a_match_in_another_business_unit_is_not_revealed_to_a_salesperson(clien
 
     assert [m["id"] for m in client.post(CHECK, json=check, headers=as_seller).json()["matches"]] == [lead["id"]]
     assert client.post(CHECK, json=check, headers=as_mexico).json()["matches"] == []
-    assert_duplicate(client.post(f"{API}/leads", json=lead_data(email="private@example.com"), headers=as_seller),
-                     "leads", [lead["id"]])
+    assert_duplicate(
+        client.post(f"{API}/leads", json=lead_data(email="private@example.com"), headers=as_seller),
+        "leads",
+        [lead["id"]],
+    )
     created = client.post(f"{API}/leads", json=lead_data(email="private@example.com"), headers=as_mexico)
     assert created.status_code == 201, created.text
     assert counts(database)["leads"] == 2
@@ -764,8 +914,9 @@ def test_a_match_in_another_business_unit_is_not_revealed_to_a_salesperson(clien
 @pytest.mark.parametrize("close", ["qualify", "disqualify"])
 @pytest.mark.parametrize("exclude_inactive", [True, False], ids=["excluding-inactive", "including-inactive"])
 def test_exclude_inactive_skips_closed_leads_and_without_it_they_match(client, close, exclude_inactive):
-    published_rule(client, "leads", {"base_column": "website", "criterion": "exact_match"},
-                   exclude_inactive=exclude_inactive)
+    published_rule(
+        client, "leads", {"base_column": "website", "criterion": "exact_match"}, exclude_inactive=exclude_inactive
+    )
     closed = create_lead(client, website="https://closed.example")
     qualify(client, closed["id"]) if close == "qualify" else disqualify(client, closed["id"])
 

@@ -35,8 +35,9 @@ def in_both_languages(send: Any, status: int, code: str) -> tuple[dict[str, Any]
 def test_a_validation_error_names_the_same_fields_and_codes_in_either_language(client: TestClient) -> None:
     invalid = {**lead_data(), "last_name": None, "email": "not an address"}
 
-    spanish, english = in_both_languages(lambda language: client.post(f"{API}/leads", json=invalid, headers=language),
-                                         422, "validation_failed")
+    spanish, english = in_both_languages(
+        lambda language: client.post(f"{API}/leads", json=invalid, headers=language), 422, "validation_failed"
+    )
 
     assert field_errors(spanish) == field_errors(english) == {"last_name": "required", "email": "invalid_email"}
     messages = {item["field"]: item["message"] for item in spanish["details"]["fields"]}
@@ -54,16 +55,18 @@ def test_a_validation_error_names_the_same_fields_and_codes_in_either_language(c
 def test_a_missing_record_is_refused_in_the_language_asked_for(client: TestClient) -> None:
     missing = uuid.uuid4()
 
-    spanish, english = in_both_languages(lambda language: client.get(f"{API}/leads/{missing}", headers=language),
-                                         404, "lead_not_found")
+    spanish, english = in_both_languages(
+        lambda language: client.get(f"{API}/leads/{missing}", headers=language), 404, "lead_not_found"
+    )
 
     assert spanish["message"] == "Este cliente potencial no existe o se eliminó."
     assert english["message"] == f"No lead has the id {missing}."
 
 
 def test_an_unknown_address_is_refused_in_the_language_asked_for(client: TestClient) -> None:
-    spanish, english = in_both_languages(lambda language: client.get(f"{API}/no-such-thing", headers=language),
-                                         404, "not_found")
+    spanish, english = in_both_languages(
+        lambda language: client.get(f"{API}/no-such-thing", headers=language), 404, "not_found"
+    )
 
     assert spanish["message"] == "No hay nada en esta dirección; compruebe la URL en /api/v1/docs."
     assert english["message"] == "There is nothing at this address; check the URL against /api/v1/docs."
@@ -73,8 +76,9 @@ def test_a_duplicate_is_refused_with_the_source_documents_sentence_in_spanish(cl
     first = create_lead(client, email="ana.garcia@example.com")
     twin = lead_data(email="ana.garcia@example.com")
 
-    spanish, english = in_both_languages(lambda language: client.post(f"{API}/leads", json=twin, headers=language),
-                                         409, "duplicate_detected")
+    spanish, english = in_both_languages(
+        lambda language: client.post(f"{API}/leads", json=twin, headers=language), 409, "duplicate_detected"
+    )
 
     assert spanish["message"] == (
         "No se creó ni actualizó ningún registro de clientes potenciales porque ya existe un duplicado del registro actual."
@@ -92,8 +96,13 @@ def salesperson_headers(database: Database, actor: Actor) -> dict[str, str]:
     """Authorization headers of a user whose only role is Salesperson."""
     with database.unit_of_work() as uow:
         create_user(
-            email="seller@example.com", full_name="Sam Seller", role_names=["Salesperson"], business_unit_name=None,
-            password=None, uow=uow, actor=actor,
+            email="seller@example.com",
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
         )
         uow.commit()
     return bearer_headers(database, "seller@example.com")
@@ -106,7 +115,8 @@ def test_a_missing_privilege_is_named_in_the_language_asked_for(
         lambda language: anonymous_client.post(
             f"{API}/duplicate-jobs", json={"table": "accounts"}, headers={**salesperson_headers, **language}
         ),
-        403, "forbidden",
+        403,
+        "forbidden",
     )
 
     assert spanish["details"] == english["details"]
@@ -157,8 +167,9 @@ def test_an_unexpected_failure_names_its_request_id_in_spanish() -> None:
 
 
 def test_a_request_without_a_token_is_told_to_sign_in_in_the_language_asked_for(anonymous_client: TestClient) -> None:
-    spanish, english = in_both_languages(lambda language: anonymous_client.get(f"{API}/leads", headers=language),
-                                         401, "not_authenticated")
+    spanish, english = in_both_languages(
+        lambda language: anonymous_client.get(f"{API}/leads", headers=language), 401, "not_authenticated"
+    )
 
     assert spanish["message"] == (
         "Inicie sesión primero: envíe `Authorization: Bearer <token>` con un token de POST /api/v1/auth/token."

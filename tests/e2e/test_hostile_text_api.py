@@ -13,7 +13,9 @@ import uuid
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.e2e.helpers import API, assert_error, create_lead, field_errors, snapshot
 
@@ -37,8 +39,15 @@ def _creates(client) -> list[tuple[str, dict[str, Any], str]]:
         ("/contacts", {"last_name": "{}"}, "last_name"),
         ("/opportunities", {"name": "{}", "customer_id": account["id"]}, "name"),
         ("/opportunities", {"name": "Sillas", "description": "{}"}, "description"),
-        ("/duplicate-rules", {"name": "{}", "base_table": "accounts",
-                              "conditions": [{"base_column": "name", "criterion": "exact_match"}]}, "name"),
+        (
+            "/duplicate-rules",
+            {
+                "name": "{}",
+                "base_table": "accounts",
+                "conditions": [{"base_column": "name", "criterion": "exact_match"}],
+            },
+            "name",
+        ),
         ("/users", {"email": "nuevo@example.com", "full_name": "{}", "roles": ["Salesperson"]}, "full_name"),
         ("/roles", {"name": "{}", "privileges": {"leads": {"read": 1}}}, "name"),
         ("/business-units", {"name": "{}"}, "name"),
@@ -109,8 +118,13 @@ def test_a_nul_in_a_search_term_is_dropped_not_refused(client, path) -> None:
 
 @pytest.mark.parametrize(
     "step",
-    ["competitors_identified", "stakeholders_identified", "internal_review_completed",
-     "sales_team_identified", "proposal_developed"],
+    [
+        "competitors_identified",
+        "stakeholders_identified",
+        "internal_review_completed",
+        "sales_team_identified",
+        "proposal_developed",
+    ],
 )
 def test_a_process_step_set_to_null_is_refused_and_the_opportunity_unchanged(client, database, step) -> None:
     opportunity = client.post(f"{API}/opportunities", json={"name": "Sillas", step: True}).json()
@@ -128,8 +142,16 @@ def _cursor(value: Any) -> str:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["7579819601", "99999999999999999999", _cursor(7579819601), _cursor(-(2**63)), _cursor(True),
-     _cursor("7"), "%00", _cursor("x\u0000")],
+    [
+        "7579819601",
+        "99999999999999999999",
+        _cursor(7579819601),
+        _cursor(-(2**63)),
+        _cursor(True),
+        _cursor("7"),
+        "%00",
+        _cursor("x\u0000"),
+    ],
 )
 def test_an_out_of_range_or_forged_cursor_is_a_422(client, cursor) -> None:
     job = client.post(f"{API}/duplicate-jobs", json={"table": "accounts"})
@@ -151,13 +173,16 @@ def test_a_forged_cursor_on_any_list_is_a_422(client, path, cursor) -> None:
 
 # Any code point at all: controls, NUL, lone surrogates, private use, unassigned, very long runs.
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40) | st.builds(
-    lambda piece, times: piece * times, st.text(st.characters(exclude_categories=()), min_size=1, max_size=3),
+    lambda piece, times: piece * times,
+    st.text(st.characters(exclude_categories=()), min_size=1, max_size=3),
     st.integers(min_value=100, max_value=5000),
 )
 
 # The server trims what Unicode calls white space (pydantic-core, as Rust's str::trim), which is not quite
 # Python's str.strip(): that one also strips the separators U+001C to U+001F, which are stored as sent.
-UNICODE_WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+UNICODE_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _as_stored(text: str) -> tuple[str | None, str]:
@@ -175,19 +200,30 @@ UPDATES = {
 
 # The same examples on every run, so that the suite gives the same verdict twice; LEADFLOW_FUZZ_RANDOM=1
 # draws new ones (run it that way from time to time, and keep any failure it finds as a test).
-@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
-                     derandomize=os.environ.get("LEADFLOW_FUZZ_RANDOM") != "1")
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    derandomize=os.environ.get("LEADFLOW_FUZZ_RANDOM") != "1",
+)
 @given(table=st.sampled_from(sorted(UPDATES)), data=st.data(), text=ANY_TEXT)
 def test_arbitrary_unicode_in_any_text_field_is_stored_as_sent_or_refused_with_a_422(client, table, data, text) -> None:
     field = data.draw(st.sampled_from(UPDATES[table]))
-    required = {"leads": {"topic": "T", "last_name": "L"}, "accounts": {"name": "A"},
-                "contacts": {"last_name": "L"}, "opportunities": {"name": "O"}}[table]
+    required = {
+        "leads": {"topic": "T", "last_name": "L"},
+        "accounts": {"name": "A"},
+        "contacts": {"last_name": "L"},
+        "opportunities": {"name": "O"},
+    }[table]
     created = _post_json(client, f"{API}/{table}", {**required, field: text})
     assert created.status_code in (201, 409, 422), (created.status_code, created.text)
     if created.status_code == 201:
         assert created.json()[field] in _as_stored(text)
-        changed = client.patch(f"{API}/{table}/{created.json()['id']}", content=json.dumps({field: text[::-1]}),
-                               headers={"Content-Type": "application/json"})
+        changed = client.patch(
+            f"{API}/{table}/{created.json()['id']}",
+            content=json.dumps({field: text[::-1]}),
+            headers={"Content-Type": "application/json"},
+        )
         assert changed.status_code in (200, 409, 422), (changed.status_code, changed.text)
         if changed.status_code == 200:
             stored = client.get(f"{API}/{table}/{created.json()['id']}").json()[field]

@@ -89,7 +89,9 @@ def test_bulk_qualify_applies_the_options_to_every_lead(client, database):
     assert response.json()["qualified"] == 3
     after = counts(database)
     assert (after["accounts"], after["contacts"], after["opportunities"]) == (
-        before["accounts"], before["contacts"] + 3, before["opportunities"],
+        before["accounts"],
+        before["contacts"] + 3,
+        before["opportunities"],
     )
 
 
@@ -302,7 +304,9 @@ def test_a_reactivated_lead_can_be_qualified_again(client, database):
     assert again["created"]["account_id"] is None and again["created"]["contact_id"] is None
     after = counts(database)
     assert (after["accounts"], after["contacts"], after["opportunities"]) == (
-        before["accounts"], before["contacts"], before["opportunities"] + 1,
+        before["accounts"],
+        before["contacts"],
+        before["opportunities"] + 1,
     )
     assert get_record(client, "opportunities", new_opportunity)["customer_id"] == first["account_id"]
 

@@ -55,14 +55,19 @@ def pair(client) -> tuple[dict, dict, dict]:
 def test_post_merges_answers_201_with_location_and_the_journal(client, pair):
     master, subordinate, contact = pair
 
-    response = client.post(f"{API}/merges", json=merge_body("accounts", master, subordinate,
-                                                            fields={"name": "subordinate"}))
+    response = client.post(
+        f"{API}/merges", json=merge_body("accounts", master, subordinate, fields={"name": "subordinate"})
+    )
 
     assert response.status_code == 201, response.text
     journal = response.json()
     assert response.headers["Location"] == f"{API}/merges/{journal['id']}"
     assert {key: journal[key] for key in ("table", "master_id", "subordinate_id", "state")} == {
-        "table": "accounts", "master_id": master["id"], "subordinate_id": subordinate["id"], "state": "merged"}
+        "table": "accounts",
+        "master_id": master["id"],
+        "subordinate_id": subordinate["id"],
+        "state": "merged",
+    }
     assert journal["choices"]["name"] == "subordinate" and journal["choices"]["email"] == "master"
     assert journal["choices"]["telephone"] == "subordinate"
     assert journal["moved"] == {"contacts": 1, "notes": 1}
@@ -70,8 +75,11 @@ def test_post_merges_answers_201_with_location_and_the_journal(client, pair):
     assert journal["created_at"]
 
     merged = get_record(client, "accounts", master["id"])
-    assert (merged["name"], merged["email"], merged["telephone"]) == ("ACME Corporation", "sales@acme.example",
-                                                                       "+34 910 000 001")
+    assert (merged["name"], merged["email"], merged["telephone"]) == (
+        "ACME Corporation",
+        "sales@acme.example",
+        "+34 910 000 001",
+    )
     gone = get_record(client, "accounts", subordinate["id"])
     assert (gone["state"], gone["master_id"]) == ("inactive", master["id"])
     assert get_record(client, "contacts", contact["id"])["account_id"] == master["id"]
@@ -123,8 +131,9 @@ def test_undo_after_a_moved_child_changed_answers_409_naming_it(client, database
     master, subordinate, contact = pair
     journal = client.post(f"{API}/merges", json=merge_body("accounts", master, subordinate)).json()
     current = client.get(f"{API}/contacts/{contact['id']}")
-    changed = client.patch(f"{API}/contacts/{contact['id']}", json={"job_title": "CEO"},
-                           headers={"If-Match": current.headers["ETag"]})
+    changed = client.patch(
+        f"{API}/contacts/{contact['id']}", json={"job_title": "CEO"}, headers={"If-Match": current.headers["ETag"]}
+    )
     assert changed.status_code == 200, changed.text
     before = rows(database)
 
@@ -146,7 +155,9 @@ def test_preview_answers_200_with_the_result_and_writes_nothing(client, database
     assert preview["values"]["name"] == "Acme Corp" and preview["values"]["telephone"] == "+34 910 000 001"
     assert preview["changed"] == ["telephone"]
     assert {(c["table"], c["column"], c["count"]) for c in preview["children"]} == {
-        ("contacts", "account_id", 1), ("notes", "regarding_id", 1)}
+        ("contacts", "account_id", 1),
+        ("notes", "regarding_id", 1),
+    }
     assert rows(database) == before
 
 
@@ -204,7 +215,10 @@ def test_merging_contacts_of_different_accounts_answers_409_unless_forced(client
     subordinate = create(client, "contacts", last_name="Dupond", account_id=globex["id"])
 
     error = refused(client, database, merge_body("contacts", master, subordinate), 409, "merge_parent_mismatch")
-    assert {error["details"]["master_parent_id"], error["details"]["subordinate_parent_id"]} == {acme["id"], globex["id"]}
+    assert {error["details"]["master_parent_id"], error["details"]["subordinate_parent_id"]} == {
+        acme["id"],
+        globex["id"],
+    }
 
     forced = client.post(f"{API}/merges", json=merge_body("contacts", master, subordinate, force_parenting=True))
     assert forced.status_code == 201, forced.text
@@ -227,14 +241,22 @@ def test_an_unknown_body_field_answers_422(client, database, pair):
 def test_a_seller_without_write_on_the_records_gets_403(anonymous_client, database, pair):
     master, subordinate, _ = pair
     with database.unit_of_work() as uow:
-        create_user(email="sam@example.com", full_name="Sam Seller", role_names=["Salesperson"],
-                    business_unit_name=None, password=None, uow=uow, actor=None)
+        create_user(
+            email="sam@example.com",
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     anonymous_client.headers.update(bearer_headers(database, "sam@example.com"))
 
     before = rows(database)
-    error = assert_error(anonymous_client.post(f"{API}/merges", json=merge_body("accounts", master, subordinate)),
-                         403, "forbidden")
+    error = assert_error(
+        anonymous_client.post(f"{API}/merges", json=merge_body("accounts", master, subordinate)), 403, "forbidden"
+    )
     assert error["details"]["privilege"] == "write"
     assert rows(database) == before
 
@@ -247,8 +269,11 @@ def test_reading_or_undoing_an_unknown_merge_answers_404(client):
 
 def test_merging_without_signing_in_answers_401(anonymous_client, pair):
     master, subordinate, _ = pair
-    assert_error(anonymous_client.post(f"{API}/merges", json=merge_body("accounts", master, subordinate)), 401,
-                 "not_authenticated")
+    assert_error(
+        anonymous_client.post(f"{API}/merges", json=merge_body("accounts", master, subordinate)),
+        401,
+        "not_authenticated",
+    )
 
 
 def test_merging_leads_keeps_their_notes_on_the_master(client):

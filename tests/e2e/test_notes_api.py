@@ -14,7 +14,11 @@ def test_a_note_with_an_attachment_is_created_and_listed(client, database):
     before = counts(database)
 
     response = add_note(
-        client, "leads", lead["id"], title="Quote", body="Sent the quote.",
+        client,
+        "leads",
+        lead["id"],
+        title="Quote",
+        body="Sent the quote.",
         file=("quote.pdf", b"%PDF-1.4 fake quote", "application/pdf"),
     )
 

@@ -11,14 +11,18 @@ from tests.e2e.helpers import API, assert_error, field_errors, get_record, money
 
 
 def _opportunity(client, **fields) -> dict:
-    response = client.post(f"{API}/opportunities", json={"name": "Fleet renewal", "estimated_revenue": "25000", **fields})
+    response = client.post(
+        f"{API}/opportunities", json={"name": "Fleet renewal", "estimated_revenue": "25000", **fields}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def _competitor(client, name: str = "Dormobel") -> dict:
-    response = client.post(f"{API}/competitors", json={"name": name, "website": "dormobel.example",
-                                                       "strengths": "Price", "reported_revenue": "1000000"})
+    response = client.post(
+        f"{API}/competitors",
+        json={"name": name, "website": "dormobel.example", "strengths": "Price", "reported_revenue": "1000000"},
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -27,7 +31,12 @@ def test_win_answers_the_won_opportunity_as_the_contract_shows(client):
     opportunity = _opportunity(client)
     response = client.post(
         f"{API}/opportunities/{opportunity['id']}/win",
-        json={"actual_revenue": "12000.00", "close_date": "2026-12-01", "description": "Signed", "status_reason": "won"},
+        json={
+            "actual_revenue": "12000.00",
+            "close_date": "2026-12-01",
+            "description": "Signed",
+            "status_reason": "won",
+        },
     )
     assert response.status_code == 200, response.text
     won = response.json()
@@ -44,8 +53,13 @@ def test_lose_out_sold_names_the_competitor_and_reopen_cancels_the_close(client)
     competitor = _competitor(client)
     lost = client.post(
         f"{API}/opportunities/{opportunity['id']}/lose",
-        json={"status_reason": "out_sold", "competitor_id": competitor["id"], "actual_revenue": "0",
-              "close_date": "2026-11-30", "description": "Cheaper"},
+        json={
+            "status_reason": "out_sold",
+            "competitor_id": competitor["id"],
+            "actual_revenue": "0",
+            "close_date": "2026-11-30",
+            "description": "Cheaper",
+        },
     )
     assert lost.status_code == 200, lost.text
     assert (lost.json()["state"], lost.json()["status_reason"]) == ("lost", "out_sold")
@@ -57,7 +71,10 @@ def test_lose_out_sold_names_the_competitor_and_reopen_cancels_the_close(client)
     assert reopened.status_code == 200, reopened.text
     body = reopened.json()
     assert (body["state"], body["status_reason"], body["actual_revenue"], body["actual_close_date"]) == (
-        "open", "in_progress", None, None
+        "open",
+        "in_progress",
+        None,
+        None,
     )
     [record] = client.get(f"{API}/opportunities/{opportunity['id']}/closes").json()
     assert record["state"] == "canceled" and record["competitor_id"] == competitor["id"]
@@ -101,9 +118,12 @@ def test_bad_close_input_answers_422_naming_the_field_and_changes_nothing(client
 def test_an_unknown_competitor_answers_404_and_a_stale_etag_412_or_409(client):
     opportunity = _opportunity(client)
     assert_error(
-        client.post(f"{API}/opportunities/{opportunity['id']}/lose",
-                    json={"status_reason": "out_sold", "competitor_id": str(uuid.uuid4())}),
-        404, "competitor_not_found",
+        client.post(
+            f"{API}/opportunities/{opportunity['id']}/lose",
+            json={"status_reason": "out_sold", "competitor_id": str(uuid.uuid4())},
+        ),
+        404,
+        "competitor_not_found",
     )
     stale = client.post(f"{API}/opportunities/{opportunity['id']}/win", json={}, headers={"If-Match": '"99"'})
     assert stale.status_code in (409, 412), stale.text
@@ -115,7 +135,9 @@ def test_competitors_crud_with_etags(client):
     path = f"{API}/competitors/{competitor['id']}"
     changed = client.patch(path, json={"weaknesses": "Support"}, headers={"If-Match": f'"{competitor["row_version"]}"'})
     assert changed.status_code == 200 and changed.json()["weaknesses"] == "Support"
-    assert client.patch(path, json={"weaknesses": "x"}, headers={"If-Match": f'"{competitor["row_version"]}"'}).status_code in (409, 412)
+    assert client.patch(
+        path, json={"weaknesses": "x"}, headers={"If-Match": f'"{competitor["row_version"]}"'}
+    ).status_code in (409, 412)
     listed = client.get(f"{API}/competitors", params={"search": "rival"}).json()
     assert [item["name"] for item in listed["items"]] == ["Rival SA"]
     assert client.delete(path).status_code == 204
@@ -124,8 +146,9 @@ def test_competitors_crud_with_etags(client):
 
 def test_a_team_member_may_read_competitors_but_not_add_them(client, database, anonymous_client):
     _competitor(client)
-    created = client.post(f"{API}/users", json={"email": "member@example.com", "full_name": "Member",
-                                                "roles": ["Sales Team Member"]})
+    created = client.post(
+        f"{API}/users", json={"email": "member@example.com", "full_name": "Member", "roles": ["Sales Team Member"]}
+    )
     assert created.status_code == 201, created.text
     headers = bearer_headers(database, "member@example.com")
     assert anonymous_client.get(f"{API}/competitors", headers=headers).status_code == 200

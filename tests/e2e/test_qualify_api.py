@@ -62,7 +62,9 @@ def test_qualify_creates_account_contact_and_opportunity_mapped_from_the_lead(cl
     assert created["account_id"] and created["contact_id"] and len(created["opportunity_ids"]) == 1
     after = counts(database)
     assert (after["accounts"], after["contacts"], after["opportunities"]) == (
-        before["accounts"] + 1, before["contacts"] + 1, before["opportunities"] + 1,
+        before["accounts"] + 1,
+        before["contacts"] + 1,
+        before["opportunities"] + 1,
     )
 
     account = get_record(client, "accounts", created["account_id"])
@@ -204,7 +206,9 @@ def test_creating_nothing_still_qualifies_the_lead(client, database):
     assert body["lead"]["state"] == "qualified"
     after = counts(database)
     assert (after["accounts"], after["contacts"], after["opportunities"]) == (
-        before["accounts"], before["contacts"], before["opportunities"],
+        before["accounts"],
+        before["contacts"],
+        before["opportunities"],
     )
 
 
@@ -348,9 +352,9 @@ def test_the_opportunity_timeline_shows_the_notes_of_the_lead(client):
     assert shown == {first["id"], second["id"], own["id"]}
     # the notes are shown, not copied: the lead still owns them
     assert {note["regarding_table"] for note in timeline.json()["items"] if note["id"] != own["id"]} == {"leads"}
-    assert [n["id"] for n in client.get(f"{API}/opportunities/{created['opportunity_ids'][0]}/notes").json()["items"]] == [
-        own["id"]
-    ]
+    assert [
+        n["id"] for n in client.get(f"{API}/opportunities/{created['opportunity_ids'][0]}/notes").json()["items"]
+    ] == [own["id"]]
     for table, record_id in (("accounts", created["account_id"]), ("contacts", created["contact_id"])):
         shown_there = {note["id"] for note in client.get(f"{API}/{table}/{record_id}/timeline").json()["items"]}
         assert shown_there == {first["id"], second["id"]}

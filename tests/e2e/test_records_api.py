@@ -7,15 +7,33 @@ import uuid
 
 import pytest
 
-from tests.e2e.helpers import API, assert_error, base_currency_id, currency_id, field_errors, get_record, money, snapshot
+from tests.e2e.helpers import (
+    API,
+    assert_error,
+    base_currency_id,
+    currency_id,
+    field_errors,
+    get_record,
+    money,
+    snapshot,
+)
 
 TABLES = {
-    "accounts": ("account", {"name": "Acme Corp", "email": "sales@acme.example", "address_city": "Lyon"},
-                 {"telephone": "+33 4 00 00 00 00"}),
-    "contacts": ("contact", {"first_name": "Jean", "last_name": "Dupont", "email": "jean@acme.example"},
-                 {"job_title": "CTO"}),
-    "opportunities": ("opportunity", {"name": "Fleet renewal", "estimated_revenue": "120000"},
-                      {"customer_need": "Replace 40 laptops", "stakeholders_identified": True}),
+    "accounts": (
+        "account",
+        {"name": "Acme Corp", "email": "sales@acme.example", "address_city": "Lyon"},
+        {"telephone": "+33 4 00 00 00 00"},
+    ),
+    "contacts": (
+        "contact",
+        {"first_name": "Jean", "last_name": "Dupont", "email": "jean@acme.example"},
+        {"job_title": "CTO"},
+    ),
+    "opportunities": (
+        "opportunity",
+        {"name": "Fleet renewal", "estimated_revenue": "120000"},
+        {"customer_need": "Replace 40 laptops", "stakeholders_identified": True},
+    ),
 }
 
 
@@ -229,8 +247,13 @@ def test_the_openapi_description_and_the_docs_page_answer(client):
 
     assert spec.status_code == 200
     paths = spec.json()["paths"]
-    for path in ("/api/v1/leads", "/api/v1/leads/{lead_id}/qualify", "/api/v1/leads/qualify",
-                 "/api/v1/settings/qualification", "/api/v1/opportunities/{opportunity_id}/process"):
+    for path in (
+        "/api/v1/leads",
+        "/api/v1/leads/{lead_id}/qualify",
+        "/api/v1/leads/qualify",
+        "/api/v1/settings/qualification",
+        "/api/v1/opportunities/{opportunity_id}/process",
+    ):
         assert path in paths
     assert docs.status_code == 200
     assert "text/html" in docs.headers["Content-Type"]

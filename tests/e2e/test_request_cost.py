@@ -11,9 +11,9 @@ from sqlalchemy import event
 
 from leadflow.asgi import create_app
 from leadflow.core.uow import Database
+from leadflow.security.service import create_user
 from tests.conftest import ADMIN_EMAIL, bearer_headers
 from tests.e2e.helpers import API, create_lead
-from leadflow.security.service import create_user
 
 
 @contextmanager
@@ -66,15 +66,23 @@ def test_a_write_also_uses_one_session(client: TestClient, database: Database) -
 
 def test_a_role_change_in_another_process_is_seen_on_the_next_request(database: Database, settings) -> None:  # type: ignore[no-untyped-def]
     with database.unit_of_work() as uow:
-        create_user(email="ines@example.com", full_name="Inés", role_names=["Salesperson"], business_unit_name=None,
-                    password=None, uow=uow, actor=None)
+        create_user(
+            email="ines@example.com",
+            full_name="Inés",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     headers = bearer_headers(database, "ines@example.com")
     other_process = Database(database.url)  # another engine: another pool, another cache of actors
     try:
-        with TestClient(create_app(other_process, settings), headers=headers) as seller, TestClient(
-            create_app(database, settings), headers=bearer_headers(database, ADMIN_EMAIL)
-        ) as admin:
+        with (
+            TestClient(create_app(other_process, settings), headers=headers) as seller,
+            TestClient(create_app(database, settings), headers=bearer_headers(database, ADMIN_EMAIL)) as admin,
+        ):
             assert seller.get(f"{API}/roles").status_code == 403  # cached: a salesperson
             assert seller.get(f"{API}/roles").status_code == 403
             users = admin.get(f"{API}/users", params={"limit": 200}).json()["items"]

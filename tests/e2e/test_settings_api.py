@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import API, assert_error, counts, create_lead, field_errors, get_lead, get_record, money, qualify, snapshot
+from tests.e2e.helpers import (
+    API,
+    assert_error,
+    counts,
+    create_lead,
+    field_errors,
+    get_lead,
+    get_record,
+    money,
+    qualify,
+    snapshot,
+)
 
 DEFAULTS = {
     "qualification_experience": "legacy",
@@ -96,8 +107,11 @@ def test_patch_changes_only_the_settings_sent(client):
     )
 
     assert response.status_code == 200, response.text
-    expected = {**{key: before.json()[key] for key in DEFAULTS}, "qualification_experience": "per_record",
-                "account_creation": "seller"}
+    expected = {
+        **{key: before.json()[key] for key in DEFAULTS},
+        "qualification_experience": "per_record",
+        "account_creation": "seller",
+    }
     assert {key: response.json()[key] for key in DEFAULTS} == expected
     assert response.headers["ETag"] != before.headers["ETag"]
     assert {key: client.get(f"{API}/settings/qualification").json()[key] for key in DEFAULTS} == expected
@@ -126,8 +140,9 @@ def test_patch_with_a_stale_etag_is_refused_and_changes_nothing(client):
     _put_settings(client, opportunity_creation="seller")
     current = client.get(f"{API}/settings/qualification").json()
 
-    response = client.patch(f"{API}/settings/qualification", json={"contact_creation": "seller"},
-                            headers={"If-Match": stale})
+    response = client.patch(
+        f"{API}/settings/qualification", json={"contact_creation": "seller"}, headers={"If-Match": stale}
+    )
 
     assert_error(response, 412, "stale_etag")
     assert client.get(f"{API}/settings/qualification").json() == current
@@ -183,7 +198,9 @@ def test_legacy_prompt_setting_qualifies_with_explicit_choices(client, database)
     assert len(body["created"]["opportunity_ids"]) == 1
     after = counts(database)
     assert (after["accounts"], after["contacts"], after["opportunities"]) == (
-        before["accounts"] + 1, before["contacts"], before["opportunities"] + 1,
+        before["accounts"] + 1,
+        before["contacts"],
+        before["opportunities"] + 1,
     )
 
 

@@ -22,8 +22,15 @@ MADRID, NEW_YORK = "Europe/Madrid", "America/New_York"
 @pytest.fixture
 def seller_client(database: Database, settings: Settings):  # type: ignore[no-untyped-def]
     with database.unit_of_work() as uow:
-        create_user(email=SELLER, full_name="Sam Seller", role_names=["Salesperson"], business_unit_name=None,
-                    password=None, uow=uow, actor=None)
+        create_user(
+            email=SELLER,
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     with TestClient(create_app(database, settings), headers=bearer_headers(database, SELLER)) as client:
         yield client
@@ -51,8 +58,11 @@ def test_a_new_organisation_reads_utc(client: TestClient) -> None:
 
 def test_put_and_patch_set_the_default_in_its_iana_spelling(client: TestClient) -> None:
     before = client.get(f"{API}/settings/regional")
-    put = client.put(f"{API}/settings/regional", json={"default_time_zone": "america/new_york"},
-                     headers={"If-Match": before.headers["ETag"]})
+    put = client.put(
+        f"{API}/settings/regional",
+        json={"default_time_zone": "america/new_york"},
+        headers={"If-Match": before.headers["ETag"]},
+    )
     assert put.status_code == 200, put.text
     assert put.json()["default_time_zone"] == NEW_YORK and put.headers["ETag"] != before.headers["ETag"]
     patched = client.patch(f"{API}/settings/regional", json={"default_time_zone": MADRID})
@@ -74,7 +84,9 @@ def test_an_unknown_default_is_a_422_and_changes_nothing(client: TestClient, met
 def test_a_stale_etag_is_refused(client: TestClient) -> None:
     stale = client.get(f"{API}/settings/regional").headers["ETag"]
     client.patch(f"{API}/settings/regional", json={"default_time_zone": MADRID})
-    response = client.patch(f"{API}/settings/regional", json={"default_time_zone": NEW_YORK}, headers={"If-Match": stale})
+    response = client.patch(
+        f"{API}/settings/regional", json={"default_time_zone": NEW_YORK}, headers={"If-Match": stale}
+    )
     assert_error(response, 412, "stale_etag")
     assert regional(client)["default_time_zone"] == MADRID
 
@@ -91,7 +103,9 @@ def test_a_salesperson_reads_the_default_but_may_not_change_it(client: TestClien
 
 def test_me_says_your_zone_and_the_one_in_force(client: TestClient, seller_client: TestClient) -> None:
     assert {key: me(seller_client)[key] for key in ("time_zone", "effective_time_zone")} == {
-        "time_zone": None, "effective_time_zone": "UTC"}
+        "time_zone": None,
+        "effective_time_zone": "UTC",
+    }
     client.patch(f"{API}/settings/regional", json={"default_time_zone": MADRID})
     assert me(seller_client)["effective_time_zone"] == MADRID
 

@@ -12,8 +12,8 @@ from sqlalchemy import update
 
 from leadflow.leads.models import Lead
 from leadflow.security.models import User
-from tests.factories import lead_data
 from tests.e2e.helpers import API, assert_error, create_lead, disqualify, ids, list_view, qualify, snapshot
+from tests.factories import lead_data
 
 
 def _set_created_at(database, lead_id: str, when: datetime) -> None:
@@ -141,8 +141,9 @@ def test_search_matches_topic_name_company_and_email_case_insensitively(client):
     by_name = create_lead(client, first_name="Panela", last_name="Ruiz")
     by_company = create_lead(client, company_name="Panelworks Ltd")
     by_email = create_lead(client, email="buyer@panelmakers.example")
-    create_lead(client, topic="Chairs", first_name="Ana", last_name="Díaz", company_name="Sillas SA",
-                email="ana@sillas.example")
+    create_lead(
+        client, topic="Chairs", first_name="Ana", last_name="Díaz", company_name="Sillas SA", email="ana@sillas.example"
+    )
 
     found = list_view(client, view="all", q="panel")
 
@@ -220,8 +221,23 @@ def test_sort_by_newest_first_is_the_default(client, database):
     assert ids(list_view(client, view="all", sort="created_at")) == created
 
 
-@pytest.mark.parametrize("sort", ["topic", "-topic", "-created_at", "created_at", "company_name", "budget_amount", "-budget_amount",
-                                  "rating", "email", "status_reason", "full_name", "modified_at"])
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "topic",
+        "-topic",
+        "-created_at",
+        "created_at",
+        "company_name",
+        "budget_amount",
+        "-budget_amount",
+        "rating",
+        "email",
+        "status_reason",
+        "full_name",
+        "modified_at",
+    ],
+)
 def test_keyset_paging_walks_every_lead_once_in_order(client, database, sort):
     base = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
     expected = []

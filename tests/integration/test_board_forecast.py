@@ -65,8 +65,15 @@ def user(database, email: str, *, role: str = "Salesperson", unit: str | None = 
     with database.unit_of_work() as uow:
         if unit is not None and uow.session.scalar(select(BusinessUnit.id).where(BusinessUnit.name == unit)) is None:
             create_business_unit(unit, parent_name=None, uow=uow, actor=None)
-        create_user(email=email, full_name=name or email.split("@")[0].title(), role_names=[role],
-                    business_unit_name=unit, password=None, uow=uow, actor=None)
+        create_user(
+            email=email,
+            full_name=name or email.split("@")[0].title(),
+            role_names=[role],
+            business_unit_name=unit,
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, email)
@@ -105,8 +112,12 @@ def test_the_board_has_three_columns_because_no_opportunity_stands_at_qualify(da
 def test_column_totals_are_the_sums_in_base_currency_of_every_open_opportunity_at_the_stage(database, actor):
     set_rates(database)
     plan = [
-        ("develop", "1000", "EUR", 10), ("develop", "2500", "USD", None), ("develop", None, "EUR", 50),
-        ("propose", "800", "GBP", 40), ("propose", "333.33", "USD", 70), ("close", "12000", "EUR", 90),
+        ("develop", "1000", "EUR", 10),
+        ("develop", "2500", "USD", None),
+        ("develop", None, "EUR", 50),
+        ("propose", "800", "GBP", 40),
+        ("propose", "333.33", "USD", 70),
+        ("close", "12000", "EUR", 90),
         ("close", "400", "GBP", 100),
     ]
     made = [
@@ -144,7 +155,12 @@ def _currency_codes(database) -> dict[uuid.UUID, str]:
 
 
 def test_cards_show_the_soonest_close_first_those_without_a_date_last_and_at_most_the_limit(database, actor):
-    for day, name in ((date(2026, 12, 5), "C"), (None, "Undated"), (date(2026, 11, 20), "A"), (date(2026, 11, 30), "B")):
+    for day, name in (
+        (date(2026, 12, 5), "C"),
+        (None, "Undated"),
+        (date(2026, 11, 20), "A"),
+        (date(2026, 11, 30), "B"),
+    ):
         make_opportunity(database, actor, name=name, estimated_close_date=day)
 
     every = show(database, actor)
@@ -233,8 +249,13 @@ def test_my_teams_scope_holds_the_opportunities_of_my_teammates_and_of_my_teams(
     ],
 )
 def test_the_close_date_filter_reads_periods_from_today(database, actor, close_date, expected):
-    for name, day in (("October", date(2026, 10, 30)), ("November", date(2026, 11, 18)),
-                      ("December", date(2026, 12, 31)), ("January", date(2027, 1, 1)), ("Undated", None)):
+    for name, day in (
+        ("October", date(2026, 10, 30)),
+        ("November", date(2026, 11, 18)),
+        ("December", date(2026, 12, 31)),
+        ("January", date(2027, 1, 1)),
+        ("Undated", None),
+    ):
         make_opportunity(database, actor, name=name, estimated_close_date=day)
 
     shown = show(database, actor, close_date=close_date)
@@ -261,7 +282,8 @@ def stage_audits(database, opportunity_id) -> list[dict]:
         return [
             entry.changes["process_stage"]
             for entry in uow.session.scalars(
-                select(AuditEntry).where(AuditEntry.record_id == opportunity_id, AuditEntry.action == "update")
+                select(AuditEntry)
+                .where(AuditEntry.record_id == opportunity_id, AuditEntry.action == "update")
                 .order_by(AuditEntry.occurred_at)
             )
             if entry.changes and "process_stage" in entry.changes
@@ -277,7 +299,10 @@ def test_moving_a_card_two_stages_on_takes_both_steps_of_the_flow(database, acto
 
     assert (moved.previous_stage, moved.stage, moved.steps) == ("develop", "close", 2)
     assert stage_of(database, opportunity.id) == "close"
-    assert stage_audits(database, opportunity.id) == [{"old": "develop", "new": "propose"}, {"old": "propose", "new": "close"}]
+    assert stage_audits(database, opportunity.id) == [
+        {"old": "develop", "new": "propose"},
+        {"old": "propose", "new": "close"},
+    ]
 
     with database.unit_of_work() as uow:
         back = move_to_stage(opportunity.id, "develop", uow=uow, actor=actor)
@@ -307,10 +332,13 @@ def test_a_move_of_several_stages_is_all_or_nothing(database, actor, monkeypatch
     assert stage_audits(database, opportunity.id) == []
 
 
-@pytest.mark.parametrize(("target", "error", "code"), [
-    ("qualify", InvalidState, "qualify_stage_is_on_the_lead"),
-    ("nowhere", ValidationFailed, "unknown_stage"),
-])
+@pytest.mark.parametrize(
+    ("target", "error", "code"),
+    [
+        ("qualify", InvalidState, "qualify_stage_is_on_the_lead"),
+        ("nowhere", ValidationFailed, "unknown_stage"),
+    ],
+)
 def test_a_card_cannot_go_to_qualify_or_to_a_stage_that_does_not_exist(database, actor, target, error, code):
     opportunity = make_opportunity(database, actor, stage="propose")
 
@@ -352,12 +380,24 @@ def test_periods_take_open_opportunities_by_estimated_and_closed_ones_by_actual_
     make_opportunity(database, actor, name="open in", estimated_revenue="100", estimated_close_date=inside)
     make_opportunity(database, actor, name="open out", estimated_revenue="1000", estimated_close_date=outside)
     make_opportunity(database, actor, name="open undated", estimated_revenue="5000")
-    win(database, actor, make_opportunity(database, actor, estimated_revenue="70", estimated_close_date=outside),
-        close_date=date(2026, 12, 31))
-    win(database, actor, make_opportunity(database, actor, estimated_revenue="20000", estimated_close_date=inside),
-        close_date=date(2026, 9, 30))
-    lose(database, actor, make_opportunity(database, actor, estimated_revenue="30", estimated_close_date=outside),
-         close_date=date(2026, 10, 1))
+    win(
+        database,
+        actor,
+        make_opportunity(database, actor, estimated_revenue="70", estimated_close_date=outside),
+        close_date=date(2026, 12, 31),
+    )
+    win(
+        database,
+        actor,
+        make_opportunity(database, actor, estimated_revenue="20000", estimated_close_date=inside),
+        close_date=date(2026, 9, 30),
+    )
+    lose(
+        database,
+        actor,
+        make_opportunity(database, actor, estimated_revenue="30", estimated_close_date=outside),
+        close_date=date(2026, 10, 1),
+    )
 
     total = forecast_of(database, actor).total
 
@@ -385,8 +425,15 @@ def test_the_forecast_per_owner_equals_figures_computed_from_the_records(databas
         (1, "777", "EUR", 100, "hot", date(2027, 2, 1), None),
     ]
     for owner, amount, code, probability, rating, day, outcome in plan:
-        made = make_opportunity(database, sellers[owner], estimated_revenue=amount, currency=code,
-                                probability=probability, rating=rating, estimated_close_date=day)
+        made = make_opportunity(
+            database,
+            sellers[owner],
+            estimated_revenue=amount,
+            currency=code,
+            probability=probability,
+            rating=rating,
+            estimated_close_date=day,
+        )
         if outcome == "won":
             win(database, sellers[owner], made, close_date=day)
         elif outcome == "lost":
@@ -400,14 +447,23 @@ def test_the_forecast_per_owner_equals_figures_computed_from_the_records(databas
     assert set(rows) == {actor.user_id, nora.user_id}
     for seller in sellers:
         mine = [o for o in every_opportunity(database) if o.owner_user_id == seller.user_id]
-        open_ones = [o for o in mine if o.state is OpportunityState.OPEN and o.estimated_close_date
-                     and period.contains(o.estimated_close_date)]
+        open_ones = [
+            o
+            for o in mine
+            if o.state is OpportunityState.OPEN and o.estimated_close_date and period.contains(o.estimated_close_date)
+        ]
         won = [o for o in mine if o.state is OpportunityState.WON and period.contains(o.actual_close_date)]
         lost = [o for o in mine if o.state is OpportunityState.LOST and period.contains(o.actual_close_date)]
-        best = [o for o in open_ones if (o.probability or 0) >= BEST_CASE_PROBABILITY or (o.rating and o.rating.value == "hot")]
+        best = [
+            o
+            for o in open_ones
+            if (o.probability or 0) >= BEST_CASE_PROBABILITY or (o.rating and o.rating.value == "hot")
+        ]
 
         def base(records, field="estimated_revenue"):
-            return sum((in_base(getattr(o, field), codes[o.currency_id]) for o in records), Decimal(0)).quantize(Decimal("0.01"))
+            return sum((in_base(getattr(o, field), codes[o.currency_id]) for o in records), Decimal(0)).quantize(
+                Decimal("0.01")
+            )
 
         row = rows[seller.user_id]
         assert row.open_count == len(open_ones) and row.open_pipeline == base(open_ones)
@@ -438,7 +494,9 @@ def test_the_forecast_per_business_unit_counts_only_what_the_user_may_read(datab
     theirs = forecast_of(database, north, group_by=GroupBy.BUSINESS_UNIT)
 
     assert {row.name: row.open_pipeline for row in everything.rows} == {
-        "North": Decimal("100.00"), "Organisation": Decimal("400.00"), "South": Decimal("200.00"),
+        "North": Decimal("100.00"),
+        "Organisation": Decimal("400.00"),
+        "South": Decimal("200.00"),
     }
     assert [(row.name, row.open_pipeline) for row in theirs.rows] == [("North", Decimal("100.00"))]
     assert theirs.total.open_pipeline == Decimal("100.00")
@@ -452,7 +510,11 @@ def test_the_csv_holds_the_same_figures_as_the_forecast(database, actor):
 
     lines = list(csv.DictReader(io.StringIO(forecast_csv(result))))
 
-    assert [line["group"] for line in lines] == ["'=cmd|' /C calc'!A0", "Ada Admin", "Total"]  # by name; the formula neutralised
+    assert [line["group"] for line in lines] == [
+        "'=cmd|' /C calc'!A0",
+        "Ada Admin",
+        "Total",
+    ]  # by name; the formula neutralised
     by_group = {line["group_id"]: line for line in lines}
     for row in [*result.rows]:
         line = by_group[str(row.group_id)]
@@ -479,8 +541,15 @@ def test_the_command_line_forecast_prints_the_apis_figures(database, actor, clie
     from tests.integration.test_cli_json import cli_json, leadflow
 
     set_rates(database)
-    make_opportunity(database, actor, name="Chairs", estimated_revenue="1250", currency="USD", probability=80,
-                     estimated_close_date=date(2026, 11, 3))
+    make_opportunity(
+        database,
+        actor,
+        name="Chairs",
+        estimated_revenue="1250",
+        currency="USD",
+        probability=80,
+        estimated_close_date=date(2026, 11, 3),
+    )
     win(database, actor, make_opportunity(database, actor, estimated_revenue="400"), close_date=date(2026, 12, 1))
 
     as_json = cli_json(database, "forecast", "--period", "2026-Q4", "--group-by", "owner")

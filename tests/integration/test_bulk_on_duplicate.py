@@ -41,7 +41,9 @@ def make_account(database: Database, actor: Actor, name: str) -> Account:
 def lead_despite_duplicates(database: Database, actor: Actor, **fields: Any) -> Lead:
     """A lead saved although a published rule finds a duplicate of it."""
     with database.unit_of_work() as uow:
-        lead = service.create_lead(parse(LeadCreate, lead_data(**fields)), uow=uow, actor=actor, suppress_duplicates=True)
+        lead = service.create_lead(
+            parse(LeadCreate, lead_data(**fields)), uow=uow, actor=actor, suppress_duplicates=True
+        )
         uow.commit()
     return lead
 
@@ -53,12 +55,18 @@ def states(database: Database, leads: list[Lead]) -> list[LeadState]:
 
 def accounts_from(database: Database, lead: Lead) -> int:
     with database.unit_of_work(read_only=True) as uow:
-        return uow.session.scalar(select(func.count()).select_from(Account).where(Account.originating_lead_id == lead.id))
+        return uow.session.scalar(
+            select(func.count()).select_from(Account).where(Account.originating_lead_id == lead.id)
+        )
 
 
-def run(database: Database, actor: Actor, leads: list[Lead], on_duplicate: OnDuplicate, **keywords: Any) -> list[bulk.QualifyOutcome]:
+def run(
+    database: Database, actor: Actor, leads: list[Lead], on_duplicate: OnDuplicate, **keywords: Any
+) -> list[bulk.QualifyOutcome]:
     ids = [lead.id for lead in leads]
-    return list(bulk.qualify_leads(ids, QualifyOptions(), database=database, actor=actor, on_duplicate=on_duplicate, **keywords))
+    return list(
+        bulk.qualify_leads(ids, QualifyOptions(), database=database, actor=actor, on_duplicate=on_duplicate, **keywords)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- skip
@@ -66,7 +74,11 @@ def run(database: Database, actor: Actor, leads: list[Lead], on_duplicate: OnDup
 
 def test_skip_leaves_the_duplicate_open_with_its_match_and_qualifies_the_others(database, actor):
     existing = make_account(database, actor, TWIN_COMPANY)
-    leads = [make_lead(database, actor), make_lead(database, actor, company_name=TWIN_COMPANY), make_lead(database, actor)]
+    leads = [
+        make_lead(database, actor),
+        make_lead(database, actor, company_name=TWIN_COMPANY),
+        make_lead(database, actor),
+    ]
 
     outcomes = run(database, actor, leads, OnDuplicate.SKIP)
 
@@ -105,10 +117,16 @@ def test_stop_keeps_what_was_qualified_before_and_attempts_nothing_after(databas
             read.append(lead.id)
             yield lead.id
 
-    outcomes = list(bulk.qualify_leads(ids(), QualifyOptions(), database=database, actor=actor,
-                                       on_duplicate=OnDuplicate.STOP, batch_size=2))
+    outcomes = list(
+        bulk.qualify_leads(
+            ids(), QualifyOptions(), database=database, actor=actor, on_duplicate=OnDuplicate.STOP, batch_size=2
+        )
+    )
 
-    assert [(o.lead_id, o.status) for o in outcomes] == [(before.id, BulkResult.QUALIFIED), (twin.id, BulkResult.STOPPED)]
+    assert [(o.lead_id, o.status) for o in outcomes] == [
+        (before.id, BulkResult.QUALIFIED),
+        (twin.id, BulkResult.STOPPED),
+    ]
     assert outcomes[1].error.code == "duplicate_detected"
     assert read == [before.id, twin.id]  # the batch that stopped was the last one read
     assert states(database, leads) == [LeadState.QUALIFIED, *[LeadState.OPEN] * 4]
@@ -134,8 +152,15 @@ def test_stop_does_not_stop_at_a_refusal_that_is_not_a_duplicate(database, actor
     after = make_lead(database, actor)
     unknown = uuid.uuid4()
 
-    outcomes = list(bulk.qualify_leads([unknown, first.id, twin.id, after.id], QualifyOptions(), database=database,
-                                       actor=actor, on_duplicate=OnDuplicate.STOP))
+    outcomes = list(
+        bulk.qualify_leads(
+            [unknown, first.id, twin.id, after.id],
+            QualifyOptions(),
+            database=database,
+            actor=actor,
+            on_duplicate=OnDuplicate.STOP,
+        )
+    )
 
     assert [o.status for o in outcomes] == [BulkResult.FAILED, BulkResult.QUALIFIED, BulkResult.STOPPED]
     assert outcomes[0].error.code == "lead_not_found"
@@ -161,7 +186,11 @@ def test_stop_holds_when_the_database_refuses_the_batch_and_it_is_redone_lead_by
     assert [o.status for o in outcomes] == [BulkResult.FAILED, BulkResult.QUALIFIED, BulkResult.STOPPED]
     assert outcomes[0].error.code == "lead_not_saved"
     assert states(database, [broken, clean_before, twin, clean_after]) == [
-        LeadState.OPEN, LeadState.QUALIFIED, LeadState.OPEN, LeadState.OPEN]
+        LeadState.OPEN,
+        LeadState.QUALIFIED,
+        LeadState.OPEN,
+        LeadState.OPEN,
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- ignore
@@ -199,8 +228,9 @@ def test_without_ignore_the_same_leads_are_not_qualified(database, actor):
 def user_with_role(database: Database, admin: Actor, role: str) -> Actor:
     email = f"{role.lower().replace(' ', '.')}@example.com"
     with database.unit_of_work() as uow:
-        create_user(email=email, full_name=role, role_names=[role], business_unit_name=None, password=None,
-                    uow=uow, actor=admin)
+        create_user(
+            email=email, full_name=role, role_names=[role], business_unit_name=None, password=None, uow=uow, actor=admin
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, email)
@@ -231,7 +261,9 @@ def qualified_in_bulk(database: Database, who: Actor, lead: Lead) -> str:
         ("Sales Team Member", "admin", "forbidden"),  # read only: no qualifying, duplicates or not
     ],
 )
-def test_ignore_in_bulk_is_allowed_exactly_when_suppressing_detection_on_one_lead_is(database, actor, role, owner, expected):
+def test_ignore_in_bulk_is_allowed_exactly_when_suppressing_detection_on_one_lead_is(
+    database, actor, role, owner, expected
+):
     who = user_with_role(database, actor, role)
     make_account(database, actor, TWIN_COMPANY)
     creator = who if owner == "self" else actor

@@ -90,11 +90,20 @@ def test_ignore_qualifies_every_lead_and_exits_0(database, client):
 def test_a_lead_refused_for_another_reason_is_failed_with_the_reason(database, client):
     lead = create_lead(client)
     with database.unit_of_work() as uow:
-        create_user(email=READER, full_name="Reader", role_names=["Sales Team Member"], business_unit_name=None,
-                    password=None, uow=uow, actor=None)
+        create_user(
+            email=READER,
+            full_name="Reader",
+            role_names=["Sales Team Member"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
 
-    result = leadflow(database, "--as", READER, "leads", "qualify", "--view", "open", "--all", "--on-duplicate", "ignore")
+    result = leadflow(
+        database, "--as", READER, "leads", "qualify", "--view", "open", "--all", "--on-duplicate", "ignore"
+    )
 
     assert result.exit_code == 1, result.output
     lead_line = line_of(result.stdout, lead["id"])

@@ -9,9 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from leadflow.core.errors import ValidationFailed
 from leadflow.customers.models import Account, Contact
-from leadflow.leads import service
-from leadflow.leads import bulk
-from leadflow.leads import qualification
+from leadflow.leads import bulk, qualification, service
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions
 from leadflow.opportunities.models import Opportunity
@@ -69,7 +67,9 @@ def test_a_lead_the_database_refuses_mid_batch_leaves_no_partial_records(databas
     monkeypatch.setattr(bulk, "write_qualifications", write_recording_refusals)
     outcomes = list(bulk.qualify_leads([lead.id for lead in leads], QualifyOptions(), database=database, actor=actor))
 
-    assert [(size, type(error)) for size, error in batch_refusals] == [(3, IntegrityError)]  # the whole batch reached it
+    assert [(size, type(error)) for size, error in batch_refusals] == [
+        (3, IntegrityError)
+    ]  # the whole batch reached it
     assert [o.ok for o in outcomes] == [True, False, True]
     assert outcomes[1].error.code == "lead_not_saved"
     reason = outcomes[1].error.details["reason"]

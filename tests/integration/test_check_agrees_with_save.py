@@ -48,7 +48,11 @@ def _agree(database: Database, actor: Actor, table: DetectionTable, values: dict
         refused = False
     except DuplicateDetected:
         refused = True
-    assert matched == refused, (values, "check matched" if matched else "check found nothing", "save refused" if refused else "save accepted")
+    assert matched == refused, (
+        values,
+        "check matched" if matched else "check found nothing",
+        "save refused" if refused else "save accepted",
+    )
 
 
 def test_a_contact_check_says_match_exactly_when_saving_it_is_refused(database: Database, actor: Actor) -> None:
@@ -59,23 +63,39 @@ def test_a_contact_check_says_match_exactly_when_saving_it_is_refused(database: 
     @given(first=FIRST, last=LAST, email=EMAIL)
     def check_then_save(first: str, last: str, email: str | None) -> None:
         values = {"first_name": first, "last_name": last, **({"email": email} if email else {})}
-        _agree(database, actor, DetectionTable.CONTACTS, values,
-               lambda data, uow: create_contact(ContactCreate(**data), uow=uow, actor=actor))
+        _agree(
+            database,
+            actor,
+            DetectionTable.CONTACTS,
+            values,
+            lambda data, uow: create_contact(ContactCreate(**data), uow=uow, actor=actor),
+        )
 
     check_then_save()
 
 
 def test_a_lead_check_says_match_exactly_when_saving_it_is_refused(database: Database, actor: Actor) -> None:
-    _publish(database, actor, {
-        "name": "Leads with a similar full name", "base_table": "leads", "exclude_inactive": True,
-        "conditions": [{"base_column": "full_name", "criterion": "similar", "threshold": 0.92}],
-    })
+    _publish(
+        database,
+        actor,
+        {
+            "name": "Leads with a similar full name",
+            "base_table": "leads",
+            "exclude_inactive": True,
+            "conditions": [{"base_column": "full_name", "criterion": "similar", "threshold": 0.92}],
+        },
+    )
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
     @given(first=FIRST, last=LAST, email=EMAIL)
     def check_then_save(first: str, last: str, email: str | None) -> None:
         values = {"first_name": first, "last_name": last, **({"email": email} if email else {})}
-        _agree(database, actor, DetectionTable.LEADS, values,
-               lambda data, uow: lead_service.create_lead(LeadCreate(topic="Sillas", **data), uow=uow, actor=actor))
+        _agree(
+            database,
+            actor,
+            DetectionTable.LEADS,
+            values,
+            lambda data, uow: lead_service.create_lead(LeadCreate(topic="Sillas", **data), uow=uow, actor=actor),
+        )
 
     check_then_save()

@@ -70,15 +70,21 @@ def test_debug_shows_the_failure_itself() -> None:
 
 def test_the_installed_command_prints_one_line_not_a_traceback() -> None:
     command = str(Path(sys.executable).with_name("leadflow"))  # the console script beside this Python
-    run = subprocess.run(
+    run = subprocess.run(  # noqa: PLW1510 - the exit code is what is tested
         [command, "--database-url", UNREACHABLE_POSTGRES, "leads", "list"],
-        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"},
     )
     assert run.returncode == 4
     assert "Cannot use the database" in one_line(run.stderr)
-    debug = subprocess.run(
+    debug = subprocess.run(  # noqa: PLW1510 - the exit code is what is tested
         [command, "--debug", "--database-url", "nonsense", "leads", "list"],
-        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert debug.returncode != 0 and "Traceback" in debug.stderr
 

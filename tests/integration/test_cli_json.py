@@ -58,7 +58,14 @@ def test_every_list_and_show_command_takes_json() -> None:
 
     every = commands(typer.main.get_command(app))
     listing = {name for name in every if name.split()[-1] in ("list", "show")} | {"audit", "duplicates sets"}
-    assert {"leads list", "accounts show", "users list", "roles show", "tokens list", "duplicates rules list"} <= listing
+    assert {
+        "leads list",
+        "accounts show",
+        "users list",
+        "roles show",
+        "tokens list",
+        "duplicates rules list",
+    } <= listing
     without = sorted(name for name in listing if "--json" not in {o for p in every[name].params for o in p.opts})
     assert without == []
 
@@ -81,7 +88,10 @@ def test_leads_list_page_by_page(database: Database, client: TestClient) -> None
     [
         ("accounts", {"name": "Muebles Ibéricos S.L.", "email": "compras@muebles.example", "address_city": "Madrid"}),
         ("contacts", {"first_name": "Ana", "last_name": "García", "job_title": "Compras"}),
-        ("opportunities", {"name": "120 sillas", "estimated_revenue": "25000.50", "estimated_close_date": "2027-03-01"}),
+        (
+            "opportunities",
+            {"name": "120 sillas", "estimated_revenue": "25000.50", "estimated_close_date": "2027-03-01"},
+        ),
     ],
 )
 def test_a_record_list_and_show(database: Database, client: TestClient, table: str, body: dict[str, Any]) -> None:
@@ -97,8 +107,16 @@ def test_a_record_list_and_show(database: Database, client: TestClient, table: s
 
 def test_users_list(database: Database, client: TestClient, actor: Any) -> None:
     with database.unit_of_work() as uow:
-        create_user(email=READER, full_name="Rita Reader", role_names=["Sales Team Member"], business_unit_name=None,
-                    password=None, language="es", uow=uow, actor=actor)
+        create_user(
+            email=READER,
+            full_name="Rita Reader",
+            role_names=["Sales Team Member"],
+            business_unit_name=None,
+            password=None,
+            language="es",
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     listed = cli_json(database, "users", "list")
     assert listed == api_json(client, "/users")
@@ -159,8 +177,15 @@ def test_a_refusal_under_json_leaves_stdout_empty(database: Database, client: Te
     assert missing.exit_code == 3 and missing.stdout == ""
     assert "(account_not_found)" in missing.stderr
     with database.unit_of_work() as uow:
-        create_user(email=READER, full_name="Rita Reader", role_names=["Sales Team Member"], business_unit_name=None,
-                    password=None, uow=uow, actor=actor)
+        create_user(
+            email=READER,
+            full_name="Rita Reader",
+            role_names=["Sales Team Member"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     refused = leadflow(database, "--as", READER, "audit", "--json")
     assert refused.exit_code == 1 and refused.stdout == ""

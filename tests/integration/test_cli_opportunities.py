@@ -16,8 +16,18 @@ def _opportunity(client) -> dict:
 
 def test_win_reopen_and_the_close_history_from_the_command_line(database, client):
     opportunity = _opportunity(client)
-    won = leadflow(database, "opportunities", "win", opportunity["id"], "--actual-revenue", "12000",
-                   "--close-date", "2026-12-01", "--description", "Signed")
+    won = leadflow(
+        database,
+        "opportunities",
+        "win",
+        opportunity["id"],
+        "--actual-revenue",
+        "12000",
+        "--close-date",
+        "2026-12-01",
+        "--description",
+        "Signed",
+    )
     assert won.exit_code == 0, won.output
     assert "Won opportunity" in won.stdout
     stored = get_record(client, "opportunities", opportunity["id"])
@@ -45,8 +55,16 @@ def test_lose_out_sold_needs_a_competitor_and_takes_one_made_from_the_command_li
     [competitor] = cli_json(database, "competitors", "list")["items"]
     assert competitor == client.get(f"{API}/competitors/{competitor['id']}").json()
 
-    lost = leadflow(database, "opportunities", "lose", opportunity["id"], "--status-reason", "out_sold",
-                    "--competitor", competitor["id"])
+    lost = leadflow(
+        database,
+        "opportunities",
+        "lose",
+        opportunity["id"],
+        "--status-reason",
+        "out_sold",
+        "--competitor",
+        competitor["id"],
+    )
     assert lost.exit_code == 0, lost.output
     assert get_record(client, "opportunities", opportunity["id"])["status_reason"] == "out_sold"
     in_use = leadflow(database, "competitors", "delete", competitor["id"])

@@ -8,14 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from leadflow.reporting.dashboard import (
-    OPPORTUNITY_STAGES,
-    dashboard_figures,
-    leads_by_source,
-    leads_by_status,
-    opportunities_by_stage,
-    qualification_by_week,
-)
+from leadflow.core.schemas import parse
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadSource, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions
@@ -24,7 +17,14 @@ from leadflow.opportunities.models import Opportunity, OpportunityState
 from leadflow.opportunities.schemas import OpportunityCreate
 from leadflow.organisation.models import Currency
 from leadflow.process.flow import move_stage
-from leadflow.core.schemas import parse
+from leadflow.reporting.dashboard import (
+    OPPORTUNITY_STAGES,
+    dashboard_figures,
+    leads_by_source,
+    leads_by_status,
+    opportunities_by_stage,
+    qualification_by_week,
+)
 from leadflow.security.actor import actor_for_email
 from leadflow.security.service import create_business_unit, create_user
 from tests.factories import make_lead
@@ -36,8 +36,15 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 def salesperson_of_another_unit(database, email="north@example.com"):
     with database.unit_of_work() as uow:
         create_business_unit("North", parent_name=None, uow=uow, actor=None)
-        create_user(email=email, full_name="Nora North", role_names=["Salesperson"], business_unit_name="North",
-                    password=None, uow=uow, actor=None)
+        create_user(
+            email=email,
+            full_name="Nora North",
+            role_names=["Salesperson"],
+            business_unit_name="North",
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, email)
@@ -88,7 +95,10 @@ def test_leads_by_status_and_by_source_equal_a_count_of_every_lead(database, act
         None: expected_source.get(None, 0),
     }
     assert (expected_status["qualified"], expected_status["lost"], expected_source["web"], expected_source[None]) == (
-        1, 1, 3, 1,
+        1,
+        1,
+        3,
+        1,
     )
 
 

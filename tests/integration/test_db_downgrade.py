@@ -43,8 +43,17 @@ from tests.conftest import (
 SELLER = "seller@example.com"
 SORT_INDEXES = frozenset(
     f"ix_leads_sort_{key}"
-    for key in ("modified_at", "topic", "full_name", "last_name", "company_name", "email", "status_reason",
-                "rating", "budget_amount")
+    for key in (
+        "modified_at",
+        "topic",
+        "full_name",
+        "last_name",
+        "company_name",
+        "email",
+        "status_reason",
+        "rating",
+        "budget_amount",
+    )
 )
 SEARCH_INDEXES = frozenset(f"ix_leads_search_{column}" for column in ("topic", "full_name", "company_name", "email"))
 
@@ -62,21 +71,59 @@ class Change:
 
 CHANGES = {
     "0001": Change(
-        tables=frozenset({"business_units", "campaigns", "currencies", "organisation_settings", "teams", "users", "leads",
-                          "notes", "accounts", "attachments", "contacts", "opportunities"}),
+        tables=frozenset(
+            {
+                "business_units",
+                "campaigns",
+                "currencies",
+                "organisation_settings",
+                "teams",
+                "users",
+                "leads",
+                "notes",
+                "accounts",
+                "attachments",
+                "contacts",
+                "opportunities",
+            }
+        ),
         added={"users": {"email", "full_name", "language"}, "organisation_settings": {"base_currency_id"}},
     ),
     "0002": Change(
-        tables=frozenset({"roles", "role_privileges", "access_tokens", "audit_entries", "record_shares", "team_members",
-                          "user_roles"}),
+        tables=frozenset(
+            {
+                "roles",
+                "role_privileges",
+                "access_tokens",
+                "audit_entries",
+                "record_shares",
+                "team_members",
+                "user_roles",
+            }
+        ),
         added={"users": {"password_hash", "failed_sign_ins", "locked_until", "last_sign_in_at"}},
     ),
     "0003": Change(
-        tables=frozenset({"duplicate_rules", "duplicate_match_codes", "duplicate_rule_conditions", "duplicate_jobs",
-                          "merge_journal", "duplicate_sets", "duplicate_set_members"}),
-        added={"organisation_settings": {"detect_duplicates_leads", "detect_duplicates_accounts",
-                                         "detect_duplicates_contacts", "default_phone_region",
-                                         "builtin_duplicate_rules_created"}},
+        tables=frozenset(
+            {
+                "duplicate_rules",
+                "duplicate_match_codes",
+                "duplicate_rule_conditions",
+                "duplicate_jobs",
+                "merge_journal",
+                "duplicate_sets",
+                "duplicate_set_members",
+            }
+        ),
+        added={
+            "organisation_settings": {
+                "detect_duplicates_leads",
+                "detect_duplicates_accounts",
+                "detect_duplicates_contacts",
+                "default_phone_region",
+                "builtin_duplicate_rules_created",
+            }
+        },
     ),
     "0004": Change(
         lead_indexes={"sqlite": SORT_INDEXES, "postgresql": SORT_INDEXES | SEARCH_INDEXES},
@@ -92,9 +139,21 @@ CHANGES = {
     "0008": Change(tables=frozenset({"team_roles"})),
     "0009": Change(
         tables=frozenset({"competitors", "opportunity_closes", "opportunity_competitors"}),
-        added={"opportunities": {"status_reason", "probability", "rating", "actual_revenue", "actual_close_date",
-                                 "process_status", "exchange_rate", "estimated_revenue_base", "actual_revenue_base"},
-               "leads": {"exchange_rate", "budget_amount_base"}, "currencies": {"precision"}},
+        added={
+            "opportunities": {
+                "status_reason",
+                "probability",
+                "rating",
+                "actual_revenue",
+                "actual_close_date",
+                "process_status",
+                "exchange_rate",
+                "estimated_revenue_base",
+                "actual_revenue_base",
+            },
+            "leads": {"exchange_rate", "budget_amount_base"},
+            "currencies": {"precision"},
+        },
     ),
     "0010": Change(),  # indexes on opportunities only (the pipeline board and the forecast)
 }
@@ -133,18 +192,34 @@ def organisation(url: str) -> str:
     """The database at the latest revision, with the organisation, its administrator and a salesperson."""
     database = prepare_database(Settings(database_url=url)).database
     with database.unit_of_work() as uow:
-        create_user(email=ADMIN_EMAIL, full_name="Ada Admin", role_names=["System Administrator"],
-                    business_unit_name=None, password=None, uow=uow, actor=None)
+        create_user(
+            email=ADMIN_EMAIL,
+            full_name="Ada Admin",
+            role_names=["System Administrator"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     with database.unit_of_work() as uow:
-        create_user(email=SELLER, full_name="Sam Seller", role_names=["Salesperson"], business_unit_name=None,
-                    password=None, uow=uow, actor=default_actor(uow.session))
+        create_user(
+            email=SELLER,
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=default_actor(uow.session),
+        )
         uow.commit()
     database.dispose()
     return url
 
 
-def expected_schema(revision: str | None, backend: str) -> tuple[set[str], dict[str, set[str]], dict[str, set[str]], set[str], bool]:
+def expected_schema(
+    revision: str | None, backend: str
+) -> tuple[set[str], dict[str, set[str]], dict[str, set[str]], set[str], bool]:
     """The tables, the columns present and absent by table, the lead indexes and the lead search at a revision."""
     applied = [] if revision is None else migrate.revisions()[: migrate.revisions().index(revision) + 1]
     tables: set[str] = set()
@@ -174,8 +249,10 @@ def assert_schema(url: str, revision: str | None) -> None:
         tables, present, absent, indexes, search = expected_schema(revision, backend)
         found = set(inspect(engine).get_table_names())
         assert found - {"alembic_version"} - {name for name in found if name.startswith("leads_search")} == tables
-        assert {"leads_search", "leads_search_rows"} <= found if search else not any(
-            name.startswith("leads_search") for name in found
+        assert (
+            {"leads_search", "leads_search_rows"} <= found
+            if search
+            else not any(name.startswith("leads_search") for name in found)
         ), sorted(found)
         for table in tables:
             columns = {column["name"] for column in inspect(engine).get_columns(table)}
@@ -214,7 +291,9 @@ def test_every_revision_is_described_here() -> None:
     assert list(CHANGES) == migrate.revisions()
 
 
-def test_db_downgrade_goes_down_one_revision_at_a_time_to_base_and_the_migrations_go_up_again(organisation: str) -> None:
+def test_db_downgrade_goes_down_one_revision_at_a_time_to_base_and_the_migrations_go_up_again(
+    organisation: str,
+) -> None:
     url = organisation
     *earlier, head = migrate.revisions()
     assert_schema(url, head)

@@ -26,10 +26,7 @@ COUNTED = (Lead, Account, Contact, Opportunity, Note, Attachment, Campaign)
 
 def counts(database) -> dict[str, int]:
     with database.unit_of_work(read_only=True) as uow:
-        return {
-            model.__tablename__: uow.session.scalar(select(func.count()).select_from(model))
-            for model in COUNTED
-        }
+        return {model.__tablename__: uow.session.scalar(select(func.count()).select_from(model)) for model in COUNTED}
 
 
 def all_leads(database) -> list[Lead]:
@@ -172,9 +169,7 @@ def test_demo_has_notes_with_attachments(database, actor, demo):
             assert len(content) == stored.file_size > 0
             assert content.decode("utf-8").strip()
         price_list = next(note for note in with_files if note.file_name == "price-list.csv")
-        _, content = get_attachment(
-            RegardingTable.LEADS, price_list.regarding_id, price_list.id, uow=uow, actor=actor
-        )
+        _, content = get_attachment(RegardingTable.LEADS, price_list.regarding_id, price_list.id, uow=uow, actor=actor)
         assert content.decode().splitlines()[0] == "sku,description,unit_price_eur,quantity"
 
 
@@ -185,7 +180,9 @@ def test_demo_has_notes_on_opportunities_whose_timeline_shows_the_lead_notes_too
         ).all()
         assert on_opportunities
         opportunity_id = on_opportunities[0].regarding_id
-        titles = {note.title for note in timeline(RegardingTable.OPPORTUNITIES, opportunity_id, uow=uow, actor=actor).items}
+        titles = {
+            note.title for note in timeline(RegardingTable.OPPORTUNITIES, opportunity_id, uow=uow, actor=actor).items
+        }
         lead_id = uow.session.get(Opportunity, opportunity_id).originating_lead_id
         lead_titles = {
             note.title

@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from leadflow.core.errors import DuplicateDetected, ValidationFailed
+from leadflow.core.schemas import parse
+from leadflow.core.uow import Database
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.customers.schemas import AccountCreate, ContactCreate, ContactUpdate
 from leadflow.customers.service import (
@@ -25,19 +28,14 @@ from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.detection import check_record
 from leadflow.duplicates.engine import MATCH_CODES
 from leadflow.duplicates.models import DetectionTable
-from leadflow.core.errors import DuplicateDetected, ValidationFailed
-from leadflow.leads import service
-from leadflow.leads import bulk
-from leadflow.leads import qualification
+from leadflow.leads import bulk, qualification, service
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadUpdate, QualifyOptions
 from leadflow.opportunities.models import Opportunity, OpportunityState
 from leadflow.opportunities.schemas import OpportunityCreate
 from leadflow.opportunities.service import create_opportunity
-from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.service import create_business_unit, create_user
-from leadflow.core.uow import Database
 from tests.factories import make_lead
 
 # ----------------------------------------------------------------------------------------------
@@ -57,8 +55,12 @@ def one_column_rule(
     database: Database, actor: Actor, table: str, column: str, criterion: str = "exact_match", **options: Any
 ) -> uuid.UUID:
     return published_rule(
-        database, actor, name=f"{table} with the same {column}", base_table=table,
-        conditions=[{"base_column": column, "criterion": criterion}], **options,
+        database,
+        actor,
+        name=f"{table} with the same {column}",
+        base_table=table,
+        conditions=[{"base_column": column, "criterion": criterion}],
+        **options,
     )
 
 
@@ -70,7 +72,9 @@ def found(database: Database, actor: Actor, table: str, values: dict[str, Any]) 
 
 def codes_of_record(database: Database, record_id: uuid.UUID) -> int:
     with database.unit_of_work(read_only=True) as uow:
-        return uow.session.scalar(select(func.count()).select_from(MATCH_CODES).where(MATCH_CODES.c.record_id == record_id))
+        return uow.session.scalar(
+            select(func.count()).select_from(MATCH_CODES).where(MATCH_CODES.c.record_id == record_id)
+        )
 
 
 def make_contact(database: Database, actor: Actor, **fields: Any) -> Contact:
@@ -142,8 +146,14 @@ def test_after_a_lead_is_updated_its_new_email_is_found_and_the_old_one_is_not(d
 
 
 def test_after_a_delete_the_record_is_not_found_and_keeps_no_codes(database, actor):
-    contact = make_contact(database, actor, first_name="Marta", last_name="Gil", email="marta@example.com",
-                           business_phone="+34 600 111 222")
+    contact = make_contact(
+        database,
+        actor,
+        first_name="Marta",
+        last_name="Gil",
+        email="marta@example.com",
+        business_phone="+34 600 111 222",
+    )
     assert codes_of_record(database, contact.id) == 3  # business phone, email, first and last name
 
     with database.unit_of_work() as uow:
@@ -171,8 +181,13 @@ def test_a_record_without_the_rules_value_holds_no_code_and_gets_one_when_the_va
 
     def has_code() -> bool:
         with database.unit_of_work(read_only=True) as uow:
-            return bool(uow.session.scalar(select(func.count()).select_from(MATCH_CODES).where(
-                MATCH_CODES.c.rule_id == rule_id, MATCH_CODES.c.record_id == contact.id)))
+            return bool(
+                uow.session.scalar(
+                    select(func.count())
+                    .select_from(MATCH_CODES)
+                    .where(MATCH_CODES.c.rule_id == rule_id, MATCH_CODES.c.record_id == contact.id)
+                )
+            )
 
     assert not has_code()
     with database.unit_of_work() as uow:
@@ -260,7 +275,10 @@ def test_a_reactivated_lead_matches_again_under_an_exclude_inactive_rule(databas
 
 def _closing_rule(database: Database, actor: Actor, criterion: str) -> None:
     published_rule(
-        database, actor, name=f"Leads closed at the same moment ({criterion})", base_table="leads",
+        database,
+        actor,
+        name=f"Leads closed at the same moment ({criterion})",
+        base_table="leads",
         conditions=[{"base_column": "closed_at", "criterion": criterion}],
     )
 
@@ -321,14 +339,26 @@ def test_a_match_the_actor_may_not_read_is_not_revealed(database, actor):
     with database.unit_of_work() as uow:
         create_business_unit("Sales Spain", parent_name=None, uow=uow, actor=None)
         create_business_unit("Sales Mexico", parent_name=None, uow=uow, actor=None)
-        for email, unit in (("spain@example.com", "Sales Spain"), ("colleague@example.com", "Sales Spain"),
-                            ("mexico@example.com", "Sales Mexico")):
-            create_user(email=email, full_name=email.split("@")[0].title(), role_names=["Salesperson"],
-                        business_unit_name=unit, password=None, uow=uow, actor=None)
+        for email, unit in (
+            ("spain@example.com", "Sales Spain"),
+            ("colleague@example.com", "Sales Spain"),
+            ("mexico@example.com", "Sales Mexico"),
+        ):
+            create_user(
+                email=email,
+                full_name=email.split("@")[0].title(),
+                role_names=["Salesperson"],
+                business_unit_name=unit,
+                password=None,
+                uow=uow,
+                actor=None,
+            )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
-        spain, colleague, mexico = (actor_for_email(uow.session, email) for email in
-                                    ("spain@example.com", "colleague@example.com", "mexico@example.com"))
+        spain, colleague, mexico = (
+            actor_for_email(uow.session, email)
+            for email in ("spain@example.com", "colleague@example.com", "mexico@example.com")
+        )
     lead = make_lead(database, spain, email="secret@example.com")
 
     assert found(database, colleague, "leads", {"email": "secret@example.com"}) == [lead.id]
@@ -377,8 +407,9 @@ def test_bulk_qualify_checks_records_created_by_an_earlier_batch(database, actor
     first = make_lead(database, actor, company_name="Ferretería Norte S.A.")
     second = make_lead(database, actor, company_name="Ferretería Norte S.A.")
 
-    outcomes = list(bulk.qualify_leads([first.id, second.id], QualifyOptions(), database=database, actor=actor,
-                                          batch_size=1))
+    outcomes = list(
+        bulk.qualify_leads([first.id, second.id], QualifyOptions(), database=database, actor=actor, batch_size=1)
+    )
 
     assert [o.ok for o in outcomes] == [True, False]
     created = outcomes[0].result.account_id
@@ -400,8 +431,14 @@ def test_bulk_qualify_checks_records_created_earlier_in_the_same_batch(database,
 
 
 def test_records_created_by_qualifying_are_found_by_later_checks(database, actor):
-    lead = make_lead(database, actor, company_name="Ópticas Luz S.L.", email="luz@opticas.example",
-                     first_name="Luz", last_name="Marín")
+    lead = make_lead(
+        database,
+        actor,
+        company_name="Ópticas Luz S.L.",
+        email="luz@opticas.example",
+        first_name="Luz",
+        last_name="Marín",
+    )
 
     result = qualify(database, actor, lead.id)
 
@@ -414,8 +451,9 @@ def test_bulk_qualify_with_ignore_creates_new_records_for_leads_with_duplicates(
     make_account(database, actor, name="Muebles Ibéricos S.L.")
     lead = make_lead(database, actor, company_name="Muebles Ibéricos S.L.")
 
-    outcomes = list(bulk.qualify_leads([lead.id], QualifyOptions(duplicate_resolution="ignore"),
-                                          database=database, actor=actor))
+    outcomes = list(
+        bulk.qualify_leads([lead.id], QualifyOptions(duplicate_resolution="ignore"), database=database, actor=actor)
+    )
 
     assert outcomes[0].ok and outcomes[0].result.account_id is not None
     with database.unit_of_work(read_only=True) as uow:

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from leadflow.security.audit import AUDIT_TABLE
+from leadflow.core.errors import (
+    Conflict,
+    InvalidState,
+    LeadflowError,
+    StaleVersion,
+    ValidationFailed,
+)
+from leadflow.core.schemas import parse
+from leadflow.core.uow import Database
 from leadflow.customers.models import Contact
 from leadflow.customers.schemas import AccountCreate, ContactCreate, ContactUpdate
 from leadflow.customers.service import create_account, create_contact, update_contact
@@ -26,16 +34,8 @@ from leadflow.duplicates.models import (
     DuplicateRuleCondition,
     RuleState,
 )
-from leadflow.core.errors import (
-    Conflict,
-    InvalidState,
-    LeadflowError,
-    StaleVersion,
-    ValidationFailed,
-)
-from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor
-from leadflow.core.uow import Database
+from leadflow.security.audit import AUDIT_TABLE
 from tests.factories import make_lead
 
 RULES_TABLE = DuplicateRule.__table__
@@ -135,7 +135,8 @@ OUT_OF_BOX = {
     "Contacts with the same business phone": ("contacts", [("business_phone", "normalized")]),
     "Contacts with the same email address": ("contacts", [("email", "exact_match")]),
     "Contacts with the same first name and last name": (
-        "contacts", [("first_name", "exact_match"), ("last_name", "exact_match")]
+        "contacts",
+        [("first_name", "exact_match"), ("last_name", "exact_match")],
     ),
     "Leads with the same email address": ("leads", [("email", "exact_match")]),
 }
@@ -165,18 +166,28 @@ def test_out_of_box_rules_find_duplicates_in_a_new_database(database, actor):
 def test_out_of_box_rules_read_account_names_phones_and_websites_as_a_person_would(database, actor):
     with database.unit_of_work() as uow:
         account = create_account(
-            parse(AccountCreate, {"name": "Muebles Ibéricos S.L.", "telephone": "+34 910 123 456",
-                                  "website": "https://www.muebles-ibericos.example"}),
-            uow=uow, actor=actor,
+            parse(
+                AccountCreate,
+                {
+                    "name": "Muebles Ibéricos S.L.",
+                    "telephone": "+34 910 123 456",
+                    "website": "https://www.muebles-ibericos.example",
+                },
+            ),
+            uow=uow,
+            actor=actor,
         )
         uow.commit()
 
     assert matches_of(database, actor, "accounts", {"name": "MUEBLES IBERICOS"}) == [
-        (account.id, "Accounts with the same account name")]
+        (account.id, "Accounts with the same account name")
+    ]
     assert matches_of(database, actor, "accounts", {"name": "Otra", "telephone": "0034-910-12-34-56"}) == [
-        (account.id, "Accounts with the same phone number")]
+        (account.id, "Accounts with the same phone number")
+    ]
     assert matches_of(database, actor, "accounts", {"name": "Otra", "website": "muebles-ibericos.example/"}) == [
-        (account.id, "Accounts with the same website")]
+        (account.id, "Accounts with the same website")
+    ]
     assert matches_of(database, actor, "accounts", {"name": "Muebles Ibéricos del Sur"}) == []
 
 
@@ -207,11 +218,27 @@ def test_the_built_in_rules_tell_navarrete_from_navarro_and_find_a_typo_of_navar
     database, actor, table, first, last, other_person, typo
 ):
     publish_demo_rules(database, actor)
-    navarro = make_person(database, actor, table, first_name=first, last_name=last,
-                          email="navarro@correo.example", business_phone="+34 655 550 309")
+    navarro = make_person(
+        database,
+        actor,
+        table,
+        first_name=first,
+        last_name=last,
+        email="navarro@correo.example",
+        business_phone="+34 655 550 309",
+    )
 
-    someone_else = matches_of(database, actor, table, {
-        "first_name": first, "last_name": other_person, "email": "navarrete@otro.example", "business_phone": "+34 954 550 310"})
+    someone_else = matches_of(
+        database,
+        actor,
+        table,
+        {
+            "first_name": first,
+            "last_name": other_person,
+            "email": "navarrete@otro.example",
+            "business_phone": "+34 954 550 310",
+        },
+    )
     the_same_person = matches_of(database, actor, table, {"first_name": first, "last_name": typo})
 
     assert someone_else == []
@@ -243,8 +270,13 @@ def test_a_rule_is_created_unpublished_with_its_conditions_in_order(database, ac
         default_region="gb",
         conditions=[
             {"base_column": "email", "criterion": "normalized"},
-            {"base_column": "last_name", "matching_column": "last_name", "criterion": "same_first_characters", "n": 4,
-             "ignore_blank": False},
+            {
+                "base_column": "last_name",
+                "matching_column": "last_name",
+                "criterion": "same_first_characters",
+                "n": 4,
+                "ignore_blank": False,
+            },
             {"base_column": "company_name", "matching_column": "full_name", "criterion": "similar", "threshold": 0.8},
         ],
     )
@@ -255,19 +287,42 @@ def test_a_rule_is_created_unpublished_with_its_conditions_in_order(database, ac
     assert (rule["case_sensitive"], rule["exclude_inactive"], rule["default_region"]) == (True, True, "GB")
     assert rule["description"] == "Catch leads of people who are already customers."
     assert rule["conditions"] == [
-        {"base_column": "email", "matching_column": "email", "criterion": "normalized", "n": None,
-         "threshold": None, "ignore_blank": True},
-        {"base_column": "last_name", "matching_column": "last_name", "criterion": "same_first_characters", "n": 4,
-         "threshold": None, "ignore_blank": False},
-        {"base_column": "company_name", "matching_column": "full_name", "criterion": "similar", "n": None,
-         "threshold": 0.8, "ignore_blank": True},
+        {
+            "base_column": "email",
+            "matching_column": "email",
+            "criterion": "normalized",
+            "n": None,
+            "threshold": None,
+            "ignore_blank": True,
+        },
+        {
+            "base_column": "last_name",
+            "matching_column": "last_name",
+            "criterion": "same_first_characters",
+            "n": 4,
+            "threshold": None,
+            "ignore_blank": False,
+        },
+        {
+            "base_column": "company_name",
+            "matching_column": "full_name",
+            "criterion": "similar",
+            "n": None,
+            "threshold": 0.8,
+            "ignore_blank": True,
+        },
     ]
     assert codes_of(database, rule_id) == set()
 
 
 def test_a_rule_without_a_matching_table_matches_its_base_table_in_the_organisations_region(database, actor):
-    rule_id = new_rule(database, actor, name="Same mobile", base_table="leads",
-                       conditions=[{"base_column": "mobile_phone", "criterion": "normalized"}])
+    rule_id = new_rule(
+        database,
+        actor,
+        name="Same mobile",
+        base_table="leads",
+        conditions=[{"base_column": "mobile_phone", "criterion": "normalized"}],
+    )
 
     rule = read_rule(database, rule_id)
     assert rule.matching_table is DetectionTable.LEADS
@@ -281,37 +336,62 @@ def _condition(**fields: Any) -> dict[str, Any]:
 REFUSED_DEFINITIONS = [
     pytest.param({"conditions": []}, "no_conditions", id="no-conditions"),
     pytest.param({"conditions": [_condition(criterion="same_first_characters", n=0)]}, "n_required", id="first-n-zero"),
-    pytest.param({"conditions": [_condition(criterion="same_first_characters", n=-3)]}, "n_required",
-                 id="first-n-negative"),
+    pytest.param(
+        {"conditions": [_condition(criterion="same_first_characters", n=-3)]}, "n_required", id="first-n-negative"
+    ),
     pytest.param({"conditions": [_condition(criterion="same_last_characters", n=0)]}, "n_required", id="last-n-zero"),
-    pytest.param({"conditions": [_condition(criterion="same_last_characters", n=-1)]}, "n_required",
-                 id="last-n-negative"),
+    pytest.param(
+        {"conditions": [_condition(criterion="same_last_characters", n=-1)]}, "n_required", id="last-n-negative"
+    ),
     pytest.param({"conditions": [_condition(criterion="same_last_characters")]}, "n_required", id="last-n-missing"),
     pytest.param({"conditions": [_condition(n=3)]}, "n_not_applicable", id="n-on-exact-match"),
-    pytest.param({"conditions": [_condition(criterion="similar", threshold=0)]}, "threshold_out_of_range",
-                 id="threshold-zero"),
-    pytest.param({"conditions": [_condition(criterion="similar", threshold=1.5)]}, "threshold_out_of_range",
-                 id="threshold-above-one"),
+    pytest.param(
+        {"conditions": [_condition(criterion="similar", threshold=0)]}, "threshold_out_of_range", id="threshold-zero"
+    ),
+    pytest.param(
+        {"conditions": [_condition(criterion="similar", threshold=1.5)]},
+        "threshold_out_of_range",
+        id="threshold-above-one",
+    ),
     pytest.param({"conditions": [_condition(threshold=0.8)]}, "threshold_not_applicable", id="threshold-on-exact"),
     pytest.param({"conditions": [_condition(base_column="shoe_size")]}, "unknown_column", id="unknown-base-column"),
-    pytest.param({"conditions": [_condition(matching_column="shoe_size")]}, "unknown_column",
-                 id="unknown-matching-column"),
+    pytest.param(
+        {"conditions": [_condition(matching_column="shoe_size")]}, "unknown_column", id="unknown-matching-column"
+    ),
     pytest.param({"conditions": [_condition(base_column="id")]}, "unknown_column", id="system-column"),
     pytest.param({"conditions": [_condition(base_column="account_id")]}, "unknown_column", id="reference-column"),
-    pytest.param({"conditions": [_condition(criterion="same_date")]}, "criterion_not_applicable",
-                 id="same-date-on-text"),
-    pytest.param({"conditions": [_condition(criterion="exact_picklist")]}, "criterion_not_applicable",
-                 id="picklist-on-text"),
-    pytest.param({"base_table": "leads", "conditions": [_condition(base_column="rating")]},
-                 "criterion_not_applicable", id="exact-on-picklist"),
-    pytest.param({"base_table": "leads", "conditions": [_condition(base_column="closed_at", criterion="normalized")]},
-                 "criterion_not_applicable", id="normalized-on-datetime"),
-    pytest.param({"base_table": "opportunities",
-                  "conditions": [_condition(base_column="estimated_close_date", criterion="same_date_and_time")]},
-                 "criterion_not_applicable", id="date-and-time-on-date"),
-    pytest.param({"base_table": "leads", "conditions": [
-        _condition(base_column="rating", matching_column="lead_source", criterion="exact_picklist")]},
-        "criterion_not_applicable", id="picklists-that-differ"),
+    pytest.param(
+        {"conditions": [_condition(criterion="same_date")]}, "criterion_not_applicable", id="same-date-on-text"
+    ),
+    pytest.param(
+        {"conditions": [_condition(criterion="exact_picklist")]}, "criterion_not_applicable", id="picklist-on-text"
+    ),
+    pytest.param(
+        {"base_table": "leads", "conditions": [_condition(base_column="rating")]},
+        "criterion_not_applicable",
+        id="exact-on-picklist",
+    ),
+    pytest.param(
+        {"base_table": "leads", "conditions": [_condition(base_column="closed_at", criterion="normalized")]},
+        "criterion_not_applicable",
+        id="normalized-on-datetime",
+    ),
+    pytest.param(
+        {
+            "base_table": "opportunities",
+            "conditions": [_condition(base_column="estimated_close_date", criterion="same_date_and_time")],
+        },
+        "criterion_not_applicable",
+        id="date-and-time-on-date",
+    ),
+    pytest.param(
+        {
+            "base_table": "leads",
+            "conditions": [_condition(base_column="rating", matching_column="lead_source", criterion="exact_picklist")],
+        },
+        "criterion_not_applicable",
+        id="picklists-that-differ",
+    ),
     pytest.param({"default_region": "ZZ"}, "unknown_region", id="unknown-region"),
 ]
 
@@ -331,8 +411,11 @@ def test_an_invalid_rule_is_refused_with_its_code_and_nothing_is_stored(database
 
 
 def test_a_refused_condition_names_its_position(database, actor):
-    definition = {"name": "Second is wrong", "base_table": "contacts",
-                  "conditions": [_condition(), _condition(base_column="shoe_size")]}
+    definition = {
+        "name": "Second is wrong",
+        "base_table": "contacts",
+        "conditions": [_condition(), _condition(base_column="shoe_size")],
+    }
     with database.unit_of_work() as uow, pytest.raises(ValidationFailed) as refused:
         rule_service.create_rule(parse(rule_service.RuleCreate, definition), uow=uow, actor=actor)
     assert refused.value.code == "unknown_column"
@@ -345,8 +428,9 @@ def test_a_refused_condition_names_its_position(database, actor):
     [
         pytest.param({"base_table": "invoices"}, id="unknown-base-table"),
         pytest.param({"base_table": "contacts", "matching_table": "invoices"}, id="unknown-matching-table"),
-        pytest.param({"base_table": "contacts", "conditions": [_condition(criterion="sounds_like")]},
-                     id="unknown-criterion"),
+        pytest.param(
+            {"base_table": "contacts", "conditions": [_condition(criterion="sounds_like")]}, id="unknown-criterion"
+        ),
     ],
 )
 def test_an_unknown_table_or_criterion_is_refused_before_anything_is_stored(database, definition):
@@ -393,7 +477,9 @@ def test_an_unpublished_rule_can_be_changed_and_published_again_with_its_new_con
     publish(database, actor, rule_id)
 
     assert [c.base_column for c in read_rule(database, rule_id).conditions] == ["address_city"]
-    assert matches_of(database, actor, "contacts", {"address_city": "SEVILLA"}) == [(buyer.id, "Contacts in the same city")]
+    assert matches_of(database, actor, "contacts", {"address_city": "SEVILLA"}) == [
+        (buyer.id, "Contacts in the same city")
+    ]
     assert matches_of(database, actor, "contacts", {"job_title": "Buyer"}) == []
     assert rule.name == "Contacts in the same city"
 
@@ -416,8 +502,9 @@ def test_changing_a_rule_to_no_conditions_is_refused_and_keeps_the_old_ones(data
         pytest.param({"name": None}, "name_required", id="clear-name"),
         pytest.param({"case_sensitive": None}, "case_sensitive_required", id="clear-case-sensitive"),
         pytest.param({"default_region": "ZZ"}, "unknown_region", id="unknown-region"),
-        pytest.param({"conditions": [_condition(criterion="same_first_characters", n=0)]}, "n_required",
-                     id="first-n-zero"),
+        pytest.param(
+            {"conditions": [_condition(criterion="same_first_characters", n=0)]}, "n_required", id="first-n-zero"
+        ),
     ],
 )
 def test_an_invalid_change_of_a_rule_is_refused_and_changes_nothing(database, actor, changes, code):
@@ -442,7 +529,11 @@ def test_changing_a_rule_from_a_stale_version_is_refused(database, actor):
 
     with database.unit_of_work() as uow, pytest.raises(StaleVersion):
         rule_service.update_rule(
-            rule_id, rule_service.RuleUpdate(description="Second change"), uow=uow, actor=actor, expected_version=version
+            rule_id,
+            rule_service.RuleUpdate(description="Second change"),
+            uow=uow,
+            actor=actor,
+            expected_version=version,
         )
 
     assert rules_snapshot(database) == before
@@ -512,8 +603,9 @@ def test_records_written_while_a_rule_is_publishing_are_coded(database, actor):
     def write_during_publication(done: int, _total: int) -> None:
         if done == 2:
             with database.unit_of_work() as uow:
-                uow.session.add(Contact(id=early, last_name="Written meanwhile", full_name="Written meanwhile",
-                                        job_title="Auditor"))
+                uow.session.add(
+                    Contact(id=early, last_name="Written meanwhile", full_name="Written meanwhile", job_title="Auditor")
+                )
                 uow.commit()
 
     publish(database, actor, rule_id, progress=write_during_publication, batch_size=2)
@@ -543,10 +635,20 @@ def test_a_publication_that_fails_leaves_the_rule_unpublished_without_codes(data
 
 def test_a_sixth_published_rule_on_one_base_table_is_refused_and_stays_unpublished(database, actor):
     # accounts already has its four out-of-box rules published
-    fifth = new_rule(database, actor, name="Accounts in the same city", base_table="accounts",
-                     conditions=[{"base_column": "address_city", "criterion": "exact_match"}])
-    sixth = new_rule(database, actor, name="Accounts with the same postal code", base_table="accounts",
-                     conditions=[{"base_column": "address_postal_code", "criterion": "exact_match"}])
+    fifth = new_rule(
+        database,
+        actor,
+        name="Accounts in the same city",
+        base_table="accounts",
+        conditions=[{"base_column": "address_city", "criterion": "exact_match"}],
+    )
+    sixth = new_rule(
+        database,
+        actor,
+        name="Accounts with the same postal code",
+        base_table="accounts",
+        conditions=[{"base_column": "address_postal_code", "criterion": "exact_match"}],
+    )
     publish(database, actor, fifth)
     before = rules_snapshot(database)
 
@@ -562,8 +664,13 @@ def test_a_sixth_published_rule_on_one_base_table_is_refused_and_stays_unpublish
 
 def test_the_published_rule_limit_counts_each_base_table_on_its_own(database, actor):
     accounts = [
-        new_rule(database, actor, name=f"Accounts rule {column}", base_table="accounts",
-                 conditions=[{"base_column": column, "criterion": "exact_match"}])
+        new_rule(
+            database,
+            actor,
+            name=f"Accounts rule {column}",
+            base_table="accounts",
+            conditions=[{"base_column": column, "criterion": "exact_match"}],
+        )
         for column in ("address_city", "address_postal_code")
     ]
     publish(database, actor, accounts[0])
@@ -581,7 +688,9 @@ def test_an_unpublished_rule_is_no_longer_used_by_checks_and_its_codes_are_dropp
     buyer = make_contact(database, actor, last_name="Ruiz", job_title="Buyer")
     rule_id = job_title_rule(database, actor)
     publish(database, actor, rule_id)
-    assert matches_of(database, actor, "contacts", {"job_title": "Buyer"}) == [(buyer.id, "Contacts with the same job title")]
+    assert matches_of(database, actor, "contacts", {"job_title": "Buyer"}) == [
+        (buyer.id, "Contacts with the same job title")
+    ]
 
     unpublish(database, actor, rule_id)
 

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
-from leadflow.security.audit import AuditEntry
 from leadflow.cli import app
+from leadflow.core.errors import Forbidden, InvalidState, ValidationFailed
+from leadflow.core.schemas import parse
+from leadflow.core.uow import Database
 from leadflow.customers.models import Account, Contact, CustomerState
-from leadflow.duplicates import scan
-from leadflow.duplicates import sets
+from leadflow.duplicates import scan, sets
 from leadflow.duplicates.engine import MATCH_CODES, LiveRule, index_rows
 from leadflow.duplicates.matchcodes import is_match
 from leadflow.duplicates.models import (
@@ -31,11 +32,9 @@ from leadflow.duplicates.rules import (
     create_rule,
     publish_rule,
 )
-from leadflow.core.errors import Forbidden, InvalidState, ValidationFailed
-from leadflow.core.schemas import parse
 from leadflow.security.actor import Actor, actor_for_email
+from leadflow.security.audit import AuditEntry
 from leadflow.security.service import create_user
-from leadflow.core.uow import Database
 from tests.e2e.helpers import snapshot
 
 NAME_RULE = "Accounts with the same account name"
@@ -138,8 +137,15 @@ def everything(database: Database) -> dict[str, Any]:
 
 def salesperson(database: Database, actor: Actor) -> Actor:
     with database.unit_of_work() as uow:
-        create_user(email="sam@example.com", full_name="Sam Seller", role_names=["Salesperson"],
-                    business_unit_name=None, password=None, uow=uow, actor=actor)
+        create_user(
+            email="sam@example.com",
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, "sam@example.com")
@@ -186,8 +192,9 @@ def test_records_that_only_share_a_stored_code_are_not_a_set(database, actor):
 
 
 def test_a_member_shows_name_email_phone_city_and_owner(database, actor):
-    insert_accounts(database, actor, "Acme", "acme", email="buy@acme.example", telephone="+34 910 000 001",
-                    address_city="Madrid")
+    insert_accounts(
+        database, actor, "Acme", "acme", email="buy@acme.example", telephone="+34 910 000 001", address_city="Madrid"
+    )
     job = run(database, actor, "accounts")
     members = [m for s in all_sets(database, actor, job.id) if s.rule_name == NAME_RULE for m in s.members]
     assert {(m.name, m.email, m.phone, m.city, m.owner_id, m.owner_name) for m in members} == {
@@ -202,9 +209,7 @@ def test_a_record_can_be_in_sets_of_several_rules(database, actor):
     job = run(database, actor, "accounts")
     found = all_sets(database, actor, job.id)
     assert member_sets(found, rule_id(database, NAME_RULE)) == {frozenset(shared)}
-    assert member_sets(found, rule_id(database, "Accounts with the same email address")) == {
-        frozenset(shared + other)
-    }
+    assert member_sets(found, rule_id(database, "Accounts with the same email address")) == {frozenset(shared + other)}
     assert (job.set_count, job.record_count) == (2, 3)
     with database.unit_of_work(read_only=True) as uow:
         counts = {c.rule_name: (c.sets, c.records) for c in scan.job_rules(job.id, uow=uow, actor=actor)}
@@ -213,12 +218,21 @@ def test_a_record_can_be_in_sets_of_several_rules(database, actor):
 
 def test_a_similar_rule_finds_jonathan_and_jonathon_smith_with_their_score(database, actor):
     similar = published_rule(
-        database, actor, name="Contacts with similar names", base_table="contacts",
+        database,
+        actor,
+        name="Contacts with similar names",
+        base_table="contacts",
         conditions=[{"base_column": "full_name", "criterion": "similar", "threshold": 0.9}],
     )
     # Names are scored word by word: "Smiht" is a typo of "Smith" (0.95), "Smyth" another spelling (0.89).
-    names = [("Jonathan", "Smith"), ("Jonathon", "Smith"), ("Jonathan", "Smiht"), ("Jonathan", "Sanders"),
-             ("Jane", "Doe"), ("Jonathan", "Smyth")]
+    names = [
+        ("Jonathan", "Smith"),
+        ("Jonathon", "Smith"),
+        ("Jonathan", "Smiht"),
+        ("Jonathan", "Sanders"),
+        ("Jane", "Doe"),
+        ("Jonathan", "Smyth"),
+    ]
     ids = insert_contacts(database, actor, [{"first_name": first, "last_name": last} for first, last in names])
 
     job = run(database, actor, "contacts")
@@ -228,7 +242,8 @@ def test_a_similar_rule_finds_jonathan_and_jonathon_smith_with_their_score(datab
     condition = live_rule(database, "contacts", similar).conditions
     pair_scores = [
         is_match(condition, {"full_name": f"{a[0]} {a[1]}"}, {"full_name": f"{b[0]} {b[1]}"})[1]
-        for index, a in enumerate(names[:3]) for b in names[index + 1 : 3]
+        for index, a in enumerate(names[:3])
+        for b in names[index + 1 : 3]
     ]
     assert found[0].score == pytest.approx(min(pair_scores))
     assert 0.9 <= found[0].score < 1.0
@@ -236,12 +251,35 @@ def test_a_similar_rule_finds_jonathan_and_jonathon_smith_with_their_score(datab
 
 def test_a_similar_rule_on_a_large_block_finds_exactly_the_pairs_is_match_verifies(database, actor):
     similar = published_rule(
-        database, actor, name="Contacts with similar names", base_table="contacts",
+        database,
+        actor,
+        name="Contacts with similar names",
+        base_table="contacts",
         conditions=[{"base_column": "full_name", "criterion": "similar", "threshold": 0.96}],
     )
     # One phonetic block ("JN0N|s") of 100 names: some a letter apart, most not alike enough.
-    surnames = ["Smith", "Sanders", "Salas", "Soto", "Serrano", "Suarez", "Santos", "Silva", "Sosa", "Sandoval",
-                "Sepulveda", "Salazar", "Sierra", "Solis", "Segura", "Saavedra", "Sáez", "Simón", "Sanz", "Soler"]
+    surnames = [
+        "Smith",
+        "Sanders",
+        "Salas",
+        "Soto",
+        "Serrano",
+        "Suarez",
+        "Santos",
+        "Silva",
+        "Sosa",
+        "Sandoval",
+        "Sepulveda",
+        "Salazar",
+        "Sierra",
+        "Solis",
+        "Segura",
+        "Saavedra",
+        "Sáez",
+        "Simón",
+        "Sanz",
+        "Soler",
+    ]
     firsts = ["Jonathan", "Jonathon", "Jonathin", "Jonathen", "Jonnathan"]
     rows = [{"first_name": first, "last_name": last} for first in firsts for last in surnames]
     ids = insert_contacts(database, actor, rows)
@@ -274,7 +312,10 @@ def test_a_similar_rule_on_a_large_block_finds_exactly_the_pairs_is_match_verifi
 
 def test_an_asymmetric_rule_pairs_one_records_column_with_anothers(database, actor):
     rule = published_rule(
-        database, actor, name="Business phone is another contact's mobile", base_table="contacts",
+        database,
+        actor,
+        name="Business phone is another contact's mobile",
+        base_table="contacts",
         conditions=[{"base_column": "business_phone", "matching_column": "mobile_phone", "criterion": "normalized"}],
     )
     rows = [
@@ -294,7 +335,11 @@ def test_an_asymmetric_rule_pairs_one_records_column_with_anothers(database, act
 
 def test_a_rule_excluding_inactive_records_leaves_them_out_and_one_that_does_not_keeps_them(database, actor):
     including = published_rule(
-        database, actor, name="Same account name, inactive too", base_table="accounts", exclude_inactive=False,
+        database,
+        actor,
+        name="Same account name, inactive too",
+        base_table="accounts",
+        exclude_inactive=False,
         conditions=[{"base_column": "name", "criterion": "exact_match"}],
     )
     active = insert_accounts(database, actor, "Initech", "initech")
@@ -318,7 +363,9 @@ def test_rules_that_are_not_published_are_ignored(database, actor):
     same_city = {"base_table": "accounts", "conditions": [{"base_column": "address_city", "criterion": "exact_match"}]}
     with database.unit_of_work() as uow:
         create_rule(parse(RuleCreate, {"name": "Same city", **same_city}), uow=uow, actor=actor)
-        publishing = create_rule(parse(RuleCreate, {"name": "Same city, publishing", **same_city}), uow=uow, actor=actor)
+        publishing = create_rule(
+            parse(RuleCreate, {"name": "Same city, publishing", **same_city}), uow=uow, actor=actor
+        )
         uow.commit()
     begin_publishing(publishing.id, database=database, actor=actor)  # live: new records get its codes
     insert_accounts(database, actor, "Acme", "Globex", address_city="Madrid")
@@ -462,8 +509,15 @@ def test_members_a_reader_may_not_read_are_not_shown(database, actor):
         from leadflow.security.service import create_business_unit
 
         create_business_unit("Valencia", parent_name=None, uow=uow, actor=actor)
-        create_user(email="vera@example.com", full_name="Vera", role_names=["Salesperson"],
-                    business_unit_name="Valencia", password=None, uow=uow, actor=actor)
+        create_user(
+            email="vera@example.com",
+            full_name="Vera",
+            role_names=["Salesperson"],
+            business_unit_name="Valencia",
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         vera = actor_for_email(uow.session, "vera@example.com")
@@ -481,7 +535,7 @@ def test_members_a_reader_may_not_read_are_not_shown(database, actor):
 
 
 def test_the_csv_lists_every_member_and_neutralises_formulas(database, actor):
-    formula = insert_accounts(database, actor, "=HYPERLINK(\"http://evil\")", "=hyperlink(\"http://evil\")")
+    formula = insert_accounts(database, actor, '=HYPERLINK("http://evil")', '=hyperlink("http://evil")')
     plus = insert_accounts(database, actor, "+Acme", "+ACME", email="@acme.example", telephone="-1")
     job = run(database, actor, "accounts")
 
@@ -491,7 +545,7 @@ def test_the_csv_lists_every_member_and_neutralises_formulas(database, actor):
     assert lines[0] == list(sets.CSV_HEADER)
     by_id = {line[4]: line for line in lines[1:] if line[1] == NAME_RULE}
     assert set(by_id) == {str(record_id) for record_id in formula + plus}
-    assert by_id[str(formula[0])][5] == "'=HYPERLINK(\"http://evil\")"
+    assert by_id[str(formula[0])][5] == '\'=HYPERLINK("http://evil")'
     assert by_id[str(plus[0])][5:8] == ["'+Acme", "'@acme.example", "'-1"]
     assert by_id[str(plus[0])][2:4] == ["1.0000", "accounts"]
     # The email and phone rules put the two "+Acme" accounts in sets of their own too.

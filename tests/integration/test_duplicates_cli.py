@@ -16,17 +16,17 @@ from click.testing import Result
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from leadflow.security.audit import AUDIT_TABLE
 from leadflow.cli import app
 from leadflow.cli.common import console
+from leadflow.core.schemas import parse
+from leadflow.core.uow import Database
 from leadflow.customers.schemas import ContactCreate
 from leadflow.customers.service import create_contact
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.engine import MATCH_CODES
 from leadflow.duplicates.models import DuplicateRule, DuplicateRuleCondition, RuleState
-from leadflow.core.schemas import parse
+from leadflow.security.audit import AUDIT_TABLE
 from leadflow.security.service import create_user
-from leadflow.core.uow import Database
 
 JOB_TITLE_RULE = {
     "name": "Contacts with the same job title",
@@ -54,10 +54,16 @@ def rules_snapshot(database: Database) -> dict[str, Any]:
         rules, conditions = DuplicateRule.__table__, DuplicateRuleCondition.__table__
         return {
             "rules": [dict(row) for row in session.execute(select(rules).order_by(rules.c.id)).mappings()],
-            "conditions": [dict(row) for row in session.execute(
-                select(conditions).order_by(conditions.c.rule_id, conditions.c.position)).mappings()],
-            "match_codes": [tuple(row) for row in session.execute(
-                select(MATCH_CODES).order_by(MATCH_CODES.c.rule_id, MATCH_CODES.c.record_id))],
+            "conditions": [
+                dict(row)
+                for row in session.execute(
+                    select(conditions).order_by(conditions.c.rule_id, conditions.c.position)
+                ).mappings()
+            ],
+            "match_codes": [
+                tuple(row)
+                for row in session.execute(select(MATCH_CODES).order_by(MATCH_CODES.c.rule_id, MATCH_CODES.c.record_id))
+            ],
             "audit_entries": session.scalar(select(func.count()).select_from(AUDIT_TABLE)),
         }
 
@@ -89,10 +95,14 @@ def test_rules_list_shows_every_out_of_box_rule_with_its_state(database):
 
     assert result.exit_code == 0, result.output
     for name in (
-        "Accounts with the same account name", "Accounts with the same email address",
-        "Accounts with the same phone number", "Accounts with the same website",
-        "Contacts with the same business phone", "Contacts with the same email address",
-        "Contacts with the same first name and last name", "Leads with the same email address",
+        "Accounts with the same account name",
+        "Accounts with the same email address",
+        "Accounts with the same phone number",
+        "Accounts with the same website",
+        "Contacts with the same business phone",
+        "Contacts with the same email address",
+        "Contacts with the same first name and last name",
+        "Leads with the same email address",
     ):
         assert name in result.output
     assert result.output.count("published") == 8
@@ -112,29 +122,50 @@ def test_rules_list_shows_only_the_rules_of_one_table(database):
 
 
 def test_rules_create_stores_an_unpublished_rule_from_its_json(database):
-    result = leadflow(database, "duplicates", "rules", "create", json.dumps({
-        **JOB_TITLE_RULE,
-        "conditions": [{"base_column": "job_title", "criterion": "same_first_characters", "n": 5}],
-    }))
+    result = leadflow(
+        database,
+        "duplicates",
+        "rules",
+        "create",
+        json.dumps(
+            {
+                **JOB_TITLE_RULE,
+                "conditions": [{"base_column": "job_title", "criterion": "same_first_characters", "n": 5}],
+            }
+        ),
+    )
 
     assert result.exit_code == 0, result.output
     rule = rule_named(database, "Contacts with the same job title")
     assert f"Created rule Contacts with the same job title ({rule.id}), unpublished." in result.output
     assert rule.state is RuleState.UNPUBLISHED
     assert [(c.base_column, c.criterion.value, c.n) for c in rule.conditions] == [
-        ("job_title", "same_first_characters", 5)]
+        ("job_title", "same_first_characters", 5)
+    ]
 
 
 @pytest.mark.parametrize(
     ("definition", "code"),
     [
         pytest.param({**JOB_TITLE_RULE, "conditions": []}, "no_conditions", id="no-conditions"),
-        pytest.param({**JOB_TITLE_RULE, "conditions": [
-            {"base_column": "job_title", "criterion": "same_last_characters", "n": 0}]}, "n_required", id="n-zero"),
-        pytest.param({**JOB_TITLE_RULE, "conditions": [{"base_column": "shoe_size", "criterion": "exact_match"}]},
-                     "unknown_column", id="unknown-column"),
-        pytest.param({**JOB_TITLE_RULE, "conditions": [{"base_column": "job_title", "criterion": "same_date"}]},
-                     "criterion_not_applicable", id="criterion-not-applicable"),
+        pytest.param(
+            {
+                **JOB_TITLE_RULE,
+                "conditions": [{"base_column": "job_title", "criterion": "same_last_characters", "n": 0}],
+            },
+            "n_required",
+            id="n-zero",
+        ),
+        pytest.param(
+            {**JOB_TITLE_RULE, "conditions": [{"base_column": "shoe_size", "criterion": "exact_match"}]},
+            "unknown_column",
+            id="unknown-column",
+        ),
+        pytest.param(
+            {**JOB_TITLE_RULE, "conditions": [{"base_column": "job_title", "criterion": "same_date"}]},
+            "criterion_not_applicable",
+            id="criterion-not-applicable",
+        ),
         pytest.param({**JOB_TITLE_RULE, "default_region": "ZZ"}, "unknown_region", id="unknown-region"),
         pytest.param({**JOB_TITLE_RULE, "base_table": "invoices"}, "invalid_option", id="unknown-table"),
         pytest.param([JOB_TITLE_RULE], "invalid_value", id="not-an-object"),
@@ -162,13 +193,32 @@ def test_rules_create_refuses_text_that_is_not_json(database):
 
 def test_rules_create_as_a_salesperson_is_forbidden(database):
     with database.unit_of_work() as uow:
-        create_user(email="seller@example.com", full_name="Seller", role_names=["Salesperson"],
-                    business_unit_name=None, password=None, uow=uow, actor=None)
+        create_user(
+            email="seller@example.com",
+            full_name="Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     before = rules_snapshot(database)
 
-    result = CliRunner().invoke(app, ["--database-url", database.url, "--as", "seller@example.com", "duplicates",
-                                      "rules", "create", json.dumps(JOB_TITLE_RULE)], env={"COLUMNS": "400"})
+    result = CliRunner().invoke(
+        app,
+        [
+            "--database-url",
+            database.url,
+            "--as",
+            "seller@example.com",
+            "duplicates",
+            "rules",
+            "create",
+            json.dumps(JOB_TITLE_RULE),
+        ],
+        env={"COLUMNS": "400"},
+    )
 
     assert result.exit_code == 1, result.output
     assert "(forbidden)" in result.output
@@ -195,8 +245,14 @@ def test_rules_publish_codes_existing_records_and_the_rule_then_finds_them(datab
 
 def test_rules_publish_refuses_a_sixth_published_rule_and_leaves_it_unpublished(database, actor):
     for column in ("address_city", "address_postal_code"):
-        rule = create_rule(database, {**JOB_TITLE_RULE, "name": f"Contacts by {column}",
-                                      "conditions": [{"base_column": column, "criterion": "exact_match"}]})
+        rule = create_rule(
+            database,
+            {
+                **JOB_TITLE_RULE,
+                "name": f"Contacts by {column}",
+                "conditions": [{"base_column": column, "criterion": "exact_match"}],
+            },
+        )
         rule_service.publish_rule(rule.id, database=database, actor=actor)
     sixth = create_rule(database)
     before = rules_snapshot(database)
@@ -222,7 +278,10 @@ def test_rules_publish_of_an_unknown_rule_exits_3(database):
 def test_rules_unpublish_stops_the_rule_being_used_by_checks(database, actor):
     make_contact(database, actor, last_name="Ruiz", email="ruiz@example.com")
     rule = rule_named(database, "Contacts with the same email address")
-    assert "ruiz@example.com" in leadflow(database, "duplicates", "check", "contacts", '{"email": "ruiz@example.com"}').output
+    assert (
+        "ruiz@example.com"
+        in leadflow(database, "duplicates", "check", "contacts", '{"email": "ruiz@example.com"}').output
+    )
 
     result = leadflow(database, "duplicates", "rules", "unpublish", str(rule.id))
 
@@ -249,16 +308,30 @@ def test_rules_unpublish_of_an_unpublished_rule_is_refused(database):
 
 
 def test_check_lists_each_duplicate_with_its_details_rule_and_score(database, actor):
-    contact = make_contact(database, actor, first_name="Rosa", last_name="Prieto", email="rosa@example.com",
-                           business_phone="+34 911 222 333", address_city="Lugo")
+    contact = make_contact(
+        database,
+        actor,
+        first_name="Rosa",
+        last_name="Prieto",
+        email="rosa@example.com",
+        business_phone="+34 911 222 333",
+        address_city="Lugo",
+    )
     before = rules_snapshot(database)
 
     result = leadflow(database, "duplicates", "check", "contacts", '{"email": "ROSA@example.com"}')
 
     assert result.exit_code == 0, result.output
     [row] = [line for line in result.output.splitlines() if str(contact) in line]
-    for text in ("Rosa Prieto", "rosa@example.com", "+34 911 222 333", "Lugo", "Ada Admin",
-                 "Contacts with the same email address", "1.00"):
+    for text in (
+        "Rosa Prieto",
+        "rosa@example.com",
+        "+34 911 222 333",
+        "Lugo",
+        "Ada Admin",
+        "Contacts with the same email address",
+        "1.00",
+    ):
         assert text in row, (text, row)
     assert rules_snapshot(database) == before
 

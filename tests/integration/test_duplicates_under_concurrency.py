@@ -40,7 +40,7 @@ def together(*actions: Callable[[], Any]) -> list[Any]:
         barrier.wait()
         try:
             outcomes[index] = action()
-        except Exception as error:  # the refusal is the outcome
+        except Exception as error:  # noqa: BLE001 - the refusal is the outcome
             outcomes[index] = error
 
     threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
@@ -62,13 +62,21 @@ def count(database: Database, model: type, **where: Any) -> int:
 def _lead_of(database: Database, actor: Actor, company: str) -> uuid.UUID:
     """An open lead from ``company``, a person of its own (so that only the account can clash)."""
     mark = uuid.uuid4().hex[:8]
-    lead = make_lead(database, actor, company_name=company, last_name=f"Persona {mark}",
-                     email=f"{mark}@example.com", business_phone=None)
+    lead = make_lead(
+        database,
+        actor,
+        company_name=company,
+        last_name=f"Persona {mark}",
+        email=f"{mark}@example.com",
+        business_phone=None,
+    )
     return lead.id
 
 
 @pytest.mark.concurrency
-def test_two_sellers_qualifying_leads_of_one_new_company_at_once_create_one_account(database: Database, actor: Actor) -> None:
+def test_two_sellers_qualifying_leads_of_one_new_company_at_once_create_one_account(
+    database: Database, actor: Actor
+) -> None:
     for pair in range(PAIRS):
         company = f"Talleres Concurrentes {pair} S.L."
         first, second = _lead_of(database, actor, company), _lead_of(database, actor, company)
@@ -79,6 +87,7 @@ def test_two_sellers_qualifying_leads_of_one_new_company_at_once_create_one_acco
                     result = leads.qualify_lead(lead_id, QualifyOptions(), uow=uow, actor=actor)
                     uow.commit()
                     return result
+
             return action
 
         outcomes = together(qualify(first), qualify(second))
@@ -97,7 +106,9 @@ def test_two_sellers_creating_the_same_contact_at_once_create_one(database: Data
         def create() -> Any:
             with database.unit_of_work() as uow:
                 contact = customers.create_contact(
-                    parse(ContactCreate, {"last_name": "Pérez", "email": email}), uow=uow, actor=actor
+                    parse(ContactCreate, {"last_name": "Pérez", "email": email}),  # noqa: B023 - called in this turn
+                    uow=uow,
+                    actor=actor,
                 )
                 uow.commit()
                 return contact
@@ -115,7 +126,9 @@ def test_a_check_waits_for_an_account_being_saved_anyway_and_then_sees_it(databa
 
     def save_anyway() -> None:
         with database.unit_of_work() as uow:
-            customers.create_account(parse(AccountCreate, {"name": name}), uow=uow, actor=actor, suppress_duplicates=True)
+            customers.create_account(
+                parse(AccountCreate, {"name": name}), uow=uow, actor=actor, suppress_duplicates=True
+            )
             saved.set()
             release.wait(timeout=30)  # the account is written, not yet committed
             uow.commit()

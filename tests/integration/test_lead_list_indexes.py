@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, text, update
 
+from leadflow.core.migrate import alembic_config
+from leadflow.core.uow import Database
 from leadflow.leads import service
 from leadflow.leads.models import Lead
 from leadflow.leads.views import SORTABLE, LeadQuery, LeadView, list_leads
-from leadflow.core.migrate import alembic_config
 from leadflow.security.actor import Actor
-from leadflow.core.uow import Database
 from tests.factories import make_lead
 
 # PostgreSQL prefers a sequential scan on a table of a few rows whatever the indexes; these
@@ -115,8 +115,9 @@ def stored(database, actor) -> dict:
     leads = {}
     for topic, full_name, company, email in _STORED:
         first, last = full_name.split(" ", 1)
-        lead = make_lead(database, actor, topic=topic, first_name=first, last_name=last,
-                         company_name=company, email=email)
+        lead = make_lead(
+            database, actor, topic=topic, first_name=first, last_name=last, company_name=company, email=email
+        )
         leads[lead.id] = (topic, full_name, company, email)
     return leads
 
@@ -152,7 +153,9 @@ def test_the_search_follows_edits_and_deletions(database, actor):
     assert search(database, actor, "sillas") == {lead.id}
 
     with database.unit_of_work() as uow:
-        uow.session.execute(update(Lead).where(Lead.id == lead.id).values(topic="Mesas altas", email="compras@zafiro.es"))
+        uow.session.execute(
+            update(Lead).where(Lead.id == lead.id).values(topic="Mesas altas", email="compras@zafiro.es")
+        )
         uow.commit()
     assert search(database, actor, "sillas") == set()
     assert search(database, actor, "mesas") == {lead.id, other.id}

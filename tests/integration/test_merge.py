@@ -15,7 +15,15 @@ from sqlalchemy import select, text, update
 from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.activities.service import AttachmentUpload, add_note
 from leadflow.api.errors import status_for
-from leadflow.security.audit import AuditEntry
+from leadflow.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidState,
+    LeadflowError,
+    NotFound,
+    ValidationFailed,
+)
+from leadflow.core.uow import Database
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.customers.schemas import (
@@ -35,14 +43,6 @@ from leadflow.duplicates.models import (
     MergeJournal,
     MergeState,
 )
-from leadflow.core.errors import (
-    Conflict,
-    Forbidden,
-    InvalidState,
-    LeadflowError,
-    NotFound,
-    ValidationFailed,
-)
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions
@@ -50,16 +50,22 @@ from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
 from leadflow.security.actor import Actor, actor_for_email
+from leadflow.security.audit import AuditEntry
 from leadflow.security.models import RecordShare
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.security.service import create_role, create_user
-from leadflow.core.uow import Database
 from tests.factories import make_lead
 
 # Every table a merge or an undo may touch, compared row by row as the database returns them.
 RECORD_TABLES = (
-    "accounts", "contacts", "leads", "opportunities", "notes", "attachments",
-    "duplicate_match_codes", "duplicate_set_members",
+    "accounts",
+    "contacts",
+    "leads",
+    "opportunities",
+    "notes",
+    "attachments",
+    "duplicate_match_codes",
+    "duplicate_set_members",
 )
 ALL_TABLES = (*RECORD_TABLES, "merge_journal", "audit_entries")
 
@@ -98,7 +104,9 @@ def make_contact(database: Database, actor: Actor, **fields: Any) -> Contact:
     with database.unit_of_work() as uow:
         contact = customers.create_contact(
             ContactCreate(**{"first_name": "Jean", "last_name": "Dupont", **fields}),
-            uow=uow, actor=actor, suppress_duplicates=True,
+            uow=uow,
+            actor=actor,
+            suppress_duplicates=True,
         )
         uow.commit()
     return contact
@@ -114,28 +122,49 @@ def make_opportunity(database: Database, actor: Actor, **fields: Any) -> Opportu
 
 
 def make_note(
-    database: Database, actor: Actor, table: RegardingTable, record_id: uuid.UUID, *, title: str = "Call",
+    database: Database,
+    actor: Actor,
+    table: RegardingTable,
+    record_id: uuid.UUID,
+    *,
+    title: str = "Call",
     attachment: bytes | None = None,
 ) -> Note:
     upload = AttachmentUpload("offer.pdf", "application/pdf", attachment) if attachment is not None else None
     with database.unit_of_work() as uow:
-        note = add_note(table, record_id, title=title, body="Spoke with the buyer.", attachment=upload,
-                        max_attachment_bytes=1 << 20, uow=uow, actor=actor)
+        note = add_note(
+            table,
+            record_id,
+            title=title,
+            body="Spoke with the buyer.",
+            attachment=upload,
+            max_attachment_bytes=1 << 20,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     return note
 
 
 def make_salesperson(database: Database, actor: Actor, email: str = "sam@example.com") -> Actor:
     with database.unit_of_work() as uow:
-        create_user(email=email, full_name="Sam Seller", role_names=["Salesperson"], business_unit_name=None,
-                    password=None, uow=uow, actor=actor)
+        create_user(
+            email=email,
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, email)
 
 
-def merge(database: Database, actor: Actor, table: str, master_id: uuid.UUID, subordinate_id: uuid.UUID,
-          **options: Any) -> MergeJournal:
+def merge(
+    database: Database, actor: Actor, table: str, master_id: uuid.UUID, subordinate_id: uuid.UUID, **options: Any
+) -> MergeJournal:
     with database.unit_of_work() as uow:
         journal = merging.merge_records(table, master_id, subordinate_id, uow=uow, actor=actor, **options)
         uow.commit()
@@ -154,7 +183,9 @@ def load(database: Database, model: type, record_id: uuid.UUID) -> Any:
         return uow.session.get(model, record_id)
 
 
-def refused(database: Database, action: Callable[[Any], Any], error_type: type[LeadflowError], code: str) -> LeadflowError:
+def refused(
+    database: Database, action: Callable[[Any], Any], error_type: type[LeadflowError], code: str
+) -> LeadflowError:
     """Run ``action(uow)`` expecting a refusal; assert the code and that no row of any table changed."""
     before = raw_rows(database)
     with database.unit_of_work() as uow, pytest.raises(error_type) as caught:
@@ -189,8 +220,14 @@ def members(database: Database, set_id: uuid.UUID) -> set[uuid.UUID]:
 
 def test_the_master_keeps_its_values_and_fills_its_blanks_from_the_subordinate(database, actor):
     master = make_account(database, actor, name="Acme Corp", email="sales@acme.example", telephone=None)
-    subordinate = make_account(database, actor, name="ACME Corporation", email="info@acme.example",
-                               telephone="+34 910 000 001", address_city="Lyon")
+    subordinate = make_account(
+        database,
+        actor,
+        name="ACME Corporation",
+        email="info@acme.example",
+        telephone="+34 910 000 001",
+        address_city="Lyon",
+    )
 
     journal = merge(database, actor, "accounts", master.id, subordinate.id)
 
@@ -211,13 +248,21 @@ def test_a_value_of_spaces_counts_as_blank(database, actor):
 
 
 def test_the_fields_chosen_take_the_subordinates_value_and_the_full_name_follows(database, actor):
-    master = make_contact(database, actor, first_name="Jean", last_name="Dupont", email="jean@acme.example",
-                          job_title="CTO")
-    subordinate = make_contact(database, actor, first_name="Jean-Pierre", last_name="Dupond",
-                               email="jp@acme.example", job_title=None)
+    master = make_contact(
+        database, actor, first_name="Jean", last_name="Dupont", email="jean@acme.example", job_title="CTO"
+    )
+    subordinate = make_contact(
+        database, actor, first_name="Jean-Pierre", last_name="Dupond", email="jp@acme.example", job_title=None
+    )
 
-    journal = merge(database, actor, "contacts", master.id, subordinate.id,
-                    fields={"first_name": "subordinate", "email": "subordinate", "job_title": "subordinate"})
+    journal = merge(
+        database,
+        actor,
+        "contacts",
+        master.id,
+        subordinate.id,
+        fields={"first_name": "subordinate", "email": "subordinate", "job_title": "subordinate"},
+    )
 
     merged = load(database, Contact, master.id)
     assert (merged.first_name, merged.last_name, merged.full_name) == ("Jean-Pierre", "Dupont", "Jean-Pierre Dupont")
@@ -232,8 +277,15 @@ def test_choosing_the_subordinates_owner_brings_the_owners_business_unit(databas
 
     with database.unit_of_work() as uow:
         create_business_unit("Iberia", parent_name=None, uow=uow, actor=actor)
-        create_user(email="lucia@example.com", full_name="Lucía", role_names=["Salesperson"],
-                    business_unit_name="Iberia", password=None, uow=uow, actor=actor)
+        create_user(
+            email="lucia@example.com",
+            full_name="Lucía",
+            role_names=["Salesperson"],
+            business_unit_name="Iberia",
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         lucia = actor_for_email(uow.session, "lucia@example.com")
@@ -249,8 +301,9 @@ def test_choosing_the_subordinates_owner_brings_the_owners_business_unit(databas
 
 def test_lead_choices_cover_pick_lists_money_and_yes_no_fields(database, actor):
     master = make_lead(database, actor, rating=None, budget_amount=None, decision_maker=False, need=None)
-    subordinate = make_lead(database, actor, rating="cold", budget_amount="9999.1234", decision_maker=True,
-                            need="should_have")
+    subordinate = make_lead(
+        database, actor, rating="cold", budget_amount="9999.1234", decision_maker=True, need="should_have"
+    )
 
     merge(database, actor, "leads", master.id, subordinate.id, fields={"topic": "subordinate"})
 
@@ -287,8 +340,11 @@ def test_merging_accounts_moves_contacts_opportunities_leads_and_notes_to_the_ma
         assert uow.session.scalar(select(Attachment.content).where(Attachment.note_id == note.id)) == b"%PDF-1.7 offer"
     assert load(database, Opportunity, untouched.id).row_version == untouched.row_version
     assert {(m["table"], m["column"]) for m in journal.moved} == {
-        ("contacts", "account_id"), ("opportunities", "customer_id"), ("opportunities", "parent_account_id"),
-        ("leads", "parent_account_id"), ("notes", "regarding_id"),
+        ("contacts", "account_id"),
+        ("opportunities", "customer_id"),
+        ("opportunities", "parent_account_id"),
+        ("leads", "parent_account_id"),
+        ("notes", "regarding_id"),
     }
 
 
@@ -305,7 +361,10 @@ def test_merging_contacts_moves_opportunities_leads_primary_contact_links_and_no
     assert load(database, Account, account.id).primary_contact_id == master.id
     opportunity = load(database, Opportunity, as_customer.id)
     assert (opportunity.customer_kind, opportunity.customer_id, opportunity.parent_contact_id) == (
-        CustomerKind.CONTACT, master.id, master.id)
+        CustomerKind.CONTACT,
+        master.id,
+        master.id,
+    )
     assert opportunity.row_version == as_customer.row_version + 2  # moved in two columns, one bump each
     assert load(database, Lead, lead.id).parent_contact_id == master.id
     assert load(database, Note, note.id).regarding_id == master.id
@@ -380,7 +439,9 @@ def test_the_subordinate_account_is_deactivated_and_points_to_its_master(databas
     merged = load(database, Account, subordinate.id)
     assert (merged.state, merged.master_id) == (CustomerState.INACTIVE, master.id)
     assert (journal.master_version_after, journal.subordinate_version_after) == (
-        load(database, Account, master.id).row_version, merged.row_version)
+        load(database, Account, master.id).row_version,
+        merged.row_version,
+    )
     # Nothing to take from the subordinate, yet the master's version moves: it gained its children.
     assert journal.master_version_after == master.row_version + 1
     assert journal.state is MergeState.MERGED and journal.merged_by_id == actor.user_id
@@ -421,7 +482,9 @@ def test_merge_and_undo_are_audited_on_the_master_with_the_merge_id(database, ac
             select(AuditEntry).where(AuditEntry.action.in_(("merge", "unmerge"))).order_by(AuditEntry.occurred_at)
         ).all()
     assert [(e.action, e.record_id, e.changes["merge_id"]) for e in entries] == [
-        ("merge", master.id, str(journal.id)), ("unmerge", master.id, str(journal.id))]
+        ("merge", master.id, str(journal.id)),
+        ("unmerge", master.id, str(journal.id)),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- refusals
@@ -429,15 +492,23 @@ def test_merge_and_undo_are_audited_on_the_master_with_the_merge_id(database, ac
 
 def test_merging_a_record_with_itself_is_refused(database, actor):
     account = make_account(database, actor)
-    refused(database, lambda uow: merging.merge_records("accounts", account.id, account.id, uow=uow, actor=actor),
-            ValidationFailed, "merge_same_record")
+    refused(
+        database,
+        lambda uow: merging.merge_records("accounts", account.id, account.id, uow=uow, actor=actor),
+        ValidationFailed,
+        "merge_same_record",
+    )
 
 
 @pytest.mark.parametrize("table", ["opportunities", "users", "notes"])
 def test_merging_records_of_other_tables_is_refused(database, actor, table):
     first, second = make_opportunity(database, actor), make_opportunity(database, actor, name="Other")
-    error = refused(database, lambda uow: merging.merge_records(table, first.id, second.id, uow=uow, actor=actor),
-                    ValidationFailed, "merge_table_not_supported")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records(table, first.id, second.id, uow=uow, actor=actor),
+        ValidationFailed,
+        "merge_table_not_supported",
+    )
     assert "accounts, contacts or leads" in error.message
 
 
@@ -446,16 +517,24 @@ def test_merging_ids_of_different_tables_is_refused(database, actor, role):
     contact = make_contact(database, actor)
     account = make_account(database, actor)
     ids = (account.id, contact.id) if role == "master" else (contact.id, account.id)
-    error = refused(database, lambda uow: merging.merge_records("contacts", *ids, uow=uow, actor=actor),
-                    ValidationFailed, "merge_across_tables")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("contacts", *ids, uow=uow, actor=actor),
+        ValidationFailed,
+        "merge_across_tables",
+    )
     assert f"{role} id {account.id} names an account, not a contact" in error.message
 
 
 def test_merging_an_unknown_id_is_not_found(database, actor):
     account = make_account(database, actor)
     missing = uuid.uuid4()
-    error = refused(database, lambda uow: merging.merge_records("accounts", account.id, missing, uow=uow, actor=actor),
-                    NotFound, "account_not_found")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("accounts", account.id, missing, uow=uow, actor=actor),
+        NotFound,
+        "account_not_found",
+    )
     assert str(missing) in error.message
 
 
@@ -465,8 +544,12 @@ def test_merging_an_inactive_account_is_refused(database, actor):
     with database.unit_of_work() as uow:
         uow.session.execute(update(Account).where(Account.id == inactive.id).values(state=CustomerState.INACTIVE))
         uow.commit()
-    error = refused(database, lambda uow: merging.merge_records("accounts", master.id, inactive.id, uow=uow, actor=actor),
-                    InvalidState, "merge_inactive_record")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("accounts", master.id, inactive.id, uow=uow, actor=actor),
+        InvalidState,
+        "merge_inactive_record",
+    )
     assert "inactive" in error.message
 
 
@@ -475,8 +558,12 @@ def test_merging_an_already_merged_contact_is_refused(database, actor, role):
     first, merged, third = (make_contact(database, actor, last_name=name) for name in ("Dupont", "Dupond", "Durand"))
     merge(database, actor, "contacts", first.id, merged.id)
     ids = (merged.id, third.id) if role == "master" else (third.id, merged.id)
-    error = refused(database, lambda uow: merging.merge_records("contacts", *ids, uow=uow, actor=actor),
-                    InvalidState, "merge_inactive_record")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("contacts", *ids, uow=uow, actor=actor),
+        InvalidState,
+        "merge_inactive_record",
+    )
     assert f"The contact Jean Dupond (id {merged.id}) was already merged" in error.message
 
 
@@ -486,8 +573,12 @@ def test_merging_a_qualified_lead_into_an_open_one_says_to_reactivate_it_first(d
     with database.unit_of_work() as uow:
         leads.qualify_lead(qualified.id, QualifyOptions(), uow=uow, actor=actor)
         uow.commit()
-    error = refused(database, lambda uow: merging.merge_records("leads", master.id, qualified.id, uow=uow, actor=actor),
-                    InvalidState, "merge_inactive_record")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("leads", master.id, qualified.id, uow=uow, actor=actor),
+        InvalidState,
+        "merge_inactive_record",
+    )
     assert "closed leads are read-only" in error.message and "reactivate it first" in error.message
 
 
@@ -496,8 +587,12 @@ def test_contacts_of_different_accounts_are_not_merged_unless_parenting_is_force
     master = make_contact(database, actor, account_id=acme.id)
     subordinate = make_contact(database, actor, account_id=globex.id)
 
-    error = refused(database, lambda uow: merging.merge_records("contacts", master.id, subordinate.id, uow=uow, actor=actor),
-                    Conflict, "merge_parent_mismatch")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("contacts", master.id, subordinate.id, uow=uow, actor=actor),
+        Conflict,
+        "merge_parent_mismatch",
+    )
     assert "Acme Corp" in error.message and "Globex" in error.message and "force_parenting" in error.message
 
     merge(database, actor, "contacts", master.id, subordinate.id, force_parenting=True)
@@ -522,8 +617,12 @@ def test_leads_with_different_parents_are_not_merged_unless_parenting_is_forced(
     master = make_lead(database, actor, **{column: str(first.id)})
     subordinate = make_lead(database, actor, **{column: str(second.id)})
 
-    error = refused(database, lambda uow: merging.merge_records("leads", master.id, subordinate.id, uow=uow, actor=actor),
-                    Conflict, "merge_parent_mismatch")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("leads", master.id, subordinate.id, uow=uow, actor=actor),
+        Conflict,
+        "merge_parent_mismatch",
+    )
     assert str(first.id) in error.message and str(second.id) in error.message
     assert error.details["column"] == column
 
@@ -535,8 +634,12 @@ def test_a_salesperson_cannot_merge_a_record_they_may_not_write(database, actor)
     seller = make_salesperson(database, actor)
     own = make_account(database, actor, owner_user_id=seller.user_id)
     not_theirs = make_account(database, actor)
-    error = refused(database, lambda uow: merging.merge_records("accounts", own.id, not_theirs.id, uow=uow, actor=seller),
-                    Forbidden, "forbidden")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("accounts", own.id, not_theirs.id, uow=uow, actor=seller),
+        Forbidden,
+        "forbidden",
+    )
     assert error.details["privilege"] == "write"
 
 
@@ -544,25 +647,44 @@ def test_a_salesperson_cannot_merge_into_a_master_they_may_not_write(database, a
     seller = make_salesperson(database, actor)
     not_theirs = make_account(database, actor)  # readable (and Append To) at Business Unit, not writable
     own = make_account(database, actor, owner_user_id=seller.user_id)
-    error = refused(database, lambda uow: merging.merge_records("accounts", not_theirs.id, own.id, uow=uow, actor=seller),
-                    Forbidden, "forbidden")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("accounts", not_theirs.id, own.id, uow=uow, actor=seller),
+        Forbidden,
+        "forbidden",
+    )
     assert error.details["privilege"] == "write"
 
 
 def test_merging_needs_append_to_on_the_master(database, actor):
     """No built-in role writes a record it may not append to, so a custom role shows it."""
     with database.unit_of_work() as uow:
-        create_role("Account editor", {"accounts": {Privilege.READ: Depth.USER, Privilege.WRITE: Depth.USER}},
-                    uow=uow, actor=actor)
-        create_user(email="eddie@example.com", full_name="Eddie", role_names=["Account editor"],
-                    business_unit_name=None, password=None, uow=uow, actor=actor)
+        create_role(
+            "Account editor",
+            {"accounts": {Privilege.READ: Depth.USER, Privilege.WRITE: Depth.USER}},
+            uow=uow,
+            actor=actor,
+        )
+        create_user(
+            email="eddie@example.com",
+            full_name="Eddie",
+            role_names=["Account editor"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         editor = actor_for_email(uow.session, "eddie@example.com")
     master = make_account(database, actor, owner_user_id=editor.user_id)
     subordinate = make_account(database, actor, owner_user_id=editor.user_id)
-    error = refused(database, lambda uow: merging.merge_records("accounts", master.id, subordinate.id, uow=uow, actor=editor),
-                    Forbidden, "forbidden")
+    error = refused(
+        database,
+        lambda uow: merging.merge_records("accounts", master.id, subordinate.id, uow=uow, actor=editor),
+        Forbidden,
+        "forbidden",
+    )
     assert (error.details["privilege"], error.details["table"]) == ("append_to", "accounts")
 
 
@@ -582,14 +704,19 @@ def test_taking_the_subordinates_owner_needs_assign_on_the_master(database, acto
     master = make_account(database, actor, owner_user_id=olga.user_id)
     subordinate = make_account(database, actor, owner_user_id=seller.user_id)
     with database.unit_of_work() as uow:  # Olga lets the seller write her account, not give it away
-        uow.session.add(RecordShare(table_name="accounts", record_id=master.id, user_id=seller.user_id,
-                                    can_read=True, can_write=True))
+        uow.session.add(
+            RecordShare(
+                table_name="accounts", record_id=master.id, user_id=seller.user_id, can_read=True, can_write=True
+            )
+        )
         uow.commit()
 
     def merge_as_seller(uow: Any, fields: dict[str, str]) -> MergeJournal:
         return merging.merge_records("accounts", master.id, subordinate.id, fields=fields, uow=uow, actor=seller)
 
-    error = refused(database, lambda uow: merge_as_seller(uow, {"owner_user_id": "subordinate"}), Forbidden, "forbidden")
+    error = refused(
+        database, lambda uow: merge_as_seller(uow, {"owner_user_id": "subordinate"}), Forbidden, "forbidden"
+    )
     assert error.details["privilege"] == "assign"
 
     with database.unit_of_work() as uow:
@@ -612,7 +739,8 @@ def test_unknown_fields_and_choices_are_refused(database, actor, fields, code):
     error = refused(
         database,
         lambda uow: merging.merge_records("accounts", master.id, subordinate.id, fields=fields, uow=uow, actor=actor),
-        ValidationFailed, code,
+        ValidationFailed,
+        code,
     )
     assert next(iter(fields)) in error.message
 
@@ -622,15 +750,22 @@ def test_unknown_fields_and_choices_are_refused(database, actor, fields, code):
 
 def test_undo_restores_both_accounts_and_every_child_byte_for_byte(database, actor):
     master = make_account(database, actor, name="Acme Corp", email="sales@acme.example")
-    subordinate = make_account(database, actor, name="ACME Corporation", telephone="+34 910 000 001",
-                               website="https://acme.example")
+    subordinate = make_account(
+        database, actor, name="ACME Corporation", telephone="+34 910 000 001", website="https://acme.example"
+    )
     jean = make_contact(database, actor, account_id=subordinate.id, email="jean@acme.example")
     marie = make_contact(database, actor, first_name="Marie", last_name="Curie", account_id=subordinate.id)
     with database.unit_of_work() as uow:
         customers.update_account(subordinate.id, AccountUpdate(primary_contact_id=jean.id), uow=uow, actor=actor)
         uow.commit()
-    make_opportunity(database, actor, customer_id=subordinate.id, parent_account_id=subordinate.id,
-                     estimated_revenue="125000.5", estimated_close_date="2027-03-31")
+    make_opportunity(
+        database,
+        actor,
+        customer_id=subordinate.id,
+        parent_account_id=subordinate.id,
+        estimated_revenue="125000.5",
+        estimated_close_date="2027-03-31",
+    )
     make_opportunity(database, actor, name="Laptops", parent_contact_id=marie.id, customer_id=marie.id)
     make_note(database, actor, RegardingTable.ACCOUNTS, subordinate.id, attachment=b"%PDF-1.7 offer")
     make_note(database, actor, RegardingTable.CONTACTS, marie.id, title="Met at the fair")
@@ -655,8 +790,15 @@ def test_undo_restores_both_accounts_and_every_child_byte_for_byte(database, act
 
 def test_undo_restores_two_leads_with_every_kind_of_column_exactly(database, actor):
     master = make_lead(database, actor, budget_amount="12345.6789", decision_maker=False, rating="warm")
-    subordinate = make_lead(database, actor, budget_amount=None, decision_maker=True, need="no_need",
-                            qualification_comments="Ready to sign.", address_line2="Planta 3")
+    subordinate = make_lead(
+        database,
+        actor,
+        budget_amount=None,
+        decision_maker=True,
+        need="no_need",
+        qualification_comments="Ready to sign.",
+        address_line2="Planta 3",
+    )
     with database.unit_of_work() as uow:
         leads.qualify_lead(subordinate.id, QualifyOptions(), uow=uow, actor=actor)
         leads.reactivate_lead(subordinate.id, uow=uow, actor=actor)
@@ -674,8 +816,14 @@ def test_undo_restores_two_leads_with_every_kind_of_column_exactly(database, act
 
 
 def test_the_snapshot_round_trips_every_column_of_an_opportunity_too(database, actor):
-    opportunity = make_opportunity(database, actor, estimated_revenue="1.0001", estimated_close_date="2027-01-31",
-                                   decision_maker=True, need="must_have")
+    opportunity = make_opportunity(
+        database,
+        actor,
+        estimated_revenue="1.0001",
+        estimated_close_date="2027-01-31",
+        decision_maker=True,
+        need="must_have",
+    )
     table = Opportunity.__table__
     with database.engine.connect() as connection:
         row = connection.execute(select(table).where(table.c.id == opportunity.id)).mappings().one()
@@ -693,12 +841,14 @@ def test_undo_is_refused_once_a_moved_child_changed_and_names_it(database, actor
         customers.update_contact(contact.id, ContactUpdate(job_title="CEO"), uow=uow, actor=actor)
         uow.commit()
 
-    error = refused(database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=actor),
-                    Conflict, "merge_undo_conflict")
+    error = refused(
+        database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=actor), Conflict, "merge_undo_conflict"
+    )
 
     assert f"the contact Jean Dupont (id {contact.id}) was changed after the merge" in error.message
     assert [(item["table"], item["id"], item["change"]) for item in error.details["changed"]] == [
-        ("contacts", str(contact.id), "changed")]
+        ("contacts", str(contact.id), "changed")
+    ]
 
 
 def test_undo_is_refused_once_a_moved_child_was_deleted(database, actor):
@@ -710,8 +860,9 @@ def test_undo_is_refused_once_a_moved_child_was_deleted(database, actor):
         opportunities.delete_opportunity(opportunity.id, uow=uow, actor=actor)
         uow.commit()
 
-    error = refused(database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=actor),
-                    Conflict, "merge_undo_conflict")
+    error = refused(
+        database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=actor), Conflict, "merge_undo_conflict"
+    )
 
     assert f"the opportunity (id {opportunity.id}) was deleted after the merge" in error.message
 
@@ -723,12 +874,14 @@ def test_undo_is_refused_once_the_master_changed_and_names_it(database, actor):
     journal = merge(database, actor, "accounts", master.id, subordinate.id)
     with database.unit_of_work() as uow:
         customers.update_account(master.id, AccountUpdate(telephone="+34 600 000 000"), uow=uow, actor=actor)
-        opportunities.update_opportunity(other.id, OpportunityUpdate(description="Unchanged customer"), uow=uow,
-                                         actor=actor)
+        opportunities.update_opportunity(
+            other.id, OpportunityUpdate(description="Unchanged customer"), uow=uow, actor=actor
+        )
         uow.commit()
 
-    error = refused(database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=actor),
-                    Conflict, "merge_undo_conflict")
+    error = refused(
+        database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=actor), Conflict, "merge_undo_conflict"
+    )
 
     assert f"the account Acme Corp (id {master.id}) was changed after the merge" in error.message
     assert {item["table"] for item in error.details["changed"]} == {"accounts", "opportunities"}
@@ -751,8 +904,9 @@ def test_an_undone_merge_cannot_be_undone_again(database, actor):
     journal = merge(database, actor, "accounts", master.id, subordinate.id)
     undo(database, actor, journal.id)
 
-    refused(database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=actor), InvalidState,
-            "merge_already_undone")
+    refused(
+        database, lambda uow: merging.undo_merge(journal.id, uow=uow, actor=actor), InvalidState, "merge_already_undone"
+    )
 
 
 def test_undoing_needs_write_on_both_records(database, actor):
@@ -776,7 +930,9 @@ def test_undoing_an_unknown_merge_is_not_found(database, actor):
 
 def _duplicates_of(database: Database, actor: Actor, email: str) -> set[uuid.UUID]:
     with database.unit_of_work(read_only=True) as uow:
-        matches = check_record(uow.session, DetectionTable.CONTACTS, {"last_name": "Other", "email": email}, actor=actor)
+        matches = check_record(
+            uow.session, DetectionTable.CONTACTS, {"last_name": "Other", "email": email}, actor=actor
+        )
     return {match.id for match in matches}
 
 

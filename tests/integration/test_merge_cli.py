@@ -39,7 +39,9 @@ def test_merge_takes_the_fields_named_and_prints_what_moved(database, actor):
         make_contact(database, actor, last_name=last_name, account_id=subordinate.id)
     make_note(database, actor, RegardingTable.ACCOUNTS, subordinate.id)
 
-    result = run(database, "merge", "accounts", str(master.id), str(subordinate.id), "--take", "name", "--take", "email")
+    result = run(
+        database, "merge", "accounts", str(master.id), str(subordinate.id), "--take", "name", "--take", "email"
+    )
 
     assert result.exit_code == 0, result.output
     journal = journal_of(database, master.id)

@@ -41,7 +41,9 @@ from leadflow.security.service import create_user
 
 def make_opportunity(database, actor, **values) -> Opportunity:
     with database.unit_of_work() as uow:
-        data = OpportunityCreate(name=values.pop("name", "Fleet renewal"), estimated_revenue=Decimal("25000.50"), **values)
+        data = OpportunityCreate(
+            name=values.pop("name", "Fleet renewal"), estimated_revenue=Decimal("25000.50"), **values
+        )
         opportunity = create_opportunity(data, uow=uow, actor=actor, suppress_duplicates=True)
         uow.commit()
     return opportunity
@@ -65,7 +67,8 @@ def closes_of(database, opportunity_id: uuid.UUID) -> list[OpportunityClose]:
     with database.unit_of_work(read_only=True) as uow:
         rows = list(
             uow.session.scalars(
-                select(OpportunityClose).where(OpportunityClose.opportunity_id == opportunity_id)
+                select(OpportunityClose)
+                .where(OpportunityClose.opportunity_id == opportunity_id)
                 .order_by(OpportunityClose.created_at)
             )
         )
@@ -87,10 +90,14 @@ def test_winning_takes_the_estimated_revenue_and_today_and_writes_a_close_record
     assert stored.closed_at is not None
     [record] = closes_of(database, opportunity.id)
     assert (record.state, record.opportunity_state, record.status_reason) == (
-        CloseState.COMPLETED, OpportunityState.WON, OpportunityStatusReason.WON
+        CloseState.COMPLETED,
+        OpportunityState.WON,
+        OpportunityStatusReason.WON,
     )
     assert (record.actual_revenue, record.description, record.closed_by_id) == (
-        Decimal("25000.50"), "Signed", actor.user_id
+        Decimal("25000.50"),
+        "Signed",
+        actor.user_id,
     )
 
 
@@ -98,8 +105,10 @@ def test_winning_with_an_actual_revenue_and_date_keeps_them(database, actor):
     opportunity = make_opportunity(database, actor)
     with database.unit_of_work() as uow:
         closing.win_opportunity(
-            opportunity.id, WinOpportunity(actual_revenue=Decimal("12000"), close_date=date(2026, 12, 1)),
-            uow=uow, actor=actor,
+            opportunity.id,
+            WinOpportunity(actual_revenue=Decimal("12000"), close_date=date(2026, 12, 1)),
+            uow=uow,
+            actor=actor,
         )
         uow.commit()
     stored = reload(database, opportunity.id)
@@ -122,8 +131,10 @@ def test_losing_to_a_competitor_links_it_to_the_opportunity(database, actor):
     competitor_id = make_competitor(database, actor)
     with database.unit_of_work() as uow:
         lost = closing.lose_opportunity(
-            opportunity.id, LoseOpportunity(status_reason="out_sold", competitor_id=competitor_id, actual_revenue=0),
-            uow=uow, actor=actor,
+            opportunity.id,
+            LoseOpportunity(status_reason="out_sold", competitor_id=competitor_id, actual_revenue=0),
+            uow=uow,
+            actor=actor,
         )
         uow.commit()
     assert (lost.state, lost.status_reason) == (OpportunityState.LOST, OpportunityStatusReason.OUT_SOLD)
@@ -155,8 +166,16 @@ def test_a_closed_opportunity_is_read_only(database, actor):
         "win": lambda uow: closing.win_opportunity(opportunity.id, WinOpportunity(), uow=uow, actor=actor),
         "lose": lambda uow: closing.lose_opportunity(opportunity.id, LoseOpportunity(), uow=uow, actor=actor),
         "stage": lambda uow: move_stage(opportunity.id, forward=True, uow=uow, actor=actor),
-        "note": lambda uow: add_note(RegardingTable.OPPORTUNITIES, opportunity.id, title="x", body="y", attachment=None,
-                                     max_attachment_bytes=1000, uow=uow, actor=actor),
+        "note": lambda uow: add_note(
+            RegardingTable.OPPORTUNITIES,
+            opportunity.id,
+            title="x",
+            body="y",
+            attachment=None,
+            max_attachment_bytes=1000,
+            uow=uow,
+            actor=actor,
+        ),
     }
     for name, attempt in attempts.items():
         with database.unit_of_work() as uow, pytest.raises(InvalidState) as refused:
@@ -187,7 +206,8 @@ def test_reopening_clears_the_close_and_cancels_the_close_records_which_stay(dat
     with database.unit_of_work(read_only=True) as uow:
         newest_first = closing.opportunity_closes(opportunity.id, uow=uow, actor=actor)
         assert [(c.state, c.opportunity_state) for c in newest_first] == [
-            (CloseState.COMPLETED, OpportunityState.LOST), (CloseState.CANCELED, OpportunityState.WON)
+            (CloseState.COMPLETED, OpportunityState.LOST),
+            (CloseState.CANCELED, OpportunityState.WON),
         ]
 
 
@@ -210,8 +230,15 @@ def test_a_stale_version_is_refused(database, actor):
 def test_a_seller_cannot_close_what_they_may_not_write(database, actor):
     opportunity = make_opportunity(database, actor)
     with database.unit_of_work() as uow:
-        create_user(email="member@example.com", full_name="Team member", role_names=["Sales Team Member"],
-                    business_unit_name=None, password=None, uow=uow, actor=actor)
+        create_user(
+            email="member@example.com",
+            full_name="Team member",
+            role_names=["Sales Team Member"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         member = actor_for_email(uow.session, "member@example.com")
@@ -233,11 +260,17 @@ def test_two_sellers_closing_at_once_exactly_one_succeeds(database, actor):
         try:
             with database.unit_of_work() as uow:
                 if win:
-                    closing.win_opportunity(opportunity.id, WinOpportunity(), uow=uow, actor=actor,
-                                            expected_version=opportunity.row_version)
+                    closing.win_opportunity(
+                        opportunity.id, WinOpportunity(), uow=uow, actor=actor, expected_version=opportunity.row_version
+                    )
                 else:
-                    closing.lose_opportunity(opportunity.id, LoseOpportunity(), uow=uow, actor=actor,
-                                             expected_version=opportunity.row_version)
+                    closing.lose_opportunity(
+                        opportunity.id,
+                        LoseOpportunity(),
+                        uow=uow,
+                        actor=actor,
+                        expected_version=opportunity.row_version,
+                    )
                 uow.commit()
             outcomes.append("closed")
         except (Conflict, InvalidState) as refusal:

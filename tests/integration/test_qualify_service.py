@@ -10,16 +10,14 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from leadflow.customers.models import Account, Contact, CustomerState
 from leadflow.core.errors import Conflict, InvalidState, StaleVersion, ValidationFailed
-from leadflow.leads.models import LEAD_IS_CLOSED
-from leadflow.leads import service
-from leadflow.leads import qualification
-from leadflow.leads.models import Lead, LeadState, LeadStatusReason
+from leadflow.core.uow import Database
+from leadflow.customers.models import Account, Contact, CustomerState
+from leadflow.leads import qualification, service
+from leadflow.leads.models import LEAD_IS_CLOSED, Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadUpdate, OpportunityChoice, QualifyOptions
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import OrganisationSettings, QualificationExperience, RecordCreation
-from leadflow.core.uow import Database
 from tests.factories import make_lead
 
 
@@ -53,17 +51,31 @@ def set_settings(database: Database, **values) -> None:
 
 
 def test_qualify_maps_lead_columns_onto_the_new_records(database, actor):
-    lead = make_lead(database, actor, company_name="Muebles Ibéricos S.L.", website="https://mi.example",
-                     address_city="Sevilla", budget_amount="12345.6789")
+    lead = make_lead(
+        database,
+        actor,
+        company_name="Muebles Ibéricos S.L.",
+        website="https://mi.example",
+        address_city="Sevilla",
+        budget_amount="12345.6789",
+    )
     result = qualify(database, actor, lead.id)
     with database.unit_of_work(read_only=True) as uow:
         account = uow.session.get(Account, result.account_id)
         contact = uow.session.get(Contact, result.contact_id)
         opportunity = uow.session.get(Opportunity, result.opportunity_ids[0])
         qualified = uow.session.get(Lead, lead.id)
-    assert (account.name, account.website, account.address_city) == ("Muebles Ibéricos S.L.", "https://mi.example", "Sevilla")
+    assert (account.name, account.website, account.address_city) == (
+        "Muebles Ibéricos S.L.",
+        "https://mi.example",
+        "Sevilla",
+    )
     assert (contact.first_name, contact.last_name, contact.email, contact.account_id) == (
-        lead.first_name, lead.last_name, lead.email, account.id)
+        lead.first_name,
+        lead.last_name,
+        lead.email,
+        account.id,
+    )
     assert account.primary_contact_id == contact.id
     assert opportunity.name == lead.topic
     assert opportunity.estimated_revenue == Decimal("12345.6789")
@@ -104,8 +116,9 @@ def test_qualify_is_atomic_when_the_database_refuses_a_record(database, actor, m
 def test_qualify_links_an_existing_account_and_contact_instead_of_creating_them(database, actor):
     first = qualify(database, actor, make_lead(database, actor).id)
     lead = make_lead(database, actor)
-    result = qualify(database, actor, lead.id, existing_account_id=first.account_id,
-                     existing_contact_id=first.contact_id)
+    result = qualify(
+        database, actor, lead.id, existing_account_id=first.account_id, existing_contact_id=first.contact_id
+    )
     assert result.account_id is None and result.contact_id is None
     with database.unit_of_work(read_only=True) as uow:
         opportunity = uow.session.get(Opportunity, result.opportunity_ids[0])
@@ -122,10 +135,13 @@ def test_an_existing_account_id_that_does_not_exist_is_refused_and_changes_nothi
     assert counts(database) == before and snapshot(database, lead.id) == lead_before
 
 
-@pytest.mark.parametrize(("option", "model", "column"), [
-    ("existing_account_id", Account, "account_id"),
-    ("existing_contact_id", Contact, "contact_id"),
-])
+@pytest.mark.parametrize(
+    ("option", "model", "column"),
+    [
+        ("existing_account_id", Account, "account_id"),
+        ("existing_contact_id", Contact, "contact_id"),
+    ],
+)
 def test_an_inactive_existing_record_is_refused_and_changes_nothing(database, actor, option, model, column):
     first = qualify(database, actor, make_lead(database, actor).id)
     with database.unit_of_work() as uow:
@@ -151,8 +167,11 @@ def test_qualify_uses_the_requested_opportunity_currency(database, actor):
 
 
 def test_seller_choice_creates_up_to_five_opportunities(database, actor):
-    set_settings(database, qualification_experience=QualificationExperience.PER_RECORD,
-                 opportunity_creation=RecordCreation.SELLER)
+    set_settings(
+        database,
+        qualification_experience=QualificationExperience.PER_RECORD,
+        opportunity_creation=RecordCreation.SELLER,
+    )
     lead = make_lead(database, actor)
     choices = [OpportunityChoice(name=f"Phase {n}", estimated_revenue=Decimal(1000 * n)) for n in range(1, 6)]
     result = qualify(database, actor, lead.id, opportunities=choices)
@@ -239,7 +258,7 @@ def run_together(*actions):
         try:
             barrier.wait(timeout=10)
             outcomes.append(action())
-        except Exception as error:  # the refusals under test
+        except Exception as error:  # noqa: BLE001 - the refusals under test
             outcomes.append(error)
 
     threads = [threading.Thread(target=run, args=(action,)) for action in actions]
@@ -257,10 +276,12 @@ def test_two_edits_made_from_the_same_version_do_not_overwrite_each_other(databa
     def edit(topic: str):
         def action():
             with database.unit_of_work() as uow:
-                updated = service.update_lead(lead.id, LeadUpdate(topic=topic), uow=uow, actor=actor,
-                                              expected_version=lead.row_version)
+                updated = service.update_lead(
+                    lead.id, LeadUpdate(topic=topic), uow=uow, actor=actor, expected_version=lead.row_version
+                )
                 uow.commit()
                 return updated.topic
+
         return action
 
     outcomes = run_together(edit("Mine"), edit("Theirs"))

@@ -31,7 +31,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
@@ -52,8 +52,16 @@ def inbox() -> Iterator[tuple[Inbox, str]]:
 
 def _user(database: Database, email: str, language: str | None) -> str:
     with database.unit_of_work() as uow:
-        user = create_user(email=email, full_name="Lucía Ortega", role_names=["Salesperson"], business_unit_name=None,
-                           password=PASSWORD, language=language, uow=uow, actor=None)
+        user = create_user(
+            email=email,
+            full_name="Lucía Ortega",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=PASSWORD,
+            language=language,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
         return str(user.id)
 
@@ -62,11 +70,16 @@ def _client(database: Database, settings: Settings) -> TestClient:
     return TestClient(create_app(database, settings), headers=bearer_headers(database, ADMIN_EMAIL))
 
 
-@pytest.mark.parametrize(("language", "subject", "phrase"), [
-    ("es", "Establezca su contraseña de leadflow", "Funciona una sola vez"),
-    (None, "Set your leadflow password", "It works once"),
-])
-def test_a_reset_link_is_mailed_to_the_user_in_their_language_and_works(database, settings, inbox, language, subject, phrase):
+@pytest.mark.parametrize(
+    ("language", "subject", "phrase"),
+    [
+        ("es", "Establezca su contraseña de leadflow", "Funciona una sola vez"),
+        (None, "Set your leadflow password", "It works once"),
+    ],
+)
+def test_a_reset_link_is_mailed_to_the_user_in_their_language_and_works(
+    database, settings, inbox, language, subject, phrase
+):
     handler, smtp_url = inbox
     user_id = _user(database, "lucia@example.com", language)
     with _client(database, settings.model_copy(update={"smtp_url": smtp_url})) as client:
@@ -78,7 +91,9 @@ def test_a_reset_link_is_mailed_to_the_user_in_their_language_and_works(database
         text = mail.get_content()
         assert phrase in text and answer.json()["reset_url"] in text
         token = answer.json()["reset_url"].split("token=")[1]
-        reset = client.post(f"{API}/auth/password-reset", json={"token": token, "password": "Otra contraseña más larga 9"})
+        reset = client.post(
+            f"{API}/auth/password-reset", json={"token": token, "password": "Otra contraseña más larga 9"}
+        )
         assert reset.status_code == 204, reset.text
 
 

@@ -36,10 +36,20 @@ def organisation(database: Database) -> Database:
         admin = actor_for_email(uow.session, ADMIN_EMAIL)
         security.create_business_unit("Ventas", parent_name=None, uow=uow, actor=admin)
         security.create_business_unit("Sales UK", parent_name=None, uow=uow, actor=admin)
-        for email, name, role, unit in ((ANA, "Ana", "Salesperson", "Ventas"), (ROSA, "Rosa", "Sales Team Member", "Ventas"),
-                                        (BOB, "Bob", "Salesperson", "Sales UK")):
-            security.create_user(email=email, full_name=name, role_names=[role], business_unit_name=unit, password=None,
-                                 uow=uow, actor=admin)
+        for email, name, role, unit in (
+            (ANA, "Ana", "Salesperson", "Ventas"),
+            (ROSA, "Rosa", "Sales Team Member", "Ventas"),
+            (BOB, "Bob", "Salesperson", "Sales UK"),
+        ):
+            security.create_user(
+                email=email,
+                full_name=name,
+                role_names=[role],
+                business_unit_name=unit,
+                password=None,
+                uow=uow,
+                actor=admin,
+            )
         uow.commit()
     return database
 
@@ -76,21 +86,34 @@ def role_named(database: Database, name: str) -> Role:
 
 def audited(database: Database, action: str) -> list[AuditEntry]:
     with database.unit_of_work(read_only=True) as uow:
-        return list(uow.session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.occurred_at)))
+        return list(
+            uow.session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.occurred_at))
+        )
 
 
 # ---------------------------------------------------------------------------------------------- business units
 
 
 def test_business_units_are_listed_as_a_tree_with_their_users_and_teams(organisation: Database) -> None:
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.create_business_unit("Madrid", parent_name="Ventas", uow=uow, actor=a))
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.create_team("Key accounts", business_unit_name="Ventas", uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.create_business_unit("Madrid", parent_name="Ventas", uow=uow, actor=a),
+    )
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.create_team("Key accounts", business_unit_name="Ventas", uow=uow, actor=a),
+    )
 
     with organisation.unit_of_work(read_only=True) as uow:
         tree = directory.list_business_units(uow=uow, actor=as_user(organisation, BOB))
 
     assert [(entry.unit.name, entry.level, entry.parent) for entry in tree] == [
-        ("Organisation", 0, None), ("Sales UK", 1, "Organisation"), ("Ventas", 1, "Organisation"), ("Madrid", 2, "Ventas"),
+        ("Organisation", 0, None),
+        ("Sales UK", 1, "Organisation"),
+        ("Ventas", 1, "Organisation"),
+        ("Madrid", 2, "Ventas"),
     ]
     ventas = next(entry for entry in tree if entry.unit.name == "Ventas")
     assert (ventas.users, ventas.teams) == (2, 1)
@@ -99,16 +122,29 @@ def test_business_units_are_listed_as_a_tree_with_their_users_and_teams(organisa
 def test_a_business_unit_needs_a_name_no_other_unit_has(organisation: Database) -> None:
     for name, code in (("  ", "required"), ("ventas", "business_unit_exists"), ("x" * 161, "too_long")):
         with pytest.raises(ValidationFailed) as refused:
-            run(organisation, ADMIN_EMAIL, lambda uow, a, name=name: security.create_business_unit(name, parent_name=None, uow=uow, actor=a))
+            run(
+                organisation,
+                ADMIN_EMAIL,
+                lambda uow, a, name=name: security.create_business_unit(name, parent_name=None, uow=uow, actor=a),
+            )
         assert refused.value.code == code
 
 
 def test_a_business_unit_is_renamed_and_moved_with_the_units_below_it(organisation: Database) -> None:
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.create_business_unit("Madrid", parent_name="Ventas", uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.create_business_unit("Madrid", parent_name="Ventas", uow=uow, actor=a),
+    )
     ventas, uk = unit_named(organisation, "Ventas"), unit_named(organisation, "Sales UK")
 
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.update_business_unit(
-        ventas.id, name="Ventas Iberia", parent_id=uk.id, expected_version=ventas.row_version, uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.update_business_unit(
+            ventas.id, name="Ventas Iberia", parent_id=uk.id, expected_version=ventas.row_version, uow=uow, actor=a
+        ),
+    )
 
     moved = unit_named(organisation, "Ventas Iberia")
     assert moved.parent_id == uk.id and moved.row_version == ventas.row_version + 1
@@ -119,12 +155,21 @@ def test_a_business_unit_is_renamed_and_moved_with_the_units_below_it(organisati
 
 
 def test_no_business_unit_goes_under_itself_or_a_unit_below_it(organisation: Database) -> None:
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.create_business_unit("Madrid", parent_name="Ventas", uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.create_business_unit("Madrid", parent_name="Ventas", uow=uow, actor=a),
+    )
     ventas, madrid = unit_named(organisation, "Ventas"), unit_named(organisation, "Madrid")
     for parent in (ventas.id, madrid.id):
         with pytest.raises(InvalidState) as refused:
-            run(organisation, ADMIN_EMAIL, lambda uow, a, parent=parent: security.update_business_unit(
-                ventas.id, name="Ventas", parent_id=parent, expected_version=None, uow=uow, actor=a))
+            run(
+                organisation,
+                ADMIN_EMAIL,
+                lambda uow, a, parent=parent: security.update_business_unit(
+                    ventas.id, name="Ventas", parent_id=parent, expected_version=None, uow=uow, actor=a
+                ),
+            )
         assert refused.value.code == "business_unit_loop"
     assert unit_named(organisation, "Ventas").parent_id == unit_named(organisation, "Organisation").id
 
@@ -132,21 +177,51 @@ def test_no_business_unit_goes_under_itself_or_a_unit_below_it(organisation: Dat
 def test_the_root_business_unit_stays_the_root(organisation: Database) -> None:
     root, ventas = unit_named(organisation, "Organisation"), unit_named(organisation, "Ventas")
     with pytest.raises(InvalidState) as refused:
-        run(organisation, ADMIN_EMAIL, lambda uow, a: security.update_business_unit(
-            root.id, name="Organisation", parent_id=ventas.id, expected_version=None, uow=uow, actor=a))
+        run(
+            organisation,
+            ADMIN_EMAIL,
+            lambda uow, a: security.update_business_unit(
+                root.id, name="Organisation", parent_id=ventas.id, expected_version=None, uow=uow, actor=a
+            ),
+        )
     assert refused.value.code == "root_business_unit"
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.update_business_unit(
-        root.id, name="Leadflow Ltd", parent_id=None, expected_version=None, uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.update_business_unit(
+            root.id, name="Leadflow Ltd", parent_id=None, expected_version=None, uow=uow, actor=a
+        ),
+    )
     assert unit_named(organisation, None).name == "Leadflow Ltd"  # type: ignore[arg-type]
 
 
 def test_a_business_unit_changed_since_it_was_read_is_not_overwritten(organisation: Database) -> None:
     ventas = unit_named(organisation, "Ventas")
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.update_business_unit(
-        ventas.id, name="Ventas 1", parent_id=ventas.parent_id, expected_version=ventas.row_version, uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.update_business_unit(
+            ventas.id,
+            name="Ventas 1",
+            parent_id=ventas.parent_id,
+            expected_version=ventas.row_version,
+            uow=uow,
+            actor=a,
+        ),
+    )
     with pytest.raises(LeadflowError) as refused:
-        run(organisation, ADMIN_EMAIL, lambda uow, a: security.update_business_unit(
-            ventas.id, name="Ventas 2", parent_id=ventas.parent_id, expected_version=ventas.row_version, uow=uow, actor=a))
+        run(
+            organisation,
+            ADMIN_EMAIL,
+            lambda uow, a: security.update_business_unit(
+                ventas.id,
+                name="Ventas 2",
+                parent_id=ventas.parent_id,
+                expected_version=ventas.row_version,
+                uow=uow,
+                actor=a,
+            ),
+        )
     assert refused.value.code == "stale_etag"
     assert unit_named(organisation, "Ventas 1").id == ventas.id
 
@@ -154,8 +229,13 @@ def test_a_business_unit_changed_since_it_was_read_is_not_overwritten(organisati
 def test_only_those_who_may_write_business_units_change_them(organisation: Database) -> None:
     ventas = unit_named(organisation, "Ventas")
     with pytest.raises(Forbidden):
-        run(organisation, ANA, lambda uow, a: security.update_business_unit(
-            ventas.id, name="Mine", parent_id=ventas.parent_id, expected_version=None, uow=uow, actor=a))
+        run(
+            organisation,
+            ANA,
+            lambda uow, a: security.update_business_unit(
+                ventas.id, name="Mine", parent_id=ventas.parent_id, expected_version=None, uow=uow, actor=a
+            ),
+        )
     with pytest.raises(Forbidden):
         run(organisation, ANA, lambda uow, a: security.create_business_unit("Mine", parent_name=None, uow=uow, actor=a))
 
@@ -167,8 +247,13 @@ def test_a_user_moved_to_another_business_unit_takes_their_records_along(organis
         with pytest.raises(NotFound):
             leads.get_lead(lead.id, uow=uow, actor=as_user(organisation, BOB))
 
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.move_user_to_business_unit(
-        ana.id, uk.id, expected_version=ana.row_version, uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.move_user_to_business_unit(
+            ana.id, uk.id, expected_version=ana.row_version, uow=uow, actor=a
+        ),
+    )
 
     with organisation.unit_of_work(read_only=True) as uow:
         moved = uow.session.get(Lead, lead.id)
@@ -176,8 +261,13 @@ def test_a_user_moved_to_another_business_unit_takes_their_records_along(organis
         assert leads.get_lead(lead.id, uow=uow, actor=as_user(organisation, BOB)).id == lead.id
     assert as_user(organisation, ANA).business_unit_id == uk.id
     with pytest.raises(LeadflowError) as refused:  # the form that still shows Ana in Ventas
-        run(organisation, ADMIN_EMAIL, lambda uow, a: security.move_user_to_business_unit(
-            ana.id, unit_named(organisation, "Ventas").id, expected_version=ana.row_version, uow=uow, actor=a))
+        run(
+            organisation,
+            ADMIN_EMAIL,
+            lambda uow, a: security.move_user_to_business_unit(
+                ana.id, unit_named(organisation, "Ventas").id, expected_version=ana.row_version, uow=uow, actor=a
+            ),
+        )
     assert refused.value.code == "stale_etag"
 
 
@@ -185,7 +275,9 @@ def test_a_user_moved_to_another_business_unit_takes_their_records_along(organis
 
 
 def make_team(database: Database, name: str = "Key accounts", unit: str | None = "Ventas") -> uuid.UUID:
-    team = run(database, ADMIN_EMAIL, lambda uow, a: security.create_team(name, business_unit_name=unit, uow=uow, actor=a))
+    team = run(
+        database, ADMIN_EMAIL, lambda uow, a: security.create_team(name, business_unit_name=unit, uow=uow, actor=a)
+    )
     return team.id  # type: ignore[attr-defined]
 
 
@@ -212,20 +304,36 @@ def test_members_of_a_team_hold_its_roles_beside_their_own(organisation: Databas
 
 def test_a_role_taken_back_from_a_team_leaves_its_members_their_own(organisation: Database) -> None:
     team_id = make_team(organisation)
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.add_to_team(team_id, user_named(organisation, ROSA).id, uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.add_to_team(team_id, user_named(organisation, ROSA).id, uow=uow, actor=a),
+    )
     run(organisation, ADMIN_EMAIL, lambda uow, a: security.grant_team_role(team_id, "Salesperson", uow=uow, actor=a))
     run(organisation, ADMIN_EMAIL, lambda uow, a: security.revoke_team_role(team_id, "Salesperson", uow=uow, actor=a))
 
     assert as_user(organisation, ROSA).role_names == ("Sales Team Member",)
     with pytest.raises(InvalidState) as refused:
-        run(organisation, ADMIN_EMAIL, lambda uow, a: security.revoke_team_role(team_id, "Salesperson", uow=uow, actor=a))
+        run(
+            organisation,
+            ADMIN_EMAIL,
+            lambda uow, a: security.revoke_team_role(team_id, "Salesperson", uow=uow, actor=a),
+        )
     assert refused.value.code == "team_role_not_held"
 
 
 def test_a_teams_role_that_requires_a_second_factor_requires_it_of_its_members(organisation: Database) -> None:
     team_id = make_team(organisation)
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.add_to_team(team_id, user_named(organisation, ROSA).id, uow=uow, actor=a))
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.require_two_factor_for("Sales Manager", True, uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.add_to_team(team_id, user_named(organisation, ROSA).id, uow=uow, actor=a),
+    )
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.require_two_factor_for("Sales Manager", True, uow=uow, actor=a),
+    )
     run(organisation, ADMIN_EMAIL, lambda uow, a: security.grant_team_role(team_id, "Sales Manager", uow=uow, actor=a))
 
     with organisation.unit_of_work(read_only=True) as uow:
@@ -268,12 +376,24 @@ def full_row(depth: Depth) -> dict[Privilege, Depth]:
 
 
 def test_a_roles_grid_is_saved_at_once_and_audited_cell_by_cell(organisation: Database) -> None:
-    role = run(organisation, ADMIN_EMAIL, lambda uow, a: security.create_role("Lead desk", {"leads": full_row(Depth.USER)}, uow=uow, actor=a))
+    role = run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.create_role("Lead desk", {"leads": full_row(Depth.USER)}, uow=uow, actor=a),
+    )
     version = role.row_version  # type: ignore[attr-defined]
 
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.update_role_privileges(
-        role.id, {"leads": {Privilege.READ: Depth.ORGANIZATION}, "accounts": {Privilege.READ: Depth.BUSINESS_UNIT}},  # type: ignore[attr-defined]
-        expected_version=version, uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.update_role_privileges(
+            role.id,
+            {"leads": {Privilege.READ: Depth.ORGANIZATION}, "accounts": {Privilege.READ: Depth.BUSINESS_UNIT}},  # type: ignore[attr-defined]
+            expected_version=version,
+            uow=uow,
+            actor=a,
+        ),
+    )
 
     with organisation.unit_of_work(read_only=True) as uow:
         saved, matrix = directory.get_role(role.id, uow=uow, actor=as_user(organisation, ADMIN_EMAIL))  # type: ignore[attr-defined]
@@ -288,12 +408,22 @@ def test_a_roles_grid_is_saved_at_once_and_audited_cell_by_cell(organisation: Da
 
 def test_two_administrators_saving_the_same_role_do_not_merge_their_grids(organisation: Database) -> None:
     role = role_named(organisation, "Salesperson")
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.update_role_privileges(
-        role.id, {"leads": {Privilege.DELETE: Depth.NONE}}, expected_version=role.row_version, uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.update_role_privileges(
+            role.id, {"leads": {Privilege.DELETE: Depth.NONE}}, expected_version=role.row_version, uow=uow, actor=a
+        ),
+    )
 
     with pytest.raises(LeadflowError) as refused:
-        run(organisation, ADMIN_EMAIL, lambda uow, a: security.update_role_privileges(
-            role.id, {"leads": {Privilege.CREATE: Depth.NONE}}, expected_version=role.row_version, uow=uow, actor=a))
+        run(
+            organisation,
+            ADMIN_EMAIL,
+            lambda uow, a: security.update_role_privileges(
+                role.id, {"leads": {Privilege.CREATE: Depth.NONE}}, expected_version=role.row_version, uow=uow, actor=a
+            ),
+        )
 
     assert refused.value.code == "stale_etag"
     assert as_user(organisation, ANA).depth("leads", Privilege.CREATE) is Depth.USER  # the second grid left nothing
@@ -303,21 +433,36 @@ def test_two_administrators_saving_the_same_role_do_not_merge_their_grids(organi
 def test_the_system_administrator_role_keeps_every_privilege(organisation: Database) -> None:
     role = role_named(organisation, SYSTEM_ADMINISTRATOR)
     with pytest.raises(InvalidState) as refused:
-        run(organisation, ADMIN_EMAIL, lambda uow, a: security.update_role_privileges(
-            role.id, {"leads": {Privilege.READ: Depth.USER}}, expected_version=None, uow=uow, actor=a))
+        run(
+            organisation,
+            ADMIN_EMAIL,
+            lambda uow, a: security.update_role_privileges(
+                role.id, {"leads": {Privilege.READ: Depth.USER}}, expected_version=None, uow=uow, actor=a
+            ),
+        )
     assert refused.value.code == "role_not_editable"
 
 
 def test_nobody_grants_a_privilege_wider_than_their_own(organisation: Database) -> None:
     # A role manager who reads only their own leads: they manage roles, but cannot widen anyone's reach.
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.create_role(
-        "Role manager", {"roles": full_row(Depth.ORGANIZATION), "leads": full_row(Depth.USER)}, uow=uow, actor=a))
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.grant_role(user_named(organisation, BOB).id, "Role manager", uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.create_role(
+            "Role manager", {"roles": full_row(Depth.ORGANIZATION), "leads": full_row(Depth.USER)}, uow=uow, actor=a
+        ),
+    )
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.grant_role(user_named(organisation, BOB).id, "Role manager", uow=uow, actor=a),
+    )
     salesperson = role_named(organisation, "Salesperson")
 
     for change in (
-        lambda uow, a: security.update_role_privileges(salesperson.id, {"leads": {Privilege.READ: Depth.ORGANIZATION}},
-                                                       expected_version=None, uow=uow, actor=a),
+        lambda uow, a: security.update_role_privileges(
+            salesperson.id, {"leads": {Privilege.READ: Depth.ORGANIZATION}}, expected_version=None, uow=uow, actor=a
+        ),
         lambda uow, a: security.create_role("Wide", {"leads": {Privilege.READ: Depth.ORGANIZATION}}, uow=uow, actor=a),
         lambda uow, a: security.grant_role(user_named(organisation, BOB).id, SYSTEM_ADMINISTRATOR, uow=uow, actor=a),
     ):
@@ -325,14 +470,28 @@ def test_nobody_grants_a_privilege_wider_than_their_own(organisation: Database) 
             run(organisation, BOB, change)
         assert refused.value.code == "privilege_beyond_own"
     # Within their own reach they may.
-    run(organisation, BOB, lambda uow, a: security.create_role("Narrow", {"leads": {Privilege.READ: Depth.USER}}, uow=uow, actor=a))
+    run(
+        organisation,
+        BOB,
+        lambda uow, a: security.create_role("Narrow", {"leads": {Privilege.READ: Depth.USER}}, uow=uow, actor=a),
+    )
 
 
-def test_a_copied_role_starts_with_the_privileges_and_second_factor_rule_of_the_original(organisation: Database) -> None:
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.require_two_factor_for("Sales Manager", True, uow=uow, actor=a))
+def test_a_copied_role_starts_with_the_privileges_and_second_factor_rule_of_the_original(
+    organisation: Database,
+) -> None:
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.require_two_factor_for("Sales Manager", True, uow=uow, actor=a),
+    )
     original = role_named(organisation, "Sales Manager")
 
-    copy = run(organisation, ADMIN_EMAIL, lambda uow, a: security.copy_role(original.id, "Sales Manager (Iberia)", uow=uow, actor=a))
+    copy = run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.copy_role(original.id, "Sales Manager (Iberia)", uow=uow, actor=a),
+    )
 
     with organisation.unit_of_work(read_only=True) as uow:
         admin = as_user(organisation, ADMIN_EMAIL)
@@ -341,7 +500,9 @@ def test_a_copied_role_starts_with_the_privileges_and_second_factor_rule_of_the_
     assert copied_matrix == original_matrix
     assert copied.requires_two_factor and not copied.is_builtin
     with pytest.raises(ValidationFailed) as refused:
-        run(organisation, ADMIN_EMAIL, lambda uow, a: security.copy_role(original.id, "sales manager", uow=uow, actor=a))
+        run(
+            organisation, ADMIN_EMAIL, lambda uow, a: security.copy_role(original.id, "sales manager", uow=uow, actor=a)
+        )
     assert refused.value.code == "role_exists"
 
 
@@ -367,7 +528,9 @@ def test_a_shared_lead_is_listed_with_its_rights_and_unsharing_takes_them_back(o
 
     with organisation.unit_of_work(read_only=True) as uow:
         assert leads.get_lead(lead.id, uow=uow, actor=as_user(organisation, BOB)).id == lead.id
-        sharing = security.sharing_of("leads", uow.session.get(Lead, lead.id), uow=uow, actor=as_user(organisation, ANA))
+        sharing = security.sharing_of(
+            "leads", uow.session.get(Lead, lead.id), uow=uow, actor=as_user(organisation, ANA)
+        )
     assert [(entry.grantee, entry.is_team, entry.rights) for entry in sharing.shares] == [
         ("Bob (bob@example.com)", False, ("read", "write"))
     ]
@@ -375,26 +538,40 @@ def test_a_shared_lead_is_listed_with_its_rights_and_unsharing_takes_them_back(o
     assert sharing.grantable == ("read", "write", "delete", "append", "assign", "share")
 
     share_id = sharing.shares[0].share.id
-    run(organisation, ANA, lambda uow, a: security.unshare_record("leads", uow.session.get(Lead, lead.id), share_id, uow=uow, actor=a))
+    run(
+        organisation,
+        ANA,
+        lambda uow, a: security.unshare_record("leads", uow.session.get(Lead, lead.id), share_id, uow=uow, actor=a),
+    )
 
     with organisation.unit_of_work(read_only=True) as uow, pytest.raises(NotFound):
         leads.get_lead(lead.id, uow=uow, actor=as_user(organisation, BOB))
     assert [entry.changes for entry in audited(organisation, "unshare")] == [{"grantee": str(bob.id)}]
     with pytest.raises(NotFound) as gone:
-        run(organisation, ANA, lambda uow, a: security.unshare_record("leads", uow.session.get(Lead, lead.id), share_id, uow=uow, actor=a))
+        run(
+            organisation,
+            ANA,
+            lambda uow, a: security.unshare_record("leads", uow.session.get(Lead, lead.id), share_id, uow=uow, actor=a),
+        )
     assert gone.value.code == "share_not_found"
 
 
 def test_a_lead_shared_with_a_team_is_open_to_its_members(organisation: Database) -> None:
     lead = lead_of(organisation, ANA)
     team_id = make_team(organisation, "UK desk", "Sales UK")
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.add_to_team(team_id, user_named(organisation, BOB).id, uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.add_to_team(team_id, user_named(organisation, BOB).id, uow=uow, actor=a),
+    )
 
     share(organisation, ANA, lead, user_id=None, team_id=team_id, rights={"read"})
 
     with organisation.unit_of_work(read_only=True) as uow:
         assert leads.get_lead(lead.id, uow=uow, actor=as_user(organisation, BOB)).id == lead.id
-        entry = security.sharing_of("leads", uow.session.get(Lead, lead.id), uow=uow, actor=as_user(organisation, ANA)).shares[0]
+        entry = security.sharing_of(
+            "leads", uow.session.get(Lead, lead.id), uow=uow, actor=as_user(organisation, ANA)
+        ).shares[0]
     assert (entry.grantee, entry.is_team, entry.rights) == ("UK desk", True, ("read",))
 
 
@@ -402,9 +579,19 @@ def test_nobody_shares_a_right_they_do_not_hold_on_the_record(organisation: Data
     # Sharing without deleting: a seller of this role may pass on read and write, not delete.
     matrix = {"leads": full_row(Depth.USER) | {Privilege.DELETE: Depth.NONE}}
     run(organisation, ADMIN_EMAIL, lambda uow, a: security.create_role("No delete", matrix, uow=uow, actor=a))
-    run(organisation, ADMIN_EMAIL, lambda uow, a: security.create_user(
-        email="nina@example.com", full_name="Nina", role_names=["No delete"], business_unit_name="Ventas", password=None,
-        uow=uow, actor=a))
+    run(
+        organisation,
+        ADMIN_EMAIL,
+        lambda uow, a: security.create_user(
+            email="nina@example.com",
+            full_name="Nina",
+            role_names=["No delete"],
+            business_unit_name="Ventas",
+            password=None,
+            uow=uow,
+            actor=a,
+        ),
+    )
     lead = lead_of(organisation, "nina@example.com")
     bob = user_named(organisation, BOB)
 
@@ -413,7 +600,9 @@ def test_nobody_shares_a_right_they_do_not_hold_on_the_record(organisation: Data
 
     assert refused.value.code == "share_beyond_own" and refused.value.details == {"rights": ["delete"]}
     with organisation.unit_of_work(read_only=True) as uow:
-        sharing = security.sharing_of("leads", uow.session.get(Lead, lead.id), uow=uow, actor=as_user(organisation, "nina@example.com"))
+        sharing = security.sharing_of(
+            "leads", uow.session.get(Lead, lead.id), uow=uow, actor=as_user(organisation, "nina@example.com")
+        )
     assert sharing.shares == [] and "delete" not in sharing.grantable
 
 

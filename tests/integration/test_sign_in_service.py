@@ -18,10 +18,10 @@ from leadflow.core.db import utcnow
 from leadflow.core.errors import InvalidState, LeadflowError, ValidationFailed
 from leadflow.core.uow import Database
 from leadflow.security import authentication
+from leadflow.security.actor import actor_for_email
 from leadflow.security.audit import AuditEntry
 from leadflow.security.authentication import TooManyAttempts, sign_in
 from leadflow.security.credentials import AuthenticationFailed
-from leadflow.security.actor import actor_for_email
 from leadflow.security.models import AccessToken, SignInFailure, TokenKind, User
 from leadflow.security.service import create_user, require_two_factor_for
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
@@ -30,19 +30,28 @@ HERE, THERE = "10.0.0.1", "10.0.0.2"
 PASSWORD = "a long enough secret 7"
 
 
-def attempt(database: Database, email: str, password: str, address: str = HERE, **more: object) -> authentication.SignIn:
+def attempt(
+    database: Database, email: str, password: str, address: str = HERE, **more: object
+) -> authentication.SignIn:
     return sign_in(email, password, kind=TokenKind.SIGN_IN, address=address, database=database, **more)
 
 
 def make_person(database: Database, email: str = "ana@example.com", role: str = "Salesperson") -> str:
     with database.unit_of_work() as uow:
-        create_user(email=email, full_name="Ana", role_names=[role], business_unit_name=None, password=PASSWORD,
-                    uow=uow, actor=None)
+        create_user(
+            email=email,
+            full_name="Ana",
+            role_names=[role],
+            business_unit_name=None,
+            password=PASSWORD,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     return email
 
 
-def as_actor(database: Database, email: str):  # noqa: ANN201 - an Actor
+def as_actor(database: Database, email: str):
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, email)
 
@@ -56,10 +65,15 @@ def age_failures(database: Database, by: timedelta) -> None:
 
 def valid_tokens(database: Database, email: str) -> int:
     with database.unit_of_work(read_only=True) as uow:
-        return uow.session.scalar(
-            select(func.count()).select_from(AccessToken).join(User, User.id == AccessToken.user_id)
-            .where(User.email == email, AccessToken.revoked_at.is_(None))
-        ) or 0
+        return (
+            uow.session.scalar(
+                select(func.count())
+                .select_from(AccessToken)
+                .join(User, User.id == AccessToken.user_id)
+                .where(User.email == email, AccessToken.revoked_at.is_(None))
+            )
+            or 0
+        )
 
 
 # ---------------------------------------------------------------------------------------------- passwords
@@ -67,13 +81,23 @@ def valid_tokens(database: Database, email: str) -> int:
 
 @pytest.mark.parametrize(
     ("password", "code"),
-    [("short one", "password_too_short"), ("Qwerty123456", "password_too_common"),
-     ("iloveyou12345!", "password_too_common")],
+    [
+        ("short one", "password_too_short"),
+        ("Qwerty123456", "password_too_common"),
+        ("iloveyou12345!", "password_too_common"),
+    ],
 )
 def test_weak_passwords_are_refused(database: Database, password: str, code: str) -> None:
     with pytest.raises(ValidationFailed) as refused, database.unit_of_work() as uow:
-        create_user(email="weak@example.com", full_name="Weak", role_names=["Salesperson"], business_unit_name=None,
-                    password=password, uow=uow, actor=None)
+        create_user(
+            email="weak@example.com",
+            full_name="Weak",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=password,
+            uow=uow,
+            actor=None,
+        )
     assert refused.value.code == code
 
 
@@ -164,12 +188,14 @@ def test_changing_ones_password_ends_every_other_session(database: Database) -> 
     attempt(database, email, PASSWORD)
     with database.unit_of_work() as uow:
         with pytest.raises(ValidationFailed) as wrong:
-            authentication.change_password("not it", "a brand new secret 9", uow=uow, actor=as_actor(database, email),
-                                           keep_token=kept.token.id)
+            authentication.change_password(
+                "not it", "a brand new secret 9", uow=uow, actor=as_actor(database, email), keep_token=kept.token.id
+            )
         assert wrong.value.code == "wrong_password"
     with database.unit_of_work() as uow:
-        authentication.change_password(PASSWORD, "a brand new secret 9", uow=uow, actor=as_actor(database, email),
-                                       keep_token=kept.token.id)
+        authentication.change_password(
+            PASSWORD, "a brand new secret 9", uow=uow, actor=as_actor(database, email), keep_token=kept.token.id
+        )
         uow.commit()
     assert valid_tokens(database, email) == 1  # only the session it was changed from
     with pytest.raises(AuthenticationFailed):
@@ -205,8 +231,11 @@ def test_a_reset_link_expires_after_a_day(database: Database) -> None:
         link = authentication.issue_reset_link(user_id, uow=uow, actor=as_actor(database, ADMIN_EMAIL))
         uow.commit()
     with database.unit_of_work() as uow:
-        uow.session.execute(update(AccessToken).where(AccessToken.id == link.token.id)
-                            .values(expires_at=utcnow() - timedelta(seconds=1)))
+        uow.session.execute(
+            update(AccessToken)
+            .where(AccessToken.id == link.token.id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
         uow.commit()
     with pytest.raises(InvalidState) as expired, database.unit_of_work() as uow:
         authentication.reset_password(link.secret, "a brand new secret 9", uow=uow)

@@ -14,8 +14,15 @@ from tests.factories import make_lead
 
 def test_a_salesperson_may_edit_a_lead_owned_by_their_team(database, actor):
     with database.unit_of_work() as uow:
-        create_user(email="ana@example.com", full_name="Ana", role_names=["Salesperson"], business_unit_name=None,
-                    password=None, uow=uow, actor=actor)
+        create_user(
+            email="ana@example.com",
+            full_name="Ana",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         team = create_team("Key accounts", business_unit_name=None, uow=uow, actor=actor)
         uow.commit()
     lead = make_lead(database, actor)

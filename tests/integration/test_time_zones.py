@@ -38,8 +38,15 @@ MADRID, NEW_YORK = "Europe/Madrid", "America/New_York"
 @pytest.fixture
 def seller(database: Database) -> Actor:
     with database.unit_of_work() as uow:
-        create_user(email=SELLER, full_name="Sam Seller", role_names=["Salesperson"], business_unit_name=None,
-                    password=None, uow=uow, actor=None)
+        create_user(
+            email=SELLER,
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, SELLER)
@@ -73,8 +80,11 @@ def set_own(database: Database, actor: Actor, email: str, zone: str | None) -> N
 
 def time_zone_audit(database: Database) -> list[dict]:
     with database.unit_of_work(read_only=True) as uow:
-        return [changes["time_zone"] for changes in uow.session.scalars(select(AuditEntry.changes)) if changes
-                and "time_zone" in changes]
+        return [
+            changes["time_zone"]
+            for changes in uow.session.scalars(select(AuditEntry.changes))
+            if changes and "time_zone" in changes
+        ]
 
 
 # ---------------------------------------------------------------------------------------------- the organisation
@@ -157,13 +167,29 @@ def test_a_salesperson_sets_only_their_own_zone_and_an_administrator_anyones(
 
 def test_a_user_is_created_with_a_zone_and_an_unknown_one_creates_nobody(database: Database, actor: Actor) -> None:
     with database.unit_of_work() as uow:
-        create_user(email="ines@example.com", full_name="Inés", role_names=["Salesperson"], business_unit_name=None,
-                    password=None, time_zone="asia/kolkata", uow=uow, actor=actor)
+        create_user(
+            email="ines@example.com",
+            full_name="Inés",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            time_zone="asia/kolkata",
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     with pytest.raises(ValidationFailed):
         with database.unit_of_work() as uow:
-            create_user(email="otto@example.com", full_name="Otto", role_names=["Salesperson"], business_unit_name=None,
-                        password=None, time_zone="Mars/Olympus_Mons", uow=uow, actor=actor)
+            create_user(
+                email="otto@example.com",
+                full_name="Otto",
+                role_names=["Salesperson"],
+                business_unit_name=None,
+                password=None,
+                time_zone="Mars/Olympus_Mons",
+                uow=uow,
+                actor=actor,
+            )
             uow.commit()
     users = stored(database)[2]
     assert users["ines@example.com"] == "Asia/Kolkata" and "otto@example.com" not in users
@@ -238,8 +264,16 @@ def scalar(url: str, statement: str) -> object:
 def test_migration_0007_keeps_an_existing_organisation_on_madrid_time_and_goes_down_and_up_again(url: str) -> None:
     database = prepare_database(Settings(database_url=url)).database
     with database.unit_of_work() as uow:
-        create_user(email=ADMIN_EMAIL, full_name="Ada Admin", role_names=["System Administrator"],
-                    business_unit_name=None, password=None, time_zone=NEW_YORK, uow=uow, actor=None)
+        create_user(
+            email=ADMIN_EMAIL,
+            full_name="Ada Admin",
+            role_names=["System Administrator"],
+            business_unit_name=None,
+            password=None,
+            time_zone=NEW_YORK,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     database.dispose()
     assert scalar(url, "SELECT default_time_zone FROM organisation_settings") == "UTC"  # set up after 0007

@@ -53,8 +53,16 @@ def organisation(database: Database, actor: Actor) -> Database:
     late on 29 March (UTC)."""
     with database.unit_of_work() as uow:
         update_settings({"default_time_zone": MADRID}, uow=uow, actor=actor)
-        create_user(email=SELLER, full_name="Sam Seller", role_names=["Salesperson"], business_unit_name=None,
-                    password=None, time_zone=NEW_YORK, uow=uow, actor=actor)
+        create_user(
+            email=SELLER,
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            time_zone=NEW_YORK,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     with database.unit_of_work() as uow:
         seller = actor_for_email(uow.session, SELLER)

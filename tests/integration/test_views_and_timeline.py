@@ -29,9 +29,14 @@ def view_ids(database, actor, view: LeadView, **query) -> set:
 def note(database, actor, lead_id, title, content: bytes | None = None):
     with database.unit_of_work() as uow:
         created = add_note(
-            RegardingTable.LEADS, lead_id, title=title, body="body",
+            RegardingTable.LEADS,
+            lead_id,
+            title=title,
+            body="body",
             attachment=AttachmentUpload("minutes.txt", "text/plain", content) if content else None,
-            max_attachment_bytes=1024 * 1024, uow=uow, actor=actor,
+            max_attachment_bytes=1024 * 1024,
+            uow=uow,
+            actor=actor,
         )
         uow.commit()
     return created
@@ -52,8 +57,15 @@ def test_qualified_and_disqualified_leads_move_from_my_open_leads_to_closed_lead
 def test_my_open_leads_shows_only_the_actors_leads(database, actor):
     mine = make_lead(database, actor)
     with database.unit_of_work() as uow:
-        colleague = create_user(email="colleague@example.com", full_name="Colleague", role_names=["Salesperson"],
-                                business_unit_name=None, password=None, uow=uow, actor=actor)
+        colleague = create_user(
+            email="colleague@example.com",
+            full_name="Colleague",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         colleague_actor = load_actor(uow.session, colleague)
@@ -79,8 +91,9 @@ def test_search_and_keyset_paging_visit_every_lead_once(database, actor):
     seen, cursor = [], None
     while True:
         with database.unit_of_work(read_only=True) as uow:
-            page = list_leads(LeadQuery(view=LeadView.ALL, q="SILLAS", sort="topic", limit=3, cursor=cursor),
-                              uow=uow, actor=actor)
+            page = list_leads(
+                LeadQuery(view=LeadView.ALL, q="SILLAS", sort="topic", limit=3, cursor=cursor), uow=uow, actor=actor
+            )
         seen += [lead.topic for lead in page.items]
         if page.next_cursor is None:
             break
@@ -123,10 +136,19 @@ def test_the_note_service_itself_holds_attachments_to_the_limit(database, actor,
     """Whoever calls it (the API, the pages, the demo loader), a note's attachment stays within the limit."""
     lead = make_lead(database, actor)
     with database.unit_of_work() as uow:
+
         def attach() -> Note:
-            return add_note(RegardingTable.LEADS, lead.id, title="Offer", body=None,
-                            attachment=AttachmentUpload("offer.bin", "application/octet-stream", b"x" * size),
-                            max_attachment_bytes=1024, uow=uow, actor=actor)
+            return add_note(
+                RegardingTable.LEADS,
+                lead.id,
+                title="Offer",
+                body=None,
+                attachment=AttachmentUpload("offer.bin", "application/octet-stream", b"x" * size),
+                max_attachment_bytes=1024,
+                uow=uow,
+                actor=actor,
+            )
+
         if accepted:
             assert attach().file_size == size
         else:

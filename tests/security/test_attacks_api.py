@@ -6,7 +6,6 @@ Every test runs on SQLite and PostgreSQL (through the ``database`` fixture).
 from __future__ import annotations
 
 import json
-
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -19,15 +18,15 @@ from httpx import Response
 from sqlalchemy import func, inspect, select, update
 
 from leadflow.activities.models import Attachment, Note
-from leadflow.security.audit import AuditEntry
-from leadflow.customers.models import Account, Contact
 from leadflow.core.db import utcnow
+from leadflow.core.uow import Database
+from leadflow.customers.models import Account, Contact
 from leadflow.leads.models import Lead
 from leadflow.opportunities.models import Opportunity
-from leadflow.security.models import AccessToken, RecordShare
+from leadflow.security.audit import AuditEntry
 from leadflow.security.authentication import create_personal_token
+from leadflow.security.models import AccessToken, RecordShare
 from leadflow.security.service import create_business_unit, create_user
-from leadflow.core.uow import Database
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, bearer_headers
 from tests.factories import lead_data
 
@@ -81,8 +80,15 @@ def make_units(database: Database) -> None:
 
 def make_user(database: Database, email: str, role: str, unit: str, password: str | None = None) -> uuid.UUID:
     with database.unit_of_work() as uow:
-        user = create_user(email=email, full_name=email.split("@")[0].title(), role_names=[role],
-                           business_unit_name=unit, password=password, uow=uow, actor=None)
+        user = create_user(
+            email=email,
+            full_name=email.split("@")[0].title(),
+            role_names=[role],
+            business_unit_name=unit,
+            password=password,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
         return user.id
 
@@ -161,7 +167,10 @@ def test_a_garbage_token_is_401(anonymous_client, database, authorization):
     before = snapshot(database)
     response = anonymous_client.get(f"{API}/me", headers={"Authorization": authorization})
     assert_unauthenticated(response)
-    assert anonymous_client.post(f"{API}/leads", json=lead_data(), headers={"Authorization": authorization}).status_code == 401
+    assert (
+        anonymous_client.post(f"{API}/leads", json=lead_data(), headers={"Authorization": authorization}).status_code
+        == 401
+    )
     assert snapshot(database) == before
 
 
@@ -211,9 +220,7 @@ def test_a_salesperson_cannot_revoke_someone_elses_token(anonymous_client, datab
 
 
 def test_the_oauth2_password_flow_gives_a_working_token(anonymous_client):
-    response = anonymous_client.post(
-        f"{API}/auth/token", data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-    )
+    response = anonymous_client.post(f"{API}/auth/token", data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -319,9 +326,13 @@ def test_a_sales_team_member_can_read_but_not_write(anonymous_client, database, 
         ),
         "settings": anonymous_client.put(
             f"{API}/settings/qualification",
-            json={"qualification_experience": "legacy", "create_records_on_qualify": False,
-                  "account_creation": "automatic", "contact_creation": "automatic",
-                  "opportunity_creation": "automatic"},
+            json={
+                "qualification_experience": "legacy",
+                "create_records_on_qualify": False,
+                "account_creation": "automatic",
+                "contact_creation": "automatic",
+                "opportunity_creation": "automatic",
+            },
             headers=headers,
         ),
     }
@@ -571,7 +582,8 @@ def test_a_json_body_over_the_cap_is_413(client, database):
     before = snapshot(database)
 
     response = client.post(
-        f"{API}/leads", content=b'{"topic": "' + b"x" * (3 * 1024 * 1024) + b'"}',
+        f"{API}/leads",
+        content=b'{"topic": "' + b"x" * (3 * 1024 * 1024) + b'"}',
         headers={"Content-Type": "application/json"},
     )
 
@@ -683,7 +695,10 @@ def test_the_audit_log_records_every_change(client, database, org):
     settings_entries = _audit(client, action="settings_change")
     assert len(settings_entries) == 1
     flag = settings_entries[0]["changes"]["create_records_on_qualify"]
-    assert flag == {"old": not new_settings["create_records_on_qualify"], "new": new_settings["create_records_on_qualify"]}
+    assert flag == {
+        "old": not new_settings["create_records_on_qualify"],
+        "new": new_settings["create_records_on_qualify"],
+    }
     assert settings_entries[0]["user_id"] == admin_id
 
 
@@ -726,8 +741,9 @@ def test_the_timeline_does_not_reveal_notes_of_a_lead_the_user_cannot_read(clien
     assert all(note["regarding_id"] != lead_id for note in response.json()["items"])
 
 
-def test_qualifying_a_closed_lead_of_another_unit_is_refused_as_not_found_not_as_closed(client, anonymous_client,
-                                                                                        database, org):
+def test_qualifying_a_closed_lead_of_another_unit_is_refused_as_not_found_not_as_closed(
+    client, anonymous_client, database, org
+):
     """The access check comes first: the refusal must not reveal the state, nor the existence, of a lead
     one cannot read."""
     lead_id = org["mexico_lead"]["id"]

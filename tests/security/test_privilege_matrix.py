@@ -34,12 +34,12 @@ import pytest
 from sqlalchemy import func, select
 
 from leadflow.activities.models import Attachment, Note
-from leadflow.security.audit import AuditEntry
+from leadflow.core.errors import Forbidden, NotFound
 from leadflow.core.schemas import parse
+from leadflow.core.uow import Database
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
-from leadflow.core.errors import Forbidden, NotFound
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, LeadUpdate, QualifyOptions
@@ -47,12 +47,12 @@ from leadflow.leads.views import LeadQuery, LeadView, list_leads
 from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
-from leadflow.security.access import get_accessible
 from leadflow.security import service as security
+from leadflow.security.access import get_accessible
 from leadflow.security.actor import Actor, default_actor, load_actor
+from leadflow.security.audit import AuditEntry
 from leadflow.security.models import RecordShare, User
 from leadflow.security.privileges import BUILTIN_ROLES, TABLES, Depth, Privilege
-from leadflow.core.uow import Database
 from tests.factories import lead_data
 
 ROLES = (
@@ -159,7 +159,7 @@ EXPECTED = _parse_expected(EXPECTED_TABLE)
 
 
 def test_the_expected_table_is_complete():
-    assert set(EXPECTED) == {(r, o, l) for r in ROLES for o in OPERATIONS for l in LOCATIONS}
+    assert set(EXPECTED) == {(r, o, place) for r in ROLES for o in OPERATIONS for place in LOCATIONS}
     assert set(ROLES) == set(BUILTIN_ROLES)
 
 
@@ -189,8 +189,13 @@ def build_world(database: Database, role: str, *, extras: bool = False) -> World
 
         def user(key: str, roles: list[str], unit: str) -> User:
             return security.create_user(
-                email=f"{key}@example.com", full_name=key.title(), role_names=roles,
-                business_unit_name=unit, password=None, uow=uow, actor=None,
+                email=f"{key}@example.com",
+                full_name=key.title(),
+                role_names=roles,
+                business_unit_name=unit,
+                password=None,
+                uow=uow,
+                actor=None,
             )
 
         me = user("actor", [role], "Sales Spain")
@@ -210,8 +215,9 @@ def build_world(database: Database, role: str, *, extras: bool = False) -> World
             session.get(Lead, closed).disqualify(LeadStatusReason.LOST, has_opportunity=False)
             lead_ids["own_closed"] = closed
             shared = lead(mexico.id)
-            security.share_record("leads", session.get(Lead, shared), user_id=me.id, team_id=None,
-                                  rights={"read"}, uow=uow, actor=admin)
+            security.share_record(
+                "leads", session.get(Lead, shared), user_id=me.id, team_id=None, rights={"read"}, uow=uow, actor=admin
+            )
             lead_ids["other_shared"] = shared
             lead_ids["root"] = lead(admin.user_id)
         uow.commit()
@@ -300,8 +306,9 @@ OPERATION_FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def check_effect(database: Database, world: World, operation: str, location: str, outcome: Any,
-                 before: dict[str, Any]) -> None:
+def check_effect(
+    database: Database, world: World, operation: str, location: str, outcome: Any, before: dict[str, Any]
+) -> None:
     """The allowed operation really did what it says."""
     after = snapshot(database)
     counts_before, counts_after = before["counts"], after["counts"]
@@ -502,9 +509,11 @@ def test_the_generated_table_covers_every_role_table_and_privilege():
         assert set(cells[2:]) <= labels
     # Spot checks written by hand against the reference roles.
     assert "| Salesperson | leads | User | Business Unit | User | User | User | Business Unit | User | User |" in rows
-    assert ("| Sales Manager | leads | Business Unit | Parent: Child Business Units | Parent: Child Business Units "
-            "| Business Unit | Parent: Child Business Units | Parent: Child Business Units "
-            "| Parent: Child Business Units | Parent: Child Business Units |") in rows
+    assert (
+        "| Sales Manager | leads | Business Unit | Parent: Child Business Units | Parent: Child Business Units "
+        "| Business Unit | Parent: Child Business Units | Parent: Child Business Units "
+        "| Parent: Child Business Units | Parent: Child Business Units |"
+    ) in rows
     assert "| Sales Team Member | leads | None | Business Unit | None | None | None | None | None | None |" in rows
 
 
@@ -533,8 +542,9 @@ def test_qualify_needs_create_on_each_record_it_creates(database: Database, acto
     assert snapshot(database) == before
 
     flag = {"accounts": "create_account", "contacts": "create_contact", "opportunities": "create_opportunity"}[table]
-    options = QualifyOptions(**{"create_account": True, "create_contact": True, "create_opportunity": True,
-                                flag: False})
+    options = QualifyOptions(
+        **{"create_account": True, "create_contact": True, "create_opportunity": True, flag: False}
+    )
     with database.unit_of_work() as uow:
         leads.qualify_lead(lead_id, options, uow=uow, actor=world.actor)
         uow.commit()
@@ -549,38 +559,69 @@ def test_qualify_needs_create_on_each_record_it_creates(database: Database, acto
 
 RECORD_SERVICES: dict[str, tuple[type, str, Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {
     # table: (model, label, create, update, delete)
-    "accounts": (Account, "account",
-                 lambda uow, actor, owner: customers.create_account(
-                     parse(AccountCreate, {"name": f"Acme {uuid.uuid4().hex}", "owner_user_id": str(owner)}), uow=uow, actor=actor),
-                 lambda uow, actor, record_id: customers.update_account(
-                     record_id, parse(AccountUpdate, {"description": "Changed"}), uow=uow, actor=actor),
-                 customers.delete_account),
-    "contacts": (Contact, "contact",
-                 lambda uow, actor, owner: customers.create_contact(
-                     parse(ContactCreate, {"last_name": f"Dupont {uuid.uuid4().hex}", "owner_user_id": str(owner)}), uow=uow, actor=actor),
-                 lambda uow, actor, record_id: customers.update_contact(
-                     record_id, parse(ContactUpdate, {"description": "Changed"}), uow=uow, actor=actor),
-                 customers.delete_contact),
-    "opportunities": (Opportunity, "opportunity",
-                      lambda uow, actor, owner: opportunities.create_opportunity(
-                          parse(OpportunityCreate, {"name": f"Deal {uuid.uuid4().hex}", "owner_user_id": str(owner)}), uow=uow, actor=actor),
-                      lambda uow, actor, record_id: opportunities.update_opportunity(
-                          record_id, parse(OpportunityUpdate, {"description": "Changed"}), uow=uow, actor=actor),
-                      opportunities.delete_opportunity),
+    "accounts": (
+        Account,
+        "account",
+        lambda uow, actor, owner: customers.create_account(
+            parse(AccountCreate, {"name": f"Acme {uuid.uuid4().hex}", "owner_user_id": str(owner)}),
+            uow=uow,
+            actor=actor,
+        ),
+        lambda uow, actor, record_id: customers.update_account(
+            record_id, parse(AccountUpdate, {"description": "Changed"}), uow=uow, actor=actor
+        ),
+        customers.delete_account,
+    ),
+    "contacts": (
+        Contact,
+        "contact",
+        lambda uow, actor, owner: customers.create_contact(
+            parse(ContactCreate, {"last_name": f"Dupont {uuid.uuid4().hex}", "owner_user_id": str(owner)}),
+            uow=uow,
+            actor=actor,
+        ),
+        lambda uow, actor, record_id: customers.update_contact(
+            record_id, parse(ContactUpdate, {"description": "Changed"}), uow=uow, actor=actor
+        ),
+        customers.delete_contact,
+    ),
+    "opportunities": (
+        Opportunity,
+        "opportunity",
+        lambda uow, actor, owner: opportunities.create_opportunity(
+            parse(OpportunityCreate, {"name": f"Deal {uuid.uuid4().hex}", "owner_user_id": str(owner)}),
+            uow=uow,
+            actor=actor,
+        ),
+        lambda uow, actor, record_id: opportunities.update_opportunity(
+            record_id, parse(OpportunityUpdate, {"description": "Changed"}), uow=uow, actor=actor
+        ),
+        opportunities.delete_opportunity,
+    ),
 }
 # What a Salesperson may do, per location of the record (own, a colleague's in the unit, another unit's).
 SALESPERSON_RECORDS = {
-    ("read", "own"): True, ("read", "unit"): True, ("read", "other"): False,
-    ("write", "own"): True, ("write", "unit"): False, ("write", "other"): False,
-    ("delete", "own"): True, ("delete", "unit"): False, ("delete", "other"): False,
-    ("create", "own"): True, ("create", "unit"): False, ("create", "other"): False,
+    ("read", "own"): True,
+    ("read", "unit"): True,
+    ("read", "other"): False,
+    ("write", "own"): True,
+    ("write", "unit"): False,
+    ("write", "other"): False,
+    ("delete", "own"): True,
+    ("delete", "unit"): False,
+    ("delete", "other"): False,
+    ("create", "own"): True,
+    ("create", "unit"): False,
+    ("create", "other"): False,
 }
 
 
 def record_versions(database: Database) -> dict[str, Any]:
     with database.unit_of_work(read_only=True) as uow:
         return {
-            model.__tablename__: sorted((row.id, row.row_version, row.description) for row in uow.session.scalars(select(model)))
+            model.__tablename__: sorted(
+                (row.id, row.row_version, row.description) for row in uow.session.scalars(select(model))
+            )
             for model in (Account, Contact, Opportunity)
         } | {"audit": uow.session.scalar(select(func.count()).select_from(AuditEntry))}
 
@@ -602,8 +643,9 @@ def test_a_salesperson_reads_the_units_records_and_changes_only_their_own(
     with database.unit_of_work() as uow:
         try:
             if operation == "read":
-                outcome = get_accessible(uow.session, model, record_id, label=label, actor=world.actor,
-                                         privilege=Privilege.READ)
+                outcome = get_accessible(
+                    uow.session, model, record_id, label=label, actor=world.actor, privilege=Privilege.READ
+                )
             elif operation == "write":
                 outcome = update(uow, world.actor, record_id)
             elif operation == "delete":
@@ -642,8 +684,12 @@ def test_a_salesperson_reads_the_units_records_and_changes_only_their_own(
 # Write wider than Assign, so a custom role shows it)
 
 WIDE_WITHOUT_ASSIGN = {
-    "leads": {Privilege.CREATE: Depth.ORGANIZATION, Privilege.READ: Depth.ORGANIZATION,
-              Privilege.WRITE: Depth.ORGANIZATION, Privilege.ASSIGN: Depth.USER},
+    "leads": {
+        Privilege.CREATE: Depth.ORGANIZATION,
+        Privilege.READ: Depth.ORGANIZATION,
+        Privilege.WRITE: Depth.ORGANIZATION,
+        Privilege.ASSIGN: Depth.USER,
+    },
 }
 
 
@@ -678,8 +724,12 @@ def test_changing_a_leads_owner_in_an_update_needs_assign(database: Database, ac
 
     with database.unit_of_work() as uow:
         with pytest.raises(Forbidden) as refused:
-            leads.update_lead(lead_id, LeadUpdate.model_validate({"owner_user_id": str(world.actor.user_id)}),
-                              uow=uow, actor=world.actor)
+            leads.update_lead(
+                lead_id,
+                LeadUpdate.model_validate({"owner_user_id": str(world.actor.user_id)}),
+                uow=uow,
+                actor=world.actor,
+            )
         uow.commit()
 
     assert (refused.value.details["privilege"], refused.value.details["table"]) == ("assign", "leads")
@@ -691,12 +741,16 @@ def test_changing_a_leads_owner_in_an_update_needs_assign(database: Database, ac
     assert (after["topic"], after["owner_user_id"]) == ("Still theirs", world.owners["unit"])
 
 
-def test_reassigning_every_record_of_a_user_needs_assign_at_the_organization_level(database: Database, actor: Actor) -> None:
+def test_reassigning_every_record_of_a_user_needs_assign_at_the_organization_level(
+    database: Database, actor: Actor
+) -> None:
     """Write on users is not enough: the records may be anywhere, so Assign must reach every unit."""
     matrix: dict[str, dict[Privilege, Depth]] = {
         "users": {Privilege.READ: Depth.ORGANIZATION, Privilege.WRITE: Depth.ORGANIZATION},
-        **{table: {Privilege.READ: Depth.ORGANIZATION, Privilege.ASSIGN: Depth.PARENT_CHILD}
-           for table in ("leads", "accounts", "contacts", "opportunities")},
+        **{
+            table: {Privilege.READ: Depth.ORGANIZATION, Privilege.ASSIGN: Depth.PARENT_CHILD}
+            for table in ("leads", "accounts", "contacts", "opportunities")
+        },
     }
     with database.unit_of_work() as uow:
         security.create_role("User manager", matrix, uow=uow, actor=actor)

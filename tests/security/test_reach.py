@@ -23,12 +23,12 @@ from sqlalchemy import select
 
 from leadflow.asgi import create_app
 from leadflow.core.config import Settings
+from leadflow.core.errors import Forbidden
 from leadflow.core.schemas import parse
 from leadflow.core.uow import Database
 from leadflow.customers import service as customers
 from leadflow.customers.models import Contact
 from leadflow.customers.schemas import AccountCreate
-from leadflow.core.errors import Forbidden
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadState
 from leadflow.leads.schemas import QualifyOptions
@@ -50,16 +50,28 @@ def people(database: Database) -> Database:
         admin = default_actor(uow.session)
         for unit in ("Ventas", "Sales UK"):
             security.create_business_unit(unit, parent_name=None, uow=uow, actor=admin)
-        for email, role, unit in ((ANA, "Salesperson", "Ventas"), (ROSA, "Sales Team Member", "Ventas"),
-                                  (BOB, "Salesperson", "Sales UK")):
-            security.create_user(email=email, full_name=email.split("@")[0].title(), role_names=[role],
-                                 business_unit_name=unit, password=None, uow=uow, actor=admin)
+        for email, role, unit in (
+            (ANA, "Salesperson", "Ventas"),
+            (ROSA, "Sales Team Member", "Ventas"),
+            (BOB, "Salesperson", "Sales UK"),
+        ):
+            security.create_user(
+                email=email,
+                full_name=email.split("@")[0].title(),
+                role_names=[role],
+                business_unit_name=unit,
+                password=None,
+                uow=uow,
+                actor=admin,
+            )
         uow.commit()
     return database
 
 
 def client_of(database: Database, email: str) -> TestClient:
-    return TestClient(create_app(database, Settings(database_url=database.url)), headers=bearer_headers(database, email))
+    return TestClient(
+        create_app(database, Settings(database_url=database.url)), headers=bearer_headers(database, email)
+    )
 
 
 def as_actor(database: Database, email: str) -> Any:
@@ -69,8 +81,9 @@ def as_actor(database: Database, email: str) -> Any:
 
 def account_of(database: Database, email: str) -> uuid.UUID:
     with database.unit_of_work() as uow:
-        account = customers.create_account(parse(AccountCreate, {"name": f"Cuenta {uuid.uuid4().hex[:8]}"}),
-                                           uow=uow, actor=as_actor(database, email))
+        account = customers.create_account(
+            parse(AccountCreate, {"name": f"Cuenta {uuid.uuid4().hex[:8]}"}), uow=uow, actor=as_actor(database, email)
+        )
         uow.commit()
     return account.id
 
@@ -86,8 +99,14 @@ def test_a_record_one_may_not_read_answers_like_one_that_does_not_exist(people: 
     theirs = make_lead(people, as_actor(people, ANA)).id
     nobody = uuid.uuid4()
     with client_of(people, BOB) as bob:
-        for method, suffix, body in (("GET", "", None), ("PATCH", "", {"topic": "Mine now"}), ("DELETE", "", None),
-                                     ("POST", "/qualify", {}), ("GET", "/notes", None), ("GET", "/timeline", None)):
+        for method, suffix, body in (
+            ("GET", "", None),
+            ("PATCH", "", {"topic": "Mine now"}),
+            ("DELETE", "", None),
+            ("POST", "/qualify", {}),
+            ("GET", "/notes", None),
+            ("GET", "/timeline", None),
+        ):
             foreign = bob.request(method, f"{API}/leads/{theirs}{suffix}", json=body)
             unknown = bob.request(method, f"{API}/leads/{nobody}{suffix}", json=body)
             assert foreign.status_code == unknown.status_code == 404, (method, suffix, foreign.text)
@@ -107,8 +126,9 @@ def test_adding_a_note_needs_append_to_on_the_record(people: Database) -> None:
     lead = make_lead(people, as_actor(people, ANA)).id
     with client_of(people, ROSA) as rosa:  # reads Ana's lead, appends to nothing
         assert rosa.get(f"{API}/leads/{lead}").status_code == 200
-        refused = rosa.post(f"{API}/leads/{lead}/notes", data={"title": "Called"},
-                            files={"file": ("offer.txt", b"offer", "text/plain")})
+        refused = rosa.post(
+            f"{API}/leads/{lead}/notes", data={"title": "Called"}, files={"file": ("offer.txt", b"offer", "text/plain")}
+        )
         notes = rosa.get(f"{API}/leads/{lead}/notes").json()["items"]
     assert refused.status_code == 403, refused.text
     assert refused.json()["error"]["details"]["privilege"] == "append_to"
@@ -137,8 +157,15 @@ def test_linking_needs_append_to_on_the_record_linked(people: Database) -> None:
             "accounts": {Privilege.READ: Depth.BUSINESS_UNIT},
         }
         security.create_role("Lead writer", reader_of_accounts, uow=uow, actor=admin)
-        security.create_user(email="lina@example.com", full_name="Lina", role_names=["Lead writer"],
-                             business_unit_name="Ventas", password=None, uow=uow, actor=admin)
+        security.create_user(
+            email="lina@example.com",
+            full_name="Lina",
+            role_names=["Lead writer"],
+            business_unit_name="Ventas",
+            password=None,
+            uow=uow,
+            actor=admin,
+        )
         uow.commit()
     account = account_of(people, ANA)
     with client_of(people, "lina@example.com") as lina:
@@ -157,17 +184,30 @@ def test_naming_an_opportunitys_customer_needs_append_to_on_it(people: Database)
             "accounts": {Privilege.READ: Depth.BUSINESS_UNIT},
         }
         security.create_role("Opportunity writer", seller_of_opportunities, uow=uow, actor=admin)
-        security.create_user(email="olivia@example.com", full_name="Olivia", role_names=["Opportunity writer"],
-                             business_unit_name="Ventas", password=None, uow=uow, actor=admin)
+        security.create_user(
+            email="olivia@example.com",
+            full_name="Olivia",
+            role_names=["Opportunity writer"],
+            business_unit_name="Ventas",
+            password=None,
+            uow=uow,
+            actor=admin,
+        )
         uow.commit()
     account = account_of(people, ANA)
     with client_of(people, "olivia@example.com") as olivia:
         assert olivia.get(f"{API}/accounts/{account}").status_code == 200
         created = olivia.post(f"{API}/opportunities", json={"name": "Sillas", "customer_id": str(account)})
         lead = olivia.post(f"{API}/leads", json=lead_data()).json()
-        qualified = olivia.post(f"{API}/leads/{lead['id']}/qualify",
-                                json={"create_account": False, "create_contact": False, "create_opportunity": True,
-                                      "opportunity_customer_id": str(account)})
+        qualified = olivia.post(
+            f"{API}/leads/{lead['id']}/qualify",
+            json={
+                "create_account": False,
+                "create_contact": False,
+                "create_opportunity": True,
+                "opportunity_customer_id": str(account),
+            },
+        )
         listed = olivia.get(f"{API}/opportunities").json()["items"]
         state = olivia.get(f"{API}/leads/{lead['id']}").json()["state"]
     for refused in (created, qualified):
@@ -178,21 +218,34 @@ def test_naming_an_opportunitys_customer_needs_append_to_on_it(people: Database)
 
 # A role that qualifies its own leads into a contact and an opportunity, linking the account the lead names.
 QUALIFIER = {
-    "leads": {Privilege.CREATE: Depth.USER, Privilege.READ: Depth.USER, Privilege.WRITE: Depth.USER,
-              Privilege.APPEND: Depth.USER},
+    "leads": {
+        Privilege.CREATE: Depth.USER,
+        Privilege.READ: Depth.USER,
+        Privilege.WRITE: Depth.USER,
+        Privilege.APPEND: Depth.USER,
+    },
     "accounts": {Privilege.READ: Depth.BUSINESS_UNIT, Privilege.APPEND_TO: Depth.BUSINESS_UNIT},
     "contacts": {Privilege.CREATE: Depth.USER, Privilege.READ: Depth.USER},
     "opportunities": {Privilege.CREATE: Depth.USER, Privilege.READ: Depth.USER},
 }
 
 
-def _lead_of_a_qualifier(people: Database, matrix: dict[str, dict[Privilege, Depth]]) -> tuple[Any, uuid.UUID, uuid.UUID]:
+def _lead_of_a_qualifier(
+    people: Database, matrix: dict[str, dict[Privilege, Depth]]
+) -> tuple[Any, uuid.UUID, uuid.UUID]:
     """A user holding only ``matrix``, and a lead of theirs whose parent account is a colleague's account."""
     with people.unit_of_work() as uow:
         admin = default_actor(uow.session)
         security.create_role("Qualifier", matrix, uow=uow, actor=admin)
-        user = security.create_user(email="quinn@example.com", full_name="Quinn", role_names=["Qualifier"],
-                                    business_unit_name="Ventas", password=None, uow=uow, actor=admin)
+        user = security.create_user(
+            email="quinn@example.com",
+            full_name="Quinn",
+            role_names=["Qualifier"],
+            business_unit_name="Ventas",
+            password=None,
+            uow=uow,
+            actor=admin,
+        )
         uow.commit()
     account = account_of(people, ANA)
     lead = make_lead(people, as_actor(people, ADMIN_EMAIL), owner_user_id=str(user.id), parent_account_id=str(account))
@@ -247,8 +300,15 @@ def test_the_audit_log_shows_a_reader_only_as_far_as_their_level_reaches(people:
     with people.unit_of_work() as uow:
         admin = default_actor(uow.session)
         security.create_role("Unit auditor", {"audit": {Privilege.READ: Depth.BUSINESS_UNIT}}, uow=uow, actor=admin)
-        security.create_user(email="aida@example.com", full_name="Aida", role_names=["Unit auditor"],
-                             business_unit_name="Ventas", password=None, uow=uow, actor=admin)
+        security.create_user(
+            email="aida@example.com",
+            full_name="Aida",
+            role_names=["Unit auditor"],
+            business_unit_name="Ventas",
+            password=None,
+            uow=uow,
+            actor=admin,
+        )
         uow.commit()
     ventas_lead = make_lead(people, as_actor(people, ANA)).id
     uk_lead = make_lead(people, as_actor(people, BOB)).id

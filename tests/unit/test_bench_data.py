@@ -114,7 +114,9 @@ def test_every_duplicate_has_one_original_and_every_kind_is_planted_evenly(data)
 
 LINKS = {
     "contacts": {
-        "name": lambda r: (normalize_name(r["first_name"]), normalize_name(r["last_name"])) if r["first_name"] else None,
+        "name": lambda r: (
+            (normalize_name(r["first_name"]), normalize_name(r["last_name"])) if r["first_name"] else None
+        ),
         "email": lambda r: normalize_email(r["email"]),
         "phone": lambda r: normalize_phone(r["business_phone"]),
     },
@@ -127,8 +129,14 @@ LINKS = {
 }
 # The field each corruption lets through; the others must not link the pair.
 CARRIED_BY = {
-    "case": "name", "accents": "name", "typo": "name", "legal_suffix": "name", "word_order": "name",
-    "email_case": "email", "phone_format": "phone", "website_format": "website",
+    "case": "name",
+    "accents": "name",
+    "typo": "name",
+    "legal_suffix": "name",
+    "word_order": "name",
+    "email_case": "email",
+    "phone_format": "phone",
+    "website_format": "website",
 }
 
 

@@ -39,7 +39,12 @@ def test_an_amount_is_typed_with_cents_and_the_locale_decimal_mark_and_no_groupi
 
 @pytest.mark.parametrize(
     ("typed", "language", "amount"),
-    [("25.000,50", "es", "25000.50"), ("25000,5", "es", "25000.5"), ("25,000.50", "en", "25000.50"), ("25000.50", "es", "25000.50")],
+    [
+        ("25.000,50", "es", "25000.50"),
+        ("25000,5", "es", "25000.5"),
+        ("25,000.50", "en", "25000.50"),
+        ("25000.50", "es", "25000.50"),
+    ],
 )
 def test_an_amount_typed_either_way_reads_back(typed: str, language: str, amount: str) -> None:
     assert parse_amount(typed, language) == Decimal(amount)

@@ -3,8 +3,8 @@
 import pytest
 
 from leadflow.core.errors import ValidationFailed
-from leadflow.leads.schemas import LeadCreate, LeadUpdate
 from leadflow.core.schemas import parse
+from leadflow.leads.schemas import LeadCreate, LeadUpdate
 
 
 def refused(model, data) -> ValidationFailed:
@@ -23,8 +23,16 @@ def refused(model, data) -> ValidationFailed:
         ({"topic": "Chairs", "last_name": "G", "budget_amount": "-1"}, "budget_amount", "out_of_range"),
         ({"topic": "Chairs", "last_name": "G", "budget_amount": "1000000000000.01"}, "budget_amount", "out_of_range"),
         ({"topic": "Chairs", "last_name": "G", "rating": "lukewarm"}, "rating", "invalid_option"),
-        ({"topic": "Chairs", "last_name": "G", "purchase_timeframe": "someday"}, "purchase_timeframe", "invalid_option"),
-        ({"topic": "Chairs", "last_name": "G", "qualification_comments": "x" * 2001}, "qualification_comments", "too_long"),
+        (
+            {"topic": "Chairs", "last_name": "G", "purchase_timeframe": "someday"},
+            "purchase_timeframe",
+            "invalid_option",
+        ),
+        (
+            {"topic": "Chairs", "last_name": "G", "qualification_comments": "x" * 2001},
+            "qualification_comments",
+            "too_long",
+        ),
         ({"topic": "Chairs", "last_name": "G", "favourite_colour": "blue"}, "favourite_colour", "unknown_field"),
     ],
 )

@@ -5,8 +5,7 @@ import uuid
 import pytest
 
 from leadflow.core.errors import InvalidState, ValidationFailed
-from leadflow.leads.models import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED
-from leadflow.leads.models import Lead, LeadState, LeadStatusReason
+from leadflow.leads.models import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED, Lead, LeadState, LeadStatusReason
 
 
 def open_lead() -> Lead:

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from leadflow.activities.service import safe_file_name
+from leadflow.core.paging import encode_cursor
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason, PurchaseTimeframe
 from leadflow.leads.views import decode_lead_cursor, start_of_week
 from leadflow.opportunities.models import Opportunity
-from leadflow.core.paging import encode_cursor
 from leadflow.process.flow import STAGE_NAMES, process_state
 
 
@@ -17,8 +17,9 @@ def test_the_flow_has_the_four_documented_stages_in_order():
 
 
 def test_an_open_lead_is_at_qualify_with_its_filled_steps_complete():
-    lead = Lead(id=uuid.uuid4(), state=LeadState.OPEN, purchase_timeframe=PurchaseTimeframe.THIS_QUARTER,
-                decision_maker=False)
+    lead = Lead(
+        id=uuid.uuid4(), state=LeadState.OPEN, purchase_timeframe=PurchaseTimeframe.THIS_QUARTER, decision_maker=False
+    )
     state = process_state(lead, None)
     assert state.active_stage == "qualify"
     steps = {step.name: step.complete for step in state.stages[0].steps}
@@ -29,8 +30,12 @@ def test_an_open_lead_is_at_qualify_with_its_filled_steps_complete():
 
 def test_a_qualified_lead_with_an_opportunity_continues_at_develop_on_the_opportunity():
     opportunity = Opportunity(id=uuid.uuid4(), process_stage="develop", customer_need="Ergonomic chairs")
-    lead = Lead(id=uuid.uuid4(), state=LeadState.QUALIFIED, status_reason=LeadStatusReason.QUALIFIED,
-                qualifying_opportunity_id=opportunity.id)
+    lead = Lead(
+        id=uuid.uuid4(),
+        state=LeadState.QUALIFIED,
+        status_reason=LeadStatusReason.QUALIFIED,
+        qualifying_opportunity_id=opportunity.id,
+    )
     state = process_state(lead, opportunity)
     assert state.active_stage == "develop"
     assert [stage.status for stage in state.stages] == ["completed", "active", "pending", "pending"]
@@ -52,7 +57,10 @@ def test_cursors_round_trip_each_sort_key_type():
     lead_id = uuid.uuid4()
     moment = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
     assert decode_lead_cursor(encode_cursor(moment, lead_id), "created_at") == (moment, lead_id)
-    assert decode_lead_cursor(encode_cursor(Decimal("12.5000"), lead_id), "budget_amount") == (Decimal("12.5000"), lead_id)
+    assert decode_lead_cursor(encode_cursor(Decimal("12.5000"), lead_id), "budget_amount") == (
+        Decimal("12.5000"),
+        lead_id,
+    )
     assert decode_lead_cursor(encode_cursor("Chairs", lead_id), "topic") == ("Chairs", lead_id)
 
 

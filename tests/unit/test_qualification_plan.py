@@ -5,10 +5,10 @@ import uuid
 import pytest
 
 from leadflow.core.errors import ValidationFailed
-from leadflow.leads.schemas import OpportunityChoice, QualifyOptions
-from leadflow.leads.qualification import QualifyPlan, resolve_plan
-from leadflow.organisation.models import OrganisationSettings, QualificationExperience, RecordCreation
 from leadflow.core.schemas import parse
+from leadflow.leads.qualification import QualifyPlan, resolve_plan
+from leadflow.leads.schemas import OpportunityChoice, QualifyOptions
+from leadflow.organisation.models import OrganisationSettings, QualificationExperience, RecordCreation
 
 AUTO, SELLER = RecordCreation.AUTOMATIC, RecordCreation.SELLER
 

@@ -47,19 +47,34 @@ def test_a_stored_zone_no_longer_known_is_passed_over_not_refused() -> None:
     assert resolve_time_zone("Mars/Olympus_Mons", "Atlantis/Capital").key == "UTC"
 
 
-@pytest.mark.parametrize(("typed", "known"), [
-    ("Europe/Madrid", "Europe/Madrid"),
-    ("europe/madrid", "Europe/Madrid"),
-    ("  America/New_York ", "America/New_York"),
-    ("utc", "UTC"),
-    ("America/Argentina/ComodRivadavia", "America/Argentina/ComodRivadavia"),
-])
+@pytest.mark.parametrize(
+    ("typed", "known"),
+    [
+        ("Europe/Madrid", "Europe/Madrid"),
+        ("europe/madrid", "Europe/Madrid"),
+        ("  America/New_York ", "America/New_York"),
+        ("utc", "UTC"),
+        ("America/Argentina/ComodRivadavia", "America/Argentina/ComodRivadavia"),
+    ],
+)
 def test_a_time_zone_is_known_by_its_iana_name_in_any_case(typed: str, known: str) -> None:
     assert known_time_zone(typed) == known
 
 
-@pytest.mark.parametrize("typed", ["", "Mars/Olympus_Mons", "Madrid", "../../etc/passwd", "/etc/localtime",
-                                   "localtime", "posixrules", "Europe/Madrid\x00", "+01:00"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "Mars/Olympus_Mons",
+        "Madrid",
+        "../../etc/passwd",
+        "/etc/localtime",
+        "localtime",
+        "posixrules",
+        "Europe/Madrid\x00",
+        "+01:00",
+    ],
+)
 def test_what_is_no_iana_time_zone_is_not_known(typed: str) -> None:
     assert known_time_zone(typed) is None
 
@@ -78,18 +93,21 @@ def test_the_choices_are_every_iana_zone_sorted_without_the_machines_own() -> No
 # New York moves on 8 March 2026 at 07:00 UTC (02:00 EST) and back on 1 November at 06:00 UTC.
 
 
-@pytest.mark.parametrize(("instant", "madrid", "new_york"), [
-    (datetime(2026, 1, 15, 12, 0, tzinfo=UTC), "15 Jan 2026, 13:00:00", "15 Jan 2026, 07:00:00"),
-    # Between the two changes Madrid is five hours ahead of New York instead of six.
-    (datetime(2026, 3, 8, 6, 59, tzinfo=UTC), "8 Mar 2026, 07:59:00", "8 Mar 2026, 01:59:00"),
-    (datetime(2026, 3, 8, 7, 0, tzinfo=UTC), "8 Mar 2026, 08:00:00", "8 Mar 2026, 03:00:00"),
-    (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), "29 Mar 2026, 01:59:00", "28 Mar 2026, 20:59:00"),
-    (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "29 Mar 2026, 03:00:00", "28 Mar 2026, 21:00:00"),
-    (datetime(2026, 7, 1, 12, 0, tzinfo=UTC), "1 Jul 2026, 14:00:00", "1 Jul 2026, 08:00:00"),
-    # In autumn the hour from 02:00 to 03:00 comes twice in Madrid.
-    (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "25 Oct 2026, 02:30:00", "24 Oct 2026, 20:30:00"),
-    (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "25 Oct 2026, 02:30:00", "24 Oct 2026, 21:30:00"),
-])
+@pytest.mark.parametrize(
+    ("instant", "madrid", "new_york"),
+    [
+        (datetime(2026, 1, 15, 12, 0, tzinfo=UTC), "15 Jan 2026, 13:00:00", "15 Jan 2026, 07:00:00"),
+        # Between the two changes Madrid is five hours ahead of New York instead of six.
+        (datetime(2026, 3, 8, 6, 59, tzinfo=UTC), "8 Mar 2026, 07:59:00", "8 Mar 2026, 01:59:00"),
+        (datetime(2026, 3, 8, 7, 0, tzinfo=UTC), "8 Mar 2026, 08:00:00", "8 Mar 2026, 03:00:00"),
+        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), "29 Mar 2026, 01:59:00", "28 Mar 2026, 20:59:00"),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "29 Mar 2026, 03:00:00", "28 Mar 2026, 21:00:00"),
+        (datetime(2026, 7, 1, 12, 0, tzinfo=UTC), "1 Jul 2026, 14:00:00", "1 Jul 2026, 08:00:00"),
+        # In autumn the hour from 02:00 to 03:00 comes twice in Madrid.
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "25 Oct 2026, 02:30:00", "24 Oct 2026, 20:30:00"),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "25 Oct 2026, 02:30:00", "24 Oct 2026, 21:30:00"),
+    ],
+)
 def test_a_utc_instant_reads_on_the_clock_of_madrid_and_new_york(instant: datetime, madrid: str, new_york: str) -> None:
     assert format_moment(instant, "en", time_zone=MADRID) == madrid
     assert format_moment(instant, "en", time_zone=resolve_time_zone(NEW_YORK, MADRID)) == new_york
@@ -149,11 +167,15 @@ def test_the_settings_and_the_users_input_take_an_iana_name_in_its_own_spelling(
     assert parse(OwnSettingsChange, {"time_zone": "europe/madrid"}).time_zone == MADRID
     assert parse(OwnSettingsChange, {"time_zone": None}).time_zone is None
     assert parse(RegionalSettingsChange, {}).model_dump(exclude_unset=True) == {}
-    user = parse(UserIn, {"email": "ines@example.com", "full_name": "Inés", "roles": ["Salesperson"], "time_zone": "UTC"})
+    user = parse(
+        UserIn, {"email": "ines@example.com", "full_name": "Inés", "roles": ["Salesperson"], "time_zone": "UTC"}
+    )
     assert user.time_zone == "UTC"
 
 
-@pytest.mark.parametrize(("model", "field"), [(RegionalSettings, "default_time_zone"), (OwnSettingsChange, "time_zone")])
+@pytest.mark.parametrize(
+    ("model", "field"), [(RegionalSettings, "default_time_zone"), (OwnSettingsChange, "time_zone")]
+)
 def test_an_unknown_zone_is_a_validation_error_naming_the_field(model: type, field: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         parse(model, {field: "Mars/Olympus_Mons"})

@@ -26,8 +26,7 @@ from leadflow.core.db import make_engine
 from leadflow.core.migrate import upgrade
 from leadflow.core.uow import Database
 from leadflow.demo import DEMO_USERS, load_demo
-from tests.conftest import _create_postgres_database, _drop_postgres_database, _postgres_available
-from tests.conftest import _postgres_problem
+from tests.conftest import _create_postgres_database, _drop_postgres_database, _postgres_available, _postgres_problem
 from tests.web.conftest import web_sign_in
 
 ORIGIN = "http://testserver"

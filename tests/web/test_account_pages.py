@@ -48,7 +48,8 @@ def password_step(client: TestClient, email: str, password: str, *, next_path: s
     """The sign-in form sent with an email and password; the answer is not followed."""
     form = client.get(f"/sign-in?next={next_path}")
     return client.post(
-        "/sign-in", data={"email": email, "password": password, "csrf_token": page_csrf(form.text), "next": next_path},
+        "/sign-in",
+        data={"email": email, "password": password, "csrf_token": page_csrf(form.text), "next": next_path},
         follow_redirects=False,
     )
 
@@ -57,8 +58,12 @@ def code_step(client: TestClient, first: Any, code: str) -> Any:
     """The second step of a sign-in, with the step and form token the first answer carried."""
     return client.post(
         "/sign-in/code",
-        data={"step": hidden(first.text, "step"), "code": code, "csrf_token": page_csrf(first.text),
-              "next": hidden(first.text, "next")},
+        data={
+            "step": hidden(first.text, "step"),
+            "code": code,
+            "csrf_token": page_csrf(first.text),
+            "next": hidden(first.text, "next"),
+        },
         follow_redirects=False,
     )
 
@@ -81,11 +86,18 @@ def fresh_client(database: Database, settings: Settings, language: str = "en") -
     return TestClient(create_app(database, settings), headers={"Accept-Language": language})
 
 
-def make_user(database: Database, email: str = SELLER_EMAIL, role: str = "Salesperson", name: str = "Sam Seller") -> uuid.UUID:
+def make_user(
+    database: Database, email: str = SELLER_EMAIL, role: str = "Salesperson", name: str = "Sam Seller"
+) -> uuid.UUID:
     with database.unit_of_work() as uow:
         user = create_user(
-            email=email, full_name=name, role_names=[role], business_unit_name=None, password=SELLER_PASSWORD,
-            uow=uow, actor=None,
+            email=email,
+            full_name=name,
+            role_names=[role],
+            business_unit_name=None,
+            password=SELLER_PASSWORD,
+            uow=uow,
+            actor=None,
         )
         uow.commit()
         return user.id
@@ -98,11 +110,12 @@ def set_up_two_factor(client: TestClient) -> tuple[str, list[str], str]:
     secret = re.search(r'<code class="mono secret" id="two-factor-secret">([A-Z2-7 ]+)</code>', started.text).group(1)
     secret = secret.replace(" ", "")
     confirmed = client.post(
-        "/me/two-factor/confirm", data={"csrf_token": page_csrf(started.text), "code": pyotp.TOTP(secret).now()},
+        "/me/two-factor/confirm",
+        data={"csrf_token": page_csrf(started.text), "code": pyotp.TOTP(secret).now()},
         follow_redirects=False,
     )
     assert confirmed.status_code == 200, confirmed.text
-    codes_list = confirmed.text[confirmed.text.index('id="recovery-codes"'):]
+    codes_list = confirmed.text[confirmed.text.index('id="recovery-codes"') :]
     codes = re.findall(r"<li>([0-9a-f]{6}-[0-9a-f]{6})</li>", codes_list)
     return secret, codes, started.text
 
@@ -165,13 +178,12 @@ def test_two_factor_sign_in_is_set_up_on_my_page_and_then_asked_for(
     assert anonymous_client.get("/", follow_redirects=False).status_code == 200
 
 
-def test_the_second_step_needs_the_pre_sign_in_form_token(
-    web_client: TestClient, anonymous_client: TestClient
-) -> None:
+def test_the_second_step_needs_the_pre_sign_in_form_token(web_client: TestClient, anonymous_client: TestClient) -> None:
     secret, _codes, _setup = set_up_two_factor(web_client)
     first = password_step(anonymous_client, ADMIN_EMAIL, ADMIN_PASSWORD)
     forged = anonymous_client.post(
-        "/sign-in/code", data={"step": hidden(first.text, "step"), "code": next_code(secret), "csrf_token": "x" * 43},
+        "/sign-in/code",
+        data={"step": hidden(first.text, "step"), "code": next_code(secret), "csrf_token": "x" * 43},
         follow_redirects=False,
     )
     assert forged.status_code == 403 and "leadflow_session" not in forged.cookies
@@ -180,7 +192,8 @@ def test_the_second_step_needs_the_pre_sign_in_form_token(
 def test_an_unknown_second_step_sends_back_to_the_password(anonymous_client: TestClient) -> None:
     form = anonymous_client.get("/sign-in")
     response = anonymous_client.post(
-        "/sign-in/code", data={"step": "lf_" + "x" * 43, "code": "123456", "csrf_token": page_csrf(form.text)},
+        "/sign-in/code",
+        data={"step": "lf_" + "x" * 43, "code": "123456", "csrf_token": page_csrf(form.text)},
         follow_redirects=False,
     )
     assert response.status_code == 401
@@ -216,7 +229,8 @@ def test_a_wrong_first_code_keeps_the_setup_going_and_can_start_again(
     started = post_form(web_client, "/me", "/me/two-factor")
     secret = re.search(r'id="two-factor-secret">([A-Z2-7 ]+)<', started.text).group(1).replace(" ", "")
     wrong = web_client.post(
-        "/me/two-factor/confirm", data={"csrf_token": page_csrf(started.text), "code": wrong_code(secret)},
+        "/me/two-factor/confirm",
+        data={"csrf_token": page_csrf(started.text), "code": wrong_code(secret)},
         follow_redirects=False,
     )
     assert wrong.status_code == 401
@@ -224,7 +238,8 @@ def test_a_wrong_first_code_keeps_the_setup_going_and_can_start_again(
     assert 'id="two-factor-restart"' in wrong.text
     assert not totp_enabled(database, ADMIN_EMAIL)
     done = web_client.post(
-        "/me/two-factor/confirm", data={"csrf_token": page_csrf(wrong.text), "code": pyotp.TOTP(secret).now()},
+        "/me/two-factor/confirm",
+        data={"csrf_token": page_csrf(wrong.text), "code": pyotp.TOTP(secret).now()},
         follow_redirects=False,
     )
     assert done.status_code == 200 and 'id="recovery-codes"' in done.text
@@ -253,7 +268,9 @@ def test_a_role_that_requires_two_factor_sends_its_holders_to_set_it_up(
     role_id = role_id_of(database, "Salesperson")
     role_page = web_client.get(f"/admin/roles/{role_id}").text
     assert 'id="role-two-factor-state">optional<' in role_page
-    toggled = post_form(web_client, f"/admin/roles/{role_id}", f"/admin/roles/{role_id}/two-factor", {"required": "true"})
+    toggled = post_form(
+        web_client, f"/admin/roles/{role_id}", f"/admin/roles/{role_id}/two-factor", {"required": "true"}
+    )
     assert toggled.status_code == 303
     assert 'id="role-two-factor-state">required<' in web_client.get(toggled.headers["location"]).text
 
@@ -263,7 +280,9 @@ def test_a_role_that_requires_two_factor_sends_its_holders_to_set_it_up(
             answer = seller.get(path, follow_redirects=False)
             assert (answer.status_code, answer.headers.get("location")) == (303, "/me/two-factor"), path
         # Even a form posted elsewhere goes to the setup first.
-        assert seller.post("/me", data={"language": "es"}, follow_redirects=False).headers["location"] == "/me/two-factor"
+        assert (
+            seller.post("/me", data={"language": "es"}, follow_redirects=False).headers["location"] == "/me/two-factor"
+        )
         setup = seller.get("/me/two-factor")
         assert setup.status_code == 200 and 'id="two-factor-required"' in setup.text
         secret, _codes, _page = set_up_two_factor(seller)
@@ -288,7 +307,8 @@ def test_only_those_who_may_change_roles_see_the_two_factor_toggle(
     assert page.status_code == 200
     assert 'id="role-two-factor-state">optional<' in page.text and 'id="role-two-factor-button"' not in page.text
     refused = manager.post(
-        f"/admin/roles/{role_id}/two-factor", data={"csrf_token": page_csrf(page.text), "required": "true"},
+        f"/admin/roles/{role_id}/two-factor",
+        data={"csrf_token": page_csrf(page.text), "required": "true"},
         follow_redirects=False,
     )
     assert refused.status_code == 403
@@ -304,9 +324,16 @@ def test_changing_my_password_ends_my_other_sessions(
     with fresh_client(database, settings) as phone:
         assert password_step(phone, SELLER_EMAIL, SELLER_PASSWORD).status_code == 303
         assert phone.get("/", follow_redirects=False).status_code == 200
-        changed = post_form(seller, "/me", "/me/password", {
-            "current_password": SELLER_PASSWORD, "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD,
-        })
+        changed = post_form(
+            seller,
+            "/me",
+            "/me/password",
+            {
+                "current_password": SELLER_PASSWORD,
+                "new_password": NEW_PASSWORD,
+                "repeat_password": NEW_PASSWORD,
+            },
+        )
         assert changed.status_code == 303
         notice = seller.get(changed.headers["location"]).text
         assert "Your password was changed. Your other sessions and tokens were ended" in notice
@@ -321,32 +348,59 @@ def test_changing_my_password_ends_my_other_sessions(
     ("fields", "field", "message"),
     [
         ({"current_password": "not my password"}, "current-password", "The current password is wrong."),
-        ({"new_password": "too short", "repeat_password": "too short"}, "me-new-password", "Passwords need at least 12 characters."),
-        ({"new_password": "iloveyou12345", "repeat_password": "iloveyou12345"}, "me-new-password", "one of the most common ones"),
+        (
+            {"new_password": "too short", "repeat_password": "too short"},
+            "me-new-password",
+            "Passwords need at least 12 characters.",
+        ),
+        (
+            {"new_password": "iloveyou12345", "repeat_password": "iloveyou12345"},
+            "me-new-password",
+            "one of the most common ones",
+        ),
         ({"repeat_password": "violet harbour lantern 43"}, "me-repeat-password", "The two passwords are not the same."),
     ],
 )
 def test_a_refused_password_change_says_why_next_to_the_field(
     seller: TestClient, database: Database, fields: dict[str, str], field: str, message: str
 ) -> None:
-    data = {"current_password": SELLER_PASSWORD, "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD, **fields}
+    data = {
+        "current_password": SELLER_PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "repeat_password": NEW_PASSWORD,
+        **fields,
+    }
     refused = post_form(seller, "/me", "/me/password", data)
     assert refused.status_code in (401, 409, 422)
     error = re.search(rf'<p class="field-error" id="{field}-error">([^<]+)</p>', refused.text)
     assert error is not None and message in markup.unescape(error.group(1))
     assert f'id="{field}" name=' in refused.text and 'aria-invalid="true"' in refused.text
-    assert "value=" not in refused.text[refused.text.index('id="current-password"'):].split(">")[0]  # never typed back
+    assert "value=" not in refused.text[refused.text.index('id="current-password"') :].split(">")[0]  # never typed back
     assert password_step(seller, SELLER_EMAIL, SELLER_PASSWORD).status_code == 303  # unchanged
 
 
 def test_a_refused_password_change_in_spanish(seller_es: TestClient) -> None:
-    refused = post_form(seller_es, "/me", "/me/password", {
-        "current_password": "not my password", "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD,
-    })
+    refused = post_form(
+        seller_es,
+        "/me",
+        "/me/password",
+        {
+            "current_password": "not my password",
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+        },
+    )
     assert "La contraseña actual no es correcta." in refused.text
-    mismatch = post_form(seller_es, "/me", "/me/password", {
-        "current_password": SELLER_PASSWORD, "new_password": NEW_PASSWORD, "repeat_password": "otra cosa distinta",
-    })
+    mismatch = post_form(
+        seller_es,
+        "/me",
+        "/me/password",
+        {
+            "current_password": SELLER_PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "repeat_password": "otra cosa distinta",
+        },
+    )
     assert "Las dos contraseñas no coinciden." in mismatch.text
 
 
@@ -362,7 +416,9 @@ def test_a_reset_link_lets_the_user_choose_a_new_password_once(
     seller_id = make_user(database)
     issued = post_form(web_client, f"/admin/users/{seller_id}", f"/admin/users/{seller_id}/reset-link")
     assert issued.status_code == 200
-    link = markup.unescape(re.search(r'<code class="mono reset-link" id="reset-link-url">([^<]+)</code>', issued.text).group(1))
+    link = markup.unescape(
+        re.search(r'<code class="mono reset-link" id="reset-link-url">([^<]+)</code>', issued.text).group(1)
+    )
     assert link.startswith("http://testserver/reset-password?token=lf_")
     assert link not in web_client.get(f"/admin/users/{seller_id}").text  # shown once
     path = link.removeprefix("http://testserver")
@@ -371,28 +427,54 @@ def test_a_reset_link_lets_the_user_choose_a_new_password_once(
     assert form.status_code == 200 and 'action="/reset-password"' in form.text
     assert 'name="new_password"' in form.text and 'name="repeat_password"' in form.text
     token = hidden(form.text, "token")
-    forged = anonymous_client.post("/reset-password", data={"token": token, "new_password": NEW_PASSWORD,
-                                                            "repeat_password": NEW_PASSWORD}, follow_redirects=False)
+    forged = anonymous_client.post(
+        "/reset-password",
+        data={"token": token, "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD},
+        follow_redirects=False,
+    )
     assert forged.status_code == 403
-    mismatch = anonymous_client.post("/reset-password", data={
-        "token": token, "new_password": NEW_PASSWORD, "repeat_password": "something else entirely",
-        "csrf_token": page_csrf(form.text)}, follow_redirects=False)
+    mismatch = anonymous_client.post(
+        "/reset-password",
+        data={
+            "token": token,
+            "new_password": NEW_PASSWORD,
+            "repeat_password": "something else entirely",
+            "csrf_token": page_csrf(form.text),
+        },
+        follow_redirects=False,
+    )
     assert mismatch.status_code == 422 and 'id="reset-repeat-password-error"' in mismatch.text
-    too_short = anonymous_client.post("/reset-password", data={
-        "token": token, "new_password": "short", "repeat_password": "short", "csrf_token": page_csrf(form.text)},
-        follow_redirects=False)
+    too_short = anonymous_client.post(
+        "/reset-password",
+        data={"token": token, "new_password": "short", "repeat_password": "short", "csrf_token": page_csrf(form.text)},
+        follow_redirects=False,
+    )
     assert too_short.status_code == 422 and 'id="reset-new-password-error"' in too_short.text
-    done = anonymous_client.post("/reset-password", data={
-        "token": token, "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD, "csrf_token": page_csrf(form.text)},
-        follow_redirects=False)
+    done = anonymous_client.post(
+        "/reset-password",
+        data={
+            "token": token,
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+            "csrf_token": page_csrf(form.text),
+        },
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and done.headers["location"] == "/sign-in?reset=true"
     assert "Your password was changed. Sign in with the new one." in anonymous_client.get(done.headers["location"]).text
     assert password_step(anonymous_client, SELLER_EMAIL, NEW_PASSWORD).status_code == 303
 
     again_form = anonymous_client.get(path)
-    used = anonymous_client.post("/reset-password", data={
-        "token": token, "new_password": "another fine passphrase", "repeat_password": "another fine passphrase",
-        "csrf_token": page_csrf(again_form.text)}, follow_redirects=False)
+    used = anonymous_client.post(
+        "/reset-password",
+        data={
+            "token": token,
+            "new_password": "another fine passphrase",
+            "repeat_password": "another fine passphrase",
+            "csrf_token": page_csrf(again_form.text),
+        },
+        follow_redirects=False,
+    )
     assert used.status_code == 409
     assert "ask an administrator for a new one" in used.text and 'name="new_password"' not in used.text
 
@@ -414,7 +496,7 @@ def test_my_page_lists_my_sessions_and_revokes_another_one(
     with fresh_client(database, settings) as phone:
         assert password_step(phone, SELLER_EMAIL, SELLER_PASSWORD).status_code == 303
         page = seller.get("/me").text
-        table = page[page.index('id="tokens-table"'):]
+        table = page[page.index('id="tokens-table"') :]
         rows = re.findall(r'<tr id="token-([0-9a-f-]+)">(.*?)</tr>', table, re.S)
         assert len(rows) == 2 and all("Web session" in row for _id, row in rows)
         current = [token_id for token_id, row in rows if "This session" in row]
@@ -450,12 +532,14 @@ def test_a_deactivated_user_is_signed_out_and_cannot_sign_in_until_reactivated(
     done = post_form(web_client, f"/admin/users/{seller_id}", f"/admin/users/{seller_id}/deactivate")
     assert done.status_code == 303
     page = web_client.get(done.headers["location"]).text
-    assert "The user was deactivated" in page and 'id="reactivate-button"' in page and 'id="deactivate-button"' not in page
+    assert (
+        "The user was deactivated" in page and 'id="reactivate-button"' in page and 'id="deactivate-button"' not in page
+    )
     assert seller.get("/", follow_redirects=False).status_code == 303
     seller.cookies.clear()
     assert password_step(seller, SELLER_EMAIL, SELLER_PASSWORD).status_code == 401
     users = web_client.get("/admin/users").text
-    row = users[users.index("Sam Seller"):].split("</tr>")[0]
+    row = users[users.index("Sam Seller") :].split("</tr>")[0]
     assert 'class="badge bad">No<' in row
 
     back = post_form(web_client, f"/admin/users/{seller_id}", f"/admin/users/{seller_id}/reactivate")
@@ -474,9 +558,7 @@ def test_administrators_cannot_deactivate_themselves(web_client: TestClient, dat
     assert web_client.get("/", follow_redirects=False).status_code == 200
 
 
-def test_records_are_reassigned_to_another_user(
-    web_client: TestClient, database: Database, actor: Actor
-) -> None:
+def test_records_are_reassigned_to_another_user(web_client: TestClient, database: Database, actor: Actor) -> None:
     leaver_id = make_user(database, "leaver@example.com", role="Sales Manager", name="Lee Leaver")
     heir_id = make_user(database, "heir@example.com", name="Hana Heir")
     with database.unit_of_work(read_only=True) as uow:
@@ -485,11 +567,13 @@ def test_records_are_reassigned_to_another_user(
         make_lead(database, leaver, topic=topic)
     make_lead(database, actor, topic="Lamps")
     page = web_client.get(f"/admin/users/{leaver_id}").text
-    choices = page[page.index('id="reassign-to"'):].split("</select>")[0]
+    choices = page[page.index('id="reassign-to"') :].split("</select>")[0]
     assert f'value="{heir_id}"' in choices and f'value="{leaver_id}"' not in choices
-    moved = post_form(web_client, f"/admin/users/{leaver_id}", f"/admin/users/{leaver_id}/reassign", {"to_user_id": str(heir_id)})
+    moved = post_form(
+        web_client, f"/admin/users/{leaver_id}", f"/admin/users/{leaver_id}/reassign", {"to_user_id": str(heir_id)}
+    )
     assert moved.status_code == 200, moved.text
-    counts = moved.text[moved.text.index('id="reassigned"'):].split("</section>")[0]
+    counts = moved.text[moved.text.index('id="reassigned"') :].split("</section>")[0]
     assert "<li>Leads: 2</li>" in counts and "<li>Accounts: 0</li>" in counts
     with database.unit_of_work(read_only=True) as uow:
         owners = dict(uow.session.execute(select(Lead.topic, Lead.owner_user_id)).all())
@@ -501,8 +585,10 @@ def test_records_go_to_active_users_only(web_client: TestClient, database: Datab
     gone_id = make_user(database, "gone@example.com", name="Gus Gone")
     post_form(web_client, f"/admin/users/{gone_id}", f"/admin/users/{gone_id}/deactivate")
     page = web_client.get(f"/admin/users/{leaver_id}").text
-    assert f'value="{gone_id}"' not in page[page.index('id="reassign-to"'):].split("</select>")[0]
-    refused = post_form(web_client, f"/admin/users/{leaver_id}", f"/admin/users/{leaver_id}/reassign", {"to_user_id": str(gone_id)})
+    assert f'value="{gone_id}"' not in page[page.index('id="reassign-to"') :].split("</select>")[0]
+    refused = post_form(
+        web_client, f"/admin/users/{leaver_id}", f"/admin/users/{leaver_id}/reassign", {"to_user_id": str(gone_id)}
+    )
     assert refused.status_code == 409 and 'id="user-error"' in refused.text
 
 
@@ -512,7 +598,7 @@ def test_an_administrator_turns_off_a_users_two_factor_sign_in(
     set_up_two_factor(seller)
     seller_id = user_id_of(database, SELLER_EMAIL)
     users = web_client.get("/admin/users").text
-    assert 'class="badge ok">On<' in users[users.index("Sam Seller"):].split("</tr>")[0]
+    assert 'class="badge ok">On<' in users[users.index("Sam Seller") :].split("</tr>")[0]
     page = web_client.get(f"/admin/users/{seller_id}").text
     assert 'id="user-two-factor">On<' in page and 'id="two-factor-off-button"' in page
     done = post_form(web_client, f"/admin/users/{seller_id}", f"/admin/users/{seller_id}/two-factor/off")
@@ -522,9 +608,7 @@ def test_an_administrator_turns_off_a_users_two_factor_sign_in(
     assert password_step(seller, SELLER_EMAIL, SELLER_PASSWORD).status_code == 303  # no code asked
 
 
-def test_a_salesperson_sees_no_access_buttons_and_cannot_post_them(
-    seller: TestClient, database: Database
-) -> None:
+def test_a_salesperson_sees_no_access_buttons_and_cannot_post_them(seller: TestClient, database: Database) -> None:
     admin_id = user_id_of(database, ADMIN_EMAIL)
     page = seller.get(f"/admin/users/{admin_id}")
     assert page.status_code == 200
@@ -536,4 +620,9 @@ def test_a_salesperson_sees_no_access_buttons_and_cannot_post_them(
         assert refused.status_code == 403, action
     with database.unit_of_work(read_only=True) as uow:
         assert uow.session.scalars(select(User.is_active).where(User.id == admin_id)).one() is True
-        assert uow.session.scalar(select(func.count()).select_from(AccessToken).where(AccessToken.kind == "password_reset")) == 0
+        assert (
+            uow.session.scalar(
+                select(func.count()).select_from(AccessToken).where(AccessToken.kind == "password_reset")
+            )
+            == 0
+        )

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from leadflow.core.uow import Database
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, CustomerState
 from leadflow.customers.schemas import AccountCreate, ContactCreate
@@ -35,7 +36,6 @@ from leadflow.organisation.service import update_settings
 from leadflow.security.actor import Actor
 from leadflow.security.models import Role, User
 from leadflow.security.service import create_user, grant_role
-from leadflow.core.uow import Database
 from leadflow.web.areas import admin_audit
 from tests.conftest import ADMIN_EMAIL
 from tests.factories import make_lead
@@ -45,9 +45,20 @@ SELLER_EMAIL = "sam.seller@example.com"
 SELLER_PASSWORD = "a long seller password"
 # Tables an administration page may write, compared row by row to prove a refusal changed nothing.
 WRITTEN_TABLES = (
-    "organisation_settings", "duplicate_rules", "duplicate_rule_conditions", "duplicate_match_codes",
-    "duplicate_jobs", "duplicate_sets", "duplicate_set_members", "merge_journal", "accounts", "contacts",
-    "leads", "users", "user_roles", "audit_entries",
+    "organisation_settings",
+    "duplicate_rules",
+    "duplicate_rule_conditions",
+    "duplicate_match_codes",
+    "duplicate_jobs",
+    "duplicate_sets",
+    "duplicate_set_members",
+    "merge_journal",
+    "accounts",
+    "contacts",
+    "leads",
+    "users",
+    "user_roles",
+    "audit_entries",
 )
 
 
@@ -63,8 +74,13 @@ def snapshot(database: Database, tables: tuple[str, ...] = WRITTEN_TABLES) -> di
 def make_seller(database: Database) -> None:
     with database.unit_of_work() as uow:
         create_user(
-            email=SELLER_EMAIL, full_name="Sam Seller", role_names=["Salesperson"], business_unit_name=None,
-            password=SELLER_PASSWORD, uow=uow, actor=None,
+            email=SELLER_EMAIL,
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=SELLER_PASSWORD,
+            uow=uow,
+            actor=None,
         )
         uow.commit()
 
@@ -117,7 +133,8 @@ def make_rule(database: Database, actor: Actor, name: str, table: str = "account
             rule_service.RuleCreate(
                 name=name, base_table=table, conditions=[{"base_column": column, "criterion": "exact_match"}]
             ),
-            uow=uow, actor=actor,
+            uow=uow,
+            actor=actor,
         )
         uow.commit()
         return rule.id
@@ -214,7 +231,7 @@ def test_pages_use_no_inline_script_or_style(web_client: TestClient, database: D
 
 def test_every_field_of_the_rule_form_has_a_label(web_client: TestClient) -> None:
     html = web_client.get("/admin/duplicate-rules/new").text
-    form = html[html.index('id="rule-form"'):]
+    form = html[html.index('id="rule-form"') :]
     ids = re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', form)
     assert ids
     for field_id in ids:
@@ -274,16 +291,22 @@ def test_a_salesperson_sees_the_users_but_cannot_create_one(seller_client: TestC
     assert 'id="new-user"' not in page.text
     before = snapshot(database)
     response = post_form(
-        seller_client, "/admin/users", "/admin/users",
+        seller_client,
+        "/admin/users",
+        "/admin/users",
         [("full_name", "Eve"), ("email", "eve@example.com"), ("roles", "System Administrator")],
     )
     assert response.status_code == 403
     assert snapshot(database) == before
 
 
-def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(web_client: TestClient, database: Database) -> None:
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
+    web_client: TestClient, database: Database
+) -> None:
     before = snapshot(database)
-    response = web_client.post("/admin/settings", data=as_form(settings_form(default_phone_region="GB")), follow_redirects=False)
+    response = web_client.post(
+        "/admin/settings", data=as_form(settings_form(default_phone_region="GB")), follow_redirects=False
+    )
     assert response.status_code == 403
     assert snapshot(database) == before
 
@@ -294,10 +317,16 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(web_client
 def test_settings_round_trip(web_client: TestClient, database: Database) -> None:
     version = settings_row(database).row_version
     response = post_form(
-        web_client, "/admin/settings", "/admin/settings",
+        web_client,
+        "/admin/settings",
+        "/admin/settings",
         settings_form(
-            row_version=version, qualification_experience="per_record", create_records_on_qualify="false",
-            opportunity_creation="seller", duplicate_experience="classic", detect_duplicates_leads=None,
+            row_version=version,
+            qualification_experience="per_record",
+            create_records_on_qualify="false",
+            opportunity_creation="seller",
+            duplicate_experience="classic",
+            detect_duplicates_leads=None,
             default_phone_region="gb",
         ),
     )
@@ -349,7 +378,9 @@ def test_an_unknown_phone_region_is_refused_next_to_its_field_in_spanish(
 ) -> None:
     before = snapshot(database)
     response = post_form(
-        spanish_client, "/admin/settings", "/admin/settings",
+        spanish_client,
+        "/admin/settings",
+        "/admin/settings",
         settings_form(default_phone_region="ZZ", duplicate_experience="classic"),
     )
     assert response.status_code == 422
@@ -362,13 +393,23 @@ def test_an_unknown_phone_region_is_refused_next_to_its_field_in_spanish(
 # ---------------------------------------------------------------------------------------------- duplicate detection rules (§9)
 
 
-def rule_form(base_table: str = "accounts", matching_table: str | None = None, *, name: str = "Accounts by city",
-              conditions: list[dict[str, Any]] | None = None, **options: Any) -> list[tuple[str, Any]]:
+def rule_form(
+    base_table: str = "accounts",
+    matching_table: str | None = None,
+    *,
+    name: str = "Accounts by city",
+    conditions: list[dict[str, Any]] | None = None,
+    **options: Any,
+) -> list[tuple[str, Any]]:
     rows = conditions if conditions is not None else [{"base_column": "address_city", "criterion": "exact_match"}]
     data: list[tuple[str, Any]] = [
-        ("base_table", base_table), ("matching_table", matching_table or base_table), ("name", name),
-        ("description", options.pop("description", "")), ("default_region", options.pop("default_region", "ES")),
-        ("condition_count", len(rows)), ("action", options.pop("action", "save")),
+        ("base_table", base_table),
+        ("matching_table", matching_table or base_table),
+        ("name", name),
+        ("description", options.pop("description", "")),
+        ("default_region", options.pop("default_region", "ES")),
+        ("condition_count", len(rows)),
+        ("action", options.pop("action", "save")),
     ]
     data += [(name, "true") for name, on in options.items() if on]
     for index, row in enumerate(rows):
@@ -381,7 +422,7 @@ def rule_form(base_table: str = "accounts", matching_table: str | None = None, *
 
 def test_the_rule_list_shows_tables_state_and_conditions(web_client: TestClient) -> None:
     html = web_client.get("/admin/duplicate-rules").text
-    row = html[html.index("Contacts with the same first name and last name"):]
+    row = html[html.index("Contacts with the same first name and last name") :]
     row = row[: row.index("</tr>")]
     assert "Contacts → Contacts" in row
     assert "Published" in row
@@ -390,9 +431,9 @@ def test_the_rule_list_shows_tables_state_and_conditions(web_client: TestClient)
 
 def test_the_new_rule_form_offers_the_columns_of_the_chosen_tables(web_client: TestClient) -> None:
     html = web_client.get("/admin/duplicate-rules/new?base_table=leads&matching_table=contacts").text
-    base = html[html.index('id="conditions-0-base_column"'):]
+    base = html[html.index('id="conditions-0-base_column"') :]
     base = base[: base.index("</select>")]
-    matching = html[html.index('id="conditions-0-matching_column"'):]
+    matching = html[html.index('id="conditions-0-matching_column"') :]
     matching = matching[: matching.index("</select>")]
     assert 'value="company_name"' in base  # a lead column
     assert 'value="company_name"' not in matching  # contacts have none
@@ -401,19 +442,35 @@ def test_the_new_rule_form_offers_the_columns_of_the_chosen_tables(web_client: T
 
 def test_creating_a_rule_saves_it_unpublished_with_its_conditions(web_client: TestClient, database: Database) -> None:
     response = post_form(
-        web_client, "/admin/duplicate-rules/new", "/admin/duplicate-rules",
-        rule_form("leads", "contacts", name="Leads like contacts", exclude_inactive=True, conditions=[
-            {"base_column": "email", "criterion": "exact_match"},
-            {"base_column": "last_name", "matching_column": "last_name", "criterion": "same_first_characters", "n": "4",
-             "ignore_blank": False},
-        ]),
+        web_client,
+        "/admin/duplicate-rules/new",
+        "/admin/duplicate-rules",
+        rule_form(
+            "leads",
+            "contacts",
+            name="Leads like contacts",
+            exclude_inactive=True,
+            conditions=[
+                {"base_column": "email", "criterion": "exact_match"},
+                {
+                    "base_column": "last_name",
+                    "matching_column": "last_name",
+                    "criterion": "same_first_characters",
+                    "n": "4",
+                    "ignore_blank": False,
+                },
+            ],
+        ),
     )
     assert response.status_code == 303, response.text
     rule = rule_named(database, "Leads like contacts")
     assert response.headers["location"] == f"/admin/duplicate-rules/{rule.id}?created=true"
     assert rule.state is RuleState.UNPUBLISHED
     assert (rule.base_table.value, rule.matching_table.value, rule.exclude_inactive, rule.case_sensitive) == (
-        "leads", "contacts", True, False
+        "leads",
+        "contacts",
+        True,
+        False,
     )
     assert [(c.base_column, c.matching_column, c.criterion.value, c.n, c.ignore_blank) for c in rule.conditions] == [
         ("email", "email", "exact_match", None, True),
@@ -423,14 +480,21 @@ def test_creating_a_rule_saves_it_unpublished_with_its_conditions(web_client: Te
     assert "The rule was created" in page and 'id="publish-rule"' in page
 
 
-def test_a_rule_with_a_bad_condition_shows_the_refusal_and_saves_nothing(web_client: TestClient, database: Database) -> None:
+def test_a_rule_with_a_bad_condition_shows_the_refusal_and_saves_nothing(
+    web_client: TestClient, database: Database
+) -> None:
     before = snapshot(database)
     response = post_form(
-        web_client, "/admin/duplicate-rules/new", "/admin/duplicate-rules",
-        rule_form(name="Half a rule", conditions=[
-            {"base_column": "name", "criterion": "exact_match"},
-            {"base_column": "telephone", "criterion": "same_last_characters"},  # N is missing
-        ]),
+        web_client,
+        "/admin/duplicate-rules/new",
+        "/admin/duplicate-rules",
+        rule_form(
+            name="Half a rule",
+            conditions=[
+                {"base_column": "name", "criterion": "exact_match"},
+                {"base_column": "telephone", "criterion": "same_last_characters"},  # N is missing
+            ],
+        ),
     )
     assert response.status_code == 422
     assert 'id="rule-error"' in response.text
@@ -443,7 +507,9 @@ def test_a_rule_with_a_bad_condition_shows_the_refusal_and_saves_nothing(web_cli
 def test_a_bad_condition_is_refused_in_spanish(spanish_client: TestClient, database: Database) -> None:
     before = snapshot(database)
     response = post_form(
-        spanish_client, "/admin/duplicate-rules/new", "/admin/duplicate-rules",
+        spanish_client,
+        "/admin/duplicate-rules/new",
+        "/admin/duplicate-rules",
         rule_form(conditions=[{"base_column": "name", "criterion": "exact_match", "n": "3"}]),
     )
     assert response.status_code == 422
@@ -454,11 +520,15 @@ def test_a_bad_condition_is_refused_in_spanish(spanish_client: TestClient, datab
 def test_a_malformed_n_is_shown_next_to_its_condition(web_client: TestClient, database: Database) -> None:
     before = snapshot(database)
     response = post_form(
-        web_client, "/admin/duplicate-rules/new", "/admin/duplicate-rules",
-        rule_form(conditions=[
-            {"base_column": "", "criterion": "exact_match"},  # an unused empty row before it
-            {"base_column": "telephone", "criterion": "same_last_characters", "n": "six"},
-        ]),
+        web_client,
+        "/admin/duplicate-rules/new",
+        "/admin/duplicate-rules",
+        rule_form(
+            conditions=[
+                {"base_column": "", "criterion": "exact_match"},  # an unused empty row before it
+                {"base_column": "telephone", "criterion": "same_last_characters", "n": "six"},
+            ]
+        ),
     )
     assert response.status_code == 422
     assert 'id="conditions-1-n" name="conditions-1-n" value="six"' in response.text
@@ -469,7 +539,9 @@ def test_a_malformed_n_is_shown_next_to_its_condition(web_client: TestClient, da
 def test_a_rule_without_conditions_or_name_is_refused(web_client: TestClient, database: Database) -> None:
     before = snapshot(database)
     response = post_form(
-        web_client, "/admin/duplicate-rules/new", "/admin/duplicate-rules",
+        web_client,
+        "/admin/duplicate-rules/new",
+        "/admin/duplicate-rules",
         rule_form(conditions=[{"base_column": "", "criterion": "exact_match"}]),
     )
     assert response.status_code == 422
@@ -482,18 +554,28 @@ def test_a_rule_without_conditions_or_name_is_refused(web_client: TestClient, da
 
 def test_condition_rows_are_added_and_removed_without_saving(web_client: TestClient, database: Database) -> None:
     before = snapshot(database)
-    added = post_form(web_client, "/admin/duplicate-rules/new", "/admin/duplicate-rules",
-                      rule_form(action="add_condition"))
+    added = post_form(
+        web_client, "/admin/duplicate-rules/new", "/admin/duplicate-rules", rule_form(action="add_condition")
+    )
     assert added.status_code == 200
     assert 'id="conditions-1"' in added.text and 'id="conditions-2"' not in added.text
     removed = post_form(
-        web_client, "/admin/duplicate-rules/new", "/admin/duplicate-rules",
-        [*rule_form(conditions=[{"base_column": "name", "criterion": "exact_match"},
-                                {"base_column": "email", "criterion": "exact_match"}]), ("remove_condition", "0")],
+        web_client,
+        "/admin/duplicate-rules/new",
+        "/admin/duplicate-rules",
+        [
+            *rule_form(
+                conditions=[
+                    {"base_column": "name", "criterion": "exact_match"},
+                    {"base_column": "email", "criterion": "exact_match"},
+                ]
+            ),
+            ("remove_condition", "0"),
+        ],
     )
     assert removed.status_code == 200
     assert 'id="conditions-1"' not in removed.text
-    row = removed.text[removed.text.index('id="conditions-0-base_column"'):]
+    row = removed.text[removed.text.index('id="conditions-0-base_column"') :]
     assert '<option value="email" selected>' in row[: row.index("</select>")]
     assert snapshot(database) == before
 
@@ -504,15 +586,25 @@ def test_an_unpublished_rules_conditions_are_edited_on_its_page(
     rule_id = make_rule(database, actor, "Accounts by phone ending")
     page = f"/admin/duplicate-rules/{rule_id}"
     version = rule_named(database, "Accounts by phone ending").row_version
-    response = post_form(web_client, page, page, [
-        *rule_form(name="Accounts by phone ending", case_sensitive=True, conditions=[
-            {"base_column": "telephone", "criterion": "same_last_characters", "n": "6"}]),
-        ("row_version", version),
-    ])
+    response = post_form(
+        web_client,
+        page,
+        page,
+        [
+            *rule_form(
+                name="Accounts by phone ending",
+                case_sensitive=True,
+                conditions=[{"base_column": "telephone", "criterion": "same_last_characters", "n": "6"}],
+            ),
+            ("row_version", version),
+        ],
+    )
     assert response.status_code == 303, response.text
     rule = rule_named(database, "Accounts by phone ending")
     assert rule.case_sensitive is True
-    assert [(c.base_column, c.criterion.value, c.n) for c in rule.conditions] == [("telephone", "same_last_characters", 6)]
+    assert [(c.base_column, c.criterion.value, c.n) for c in rule.conditions] == [
+        ("telephone", "same_last_characters", 6)
+    ]
 
 
 def test_publishing_from_the_rule_page_codes_the_records_then_unpublishing_drops_them(
@@ -558,7 +650,10 @@ def test_a_sixth_published_rule_is_refused_with_its_reason(
     # Accounts already have four published out-of-box rules.
     fifth = make_rule(database, actor, "Accounts by city", column="address_city")
     sixth = make_rule(database, actor, "Accounts by country", column="address_country")
-    assert post_form(web_client, "/admin/duplicate-rules", f"/admin/duplicate-rules/{fifth}/publish", {}).status_code == 303
+    assert (
+        post_form(web_client, "/admin/duplicate-rules", f"/admin/duplicate-rules/{fifth}/publish", {}).status_code
+        == 303
+    )
     before = snapshot(database)
     response = post_form(web_client, "/admin/duplicate-rules", f"/admin/duplicate-rules/{sixth}/publish", {})
     assert response.status_code == 409
@@ -570,7 +665,9 @@ def test_a_published_rule_cannot_be_changed_or_deleted(web_client: TestClient, d
     rule = rule_named(database, "Leads with the same email address")
     page = f"/admin/duplicate-rules/{rule.id}"
     before = snapshot(database)
-    changed = post_form(web_client, page, page, [*rule_form("leads", name="Renamed"), ("row_version", rule.row_version)])
+    changed = post_form(
+        web_client, page, page, [*rule_form("leads", name="Renamed"), ("row_version", rule.row_version)]
+    )
     assert changed.status_code == 409
     assert "unpublish it before you change it" in changed.text
     deleted = post_form(web_client, page, f"{page}/delete", {"row_version": rule.row_version})
@@ -636,16 +733,24 @@ def test_merge_with_a_value_from_the_subordinate_then_undo_through_the_pages(
     assert 'id="choice-telephone-master"' in choices.text and 'id="choice-telephone-subordinate"' in choices.text
     assert 'id="choice-name-master"' not in choices.text  # same value: nothing to choose
     # The master's blank email is filled from the subordinate by default.
-    assert 'id="choice-email-subordinate" name="choice-email" value="subordinate" data-field-choice checked' in choices.text
+    assert (
+        'id="choice-email-subordinate" name="choice-email" value="subordinate" data-field-choice checked'
+        in choices.text
+    )
 
     preview = web_client.get(f"/admin/merge/preview?{query}&choice-telephone=subordinate&choice-email=subordinate")
     assert preview.status_code == 200, preview.text
-    changes = preview.text[preview.text.index('id="preview-changes"'):]
+    changes = preview.text[preview.text.index('id="preview-changes"') :]
     assert "+34 910 000 002" in changes and "hola@muebles.example" in changes
     assert snapshot(database, ("accounts",)) == before  # a preview saves nothing
 
     token = page_csrf(preview.text)
-    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', preview.text[preview.text.index('id="merge-form"'):]))
+    form = dict(
+        re.findall(
+            r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
+            preview.text[preview.text.index('id="merge-form"') :],
+        )
+    )
     assert form["choice-telephone"] == "subordinate"
     response = web_client.post("/admin/merge", data={**form, "csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303, response.text
@@ -658,7 +763,7 @@ def test_merge_with_a_value_from_the_subordinate_then_undo_through_the_pages(
 
     shown = web_client.get(journal_page).text
     assert "The records were merged" in shown and 'id="undo-merge"' in shown
-    assert "Phone" in shown[shown.index('id="merge-taken"'):]
+    assert "Phone" in shown[shown.index('id="merge-taken"') :]
 
     undone = post_form(web_client, journal_page, journal_page.split("?")[0] + "/undo", {})
     assert undone.status_code == 303
@@ -682,7 +787,9 @@ def test_merging_a_record_with_itself_is_refused_on_the_page(
     master, _ = duplicate_accounts(database, actor)
     before = snapshot(database)
     response = post_form(
-        web_client, "/admin/duplicates", "/admin/merge",
+        web_client,
+        "/admin/duplicates",
+        "/admin/merge",
         {"table": "accounts", "master": master.id, "subordinate": master.id},
     )
     assert response.status_code == 422
@@ -699,7 +806,9 @@ def test_contacts_of_different_accounts_offer_to_merge_anyway(
         for account in (one, other):
             contact = customers.create_contact(
                 ContactCreate(first_name="Ana", last_name="García", account_id=account.id),
-                uow=uow, actor=actor, suppress_duplicates=True,
+                uow=uow,
+                actor=actor,
+                suppress_duplicates=True,
             )
             ids.append(contact.id)
         uow.commit()
@@ -746,7 +855,7 @@ def test_undoing_a_merge_twice_is_refused_with_its_reason(
 def test_the_users_list_shows_business_unit_roles_and_state(web_client: TestClient, database: Database) -> None:
     make_seller(database)
     html = web_client.get("/admin/users").text
-    row = html[html.index("Sam Seller"):]
+    row = html[html.index("Sam Seller") :]
     row = row[: row.index("</tr>")]
     assert SELLER_EMAIL in row and "Salesperson" in row and "Organisation" in row and "Yes" in row
 
@@ -754,10 +863,20 @@ def test_the_users_list_shows_business_unit_roles_and_state(web_client: TestClie
 def test_creating_a_user_with_a_password_lets_them_sign_in(
     web_client: TestClient, database: Database, web_client_for: Callable[..., TestClient]
 ) -> None:
-    response = post_form(web_client, "/admin/users/new", "/admin/users", [
-        ("full_name", "Nora Nueva"), ("email", "Nora@Example.com"), ("business_unit", "Organisation"),
-        ("language", "es"), ("password", "a fine long password"), ("roles", "Salesperson"), ("roles", "Sales Manager"),
-    ])
+    response = post_form(
+        web_client,
+        "/admin/users/new",
+        "/admin/users",
+        [
+            ("full_name", "Nora Nueva"),
+            ("email", "Nora@Example.com"),
+            ("business_unit", "Organisation"),
+            ("language", "es"),
+            ("password", "a fine long password"),
+            ("roles", "Salesperson"),
+            ("roles", "Sales Manager"),
+        ],
+    )
     assert response.status_code == 303, response.text
     with database.unit_of_work(read_only=True) as uow:
         user = uow.session.scalars(select(User).where(User.email == "nora@example.com")).one()
@@ -772,17 +891,34 @@ def test_a_user_with_a_bad_email_or_short_password_is_refused_and_not_created(
     web_client: TestClient, database: Database
 ) -> None:
     before = snapshot(database)
-    bad_email = post_form(web_client, "/admin/users/new", "/admin/users", [
-        ("full_name", "Nadie"), ("email", "not an email"), ("roles", "Salesperson"),
-    ])
+    bad_email = post_form(
+        web_client,
+        "/admin/users/new",
+        "/admin/users",
+        [
+            ("full_name", "Nadie"),
+            ("email", "not an email"),
+            ("roles", "Salesperson"),
+        ],
+    )
     assert bad_email.status_code == 422
     assert 'id="user-email-error"' in bad_email.text and 'value="Nadie"' in bad_email.text
-    short = post_form(web_client, "/admin/users/new", "/admin/users", [
-        ("full_name", "Nadie"), ("email", "nadie@example.com"), ("roles", "Salesperson"), ("password", "short"),
-    ])
+    short = post_form(
+        web_client,
+        "/admin/users/new",
+        "/admin/users",
+        [
+            ("full_name", "Nadie"),
+            ("email", "nadie@example.com"),
+            ("roles", "Salesperson"),
+            ("password", "short"),
+        ],
+    )
     assert short.status_code == 422
     assert 'id="user-password-error"' in short.text and "short" not in short.text.split('id="user-password"')[1][:80]
-    no_role = post_form(web_client, "/admin/users/new", "/admin/users", [("full_name", "Nadie"), ("email", "nadie@example.com")])
+    no_role = post_form(
+        web_client, "/admin/users/new", "/admin/users", [("full_name", "Nadie"), ("email", "nadie@example.com")]
+    )
     assert no_role.status_code == 422
     assert snapshot(database) == before
 
@@ -798,7 +934,7 @@ def test_granting_a_role_from_the_users_page(web_client: TestClient, database: D
     assert response.status_code == 303
     shown = web_client.get(response.headers["location"]).text
     assert "The role was granted." in shown
-    held = shown[shown.index('id="user-roles"'):shown.index("</ul>", shown.index('id="user-roles"'))]
+    held = shown[shown.index('id="user-roles"') : shown.index("</ul>", shown.index('id="user-roles"'))]
     assert "Sales Manager" in held and "Salesperson" in held
 
 
@@ -823,7 +959,7 @@ def test_revoking_a_role_from_the_users_page(web_client: TestClient, database: D
     response = post_form(web_client, page, f"{page}/roles/revoke", {"role": "Sales Manager"})
     assert response.status_code == 303
     shown = web_client.get(response.headers["location"]).text
-    held = shown[shown.index('id="user-roles"'):shown.index("</ul>", shown.index('id="user-roles"'))]
+    held = shown[shown.index('id="user-roles"') : shown.index("</ul>", shown.index('id="user-roles"'))]
     assert "Sales Manager" not in held and "Salesperson" in held
 
 
@@ -831,10 +967,10 @@ def test_a_roles_privilege_matrix_names_the_access_levels(web_client: TestClient
     with database.unit_of_work(read_only=True) as uow:
         role_id = uow.session.scalars(select(Role.id).where(Role.name == "Salesperson")).one()
     html = web_client.get(f"/admin/roles/{role_id}").text
-    matrix = html[html.index('id="privileges-matrix"'):]
+    matrix = html[html.index('id="privileges-matrix"') :]
     headers = re.findall(r'<th scope="col">([^<]+)</th>', matrix)
     assert headers == ["Table", "Create", "Read", "Write", "Delete", "Append", "Append To", "Assign", "Share"]
-    leads = matrix[matrix.index('<th scope="row">Leads</th>'):]
+    leads = matrix[matrix.index('<th scope="row">Leads</th>') :]
     cells = re.findall(r'<td class="level-\d">([^<]+)</td>', leads[: leads.index("</tr>")])
     assert cells == ["User", "Business Unit", "User", "User", "User", "Business Unit", "User", "User"]
 
@@ -851,8 +987,8 @@ def test_the_privilege_matrix_in_spanish(spanish_client: TestClient, database: D
 
 
 def audit_rows(html: str) -> list[str]:
-    body = html[html.index('id="audit-table"'):]
-    body = body[body.index("<tbody>"): body.index("</tbody>")]
+    body = html[html.index('id="audit-table"') :]
+    body = body[body.index("<tbody>") : body.index("</tbody>")]
     return re.findall(r"<tr>(.*?)</tr>", body, flags=re.DOTALL)
 
 
@@ -916,7 +1052,7 @@ def test_the_audit_log_pages_back_in_time(
 
 def test_my_page_shows_name_email_roles_and_language(web_client: TestClient) -> None:
     html = web_client.get("/me").text
-    facts = html[html.index('id="me-facts"'):]
+    facts = html[html.index('id="me-facts"') :]
     assert "Ada Admin" in facts and ADMIN_EMAIL in facts and "System Administrator" in facts and "Organisation" in facts
     assert '<label for="me-language">Language</label>' in html
     assert '<option value="es">Español</option>' in html and '<option value="en">English</option>' in html

@@ -45,27 +45,39 @@ def accounts_named_twin(database) -> int:
         return uow.session.scalar(select(func.count()).select_from(Account).where(Account.name == TWIN_COMPANY))
 
 
-def test_the_list_offers_the_choice_next_to_qualify_in_the_users_language(database, actor, web_client, web_client_for) -> None:
+def test_the_list_offers_the_choice_next_to_qualify_in_the_users_language(
+    database, actor, web_client, web_client_for
+) -> None:
     make_lead(database, actor)
     english = form_fields(web_client.get("/leads?view=all").text, "bulk-form")
     spanish = web_client_for(accept_language="es").get("/leads?view=all").text
 
     assert english["on_duplicate"] == "skip"  # the first option: what bulk qualification always did
-    select_html = re.search(r'<select id="bulk-on-duplicate" name="on_duplicate">.*?</select>', spanish, re.DOTALL).group(0)
+    select_html = re.search(
+        r'<select id="bulk-on-duplicate" name="on_duplicate">.*?</select>', spanish, re.DOTALL
+    ).group(0)
     assert re.findall(r'<option value="([^"]+)"', select_html) == ["skip", "stop", "ignore"]
-    for label in ("Omitir ese cliente potencial", "Detenerse en el primer duplicado", "Ignorar los duplicados y calificar"):
+    for label in (
+        "Omitir ese cliente potencial",
+        "Detenerse en el primer duplicado",
+        "Ignorar los duplicados y calificar",
+    ):
         assert label in select_html
     assert '<label for="bulk-on-duplicate">Si se encuentra un duplicado</label>' in spanish
 
 
-def test_stop_shows_the_lead_it_stopped_at_the_leads_not_attempted_and_continues_with_them(database, actor, web_client) -> None:
+def test_stop_shows_the_lead_it_stopped_at_the_leads_not_attempted_and_continues_with_them(
+    database, actor, web_client
+) -> None:
     existing = existing_account(database, actor)
     first = make_lead(database, actor)
     twin = make_lead(database, actor, company_name=TWIN_COMPANY)
     rest = [make_lead(database, actor), make_lead(database, actor)]
     page = web_client.get("/leads?view=all").text
 
-    result = bulk(web_client, page, [first.id, twin.id, *(lead.id for lead in rest)], action="qualify", on_duplicate="stop").text
+    result = bulk(
+        web_client, page, [first.id, twin.id, *(lead.id for lead in rest)], action="qualify", on_duplicate="stop"
+    ).text
 
     assert "1 of 4 leads qualified." in result
     assert "If a duplicate is found: Stop at the first duplicate." in result
@@ -75,13 +87,18 @@ def test_stop_shows_the_lead_it_stopped_at_the_leads_not_attempted_and_continues
     for lead in rest:
         assert "Not attempted" in result_row(result, lead.id)
     assert [lead_row(database, lead.id).state for lead in (first, twin, *rest)] == [
-        LeadState.QUALIFIED, LeadState.OPEN, LeadState.OPEN, LeadState.OPEN]
+        LeadState.QUALIFIED,
+        LeadState.OPEN,
+        LeadState.OPEN,
+        LeadState.OPEN,
+    ]
 
     assert posted_ids(result, "bulk-continue-form") == [str(twin.id), *(str(lead.id) for lead in rest)]
     again = form_fields(result, "bulk-continue-form")
     assert again["on_duplicate"] == "skip"
-    answer = web_client.post("/leads/bulk", data={**again, "on_duplicate": "ignore",
-                                                  "lead_id": posted_ids(result, "bulk-continue-form")}).text
+    answer = web_client.post(
+        "/leads/bulk", data={**again, "on_duplicate": "ignore", "lead_id": posted_ids(result, "bulk-continue-form")}
+    ).text
     assert "3 of 3 leads qualified." in answer
     assert all(lead_row(database, lead.id).state is LeadState.QUALIFIED for lead in (twin, *rest))
     assert accounts_named_twin(database) == 2

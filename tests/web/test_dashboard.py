@@ -9,13 +9,13 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from leadflow.core.schemas import parse
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.schemas import QualifyOptions
 from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity, OpportunityState
 from leadflow.opportunities.schemas import OpportunityCreate
-from leadflow.core.schemas import parse
 from leadflow.security.actor import actor_for_email
 from leadflow.security.service import create_business_unit, create_user
 from tests.factories import make_lead
@@ -65,7 +65,9 @@ def some_sales(database, actor) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_the_dashboard_draws_five_accessible_svg_charts_with_titles_and_tables(web_client_for, database, actor, language):
+def test_the_dashboard_draws_five_accessible_svg_charts_with_titles_and_tables(
+    web_client_for, database, actor, language
+):
     some_sales(database, actor)
 
     page = web_client_for(accept_language=language).get("/dashboard")
@@ -88,7 +90,9 @@ def test_the_figures_equal_counts_made_independently(web_client, database, actor
     some_sales(database, actor)
     with database.unit_of_work(read_only=True) as uow:
         every_lead = list(uow.session.scalars(select(Lead)))
-        open_opportunities = list(uow.session.scalars(select(Opportunity).where(Opportunity.state == OpportunityState.OPEN)))
+        open_opportunities = list(
+            uow.session.scalars(select(Opportunity).where(Opportunity.state == OpportunityState.OPEN))
+        )
     statuses = Counter(lead.status_reason.value for lead in every_lead)
     sources = Counter(lead.lead_source.value if lead.lead_source else None for lead in every_lead)
     stages = Counter(opportunity.process_stage for opportunity in open_opportunities)
@@ -98,8 +102,13 @@ def test_the_figures_equal_counts_made_independently(web_client, database, actor
 
     by_status = table_rows(page, "chart-leads-by-status-table")
     assert by_status == {
-        "New": [str(statuses["new"])], "Contacted": ["0"], "Qualified": [str(statuses["qualified"])], "Lost": ["0"],
-        "Cannot contact": ["0"], "No longer interested": ["0"], "Canceled": [str(statuses["canceled"])],
+        "New": [str(statuses["new"])],
+        "Contacted": ["0"],
+        "Qualified": [str(statuses["qualified"])],
+        "Lost": ["0"],
+        "Cannot contact": ["0"],
+        "No longer interested": ["0"],
+        "Canceled": [str(statuses["canceled"])],
     }
     by_source = table_rows(page, "chart-leads-by-source-table")
     assert by_source["Web"] == [str(sources["web"])] and by_source["Seminar"] == [str(sources["seminar"])]
@@ -129,16 +138,27 @@ def test_numbers_and_money_follow_the_locale(web_client_for, database, actor):
     assert table_rows(english, "chart-revenue-by-stage-table")["Develop"] == ["€1,234,567.50"]
     assert table_rows(spanish, "chart-revenue-by-stage-table")["Desarrollar"] == ["1.234.567,50\xa0€"]
     assert table_rows(spanish, "chart-leads-by-source-table")["Web"] == ["3"]
-    assert {rate for created, _, rate in table_rows(spanish, "chart-qualification-rate-table").values() if created != "0"} == {"0\xa0%"}
-    assert {rate for created, _, rate in table_rows(english, "chart-qualification-rate-table").values() if created != "0"} == {"0%"}
+    assert {
+        rate for created, _, rate in table_rows(spanish, "chart-qualification-rate-table").values() if created != "0"
+    } == {"0\xa0%"}
+    assert {
+        rate for created, _, rate in table_rows(english, "chart-qualification-rate-table").values() if created != "0"
+    } == {"0%"}
 
 
 def test_a_salesperson_of_another_unit_counts_only_their_units_records(web_client_for, database, actor):
     some_sales(database, actor)
     with database.unit_of_work() as uow:
         create_business_unit("North", parent_name=None, uow=uow, actor=None)
-        create_user(email=NORTH_EMAIL, full_name="Nora North", role_names=["Salesperson"],
-                    business_unit_name="North", password=NORTH_PASSWORD, uow=uow, actor=None)
+        create_user(
+            email=NORTH_EMAIL,
+            full_name="Nora North",
+            role_names=["Salesperson"],
+            business_unit_name="North",
+            password=NORTH_PASSWORD,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         north = actor_for_email(uow.session, NORTH_EMAIL)

@@ -93,8 +93,13 @@ def client_for(app: FastAPI) -> Iterator[Callable[..., TestClient]]:
     """Browser-like clients of the app with the test-only routes: signed in unless ``email`` is None."""
     clients: list[TestClient] = []
 
-    def make(email: str | None = ADMIN_EMAIL, password: str = ADMIN_PASSWORD, *, accept_language: str = "en",
-             headers: dict[str, str] | None = None) -> TestClient:
+    def make(
+        email: str | None = ADMIN_EMAIL,
+        password: str = ADMIN_PASSWORD,
+        *,
+        accept_language: str = "en",
+        headers: dict[str, str] | None = None,
+    ) -> TestClient:
         client = TestClient(app, headers={"Accept-Language": accept_language, **(headers or {})})
         client.__enter__()
         clients.append(client)
@@ -118,8 +123,15 @@ def north_salesperson(database: Database) -> None:
     """A Salesperson of another business unit: reads the records of that unit only."""
     with database.unit_of_work() as uow:
         create_business_unit("North", parent_name=None, uow=uow, actor=None)
-        create_user(email=NORTH_EMAIL, full_name="Nora North", role_names=["Salesperson"],
-                    business_unit_name="North", password=NORTH_PASSWORD, uow=uow, actor=None)
+        create_user(
+            email=NORTH_EMAIL,
+            full_name="Nora North",
+            role_names=["Salesperson"],
+            business_unit_name="North",
+            password=NORTH_PASSWORD,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
 
 
@@ -188,7 +200,9 @@ def test_an_unknown_address_links_back_to_the_page_of_this_site_it_came_from(cli
     elsewhere = client.get("/no-such-page", headers={"Referer": "https://evil.example/leads"})
     itself = client.get("/no-such-page", headers={"Referer": "http://testserver/no-such-page"})
 
-    assert '<a href="/leads?view=open" id="back-to-previous">Back to the previous page</a>' in assert_page(came_from, 404)
+    assert '<a href="/leads?view=open" id="back-to-previous">Back to the previous page</a>' in assert_page(
+        came_from, 404
+    )
     assert "back-to-previous" not in assert_page(elsewhere, 404)
     assert "back-to-previous" not in assert_page(itself, 404)
 
@@ -201,7 +215,9 @@ def test_an_unknown_address_is_a_page_signed_out_too(client_for) -> None:
     assert "Page not found" in main and "Sign out" not in main
 
 
-def test_an_unreadable_record_looks_exactly_like_an_unknown_one_and_an_unknown_address(client_for, database, actor) -> None:
+def test_an_unreadable_record_looks_exactly_like_an_unknown_one_and_an_unknown_address(
+    client_for, database, actor
+) -> None:
     lead = make_lead(database, actor, topic="Secret deal")
     north_salesperson(database)
     seller = client_for(NORTH_EMAIL, NORTH_PASSWORD)
@@ -228,7 +244,9 @@ def test_a_method_an_address_does_not_take_is_a_405_page_with_its_allow_header(c
 
 
 def test_a_query_that_cannot_be_read_is_a_422_page(client_for) -> None:
-    main = assert_page(client_for(accept_language="es").get("/test-only/count", params={"count": "many"}), 422, lang="es")
+    main = assert_page(
+        client_for(accept_language="es").get("/test-only/count", params={"count": "many"}), 422, lang="es"
+    )
 
     assert "No se pudo leer lo enviado" in main
 
@@ -274,7 +292,9 @@ def test_a_state_conflict_is_a_409_page_saying_what_happened(client_for, databas
     lead = make_lead(database, actor)
     before = snapshot(database)
 
-    main = assert_page(client_for(accept_language=language).get(f"/test-only/leads/{lead.id}/reactivate"), 409, lang=language)
+    main = assert_page(
+        client_for(accept_language=language).get(f"/test-only/leads/{lead.id}/reactivate"), 409, lang=language
+    )
 
     assert sentence in main
     assert snapshot(database) == before
@@ -290,8 +310,16 @@ def _note_form(client: TestClient, lead_id: uuid.UUID) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("language", "title", "sentence"),
     [
-        ("en", "The file is too large", "The file is larger than the limit of 0.06 MB; go back and attach a smaller file."),
-        ("es", "El archivo es demasiado grande", "El archivo supera el límite de 0,06 MB; vuelva atrás y adjunte un archivo más pequeño."),
+        (
+            "en",
+            "The file is too large",
+            "The file is larger than the limit of 0.06 MB; go back and attach a smaller file.",
+        ),
+        (
+            "es",
+            "El archivo es demasiado grande",
+            "El archivo supera el límite de 0,06 MB; vuelva atrás y adjunte un archivo más pequeño.",
+        ),
     ],
 )
 def test_an_upload_over_the_limit_posted_to_a_page_is_a_413_page_naming_the_limit_in_mb(
@@ -304,7 +332,9 @@ def test_an_upload_over_the_limit_posted_to_a_page_is_a_413_page_naming_the_limi
     far_too_big = b"x" * (settings.max_attachment_bytes * 3)  # refused from its declared length alone
 
     response = client.post(
-        f"/leads/{lead.id}/notes", data=form, files={"file": ("brochure.pdf", far_too_big, "application/pdf")},
+        f"/leads/{lead.id}/notes",
+        data=form,
+        files={"file": ("brochure.pdf", far_too_big, "application/pdf")},
         headers={"Referer": f"http://testserver/leads/{lead.id}"},
     )
 
@@ -319,18 +349,24 @@ def test_an_upload_over_the_limit_sent_chunked_to_a_page_is_a_413_page(client_fo
     client = client_for()
     boundary = "leadflow-error-page-boundary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
-        f"{_note_form(client, lead.id)['csrf_token']}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode() + b"x" * (settings.max_attachment_bytes * 3) + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{_note_form(client, lead.id)['csrf_token']}\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + b"x" * (settings.max_attachment_bytes * 3)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
 
     def chunks() -> Iterator[bytes]:
         for start in range(0, len(body), 16 * 1024):
             yield body[start : start + 16 * 1024]
 
     response = client.post(
-        f"/leads/{lead.id}/notes", content=chunks(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        f"/leads/{lead.id}/notes",
+        content=chunks(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
 
     assert "content-length" not in response.request.headers
@@ -345,16 +381,22 @@ def test_a_form_over_the_body_limit_is_a_413_page(client_for) -> None:
     assert "What was sent is too large" in main and "the limit of 2 MB" in main
 
 
-def test_an_upload_a_little_over_the_limit_keeps_the_note_forms_own_message(client_for, database, actor, settings) -> None:
+def test_an_upload_a_little_over_the_limit_keeps_the_note_forms_own_message(
+    client_for, database, actor, settings
+) -> None:
     lead = make_lead(database, actor)
     client = client_for()
 
     response = client.post(
-        f"/leads/{lead.id}/notes", data=_note_form(client, lead.id),
+        f"/leads/{lead.id}/notes",
+        data=_note_form(client, lead.id),
         files={"file": ("brochure.pdf", b"x" * (settings.max_attachment_bytes + 1), "application/pdf")},
     )
 
-    assert response.status_code == 413 and "The file is larger than the limit of 64 kB; attach a smaller file." in response.text
+    assert (
+        response.status_code == 413
+        and "The file is larger than the limit of 64 kB; attach a smaller file." in response.text
+    )
     assert 'id="error-title"' not in response.text
 
 
@@ -368,7 +410,9 @@ def test_an_upload_a_little_over_the_limit_keeps_the_note_forms_own_message(clie
         ("es", "Algo ha fallado", "dé este identificador a su administrador:"),
     ],
 )
-def test_an_unexpected_failure_of_a_page_is_a_500_page_naming_the_request(client_for, language, title, sentence) -> None:
+def test_an_unexpected_failure_of_a_page_is_a_500_page_naming_the_request(
+    client_for, language, title, sentence
+) -> None:
     client = client_for(accept_language=language)
 
     response = client.get("/test-only/boom")
@@ -414,7 +458,8 @@ def test_the_same_errors_under_the_api_answer_json(client_for, api_client, datab
     seller = TestClient(api_client.app, headers=bearer_headers(database, NORTH_EMAIL))
     assert_json(seller.post(f"{API}/duplicate-jobs", json={"table": "accounts"}), 403, "forbidden")
     too_big = api_client.post(
-        f"{API}/leads/{lead.id}/notes", data={"title": "Big"},
+        f"{API}/leads/{lead.id}/notes",
+        data={"title": "Big"},
         files={"file": ("big.bin", b"x" * (settings.max_attachment_bytes * 3), "application/octet-stream")},
     )
     assert_json(too_big, 413, "attachment_too_large")
@@ -425,8 +470,11 @@ def test_the_same_errors_under_the_api_answer_json(client_for, api_client, datab
     browser = client_for(accept_language="es")
     assert_json(browser.get(f"{API}/no-such-endpoint"), 404, "not_found")
     assert_json(browser.get(f"{API}/test-only/boom"), 500, "internal_error")
-    assert_json(browser.post(f"{API}/leads", content=b"x" * (3 * 1024 * 1024),
-                             headers={"Content-Type": "application/json"}), 413, "request_too_large")
+    assert_json(
+        browser.post(f"{API}/leads", content=b"x" * (3 * 1024 * 1024), headers={"Content-Type": "application/json"}),
+        413,
+        "request_too_large",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- an error page never fails
@@ -447,7 +495,8 @@ def test_when_the_error_page_fails_the_json_answer_is_given(client_for, monkeypa
     boom = client.get("/test-only/boom")
     assert assert_json(boom, 500, "internal_error")["request_id"] == boom.headers["x-request-id"]
     too_big = client.post(
-        f"/leads/{lead.id}/notes", data=form,
+        f"/leads/{lead.id}/notes",
+        data=form,
         files={"file": ("big.bin", b"x" * (settings.max_attachment_bytes * 3), "application/octet-stream")},
     )
     assert_json(too_big, 413, "attachment_too_large")

@@ -36,7 +36,9 @@ def _posting_paths() -> list[str]:
 def test_every_page_that_takes_a_post_refuses_it_without_the_form_token(web_client: TestClient) -> None:
     paths = _posting_paths()
     assert len(paths) > 20  # the loop below looked at the real routes
-    answered = {path: web_client.post(path, data={"anything": "x"}, follow_redirects=False).status_code for path in paths}
+    answered = {
+        path: web_client.post(path, data={"anything": "x"}, follow_redirects=False).status_code for path in paths
+    }
     assert {path: status for path, status in answered.items() if status != 403} == {}
 
 
@@ -50,14 +52,18 @@ def test_a_form_without_the_token_changes_nothing(web_client: TestClient, databa
 def test_a_file_sent_as_the_token_is_refused_not_a_server_error(web_client: TestClient, database: Database) -> None:
     before = _leads(database)
     response = web_client.post(
-        "/leads/new", data=LEAD, files={"csrf_token": ("token.txt", b"not a token", "text/plain")},
+        "/leads/new",
+        data=LEAD,
+        files={"csrf_token": ("token.txt", b"not a token", "text/plain")},
         follow_redirects=False,
     )
     assert response.status_code == 403
     assert _leads(database) == before
 
 
-def test_a_token_that_is_not_this_sessions_is_refused(web_client_for: Callable[..., TestClient], database: Database) -> None:
+def test_a_token_that_is_not_this_sessions_is_refused(
+    web_client_for: Callable[..., TestClient], database: Database
+) -> None:
     """Another session's token (the same user signed in elsewhere) and a made-up one change nothing."""
     mine, elsewhere = web_client_for(), web_client_for()
     own_token, other_token = page_csrf(mine.get("/leads/new").text), page_csrf(elsewhere.get("/leads/new").text)

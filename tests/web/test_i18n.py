@@ -23,7 +23,13 @@ def test_a_message_without_translation_falls_back_to_english() -> None:
 
 @pytest.mark.parametrize(
     ("user_language", "header", "expected"),
-    [("es", "en-GB,en;q=0.9", "es"), ("en", "es-ES", "en"), (None, "es-ES,es;q=0.9", "es"), ("", None, "en"), ("fr", "es", "es")],
+    [
+        ("es", "en-GB,en;q=0.9", "es"),
+        ("en", "es-ES", "en"),
+        (None, "es-ES,es;q=0.9", "es"),
+        ("", None, "en"),
+        ("fr", "es", "es"),
+    ],
 )
 def test_the_users_language_wins_over_the_browsers(user_language, header, expected) -> None:
     assert i18n.choose_language(user_language, header) == expected
@@ -36,7 +42,11 @@ def _render(source: str, language: str, **values) -> str:
 
 
 def test_dates_numbers_and_money_follow_the_locale() -> None:
-    values = {"day": date(2026, 11, 26), "amount": Decimal("25000.5"), "when": datetime(2026, 11, 26, 9, 30, tzinfo=UTC)}
+    values = {
+        "day": date(2026, 11, 26),
+        "amount": Decimal("25000.5"),
+        "when": datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
+    }
     english = _render("{{ day|date }}|{{ amount|money('EUR') }}|{{ amount|number }}", "en", **values)
     spanish = _render("{{ day|date }}|{{ amount|money('EUR') }}|{{ amount|number }}", "es", **values)
     assert english == "26 Nov 2026|€25,000.50|25,000.5"

@@ -60,8 +60,15 @@ def make_seller(database, actor, email: str, *, unit: str | None = None) -> None
     with database.unit_of_work() as uow:
         if unit is not None:
             create_business_unit(unit, parent_name=None, uow=uow, actor=actor)
-        create_user(email=email, full_name=email.split("@")[0].title(), role_names=["Salesperson"],
-                    business_unit_name=unit, password=SELLER_PASSWORD, uow=uow, actor=actor)
+        create_user(
+            email=email,
+            full_name=email.split("@")[0].title(),
+            role_names=["Salesperson"],
+            business_unit_name=unit,
+            password=SELLER_PASSWORD,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
 
 
@@ -90,7 +97,9 @@ def form_fields(page_html: str, form_id: str) -> dict[str, str]:
         if " disabled" in tag:
             continue
         name = re.search(r'name="([^"]+)"', tag).group(1)
-        chosen = re.search(r'<option value="([^"]*)" selected>', options) or re.search(r'<option value="([^"]*)"', options)
+        chosen = re.search(r'<option value="([^"]*)" selected>', options) or re.search(
+            r'<option value="([^"]*)"', options
+        )
         fields[name] = html.unescape(chosen.group(1)) if chosen else ""
     return fields
 
@@ -114,9 +123,21 @@ def test_the_list_opens_on_my_open_leads_with_the_columns_and_the_views_of_the_s
     assert '<option value="my-open" selected>My Open Leads</option>' in page
     for label in ("Open Leads", "Closed Leads", "All Leads", "Leads opened this week", "Leads opened last week"):
         assert f">{label}</option>" in page
-    for heading in ("Name", "Topic", "Company", "Email", "Status reason", "Rating", "Lead source", "Owner", "Created on"):
+    for heading in (
+        "Name",
+        "Topic",
+        "Company",
+        "Email",
+        "Status reason",
+        "Rating",
+        "Lead source",
+        "Owner",
+        "Created on",
+    ):
         assert re.search(rf">\s*{heading}\s*<", page), heading
-    assert "Mesas Norte S.L." in page and ">Warm<" in page and ">Web<" in page and ">New<" in page and "Ada Admin" in page
+    assert (
+        "Mesas Norte S.L." in page and ">Warm<" in page and ">Web<" in page and ">New<" in page and "Ada Admin" in page
+    )
     assert 'id="bulk-qualify-button"' in page and 'id="bulk-disqualify-button"' in page and 'id="select-all"' in page
 
     spanish = web_client_for(accept_language="es").get("/leads?view=open").text
@@ -172,14 +193,19 @@ def test_unknown_view_and_sort_fall_back_with_a_message(database, actor, web_cli
 
 
 @pytest.mark.parametrize("sort", ["-created_at", "topic", "-rating"])
-def test_next_and_previous_pages_walk_the_whole_view_without_gaps(database, actor, web_client, monkeypatch, sort) -> None:
+def test_next_and_previous_pages_walk_the_whole_view_without_gaps(
+    database, actor, web_client, monkeypatch, sort
+) -> None:
     monkeypatch.setattr(leads_area, "PAGE_SIZE", 2)
     for index, rating in enumerate(["hot", "warm", "cold", "hot", "warm"]):
         make_lead(database, actor, topic=f"Topic {index % 3} {index}", rating=rating)
     with database.unit_of_work(read_only=True) as uow:
         from leadflow.leads.views import LeadQuery, LeadView, list_leads
 
-        expected = [str(lead.id) for lead in list_leads(LeadQuery(view=LeadView.ALL, sort=sort, limit=50), uow=uow, actor=actor).items]
+        expected = [
+            str(lead.id)
+            for lead in list_leads(LeadQuery(view=LeadView.ALL, sort=sort, limit=50), uow=uow, actor=actor).items
+        ]
 
     pages = []
     page = web_client.get("/leads", params={"view": "all", "sort": sort}).text
@@ -235,7 +261,12 @@ def test_a_seller_lists_and_opens_only_the_leads_they_may_read(database, actor, 
 def bulk(client, page_html: str, lead_ids: list[Any], **data: Any):
     return client.post(
         "/leads/bulk",
-        data={"csrf_token": page_csrf(page_html), "return_to": "/leads?view=all", "lead_id": [str(i) for i in lead_ids], **data},
+        data={
+            "csrf_token": page_csrf(page_html),
+            "return_to": "/leads?view=all",
+            "lead_id": [str(i) for i in lead_ids],
+            **data,
+        },
     )
 
 
@@ -258,11 +289,15 @@ def test_bulk_qualify_qualifies_each_selected_lead_and_links_the_records_created
     assert 'href="/leads?view=all"' in result
 
 
-def test_bulk_qualify_reports_a_duplicate_per_lead_and_ignore_and_save_qualifies_it(database, actor, web_client) -> None:
+def test_bulk_qualify_reports_a_duplicate_per_lead_and_ignore_and_save_qualifies_it(
+    database, actor, web_client
+) -> None:
     plain = make_lead(database, actor)
     twin = make_lead(database, actor, company_name="Muebles Duplicados S.A.")
     with database.unit_of_work() as uow:
-        existing = create_account(AccountCreate(name="Muebles Duplicados S.A.", address_city="Bilbao"), uow=uow, actor=actor)
+        existing = create_account(
+            AccountCreate(name="Muebles Duplicados S.A.", address_city="Bilbao"), uow=uow, actor=actor
+        )
         uow.commit()
     page = web_client.get("/leads?view=all").text
     result = bulk(web_client, page, [plain.id, twin.id], action="qualify").text
@@ -291,9 +326,14 @@ def test_bulk_disqualify_uses_the_reason_and_reports_each_refusal(database, acto
         uow.commit()
     client = web_client_for(accept_language="es")
     page = client.get("/leads?view=all").text
-    result = bulk(client, page, [open_lead.id, closed.id], action="disqualify", status_reason="no_longer_interested").text
+    result = bulk(
+        client, page, [open_lead.id, closed.id], action="disqualify", status_reason="no_longer_interested"
+    ).text
     assert "1 de 2 clientes potenciales descalificados (Ya no está interesado)." in result
-    assert "El cliente potencial está cerrado y no se puede convertir ni calificar un cliente potencial que ya está cerrado." in result
+    assert (
+        "El cliente potencial está cerrado y no se puede convertir ni calificar un cliente potencial que ya está cerrado."
+        in result
+    )
     disqualified = lead_row(database, open_lead.id)
     assert disqualified.state is LeadState.DISQUALIFIED
     assert disqualified.status_reason is LeadStatusReason.NO_LONGER_INTERESTED
@@ -308,7 +348,9 @@ def test_bulk_disqualify_uses_the_reason_and_reports_each_refusal(database, acto
         ({"action": "delete", "lead_id": "LEAD"}, "Choose Qualify or Disqualify."),
     ],
 )
-def test_a_bulk_request_without_a_selection_or_with_a_bad_reason_changes_nothing(database, actor, web_client, data, message) -> None:
+def test_a_bulk_request_without_a_selection_or_with_a_bad_reason_changes_nothing(
+    database, actor, web_client, data, message
+) -> None:
     lead = make_lead(database, actor)
     page = web_client.get("/leads?view=all").text
     before = snapshot(database)
@@ -348,15 +390,29 @@ def new_lead_form(client) -> dict[str, str]:
 def test_the_new_lead_form_creates_the_lead_and_opens_it(database, actor, web_client) -> None:
     fields = new_lead_form(web_client)
     assert fields["owner_user_id"] == str(actor.user_id)
-    fields.update(topic="Standing desks", first_name="Lucía", last_name="Ortega", company_name="Oficinas Sur",
-                  email="lucia@oficinas-sur.example", lead_source="seminar", rating="hot", budget_amount="12000.5",
-                  purchase_timeframe="next_quarter", decision_maker="no", currency="USD")
+    fields.update(
+        topic="Standing desks",
+        first_name="Lucía",
+        last_name="Ortega",
+        company_name="Oficinas Sur",
+        email="lucia@oficinas-sur.example",
+        lead_source="seminar",
+        rating="hot",
+        budget_amount="12000.5",
+        purchase_timeframe="next_quarter",
+        decision_maker="no",
+        currency="USD",
+    )
     response = web_client.post("/leads/new", data=fields, follow_redirects=False)
     assert response.status_code == 303
     lead_id = re.fullmatch(r"/leads/([0-9a-f-]+)\?done=saved", response.headers["location"]).group(1)
     lead = lead_row(database, uuid.UUID(lead_id))
     assert (lead.topic, lead.full_name, lead.company_name, lead.email) == (
-        "Standing desks", "Lucía Ortega", "Oficinas Sur", "lucia@oficinas-sur.example")
+        "Standing desks",
+        "Lucía Ortega",
+        "Oficinas Sur",
+        "lucia@oficinas-sur.example",
+    )
     assert lead.budget_amount == Decimal("12000.5") and lead.decision_maker is False
     assert lead.purchase_timeframe.value == "next_quarter" and lead.lead_source.value == "seminar"
     page = web_client.get(response.headers["location"]).text
@@ -364,7 +420,9 @@ def test_the_new_lead_form_creates_the_lead_and_opens_it(database, actor, web_cl
     assert '<option value="USD" selected>' in page
 
 
-def test_the_lead_form_groups_its_fields_and_shows_the_qualify_stage_in_spanish(database, actor, web_client_for) -> None:
+def test_the_lead_form_groups_its_fields_and_shows_the_qualify_stage_in_spanish(
+    database, actor, web_client_for
+) -> None:
     lead = make_lead(database, actor)
     page = web_client_for(accept_language="es").get(f"/leads/{lead.id}").text
     for legend in ("Calificar", "Contacto", "Empresa", "Detalles"):
@@ -372,8 +430,13 @@ def test_the_lead_form_groups_its_fields_and_shows_the_qualify_stage_in_spanish(
     stage = re.search(r'<fieldset id="qualify-stage".*?</fieldset>', page, re.DOTALL).group(0)
     labels = re.findall(r'<label for="lead-[a-z-]+">([^<\n]+)', stage)
     assert [label.strip() for label in labels] == [
-        "Contacto existente", "Cuenta existente", "Período de tiempo de compra", "Presupuesto estimado",
-        "Proceso de compra", "Identificar a la persona que toma las decisiones", "Capturar resumen",
+        "Contacto existente",
+        "Cuenta existente",
+        "Período de tiempo de compra",
+        "Presupuesto estimado",
+        "Proceso de compra",
+        "Identificar a la persona que toma las decisiones",
+        "Capturar resumen",
     ]
     assert 'value="25000,00"' in page  # the budget as a Spanish user types it
     assert '<option value="this_quarter" selected>Este trimestre</option>' in page
@@ -400,7 +463,9 @@ def test_a_lead_with_missing_or_malformed_fields_is_refused_next_to_the_fields_a
     assert 'value="Chairs for the lobby"' in page and 'value="not an email"' in page and 'value="twelve"' in page
 
 
-def test_save_sends_the_changed_fields_and_a_stale_form_is_refused_with_the_input_kept(database, actor, web_client) -> None:
+def test_save_sends_the_changed_fields_and_a_stale_form_is_refused_with_the_input_kept(
+    database, actor, web_client
+) -> None:
     lead = make_lead(database, actor)
     first = form_fields(web_client.get(f"/leads/{lead.id}").text, "lead-form")
     stale = dict(first)
@@ -439,7 +504,9 @@ def test_saving_a_duplicate_lists_the_matches_and_save_anyway_saves_it(database,
     warned = web_client.post("/leads/new", data=fields)
     assert warned.status_code == 409
     assert count(database, Lead) == before
-    section = re.search(r'<section class="alert" role="alert" id="save-duplicates".*?</section>', warned.text, re.DOTALL).group(0)
+    section = re.search(
+        r'<section class="alert" role="alert" id="save-duplicates".*?</section>', warned.text, re.DOTALL
+    ).group(0)
     assert f'href="/leads/{existing.id}"' in section and "Leads with the same email address" in section
     assert 'id="save-anyway-button"' in section and 'name="suppress_duplicates"' in section
     again = form_fields(warned.text, "lead-form")
@@ -472,8 +539,15 @@ def test_a_closed_lead_is_read_only_and_offers_reactivate(database, actor, web_c
 def test_a_sales_team_member_reads_the_lead_without_commands_that_change_it(database, actor, web_client_for) -> None:
     lead = make_lead(database, actor)
     with database.unit_of_work() as uow:
-        create_user(email="reader@example.com", full_name="Reader", role_names=["Sales Team Member"],
-                    business_unit_name=None, password=SELLER_PASSWORD, uow=uow, actor=actor)
+        create_user(
+            email="reader@example.com",
+            full_name="Reader",
+            role_names=["Sales Team Member"],
+            business_unit_name=None,
+            password=SELLER_PASSWORD,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     client = web_client_for("reader@example.com", SELLER_PASSWORD)
     page = client.get(f"/leads/{lead.id}").text
@@ -506,8 +580,14 @@ def test_every_form_post_needs_the_sessions_csrf_token(database, actor, web_clie
 
 def test_pages_escape_what_users_typed_and_carry_no_inline_script_or_style(database, actor, web_client) -> None:
     lead = make_lead(database, actor, topic='<script>alert("x")</script>', company_name="<b>Bold</b>")
-    for path in ("/leads?view=all", f"/leads/{lead.id}", f"/leads/{lead.id}/qualify", f"/leads/{lead.id}/disqualify",
-                 f"/leads/{lead.id}/delete", "/leads/new"):
+    for path in (
+        "/leads?view=all",
+        f"/leads/{lead.id}",
+        f"/leads/{lead.id}/qualify",
+        f"/leads/{lead.id}/disqualify",
+        f"/leads/{lead.id}/delete",
+        "/leads/new",
+    ):
         page = web_client.get(path).text
         assert '<script>alert("x")</script>' not in page and "<b>Bold</b>" not in page, path
         assert not re.search(r"<script(?![^>]*\bsrc=)", page), path
@@ -542,15 +622,19 @@ def test_the_lookups_never_offer_accounts_the_seller_may_not_read(database, acto
         uow.commit()
     lead = make_lead(database, rosa)
     seller = web_client_for("rosa@example.com", SELLER_PASSWORD)
-    assert [item["value"] for item in seller.get("/leads/lookup/accounts", params={"q": "hierros"}).json()] == [str(visible.id)]
+    assert [item["value"] for item in seller.get("/leads/lookup/accounts", params={"q": "hierros"}).json()] == [
+        str(visible.id)
+    ]
     page = seller.get(f"/leads/{lead.id}").text
     assert str(visible.id) in page and str(hidden.id) not in page
 
 
 @pytest.mark.parametrize(
     ("language", "message"),
-    [("en", "This value contains a character that cannot be saved (such as a NUL); remove it."),
-     ("es", "Este valor contiene un carácter que no se puede guardar (como un NUL); quítelo.")],
+    [
+        ("en", "This value contains a character that cannot be saved (such as a NUL); remove it."),
+        ("es", "Este valor contiene un carácter que no se puede guardar (como un NUL); quítelo."),
+    ],
 )
 def test_a_nul_typed_in_the_lead_form_is_refused_next_to_the_field_in_the_users_language(
     database, actor, web_client_for, language, message

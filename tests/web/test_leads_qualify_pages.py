@@ -16,17 +16,16 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from leadflow.activities.models import Attachment, Note
+from leadflow.core.schemas import parse
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, ContactCreate
 from leadflow.customers.service import create_account, create_contact
 from leadflow.duplicates.detection import LEAD_DUPLICATE
 from leadflow.duplicates.models import DuplicateRule
-from leadflow.leads.models import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED
 from leadflow.leads import service
-from leadflow.leads.models import LeadState, LeadStatusReason
+from leadflow.leads.models import LEAD_HAS_OPPORTUNITY, LEAD_IS_CLOSED, LeadState, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, LeadUpdate, QualifyOptions
 from leadflow.opportunities.models import Opportunity
-from leadflow.core.schemas import parse
 from tests.e2e.helpers import snapshot
 from tests.factories import lead_data, make_lead
 from tests.web.test_leads_pages import count, form_fields, lead_row, set_settings
@@ -50,7 +49,9 @@ def existing_account(database, actor, name: str, **values) -> Account:
 # ---------------------------------------------------------------------------------------------- automatic
 
 
-def test_qualify_with_automatic_settings_shows_processing_and_lands_on_the_new_opportunity(database, actor, web_client_for) -> None:
+def test_qualify_with_automatic_settings_shows_processing_and_lands_on_the_new_opportunity(
+    database, actor, web_client_for
+) -> None:
     lead = make_lead(database, actor)
     client = web_client_for(accept_language="es")
     page = client.get(f"/leads/{lead.id}").text
@@ -70,13 +71,19 @@ def test_qualify_with_automatic_settings_shows_processing_and_lands_on_the_new_o
     assert 'id="qualifying-opportunity-link"' in after
 
 
-def test_qualify_saves_the_qualify_stage_typed_in_the_form_and_links_the_existing_account(database, actor, web_client) -> None:
+def test_qualify_saves_the_qualify_stage_typed_in_the_form_and_links_the_existing_account(
+    database, actor, web_client
+) -> None:
     lead = make_lead(database, actor)
     account = existing_account(database, actor, "Grupo Existente S.A.")
     fields = lead_form(web_client, lead.id)
     assert f'<option value="{account.id}">' in web_client.get(f"/leads/{lead.id}").text
-    fields.update(parent_account_id=str(account.id), purchase_timeframe="immediate", decision_maker="yes",
-                  qualification_comments="Signed the NDA; budget approved.")
+    fields.update(
+        parent_account_id=str(account.id),
+        purchase_timeframe="immediate",
+        decision_maker="yes",
+        qualification_comments="Signed the NDA; budget approved.",
+    )
     response = qualify(web_client, lead.id, fields)
     assert response.status_code == 303
     qualified = lead_row(database, lead.id)
@@ -128,7 +135,9 @@ def test_unsaved_edits_that_are_not_valid_stop_the_qualification(database, actor
 # ---------------------------------------------------------------------------------------------- the seller chooses (§6)
 
 
-def test_the_legacy_prompt_asks_which_records_to_create_and_keeps_the_unsaved_edits(database, actor, web_client_for) -> None:
+def test_the_legacy_prompt_asks_which_records_to_create_and_keeps_the_unsaved_edits(
+    database, actor, web_client_for
+) -> None:
     set_settings(database, create_records_on_qualify=False)
     lead = make_lead(database, actor)
     client = web_client_for(accept_language="es")
@@ -136,7 +145,10 @@ def test_the_legacy_prompt_asks_which_records_to_create_and_keeps_the_unsaved_ed
     assert re.search(r'id="qualify-button"[^>]*data-dialog="qualify-dialog"', page)
     dialog = re.search(r'<dialog id="qualify-dialog".*?</dialog>', page, re.DOTALL).group(0)
     assert ">Calificar cliente potencial</h2>" in dialog
-    assert re.search(r'id="qualify-dialog-create-account" name="account_choice" value="new" checked form="lead-form" disabled', dialog)
+    assert re.search(
+        r'id="qualify-dialog-create-account" name="account_choice" value="new" checked form="lead-form" disabled',
+        dialog,
+    )
 
     fields = form_fields(page, "lead-form")
     assert "account_choice" not in fields  # the dialog's answers are disabled until it opens
@@ -158,7 +170,9 @@ def test_the_legacy_prompt_asks_which_records_to_create_and_keeps_the_unsaved_ed
     assert count(database, Account) == 0
 
 
-def test_qualifying_without_an_opportunity_lands_on_the_account_and_the_flow_stays_at_qualify(database, actor, web_client) -> None:
+def test_qualifying_without_an_opportunity_lands_on_the_account_and_the_flow_stays_at_qualify(
+    database, actor, web_client
+) -> None:
     set_settings(database, create_records_on_qualify=False)
     lead = make_lead(database, actor)
     answers = form_fields(web_client.get(f"/leads/{lead.id}/qualify").text, "qualify-form")
@@ -171,8 +185,13 @@ def test_qualifying_without_an_opportunity_lands_on_the_account_and_the_flow_sta
 
 
 def per_record_seller(database) -> None:
-    set_settings(database, qualification_experience="per_record", account_creation="seller",
-                 contact_creation="seller", opportunity_creation="seller")
+    set_settings(
+        database,
+        qualification_experience="per_record",
+        account_creation="seller",
+        contact_creation="seller",
+        opportunity_creation="seller",
+    )
 
 
 def test_per_record_choices_pick_an_existing_account_skip_the_contact_and_create_two_opportunities(
@@ -190,9 +209,17 @@ def test_per_record_choices_pick_an_existing_account_skip_the_contact_and_create
     assert 'id="qualify-dialog-opportunity_5_name"' in dialog and 'id="qualify-dialog-opportunity_6_name"' not in dialog
 
     answers = form_fields(web_client.get(f"/leads/{lead.id}/qualify").text, "qualify-form")
-    answers.update(account_choice="existing", existing_account_id=str(account.id), contact_choice="none",
-                   opportunity_choice="new", opportunity_1_name="Lobby chairs", opportunity_1_revenue="10000",
-                   opportunity_1_close_date="2026-12-31", opportunity_2_name="Desks", opportunity_2_revenue="5000.5")
+    answers.update(
+        account_choice="existing",
+        existing_account_id=str(account.id),
+        contact_choice="none",
+        opportunity_choice="new",
+        opportunity_1_name="Lobby chairs",
+        opportunity_1_revenue="10000",
+        opportunity_1_close_date="2026-12-31",
+        opportunity_2_name="Desks",
+        opportunity_2_revenue="5000.5",
+    )
     response = qualify(web_client, lead.id, answers)
     assert response.status_code == 303
     with database.unit_of_work(read_only=True) as uow:
@@ -239,14 +266,22 @@ def test_the_enhanced_warning_lists_the_matching_account_and_continue_links_it(d
     assert ">Cuentas coincidentes</h2>" in section
     assert f'value="{account.id}"' in section
     # The out-of-box rule that matched, by its Spanish name.
-    for shown in ("Hoteles Mar Azul", "Cádiz", "info@marazul.example", "Ada Admin", "Cuentas con el mismo nombre de cuenta"):
+    for shown in (
+        "Hoteles Mar Azul",
+        "Cádiz",
+        "info@marazul.example",
+        "Ada Admin",
+        "Cuentas con el mismo nombre de cuenta",
+    ):
         assert shown in section
     assert ">Ignorar y guardar</button>" in page and ">Continuar</button>" in page
     assert 'id="matching-contacts"' not in page
 
     answers = form_fields(page, "duplicate-form")
     assert answers["job_title"] == "Gerente"
-    response = qualify(client, lead.id, {**answers, "duplicate_account_id": str(account.id), "duplicate_resolution": "link"})
+    response = qualify(
+        client, lead.id, {**answers, "duplicate_account_id": str(account.id), "duplicate_resolution": "link"}
+    )
     assert response.status_code == 303
     qualified = lead_row(database, lead.id)
     assert qualified.state is LeadState.QUALIFIED and qualified.parent_account_id == account.id
@@ -266,14 +301,17 @@ def test_ignore_and_save_creates_new_records_despite_the_matches(database, actor
     assert lead_row(database, lead.id).state is LeadState.QUALIFIED
 
 
-def test_the_classic_warning_offers_only_the_matches_and_blank_creates_new_ones(database, actor, web_client_for) -> None:
+def test_the_classic_warning_offers_only_the_matches_and_blank_creates_new_ones(
+    database, actor, web_client_for
+) -> None:
     set_settings(database, duplicate_experience="classic")
     lead = make_lead(database, actor, company_name="Clínica Dental Norte", email="carmen@clinica.example")
     account = existing_account(database, actor, "Clínica Dental Norte")
     existing_account(database, actor, "Unrelated company")
     with database.unit_of_work() as uow:
-        contact = create_contact(ContactCreate(last_name="Vidal", first_name="Carmen", email="carmen@clinica.example"),
-                                 uow=uow, actor=actor)
+        contact = create_contact(
+            ContactCreate(last_name="Vidal", first_name="Carmen", email="carmen@clinica.example"), uow=uow, actor=actor
+        )
         uow.commit()
     client = web_client_for(accept_language="es")
     warned = qualify(client, lead.id, lead_form(client, lead.id))
@@ -294,13 +332,18 @@ def test_the_classic_warning_offers_only_the_matches_and_blank_creates_new_ones(
     assert count(database, Account) == 3 and count(database, Contact) == 2  # blank: new ones created
 
 
-def test_a_duplicate_lead_blocks_qualification_with_the_documented_message_and_ways_out(database, actor, web_client_for) -> None:
+def test_a_duplicate_lead_blocks_qualification_with_the_documented_message_and_ways_out(
+    database, actor, web_client_for
+) -> None:
     lead = make_lead(database, actor, email="twice@example.com")
     with database.unit_of_work() as uow:
-        twin = service.create_lead(parse(LeadCreate, lead_data(email="twice@example.com")), uow=uow, actor=actor,
-                                   suppress_duplicates=True)
+        twin = service.create_lead(
+            parse(LeadCreate, lead_data(email="twice@example.com")), uow=uow, actor=actor, suppress_duplicates=True
+        )
         uow.commit()
-        rule_id = uow.session.scalar(select(DuplicateRule.id).where(DuplicateRule.name == "Leads with the same email address"))
+        rule_id = uow.session.scalar(
+            select(DuplicateRule.id).where(DuplicateRule.name == "Leads with the same email address")
+        )
     english = web_client_for()
     fields = lead_form(english, lead.id)
     fields["job_title"] = "Typed before qualifying"
@@ -318,8 +361,10 @@ def test_a_duplicate_lead_blocks_qualification_with_the_documented_message_and_w
 
     spanish = web_client_for(accept_language="es")
     blocked = qualify(spanish, lead.id, lead_form(spanish, lead.id))
-    assert ("No se creó ni actualizó ningún registro de clientes potenciales porque ya existe un duplicado del registro actual."
-            in blocked.text)
+    assert (
+        "No se creó ni actualizó ningún registro de clientes potenciales porque ya existe un duplicado del registro actual."
+        in blocked.text
+    )
     assert "Combinar filas duplicadas" in blocked.text
 
 
@@ -333,7 +378,11 @@ def test_disqualify_from_the_dialog_with_the_status_reasons_of_the_document(data
     dialog = re.search(r'<dialog id="disqualify-dialog".*?</dialog>', page, re.DOTALL).group(0)
     assert '<label for="disqualify-dialog-status-reason">Motivo para el estado</label>' in dialog
     assert re.findall(r'<option value="[a-z_]+">([^<]+)</option>', dialog) == [
-        "Perdido", "No se puede contactar", "Ya no está interesado", "Cancelado"]
+        "Perdido",
+        "No se puede contactar",
+        "Ya no está interesado",
+        "Cancelado",
+    ]
     assert f'href="/leads/{lead.id}/disqualify" id="disqualify-button"' in page  # the page without JavaScript
     fallback = client.get(f"/leads/{lead.id}/disqualify").text
     assert 'id="disqualify-form"' in fallback
@@ -346,7 +395,9 @@ def test_disqualify_from_the_dialog_with_the_status_reasons_of_the_document(data
     assert "El cliente potencial está descalificado." in client.get(response.headers["location"]).text
 
 
-def test_disqualify_is_refused_while_an_opportunity_exists_and_a_bad_reason_is_refused(database, actor, web_client) -> None:
+def test_disqualify_is_refused_while_an_opportunity_exists_and_a_bad_reason_is_refused(
+    database, actor, web_client
+) -> None:
     lead = make_lead(database, actor)
     with database.unit_of_work() as uow:
         service.qualify_lead(lead.id, QualifyOptions(), uow=uow, actor=actor)
@@ -366,15 +417,26 @@ def test_disqualify_is_refused_while_an_opportunity_exists_and_a_bad_reason_is_r
 def add_note(client, lead_id, *, title="Call", body="Spoke with the buyer.", file=None):
     page = client.get(f"/leads/{lead_id}").text
     files = {"file": file} if file else None
-    return client.post(f"/leads/{lead_id}/notes", data={"csrf_token": form_fields(page, "note-form")["csrf_token"],
-                                                       "title": title, "body": body}, files=files, follow_redirects=False)
+    return client.post(
+        f"/leads/{lead_id}/notes",
+        data={"csrf_token": form_fields(page, "note-form")["csrf_token"], "title": title, "body": body},
+        files=files,
+        follow_redirects=False,
+    )
 
 
-def test_a_note_with_an_attachment_shows_on_the_timeline_and_downloads_as_an_attachment(database, actor, web_client) -> None:
+def test_a_note_with_an_attachment_shows_on_the_timeline_and_downloads_as_an_attachment(
+    database, actor, web_client
+) -> None:
     lead = make_lead(database, actor)
     content = b"<html><script>alert(1)</script></html>"
-    response = add_note(web_client, lead.id, title="Price list", body="Sent the prices.\nCall back Monday.",
-                        file=("prices.html", content, "text/html"))
+    response = add_note(
+        web_client,
+        lead.id,
+        title="Price list",
+        body="Sent the prices.\nCall back Monday.",
+        file=("prices.html", content, "text/html"),
+    )
     assert response.status_code == 303 and response.headers["location"] == f"/leads/{lead.id}?done=note#timeline"
     page = web_client.get(f"/leads/{lead.id}").text
     note_id = re.search(r'<li id="note-([0-9a-f-]+)">', page).group(1)
@@ -388,10 +450,14 @@ def test_a_note_with_an_attachment_shows_on_the_timeline_and_downloads_as_an_att
     assert web_client.get(f"/leads/{lead.id}/notes/{uuid.uuid4()}/attachment").status_code == 404
 
 
-def test_an_attachment_over_the_limit_or_an_empty_note_is_refused_and_nothing_is_stored(database, actor, web_client, settings) -> None:
+def test_an_attachment_over_the_limit_or_an_empty_note_is_refused_and_nothing_is_stored(
+    database, actor, web_client, settings
+) -> None:
     lead = make_lead(database, actor)
     too_big = b"x" * (settings.max_attachment_bytes + 1)
-    response = add_note(web_client, lead.id, title="Brochure", body="", file=("brochure.pdf", too_big, "application/pdf"))
+    response = add_note(
+        web_client, lead.id, title="Brochure", body="", file=("brochure.pdf", too_big, "application/pdf")
+    )
     assert response.status_code == 413
     assert "The file is larger than the limit of 64 kB; attach a smaller file." in response.text
     assert 'id="note-title" name="title" maxlength="500" value="Brochure"' in response.text
@@ -451,8 +517,10 @@ def test_a_note_on_a_closed_lead_is_refused_with_the_reason(database, actor, web
     with database.unit_of_work() as uow:
         service.disqualify_lead(lead.id, LeadStatusReason.LOST, uow=uow, actor=actor)
         uow.commit()
-    response = web_client.post(f"/leads/{lead.id}/notes", data={"csrf_token": form_fields(page, "note-form")["csrf_token"],
-                                                               "title": "Too late"})
+    response = web_client.post(
+        f"/leads/{lead.id}/notes",
+        data={"csrf_token": form_fields(page, "note-form")["csrf_token"], "title": "Too late"},
+    )
     assert response.status_code == 409
     assert "This lead is closed and read-only; reactivate it to edit it." in response.text
     assert count(database, Note) == 0

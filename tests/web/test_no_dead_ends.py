@@ -32,8 +32,7 @@ from leadflow.web.pages import ADMIN_NAV
 from tests.conftest import BACKENDS
 from tests.factories import lead_data
 from tests.web import crawl as crawling
-from tests.web.crawl import DEAD, MAX_PAGES, ORIGIN, crawl, demo_clients, demo_user, described, followable
-from tests.web.crawl import links_of
+from tests.web.crawl import DEAD, MAX_PAGES, ORIGIN, crawl, demo_clients, demo_user, described, followable, links_of
 from tests.web.test_leads_pages import form_fields
 
 # ---------------------------------------------------------------------------------------------- the demo, once per backend
@@ -67,7 +66,9 @@ def test_every_link_a_demo_user_is_shown_can_be_followed(client_for, user: dict[
     assert not result.dead, f"{user['email']} ({user['role']}) was shown links that end in 403 or 404:\n" + described(
         result.dead
     )
-    assert not result.failed, f"{user['email']} ({user['role']}) was shown links that fail:\n" + described(result.failed)
+    assert not result.failed, f"{user['email']} ({user['role']}) was shown links that fail:\n" + described(
+        result.failed
+    )
     assert not result.truncated, f"more than {MAX_PAGES} pages for {user['email']}: raise MAX_PAGES"
     # The crawl went somewhere: the site map, records, the user's own page.
     assert len(result.visited) > 20
@@ -97,11 +98,13 @@ class _FakeSite:
 
 
 def test_the_crawl_reports_each_dead_link_with_the_page_that_shows_it() -> None:
-    site = _FakeSite({
-        "/": '<html lang="en"><a href="/leads?page=2#top">Leads</a> <a href="mailto:a@example.com">mail</a>'
-             '<a href="https://example.com/">away</a> <a href="/api/v1/leads">API</a> <a href="/sign-out">out</a>',
-        "/leads?page=2": '<html lang="en"><a href="/leads/gone">Gone</a> <a href="#notes">Notes</a> <a href="/">Home</a>',
-    })
+    site = _FakeSite(
+        {
+            "/": '<html lang="en"><a href="/leads?page=2#top">Leads</a> <a href="mailto:a@example.com">mail</a>'
+            '<a href="https://example.com/">away</a> <a href="/api/v1/leads">API</a> <a href="/sign-out">out</a>',
+            "/leads?page=2": '<html lang="en"><a href="/leads/gone">Gone</a> <a href="#notes">Notes</a> <a href="/">Home</a>',
+        }
+    )
 
     result = crawl(site)  # type: ignore[arg-type]
 
@@ -146,7 +149,9 @@ def test_a_salesperson_is_shown_only_the_administration_pages_they_can_open(
         # The service layer's check decides, not a list of role names.
         assert (item.path in admin_links(home)) == has_admin(actor, area, privilege), item.path
     assert not has_admin(actor, "settings", Privilege.WRITE) and not has_admin(actor, "roles", Privilege.READ)
-    assert not {path for path in shown if path.startswith(("/admin/duplicate-rules", "/admin/duplicates", "/admin/roles"))}
+    assert not {
+        path for path in shown if path.startswith(("/admin/duplicate-rules", "/admin/duplicates", "/admin/roles"))
+    }
     assert not {path for path in shown if path.startswith(("/admin/settings", "/admin/audit"))}
     for path in shown:
         assert client.get(path).status_code == 200, path
@@ -167,9 +172,15 @@ def blocked_lead(demo_database: Database) -> Iterator[dict[str, uuid.UUID]]:
     email = f"dup-{uuid.uuid4().hex[:8]}@example.com"
     created: dict[str, uuid.UUID] = {}
     with demo_database.unit_of_work() as uow:
-        for key, owner, suppress in (("lead", seller, False), ("own_twin", seller, True), ("managers_twin", manager, True)):
+        for key, owner, suppress in (
+            ("lead", seller, False),
+            ("own_twin", seller, True),
+            ("managers_twin", manager, True),
+        ):
             lead = leads.create_lead(
-                parse(LeadCreate, lead_data(email=email)), uow=uow, actor=actor_for_email(uow.session, owner),
+                parse(LeadCreate, lead_data(email=email)),
+                uow=uow,
+                actor=actor_for_email(uow.session, owner),
                 suppress_duplicates=suppress,
             )
             created[key] = lead.id

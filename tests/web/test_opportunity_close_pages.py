@@ -69,10 +69,13 @@ def loaded(database, opportunity_id) -> Opportunity:
 
 def closes_of(database, opportunity_id) -> list[OpportunityClose]:
     with database.unit_of_work(read_only=True) as uow:
-        found = list(uow.session.scalars(
-            select(OpportunityClose).where(OpportunityClose.opportunity_id == opportunity_id)
-            .order_by(OpportunityClose.created_at)
-        ))
+        found = list(
+            uow.session.scalars(
+                select(OpportunityClose)
+                .where(OpportunityClose.opportunity_id == opportunity_id)
+                .order_by(OpportunityClose.created_at)
+            )
+        )
         for close in found:
             uow.session.expunge(close)
         return found
@@ -80,8 +83,15 @@ def closes_of(database, opportunity_id) -> list[OpportunityClose]:
 
 def user(database, email, role):
     with database.unit_of_work() as uow:
-        create_user(email=email, full_name=email.split("@")[0].replace(".", " ").title(), role_names=[role],
-                    business_unit_name=None, password=PASSWORD, uow=uow, actor=None)
+        create_user(
+            email=email,
+            full_name=email.split("@")[0].replace(".", " ").title(),
+            role_names=[role],
+            business_unit_name=None,
+            password=PASSWORD,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, email)
@@ -107,12 +117,42 @@ def counted(database, model) -> int:
 # ---------------------------------------------------------------------------------------------- the open page
 
 
-@pytest.mark.parametrize(("language", "labels"), [
-    ("en", ["Close as won", "Close as lost", "Probability", "Rating", "Status reason", "In progress",
-            "Actual revenue", "Exchange rate", "Competitors", "No competitors named in this deal."]),
-    ("es", ["Cerrar como ganada", "Cerrar como perdida", "Probabilidad", "Clasificación", "Motivo para el estado",
-            "En curso", "Ingresos reales", "Tipo de cambio", "Competidores", "Ningún competidor en esta venta."]),
-], ids=["en", "es"])
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        (
+            "en",
+            [
+                "Close as won",
+                "Close as lost",
+                "Probability",
+                "Rating",
+                "Status reason",
+                "In progress",
+                "Actual revenue",
+                "Exchange rate",
+                "Competitors",
+                "No competitors named in this deal.",
+            ],
+        ),
+        (
+            "es",
+            [
+                "Cerrar como ganada",
+                "Cerrar como perdida",
+                "Probabilidad",
+                "Clasificación",
+                "Motivo para el estado",
+                "En curso",
+                "Ingresos reales",
+                "Tipo de cambio",
+                "Competidores",
+                "Ningún competidor en esta venta.",
+            ],
+        ),
+    ],
+    ids=["en", "es"],
+)
 def test_an_open_opportunity_offers_both_closes_with_their_forms_prefilled(
     web_client_for, database, actor, language, labels
 ):
@@ -129,11 +169,19 @@ def test_an_open_opportunity_offers_both_closes_with_their_forms_prefilled(
     won, lost = close_form(page, "won"), close_form(page, "lost")
     today = datetime.now(ZoneInfo("Europe/Madrid")).date().isoformat()
     version = loaded(database, opportunity.id).row_version
-    assert won == {"csrf_token": won["csrf_token"], "row_version": str(version), "status_reason": "won",
-                   "actual_revenue": amount_input(Decimal("25000.5"), language), "close_date": today, "description": ""}
+    assert won == {
+        "csrf_token": won["csrf_token"],
+        "row_version": str(version),
+        "status_reason": "won",
+        "actual_revenue": amount_input(Decimal("25000.5"), language),
+        "close_date": today,
+        "description": "",
+    }
     assert lost["status_reason"] == "canceled" and lost["close_date"] == today and lost["actual_revenue"] == ""
     assert re.findall(r'<option value="(\w+)"', page.split('id="lost-status-reason"')[1].split("</select>")[0]) == [
-        "canceled", "out_sold"]
+        "canceled",
+        "out_sold",
+    ]
     # Without JavaScript the buttons lead to the same forms on pages of their own.
     for path in ("close-as-won", "close-as-lost"):
         assert f'href="/opportunities/{opportunity.id}/{path}?row_version={version}"' in page
@@ -146,7 +194,9 @@ def test_the_form_saves_probability_rating_and_an_open_status_reason(web_client,
     page = web_client.get(f"/opportunities/{opportunity.id}").text
     fields = form_fields(page)
     assert re.findall(r'<option value="(\w+)"', page.split('id="field-status_reason"')[1].split("</select>")[0]) == [
-        "in_progress", "on_hold"]
+        "in_progress",
+        "on_hold",
+    ]
     fields.update(probability="70", rating="hot", status_reason="on_hold")
 
     saved = web_client.post(f"/opportunities/{opportunity.id}", data=fields, follow_redirects=False)
@@ -174,10 +224,14 @@ def test_a_probability_out_of_range_is_refused_next_to_the_field(web_client_for,
 # ---------------------------------------------------------------------------------------------- closing as won
 
 
-@pytest.mark.parametrize(("language", "typed", "notice"), [
-    ("en", "30000.50", "The opportunity was closed as won."),
-    ("es", "30.000,50", "La oportunidad se cerró como ganada."),
-], ids=["en", "es"])
+@pytest.mark.parametrize(
+    ("language", "typed", "notice"),
+    [
+        ("en", "30000.50", "The opportunity was closed as won."),
+        ("es", "30.000,50", "La oportunidad se cerró como ganada."),
+    ],
+    ids=["en", "es"],
+)
 def test_closing_as_won_records_the_revenue_and_date_and_leaves_the_page_read_only(
     web_client_for, database, actor, language, typed, notice
 ):
@@ -193,20 +247,32 @@ def test_closing_as_won_records_the_revenue_and_date_and_leaves_the_page_read_on
     assert (stored.state.value, stored.status_reason.value) == ("won", "won")
     assert stored.actual_revenue == Decimal("30000.50") and stored.actual_close_date.isoformat() == "2026-11-27"
     [record] = closes_of(database, opportunity.id)
-    assert (record.state, record.description, record.closed_by_id) == (CloseState.COMPLETED, "Signed after the demo",
-                                                                      actor.user_id)
+    assert (record.state, record.description, record.closed_by_id) == (
+        CloseState.COMPLETED,
+        "Signed after the demo",
+        actor.user_id,
+    )
     page = client.get(closed.headers["location"]).text
     assert notice in page
     # Read-only: no Save, no close commands, no note form, every field disabled; Reopen instead.
-    for absent in ('id="save-button"', 'id="close-as-won-button"', 'id="close-as-lost-button"', 'id="note-form"',
-                   'id="won-dialog-form"', 'id="add-competitor-form"', 'id="next-stage-button"'):
+    for absent in (
+        'id="save-button"',
+        'id="close-as-won-button"',
+        'id="close-as-lost-button"',
+        'id="note-form"',
+        'id="won-dialog-form"',
+        'id="add-competitor-form"',
+        'id="next-stage-button"',
+    ):
         assert absent not in page, absent
     assert 'id="reopen-button"' in page and 'id="closed-banner"' in page
     assert form_fields(page) == {"csrf_token": form_fields(page)["csrf_token"], "row_version": str(stored.row_version)}
     # The close figures and the close record in the timeline.
     assert "Signed after the demo" in page
-    shown = {"en": ["€30,000.50", "27 Nov 2026", "Closed by Ada Admin"],
-             "es": ["30.000,50\xa0€", "27 nov 2026", "Cerrado por Ada Admin"]}[language]
+    shown = {
+        "en": ["€30,000.50", "27 Nov 2026", "Closed by Ada Admin"],
+        "es": ["30.000,50\xa0€", "27 nov 2026", "Cerrado por Ada Admin"],
+    }[language]
     for text in shown:
         assert text in unescape(page), text
 
@@ -222,10 +288,14 @@ def test_an_empty_actual_revenue_closes_with_the_estimated_revenue(web_client, d
     assert stored.actual_revenue == Decimal("25000.5") and stored.actual_close_date is not None
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("en", "The opportunity is closed as won; reopen it before changing it."),
-    ("es", "La oportunidad está cerrada como ganada; vuelva a abrirla antes de cambiarla."),
-], ids=["en", "es"])
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "The opportunity is closed as won; reopen it before changing it."),
+        ("es", "La oportunidad está cerrada como ganada; vuelva a abrirla antes de cambiarla."),
+    ],
+    ids=["en", "es"],
+)
 def test_a_closed_opportunity_refuses_its_old_form_in_the_users_language(
     web_client_for, database, actor, language, message
 ):
@@ -248,12 +318,22 @@ def test_a_closed_opportunity_refuses_its_old_form_in_the_users_language(
 # ---------------------------------------------------------------------------------------------- closing as lost
 
 
-@pytest.mark.parametrize(("language", "message", "field_message"), [
-    ("en", "Name the competitor who won the deal: an out-sold opportunity needs one.",
-     "Choose the competitor who won the deal."),
-    ("es", "Indique el competidor que ganó la venta: una oportunidad superada por la competencia lo necesita.",
-     "Elija el competidor que ganó la venta."),
-], ids=["en", "es"])
+@pytest.mark.parametrize(
+    ("language", "message", "field_message"),
+    [
+        (
+            "en",
+            "Name the competitor who won the deal: an out-sold opportunity needs one.",
+            "Choose the competitor who won the deal.",
+        ),
+        (
+            "es",
+            "Indique el competidor que ganó la venta: una oportunidad superada por la competencia lo necesita.",
+            "Elija el competidor que ganó la venta.",
+        ),
+    ],
+    ids=["en", "es"],
+)
 def test_out_sold_without_a_competitor_is_refused_next_to_the_field_and_changes_nothing(
     web_client_for, database, actor, language, message, field_message
 ):
@@ -272,7 +352,10 @@ def test_out_sold_without_a_competitor_is_refused_next_to_the_field_and_changes_
     assert 'aria-invalid="true" aria-describedby="lost-competitor-id-hint lost-competitor-id-error"' in refused.text
     kept = close_form(refused.text, "lost")
     assert (kept["status_reason"], kept["actual_revenue"], kept["description"]) == (
-        "out_sold", "1200", "They were cheaper")
+        "out_sold",
+        "1200",
+        "They were cheaper",
+    )
     assert snapshot(database) == before and closes_of(database, opportunity.id) == []
     assert loaded(database, opportunity.id).state.value == "open"
 
@@ -328,16 +411,22 @@ def test_a_refused_close_on_the_forms_own_page_keeps_the_input_there(web_client,
 # ---------------------------------------------------------------------------------------------- stale and reopen
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("en", "This record was changed by someone else since you loaded it"),
-    ("es", "Otra persona modificó este registro después de que usted lo abriera"),
-], ids=["en", "es"])
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "This record was changed by someone else since you loaded it"),
+        ("es", "Otra persona modificó este registro después de que usted lo abriera"),
+    ],
+    ids=["en", "es"],
+)
 def test_closing_from_a_stale_page_is_refused_and_keeps_the_input(web_client_for, database, actor, language, message):
     opportunity = make_opportunity(database, actor)
     client = web_client_for(accept_language=language)
     fields = close_form(client.get(f"/opportunities/{opportunity.id}").text, "won")
     with database.unit_of_work() as uow:  # someone else saves first
-        opportunity_service.update_opportunity(opportunity.id, OpportunityUpdate(name="Their topic"), uow=uow, actor=actor)
+        opportunity_service.update_opportunity(
+            opportunity.id, OpportunityUpdate(name="Their topic"), uow=uow, actor=actor
+        )
         uow.commit()
     before = snapshot(database)
     fields.update(description="My reasons")
@@ -352,10 +441,14 @@ def test_closing_from_a_stale_page_is_refused_and_keeps_the_input(web_client_for
     assert again.status_code == 412 and snapshot(database) == before  # the kept form stays stale
 
 
-@pytest.mark.parametrize(("language", "texts"), [
-    ("en", ["The opportunity was reopened", "Canceled", "Close as won"]),
-    ("es", ["La oportunidad se volvió a abrir", "Cancelado", "Cerrar como ganada"]),
-], ids=["en", "es"])
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        ("en", ["The opportunity was reopened", "Canceled", "Close as won"]),
+        ("es", ["La oportunidad se volvió a abrir", "Cancelado", "Cerrar como ganada"]),
+    ],
+    ids=["en", "es"],
+)
 def test_reopening_makes_it_open_again_and_marks_the_close_record_canceled(
     web_client_for, database, actor, language, texts
 ):
@@ -367,8 +460,9 @@ def test_reopening_makes_it_open_again_and_marks_the_close_record_canceled(
     page = client.get(f"/opportunities/{opportunity.id}").text
     assert {"en": "Reopen opportunity", "es": "Volver a abrir oportunidad"}[language] in page
 
-    reopened = client.post(f"/opportunities/{opportunity.id}/reopen", data=form_fields(page, "reopen-form"),
-                           follow_redirects=False)
+    reopened = client.post(
+        f"/opportunities/{opportunity.id}/reopen", data=form_fields(page, "reopen-form"), follow_redirects=False
+    )
 
     assert reopened.status_code == 303, reopened.text
     stored = loaded(database, opportunity.id)
@@ -416,11 +510,18 @@ def test_a_team_member_who_may_only_read_is_offered_no_close_reopen_or_competito
     user(database, MEMBER_EMAIL, "Sales Team Member")
     client = web_client_for(MEMBER_EMAIL, PASSWORD)
 
-    opened, closed = client.get(f"/opportunities/{open_one.id}").text, client.get(f"/opportunities/{closed_one.id}").text
+    opened, closed = (
+        client.get(f"/opportunities/{open_one.id}").text,
+        client.get(f"/opportunities/{closed_one.id}").text,
+    )
     listed, competitor_page = client.get("/competitors").text, client.get(f"/competitors/{competitor.id}").text
 
-    for command in ('id="close-as-won-button"', 'id="close-as-lost-button"', 'id="add-competitor-form"',
-                    'id="close-won-dialog"'):
+    for command in (
+        'id="close-as-won-button"',
+        'id="close-as-lost-button"',
+        'id="add-competitor-form"',
+        'id="close-won-dialog"',
+    ):
         assert command not in opened, command
     assert 'id="reopen-button"' not in closed and 'id="closed-banner"' in closed
     assert 'id="new-competitor-button"' not in listed and f'href="/competitors/{competitor.id}"' in listed
@@ -452,7 +553,8 @@ def test_competitors_are_named_in_an_open_deal_and_removed_again(web_client, dat
     assert f'<a href="/competitors/{second.id}">Ofisillas</a>' in pane
     assert f'<option value="{first.id}">Dormobel</option>' in pane and f'<option value="{second.id}">' not in pane
     removed = web_client.post(
-        f"/opportunities/{opportunity.id}/competitors/{second.id}/remove", data=form_fields(page, "remove-competitor-1"),
+        f"/opportunities/{opportunity.id}/competitors/{second.id}/remove",
+        data=form_fields(page, "remove-competitor-1"),
         follow_redirects=False,
     )
     assert removed.status_code == 303 and counted(database, OpportunityCompetitor) == 0
@@ -478,10 +580,15 @@ def test_naming_an_unknown_competitor_is_refused_on_the_page(web_client_for, dat
 def test_competitors_are_created_listed_searched_and_changed(web_client_for, database):
     client = web_client_for(accept_language="es")
     listed = client.get("/competitors").text
-    assert "<h1 id=\"list-title\">Competidores</h1>" in listed and 'href="/competitors"' in listed
+    assert '<h1 id="list-title">Competidores</h1>' in listed and 'href="/competitors"' in listed
     fields = form_fields(client.get("/competitors/new").text, "competitor-form")
-    fields.update(name="Dormobel", website="https://dormobel.example", reported_revenue="1.250.000,50",
-                  strengths="Precio", weaknesses="Plazos")
+    fields.update(
+        name="Dormobel",
+        website="https://dormobel.example",
+        reported_revenue="1.250.000,50",
+        strengths="Precio",
+        weaknesses="Plazos",
+    )
 
     created = client.post("/competitors/new", data=fields, follow_redirects=False)
 
@@ -517,8 +624,9 @@ def test_a_competitor_without_a_name_or_from_a_stale_page_is_refused(web_client,
     nameless = web_client.post(f"/competitors/{competitor.id}", data={**fields, "name": "  "})
     assert nameless.status_code == 422 and field_error(nameless.text, "competitor-name")
     with database.unit_of_work() as uow:
-        competitor_service.update_competitor(competitor.id, parse(competitor_service.CompetitorUpdate, {"strengths": "x"}),
-                                             uow=uow, actor=actor)
+        competitor_service.update_competitor(
+            competitor.id, parse(competitor_service.CompetitorUpdate, {"strengths": "x"}), uow=uow, actor=actor
+        )
         uow.commit()
     stale = web_client.post(f"/competitors/{competitor.id}", data={**fields, "name": "Mine"})
 
@@ -528,10 +636,14 @@ def test_a_competitor_without_a_name_or_from_a_stale_page_is_refused(web_client,
     assert snapshot(database) == before
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("en", "The competitor Dormobel is named by opportunities; it cannot be deleted while they name it."),
-    ("es", "Hay oportunidades que nombran a este competidor; no se puede eliminar mientras lo hagan."),
-], ids=["en", "es"])
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "The competitor Dormobel is named by opportunities; it cannot be deleted while they name it."),
+        ("es", "Hay oportunidades que nombran a este competidor; no se puede eliminar mientras lo hagan."),
+    ],
+    ids=["en", "es"],
+)
 def test_a_competitor_named_by_an_opportunity_cannot_be_deleted(web_client_for, database, actor, language, message):
     opportunity = make_opportunity(database, actor)
     competitor = make_competitor(database, actor)
@@ -549,8 +661,11 @@ def test_a_competitor_named_by_an_opportunity_cannot_be_deleted(web_client_for, 
     with database.unit_of_work() as uow:
         competitor_service.link_competitor(opportunity.id, competitor.id, uow=uow, actor=actor, linked=False)
         uow.commit()
-    deleted = client.post(f"/competitors/{competitor.id}/delete", data=form_fields(confirmation.text, "delete-form"),
-                          follow_redirects=False)
+    deleted = client.post(
+        f"/competitors/{competitor.id}/delete",
+        data=form_fields(confirmation.text, "delete-form"),
+        follow_redirects=False,
+    )
     assert deleted.status_code == 303 and counted(database, Competitor) == 0
 
 
@@ -573,13 +688,16 @@ def test_an_administrator_enables_a_currency_with_a_rate_typed_the_spanish_way(w
     listed = client.get(enabled.headers["location"]).text
     assert "Se habilitó la divisa." in listed and "1,0825" in listed
     again = client.post("/admin/currencies", data=fields)
-    assert again.status_code == 409 and field_error(again.text, "currency-iso-code") == "Esta divisa ya está habilitada."
+    assert (
+        again.status_code == 409 and field_error(again.text, "currency-iso-code") == "Esta divisa ya está habilitada."
+    )
 
 
 def test_an_administrator_changes_a_currency_and_a_stale_form_is_refused(web_client, database, actor):
     with database.unit_of_work() as uow:
-        chf = currency_service.create_currency(CurrencyCreate(iso_code="CHF", exchange_rate=Decimal("1.08")),
-                                               uow=uow, actor=actor)
+        chf = currency_service.create_currency(
+            CurrencyCreate(iso_code="CHF", exchange_rate=Decimal("1.08")), uow=uow, actor=actor
+        )
         uow.commit()
     page = web_client.get(f"/admin/currencies/{chf.id}").text
     fields = form_fields(page, "currency-form")
@@ -591,7 +709,11 @@ def test_an_administrator_changes_a_currency_and_a_stale_form_is_refused(web_cli
     with database.unit_of_work(read_only=True) as uow:
         changed = uow.session.get(Currency, chf.id)
         assert (changed.exchange_rate, changed.symbol, changed.precision, changed.name) == (
-            Decimal("1.1234567"), "Fr.", 3, "Dollar")
+            Decimal("1.1234567"),
+            "Fr.",
+            3,
+            "Dollar",
+        )
     stale = web_client.post(f"/admin/currencies/{chf.id}", data={**fields, "name": "Greenback"})
     assert stale.status_code == 412 and 'id="reload-record"' in stale.text
     base = web_client.get("/admin/currencies").text
@@ -601,16 +723,22 @@ def test_an_administrator_changes_a_currency_and_a_stale_form_is_refused(web_cli
     assert 'id="remove-currency-button"' not in base_page
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("en", "Records in CHF exist (opportunities); the currency cannot be removed while they do."),
-    ("es", "Hay registros en esta divisa; no se puede quitar mientras existan."),
-], ids=["en", "es"])
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Records in CHF exist (opportunities); the currency cannot be removed while they do."),
+        ("es", "Hay registros en esta divisa; no se puede quitar mientras existan."),
+    ],
+    ids=["en", "es"],
+)
 def test_a_currency_in_use_cannot_be_removed_and_an_unused_one_can(web_client_for, database, actor, language, message):
     with database.unit_of_work() as uow:
-        chf = currency_service.create_currency(CurrencyCreate(iso_code="CHF", exchange_rate=Decimal("1.08")),
-                                               uow=uow, actor=actor)
-        sek = currency_service.create_currency(CurrencyCreate(iso_code="SEK", exchange_rate=Decimal("0.85")),
-                                               uow=uow, actor=actor)
+        chf = currency_service.create_currency(
+            CurrencyCreate(iso_code="CHF", exchange_rate=Decimal("1.08")), uow=uow, actor=actor
+        )
+        sek = currency_service.create_currency(
+            CurrencyCreate(iso_code="SEK", exchange_rate=Decimal("0.85")), uow=uow, actor=actor
+        )
         uow.commit()
     make_opportunity(database, actor, currency="CHF")
     client = web_client_for(accept_language=language)
@@ -620,9 +748,11 @@ def test_a_currency_in_use_cannot_be_removed_and_an_unused_one_can(web_client_fo
     refused = client.post(f"/admin/currencies/{chf.id}/remove", data=form_fields(confirmation.text, "remove-form"))
 
     assert refused.status_code == 409 and message in refused.text
-    removed = client.post(f"/admin/currencies/{sek.id}/remove",
-                          data=form_fields(client.get(f"/admin/currencies/{sek.id}/remove").text, "remove-form"),
-                          follow_redirects=False)
+    removed = client.post(
+        f"/admin/currencies/{sek.id}/remove",
+        data=form_fields(client.get(f"/admin/currencies/{sek.id}/remove").text, "remove-form"),
+        follow_redirects=False,
+    )
     assert removed.status_code == 303
     with database.unit_of_work(read_only=True) as uow:
         assert sorted(uow.session.scalars(select(Currency.iso_code))) == ["CHF", "EUR", "GBP", "MXN", "USD"]
@@ -630,19 +760,22 @@ def test_a_currency_in_use_cannot_be_removed_and_an_unused_one_can(web_client_fo
 
 def test_recalculating_applies_the_current_rates_to_the_open_records(web_client, database, actor):
     with database.unit_of_work() as uow:
-        chf = currency_service.create_currency(CurrencyCreate(iso_code="CHF", exchange_rate=Decimal("2")),
-                                               uow=uow, actor=actor)
+        chf = currency_service.create_currency(
+            CurrencyCreate(iso_code="CHF", exchange_rate=Decimal("2")), uow=uow, actor=actor
+        )
         uow.commit()
     opportunity = make_opportunity(database, actor, currency="CHF", estimated_revenue="1000")
     with database.unit_of_work() as uow:
-        currency_service.update_currency(chf.id, currency_service.CurrencyUpdate(exchange_rate=Decimal("4")),
-                                         uow=uow, actor=actor)
+        currency_service.update_currency(
+            chf.id, currency_service.CurrencyUpdate(exchange_rate=Decimal("4")), uow=uow, actor=actor
+        )
         uow.commit()
     assert loaded(database, opportunity.id).estimated_revenue_base == Decimal("500")
     page = web_client.get("/admin/currencies").text
 
-    done = web_client.post("/admin/currencies/recalculate", data=form_fields(page, "recalculate-form"),
-                           follow_redirects=False)
+    done = web_client.post(
+        "/admin/currencies/recalculate", data=form_fields(page, "recalculate-form"), follow_redirects=False
+    )
 
     assert done.status_code == 303
     assert loaded(database, opportunity.id).estimated_revenue_base == Decimal("250")
@@ -665,8 +798,12 @@ def test_a_salesperson_is_not_offered_the_currencies_administration(web_client_f
     with database.unit_of_work(read_only=True) as uow:
         base = uow.session.scalars(select(Currency.id)).first()
     assert client.get(f"/admin/currencies/{base}").status_code == 403
-    assert client.post("/admin/currencies/recalculate",
-                       data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)}
-                       ).status_code == 403
+    assert (
+        client.post(
+            "/admin/currencies/recalculate",
+            data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)},
+        ).status_code
+        == 403
+    )
     # Competitors are theirs to keep, though.
     assert 'id="new-competitor-button"' in client.get("/competitors").text

@@ -36,10 +36,23 @@ def make_opportunity(database, actor, **values) -> Opportunity:
 
 def some_pipeline(database, actor) -> dict[str, Opportunity]:
     made = {
-        "chairs": make_opportunity(database, actor, name="Chairs for Bilbao", estimated_revenue="1200.50",
-                                   probability=50, estimated_close_date=date(2026, 11, 20)),
-        "desks": make_opportunity(database, actor, name="Desks for Vigo", estimated_revenue="2500", currency="USD",
-                                  probability=80, estimated_close_date=date(2026, 12, 1)),
+        "chairs": make_opportunity(
+            database,
+            actor,
+            name="Chairs for Bilbao",
+            estimated_revenue="1200.50",
+            probability=50,
+            estimated_close_date=date(2026, 11, 20),
+        ),
+        "desks": make_opportunity(
+            database,
+            actor,
+            name="Desks for Vigo",
+            estimated_revenue="2500",
+            currency="USD",
+            probability=80,
+            estimated_close_date=date(2026, 12, 1),
+        ),
         "lamps": make_opportunity(database, actor, name="Lamps", estimated_revenue="300"),
     }
     won = make_opportunity(database, actor, name="Won already", estimated_revenue="999")
@@ -69,8 +82,15 @@ def user(database, email: str, role: str, unit: str | None = None):
     with database.unit_of_work() as uow:
         if unit:
             create_business_unit(unit, parent_name=None, uow=uow, actor=None)
-        create_user(email=email, full_name=email.split(".")[0].title(), role_names=[role], business_unit_name=unit,
-                    password=PASSWORD, uow=uow, actor=None)
+        create_user(
+            email=email,
+            full_name=email.split(".")[0].title(),
+            role_names=[role],
+            business_unit_name=unit,
+            password=PASSWORD,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, email)
@@ -119,8 +139,12 @@ def test_a_card_moves_with_its_button_and_the_board_keeps_its_filters(web_client
 
     response = web_client.post(
         "/board/move",
-        data={"csrf_token": page_csrf(html), "move": f"{made['chairs'].id}:propose", "close_date": "2026-Q4",
-              "weighted": "on"},
+        data={
+            "csrf_token": page_csrf(html),
+            "move": f"{made['chairs'].id}:propose",
+            "close_date": "2026-Q4",
+            "weighted": "on",
+        },
         follow_redirects=False,
     )
 
@@ -143,9 +167,7 @@ def test_a_refused_move_is_shown_on_the_board_and_changes_nothing(web_client, da
         closing.win_opportunity(made["lamps"].id, WinOpportunity(), uow=uow, actor=actor)
         uow.commit()
 
-    response = web_client.post(
-        "/board/move", data={"csrf_token": page_csrf(html), "move": f"{made['lamps'].id}:close"}
-    )
+    response = web_client.post("/board/move", data={"csrf_token": page_csrf(html), "move": f"{made['lamps'].id}:close"})
 
     assert response.status_code == 409
     alert = re.search(r'<div class="alert" role="alert" id="board-error".*?</div>', response.text, re.DOTALL).group(0)
@@ -207,7 +229,7 @@ def test_the_board_in_spanish(web_client_for, database, actor):
 
     html = web_client_for(accept_language="es").get("/board").text
 
-    assert "<h1 id=\"board-title\">Tablero de canalización</h1>" in html
+    assert '<h1 id="board-title">Tablero de canalización</h1>' in html
     assert re.search(r'<h2 id="column-develop-title">Desarrollar</h2>', html)
     assert text_of(html, "total-develop") == "4.000,50\xa0€"
     assert "en EUR" in column_of(html, "develop")
@@ -222,8 +244,10 @@ def forecast_rows(html: str) -> dict[str, list[str]]:
     assert table is not None
     rows = {}
     for heading, cells in re.findall(r'<tr>\s*<th scope="row">(.*?)</th>(.*?)</tr>', table.group(1), re.DOTALL):
-        rows[unescape(heading)] = [re.sub(r"[ \t\n]+", " ", unescape(re.sub(r"<[^>]+>", "", cell))).strip()
-                                   for cell in re.findall(r'<td class="number">(.*?)</td>', cells, re.DOTALL)]
+        rows[unescape(heading)] = [
+            re.sub(r"[ \t\n]+", " ", unescape(re.sub(r"<[^>]+>", "", cell))).strip()
+            for cell in re.findall(r'<td class="number">(.*?)</td>', cells, re.DOTALL)
+        ]
     return rows
 
 
@@ -245,16 +269,30 @@ def test_the_forecast_page_draws_an_accessible_svg_chart_and_a_table_of_the_doma
     assert not re.search(r'(src|href)="(https?:)?//', html), "nothing is loaded from another site"
     rows = forecast_rows(html)
     row = expected.rows[0]
-    assert (row.name, row.open_pipeline, row.won, row.win_rate) == ("Ada Admin", Decimal("3700.50"), Decimal("999.00"), 1.0)
+    assert (row.name, row.open_pipeline, row.won, row.win_rate) == (
+        "Ada Admin",
+        Decimal("3700.50"),
+        Decimal("999.00"),
+        1.0,
+    )
     if language == "en":
         assert rows["Ada Admin"] == ["€3,700.50 (2)", "€2,600.25", "€2,500.00 (1)", "€999.00 (1)", "€0.00 (0)", "100%"]
         assert rows["Total"][0] == "€3,700.50 (2)"
-        assert "<h1 id=\"forecast-title\">Forecast</h1>" in html and "Q4 2026" in html
+        assert '<h1 id="forecast-title">Forecast</h1>' in html and "Q4 2026" in html
     else:
-        assert rows["Ada Admin"] == ["3.700,50\xa0€ (2)", "2.600,25\xa0€", "2.500,00\xa0€ (1)", "999,00\xa0€ (1)",
-                                     "0,00\xa0€ (0)", "100\xa0%"]
-        assert "<h1 id=\"forecast-title\">Previsión</h1>" in html and "T4 2026" in html
-        assert "Mejor caso: las oportunidades abiertas con una probabilidad de al menos el 70 % o con clasificación Caliente." in html
+        assert rows["Ada Admin"] == [
+            "3.700,50\xa0€ (2)",
+            "2.600,25\xa0€",
+            "2.500,00\xa0€ (1)",
+            "999,00\xa0€ (1)",
+            "0,00\xa0€ (0)",
+            "100\xa0%",
+        ]
+        assert '<h1 id="forecast-title">Previsión</h1>' in html and "T4 2026" in html
+        assert (
+            "Mejor caso: las oportunidades abiertas con una probabilidad de al menos el 70 % o con clasificación Caliente."
+            in html
+        )
 
 
 def test_the_forecast_csv_download_holds_the_pages_figures(web_client, database, actor):
@@ -267,7 +305,8 @@ def test_the_forecast_csv_download_holds_the_pages_figures(web_client, database,
     assert 'filename="forecast-2026-Q4-owner.csv"' in response.headers["content-disposition"]
     lines = list(csv.DictReader(io.StringIO(response.text)))
     assert [(line["group"], line["open_pipeline"], line["won"]) for line in lines] == [
-        ("Ada Admin", "3700.50", "999.00"), ("Total", "3700.50", "999.00"),
+        ("Ada Admin", "3700.50", "999.00"),
+        ("Total", "3700.50", "999.00"),
     ]
 
 
@@ -295,13 +334,14 @@ def test_the_pages_are_in_the_site_map(web_client):
     assert '<a href="/board">Pipeline board</a>' in html and '<a href="/forecast">Forecast</a>' in html
 
 
-
 @pytest.mark.parametrize(("move", "status"), [("not-an-id:propose", 404), ("{lamps}:nowhere", 422), ("{lamps}", 422)])
 def test_a_move_that_names_no_card_or_no_stage_is_explained_on_the_board(web_client, database, actor, move, status):
     made = some_pipeline(database, actor)
     html = web_client.get("/board").text
 
-    response = web_client.post("/board/move", data={"csrf_token": page_csrf(html), "move": move.format(lamps=made["lamps"].id)})
+    response = web_client.post(
+        "/board/move", data={"csrf_token": page_csrf(html), "move": move.format(lamps=made["lamps"].id)}
+    )
 
     assert response.status_code == status
     assert 'id="board-error"' in response.text and len(card_names(response.text, "develop")) == 3

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from leadflow.activities.models import Note, RegardingTable
 from leadflow.activities.service import AttachmentUpload, add_note
+from leadflow.core.schemas import parse
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate
@@ -21,7 +22,6 @@ from leadflow.leads.schemas import QualifyOptions
 from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityUpdate
-from leadflow.core.schemas import parse
 from leadflow.security.actor import actor_for_email
 from leadflow.security.service import create_business_unit, create_user
 from tests.e2e.helpers import snapshot
@@ -120,9 +120,14 @@ def make_opportunity(database, actor, **values):
 def lead_note(database, actor, lead_id, *, title, content: bytes | None = None, file_name="minutes.txt"):
     with database.unit_of_work() as uow:
         note = add_note(
-            RegardingTable.LEADS, lead_id, title=title, body="Spoke with the buyer.",
+            RegardingTable.LEADS,
+            lead_id,
+            title=title,
+            body="Spoke with the buyer.",
             attachment=AttachmentUpload(file_name, "text/plain", content) if content is not None else None,
-            max_attachment_bytes=1024 * 1024, uow=uow, actor=actor,
+            max_attachment_bytes=1024 * 1024,
+            uow=uow,
+            actor=actor,
         )
         uow.commit()
     return note
@@ -141,8 +146,15 @@ def north_salesperson(database):
     """A Salesperson of another business unit (reads at Business Unit level), with a password."""
     with database.unit_of_work() as uow:
         create_business_unit("North", parent_name=None, uow=uow, actor=None)
-        create_user(email=NORTH_EMAIL, full_name="Nora North", role_names=["Salesperson"],
-                    business_unit_name="North", password=NORTH_PASSWORD, uow=uow, actor=None)
+        create_user(
+            email=NORTH_EMAIL,
+            full_name="Nora North",
+            role_names=["Salesperson"],
+            business_unit_name="North",
+            password=NORTH_PASSWORD,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         return actor_for_email(uow.session, NORTH_EMAIL)
@@ -159,19 +171,29 @@ def count(database, model) -> int:
 @pytest.mark.parametrize(
     ("path", "language", "labels"),
     [
-        ("/accounts", "en", ["<h1 id=\"list-title\">Accounts</h1>", "Account name", "Main phone", "New account"]),
-        ("/accounts", "es", ["<h1 id=\"list-title\">Cuentas</h1>", "Nombre de cuenta", "Teléfono principal", "Nueva cuenta"]),
-        ("/contacts", "en", ["<h1 id=\"list-title\">Contacts</h1>", "Full name", "Business phone", "New contact"]),
-        ("/contacts", "es", ["<h1 id=\"list-title\">Contactos</h1>", "Nombre completo", "Teléfono del trabajo", "Nuevo contacto"]),
-        ("/opportunities", "en", ["<h1 id=\"list-title\">Opportunities</h1>", "Topic", "Est. revenue", "Stage"]),
-        ("/opportunities", "es", ["<h1 id=\"list-title\">Oportunidades</h1>", "Tema", "Ingresos estimados", "Fase"]),
+        ("/accounts", "en", ['<h1 id="list-title">Accounts</h1>', "Account name", "Main phone", "New account"]),
+        (
+            "/accounts",
+            "es",
+            ['<h1 id="list-title">Cuentas</h1>', "Nombre de cuenta", "Teléfono principal", "Nueva cuenta"],
+        ),
+        ("/contacts", "en", ['<h1 id="list-title">Contacts</h1>', "Full name", "Business phone", "New contact"]),
+        (
+            "/contacts",
+            "es",
+            ['<h1 id="list-title">Contactos</h1>', "Nombre completo", "Teléfono del trabajo", "Nuevo contacto"],
+        ),
+        ("/opportunities", "en", ['<h1 id="list-title">Opportunities</h1>', "Topic", "Est. revenue", "Stage"]),
+        ("/opportunities", "es", ['<h1 id="list-title">Oportunidades</h1>', "Tema", "Ingresos estimados", "Fase"]),
     ],
     ids=lambda value: value.strip("/") if isinstance(value, str) else "labels",
 )
 def test_each_list_shows_the_records_with_labels_in_the_users_language(
     web_client_for, database, actor, path, language, labels
 ):
-    lead, result = qualified_lead(database, actor, company_name="Muebles Norte S.L.", first_name="Lucía", last_name="Pérez")
+    lead, result = qualified_lead(
+        database, actor, company_name="Muebles Norte S.L.", first_name="Lucía", last_name="Pérez"
+    )
     client = web_client_for(accept_language=language)
 
     page = client.get(path)
@@ -180,26 +202,72 @@ def test_each_list_shows_the_records_with_labels_in_the_users_language(
     for label in labels:
         assert label in page.text
     shown = {"/accounts": "Muebles Norte S.L.", "/contacts": "Lucía Pérez", "/opportunities": lead.topic}[path]
-    record_id = {"/accounts": result.account_id, "/contacts": result.contact_id, "/opportunities": result.opportunity_ids[0]}[path]
+    record_id = {
+        "/accounts": result.account_id,
+        "/contacts": result.contact_id,
+        "/opportunities": result.opportunity_ids[0],
+    }[path]
     assert f'<a href="{path}/{record_id}">{shown}</a>' in page.text
 
 
 @pytest.mark.parametrize(
     ("language", "labels"),
     [
-        ("en", ["Lead to Opportunity Sales Process", "Qualify", "Develop", "Propose", "Close", "Existing contact",
-                "Existing account", "Purchase timeframe", "Estimated budget", "Purchase process",
-                "Identify decision maker", "Capture summary", "Customer need", "Proposed solution",
-                "Identify stakeholders", "Next stage", "Timeline", "Originating lead", "Save", "Delete"]),
-        ("es", ["Proceso de venta de cliente potencial a oportunidad", "Calificar", "Desarrollar", "Proponer",
-                "Cerrar", "Contacto existente", "Cuenta existente", "Período de tiempo de compra",
-                "Presupuesto estimado", "Proceso de compra", "Identificar a la persona que toma las decisiones",
-                "Capturar resumen", "Necesidad del cliente", "Solución propuesta", "Siguiente fase",
-                "Escala de tiempo", "Cliente potencial de origen", "Guardar", "Eliminar"]),
+        (
+            "en",
+            [
+                "Lead to Opportunity Sales Process",
+                "Qualify",
+                "Develop",
+                "Propose",
+                "Close",
+                "Existing contact",
+                "Existing account",
+                "Purchase timeframe",
+                "Estimated budget",
+                "Purchase process",
+                "Identify decision maker",
+                "Capture summary",
+                "Customer need",
+                "Proposed solution",
+                "Identify stakeholders",
+                "Next stage",
+                "Timeline",
+                "Originating lead",
+                "Save",
+                "Delete",
+            ],
+        ),
+        (
+            "es",
+            [
+                "Proceso de venta de cliente potencial a oportunidad",
+                "Calificar",
+                "Desarrollar",
+                "Proponer",
+                "Cerrar",
+                "Contacto existente",
+                "Cuenta existente",
+                "Período de tiempo de compra",
+                "Presupuesto estimado",
+                "Proceso de compra",
+                "Identificar a la persona que toma las decisiones",
+                "Capturar resumen",
+                "Necesidad del cliente",
+                "Solución propuesta",
+                "Siguiente fase",
+                "Escala de tiempo",
+                "Cliente potencial de origen",
+                "Guardar",
+                "Eliminar",
+            ],
+        ),
     ],
     ids=["en", "es"],
 )
-def test_the_opportunity_page_shows_the_process_at_develop_in_the_users_language(web_client_for, database, actor, language, labels):
+def test_the_opportunity_page_shows_the_process_at_develop_in_the_users_language(
+    web_client_for, database, actor, language, labels
+):
     lead, result = qualified_lead(database, actor)
     client = web_client_for(accept_language=language)
 
@@ -208,18 +276,24 @@ def test_the_opportunity_page_shows_the_process_at_develop_in_the_users_language
     assert page.status_code == 200, page.text
     for label in labels:
         assert label in page.text, label
-    assert f"<h1 id=\"record-title\">{lead.topic}</h1>" in page.text
+    assert f'<h1 id="record-title">{lead.topic}</h1>' in page.text
     assert re.search(r'<li id="stage-qualify" class="done">', page.text)
     assert re.search(r'<li id="stage-develop" class="active" aria-current="step">', page.text)
     assert re.search(r'<li id="stage-propose">', page.text) and re.search(r'<li id="stage-close">', page.text)
     assert f'href="/leads/{lead.id}" id="originating-lead-link"' in page.text
 
 
-@pytest.mark.parametrize(("language", "notice"), [
-    ("en", "The lead was qualified and this opportunity was created from it."),
-    ("es", "El cliente potencial se calificó y se creó esta oportunidad a partir de él."),
-], ids=["en", "es"])
-def test_landing_on_the_opportunity_after_qualifying_shows_a_success_notice(web_client_for, database, actor, language, notice):
+@pytest.mark.parametrize(
+    ("language", "notice"),
+    [
+        ("en", "The lead was qualified and this opportunity was created from it."),
+        ("es", "El cliente potencial se calificó y se creó esta oportunidad a partir de él."),
+    ],
+    ids=["en", "es"],
+)
+def test_landing_on_the_opportunity_after_qualifying_shows_a_success_notice(
+    web_client_for, database, actor, language, notice
+):
     _, result = qualified_lead(database, actor)
     client = web_client_for(accept_language=language)
 
@@ -229,17 +303,27 @@ def test_landing_on_the_opportunity_after_qualifying_shows_a_success_notice(web_
     assert notice in landed.text and 'class="notice success"' in landed.text
     assert notice not in later.text
     on_account = client.get(f"/accounts/{result.account_id}?qualified=1").text
-    assert ("this account was created from it" if language == "en" else "se creó esta cuenta a partir de él") in on_account
+    assert (
+        "this account was created from it" if language == "en" else "se creó esta cuenta a partir de él"
+    ) in on_account
 
 
-@pytest.mark.parametrize(("path", "language", "labels"), [
-    ("/accounts/new", "en", ["New account", "Account name", "Street 1", "ZIP/Postal code", "Owner"]),
-    ("/accounts/new", "es", ["Nueva cuenta", "Nombre de cuenta", "Calle 1", "Código postal", "Propietario"]),
-    ("/contacts/new", "en", ["New contact", "First name", "Last name", "Job title", "Mobile phone"]),
-    ("/contacts/new", "es", ["Nuevo contacto", "Nombre", "Apellidos", "Puesto", "Teléfono móvil"]),
-    ("/opportunities/new", "en", ["New opportunity", "Potential customer", "Est. close date", "Currency", "Need"]),
-    ("/opportunities/new", "es", ["Nueva oportunidad", "Cliente", "Fecha de cierre estimada", "Divisa", "Necesidad"]),
-], ids=lambda value: value.strip("/").replace("/", "-") if isinstance(value, str) else "labels")
+@pytest.mark.parametrize(
+    ("path", "language", "labels"),
+    [
+        ("/accounts/new", "en", ["New account", "Account name", "Street 1", "ZIP/Postal code", "Owner"]),
+        ("/accounts/new", "es", ["Nueva cuenta", "Nombre de cuenta", "Calle 1", "Código postal", "Propietario"]),
+        ("/contacts/new", "en", ["New contact", "First name", "Last name", "Job title", "Mobile phone"]),
+        ("/contacts/new", "es", ["Nuevo contacto", "Nombre", "Apellidos", "Puesto", "Teléfono móvil"]),
+        ("/opportunities/new", "en", ["New opportunity", "Potential customer", "Est. close date", "Currency", "Need"]),
+        (
+            "/opportunities/new",
+            "es",
+            ["Nueva oportunidad", "Cliente", "Fecha de cierre estimada", "Divisa", "Necesidad"],
+        ),
+    ],
+    ids=lambda value: value.strip("/").replace("/", "-") if isinstance(value, str) else "labels",
+)
 def test_the_new_record_forms_label_every_field(web_client_for, path, language, labels):
     page = web_client_for(accept_language=language).get(path)
 
@@ -252,8 +336,14 @@ def test_the_new_record_forms_label_every_field(web_client_for, path, language, 
 
 def test_pages_carry_no_inline_script_style_or_event_handler(web_client, database, actor):
     _, result = qualified_lead(database, actor)
-    for path in ("/accounts", f"/accounts/{result.account_id}", f"/contacts/{result.contact_id}",
-                 f"/opportunities/{result.opportunity_ids[0]}", "/opportunities/new", "/dashboard"):
+    for path in (
+        "/accounts",
+        f"/accounts/{result.account_id}",
+        f"/contacts/{result.contact_id}",
+        f"/opportunities/{result.opportunity_ids[0]}",
+        "/opportunities/new",
+        "/dashboard",
+    ):
         html = web_client.get(path).text
         assert " style=" not in html and "onclick" not in html.lower(), path
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
@@ -293,7 +383,11 @@ def test_creating_an_account_saves_it_and_opens_its_page(web_client, database):
     assert created.status_code == 303, created.text
     with database.unit_of_work(read_only=True) as uow:
         account = uow.session.scalars(select(Account)).one()
-    assert (account.name, account.telephone, account.address_city) == ("Sillas del Sur S.A.", "+34 954 000 111", "Sevilla")
+    assert (account.name, account.telephone, account.address_city) == (
+        "Sillas del Sur S.A.",
+        "+34 954 000 111",
+        "Sevilla",
+    )
     assert created.headers["location"] == f"/accounts/{account.id}?notice=created"
     page = web_client.get(created.headers["location"])
     assert "The record was created." in page.text and "Sillas del Sur S.A." in page.text
@@ -343,11 +437,17 @@ def test_amounts_are_typed_and_shown_the_spanish_way_in_spanish(web_client_for, 
         assert uow.session.get(Opportunity, opportunity.id).estimated_revenue == Decimal("25000.75")
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("en", "This record was changed by someone else since you loaded it"),
-    ("es", "Otra persona modificó este registro después de que usted lo abriera"),
-], ids=["en", "es"])
-def test_saving_a_stale_form_shows_the_concurrency_refusal_and_keeps_the_input(web_client_for, database, actor, language, message):
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "This record was changed by someone else since you loaded it"),
+        ("es", "Otra persona modificó este registro después de que usted lo abriera"),
+    ],
+    ids=["en", "es"],
+)
+def test_saving_a_stale_form_shows_the_concurrency_refusal_and_keeps_the_input(
+    web_client_for, database, actor, language, message
+):
     account = make_account(database, actor, name="Original name")
     client = web_client_for(accept_language=language)
     fields = form_fields(client.get(f"/accounts/{account.id}").text)
@@ -380,7 +480,10 @@ def test_a_duplicate_on_save_shows_the_matches_and_save_anyway_saves(web_client,
     warned = web_client.post("/accounts/new", data=fields)
 
     assert warned.status_code == 409
-    assert "No account record was created or updated because a duplicate of the current record already exists." in warned.text
+    assert (
+        "No account record was created or updated because a duplicate of the current record already exists."
+        in warned.text
+    )
     assert f'<a href="/accounts/{existing.id}">Muebles Ibéricos</a>' in warned.text
     assert 'id="save-anyway-button"' in warned.text and 'name="suppress_duplicates" value="1"' in warned.text
     assert input_value(warned.text, "address_city") == "Madrid"
@@ -396,17 +499,29 @@ def test_a_duplicate_on_save_shows_the_matches_and_save_anyway_saves(web_client,
 def test_delete_asks_for_confirmation_then_deletes_the_record_and_its_notes(web_client, database, actor):
     contact = make_contact(database, actor, last_name="Borrable")
     with database.unit_of_work() as uow:
-        add_note(RegardingTable.CONTACTS, contact.id, title="Call", body=None, attachment=None,
-                 max_attachment_bytes=1024, uow=uow, actor=actor)
+        add_note(
+            RegardingTable.CONTACTS,
+            contact.id,
+            title="Call",
+            body=None,
+            attachment=None,
+            max_attachment_bytes=1024,
+            uow=uow,
+            actor=actor,
+        )
         uow.commit()
     page = web_client.get(f"/contacts/{contact.id}")
     assert 'id="delete-dialog"' in page.text and 'data-open-dialog="delete-dialog"' in page.text
 
     confirmation = web_client.get(f"/contacts/{contact.id}/delete?row_version=1")
     assert confirmation.status_code == 200
-    assert "Its notes and attachments are deleted too" in confirmation.text and 'id="confirm-delete-button"' in confirmation.text
-    deleted = web_client.post(f"/contacts/{contact.id}/delete", data=form_fields(confirmation.text, "delete-form"),
-                              follow_redirects=False)
+    assert (
+        "Its notes and attachments are deleted too" in confirmation.text
+        and 'id="confirm-delete-button"' in confirmation.text
+    )
+    deleted = web_client.post(
+        f"/contacts/{contact.id}/delete", data=form_fields(confirmation.text, "delete-form"), follow_redirects=False
+    )
 
     assert deleted.status_code == 303 and deleted.headers["location"] == "/contacts?notice=deleted"
     assert count(database, Contact) == 0 and count(database, Note) == 0
@@ -432,7 +547,12 @@ def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(web_client
     fields.pop("csrf_token")
     before = snapshot(database)
 
-    for path in (f"/accounts/{account.id}", f"/accounts/{account.id}/delete", "/accounts/new", f"/accounts/{account.id}/notes"):
+    for path in (
+        f"/accounts/{account.id}",
+        f"/accounts/{account.id}/delete",
+        "/accounts/new",
+        f"/accounts/{account.id}/notes",
+    ):
         refused = web_client.post(path, data={**fields, "name": "Hijacked"})
         assert refused.status_code == 403, path
 
@@ -460,7 +580,9 @@ def test_the_process_moves_between_develop_propose_and_close_but_never_back_to_q
     assert refused.status_code == 409 and "already at the last stage" in refused.text
     for _ in range(2):
         web_client.post(f"/opportunities/{opportunity_id}/process/previous-stage", data={"csrf_token": csrf})
-    back_to_qualify = web_client.post(f"/opportunities/{opportunity_id}/process/previous-stage", data={"csrf_token": csrf})
+    back_to_qualify = web_client.post(
+        f"/opportunities/{opportunity_id}/process/previous-stage", data={"csrf_token": csrf}
+    )
     assert back_to_qualify.status_code == 409 and "cannot go back to Qualify" in back_to_qualify.text
     with database.unit_of_work(read_only=True) as uow:
         assert uow.session.get(Opportunity, opportunity_id).process_stage == "develop"
@@ -486,10 +608,13 @@ def test_ticking_a_step_marks_it_complete_in_the_process(web_client, database, a
 # ---------------------------------------------------------------------------------------------- timeline
 
 
-def test_the_opportunity_timeline_shows_the_leads_note_and_downloads_its_attachment_as_a_file(web_client, database, actor):
+def test_the_opportunity_timeline_shows_the_leads_note_and_downloads_its_attachment_as_a_file(
+    web_client, database, actor
+):
     lead = make_lead(database, actor)
-    note = lead_note(database, actor, lead.id, title="Visit report", content=b"<html>not rendered</html>",
-                     file_name="visit.html")
+    note = lead_note(
+        database, actor, lead.id, title="Visit report", content=b"<html>not rendered</html>", file_name="visit.html"
+    )
     with database.unit_of_work() as uow:
         result = leads.qualify_lead(lead.id, QualifyOptions(), uow=uow, actor=actor)
         uow.commit()
@@ -538,12 +663,16 @@ def test_an_empty_note_or_a_file_over_the_limit_is_refused_and_saves_nothing(web
 
     empty = web_client.post(f"/contacts/{contact.id}/notes", data={"csrf_token": csrf, "title": "", "body": "  "})
     too_big = web_client.post(
-        f"/contacts/{contact.id}/notes", data={"csrf_token": csrf, "title": "Big one", "body": "kept"},
+        f"/contacts/{contact.id}/notes",
+        data={"csrf_token": csrf, "title": "Big one", "body": "kept"},
         files={"file": ("big.bin", b"x" * (settings.max_attachment_bytes + 1), "application/octet-stream")},
     )
 
     assert empty.status_code == 422 and "A note needs a title, a text or an attachment." in empty.text
-    assert too_big.status_code == 413 and "The file is larger than the limit of 64 kB; attach a smaller file." in too_big.text
+    assert (
+        too_big.status_code == 413
+        and "The file is larger than the limit of 64 kB; attach a smaller file." in too_big.text
+    )
     assert 'id="note-title" name="title" maxlength="500" value="Big one"' in too_big.text
     assert snapshot(database) == before
 
@@ -617,9 +746,12 @@ def test_a_salesperson_of_another_unit_sees_only_their_units_records(web_client_
     assert f"/contacts/{north_contact.id}" in contacts and f"/contacts/{head_office.contact_id}" not in contacts
     assert f"/opportunities/{north_opportunity.id}" in opportunities_list
     assert f"/opportunities/{head_office.opportunity_ids[0]}" not in opportunities_list
-    for path in (f"/accounts/{head_office.account_id}", f"/contacts/{head_office.contact_id}",
-                 f"/opportunities/{head_office.opportunity_ids[0]}",
-                 f"/opportunities/{head_office.opportunity_ids[0]}/delete"):
+    for path in (
+        f"/accounts/{head_office.account_id}",
+        f"/contacts/{head_office.contact_id}",
+        f"/opportunities/{head_office.opportunity_ids[0]}",
+        f"/opportunities/{head_office.opportunity_ids[0]}/delete",
+    ):
         refused = client.get(path)
         # A record one may not read looks exactly like one that does not exist.
         record_id = path.split("/")[2]
@@ -655,8 +787,10 @@ def test_the_timeline_hides_the_notes_of_a_lead_the_user_may_not_read(web_client
         uow.commit()
     with database.unit_of_work() as uow:  # the opportunity goes to the North salesperson; the lead stays
         opportunities.update_opportunity(
-            result.opportunity_ids[0], parse(OpportunityUpdate, {"owner_user_id": str(north.user_id)}),
-            uow=uow, actor=actor,
+            result.opportunity_ids[0],
+            parse(OpportunityUpdate, {"owner_user_id": str(north.user_id)}),
+            uow=uow,
+            actor=actor,
         )
         uow.commit()
     client = web_client_for(NORTH_EMAIL, NORTH_PASSWORD)
@@ -671,8 +805,9 @@ def test_the_timeline_hides_the_notes_of_a_lead_the_user_may_not_read(web_client
 def test_saving_keeps_a_link_to_a_record_the_user_may_not_read(web_client_for, database, actor):
     head_office_account = make_account(database, actor, name="Head office account")
     north = north_salesperson(database)
-    contact = make_contact(database, actor, last_name="Shared", account_id=str(head_office_account.id),
-                           owner_user_id=str(north.user_id))
+    contact = make_contact(
+        database, actor, last_name="Shared", account_id=str(head_office_account.id), owner_user_id=str(north.user_id)
+    )
     client = web_client_for(NORTH_EMAIL, NORTH_PASSWORD)
     page = client.get(f"/contacts/{contact.id}")
     assert f'<option value="{head_office_account.id}" selected>A record you cannot open</option>' in page.text
@@ -685,14 +820,25 @@ def test_saving_keeps_a_link_to_a_record_the_user_may_not_read(web_client_for, d
     assert saved.status_code == 303, saved.text
     with database.unit_of_work(read_only=True) as uow:
         stored = uow.session.get(Contact, contact.id)
-    assert (stored.job_title, stored.account_id, stored.owner_user_id) == ("Buyer", head_office_account.id, north.user_id)
+    assert (stored.job_title, stored.account_id, stored.owner_user_id) == (
+        "Buyer",
+        head_office_account.id,
+        north.user_id,
+    )
 
 
 def test_a_record_the_user_may_read_but_not_write_is_shown_read_only(web_client_for, database, actor):
     account = make_account(database, actor, name="Colleague's account")
     with database.unit_of_work() as uow:  # same business unit: reads it, writes only their own records
-        create_user(email="colleague@example.com", full_name="Colleague", role_names=["Salesperson"],
-                    business_unit_name=None, password=NORTH_PASSWORD, uow=uow, actor=None)
+        create_user(
+            email="colleague@example.com",
+            full_name="Colleague",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=NORTH_PASSWORD,
+            uow=uow,
+            actor=None,
+        )
         uow.commit()
     client = web_client_for("colleague@example.com", NORTH_PASSWORD)
 
@@ -701,4 +847,7 @@ def test_a_record_the_user_may_read_but_not_write_is_shown_read_only(web_client_
     assert page.status_code == 200
     assert 'id="read-only-banner"' in page.text
     assert 'id="save-button"' not in page.text and 'id="delete-button"' not in page.text
-    assert re.search(r'id="field-name" name="name" value="Colleague&#39;s account" form="record-form" maxlength="160" disabled', page.text)
+    assert re.search(
+        r'id="field-name" name="name" value="Colleague&#39;s account" form="record-form" maxlength="160" disabled',
+        page.text,
+    )

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadflow.asgi import create_app
-from leadflow.security.audit import AuditEntry
 from leadflow.core.config import Settings
+from leadflow.core.uow import Database
+from leadflow.security.audit import AuditEntry
 from leadflow.security.models import AccessToken
 from leadflow.security.service import create_user
-from leadflow.core.uow import Database
 from leadflow.web.i18n import language_from_header
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -78,7 +78,7 @@ def test_sign_in_page_has_a_labelled_form_with_a_csrf_field(anonymous_client: Te
 
 def test_the_stylesheet_is_served_from_this_site(anonymous_client: TestClient) -> None:
     html = anonymous_client.get("/sign-in").text
-    assert 'href="/static/leadflow.css"' in html and "http" not in re.findall(r'<link[^>]+>', html)[0]
+    assert 'href="/static/leadflow.css"' in html and "http" not in re.findall(r"<link[^>]+>", html)[0]
     css = anonymous_client.get("/static/leadflow.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert_security_headers(css)
@@ -115,15 +115,14 @@ def test_post_with_a_csrf_field_but_no_cookie_is_refused(anonymous_client: TestC
     token = csrf_of(anonymous_client.get("/sign-in").text)
     anonymous_client.cookies.clear()
     response = anonymous_client.post(
-        "/sign-in", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token},
+        "/sign-in",
+        data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token},
         follow_redirects=False,
     )
     assert response.status_code == 403
 
 
-def test_wrong_password_shows_the_form_again_and_is_audited(
-    anonymous_client: TestClient, database: Database
-) -> None:
+def test_wrong_password_shows_the_form_again_and_is_audited(anonymous_client: TestClient, database: Database) -> None:
     response = sign_in(anonymous_client, password="not the password")
     assert response.status_code == 401
     assert "The email or password is wrong." in response.text
@@ -141,9 +140,7 @@ def test_unknown_email_gets_the_same_message(anonymous_client: TestClient) -> No
     assert "The email or password is wrong." in response.text
 
 
-def test_sign_in_sets_a_session_cookie_and_redirects_home(
-    anonymous_client: TestClient, database: Database
-) -> None:
+def test_sign_in_sets_a_session_cookie_and_redirects_home(anonymous_client: TestClient, database: Database) -> None:
     response = sign_in(anonymous_client)
     assert response.status_code == 303
     assert response.headers["location"] == "/"
@@ -282,8 +279,13 @@ def test_after_signing_in_in_spanish_one_lands_on_the_dashboard(anonymous_client
 def test_throttling_counts_one_email_at_a_time(anonymous_client: TestClient, database: Database) -> None:
     with database.unit_of_work() as uow:
         create_user(
-            email="other@example.com", full_name="Other", role_names=["Salesperson"], business_unit_name=None,
-            password="a long enough password", uow=uow, actor=None,
+            email="other@example.com",
+            full_name="Other",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password="a long enough password",
+            uow=uow,
+            actor=None,
         )
         uow.commit()
     for attempt in range(6):
@@ -295,8 +297,13 @@ def test_throttling_counts_one_email_at_a_time(anonymous_client: TestClient, dat
 def test_a_user_name_is_escaped_on_the_home_page(anonymous_client: TestClient, database: Database) -> None:
     with database.unit_of_work() as uow:
         create_user(
-            email="mallory@example.com", full_name="<script>alert(1)</script>", role_names=["Salesperson"],
-            business_unit_name=None, password="a long enough password", uow=uow, actor=None,
+            email="mallory@example.com",
+            full_name="<script>alert(1)</script>",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password="a long enough password",
+            uow=uow,
+            actor=None,
         )
         uow.commit()
     assert sign_in(anonymous_client, email="mallory@example.com", password="a long enough password").status_code == 303

@@ -49,10 +49,25 @@ BUILT_IN_NAMES = (*BUILTIN_ROLES, *(rule.name for rule in BUILTIN_RULES), "Out-o
 # The English labels the Spanish pages translate.
 ENGLISH_LABELS = (
     # States and status reasons of leads, states of opportunities
-    "Open", "Qualified", "Disqualified", "New", "Contacted", "Lost", "Cannot contact", "No longer interested",
-    "Canceled", "Won",
+    "Open",
+    "Qualified",
+    "Disqualified",
+    "New",
+    "Contacted",
+    "Lost",
+    "Cannot contact",
+    "No longer interested",
+    "Canceled",
+    "Won",
     # Columns and headings
-    "Status reason", "Status", "Created", "Created on", "Updated", "Modified on", "Owner", "Topic",
+    "Status reason",
+    "Status",
+    "Created",
+    "Created on",
+    "Updated",
+    "Modified on",
+    "Owner",
+    "Topic",
     # The actions of the audit log
     *ACTION_LABELS.values(),
 )
@@ -62,18 +77,26 @@ STORED_VALUES = (
     *(reason.value for reason in LeadStatusReason if "_" in reason.value),
     *(kind.value for kind in TokenKind if "_" in kind.value),
     *(action for action in ACTION_LABELS if "_" in action),
-    "language", "time_zone", "contact_id", "opportunity_ids", "merge_id", "subordinate_id", "status_reason",
+    "language",
+    "time_zone",
+    "contact_id",
+    "opportunity_ids",
+    "merge_id",
+    "subordinate_id",
+    "status_reason",
 )
 
 # Found wherever they appear; the others only standing alone (see the module's docstring).
-ANYWHERE = tuple(
-    text for text in (*BUILT_IN_NAMES, *ENGLISH_LABELS) if " " in text or text in BUILT_IN_NAMES
-)
+ANYWHERE = tuple(text for text in (*BUILT_IN_NAMES, *ENGLISH_LABELS) if " " in text or text in BUILT_IN_NAMES)
 STANDING_ALONE = frozenset(
-    {text for text in ENGLISH_LABELS if text not in ANYWHERE} | set(STORED_VALUES)
-    | {state.value for state in LeadState} | {reason.value for reason in LeadStatusReason}
+    {text for text in ENGLISH_LABELS if text not in ANYWHERE}
+    | set(STORED_VALUES)
+    | {state.value for state in LeadState}
+    | {reason.value for reason in LeadStatusReason}
 )
-_ANYWHERE = re.compile("|".join(rf"(?<![\w-]){re.escape(text)}(?![\w-])" for text in sorted(ANYWHERE, key=len, reverse=True)))
+_ANYWHERE = re.compile(
+    "|".join(rf"(?<![\w-]){re.escape(text)}(?![\w-])" for text in sorted(ANYWHERE, key=len, reverse=True))
+)
 # What separates the parts of a text: a field from its value, an old value from the new, items of a list.
 _SEPARATORS = re.compile(r"\s*(?:[:·,;()\[\]{}\"“”«»]|→|–|—|\s-\s)\s*")
 
@@ -133,8 +156,16 @@ def spanish_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]
             admin = actor_for_email(uow.session, crawling.demo_user("System Administrator")["email"])
             for user in DEMO_USERS:
                 set_language(user_by_email(user["email"], uow=uow).id, "es", uow=uow, actor=admin)
-            walker = create_user(email="walker@leadflow.example", full_name="Walker", role_names=["Salesperson"],
-                                 business_unit_name=None, password=None, language="es", uow=uow, actor=admin)
+            walker = create_user(
+                email="walker@leadflow.example",
+                full_name="Walker",
+                role_names=["Salesperson"],
+                business_unit_name=None,
+                password=None,
+                language="es",
+                uow=uow,
+                actor=admin,
+            )
             grant_role(walker.id, "Sales Team Member", uow=uow, actor=admin)
             rule_id = uow.session.scalars(
                 select(DuplicateRule.id).where(DuplicateRule.name == "Leads with the same email address")
@@ -148,7 +179,9 @@ ONE_USER_PER_ROLE = list({user["role"]: user for user in reversed(DEMO_USERS)}.v
 
 
 @pytest.mark.parametrize("user", ONE_USER_PER_ROLE, ids=[user["role"] for user in ONE_USER_PER_ROLE])
-def test_no_page_a_spanish_speaker_can_reach_shows_an_english_label(spanish_demo: Database, user: dict[str, str]) -> None:
+def test_no_page_a_spanish_speaker_can_reach_shows_an_english_label(
+    spanish_demo: Database, user: dict[str, str]
+) -> None:
     found: dict[str, list[str]] = {}
 
     def read(link: str, html: str) -> None:
@@ -165,7 +198,9 @@ def test_no_page_a_spanish_speaker_can_reach_shows_an_english_label(spanish_demo
     assert "/dashboard" in result.visited and "/leads" in result.visited
     if user["role"] == "System Administrator":  # the pages that name roles, rules and audited actions
         assert {"/admin/audit", "/admin/duplicate-rules", "/admin/roles", "/admin/users"} <= set(result.visited)
-    report = "\n".join(f"  {english!r}, e.g. {places[0]} ({len(places)} times)" for english, places in sorted(found.items()))
+    report = "\n".join(
+        f"  {english!r}, e.g. {places[0]} ({len(places)} times)" for english, places in sorted(found.items())
+    )
     assert not found, f"{user['role']} ({user['email']}) was shown English labels in Spanish pages:\n{report}"
 
 
@@ -177,7 +212,10 @@ def test_no_page_a_spanish_speaker_can_reach_shows_an_english_label(spanish_demo
     [
         ("Roles: Salesperson, Sales Manager", {"Salesperson", "Sales Manager"}),
         ("Privilegios de Sales Manager", {"Sales Manager"}),
-        ("Leads with the same email address · Reglas de detección de duplicados", {"Leads with the same email address"}),
+        (
+            "Leads with the same email address · Reglas de detección de duplicados",
+            {"Leads with the same email address"},
+        ),
         ("Estado: open → qualified", {"open", "qualified"}),
         ("Motivo para el estado: Open → Qualified", {"Open", "Qualified"}),
         ("cannot_contact", {"cannot_contact"}),
@@ -210,19 +248,49 @@ def test_the_visible_text_leaves_out_scripts_and_what_fields_hold() -> None:
         ("sign_in", "users", "web_session", "Sesión web", "Web session"),
         ("role_grant", "users", "Sales Manager", "Gerente de ventas", "Sales Manager"),
         ("role_grant", "users", "Regional Auditor", "Regional Auditor", "Regional Auditor"),  # the organisation's own
-        ("create", "users", "ana@example.com (Salesperson, Sales Team Member)",
-         "ana@example.com (Vendedor, Miembro del equipo de ventas)", "ana@example.com (Salesperson, Sales Team Member)"),
-        ("unpublish", "duplicate_rules", "Leads with the same email address",
-         "Clientes potenciales con la misma dirección de correo electrónico", "Leads with the same email address"),
-        ("create", "duplicate_jobs", "Find all duplicates in accounts", "Buscar todos los duplicados en Cuentas",
-         "Find all duplicates in Accounts"),
-        ("role_two_factor", "roles", "Sales Manager: required",
-         "Gerente de ventas: inicio de sesión en dos pasos obligatorio", "Sales Manager: two-factor sign-in required"),
+        (
+            "create",
+            "users",
+            "ana@example.com (Salesperson, Sales Team Member)",
+            "ana@example.com (Vendedor, Miembro del equipo de ventas)",
+            "ana@example.com (Salesperson, Sales Team Member)",
+        ),
+        (
+            "unpublish",
+            "duplicate_rules",
+            "Leads with the same email address",
+            "Clientes potenciales con la misma dirección de correo electrónico",
+            "Leads with the same email address",
+        ),
+        (
+            "create",
+            "duplicate_jobs",
+            "Find all duplicates in accounts",
+            "Buscar todos los duplicados en Cuentas",
+            "Find all duplicates in Accounts",
+        ),
+        (
+            "role_two_factor",
+            "roles",
+            "Sales Manager: required",
+            "Gerente de ventas: inicio de sesión en dos pasos obligatorio",
+            "Sales Manager: two-factor sign-in required",
+        ),
         ("deactivate", "users", "2 sessions ended", "Sesiones cerradas: 2", "Sessions ended: 2"),
-        ("sign_in_failed", "users", "unknown user eve@example.com", "Usuario desconocido eve@example.com",
-         "Unknown user eve@example.com"),
-        ("sign_in_throttled", "users", "unknown user from 10.0.0.1", "usuario desconocido desde 10.0.0.1",
-         "unknown user from 10.0.0.1"),
+        (
+            "sign_in_failed",
+            "users",
+            "unknown user eve@example.com",
+            "Usuario desconocido eve@example.com",
+            "Unknown user eve@example.com",
+        ),
+        (
+            "sign_in_throttled",
+            "users",
+            "unknown user from 10.0.0.1",
+            "usuario desconocido desde 10.0.0.1",
+            "unknown user from 10.0.0.1",
+        ),
         ("note_add", "leads", "Call back on Monday", "Call back on Monday", "Call back on Monday"),  # a title: data
     ],
 )

@@ -36,8 +36,9 @@ def token_id(database: Database) -> uuid.UUID:
         issued = create_personal_token(ADMIN_EMAIL, name="clock", days=1, uow=uow, actor=None)
         uow.commit()
     with database.engine.begin() as connection:
-        connection.execute(update(AccessToken).where(AccessToken.id == issued.token.id)
-                           .values(created_at=CREATED, expires_at=EXPIRES))
+        connection.execute(
+            update(AccessToken).where(AccessToken.id == issued.token.id).values(created_at=CREATED, expires_at=EXPIRES)
+        )
     return issued.token.id
 
 
@@ -131,8 +132,12 @@ def test_the_settings_page_sets_the_default_from_every_zone(web_client: TestClie
 def test_an_unknown_default_on_the_settings_page_is_refused_next_to_the_field(
     web_client: TestClient, database: Database
 ) -> None:
-    refused = post_form(web_client, "/admin/settings", "/admin/settings",
-                        settings_form(default_time_zone="Mars/Olympus_Mons", default_phone_region="GB"))
+    refused = post_form(
+        web_client,
+        "/admin/settings",
+        "/admin/settings",
+        settings_form(default_time_zone="Mars/Olympus_Mons", default_phone_region="GB"),
+    )
     assert refused.status_code == 422
     assert 'id="default_time_zone-error"' in refused.text
     assert 'id="default_time_zone" name="default_time_zone" aria-invalid="true"' in refused.text
@@ -152,9 +157,11 @@ def test_a_salesperson_sets_their_own_zone_but_not_the_default(
 ) -> None:
     make_seller(database)
     seller = web_client_for(SELLER_EMAIL, SELLER_PASSWORD)
-    response = seller.post("/admin/settings", data=as_form([("csrf_token", page_csrf(seller.get("/me").text)),
-                                                            *settings_form(default_time_zone=NEW_YORK)]),
-                           follow_redirects=False)
+    response = seller.post(
+        "/admin/settings",
+        data=as_form([("csrf_token", page_csrf(seller.get("/me").text)), *settings_form(default_time_zone=NEW_YORK)]),
+        follow_redirects=False,
+    )
     assert response.status_code == 403
     assert stored(database)[0] == "UTC"
     assert post_form(seller, "/me", "/me", {"language": "", "time_zone": NEW_YORK}).status_code == 303

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from leadflow.core.db import Base, RecordMixin, enum_column
 
-
 # The tables a note can regard; the URL segment of the notes endpoints.
 RegardingTable = enum.StrEnum("RegardingTable", "LEADS ACCOUNTS CONTACTS OPPORTUNITIES")
 
@@ -37,7 +36,5 @@ class Attachment(Base):
 
     __tablename__ = "attachments"
 
-    note_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
-    )
+    note_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))

@@ -7,22 +7,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import delete, false, or_, select
 from sqlalchemy.orm import Session
 
 from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.core.db import mapped_class
-from pydantic import Field
-
+from leadflow.core.errors import NotFound, TooLarge, ValidationFailed
 from leadflow.core.paging import MAX_LIMIT, Page, keyset_page
 from leadflow.core.schemas import InputModel, parse
-from leadflow.core.errors import NotFound, TooLarge, ValidationFailed
-from leadflow.security.audit import record_action
-from leadflow.security.access import get_accessible
-from leadflow.security.access import can
-from leadflow.security.privileges import Privilege
-from leadflow.security.actor import Actor
 from leadflow.core.uow import UnitOfWork
+from leadflow.security.access import can, get_accessible
+from leadflow.security.actor import Actor
+from leadflow.security.audit import record_action
+from leadflow.security.privileges import Privilege
 
 
 class NoteFields(InputModel):
@@ -95,9 +93,7 @@ def add_note(
     )
     record.ensure_editable()
     if not (title or body or attachment):
-        raise ValidationFailed(
-            "A note needs a title, a text or an attachment.", code="empty_note"
-        )
+        raise ValidationFailed("A note needs a title, a text or an attachment.", code="empty_note")
     if attachment is not None and len(attachment.content) > max_attachment_bytes:
         raise attachment_too_large(max_attachment_bytes)
     note = Note(
@@ -118,8 +114,14 @@ def add_note(
     if attachment is not None:
         session.add(Attachment(note_id=note.id, content=attachment.content))
         uow.flush()
-    record_action(session, actor, "note_add", table=table.value, record_id=record_id,
-                  summary=note.title or note.file_name or "note")
+    record_action(
+        session,
+        actor,
+        "note_add",
+        table=table.value,
+        record_id=record_id,
+        summary=note.title or note.file_name or "note",
+    )
     return note
 
 
@@ -149,8 +151,14 @@ def notes_regarding(
         false(), *((Note.regarding_table == table) & (Note.regarding_id == record_id) for table, record_id in records)
     )
     return keyset_page(
-        session, select(Note).where(condition), key=Note.created_at, id_column=Note.id, kind="datetime",
-        limit=limit, cursor=cursor, descending=True,
+        session,
+        select(Note).where(condition),
+        key=Note.created_at,
+        id_column=Note.id,
+        kind="datetime",
+        limit=limit,
+        cursor=cursor,
+        descending=True,
     )
 
 
@@ -178,9 +186,7 @@ def delete_notes_of(session: Session, table: RegardingTable, record_id: uuid.UUI
     """Delete every note (and, by cascade, attachment) regarding one record."""
     note_ids = select(Note.id).where(Note.regarding_table == table, Note.regarding_id == record_id)
     session.execute(delete(Attachment).where(Attachment.note_id.in_(note_ids)))
-    session.execute(
-        delete(Note).where(Note.regarding_table == table, Note.regarding_id == record_id)
-    )
+    session.execute(delete(Note).where(Note.regarding_table == table, Note.regarding_id == record_id))
 
 
 def timeline(
@@ -213,4 +219,3 @@ def _timeline_sources(
         if lead is not None and can(uow.session, actor, Privilege.READ, "leads", lead):
             sources.append((RegardingTable.LEADS, originating_lead_id))
     return sources
-

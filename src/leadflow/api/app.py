@@ -10,16 +10,22 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from leadflow.api import currencies, duplicate_jobs, duplicates, leads, merges, notes, process
-from leadflow.api import reporting
+from leadflow.api import currencies, duplicate_jobs, duplicates, leads, merges, notes, process, reporting, security
 from leadflow.api import opportunities as opportunities_api
-from leadflow.api import security, settings as settings_api
+from leadflow.api import settings as settings_api
 from leadflow.api.errors import ERROR_RESPONSES, install_error_handlers
 from leadflow.api.records import TableEndpoints, crud_router
 from leadflow.core.uow import Database
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
-from leadflow.customers.schemas import AccountCreate, AccountOut, AccountUpdate, ContactCreate, ContactOut, ContactUpdate
+from leadflow.customers.schemas import (
+    AccountCreate,
+    AccountOut,
+    AccountUpdate,
+    ContactCreate,
+    ContactOut,
+    ContactUpdate,
+)
 from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityOut, OpportunityUpdate
@@ -33,16 +39,37 @@ SWAGGER_UI_ASSETS = Path(_FASTAPI_OFFLINE.origin).parent / "static"
 
 TABLES = (
     TableEndpoints(
-        "accounts", "account", Account, AccountCreate, AccountUpdate, AccountOut,
-        customers.create_account, customers.update_account, customers.delete_account,
+        "accounts",
+        "account",
+        Account,
+        AccountCreate,
+        AccountUpdate,
+        AccountOut,
+        customers.create_account,
+        customers.update_account,
+        customers.delete_account,
     ),
     TableEndpoints(
-        "contacts", "contact", Contact, ContactCreate, ContactUpdate, ContactOut,
-        customers.create_contact, customers.update_contact, customers.delete_contact,
+        "contacts",
+        "contact",
+        Contact,
+        ContactCreate,
+        ContactUpdate,
+        ContactOut,
+        customers.create_contact,
+        customers.update_contact,
+        customers.delete_contact,
     ),
     TableEndpoints(
-        "opportunities", "opportunity", Opportunity, OpportunityCreate, OpportunityUpdate, OpportunityOut,
-        opportunities.create_opportunity, opportunities.update_opportunity, opportunities.delete_opportunity,
+        "opportunities",
+        "opportunity",
+        Opportunity,
+        OpportunityCreate,
+        OpportunityUpdate,
+        OpportunityOut,
+        opportunities.create_opportunity,
+        opportunities.update_opportunity,
+        opportunities.delete_opportunity,
     ),
 )
 
@@ -50,9 +77,20 @@ TABLES = (
 def install_api(app: FastAPI, database: Database) -> None:
     """Add the REST API to an application: routers, JSON error handlers, docs and health."""
     install_error_handlers(app)
-    routers = [security.router, leads.router, process.router, *(crud_router(table) for table in TABLES),
-               opportunities_api.router, currencies.router, notes.router, settings_api.router, duplicates.router, duplicate_jobs.router,
-               merges.router, reporting.router]
+    routers = [
+        security.router,
+        leads.router,
+        process.router,
+        *(crud_router(table) for table in TABLES),
+        opportunities_api.router,
+        currencies.router,
+        notes.router,
+        settings_api.router,
+        duplicates.router,
+        duplicate_jobs.router,
+        merges.router,
+        reporting.router,
+    ]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 

@@ -47,7 +47,11 @@ def read_currency(currency_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, 
 
 @router.patch("/{currency_id}")
 def change_currency(
-    currency_id: uuid.UUID, changes: CurrencyUpdate, uow: UowDep, actor: CurrentActor, version: ExpectedVersion,
+    currency_id: uuid.UUID,
+    changes: CurrencyUpdate,
+    uow: UowDep,
+    actor: CurrentActor,
+    version: ExpectedVersion,
     response: Response,
 ) -> CurrencyOut:
     """Change a currency; records keep the rate they captured until their next save or a recalculation."""

@@ -6,16 +6,16 @@ import re
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Query, Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from leadflow.core.config import Settings
 from leadflow.core.errors import StaleVersion
+from leadflow.core.uow import Database, UnitOfWork
 from leadflow.security.actor import Actor
-from leadflow.security.models import TokenKind
 from leadflow.security.authentication import actor_for_secret, note_token_use
 from leadflow.security.credentials import AuthenticationFailed
-from leadflow.core.uow import Database, UnitOfWork
+from leadflow.security.models import TokenKind
 
 
 def get_database(request: Request) -> Database:

@@ -10,13 +10,12 @@ from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from leadflow.api.paging import Cursor, PageOut, page_out
 from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep
-from leadflow.duplicates import scan
-from leadflow.duplicates.tables import RecordSummary
-from leadflow.duplicates import sets
-from leadflow.duplicates.models import DetectionTable, DuplicateJob, JobState
+from leadflow.api.paging import Cursor, PageOut, page_out
 from leadflow.core.schemas import InputModel
+from leadflow.duplicates import scan, sets
+from leadflow.duplicates.models import DetectionTable, DuplicateJob, JobState
+from leadflow.duplicates.tables import RecordSummary
 
 router = APIRouter(tags=["duplicate detection"])
 

@@ -33,7 +33,9 @@ def list_rules(
     uow: ReadUowDep, actor: CurrentActor, base_table: Annotated[DetectionTable | None, Query()] = None
 ) -> list[dict[str, Any]]:
     """Every duplicate detection rule, optionally of one base table."""
-    return [rule_service.rule_out(rule) for rule in rule_service.read_rules(uow=uow, actor=actor, base_table=base_table)]
+    return [
+        rule_service.rule_out(rule) for rule in rule_service.read_rules(uow=uow, actor=actor, base_table=base_table)
+    ]
 
 
 @router.post("/duplicate-rules", status_code=status.HTTP_201_CREATED)

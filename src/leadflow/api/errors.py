@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leadflow.core.errors import LeadflowError, ValidationFailed
 from leadflow.core.schemas import validation_failed_from
 from leadflow.http.errors import error_body, status_for
 from leadflow.http.language import language_from_header
+
 
 class ErrorBody(BaseModel):
     """What went wrong: a stable code to switch on, a sentence a person can act on (in the language the
@@ -84,7 +85,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.status_code == 400:
             # FastAPI's own refusal of a body it cannot even decode (bytes that are not UTF-8):
             # the same answer as any other unparseable body.
-            failure = ValidationFailed("The request body is not valid JSON; send a JSON object in UTF-8.", code="invalid_json")
+            failure = ValidationFailed(
+                "The request body is not valid JSON; send a JSON object in UTF-8.", code="invalid_json"
+            )
             return JSONResponse(error_body(failure, answer_language(request)), status_code=422)
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         message = {

@@ -19,10 +19,9 @@ from leadflow.api.deps import (
     UowDep,
 )
 from leadflow.api.errors import error_body
+from leadflow.api.process import ProcessOut, process_out
 from leadflow.core.errors import ValidationFailed
-from leadflow.leads import service
-from leadflow.leads import bulk
-from leadflow.leads import qualification, views
+from leadflow.leads import bulk, qualification, service, views
 from leadflow.leads.bulk import BulkResult, OnDuplicate, QualifyOutcome
 from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason, Rating
 from leadflow.leads.schemas import (
@@ -36,7 +35,6 @@ from leadflow.leads.schemas import (
     QualifyResponse,
 )
 from leadflow.process.flow import lead_process
-from leadflow.api.process import ProcessOut, process_out
 
 router = APIRouter(prefix="/leads", tags=["leads"])
 
@@ -99,7 +97,9 @@ def qualify_many_out(
 ) -> QualifyManyOut:
     """The answer of a bulk qualification: a line per lead attempted, the leads not attempted, the counts."""
     counts = Counter(line.result for line in lines)
-    summary = QualifyManySummary(**{result.value: counts[result] for result in BulkResult}, not_attempted=len(not_attempted))
+    summary = QualifyManySummary(
+        **{result.value: counts[result] for result in BulkResult}, not_attempted=len(not_attempted)
+    )
     return QualifyManyOut(
         on_duplicate=on_duplicate,
         results=lines,
@@ -174,12 +174,14 @@ def qualify_many(
             "split the list or use `leadflow leads qualify --view`.",
             code="too_many_leads",
         )
-    options = QualifyOptions.model_validate(request.model_dump(exclude={"lead_ids", "on_duplicate"}, exclude_unset=True))
+    options = QualifyOptions.model_validate(
+        request.model_dump(exclude={"lead_ids", "on_duplicate"}, exclude_unset=True)
+    )
     outcomes = bulk.qualify_leads(
         request.lead_ids, options, database=database, actor=actor, on_duplicate=request.on_duplicate
     )
     lines = [qualify_many_line(outcome) for outcome in outcomes]
-    return qualify_many_out(lines, on_duplicate=request.on_duplicate, not_attempted=request.lead_ids[len(lines):])
+    return qualify_many_out(lines, on_duplicate=request.on_duplicate, not_attempted=request.lead_ids[len(lines) :])
 
 
 @router.get("/{lead_id}")

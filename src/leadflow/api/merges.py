@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import Field, StringConstraints
 
-from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.api.deps import CurrentActor, ReadUowDep, UowDep
-from leadflow.duplicates import merge as merge_service
+from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.core.schemas import InputModel
+from leadflow.duplicates import merge as merge_service
 
 router = APIRouter(tags=["duplicate detection"])
 
@@ -62,7 +62,9 @@ def preview_merge(data: MergeRequest, uow: ReadUowDep, actor: CurrentActor) -> d
 def list_merges(
     uow: ReadUowDep,
     actor: CurrentActor,
-    record_id: Annotated[uuid.UUID | None, Query(description="Only merges where this record was master or subordinate.")] = None,
+    record_id: Annotated[
+        uuid.UUID | None, Query(description="Only merges where this record was master or subordinate.")
+    ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> PageOut[dict[str, Any]]:

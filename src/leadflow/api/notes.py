@@ -17,12 +17,13 @@ from leadflow.activities.service import (
     list_notes,
     timeline,
 )
-from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.api.deps import CurrentActor, ReadUowDep, SettingsDep, UowDep
+from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.http.downloads import attachment_response
 from leadflow.http.uploads import read_upload
 
 router = APIRouter(tags=["notes"])
+
 
 class NoteOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -73,7 +74,12 @@ def create_note(
 
 @router.get("/{table}/{record_id}/notes")
 def get_notes(
-    table: RegardingTable, record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None
+    table: RegardingTable,
+    record_id: uuid.UUID,
+    uow: ReadUowDep,
+    actor: CurrentActor,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> PageOut[NoteOut]:
     """The notes of one record, newest first."""
     page = list_notes(table, record_id, uow=uow, actor=actor, limit=limit, cursor=cursor)
@@ -91,7 +97,12 @@ def download_attachment(
 
 @router.get("/{table}/{record_id}/timeline")
 def get_timeline(
-    table: RegardingTable, record_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None
+    table: RegardingTable,
+    record_id: uuid.UUID,
+    uow: ReadUowDep,
+    actor: CurrentActor,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> PageOut[NoteOut]:
     """A record's notes together with those of the lead it came from (§2.7), newest first."""
     page = timeline(table, record_id, uow=uow, actor=actor, limit=limit, cursor=cursor)

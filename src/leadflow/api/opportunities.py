@@ -31,7 +31,11 @@ def _answer(opportunity: Opportunity, response: Response) -> OpportunityOut:
 
 @router.post("/opportunities/{opportunity_id}/win")
 def win(
-    opportunity_id: uuid.UUID, data: WinOpportunity, uow: UowDep, actor: CurrentActor, version: ExpectedVersion,
+    opportunity_id: uuid.UUID,
+    data: WinOpportunity,
+    uow: UowDep,
+    actor: CurrentActor,
+    version: ExpectedVersion,
     response: Response,
 ) -> OpportunityOut:
     """Close an open opportunity as won (actual revenue defaults to the estimated revenue, close date to today)."""
@@ -42,7 +46,11 @@ def win(
 
 @router.post("/opportunities/{opportunity_id}/lose")
 def lose(
-    opportunity_id: uuid.UUID, data: LoseOpportunity, uow: UowDep, actor: CurrentActor, version: ExpectedVersion,
+    opportunity_id: uuid.UUID,
+    data: LoseOpportunity,
+    uow: UowDep,
+    actor: CurrentActor,
+    version: ExpectedVersion,
     response: Response,
 ) -> OpportunityOut:
     """Close an open opportunity as lost: canceled, or out-sold (with the competitor who won it)."""
@@ -97,7 +105,10 @@ def unname_competitor(
 
 @router.get("/competitors", tags=["competitors"])
 def list_competitors(
-    uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None,
+    uow: ReadUowDep,
+    actor: CurrentActor,
+    limit: Limit = 50,
+    cursor: Cursor = None,
     search: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
 ) -> PageOut[CompetitorOut]:
     """Competitors by name."""
@@ -116,7 +127,9 @@ def create_competitor(data: CompetitorCreate, uow: UowDep, actor: CurrentActor, 
 
 
 @router.get("/competitors/{competitor_id}", tags=["competitors"])
-def read_competitor(competitor_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> CompetitorOut:
+def read_competitor(
+    competitor_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response
+) -> CompetitorOut:
     """One competitor."""
     competitor = competitors.read_competitor(competitor_id, uow=uow, actor=actor)
     response.headers["ETag"] = competitor.etag
@@ -125,7 +138,11 @@ def read_competitor(competitor_id: uuid.UUID, uow: ReadUowDep, actor: CurrentAct
 
 @router.patch("/competitors/{competitor_id}", tags=["competitors"])
 def change_competitor(
-    competitor_id: uuid.UUID, changes: CompetitorUpdate, uow: UowDep, actor: CurrentActor, version: ExpectedVersion,
+    competitor_id: uuid.UUID,
+    changes: CompetitorUpdate,
+    uow: UowDep,
+    actor: CurrentActor,
+    version: ExpectedVersion,
     response: Response,
 ) -> CompetitorOut:
     """Change the given fields of a competitor."""

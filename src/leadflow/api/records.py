@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
-from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, SuppressDuplicates, UowDep
+from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.security.access import get_accessible, list_records
 from leadflow.security.privileges import Privilege
 

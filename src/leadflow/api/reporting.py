@@ -19,7 +19,9 @@ router = APIRouter(tags=["pipeline"])
 
 PeriodKey = Annotated[
     str | None,
-    Query(max_length=16, description="2026-Q4 (a quarter), 2026-11 (a month) or 2026 (a year); this quarter by default."),
+    Query(
+        max_length=16, description="2026-Q4 (a quarter), 2026-11 (a month) or 2026 (a year); this quarter by default."
+    ),
 ]
 GroupByParam = Annotated[GroupBy, Query(description="Group the figures per owner or per business unit.")]
 
@@ -80,8 +82,14 @@ def board_out(result: Board) -> BoardOut:
         total=result.total,
         weighted_total=result.weighted_total,
         columns=[
-            ColumnOut(stage=column.stage, count=column.count, total=column.total, weighted_total=column.weighted_total,
-                      hidden=column.hidden, cards=[CardOut.model_validate(card) for card in column.cards])
+            ColumnOut(
+                stage=column.stage,
+                count=column.count,
+                total=column.total,
+                weighted_total=column.weighted_total,
+                hidden=column.hidden,
+                cards=[CardOut.model_validate(card) for card in column.cards],
+            )
             for column in result.columns
         ],
     )
@@ -109,8 +117,11 @@ def get_board(
     owner: Annotated[uuid.UUID | None, Query(description="Only this user's opportunities.")] = None,
     close_date: Annotated[
         str | None,
-        Query(max_length=16, description="overdue, this_month, next_month, this_quarter, next_quarter, this_year, "
-                                         "no_date, or a period: 2026-Q4, 2026-11, 2026."),
+        Query(
+            max_length=16,
+            description="overdue, this_month, next_month, this_quarter, next_quarter, this_year, "
+            "no_date, or a period: 2026-Q4, 2026-11, 2026.",
+        ),
     ] = None,
     weighted: Annotated[bool, Query(description="Whether the board shows the weighted totals.")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_CARDS, description="Cards per column at most.")] = DEFAULT_CARDS,
@@ -129,8 +140,9 @@ def move_card(data: BoardMove, uow: UowDep, actor: CurrentActor) -> BoardMoveOut
 
 
 @router.get("/forecast")
-def get_forecast(uow: ReadUowDep, actor: CurrentActor, period: PeriodKey = None,
-                 group_by: GroupByParam = GroupBy.OWNER) -> Forecast:
+def get_forecast(
+    uow: ReadUowDep, actor: CurrentActor, period: PeriodKey = None, group_by: GroupByParam = GroupBy.OWNER
+) -> Forecast:
     """Open, weighted and best-case pipeline, won, lost and win rate of a period, per owner or business unit, in base currency."""
     return forecast(period, group_by, uow=uow, actor=actor)
 
@@ -140,8 +152,9 @@ def get_forecast(uow: ReadUowDep, actor: CurrentActor, period: PeriodKey = None,
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "One line per group, then the total."}},
 )
-def get_forecast_csv(uow: ReadUowDep, actor: CurrentActor, period: PeriodKey = None,
-                     group_by: GroupByParam = GroupBy.OWNER) -> Response:
+def get_forecast_csv(
+    uow: ReadUowDep, actor: CurrentActor, period: PeriodKey = None, group_by: GroupByParam = GroupBy.OWNER
+) -> Response:
     """The forecast as CSV (amounts in base currency, the win rate as a fraction)."""
     result = forecast(period, group_by, uow=uow, actor=actor)
     return Response(

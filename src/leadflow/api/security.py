@@ -11,20 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import regarding_model
-from leadflow.http.clients import client_address
-from leadflow.api.paging import Cursor, Limit, Moment, PageOut, page_out
 from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep, SettingsDep, UowDep
-from leadflow.security.audit import AuditQuery, list_entries
+from leadflow.api.paging import Cursor, Limit, Moment, PageOut, page_out
+from leadflow.core.mail import deliver
 from leadflow.core.records import get_record, record_label
+from leadflow.core.schemas import InputModel
+from leadflow.core.uow import UnitOfWork
+from leadflow.http.clients import client_address
+from leadflow.organisation.service import time_zone_of
 from leadflow.security import authentication, directory, service
+from leadflow.security.actor import Actor
+from leadflow.security.audit import AuditQuery, list_entries
 from leadflow.security.models import TokenKind, User
 from leadflow.security.privileges import Depth, Privilege
-from leadflow.core.mail import deliver
-from leadflow.core.schemas import InputModel
 from leadflow.security.schemas import OwnSettingsChange, UserIn
-from leadflow.security.actor import Actor
-from leadflow.core.uow import UnitOfWork
-from leadflow.organisation.service import time_zone_of
 
 router = APIRouter(tags=["security"])
 
@@ -41,12 +41,19 @@ def sign_in(
     database: DatabaseDep,
     username: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1024)],
-    otp: Annotated[str | None, Form(max_length=32, description="The second factor's code, when the account has one.")] = None,
+    otp: Annotated[
+        str | None, Form(max_length=32, description="The second factor's code, when the account has one.")
+    ] = None,
 ) -> TokenOut:
     """OAuth2 password flow: `username` (the email) and `password` (and `otp` when the account signs
     in with a second factor) give a bearer token valid 8 hours. Repeated failures are throttled (429)."""
     outcome = authentication.sign_in(
-        username, password, kind=TokenKind.SIGN_IN, address=client_address(request), database=database, one_time_code=otp
+        username,
+        password,
+        kind=TokenKind.SIGN_IN,
+        address=client_address(request),
+        database=database,
+        one_time_code=otp,
     )
     assert outcome.issued is not None  # a second step exists only for web sessions
     return TokenOut(access_token=outcome.issued.secret, expires_at=outcome.issued.token.expires_at)
@@ -130,9 +137,15 @@ def _me_out(uow: UnitOfWork, actor: Actor) -> MeOut:
     for (table, privilege), depth in sorted(actor.depths.items()):
         privileges.setdefault(table, {})[privilege.value] = depth.label
     user = uow.session.get(User, actor.user_id)
-    return MeOut(user_id=actor.user_id, email=actor.email, business_unit_id=actor.business_unit_id,
-                 roles=list(actor.role_names), privileges=privileges, time_zone=user.time_zone if user else None,
-                 effective_time_zone=time_zone_of(actor, session=uow.session).key)
+    return MeOut(
+        user_id=actor.user_id,
+        email=actor.email,
+        business_unit_id=actor.business_unit_id,
+        roles=list(actor.role_names),
+        privileges=privileges,
+        time_zone=user.time_zone if user else None,
+        effective_time_zone=time_zone_of(actor, session=uow.session).key,
+    )
 
 
 @router.get("/me")
@@ -168,8 +181,15 @@ class UserOut(BaseModel):
 def create_user(data: UserIn, uow: UowDep, actor: CurrentActor) -> UserOut:
     """Create a user with roles (administrators)."""
     user = service.create_user(
-        email=data.email, full_name=data.full_name, role_names=data.roles, business_unit_name=data.business_unit,
-        password=data.password, language=data.language, time_zone=data.time_zone, uow=uow, actor=actor,
+        email=data.email,
+        full_name=data.full_name,
+        role_names=data.roles,
+        business_unit_name=data.business_unit,
+        password=data.password,
+        language=data.language,
+        time_zone=data.time_zone,
+        uow=uow,
+        actor=actor,
     )
     uow.commit()
     return UserOut.model_validate(user)
@@ -210,7 +230,9 @@ def password_reset_link(
     link = authentication.make_reset_link(user_id, base_url=str(request.base_url), uow=uow, actor=actor)
     uow.commit()
     delivery = deliver(settings, authentication.reset_link_mail(link))
-    return ResetLinkOut(reset_url=link.url, expires_at=link.expires_at, emailed=delivery.sent, mail_problem=delivery.problem)
+    return ResetLinkOut(
+        reset_url=link.url, expires_at=link.expires_at, emailed=delivery.sent, mail_problem=delivery.problem
+    )
 
 
 @router.post("/users/{user_id}/deactivate")
@@ -288,8 +310,12 @@ def get_role(name: str, uow: ReadUowDep, actor: CurrentActor) -> RoleOut:
 def role_out(uow: Any, role: Any, matrix: dict[str, dict[Privilege, Depth]] | None = None) -> RoleOut:
     """A role as the API (and ``leadflow roles ... --json``) shows it, with its privilege matrix."""
     matrix = matrix if matrix is not None else service.role_matrix(uow.session, role)
-    return RoleOut(name=role.name, is_builtin=role.is_builtin, requires_two_factor=role.requires_two_factor,
-                   privileges={t: {p: d.label for p, d in row.items()} for t, row in matrix.items()})
+    return RoleOut(
+        name=role.name,
+        is_builtin=role.is_builtin,
+        requires_two_factor=role.requires_two_factor,
+        privileges={t: {p: d.label for p, d in row.items()} for t, row in matrix.items()},
+    )
 
 
 class RoleIn(InputModel):
@@ -355,8 +381,16 @@ def list_tokens(
 def token_info_out(entry: directory.TokenEntry) -> TokenInfoOut:
     """A token as the API (and ``leadflow tokens list --json``) shows it: never its secret."""
     token = entry.token
-    return TokenInfoOut(id=token.id, email=entry.email, kind=token.kind, name=token.name, created_at=token.created_at,
-                        expires_at=token.expires_at, revoked_at=token.revoked_at, last_used_at=token.last_used_at)
+    return TokenInfoOut(
+        id=token.id,
+        email=entry.email,
+        kind=token.kind,
+        name=token.name,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
+        last_used_at=token.last_used_at,
+    )
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -408,9 +442,13 @@ class AssignIn(InputModel):
 
 
 @router.post("/{table}/{record_id}/assign")
-def assign(table: RegardingTable, record_id: uuid.UUID, data: AssignIn, uow: UowDep, actor: CurrentActor) -> dict[str, Any]:
+def assign(
+    table: RegardingTable, record_id: uuid.UUID, data: AssignIn, uow: UowDep, actor: CurrentActor
+) -> dict[str, Any]:
     """Give a record to another owner (needs Assign on it)."""
-    record = get_record(uow.session, regarding_model(table), record_id, label=record_label(table.value), for_update=True)
+    record = get_record(
+        uow.session, regarding_model(table), record_id, label=record_label(table.value), for_update=True
+    )
     service.assign_record(table.value, record, data.owner_user_id, uow=uow, actor=actor)
     uow.commit()
     return {"id": record.id, "owner_user_id": record.owner_user_id, "row_version": record.row_version}
@@ -423,11 +461,14 @@ class ShareIn(InputModel):
 
 
 @router.post("/{table}/{record_id}/share")
-def share(table: RegardingTable, record_id: uuid.UUID, data: ShareIn, uow: UowDep, actor: CurrentActor) -> dict[str, Any]:
+def share(
+    table: RegardingTable, record_id: uuid.UUID, data: ShareIn, uow: UowDep, actor: CurrentActor
+) -> dict[str, Any]:
     """Grant a user or team rights on one record (needs Share on it); an empty list removes the share."""
     record = get_record(uow.session, regarding_model(table), record_id, label=record_label(table.value))
-    service.share_record(table.value, record, user_id=data.user_id, team_id=data.team_id, rights=set(data.rights),
-                         uow=uow, actor=actor)
+    service.share_record(
+        table.value, record, user_id=data.user_id, team_id=data.team_id, rights=set(data.rights), uow=uow, actor=actor
+    )
     uow.commit()
     return {"id": record.id, "rights": sorted(set(data.rights))}
 
@@ -459,6 +500,16 @@ def audit(
     cursor: Cursor = None,
 ) -> PageOut[AuditEntryOut]:
     """The audit log, newest first (roles with Read on audit, as far as their level reaches)."""
-    query = AuditQuery(user_id=user_id, action=action, table=table, record_id=record_id, since=since, until=until,
-                       limit=limit, cursor=cursor)
-    return PageOut[AuditEntryOut].model_validate(page_out(list_entries(query, uow=uow, actor=actor), AuditEntryOut.model_validate))
+    query = AuditQuery(
+        user_id=user_id,
+        action=action,
+        table=table,
+        record_id=record_id,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return PageOut[AuditEntryOut].model_validate(
+        page_out(list_entries(query, uow=uow, actor=actor), AuditEntryOut.model_validate)
+    )

@@ -7,6 +7,7 @@ from typing import TypeVar
 from fastapi import APIRouter, Response
 
 from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, UowDep
+from leadflow.core.uow import UnitOfWork
 from leadflow.organisation.schemas import (
     DuplicateDetectionSettings,
     DuplicateDetectionSettingsChange,
@@ -18,7 +19,6 @@ from leadflow.organisation.schemas import (
     RegionalSettingsChange,
     RegionalSettingsOut,
 )
-from leadflow.core.uow import UnitOfWork
 from leadflow.organisation.service import read_settings, update_settings
 from leadflow.security.actor import Actor
 
@@ -28,7 +28,11 @@ SettingsOut = TypeVar("SettingsOut", QualificationSettingsOut, DuplicateDetectio
 
 
 def _save(
-    changes: dict[str, object], uow: UnitOfWork, actor: Actor, version: int | None, response: Response,
+    changes: dict[str, object],
+    uow: UnitOfWork,
+    actor: Actor,
+    version: int | None,
+    response: Response,
     shape: type[SettingsOut],
 ) -> SettingsOut:
     """Write the changed settings, commit, and answer them in ``shape`` with their new ETag."""
@@ -80,7 +84,11 @@ def replace_duplicate_settings(
 
 @router.patch("/duplicate-detection")
 def change_duplicate_settings(
-    data: DuplicateDetectionSettingsChange, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
+    data: DuplicateDetectionSettingsChange,
+    uow: UowDep,
+    actor: CurrentActor,
+    version: ExpectedVersion,
+    response: Response,
 ) -> DuplicateDetectionSettingsOut:
     """Change only the duplicate detection settings sent; the others stay (administrators)."""
     return _save(data.model_dump(exclude_unset=True), uow, actor, version, response, DuplicateDetectionSettingsOut)

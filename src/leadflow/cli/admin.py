@@ -43,11 +43,13 @@ def _operators_only(ctx: typer.Context, database: Database) -> None:
         return
     _, actor = open_as_actor(ctx, database)
     if not is_administrator(actor):
-        fail(Forbidden(
-            f"{actor.email} is not a System Administrator; this is an operator command: run it without --as "
-            "on the server, or as an administrator.",
-            code="operator_command",
-        ))
+        fail(
+            Forbidden(
+                f"{actor.email} is not a System Administrator; this is an operator command: run it without --as "
+                "on the server, or as an administrator.",
+                code="operator_command",
+            )
+        )
 
 
 @db_app.command("upgrade")
@@ -75,11 +77,13 @@ def db_downgrade(
         current = migrate.current_revision(database.engine)
         if ctx.find_root().obj.get("as_user") is not None and current != migrate.revisions()[-1]:
             # Who --as names is read with the latest schema's tables; on an older schema that cannot be done.
-            fail(Forbidden(
-                f"The schema is at revision {current or migrate.BASE}, where --as cannot be checked; this is an "
-                "operator command: run it without --as on the server.",
-                code="operator_command",
-            ))
+            fail(
+                Forbidden(
+                    f"The schema is at revision {current or migrate.BASE}, where --as cannot be checked; this is an "
+                    "operator command: run it without --as on the server.",
+                    code="operator_command",
+                )
+            )
         _operators_only(ctx, database)
         try:
             target = migrate.downgrade_target(database.engine, revision)
@@ -87,8 +91,11 @@ def db_downgrade(
             fail(error)
         where = where_it_lives(settings.database_url)
         if target == current:
-            console.print(f"The database schema is already at revision [bold]{current or migrate.BASE}[/]: {where}",
-                          soft_wrap=True, highlight=False)
+            console.print(
+                f"The database schema is already at revision [bold]{current or migrate.BASE}[/]: {where}",
+                soft_wrap=True,
+                highlight=False,
+            )
             return
         if not yes:
             typer.confirm(
@@ -99,8 +106,11 @@ def db_downgrade(
         reached = migrate.downgrade(database.engine, revision)
     finally:
         database.dispose()
-    console.print(f"The database schema is at revision [bold]{reached or migrate.BASE}[/]: {where}",
-                  soft_wrap=True, highlight=False)
+    console.print(
+        f"The database schema is at revision [bold]{reached or migrate.BASE}[/]: {where}",
+        soft_wrap=True,
+        highlight=False,
+    )
     console.print(
         "Any other leadflow command (serve, db upgrade, …) upgrades it to the latest revision again; "
         "run the leadflow that matches this revision on it.",
@@ -181,7 +191,9 @@ def init(
             uow.commit()
     except LeadflowError as error:
         fail(error)
-    console.print(f"Administrator [bold]{email}[/] created; sign in at /sign-in or get a token with POST /api/v1/auth/token.")
+    console.print(
+        f"Administrator [bold]{email}[/] created; sign in at /sign-in or get a token with POST /api/v1/auth/token."
+    )
 
 
 def serve(
@@ -229,7 +241,9 @@ def audit(
     record: Annotated[uuid.UUID | None, typer.Option("--record", help="Record id")] = None,
     user: Annotated[str | None, typer.Option("--user", help="Email of the acting user")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
-    cursor: Annotated[str | None, typer.Option(help="The cursor printed under the previous page: older entries.")] = None,
+    cursor: Annotated[
+        str | None, typer.Option(help="The cursor printed under the previous page: older entries.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Show the audit log, newest first, with times in your time zone (--json: in UTC)."""
@@ -239,7 +253,9 @@ def audit(
 
     def entries_and_emails(uow, actor):
         user_id = actor_for_email(uow.session, user).user_id if user else None
-        query = AuditQuery(user_id=user_id, action=action, table=table_name, record_id=record, limit=limit, cursor=cursor)
+        query = AuditQuery(
+            user_id=user_id, action=action, table=table_name, record_id=record, limit=limit, cursor=cursor
+        )
         page = list_entries(query, uow=uow, actor=actor)
         return page, dict(uow.session.execute(select(User.id, User.email)).all())
 
@@ -256,8 +272,14 @@ def audit(
                     f"{k}: {v['old']!r}→{v['new']!r}" if isinstance(v, dict) and "old" in v else f"{k}: {v}"
                     for k, v in entry.changes.items()
                 )
-            table.add_row(moment(entry.occurred_at, zone, seconds=True), emails.get(entry.user_id, "-"), entry.action,
-                          entry.table_name or "", str(entry.record_id or ""), details[:120])
+            table.add_row(
+                moment(entry.occurred_at, zone, seconds=True),
+                emails.get(entry.user_id, "-"),
+                entry.action,
+                entry.table_name or "",
+                str(entry.record_id or ""),
+                details[:120],
+            )
         console.print(table)
         if page.next_cursor:
             console.print(f"Next page: --cursor {page.next_cursor}")

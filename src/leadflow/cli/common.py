@@ -118,7 +118,9 @@ def text(value: Any) -> str:
 # The ``--json`` flag of every list and show command.
 JsonFlag = Annotated[
     bool,
-    typer.Option("--json", help="Print the result as one JSON document, with the REST API's fields, instead of a table."),
+    typer.Option(
+        "--json", help="Print the result as one JSON document, with the REST API's fields, instead of a table."
+    ),
 ]
 
 

@@ -26,16 +26,25 @@ def currency_commands() -> typer.Typer:
     @group.command("list")
     def list_(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         """Every enabled currency, the base currency first."""
-        items = [CurrencyOut.model_validate(item)
-                 for item in read(ctx, lambda uow, actor: currencies.list_currencies(uow=uow, actor=actor))]
+        items = [
+            CurrencyOut.model_validate(item)
+            for item in read(ctx, lambda uow, actor: currencies.list_currencies(uow=uow, actor=actor))
+        ]
 
         def render() -> None:
             grid = Table(title="Currencies")
             for column in ("id", "code", "name", "symbol", "precision", "rate to base", "base"):
                 grid.add_column(column)
             for item in items:
-                grid.add_row(str(item.id), item.iso_code, item.name, item.symbol, str(item.precision),
-                             text(item.exchange_rate), "yes" if item.is_base else "")
+                grid.add_row(
+                    str(item.id),
+                    item.iso_code,
+                    item.name,
+                    item.symbol,
+                    str(item.precision),
+                    text(item.exchange_rate),
+                    "yes" if item.is_base else "",
+                )
             console.print(grid)
 
         emit(as_json, items, render)
@@ -44,7 +53,8 @@ def currency_commands() -> typer.Typer:
     def show(ctx: typer.Context, currency_id: CurrencyId, as_json: JsonFlag = False) -> None:
         """Every field of one currency."""
         item = CurrencyOut.model_validate(
-            read(ctx, lambda uow, actor: currencies.read_currency(currency_id, uow=uow, actor=actor)))
+            read(ctx, lambda uow, actor: currencies.read_currency(currency_id, uow=uow, actor=actor))
+        )
 
         def render() -> None:
             grid = Table(title=f"Currency {item.iso_code}", show_header=False)
@@ -56,7 +66,8 @@ def currency_commands() -> typer.Typer:
 
     @group.command("create")
     def create(
-        ctx: typer.Context, iso_code: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. CHF.")],
+        ctx: typer.Context,
+        iso_code: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. CHF.")],
         rate: Annotated[str, typer.Option("--rate", help="Units of it per unit of the base currency.")],
         precision: Annotated[int, typer.Option(help="Decimal places, 0 to 4.")] = 2,
         name: Annotated[str | None, typer.Option()] = None,
@@ -64,13 +75,15 @@ def currency_commands() -> typer.Typer:
     ) -> None:
         """Enable a currency."""
         data = _given(iso_code=iso_code, exchange_rate=rate, precision=precision, name=name, symbol=symbol)
-        currency = run(ctx, lambda uow, actor: currencies.create_currency(
-            parse(CurrencyCreate, data), uow=uow, actor=actor))
+        currency = run(
+            ctx, lambda uow, actor: currencies.create_currency(parse(CurrencyCreate, data), uow=uow, actor=actor)
+        )
         console.print(f"Enabled {currency.iso_code} [bold]{currency.id}[/]")
 
     @group.command("change")
     def change(
-        ctx: typer.Context, currency_id: CurrencyId,
+        ctx: typer.Context,
+        currency_id: CurrencyId,
         rate: Annotated[str | None, typer.Option("--rate")] = None,
         precision: Annotated[int | None, typer.Option()] = None,
         name: Annotated[str | None, typer.Option()] = None,
@@ -78,8 +91,12 @@ def currency_commands() -> typer.Typer:
     ) -> None:
         """Change a currency (records keep their captured rate until saved or recalculated)."""
         data = _given(exchange_rate=rate, precision=precision, name=name, symbol=symbol)
-        currency = run(ctx, lambda uow, actor: currencies.update_currency(
-            currency_id, parse(CurrencyUpdate, data), uow=uow, actor=actor))
+        currency = run(
+            ctx,
+            lambda uow, actor: currencies.update_currency(
+                currency_id, parse(CurrencyUpdate, data), uow=uow, actor=actor
+            ),
+        )
         console.print(f"Changed {currency.iso_code}")
 
     @group.command("delete")

@@ -18,16 +18,17 @@ from rich.progress import (
 from rich.table import Table
 
 from leadflow.cli.common import JsonFlag, console, emit, errors, fail, open_as_actor, page_of, read, run
-from leadflow.duplicates import merge as merge_service
-from leadflow.duplicates import rules as rule_service
-from leadflow.duplicates import scan
-from leadflow.duplicates import sets
-from leadflow.duplicates.detection import check_record
-from leadflow.duplicates.models import DetectionTable, JobState
 from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
+from leadflow.duplicates import merge as merge_service
+from leadflow.duplicates import rules as rule_service
+from leadflow.duplicates import scan, sets
+from leadflow.duplicates.detection import check_record
+from leadflow.duplicates.models import DetectionTable, JobState
 
-duplicates_app = typer.Typer(help="Duplicate detection: rules, checks, find-all scans, merge and undo.", no_args_is_help=True)
+duplicates_app = typer.Typer(
+    help="Duplicate detection: rules, checks, find-all scans, merge and undo.", no_args_is_help=True
+)
 rules_app = typer.Typer(help="Duplicate detection rules (§9).", no_args_is_help=True)
 duplicates_app.add_typer(rules_app, name="rules")
 
@@ -39,7 +40,12 @@ def rules_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Every rule with its state."""
-    rules = read(ctx, lambda uow, actor: [rule_service.rule_out(r) for r in rule_service.read_rules(uow=uow, actor=actor, base_table=table)])
+    rules = read(
+        ctx,
+        lambda uow, actor: [
+            rule_service.rule_out(r) for r in rule_service.read_rules(uow=uow, actor=actor, base_table=table)
+        ],
+    )
 
     def render() -> None:
         grid = Table(title="Duplicate detection rules")
@@ -50,7 +56,9 @@ def rules_list(
                 f"{c['base_column']} {c['criterion']}{' ' + str(c['n']) if c['n'] else ''} {c['matching_column']}"
                 for c in rule["conditions"]
             )
-            grid.add_row(rule["id"], rule["name"], f"{rule['base_table']} → {rule['matching_table']}", rule["state"], conditions)
+            grid.add_row(
+                rule["id"], rule["name"], f"{rule['base_table']} → {rule['matching_table']}", rule["state"], conditions
+            )
         console.print(grid)
 
     # The API answers this list whole, unpaged; as JSON it is a page like every other list, the last one.
@@ -60,7 +68,9 @@ def rules_list(
 @rules_app.command("create")
 def rules_create(
     ctx: typer.Context,
-    definition: Annotated[str, typer.Argument(help='The rule as JSON, e.g. {"name": ..., "base_table": "contacts", "conditions": [...]}.')],
+    definition: Annotated[
+        str, typer.Argument(help='The rule as JSON, e.g. {"name": ..., "base_table": "contacts", "conditions": [...]}.')
+    ],
 ) -> None:
     """Create an unpublished rule from its JSON definition (the API's request body)."""
 
@@ -81,10 +91,15 @@ def rules_publish(ctx: typer.Context, rule_id: Annotated[uuid.UUID, typer.Argume
     """Publish a rule, coding every existing record, with a progress bar."""
     database, actor = open_as_actor(ctx)
     try:
-        with Progress(TextColumn("Publishing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as bar:
+        with Progress(
+            TextColumn("Publishing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+        ) as bar:
             task = bar.add_task("publish", total=None)
             rule = rule_service.publish_rule(
-                rule_id, database=database, actor=actor, progress=lambda done, total: bar.update(task, completed=done, total=total)
+                rule_id,
+                database=database,
+                actor=actor,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except LeadflowError as error:
         fail(error)
@@ -110,7 +125,7 @@ def check(
     except json.JSONDecodeError as error:
         parsed = error
     if not isinstance(parsed, dict):
-        errors.print("[bold red]Error:[/] the values must be a JSON object, e.g. '{\"email\": \"ana@example.com\"}'.")
+        errors.print('[bold red]Error:[/] the values must be a JSON object, e.g. \'{"email": "ana@example.com"}\'.')
         raise typer.Exit(code=2)
     matches = run(ctx, lambda uow, actor: check_record(uow.session, table, parsed, actor=actor))
     if not matches:
@@ -120,7 +135,16 @@ def check(
     for column in ("id", "name", "email", "phone", "city", "owner", "rule", "score"):
         grid.add_column(column)
     for m in matches:
-        grid.add_row(str(m.id), m.name or "", m.email or "", m.phone or "", m.city or "", m.owner_name or "", m.rule_name, f"{m.score:.2f}")
+        grid.add_row(
+            str(m.id),
+            m.name or "",
+            m.email or "",
+            m.phone or "",
+            m.city or "",
+            m.owner_name or "",
+            m.rule_name,
+            f"{m.score:.2f}",
+        )
     console.print(grid)
 
 
@@ -138,8 +162,11 @@ def scan_table(
         with database.unit_of_work(read_only=True) as uow:
             rules = scan.scan_rules(uow.session, table)
         with Progress(
-            TextColumn(f"Looking for duplicate {table.value}"), BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), console=console,
+            TextColumn(f"Looking for duplicate {table.value}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
         ) as bar:
             task = bar.add_task("scan", total=None)
             job = scan.run_job(
@@ -152,9 +179,7 @@ def scan_table(
     if job.state is JobState.FAILED:
         errors.print(f"[bold red]Error:[/] job {job.id} failed: {job.error}")
         raise typer.Exit(code=1)
-    console.print(
-        f"Job [bold]{job.id}[/]: {job.set_count} duplicate sets holding {job.record_count} {table.value}."
-    )
+    console.print(f"Job [bold]{job.id}[/]: {job.set_count} duplicate sets holding {job.record_count} {table.value}.")
     if not rules:
         console.print(f"No published rule compares {table.value} with {table.value}; nothing was looked for.")
         return
@@ -204,16 +229,25 @@ def show_sets(
 
     def render() -> None:
         if not page.items:
-            console.print(f"Job {job_id} ({job.state.value}) found no duplicate sets" + (" after those." if cursor else "."))
+            console.print(
+                f"Job {job_id} ({job.state.value}) found no duplicate sets" + (" after those." if cursor else ".")
+            )
             return
         grid = Table(title=f"Duplicate {job.table_name.value}: job {job_id}, {job.set_count} sets")
         for column in ("set", "rule", "score", "id", "name", "email", "phone", "city", "owner"):
             grid.add_column(column)
         for found in page.items:
             for index, member in enumerate(found.members):
-                head = (str(found.position), found.rule_name or "", f"{found.score:.2f}") if index == 0 else ("", "", "")
+                head = (
+                    (str(found.position), found.rule_name or "", f"{found.score:.2f}") if index == 0 else ("", "", "")
+                )
                 grid.add_row(
-                    *head, str(member.id), member.name or "", member.email or "", member.phone or "", member.city or "",
+                    *head,
+                    str(member.id),
+                    member.name or "",
+                    member.email or "",
+                    member.phone or "",
+                    member.city or "",
                     member.owner_name or "",
                 )
             grid.add_section()
@@ -273,10 +307,13 @@ def merge(
     _print_moved("Moved to the master", journal)
     console.print(f"Undo with: leadflow duplicates undo {journal['id']}")
 
+
 @duplicates_app.command("undo")
 def undo(ctx: typer.Context, merge_id: Annotated[uuid.UUID, typer.Argument(help="The merge to undo.")]) -> None:
     """Undo a merge: both records and every moved child go back exactly as they were."""
-    journal = run(ctx, lambda uow, actor: merge_service.journal_out(merge_service.undo_merge(merge_id, uow=uow, actor=actor)))
+    journal = run(
+        ctx, lambda uow, actor: merge_service.journal_out(merge_service.undo_merge(merge_id, uow=uow, actor=actor))
+    )
     console.print(
         f"Undid merge {journal['id']}: {journal['table']} {journal['subordinate_id']} and "
         f"{journal['master_id']} are back as they were."

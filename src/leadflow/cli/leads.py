@@ -17,8 +17,7 @@ from leadflow.core.db import utcnow
 from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
 from leadflow.core.uow import Database
-from leadflow.leads import service
-from leadflow.leads import bulk
+from leadflow.leads import bulk, service
 from leadflow.leads.models import Lead
 from leadflow.leads.qualification import QualifyResult
 from leadflow.leads.schemas import (
@@ -68,8 +67,12 @@ def leads_list(
             table.add_column(column)
         for lead in page.items:
             table.add_row(
-                str(lead.id), lead.topic, lead.full_name, text(lead.company_name),
-                f"{lead.state.value}/{lead.status_reason.value}", day(lead.created_at, zone),
+                str(lead.id),
+                lead.topic,
+                lead.full_name,
+                text(lead.company_name),
+                f"{lead.state.value}/{lead.status_reason.value}",
+                day(lead.created_at, zone),
             )
         console.print(table)
         if page.next_cursor:
@@ -89,8 +92,14 @@ def leads_create(
     business_phone: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Create a lead."""
-    data = {"topic": topic, "last_name": last_name, "first_name": first_name,
-            "company_name": company_name, "email": email, "business_phone": business_phone}
+    data = {
+        "topic": topic,
+        "last_name": last_name,
+        "first_name": first_name,
+        "company_name": company_name,
+        "email": email,
+        "business_phone": business_phone,
+    }
     given = {key: value for key, value in data.items() if value is not None}
     lead = run(ctx, lambda uow, actor: service.create_lead(parse(LeadCreate, given), uow=uow, actor=actor))
     console.print(f"Created lead [bold]{lead.id}[/] ({lead.full_name}: {lead.topic})")
@@ -111,7 +120,12 @@ def _stream_ids(database: Database, actor: Actor, view: LeadView) -> Iterator[uu
 
 def _count(database: Database, actor: Actor, view: LeadView) -> int:
     with database.unit_of_work(read_only=True) as uow:
-        return uow.session.scalar(select(func.count()).select_from(Lead).where(view_condition(view, actor=actor, now=utcnow()))) or 0
+        return (
+            uow.session.scalar(
+                select(func.count()).select_from(Lead).where(view_condition(view, actor=actor, now=utcnow()))
+            )
+            or 0
+        )
 
 
 @leads_app.command("qualify")
@@ -124,25 +138,38 @@ def leads_qualify(
     create_contact: Annotated[bool | None, typer.Option("--create-contact/--no-create-contact")] = None,
     create_opportunity: Annotated[bool | None, typer.Option("--create-opportunity/--no-create-opportunity")] = None,
     currency: Annotated[str | None, typer.Option(help="ISO code of the opportunity currency.")] = None,
-    customer: Annotated[uuid.UUID | None, typer.Option(help="Account or contact id of the opportunity's customer.")] = None,
+    customer: Annotated[
+        uuid.UUID | None, typer.Option(help="Account or contact id of the opportunity's customer.")
+    ] = None,
     campaign: Annotated[uuid.UUID | None, typer.Option(help="Source campaign id.")] = None,
-    existing_account: Annotated[uuid.UUID | None, typer.Option(help="Link this account instead of creating one.")] = None,
-    existing_contact: Annotated[uuid.UUID | None, typer.Option(help="Link this contact instead of creating one.")] = None,
-    on_duplicate: Annotated[bulk.OnDuplicate, typer.Option(
-        help="A lead whose qualification meets a duplicate: skip it (it stays open, listed with its matches), "
-        "stop the run there (the leads before it stay qualified), or ignore duplicates and qualify it anyway "
-        "(duplicate detection suppressed).",
-    )] = bulk.OnDuplicate.SKIP,
+    existing_account: Annotated[
+        uuid.UUID | None, typer.Option(help="Link this account instead of creating one.")
+    ] = None,
+    existing_contact: Annotated[
+        uuid.UUID | None, typer.Option(help="Link this contact instead of creating one.")
+    ] = None,
+    on_duplicate: Annotated[
+        bulk.OnDuplicate,
+        typer.Option(
+            help="A lead whose qualification meets a duplicate: skip it (it stays open, listed with its matches), "
+            "stop the run there (the leads before it stay qualified), or ignore duplicates and qualify it anyway "
+            "(duplicate detection suppressed).",
+        ),
+    ] = bulk.OnDuplicate.SKIP,
     batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Leads per transaction in bulk mode.")] = 500,
     as_json: JsonFlag = False,
 ) -> None:
     """Qualify one lead, or every lead of a view with --view VIEW --all (a line per lead and a summary;
     exit code 1 when any lead was not qualified)."""
     options_data = {
-        "create_account": create_account, "create_contact": create_contact,
-        "create_opportunity": create_opportunity, "opportunity_currency": currency,
-        "opportunity_customer_id": customer, "source_campaign_id": campaign,
-        "existing_account_id": existing_account, "existing_contact_id": existing_contact,
+        "create_account": create_account,
+        "create_contact": create_contact,
+        "create_opportunity": create_opportunity,
+        "opportunity_currency": currency,
+        "opportunity_customer_id": customer,
+        "source_campaign_id": campaign,
+        "existing_account_id": existing_account,
+        "existing_contact_id": existing_contact,
     }
     database, actor = open_as_actor(ctx)
     try:
@@ -163,12 +190,16 @@ def leads_qualify(
 
 def _print_qualified(result: QualifyResult, *, as_json: bool) -> None:
     """One qualified lead: the REST answer's fields with --json, else two lines."""
-    created = CreatedRecords(account_id=result.account_id, contact_id=result.contact_id, opportunity_ids=result.opportunity_ids)
+    created = CreatedRecords(
+        account_id=result.account_id, contact_id=result.contact_id, opportunity_ids=result.opportunity_ids
+    )
 
     def render() -> None:
         console.print(f"Qualified [bold]{result.lead.full_name}[/] ({result.lead.topic})")
-        console.print(f"  account: {text(result.account_id) or '-'}  contact: {text(result.contact_id) or '-'}  "
-                      f"opportunities: {', '.join(map(str, result.opportunity_ids)) or '-'}")
+        console.print(
+            f"  account: {text(result.account_id) or '-'}  contact: {text(result.contact_id) or '-'}  "
+            f"opportunities: {', '.join(map(str, result.opportunity_ids)) or '-'}"
+        )
 
     emit(as_json, QualifyResponse(lead=LeadOut.model_validate(result.lead), created=created), render)
 
@@ -202,7 +233,9 @@ def _reason(outcome: bulk.QualifyOutcome) -> str:
     """The duplicate a lead matched, or why it was refused; what a qualified lead created."""
     if outcome.result is not None:
         result = outcome.result
-        made = [name for name, record_id in (("account", result.account_id), ("contact", result.contact_id)) if record_id]
+        made = [
+            name for name, record_id in (("account", result.account_id), ("contact", result.contact_id)) if record_id
+        ]
         if result.opportunity_ids:
             count = len(result.opportunity_ids)
             made.append(f"{count} opportunit{'y' if count == 1 else 'ies'}")
@@ -217,8 +250,14 @@ def _reason(outcome: bulk.QualifyOutcome) -> str:
 
 
 def _qualify_view(
-    database: Database, actor: Actor, view: LeadView, options: QualifyOptions, *,
-    batch_size: int, on_duplicate: bulk.OnDuplicate, as_json: bool,
+    database: Database,
+    actor: Actor,
+    view: LeadView,
+    options: QualifyOptions,
+    *,
+    batch_size: int,
+    on_duplicate: bulk.OnDuplicate,
+    as_json: bool,
 ) -> None:
     from leadflow.api.leads import (  # the API's fields; imported here to keep the CLI quick to start
         qualify_many_line,
@@ -230,8 +269,9 @@ def _qualify_view(
     reasons: dict[uuid.UUID, str] = {}
     # Keyset paging stays correct while qualified leads leave the view: the cursor is a position.
     attempts = _Attempts(_stream_ids(database, actor, view))
-    outcomes = bulk.qualify_leads(attempts, options, database=database, actor=actor, batch_size=batch_size,
-                                  on_duplicate=on_duplicate)
+    outcomes = bulk.qualify_leads(
+        attempts, options, database=database, actor=actor, batch_size=batch_size, on_duplicate=on_duplicate
+    )
     columns = (TextColumn("Qualifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=as_json) as progress:
         task = progress.add_task("qualify", total=total)
@@ -251,9 +291,16 @@ def _qualify_view(
         table.add_column("duplicate matched or reason")
         for line in document.results:
             style = _RESULT_STYLES[line.result.value]
-            table.add_row(str(line.lead_id), names.get(line.lead_id, ""), f"[{style}]{line.result.value}[/]", reasons[line.lead_id])
+            table.add_row(
+                str(line.lead_id),
+                names.get(line.lead_id, ""),
+                f"[{style}]{line.result.value}[/]",
+                reasons[line.lead_id],
+            )
         console.print(table)
-        console.print(_summary_line(document.summary, total=len(document.results) + len(document.not_attempted)), highlight=False)
+        console.print(
+            _summary_line(document.summary, total=len(document.results) + len(document.not_attempted)), highlight=False
+        )
         if document.summary.skipped or document.summary.stopped:
             console.print("Merge the duplicates, or run again with --on-duplicate ignore to qualify them anyway.")
 
@@ -264,8 +311,13 @@ def _qualify_view(
 
 def _summary_line(summary: QualifyManySummary, *, total: int) -> str:
     """One line that counts each result."""
-    counted = (("qualified", summary.qualified), ("skipped", summary.skipped), ("stopped", summary.stopped),
-               ("failed", summary.failed), ("not attempted", summary.not_attempted))
+    counted = (
+        ("qualified", summary.qualified),
+        ("skipped", summary.skipped),
+        ("stopped", summary.stopped),
+        ("failed", summary.failed),
+        ("not attempted", summary.not_attempted),
+    )
     return f"{total} leads: " + ", ".join(f"{count} {label}" for label, count in counted) + "."
 
 
@@ -274,7 +326,7 @@ def _lead_names(database: Database, actor: Actor, lead_ids: list[uuid.UUID]) -> 
     names: dict[uuid.UUID, str] = {}
     with database.unit_of_work(read_only=True) as uow:
         for start in range(0, len(lead_ids), 500):
-            chunk = lead_ids[start:start + 500]
+            chunk = lead_ids[start : start + 500]
             readable = access_condition(actor, Privilege.READ, "leads", Lead)
             rows = uow.session.execute(select(Lead.id, Lead.full_name).where(Lead.id.in_(chunk), readable))
             names.update({lead_id: name for lead_id, name in rows})
@@ -288,6 +340,7 @@ def leads_disqualify(
     reason: Annotated[str, typer.Option(help="lost, cannot_contact, no_longer_interested or canceled.")],
 ) -> None:
     """Disqualify an open lead with a status reason (§3)."""
+
     def action(uow: Any, actor: Actor) -> Any:
         request = parse(DisqualifyRequest, {"status_reason": reason})
         return service.disqualify_lead(lead_id, request.status_reason, uow=uow, actor=actor)

@@ -37,26 +37,49 @@ def add_closing_commands(group: typer.Typer) -> None:
     """Win, lose, reopen and the close history, on the opportunities' command group."""
 
     @group.command("win")
-    def win(ctx: typer.Context, opportunity_id: OpportunityId, actual_revenue: Revenue = None,
-            close_date: CloseDate = None, description: Description = None) -> None:
+    def win(
+        ctx: typer.Context,
+        opportunity_id: OpportunityId,
+        actual_revenue: Revenue = None,
+        close_date: CloseDate = None,
+        description: Description = None,
+    ) -> None:
         """Close an open opportunity as won (actual revenue defaults to the estimated revenue)."""
         data = _given(actual_revenue=actual_revenue, close_date=close_date, description=description)
-        opportunity = run(ctx, lambda uow, actor: closing.win_opportunity(
-            opportunity_id, parse(WinOpportunity, data), uow=uow, actor=actor))
+        opportunity = run(
+            ctx,
+            lambda uow, actor: closing.win_opportunity(
+                opportunity_id, parse(WinOpportunity, data), uow=uow, actor=actor
+            ),
+        )
         console.print(f"Won opportunity [bold]{opportunity.id}[/] ({opportunity.name})")
 
     @group.command("lose")
     def lose(
-        ctx: typer.Context, opportunity_id: OpportunityId,
+        ctx: typer.Context,
+        opportunity_id: OpportunityId,
         status_reason: Annotated[str, typer.Option(help="canceled or out_sold.")] = "canceled",
-        competitor: Annotated[uuid.UUID | None, typer.Option(help="The competitor's id (required for out_sold).")] = None,
-        actual_revenue: Revenue = None, close_date: CloseDate = None, description: Description = None,
+        competitor: Annotated[
+            uuid.UUID | None, typer.Option(help="The competitor's id (required for out_sold).")
+        ] = None,
+        actual_revenue: Revenue = None,
+        close_date: CloseDate = None,
+        description: Description = None,
     ) -> None:
         """Close an open opportunity as lost: canceled, or out-sold to a competitor."""
-        data = _given(status_reason=status_reason, competitor_id=competitor and str(competitor),
-                      actual_revenue=actual_revenue, close_date=close_date, description=description)
-        opportunity = run(ctx, lambda uow, actor: closing.lose_opportunity(
-            opportunity_id, parse(LoseOpportunity, data), uow=uow, actor=actor))
+        data = _given(
+            status_reason=status_reason,
+            competitor_id=competitor and str(competitor),
+            actual_revenue=actual_revenue,
+            close_date=close_date,
+            description=description,
+        )
+        opportunity = run(
+            ctx,
+            lambda uow, actor: closing.lose_opportunity(
+                opportunity_id, parse(LoseOpportunity, data), uow=uow, actor=actor
+            ),
+        )
         console.print(f"Lost opportunity [bold]{opportunity.id}[/] ({opportunity.status_reason.value})")
 
     @group.command("reopen")
@@ -68,9 +91,12 @@ def add_closing_commands(group: typer.Typer) -> None:
     @group.command("closes")
     def closes(ctx: typer.Context, opportunity_id: OpportunityId, as_json: JsonFlag = False) -> None:
         """The opportunity's close records, newest first."""
+
         def history(uow: UnitOfWork, actor: Actor) -> list[OpportunityCloseOut]:
-            return [OpportunityCloseOut.model_validate(record)
-                    for record in closing.opportunity_closes(opportunity_id, uow=uow, actor=actor)]
+            return [
+                OpportunityCloseOut.model_validate(record)
+                for record in closing.opportunity_closes(opportunity_id, uow=uow, actor=actor)
+            ]
 
         records = read(ctx, history)
 
@@ -79,8 +105,14 @@ def add_closing_commands(group: typer.Typer) -> None:
             for column in ("closed on", "state", "outcome", "status reason", "actual revenue", "competitor"):
                 grid.add_column(column)
             for record in records:
-                grid.add_row(text(record.close_date), record.state.value, record.opportunity_state.value,
-                             record.status_reason.value, text(record.actual_revenue), text(record.competitor_id))
+                grid.add_row(
+                    text(record.close_date),
+                    record.state.value,
+                    record.opportunity_state.value,
+                    record.status_reason.value,
+                    text(record.actual_revenue),
+                    text(record.competitor_id),
+                )
             console.print(grid)
 
         emit(as_json, records, render)
@@ -99,8 +131,12 @@ def competitor_commands() -> typer.Typer:
         as_json: JsonFlag = False,
     ) -> None:
         """Competitors by name."""
-        page = read(ctx, lambda uow, actor: competitors.list_competitors(
-            uow=uow, actor=actor, limit=limit, cursor=cursor, search=search))
+        page = read(
+            ctx,
+            lambda uow, actor: competitors.list_competitors(
+                uow=uow, actor=actor, limit=limit, cursor=cursor, search=search
+            ),
+        )
         items = [CompetitorOut.model_validate(item) for item in page.items]
 
         def render() -> None:
@@ -116,10 +152,13 @@ def competitor_commands() -> typer.Typer:
         emit(as_json, page_of(items, page.next_cursor), render)
 
     @group.command("show")
-    def show(ctx: typer.Context, competitor_id: Annotated[uuid.UUID, typer.Argument()], as_json: JsonFlag = False) -> None:
+    def show(
+        ctx: typer.Context, competitor_id: Annotated[uuid.UUID, typer.Argument()], as_json: JsonFlag = False
+    ) -> None:
         """Every field of one competitor."""
         item = CompetitorOut.model_validate(
-            read(ctx, lambda uow, actor: competitors.read_competitor(competitor_id, uow=uow, actor=actor)))
+            read(ctx, lambda uow, actor: competitors.read_competitor(competitor_id, uow=uow, actor=actor))
+        )
 
         def render() -> None:
             grid = Table(title=f"Competitor {item.id}", show_header=False)
@@ -131,22 +170,26 @@ def competitor_commands() -> typer.Typer:
 
     @group.command("create")
     def create(
-        ctx: typer.Context, name: Annotated[str, typer.Argument()],
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument()],
         website: Annotated[str | None, typer.Option()] = None,
         strengths: Annotated[str | None, typer.Option()] = None,
         weaknesses: Annotated[str | None, typer.Option()] = None,
         reported_revenue: Annotated[str | None, typer.Option()] = None,
     ) -> None:
         """Add a competitor."""
-        data = _given(name=name, website=website, strengths=strengths, weaknesses=weaknesses,
-                      reported_revenue=reported_revenue)
-        competitor = run(ctx, lambda uow, actor: competitors.create_competitor(
-            parse(CompetitorCreate, data), uow=uow, actor=actor))
+        data = _given(
+            name=name, website=website, strengths=strengths, weaknesses=weaknesses, reported_revenue=reported_revenue
+        )
+        competitor = run(
+            ctx, lambda uow, actor: competitors.create_competitor(parse(CompetitorCreate, data), uow=uow, actor=actor)
+        )
         console.print(f"Created competitor [bold]{competitor.id}[/] ({competitor.name})")
 
     @group.command("change")
     def change(
-        ctx: typer.Context, competitor_id: Annotated[uuid.UUID, typer.Argument()],
+        ctx: typer.Context,
+        competitor_id: Annotated[uuid.UUID, typer.Argument()],
         name: Annotated[str | None, typer.Option()] = None,
         website: Annotated[str | None, typer.Option()] = None,
         strengths: Annotated[str | None, typer.Option()] = None,
@@ -154,10 +197,15 @@ def competitor_commands() -> typer.Typer:
         reported_revenue: Annotated[str | None, typer.Option()] = None,
     ) -> None:
         """Change the given fields of a competitor."""
-        data = _given(name=name, website=website, strengths=strengths, weaknesses=weaknesses,
-                      reported_revenue=reported_revenue)
-        run(ctx, lambda uow, actor: competitors.update_competitor(
-            competitor_id, parse(CompetitorUpdate, data), uow=uow, actor=actor))
+        data = _given(
+            name=name, website=website, strengths=strengths, weaknesses=weaknesses, reported_revenue=reported_revenue
+        )
+        run(
+            ctx,
+            lambda uow, actor: competitors.update_competitor(
+                competitor_id, parse(CompetitorUpdate, data), uow=uow, actor=actor
+            ),
+        )
         console.print(f"Changed competitor {competitor_id}")
 
     @group.command("delete")
@@ -172,4 +220,3 @@ def competitor_commands() -> typer.Typer:
 def register(app: typer.Typer) -> None:
     """Add the competitors' command group to the root command."""
     app.add_typer(competitor_commands(), name="competitors")
-

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from rich.table import Table
 from sqlalchemy import select
 
-from leadflow.cli.opportunities import add_closing_commands
 from leadflow.cli.common import JsonFlag, console, emit, errors, page_of, read, run, text
+from leadflow.cli.opportunities import add_closing_commands
 from leadflow.core.formatting import format_money
 from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
@@ -25,8 +25,8 @@ from leadflow.opportunities import service as opportunities
 from leadflow.opportunities.models import Opportunity
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityOut
 from leadflow.organisation.models import Currency
-from leadflow.security.actor import Actor
 from leadflow.security.access import get_accessible, list_records
+from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
 
 
@@ -48,13 +48,36 @@ class RecordCommands:
 MONEY_COLUMNS = frozenset({"estimated_revenue"})
 
 TABLES = (
-    RecordCommands("accounts", "account", Account, AccountCreate, AccountOut, customers.create_account,
-                   customers.delete_account, ("name", "email", "telephone", "address_city")),
-    RecordCommands("contacts", "contact", Contact, ContactCreate, ContactOut, customers.create_contact,
-                   customers.delete_contact, ("full_name", "email", "business_phone", "address_city")),
-    RecordCommands("opportunities", "opportunity", Opportunity, OpportunityCreate, OpportunityOut,
-                   opportunities.create_opportunity, opportunities.delete_opportunity,
-                   ("name", "estimated_revenue", "estimated_close_date", "state")),
+    RecordCommands(
+        "accounts",
+        "account",
+        Account,
+        AccountCreate,
+        AccountOut,
+        customers.create_account,
+        customers.delete_account,
+        ("name", "email", "telephone", "address_city"),
+    ),
+    RecordCommands(
+        "contacts",
+        "contact",
+        Contact,
+        ContactCreate,
+        ContactOut,
+        customers.create_contact,
+        customers.delete_contact,
+        ("full_name", "email", "business_phone", "address_city"),
+    ),
+    RecordCommands(
+        "opportunities",
+        "opportunity",
+        Opportunity,
+        OpportunityCreate,
+        OpportunityOut,
+        opportunities.create_opportunity,
+        opportunities.delete_opportunity,
+        ("name", "estimated_revenue", "estimated_close_date", "state"),
+    ),
 )
 
 
@@ -69,6 +92,7 @@ def _commands(table: RecordCommands) -> typer.Typer:
         as_json: JsonFlag = False,
     ) -> None:
         """The records you may read, oldest first."""
+
         def page(uow: UnitOfWork, actor: Actor) -> tuple[Any, dict[str, Any], dict[Any, str], str | None]:
             records = list_records(uow.session, table.model, actor=actor, limit=limit, cursor=cursor)
             document = page_of(map(table.out_schema.model_validate, records.items), records.next_cursor)
@@ -85,7 +109,8 @@ def _commands(table: RecordCommands) -> typer.Typer:
             for record in found.items:
                 cells = [
                     format_money(getattr(record, column), currencies.get(record.currency_id), language)
-                    if column in MONEY_COLUMNS else text(getattr(record, column))
+                    if column in MONEY_COLUMNS
+                    else text(getattr(record, column))
                     for column in table.columns
                 ]
                 grid.add_row(str(record.id), *cells)
@@ -98,9 +123,11 @@ def _commands(table: RecordCommands) -> typer.Typer:
     @group.command("show")
     def show(ctx: typer.Context, record_id: Annotated[uuid.UUID, typer.Argument()], as_json: JsonFlag = False) -> None:
         """Every field of one record."""
+
         def one(uow: UnitOfWork, actor: Actor) -> tuple[Any, BaseModel]:
-            record = get_accessible(uow.session, table.model, record_id, label=table.label, actor=actor,
-                                    privilege=Privilege.READ)
+            record = get_accessible(
+                uow.session, table.model, record_id, label=table.label, actor=actor, privilege=Privilege.READ
+            )
             return record, table.out_schema.model_validate(record)
 
         record, document = read(ctx, one)
@@ -116,8 +143,12 @@ def _commands(table: RecordCommands) -> typer.Typer:
     @group.command("create")
     def create(
         ctx: typer.Context,
-        values: Annotated[str, typer.Argument(help='The fields as JSON, as the API takes them, e.g. {"name": "Acme"}.')],
-        suppress_duplicate_detection: Annotated[bool, typer.Option(help="Save even when duplicates are found.")] = False,
+        values: Annotated[
+            str, typer.Argument(help='The fields as JSON, as the API takes them, e.g. {"name": "Acme"}.')
+        ],
+        suppress_duplicate_detection: Annotated[
+            bool, typer.Option(help="Save even when duplicates are found.")
+        ] = False,
     ) -> None:
         """Create a record from its fields."""
         try:
@@ -125,8 +156,12 @@ def _commands(table: RecordCommands) -> typer.Typer:
         except json.JSONDecodeError as error:
             errors.print(f"[bold red]Error:[/] the fields are not JSON: {error}")
             raise typer.Exit(code=2) from None
-        record = run(ctx, lambda uow, actor: table.create(
-            parse(table.create_schema, data), uow=uow, actor=actor, suppress_duplicates=suppress_duplicate_detection))
+        record = run(
+            ctx,
+            lambda uow, actor: table.create(
+                parse(table.create_schema, data), uow=uow, actor=actor, suppress_duplicates=suppress_duplicate_detection
+            ),
+        )
         console.print(f"Created {table.label} [bold]{record.id}[/]")
 
     @group.command("delete")

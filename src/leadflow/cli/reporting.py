@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         period: Annotated[
             str | None,
-            typer.Option("--period", help="2026-Q4 (a quarter), 2026-11 (a month) or 2026 (a year); this quarter by default."),
+            typer.Option(
+                "--period", help="2026-Q4 (a quarter), 2026-11 (a month) or 2026 (a year); this quarter by default."
+            ),
         ] = None,
         group_by: Annotated[str, typer.Option("--group-by", help="owner or business_unit.")] = "owner",
         as_json: JsonFlag = False,
@@ -37,9 +39,15 @@ def register(app: typer.Typer) -> None:
                 grid.add_column(column, justify="left" if column == result.group_by.value else "right")
 
             def add(row: ForecastRow, name: str) -> None:
-                grid.add_row(name, f"{row.open_pipeline} ({row.open_count})", str(row.weighted_pipeline),
-                             f"{row.best_case} ({row.best_case_count})", f"{row.won} ({row.won_count})",
-                             f"{row.lost} ({row.lost_count})", _percent(row.win_rate))
+                grid.add_row(
+                    name,
+                    f"{row.open_pipeline} ({row.open_count})",
+                    str(row.weighted_pipeline),
+                    f"{row.best_case} ({row.best_case_count})",
+                    f"{row.won} ({row.won_count})",
+                    f"{row.lost} ({row.lost_count})",
+                    _percent(row.win_rate),
+                )
 
             for row in result.rows:
                 add(row, row.name or f"(no {result.group_by.value.replace('_', ' ')})")

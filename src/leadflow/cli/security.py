@@ -49,9 +49,19 @@ def users_create(
 ) -> None:
     """Create a user with one or more roles."""
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if set_password else None
-    user = run(ctx, lambda uow, actor: security_service.create_user(
-        email=email, full_name=name, role_names=role, business_unit_name=business_unit,
-        password=password, language=language, uow=uow, actor=actor))
+    user = run(
+        ctx,
+        lambda uow, actor: security_service.create_user(
+            email=email,
+            full_name=name,
+            role_names=role,
+            business_unit_name=business_unit,
+            password=password,
+            language=language,
+            uow=uow,
+            actor=actor,
+        ),
+    )
     console.print(f"Created user [bold]{user.email}[/] ({', '.join(role)})")
 
 
@@ -71,8 +81,14 @@ def users_reset_password(ctx: typer.Context, email: Annotated[str, typer.Argumen
     """Print a one-time link, valid 24 hours, with which the user sets a new password (and e-mail it to
     them when LEADFLOW_SMTP_URL names a mail server)."""
     settings = settings_of(ctx)
-    link, zone = run(ctx, in_time_zone(lambda uow, actor: authentication.make_reset_link(
-        _user_id(uow, email, active=True), base_url=public_url(settings), uow=uow, actor=actor)))
+    link, zone = run(
+        ctx,
+        in_time_zone(
+            lambda uow, actor: authentication.make_reset_link(
+                _user_id(uow, email, active=True), base_url=public_url(settings), uow=uow, actor=actor
+            )
+        ),
+    )
     console.print(f"Give {email} this link (valid until {moment(link.expires_at, zone)} {zone_name(zone)}, once):")
     console.print(link.url, soft_wrap=True, markup=False, highlight=False)
     delivery = deliver(settings, authentication.reset_link_mail(link))
@@ -85,15 +101,20 @@ def users_reset_password(ctx: typer.Context, email: Annotated[str, typer.Argumen
 @users_app.command("deactivate")
 def users_deactivate(ctx: typer.Context, email: Annotated[str, typer.Argument()]) -> None:
     """Deactivate a user: no more sign-in, every token stops; their records keep them as owner."""
-    run(ctx, lambda uow, actor: security_service.deactivate_user(
-        _user_id(uow, email, active=None), uow=uow, actor=actor))
+    run(
+        ctx,
+        lambda uow, actor: security_service.deactivate_user(_user_id(uow, email, active=None), uow=uow, actor=actor),
+    )
     console.print(f"{email} is deactivated; hand their records over with `leadflow users reassign-records`.")
 
 
 @users_app.command("reactivate")
 def users_reactivate(ctx: typer.Context, email: Annotated[str, typer.Argument()]) -> None:
     """Let a deactivated user sign in again."""
-    run(ctx, lambda uow, actor: security_service.reactivate_user(_user_id(uow, email, active=None), uow=uow, actor=actor))
+    run(
+        ctx,
+        lambda uow, actor: security_service.reactivate_user(_user_id(uow, email, active=None), uow=uow, actor=actor),
+    )
     console.print(f"{email} can sign in again.")
 
 
@@ -102,15 +123,22 @@ def users_reassign_records(
     ctx: typer.Context, email: Annotated[str, typer.Argument()], to: Annotated[str, typer.Option("--to")]
 ) -> None:
     """Give every lead, account, contact and opportunity a user owns to another user."""
-    moved = run(ctx, lambda uow, actor: security_service.reassign_records(
-        _user_id(uow, email, active=None), _user_id(uow, to, active=True), uow=uow, actor=actor))
+    moved = run(
+        ctx,
+        lambda uow, actor: security_service.reassign_records(
+            _user_id(uow, email, active=None), _user_id(uow, to, active=True), uow=uow, actor=actor
+        ),
+    )
     console.print(", ".join(f"{count} {table}" for table, count in moved.items()) + f" now belong to {to}.")
 
 
 @users_app.command("two-factor-off")
 def users_two_factor_off(ctx: typer.Context, email: Annotated[str, typer.Argument()]) -> None:
     """Turn a user's two-factor sign-in off (a lost phone); they can set it up again."""
-    run(ctx, lambda uow, actor: authentication.turn_off_two_factor(_user_id(uow, email, active=None), uow=uow, actor=actor))
+    run(
+        ctx,
+        lambda uow, actor: authentication.turn_off_two_factor(_user_id(uow, email, active=None), uow=uow, actor=actor),
+    )
     console.print(f"Two-factor sign-in is off for {email}.")
 
 
@@ -142,8 +170,13 @@ def users_list(ctx: typer.Context, limit: Limit = MAX_LIMIT, cursor: Cursor = No
             table.add_column(column)
         for entry in sorted(page.items, key=lambda entry: entry.user.email):
             user = entry.user
-            table.add_row(user.email, user.full_name, ", ".join(entry.roles), entry.business_unit,
-                          "yes" if user.is_active else "no")
+            table.add_row(
+                user.email,
+                user.full_name,
+                ", ".join(entry.roles),
+                entry.business_unit,
+                "yes" if user.is_active else "no",
+            )
         console.print(table)
         _next_page(page.next_cursor)
 
@@ -202,8 +235,10 @@ def roles_create(
     name: Annotated[str, typer.Argument()],
     grant: Annotated[
         list[str],
-        typer.Option(help="TABLE:PRIVILEGE:LEVEL, e.g. leads:read:business_unit; repeat. Levels: "
-                          "none, user, business_unit, parent_child, organization."),
+        typer.Option(
+            help="TABLE:PRIVILEGE:LEVEL, e.g. leads:read:business_unit; repeat. Levels: "
+            "none, user, business_unit, parent_child, organization."
+        ),
     ],
 ) -> None:
     """Create a custom role from grants."""
@@ -223,7 +258,9 @@ def roles_create(
 def roles_require_two_factor(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument()],
-    required: Annotated[bool, typer.Option("--on/--off", help="Require a second factor of the role's holders, or not.")] = True,
+    required: Annotated[
+        bool, typer.Option("--on/--off", help="Require a second factor of the role's holders, or not.")
+    ] = True,
 ) -> None:
     """Make holders of a role sign in with a second factor (they set it up at their next sign-in)."""
     run(ctx, lambda uow, actor: security_service.require_two_factor_for(name, required, uow=uow, actor=actor))
@@ -231,8 +268,11 @@ def roles_require_two_factor(
 
 
 @roles_app.command("grant")
-def roles_grant(ctx: typer.Context, role: Annotated[str, typer.Argument()], email: Annotated[str, typer.Option("--user")]) -> None:
+def roles_grant(
+    ctx: typer.Context, role: Annotated[str, typer.Argument()], email: Annotated[str, typer.Option("--user")]
+) -> None:
     """Give a user a role."""
+
     def action(uow: Any, actor: Actor) -> None:
         user = actor_for_email(uow.session, email)
         security_service.grant_role(user.user_id, role, uow=uow, actor=actor)
@@ -249,9 +289,15 @@ def tokens_create(
     days: Annotated[int, typer.Option(min=1, max=3650, help="Days until it expires.")] = 90,
 ) -> None:
     """Create a personal API token; it is printed once and stored only as a hash."""
-    issued, zone = run(ctx, in_time_zone(
-        lambda uow, actor: authentication.create_personal_token(user, name=name, days=days, uow=uow, actor=actor)))
-    console.print(f"Token {issued.token.id} for {user}, expires {moment(issued.token.expires_at, zone)} {zone_name(zone)}:")
+    issued, zone = run(
+        ctx,
+        in_time_zone(
+            lambda uow, actor: authentication.create_personal_token(user, name=name, days=days, uow=uow, actor=actor)
+        ),
+    )
+    console.print(
+        f"Token {issued.token.id} for {user}, expires {moment(issued.token.expires_at, zone)} {zone_name(zone)}:"
+    )
     console.print(issued.secret, soft_wrap=True)
 
 
@@ -266,8 +312,12 @@ def tokens_list(
     """List tokens, newest first (never their secrets): your own, or anyone's for administrators."""
     from leadflow.api.security import token_info_out
 
-    page, zone = read(ctx, in_time_zone(lambda uow, actor: directory.list_tokens(
-        user_email=user, uow=uow, actor=actor, limit=limit, cursor=cursor)))
+    page, zone = read(
+        ctx,
+        in_time_zone(
+            lambda uow, actor: directory.list_tokens(user_email=user, uow=uow, actor=actor, limit=limit, cursor=cursor)
+        ),
+    )
 
     def render() -> None:
         table = Table(title="Access tokens")
@@ -275,8 +325,14 @@ def tokens_list(
             table.add_column(column)
         for entry in page.items:
             token = entry.token
-            table.add_row(str(token.id), entry.email, token.kind.value, token.name or "",
-                          moment(token.expires_at, zone), moment(token.revoked_at, zone))
+            table.add_row(
+                str(token.id),
+                entry.email,
+                token.kind.value,
+                token.name or "",
+                moment(token.expires_at, zone),
+                moment(token.revoked_at, zone),
+            )
         console.print(table)
         _next_page(page.next_cursor)
 
@@ -308,7 +364,10 @@ def teams_create(
     business_unit: Annotated[str | None, typer.Option(help="Business unit name (default: the root).")] = None,
 ) -> None:
     """Create a team."""
-    run(ctx, lambda uow, actor: security_service.create_team(name, business_unit_name=business_unit, uow=uow, actor=actor))
+    run(
+        ctx,
+        lambda uow, actor: security_service.create_team(name, business_unit_name=business_unit, uow=uow, actor=actor),
+    )
     console.print(f"Team [bold]{name}[/] created")
 
 

@@ -100,7 +100,10 @@ def local_moment(value: datetime, time_zone: str | tzinfo = DEFAULT_TIME_ZONE) -
 
 
 def format_day(
-    value: date | datetime | None, language: str | None, *, format: str = "medium",
+    value: date | datetime | None,
+    language: str | None,
+    *,
+    format: str = "medium",
     time_zone: str | tzinfo = DEFAULT_TIME_ZONE,
 ) -> str:
     """A calendar day in the locale's form; a timestamp gives its day in ``time_zone``."""

@@ -50,7 +50,9 @@ def deliver(settings: Settings, message: Outgoing) -> Delivery:
     port = address.port or _PORTS[address.scheme]
     try:
         if address.scheme == "smtps":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(address.hostname, port, timeout=15, context=ssl.create_default_context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                address.hostname, port, timeout=15, context=ssl.create_default_context()
+            )
         else:
             client = smtplib.SMTP(address.hostname, port, timeout=15)
         with client:

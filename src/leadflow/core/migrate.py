@@ -58,7 +58,8 @@ def downgrade_target(engine: Engine, revision: str) -> str | None:
         target = wanted
     else:
         raise ValidationFailed(
-            f"There is no schema revision {wanted!r}; give {BASE} or one of {', '.join(known)}.", code="unknown_revision"
+            f"There is no schema revision {wanted!r}; give {BASE} or one of {', '.join(known)}.",
+            code="unknown_revision",
         )
     current = current_revision(engine)
     if current is not None and current not in known:
@@ -84,7 +85,9 @@ def downgrade(database_url_or_engine: str | Engine, revision: str) -> str | None
     One transaction where the database allows it (PostgreSQL): a failing step leaves the schema as it was.
     Raises what ``downgrade_target`` raises for a revision it cannot go down to.
     """
-    engine = database_url_or_engine if isinstance(database_url_or_engine, Engine) else make_engine(database_url_or_engine)
+    engine = (
+        database_url_or_engine if isinstance(database_url_or_engine, Engine) else make_engine(database_url_or_engine)
+    )
     try:
         target = downgrade_target(engine, revision)
         if target == current_revision(engine):

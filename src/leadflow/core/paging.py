@@ -108,7 +108,9 @@ def keyset_page(
     if cursor is not None:
         value, last_id = decode_cursor(cursor, kind, refusal=INVALID_CURSOR)
         position = tuple_(key, id_column)
-        statement = statement.where(position < tuple_(value, last_id) if descending else position > tuple_(value, last_id))
+        statement = statement.where(
+            position < tuple_(value, last_id) if descending else position > tuple_(value, last_id)
+        )
     order = (key.desc(), id_column.desc()) if descending else (key, id_column)
     rows = list(session.scalars(statement.order_by(*order).limit(limit + 1)))
     items = rows[:limit]

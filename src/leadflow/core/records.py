@@ -53,9 +53,7 @@ def unknown_reference(*, field: str, label: str, record_id: object) -> Validatio
     )
 
 
-def get_reference(
-    session: Session, model: type[RecordT], record_id: uuid.UUID, *, field: str, label: str
-) -> RecordT:
+def get_reference(session: Session, model: type[RecordT], record_id: uuid.UUID, *, field: str, label: str) -> RecordT:
     """A record named inside a request body; a missing one is a 422 naming the field."""
     record = session.get(model, record_id)
     if record is None:
@@ -67,8 +65,7 @@ def check_version(record: Any, expected_version: int | None) -> None:
     """Refuse to change a record the caller loaded before someone else changed it (If-Match)."""
     if expected_version is not None and record.row_version != expected_version:
         raise StaleVersion(
-            "This record was changed by someone else since you loaded it; "
-            "reload it and apply your change again.",
+            "This record was changed by someone else since you loaded it; reload it and apply your change again.",
             code="stale_etag",
         )
 

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadflow.customers.address import AddressMixin
 from leadflow.core.db import Base, RecordMixin, enum_column
 from leadflow.core.errors import InvalidState
+from leadflow.customers.address import AddressMixin
 from leadflow.security.models import OwnedMixin
-
 
 CustomerState = enum.StrEnum("CustomerState", "ACTIVE INACTIVE")
 
@@ -59,9 +58,7 @@ class Account(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, Base):
         ForeignKey("leads.id", ondelete="SET NULL"), index=True
     )
     master_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"), index=True)
-    state: Mapped[CustomerState] = mapped_column(
-        enum_column(CustomerState), default=CustomerState.ACTIVE
-    )
+    state: Mapped[CustomerState] = mapped_column(enum_column(CustomerState), default=CustomerState.ACTIVE)
 
 
 class Contact(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, Base):
@@ -79,13 +76,9 @@ class Contact(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, Base):
     website: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
-    account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
-    )
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     originating_lead_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("leads.id", ondelete="SET NULL"), index=True
     )
     master_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"), index=True)
-    state: Mapped[CustomerState] = mapped_column(
-        enum_column(CustomerState), default=CustomerState.ACTIVE
-    )
+    state: Mapped[CustomerState] = mapped_column(enum_column(CustomerState), default=CustomerState.ACTIVE)

@@ -7,19 +7,19 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from leadflow.customers.models import CustomerState
 from leadflow.core.schemas import (
     AddressFields,
     AddressOut,
     Email,
     InputModel,
+    NotCleared,
     RecordOut,
     RequiredName,
     Text50,
     Text100,
     Text200,
-    NotCleared,
 )
+from leadflow.customers.models import CustomerState
 
 AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import delete_notes_of
+from leadflow.core.errors import ValidationFailed
+from leadflow.core.names import compose_full_name
+from leadflow.core.records import check_version, clear_lookups
+from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.duplicates.detection import detect_on_save
-from leadflow.core.names import compose_full_name
-from sqlalchemy.orm import Session
-
-from leadflow.core.errors import ValidationFailed
-from leadflow.core.records import check_version, clear_lookups
-from leadflow.core.uow import UnitOfWork
 from leadflow.security.access import can, get_accessible, linkable, require
 from leadflow.security.actor import Actor
 from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit
@@ -48,7 +48,9 @@ def linkable_customer(session: Session, actor: Actor, customer_id: uuid.UUID, *,
     return customer
 
 
-def _for_change(uow: UnitOfWork, actor: Actor, model: type[Any], record_id: uuid.UUID, label: str, privilege: Privilege) -> Any:
+def _for_change(
+    uow: UnitOfWork, actor: Actor, model: type[Any], record_id: uuid.UUID, label: str, privilege: Privilege
+) -> Any:
     return get_accessible(uow.session, model, record_id, label=label, actor=actor, privilege=privilege, for_update=True)
 
 
@@ -60,9 +62,7 @@ def _delete(uow: UnitOfWork, actor: Actor, record: Any, *, summary: str) -> None
     delete_owned(record, summary=summary, uow=uow, actor=actor)
 
 
-def create_account(
-    data: AccountCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
-) -> Account:
+def create_account(data: AccountCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False) -> Account:
     """Create an active account owned by the actor unless another owner is named."""
     values = _checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)
     account = create_owned(Account, values, summary_of="name", uow=uow, actor=actor)
@@ -97,9 +97,7 @@ def delete_account(
     _delete(uow, actor, account, summary=account.name)
 
 
-def create_contact(
-    data: ContactCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
-) -> Contact:
+def create_contact(data: ContactCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False) -> Contact:
     """Create an active contact owned by the actor unless another owner is named."""
     values = _checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)
     values["full_name"] = compose_full_name(values.get("first_name"), values.get("last_name"))

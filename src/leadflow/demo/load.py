@@ -75,9 +75,7 @@ def _qualify(create_opportunity: bool) -> Callable[..., uuid.UUID | None]:
     def step(lead: Lead, *, uow: UnitOfWork, actor: Actor, added: Counter[str]) -> uuid.UUID | None:
         # Explicit choices rather than QualifyOptions(): they also work when the organisation
         # asks the seller to choose which records qualifying creates (§6).
-        options = QualifyOptions(
-            create_account=True, create_contact=True, create_opportunity=create_opportunity
-        )
+        options = QualifyOptions(create_account=True, create_contact=True, create_opportunity=create_opportunity)
         result = qualify_lead(lead.id, options, uow=uow, actor=actor)
         added["accounts"] += result.account_id is not None
         added["contacts"] += result.contact_id is not None
@@ -155,9 +153,14 @@ def _ensure_users(uow: UnitOfWork, added: Counter[str]) -> None:
     for user in DEMO_USERS:
         if session.scalars(select(User.id).where(User.email == user["email"])).first() is None:
             create_user(
-                email=user["email"], full_name=user["name"], role_names=[user["role"]],
-                business_unit_name=user["unit"] or None, password=user["password"],
-                language=user["language"], uow=uow, actor=None,
+                email=user["email"],
+                full_name=user["name"],
+                role_names=[user["role"]],
+                business_unit_name=user["unit"] or None,
+                password=user["password"],
+                language=user["language"],
+                uow=uow,
+                actor=None,
             )
             added["users"] += 1
 
@@ -192,9 +195,10 @@ def _ensure_campaigns(uow: UnitOfWork, added: Counter[str]) -> dict[str, uuid.UU
     ids: dict[str, uuid.UUID] = {}
     for data in CAMPAIGNS:
         campaign_id = uuid.uuid5(DEMO_NAMESPACE, data["key"])
-        campaign = session.get(Campaign, campaign_id) or session.scalars(
-            select(Campaign).where(Campaign.code == data["code"])
-        ).first()
+        campaign = (
+            session.get(Campaign, campaign_id)
+            or session.scalars(select(Campaign).where(Campaign.code == data["code"])).first()
+        )
         if campaign is None:
             campaign = Campaign(id=campaign_id, name=data["name"], code=data["code"])
             session.add(campaign)
@@ -306,7 +310,11 @@ def _summary(added: Counter[str]) -> str:
         f"{_count(added['notes'], 'note')} ({added['attachments']} with attachments), "
         f"{_count(added['accounts'], 'account')}, {_count(added['contacts'], 'contact')} and "
         f"{_count(added['opportunities'], 'opportunity', 'opportunities')}"
-        + (f"; {_count(added['duplicate detection rules'], 'duplicate detection rule')}" if added["duplicate detection rules"] else "")
+        + (
+            f"; {_count(added['duplicate detection rules'], 'duplicate detection rule')}"
+            if added["duplicate detection rules"]
+            else ""
+        )
         + (f"; {_count(added['users'], 'demo user')}." if added["users"] else ".")
     )
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from leadflow.core.errors import DuplicateDetected, ValidationFailed
+from leadflow.core.names import compose_full_name
 from leadflow.duplicates.engine import (
     Match,
     PendingIndex,
@@ -29,8 +31,6 @@ from leadflow.duplicates.engine import (
 from leadflow.duplicates.matchcodes import _as_date, _as_datetime, _is_blank
 from leadflow.duplicates.models import DetectionTable
 from leadflow.duplicates.tables import DATE, DATETIME, TABLES, info_of_record
-from leadflow.core.errors import DuplicateDetected, ValidationFailed
-from leadflow.core.names import compose_full_name
 from leadflow.organisation.service import get_settings
 from leadflow.security.access import can
 from leadflow.security.actor import Actor
@@ -182,7 +182,10 @@ class QualifyDuplicates:
     opportunities: list[Match] = field(default_factory=list)  # blocking
 
     def blocking_error(self) -> DuplicateDetected | None:
-        for table, matches in ((DetectionTable.LEADS, self.lead_matches), (DetectionTable.OPPORTUNITIES, self.opportunities)):
+        for table, matches in (
+            (DetectionTable.LEADS, self.lead_matches),
+            (DetectionTable.OPPORTUNITIES, self.opportunities),
+        ):
             if matches:
                 return DuplicateDetected(
                     _BLOCKING[table],
@@ -228,7 +231,10 @@ def qualification_duplicates(
     lead_values = [record_values(lead) for lead in leads]
     serialise_on_codes(
         session,
-        {DetectionTable.LEADS: lead_values, **{table: [complete(table, row) for row in rows if row is not None] for table, rows in prospects.items()}},
+        {
+            DetectionTable.LEADS: lead_values,
+            **{table: [complete(table, row) for row in rows if row is not None] for table, rows in prospects.items()},
+        },
     )
     settings = get_settings(session)
     excluded = [lead.id for lead in leads]
@@ -246,11 +252,7 @@ def qualification_duplicates(
                         result.accounts.append(match)
                     elif match.table is DetectionTable.CONTACTS:
                         result.contacts.append(match)
-    for table, attribute in (
-        (DetectionTable.ACCOUNTS, "accounts"),
-        (DetectionTable.CONTACTS, "contacts"),
-        (DetectionTable.OPPORTUNITIES, "opportunities"),
-    ):
+    for table in (DetectionTable.ACCOUNTS, DetectionTable.CONTACTS, DetectionTable.OPPORTUNITIES):
         rows = prospects.get(table)
         if not rows or not settings.detects_duplicates_in(table.value):
             continue

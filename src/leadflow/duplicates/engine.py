@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, delete, event, select, text, tuple_
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from leadflow.core.errors import Conflict
@@ -105,9 +105,11 @@ def live_rules(session: Session) -> list[LiveRule]:
     """Published and publishing rules, read once per transaction."""
     cached = session.info.get(_CACHE_KEY)
     if cached is None:
-        statement = select(DuplicateRule).where(
-            DuplicateRule.state.in_((RuleState.PUBLISHED, RuleState.PUBLISHING))
-        ).order_by(DuplicateRule.created_at, DuplicateRule.id)
+        statement = (
+            select(DuplicateRule)
+            .where(DuplicateRule.state.in_((RuleState.PUBLISHED, RuleState.PUBLISHING)))
+            .order_by(DuplicateRule.created_at, DuplicateRule.id)
+        )
         cached = session.info[_CACHE_KEY] = [LiveRule.of(rule) for rule in session.scalars(statement)]
     return cached
 
@@ -397,10 +399,18 @@ def find_matches(
     return results
 
 
-def _match(info: TableInfo, rule: LiveRule, record: Mapping[str, Any], candidate: dict[str, Any], score: float) -> Match:
+def _match(
+    info: TableInfo, rule: LiveRule, record: Mapping[str, Any], candidate: dict[str, Any], score: float
+) -> Match:
     return Match.of(
-        info, candidate, table=info.name, rule_id=rule.id, rule_name=rule.name, score=score,
-        reasons=explain(rule, record, candidate), record=candidate,
+        info,
+        candidate,
+        table=info.name,
+        rule_id=rule.id,
+        rule_name=rule.name,
+        score=score,
+        reasons=explain(rule, record, candidate),
+        record=candidate,
     )
 
 
@@ -455,8 +465,11 @@ class PendingIndex:
                 if candidate["id"] == record.get("id"):
                     continue
                 holds, score = is_match(
-                    rule.conditions, record, candidate,
-                    case_sensitive=rule.case_sensitive, default_region=rule.default_region,
+                    rule.conditions,
+                    record,
+                    candidate,
+                    case_sensitive=rule.case_sensitive,
+                    default_region=rule.default_region,
                 )
                 if holds and all(m.id != candidate["id"] for m in matches):
                     matches.append(_match(TABLES[rule.matching_table], rule, record, candidate, score))

@@ -167,9 +167,7 @@ def match_key(
         return text
     n = condition.n
     if n is None or n <= 0:
-        raise InvalidCondition(
-            f"The criterion {criterion.value} needs a number of characters N.", code="n_required"
-        )
+        raise InvalidCondition(f"The criterion {criterion.value} needs a number of characters N.", code="n_required")
     if criterion is Criterion.SAME_FIRST_CHARACTERS:
         return text[:n]
     if criterion is Criterion.SAME_LAST_CHARACTERS:
@@ -190,9 +188,7 @@ def _value(record: Mapping[str, object], column: str) -> object:
 
 def _checked(conditions: Sequence[Condition]) -> Sequence[Condition]:
     if not conditions:
-        raise InvalidCondition(
-            "A duplicate detection rule needs at least one condition.", code="no_conditions"
-        )
+        raise InvalidCondition("A duplicate detection rule needs at least one condition.", code="no_conditions")
     for condition in conditions:
         condition.validate()
     return conditions
@@ -227,9 +223,7 @@ def rule_match_code(
     return hashlib.sha1(encoded.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def similarity(
-    condition: Condition, a: object, b: object, *, default_region: str | None = DEFAULT_REGION
-) -> float:
+def similarity(condition: Condition, a: object, b: object, *, default_region: str | None = DEFAULT_REGION) -> float:
     """How alike two values are for a ``similar`` condition, from 0.0 to 1.0.
 
     Both values are normalised for the condition's columns first. Names of people and companies

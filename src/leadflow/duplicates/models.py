@@ -23,7 +23,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from leadflow.core.db import Base, RecordMixin, UTCDateTime, enum_column
 from leadflow.duplicates.criteria import Condition, Criterion
 
-
 # The tables duplicate detection rules can compare.
 DetectionTable = enum.StrEnum("DetectionTable", "LEADS ACCOUNTS CONTACTS OPPORTUNITIES")
 
@@ -39,9 +38,7 @@ class DuplicateRule(RecordMixin, Base):
     name: Mapped[str] = mapped_column(String(160))
     description: Mapped[str | None] = mapped_column(Text)
     base_table: Mapped[DetectionTable] = mapped_column(enum_column(DetectionTable, name="base_table"))
-    matching_table: Mapped[DetectionTable] = mapped_column(
-        enum_column(DetectionTable, name="matching_table")
-    )
+    matching_table: Mapped[DetectionTable] = mapped_column(enum_column(DetectionTable, name="matching_table"))
     case_sensitive: Mapped[bool] = mapped_column(default=False)
     exclude_inactive: Mapped[bool] = mapped_column(default=False)
     # Region used to read phone numbers written without a country code (ISO 3166 alpha-2).
@@ -85,9 +82,7 @@ class DuplicateRuleCondition(Base):
 
     __tablename__ = "duplicate_rule_conditions"
 
-    rule_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("duplicate_rules.id", ondelete="CASCADE"), primary_key=True
-    )
+    rule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("duplicate_rules.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     base_column: Mapped[str] = mapped_column(String(64))
     matching_column: Mapped[str] = mapped_column(String(64))
@@ -118,9 +113,7 @@ class MatchCode(Base):
     __tablename__ = "duplicate_match_codes"
     __table_args__ = (Index("ix_duplicate_match_codes_lookup", "rule_id", "code"),)
 
-    rule_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("duplicate_rules.id", ondelete="CASCADE"), primary_key=True
-    )
+    rule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("duplicate_rules.id", ondelete="CASCADE"), primary_key=True)
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     code: Mapped[int] = mapped_column(BigInteger)
 
@@ -152,12 +145,8 @@ class DuplicateSet(Base):
     __table_args__ = (Index("uq_duplicate_sets_job_position", "job_id", "position", unique=True),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    job_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("duplicate_jobs.id", ondelete="CASCADE"), index=True
-    )
-    rule_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("duplicate_rules.id", ondelete="SET NULL"), index=True
-    )
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("duplicate_jobs.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("duplicate_rules.id", ondelete="SET NULL"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
     size: Mapped[int] = mapped_column(Integer)
@@ -169,9 +158,7 @@ class DuplicateSetMember(Base):
     __tablename__ = "duplicate_set_members"
     __table_args__ = (Index("ix_duplicate_set_members_record", "record_id"),)
 
-    set_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("duplicate_sets.id", ondelete="CASCADE"), primary_key=True
-    )
+    set_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("duplicate_sets.id", ondelete="CASCADE"), primary_key=True)
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
 
 

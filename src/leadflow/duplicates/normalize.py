@@ -97,20 +97,97 @@ def normalize_name(value: object) -> str | None:
 # with its dots written as spaces ("S. A." -> "s a").
 LEGAL_FORMS: tuple[str, ...] = (
     # English
-    "Inc", "Inc.", "Incorporated", "Ltd", "Ltd.", "Limited", "LLC", "L.L.C.", "LLP", "L.L.P.", "LP", "L.P.",
-    "PLC", "P.L.C.", "Corp", "Corp.", "Corporation", "Co", "Co.", "Company", "Pty", "Pty Ltd", "Pty. Ltd.",
+    "Inc",
+    "Inc.",
+    "Incorporated",
+    "Ltd",
+    "Ltd.",
+    "Limited",
+    "LLC",
+    "L.L.C.",
+    "LLP",
+    "L.L.P.",
+    "LP",
+    "L.P.",
+    "PLC",
+    "P.L.C.",
+    "Corp",
+    "Corp.",
+    "Corporation",
+    "Co",
+    "Co.",
+    "Company",
+    "Pty",
+    "Pty Ltd",
+    "Pty. Ltd.",
     # German, Austrian, Swiss
-    "GmbH", "gGmbH", "AG", "KG", "KGaA", "OHG", "UG", "e.K.", "e.V.", "GmbH & Co. KG",
+    "GmbH",
+    "gGmbH",
+    "AG",
+    "KG",
+    "KGaA",
+    "OHG",
+    "UG",
+    "e.K.",
+    "e.V.",
+    "GmbH & Co. KG",
     # Spanish
-    "S.A.", "SA", "S.A.U.", "SAU", "S.L.", "SL", "S.L.U.", "SLU", "S.L.L.", "S.L.N.E.", "S.Coop.", "S.C.",
-    "S.Com.", "Cía", "Compañía",
+    "S.A.",
+    "SA",
+    "S.A.U.",
+    "SAU",
+    "S.L.",
+    "SL",
+    "S.L.U.",
+    "SLU",
+    "S.L.L.",
+    "S.L.N.E.",
+    "S.Coop.",
+    "S.C.",
+    "S.Com.",
+    "Cía",
+    "Compañía",
     # Mexican and Latin American
-    "S.A. de C.V.", "S.A.B. de C.V.", "S.A.P.I. de C.V.", "S. de R.L.", "S. de R.L. de C.V.", "de C.V.",
-    "Ltda", "Ltda.", "S.A.C.", "S.A.A.", "E.I.R.L.", "S.A.S.", "SAS",
+    "S.A. de C.V.",
+    "S.A.B. de C.V.",
+    "S.A.P.I. de C.V.",
+    "S. de R.L.",
+    "S. de R.L. de C.V.",
+    "de C.V.",
+    "Ltda",
+    "Ltda.",
+    "S.A.C.",
+    "S.A.A.",
+    "E.I.R.L.",
+    "S.A.S.",
+    "SAS",
     # French, Italian, Portuguese
-    "SARL", "S.A.R.L.", "SRL", "S.R.L.", "SpA", "S.p.A.", "S.N.C.", "SNC", "Lda", "Lda.",
+    "SARL",
+    "S.A.R.L.",
+    "SRL",
+    "S.R.L.",
+    "SpA",
+    "S.p.A.",
+    "S.N.C.",
+    "SNC",
+    "Lda",
+    "Lda.",
     # Dutch, Belgian, Nordic, other
-    "BV", "B.V.", "NV", "N.V.", "VOF", "Oy", "Oyj", "AB", "A/S", "ApS", "AS", "ASA", "SE", "Sdn Bhd", "K.K.",
+    "BV",
+    "B.V.",
+    "NV",
+    "N.V.",
+    "VOF",
+    "Oy",
+    "Oyj",
+    "AB",
+    "A/S",
+    "ApS",
+    "AS",
+    "ASA",
+    "SE",
+    "Sdn Bhd",
+    "K.K.",
 )
 
 
@@ -198,9 +275,7 @@ COLUMN_KINDS: tuple[ColumnKind, ...] = (
     ColumnKind("email", ("email*", "*_email", "emailaddress*"), _regionless(normalize_email)),
     ColumnKind("phone", ("*phone*", "telephone*", "fax"), _phone),
     ColumnKind("website", ("website*", "*_website", "websiteurl"), _regionless(normalize_website)),
-    ColumnKind(
-        "company", ("company_name", "companyname", "name", "account_name"), _regionless(normalize_company)
-    ),
+    ColumnKind("company", ("company_name", "companyname", "name", "account_name"), _regionless(normalize_company)),
     ColumnKind(
         "person_name",
         ("first_name", "last_name", "full_name", "middle_name", "firstname", "lastname", "fullname"),
@@ -216,8 +291,6 @@ def column_kind(column_name: str) -> ColumnKind | None:
     return next((kind for kind in COLUMN_KINDS if kind.holds(column_name)), None)
 
 
-def normalize_for_column(
-    column_name: str, value: object, *, default_region: str | None = DEFAULT_REGION
-) -> str | None:
+def normalize_for_column(column_name: str, value: object, *, default_region: str | None = DEFAULT_REGION) -> str | None:
     """The value normalised as its column's kind of data (folded like a name when the column is unknown)."""
     return (column_kind(column_name) or TEXT_KIND).normalize(value, default_region)

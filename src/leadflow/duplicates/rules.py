@@ -18,8 +18,11 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from leadflow.security.audit import changed_fields, record_action
 from leadflow.core.db import utcnow
+from leadflow.core.errors import Conflict, InvalidState
+from leadflow.core.records import check_version, get_record
+from leadflow.core.schemas import InputModel
+from leadflow.core.uow import Database, UnitOfWork
 from leadflow.duplicates.criteria import Condition, Criterion, InvalidCondition
 from leadflow.duplicates.engine import (
     MATCH_CODES,
@@ -35,14 +38,11 @@ from leadflow.duplicates.models import (
     RuleState,
 )
 from leadflow.duplicates.tables import TABLES, check_condition
-from leadflow.core.errors import Conflict, InvalidState
-from leadflow.core.records import check_version, get_record
-from leadflow.core.schemas import InputModel
 from leadflow.organisation.service import get_settings
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
+from leadflow.security.audit import changed_fields, record_action
 from leadflow.security.privileges import Privilege
-from leadflow.core.uow import Database, UnitOfWork
 
 MAX_PUBLISHED_RULES = 5
 PUBLISH_BATCH = 5000
@@ -79,7 +79,9 @@ class RuleUpdate(RuleFields):
     pass
 
 
-def _conditions(items: list[ConditionIn], base: DetectionTable, matching: DetectionTable) -> list[DuplicateRuleCondition]:
+def _conditions(
+    items: list[ConditionIn], base: DetectionTable, matching: DetectionTable
+) -> list[DuplicateRuleCondition]:
     if not items:
         raise InvalidCondition("A duplicate detection rule needs at least one condition.", code="no_conditions")
     rows = []
@@ -123,7 +125,9 @@ def _check_region(region: str) -> None:
 
 def get_rule(session: Session, rule_id: uuid.UUID, *, for_update: bool = False) -> DuplicateRule:
     """A rule by id, locked if asked, or NotFound (``rule_not_found``)."""
-    return get_record(session, DuplicateRule, rule_id, label="rule", noun="duplicate detection rule", for_update=for_update)
+    return get_record(
+        session, DuplicateRule, rule_id, label="rule", noun="duplicate detection rule", for_update=for_update
+    )
 
 
 def list_rules(session: Session, *, base_table: DetectionTable | None = None) -> list[DuplicateRule]:
@@ -145,9 +149,7 @@ def read_rule(rule_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Duplicate
     return get_rule(uow.session, rule_id)
 
 
-def create_rule(
-    data: RuleCreate, *, uow: UnitOfWork, actor: Actor, default_region: str | None = None
-) -> DuplicateRule:
+def create_rule(data: RuleCreate, *, uow: UnitOfWork, actor: Actor, default_region: str | None = None) -> DuplicateRule:
     """Create an unpublished rule; publishing is a separate step.
 
     Phone numbers without a country code are read in the rule's region, else ``default_region``,
@@ -205,7 +207,9 @@ def update_rule(
         uow.flush()
         rule.conditions.extend(_conditions(changes.conditions or [], rule.base_table, rule.matching_table))
     rule.modified_at = utcnow()
-    record_action(uow.session, actor, "update", table="duplicate_rules", record_id=rule.id, changes=changed_fields(rule))
+    record_action(
+        uow.session, actor, "update", table="duplicate_rules", record_id=rule.id, changes=changed_fields(rule)
+    )
     uow.flush()
     return rule
 

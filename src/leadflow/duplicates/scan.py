@@ -29,8 +29,11 @@ from rapidfuzz.distance import JaroWinkler
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from leadflow.security.audit import record_action
 from leadflow.core.db import utcnow
+from leadflow.core.errors import InvalidState, LeadflowError, ValidationFailed
+from leadflow.core.paging import Page, keyset_page
+from leadflow.core.records import get_record
+from leadflow.core.uow import Database, UnitOfWork
 from leadflow.duplicates.criteria import Condition, Criterion
 from leadflow.duplicates.engine import MATCH_CODES, LiveRule, detection_rules
 from leadflow.duplicates.matchcodes import NAME_KINDS, condition_kind, is_match, rule_match_code
@@ -43,13 +46,10 @@ from leadflow.duplicates.models import (
     JobState,
 )
 from leadflow.duplicates.tables import TABLES, TableInfo, table_info
-from leadflow.core.paging import Page, keyset_page
-from leadflow.core.records import get_record
-from leadflow.core.errors import InvalidState, LeadflowError, ValidationFailed
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
+from leadflow.security.audit import record_action
 from leadflow.security.privileges import Privilege
-from leadflow.core.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,11 @@ def start_job(table: str | DetectionTable, *, database: Database, actor: Actor) 
         uow.session.add(job)
         uow.flush()
         record_action(
-            uow.session, actor, "create", table="duplicate_jobs", record_id=job.id,
+            uow.session,
+            actor,
+            "create",
+            table="duplicate_jobs",
+            record_id=job.id,
             summary=f"Find all duplicates in {info.name.value}",
         )
         uow.commit()
@@ -120,8 +124,14 @@ def list_jobs(*, uow: UnitOfWork, actor: Actor, limit: int = 50, cursor: str | N
     require_admin(actor, "settings", Privilege.READ)
     check_page_limit(limit)
     return keyset_page(
-        uow.session, select(DuplicateJob), key=DuplicateJob.created_at, id_column=DuplicateJob.id, kind="datetime",
-        limit=limit, cursor=cursor, descending=True,
+        uow.session,
+        select(DuplicateJob),
+        key=DuplicateJob.created_at,
+        id_column=DuplicateJob.id,
+        kind="datetime",
+        limit=limit,
+        cursor=cursor,
+        descending=True,
     )
 
 
@@ -136,7 +146,9 @@ def job_rules(job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> list[RuleC
         .group_by(SETS.c.rule_id, DuplicateRule.name)
         .order_by(DuplicateRule.name)
     )
-    return [RuleCount(rule_id, name, sets, int(records)) for rule_id, name, sets, records in uow.session.execute(statement)]
+    return [
+        RuleCount(rule_id, name, sets, int(records)) for rule_id, name, sets, records in uow.session.execute(statement)
+    ]
 
 
 def check_page_limit(limit: int) -> None:
@@ -195,8 +207,12 @@ def _first_similar(rule: LiveRule) -> Condition | None:
 
 
 def _close_pairs(
-    rule: LiveRule, condition: Condition, bases: Sequence[Mapping[str, Any]], candidates: Sequence[Mapping[str, Any]],
-    *, same: bool,
+    rule: LiveRule,
+    condition: Condition,
+    bases: Sequence[Mapping[str, Any]],
+    candidates: Sequence[Mapping[str, Any]],
+    *,
+    same: bool,
 ) -> Iterator[tuple[int, int]]:
     """Index pairs (base, candidate) whose values of a ``similar`` condition may reach its threshold.
 
@@ -274,7 +290,10 @@ def _classes(rule: LiveRule, records: Sequence[Mapping[str, Any]]) -> list[list[
     classes: dict[str | None, list[Mapping[str, Any]]] = {}
     for record in records:
         digest = rule_match_code(
-            rule.conditions, record, case_sensitive=rule.case_sensitive, default_region=rule.default_region,
+            rule.conditions,
+            record,
+            case_sensitive=rule.case_sensitive,
+            default_region=rule.default_region,
             side="matching",
         )
         classes.setdefault(digest, []).append(record)
@@ -409,8 +428,14 @@ class _Run:
                 for offset, (members, score) in enumerate(sets, start=1):
                     set_id = uuid.uuid4()
                     set_rows.append(
-                        {"id": set_id, "job_id": self.job_id, "rule_id": rule.id,
-                         "position": self.set_count + offset, "score": score, "size": len(members)}
+                        {
+                            "id": set_id,
+                            "job_id": self.job_id,
+                            "rule_id": rule.id,
+                            "position": self.set_count + offset,
+                            "score": score,
+                            "size": len(members),
+                        }
                     )
                     member_rows.extend({"set_id": set_id, "record_id": member} for member in members)
                 uow.session.execute(SETS.insert(), set_rows)
@@ -503,11 +528,14 @@ def _claim(database: Database, job_id: uuid.UUID) -> list[LiveRule]:
 def _finish(database: Database, job_id: uuid.UUID) -> DuplicateJob:
     with database.unit_of_work() as uow:
         job = load_job(uow.session, job_id, for_update=True)
-        job.record_count = uow.session.scalar(
-            select(func.count(func.distinct(MEMBERS.c.record_id))).where(
-                MEMBERS.c.set_id.in_(select(SETS.c.id).where(SETS.c.job_id == job_id))
+        job.record_count = (
+            uow.session.scalar(
+                select(func.count(func.distinct(MEMBERS.c.record_id))).where(
+                    MEMBERS.c.set_id.in_(select(SETS.c.id).where(SETS.c.job_id == job_id))
+                )
             )
-        ) or 0
+            or 0
+        )
         job.set_count = uow.session.scalar(select(func.count()).where(SETS.c.job_id == job_id)) or 0
         job.progress_done = job.progress_total = max(job.progress_done, job.progress_total)
         job.state = JobState.COMPLETED
@@ -529,9 +557,7 @@ def _fail(database: Database, job_id: uuid.UUID, error: BaseException) -> Duplic
     """Mark the job failed and drop the sets it had written: half a result would mislead."""
     with database.unit_of_work() as uow:
         session = uow.session
-        session.execute(
-            delete(MEMBERS).where(MEMBERS.c.set_id.in_(select(SETS.c.id).where(SETS.c.job_id == job_id)))
-        )
+        session.execute(delete(MEMBERS).where(MEMBERS.c.set_id.in_(select(SETS.c.id).where(SETS.c.job_id == job_id))))
         session.execute(delete(SETS).where(SETS.c.job_id == job_id))
         job = load_job(session, job_id, for_update=True)
         job.state = JobState.FAILED

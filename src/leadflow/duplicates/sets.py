@@ -58,8 +58,16 @@ class SetRow:
     def cells(self) -> list[str]:
         m = self.member
         return [
-            str(self.set_position), self.rule_name or "", f"{self.score:.4f}", self.table.value, str(m.id),
-            m.name or "", m.email or "", m.phone or "", m.city or "", m.owner_name or "",
+            str(self.set_position),
+            self.rule_name or "",
+            f"{self.score:.4f}",
+            self.table.value,
+            str(m.id),
+            m.name or "",
+            m.email or "",
+            m.phone or "",
+            m.city or "",
+            m.owner_name or "",
         ]
 
 
@@ -105,9 +113,7 @@ def list_sets(
         shown = _members_statement(info, actor, numbered).where(numbered.c.n <= MAX_MEMBERS_SHOWN)
         for row in session.execute(shown.order_by(numbered.c.set_id, numbered.c.record_id)).mappings():
             members[row["set_id"]].append(_member(info, row))
-    items = [
-        FoundSet(row.position, row.rule_id, row.name, row.score, row.size, members[row.id]) for row in page
-    ]
+    items = [FoundSet(row.position, row.rule_id, row.name, row.score, row.size, members[row.id]) for row in page]
     more = len(rows) > limit
     return Page(items, encode_cursor(page[-1].position, page[-1].id) if more else None)
 
@@ -118,9 +124,7 @@ def _members_statement(info: TableInfo, actor: Actor, source: Any) -> Any:
     return (
         select(source.c.set_id, *info.display_columns(), USERS.c.full_name.label("owner_name"))
         .select_from(
-            source.join(table, table.c.id == source.c.record_id).outerjoin(
-                USERS, USERS.c.id == table.c.owner_user_id
-            )
+            source.join(table, table.c.id == source.c.record_id).outerjoin(USERS, USERS.c.id == table.c.owner_user_id)
         )
         .where(access_condition(actor, Privilege.READ, info.name.value, info.model))
     )
@@ -145,7 +149,9 @@ def iter_set_rows(
     return _set_rows(database, actor, job_id, TABLES[job.table_name], batch_size)
 
 
-def _set_rows(database: Database, actor: Actor, job_id: uuid.UUID, info: TableInfo, batch_size: int) -> Iterator[SetRow]:
+def _set_rows(
+    database: Database, actor: Actor, job_id: uuid.UUID, info: TableInfo, batch_size: int
+) -> Iterator[SetRow]:
     source = (
         select(MEMBERS.c.set_id, MEMBERS.c.record_id, SETS.c.position, SETS.c.score, DuplicateRule.name.label("rule"))
         .select_from(

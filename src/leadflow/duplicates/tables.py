@@ -94,7 +94,11 @@ class TableInfo:
 
     def display_columns(self) -> list[Any]:
         table = self.table
-        columns: list[Any] = [table.c.id, table.c[self.name_column].label("name"), table.c[self.phone_column].label("phone")]
+        columns: list[Any] = [
+            table.c.id,
+            table.c[self.name_column].label("name"),
+            table.c[self.phone_column].label("phone"),
+        ]
         columns.append(table.c.email.label("email") if self.has_email else None)
         columns.append(table.c.address_city.label("city") if self.has_city else None)
         columns.append(table.c.owner_user_id)

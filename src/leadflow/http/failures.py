@@ -66,7 +66,10 @@ class RequestIds:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER.lower().encode(), request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+                ]
             await send(message)
 
         try:
@@ -82,8 +85,11 @@ class RequestIds:
             failure = LeadflowError(
                 "Something went wrong on the server; nothing was changed. "
                 f"If it happens again, give this id to your administrator: {request_id}.",
-                code="internal_error", details={"request_id": request_id},
+                code="internal_error",
+                details={"request_id": request_id},
             )
             language = language_from_header(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
-            body = {"error": {"code": failure.code, "message": refusal_text(language, failure), "request_id": request_id}}
+            body = {
+                "error": {"code": failure.code, "message": refusal_text(language, failure), "request_id": request_id}
+            }
             await JSONResponse(body, status_code=500)(scope, receive, send_with_id)

@@ -41,7 +41,12 @@ class BodySizeLimit:
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_attachment_bytes: int, max_json_bytes: int, page_for_refusal: RefusalPage | None = None,
+        self,
+        app: ASGIApp,
+        *,
+        max_attachment_bytes: int,
+        max_json_bytes: int,
+        page_for_refusal: RefusalPage | None = None,
     ) -> None:
         self.app = app
         self.max_attachment_bytes = max_attachment_bytes

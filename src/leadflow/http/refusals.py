@@ -105,7 +105,9 @@ REFUSALS = {
     ),
     "no_conditions": N_("A duplicate detection rule needs at least one condition."),
     "unknown_column": N_("The %(table)s table has no column that duplicate detection can compare called %(column)s."),
-    "criterion_not_applicable": N_("The criterion cannot compare these columns; choose another criterion or other columns."),
+    "criterion_not_applicable": N_(
+        "The criterion cannot compare these columns; choose another criterion or other columns."
+    ),
     "column_required": N_("Each condition needs a base column and a matching column."),
     "unknown_criterion": N_("Choose a criterion from the list."),
     "n_required": N_("This criterion needs a number of characters N of at least 1."),
@@ -255,10 +257,22 @@ def field_message(language: str, item: dict[str, Any]) -> str:
 
 # The codes of a refusal that is only the sum of its fields' problems (leadflow.core.schemas): its
 # sentence is theirs, each named by its field.
-_FIELD_PROBLEM_CODES = frozenset({
-    "validation_failed", "required", "invalid_option", "invalid_value", "invalid_email", "invalid_id",
-    "out_of_range", "too_long", "too_many", "too_precise", "unknown_field", "invalid_character",
-})
+_FIELD_PROBLEM_CODES = frozenset(
+    {
+        "validation_failed",
+        "required",
+        "invalid_option",
+        "invalid_value",
+        "invalid_email",
+        "invalid_id",
+        "out_of_range",
+        "too_long",
+        "too_many",
+        "too_precise",
+        "unknown_field",
+        "invalid_character",
+    }
+)
 
 
 def answer_text(language: str, error: LeadflowError) -> str:

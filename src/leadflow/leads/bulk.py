@@ -76,7 +76,11 @@ class QualifyOutcome:
         if not isinstance(self.error, DuplicateDetected) or not isinstance(self.error.details, dict):
             return []
         details = self.error.details
-        return [*details.get("matching_accounts", []), *details.get("matching_contacts", []), *details.get("matches", [])]
+        return [
+            *details.get("matching_accounts", []),
+            *details.get("matching_contacts", []),
+            *details.get("matches", []),
+        ]
 
 
 def _refused(lead_id: uuid.UUID, error: LeadflowError, *, on_duplicate: OnDuplicate) -> QualifyOutcome:
@@ -172,7 +176,9 @@ def _qualify_batch_at_once(
         leads = _lock_leads(uow.session, lead_ids)
         # Detection for the whole batch at once: one query per rule, not one per lead and rule.
         found = list(leads.values())
-        duplicates = dict(zip((lead.id for lead in found), qualify_duplicates(uow.session, found, context, actor=actor), strict=True))
+        duplicates = dict(
+            zip((lead.id for lead in found), qualify_duplicates(uow.session, found, context, actor=actor), strict=True)
+        )
         # Records planned earlier in this batch are not in the index yet: they are checked here.
         pending_index = None if context.options.suppress_duplicate_detection else PendingIndex(uow.session)
         detects = get_settings(uow.session).detects_duplicates_in
@@ -204,7 +210,9 @@ def _qualify_batch_at_once(
             outcomes.append(QualifyOutcome(lead_id, result=item.result))
             if pending_index is not None:
                 for table, rows in item.rows.items():
-                    pending_index.add(DetectionTable(table.name), [complete(DetectionTable(table.name), row) for row in rows])
+                    pending_index.add(
+                        DetectionTable(table.name), [complete(DetectionTable(table.name), row) for row in rows]
+                    )
         try:
             write_qualifications(uow.session, pending, actor=actor)
             uow.commit()

@@ -21,7 +21,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadflow.customers.address import AddressMixin
 from leadflow.core.db import (
     MONEY_SCALE,
     Base,
@@ -33,15 +32,13 @@ from leadflow.core.db import (
     utcnow,
 )
 from leadflow.core.errors import InvalidState, ValidationFailed
+from leadflow.customers.address import AddressMixin
 from leadflow.opportunities.models import Need, PurchaseProcess, PurchaseTimeframe
 from leadflow.security.models import OwnedMixin
 
-
 # The verbatim messages of the reference (§2.5, §3); tests and the web app quote them.
 LEAD_IS_CLOSED = "The lead is closed and you can't convert or qualify a lead that is already closed."
-LEAD_HAS_OPPORTUNITY = (
-    "You can't disqualify this lead because an opportunity is associated with it."
-)
+LEAD_HAS_OPPORTUNITY = "You can't disqualify this lead because an opportunity is associated with it."
 
 
 class LeadState(enum.StrEnum):
@@ -88,7 +85,10 @@ STATE_OF_STATUS = {
 DISQUALIFY_REASONS = tuple(s for s, state in STATE_OF_STATUS.items() if state is LeadState.DISQUALIFIED)
 
 
-LeadSource = enum.StrEnum("LeadSource", "ADVERTISEMENT EMPLOYEE_REFERRAL EXTERNAL_REFERRAL PARTNER PUBLIC_RELATIONS SEMINAR TRADE_SHOW WEB WORD_OF_MOUTH OTHER")
+LeadSource = enum.StrEnum(
+    "LeadSource",
+    "ADVERTISEMENT EMPLOYEE_REFERRAL EXTERNAL_REFERRAL PARTNER PUBLIC_RELATIONS SEMINAR TRADE_SHOW WEB WORD_OF_MOUTH OTHER",
+)
 
 
 Rating = enum.StrEnum("Rating", "HOT WARM COLD")
@@ -124,9 +124,7 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("campaigns.id"))
 
     # Qualification details (BANT), the Qualify stage of §7.
-    purchase_timeframe: Mapped[PurchaseTimeframe | None] = mapped_column(
-        enum_column(PurchaseTimeframe)
-    )
+    purchase_timeframe: Mapped[PurchaseTimeframe | None] = mapped_column(enum_column(PurchaseTimeframe))
     budget_amount: Mapped[Decimal | None] = mapped_column(Money())
     # The currency's rate when the budget or the currency was last saved, and the budget in base currency.
     exchange_rate: Mapped[Decimal | None] = mapped_column(ScaledDecimal(10))
@@ -140,10 +138,12 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
     # Links. The account and contact links are "existing account/contact" while the lead is open
     # and the records the qualification used once it is qualified.
     parent_account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("accounts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"), index=True
+        ForeignKey("accounts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        index=True,
     )
     parent_contact_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("contacts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"), index=True
+        ForeignKey("contacts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        index=True,
     )
     # Every foreign key column that points at a busy table is indexed: without the index the
     # database scans this table whenever a referenced row is inserted or deleted.
@@ -151,15 +151,11 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
         ForeignKey("opportunities.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
         index=True,
     )
-    master_lead_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("leads.id", ondelete="SET NULL"), index=True
-    )
+    master_lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
     merged: Mapped[bool] = mapped_column(default=False)
 
     state: Mapped[LeadState] = mapped_column(enum_column(LeadState), default=LeadState.OPEN)
-    status_reason: Mapped[LeadStatusReason] = mapped_column(
-        enum_column(LeadStatusReason), default=LeadStatusReason.NEW
-    )
+    status_reason: Mapped[LeadStatusReason] = mapped_column(enum_column(LeadStatusReason), default=LeadStatusReason.NEW)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # --- state rules -------------------------------------------------------------------------
@@ -171,9 +167,7 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
     def ensure_editable(self) -> None:
         """Closed leads are read-only until reactivated (§1)."""
         if not self.is_open:
-            raise InvalidState(
-                "This lead is closed and read-only; reactivate it to edit it.", code="lead_closed"
-            )
+            raise InvalidState("This lead is closed and read-only; reactivate it to edit it.", code="lead_closed")
 
     def ensure_can_qualify(self) -> None:
         """Only an open lead can be qualified (§2.5)."""
@@ -204,9 +198,7 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
             raise InvalidState(LEAD_IS_CLOSED, code="lead_closed")
         if reason not in DISQUALIFY_REASONS:
             raise ValidationFailed(
-                "Choose a disqualification reason: "
-                + ", ".join(r.value for r in DISQUALIFY_REASONS)
-                + ".",
+                "Choose a disqualification reason: " + ", ".join(r.value for r in DISQUALIFY_REASONS) + ".",
                 code="invalid_status_reason",
             )
         if has_opportunity:

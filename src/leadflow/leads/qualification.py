@@ -9,8 +9,8 @@ statement per table.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -32,13 +32,18 @@ from leadflow.leads.models import Lead
 from leadflow.leads.schemas import QualifyOptions
 from leadflow.opportunities.models import CustomerKind, Opportunity, customer_kind_of
 from leadflow.organisation.currencies import in_base
-from leadflow.organisation.models import Campaign, Currency, OrganisationSettings, QualificationExperience, RecordCreation
+from leadflow.organisation.models import (
+    Campaign,
+    Currency,
+    OrganisationSettings,
+    QualificationExperience,
+    RecordCreation,
+)
 from leadflow.organisation.service import currency_by_code, get_settings
 from leadflow.security.access import can, forbidden, linkable, require
 from leadflow.security.actor import Actor
 from leadflow.security.audit import AUDIT_TABLE, entry_values, plain
 from leadflow.security.privileges import Depth, Privilege
-
 
 _RECORDS = ("account", "contact", "opportunity")
 
@@ -152,13 +157,16 @@ def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork, actor: Actor) -
     if options.opportunity_currency:
         context.opportunity_currency_id = currency_by_code(session, options.opportunity_currency).id
     context.spec_currency_ids = [
-        currency_by_code(session, spec.currency).id if spec.currency else None
-        for spec in options.opportunities or ()
+        currency_by_code(session, spec.currency).id if spec.currency else None for spec in options.opportunities or ()
     ]
     if options.source_campaign_id:
         get_reference(session, Campaign, options.source_campaign_id, field="source_campaign_id", label="campaign")
-    context.existing_account = _active_link(session, actor, Account, options.existing_account_id, field="existing_account_id")
-    context.existing_contact = _active_link(session, actor, Contact, options.existing_contact_id, field="existing_contact_id")
+    context.existing_account = _active_link(
+        session, actor, Account, options.existing_account_id, field="existing_account_id"
+    )
+    context.existing_contact = _active_link(
+        session, actor, Contact, options.existing_contact_id, field="existing_contact_id"
+    )
     if options.opportunity_customer_id:
         context.customer = linkable_customer(
             session, actor, options.opportunity_customer_id, field="opportunity_customer_id"
@@ -468,5 +476,3 @@ def _linked_id(session: Session, model: type[Any], record_id: uuid.UUID | None) 
         return None
     record = session.get(model, record_id)
     return record.id if record is not None and record.state is CustomerState.ACTIVE else None
-
-

@@ -10,6 +10,19 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from leadflow.core.schemas import (
+    AddressFields,
+    AddressOut,
+    Amount,
+    Email,
+    InputModel,
+    NotCleared,
+    RecordOut,
+    RequiredName,
+    Text50,
+    Text100,
+    Text200,
+)
 from leadflow.leads.models import (
     DISQUALIFY_REASONS,
     BudgetStatus,
@@ -20,19 +33,6 @@ from leadflow.leads.models import (
     PurchaseProcess,
     PurchaseTimeframe,
     Rating,
-)
-from leadflow.core.schemas import (
-    AddressFields,
-    AddressOut,
-    Amount,
-    Email,
-    InputModel,
-    RecordOut,
-    RequiredName,
-    Text50,
-    Text100,
-    Text200,
-    NotCleared,
 )
 
 Topic = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -151,7 +151,8 @@ class DuplicateResolution(InputModel):
             return {"ignore": True}
         if not isinstance(value, dict):
             raise PydanticCustomError(
-                "invalid_option", "Input should be {expected}",
+                "invalid_option",
+                "Input should be {expected}",
                 {"expected": "'ignore' or an object with account_id and/or contact_id"},
             )
         return value

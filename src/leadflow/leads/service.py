@@ -22,14 +22,14 @@ from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.qualification import QualifyResult, prepare_qualify, qualify_loaded_lead
 from leadflow.leads.schemas import LeadCreate, LeadFields, LeadUpdate, QualifyOptions
 from leadflow.opportunities.models import Opportunity
+from leadflow.organisation.currencies import rate_values
 from leadflow.organisation.models import Campaign
 from leadflow.organisation.service import currency_by_code
 from leadflow.security.access import get_accessible, linkable
 from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
-from leadflow.security.privileges import Privilege
-from leadflow.organisation.currencies import rate_values
 from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit
+from leadflow.security.privileges import Privilege
 
 
 def _column_values(data: LeadFields, *, uow: UnitOfWork, actor: Actor, present: set[str]) -> dict[str, Any]:
@@ -87,12 +87,12 @@ def update_lead(
     return lead
 
 
-def delete_lead(
-    lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
-) -> None:
+def delete_lead(lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None) -> None:
     """Delete a lead with its notes and attachments; records it created keep existing."""
     session = uow.session
-    lead = get_accessible(session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.DELETE, for_update=True)
+    lead = get_accessible(
+        session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.DELETE, for_update=True
+    )
     check_version(lead, expected_version)
     delete_notes_of(session, RegardingTable.LEADS, lead.id)
     delete_owned(lead, summary=lead.topic, uow=uow, actor=actor)
@@ -109,17 +109,11 @@ def qualify_lead(lead_id: uuid.UUID, options: QualifyOptions, *, uow: UnitOfWork
 # disqualify (§3) and reactivate (§4)
 
 
-def disqualify_lead(
-    lead_id: uuid.UUID, reason: LeadStatusReason, *, uow: UnitOfWork, actor: Actor
-) -> Lead:
+def disqualify_lead(lead_id: uuid.UUID, reason: LeadStatusReason, *, uow: UnitOfWork, actor: Actor) -> Lead:
     """Close an open lead as disqualified; refused while an opportunity is associated with it (§3)."""
     session = uow.session
     lead = get_accessible(session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.WRITE, for_update=True)
-    has_opportunity = session.scalar(
-        select(
-            exists().where(Opportunity.originating_lead_id == lead.id)
-        )
-    )
+    has_opportunity = session.scalar(select(exists().where(Opportunity.originating_lead_id == lead.id)))
     lead.disqualify(reason, has_opportunity=bool(has_opportunity))
     lead.modified_by_id = actor.user_id
     record_action(session, actor, "disqualify", table="leads", record_id=lead.id, summary=reason.value)

@@ -21,6 +21,9 @@ from sqlalchemy.sql.operators import custom_op
 
 from leadflow.core.db import utcnow
 from leadflow.core.errors import ValidationFailed
+from leadflow.core.paging import CursorKind, contains, decode_cursor, encode_cursor
+from leadflow.core.schemas import clean_search
+from leadflow.core.uow import UnitOfWork
 from leadflow.leads.models import (
     LEAD_SORTS,
     Lead,
@@ -29,12 +32,9 @@ from leadflow.leads.models import (
     LeadStatusReason,
     Rating,
 )
-from leadflow.core.schemas import clean_search
-from leadflow.core.paging import CursorKind, contains, decode_cursor, encode_cursor
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
-from leadflow.core.uow import UnitOfWork
 
 
 class LeadView(enum.StrEnum):
@@ -83,9 +83,7 @@ def view_condition(
         LeadView.CLOSED: state.in_([LeadState.QUALIFIED, LeadState.DISQUALIFIED]),
         LeadView.ALL: literal(True),
         LeadView.OPENED_THIS_WEEK: Lead.created_at >= week,
-        LeadView.OPENED_LAST_WEEK: and_(
-            Lead.created_at >= week - timedelta(days=7), Lead.created_at < week
-        ),
+        LeadView.OPENED_LAST_WEEK: and_(Lead.created_at >= week - timedelta(days=7), Lead.created_at < week),
     }[view]
 
 

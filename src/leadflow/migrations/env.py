@@ -6,9 +6,9 @@ from alembic import context
 from sqlalchemy.sql.elements import Case
 from sqlalchemy.types import TypeDecorator
 
+from leadflow.bootstrap.models import metadata
 from leadflow.core.db import make_engine
 from leadflow.core.migrate import foreign_keys_checked_after
-from leadflow.bootstrap.models import metadata
 
 config = context.config
 

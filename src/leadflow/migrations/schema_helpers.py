@@ -22,32 +22,32 @@ from sqlalchemy.sql.schema import SchemaItem
 def record_columns() -> list[sa.Column]:
     """Every record table's identity and optimistic-locking columns: id, row version, timestamps."""
     return [
-        sa.Column('id', sa.Uuid(), nullable=False),
-        sa.Column('row_version', sa.Integer(), nullable=False),
-        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-        sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("row_version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("modified_at", sa.DateTime(timezone=True), nullable=False),
     ]
 
 
 def address_columns() -> list[sa.Column]:
     """The postal address of leads, accounts and contacts, all optional."""
     return [
-        sa.Column('address_line1', sa.String(length=250), nullable=True),
-        sa.Column('address_line2', sa.String(length=250), nullable=True),
-        sa.Column('address_line3', sa.String(length=250), nullable=True),
-        sa.Column('address_city', sa.String(length=80), nullable=True),
-        sa.Column('address_state_or_province', sa.String(length=50), nullable=True),
-        sa.Column('address_postal_code', sa.String(length=20), nullable=True),
-        sa.Column('address_country', sa.String(length=80), nullable=True),
+        sa.Column("address_line1", sa.String(length=250), nullable=True),
+        sa.Column("address_line2", sa.String(length=250), nullable=True),
+        sa.Column("address_line3", sa.String(length=250), nullable=True),
+        sa.Column("address_city", sa.String(length=80), nullable=True),
+        sa.Column("address_state_or_province", sa.String(length=50), nullable=True),
+        sa.Column("address_postal_code", sa.String(length=20), nullable=True),
+        sa.Column("address_country", sa.String(length=80), nullable=True),
     ]
 
 
 OWNERSHIP_REFERENCES = (
-    ('created_by_id', 'users'),
-    ('modified_by_id', 'users'),
-    ('owner_team_id', 'teams'),
-    ('owner_user_id', 'users'),
-    ('owning_business_unit_id', 'business_units'),
+    ("created_by_id", "users"),
+    ("modified_by_id", "users"),
+    ("owner_team_id", "teams"),
+    ("owner_user_id", "users"),
+    ("owning_business_unit_id", "business_units"),
 )
 
 
@@ -55,7 +55,7 @@ def ownership_columns() -> list[sa.Column]:
     """Who owns an owned record (a user or a team, and their business unit) and who last touched it."""
     return [
         sa.Column(name, sa.Uuid(), nullable=True)
-        for name in ('owner_user_id', 'owner_team_id', 'owning_business_unit_id', 'created_by_id', 'modified_by_id')
+        for name in ("owner_user_id", "owner_team_id", "owning_business_unit_id", "created_by_id", "modified_by_id")
     ]
 
 
@@ -99,9 +99,9 @@ def foreign_keys(table: str, *references: Sequence[str]) -> list[sa.ForeignKeyCo
     target's id and named ``fk_<table>_<column>_<target>``, in the order given."""
     constraints = []
     for column, target, *rest in references:
-        name = op.f(f'fk_{table}_{column}_{target}')
+        name = op.f(f"fk_{table}_{column}_{target}")
         ondelete = rest[0] if rest else None
-        constraints.append(sa.ForeignKeyConstraint([column], [f'{target}.id'], name=name, ondelete=ondelete))
+        constraints.append(sa.ForeignKeyConstraint([column], [f"{target}.id"], name=name, ondelete=ondelete))
     return constraints
 
 
@@ -113,7 +113,7 @@ def owned_foreign_keys(table: str, *references: Sequence[str]) -> list[sa.Foreig
 
 def primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
     """The primary key ``pk_<table>``: on ``columns``, or on id when none are given."""
-    return sa.PrimaryKeyConstraint(*(columns or ('id',)), name=op.f(f'pk_{table}'))
+    return sa.PrimaryKeyConstraint(*(columns or ("id",)), name=op.f(f"pk_{table}"))
 
 
 class Index(NamedTuple):
@@ -146,7 +146,7 @@ def create_indexes(table: str, indexes: Iterable[str | Index]) -> None:
             if isinstance(index, Index):
                 batch_op.create_index(index.name, index.columns, unique=index.unique)
             else:
-                batch_op.create_index(batch_op.f(f'ix_{table}_{index}'), [index], unique=False)
+                batch_op.create_index(batch_op.f(f"ix_{table}_{index}"), [index], unique=False)
 
 
 def drop_indexes(table: str, indexes: Iterable[str | Index]) -> None:
@@ -159,7 +159,7 @@ def drop_indexes(table: str, indexes: Iterable[str | Index]) -> None:
             if isinstance(index, Index):
                 batch_op.drop_index(index.name)
             else:
-                batch_op.drop_index(batch_op.f(f'ix_{table}_{index}'))
+                batch_op.drop_index(batch_op.f(f"ix_{table}_{index}"))
 
 
 def drop_tables(tables: TableIndexes) -> None:
@@ -176,7 +176,7 @@ def _batch(table: str) -> Iterator[Any]:
     reflecting the tables it points at; the lead search's expression indexes (0004) cannot be reflected
     and are not needed to rebuild another table, so that warning is left out."""
     with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', 'Skipped unsupported reflection of expression-based index', sa.exc.SAWarning)
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index", sa.exc.SAWarning)
         with op.batch_alter_table(table, schema=None) as batch_op:
             yield batch_op
 
@@ -193,6 +193,6 @@ def drop_columns(table: str, *names: str, checks: Iterable[str] = ()) -> None:
     constraints of the dropped choice columns, which SQLite's rebuilt table would otherwise keep."""
     with _batch(table) as batch_op:
         for check in checks:
-            batch_op.drop_constraint(check, type_='check')
+            batch_op.drop_constraint(check, type_="check")
         for name in names:
             batch_op.drop_column(name)

@@ -41,7 +41,12 @@ from leadflow.security.privileges import Privilege
 def _for_close(uow: UnitOfWork, actor: Actor, opportunity_id: uuid.UUID, expected_version: int | None) -> Opportunity:
     """The opportunity, locked for the change, when the actor may write it and holds its current version."""
     opportunity = get_accessible(
-        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.WRITE,
+        uow.session,
+        Opportunity,
+        opportunity_id,
+        label="opportunity",
+        actor=actor,
+        privilege=Privilege.WRITE,
         for_update=True,
     )
     check_version(opportunity, expected_version)
@@ -89,7 +94,11 @@ def _close(
     if competitor_id is not None:
         _link_competitor(session, opportunity.id, competitor_id)
     record_action(
-        session, actor, "close", table="opportunities", record_id=opportunity.id,
+        session,
+        actor,
+        "close",
+        table="opportunities",
+        record_id=opportunity.id,
         changes={name: {"old": old, "new": getattr(opportunity, name).value} for name, old in before.items()},
     )
     uow.flush()
@@ -104,19 +113,36 @@ def _link_competitor(session: Session, opportunity_id: uuid.UUID, competitor_id:
 
 
 def win_opportunity(
-    opportunity_id: uuid.UUID, data: WinOpportunity, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
+    opportunity_id: uuid.UUID,
+    data: WinOpportunity,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    expected_version: int | None = None,
 ) -> Opportunity:
     """Close an open opportunity as won; the actual revenue defaults to the estimated revenue."""
     opportunity = _for_close(uow, actor, opportunity_id, expected_version)
     revenue = data.actual_revenue if "actual_revenue" in data.model_fields_set else opportunity.estimated_revenue
     return _close(
-        uow, actor, opportunity, OpportunityState.WON, data.status_reason,
-        actual_revenue=revenue, close_date=data.close_date, competitor_id=None, description=data.description,
+        uow,
+        actor,
+        opportunity,
+        OpportunityState.WON,
+        data.status_reason,
+        actual_revenue=revenue,
+        close_date=data.close_date,
+        competitor_id=None,
+        description=data.description,
     )
 
 
 def lose_opportunity(
-    opportunity_id: uuid.UUID, data: LoseOpportunity, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
+    opportunity_id: uuid.UUID,
+    data: LoseOpportunity,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    expected_version: int | None = None,
 ) -> Opportunity:
     """Close an open opportunity as lost (canceled, or out-sold by a competitor the user may read)."""
     opportunity = _for_close(uow, actor, opportunity_id, expected_version)
@@ -124,14 +150,27 @@ def lose_opportunity(
         raise ValidationFailed(
             "Name the competitor who won the deal: an out-sold opportunity needs one.",
             code="competitor_required",
-            details={"fields": [{"field": "competitor_id", "code": "competitor_required",
-                                 "message": "competitor_id: name the competitor who won the deal."}]},
+            details={
+                "fields": [
+                    {
+                        "field": "competitor_id",
+                        "code": "competitor_required",
+                        "message": "competitor_id: name the competitor who won the deal.",
+                    }
+                ]
+            },
         )
     if data.competitor_id is not None:
         readable_competitor(uow.session, actor, data.competitor_id)
     return _close(
-        uow, actor, opportunity, OpportunityState.LOST, data.status_reason,
-        actual_revenue=data.actual_revenue, close_date=data.close_date, competitor_id=data.competitor_id,
+        uow,
+        actor,
+        opportunity,
+        OpportunityState.LOST,
+        data.status_reason,
+        actual_revenue=data.actual_revenue,
+        close_date=data.close_date,
+        competitor_id=data.competitor_id,
         description=data.description,
     )
 
@@ -152,7 +191,11 @@ def reopen_opportunity(
         .execution_options(synchronize_session="fetch")
     )
     record_action(
-        uow.session, actor, "reopen", table="opportunities", record_id=opportunity.id,
+        uow.session,
+        actor,
+        "reopen",
+        table="opportunities",
+        record_id=opportunity.id,
         changes={name: {"old": old, "new": getattr(opportunity, name).value} for name, old in before.items()},
     )
     uow.flush()

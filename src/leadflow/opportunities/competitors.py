@@ -22,11 +22,15 @@ from leadflow.security.privileges import Privilege
 TABLE = "competitors"
 
 
-def readable_competitor(session: Session, actor: Actor, competitor_id: uuid.UUID, *, for_update: bool = False) -> Competitor:
+def readable_competitor(
+    session: Session, actor: Actor, competitor_id: uuid.UUID, *, for_update: bool = False
+) -> Competitor:
     """A competitor by id; one the actor may not read is not found, as if it did not exist."""
-    competitor = session.get(Competitor, competitor_id, with_for_update=for_update) if has_admin(
-        actor, TABLE, Privilege.READ
-    ) else None
+    competitor = (
+        session.get(Competitor, competitor_id, with_for_update=for_update)
+        if has_admin(actor, TABLE, Privilege.READ)
+        else None
+    )
     if competitor is None:
         raise not_found(label="competitor", record_id=competitor_id)
     return competitor
@@ -63,7 +67,11 @@ def read_competitor(competitor_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) 
 
 
 def update_competitor(
-    competitor_id: uuid.UUID, changes: CompetitorUpdate, *, uow: UnitOfWork, actor: Actor,
+    competitor_id: uuid.UUID,
+    changes: CompetitorUpdate,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
     expected_version: int | None = None,
 ) -> Competitor:
     """Change the given fields of a competitor."""
@@ -71,8 +79,11 @@ def update_competitor(
     require_admin(actor, TABLE, Privilege.WRITE)
     check_version(competitor, expected_version)
     values = changes.model_dump(exclude_unset=True)
-    changed = {name: {"old": str(getattr(competitor, name)), "new": str(value)}
-               for name, value in values.items() if getattr(competitor, name) != value}
+    changed = {
+        name: {"old": str(getattr(competitor, name)), "new": str(value)}
+        for name, value in values.items()
+        if getattr(competitor, name) != value
+    }
     for name, value in values.items():
         setattr(competitor, name, value)
     competitor.modified_by_id = actor.user_id
@@ -123,7 +134,12 @@ def link_competitor(
 ) -> None:
     """Name (or stop naming) a competitor in an open opportunity the actor may write."""
     opportunity = get_accessible(
-        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.WRITE,
+        uow.session,
+        Opportunity,
+        opportunity_id,
+        label="opportunity",
+        actor=actor,
+        privilege=Privilege.WRITE,
         for_update=True,
     )
     opportunity.ensure_editable()

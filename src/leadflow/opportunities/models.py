@@ -15,7 +15,6 @@ from leadflow.core.errors import InvalidState
 from leadflow.organisation.models import Currency
 from leadflow.security.models import OwnedMixin
 
-
 # The purchase a lead describes and its opportunity carries on (§2.2): both records use these.
 PurchaseTimeframe = enum.StrEnum("PurchaseTimeframe", "IMMEDIATE THIS_QUARTER NEXT_QUARTER THIS_YEAR UNKNOWN")
 
@@ -64,12 +63,41 @@ class Opportunity(RecordMixin, OwnedMixin, Base):
     __tablename__ = "opportunities"
     # The pipeline board's and the forecast's covering indexes (migration 0010).
     __table_args__ = (
-        Index("ix_opportunities_pipeline", "state", "process_stage", "estimated_close_date", "estimated_revenue_base",
-              "probability", "owner_user_id", "owner_team_id", "owning_business_unit_id", "id"),
-        Index("ix_opportunities_forecast_open", "state", "estimated_close_date", "owner_user_id", "owner_team_id",
-              "owning_business_unit_id", "estimated_revenue_base", "probability", "rating", "id"),
-        Index("ix_opportunities_forecast_closed", "state", "actual_close_date", "owner_user_id", "owner_team_id",
-              "owning_business_unit_id", "actual_revenue_base", "estimated_revenue_base", "id"),
+        Index(
+            "ix_opportunities_pipeline",
+            "state",
+            "process_stage",
+            "estimated_close_date",
+            "estimated_revenue_base",
+            "probability",
+            "owner_user_id",
+            "owner_team_id",
+            "owning_business_unit_id",
+            "id",
+        ),
+        Index(
+            "ix_opportunities_forecast_open",
+            "state",
+            "estimated_close_date",
+            "owner_user_id",
+            "owner_team_id",
+            "owning_business_unit_id",
+            "estimated_revenue_base",
+            "probability",
+            "rating",
+            "id",
+        ),
+        Index(
+            "ix_opportunities_forecast_closed",
+            "state",
+            "actual_close_date",
+            "owner_user_id",
+            "owner_team_id",
+            "owning_business_unit_id",
+            "actual_revenue_base",
+            "estimated_revenue_base",
+            "id",
+        ),
     )
 
     name: Mapped[str] = mapped_column(String(300))
@@ -92,16 +120,12 @@ class Opportunity(RecordMixin, OwnedMixin, Base):
     originating_lead_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("leads.id", ondelete="SET NULL"), index=True
     )
-    purchase_timeframe: Mapped[PurchaseTimeframe | None] = mapped_column(
-        enum_column(PurchaseTimeframe)
-    )
+    purchase_timeframe: Mapped[PurchaseTimeframe | None] = mapped_column(enum_column(PurchaseTimeframe))
     purchase_process: Mapped[PurchaseProcess | None] = mapped_column(enum_column(PurchaseProcess))
     decision_maker: Mapped[bool | None] = mapped_column()
     need: Mapped[Need | None] = mapped_column(enum_column(Need))
     qualification_comments: Mapped[str | None] = mapped_column(String(2000))
-    state: Mapped[OpportunityState] = mapped_column(
-        enum_column(OpportunityState), default=OpportunityState.OPEN
-    )
+    state: Mapped[OpportunityState] = mapped_column(enum_column(OpportunityState), default=OpportunityState.OPEN)
     status_reason: Mapped[OpportunityStatusReason] = mapped_column(
         enum_column(OpportunityStatusReason), default=OpportunityStatusReason.IN_PROGRESS
     )
@@ -210,9 +234,7 @@ class OpportunityClose(RecordMixin, Base):
 
     __tablename__ = "opportunity_closes"
 
-    opportunity_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
-    )
+    opportunity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("opportunities.id", ondelete="CASCADE"), index=True)
     state: Mapped[CloseState] = mapped_column(enum_column(CloseState), default=CloseState.COMPLETED)
     opportunity_state: Mapped[OpportunityState] = mapped_column(enum_column(OpportunityState))
     status_reason: Mapped[OpportunityStatusReason] = mapped_column(enum_column(OpportunityStatusReason))

@@ -9,9 +9,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from leadflow.opportunities.models import CloseState, CustomerKind, Need, OpportunityState, OpportunityStatusReason
-from leadflow.opportunities.models import ProcessStatus, PurchaseProcess, PurchaseTimeframe, Rating
 from leadflow.core.schemas import Amount, InputModel, NotCleared, RecordOut
+from leadflow.opportunities.models import (
+    CloseState,
+    CustomerKind,
+    Need,
+    OpportunityState,
+    OpportunityStatusReason,
+    ProcessStatus,
+    PurchaseProcess,
+    PurchaseTimeframe,
+    Rating,
+)
 
 OpportunityName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=3)]

@@ -7,6 +7,8 @@ from typing import Any
 
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import delete_notes_of
+from leadflow.core.records import check_version, get_reference
+from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.service import linkable_customer
 from leadflow.duplicates.detection import detect_on_save
@@ -15,8 +17,6 @@ from leadflow.opportunities.schemas import OpportunityCreate, OpportunityFields,
 from leadflow.organisation.currencies import rate_values
 from leadflow.organisation.models import Campaign
 from leadflow.organisation.service import currency_by_code, get_settings
-from leadflow.core.records import check_version, get_reference
-from leadflow.core.uow import UnitOfWork
 from leadflow.security.access import get_accessible, linkable
 from leadflow.security.actor import Actor
 from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit

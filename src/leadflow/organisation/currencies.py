@@ -132,7 +132,9 @@ def recalculate_open_records(*, uow: UnitOfWork, actor: Actor, batch: int = 500)
                 count += len(records)
                 uow.flush()
         changed[table] = count
-    record_action(session, actor, "recalculate", table=TABLE, summary=", ".join(f"{t}: {n}" for t, n in changed.items()))
+    record_action(
+        session, actor, "recalculate", table=TABLE, summary=", ".join(f"{t}: {n}" for t, n in changed.items())
+    )
     return changed
 
 
@@ -161,9 +163,13 @@ def create_currency(data: CurrencyCreate, *, uow: UnitOfWork, actor: Actor) -> C
     if uow.session.scalar(select(exists().where(Currency.iso_code == code))):
         raise Conflict(f"The currency {code} is already enabled.", code="currency_exists")
     currency = Currency(
-        id=uuid.uuid4(), iso_code=code, name=data.name or get_currency_name(code, locale="en"),
-        symbol=data.symbol or get_currency_symbol(code, locale="en"), precision=data.precision,
-        exchange_rate=data.exchange_rate, is_base=False,
+        id=uuid.uuid4(),
+        iso_code=code,
+        name=data.name or get_currency_name(code, locale="en"),
+        symbol=data.symbol or get_currency_symbol(code, locale="en"),
+        precision=data.precision,
+        exchange_rate=data.exchange_rate,
+        is_base=False,
     )
     uow.session.add(currency)
     record_action(uow.session, actor, "create", table=TABLE, record_id=currency.id, summary=code)
@@ -172,7 +178,11 @@ def create_currency(data: CurrencyCreate, *, uow: UnitOfWork, actor: Actor) -> C
 
 
 def update_currency(
-    currency_id: uuid.UUID, changes: CurrencyUpdate, *, uow: UnitOfWork, actor: Actor,
+    currency_id: uuid.UUID,
+    changes: CurrencyUpdate,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
     expected_version: int | None = None,
 ) -> Currency:
     """Change a currency; the base currency's rate is 1 by definition. Records keep the rate they
@@ -185,11 +195,21 @@ def update_currency(
         raise ValidationFailed(
             f"{currency.iso_code} is the base currency: its exchange rate is 1.",
             code="base_currency_rate",
-            details={"fields": [{"field": "exchange_rate", "code": "base_currency_rate",
-                                 "message": "exchange_rate: the base currency's rate is 1."}]},
+            details={
+                "fields": [
+                    {
+                        "field": "exchange_rate",
+                        "code": "base_currency_rate",
+                        "message": "exchange_rate: the base currency's rate is 1.",
+                    }
+                ]
+            },
         )
-    changed = {name: {"old": str(getattr(currency, name)), "new": str(value)}
-               for name, value in values.items() if getattr(currency, name) != value}
+    changed = {
+        name: {"old": str(getattr(currency, name)), "new": str(value)}
+        for name, value in values.items()
+        if getattr(currency, name) != value
+    }
     for name, value in values.items():
         setattr(currency, name, value)
     if changed:

@@ -38,9 +38,7 @@ class Campaign(RecordMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     code: Mapped[str | None] = mapped_column(String(40), unique=True)
-    state: Mapped[CampaignState] = mapped_column(
-        enum_column(CampaignState), default=CampaignState.ACTIVE
-    )
+    state: Mapped[CampaignState] = mapped_column(enum_column(CampaignState), default=CampaignState.ACTIVE)
 
 
 # Which of the two setting styles of §6 is in force.

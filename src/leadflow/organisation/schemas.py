@@ -8,8 +8,8 @@ import phonenumbers
 from pydantic import ConfigDict, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
-from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
 from leadflow.core.schemas import InputModel, partial_model
+from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
 from leadflow.security.schemas import TimeZoneName
 
 

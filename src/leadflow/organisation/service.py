@@ -10,15 +10,15 @@ from sqlalchemy.orm import Session
 
 from leadflow.core.errors import NotFound, ValidationFailed
 from leadflow.core.formatting import resolve_time_zone
-from leadflow.security.audit import changed_fields, record_action
 from leadflow.core.records import apply_changes, check_version
+from leadflow.core.uow import UnitOfWork
+from leadflow.organisation.models import Currency, OrganisationSettings
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
+from leadflow.security.audit import changed_fields, record_action
 from leadflow.security.models import User
-from leadflow.security.service import checked_time_zone
 from leadflow.security.privileges import Privilege
-from leadflow.organisation.models import Currency, OrganisationSettings
-from leadflow.core.uow import UnitOfWork
+from leadflow.security.service import checked_time_zone
 
 
 def normalise_currency_code(code: str) -> str:
@@ -68,13 +68,23 @@ def update_settings(
     needs Write on settings."""
     require_admin(actor, "settings", Privilege.WRITE)
     if "default_time_zone" in changes:
-        changes = {**changes, "default_time_zone": checked_time_zone(
-            changes["default_time_zone"], field="default_time_zone", optional=False)}
+        changes = {
+            **changes,
+            "default_time_zone": checked_time_zone(
+                changes["default_time_zone"], field="default_time_zone", optional=False
+            ),
+        }
     settings = get_settings(uow.session)
     check_version(settings, expected_version)
     apply_changes(settings, changes)
-    record_action(uow.session, actor, "settings_change", table="organisation_settings", record_id=settings.id,
-                  changes=changed_fields(settings))
+    record_action(
+        uow.session,
+        actor,
+        "settings_change",
+        table="organisation_settings",
+        record_id=settings.id,
+        changes=changed_fields(settings),
+    )
     uow.flush()
     return settings
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadflow.core.errors import InvalidState
+from leadflow.core.uow import UnitOfWork
 from leadflow.leads.models import Lead, LeadState
 from leadflow.opportunities.models import Opportunity
-from leadflow.security.audit import record_action
 from leadflow.security.access import get_accessible
-from leadflow.security.privileges import Privilege
 from leadflow.security.actor import Actor
-from leadflow.core.uow import UnitOfWork
+from leadflow.security.audit import record_action
+from leadflow.security.privileges import Privilege
 
 
 @dataclass(frozen=True)
@@ -145,9 +145,7 @@ def lead_process(lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Proces
     """The flow seen from a lead: at Qualify until a qualification created an opportunity (§2.4)."""
     lead = get_accessible(uow.session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.READ)
     opportunity = (
-        uow.session.get(Opportunity, lead.qualifying_opportunity_id)
-        if lead.qualifying_opportunity_id
-        else None
+        uow.session.get(Opportunity, lead.qualifying_opportunity_id) if lead.qualifying_opportunity_id else None
     )
     return process_state(lead, opportunity)
 
@@ -166,7 +164,13 @@ def opportunity_process(opportunity_id: uuid.UUID, *, uow: UnitOfWork, actor: Ac
 def move_stage(opportunity_id: uuid.UUID, *, forward: bool, uow: UnitOfWork, actor: Actor) -> ProcessState:
     """Move an opportunity's flow one stage on or back; the Qualify stage is left only by qualifying."""
     opportunity = get_accessible(
-        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.WRITE, for_update=True
+        uow.session,
+        Opportunity,
+        opportunity_id,
+        label="opportunity",
+        actor=actor,
+        privilege=Privilege.WRITE,
+        for_update=True,
     )
     opportunity.ensure_editable()
     index = STAGE_NAMES.index(opportunity.process_stage) + (1 if forward else -1)
@@ -180,7 +184,13 @@ def move_stage(opportunity_id: uuid.UUID, *, forward: bool, uow: UnitOfWork, act
     previous = opportunity.process_stage
     opportunity.process_stage = STAGE_NAMES[index]
     opportunity.modified_by_id = actor.user_id
-    record_action(uow.session, actor, "update", table="opportunities", record_id=opportunity.id,
-                  changes={"process_stage": {"old": previous, "new": opportunity.process_stage}})
+    record_action(
+        uow.session,
+        actor,
+        "update",
+        table="opportunities",
+        record_id=opportunity.id,
+        changes={"process_stage": {"old": previous, "new": opportunity.process_stage}},
+    )
     uow.flush()
     return opportunity_process(opportunity_id, uow=uow, actor=actor)

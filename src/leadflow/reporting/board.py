@@ -259,17 +259,32 @@ def board(query: BoardQuery, *, uow: UnitOfWork, actor: Actor, today: date | Non
     for stage in BOARD_STAGES:
         count, total, weighted = totals.get(stage, (0, Decimal(0), Decimal(0)))
         columns.append(
-            Column(stage, count, total.quantize(quantum), weighted.quantize(quantum),
-                   [cards[row.id] for row in shown[stage]])
+            Column(
+                stage,
+                count,
+                total.quantize(quantum),
+                weighted.quantize(quantum),
+                [cards[row.id] for row in shown[stage]],
+            )
         )
     return Board(columns, base.iso_code if base is not None else "EUR", query, period, today, scopes_for(actor))
 
 
 # The columns a card needs; whole records are not loaded.
 _CARD_COLUMNS = (
-    Opportunity.id, Opportunity.name, Opportunity.process_stage, Opportunity.customer_kind, Opportunity.customer_id,
-    Opportunity.owner_user_id, Opportunity.owner_team_id, Opportunity.estimated_revenue, Opportunity.currency_id,
-    Opportunity.estimated_revenue_base, Opportunity.estimated_close_date, Opportunity.probability, Opportunity.rating,
+    Opportunity.id,
+    Opportunity.name,
+    Opportunity.process_stage,
+    Opportunity.customer_kind,
+    Opportunity.customer_id,
+    Opportunity.owner_user_id,
+    Opportunity.owner_team_id,
+    Opportunity.estimated_revenue,
+    Opportunity.currency_id,
+    Opportunity.estimated_revenue_base,
+    Opportunity.estimated_close_date,
+    Opportunity.probability,
+    Opportunity.rating,
 )
 
 
@@ -298,15 +313,25 @@ def _first_cards(session: Any, actor: Actor, conditions: list[Any], stage: str, 
 
 def _cards(session: Any, actor: Actor, rows: list[Any]) -> dict[uuid.UUID, Card]:
     """The cards of these rows, with the names of their customers (those the user may read) and owners."""
-    accounts = _readable_names(session, actor, Account, Account.name,
-                               {r.customer_id for r in rows if r.customer_kind is CustomerKind.ACCOUNT})
-    contacts = _readable_names(session, actor, Contact, Contact.full_name,
-                               {r.customer_id for r in rows if r.customer_kind is CustomerKind.CONTACT})
+    accounts = _readable_names(
+        session, actor, Account, Account.name, {r.customer_id for r in rows if r.customer_kind is CustomerKind.ACCOUNT}
+    )
+    contacts = _readable_names(
+        session,
+        actor,
+        Contact,
+        Contact.full_name,
+        {r.customer_id for r in rows if r.customer_kind is CustomerKind.CONTACT},
+    )
     owners = _owner_names(session, rows)
     codes: dict[uuid.UUID, str] = dict(session.execute(select(Currency.id, Currency.iso_code)).all())
     cards = {}
     for row in rows:
-        customer = accounts.get(row.customer_id) if row.customer_kind is CustomerKind.ACCOUNT else contacts.get(row.customer_id)
+        customer = (
+            accounts.get(row.customer_id)
+            if row.customer_kind is CustomerKind.ACCOUNT
+            else contacts.get(row.customer_id)
+        )
         cards[row.id] = Card(
             id=row.id,
             name=row.name,
@@ -380,7 +405,9 @@ def move_to_stage(opportunity_id: uuid.UUID, stage: str, *, uow: UnitOfWork, act
     if stage not in STAGE_NAMES:
         message = f"{stage!r} is not a stage of the board: choose one of {', '.join(BOARD_STAGES)}."
         raise ValidationFailed(
-            f"stage: {message}", code="unknown_stage", details={"fields": [{"field": "stage", "code": "unknown_stage", "message": message}]}
+            f"stage: {message}",
+            code="unknown_stage",
+            details={"fields": [{"field": "stage", "code": "unknown_stage", "message": message}]},
         )
     if stage not in BOARD_STAGES:
         raise InvalidState(
@@ -389,7 +416,12 @@ def move_to_stage(opportunity_id: uuid.UUID, stage: str, *, uow: UnitOfWork, act
         )
     # Locked first: the number of steps is counted from the stage no concurrent move can change.
     opportunity = get_accessible(
-        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.WRITE,
+        uow.session,
+        Opportunity,
+        opportunity_id,
+        label="opportunity",
+        actor=actor,
+        privilege=Privilege.WRITE,
         for_update=True,
     )
     opportunity.ensure_editable()

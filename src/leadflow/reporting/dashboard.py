@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, select
 
 from leadflow.core.db import utcnow
+from leadflow.core.uow import UnitOfWork
 from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason
 from leadflow.leads.views import start_of_week
 from leadflow.opportunities.models import Opportunity, OpportunityState
@@ -23,7 +24,6 @@ from leadflow.process.flow import STAGE_NAMES
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
-from leadflow.core.uow import UnitOfWork
 
 WEEKS = 12
 # An opportunity is never at Qualify: that stage lives on the lead (§7).
@@ -85,14 +85,18 @@ class DashboardFigures:
 def leads_by_status(*, uow: UnitOfWork, actor: Actor) -> list[Count]:
     """Readable leads per status reason, every reason listed (in the order of §1) even when none has it."""
     readable = access_condition(actor, Privilege.READ, "leads", Lead)
-    rows = dict(uow.session.execute(select(Lead.status_reason, func.count()).where(readable).group_by(Lead.status_reason)).all())
+    rows = dict(
+        uow.session.execute(select(Lead.status_reason, func.count()).where(readable).group_by(Lead.status_reason)).all()
+    )
     return [Count(reason.value, rows.get(reason, 0)) for reason in LeadStatusReason]
 
 
 def leads_by_source(*, uow: UnitOfWork, actor: Actor) -> list[Count]:
     """Readable leads per lead source, every source listed, then the leads without one."""
     readable = access_condition(actor, Privilege.READ, "leads", Lead)
-    rows = dict(uow.session.execute(select(Lead.lead_source, func.count()).where(readable).group_by(Lead.lead_source)).all())
+    rows = dict(
+        uow.session.execute(select(Lead.lead_source, func.count()).where(readable).group_by(Lead.lead_source)).all()
+    )
     return [Count(source.value, rows.get(source, 0)) for source in LeadSource] + [Count(None, rows.get(None, 0))]
 
 
@@ -153,9 +157,7 @@ def opportunities_by_stage(*, uow: UnitOfWork, actor: Actor) -> list[StageFigure
         if amount is not None:
             rate = rates.get(currency_id) or Decimal(1)
             revenue[stage] = revenue.get(stage, Decimal(0)) + Decimal(amount) / rate
-    return [
-        StageFigure(stage, counts[stage], revenue[stage].quantize(Decimal("0.01"))) for stage in counts
-    ]
+    return [StageFigure(stage, counts[stage], revenue[stage].quantize(Decimal("0.01"))) for stage in counts]
 
 
 def dashboard_figures(*, uow: UnitOfWork, actor: Actor, now: datetime | None = None) -> DashboardFigures:

@@ -122,9 +122,7 @@ def _amount(condition: Any, value: Any) -> Any:
     return func.sum(case((condition, value), else_=None))
 
 
-def forecast(
-    period: Period | str | None, group_by: GroupBy | str, *, uow: UnitOfWork, actor: Actor
-) -> Forecast:
+def forecast(period: Period | str | None, group_by: GroupBy | str, *, uow: UnitOfWork, actor: Actor) -> Forecast:
     """The forecast of a period (a key such as 2026-Q4, 2026-11 or 2026; None: this quarter) per group."""
     if period is None:
         period = default_period(uow=uow, actor=actor)
@@ -150,21 +148,26 @@ def forecast(
             _counter(best),
             _amount(best, stored(Opportunity.estimated_revenue_base)),
         )
-        .where(readable, Opportunity.state == OpportunityState.OPEN, in_period(Opportunity.estimated_close_date, period))
+        .where(
+            readable, Opportunity.state == OpportunityState.OPEN, in_period(Opportunity.estimated_close_date, period)
+        )
         .group_by(*groups)
     )
     for row in open_rows:
         item = figures_of(tuple(row[:width]))
         count, total, weighted, best_count, best_total = row[width:]
-        item.update(open_count=count, open=total or 0, weighted=weighted or 0, best_count=best_count,
-                    best=best_total or 0)
+        item.update(
+            open_count=count, open=total or 0, weighted=weighted or 0, best_count=best_count, best=best_total or 0
+        )
 
     won = Opportunity.state == OpportunityState.WON
     closed_rows = session.execute(
         select(
             *groups,
             _counter(won),
-            _amount(won, func.coalesce(stored(Opportunity.actual_revenue_base), stored(Opportunity.estimated_revenue_base))),
+            _amount(
+                won, func.coalesce(stored(Opportunity.actual_revenue_base), stored(Opportunity.estimated_revenue_base))
+            ),
             _counter(~won),
             _amount(~won, stored(Opportunity.estimated_revenue_base)),
         )
@@ -200,8 +203,17 @@ def forecast(
 
 
 # A group's counts and sums of stored units, before they become amounts.
-_NOTHING = {"open_count": 0, "open": 0, "weighted": 0, "best_count": 0, "best": 0, "won_count": 0, "won": 0,
-            "lost_count": 0, "lost": 0}
+_NOTHING = {
+    "open_count": 0,
+    "open": 0,
+    "weighted": 0,
+    "best_count": 0,
+    "best": 0,
+    "won_count": 0,
+    "won": 0,
+    "lost_count": 0,
+    "lost": 0,
+}
 
 
 def _sum(items: Any) -> dict[str, Any]:
@@ -212,8 +224,9 @@ def _sum(items: Any) -> dict[str, Any]:
     return total
 
 
-def _row(group_by: GroupBy, key: tuple[Any, ...] | None, item: dict[str, Any], names: dict[Any, str],
-         quantum: Decimal) -> ForecastRow:
+def _row(
+    group_by: GroupBy, key: tuple[Any, ...] | None, item: dict[str, Any], names: dict[Any, str], quantum: Decimal
+) -> ForecastRow:
     if key is None:
         kind, group_id = "total", None
     elif group_by is GroupBy.OWNER:
@@ -251,15 +264,30 @@ def _group_names(session: Any, group_by: GroupBy, figures: dict[tuple[Any, ...],
     else:
         units_ = {key[0] for key in figures if key[0] is not None}
         if units_:
-            names.update(session.execute(select(BusinessUnit.id, BusinessUnit.name).where(BusinessUnit.id.in_(units_))).all())
+            names.update(
+                session.execute(select(BusinessUnit.id, BusinessUnit.name).where(BusinessUnit.id.in_(units_))).all()
+            )
     return names
 
 
 # ---------------------------------------------------------------------------------------------- CSV
 
 CSV_HEADER = (
-    "period", "group_by", "group", "group_id", "open_count", "open_pipeline", "weighted_pipeline", "best_case_count",
-    "best_case", "won_count", "won", "lost_count", "lost", "win_rate", "currency",
+    "period",
+    "group_by",
+    "group",
+    "group_id",
+    "open_count",
+    "open_pipeline",
+    "weighted_pipeline",
+    "best_case_count",
+    "best_case",
+    "won_count",
+    "won",
+    "lost_count",
+    "lost",
+    "win_rate",
+    "currency",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -275,10 +303,23 @@ def forecast_csv(result: Forecast) -> str:
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     for row in [*result.rows, replace(result.total, name="Total")]:
-        writer.writerow([
-            result.period, result.group_by.value, _plain(row.name or ""), str(row.group_id or ""),
-            row.open_count, row.open_pipeline, row.weighted_pipeline, row.best_case_count, row.best_case,
-            row.won_count, row.won, row.lost_count, row.lost,
-            "" if row.win_rate is None else f"{row.win_rate:.4f}", result.base_currency,
-        ])
+        writer.writerow(
+            [
+                result.period,
+                result.group_by.value,
+                _plain(row.name or ""),
+                str(row.group_id or ""),
+                row.open_count,
+                row.open_pipeline,
+                row.weighted_pipeline,
+                row.best_case_count,
+                row.best_case,
+                row.won_count,
+                row.won,
+                row.lost_count,
+                row.lost,
+                "" if row.win_rate is None else f"{row.win_rate:.4f}",
+                result.base_currency,
+            ]
+        )
     return buffer.getvalue()

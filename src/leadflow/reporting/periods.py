@@ -91,6 +91,7 @@ def parse_period(value: str, *, field: str = "period") -> Period:
 
 def period_containing(day: date, kind: PeriodKind) -> Period:
     """The month, quarter or year ``day`` falls in."""
-    first_month = {PeriodKind.MONTH: day.month, PeriodKind.QUARTER: 3 * ((day.month - 1) // 3) + 1,
-                   PeriodKind.YEAR: 1}[kind]
+    first_month = {PeriodKind.MONTH: day.month, PeriodKind.QUARTER: 3 * ((day.month - 1) // 3) + 1, PeriodKind.YEAR: 1}[
+        kind
+    ]
     return _period(day.year, first_month, kind)

@@ -51,9 +51,7 @@ def _shared_with(actor: Actor, privilege: Privilege, table: str, record_id: Any)
     grantee = RecordShare.user_id == actor.user_id
     if actor.team_ids:
         grantee = or_(grantee, RecordShare.team_id.in_(actor.team_ids))
-    return exists().where(
-        RecordShare.table_name == table, RecordShare.record_id == record_id, grantee, right.is_(True)
-    )
+    return exists().where(RecordShare.table_name == table, RecordShare.record_id == record_id, grantee, right.is_(True))
 
 
 def access_condition(actor: Actor, privilege: Privilege, table: str, model: Any) -> ColumnElement[bool]:
@@ -116,7 +114,10 @@ def require_create(actor: Actor, table: str, *, owner_user_id: uuid.UUID, owning
         raise forbidden(actor, Privilege.CREATE, table, what="new records")
     for privilege in (Privilege.CREATE, Privilege.ASSIGN) if owner_user_id != actor.user_id else ():
         if not _covers(
-            actor, actor.depth(table, privilege), owner_user_id=owner_user_id, owner_team_id=None,
+            actor,
+            actor.depth(table, privilege),
+            owner_user_id=owner_user_id,
+            owner_team_id=None,
             owning_unit_id=owning_unit_id,
         ):
             raise forbidden(actor, privilege, table, what="records owned by that user")
@@ -138,7 +139,13 @@ def list_records(
     """A page of the records the actor may read, oldest first."""
     statement = select(model).where(access_condition(actor, Privilege.READ, model.__tablename__, model))  # type: ignore[attr-defined]
     return keyset_page(
-        session, statement, key=model.created_at, id_column=model.id, kind="datetime", limit=limit, cursor=cursor  # type: ignore[attr-defined]
+        session,
+        statement,
+        key=model.created_at,  # type: ignore[attr-defined]
+        id_column=model.id,  # type: ignore[attr-defined]
+        kind="datetime",
+        limit=limit,
+        cursor=cursor,
     )
 
 

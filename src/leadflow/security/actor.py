@@ -65,8 +65,9 @@ def load_actor(session: Session, user: User) -> Actor:
     depths: dict[tuple[str, Privilege], Depth] = {}
     held = held_role_ids(user.id)
     rows = session.execute(
-        select(RolePrivilege.table_name, RolePrivilege.privilege, RolePrivilege.depth)
-        .where(RolePrivilege.role_id.in_(held))
+        select(RolePrivilege.table_name, RolePrivilege.privilege, RolePrivilege.depth).where(
+            RolePrivilege.role_id.in_(held)
+        )
     )
     for table, privilege, depth in rows:
         key = (table, Privilege(privilege))

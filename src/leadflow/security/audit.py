@@ -46,7 +46,6 @@ class AuditEntry(Base):
     summary: Mapped[str | None] = mapped_column(String(500))
 
 
-
 AUDIT_TABLE = cast(Table, AuditEntry.__table__)
 
 
@@ -149,6 +148,13 @@ def list_entries(query: AuditQuery, *, uow: UnitOfWork, actor: Actor) -> Page[Au
     if query.until:
         statement = statement.where(AuditEntry.occurred_at < query.until)
     return keyset_page(
-        uow.session, statement, key=AuditEntry.occurred_at, id_column=AuditEntry.id, kind="datetime",
-        limit=query.limit, cursor=query.cursor, descending=True, most=1000,
+        uow.session,
+        statement,
+        key=AuditEntry.occurred_at,
+        id_column=AuditEntry.id,
+        kind="datetime",
+        limit=query.limit,
+        cursor=query.cursor,
+        descending=True,
+        most=1000,
     )

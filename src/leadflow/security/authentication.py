@@ -27,8 +27,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from leadflow.core.db import affected_rows, utcnow
-from leadflow.core.mail import Outgoing
 from leadflow.core.errors import InvalidState, LeadflowError, NotFound, ValidationFailed
+from leadflow.core.mail import Outgoing
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor, cached_actor, held_role_ids, security_generation
@@ -85,7 +85,10 @@ def _wait_left(session: Session, key: str, address: str, now: datetime) -> float
         select(func.count(), func.max(SignInFailure.occurred_at)).where(SignInFailure.address == address, recent)
     ).one()
     waits = []
-    for count, limit, last in ((by_account, FAILURES_PER_ACCOUNT, last_account), (by_address, FAILURES_PER_ADDRESS, last_address)):
+    for count, limit, last in (
+        (by_account, FAILURES_PER_ACCOUNT, last_account),
+        (by_address, FAILURES_PER_ADDRESS, last_address),
+    ):
         if count >= limit and last is not None:
             delay = min(timedelta(seconds=2 ** (count - limit + 1)), LONGEST_WAIT)
             waits.append((_aware(last) + delay - now).total_seconds())
@@ -107,8 +110,13 @@ def _refuse_if_throttled(session: Session, key: str, address: str, now: datetime
     if wait > 0:
         _record_failure(session, key, address, now)  # knocking again makes the wait longer
         looks_like_email = "@" in key and " " not in key and len(key) <= 200
-        record_action(session, None, "sign_in_throttled", table="users",
-                      summary=f"{key if looks_like_email else 'unknown user'} from {address}")
+        record_action(
+            session,
+            None,
+            "sign_in_throttled",
+            table="users",
+            summary=f"{key if looks_like_email else 'unknown user'} from {address}",
+        )
         seconds = math.ceil(wait)
         raise TooManyAttempts(
             f"Too many wrong attempts from here: wait {seconds} seconds before trying again.",
@@ -133,8 +141,14 @@ def authenticate(email: str, password: str, *, address: str, uow: UnitOfWork) ->
         # Only something shaped like an address is kept: a password typed in the wrong box is not.
         looks_like_email = "@" in key and " " not in key and len(key) <= 200
         summary = "wrong password" if usable else (f"unknown user {key}" if looks_like_email else "unknown user")
-        record_action(session, None, "sign_in_failed", table="users", record_id=user.id if usable else None,  # type: ignore[union-attr]
-                      summary=summary)
+        record_action(
+            session,
+            None,
+            "sign_in_failed",
+            table="users",
+            record_id=user.id if usable else None,  # type: ignore[union-attr]
+            summary=summary,
+        )
         raise AuthenticationFailed("The email or password is wrong.")
     assert user is not None and user.password_hash is not None
     if password_hasher.check_needs_rehash(user.password_hash):
@@ -206,7 +220,9 @@ def sign_in(
             if user.totp_enabled_at is not None:
                 if one_time_code is None:
                     if kind is TokenKind.WEB_SESSION:
-                        step = issue_token(user, kind=TokenKind.TWO_FACTOR, lifetime=SECOND_STEP_LIFETIME, session=uow.session)
+                        step = issue_token(
+                            user, kind=TokenKind.TWO_FACTOR, lifetime=SECOND_STEP_LIFETIME, session=uow.session
+                        )
                         uow.commit()
                         return SignIn(second_step=step)
                     raise AuthenticationFailed(
@@ -233,8 +249,15 @@ def complete_second_step(step_secret: str, one_time_code: str, *, address: str, 
     with database.unit_of_work() as uow:
         session = uow.session
         step = session.scalars(select(AccessToken).where(AccessToken.token_digest == digest(step_secret))).first()
-        if step is None or step.kind is not TokenKind.TWO_FACTOR or step.revoked_at is not None or step.expires_at <= utcnow():
-            raise AuthenticationFailed("This sign-in has expired; enter your email and password again.", code="second_step_expired")
+        if (
+            step is None
+            or step.kind is not TokenKind.TWO_FACTOR
+            or step.revoked_at is not None
+            or step.expires_at <= utcnow()
+        ):
+            raise AuthenticationFailed(
+                "This sign-in has expired; enter your email and password again.", code="second_step_expired"
+            )
         user = session.get(User, step.user_id)
         if user is None or not user.is_active:
             raise AuthenticationFailed("This user is no longer active.", code="user_inactive")
@@ -367,13 +390,19 @@ def change_password(
         raise ValidationFailed(
             "The current password is wrong.",
             code="wrong_password",
-            details={"fields": [{"field": "current_password", "code": "wrong_password", "message": "The current password is wrong."}]},
+            details={
+                "fields": [
+                    {"field": "current_password", "code": "wrong_password", "message": "The current password is wrong."}
+                ]
+            },
         )
     check_password_strength(new_password)
     user.password_hash = hash_password(new_password)
     ended = revoke_all_tokens(session, user.id, keep=keep_token)
     uow.flush()
-    record_action(session, actor, "password_change", table="users", record_id=user.id, summary=f"{ended} sessions ended")
+    record_action(
+        session, actor, "password_change", table="users", record_id=user.id, summary=f"{ended} sessions ended"
+    )
     return ended
 
 
@@ -389,10 +418,16 @@ def issue_reset_link(user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor | None
     if user is None:
         raise NotFound(f"No user has the id {user_id}.", code="user_not_found")
     if not user.is_active:
-        raise InvalidState("This user is deactivated; reactivate them before sending a password link.", code="user_inactive")
+        raise InvalidState(
+            "This user is deactivated; reactivate them before sending a password link.", code="user_inactive"
+        )
     session.execute(
         update(AccessToken)
-        .where(AccessToken.user_id == user.id, AccessToken.kind == TokenKind.PASSWORD_RESET, AccessToken.revoked_at.is_(None))
+        .where(
+            AccessToken.user_id == user.id,
+            AccessToken.kind == TokenKind.PASSWORD_RESET,
+            AccessToken.revoked_at.is_(None),
+        )
         .values(revoked_at=utcnow())
     )
     issued = issue_token(user, kind=TokenKind.PASSWORD_RESET, lifetime=RESET_LINK_LIFETIME, session=session)
@@ -421,7 +456,9 @@ def make_reset_link(user_id: uuid.UUID, *, base_url: str, uow: UnitOfWork, actor
     issued = issue_reset_link(user_id, uow=uow, actor=actor)
     user = uow.session.get(User, user_id)
     assert user is not None  # issue_reset_link found them
-    return ResetLink(reset_url(base_url, issued.secret), issued.token.expires_at, user.email, user.full_name, user.language)
+    return ResetLink(
+        reset_url(base_url, issued.secret), issued.token.expires_at, user.email, user.full_name, user.language
+    )
 
 
 _RESET_MAIL = {
@@ -490,11 +527,15 @@ def start_two_factor(*, uow: UnitOfWork, actor: Actor) -> Enrolment:
     if user is None:
         raise NotFound("This user no longer exists.", code="user_not_found")
     if user.totp_enabled_at is not None:
-        raise InvalidState("Two-factor sign-in is already on; turn it off first to use a new device.", code="two_factor_on")
+        raise InvalidState(
+            "Two-factor sign-in is already on; turn it off first to use a new device.", code="two_factor_on"
+        )
     user.totp_secret = pyotp.random_base32()
     user.totp_last_step = None
     uow.flush()
-    return Enrolment(user.totp_secret, pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER))
+    return Enrolment(
+        user.totp_secret, pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    )
 
 
 def confirm_two_factor(code: str, *, uow: UnitOfWork, actor: Actor) -> list[str]:

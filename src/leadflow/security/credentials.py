@@ -51,9 +51,7 @@ def _common_passwords() -> frozenset[str]:
 def check_password_strength(password: str) -> None:
     """Refuse passwords too short to resist guessing, or common ones (with digits added or not)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.", code="password_too_short"
-        )
+        raise ValidationFailed(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.", code="password_too_short")
     lowered = password.lower()
     if lowered in _common_passwords() or lowered.rstrip(string.digits + string.punctuation) in _common_passwords():
         raise ValidationFailed(

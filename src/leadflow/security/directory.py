@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from leadflow.core.errors import NotFound
 from leadflow.core.paging import MAX_LIMIT, Page, keyset_page
+from leadflow.core.records import get_record
 from leadflow.core.uow import UnitOfWork
 from leadflow.security.access import has_admin, require_admin
-from leadflow.security.credentials import email_key
 from leadflow.security.actor import Actor, unit_subtree
+from leadflow.security.credentials import email_key
 from leadflow.security.models import AccessToken, BusinessUnit, Role, Team, TeamMember, TeamRole, User, UserRole
 from leadflow.security.privileges import Depth, Privilege
-from leadflow.core.records import get_record
 from leadflow.security.service import role_by_name, role_matrix
 
 
@@ -30,19 +30,21 @@ class UserEntry:
     business_unit: str
 
 
-def list_users(
-    *, uow: UnitOfWork, actor: Actor, limit: int = MAX_LIMIT, cursor: str | None = None
-) -> Page[UserEntry]:
+def list_users(*, uow: UnitOfWork, actor: Actor, limit: int = MAX_LIMIT, cursor: str | None = None) -> Page[UserEntry]:
     """A page of the users, by email (needs Read on users)."""
     require_admin(actor, "users", Privilege.READ)
     session = uow.session
-    page = keyset_page(session, select(User), key=User.email, id_column=User.id, kind="text", limit=limit, cursor=cursor)
+    page = keyset_page(
+        session, select(User), key=User.email, id_column=User.id, kind="text", limit=limit, cursor=cursor
+    )
     user_ids = [user.id for user in page.items]
     units = dict(session.execute(select(BusinessUnit.id, BusinessUnit.name)).all())
     roles: dict[uuid.UUID, list[str]] = {}
     statement = (
-        select(UserRole.user_id, Role.name).join(Role, Role.id == UserRole.role_id)
-        .where(UserRole.user_id.in_(user_ids)).order_by(Role.name)
+        select(UserRole.user_id, Role.name)
+        .join(Role, Role.id == UserRole.role_id)
+        .where(UserRole.user_id.in_(user_ids))
+        .order_by(Role.name)
     )
     for user_id, name in session.execute(statement):
         roles.setdefault(user_id, []).append(name)
@@ -58,9 +60,7 @@ class RoleEntry:
     holders: int
 
 
-def list_roles(
-    *, uow: UnitOfWork, actor: Actor, limit: int = MAX_LIMIT, cursor: str | None = None
-) -> Page[RoleEntry]:
+def list_roles(*, uow: UnitOfWork, actor: Actor, limit: int = MAX_LIMIT, cursor: str | None = None) -> Page[RoleEntry]:
     """A page of the roles, by name, with how many users hold each (needs Read on roles)."""
     require_admin(actor, "roles", Privilege.READ)
     session = uow.session
@@ -75,9 +75,7 @@ def list_roles(
     return Page([RoleEntry(role, holders.get(role.id, 0)) for role in page.items], page.next_cursor)
 
 
-def get_role(
-    role: uuid.UUID | str, *, uow: UnitOfWork, actor: Actor
-) -> tuple[Role, dict[str, dict[Privilege, Depth]]]:
+def get_role(role: uuid.UUID | str, *, uow: UnitOfWork, actor: Actor) -> tuple[Role, dict[str, dict[Privilege, Depth]]]:
     """A role, by id or name, with its privilege matrix (needs Read on roles)."""
     require_admin(actor, "roles", Privilege.READ)
     session = uow.session
@@ -130,10 +128,18 @@ def list_tokens(
     elif user_email:
         statement = statement.join(User, User.id == AccessToken.user_id).where(User.email == email_key(user_email))
     page = keyset_page(
-        uow.session, statement, key=AccessToken.created_at, id_column=AccessToken.id, kind="datetime",
-        limit=limit, cursor=cursor, descending=True,
+        uow.session,
+        statement,
+        key=AccessToken.created_at,
+        id_column=AccessToken.id,
+        kind="datetime",
+        limit=limit,
+        cursor=cursor,
+        descending=True,
     )
-    emails = dict(uow.session.execute(select(User.id, User.email).where(User.id.in_({t.user_id for t in page.items}))).all())
+    emails = dict(
+        uow.session.execute(select(User.id, User.email).where(User.id.in_({t.user_id for t in page.items}))).all()
+    )
     return Page([TokenEntry(token, emails.get(token.user_id, "")) for token in page.items], page.next_cursor)
 
 
@@ -171,8 +177,15 @@ def list_business_units(*, uow: UnitOfWork, actor: Actor) -> list[UnitEntry]:
         if unit.id in seen:
             continue
         seen.add(unit.id)
-        ordered.append(UnitEntry(unit, names.get(unit.parent_id) if unit.parent_id else None, level,
-                                 users.get(unit.id, 0), teams.get(unit.id, 0)))
+        ordered.append(
+            UnitEntry(
+                unit,
+                names.get(unit.parent_id) if unit.parent_id else None,
+                level,
+                users.get(unit.id, 0),
+                teams.get(unit.id, 0),
+            )
+        )
         pending.extend((child, level + 1) for child in reversed(children.get(unit.id, [])))
     return ordered
 
@@ -197,18 +210,23 @@ def get_business_unit(unit_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> U
     session = uow.session
     unit = get_record(session, BusinessUnit, unit_id, label="business_unit", noun="business unit")
     parent = session.get(BusinessUnit, unit.parent_id) if unit.parent_id else None
-    children = list(session.scalars(select(BusinessUnit).where(BusinessUnit.parent_id == unit.id).order_by(BusinessUnit.name)))
+    children = list(
+        session.scalars(select(BusinessUnit).where(BusinessUnit.parent_id == unit.id).order_by(BusinessUnit.name))
+    )
     users = (
         list(session.scalars(select(User).where(User.business_unit_id == unit.id).order_by(User.full_name, User.id)))
-        if has_admin(actor, "users", Privilege.READ) else []
+        if has_admin(actor, "users", Privilege.READ)
+        else []
     )
     teams = (
         list(session.scalars(select(Team).where(Team.business_unit_id == unit.id).order_by(Team.name, Team.id)))
-        if has_admin(actor, "users", Privilege.READ) else []
+        if has_admin(actor, "users", Privilege.READ)
+        else []
     )
     below = unit_subtree(session, unit.id)
     possible_parents = (
-        [] if unit.parent_id is None
+        []
+        if unit.parent_id is None
         else [entry.unit for entry in list_business_units(uow=uow, actor=actor) if entry.unit.id not in below]
     )
     return UnitDetail(unit, parent, children, users, teams, possible_parents)
@@ -230,8 +248,10 @@ class TeamEntry:
 def _team_roles(uow: UnitOfWork, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     roles: dict[uuid.UUID, list[str]] = {}
     statement = (
-        select(TeamRole.team_id, Role.name).join(Role, Role.id == TeamRole.role_id)
-        .where(TeamRole.team_id.in_(team_ids)).order_by(Role.name)
+        select(TeamRole.team_id, Role.name)
+        .join(Role, Role.id == TeamRole.role_id)
+        .where(TeamRole.team_id.in_(team_ids))
+        .order_by(Role.name)
     )
     for team_id, name in uow.session.execute(statement):
         roles.setdefault(team_id, []).append(name)
@@ -242,9 +262,13 @@ def _team_entries(uow: UnitOfWork, teams: list[Team]) -> list[TeamEntry]:
     session = uow.session
     team_ids = [team.id for team in teams]
     units = dict(session.execute(select(BusinessUnit.id, BusinessUnit.name)).all())
-    members = dict(session.execute(
-        select(TeamMember.team_id, func.count()).where(TeamMember.team_id.in_(team_ids)).group_by(TeamMember.team_id)
-    ).all())
+    members = dict(
+        session.execute(
+            select(TeamMember.team_id, func.count())
+            .where(TeamMember.team_id.in_(team_ids))
+            .group_by(TeamMember.team_id)
+        ).all()
+    )
     roles = _team_roles(uow, team_ids)
     return [
         TeamEntry(team, units.get(team.business_unit_id, ""), members.get(team.id, 0), roles.get(team.id, []))
@@ -274,17 +298,28 @@ def get_team(team_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> TeamDetail
     session = uow.session
     team = get_record(session, Team, team_id, label="team")
     unit = session.scalar(select(BusinessUnit.name).where(BusinessUnit.id == team.business_unit_id)) or ""
-    members = list(session.scalars(
-        select(User).join(TeamMember, TeamMember.user_id == User.id)
-        .where(TeamMember.team_id == team.id).order_by(User.full_name, User.id)
-    ))
+    members = list(
+        session.scalars(
+            select(User)
+            .join(TeamMember, TeamMember.user_id == User.id)
+            .where(TeamMember.team_id == team.id)
+            .order_by(User.full_name, User.id)
+        )
+    )
     return TeamDetail(team, unit, members, _team_roles(uow, [team.id]).get(team.id, []))
 
 
 def teams_of(user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> list[TeamEntry]:
     """The teams a user is a member of, with their roles (needs Read on users)."""
     require_admin(actor, "users", Privilege.READ)
-    return _team_entries(uow, list(uow.session.scalars(
-        select(Team).join(TeamMember, TeamMember.team_id == Team.id)
-        .where(TeamMember.user_id == user_id).order_by(Team.name, Team.id)
-    )))
+    return _team_entries(
+        uow,
+        list(
+            uow.session.scalars(
+                select(Team)
+                .join(TeamMember, TeamMember.team_id == Team.id)
+                .where(TeamMember.user_id == user_id)
+                .order_by(Team.name, Team.id)
+            )
+        ),
+    )

@@ -62,9 +62,7 @@ class OwnedMixin:
 
     owner_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     owner_team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id"))
-    owning_business_unit_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("business_units.id")
-    )
+    owning_business_unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("business_units.id"))
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     modified_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 

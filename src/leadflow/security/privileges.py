@@ -44,12 +44,20 @@ RECORD_TABLES = ("leads", "accounts", "contacts", "opportunities")
 ADMIN_TABLES = ("users", "roles", "business_units", "settings", "audit", "competitors", "currencies")
 TABLES = RECORD_TABLES + ADMIN_TABLES
 
-N, U, B, P, O = Depth.NONE, Depth.USER, Depth.BUSINESS_UNIT, Depth.PARENT_CHILD, Depth.ORGANIZATION
+N, U, B, P, O = Depth.NONE, Depth.USER, Depth.BUSINESS_UNIT, Depth.PARENT_CHILD, Depth.ORGANIZATION  # noqa: E741 (the letters of the matrix below)
 _PRIVILEGE_ORDER = tuple(Privilege)
 
 
-def _row(create: Depth, read: Depth, write: Depth, delete: Depth, append: Depth, append_to: Depth,
-         assign: Depth, share: Depth) -> dict[Privilege, Depth]:
+def _row(
+    create: Depth,
+    read: Depth,
+    write: Depth,
+    delete: Depth,
+    append: Depth,
+    append_to: Depth,
+    assign: Depth,
+    share: Depth,
+) -> dict[Privilege, Depth]:
     return dict(zip(_PRIVILEGE_ORDER, (create, read, write, delete, append, append_to, assign, share), strict=True))
 
 
@@ -62,8 +70,14 @@ def _admin(depth_by_table: Mapping[str, tuple[Depth, Depth]]) -> dict[str, dict[
     result = {}
     for table, (read, change) in depth_by_table.items():
         result[table] = {p: N for p in Privilege} | {
-            Privilege.READ: read, Privilege.CREATE: change, Privilege.WRITE: change, Privilege.DELETE: change,
-            Privilege.ASSIGN: change, Privilege.SHARE: change, Privilege.APPEND: change, Privilege.APPEND_TO: change,
+            Privilege.READ: read,
+            Privilege.CREATE: change,
+            Privilege.WRITE: change,
+            Privilege.DELETE: change,
+            Privilege.ASSIGN: change,
+            Privilege.SHARE: change,
+            Privilege.APPEND: change,
+            Privilege.APPEND_TO: change,
         }
     return result
 
@@ -76,27 +90,72 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
     },
     "System Customizer": {
         **_records(create=U, read=O, write=U, delete=U, append=U, append_to=O, assign=U, share=U),
-        **_admin({"users": (O, N), "roles": (O, N), "business_units": (O, N), "settings": (O, O), "audit": (N, N),
-                  "competitors": (O, O), "currencies": (O, O)}),
+        **_admin(
+            {
+                "users": (O, N),
+                "roles": (O, N),
+                "business_units": (O, N),
+                "settings": (O, O),
+                "audit": (N, N),
+                "competitors": (O, O),
+                "currencies": (O, O),
+            }
+        ),
     },
     "Vice President of Sales": {
         **_records(create=O, read=O, write=O, delete=P, append=O, append_to=O, assign=O, share=O),
-        **_admin({"users": (O, N), "roles": (O, N), "business_units": (O, N), "settings": (O, N), "audit": (O, N),
-                  "competitors": (O, O), "currencies": (O, N)}),
+        **_admin(
+            {
+                "users": (O, N),
+                "roles": (O, N),
+                "business_units": (O, N),
+                "settings": (O, N),
+                "audit": (O, N),
+                "competitors": (O, O),
+                "currencies": (O, N),
+            }
+        ),
     },
     "Sales Manager": {
         **_records(create=B, read=P, write=P, delete=B, append=P, append_to=P, assign=P, share=P),
-        **_admin({"users": (O, N), "roles": (O, N), "business_units": (O, N), "settings": (O, N), "audit": (N, N),
-                  "competitors": (O, O), "currencies": (O, N)}),
+        **_admin(
+            {
+                "users": (O, N),
+                "roles": (O, N),
+                "business_units": (O, N),
+                "settings": (O, N),
+                "audit": (N, N),
+                "competitors": (O, O),
+                "currencies": (O, N),
+            }
+        ),
     },
     "Salesperson": {
         **_records(create=U, read=B, write=U, delete=U, append=U, append_to=B, assign=U, share=U),
-        **_admin({"users": (O, N), "roles": (N, N), "business_units": (O, N), "settings": (O, N), "audit": (N, N),
-                  "competitors": (O, O), "currencies": (O, N)}),
+        **_admin(
+            {
+                "users": (O, N),
+                "roles": (N, N),
+                "business_units": (O, N),
+                "settings": (O, N),
+                "audit": (N, N),
+                "competitors": (O, O),
+                "currencies": (O, N),
+            }
+        ),
     },
     "Sales Team Member": {
         **_records(create=N, read=B, write=N, delete=N, append=N, append_to=N, assign=N, share=N),
-        **_admin({"users": (O, N), "roles": (N, N), "business_units": (O, N), "settings": (O, N), "audit": (N, N),
-                  "competitors": (O, N), "currencies": (O, N)}),
+        **_admin(
+            {
+                "users": (O, N),
+                "roles": (N, N),
+                "business_units": (O, N),
+                "settings": (O, N),
+                "audit": (N, N),
+                "competitors": (O, N),
+                "currencies": (O, N),
+            }
+        ),
     },
 }

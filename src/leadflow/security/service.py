@@ -9,15 +9,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from leadflow.core.db import affected_rows, mapped_class, utcnow
+from leadflow.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from leadflow.core.formatting import known_time_zone
+from leadflow.core.records import check_version, get_record, get_reference, not_found, record_label
+from leadflow.core.uow import UnitOfWork
+from leadflow.security.access import can, forbidden, require, require_admin
+from leadflow.security.actor import Actor, first_administrator, unit_subtree
 from leadflow.security.audit import record_action
 from leadflow.security.authentication import revoke_all_tokens
 from leadflow.security.credentials import check_password_strength, email_key, hash_password, normalise_email
-from leadflow.core.db import affected_rows, mapped_class, utcnow
-from leadflow.core.records import check_version, get_record, get_reference, not_found, record_label
-from leadflow.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from leadflow.core.formatting import known_time_zone
-from leadflow.security.access import can, forbidden, require, require_admin
-from leadflow.security.actor import Actor, first_administrator, unit_subtree
 from leadflow.security.models import (
     BusinessUnit,
     RecordShare,
@@ -30,7 +31,6 @@ from leadflow.security.models import (
     UserRole,
 )
 from leadflow.security.privileges import BUILTIN_ROLES, SYSTEM_ADMINISTRATOR, TABLES, Depth, Privilege
-from leadflow.core.uow import UnitOfWork
 
 # ---------------------------------------------------------------------------------------------- roles
 
@@ -81,7 +81,9 @@ def role_matrix(session: Session, role: Role) -> dict[str, dict[Privilege, Depth
     """A role's privileges as {table: {privilege: depth}}, every cell present."""
     matrix = {table: dict.fromkeys(Privilege, Depth.NONE) for table in TABLES}
     for row in session.scalars(select(RolePrivilege).where(RolePrivilege.role_id == role.id)):
-        matrix.setdefault(row.table_name, dict.fromkeys(Privilege, Depth.NONE))[Privilege(row.privilege)] = Depth(row.depth)
+        matrix.setdefault(row.table_name, dict.fromkeys(Privilege, Depth.NONE))[Privilege(row.privilege)] = Depth(
+            row.depth
+        )
     return matrix
 
 
@@ -118,9 +120,7 @@ def _check_matrix(actor: Actor, matrix: dict[str, dict[Privilege, Depth]]) -> No
     _within_reach(actor, matrix)
 
 
-def create_role(
-    name: str, matrix: dict[str, dict[Privilege, Depth]], *, uow: UnitOfWork, actor: Actor
-) -> Role:
+def create_role(name: str, matrix: dict[str, dict[Privilege, Depth]], *, uow: UnitOfWork, actor: Actor) -> Role:
     """Create a custom role from a privilege matrix."""
     require_admin(actor, "roles", Privilege.CREATE)
     session = uow.session
@@ -128,13 +128,21 @@ def create_role(
     if not name:
         raise ValidationFailed("A role needs a name.", code="required", details=_field("name", "required"))
     if len(name) > ROLE_NAME_LENGTH:
-        raise ValidationFailed("A role's name is at most 100 characters.", code="too_long", details=_field("name", "too_long"))
+        raise ValidationFailed(
+            "A role's name is at most 100 characters.", code="too_long", details=_field("name", "too_long")
+        )
     if any(role.lower() == name.lower() for role in session.scalars(select(Role.name))):
         raise ValidationFailed(f"A role called {name!r} already exists.", code="role_exists")
     _check_matrix(actor, matrix)
     role = _add_role(session, name, matrix, builtin=False)
-    record_action(session, actor, "role_create", table="roles", record_id=role.id,
-                  changes={table: {p.value: d.label for p, d in row.items()} for table, row in matrix.items()})
+    record_action(
+        session,
+        actor,
+        "role_create",
+        table="roles",
+        record_id=role.id,
+        changes={table: {p.value: d.label for p, d in row.items()} for table, row in matrix.items()},
+    )
     return role
 
 
@@ -145,8 +153,14 @@ def require_two_factor_for(role_name: str, required: bool, *, uow: UnitOfWork, a
     if role.requires_two_factor != required:
         role.requires_two_factor = required
         uow.flush()
-        record_action(uow.session, actor, "role_two_factor", table="roles", record_id=role.id,
-                      summary=f"{role.name}: {'required' if required else 'optional'}")
+        record_action(
+            uow.session,
+            actor,
+            "role_two_factor",
+            table="roles",
+            record_id=role.id,
+            summary=f"{role.name}: {'required' if required else 'optional'}",
+        )
     return role
 
 
@@ -213,7 +227,9 @@ def update_role_privileges(
         # The role's own row moves on too: its version is what a concurrent editor's form carries.
         role.modified_at = utcnow()
         uow.flush()
-        record_action(session, actor, "role_update", table="roles", record_id=role.id, summary=role.name, changes=changes)
+        record_action(
+            session, actor, "role_update", table="roles", record_id=role.id, summary=role.name, changes=changes
+        )
     return role
 
 
@@ -254,8 +270,11 @@ def _unique_name(
     if not name:
         raise ValidationFailed(f"A {kind} needs a name.", code="required", details=_field("name", "required"))
     if len(name) > NAME_LENGTH:
-        raise ValidationFailed(f"The name of a {kind} is at most {NAME_LENGTH} characters.", code="too_long",
-                               details=_field("name", "too_long"))
+        raise ValidationFailed(
+            f"The name of a {kind} is at most {NAME_LENGTH} characters.",
+            code="too_long",
+            details=_field("name", "too_long"),
+        )
     others = select(model.name) if other_than is None else select(model.name).where(model.id != other_than)
     if any(existing.casefold() == name.casefold() for existing in session.scalars(others)):
         code = "business_unit_exists" if model is BusinessUnit else "team_exists"
@@ -283,16 +302,22 @@ def update_business_unit(
     check_version(unit, expected_version)
     new_name = _unique_name(session, BusinessUnit, name, other_than=unit.id)
     if unit.parent_id is None and parent_id is not None:
-        raise InvalidState("The root business unit is the organisation itself; it cannot go under another unit.",
-                           code="root_business_unit")
+        raise InvalidState(
+            "The root business unit is the organisation itself; it cannot go under another unit.",
+            code="root_business_unit",
+        )
     if unit.parent_id is not None:
         if parent_id is None:
-            raise ValidationFailed("Choose the business unit this one belongs to.", code="required",
-                                   details=_field("parent_id", "required"))
+            raise ValidationFailed(
+                "Choose the business unit this one belongs to.",
+                code="required",
+                details=_field("parent_id", "required"),
+            )
         get_reference(session, BusinessUnit, parent_id, field="parent_id", label="business_unit")
         if parent_id in unit_subtree(session, unit.id):
-            raise InvalidState("A business unit cannot go under itself or under a unit below it.",
-                               code="business_unit_loop")
+            raise InvalidState(
+                "A business unit cannot go under itself or under a unit below it.", code="business_unit_loop"
+            )
     changes: dict[str, dict[str, str | None]] = {}
     if new_name != unit.name:
         changes["name"] = {"old": unit.name, "new": new_name}
@@ -302,8 +327,9 @@ def update_business_unit(
         unit.parent_id = parent_id
     if changes:
         uow.flush()
-        record_action(session, actor, "update", table="business_units", record_id=unit.id, summary=unit.name,
-                      changes=changes)
+        record_action(
+            session, actor, "update", table="business_units", record_id=unit.id, summary=unit.name, changes=changes
+        )
     return unit
 
 
@@ -331,8 +357,15 @@ def move_user_to_business_unit(
             .execution_options(synchronize_session="fetch")
         )
         moved[table] = affected_rows(result)
-    record_action(session, actor, "update", table="users", record_id=user.id, summary=unit.name,
-                  changes={"business_unit_id": {"old": str(old_unit), "new": str(unit.id)}, "records_moved": moved})
+    record_action(
+        session,
+        actor,
+        "update",
+        table="users",
+        record_id=user.id,
+        summary=unit.name,
+        changes={"business_unit_id": {"old": str(old_unit), "new": str(unit.id)}, "records_moved": moved},
+    )
     return user
 
 
@@ -363,8 +396,14 @@ def create_user(
     if language is not None and language not in {"en", "es"}:
         raise ValidationFailed("Language must be 'en' or 'es'.", code="invalid_option")
     unit = business_unit_by_name(session, business_unit_name)
-    user = User(id=uuid.uuid4(), email=normalised, full_name=full_name.strip(), business_unit_id=unit.id, language=language,
-                time_zone=checked_time_zone(time_zone))
+    user = User(
+        id=uuid.uuid4(),
+        email=normalised,
+        full_name=full_name.strip(),
+        business_unit_id=unit.id,
+        language=language,
+        time_zone=checked_time_zone(time_zone),
+    )
     if password is not None:
         check_password_strength(password)
         user.password_hash = hash_password(password)
@@ -372,8 +411,14 @@ def create_user(
     session.flush()
     session.add_all(UserRole(user_id=user.id, role_id=role.id) for role in roles)
     uow.flush()
-    record_action(session, actor, "create", table="users", record_id=user.id,
-                  summary=f"{normalised} ({', '.join(r.name for r in roles)})")
+    record_action(
+        session,
+        actor,
+        "create",
+        table="users",
+        record_id=user.id,
+        summary=f"{normalised} ({', '.join(r.name for r in roles)})",
+    )
     return user
 
 
@@ -385,8 +430,13 @@ def create_first_administrator(*, email: str, full_name: str, password: str, uow
             code="administrator_exists",
         )
     return create_user(
-        email=email, full_name=full_name, role_names=[SYSTEM_ADMINISTRATOR], business_unit_name=None,
-        password=password, uow=uow, actor=None,
+        email=email,
+        full_name=full_name,
+        role_names=[SYSTEM_ADMINISTRATOR],
+        business_unit_name=None,
+        password=password,
+        uow=uow,
+        actor=None,
     )
 
 
@@ -423,23 +473,35 @@ def assign_record(table: str, record: Any, new_owner_id: uuid.UUID, *, uow: Unit
     require(session, actor, Privilege.ASSIGN, table, record)
     owner = session.get(User, new_owner_id)
     if owner is None or not owner.is_active:
-        raise ValidationFailed(f"owner_user_id names no active user (id {new_owner_id}).", code="owner_user_id_not_found")
+        raise ValidationFailed(
+            f"owner_user_id names no active user (id {new_owner_id}).", code="owner_user_id_not_found"
+        )
     old_owner = record.owner_user_id
     record.owner_user_id = owner.id
     record.owner_team_id = None
     record.owning_business_unit_id = owner.business_unit_id
     record.modified_by_id = actor.user_id
     uow.flush()
-    record_action(session, actor, "assign", table=table, record_id=record.id,
-                  changes={"owner_user_id": {"old": str(old_owner) if old_owner else None, "new": str(owner.id)}})
+    record_action(
+        session,
+        actor,
+        "assign",
+        table=table,
+        record_id=record.id,
+        changes={"owner_user_id": {"old": str(old_owner) if old_owner else None, "new": str(owner.id)}},
+    )
     return record
 
 
 SHARE_RIGHTS = ("read", "write", "delete", "append", "assign", "share")
 # The privilege each right of a share stands for: nobody shares a right they do not hold on the record.
 SHARE_PRIVILEGES = {
-    "read": Privilege.READ, "write": Privilege.WRITE, "delete": Privilege.DELETE, "append": Privilege.APPEND,
-    "assign": Privilege.ASSIGN, "share": Privilege.SHARE,
+    "read": Privilege.READ,
+    "write": Privilege.WRITE,
+    "delete": Privilege.DELETE,
+    "append": Privilege.APPEND,
+    "assign": Privilege.ASSIGN,
+    "share": Privilege.SHARE,
 }
 
 
@@ -466,7 +528,9 @@ def share_record(
         raise ValidationFailed("Share with exactly one user or one team.", code="invalid_grantee")
     unknown = rights - set(SHARE_RIGHTS)
     if unknown:
-        raise ValidationFailed(f"Unknown rights {sorted(unknown)}; use {', '.join(SHARE_RIGHTS)}.", code="invalid_option")
+        raise ValidationFailed(
+            f"Unknown rights {sorted(unknown)}; use {', '.join(SHARE_RIGHTS)}.", code="invalid_option"
+        )
     if user_id is not None and session.get(User, user_id) is None:
         raise ValidationFailed(f"user_id names no user (id {user_id}).", code="user_id_not_found")
     if team_id is not None and session.get(Team, team_id) is None:
@@ -475,7 +539,8 @@ def share_record(
     if beyond:
         raise Forbidden(
             f"You can share only the rights you hold on this record yourself; you do not hold {', '.join(beyond)}.",
-            code="share_beyond_own", details={"rights": beyond},
+            code="share_beyond_own",
+            details={"rights": beyond},
         )
     share = session.scalars(
         select(RecordShare).where(
@@ -490,8 +555,14 @@ def share_record(
     for right in SHARE_RIGHTS:
         setattr(share, f"can_{right}", right in rights or (right == "read" and bool(rights)))
     uow.flush()
-    record_action(session, actor, "share", table=table, record_id=record.id,
-                  changes={"grantee": str(user_id or team_id), "rights": sorted(rights)})
+    record_action(
+        session,
+        actor,
+        "share",
+        table=table,
+        record_id=record.id,
+        changes={"grantee": str(user_id or team_id), "rights": sorted(rights)},
+    )
     if not rights:
         session.delete(share)
         uow.flush()
@@ -538,14 +609,19 @@ def sharing_of(table: str, record: Any, *, uow: UnitOfWork, actor: Actor) -> Sha
     session = uow.session
     _reachable(session, actor, table, record)
     require(session, actor, Privilege.SHARE, table, record)
-    shares = list(session.scalars(
-        select(RecordShare)
-        .where(RecordShare.table_name == table, RecordShare.record_id == record.id)
-        .order_by(RecordShare.created_at, RecordShare.id)
-    ))
-    people = {user.id: user for user in session.scalars(
-        select(User).where(User.id.in_({share.user_id for share in shares if share.user_id}))
-    )}
+    shares = list(
+        session.scalars(
+            select(RecordShare)
+            .where(RecordShare.table_name == table, RecordShare.record_id == record.id)
+            .order_by(RecordShare.created_at, RecordShare.id)
+        )
+    )
+    people = {
+        user.id: user
+        for user in session.scalars(
+            select(User).where(User.id.in_({share.user_id for share in shares if share.user_id}))
+        )
+    }
     teams = list(session.scalars(select(Team).order_by(Team.name, Team.id)))
     team_names = {team.id: team.name for team in teams}
     entries = []
@@ -555,9 +631,11 @@ def sharing_of(table: str, record: Any, *, uow: UnitOfWork, actor: Actor) -> Sha
         grantee = f"{person.full_name} ({person.email})" if person else team_name
         rights = tuple(right for right in SHARE_RIGHTS if getattr(share, f"can_{right}"))
         entries.append(ShareEntry(share, grantee, share.team_id is not None, rights))
-    users = list(session.scalars(
-        select(User).where(User.is_active.is_(True), User.id != actor.user_id).order_by(User.full_name, User.id)
-    ))
+    users = list(
+        session.scalars(
+            select(User).where(User.is_active.is_(True), User.id != actor.user_id).order_by(User.full_name, User.id)
+        )
+    )
     return Sharing(entries, users, teams, grantable_rights(session, actor, table, record))
 
 
@@ -668,12 +746,15 @@ def deactivate_user(user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Use
     if user.id == actor.user_id:
         raise InvalidState("You cannot deactivate yourself; ask another administrator.", code="cannot_deactivate_self")
     holds_administrator = session.scalar(
-        select(func.count()).select_from(UserRole).join(Role, Role.id == UserRole.role_id)
+        select(func.count())
+        .select_from(UserRole)
+        .join(Role, Role.id == UserRole.role_id)
         .where(UserRole.user_id == user.id, Role.name == SYSTEM_ADMINISTRATOR)
     )
     if user.is_active and holds_administrator and _active_administrators(session) <= 1:
-        raise InvalidState("The organisation's last active System Administrator cannot be deactivated.",
-                           code="last_administrator")
+        raise InvalidState(
+            "The organisation's last active System Administrator cannot be deactivated.", code="last_administrator"
+        )
     if user.is_active:
         user.is_active = False
         ended = revoke_all_tokens(session, user.id)
@@ -720,13 +801,24 @@ def reassign_records(
         result = session.execute(
             update(model)
             .where(model.owner_user_id == from_user_id)
-            .values(owner_user_id=target.id, owning_business_unit_id=target.business_unit_id,
-                    row_version=model.row_version + 1, modified_at=utcnow(), modified_by_id=actor.user_id)
+            .values(
+                owner_user_id=target.id,
+                owning_business_unit_id=target.business_unit_id,
+                row_version=model.row_version + 1,
+                modified_at=utcnow(),
+                modified_by_id=actor.user_id,
+            )
             .execution_options(synchronize_session="fetch")
         )
         moved[table] = affected_rows(result)
-    record_action(session, actor, "reassign", table="users", record_id=from_user_id,
-                  changes={"to_user_id": str(target.id), **moved})
+    record_action(
+        session,
+        actor,
+        "reassign",
+        table="users",
+        record_id=from_user_id,
+        changes={"to_user_id": str(target.id), **moved},
+    )
     return moved
 
 
@@ -739,8 +831,14 @@ def set_language(user_id: uuid.UUID, language: str | None, *, uow: UnitOfWork, a
     user = get_record(uow.session, User, user_id, label="user")
     old, user.language = user.language, language
     uow.flush()
-    record_action(uow.session, actor, "update", table="users", record_id=user.id,
-                  changes={"language": {"old": old, "new": language}})
+    record_action(
+        uow.session,
+        actor,
+        "update",
+        table="users",
+        record_id=user.id,
+        changes={"language": {"old": old, "new": language}},
+    )
     return user
 
 
@@ -752,8 +850,11 @@ def checked_time_zone(name: object, *, field: str = "time_zone", optional: bool 
     known = known_time_zone(name) if isinstance(name, str) else None
     if known is None:
         message = "Choose a time zone from the list, such as Europe/Madrid or America/New_York."
-        raise ValidationFailed(message, code="unknown_time_zone",
-                               details={"fields": [{"field": field, "code": "invalid_value", "message": message}]})
+        raise ValidationFailed(
+            message,
+            code="unknown_time_zone",
+            details={"fields": [{"field": field, "code": "invalid_value", "message": message}]},
+        )
     return known
 
 
@@ -767,8 +868,14 @@ def set_time_zone(user_id: uuid.UUID, time_zone: str | None, *, uow: UnitOfWork,
     old, user.time_zone = user.time_zone, chosen
     uow.flush()
     if old != chosen:
-        record_action(uow.session, actor, "update", table="users", record_id=user.id,
-                      changes={"time_zone": {"old": old, "new": chosen}})
+        record_action(
+            uow.session,
+            actor,
+            "update",
+            table="users",
+            record_id=user.id,
+            changes={"time_zone": {"old": old, "new": chosen}},
+        )
     return user
 
 
@@ -782,14 +889,22 @@ def revoke_role(user_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: A
     if link is None:
         raise InvalidState(f"The user does not hold the role {role.name!r}.", code="role_not_held")
     if session.scalar(select(func.count()).select_from(UserRole).where(UserRole.user_id == user_id)) == 1:
-        raise InvalidState("A user needs at least one role; grant another one before revoking this one.",
-                           code="role_required")
-    if role.name == SYSTEM_ADMINISTRATOR and session.scalar(
-        select(func.count()).select_from(UserRole).join(User, User.id == UserRole.user_id)
-        .where(UserRole.role_id == role.id, User.is_active)
-    ) == 1:
-        raise InvalidState("The organisation's last System Administrator cannot lose that role.",
-                           code="last_administrator")
+        raise InvalidState(
+            "A user needs at least one role; grant another one before revoking this one.", code="role_required"
+        )
+    if (
+        role.name == SYSTEM_ADMINISTRATOR
+        and session.scalar(
+            select(func.count())
+            .select_from(UserRole)
+            .join(User, User.id == UserRole.user_id)
+            .where(UserRole.role_id == role.id, User.is_active)
+        )
+        == 1
+    ):
+        raise InvalidState(
+            "The organisation's last System Administrator cannot lose that role.", code="last_administrator"
+        )
     session.delete(link)
     uow.flush()
     record_action(session, actor, "role_revoke", table="users", record_id=user_id, summary=role.name)

@@ -47,7 +47,9 @@ MESSAGES = {
     403: N_("You lack a privilege this page needs; ask an administrator for a role that grants it."),
     404: N_("There is nothing at this address, or you may not open it. Check the address, or go back."),
     405: N_("This address cannot be used that way; go back and use the links and buttons of the page."),
-    409: N_("The record is in a state that does not allow this, or it changed meanwhile; reload the page and try again."),
+    409: N_(
+        "The record is in a state that does not allow this, or it changed meanwhile; reload the page and try again."
+    ),
     412: REFUSALS["stale_etag"],
     422: N_("What was sent could not be read; go back, reload the page and try again."),
     500: N_("Something went wrong on the server. If it happens again, give this id to your administrator:"),
@@ -56,7 +58,11 @@ _OTHER_MESSAGE = N_("The request could not be handled; go back and try again.")
 
 
 def error_page(
-    request: Request, status_code: int, *, error: LeadflowError | None = None, headers: Mapping[str, str] | None = None,
+    request: Request,
+    status_code: int,
+    *,
+    error: LeadflowError | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """The page of an error a page left unhandled: ``error`` says what happened (a 404 never does:
     an unknown address and an unreadable record look the same)."""
@@ -82,24 +88,36 @@ def too_large_page(request: Request, refusal: LeadflowError, limit_bytes: int) -
     size = megabytes(language, limit_bytes)
     if refusal.code == "attachment_too_large":
         title = TITLES[413]
-        message = gettext(language, "The file is larger than the limit of %(size)s; go back and attach a smaller file.", size=size)
+        message = gettext(
+            language, "The file is larger than the limit of %(size)s; go back and attach a smaller file.", size=size
+        )
     else:
         title = N_("What was sent is too large")
-        message = gettext(language, "What was sent is larger than the limit of %(size)s; go back and send less at once.", size=size)
+        message = gettext(
+            language, "What was sent is larger than the limit of %(size)s; go back and send less at once.", size=size
+        )
     return _render(request, language, 413, title, message)
 
 
 def megabytes(language: str, size: int) -> str:
     """A size limit in megabytes, in the user's locale ("32 MB", "0,06 MB")."""
-    return format_unit(round(size / _MEGABYTE, 2), "digital-megabyte", length="short", format="0.##", locale=locale_of(language))
+    return format_unit(
+        round(size / _MEGABYTE, 2), "digital-megabyte", length="short", format="0.##", locale=locale_of(language)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- helpers
 
 
 def _render(
-    request: Request, language: str, status_code: int, title: str, message: str, *,
-    request_id: str | None = None, headers: Mapping[str, str] | None = None,
+    request: Request,
+    language: str,
+    status_code: int,
+    title: str,
+    message: str,
+    *,
+    request_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     response = templates.TemplateResponse(
         request,
@@ -126,7 +144,7 @@ def _language(request: Request, *, ask_the_database: bool) -> str:
     if ask_the_database and request.cookies.get(SESSION_COOKIE):
         try:
             found = _current_session(request)
-        except Exception:  # the page is still shown, in the browser's language
+        except Exception:  # noqa: BLE001 - the page is still shown, in the browser's language
             found = None
         if found is not None:
             return choose_language(found[1].language, header)

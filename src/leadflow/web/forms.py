@@ -37,8 +37,13 @@ FormDep = Annotated[FormData, Depends(_posted_form)]
 # The address of a lead, an account or a contact: its columns in the order the forms show them, and
 # the longest value each takes.
 ADDRESS_LENGTHS = (
-    ("address_line1", 250), ("address_line2", 250), ("address_line3", 250), ("address_city", 80),
-    ("address_state_or_province", 50), ("address_postal_code", 20), ("address_country", 80),
+    ("address_line1", 250),
+    ("address_line2", 250),
+    ("address_line3", 250),
+    ("address_city", 80),
+    ("address_state_or_province", 50),
+    ("address_postal_code", 20),
+    ("address_country", 80),
 )
 
 
@@ -89,7 +94,8 @@ def repeated_password(new_password: str, repeat: str) -> None:
     """A new password is typed twice, so that a slip of the finger does not lock its owner out."""
     if new_password != repeat:
         raise ValidationFailed(
-            "The two new passwords are not the same; type the same one twice.", code="passwords_differ",
+            "The two new passwords are not the same; type the same one twice.",
+            code="passwords_differ",
             details={"fields": [{"field": "repeat_password", "code": "passwords_differ"}]},
         )
 
@@ -127,10 +133,17 @@ def match_rows(language: str, matches: list[dict[str, Any]]) -> list[dict[str, A
             )
         table = match.get("table", "")
         label_of_table = RECORD_LABELS.get(table, table)
-        rows.append({
-            **match, "reasons_text": reasons, "table_label": label_of_table, "url": f"/{table}/{match.get('id')}",
-            "rule_name": rule_name(language, match["rule_name"]) if match.get("rule_name") else match.get("rule_name"),
-        })
+        rows.append(
+            {
+                **match,
+                "reasons_text": reasons,
+                "table_label": label_of_table,
+                "url": f"/{table}/{match.get('id')}",
+                "rule_name": rule_name(language, match["rule_name"])
+                if match.get("rule_name")
+                else match.get("rule_name"),
+            }
+        )
     return rows
 
 

@@ -20,12 +20,30 @@ from typing import Any
 from jinja2 import pass_context
 
 from leadflow.core import formatting
-from leadflow.http.language import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, N_, gettext, language_from_header
-from leadflow.http.language import ngettext, translations
+from leadflow.http.language import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    LOCALE_DIR,
+    N_,
+    gettext,
+    language_from_header,
+    ngettext,
+    translations,
+)
 
 __all__ = [
-    "DEFAULT_LANGUAGE", "LANGUAGES", "LOCALE_DIR", "N_", "choose_language", "extracted_messages", "gettext", "install",
-    "language_from_header", "ngettext", "translations", "untranslated",
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "N_",
+    "choose_language",
+    "extracted_messages",
+    "gettext",
+    "install",
+    "language_from_header",
+    "ngettext",
+    "translations",
+    "untranslated",
 ]
 
 
@@ -106,7 +124,11 @@ def extracted_messages() -> set[str]:
     found: set[str] = set()
     python = {"gettext": (2,), "ngettext": (2, 3), "N_": None}
     sources = (
-        (WEB_DIR, [("templates/**.html", "jinja2.ext:babel_extract")], {"_": None, "gettext": None, "ngettext": (1, 2)}),
+        (
+            WEB_DIR,
+            [("templates/**.html", "jinja2.ext:babel_extract")],
+            {"_": None, "gettext": None, "ngettext": (1, 2)},
+        ),
         (WEB_DIR, [("**.py", "python")], python),
         # The sentences of refusals and the labels they name, which the REST API answers with too.
         (HTTP_DIR, [("**.py", "python")], python),
@@ -122,7 +144,11 @@ def extracted_messages() -> set[str]:
 def untranslated(language: str) -> set[str]:
     """The messages the web app uses that ``language`` has no translation for."""
     catalog = translations(language)
-    return {message for message in extracted_messages() if catalog.gettext(message) == message and message not in _SAME_IN_EVERY_LANGUAGE}
+    return {
+        message
+        for message in extracted_messages()
+        if catalog.gettext(message) == message and message not in _SAME_IN_EVERY_LANGUAGE
+    }
 
 
 # Words written the same way in Spanish and English: no translation is not a missing one.

@@ -14,8 +14,16 @@ import enum
 from leadflow.duplicates.criteria import Criterion
 from leadflow.duplicates.models import DetectionTable
 from leadflow.http.labels import DEPTH_LABELS, PRIVILEGE_LABELS, TABLE_LABELS, label
-from leadflow.leads.models import BudgetStatus, LeadSource, LeadState, LeadStatusReason, Need, PurchaseProcess
-from leadflow.leads.models import PurchaseTimeframe, Rating
+from leadflow.leads.models import (
+    BudgetStatus,
+    LeadSource,
+    LeadState,
+    LeadStatusReason,
+    Need,
+    PurchaseProcess,
+    PurchaseTimeframe,
+    Rating,
+)
 from leadflow.opportunities.models import CloseState, OpportunityState, OpportunityStatusReason
 from leadflow.opportunities.models import Rating as OpportunityRating
 from leadflow.process.flow import LEAD_TO_OPPORTUNITY_PROCESS
@@ -197,9 +205,7 @@ ROLE_LABELS = {
 # The stages of the Lead to Opportunity Sales Process (§7), by their names in leadflow.process.flow.
 STAGE_LABELS = {"qualify": N_("Qualify"), "develop": N_("Develop"), "propose": N_("Propose"), "close": N_("Close")}
 # Each step of the process is named after the column it fills.
-STEP_LABELS = {
-    step.name: COLUMN_LABELS[step.column] for stage in LEAD_TO_OPPORTUNITY_PROCESS for step in stage.steps
-}
+STEP_LABELS = {step.name: COLUMN_LABELS[step.column] for stage in LEAD_TO_OPPORTUNITY_PROCESS for step in stage.steps}
 
 
 def rule_name(language: str, name: str | None, *, builtin: bool = True) -> str:
@@ -217,7 +223,21 @@ def role_name(language: str, name: str) -> str:
 
 
 __all__ = [
-    "CHOICE_LABELS", "COLUMN_LABELS", "CRITERION_LABELS", "DECISION_LABELS", "DEPTH_LABELS", "PRIVILEGE_LABELS",
-    "RECORD_LABELS", "RECORD_PAGES", "ROLE_LABELS", "RULE_DESCRIPTION_LABELS", "RULE_LABELS", "STAGE_LABELS",
-    "STEP_LABELS", "TABLE_LABELS", "label", "role_name", "rule_name",
+    "CHOICE_LABELS",
+    "COLUMN_LABELS",
+    "CRITERION_LABELS",
+    "DECISION_LABELS",
+    "DEPTH_LABELS",
+    "PRIVILEGE_LABELS",
+    "RECORD_LABELS",
+    "RECORD_PAGES",
+    "ROLE_LABELS",
+    "RULE_DESCRIPTION_LABELS",
+    "RULE_LABELS",
+    "STAGE_LABELS",
+    "STEP_LABELS",
+    "TABLE_LABELS",
+    "label",
+    "role_name",
+    "rule_name",
 ]

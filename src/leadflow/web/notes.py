@@ -30,7 +30,9 @@ def file_size(language: str, size: int | None) -> str:
     locale = locale_of(language)
     if size < 1024:
         return format_unit(size, "digital-byte", length="short", locale=locale)
-    unit, value = ("digital-kilobyte", size / 1024) if size < 1024 * 1024 else ("digital-megabyte", size / (1024 * 1024))
+    unit, value = (
+        ("digital-kilobyte", size / 1024) if size < 1024 * 1024 else ("digital-megabyte", size / (1024 * 1024))
+    )
     return format_unit(round(value, 1), unit, length="short", format="0.#", locale=locale)
 
 
@@ -70,17 +72,27 @@ def save_note(
             mime_type=upload.content_type or "application/octet-stream",
             content=read_upload(upload, limit),
         )
-    committed(request, lambda uow: add_note(
-        table, record_id, title=note.title or None, body=note.body or None, attachment=attachment,
-        max_attachment_bytes=limit, uow=uow, actor=session.actor,
-    ))
+    committed(
+        request,
+        lambda uow: add_note(
+            table,
+            record_id,
+            title=note.title or None,
+            body=note.body or None,
+            attachment=attachment,
+            max_attachment_bytes=limit,
+            uow=uow,
+            actor=session.actor,
+        ),
+    )
 
 
 def note_refusal_text(request: Request, language: str, error: LeadflowError) -> str:
     """Why a note was refused; a file over the limit is told the limit in the user's units."""
     if error.code in ("attachment_too_large", "too_large"):
         return gettext(
-            language, "The file is larger than the limit of %(size)s; attach a smaller file.",
+            language,
+            "The file is larger than the limit of %(size)s; attach a smaller file.",
             size=file_size(language, max_attachment_bytes(request)),
         )
     return refusal_text(language, error)

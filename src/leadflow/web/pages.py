@@ -20,18 +20,18 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from leadflow.core.errors import LeadflowError
+from leadflow.core.uow import Database, UnitOfWork
 from leadflow.organisation.service import time_zone_of
 from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
-from leadflow.security.models import TokenKind, User
-from leadflow.security.privileges import Privilege
 from leadflow.security.authentication import actor_for_secret, note_token_use
 from leadflow.security.credentials import AuthenticationFailed
-from leadflow.core.uow import Database, UnitOfWork
+from leadflow.security.models import TokenKind, User
+from leadflow.security.privileges import Privilege
 from leadflow.web.i18n import N_, choose_language
 from leadflow.web.routes import (
-    CSRF_FIELD,
     _MAX_TOKEN_LENGTH,
+    CSRF_FIELD,
     SESSION_COOKIE,
     _delete_cookie,
     _forbidden,
@@ -173,7 +173,7 @@ async def require_form_token(request: Request, session: WebSessionDep) -> None:
         return
     try:
         token = (await request.form()).get(CSRF_FIELD)
-    except Exception:  # a body that is no form (or a broken one) carries no token
+    except Exception:  # noqa: BLE001 - a body that is no form (or a broken one) carries no token
         raise CsrfRefused from None
     # A file sent in the token's field is no token either.
     if not isinstance(token, str) or not _same(session.csrf_token, token):

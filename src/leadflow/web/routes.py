@@ -27,11 +27,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from leadflow.security.audit import record_action
 from leadflow.core.db import utcnow
 from leadflow.core.errors import LeadflowError
-from leadflow.security.models import TokenKind, User
-from leadflow.security.credentials import MIN_PASSWORD_LENGTH, AuthenticationFailed
+from leadflow.core.uow import Database
+from leadflow.http.clients import client_address
+from leadflow.http.errors import status_for
+from leadflow.security.audit import record_action
 from leadflow.security.authentication import (
     Authenticated,
     IssuedToken,
@@ -42,10 +43,9 @@ from leadflow.security.authentication import (
     revoke_secret,
     sign_in,
 )
-from leadflow.core.uow import Database
-from leadflow.http.clients import client_address
+from leadflow.security.credentials import MIN_PASSWORD_LENGTH, AuthenticationFailed
+from leadflow.security.models import TokenKind, User
 from leadflow.web import i18n
-from leadflow.http.errors import status_for
 from leadflow.web.forms import PASSWORD_FIELDS, refusal, repeated_password
 from leadflow.web.i18n import gettext, language_from_header
 
@@ -63,9 +63,7 @@ _MAX_TOKEN_LENGTH = 200  # cookies and form tokens longer than any we issue are 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
-    ),
+    "Content-Security-Policy": ("default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"),
     "X-Frame-Options": "SAMEORIGIN",
 }
 
@@ -135,9 +133,7 @@ def _secure(response: Response) -> Response:
 
 def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     language = _language(request)
-    response = templates.TemplateResponse(
-        request, template, {"lang": language, **context}, status_code=status_code
-    )
+    response = templates.TemplateResponse(request, template, {"lang": language, **context}, status_code=status_code)
     return _secure(response)
 
 
@@ -172,7 +168,11 @@ def _delete_cookie(request: Request, response: Response, name: str) -> None:
 def _pre_session_csrf(request: Request) -> str:
     """The double-submit token already in the browser's cookie, or a fresh one."""
     current = request.cookies.get(CSRF_COOKIE, "")
-    if 32 <= len(current) <= _MAX_TOKEN_LENGTH and current.isascii() and current.replace("-", "").replace("_", "").isalnum():
+    if (
+        32 <= len(current) <= _MAX_TOKEN_LENGTH
+        and current.isascii()
+        and current.replace("-", "").replace("_", "").isalnum()
+    ):
         return current
     return secrets.token_urlsafe(32)
 
@@ -194,8 +194,14 @@ def _pre_session_page(request: Request, template: str, status_code: int = 200, *
 
 
 def _sign_in_form(
-    request: Request, *, status_code: int = 200, email: str = "", error: str | None = None, next_path: str = "/",
-    notice: str | None = None, headers: dict[str, str] | None = None,
+    request: Request,
+    *,
+    status_code: int = 200,
+    email: str = "",
+    error: str | None = None,
+    next_path: str = "/",
+    notice: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     response = _pre_session_page(
         request, "sign_in.html", status_code, email=email, error=error, notice=notice, next_path=safe_next(next_path)
@@ -205,7 +211,12 @@ def _sign_in_form(
 
 
 def _code_form(
-    request: Request, *, step: str, next_path: str, status_code: int = 200, error: str | None = None,
+    request: Request,
+    *,
+    step: str,
+    next_path: str,
+    status_code: int = 200,
+    error: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The second step of a two-factor sign-in: the code, with the step's secret in a hidden field."""
@@ -234,8 +245,6 @@ def _current_session(request: Request) -> tuple[Authenticated, User] | None:
         if user is None:
             return None
         return authenticated, user
-
-
 
 
 def _refused_sign_in(request: Request, error: LeadflowError) -> tuple[int, str, dict[str, str]]:
@@ -284,11 +293,17 @@ def sign_in_submit(
     email = email.strip()[:320]
     try:
         outcome = sign_in(
-            email, password[:1024], kind=TokenKind.WEB_SESSION, address=client_address(request), database=_database(request)
+            email,
+            password[:1024],
+            kind=TokenKind.WEB_SESSION,
+            address=client_address(request),
+            database=_database(request),
         )
     except LeadflowError as error:
         status, message, headers = _refused_sign_in(request, error)
-        return _sign_in_form(request, status_code=status, email=email, next_path=next_path, error=message, headers=headers)
+        return _sign_in_form(
+            request, status_code=status, email=email, next_path=next_path, error=message, headers=headers
+        )
     if outcome.second_step is not None:
         return _code_form(request, step=outcome.second_step.secret, next_path=next_path)
     assert outcome.issued is not None
@@ -307,21 +322,31 @@ def sign_in_code_submit(
     if not _same(request.cookies.get(CSRF_COOKIE), csrf_token) or len(step) > _MAX_TOKEN_LENGTH:
         return _forbidden(request)
     try:
-        issued = complete_second_step(step, code.strip()[:64], address=client_address(request), database=_database(request))
+        issued = complete_second_step(
+            step, code.strip()[:64], address=client_address(request), database=_database(request)
+        )
     except LeadflowError as error:
         status, message, headers = _refused_sign_in(request, error)
         if error.code in ("wrong_code", "too_many_attempts"):  # the same step may take another code
-            return _code_form(request, step=step, next_path=next_path, status_code=status, error=message, headers=headers)
+            return _code_form(
+                request, step=step, next_path=next_path, status_code=status, error=message, headers=headers
+            )
         return _sign_in_form(request, status_code=status, next_path=next_path, error=message, headers=headers)
     return _start_session(request, issued, next_path)
 
 
 def _looks_like_a_link_secret(token: str) -> bool:
-    return 10 <= len(token) <= _MAX_TOKEN_LENGTH and token.isascii() and token.replace("-", "").replace("_", "").isalnum()
+    return (
+        10 <= len(token) <= _MAX_TOKEN_LENGTH and token.isascii() and token.replace("-", "").replace("_", "").isalnum()
+    )
 
 
 def _reset_form(
-    request: Request, token: str, *, status_code: int | None = None, error: str | None = None,
+    request: Request,
+    token: str,
+    *,
+    status_code: int | None = None,
+    error: str | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
     """The new password's form, or (for a link that cannot be one) why not and what to do."""
@@ -332,8 +357,13 @@ def _reset_form(
             "This password link is not valid any more (used, expired or replaced); ask an administrator for a new one.",
         )
     return _pre_session_page(
-        request, "reset_password.html", status_code or (200 if valid else 404), token=token if valid else "",
-        error=error, errors=errors or {}, min_password_length=MIN_PASSWORD_LENGTH,
+        request,
+        "reset_password.html",
+        status_code or (200 if valid else 404),
+        token=token if valid else "",
+        error=error,
+        errors=errors or {},
+        min_password_length=MIN_PASSWORD_LENGTH,
     )
 
 
@@ -365,7 +395,11 @@ def reset_password_submit(
         refused = refusal(_language(request), error, PASSWORD_FIELDS)
         still_valid = error.code not in ("reset_link_invalid", "user_inactive")
         return _reset_form(
-            request, token if still_valid else "", status_code=status_for(error), error=refused.message, errors=refused.fields,
+            request,
+            token if still_valid else "",
+            status_code=status_for(error),
+            error=refused.message,
+            errors=refused.fields,
         )
     response = _redirect("/sign-in?reset=true")
     _delete_cookie(request, response, CSRF_COOKIE)
@@ -390,8 +424,9 @@ def sign_out(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respo
         if not _same(_session_form_token(authenticated.token.csrf_secret), csrf_token):
             return _forbidden(request)
         revoke_secret(secret, uow=uow)
-        record_action(uow.session, authenticated.actor, "sign_out", table="users",
-                      record_id=authenticated.actor.user_id)
+        record_action(
+            uow.session, authenticated.actor, "sign_out", table="users", record_id=authenticated.actor.user_id
+        )
         uow.commit()
     response = _redirect("/sign-in")
     _delete_cookie(request, response, SESSION_COOKIE)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from leadflow.duplicates import Condition, Criterion, InvalidCondition
 from leadflow.core.errors import ValidationFailed
+from leadflow.duplicates import Condition, Criterion, InvalidCondition
 
 
 def test_criteria_have_the_stored_values_of_section_9():

@@ -195,7 +195,8 @@ def test_a_word_with_a_digit_matches_only_itself():
 def test_person_names_score_as_their_least_alike_pair_of_words():
     # As whole strings the shared first name lifts them to 0.945; word by word it is Navarrete against Navarro.
     assert similarity(FULL_NAME, "Pablo Navarrete", "Pablo Navarro") == pytest.approx(
-        JaroWinkler.normalized_similarity("navarrete", "navarro"))
+        JaroWinkler.normalized_similarity("navarrete", "navarro")
+    )
     assert similarity(FULL_NAME, "Pablo Navarrete", "Pablo Navarro") < 0.92
     assert similarity(LAST_NAME_SIMILAR, "Gil Navarrete", "Gil Navarro") < 0.92
     assert similarity(LAST_NAME_SIMILAR, "García López", "García Lozano") < 0.8
@@ -300,9 +301,7 @@ def test_the_encoding_of_several_keys_is_unambiguous():
 def test_case_sensitive_rules_tell_case_apart():
     upper, lower = {"email": "ANA@EXAMPLE.COM"}, {"email": "ana@example.com"}
     assert rule_match_code([EMAIL], upper) == rule_match_code([EMAIL], lower)
-    assert rule_match_code([EMAIL], upper, case_sensitive=True) != rule_match_code(
-        [EMAIL], lower, case_sensitive=True
-    )
+    assert rule_match_code([EMAIL], upper, case_sensitive=True) != rule_match_code([EMAIL], lower, case_sensitive=True)
 
 
 def test_a_blank_value_in_a_condition_that_ignores_blanks_gives_no_match_code():

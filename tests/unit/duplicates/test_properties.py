@@ -76,19 +76,22 @@ def test_equal_match_codes_are_exactly_the_pairs_is_match_accepts(a, b):
 
 
 name_like = st.lists(
-    st.sampled_from(["Ana", "Anna", "Navarro", "Navarrete", "Navaro", "Gil", "Gill", "Smith", "Smiht", "12", "13", "y"]),
-    min_size=1, max_size=4,
+    st.sampled_from(
+        ["Ana", "Anna", "Navarro", "Navarrete", "Navaro", "Gil", "Gill", "Smith", "Smiht", "12", "13", "y"]
+    ),
+    min_size=1,
+    max_size=4,
 ).map(" ".join)
 
 
 @settings(max_examples=300)
-@given(st.lists(name_like, min_size=1, max_size=8), name_like, st.sampled_from([0.8, 0.9, 0.92, 0.97]),
-       st.booleans())
+@given(st.lists(name_like, min_size=1, max_size=8), name_like, st.sampled_from([0.8, 0.9, 0.92, 0.97]), st.booleans())
 def test_the_scans_word_index_keeps_every_name_that_reaches_the_threshold(names, query, threshold, any_order):
     normalised = {index: normalize_name(name) for index, name in enumerate(names)}
     kept = _WordIndex(normalised).close_to(normalize_name(query), threshold - 1e-9)
     reaching = [
-        index for index, name in normalised.items()
+        index
+        for index, name in normalised.items()
         if name_similarity(normalize_name(query), name, any_order=any_order) >= threshold
     ]
     assert set(reaching) <= set(kept)

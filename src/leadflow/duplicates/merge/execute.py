@@ -24,7 +24,7 @@ from leadflow.security.audit import record_action
 
 def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def reindex(session: Session, table: Table, ids: Sequence[uuid.UUID]) -> None:
@@ -36,8 +36,9 @@ def reindex(session: Session, table: Table, ids: Sequence[uuid.UUID]) -> None:
         index_rows(session, table.name, rows)
 
 
-
-def _move_children(session: Session, policy: MergePolicy, *, master_id: uuid.UUID, subordinate_id: uuid.UUID) -> list[dict[str, Any]]:
+def _move_children(
+    session: Session, policy: MergePolicy, *, master_id: uuid.UUID, subordinate_id: uuid.UUID
+) -> list[dict[str, Any]]:
     """Re-point the subordinate's children at the master, bumping each one's row version."""
     moved: list[dict[str, Any]] = []
     now = utcnow()
@@ -45,12 +46,17 @@ def _move_children(session: Session, policy: MergePolicy, *, master_id: uuid.UUI
         table = link.table
         condition = link.condition(subordinate_id)
         rows = session.execute(
-            select(table.c.id, table.c.row_version, table.c.modified_at).where(condition).order_by(table.c.id).with_for_update()
+            select(table.c.id, table.c.row_version, table.c.modified_at)
+            .where(condition)
+            .order_by(table.c.id)
+            .with_for_update()
         ).all()
         if not rows:
             continue
         session.execute(
-            update(table).where(condition).values({link.column: master_id, "row_version": table.c.row_version + 1, "modified_at": now})
+            update(table)
+            .where(condition)
+            .values({link.column: master_id, "row_version": table.c.row_version + 1, "modified_at": now})
         )
         moved.extend(
             {
@@ -80,7 +86,13 @@ def _movememberships(session: Session, *, master_id: uuid.UUID, subordinate_id: 
         else:
             session.execute(update(SET_MEMBERS).where(membership).values(record_id=master_id))
         moved.append(
-            {"table": SET_MEMBERS.name, "id": str(set_id), "column": "record_id", "old": str(subordinate_id), "removed": removed}
+            {
+                "table": SET_MEMBERS.name,
+                "id": str(set_id),
+                "column": "record_id",
+                "old": str(subordinate_id),
+                "removed": removed,
+            }
         )
     return moved
 
@@ -143,7 +155,11 @@ def merge_records(
     session.add(journal)
     uow.flush()
     record_action(
-        session, actor, "merge", table=policy.table.value, record_id=master.id,
+        session,
+        actor,
+        "merge",
+        table=policy.table.value,
+        record_id=master.id,
         changes={"merge_id": str(journal.id), "subordinate_id": str(subordinate.id), "moved": len(moved)},
         summary=f"Merged {describe(record_table, subordinate)} into {describe(record_table, master)}",
     )

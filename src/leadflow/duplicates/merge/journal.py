@@ -18,7 +18,6 @@ from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
 
 
-
 def _readable(session: Session, actor: Actor, journal: MergeJournal) -> bool:
     """A merge is visible to whoever may read its master (or its subordinate, once the master is gone)."""
     table = POLICIES[DetectionTable(journal.table_name)].model.__table__

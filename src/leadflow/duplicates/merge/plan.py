@@ -37,7 +37,6 @@ from leadflow.security.privileges import Privilege
 SET_MEMBERS = cast(Table, DuplicateSetMember.__table__)
 
 
-
 def _load_pair(
     session: Session, policy: MergePolicy, master_id: uuid.UUID, subordinate_id: uuid.UUID, *, lock: bool
 ) -> tuple[Any, Any]:
@@ -94,8 +93,12 @@ def _check_parents(session: Session, policy: MergePolicy, master: Any, subordina
         ours, theirs = getattr(master, parent.column), getattr(subordinate, parent.column)
         if ours is None or theirs is None or ours == theirs:
             continue
-        rows = {row.id: row for row in session.execute(select(parent.table).where(parent.table.c.id.in_([ours, theirs])))}
-        names = [describe(parent.table, rows[i]) if i in rows else f"the {parent.label} (id {i})" for i in (ours, theirs)]
+        rows = {
+            row.id: row for row in session.execute(select(parent.table).where(parent.table.c.id.in_([ours, theirs])))
+        }
+        names = [
+            describe(parent.table, rows[i]) if i in rows else f"the {parent.label} (id {i})" for i in (ours, theirs)
+        ]
         raise Conflict(
             f"These {policy.table.value} belong to different {parent.label}s: the master to {names[0]}, "
             f"the subordinate to {names[1]}. Link them to the same {parent.label} first, or merge anyway "
@@ -130,14 +133,15 @@ def may_merge(
     may offer the merge (the merge's own checks of states and parents still come when it is asked for)."""
     policy = policy_for(table)
     model = policy.model
-    found = {record.id: record for record in session.scalars(select(model).where(model.id.in_([master_id, subordinate_id])))}
+    found = {
+        record.id: record for record in session.scalars(select(model).where(model.id.in_([master_id, subordinate_id])))
+    }
     master, subordinate = found.get(master_id), found.get(subordinate_id)
     if master is None or subordinate is None or master is subordinate:
         return False
     name = policy.table.value
     wanted = ((Privilege.READ, master), (Privilege.READ, subordinate), *_rights(master, subordinate))
     return all(can(session, actor, privilege, name, record) for privilege, record in wanted)
-
 
 
 def _blank(value: Any) -> bool:
@@ -154,7 +158,11 @@ def _check_choices(policy: MergePolicy, fields: Mapping[str, str]) -> None:
             code="unknown_merge_field",
             details={
                 "fields": [
-                    {"field": name, "code": "unknown_merge_field", "message": f"{name} is not a field a merge can choose."}
+                    {
+                        "field": name,
+                        "code": "unknown_merge_field",
+                        "message": f"{name} is not a field a merge can choose.",
+                    }
                     for name in unknown
                 ],
                 "mergeable": list(allowed),
@@ -167,7 +175,11 @@ def _check_choices(policy: MergePolicy, fields: Mapping[str, str]) -> None:
             code="invalid_merge_choice",
             details={
                 "fields": [
-                    {"field": name, "code": "invalid_merge_choice", "message": f"Choose 'master' or 'subordinate' for {name}."}
+                    {
+                        "field": name,
+                        "code": "invalid_merge_choice",
+                        "message": f"Choose 'master' or 'subordinate' for {name}.",
+                    }
                     for name in invalid
                 ]
             },
@@ -250,7 +262,6 @@ def prepare(
     return policy, master, subordinate, plan
 
 
-
 @dataclass
 class ChildMove:
     """Children of one kind that a merge moves: rows of ``table`` whose ``column`` names the subordinate."""
@@ -289,7 +300,9 @@ class MergePreview:
 
 def memberships(session: Session, record_id: uuid.UUID) -> list[uuid.UUID]:
     return list(
-        session.scalars(select(SET_MEMBERS.c.set_id).where(SET_MEMBERS.c.record_id == record_id).order_by(SET_MEMBERS.c.set_id))
+        session.scalars(
+            select(SET_MEMBERS.c.set_id).where(SET_MEMBERS.c.record_id == record_id).order_by(SET_MEMBERS.c.set_id)
+        )
     )
 
 
@@ -310,7 +323,9 @@ def preview_merge(
     )
     children = []
     for link in policy.children:
-        ids = list(session.scalars(select(link.table.c.id).where(link.condition(subordinate.id)).order_by(link.table.c.id)))
+        ids = list(
+            session.scalars(select(link.table.c.id).where(link.condition(subordinate.id)).order_by(link.table.c.id))
+        )
         if ids:
             children.append(ChildMove(link.table.name, link.column, ids))
     sets = memberships(session, subordinate.id)

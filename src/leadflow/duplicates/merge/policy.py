@@ -33,9 +33,22 @@ RECORD_TABLE_NAMES = ("accounts", "contacts", "leads", "opportunities")
 # full_name is derived from the first and last names that survive.
 NOT_MERGEABLE = frozenset(
     {
-        "id", "row_version", "created_at", "modified_at", "created_by_id", "modified_by_id",
-        "owning_business_unit_id", "owner_team_id", "state", "status_reason", "closed_at",
-        "master_id", "master_lead_id", "merged", "originating_lead_id", "qualifying_opportunity_id",
+        "id",
+        "row_version",
+        "created_at",
+        "modified_at",
+        "created_by_id",
+        "modified_by_id",
+        "owning_business_unit_id",
+        "owner_team_id",
+        "state",
+        "status_reason",
+        "closed_at",
+        "master_id",
+        "master_lead_id",
+        "merged",
+        "originating_lead_id",
+        "qualifying_opportunity_id",
         "full_name",
     }
 )

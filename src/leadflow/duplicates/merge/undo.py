@@ -4,8 +4,9 @@ modification times included, unless one of them changed since (then undo names w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -24,7 +25,6 @@ from leadflow.security.audit import record_action
 from leadflow.security.privileges import Privilege
 
 SETS = DuplicateSet.__table__
-
 
 
 def get_journal(session: Session, merge_id: uuid.UUID, *, lock: bool = False) -> MergeJournal:
@@ -65,8 +65,12 @@ def _child_restores(moved: list[dict[str, Any]]) -> list[_ChildRestore]:
         restore = restores.get(key)
         if restore is None:
             restores[key] = _ChildRestore(
-                record_table(entry["table"]), uuid.UUID(entry["id"]), {entry["column"]: entry["old"]},
-                entry["version_before"], entry["modified_at_before"], entry["version_after"],
+                record_table(entry["table"]),
+                uuid.UUID(entry["id"]),
+                {entry["column"]: entry["old"]},
+                entry["version_before"],
+                entry["modified_at_before"],
+                entry["version_after"],
             )
         else:  # moved again by a later link of the same merge: the first entry holds the original stamp
             restore.columns[entry["column"]] = entry["old"]
@@ -102,8 +106,12 @@ def _conflicts(
 def _conflict(table: Table, record_id: uuid.UUID, row: Any, expected: int) -> dict[str, Any]:
     label = label_of(table)
     if row is None:
-        return {"table": table.name, "id": str(record_id), "change": "deleted",
-                "message": f"the {label} (id {record_id}) was deleted after the merge"}
+        return {
+            "table": table.name,
+            "id": str(record_id),
+            "change": "deleted",
+            "message": f"the {label} (id {record_id}) was deleted after the merge",
+        }
     return {
         "table": table.name,
         "id": str(record_id),
@@ -154,7 +162,9 @@ def _restore_memberships(session: Session, journal: MergeJournal) -> None:
             continue
         if entry["removed"]:
             present = session.scalar(
-                select(SET_MEMBERS.c.set_id).where(SET_MEMBERS.c.set_id == set_id, SET_MEMBERS.c.record_id == journal.subordinate_id)
+                select(SET_MEMBERS.c.set_id).where(
+                    SET_MEMBERS.c.set_id == set_id, SET_MEMBERS.c.record_id == journal.subordinate_id
+                )
             )
             if present is None:
                 session.execute(insert(SET_MEMBERS).values(set_id=set_id, record_id=journal.subordinate_id))
@@ -212,7 +222,11 @@ def undo_merge(merge_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> MergeJo
     journal.undone_at = utcnow()
     uow.flush()
     record_action(
-        session, actor, "unmerge", table=policy.table.value, record_id=journal.master_id,
+        session,
+        actor,
+        "unmerge",
+        table=policy.table.value,
+        record_id=journal.master_id,
         changes={"merge_id": str(journal.id), "subordinate_id": str(journal.subordinate_id)},
     )
     return journal

@@ -36,14 +36,37 @@ from leadflow.security.access import forbidden
 from leadflow.security.credentials import MIN_PASSWORD_LENGTH
 from leadflow.security.models import BusinessUnit, User
 from leadflow.security.privileges import Privilege
-from leadflow.web.areas.admin_labels import DUPLICATE_EXPERIENCE_LABELS, LANGUAGE_LABELS, QUALIFICATION_EXPERIENCE_LABELS
-from leadflow.web.areas.admin_labels import RECORD_CREATION_LABELS, ROLE_LABELS, TOKEN_KIND_LABELS
-from leadflow.web.forms import PASSWORD_FIELDS, FormDep, field_errors, id_in_path, parse_version, refusal
-from leadflow.web.forms import refusal_text, repeated_password
+from leadflow.web.areas.admin_labels import (
+    DUPLICATE_EXPERIENCE_LABELS,
+    LANGUAGE_LABELS,
+    QUALIFICATION_EXPERIENCE_LABELS,
+    RECORD_CREATION_LABELS,
+    ROLE_LABELS,
+    TOKEN_KIND_LABELS,
+)
+from leadflow.web.forms import (
+    PASSWORD_FIELDS,
+    FormDep,
+    field_errors,
+    id_in_path,
+    parse_version,
+    refusal,
+    refusal_text,
+    repeated_password,
+)
 from leadflow.web.i18n import N_, gettext
 from leadflow.web.labels import label
-from leadflow.web.pages import TWO_FACTOR_SETUP, Endpoint, WebSession, WebSessionDep, committed, database_of, redirect
-from leadflow.web.pages import refusals_shown_by, render
+from leadflow.web.pages import (
+    TWO_FACTOR_SETUP,
+    Endpoint,
+    WebSession,
+    WebSessionDep,
+    committed,
+    database_of,
+    redirect,
+    refusals_shown_by,
+    render,
+)
 
 router = APIRouter()
 
@@ -56,7 +79,11 @@ def refused_page(request: Request, session: WebSession, error: LeadflowError) ->
     status = status_for(error)
     title = N_("You can't open this page") if isinstance(error, Forbidden) else N_("This can't be done")
     return render(
-        request, session, "admin/refused.html", status_code=status, title=title,
+        request,
+        session,
+        "admin/refused.html",
+        status_code=status,
+        title=title,
         message=refusal_text(session.language, error),
     )
 
@@ -80,7 +107,9 @@ def admin_area(area: str, privilege: Privilege) -> Callable[[Endpoint], Endpoint
         def gated(*args: Any, **kwargs: Any) -> Response:
             session: WebSession = kwargs["session"]
             if not session.can_admin(area, privilege):
-                return refused_page(kwargs["request"], session, forbidden(session.actor, privilege, area, what="this area"))
+                return refused_page(
+                    kwargs["request"], session, forbidden(session.actor, privilege, area, what="this area")
+                )
             return shown(*args, **kwargs)
 
         return gated
@@ -131,14 +160,28 @@ def _posted_settings(form: FormData) -> dict[str, Any]:
 
 
 def _settings_page(
-    request: Request, session: WebSession, values: dict[str, Any], *, status_code: int = 200,
-    error: str | None = None, errors: dict[str, str] | None = None, saved: bool = False,
+    request: Request,
+    session: WebSession,
+    values: dict[str, Any],
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+    saved: bool = False,
 ) -> Response:
     language = session.language
     return render(
-        request, session, "admin/settings.html", status_code=status_code,
-        values=values, error=error, errors=errors or {}, saved=saved,
-        qualification_experiences=[(e.value, label(language, QUALIFICATION_EXPERIENCE_LABELS, e)) for e in QualificationExperience],
+        request,
+        session,
+        "admin/settings.html",
+        status_code=status_code,
+        values=values,
+        error=error,
+        errors=errors or {},
+        saved=saved,
+        qualification_experiences=[
+            (e.value, label(language, QUALIFICATION_EXPERIENCE_LABELS, e)) for e in QualificationExperience
+        ],
         record_creations=[(c.value, label(language, RECORD_CREATION_LABELS, c)) for c in RecordCreation],
         duplicate_experiences=[(e.value, label(language, DUPLICATE_EXPERIENCE_LABELS, e)) for e in DuplicateExperience],
         regions=phone_regions(language),
@@ -166,20 +209,27 @@ def save_settings(request: Request, session: WebSessionDep, form: FormDep) -> Re
         # A form without the time zone field (an older page) leaves the default time zone as it is.
         regional = (
             parse(RegionalSettings, {name: values[name] for name in _REGIONAL_FIELDS}).model_dump()
-            if values["default_time_zone"] is not None else {}
+            if values["default_time_zone"] is not None
+            else {}
         )
         with database_of(request).unit_of_work() as uow:
             update_settings(
                 {**qualification.model_dump(), **duplicates.model_dump(), **regional},
-                uow=uow, actor=session.actor, expected_version=parse_version(values["row_version"]),
+                uow=uow,
+                actor=session.actor,
+                expected_version=parse_version(values["row_version"]),
             )
             uow.commit()
     except LeadflowError as error:
         if isinstance(error, Forbidden):
             raise
         return _settings_page(
-            request, session, values, status_code=status_for(error),
-            error=refusal_text(session.language, error), errors=field_errors(session.language, error),
+            request,
+            session,
+            values,
+            status_code=status_for(error),
+            error=refusal_text(session.language, error),
+            errors=field_errors(session.language, error),
         )
     return redirect("/admin/settings?saved=true")
 
@@ -203,29 +253,57 @@ _ME_NOTICES = {
 def _token_rows(language: str, session: WebSession, uow: Any) -> list[dict[str, Any]]:
     now = utcnow()
     rows = []
-    for token in (entry.token for entry in directory.list_tokens(user_email=session.email, uow=uow, actor=session.actor, limit=TOKENS_SHOWN).items):
-        rows.append({
-            "id": token.id, "kind": label(language, TOKEN_KIND_LABELS, token.kind), "name": token.name,
-            "created_at": token.created_at, "expires_at": token.expires_at, "last_used_at": token.last_used_at,
-            "revoked_at": token.revoked_at, "current": token.id == session.token_id,
-            "usable": token.revoked_at is None and token.expires_at > now,
-        })
+    for token in (
+        entry.token
+        for entry in directory.list_tokens(
+            user_email=session.email, uow=uow, actor=session.actor, limit=TOKENS_SHOWN
+        ).items
+    ):
+        rows.append(
+            {
+                "id": token.id,
+                "kind": label(language, TOKEN_KIND_LABELS, token.kind),
+                "name": token.name,
+                "created_at": token.created_at,
+                "expires_at": token.expires_at,
+                "last_used_at": token.last_used_at,
+                "revoked_at": token.revoked_at,
+                "current": token.id == session.token_id,
+                "usable": token.revoked_at is None and token.expires_at > now,
+            }
+        )
     return rows
 
 
-def _me_page(request: Request, session: WebSession, *, status_code: int = 200, error: str | None = None,
-             notice: str | None = None, password_errors: dict[str, str] | None = None) -> Response:
+def _me_page(
+    request: Request,
+    session: WebSession,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    password_errors: dict[str, str] | None = None,
+) -> Response:
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
         user = uow.session.get(User, session.actor.user_id)
-        unit = uow.session.scalar(select(BusinessUnit.name).where(BusinessUnit.id == user.business_unit_id)) if user else None
+        unit = (
+            uow.session.scalar(select(BusinessUnit.name).where(BusinessUnit.id == user.business_unit_id))
+            if user
+            else None
+        )
         stored_language = (user.language if user else None) or ""
         stored_time_zone = (user.time_zone if user else None) or ""
         organisation_time_zone = get_settings(uow.session).default_time_zone
         two_factor_since = user.totp_enabled_at if user else None
         tokens = _token_rows(language, session, uow)
     return render(
-        request, session, "admin/me.html", status_code=status_code, error=error, notice=notice,
+        request,
+        session,
+        "admin/me.html",
+        status_code=status_code,
+        error=error,
+        notice=notice,
         business_unit=unit,
         roles=[label(language, ROLE_LABELS, role) for role in session.actor.role_names],
         language_choices=[*LANGUAGE_LABELS.items(), ("", gettext(language, "The browser's language"))],
@@ -237,7 +315,8 @@ def _me_page(request: Request, session: WebSession, *, status_code: int = 200, e
         password_errors=password_errors or {},
         min_password_length=MIN_PASSWORD_LENGTH,
         two_factor_since=two_factor_since,
-        tokens=tokens, tokens_shown=TOKENS_SHOWN,
+        tokens=tokens,
+        tokens_shown=TOKENS_SHOWN,
     )
 
 
@@ -282,12 +361,21 @@ def change_password(request: Request, session: WebSessionDep, form: FormDep) -> 
     current, new = str(form.get("current_password", ""))[:1024], str(form.get("new_password", ""))[:1024]
     try:
         repeated_password(new, str(form.get("repeat_password", ""))[:1024])
-        committed(request, lambda uow: authentication.change_password(
-            current, new, uow=uow, actor=session.actor, keep_token=session.token_id,
-        ))
+        committed(
+            request,
+            lambda uow: authentication.change_password(
+                current,
+                new,
+                uow=uow,
+                actor=session.actor,
+                keep_token=session.token_id,
+            ),
+        )
     except LeadflowError as error:
         refused = refusal(session.language, error, PASSWORD_FIELDS)
-        return _me_page(request, session, status_code=status_for(error), error=refused.message, password_errors=refused.fields)
+        return _me_page(
+            request, session, status_code=status_for(error), error=refused.message, password_errors=refused.fields
+        )
     return redirect(f"{ME}?password_changed=true")
 
 
@@ -306,27 +394,47 @@ def revoke_token(request: Request, session: WebSessionDep, token_id: str) -> Res
 def qr_code_svg(text: str, title: str) -> Markup:
     """``text`` as a QR code: an SVG drawn here, to put in the page as it is (no image is fetched)."""
     code = segno.make(text, error="m")
-    return Markup(code.svg_inline(scale=1, border=4, dark="#000", light="#fff", title=title, svgclass="qr-code", omitsize=True))
+    return Markup(
+        code.svg_inline(scale=1, border=4, dark="#000", light="#fff", title=title, svgclass="qr-code", omitsize=True)
+    )
 
 
 def grouped(secret: str) -> str:
     """A secret to type by hand, in groups of four characters."""
-    return " ".join(secret[start:start + 4] for start in range(0, len(secret), 4))
+    return " ".join(secret[start : start + 4] for start in range(0, len(secret), 4))
 
 
 def _two_factor_page(
-    request: Request, session: WebSession, *, status_code: int = 200, enrolment: authentication.Enrolment | None = None,
-    recovery_codes: list[str] | None = None, error: str | None = None, confirming: bool = False,
+    request: Request,
+    session: WebSession,
+    *,
+    status_code: int = 200,
+    enrolment: authentication.Enrolment | None = None,
+    recovery_codes: list[str] | None = None,
+    error: str | None = None,
+    confirming: bool = False,
 ) -> Response:
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
         user = uow.session.get(User, session.actor.user_id)
         required = user is not None and authentication.requires_two_factor(uow.session, user)
-    qr_code = qr_code_svg(enrolment.uri, gettext(language, "QR code to add leadflow to an authenticator app")) if enrolment else None
+    qr_code = (
+        qr_code_svg(enrolment.uri, gettext(language, "QR code to add leadflow to an authenticator app"))
+        if enrolment
+        else None
+    )
     return render(
-        request, session, "admin/two_factor.html", status_code=status_code, required=required, error=error,
-        secret=grouped(enrolment.secret) if enrolment else None, uri=enrolment.uri if enrolment else None,
-        qr_code=qr_code, recovery_codes=recovery_codes, confirming=confirming or enrolment is not None,
+        request,
+        session,
+        "admin/two_factor.html",
+        status_code=status_code,
+        required=required,
+        error=error,
+        secret=grouped(enrolment.secret) if enrolment else None,
+        uri=enrolment.uri if enrolment else None,
+        qr_code=qr_code,
+        recovery_codes=recovery_codes,
+        confirming=confirming or enrolment is not None,
     )
 
 
@@ -346,7 +454,9 @@ def start_two_factor(request: Request, session: WebSessionDep) -> Response:
     try:
         enrolment = committed(request, lambda uow: authentication.start_two_factor(uow=uow, actor=session.actor))
     except LeadflowError as error:
-        return _two_factor_page(request, session, status_code=status_for(error), error=refusal_text(session.language, error))
+        return _two_factor_page(
+            request, session, status_code=status_for(error), error=refusal_text(session.language, error)
+        )
     return _two_factor_page(request, session, enrolment=enrolment)
 
 
@@ -359,7 +469,10 @@ def confirm_two_factor(request: Request, session: WebSessionDep, form: FormDep) 
         codes = committed(request, lambda uow: authentication.confirm_two_factor(code, uow=uow, actor=session.actor))
     except LeadflowError as error:
         return _two_factor_page(
-            request, session, status_code=status_for(error), error=refusal_text(session.language, error),
+            request,
+            session,
+            status_code=status_for(error),
+            error=refusal_text(session.language, error),
             confirming=error.code == "wrong_code",
         )
     return _two_factor_page(request, session, recovery_codes=codes)

@@ -17,18 +17,34 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from leadflow.security.audit import AuditEntry
-from leadflow.security.audit import AuditQuery, list_entries
+from leadflow.leads.models import LeadStatusReason
+from leadflow.security.audit import AuditEntry, AuditQuery, list_entries
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin import admin_area
-from leadflow.leads.models import LeadStatusReason
-from leadflow.web.areas.admin_labels import ACTION_LABELS, AUDIT_FIELD_LABELS, AUDIT_STATE_LABELS, AUDIT_SUMMARIES
-from leadflow.web.areas.admin_labels import AUDIT_VALUE_LABELS, LANGUAGE_LABELS, TOKEN_KIND_LABELS, UNKNOWN_USER
+from leadflow.web.areas.admin_labels import (
+    ACTION_LABELS,
+    AUDIT_FIELD_LABELS,
+    AUDIT_STATE_LABELS,
+    AUDIT_SUMMARIES,
+    AUDIT_VALUE_LABELS,
+    LANGUAGE_LABELS,
+    TOKEN_KIND_LABELS,
+    UNKNOWN_USER,
+)
 from leadflow.web.forms import parse_uuid
 from leadflow.web.i18n import gettext
-from leadflow.web.labels import CHOICE_LABELS, COLUMN_LABELS, DEPTH_LABELS, PRIVILEGE_LABELS, RECORD_PAGES, TABLE_LABELS
-from leadflow.web.labels import label, role_name, rule_name
+from leadflow.web.labels import (
+    CHOICE_LABELS,
+    COLUMN_LABELS,
+    DEPTH_LABELS,
+    PRIVILEGE_LABELS,
+    RECORD_PAGES,
+    TABLE_LABELS,
+    label,
+    role_name,
+    rule_name,
+)
 from leadflow.web.pages import WebSessionDep, database_of, render
 
 router = APIRouter()
@@ -43,9 +59,7 @@ def _day_start(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def _parse_filters(
-    language: str, params: Any, zone: tzinfo
-) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+def _parse_filters(language: str, params: Any, zone: tzinfo) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     """The filters as typed, as the query needs them, and the messages of those that make no sense."""
     typed = {name: str(params.get(name, "")).strip()[:100] for name in _FILTERS}
     query: dict[str, Any] = {}
@@ -144,12 +158,14 @@ def summary_text(language: str, entry: AuditEntry) -> str:
         match = known.pattern.fullmatch(text)
         if match is None:
             continue
-        parts = {name: _summary_part(language, known.parts.get(name), part or "") for name, part in match.groupdict().items()}
+        parts = {
+            name: _summary_part(language, known.parts.get(name), part or "") for name, part in match.groupdict().items()
+        }
         if known.sentence is not None:
             return gettext(language, known.sentence, **parts)
         shown, end = [], 0
         for name in match.groupdict():
-            shown += [text[end:match.start(name)], parts[name]]
+            shown += [text[end : match.start(name)], parts[name]]
             end = match.end(name)
         return "".join([*shown, text[end:]])
     return text
@@ -185,15 +201,22 @@ def audit_page(request: Request, session: WebSessionDep) -> Response:
             for user_id, name, email in uow.session.execute(select(User.id, User.full_name, User.email))
         }
         if not errors:
-            page = list_entries(AuditQuery(**filters, cursor=cursor, limit=ENTRIES_PER_PAGE), uow=uow, actor=session.actor)
+            page = list_entries(
+                AuditQuery(**filters, cursor=cursor, limit=ENTRIES_PER_PAGE), uow=uow, actor=session.actor
+            )
             entries, older = page.items, page.next_cursor
         actions = sorted(uow.session.scalars(select(AuditEntry.action).distinct()))
         tables = sorted(name for name in uow.session.scalars(select(AuditEntry.table_name).distinct()) if name)
     rows = [_entry_row(language, entry, users) for entry in entries]
     query = {name: value for name, value in typed.items() if value}
     return render(
-        request, session, "admin/audit.html", status_code=422 if errors else 200,
-        rows=rows, values=typed, errors=errors,
+        request,
+        session,
+        "admin/audit.html",
+        status_code=422 if errors else 200,
+        rows=rows,
+        values=typed,
+        errors=errors,
         error=gettext(language, "Some filters need attention; check the messages next to them.") if errors else None,
         users=sorted(((str(user_id), name) for user_id, name in users.items()), key=lambda item: item[1].casefold()),
         actions=[(action, label(language, ACTION_LABELS, action)) for action in actions],

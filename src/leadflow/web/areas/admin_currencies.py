@@ -40,8 +40,9 @@ PRECISIONS = (0, 1, 2, 3, 4)
 
 _NOTICES = {
     "enabled": N_("The currency was enabled."),
-    "saved": N_("Your changes were saved. Records keep the rate they captured until they are saved again or "
-                "recalculated."),
+    "saved": N_(
+        "Your changes were saved. Records keep the rate they captured until they are saved again or recalculated."
+    ),
     "removed": N_("The currency was removed."),
 }
 # The field a refusal that names none belongs to.
@@ -54,8 +55,15 @@ def _gate(endpoint: Any) -> Any:
 
 def _rows(currencies: list[Currency], language: str) -> list[dict[str, Any]]:
     return [
-        {"id": currency.id, "iso_code": currency.iso_code, "name": currency.name, "symbol": currency.symbol,
-         "precision": currency.precision, "rate": rate_text(currency.exchange_rate, language), "is_base": currency.is_base}
+        {
+            "id": currency.id,
+            "iso_code": currency.iso_code,
+            "name": currency.name,
+            "symbol": currency.symbol,
+            "precision": currency.precision,
+            "rate": rate_text(currency.exchange_rate, language),
+            "is_base": currency.is_base,
+        }
         for currency in currencies
     ]
 
@@ -63,7 +71,9 @@ def _rows(currencies: list[Currency], language: str) -> list[dict[str, Any]]:
 def _choices(enabled: set[str], language: str) -> list[tuple[str, str]]:
     """The ISO 4217 currencies not enabled yet, by code, named in the user's language."""
     locale = locale_of(language)
-    return [(code, f"{code} · {get_currency_name(code, locale=locale)}") for code in sorted(list_currencies() - enabled)]
+    return [
+        (code, f"{code} · {get_currency_name(code, locale=locale)}") for code in sorted(list_currencies() - enabled)
+    ]
 
 
 def _posted(form: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
@@ -93,12 +103,17 @@ def _currencies_page(
     with database_of(request).unit_of_work(read_only=True) as uow:
         currencies = list(service.list_currencies(uow=uow, actor=session.actor))
     return render(
-        request, session, "admin/currencies.html", status_code=status_code,
+        request,
+        session,
+        "admin/currencies.html",
+        status_code=status_code,
         currencies=_rows(currencies, language),
         choices=_choices({currency.iso_code for currency in currencies}, language),
         values=values or {"iso_code": "", "name": "", "symbol": "", "precision": "2", "exchange_rate": ""},
         precisions=[(str(precision), str(precision)) for precision in PRECISIONS],
-        refusal=failure, field_errors=failure.fields if failure else {}, notice=notice,
+        refusal=failure,
+        field_errors=failure.fields if failure else {},
+        notice=notice,
     )
 
 
@@ -113,7 +128,8 @@ def currencies_page(request: Request, session: WebSessionDep) -> Response:
             session.language,
             "The open records were recalculated with the current exchange rates: %(leads)s leads and "
             "%(opportunities)s opportunities changed.",
-            leads=_count(params.get("leads")), opportunities=_count(params.get("opportunities")),
+            leads=_count(params.get("leads")),
+            opportunities=_count(params.get("opportunities")),
         )
     return _currencies_page(request, session, notice=notice)
 
@@ -134,7 +150,10 @@ def enable_currency(request: Request, session: WebSessionDep, form: FormDep) -> 
         if isinstance(error, Forbidden):
             raise
         return _currencies_page(
-            request, session, values=posted, failure=page_refusal(session.language, error, _FIELDS_BY_CODE),
+            request,
+            session,
+            values=posted,
+            failure=page_refusal(session.language, error, _FIELDS_BY_CODE),
             status_code=status_for(error),
         )
     return redirect(f"{CURRENCIES}?notice=enabled")
@@ -169,18 +188,29 @@ def _currency_page(
             if isinstance(error, Forbidden):
                 raise
             return render(
-                request, session, "admin/refused.html", status_code=status_for(error), title=N_("This can't be done"),
+                request,
+                session,
+                "admin/refused.html",
+                status_code=status_for(error),
+                title=N_("This can't be done"),
                 message=page_refusal(language, error).message,
             )
     stored = {
-        "name": currency.name, "symbol": currency.symbol, "precision": str(currency.precision),
+        "name": currency.name,
+        "symbol": currency.symbol,
+        "precision": str(currency.precision),
         "exchange_rate": rate_input(currency.exchange_rate, language),
     }
     return render(
-        request, session, "admin/currency.html", status_code=status_code,
-        currency=currency, values={**stored, **(values or {})},
+        request,
+        session,
+        "admin/currency.html",
+        status_code=status_code,
+        currency=currency,
+        values={**stored, **(values or {})},
         precisions=[(str(precision), str(precision)) for precision in PRECISIONS],
-        refusal=failure, field_errors=failure.fields if failure else {},
+        refusal=failure,
+        field_errors=failure.fields if failure else {},
         row_version=version if version is not None and version >= 0 else currency.row_version,
         confirming_removal=confirming_removal,
     )
@@ -207,13 +237,22 @@ def save_currency(request: Request, currency_id: str, session: WebSessionDep, fo
     try:
         # An emptied field is sent as empty, so that the service names it as required.
         changes = parse(CurrencyUpdate, {name: None for name in posted} | _input(posted, session.language))
-        committed(request, lambda uow: service.update_currency(
-            parsed, changes, uow=uow, actor=session.actor, expected_version=version))
+        committed(
+            request,
+            lambda uow: service.update_currency(
+                parsed, changes, uow=uow, actor=session.actor, expected_version=version
+            ),
+        )
     except LeadflowError as error:
         if isinstance(error, Forbidden):
             raise
         return _currency_page(
-            request, session, parsed, values=posted, status_code=status_for(error), version=version,
+            request,
+            session,
+            parsed,
+            values=posted,
+            status_code=status_for(error),
+            version=version,
             failure=page_refusal(session.language, error, _FIELDS_BY_CODE),
         )
     return redirect(f"{CURRENCIES}?notice=saved")
@@ -234,12 +273,18 @@ def remove_currency(request: Request, currency_id: str, session: WebSessionDep, 
     parsed = _currency_id(currency_id)
     version = parse_version(form.get("row_version"))
     try:
-        committed(request, lambda uow: service.delete_currency(parsed, uow=uow, actor=session.actor, expected_version=version))
+        committed(
+            request, lambda uow: service.delete_currency(parsed, uow=uow, actor=session.actor, expected_version=version)
+        )
     except LeadflowError as error:
         if isinstance(error, Forbidden):
             raise
         return _currency_page(
-            request, session, parsed, status_code=status_for(error), version=version,
+            request,
+            session,
+            parsed,
+            status_code=status_for(error),
+            version=version,
             failure=page_refusal(session.language, error),
         )
     return redirect(f"{CURRENCIES}?notice=removed")

@@ -41,8 +41,13 @@ from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin import admin_area, signed_in_page
-from leadflow.web.areas.admin_labels import JOB_STATE_BADGES, JOB_STATE_LABELS, MERGE_STATE_LABELS, MOVED_LABELS
-from leadflow.web.areas.admin_labels import VALUE_LABELS
+from leadflow.web.areas.admin_labels import (
+    JOB_STATE_BADGES,
+    JOB_STATE_LABELS,
+    MERGE_STATE_LABELS,
+    MOVED_LABELS,
+    VALUE_LABELS,
+)
 from leadflow.web.forms import FormDep, parse_uuid, refusal_text
 from leadflow.web.i18n import gettext
 from leadflow.web.labels import COLUMN_LABELS, RECORD_LABELS, RECORD_PAGES, TABLE_LABELS, label, rule_name
@@ -86,13 +91,21 @@ def _record_names(session: Session, table: DetectionTable, ids: Iterable[uuid.UU
     if not wanted:
         return {}
     column = info.table.c[info.name_column]
-    return {row.id: row[1] or "" for row in session.execute(select(info.table.c.id, column).where(info.table.c.id.in_(wanted)))}
+    return {
+        row.id: row[1] or ""
+        for row in session.execute(select(info.table.c.id, column).where(info.table.c.id.in_(wanted)))
+    }
 
 
 def _merge_rows(language: str, session: Session, journals: list[MergeJournal]) -> list[dict[str, Any]]:
     names: dict[uuid.UUID, str] = {}
     for table in {journal.table_name for journal in journals}:
-        ids = [i for journal in journals if journal.table_name == table for i in (journal.master_id, journal.subordinate_id)]
+        ids = [
+            i
+            for journal in journals
+            if journal.table_name == table
+            for i in (journal.master_id, journal.subordinate_id)
+        ]
         names.update(_record_names(session, DetectionTable(table), ids))
     return [
         {
@@ -116,9 +129,16 @@ def duplicates_page(request: Request, session: WebSessionDep, cursor: str | None
     with database_of(request).unit_of_work(read_only=True) as uow:
         page = scan.list_jobs(uow=uow, actor=session.actor, limit=JOBS_PER_PAGE, cursor=cursor)
         jobs = [_job_row(language, job) for job in page.items]
-        merges = _merge_rows(language, uow.session, merge_service.list_merges(limit=MERGES_SHOWN, uow=uow, actor=session.actor).items)
+        merges = _merge_rows(
+            language, uow.session, merge_service.list_merges(limit=MERGES_SHOWN, uow=uow, actor=session.actor).items
+        )
     return render(
-        request, session, "admin/duplicates.html", jobs=jobs, merges=merges, next_cursor=page.next_cursor,
+        request,
+        session,
+        "admin/duplicates.html",
+        jobs=jobs,
+        merges=merges,
+        next_cursor=page.next_cursor,
         paged=cursor is not None,
         tables=[(table.value, label(language, TABLE_LABELS, table)) for table in DetectionTable],
     )
@@ -178,9 +198,17 @@ def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, cursor
         for found in page.items
     ]
     return render(
-        request, session, "admin/job.html", job=_job_row(language, job), table=table, sets=shown,
-        rules=[replace(rule, rule_name=rule_name(language, rule.rule_name)) if rule.rule_name else rule for rule in rules],
-        next_cursor=page.next_cursor, paged=cursor is not None,
+        request,
+        session,
+        "admin/job.html",
+        job=_job_row(language, job),
+        table=table,
+        sets=shown,
+        rules=[
+            replace(rule, rule_name=rule_name(language, rule.rule_name)) if rule.rule_name else rule for rule in rules
+        ],
+        next_cursor=page.next_cursor,
+        paged=cursor is not None,
         mergeable=DetectionTable(table) in merge_service.POLICIES,
         record_label=label(language, RECORD_LABELS, table),
     )
@@ -268,9 +296,7 @@ class _MergeRequest:
     @classmethod
     def of(cls, values: Any) -> _MergeRequest:
         choices = {
-            key[len(CHOICE_PREFIX):]: str(value)
-            for key, value in values.items()
-            if key.startswith(CHOICE_PREFIX)
+            key[len(CHOICE_PREFIX) :]: str(value) for key, value in values.items() if key.startswith(CHOICE_PREFIX)
         }
         return cls(
             table=str(values.get("table", "")),
@@ -281,7 +307,11 @@ class _MergeRequest:
         )
 
     def query(self, **changes: Any) -> str:
-        params: dict[str, Any] = {"table": self.table, "master": self.master_id or "", "subordinate": self.subordinate_id or ""}
+        params: dict[str, Any] = {
+            "table": self.table,
+            "master": self.master_id or "",
+            "subordinate": self.subordinate_id or "",
+        }
         if self.force_parenting:
             params["force_parenting"] = "true"
         params.update({CHOICE_PREFIX + name: choice for name, choice in self.choices.items()})
@@ -314,7 +344,9 @@ def _merge_context(session: Session, actor: Actor, language: str, wanted: _Merge
     subordinate = get_accessible(
         session, policy.model, subordinate_id, label=info.label, actor=actor, privilege=Privilege.READ
     )
-    names = _lookup_names(session, (_values_of(master, policy.fields), _values_of(subordinate, policy.fields)), policy.fields)
+    names = _lookup_names(
+        session, (_values_of(master, policy.fields), _values_of(subordinate, policy.fields)), policy.fields
+    )
     fields = []
     same = 0
     for name in policy.fields:
@@ -335,9 +367,14 @@ def _merge_context(session: Session, actor: Actor, language: str, wanted: _Merge
         "table": table,
         "table_label": label(language, TABLE_LABELS, table),
         "record_label": label(language, RECORD_LABELS, table),
-        "master": {"id": master.id, "name": getattr(master, info.name_column) or "", "link": RECORD_PAGES[table].format(id=master.id)},
+        "master": {
+            "id": master.id,
+            "name": getattr(master, info.name_column) or "",
+            "link": RECORD_PAGES[table].format(id=master.id),
+        },
         "subordinate": {
-            "id": subordinate.id, "name": getattr(subordinate, info.name_column) or "",
+            "id": subordinate.id,
+            "name": getattr(subordinate, info.name_column) or "",
             "link": RECORD_PAGES[table].format(id=subordinate.id),
         },
         "fields": fields,
@@ -358,8 +395,12 @@ def _choices_page(
         if not choices and error is None:
             try:
                 choices = merge_service.preview_merge(
-                    wanted.table, *_required_ids(wanted), fields={},
-                    force_parenting=wanted.force_parenting, uow=uow, actor=session.actor,
+                    wanted.table,
+                    *_required_ids(wanted),
+                    fields={},
+                    force_parenting=wanted.force_parenting,
+                    uow=uow,
+                    actor=session.actor,
                 ).choices
             except LeadflowError as refused:
                 if isinstance(refused, Forbidden):
@@ -368,8 +409,13 @@ def _choices_page(
     for field in context["fields"]:
         field["choice"] = choices.get(field["name"], merge_service.MASTER)
     return render(
-        request, session, "admin/merge.html", status_code=status_for(error) if error else 200,
-        wanted=wanted, swap_query=wanted.swapped(), error=refusal_text(language, error) if error else None,
+        request,
+        session,
+        "admin/merge.html",
+        status_code=status_for(error) if error else 200,
+        wanted=wanted,
+        swap_query=wanted.swapped(),
+        error=refusal_text(language, error) if error else None,
         parent_mismatch=error is not None and error.code == "merge_parent_mismatch",
         **{key: value for key, value in context.items() if key not in ("names", "records")},
     )
@@ -401,8 +447,12 @@ def merge_preview(request: Request, session: WebSessionDep) -> Response:
         context = _merge_context(uow.session, session.actor, language, wanted)
         try:
             preview = merge_service.preview_merge(
-                wanted.table, *_required_ids(wanted), fields=wanted.choices,
-                force_parenting=wanted.force_parenting, uow=uow, actor=session.actor,
+                wanted.table,
+                *_required_ids(wanted),
+                fields=wanted.choices,
+                force_parenting=wanted.force_parenting,
+                uow=uow,
+                actor=session.actor,
             )
         except LeadflowError as error:
             if isinstance(error, Forbidden):
@@ -426,8 +476,14 @@ def merge_preview(request: Request, session: WebSessionDep) -> Response:
     ]
     moved = _moved_rows(language, ((move.table, move.column, len(move.ids)) for move in preview.children))
     return render(
-        request, session, "admin/merge_preview.html", wanted=wanted, changed=changed, moved=moved,
-        choices=preview.choices, back_query=wanted.query(),
+        request,
+        session,
+        "admin/merge_preview.html",
+        wanted=wanted,
+        changed=changed,
+        moved=moved,
+        choices=preview.choices,
+        back_query=wanted.query(),
         **{key: value for key, value in context.items() if key not in ("names", "records")},
     )
 
@@ -441,8 +497,13 @@ def merge(request: Request, session: WebSessionDep, form: FormDep) -> Response:
         master_id, subordinate_id = _required_ids(wanted)
         with database_of(request).unit_of_work() as uow:
             journal = merge_service.merge_records(
-                wanted.table, master_id, subordinate_id, fields=wanted.choices,
-                force_parenting=wanted.force_parenting, uow=uow, actor=session.actor,
+                wanted.table,
+                master_id,
+                subordinate_id,
+                fields=wanted.choices,
+                force_parenting=wanted.force_parenting,
+                uow=uow,
+                actor=session.actor,
             )
             uow.commit()
             merge_id = journal.id
@@ -454,32 +515,61 @@ def merge(request: Request, session: WebSessionDep, form: FormDep) -> Response:
 
 
 def _journal_page(
-    request: Request, session: WebSession, merge_id: uuid.UUID, *, status_code: int = 200,
-    error: str | None = None, notice: str | None = None,
+    request: Request,
+    session: WebSession,
+    merge_id: uuid.UUID,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
 ) -> Response:
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
         journal = merge_service.get_merge(merge_id, uow=uow, actor=session.actor)
         table = DetectionTable(journal.table_name)
         names = _record_names(uow.session, table, (journal.master_id, journal.subordinate_id))
-        users: dict[uuid.UUID | None, str] = dict(uow.session.execute(
-            select(User.id, User.full_name).where(User.id.in_({journal.merged_by_id, journal.undone_by_id} - {None}))
-        ).all())
+        users: dict[uuid.UUID | None, str] = dict(
+            uow.session.execute(
+                select(User.id, User.full_name).where(
+                    User.id.in_({journal.merged_by_id, journal.undone_by_id} - {None})
+                )
+            ).all()
+        )
     taken = sorted(
-        label(language, COLUMN_LABELS, name) for name, choice in journal.choices.items() if choice == merge_service.SUBORDINATE
+        label(language, COLUMN_LABELS, name)
+        for name, choice in journal.choices.items()
+        if choice == merge_service.SUBORDINATE
     )
-    moved = _moved_rows(language, ((item["table"], item["column"], item["count"]) for item in merge_service.moved_summary(journal)))
+    moved = _moved_rows(
+        language, ((item["table"], item["column"], item["count"]) for item in merge_service.moved_summary(journal))
+    )
     link = RECORD_PAGES[table.value]
     return render(
-        request, session, "admin/merge_journal.html", status_code=status_code, error=error, notice=notice,
-        journal=journal, table_label=label(language, TABLE_LABELS, table), record_label=label(language, RECORD_LABELS, table),
-        master={"id": journal.master_id, "name": names.get(journal.master_id, ""), "link": link.format(id=journal.master_id)},
+        request,
+        session,
+        "admin/merge_journal.html",
+        status_code=status_code,
+        error=error,
+        notice=notice,
+        journal=journal,
+        table_label=label(language, TABLE_LABELS, table),
+        record_label=label(language, RECORD_LABELS, table),
+        master={
+            "id": journal.master_id,
+            "name": names.get(journal.master_id, ""),
+            "link": link.format(id=journal.master_id),
+        },
         subordinate={
-            "id": journal.subordinate_id, "name": names.get(journal.subordinate_id, ""),
+            "id": journal.subordinate_id,
+            "name": names.get(journal.subordinate_id, ""),
             "link": link.format(id=journal.subordinate_id),
         },
-        state_label=label(language, MERGE_STATE_LABELS, journal.state), undone=journal.state is MergeState.UNDONE,
-        merged_by=users.get(journal.merged_by_id), undone_by=users.get(journal.undone_by_id), taken=taken, moved=moved,
+        state_label=label(language, MERGE_STATE_LABELS, journal.state),
+        undone=journal.state is MergeState.UNDONE,
+        merged_by=users.get(journal.merged_by_id),
+        undone_by=users.get(journal.undone_by_id),
+        taken=taken,
+        moved=moved,
     )
 
 

@@ -11,8 +11,16 @@ import re
 from dataclasses import dataclass, field
 
 from leadflow.duplicates.models import JobState, MergeState, RuleState
-from leadflow.leads.models import BudgetStatus, LeadSource, LeadState, LeadStatusReason, Need, PurchaseProcess
-from leadflow.leads.models import PurchaseTimeframe, Rating
+from leadflow.leads.models import (
+    BudgetStatus,
+    LeadSource,
+    LeadState,
+    LeadStatusReason,
+    Need,
+    PurchaseProcess,
+    PurchaseTimeframe,
+    Rating,
+)
 from leadflow.opportunities.models import OpportunityState
 from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
 from leadflow.web.i18n import N_
@@ -24,7 +32,11 @@ RULE_STATE_LABELS = {
     RuleState.PUBLISHING.value: N_("Publishing"),
     RuleState.PUBLISHED.value: N_("Published"),
 }
-RULE_STATE_BADGES = {RuleState.UNPUBLISHED.value: "", RuleState.PUBLISHING.value: "warn", RuleState.PUBLISHED.value: "ok"}
+RULE_STATE_BADGES = {
+    RuleState.UNPUBLISHED.value: "",
+    RuleState.PUBLISHING.value: "warn",
+    RuleState.PUBLISHED.value: "ok",
+}
 
 JOB_STATE_LABELS = {
     JobState.QUEUED.value: N_("Queued"),
@@ -32,8 +44,12 @@ JOB_STATE_LABELS = {
     JobState.COMPLETED.value: N_("Completed"),
     JobState.FAILED.value: N_("Failed"),
 }
-JOB_STATE_BADGES = {JobState.QUEUED.value: "", JobState.RUNNING.value: "warn", JobState.COMPLETED.value: "ok",
-                    JobState.FAILED.value: "bad"}
+JOB_STATE_BADGES = {
+    JobState.QUEUED.value: "",
+    JobState.RUNNING.value: "warn",
+    JobState.COMPLETED.value: "ok",
+    JobState.FAILED.value: "bad",
+}
 
 MERGE_STATE_LABELS = {MergeState.MERGED.value: N_("Merged"), MergeState.UNDONE.value: N_("Undone")}
 
@@ -117,7 +133,10 @@ VALUE_LABELS = {
 # What a merge moves, by table, then by the column that pointed at the subordinate.
 MOVED_LABELS = {
     "notes": {"regarding_id": N_("Notes and attachments")},
-    "contacts": {"account_id": N_("Contacts of the account"), "originating_lead_id": N_("Contacts created from the lead")},
+    "contacts": {
+        "account_id": N_("Contacts of the account"),
+        "originating_lead_id": N_("Contacts created from the lead"),
+    },
     "opportunities": {
         "parent_account_id": N_("Opportunities (parent account)"),
         "parent_contact_id": N_("Opportunities (parent contact)"),
@@ -219,8 +238,9 @@ class AuditSummary:
     parts: dict[str, str] = field(default_factory=dict)
 
 
-def _summary(action: str, pattern: str, sentence: str | None = None, *, table: str | None = None,
-             **parts: str) -> AuditSummary:
+def _summary(
+    action: str, pattern: str, sentence: str | None = None, *, table: str | None = None, **parts: str
+) -> AuditSummary:
     return AuditSummary(action, table, re.compile(pattern), sentence, parts)
 
 
@@ -231,10 +251,17 @@ AUDIT_SUMMARIES = (
     _summary("role_revoke", r"(?P<role>.+)", role="role"),
     _summary("role_two_factor", r"(?P<role>.+): required", N_("%(role)s: two-factor sign-in required"), role="role"),
     _summary("role_two_factor", r"(?P<role>.+): optional", N_("%(role)s: two-factor sign-in optional"), role="role"),
-    *(_summary(action, r"(?P<rule>.+)", table="duplicate_rules", rule="rule")
-      for action in ("create", "delete", "publish", "unpublish")),
-    _summary("create", r"Find all duplicates in (?P<searched>\w+)", N_("Find all duplicates in %(searched)s"),
-             table="duplicate_jobs", searched="table"),
+    *(
+        _summary(action, r"(?P<rule>.+)", table="duplicate_rules", rule="rule")
+        for action in ("create", "delete", "publish", "unpublish")
+    ),
+    _summary(
+        "create",
+        r"Find all duplicates in (?P<searched>\w+)",
+        N_("Find all duplicates in %(searched)s"),
+        table="duplicate_jobs",
+        searched="table",
+    ),
     _summary("create", r"\S+ \((?P<roles>.*)\)", table="users", roles="roles"),
     _summary("deactivate", r"(?P<count>\d+) sessions ended", N_("Sessions ended: %(count)s")),
     _summary("password_change", r"(?P<count>\d+) sessions ended", N_("Sessions ended: %(count)s")),

@@ -31,8 +31,7 @@ from leadflow.web.areas.admin import admin_area, phone_regions
 from leadflow.web.areas.admin_labels import RULE_STATE_BADGES, RULE_STATE_LABELS
 from leadflow.web.forms import FormDep, field_errors, parse_version, refusal_text
 from leadflow.web.i18n import N_, gettext
-from leadflow.web.labels import COLUMN_LABELS, CRITERION_LABELS, RULE_DESCRIPTION_LABELS, TABLE_LABELS, label
-from leadflow.web.labels import rule_name
+from leadflow.web.labels import COLUMN_LABELS, CRITERION_LABELS, RULE_DESCRIPTION_LABELS, TABLE_LABELS, label, rule_name
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 
 router = APIRouter()
@@ -47,8 +46,14 @@ MAX_CONDITION_ROWS = 20
 
 
 def _blank_condition() -> dict[str, Any]:
-    return {"base_column": "", "matching_column": "", "criterion": Criterion.EXACT.value, "n": "", "threshold": "",
-            "ignore_blank": True}
+    return {
+        "base_column": "",
+        "matching_column": "",
+        "criterion": Criterion.EXACT.value,
+        "n": "",
+        "threshold": "",
+        "ignore_blank": True,
+    }
 
 
 def _rule_values(rule: DuplicateRule) -> dict[str, Any]:
@@ -171,7 +176,9 @@ def _row_errors(language: str, error: LeadflowError, values: dict[str, Any]) -> 
 def column_choices(language: str, table: str) -> list[tuple[str, str]]:
     """The columns of a table duplicate detection can compare, labelled, for a select."""
     columns = TABLES[DetectionTable(table)].columns
-    return sorted(((name, label(language, COLUMN_LABELS, name)) for name in columns), key=lambda item: item[1].casefold())
+    return sorted(
+        ((name, label(language, COLUMN_LABELS, name)) for name in columns), key=lambda item: item[1].casefold()
+    )
 
 
 def condition_summary(language: str, condition: Any, *, same_table: bool) -> str:
@@ -193,7 +200,9 @@ def _rule_row(language: str, rule: DuplicateRule) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule_name(language, rule.name, builtin=rule.is_builtin),
-        "description": label(language, RULE_DESCRIPTION_LABELS, rule.description) if rule.is_builtin else rule.description,
+        "description": label(language, RULE_DESCRIPTION_LABELS, rule.description)
+        if rule.is_builtin
+        else rule.description,
         "is_builtin": rule.is_builtin,
         "base_table": label(language, TABLE_LABELS, rule.base_table),
         "matching_table": label(language, TABLE_LABELS, rule.matching_table),
@@ -228,12 +237,23 @@ def rules_page(request: Request, session: WebSessionDep, deleted: bool = False) 
 
 
 def _new_rule_page(
-    request: Request, session: WebSession, values: dict[str, Any], *, status_code: int = 200,
-    error: str | None = None, errors: dict[str, str] | None = None,
+    request: Request,
+    session: WebSession,
+    values: dict[str, Any],
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Response:
     return render(
-        request, session, "admin/rule_new.html", status_code=status_code, values=values, error=error,
-        errors=errors or {}, **_form_choices(session.language, values),
+        request,
+        session,
+        "admin/rule_new.html",
+        status_code=status_code,
+        values=values,
+        error=error,
+        errors=errors or {},
+        **_form_choices(session.language, values),
     )
 
 
@@ -247,9 +267,14 @@ def new_rule_page(
     with database_of(request).unit_of_work(read_only=True) as uow:
         region = get_settings(uow.session).default_phone_region
     values = {
-        "name": "", "description": "", "base_table": base,
+        "name": "",
+        "description": "",
+        "base_table": base,
         "matching_table": _table_choice(matching_table or base, DetectionTable(base)),
-        "case_sensitive": False, "exclude_inactive": False, "default_region": region, "row_version": "",
+        "case_sensitive": False,
+        "exclude_inactive": False,
+        "default_region": region,
+        "row_version": "",
         "conditions": [_blank_condition()],
     }
     return _new_rule_page(request, session, values)
@@ -288,24 +313,43 @@ def create_rule(request: Request, session: WebSessionDep, form: FormDep) -> Resp
         if isinstance(error, Forbidden):
             raise
         return _new_rule_page(
-            request, session, values, status_code=status_for(error), error=refusal_text(session.language, error),
+            request,
+            session,
+            values,
+            status_code=status_for(error),
+            error=refusal_text(session.language, error),
             errors=_row_errors(session.language, error, values),
         )
     return redirect(f"{RULES}/{rule_id}?created=true")
 
 
 def _rule_page(
-    request: Request, session: WebSession, rule: DuplicateRule, *, values: dict[str, Any] | None = None,
-    status_code: int = 200, error: str | None = None, errors: dict[str, str] | None = None,
+    request: Request,
+    session: WebSession,
+    rule: DuplicateRule,
+    *,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
     notice: str | None = None,
 ) -> Response:
     language = session.language
     values = values or _rule_values(rule)
     row = _rule_row(language, rule)
     return render(
-        request, session, "admin/rule.html", status_code=status_code, rule=rule, row=row, values=values,
-        error=error, errors=errors or {}, notice=notice,
-        editable=rule.state is RuleState.UNPUBLISHED, publishing=rule.state is RuleState.PUBLISHING,
+        request,
+        session,
+        "admin/rule.html",
+        status_code=status_code,
+        rule=rule,
+        row=row,
+        values=values,
+        error=error,
+        errors=errors or {},
+        notice=notice,
+        editable=rule.state is RuleState.UNPUBLISHED,
+        publishing=rule.state is RuleState.PUBLISHING,
         progress={"done": rule.publish_done, "total": rule.publish_total},
         default_region_name=dict(phone_regions(language)).get(rule.default_region, rule.default_region),
         **_form_choices(language, values),
@@ -348,9 +392,7 @@ def rule_page(request: Request, session: WebSessionDep, rule_id: uuid.UUID) -> R
 
 @router.post(RULES + "/{rule_id}")
 @admin_area("settings", Privilege.WRITE)
-def update_rule(
-    request: Request, session: WebSessionDep, rule_id: uuid.UUID, form: FormDep
-) -> Response:
+def update_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID, form: FormDep) -> Response:
     """Save an unpublished rule's name, options and conditions (refused once published)."""
     rule = _load_rule(request, rule_id)
     values = _posted_rule(form)
@@ -368,8 +410,13 @@ def update_rule(
         if isinstance(error, Forbidden):
             raise
         return _rule_page(
-            request, session, _load_rule(request, rule_id), values=values, status_code=status_for(error),
-            error=refusal_text(session.language, error), errors=_row_errors(session.language, error, values),
+            request,
+            session,
+            _load_rule(request, rule_id),
+            values=values,
+            status_code=status_for(error),
+            error=refusal_text(session.language, error),
+            errors=_row_errors(session.language, error, values),
         )
     return redirect(f"{RULES}/{rule_id}?saved=true")
 
@@ -386,7 +433,10 @@ def _refused_action(request: Request, session: WebSession, rule_id: uuid.UUID, e
     if isinstance(error, Forbidden):
         raise error
     return _rule_page(
-        request, session, _load_rule(request, rule_id), status_code=status_for(error),
+        request,
+        session,
+        _load_rule(request, rule_id),
+        status_code=status_for(error),
         error=refusal_text(session.language, error),
     )
 
@@ -419,14 +469,17 @@ def unpublish_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID)
 @router.post(RULES + "/{rule_id}/delete")
 @admin_area("settings", Privilege.DELETE)
 def delete_rule(
-    request: Request, session: WebSessionDep, rule_id: uuid.UUID,
+    request: Request,
+    session: WebSessionDep,
+    rule_id: uuid.UUID,
     row_version: Annotated[str, Form()] = "",
 ) -> Response:
     """Delete an unpublished rule (refused when it changed since the page was loaded)."""
     version = parse_version(row_version)
     try:
         committed(
-            request, lambda uow: rule_service.delete_rule(rule_id, uow=uow, actor=session.actor, expected_version=version)
+            request,
+            lambda uow: rule_service.delete_rule(rule_id, uow=uow, actor=session.actor, expected_version=version),
         )
     except LeadflowError as error:
         return _refused_action(request, session, rule_id, error)

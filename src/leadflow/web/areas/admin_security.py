@@ -84,8 +84,11 @@ def stale(error: Refusal | None) -> bool:
 
 # The field of the unit forms each refusal without a field of its own belongs to.
 _UNIT_FIELDS = {
-    "business_unit_exists": "name", "business_unit_loop": "parent_id", "root_business_unit": "parent_id",
-    "business_unit_not_found": "parent", "parent_id_not_found": "parent_id",
+    "business_unit_exists": "name",
+    "business_unit_loop": "parent_id",
+    "root_business_unit": "parent_id",
+    "business_unit_not_found": "parent",
+    "parent_id_not_found": "parent_id",
 }
 
 _UNIT_NOTICES = {
@@ -95,22 +98,39 @@ _UNIT_NOTICES = {
 
 
 def _units_page(
-    request: Request, session: WebSession, *, values: dict[str, str] | None = None, failure: Refusal | None = None,
+    request: Request,
+    session: WebSession,
+    *,
+    values: dict[str, str] | None = None,
+    failure: Refusal | None = None,
     status_code: int = 200,
 ) -> Response:
     with database_of(request).unit_of_work(read_only=True) as uow:
         tree = directory.list_business_units(uow=uow, actor=session.actor)
     rows = [
-        {"id": entry.unit.id, "name": entry.unit.name, "level": entry.level, "parent": entry.parent,
-         "users": entry.users, "teams": entry.teams}
+        {
+            "id": entry.unit.id,
+            "name": entry.unit.name,
+            "level": entry.level,
+            "parent": entry.parent,
+            "users": entry.users,
+            "teams": entry.teams,
+        }
         for entry in tree
     ]
     root = next((row["name"] for row in rows if row["parent"] is None), "")
     return render(
-        request, session, "admin/business_units.html", status_code=status_code, tabs=security_tabs(session),
-        units=rows, parents=[(row["name"], row["name"]) for row in rows],
-        values=values or {"name": "", "parent": root}, error=failure.message if failure else None,
-        errors=failure.fields if failure else {}, can_create=session.can_admin("business_units", Privilege.CREATE),
+        request,
+        session,
+        "admin/business_units.html",
+        status_code=status_code,
+        tabs=security_tabs(session),
+        units=rows,
+        parents=[(row["name"], row["name"]) for row in rows],
+        values=values or {"name": "", "parent": root},
+        error=failure.message if failure else None,
+        errors=failure.fields if failure else {},
+        can_create=session.can_admin("business_units", Privilege.CREATE),
     )
 
 
@@ -127,35 +147,59 @@ def create_business_unit(request: Request, session: WebSessionDep, form: FormDep
     """Add a business unit under another; a refusal shows the list again with what was typed."""
     values = {"name": str(form.get("name", ""))[:1000], "parent": str(form.get("parent", ""))[:1000]}
     try:
-        unit = committed(request, lambda uow: security_service.create_business_unit(
-            values["name"], parent_name=values["parent"] or None, uow=uow, actor=session.actor))
+        unit = committed(
+            request,
+            lambda uow: security_service.create_business_unit(
+                values["name"], parent_name=values["parent"] or None, uow=uow, actor=session.actor
+            ),
+        )
     except LeadflowError as error:
         if isinstance(error, Forbidden):
             raise
-        return _units_page(request, session, values=values, failure=refusal(session.language, error, _UNIT_FIELDS),
-                           status_code=status_for(error))
+        return _units_page(
+            request,
+            session,
+            values=values,
+            failure=refusal(session.language, error, _UNIT_FIELDS),
+            status_code=status_for(error),
+        )
     return redirect(f"{UNITS}/{unit.id}?created=true")
 
 
 def _unit_page(
-    request: Request, session: WebSession, unit_id: uuid.UUID, *, values: dict[str, Any] | None = None,
-    failure: Refusal | None = None, status_code: int = 200, notice: str | None = None,
+    request: Request,
+    session: WebSession,
+    unit_id: uuid.UUID,
+    *,
+    values: dict[str, Any] | None = None,
+    failure: Refusal | None = None,
+    status_code: int = 200,
+    notice: str | None = None,
 ) -> Response:
     with database_of(request).unit_of_work(read_only=True) as uow:
         detail = directory.get_business_unit(unit_id, uow=uow, actor=session.actor)
     unit = detail.unit
     stored = {"name": unit.name, "parent_id": str(unit.parent_id or ""), "row_version": unit.row_version}
     return render(
-        request, session, "admin/business_unit.html", status_code=status_code, tabs=security_tabs(session),
+        request,
+        session,
+        "admin/business_unit.html",
+        status_code=status_code,
+        tabs=security_tabs(session),
         unit={"id": unit.id, "name": unit.name, "is_root": unit.parent_id is None},
         parent={"id": detail.parent.id, "name": detail.parent.name} if detail.parent else None,
         children=[{"id": child.id, "name": child.name} for child in detail.children],
-        users=[{"id": user.id, "full_name": user.full_name, "email": user.email, "is_active": user.is_active}
-               for user in detail.users],
+        users=[
+            {"id": user.id, "full_name": user.full_name, "email": user.email, "is_active": user.is_active}
+            for user in detail.users
+        ],
         teams=[{"id": team.id, "name": team.name} for team in detail.teams],
         parents=[(str(parent.id), parent.name) for parent in detail.possible_parents],
-        values={**stored, **(values or {})}, error=failure.message if failure else None,
-        errors=failure.fields if failure else {}, stale=stale(failure), notice=notice,
+        values={**stored, **(values or {})},
+        error=failure.message if failure else None,
+        errors=failure.fields if failure else {},
+        stale=stale(failure),
+        notice=notice,
         can_change=session.can_admin("business_units", Privilege.WRITE),
         can_read_users=session.can_admin("users", Privilege.READ),
     )
@@ -184,14 +228,31 @@ def save_business_unit(request: Request, session: WebSessionDep, unit_id: uuid.U
     try:
         parent_id = parse_uuid(values["parent_id"])
         if values["parent_id"] and parent_id is None:
-            raise ValidationFailed("Choose a business unit from the list.", code="invalid_option",
-                                   details={"fields": [{"field": "parent_id", "code": "invalid_option"}]})
-        committed(request, lambda uow: security_service.update_business_unit(
-            unit_id, name=values["name"], parent_id=parent_id, expected_version=parse_version(values["row_version"]),
-            uow=uow, actor=session.actor))
+            raise ValidationFailed(
+                "Choose a business unit from the list.",
+                code="invalid_option",
+                details={"fields": [{"field": "parent_id", "code": "invalid_option"}]},
+            )
+        committed(
+            request,
+            lambda uow: security_service.update_business_unit(
+                unit_id,
+                name=values["name"],
+                parent_id=parent_id,
+                expected_version=parse_version(values["row_version"]),
+                uow=uow,
+                actor=session.actor,
+            ),
+        )
     except LeadflowError as error:
         if isinstance(error, Forbidden) or error.code == "business_unit_not_found":
             raise
-        return _unit_page(request, session, unit_id, values=values, status_code=status_for(error),
-                          failure=refusal(session.language, error, _UNIT_FIELDS))
+        return _unit_page(
+            request,
+            session,
+            unit_id,
+            values=values,
+            status_code=status_for(error),
+            failure=refusal(session.language, error, _UNIT_FIELDS),
+        )
     return redirect(f"{UNITS}/{unit_id}?saved=true")

@@ -38,7 +38,9 @@ ROLES = "/admin/roles"
 GROUPS = ((N_("Sales records"), RECORD_TABLES), (N_("Administration"), ADMIN_TABLES))
 
 _ROLE_NOTICES = {
-    "required": N_("Holders of this role must now sign in with a second factor; whoever has none yet is asked to set it up at once."),
+    "required": N_(
+        "Holders of this role must now sign in with a second factor; whoever has none yet is asked to set it up at once."
+    ),
     "optional": N_("Two-factor sign-in is now optional for holders of this role."),
     "created": N_("The role was created."),
     "copied": N_("The role was copied: change its privileges below."),
@@ -73,8 +75,9 @@ def posted_matrix(form: FormData, *, every_cell: bool) -> dict[str, dict[Privile
             except ValueError:
                 problems.append({"field": cell_name(table, privilege), "code": "invalid_option"})
     if problems:
-        raise ValidationFailed("Choose an access level from the list in every cell.", code="invalid_option",
-                               details={"fields": problems})
+        raise ValidationFailed(
+            "Choose an access level from the list in every cell.", code="invalid_option", details={"fields": problems}
+        )
     return matrix
 
 
@@ -85,18 +88,20 @@ def _grid(language: str, levels: dict[str, dict[Privilege, int]], errors: dict[s
         rows = []
         for table in tables:
             table_label = label(language, TABLE_LABELS, table)
-            rows.append({
-                "table": table_label,
-                "cells": [
-                    {
-                        "name": cell_name(table, privilege),
-                        "level": levels.get(table, {}).get(privilege, int(Depth.NONE)),
-                        "label": f"{table_label}: {label(language, PRIVILEGE_LABELS, privilege)}",
-                        "invalid": cell_name(table, privilege) in errors,
-                    }
-                    for privilege in Privilege
-                ],
-            })
+            rows.append(
+                {
+                    "table": table_label,
+                    "cells": [
+                        {
+                            "name": cell_name(table, privilege),
+                            "level": levels.get(table, {}).get(privilege, int(Depth.NONE)),
+                            "label": f"{table_label}: {label(language, PRIVILEGE_LABELS, privilege)}",
+                            "invalid": cell_name(table, privilege) in errors,
+                        }
+                        for privilege in Privilege
+                    ],
+                }
+            )
         groups.append({"title": gettext(language, title), "rows": rows})
     return groups
 
@@ -117,17 +122,33 @@ def _posted_levels(form: FormData) -> dict[str, dict[Privilege, int]]:
 
 
 def _edit_page(
-    request: Request, session: WebSession, *, role: dict[str, Any] | None, levels: dict[str, dict[Privilege, int]],
-    values: dict[str, Any], failure: Refusal | None = None, status_code: int = 200, notice: str | None = None,
+    request: Request,
+    session: WebSession,
+    *,
+    role: dict[str, Any] | None,
+    levels: dict[str, dict[Privilege, int]],
+    values: dict[str, Any],
+    failure: Refusal | None = None,
+    status_code: int = 200,
+    notice: str | None = None,
 ) -> Response:
     language = session.language
     errors = failure.fields if failure else {}
     return render(
-        request, session, "admin/role_edit.html", status_code=status_code, tabs=security_tabs(session), role=role,
-        groups=_grid(language, levels, errors), values=values,
+        request,
+        session,
+        "admin/role_edit.html",
+        status_code=status_code,
+        tabs=security_tabs(session),
+        role=role,
+        groups=_grid(language, levels, errors),
+        values=values,
         privileges=[label(language, PRIVILEGE_LABELS, privilege) for privilege in Privilege],
         levels=[(level, label(language, DEPTH_LABELS, level)) for level in sorted(DEPTH_LABELS)],
-        error=failure.message if failure else None, errors=errors, stale=stale(failure), notice=notice,
+        error=failure.message if failure else None,
+        errors=errors,
+        stale=stale(failure),
+        notice=notice,
     )
 
 
@@ -142,12 +163,22 @@ def roles_page(request: Request, session: WebSessionDep) -> Response:
     with database_of(request).unit_of_work(read_only=True) as uow:
         entries = directory.list_roles(uow=uow, actor=session.actor).items
     rows = [
-        {"id": entry.role.id, "name": label(language, ROLE_LABELS, entry.role.name), "is_builtin": entry.role.is_builtin,
-         "users": entry.holders}
+        {
+            "id": entry.role.id,
+            "name": label(language, ROLE_LABELS, entry.role.name),
+            "is_builtin": entry.role.is_builtin,
+            "users": entry.holders,
+        }
         for entry in entries
     ]
-    return render(request, session, "admin/roles.html", roles=rows, tabs=security_tabs(session),
-                  can_create=session.can_admin("roles", Privilege.CREATE))
+    return render(
+        request,
+        session,
+        "admin/roles.html",
+        roles=rows,
+        tabs=security_tabs(session),
+        can_create=session.can_admin("roles", Privilege.CREATE),
+    )
 
 
 @router.get(ROLES + "/new")
@@ -168,8 +199,15 @@ def create_role(request: Request, session: WebSessionDep, form: FormDep) -> Resp
     except LeadflowError as error:
         if isinstance(error, Forbidden) and error.code != "privilege_beyond_own":
             raise
-        return _edit_page(request, session, role=None, levels=_posted_levels(form), values={"name": name},
-                          failure=refusal(session.language, error, _NAME_FIELDS), status_code=status_for(error))
+        return _edit_page(
+            request,
+            session,
+            role=None,
+            levels=_posted_levels(form),
+            values={"name": name},
+            failure=refusal(session.language, error, _NAME_FIELDS),
+            status_code=status_for(error),
+        )
     return redirect(f"{ROLES}/{role.id}?created=true")
 
 
@@ -177,8 +215,14 @@ def create_role(request: Request, session: WebSessionDep, form: FormDep) -> Resp
 
 
 def _role_page(
-    request: Request, session: WebSession, role_id: uuid.UUID, *, notice: str | None = None,
-    copy_failure: Refusal | None = None, copy_name: str = "", status_code: int = 200,
+    request: Request,
+    session: WebSession,
+    role_id: uuid.UUID,
+    *,
+    notice: str | None = None,
+    copy_failure: Refusal | None = None,
+    copy_name: str = "",
+    status_code: int = 200,
 ) -> Response:
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
@@ -188,23 +232,36 @@ def _role_page(
         {
             "table": label(language, TABLE_LABELS, table),
             "cells": [
-                {"level": int(matrix[table][privilege]), "text": label(language, DEPTH_LABELS, int(matrix[table][privilege]))}
+                {
+                    "level": int(matrix[table][privilege]),
+                    "text": label(language, DEPTH_LABELS, int(matrix[table][privilege])),
+                }
                 for privilege in Privilege
             ],
         }
         for table in tables
     ]
     return render(
-        request, session, "admin/role.html", status_code=status_code, tabs=security_tabs(session), role={
-            "id": role.id, "name": label(language, ROLE_LABELS, role.name), "is_builtin": role.is_builtin,
+        request,
+        session,
+        "admin/role.html",
+        status_code=status_code,
+        tabs=security_tabs(session),
+        role={
+            "id": role.id,
+            "name": label(language, ROLE_LABELS, role.name),
+            "is_builtin": role.is_builtin,
             "requires_two_factor": role.requires_two_factor,
         },
-        privileges=[label(language, PRIVILEGE_LABELS, privilege) for privilege in Privilege], rows=rows,
+        privileges=[label(language, PRIVILEGE_LABELS, privilege) for privilege in Privilege],
+        rows=rows,
         levels=[label(language, DEPTH_LABELS, level) for level in sorted(DEPTH_LABELS)],
-        can_change=session.can_admin("roles", Privilege.WRITE), notice=notice,
+        can_change=session.can_admin("roles", Privilege.WRITE),
+        notice=notice,
         can_edit=session.can_admin("roles", Privilege.WRITE) and not role.privileges_fixed,
         can_copy=session.can_admin("roles", Privilege.CREATE),
-        copy_error=copy_failure.message if copy_failure else None, copy_errors=copy_failure.fields if copy_failure else {},
+        copy_error=copy_failure.message if copy_failure else None,
+        copy_errors=copy_failure.fields if copy_failure else {},
         copy_name=copy_name or gettext(language, "Copy of %(role)s", role=label(language, ROLE_LABELS, role.name)),
     )
 
@@ -244,8 +301,14 @@ def copy_role(request: Request, session: WebSessionDep, role_id: uuid.UUID, form
     except LeadflowError as error:
         if (isinstance(error, Forbidden) and error.code != "privilege_beyond_own") or error.code == "role_not_found":
             raise
-        return _role_page(request, session, role_id, copy_failure=refusal(session.language, error, _NAME_FIELDS),
-                          copy_name=name, status_code=status_for(error))
+        return _role_page(
+            request,
+            session,
+            role_id,
+            copy_failure=refusal(session.language, error, _NAME_FIELDS),
+            copy_name=name,
+            status_code=status_for(error),
+        )
     if session.can_admin("roles", Privilege.WRITE):
         return redirect(f"{ROLES}/{role.id}/edit?copied=true")
     return redirect(f"{ROLES}/{role.id}?created=true")
@@ -262,8 +325,12 @@ def edit_role_page(request: Request, session: WebSessionDep, role_id: uuid.UUID)
         (gettext(session.language, text) for key, text in _ROLE_NOTICES.items() if request.query_params.get(key)), None
     )
     return _edit_page(
-        request, session, role={"id": role.id, "name": label(session.language, ROLE_LABELS, role.name)},
-        levels=_levels_of(matrix), values={"row_version": role.row_version}, notice=notice,
+        request,
+        session,
+        role={"id": role.id, "name": label(session.language, ROLE_LABELS, role.name)},
+        levels=_levels_of(matrix),
+        values={"row_version": role.row_version},
+        notice=notice,
     )
 
 
@@ -275,16 +342,24 @@ def save_privileges(request: Request, session: WebSessionDep, role_id: uuid.UUID
     version = str(form.get("row_version", ""))[:20]
     try:
         matrix = posted_matrix(form, every_cell=False)
-        committed(request, lambda uow: security_service.update_role_privileges(
-            role_id, matrix, expected_version=parse_version(version), uow=uow, actor=session.actor))
+        committed(
+            request,
+            lambda uow: security_service.update_role_privileges(
+                role_id, matrix, expected_version=parse_version(version), uow=uow, actor=session.actor
+            ),
+        )
     except LeadflowError as error:
         if (isinstance(error, Forbidden) and error.code != "privilege_beyond_own") or error.code == "role_not_found":
             raise
         with database_of(request).unit_of_work(read_only=True) as uow:
             role, _matrix = directory.get_role(role_id, uow=uow, actor=session.actor)
         return _edit_page(
-            request, session, role={"id": role.id, "name": label(session.language, ROLE_LABELS, role.name)},
-            levels=_posted_levels(form), values={"row_version": version},
-            failure=refusal(session.language, error), status_code=status_for(error),
+            request,
+            session,
+            role={"id": role.id, "name": label(session.language, ROLE_LABELS, role.name)},
+            levels=_posted_levels(form),
+            values={"row_version": version},
+            failure=refusal(session.language, error),
+            status_code=status_for(error),
         )
     return redirect(f"{ROLES}/{role_id}?saved=true")

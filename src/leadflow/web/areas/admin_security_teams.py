@@ -45,7 +45,11 @@ _TEAM_NOTICES = {
 
 
 def _teams_page(
-    request: Request, session: WebSession, *, values: dict[str, str] | None = None, failure: Refusal | None = None,
+    request: Request,
+    session: WebSession,
+    *,
+    values: dict[str, str] | None = None,
+    failure: Refusal | None = None,
     status_code: int = 200,
 ) -> Response:
     language = session.language
@@ -54,17 +58,32 @@ def _teams_page(
     with database_of(request).unit_of_work(read_only=True) as uow:
         teams = directory.list_teams(uow=uow, actor=session.actor)
         # The new team's unit is chosen among the units, which only readers of business units may list.
-        units = [entry.unit.name for entry in directory.list_business_units(uow=uow, actor=session.actor)] if (
-            can_create and can_read_units) else []
+        units = (
+            [entry.unit.name for entry in directory.list_business_units(uow=uow, actor=session.actor)]
+            if (can_create and can_read_units)
+            else []
+        )
     rows = [
-        {"id": entry.team.id, "name": entry.team.name, "business_unit": entry.business_unit, "members": entry.members,
-         "roles": [label(language, ROLE_LABELS, role) for role in entry.roles]}
+        {
+            "id": entry.team.id,
+            "name": entry.team.name,
+            "business_unit": entry.business_unit,
+            "members": entry.members,
+            "roles": [label(language, ROLE_LABELS, role) for role in entry.roles],
+        }
         for entry in teams
     ]
     return render(
-        request, session, "admin/teams.html", status_code=status_code, tabs=security_tabs(session), teams=rows,
-        units=[(name, name) for name in units], values=values or {"name": "", "business_unit": units[0] if units else ""},
-        error=failure.message if failure else None, errors=failure.fields if failure else {},
+        request,
+        session,
+        "admin/teams.html",
+        status_code=status_code,
+        tabs=security_tabs(session),
+        teams=rows,
+        units=[(name, name) for name in units],
+        values=values or {"name": "", "business_unit": units[0] if units else ""},
+        error=failure.message if failure else None,
+        errors=failure.fields if failure else {},
         can_create=can_create and can_read_units,
     )
 
@@ -82,18 +101,32 @@ def create_team(request: Request, session: WebSessionDep, form: FormDep) -> Resp
     """Create a team in a business unit; a refusal shows the list again with what was typed."""
     values = {"name": str(form.get("name", ""))[:1000], "business_unit": str(form.get("business_unit", ""))[:1000]}
     try:
-        team = committed(request, lambda uow: security_service.create_team(
-            values["name"], business_unit_name=values["business_unit"] or None, uow=uow, actor=session.actor))
+        team = committed(
+            request,
+            lambda uow: security_service.create_team(
+                values["name"], business_unit_name=values["business_unit"] or None, uow=uow, actor=session.actor
+            ),
+        )
     except LeadflowError as error:
         if isinstance(error, Forbidden):
             raise
-        return _teams_page(request, session, values=values, status_code=status_for(error),
-                           failure=refusal(session.language, error, _TEAM_FIELDS))
+        return _teams_page(
+            request,
+            session,
+            values=values,
+            status_code=status_for(error),
+            failure=refusal(session.language, error, _TEAM_FIELDS),
+        )
     return redirect(f"{TEAMS}/{team.id}?created=true")
 
 
 def _team_page(
-    request: Request, session: WebSession, team_id: uuid.UUID, *, status_code: int = 200, error: str | None = None,
+    request: Request,
+    session: WebSession,
+    team_id: uuid.UUID,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
     notice: str | None = None,
 ) -> Response:
     language = session.language
@@ -106,19 +139,38 @@ def _team_page(
         roles = directory.list_roles(uow=uow, actor=session.actor).items if can_assign else []
     members = {user.id for user in detail.members}
     return render(
-        request, session, "admin/team.html", status_code=status_code, tabs=security_tabs(session),
-        team={"id": detail.team.id, "name": detail.team.name, "business_unit": detail.business_unit,
-              "business_unit_id": detail.team.business_unit_id},
-        members=[{"id": user.id, "full_name": user.full_name, "email": user.email, "is_active": user.is_active}
-                 for user in detail.members],
-        candidates=[(str(entry.user.id), f"{entry.user.full_name} ({entry.user.email})")
-                    for entry in users if entry.user.is_active and entry.user.id not in members],
+        request,
+        session,
+        "admin/team.html",
+        status_code=status_code,
+        tabs=security_tabs(session),
+        team={
+            "id": detail.team.id,
+            "name": detail.team.name,
+            "business_unit": detail.business_unit,
+            "business_unit_id": detail.team.business_unit_id,
+        },
+        members=[
+            {"id": user.id, "full_name": user.full_name, "email": user.email, "is_active": user.is_active}
+            for user in detail.members
+        ],
+        candidates=[
+            (str(entry.user.id), f"{entry.user.full_name} ({entry.user.email})")
+            for entry in users
+            if entry.user.is_active and entry.user.id not in members
+        ],
         roles=[(name, label(language, ROLE_LABELS, name)) for name in detail.roles],
-        grantable=[(entry.role.name, label(language, ROLE_LABELS, entry.role.name))
-                   for entry in roles if entry.role.name not in detail.roles],
-        can_manage_members=can_manage_members, can_assign=can_assign,
+        grantable=[
+            (entry.role.name, label(language, ROLE_LABELS, entry.role.name))
+            for entry in roles
+            if entry.role.name not in detail.roles
+        ],
+        can_manage_members=can_manage_members,
+        can_assign=can_assign,
         can_read_roles=session.can_admin("roles", Privilege.READ),
-        can_read_units=session.can_admin("business_units", Privilege.READ), error=error, notice=notice,
+        can_read_units=session.can_admin("business_units", Privilege.READ),
+        error=error,
+        notice=notice,
     )
 
 
@@ -139,8 +191,11 @@ TeamChange = Callable[[uuid.UUID, FormData, UnitOfWork, Actor], object]
 def _chosen_user(form: FormData) -> uuid.UUID:
     user_id = parse_uuid(form.get("user_id"))
     if user_id is None:
-        raise ValidationFailed("Choose a user from the list.", code="required",
-                               details={"fields": [{"field": "user_id", "code": "required"}]})
+        raise ValidationFailed(
+            "Choose a user from the list.",
+            code="required",
+            details={"fields": [{"field": "user_id", "code": "required"}]},
+        )
     return user_id
 
 
@@ -155,8 +210,9 @@ def _team_change(path: str, change: TeamChange, *, done: str, summary: str) -> N
         except LeadflowError as error:
             if isinstance(error, Forbidden) or error.code == "team_not_found":
                 raise
-            return _team_page(request, session, team_id, status_code=status_for(error),
-                              error=refusal_text(session.language, error))
+            return _team_page(
+                request, session, team_id, status_code=status_for(error), error=refusal_text(session.language, error)
+            )
         return redirect(f"{TEAMS}/{team_id}?{done}=true")
 
     change_team.__doc__ = summary
@@ -165,22 +221,30 @@ def _team_change(path: str, change: TeamChange, *, done: str, summary: str) -> N
 _team_change(
     TEAMS + "/{team_id}/members",
     lambda team_id, form, uow, actor: security_service.add_to_team(team_id, _chosen_user(form), uow=uow, actor=actor),
-    done="member_added", summary="Put an active user in the team.",
+    done="member_added",
+    summary="Put an active user in the team.",
 )
 _team_change(
     TEAMS + "/{team_id}/members/remove",
-    lambda team_id, form, uow, actor: security_service.remove_from_team(team_id, _chosen_user(form), uow=uow, actor=actor),
-    done="member_removed", summary="Take a user out of the team.",
+    lambda team_id, form, uow, actor: security_service.remove_from_team(
+        team_id, _chosen_user(form), uow=uow, actor=actor
+    ),
+    done="member_removed",
+    summary="Take a user out of the team.",
 )
 _team_change(
     TEAMS + "/{team_id}/roles",
     lambda team_id, form, uow, actor: security_service.grant_team_role(
-        team_id, str(form.get("role", ""))[:100], uow=uow, actor=actor),
-    done="granted", summary="Give the team a role: every member holds it beside their own.",
+        team_id, str(form.get("role", ""))[:100], uow=uow, actor=actor
+    ),
+    done="granted",
+    summary="Give the team a role: every member holds it beside their own.",
 )
 _team_change(
     TEAMS + "/{team_id}/roles/revoke",
     lambda team_id, form, uow, actor: security_service.revoke_team_role(
-        team_id, str(form.get("role", ""))[:100], uow=uow, actor=actor),
-    done="revoked", summary="Take a role back from the team.",
+        team_id, str(form.get("role", ""))[:100], uow=uow, actor=actor
+    ),
+    done="revoked",
+    summary="Take a role back from the team.",
 )

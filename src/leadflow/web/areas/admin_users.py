@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
-
 from starlette.datastructures import FormData
 
 from leadflow.core.errors import Forbidden, LeadflowError, NotFound, ValidationFailed
@@ -81,14 +80,25 @@ def users_page(request: Request, session: WebSessionDep, created: bool = False) 
     with database_of(request).unit_of_work(read_only=True) as uow:
         rows = [_user_row(language, entry) for entry in directory.list_users(uow=uow, actor=session.actor).items]
     return render(
-        request, session, "admin/users.html", users=rows, created=created, tabs=security_tabs(session),
-        can_create=session.can_admin("users", Privilege.CREATE), can_read_roles=session.can_admin("roles", Privilege.READ),
+        request,
+        session,
+        "admin/users.html",
+        users=rows,
+        created=created,
+        tabs=security_tabs(session),
+        can_create=session.can_admin("users", Privilege.CREATE),
+        can_read_roles=session.can_admin("roles", Privilege.READ),
     )
 
 
 def _new_user_page(
-    request: Request, session: WebSession, values: dict[str, Any], *, status_code: int = 200,
-    error: str | None = None, errors: dict[str, str] | None = None,
+    request: Request,
+    session: WebSession,
+    values: dict[str, Any],
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Response:
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
@@ -98,8 +108,15 @@ def _new_user_page(
         root = uow.session.scalar(select(BusinessUnit.name).where(BusinessUnit.parent_id.is_(None)))
     values.setdefault("business_unit", root or "")
     return render(
-        request, session, "admin/user_new.html", status_code=status_code, values=values, error=error,
-        errors=errors or {}, roles=roles, units=[(name, name) for name in units],
+        request,
+        session,
+        "admin/user_new.html",
+        status_code=status_code,
+        values=values,
+        error=error,
+        errors=errors or {},
+        roles=roles,
+        units=[(name, name) for name in units],
         languages=[("", gettext(language, "The browser's language")), *LANGUAGE_LABELS.items()],
         min_password_length=MIN_PASSWORD_LENGTH,
     )
@@ -107,8 +124,12 @@ def _new_user_page(
 
 # The field of the new user's form each refusal without a field of its own belongs to.
 _NEW_USER_FIELDS = {
-    "invalid_email": "email", "user_exists": "email", "password_too_short": "password", "password_too_common": "password",
-    "role_required": "roles", "role_not_found": "roles",
+    "invalid_email": "email",
+    "user_exists": "email",
+    "password_too_short": "password",
+    "password_too_common": "password",
+    "role_required": "roles",
+    "role_not_found": "roles",
 }
 
 
@@ -134,13 +155,23 @@ def create_user(request: Request, session: WebSessionDep, form: FormDep) -> Resp
     try:
         data = parse(
             UserIn,
-            {**values, "business_unit": values["business_unit"] or None, "language": values["language"] or None,
-             "password": password or None},
+            {
+                **values,
+                "business_unit": values["business_unit"] or None,
+                "language": values["language"] or None,
+                "password": password or None,
+            },
         )
         with database_of(request).unit_of_work() as uow:
             user = security_service.create_user(
-                email=data.email, full_name=data.full_name, role_names=data.roles, business_unit_name=data.business_unit,
-                password=data.password, language=data.language, uow=uow, actor=session.actor,
+                email=data.email,
+                full_name=data.full_name,
+                role_names=data.roles,
+                business_unit_name=data.business_unit,
+                password=data.password,
+                language=data.language,
+                uow=uow,
+                actor=session.actor,
             )
             uow.commit()
             user_id = user.id
@@ -148,14 +179,24 @@ def create_user(request: Request, session: WebSessionDep, form: FormDep) -> Resp
         if isinstance(error, Forbidden):
             raise
         refused = refusal(session.language, error, _NEW_USER_FIELDS)
-        return _new_user_page(request, session, values, status_code=status_for(error), error=refused.message, errors=refused.fields)
+        return _new_user_page(
+            request, session, values, status_code=status_for(error), error=refused.message, errors=refused.fields
+        )
     return redirect(f"{USERS}/{user_id}?created=true")
 
 
 def _user_page(
-    request: Request, session: WebSession, user_id: uuid.UUID, *, status_code: int = 200,
-    error: str | None = None, notice: str | None = None, reset_link: dict[str, Any] | None = None,
-    moved: list[tuple[str, int]] | None = None, unit_values: dict[str, Any] | None = None, stale: bool = False,
+    request: Request,
+    session: WebSession,
+    user_id: uuid.UUID,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    reset_link: dict[str, Any] | None = None,
+    moved: list[tuple[str, int]] | None = None,
+    unit_values: dict[str, Any] | None = None,
+    stale: bool = False,
 ) -> Response:
     can_assign = session.can_admin("roles", Privilege.ASSIGN)
     can_read_roles = session.can_admin("roles", Privilege.READ)
@@ -175,18 +216,44 @@ def _user_page(
     row = _user_row(language, entry)
     grantable = [(value, text) for value, text in choices if value not in entry.roles]
     # Whom the records can go to: the other active users.
-    heirs = [(str(e.user.id), f"{e.user.full_name} ({e.user.email})") for e in entries if e.user.is_active and e.user.id != user_id]
+    heirs = [
+        (str(e.user.id), f"{e.user.full_name} ({e.user.email})")
+        for e in entries
+        if e.user.is_active and e.user.id != user_id
+    ]
     return render(
-        request, session, "admin/user.html", status_code=status_code, user=row, error=error, notice=notice,
-        held=[(name, label(language, ROLE_LABELS, name)) for name in entry.roles], grantable=grantable,
-        can_grant=can_assign, can_revoke=can_assign, can_read_roles=can_read_roles,
-        can_manage=can_manage, is_self=user_id == session.actor.user_id,
-        heirs=heirs, reset_link=reset_link, moved=moved, tabs=security_tabs(session),
-        units=[(str(unit.unit.id), unit.unit.name) for unit in units], can_move=can_manage and can_read_units,
-        unit_values=unit_values or {"business_unit_id": str(row["business_unit_id"]), "row_version": row["row_version"]},
-        stale=stale, can_read_units=can_read_units,
-        teams=[{"id": team.team.id, "name": team.team.name,
-                "roles": [label(language, ROLE_LABELS, role) for role in team.roles]} for team in teams],
+        request,
+        session,
+        "admin/user.html",
+        status_code=status_code,
+        user=row,
+        error=error,
+        notice=notice,
+        held=[(name, label(language, ROLE_LABELS, name)) for name in entry.roles],
+        grantable=grantable,
+        can_grant=can_assign,
+        can_revoke=can_assign,
+        can_read_roles=can_read_roles,
+        can_manage=can_manage,
+        is_self=user_id == session.actor.user_id,
+        heirs=heirs,
+        reset_link=reset_link,
+        moved=moved,
+        tabs=security_tabs(session),
+        units=[(str(unit.unit.id), unit.unit.name) for unit in units],
+        can_move=can_manage and can_read_units,
+        unit_values=unit_values
+        or {"business_unit_id": str(row["business_unit_id"]), "row_version": row["row_version"]},
+        stale=stale,
+        can_read_units=can_read_units,
+        teams=[
+            {
+                "id": team.team.id,
+                "name": team.team.name,
+                "roles": [label(language, ROLE_LABELS, role) for role in team.roles],
+            }
+            for team in teams
+        ],
     )
 
 
@@ -194,9 +261,13 @@ _USER_NOTICES = {
     "created": N_("The user was created."),
     "granted": N_("The role was granted."),
     "revoked": N_("The role was revoked."),
-    "deactivated": N_("The user was deactivated: they cannot sign in, and every session and token of theirs has ended."),
+    "deactivated": N_(
+        "The user was deactivated: they cannot sign in, and every session and token of theirs has ended."
+    ),
     "reactivated": N_("The user was reactivated and can sign in again."),
-    "two_factor_off": N_("Two-factor sign-in was turned off for this user; they can set it up again from their own page."),
+    "two_factor_off": N_(
+        "Two-factor sign-in was turned off for this user; they can set it up again from their own page."
+    ),
     "moved": N_("The user is in the new business unit now, and the records they own moved with them."),
 }
 
@@ -221,9 +292,7 @@ def _user_change(path: str, change: UserChange, *, done: str, summary: str) -> N
 
     @router.post(path)
     @admin_area("users", Privilege.READ)
-    def change_user(
-        request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep
-    ) -> Response:
+    def change_user(request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep) -> Response:
         try:
             committed(request, lambda uow: change(user_id, form, uow, session.actor))
         except LeadflowError as error:
@@ -245,16 +314,36 @@ def _of_user(change: Callable[..., object]) -> UserChange:
     return lambda user_id, _form, uow, actor: change(user_id, uow=uow, actor=actor)
 
 
-_user_change(USERS + "/{user_id}/roles", _posted_role(security_service.grant_role), done="granted",
-             summary="Give the user one more role (roles are cumulative).")
-_user_change(USERS + "/{user_id}/roles/revoke", _posted_role(security_service.revoke_role), done="revoked",
-             summary="Take a role back from the user.")
-_user_change(USERS + "/{user_id}/deactivate", _of_user(security_service.deactivate_user), done="deactivated",
-             summary="Deactivate the user: no more sign-in, every session and token ends; their records stay theirs.")
-_user_change(USERS + "/{user_id}/reactivate", _of_user(security_service.reactivate_user), done="reactivated",
-             summary="Let a deactivated user sign in again.")
-_user_change(USERS + "/{user_id}/two-factor/off", _of_user(authentication.turn_off_two_factor), done="two_factor_off",
-             summary="Turn off the user's two-factor sign-in (a lost phone).")
+_user_change(
+    USERS + "/{user_id}/roles",
+    _posted_role(security_service.grant_role),
+    done="granted",
+    summary="Give the user one more role (roles are cumulative).",
+)
+_user_change(
+    USERS + "/{user_id}/roles/revoke",
+    _posted_role(security_service.revoke_role),
+    done="revoked",
+    summary="Take a role back from the user.",
+)
+_user_change(
+    USERS + "/{user_id}/deactivate",
+    _of_user(security_service.deactivate_user),
+    done="deactivated",
+    summary="Deactivate the user: no more sign-in, every session and token ends; their records stay theirs.",
+)
+_user_change(
+    USERS + "/{user_id}/reactivate",
+    _of_user(security_service.reactivate_user),
+    done="reactivated",
+    summary="Let a deactivated user sign in again.",
+)
+_user_change(
+    USERS + "/{user_id}/two-factor/off",
+    _of_user(authentication.turn_off_two_factor),
+    done="two_factor_off",
+    summary="Turn off the user's two-factor sign-in (a lost phone).",
+)
 
 
 @router.post(USERS + "/{user_id}/reset-link")
@@ -262,12 +351,18 @@ _user_change(USERS + "/{user_id}/two-factor/off", _of_user(authentication.turn_o
 def password_reset_link(request: Request, session: WebSessionDep, user_id: uuid.UUID) -> Response:
     """A one-time link with which the user sets a new password, valid 24 hours; shown this once."""
     try:
-        link = committed(request, lambda uow: authentication.make_reset_link(
-            user_id, base_url=str(request.base_url), uow=uow, actor=session.actor))
+        link = committed(
+            request,
+            lambda uow: authentication.make_reset_link(
+                user_id, base_url=str(request.base_url), uow=uow, actor=session.actor
+            ),
+        )
     except LeadflowError as error:
         if isinstance(error, Forbidden):
             raise
-        return _user_page(request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error))
+        return _user_page(
+            request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error)
+        )
     delivery = deliver(request.app.state.settings, authentication.reset_link_mail(link))
     shown = {"url": link.url, "expires_at": link.expires_at, "emailed": delivery.sent, "mail_problem": delivery.problem}
     return _user_page(request, session, user_id, reset_link=shown)
@@ -281,31 +376,51 @@ def reassign_records(request: Request, session: WebSessionDep, user_id: uuid.UUI
     try:
         if heir is None:
             raise ValidationFailed("Choose the user who gets the records.", code="required")
-        moved = committed(request, lambda uow: security_service.reassign_records(user_id, heir, uow=uow, actor=session.actor))
+        moved = committed(
+            request, lambda uow: security_service.reassign_records(user_id, heir, uow=uow, actor=session.actor)
+        )
     except LeadflowError as error:
         if isinstance(error, Forbidden):
             raise
-        return _user_page(request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error))
+        return _user_page(
+            request, session, user_id, status_code=status_for(error), error=refusal_text(session.language, error)
+        )
     counts = [(label(session.language, TABLE_LABELS, table), count) for table, count in moved.items()]
     return _user_page(request, session, user_id, moved=counts)
-
 
 
 @router.post(USERS + "/{user_id}/business-unit")
 @admin_area("users", Privilege.READ)
 def move_to_business_unit(request: Request, session: WebSessionDep, user_id: uuid.UUID, form: FormDep) -> Response:
     """Put the user in another business unit; the records they own go with them (Write on users)."""
-    values = {"business_unit_id": str(form.get("business_unit_id", ""))[:100], "row_version": str(form.get("row_version", ""))[:20]}
+    values = {
+        "business_unit_id": str(form.get("business_unit_id", ""))[:100],
+        "row_version": str(form.get("row_version", ""))[:20],
+    }
     unit_id = parse_uuid(values["business_unit_id"])
     try:
         if unit_id is None:
-            raise ValidationFailed("Choose a business unit from the list.", code="invalid_option",
-                                   details={"fields": [{"field": "business_unit_id", "code": "invalid_option"}]})
-        committed(request, lambda uow: security_service.move_user_to_business_unit(
-            user_id, unit_id, expected_version=parse_version(values["row_version"]), uow=uow, actor=session.actor))
+            raise ValidationFailed(
+                "Choose a business unit from the list.",
+                code="invalid_option",
+                details={"fields": [{"field": "business_unit_id", "code": "invalid_option"}]},
+            )
+        committed(
+            request,
+            lambda uow: security_service.move_user_to_business_unit(
+                user_id, unit_id, expected_version=parse_version(values["row_version"]), uow=uow, actor=session.actor
+            ),
+        )
     except LeadflowError as error:
         if isinstance(error, Forbidden) or error.code == "user_not_found":
             raise
-        return _user_page(request, session, user_id, status_code=status_for(error), unit_values=values,
-                          error=refusal_text(session.language, error), stale=error.code in ("stale_etag", "concurrent_update"))
+        return _user_page(
+            request,
+            session,
+            user_id,
+            status_code=status_for(error),
+            unit_values=values,
+            error=refusal_text(session.language, error),
+            stale=error.code in ("stale_etag", "concurrent_update"),
+        )
     return redirect(f"{USERS}/{user_id}?moved=true")

@@ -49,8 +49,12 @@ NOTICES = {
 def _refused(request: Request, session: WebSession, error: LeadflowError) -> Response:
     """A competitor that does not exist (404), or a page the user may not open (403)."""
     return render(
-        request, session, "admin/refused.html", status_code=status_for(error),
-        title=N_("This can't be done"), message=page_refusal(session.language, error).message,
+        request,
+        session,
+        "admin/refused.html",
+        status_code=status_for(error),
+        title=N_("This can't be done"),
+        message=page_refusal(session.language, error).message,
     )
 
 
@@ -86,13 +90,24 @@ def competitors_page(request: Request, session: WebSessionDep) -> Response:
             failure = page_refusal(session.language, error)
             page = service.list_competitors(uow=uow, actor=session.actor, limit=PAGE_SIZE, search=q or None)
         base = _base_currency(uow)
-    next_link = f"{LIST}?" + urlencode({k: v for k, v in {"q": q, "cursor": page.next_cursor}.items() if v}) if (
-        page.next_cursor) else None
+    next_link = (
+        f"{LIST}?" + urlencode({k: v for k, v in {"q": q, "cursor": page.next_cursor}.items() if v})
+        if (page.next_cursor)
+        else None
+    )
     return render(
-        request, session, "opportunities/competitors.html", status_code=200 if failure is None else 422,
-        competitors=page.items, q=q, base_currency=base, refusal=failure,
-        notice=NOTICES.get(params.get("notice", "")), can_create=_may(session, Privilege.CREATE),
-        next_link=next_link, first_link=f"{LIST}?" + urlencode({"q": q}) if params.get("cursor") else None,
+        request,
+        session,
+        "opportunities/competitors.html",
+        status_code=200 if failure is None else 422,
+        competitors=page.items,
+        q=q,
+        base_currency=base,
+        refusal=failure,
+        notice=NOTICES.get(params.get("notice", "")),
+        can_create=_may(session, Privilege.CREATE),
+        next_link=next_link,
+        first_link=f"{LIST}?" + urlencode({"q": q}) if params.get("cursor") else None,
     )
 
 
@@ -103,9 +118,11 @@ def _values(competitor: Competitor | None, language: str) -> dict[str, str]:
     if competitor is None:
         return dict.fromkeys(FIELDS, "")
     return {
-        "name": competitor.name, "website": competitor.website or "",
+        "name": competitor.name,
+        "website": competitor.website or "",
         "reported_revenue": amount_input(competitor.reported_revenue, language),
-        "strengths": competitor.strengths or "", "weaknesses": competitor.weaknesses or "",
+        "strengths": competitor.strengths or "",
+        "weaknesses": competitor.weaknesses or "",
     }
 
 
@@ -145,9 +162,16 @@ def _competitor_page(
         base = _base_currency(uow)
     creating = competitor is None
     return render(
-        request, session, "opportunities/competitor.html", status_code=status_code,
-        competitor=competitor, values={**stored, **(values or {})}, refusal=failure,
-        field_errors=failure.fields if failure else {}, notice=notice, base_currency=base,
+        request,
+        session,
+        "opportunities/competitor.html",
+        status_code=status_code,
+        competitor=competitor,
+        values={**stored, **(values or {})},
+        refusal=failure,
+        field_errors=failure.fields if failure else {},
+        notice=notice,
+        base_currency=base,
         row_version=version if version is not None and version >= 0 else (competitor.row_version if competitor else 0),
         can_write=_may(session, Privilege.CREATE if creating else Privilege.WRITE),
         can_delete=not creating and _may(session, Privilege.DELETE),
@@ -172,7 +196,11 @@ def create_competitor(request: Request, session: WebSessionDep, form: FormDep) -
         competitor = committed(request, lambda uow: service.create_competitor(data, uow=uow, actor=session.actor))
     except LeadflowError as error:
         return _competitor_page(
-            request, session, None, values=posted, failure=page_refusal(session.language, error),
+            request,
+            session,
+            None,
+            values=posted,
+            failure=page_refusal(session.language, error),
             status_code=status_for(error),
         )
     return redirect(f"{LIST}/{competitor.id}?notice=created")
@@ -196,12 +224,21 @@ def save_competitor(request: Request, competitor_id: str, session: WebSessionDep
     version = parse_version(form.get("row_version"))
     try:
         changes = parse(CompetitorUpdate, _input(posted, session.language, creating=False))
-        committed(request, lambda uow: service.update_competitor(
-            parsed, changes, uow=uow, actor=session.actor, expected_version=version))
+        committed(
+            request,
+            lambda uow: service.update_competitor(
+                parsed, changes, uow=uow, actor=session.actor, expected_version=version
+            ),
+        )
     except LeadflowError as error:
         return _competitor_page(
-            request, session, parsed, values=posted, failure=page_refusal(session.language, error),
-            status_code=status_for(error), version=version,
+            request,
+            session,
+            parsed,
+            values=posted,
+            failure=page_refusal(session.language, error),
+            status_code=status_for(error),
+            version=version,
         )
     return redirect(f"{LIST}/{parsed}?notice=saved")
 
@@ -222,11 +259,17 @@ def delete_competitor(request: Request, competitor_id: str, session: WebSessionD
     parsed = id_in_path(competitor_id, record="competitor")
     version = parse_version(form.get("row_version"))
     try:
-        committed(request, lambda uow: service.delete_competitor(
-            parsed, uow=uow, actor=session.actor, expected_version=version))
+        committed(
+            request,
+            lambda uow: service.delete_competitor(parsed, uow=uow, actor=session.actor, expected_version=version),
+        )
     except LeadflowError as error:
         return _competitor_page(
-            request, session, parsed, failure=page_refusal(session.language, error), status_code=status_for(error),
+            request,
+            session,
+            parsed,
+            failure=page_refusal(session.language, error),
+            status_code=status_for(error),
             version=version,
         )
     return redirect(f"{LIST}?notice=deleted")

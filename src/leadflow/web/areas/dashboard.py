@@ -7,19 +7,18 @@ and a data table beside it for those who do not see the picture.
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from leadflow.reporting.dashboard import DashboardFigures, dashboard_figures
 from leadflow.leads.models import LeadSource, LeadStatusReason
-from leadflow.web.labels import CHOICE_LABELS, STAGE_LABELS
+from leadflow.reporting.dashboard import DashboardFigures, dashboard_figures
 from leadflow.web.i18n import N_
+from leadflow.web.labels import CHOICE_LABELS, STAGE_LABELS
 from leadflow.web.pages import WebSession, WebSessionDep, database_of, render
 
 router = APIRouter()
@@ -160,8 +159,10 @@ def line_chart(figures: DashboardFigures) -> LineChart:
     return LineChart(
         "chart-qualification-rate",
         N_("Qualification rate per week"),
-        N_("Of the leads created each week (weeks start on Monday), the share that is qualified now. "
-           "Weeks without new leads have no point."),
+        N_(
+            "Of the leads created each week (weeks start on Monday), the share that is qualified now. "
+            "Weeks without new leads have no point."
+        ),
         points,
         segments,
     )
@@ -200,8 +201,10 @@ def charts(figures: DashboardFigures) -> dict[str, object]:
         "revenue": bar_chart(
             "chart-revenue-by-stage",
             title=N_("Estimated revenue by stage"),
-            description=N_("The estimated revenue of the open opportunities you can see, per stage, in the "
-                           "organisation's base currency."),
+            description=N_(
+                "The estimated revenue of the open opportunities you can see, per stage, in the "
+                "organisation's base currency."
+            ),
             value_heading=N_("Est. revenue"),
             items=[(STAGE_LABELS[item.stage], item.estimated_revenue) for item in figures.opportunities_by_stage],
             kind="money",
@@ -214,7 +217,9 @@ def dashboard_page(request: Request, session: WebSession, *, welcome: dict[str, 
     """The dashboard of the records the signed-in user may read (with a welcome line on the home page)."""
     with database_of(request).unit_of_work(read_only=True) as uow:
         figures = dashboard_figures(uow=uow, actor=session.actor)
-    return render(request, session, "dashboard/dashboard.html", figures=figures, charts=charts(figures), welcome=welcome)
+    return render(
+        request, session, "dashboard/dashboard.html", figures=figures, charts=charts(figures), welcome=welcome
+    )
 
 
 @router.get("/dashboard", name="dashboard")

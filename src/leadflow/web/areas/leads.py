@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, tzinfo
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
-from datetime import tzinfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -35,8 +34,17 @@ from leadflow.organisation.service import get_settings
 from leadflow.security.access import access_condition
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas import leads_lookups as lookups
-from leadflow.web.areas.leads_forms import CHOICE_KEYS, DISQUALIFY_OPTIONS, PAGE_SIZE, QUALIFY_KEYS, RESOLUTION_KEYS
-from leadflow.web.areas.leads_forms import VIEW_LABELS, carried_fields, choice_label, qualify_options_input
+from leadflow.web.areas.leads_forms import (
+    CHOICE_KEYS,
+    DISQUALIFY_OPTIONS,
+    PAGE_SIZE,
+    QUALIFY_KEYS,
+    RESOLUTION_KEYS,
+    VIEW_LABELS,
+    carried_fields,
+    choice_label,
+    qualify_options_input,
+)
 from leadflow.web.areas.records_page import can_create
 from leadflow.web.forms import FormDep, field_errors, id_in_path, match_rows, parse_uuid, refusal_text
 from leadflow.web.i18n import N_, gettext
@@ -49,7 +57,9 @@ router = APIRouter(include_in_schema=False)
 # Notices shown after a form posted and redirected (``?done=...``).
 NOTICES = {
     "saved": N_("The lead was saved."),
-    "qualified": N_("The lead is qualified. No opportunity was created, so the sales process stays at the Qualify stage."),
+    "qualified": N_(
+        "The lead is qualified. No opportunity was created, so the sales process stays at the Qualify stage."
+    ),
     "disqualified": N_("The lead is disqualified."),
     "reactivated": N_("The lead is open again."),
     "note": N_("The note was added."),
@@ -90,7 +100,10 @@ def lead_id_from(raw: str) -> uuid.UUID:
 def error_page(request: Request, session: WebSession, error: LeadflowError) -> Response:
     """A page that cannot be shown (no such lead, no privilege), with the refusal's status."""
     return render(
-        request, session, "leads/error.html", status_code=status_for(error),
+        request,
+        session,
+        "leads/error.html",
+        status_code=status_for(error),
         message=refusal_text(session.language, error),
     )
 
@@ -102,7 +115,11 @@ lead_page_route = refusals_shown_by(error_page)
 def _list_return(raw: Any) -> str:
     """Where "back to the list" goes: a lead list address of this site, else the default list."""
     text = str(raw or "")
-    return text if text.startswith("/leads") and not text.startswith("//") and "\\" not in text and len(text) < 2000 else "/leads"
+    return (
+        text
+        if text.startswith("/leads") and not text.startswith("//") and "\\" not in text and len(text) < 2000
+        else "/leads"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- qualify choices (shared with the lead page)
@@ -225,18 +242,20 @@ def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str], z
     rows = []
     for lead in items:
         day = lead.created_at.astimezone(zone).date()
-        rows.append({
-            "id": str(lead.id),
-            "name": lead.full_name,
-            "topic": lead.topic,
-            "company": lead.company_name or "",
-            "email": lead.email or "",
-            "status": label(lead.status_reason),
-            "rating": label(lead.rating),
-            "source": label(lead.lead_source),
-            "owner": owners.get(lead.owner_user_id or lead.owner_team_id, ""),  # type: ignore[arg-type]
-            "created": _medium_date(day, language),
-        })
+        rows.append(
+            {
+                "id": str(lead.id),
+                "name": lead.full_name,
+                "topic": lead.topic,
+                "company": lead.company_name or "",
+                "email": lead.email or "",
+                "status": label(lead.status_reason),
+                "rating": label(lead.rating),
+                "source": label(lead.lead_source),
+                "owner": owners.get(lead.owner_user_id or lead.owner_team_id, ""),  # type: ignore[arg-type]
+                "created": _medium_date(day, language),
+            }
+        )
     return rows
 
 
@@ -305,7 +324,9 @@ def _selected_ids(form: Any) -> list[str]:
 def _lead_names(uow: UnitOfWork, session: WebSession, lead_ids: list[uuid.UUID]) -> dict[uuid.UUID, Lead]:
     if not lead_ids:
         return {}
-    statement = select(Lead).where(Lead.id.in_(lead_ids), access_condition(session.actor, Privilege.READ, "leads", Lead))
+    statement = select(Lead).where(
+        Lead.id.in_(lead_ids), access_condition(session.actor, Privilege.READ, "leads", Lead)
+    )
     return {lead.id: lead for lead in uow.session.scalars(statement)}
 
 
@@ -324,8 +345,17 @@ def bulk_action(request: Request, session: WebSessionDep, form: FormDep) -> Resp
     elif action not in ("qualify", "disqualify"):
         problem = gettext(language, "Choose Qualify or Disqualify.")
     if problem is not None:
-        return render(request, session, "leads/bulk_result.html", status_code=422, problem=problem, rows=[],
-                      return_to=return_to, retry_ids=[], action=action)
+        return render(
+            request,
+            session,
+            "leads/bulk_result.html",
+            status_code=422,
+            problem=problem,
+            rows=[],
+            return_to=return_to,
+            retry_ids=[],
+            action=action,
+        )
     if action == "disqualify":
         return _bulk_disqualify(request, session, form, raw_ids, return_to)
     return _bulk_qualify(request, session, form, raw_ids, return_to)
@@ -338,20 +368,41 @@ def _bulk_qualify(request: Request, session: WebSession, form: Any, raw_ids: lis
     try:
         on_duplicate = bulk.OnDuplicate(str(form.get("on_duplicate") or bulk.OnDuplicate.SKIP.value))
     except ValueError:
-        return render(request, session, "leads/bulk_result.html", status_code=422, rows=[], return_to=return_to, retry_ids=[],
-                      action="qualify", problem=gettext(language, "Choose what to do when a duplicate is found."))
+        return render(
+            request,
+            session,
+            "leads/bulk_result.html",
+            status_code=422,
+            rows=[],
+            return_to=return_to,
+            retry_ids=[],
+            action="qualify",
+            problem=gettext(language, "Choose what to do when a duplicate is found."),
+        )
     try:
         options = parse(QualifyOptions, qualify_options_input(form, language=language))
-        outcomes = list(bulk.qualify_leads(ids, options, database=database, actor=session.actor, on_duplicate=on_duplicate))
+        outcomes = list(
+            bulk.qualify_leads(ids, options, database=database, actor=session.actor, on_duplicate=on_duplicate)
+        )
     except ValidationFailed as refused:
         if refused.code == "qualification_choice_required":
             return _bulk_choices(request, session, raw_ids, return_to, form=form, on_duplicate=on_duplicate)
-        return _bulk_choices(request, session, raw_ids, return_to, form=form, on_duplicate=on_duplicate, error=refused,
-                             status_code=422)
+        return _bulk_choices(
+            request, session, raw_ids, return_to, form=form, on_duplicate=on_duplicate, error=refused, status_code=422
+        )
     except LeadflowError as refused:
-        return render(request, session, "leads/bulk_result.html", status_code=status_for(refused),
-                      problem=refusal_text(language, refused), rows=[], return_to=return_to, retry_ids=[], action="qualify")
-    not_attempted = ids[len(outcomes):]
+        return render(
+            request,
+            session,
+            "leads/bulk_result.html",
+            status_code=status_for(refused),
+            problem=refusal_text(language, refused),
+            rows=[],
+            return_to=return_to,
+            retry_ids=[],
+            action="qualify",
+        )
+    not_attempted = ids[len(outcomes) :]
     rows = []
     retry_ids = []
     with database.unit_of_work(read_only=True) as uow:
@@ -365,15 +416,29 @@ def _bulk_qualify(request: Request, session: WebSession, form: Any, raw_ids: lis
         )
         for outcome in outcomes:
             lead = leads.get(outcome.lead_id)
-            row: dict[str, Any] = {"lead_id": outcome.lead_id, "lead": lead, "records": [], "matches": [], "message": "",
-                                   "duplicate": False}
+            row: dict[str, Any] = {
+                "lead_id": outcome.lead_id,
+                "lead": lead,
+                "records": [],
+                "matches": [],
+                "message": "",
+                "duplicate": False,
+            }
             if outcome.result is not None:
                 result = outcome.result
                 row["status"] = "qualified"
                 row["records"] = [
                     *(("Opportunity", f"/opportunities/{i}", names.get(i, "")) for i in result.opportunity_ids),
-                    *((("Account", f"/accounts/{result.account_id}", names.get(result.account_id, "")),) if result.account_id else ()),
-                    *((("Contact", f"/contacts/{result.contact_id}", names.get(result.contact_id, "")),) if result.contact_id else ()),
+                    *(
+                        (("Account", f"/accounts/{result.account_id}", names.get(result.account_id, "")),)
+                        if result.account_id
+                        else ()
+                    ),
+                    *(
+                        (("Contact", f"/contacts/{result.contact_id}", names.get(result.contact_id, "")),)
+                        if result.contact_id
+                        else ()
+                    ),
                 ]
             else:
                 error = outcome.error
@@ -383,36 +448,74 @@ def _bulk_qualify(request: Request, session: WebSession, form: Any, raw_ids: lis
                 if isinstance(error, DuplicateDetected):
                     row["duplicate"] = True
                     row["matches"] = match_rows(language, outcome.matches)
-                    if error.code == "duplicate_detected":  # an account or contact warning: "Ignore and save" answers it
+                    if (
+                        error.code == "duplicate_detected"
+                    ):  # an account or contact warning: "Ignore and save" answers it
                         retry_ids.append(str(outcome.lead_id))
             rows.append(row)
         for lead_id in not_attempted:
-            rows.append({"lead_id": lead_id, "lead": leads.get(lead_id), "records": [], "matches": [], "message": "",
-                         "duplicate": False, "status": "not_attempted"})
-    counts = {status: sum(1 for row in rows if row["status"] == status)
-              for status in ("qualified", "skipped", "stopped", "refused", "not_attempted")}
+            rows.append(
+                {
+                    "lead_id": lead_id,
+                    "lead": leads.get(lead_id),
+                    "records": [],
+                    "matches": [],
+                    "message": "",
+                    "duplicate": False,
+                    "status": "not_attempted",
+                }
+            )
+    counts = {
+        status: sum(1 for row in rows if row["status"] == status)
+        for status in ("qualified", "skipped", "stopped", "refused", "not_attempted")
+    }
     stopped_ids = [str(row["lead_id"]) for row in rows if row["status"] in ("stopped", "not_attempted")]
     carried = carried_fields(form, drop=frozenset({"lead_id", "action", "return_to", *RESOLUTION_KEYS}))
     return render(
-        request, session, "leads/bulk_result.html", rows=rows, problem=None, return_to=return_to,
-        retry_ids=retry_ids, action="qualify", carried=carried, qualified=counts["qualified"], counts=counts,
-        on_duplicate_label=dict(ON_DUPLICATE_OPTIONS)[on_duplicate.value], stopped_ids=stopped_ids,
+        request,
+        session,
+        "leads/bulk_result.html",
+        rows=rows,
+        problem=None,
+        return_to=return_to,
+        retry_ids=retry_ids,
+        action="qualify",
+        carried=carried,
+        qualified=counts["qualified"],
+        counts=counts,
+        on_duplicate_label=dict(ON_DUPLICATE_OPTIONS)[on_duplicate.value],
+        stopped_ids=stopped_ids,
         continue_carried=[(name, value) for name, value in carried if name != "on_duplicate"],
         on_duplicate_options=ON_DUPLICATE_OPTIONS,
     )
 
 
 def _bulk_choices(
-    request: Request, session: WebSession, raw_ids: list[str], return_to: str, *, form: Any,
-    on_duplicate: bulk.OnDuplicate, error: LeadflowError | None = None, status_code: int = 200,
+    request: Request,
+    session: WebSession,
+    raw_ids: list[str],
+    return_to: str,
+    *,
+    form: Any,
+    on_duplicate: bulk.OnDuplicate,
+    error: LeadflowError | None = None,
+    status_code: int = 200,
 ) -> Response:
     """Ask which records qualifying the selected leads creates, as the settings want the seller to choose (§6)."""
     with database_of(request).unit_of_work(read_only=True) as uow:
         plan = qualify_plan(uow)
     return render(
-        request, session, "leads/bulk_choices.html", status_code=status_code,
-        lead_ids=raw_ids, return_to=return_to, plan=plan, answers=given_answers(form), answer_errors=field_errors(session.language, error),
-        error=refusal_text(session.language, error) if error else None, on_duplicate=on_duplicate.value,
+        request,
+        session,
+        "leads/bulk_choices.html",
+        status_code=status_code,
+        lead_ids=raw_ids,
+        return_to=return_to,
+        plan=plan,
+        answers=given_answers(form),
+        answer_errors=field_errors(session.language, error),
+        error=refusal_text(session.language, error) if error else None,
+        on_duplicate=on_duplicate.value,
     )
 
 
@@ -422,8 +525,17 @@ def _bulk_disqualify(request: Request, session: WebSession, form: Any, raw_ids: 
     try:
         reason = parse(DisqualifyRequest, {"status_reason": str(form.get("status_reason") or "")}).status_reason
     except ValidationFailed:
-        return render(request, session, "leads/bulk_result.html", status_code=422, rows=[], return_to=return_to, retry_ids=[],
-                      action="disqualify", problem=gettext(language, "Choose a status reason to disqualify the leads with."))
+        return render(
+            request,
+            session,
+            "leads/bulk_result.html",
+            status_code=422,
+            rows=[],
+            return_to=return_to,
+            retry_ids=[],
+            action="disqualify",
+            problem=gettext(language, "Choose a status reason to disqualify the leads with."),
+        )
     rows = []
     ids = [parse_uuid(raw) for raw in raw_ids]
     for raw, lead_id in zip(raw_ids, ids, strict=True):
@@ -443,7 +555,15 @@ def _bulk_disqualify(request: Request, session: WebSession, form: Any, raw_ids: 
         leads = _lead_names(uow, session, [i for i in ids if i is not None])
     for row in rows:
         row["lead"] = leads.get(row["lead_id"])
-    return render(request, session, "leads/bulk_result.html", rows=rows, problem=None, return_to=return_to, retry_ids=[],
-                  action="disqualify", reason_label=CHOICE_LABELS[type(reason)][reason.value],
-                  disqualified=sum(1 for row in rows if row["status"] == "disqualified"))
-
+    return render(
+        request,
+        session,
+        "leads/bulk_result.html",
+        rows=rows,
+        problem=None,
+        return_to=return_to,
+        retry_ids=[],
+        action="disqualify",
+        reason_label=CHOICE_LABELS[type(reason)][reason.value],
+        disqualified=sum(1 for row in rows if row["status"] == "disqualified"),
+    )

@@ -17,8 +17,18 @@ from typing import Any
 
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.formatting import amount_input, parse_amount
-from leadflow.leads.models import DISQUALIFY_REASONS, BudgetStatus, Lead, LeadSource, LeadState, LeadStatusReason
-from leadflow.leads.models import Need, PurchaseProcess, PurchaseTimeframe, Rating
+from leadflow.leads.models import (
+    DISQUALIFY_REASONS,
+    BudgetStatus,
+    Lead,
+    LeadSource,
+    LeadState,
+    LeadStatusReason,
+    Need,
+    PurchaseProcess,
+    PurchaseTimeframe,
+    Rating,
+)
 from leadflow.leads.views import LeadView
 from leadflow.process.flow import LEAD_TO_OPPORTUNITY_PROCESS
 from leadflow.web.forms import ADDRESS_LENGTHS
@@ -231,8 +241,15 @@ def opportunity_row_keys(index: int) -> tuple[str, str, str]:
 
 OPPORTUNITY_ROW_KEYS = tuple(key for index in range(1, MAX_OPPORTUNITIES + 1) for key in opportunity_row_keys(index))
 QUALIFY_KEYS = frozenset(
-    {*CHOICE_KEYS, *RESOLUTION_KEYS, *OPPORTUNITY_ROW_KEYS, "existing_account_id", "existing_contact_id",
-     "opportunity_currency", "qualify_choices"}
+    {
+        *CHOICE_KEYS,
+        *RESOLUTION_KEYS,
+        *OPPORTUNITY_ROW_KEYS,
+        "existing_account_id",
+        "existing_contact_id",
+        "opportunity_currency",
+        "qualify_choices",
+    }
 )
 
 
@@ -299,16 +316,13 @@ def qualify_options_input(form: Any, *, language: str) -> dict[str, Any]:
             "contact_id": str(form.get("duplicate_contact_id") or "") or None,
         }
     if problems:
-        raise ValidationFailed("Some answers are missing or not valid.", code="validation_failed",
-                               details={"fields": problems})
+        raise ValidationFailed(
+            "Some answers are missing or not valid.", code="validation_failed", details={"fields": problems}
+        )
     return data
 
 
 def carried_fields(form: Any, *, drop: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """The posted fields a follow-up form must send again (lead edits, earlier answers), as hidden inputs."""
     items = form.multi_items() if hasattr(form, "multi_items") else list(form.items())
-    return [
-        (key, value)
-        for key, value in items
-        if isinstance(value, str) and key != "csrf_token" and key not in drop
-    ]
+    return [(key, value) for key, value in items if isinstance(value, str) and key != "csrf_token" and key not in drop]

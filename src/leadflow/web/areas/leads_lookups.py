@@ -72,7 +72,13 @@ def _customer_label(name: str, city: str | None, email: str | None) -> str:
 
 
 def _customer_options(
-    session: Session, actor: Actor, model: type[Any], *, search: tuple[Any, ...], q: str | None, current: uuid.UUID | None,
+    session: Session,
+    actor: Actor,
+    model: type[Any],
+    *,
+    search: tuple[Any, ...],
+    q: str | None,
+    current: uuid.UUID | None,
     limit: int,
 ) -> list[Option]:
     """Active accounts or contacts the user may read, by name, optionally searched; the current one first."""
@@ -108,7 +114,9 @@ def contact_options(
     )
 
 
-def owner_names(session: Session, *, user_ids: Iterable[uuid.UUID | None], team_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+def owner_names(
+    session: Session, *, user_ids: Iterable[uuid.UUID | None], team_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, str]:
     """Display names of the users and teams that own some records, in one query each."""
     names: dict[uuid.UUID, str] = {}
     users = {i for i in user_ids if i is not None}
@@ -121,7 +129,11 @@ def owner_names(session: Session, *, user_ids: Iterable[uuid.UUID | None], team_
 
 
 def record_names(
-    session: Session, *, accounts: Iterable[uuid.UUID], contacts: Iterable[uuid.UUID], opportunities: Iterable[uuid.UUID]
+    session: Session,
+    *,
+    accounts: Iterable[uuid.UUID],
+    contacts: Iterable[uuid.UUID],
+    opportunities: Iterable[uuid.UUID],
 ) -> dict[uuid.UUID, str]:
     """Names of records qualifying created, to show them in the results."""
     names: dict[uuid.UUID, str] = {}

@@ -26,8 +26,17 @@ from leadflow.organisation.service import get_settings
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas.leads import error_page, given_answers, lead_id_from, lead_page_route, qualify_plan
-from leadflow.web.areas.leads_forms import CHOICE_KEYS, FIELD_NAMES, MAX_OPPORTUNITIES, QUALIFY_KEYS, RESOLUTION_KEYS
-from leadflow.web.areas.leads_forms import carried_fields, opportunity_row_keys, posted_lead_values, qualify_options_input
+from leadflow.web.areas.leads_forms import (
+    CHOICE_KEYS,
+    FIELD_NAMES,
+    MAX_OPPORTUNITIES,
+    QUALIFY_KEYS,
+    RESOLUTION_KEYS,
+    carried_fields,
+    opportunity_row_keys,
+    posted_lead_values,
+    qualify_options_input,
+)
 from leadflow.web.areas.leads_record import RecordPage, linked_answers, record_page, save_changes
 from leadflow.web.forms import FormDep, field_errors, match_rows, parse_uuid, parse_version, refusal_text
 from leadflow.web.pages import WebSession, WebSessionDep, database_of, redirect, render
@@ -47,8 +56,13 @@ def _landing(lead_id: uuid.UUID, result: qualification.QualifyResult) -> str:
 
 
 def _choices_page(
-    request: Request, session: WebSession, lead_id: uuid.UUID, form: Any, *,
-    error: LeadflowError | None = None, status_code: int = 200,
+    request: Request,
+    session: WebSession,
+    lead_id: uuid.UUID,
+    form: Any,
+    *,
+    error: LeadflowError | None = None,
+    status_code: int = 200,
 ) -> Response:
     """The "Qualify lead" page: which records to create, as the settings let the seller choose (§6)."""
     language = session.language
@@ -65,20 +79,32 @@ def _choices_page(
             "plan": qualify_plan(uow),
             "options": {
                 "currency": lookups.currency_options(uow.session),
-                "account": lookups.account_options(uow.session, session.actor, current=parse_uuid(answers.get("existing_account_id"))),
-                "contact": lookups.contact_options(uow.session, session.actor, current=parse_uuid(answers.get("existing_contact_id"))),
+                "account": lookups.account_options(
+                    uow.session, session.actor, current=parse_uuid(answers.get("existing_account_id"))
+                ),
+                "contact": lookups.contact_options(
+                    uow.session, session.actor, current=parse_uuid(answers.get("existing_contact_id"))
+                ),
             },
         }
     return render(
-        request, session, "leads/qualify.html", status_code=status_code, **context,
-        answers=answers, answer_errors=field_errors(language, error),
+        request,
+        session,
+        "leads/qualify.html",
+        status_code=status_code,
+        **context,
+        answers=answers,
+        answer_errors=field_errors(language, error),
         error=refusal_text(language, error) if error else None,
         carried=carried_fields(form, drop=QUALIFY_KEYS) if form is not None else [],
-        max_opportunities=MAX_OPPORTUNITIES, opportunity_row_keys=opportunity_row_keys,
+        max_opportunities=MAX_OPPORTUNITIES,
+        opportunity_row_keys=opportunity_row_keys,
     )
 
 
-def _duplicates_page(request: Request, session: WebSession, lead_id: uuid.UUID, form: Any, error: DuplicateDetected) -> Response:
+def _duplicates_page(
+    request: Request, session: WebSession, lead_id: uuid.UUID, form: Any, error: DuplicateDetected
+) -> Response:
     """The duplicate warning of §5, classic or enhanced as the organisation's setting says."""
     language = session.language
     details = error.details if isinstance(error.details, dict) else {}
@@ -89,7 +115,10 @@ def _duplicates_page(request: Request, session: WebSession, lead_id: uuid.UUID, 
             return error_page(request, session, refused)
         experience = get_settings(uow.session).duplicate_experience
     return render(
-        request, session, "leads/duplicates.html", status_code=409,
+        request,
+        session,
+        "leads/duplicates.html",
+        status_code=409,
         lead=lead,
         classic=experience is DuplicateExperience.CLASSIC,
         message=refusal_text(language, error),
@@ -111,11 +140,15 @@ def _blocked(request: Request, session: WebSession, error: DuplicateDetected, le
     details = error.details if isinstance(error.details, dict) else {}
     matches = match_rows(language, details.get("matches", []))
     manages_detection = session.can_admin("settings", Privilege.WRITE)
-    rules = {match["rule_id"]: match["rule_name"] for match in matches if match.get("rule_id")} if manages_detection else {}
+    rules = (
+        {match["rule_id"]: match["rule_name"] for match in matches if match.get("rule_id")} if manages_detection else {}
+    )
     with database_of(request).unit_of_work(read_only=True) as uow:
         mergeable = [
-            match for match in matches
-            if match.get("table") == "leads" and (master_id := parse_uuid(match.get("id"))) is not None
+            match
+            for match in matches
+            if match.get("table") == "leads"
+            and (master_id := parse_uuid(match.get("id"))) is not None
             and merge.may_merge(uow.session, session.actor, "leads", master_id, lead_id)
         ]
     return {
@@ -126,31 +159,55 @@ def _blocked(request: Request, session: WebSession, error: DuplicateDetected, le
         "manages_detection": manages_detection,
         "rules": [{"url": f"/admin/duplicate-rules/{rule_id}", "name": name} for rule_id, name in rules.items()],
         "merge_urls": {
-            match["id"]: "/admin/merge?" + urlencode({"table": "leads", "master": match["id"], "subordinate": str(lead_id)})
+            match["id"]: "/admin/merge?"
+            + urlencode({"table": "leads", "master": match["id"], "subordinate": str(lead_id)})
             for match in mergeable
         },
     }
 
 
-def _qualify_refused(request: Request, session: WebSession, lead_id: uuid.UUID, form: Any, error: LeadflowError) -> Response:
+def _qualify_refused(
+    request: Request, session: WebSession, lead_id: uuid.UUID, form: Any, error: LeadflowError
+) -> Response:
     """Show why qualifying did not happen: ask for the missing choices, warn about duplicates, or explain the refusal."""
     posted = posted_lead_values(form)
     if isinstance(error, ValidationFailed) and error.code == "qualification_choice_required":
         return _choices_page(request, session, lead_id, form)
-    if isinstance(error, DuplicateDetected) and error.code == "duplicate_detected" and isinstance(error.details, dict) \
-            and ("matching_accounts" in error.details or "matching_contacts" in error.details):
+    if (
+        isinstance(error, DuplicateDetected)
+        and error.code == "duplicate_detected"
+        and isinstance(error.details, dict)
+        and ("matching_accounts" in error.details or "matching_contacts" in error.details)
+    ):
         return _duplicates_page(request, session, lead_id, form, error)
     if isinstance(error, DuplicateDetected) and error.code in ("lead_duplicate", "opportunity_duplicate"):
-        return record_page(request, session, lead_id, RecordPage(
-            values=posted or None, blocked=_blocked(request, session, error, lead_id), status_code=409,
-        ))
+        return record_page(
+            request,
+            session,
+            lead_id,
+            RecordPage(
+                values=posted or None,
+                blocked=_blocked(request, session, error, lead_id),
+                status_code=409,
+            ),
+        )
     answered = any(key in form for key in (*CHOICE_KEYS, "opportunity_currency"))
-    bad_fields = {str(item.get("field", "")).split(".")[0] for item in ((error.details or {}).get("fields", []) if isinstance(error.details, dict) else [])}
+    bad_fields = {
+        str(item.get("field", "")).split(".")[0]
+        for item in ((error.details or {}).get("fields", []) if isinstance(error.details, dict) else [])
+    }
     if isinstance(error, ValidationFailed) and answered and not (bad_fields & FIELD_NAMES):
         return _choices_page(request, session, lead_id, form, error=error, status_code=status_for(error))
-    return record_page(request, session, lead_id, RecordPage(
-        values=posted or None, error=error, status_code=status_for(error),
-    ))
+    return record_page(
+        request,
+        session,
+        lead_id,
+        RecordPage(
+            values=posted or None,
+            error=error,
+            status_code=status_for(error),
+        ),
+    )
 
 
 def _save_edits(uow: UnitOfWork, session: WebSession, lead_id: uuid.UUID, form: Any) -> None:

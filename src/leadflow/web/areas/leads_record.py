@@ -31,9 +31,21 @@ from leadflow.security.access import can
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas.leads import NOTICES, error_page, lead_id_from, lead_page_route, qualify_plan
-from leadflow.web.areas.leads_forms import DISQUALIFY_OPTIONS, MAX_OPPORTUNITIES, QUALIFY_STEPS, SECTIONS, STATE_BADGES
-from leadflow.web.areas.leads_forms import changed_values, choice_label, choice_options, field_problems_error
-from leadflow.web.areas.leads_forms import lead_form_values, opportunity_row_keys, posted_lead_values, read_lead_values
+from leadflow.web.areas.leads_forms import (
+    DISQUALIFY_OPTIONS,
+    MAX_OPPORTUNITIES,
+    QUALIFY_STEPS,
+    SECTIONS,
+    STATE_BADGES,
+    changed_values,
+    choice_label,
+    choice_options,
+    field_problems_error,
+    lead_form_values,
+    opportunity_row_keys,
+    posted_lead_values,
+    read_lead_values,
+)
 from leadflow.web.areas.records_page import can_create
 from leadflow.web.areas.sharing import share_panel
 from leadflow.web.forms import FormDep, field_errors, id_in_path, match_rows, parse_uuid, parse_version, refusal_text
@@ -79,26 +91,43 @@ def _options(uow: UnitOfWork, session: WebSession, values: dict[str, str]) -> di
         "currency": lookups.currency_options(session_db),
         "campaign": lookups.campaign_options(session_db, parse_uuid(values.get("campaign_id"))),
         "owner": lookups.owner_options(session_db, parse_uuid(values.get("owner_user_id"))),
-        "account": lookups.account_options(session_db, session.actor, current=parse_uuid(values.get("parent_account_id"))),
-        "contact": lookups.contact_options(session_db, session.actor, current=parse_uuid(values.get("parent_contact_id"))),
+        "account": lookups.account_options(
+            session_db, session.actor, current=parse_uuid(values.get("parent_account_id"))
+        ),
+        "contact": lookups.contact_options(
+            session_db, session.actor, current=parse_uuid(values.get("parent_contact_id"))
+        ),
     }
 
 
 def _form_page(
-    request: Request, session: WebSession, uow: UnitOfWork, *, values: dict[str, str], error: LeadflowError | None,
+    request: Request,
+    session: WebSession,
+    uow: UnitOfWork,
+    *,
+    values: dict[str, str],
+    error: LeadflowError | None,
     **context: Any,
 ) -> Response:
     """The lead form, new or stored, with what every lead form shows."""
     return render(
-        request, session, "leads/form.html",
+        request,
+        session,
+        "leads/form.html",
         values=values,
         errors=field_errors(session.language, error) if isinstance(error, ValidationFailed) else {},
         error=refusal_text(session.language, error) if error else None,
-        sections=SECTIONS, qualify_steps=QUALIFY_STEPS, choice_options=choice_options,
-        decision_labels=DECISION_LABELS, stage_labels=STAGE_LABELS,
-        options=_options(uow, session, values), plan=qualify_plan(uow),
-        answer_errors={}, disqualify_options=DISQUALIFY_OPTIONS,
-        max_opportunities=MAX_OPPORTUNITIES, opportunity_row_keys=opportunity_row_keys,
+        sections=SECTIONS,
+        qualify_steps=QUALIFY_STEPS,
+        choice_options=choice_options,
+        decision_labels=DECISION_LABELS,
+        stage_labels=STAGE_LABELS,
+        options=_options(uow, session, values),
+        plan=qualify_plan(uow),
+        answer_errors={},
+        disqualify_options=DISQUALIFY_OPTIONS,
+        max_opportunities=MAX_OPPORTUNITIES,
+        opportunity_row_keys=opportunity_row_keys,
         **context,
     )
 
@@ -115,14 +144,25 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
             notes = timeline(RegardingTable.LEADS, lead_id, uow=uow, actor=actor).items
         except LeadflowError as refused:
             return error_page(request, session, refused)
-        stored = lead_form_values(lead, currency_code=lookups.currency_code(uow.session, lead.currency_id), language=language)
+        stored = lead_form_values(
+            lead, currency_code=lookups.currency_code(uow.session, lead.currency_id), language=language
+        )
         can_write = can(uow.session, actor, Privilege.WRITE, "leads", lead)
         names = lookups.owner_names(
-            uow.session, user_ids=[lead.owner_user_id, *(note.created_by_id for note in notes)], team_ids=[lead.owner_team_id]
+            uow.session,
+            user_ids=[lead.owner_user_id, *(note.created_by_id for note in notes)],
+            team_ids=[lead.owner_team_id],
         )
         return _form_page(
-            request, session, uow, values={**stored, **(page.values or {})}, error=page.error, status_code=page.status_code,
-            lead=lead, is_new=False, form_action=f"/leads/{lead.id}",
+            request,
+            session,
+            uow,
+            values={**stored, **(page.values or {})},
+            error=page.error,
+            status_code=page.status_code,
+            lead=lead,
+            is_new=False,
+            form_action=f"/leads/{lead.id}",
             read_only=not lead.is_open or not can_write,
             can_write=can_write,
             can_delete=can(uow.session, actor, Privilege.DELETE, "leads", lead),
@@ -153,19 +193,45 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
         )
 
 
-def _new_page(request: Request, session: WebSession, *, values: dict[str, str] | None = None,
-              error: LeadflowError | None = None, save_matches: list[dict[str, Any]] | None = None,
-              status_code: int = 200) -> Response:
+def _new_page(
+    request: Request,
+    session: WebSession,
+    *,
+    values: dict[str, str] | None = None,
+    error: LeadflowError | None = None,
+    save_matches: list[dict[str, Any]] | None = None,
+    status_code: int = 200,
+) -> Response:
     values = {"owner_user_id": str(session.actor.user_id), **(values or {})}
     # Read-only for whom may not create leads, as the new account, contact and opportunity forms are.
     creates = can_create(session, "leads")
     with database_of(request).unit_of_work(read_only=True) as uow:
         return _form_page(
-            request, session, uow, values=values, error=error, status_code=status_code,
-            lead=None, is_new=True, form_action="/leads/new", read_only=not creates, can_write=creates, can_delete=False,
-            can_note=False, process=process_state(None, None), step_done={}, owner_name=session.full_name,
-            notice=None, save_matches=save_matches or [], blocked=None, notes=[], note_input=EMPTY_NOTE, note_error=None,
-            answers={}, max_attachment="", max_attachment_bytes=0,
+            request,
+            session,
+            uow,
+            values=values,
+            error=error,
+            status_code=status_code,
+            lead=None,
+            is_new=True,
+            form_action="/leads/new",
+            read_only=not creates,
+            can_write=creates,
+            can_delete=False,
+            can_note=False,
+            process=process_state(None, None),
+            step_done={},
+            owner_name=session.full_name,
+            notice=None,
+            save_matches=save_matches or [],
+            blocked=None,
+            notes=[],
+            note_input=EMPTY_NOTE,
+            note_error=None,
+            answers={},
+            max_attachment="",
+            max_attachment_bytes=0,
         )
 
 
@@ -185,12 +251,20 @@ def _schema_error(model: type[Any], data: dict[str, Any]) -> ValidationFailed | 
 
 
 def save_changes(
-    uow: UnitOfWork, session: WebSession, lead: Lead, posted: dict[str, str], *, expected_version: int | None, suppress: bool
+    uow: UnitOfWork,
+    session: WebSession,
+    lead: Lead,
+    posted: dict[str, str],
+    *,
+    expected_version: int | None,
+    suppress: bool,
 ) -> None:
     """Save the fields the form changed (a partial update, checked against the version the form was loaded at)."""
     language = session.language
     values, problems = read_lead_values(posted, language=language)
-    stored = lead_form_values(lead, currency_code=lookups.currency_code(uow.session, lead.currency_id), language=language)
+    stored = lead_form_values(
+        lead, currency_code=lookups.currency_code(uow.session, lead.currency_id), language=language
+    )
     current, _ = read_lead_values({name: stored[name] for name in posted}, language=language)
     changed = changed_values(values, current)
     if problems:
@@ -198,8 +272,12 @@ def save_changes(
     if not changed:
         return
     service.update_lead(
-        lead.id, parse(LeadUpdate, changed), uow=uow, actor=session.actor,
-        expected_version=expected_version, suppress_duplicates=suppress,
+        lead.id,
+        parse(LeadUpdate, changed),
+        uow=uow,
+        actor=session.actor,
+        expected_version=expected_version,
+        suppress_duplicates=suppress,
     )
 
 
@@ -221,13 +299,22 @@ def create_lead(request: Request, session: WebSessionDep, form: FormDep) -> Resp
             raise field_problems_error(problems, _schema_error(LeadCreate, data))
         with database_of(request).unit_of_work() as uow:
             lead = service.create_lead(
-                parse(LeadCreate, data), uow=uow, actor=session.actor, suppress_duplicates=bool(form.get("suppress_duplicates"))
+                parse(LeadCreate, data),
+                uow=uow,
+                actor=session.actor,
+                suppress_duplicates=bool(form.get("suppress_duplicates")),
             )
             uow.commit()
             lead_id = lead.id
     except LeadflowError as refused:
-        return _new_page(request, session, values=posted, error=refused, save_matches=_save_matches(language, refused),
-                         status_code=status_for(refused))
+        return _new_page(
+            request,
+            session,
+            values=posted,
+            error=refused,
+            save_matches=_save_matches(language, refused),
+            status_code=status_for(refused),
+        )
     return redirect(f"/leads/{lead_id}?done=saved")
 
 
@@ -247,39 +334,75 @@ def save_lead(request: Request, session: WebSessionDep, form: FormDep, lead_id: 
     try:
         with database_of(request).unit_of_work() as uow:
             lead = service.get_lead(record_id, uow=uow, actor=session.actor)
-            save_changes(uow, session, lead, posted, expected_version=parse_version(form.get("row_version")),
-                         suppress=bool(form.get("suppress_duplicates")))
+            save_changes(
+                uow,
+                session,
+                lead,
+                posted,
+                expected_version=parse_version(form.get("row_version")),
+                suppress=bool(form.get("suppress_duplicates")),
+            )
             uow.commit()
     except LeadflowError as refused:
-        return record_page(request, session, record_id, RecordPage(
-            values=posted, error=refused, save_matches=_save_matches(session.language, refused), status_code=status_for(refused),
-        ))
+        return record_page(
+            request,
+            session,
+            record_id,
+            RecordPage(
+                values=posted,
+                error=refused,
+                save_matches=_save_matches(session.language, refused),
+                status_code=status_for(refused),
+            ),
+        )
     return redirect(f"/leads/{record_id}?done=saved")
 
 
 # ---------------------------------------------------------------------------------------------- disqualify, reactivate, delete
 
 
-def _simple_lead_page(request: Request, session: WebSession, lead_id: str, template: str, *,
-                      error: LeadflowError | None = None, status_code: int = 200, **context: Any) -> Response:
+def _simple_lead_page(
+    request: Request,
+    session: WebSession,
+    lead_id: str,
+    template: str,
+    *,
+    error: LeadflowError | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
     try:
         record_id = lead_id_from(lead_id)
         with database_of(request).unit_of_work(read_only=True) as uow:
             lead = service.get_lead(record_id, uow=uow, actor=session.actor)
     except LeadflowError as refused:
         return error_page(request, session, refused)
-    return render(request, session, template, status_code=status_code, lead=lead,
-                  error=refusal_text(session.language, error) if error else None, **context)
+    return render(
+        request,
+        session,
+        template,
+        status_code=status_code,
+        lead=lead,
+        error=refusal_text(session.language, error) if error else None,
+        **context,
+    )
 
 
 @router.get("/leads/{lead_id}/disqualify")
 def disqualify_page(request: Request, session: WebSessionDep, lead_id: str) -> Response:
     """The Disqualify dialog on a page of its own (without JavaScript)."""
-    return _simple_lead_page(request, session, lead_id, "leads/disqualify.html", disqualify_options=DISQUALIFY_OPTIONS, chosen="")
+    return _simple_lead_page(
+        request, session, lead_id, "leads/disqualify.html", disqualify_options=DISQUALIFY_OPTIONS, chosen=""
+    )
 
 
 def _lead_command(
-    request: Request, session: WebSession, lead_id: str, command: Callable[[uuid.UUID, UnitOfWork], object], *, done: str
+    request: Request,
+    session: WebSession,
+    lead_id: str,
+    command: Callable[[uuid.UUID, UnitOfWork], object],
+    *,
+    done: str,
 ) -> Response:
     """Run a command on the lead and land on its page; a refusal shows the lead form with the reason."""
     record_id = lead_id_from(lead_id)
@@ -300,11 +423,22 @@ def disqualify(request: Request, session: WebSessionDep, form: FormDep, lead_id:
     try:
         reason = parse(DisqualifyRequest, {"status_reason": chosen}).status_reason
     except ValidationFailed as refused:
-        return _simple_lead_page(request, session, lead_id, "leads/disqualify.html", error=refused, status_code=422,
-                                 disqualify_options=DISQUALIFY_OPTIONS, chosen=chosen)
+        return _simple_lead_page(
+            request,
+            session,
+            lead_id,
+            "leads/disqualify.html",
+            error=refused,
+            status_code=422,
+            disqualify_options=DISQUALIFY_OPTIONS,
+            chosen=chosen,
+        )
     return _lead_command(
-        request, session, lead_id,
-        lambda record_id, uow: service.disqualify_lead(record_id, reason, uow=uow, actor=session.actor), done="disqualified",
+        request,
+        session,
+        lead_id,
+        lambda record_id, uow: service.disqualify_lead(record_id, reason, uow=uow, actor=session.actor),
+        done="disqualified",
     )
 
 
@@ -313,8 +447,11 @@ def disqualify(request: Request, session: WebSessionDep, form: FormDep, lead_id:
 def reactivate(request: Request, session: WebSessionDep, form: FormDep, lead_id: str) -> Response:
     """Reopen a qualified or disqualified lead as New, with its data, notes and attachments (§4)."""
     return _lead_command(
-        request, session, lead_id,
-        lambda record_id, uow: service.reactivate_lead(record_id, uow=uow, actor=session.actor), done="reactivated",
+        request,
+        session,
+        lead_id,
+        lambda record_id, uow: service.reactivate_lead(record_id, uow=uow, actor=session.actor),
+        done="reactivated",
     )
 
 
@@ -337,7 +474,9 @@ def delete(request: Request, session: WebSessionDep, form: FormDep, lead_id: str
     except NotFound:
         raise
     except LeadflowError as refused:
-        return _simple_lead_page(request, session, lead_id, "leads/delete.html", error=refused, status_code=status_for(refused))
+        return _simple_lead_page(
+            request, session, lead_id, "leads/delete.html", error=refused, status_code=status_for(refused)
+        )
     return redirect("/leads?done=deleted")
 
 
@@ -355,10 +494,16 @@ def add_lead_note(request: Request, session: WebSessionDep, form: FormDep, lead_
     except NotFound:
         raise
     except LeadflowError as refused:
-        return record_page(request, session, record_id, RecordPage(
-            note_input=note, note_error=note_refusal_text(request, session.language, refused),
-            status_code=status_for(refused),
-        ))
+        return record_page(
+            request,
+            session,
+            record_id,
+            RecordPage(
+                note_input=note,
+                note_error=note_refusal_text(request, session.language, refused),
+                status_code=status_for(refused),
+            ),
+        )
     return redirect(f"/leads/{record_id}?done=note#timeline")
 
 

@@ -36,7 +36,9 @@ from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of
 router = APIRouter()
 
 # A refusal the endpoint leaves unhandled (an unknown id, no privilege to read) is the record's 404 or 403 page.
-_opportunity_route = refusals_shown_by(lambda request, session, error: refused_page(request, session, OPPORTUNITIES, error))
+_opportunity_route = refusals_shown_by(
+    lambda request, session, error: refused_page(request, session, OPPORTUNITIES, error)
+)
 
 
 def _opportunity_id(raw: str) -> uuid.UUID:
@@ -66,10 +68,16 @@ def _close_page(
         if not panel.can_close and failure is None:
             return redirect(_record(record_id))  # closed meanwhile, or not the user's to close: its page says why
         return render(
-            request, session, "opportunities/close.html", status_code=status_code,
-            record=record, opportunity=panel, kind=kind,
+            request,
+            session,
+            "opportunities/close.html",
+            status_code=status_code,
+            record=record,
+            opportunity=panel,
+            kind=kind,
             values=values if values is not None else panel.close_values.get(kind.key, {}),
-            refusal=failure, field_errors=failure.fields if failure else {},
+            refusal=failure,
+            field_errors=failure.fields if failure else {},
             row_version=version if version is not None and version >= 0 else record.row_version,
         )
 
@@ -94,11 +102,19 @@ def _register_close(kind: CloseKind) -> None:
         service = closing.win_opportunity if kind.key == "won" else closing.lose_opportunity
         try:
             command = close_command(kind, values, language=session.language)
-            committed(request, lambda uow: service(parsed, command, uow=uow, actor=session.actor, expected_version=version))
+            committed(
+                request, lambda uow: service(parsed, command, uow=uow, actor=session.actor, expected_version=version)
+            )
         except LeadflowError as error:
             return _close_page(
-                request, session, parsed, kind, values=values, failure=page_refusal(session.language, error),
-                status_code=status_for(error), version=version,
+                request,
+                session,
+                parsed,
+                kind,
+                values=values,
+                failure=page_refusal(session.language, error),
+                status_code=status_for(error),
+                version=version,
             )
         return redirect(f"{_record(parsed)}?notice={kind.key}#opportunity-status")
 
@@ -107,9 +123,15 @@ for _kind in CLOSE_KINDS.values():
     _register_close(_kind)
 
 
-def _refused_on_the_record(request: Request, session: WebSession, record_id: uuid.UUID, error: LeadflowError) -> Response:
+def _refused_on_the_record(
+    request: Request, session: WebSession, record_id: uuid.UUID, error: LeadflowError
+) -> Response:
     return record_page(
-        request, session, OPPORTUNITIES, record_id, status_code=status_for(error),
+        request,
+        session,
+        OPPORTUNITIES,
+        record_id,
+        status_code=status_for(error),
         failure=page_refusal(session.language, error),
     )
 
@@ -121,7 +143,10 @@ def reopen(request: Request, record_id: str, session: WebSessionDep, form: FormD
     parsed = _opportunity_id(record_id)
     version = parse_version(form.get("row_version"))
     try:
-        committed(request, lambda uow: closing.reopen_opportunity(parsed, uow=uow, actor=session.actor, expected_version=version))
+        committed(
+            request,
+            lambda uow: closing.reopen_opportunity(parsed, uow=uow, actor=session.actor, expected_version=version),
+        )
     except LeadflowError as error:
         return _refused_on_the_record(request, session, parsed, error)
     return redirect(f"{_record(parsed)}?notice=reopened")

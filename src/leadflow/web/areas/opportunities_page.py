@@ -149,16 +149,30 @@ class CloseKind:
 
 
 WON = CloseKind(
-    "won", "close-as-won", N_("Close as won"), "win", WinOpportunity, STATUS_REASONS[OpportunityState.WON],
+    "won",
+    "close-as-won",
+    N_("Close as won"),
+    "win",
+    WinOpportunity,
+    STATUS_REASONS[OpportunityState.WON],
     ("status_reason", "actual_revenue", "close_date", "description"),
-    N_("The opportunity becomes read-only; reopen it to change it again. The actual revenue starts as the "
-       "estimated revenue."),
+    N_(
+        "The opportunity becomes read-only; reopen it to change it again. The actual revenue starts as the "
+        "estimated revenue."
+    ),
 )
 LOST = CloseKind(
-    "lost", "close-as-lost", N_("Close as lost"), "lose", LoseOpportunity, STATUS_REASONS[OpportunityState.LOST],
+    "lost",
+    "close-as-lost",
+    N_("Close as lost"),
+    "lose",
+    LoseOpportunity,
+    STATUS_REASONS[OpportunityState.LOST],
     ("status_reason", "competitor_id", "actual_revenue", "close_date", "description"),
-    N_("The opportunity becomes read-only; reopen it to change it again. Out-Sold needs the competitor who won "
-       "the deal."),
+    N_(
+        "The opportunity becomes read-only; reopen it to change it again. Out-Sold needs the competitor who won "
+        "the deal."
+    ),
 )
 CLOSE_KINDS = {kind.key: kind for kind in (WON, LOST)}
 
@@ -167,8 +181,11 @@ def close_defaults(kind: CloseKind, opportunity: Opportunity, *, language: str, 
     """What a close form starts with: the kind's first status reason, today, and (when won) the estimated revenue."""
     revenue = opportunity.estimated_revenue if kind is WON else None
     values = {
-        "status_reason": kind.reasons[0].value, "competitor_id": "", "actual_revenue": amount_input(revenue, language),
-        "close_date": today.isoformat(), "description": "",
+        "status_reason": kind.reasons[0].value,
+        "competitor_id": "",
+        "actual_revenue": amount_input(revenue, language),
+        "close_date": today.isoformat(),
+        "description": "",
     }
     return {name: values[name] for name in kind.fields}
 
@@ -273,15 +290,20 @@ def competitor_choices(uow: UnitOfWork, session: WebSession) -> list[tuple[str, 
     return [(str(competitor.id), competitor.name) for competitor in page.items]
 
 
-def _history(uow: UnitOfWork, session: WebSession, record: Opportunity, codes: dict[uuid.UUID, str]) -> list[CloseEntry]:
+def _history(
+    uow: UnitOfWork, session: WebSession, record: Opportunity, codes: dict[uuid.UUID, str]
+) -> list[CloseEntry]:
     closes = opportunity_closes(record.id, uow=uow, actor=session.actor)
     people = {close.closed_by_id for close in closes if close.closed_by_id}
-    names = dict(uow.session.execute(select(User.id, User.full_name).where(User.id.in_(people))).all()) if people else {}
+    names = (
+        dict(uow.session.execute(select(User.id, User.full_name).where(User.id.in_(people))).all()) if people else {}
+    )
     readable = has_admin(session.actor, "competitors", Privilege.READ)
     rivals = {close.competitor_id for close in closes if close.competitor_id}
     rival_names = (
         dict(uow.session.execute(select(Competitor.id, Competitor.name).where(Competitor.id.in_(rivals))).all())
-        if rivals and readable else {}
+        if rivals and readable
+        else {}
     )
     return [
         CloseEntry(
@@ -296,7 +318,9 @@ def _history(uow: UnitOfWork, session: WebSession, record: Opportunity, codes: d
     ]
 
 
-def opportunity_panel(uow: UnitOfWork, session: WebSession, record: Opportunity, *, may_write: bool) -> OpportunityPanel:
+def opportunity_panel(
+    uow: UnitOfWork, session: WebSession, record: Opportunity, *, may_write: bool
+) -> OpportunityPanel:
     """The opportunity's state, close figures, competitors, close history and the forms of its commands."""
     language = session.language
     codes = dict(uow.session.execute(select(Currency.id, Currency.iso_code)).all())
@@ -323,6 +347,7 @@ def opportunity_panel(uow: UnitOfWork, session: WebSession, record: Opportunity,
 
 def with_close_records(notes: list[Any], history: list[CloseEntry]) -> list[Any]:
     """The timeline's notes and close records together, newest first."""
+
     def moment(entry: Any) -> datetime:
         return entry.at if isinstance(entry, CloseEntry) else entry.note.created_at
 

@@ -66,6 +66,7 @@ KIND_LABELS = {PeriodKind.MONTH: N_("Months"), PeriodKind.QUARTER: N_("Quarters"
 
 def _board_query(params: Any) -> BoardQuery:
     """The board's filters as the address gives them; what names nothing known is left out."""
+
     def text(name: str) -> str:  # a posted file is no filter
         value = params.get(name)
         return value if isinstance(value, str) else ""
@@ -108,29 +109,50 @@ class Neighbours:
 
 def neighbours(stage: str) -> Neighbours:
     index = BOARD_STAGES.index(stage)
-    return Neighbours(BOARD_STAGES[index - 1] if index > 0 else None,
-                      BOARD_STAGES[index + 1] if index + 1 < len(BOARD_STAGES) else None)
+    return Neighbours(
+        BOARD_STAGES[index - 1] if index > 0 else None,
+        BOARD_STAGES[index + 1] if index + 1 < len(BOARD_STAGES) else None,
+    )
 
 
-def _board_page(request: Request, session: WebSession, query: BoardQuery, *, status_code: int = 200,
-                failure: Refusal | None = None, moved: dict[str, str] | None = None) -> Response:
+def _board_page(
+    request: Request,
+    session: WebSession,
+    query: BoardQuery,
+    *,
+    status_code: int = 200,
+    failure: Refusal | None = None,
+    moved: dict[str, str] | None = None,
+) -> Response:
     with database_of(request).unit_of_work(read_only=True) as uow:
         try:
             shown: Board = board(query, uow=uow, actor=session.actor)
         except LeadflowError as error:  # a close-date filter that names no period: the board without it
             failure, status_code = refusal(session.language, error), status_for(error)
-            query = BoardQuery(scope=query.scope, owner_user_id=query.owner_user_id, weighted=query.weighted,
-                               limit=query.limit)
+            query = BoardQuery(
+                scope=query.scope, owner_user_id=query.owner_user_id, weighted=query.weighted, limit=query.limit
+            )
             shown = board(query, uow=uow, actor=session.actor)
         owners = board_owners(uow=uow, actor=session.actor)
     if moved is not None:
         shown_cards = {str(card.id): card for column in shown.columns for card in column.cards}
         moved = {**moved, "name": shown_cards[moved["id"]].name if moved["id"] in shown_cards else ""}
     return render(
-        request, session, "pipeline/board.html", status_code=status_code,
-        board=shown, query=query, owners=owners, failure=failure, moved=moved,
-        stage_labels=STAGE_LABELS, scope_labels=SCOPE_LABELS, close_date_choices=CLOSE_DATE_CHOICES,
-        close_date_labels=CLOSE_DATE_LABELS, neighbours=neighbours, filters=_filters(query),
+        request,
+        session,
+        "pipeline/board.html",
+        status_code=status_code,
+        board=shown,
+        query=query,
+        owners=owners,
+        failure=failure,
+        moved=moved,
+        stage_labels=STAGE_LABELS,
+        scope_labels=SCOPE_LABELS,
+        close_date_choices=CLOSE_DATE_CHOICES,
+        close_date_labels=CLOSE_DATE_LABELS,
+        neighbours=neighbours,
+        filters=_filters(query),
         more_link=board_link(query, limit=str(MAX_CARDS)) if query.limit < MAX_CARDS else None,
     )
 
@@ -158,8 +180,9 @@ def board_move(request: Request, session: WebSessionDep, form: FormDep) -> Respo
             raise NotFound("No opportunity was named.", code="opportunity_not_found")
         moved = committed(request, lambda uow: move_to_stage(opportunity_id, stage, uow=uow, actor=session.actor))
     except LeadflowError as error:
-        return _board_page(request, session, query, status_code=status_for(error),
-                           failure=refusal(session.language, error))
+        return _board_page(
+            request, session, query, status_code=status_for(error), failure=refusal(session.language, error)
+        )
     # The card's button of the same direction takes the focus again (static/pipeline.js), so that a
     # keyboard user can press it once more.
     focus = "next" if moved.steps > 0 else "previous" if moved.steps < 0 else None
@@ -221,8 +244,15 @@ def forecast_chart(result: Forecast) -> ForecastChart:
         bars = []
         for index, (series, label) in enumerate(SERIES):
             value = getattr(row, series)
-            bars.append(ChartBar(series, label, value, y + index * (BAR_HEIGHT + BAR_GAP),
-                                 round(max(float(value), 0.0) / scale * BAR_AREA, 1)))
+            bars.append(
+                ChartBar(
+                    series,
+                    label,
+                    value,
+                    y + index * (BAR_HEIGHT + BAR_GAP),
+                    round(max(float(value), 0.0) / scale * BAR_AREA, 1),
+                )
+            )
         groups.append(ChartGroup(row.name, row.group_kind, y + group_height / 2 + 4, bars))
         y += group_height + GROUP_GAP
     return ForecastChart(groups, max(y, CHART_TOP * 2 + group_height))
@@ -264,11 +294,22 @@ def forecast_page(request: Request, session: WebSessionDep) -> Response:
         return "/forecast?" + urlencode({"period": period.key, "group_by": group_by.value, **changes})
 
     return render(
-        request, session, "pipeline/forecast.html", status_code=status_code,
-        forecast=result, chart=forecast_chart(result), series=SERIES, period=period, group_by=group_by,
-        group_labels=GROUP_LABELS, kind_labels=KIND_LABELS, choices=period_choices(today, period),
-        failure=failure, best_case_probability=BEST_CASE_PROBABILITY,
-        previous_link=link(period=period.following(-1).key), next_link=link(period=period.following(1).key),
+        request,
+        session,
+        "pipeline/forecast.html",
+        status_code=status_code,
+        forecast=result,
+        chart=forecast_chart(result),
+        series=SERIES,
+        period=period,
+        group_by=group_by,
+        group_labels=GROUP_LABELS,
+        kind_labels=KIND_LABELS,
+        choices=period_choices(today, period),
+        failure=failure,
+        best_case_probability=BEST_CASE_PROBABILITY,
+        previous_link=link(period=period.following(-1).key),
+        next_link=link(period=period.following(1).key),
         csv_link="/forecast.csv?" + urlencode({"period": period.key, "group_by": group_by.value}),
     )
 
@@ -279,8 +320,12 @@ def forecast_download(request: Request, session: WebSessionDep) -> Response:
     params = request.query_params
     with database_of(request).unit_of_work(read_only=True) as uow:
         try:
-            result = forecast((params.get("period") or "")[:16] or None, _group_by(params.get("group_by")), uow=uow,
-                              actor=session.actor)
+            result = forecast(
+                (params.get("period") or "")[:16] or None,
+                _group_by(params.get("group_by")),
+                uow=uow,
+                actor=session.actor,
+            )
         except LeadflowError:  # a period that names none: the page says why
             return forecast_page(request, session)
     return Response(

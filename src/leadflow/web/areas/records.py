@@ -31,8 +31,16 @@ from leadflow.web.areas.records_page import can_create, new_page, readable_recor
 from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
 from leadflow.web.i18n import N_
 from leadflow.web.notes import PostedNote, note_refusal_text, save_note
-from leadflow.web.pages import Endpoint, WebSession, WebSessionDep, committed, database_of, redirect, refusals_shown_by
-from leadflow.web.pages import render
+from leadflow.web.pages import (
+    Endpoint,
+    WebSession,
+    WebSessionDep,
+    committed,
+    database_of,
+    redirect,
+    refusals_shown_by,
+    render,
+)
 
 router = APIRouter()
 
@@ -48,12 +56,18 @@ SERVICES: dict[str, tuple[Any, Any, Any]] = {
 }
 # Where qualifying a lead lands (the opportunity, else the account or contact it created).
 QUALIFIED_NOTICES = {
-    "opportunities": N_("The lead was qualified and this opportunity was created from it. The lead's notes and "
-                        "attachments are in the timeline."),
-    "accounts": N_("The lead was qualified and this account was created from it. The lead's notes and "
-                   "attachments are in the timeline."),
-    "contacts": N_("The lead was qualified and this contact was created from it. The lead's notes and "
-                   "attachments are in the timeline."),
+    "opportunities": N_(
+        "The lead was qualified and this opportunity was created from it. The lead's notes and "
+        "attachments are in the timeline."
+    ),
+    "accounts": N_(
+        "The lead was qualified and this account was created from it. The lead's notes and "
+        "attachments are in the timeline."
+    ),
+    "contacts": N_(
+        "The lead was qualified and this contact was created from it. The lead's notes and "
+        "attachments are in the timeline."
+    ),
 }
 NOTICES = {
     "created": N_("The record was created."),
@@ -90,8 +104,13 @@ def _list(request: Request, session: WebSession, kind: RecordKind) -> Response:
     with database_of(request).unit_of_work(read_only=True) as uow:
         try:
             page = list_page(
-                uow.session, spec, actor=session.actor, q=q, sort=params.get("sort"),
-                after=params.get("after") or None, before=params.get("before") or None,
+                uow.session,
+                spec,
+                actor=session.actor,
+                q=q,
+                sort=params.get("sort"),
+                after=params.get("after") or None,
+                before=params.get("before") or None,
             )
         except LeadflowError as error:
             failure = refusal(session.language, error)
@@ -182,7 +201,11 @@ def _register(kind: RecordKind) -> None:
                 uow.commit()
         except LeadflowError as error:
             return new_page(
-                request, session, kind, values=posted, failure=refusal(session.language, error),
+                request,
+                session,
+                kind,
+                values=posted,
+                failure=refusal(session.language, error),
                 status_code=status_for(error),
             )
         return redirect(f"/{path}/{record.id}?notice=created")
@@ -212,12 +235,25 @@ def _register(kind: RecordKind) -> None:
                     kind.update_schema,
                     service_input(kind, posted, creating=False, language=session.language, initial=initial),
                 )
-                update(parsed, changes, uow=uow, actor=session.actor, expected_version=version, suppress_duplicates=suppress)
+                update(
+                    parsed,
+                    changes,
+                    uow=uow,
+                    actor=session.actor,
+                    expected_version=version,
+                    suppress_duplicates=suppress,
+                )
                 uow.commit()
         except LeadflowError as error:
             return record_page(
-                request, session, kind, parsed, status_code=status_for(error), values=posted,
-                failure=refusal(session.language, error), form_version=version,
+                request,
+                session,
+                kind,
+                parsed,
+                status_code=status_for(error),
+                values=posted,
+                failure=refusal(session.language, error),
+                form_version=version,
             )
         return redirect(f"/{path}/{parsed}?notice=saved")
 
@@ -226,7 +262,9 @@ def _register(kind: RecordKind) -> None:
     def confirm_delete(request: Request, record_id: str, session: WebSessionDep) -> Response:
         """The delete confirmation (the page's dialog does the same with JavaScript)."""
         parsed = _record_id(kind, record_id)
-        return _delete_page(request, session, kind, parsed, version=parse_version(request.query_params.get("row_version")))
+        return _delete_page(
+            request, session, kind, parsed, version=parse_version(request.query_params.get("row_version"))
+        )
 
     @router.post(f"/{path}/{{record_id}}/delete", name=f"{path}_delete")
     @record_route
@@ -238,8 +276,13 @@ def _register(kind: RecordKind) -> None:
             committed(request, lambda uow: delete(parsed, uow=uow, actor=session.actor, expected_version=version))
         except LeadflowError as error:
             return _delete_page(
-                request, session, kind, parsed, failure=refusal(session.language, error),
-                status_code=status_for(error), version=version,
+                request,
+                session,
+                kind,
+                parsed,
+                failure=refusal(session.language, error),
+                status_code=status_for(error),
+                version=version,
             )
         return redirect(f"/{path}?notice=deleted")
 
@@ -254,8 +297,13 @@ def _register(kind: RecordKind) -> None:
         except LeadflowError as error:
             message = note_refusal_text(request, session.language, error)
             return record_page(
-                request, session, kind, parsed, status_code=status_for(error),
-                note_failure=Refusal(message, error.code), note_values=note,
+                request,
+                session,
+                kind,
+                parsed,
+                status_code=status_for(error),
+                note_failure=Refusal(message, error.code),
+                note_values=note,
             )
         return redirect(f"/{path}/{parsed}?notice=note#timeline")
 
@@ -289,10 +337,16 @@ def move_opportunity_stage(
     if direction not in ("next-stage", "previous-stage"):  # no page of the opportunity has this address
         raise NotFound(f"No opportunity has the id {record_id}.", code="opportunity_not_found")
     try:
-        committed(request, lambda uow: move_stage(parsed, forward=direction == "next-stage", uow=uow, actor=session.actor))
+        committed(
+            request, lambda uow: move_stage(parsed, forward=direction == "next-stage", uow=uow, actor=session.actor)
+        )
     except LeadflowError as error:
         return record_page(
-            request, session, OPPORTUNITIES, parsed, status_code=status_for(error),
+            request,
+            session,
+            OPPORTUNITIES,
+            parsed,
+            status_code=status_for(error),
             failure=refusal(session.language, error),
         )
     return redirect(f"/opportunities/{parsed}?notice=stage#process")

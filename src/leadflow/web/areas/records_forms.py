@@ -83,8 +83,9 @@ ACCOUNT_SECTIONS = (
             FormField("telephone", N_("Main phone"), kind="tel", max_length=50),
             FormField("email", N_("Email"), kind="email", max_length=320),
             FormField("website", N_("Website"), kind="url", max_length=200),
-            FormField("primary_contact_id", N_("Primary contact"), kind="lookup", options="account_contacts",
-                      on_create=False),
+            FormField(
+                "primary_contact_id", N_("Primary contact"), kind="lookup", options="account_contacts", on_create=False
+            ),
             OWNER,
         ),
     ),
@@ -118,8 +119,13 @@ OPPORTUNITY_SECTIONS = (
         N_("Opportunity information"),
         (
             FormField("name", N_("Topic"), required=True, max_length=300),
-            FormField("customer_id", N_("Potential customer"), kind="lookup", options="customers",
-                      hint=N_("An account or a contact.")),
+            FormField(
+                "customer_id",
+                N_("Potential customer"),
+                kind="lookup",
+                options="customers",
+                hint=N_("An account or a contact."),
+            ),
             FormField("parent_account_id", N_("Account"), kind="lookup", options="accounts"),
             FormField("parent_contact_id", N_("Contact"), kind="lookup", options="contacts"),
             FormField("currency", N_("Currency"), kind="select", options="currencies", blank=False),
@@ -127,8 +133,9 @@ OPPORTUNITY_SECTIONS = (
             FormField("estimated_close_date", N_("Est. close date"), kind="date"),
             FormField("probability", N_("Probability"), kind="integer", hint=N_("A whole number from 0 to 100.")),
             FormField("rating", N_("Rating"), kind="select", options="opportunity_ratings"),
-            FormField("status_reason", N_("Status reason"), kind="select", options="opportunity_status_reasons",
-                      blank=False),
+            FormField(
+                "status_reason", N_("Status reason"), kind="select", options="opportunity_status_reasons", blank=False
+            ),
             FormField("campaign_id", N_("Source campaign"), kind="lookup", options="campaigns"),
             OWNER,
         ),
@@ -180,22 +187,46 @@ class RecordKind:
 
 
 ACCOUNTS = RecordKind(
-    "accounts", Account, N_("Account"), N_("Accounts"), N_("New account"), ACCOUNT_SECTIONS, AccountCreate,
+    "accounts",
+    Account,
+    N_("Account"),
+    N_("Accounts"),
+    N_("New account"),
+    ACCOUNT_SECTIONS,
+    AccountCreate,
     AccountUpdate,
-    N_("Delete this account? Its notes and attachments are deleted too; its contacts and opportunities stay, "
-       "without the link to it."),
+    N_(
+        "Delete this account? Its notes and attachments are deleted too; its contacts and opportunities stay, "
+        "without the link to it."
+    ),
 )
 CONTACTS = RecordKind(
-    "contacts", Contact, N_("Contact"), N_("Contacts"), N_("New contact"), CONTACT_SECTIONS, ContactCreate,
+    "contacts",
+    Contact,
+    N_("Contact"),
+    N_("Contacts"),
+    N_("New contact"),
+    CONTACT_SECTIONS,
+    ContactCreate,
     ContactUpdate,
-    N_("Delete this contact? Its notes and attachments are deleted too; its opportunities stay, without the link "
-       "to it."),
+    N_(
+        "Delete this contact? Its notes and attachments are deleted too; its opportunities stay, without the link "
+        "to it."
+    ),
 )
 OPPORTUNITIES = RecordKind(
-    "opportunities", Opportunity, N_("Opportunity"), N_("Opportunities"), N_("New opportunity"),
-    OPPORTUNITY_SECTIONS, OpportunityCreate, OpportunityUpdate,
-    N_("Delete this opportunity? Its notes and attachments are deleted too. Notes of the lead it came from "
-       "stay with the lead."),
+    "opportunities",
+    Opportunity,
+    N_("Opportunity"),
+    N_("Opportunities"),
+    N_("New opportunity"),
+    OPPORTUNITY_SECTIONS,
+    OpportunityCreate,
+    OpportunityUpdate,
+    N_(
+        "Delete this opportunity? Its notes and attachments are deleted too. Notes of the lead it came from "
+        "stay with the lead."
+    ),
     extra_fields=tuple(STEP_FIELDS.values()),
 )
 KINDS = {kind.path: kind for kind in (ACCOUNTS, CONTACTS, OPPORTUNITIES)}
@@ -252,7 +283,12 @@ def posted_values(kind: RecordKind, form: Mapping[str, Any], *, creating: bool) 
 
 
 def service_input(
-    kind: RecordKind, posted: Mapping[str, str], *, creating: bool, language: str, initial: Mapping[str, str] | None = None
+    kind: RecordKind,
+    posted: Mapping[str, str],
+    *,
+    creating: bool,
+    language: str,
+    initial: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The service input of a posted form.
 
@@ -358,7 +394,11 @@ def option_lists(
 
     wanted = {item.options for item in kind.fields(creating=record is None) if item.options}
     lists: dict[str, list[Option]] = {}
-    for name, enum_cls in (("purchase_timeframe", PurchaseTimeframe), ("purchase_process", PurchaseProcess), ("need", Need)):
+    for name, enum_cls in (
+        ("purchase_timeframe", PurchaseTimeframe),
+        ("purchase_process", PurchaseProcess),
+        ("need", Need),
+    ):
         if name in wanted:
             lists[name] = _enum_options(enum_cls)
     if "users" in wanted:
@@ -400,6 +440,10 @@ def option_lists(
         ]
     if "campaigns" in wanted:
         lists["campaigns"] = _named(
-            session, Campaign, Campaign.name, include=chosen("campaign_id"), where=Campaign.state == CampaignState.ACTIVE
+            session,
+            Campaign,
+            Campaign.name,
+            include=chosen("campaign_id"),
+            where=Campaign.state == CampaignState.ACTIVE,
         )
     return lists

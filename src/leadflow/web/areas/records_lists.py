@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from leadflow.customers.models import Account, Contact
 from leadflow.core.db import Money
+from leadflow.core.paging import CursorKind, contains, decode_cursor, encode_cursor
+from leadflow.customers.models import Account, Contact
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.organisation.models import Currency
-from leadflow.core.paging import CursorKind, contains, decode_cursor, encode_cursor
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
@@ -133,7 +133,9 @@ LISTS = {
                 func.coalesce(Opportunity.estimated_revenue, literal(_NO_AMOUNT, Money())), "money"
             ),
             "estimated_close_date": SortKey(
-                func.coalesce(Opportunity.estimated_close_date, literal(_NO_DATE, Opportunity.estimated_close_date.type)),
+                func.coalesce(
+                    Opportunity.estimated_close_date, literal(_NO_DATE, Opportunity.estimated_close_date.type)
+                ),
                 "date",
             ),
             **_created_sort(Opportunity),
@@ -230,7 +232,9 @@ def owner_of(record: Any, names: dict[uuid.UUID, str]) -> str:
     return names.get(owner, "") if owner else ""
 
 
-def readable_names(session: Session, actor: Actor, model: type[Any], ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+def readable_names(
+    session: Session, actor: Actor, model: type[Any], ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, str]:
     """The names of the records among ``ids`` the actor may read (others stay unnamed)."""
     wanted = {record_id for record_id in ids if record_id}
     if not wanted:
@@ -263,27 +267,33 @@ def rows_of(session: Session, spec: ListSpec, items: list[Any], *, actor: Actor)
     rows = []
     if spec.table == "accounts":
         for account in items:
-            rows.append({
-                "name": Cell("link", account.name, href=f"/accounts/{account.id}"),
-                "telephone": Cell("text", account.telephone),
-                "email": Cell("text", account.email),
-                "city": Cell("text", account.address_city),
-                "owner": Cell("text", owner_of(account, owners)),
-                "created_at": Cell("datetime", account.created_at),
-            })
+            rows.append(
+                {
+                    "name": Cell("link", account.name, href=f"/accounts/{account.id}"),
+                    "telephone": Cell("text", account.telephone),
+                    "email": Cell("text", account.email),
+                    "city": Cell("text", account.address_city),
+                    "owner": Cell("text", owner_of(account, owners)),
+                    "created_at": Cell("datetime", account.created_at),
+                }
+            )
     elif spec.table == "contacts":
         accounts = readable_names(session, actor, Account, (c.account_id for c in items))
         for contact in items:
             account_name = accounts.get(contact.account_id) if contact.account_id else None
-            rows.append({
-                "name": Cell("link", contact.full_name, href=f"/contacts/{contact.id}"),
-                "email": Cell("text", contact.email),
-                "business_phone": Cell("text", contact.business_phone),
-                "account": Cell("link", account_name, href=f"/accounts/{contact.account_id}") if account_name else Cell("text", ""),
-                "city": Cell("text", contact.address_city),
-                "owner": Cell("text", owner_of(contact, owners)),
-                "created_at": Cell("datetime", contact.created_at),
-            })
+            rows.append(
+                {
+                    "name": Cell("link", contact.full_name, href=f"/contacts/{contact.id}"),
+                    "email": Cell("text", contact.email),
+                    "business_phone": Cell("text", contact.business_phone),
+                    "account": Cell("link", account_name, href=f"/accounts/{contact.account_id}")
+                    if account_name
+                    else Cell("text", ""),
+                    "city": Cell("text", contact.address_city),
+                    "owner": Cell("text", owner_of(contact, owners)),
+                    "created_at": Cell("datetime", contact.created_at),
+                }
+            )
     else:
         accounts = readable_names(
             session, actor, Account, (o.customer_id for o in items if o.customer_kind is CustomerKind.ACCOUNT)
@@ -298,16 +308,18 @@ def rows_of(session: Session, spec: ListSpec, items: list[Any], *, actor: Actor)
                 customer = Cell("link", accounts[opportunity.customer_id], href=f"/accounts/{opportunity.customer_id}")
             elif opportunity.customer_id in contacts:
                 customer = Cell("link", contacts[opportunity.customer_id], href=f"/contacts/{opportunity.customer_id}")
-            rows.append({
-                "name": Cell("link", opportunity.name, href=f"/opportunities/{opportunity.id}"),
-                "customer": customer,
-                "estimated_revenue": Cell(
-                    "money", opportunity.estimated_revenue, currency=codes.get(opportunity.currency_id, "EUR")
-                ),
-                "estimated_close_date": Cell("date", opportunity.estimated_close_date),
-                "stage": Cell("label", STAGE_LABELS.get(opportunity.process_stage, opportunity.process_stage)),
-                "state": Cell("label", CHOICE_LABELS[type(opportunity.state)][opportunity.state.value]),
-                "owner": Cell("text", owner_of(opportunity, owners)),
-                "created_at": Cell("datetime", opportunity.created_at),
-            })
+            rows.append(
+                {
+                    "name": Cell("link", opportunity.name, href=f"/opportunities/{opportunity.id}"),
+                    "customer": customer,
+                    "estimated_revenue": Cell(
+                        "money", opportunity.estimated_revenue, currency=codes.get(opportunity.currency_id, "EUR")
+                    ),
+                    "estimated_close_date": Cell("date", opportunity.estimated_close_date),
+                    "stage": Cell("label", STAGE_LABELS.get(opportunity.process_stage, opportunity.process_stage)),
+                    "state": Cell("label", CHOICE_LABELS[type(opportunity.state)][opportunity.state.value]),
+                    "owner": Cell("text", owner_of(opportunity, owners)),
+                    "created_at": Cell("datetime", opportunity.created_at),
+                }
+            )
     return rows

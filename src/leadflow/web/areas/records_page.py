@@ -27,9 +27,16 @@ from leadflow.process.flow import opportunity_process
 from leadflow.security.access import access_condition, can, get_accessible
 from leadflow.security.models import User
 from leadflow.security.privileges import Depth, Privilege
-from leadflow.web.areas.records_forms import ACCOUNTS, CONTACTS, OPPORTUNITIES, STEP_FIELDS, RecordKind, form_values
-from leadflow.web.areas.records_forms import option_lists
 from leadflow.web.areas.opportunities_page import opportunity_panel, with_close_records
+from leadflow.web.areas.records_forms import (
+    ACCOUNTS,
+    CONTACTS,
+    OPPORTUNITIES,
+    STEP_FIELDS,
+    RecordKind,
+    form_values,
+    option_lists,
+)
 from leadflow.web.areas.records_lists import owner_names, readable_names
 from leadflow.web.areas.sharing import share_panel
 from leadflow.web.forms import Refusal, refusal
@@ -127,7 +134,10 @@ def _related(uow: UnitOfWork, session: WebSession, kind: RecordKind, record: Any
     related: dict[str, Any] = {}
     if kind is ACCOUNTS:
         related["contacts"] = _readable(
-            uow, session, select(Contact).where(Contact.account_id == record.id).order_by(Contact.full_name, Contact.id), Contact
+            uow,
+            session,
+            select(Contact).where(Contact.account_id == record.id).order_by(Contact.full_name, Contact.id),
+            Contact,
         )
         related["opportunities"] = _readable(
             uow, session, _opportunities_of(record.id, Opportunity.parent_account_id, CustomerKind.ACCOUNT), Opportunity
@@ -170,20 +180,39 @@ def _originating_lead(uow: UnitOfWork, session: WebSession, record: Any) -> dict
 
 
 def _form_page(
-    request: Request, session: WebSession, uow: UnitOfWork, kind: RecordKind, record: Any, *, values: dict[str, str],
-    failure: Refusal | None, status_code: int, **context: Any,
+    request: Request,
+    session: WebSession,
+    uow: UnitOfWork,
+    kind: RecordKind,
+    record: Any,
+    *,
+    values: dict[str, str],
+    failure: Refusal | None,
+    status_code: int,
+    **context: Any,
 ) -> Response:
     """The record form, stored or new, with what every record form shows."""
     options = option_lists(
         kind, session=uow.session, actor=session.actor, record=record, values=values, language=session.language
     )
     return render(
-        request, session, "records/record.html", status_code=status_code,
-        kind=kind, record=record, values=values, options=options, refusal=failure,
+        request,
+        session,
+        "records/record.html",
+        status_code=status_code,
+        kind=kind,
+        record=record,
+        values=values,
+        options=options,
+        refusal=failure,
         field_errors=failure.fields if failure else {},
         max_attachment=file_size(session.language, max_attachment_bytes(request)),
-        stage_labels=STAGE_LABELS, step_labels=STEP_LABELS, step_fields=STEP_FIELDS, choice_labels=CHOICE_LABELS,
-        decision_maker_labels=DECISION_LABELS, stage_status_labels=STAGE_STATUS_LABELS,
+        stage_labels=STAGE_LABELS,
+        step_labels=STEP_LABELS,
+        step_fields=STEP_FIELDS,
+        choice_labels=CHOICE_LABELS,
+        decision_maker_labels=DECISION_LABELS,
+        stage_status_labels=STAGE_STATUS_LABELS,
         **context,
     )
 
@@ -220,7 +249,13 @@ def record_page(
         opportunity = opportunity_panel(uow, session, record, may_write=may_write) if kind is OPPORTUNITIES else None
         notes = _timeline(uow, session, kind, record)
         return _form_page(
-            request, session, uow, kind, record, values={**stored, **(values or {})}, failure=failure,
+            request,
+            session,
+            uow,
+            kind,
+            record,
+            values={**stored, **(values or {})},
+            failure=failure,
             status_code=status_code,
             title=kind.display_name(record),
             form_version=form_version or record.row_version,
@@ -259,7 +294,13 @@ def new_page(
             defaults["currency"] = base.iso_code if base else ""
             defaults["status_reason"] = OpportunityStatusReason.IN_PROGRESS.value
         return _form_page(
-            request, session, uow, kind, None, values=values if values is not None else defaults, failure=failure,
+            request,
+            session,
+            uow,
+            kind,
+            None,
+            values=values if values is not None else defaults,
+            failure=failure,
             status_code=status_code,
             title=gettext(session.language, kind.new_title),
             notice=None,

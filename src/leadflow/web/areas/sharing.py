@@ -32,7 +32,12 @@ from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of
 router = APIRouter()
 
 # The tables whose records have a Share button, with their models.
-SHARED_TABLES: dict[str, type[Any]] = {"leads": Lead, "accounts": Account, "contacts": Contact, "opportunities": Opportunity}
+SHARED_TABLES: dict[str, type[Any]] = {
+    "leads": Lead,
+    "accounts": Account,
+    "contacts": Contact,
+    "opportunities": Opportunity,
+}
 
 _NOTICES = {
     "shared": N_("The record was shared."),
@@ -81,8 +86,15 @@ def _record(uow: UnitOfWork, table: str, record_id: str) -> Any:
 
 
 def _share_page(
-    request: Request, session: WebSession, table: str, record_id: str, *, status_code: int = 200,
-    error: str | None = None, notice: str | None = None, chosen: dict[str, Any] | None = None,
+    request: Request,
+    session: WebSession,
+    table: str,
+    record_id: str,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    chosen: dict[str, Any] | None = None,
 ) -> Response:
     with database_of(request).unit_of_work(read_only=True) as uow:
         record = _record(uow, table, record_id)
@@ -90,8 +102,16 @@ def _share_page(
         if panel is None:  # the service names the missing privilege
             security_service.sharing_of(table, record, uow=uow, actor=session.actor)
     return render(
-        request, session, "share.html", status_code=status_code, share=panel, error=error, notice=notice,
-        chosen=chosen or {}, list_label=label(session.language, TABLE_LABELS, table), list_url=f"/{table}",
+        request,
+        session,
+        "share.html",
+        status_code=status_code,
+        share=panel,
+        error=error,
+        notice=notice,
+        chosen=chosen or {},
+        list_label=label(session.language, TABLE_LABELS, table),
+        list_url=f"/{table}",
     )
 
 
@@ -100,8 +120,11 @@ def _grantee(value: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
     kind, _, raw = value.partition(":")
     found = parse_uuid(raw)
     if kind not in ("user", "team") or found is None:
-        raise ValidationFailed("Choose a user or a team to share with.", code="required",
-                               details={"fields": [{"field": "grantee", "code": "required"}]})
+        raise ValidationFailed(
+            "Choose a user or a team to share with.",
+            code="required",
+            details={"fields": [{"field": "grantee", "code": "required"}]},
+        )
     return (found, None) if kind == "user" else (None, found)
 
 
@@ -128,16 +151,25 @@ def _routes(table: str) -> None:
 
             def change(uow: UnitOfWork) -> None:
                 record = _record(uow, table, record_id)
-                security_service.share_record(table, record, user_id=user_id, team_id=team_id,
-                                              rights=set(rights), uow=uow, actor=session.actor)
+                security_service.share_record(
+                    table, record, user_id=user_id, team_id=team_id, rights=set(rights), uow=uow, actor=session.actor
+                )
 
             committed(request, change)
         except LeadflowError as error:
             if (isinstance(error, Forbidden) and error.code != "share_beyond_own") or (
-                    error.code == f"{record_label(table)}_not_found"):
+                error.code == f"{record_label(table)}_not_found"
+            ):
                 raise
-            return _share_page(request, session, table, record_id, status_code=status_for(error), chosen=chosen,
-                               error=refusal_text(session.language, error))
+            return _share_page(
+                request,
+                session,
+                table,
+                record_id,
+                status_code=status_for(error),
+                chosen=chosen,
+                error=refusal_text(session.language, error),
+            )
         return redirect(f"/{table}/{record_id}/share?shared=true")
 
     @router.post(f"/{table}/{{record_id}}/share/{{share_id}}/revoke", name=f"{table}_unshare")
@@ -156,8 +188,14 @@ def _routes(table: str) -> None:
         except LeadflowError as error:
             if isinstance(error, Forbidden) or error.code == f"{record_label(table)}_not_found":
                 raise
-            return _share_page(request, session, table, record_id, status_code=status_for(error),
-                               error=refusal_text(session.language, error))
+            return _share_page(
+                request,
+                session,
+                table,
+                record_id,
+                status_code=status_for(error),
+                error=refusal_text(session.language, error),
+            )
         return redirect(f"/{table}/{record_id}/share?revoked=true")
 
 
