@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import delete, false, or_, select
+from sqlalchemy import Uuid, delete, false, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from leadflow.activities.models import Attachment, Note, RegardingTable
@@ -180,6 +180,46 @@ def get_attachment(
         raise NotFound("This note has no attachment.", code="attachment_not_found")
     content = session.scalars(select(Attachment.content).where(Attachment.note_id == note_id)).one()
     return note, content
+
+
+def copy_notes(
+    session: Session, source: tuple[RegardingTable, uuid.UUID], target: tuple[RegardingTable, uuid.UUID]
+) -> int:
+    """Copy every note of one record, with its attachment, to another; each copy keeps its author and
+    time, so that it takes its place in the target's timeline. Returns how many were copied."""
+    notes = session.scalars(select(Note).where(Note.regarding_table == source[0], Note.regarding_id == source[1])).all()
+    copies = {note.id: uuid.uuid4() for note in notes}
+    if not notes:
+        return 0
+    session.execute(
+        insert(Note),
+        [
+            {
+                "id": copies[note.id],
+                "row_version": 1,
+                "created_at": note.created_at,
+                "modified_at": note.modified_at,
+                "regarding_table": target[0],
+                "regarding_id": target[1],
+                "title": note.title,
+                "body": note.body,
+                "created_by_id": note.created_by_id,
+                "file_name": note.file_name,
+                "mime_type": note.mime_type,
+                "file_size": note.file_size,
+            }
+            for note in notes
+        ],
+    )
+    for note in notes:
+        if note.file_name is not None:
+            session.execute(
+                insert(Attachment).from_select(
+                    ["note_id", "content"],
+                    select(literal(copies[note.id], Uuid), Attachment.content).where(Attachment.note_id == note.id),
+                )
+            )
+    return len(notes)
 
 
 def delete_notes_of(session: Session, table: RegardingTable, record_id: uuid.UUID) -> None:

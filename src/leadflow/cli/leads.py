@@ -148,6 +148,13 @@ def leads_qualify(
     existing_contact: Annotated[
         uuid.UUID | None, typer.Option(help="Link this contact instead of creating one.")
     ] = None,
+    existing_opportunity: Annotated[
+        uuid.UUID | None,
+        typer.Option(
+            help="Qualify into this open opportunity of the lead's account or contact instead of creating one "
+            "(the lead's notes and attachments are copied to it)."
+        ),
+    ] = None,
     on_duplicate: Annotated[
         bulk.OnDuplicate,
         typer.Option(
@@ -170,6 +177,7 @@ def leads_qualify(
         "source_campaign_id": campaign,
         "existing_account_id": existing_account,
         "existing_contact_id": existing_contact,
+        "existing_opportunity_id": existing_opportunity,
     }
     database, actor = open_as_actor(ctx)
     try:
@@ -200,6 +208,8 @@ def _print_qualified(result: QualifyResult, *, as_json: bool) -> None:
             f"  account: {text(result.account_id) or '-'}  contact: {text(result.contact_id) or '-'}  "
             f"opportunities: {', '.join(map(str, result.opportunity_ids)) or '-'}"
         )
+        if result.into_opportunity_id is not None:
+            console.print(f"  qualified into the existing opportunity {result.into_opportunity_id}")
 
     emit(as_json, QualifyResponse(lead=LeadOut.model_validate(result.lead), created=created), render)
 

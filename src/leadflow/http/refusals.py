@@ -39,6 +39,11 @@ SERVICE_SENTENCES = (
     N_("The organisation's last active System Administrator cannot be deactivated."),
     N_("This user is no longer active."),
     N_("The email or password is wrong."),
+    # Opportunities
+    N_("Name the competitor who won the deal: an out-sold opportunity needs one."),
+    N_("The opportunity is closed as won; reopen it before changing it."),
+    N_("The opportunity is closed as lost; reopen it before changing it."),
+    N_("The opportunity is already open."),
     # The REST API's own
     N_("Sign in first: send `Authorization: Bearer <token>` with a token from POST /api/v1/auth/token."),
     N_("There is nothing at this address; check the URL against /api/v1/docs."),
@@ -93,6 +98,22 @@ REFUSALS = {
         "create opportunities."
     ),
     "contradictory_options": N_("The answers contradict each other; check which records to create."),
+    "existing_opportunity_id_closed": N_("The opportunity you chose is closed; reopen it first or choose an open one."),
+    "existing_opportunity_id_other_customer": N_(
+        "The opportunity you chose belongs to another customer; choose one of the lead's account or contact, "
+        "or link the lead to that opportunity's customer."
+    ),
+    # Opportunities, competitors, currencies, the board and the forecast (sentences whose English names a value)
+    "competitor_in_use": N_("Opportunities name this competitor; it cannot be deleted while they do."),
+    "competitor_not_found": N_("This competitor does not exist or was deleted."),
+    "currency_in_use": N_("Records in this currency exist; it cannot be removed while they do."),
+    "base_currency": N_("This is the base currency; it cannot be removed."),
+    "base_currency_rate": N_("This is the base currency: its exchange rate is 1."),
+    "currency_exists": N_("This currency is already enabled."),
+    "currency_not_found": N_("This currency does not exist or was removed."),
+    "status_reason_not_of_state": N_("Choose one of the status reasons offered."),
+    "invalid_period": N_("Write a period as a year (2026), a quarter (2026-Q4) or a month (2026-11)."),
+    "unknown_stage": N_("Choose one of the board's stages: Develop, Propose or Close."),
     "lead_not_saved": N_("The database refused this lead's records; nothing was saved for it."),
     "too_many_leads": N_("Too many leads were selected at once; select fewer."),
     # Duplicate detection rules and jobs
@@ -203,6 +224,10 @@ FIELD_MESSAGES = {
     "invalid_character": N_("This value contains a character that cannot be saved (such as a NUL); remove it."),
     "wrong_password": N_("The current password is wrong."),
     "passwords_differ": N_("The two passwords are not the same."),
+    "competitor_required": N_("Choose the competitor who won the deal."),
+    "base_currency_rate": N_("The base currency's exchange rate is 1."),
+    "closed": N_("This opportunity is closed."),
+    "other_customer": N_("This opportunity is not one of the lead's account or contact."),
 }
 
 

@@ -18,6 +18,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from leadflow.activities.models import RegardingTable
+from leadflow.activities.service import copy_notes
 from leadflow.core.db import affected_rows, utcnow
 from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.records import get_reference, not_found, record_label
@@ -65,6 +67,13 @@ class QualifyResult:
     account_id: uuid.UUID | None = None
     contact_id: uuid.UUID | None = None
     opportunity_ids: list[uuid.UUID] = field(default_factory=list)
+    # The existing opportunity the lead was qualified into, when it was (nothing else is then created for it).
+    into_opportunity_id: uuid.UUID | None = None
+
+    @property
+    def opportunity_id(self) -> uuid.UUID | None:
+        """The lead's qualifying opportunity: the first one created, or the one it went into."""
+        return self.opportunity_ids[0] if self.opportunity_ids else self.into_opportunity_id
 
 
 def creation_modes(settings: OrganisationSettings) -> dict[str, RecordCreation]:
@@ -94,6 +103,14 @@ def resolve_plan(settings: OrganisationSettings, options: QualifyOptions) -> Qua
         choices["contact"] = False
     if choices["opportunity"] is None and options.opportunities is not None:
         choices["opportunity"] = bool(options.opportunities)
+    if options.existing_opportunity_id is not None:
+        if choices["opportunity"] or options.opportunity_customer_id is not None:
+            raise ValidationFailed(
+                "existing_opportunity_id qualifies the lead into an opportunity that exists; remove "
+                "create_opportunity, opportunities and opportunity_customer_id, which describe a new one.",
+                code="contradictory_options",
+            )
+        choices["opportunity"] = False
     missing = [name for name in _RECORDS if choices[name] is None and modes[name] is RecordCreation.SELLER]
     if missing:
         flags = ", ".join(f"create_{name}" for name in missing)
@@ -141,6 +158,8 @@ class QualifyContext:
     checked_links: set[uuid.UUID] = field(default_factory=set)
     # Each currency's rate, captured by the opportunities the qualification creates.
     rates: dict[uuid.UUID, Decimal] = field(default_factory=dict)
+    # The open opportunity the lead is qualified into instead of creating one, locked until commit.
+    existing_opportunity: Opportunity | None = None
 
 
 def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork, actor: Actor) -> QualifyContext:
@@ -171,6 +190,8 @@ def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork, actor: Actor) -
         context.customer = linkable_customer(
             session, actor, options.opportunity_customer_id, field="opportunity_customer_id"
         )
+    if options.existing_opportunity_id is not None:
+        context.existing_opportunity = _open_opportunity(session, actor, options.existing_opportunity_id)
     resolution = options.duplicate_resolution
     if resolution is not None and resolution.links:
         context.linked_account = _active_link(
@@ -196,6 +217,40 @@ def _active_link(session: Any, actor: Actor, model: type[Any], record_id: uuid.U
     return record
 
 
+_EXISTING_OPPORTUNITY = "existing_opportunity_id"
+
+
+def _open_opportunity(session: Session, actor: Actor, opportunity_id: uuid.UUID) -> Opportunity:
+    """The open opportunity a lead is qualified into (Append To on it, as for any link), locked so
+    that nobody closes it before the lead's notes are in it."""
+    linkable(session, actor, Opportunity, opportunity_id, field=_EXISTING_OPPORTUNITY)
+    opportunity = session.get(Opportunity, opportunity_id, with_for_update=True, populate_existing=True)
+    if opportunity is None or not opportunity.is_open:
+        raise ValidationFailed(
+            f"The opportunity named in {_EXISTING_OPPORTUNITY} is closed; reopen it first or pick an open one.",
+            code=f"{_EXISTING_OPPORTUNITY}_closed",
+            details={"fields": [{"field": _EXISTING_OPPORTUNITY, "code": "closed", "message": "closed"}]},
+        )
+    return opportunity
+
+
+def _ensure_opportunity_of(
+    opportunity: Opportunity, account_id: uuid.UUID | None, contact_id: uuid.UUID | None
+) -> None:
+    """A lead goes only into an opportunity of the account or contact it is qualified to."""
+    customers = {account_id, contact_id} - {None}
+    if not customers & {opportunity.customer_id, opportunity.parent_account_id, opportunity.parent_contact_id}:
+        raise ValidationFailed(
+            f"The opportunity named in {_EXISTING_OPPORTUNITY} is not one of the lead's account or contact; "
+            "pick one of theirs, or link the lead to the opportunity's customer (existing_account_id or "
+            "existing_contact_id).",
+            code=f"{_EXISTING_OPPORTUNITY}_other_customer",
+            details={
+                "fields": [{"field": _EXISTING_OPPORTUNITY, "code": "other_customer", "message": "other customer"}]
+            },
+        )
+
+
 @dataclass
 class PendingQualification:
     """One lead's qualification computed in memory: the rows to insert and the lead's new values."""
@@ -204,6 +259,8 @@ class PendingQualification:
     result: QualifyResult
     rows: dict[Table, list[dict[str, Any]]]
     lead_values: dict[str, Any]
+    # The existing opportunity that receives copies of the lead's notes, when there is one.
+    notes_to: uuid.UUID | None = None
 
 
 def plan_qualification(
@@ -267,6 +324,11 @@ def plan_qualification(
             require(session, actor, Privilege.APPEND, "leads", lead)
             require(session, actor, Privilege.APPEND_TO, model.__tablename__, session.get(model, record_id))
             context.checked_links.add(record_id)
+    existing_opportunity = context.existing_opportunity
+    if existing_opportunity is not None:
+        _ensure_opportunity_of(existing_opportunity, account_id, contact_id)
+        require(session, actor, Privilege.APPEND, "leads", lead)  # Append To on it: checked in prepare_qualify
+        result.into_opportunity_id = existing_opportunity.id
 
     account_row = None
     if creates["accounts"]:
@@ -332,13 +394,19 @@ def plan_qualification(
 
     # The state rule runs on the record; its outcome is written with the other rows, in bulk.
     lead_values = {
-        **lead.qualified_values(opportunity_id=result.opportunity_ids[0] if result.opportunity_ids else None),
+        **lead.qualified_values(opportunity_id=result.opportunity_id),
         "parent_account_id": account_id if account_id is not None else lead.parent_account_id,
         "parent_contact_id": contact_id if contact_id is not None else lead.parent_contact_id,
         "modified_by_id": actor.user_id,
         "modified_at": now,
     }
-    return PendingQualification(lead=lead, result=result, rows=rows, lead_values=lead_values)
+    return PendingQualification(
+        lead=lead,
+        result=result,
+        rows=rows,
+        lead_values=lead_values,
+        notes_to=result.into_opportunity_id,
+    )
 
 
 def prospects(lead: Lead, context: QualifyContext) -> dict[DetectionTable, dict[str, Any] | None]:
@@ -426,6 +494,13 @@ def write_qualifications(session: Session, pending: list[PendingQualification], 
         }
         for item in pending
     ]
+    copied = {
+        item.lead.id: copy_notes(
+            session, (RegardingTable.LEADS, item.lead.id), (RegardingTable.OPPORTUNITIES, item.notes_to)
+        )
+        for item in pending
+        if item.notes_to is not None
+    }
     updated = session.execute(_LEAD_QUALIFIED_UPDATE, lead_rows)
     if session.get_bind().dialect.supports_sane_multi_rowcount and affected_rows(updated) != len(lead_rows):
         raise Conflict(
@@ -444,6 +519,11 @@ def write_qualifications(session: Session, pending: list[PendingQualification], 
                     "account_id": plain(item.result.account_id),
                     "contact_id": plain(item.result.contact_id),
                     "opportunity_ids": [str(i) for i in item.result.opportunity_ids],
+                    **(
+                        {"existing_opportunity_id": str(item.notes_to), "notes_copied": copied[item.lead.id]}
+                        if item.notes_to is not None
+                        else {}
+                    ),
                 },
             )
             for item in pending

@@ -175,6 +175,9 @@ class QualifyOptions(InputModel):
     source_campaign_id: uuid.UUID | None = None
     existing_account_id: uuid.UUID | None = None
     existing_contact_id: uuid.UUID | None = None
+    # Qualify into an open opportunity of the lead's account or contact instead of creating one: the
+    # lead's notes and attachments are copied there and the lead records it as its opportunity.
+    existing_opportunity_id: uuid.UUID | None = None
     opportunities: list[OpportunityChoice] | None = Field(default=None, max_length=5)
     # How the seller answered a duplicate warning (§5): link matches, or "ignore" to create new ones.
     duplicate_resolution: DuplicateResolution | None = None

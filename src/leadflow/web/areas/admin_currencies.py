@@ -26,8 +26,8 @@ from leadflow.organisation.currencies import CurrencyCreate, CurrencyUpdate
 from leadflow.organisation.models import Currency
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin import admin_area
-from leadflow.web.areas.opportunities_page import page_refusal, rate_input, rate_text, typed_number
-from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version
+from leadflow.web.areas.opportunities_page import rate_input, rate_text, typed_number
+from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
 from leadflow.web.i18n import N_, gettext
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 
@@ -153,7 +153,7 @@ def enable_currency(request: Request, session: WebSessionDep, form: FormDep) -> 
             request,
             session,
             values=posted,
-            failure=page_refusal(session.language, error, _FIELDS_BY_CODE),
+            failure=refusal(session.language, error, _FIELDS_BY_CODE),
             status_code=status_for(error),
         )
     return redirect(f"{CURRENCIES}?notice=enabled")
@@ -193,7 +193,7 @@ def _currency_page(
                 "admin/refused.html",
                 status_code=status_for(error),
                 title=N_("This can't be done"),
-                message=page_refusal(language, error).message,
+                message=refusal(language, error).message,
             )
     stored = {
         "name": currency.name,
@@ -253,7 +253,7 @@ def save_currency(request: Request, currency_id: str, session: WebSessionDep, fo
             values=posted,
             status_code=status_for(error),
             version=version,
-            failure=page_refusal(session.language, error, _FIELDS_BY_CODE),
+            failure=refusal(session.language, error, _FIELDS_BY_CODE),
         )
     return redirect(f"{CURRENCIES}?notice=saved")
 
@@ -285,6 +285,6 @@ def remove_currency(request: Request, currency_id: str, session: WebSessionDep, 
             parsed,
             status_code=status_for(error),
             version=version,
-            failure=page_refusal(session.language, error),
+            failure=refusal(session.language, error),
         )
     return redirect(f"{CURRENCIES}?notice=removed")

@@ -28,8 +28,8 @@ from leadflow.opportunities.models import Competitor
 from leadflow.opportunities.schemas import CompetitorCreate, CompetitorUpdate
 from leadflow.organisation.models import Currency
 from leadflow.security.privileges import Privilege
-from leadflow.web.areas.opportunities_page import page_refusal, typed_number
-from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version
+from leadflow.web.areas.opportunities_page import typed_number
+from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
 from leadflow.web.i18n import N_
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, refusals_shown_by, render
 
@@ -54,7 +54,7 @@ def _refused(request: Request, session: WebSession, error: LeadflowError) -> Res
         "admin/refused.html",
         status_code=status_for(error),
         title=N_("This can't be done"),
-        message=page_refusal(session.language, error).message,
+        message=refusal(session.language, error).message,
     )
 
 
@@ -87,7 +87,7 @@ def competitors_page(request: Request, session: WebSessionDep) -> Response:
         except LeadflowError as error:
             if error.code != "invalid_cursor":
                 raise
-            failure = page_refusal(session.language, error)
+            failure = refusal(session.language, error)
             page = service.list_competitors(uow=uow, actor=session.actor, limit=PAGE_SIZE, search=q or None)
         base = _base_currency(uow)
     next_link = (
@@ -200,7 +200,7 @@ def create_competitor(request: Request, session: WebSessionDep, form: FormDep) -
             session,
             None,
             values=posted,
-            failure=page_refusal(session.language, error),
+            failure=refusal(session.language, error),
             status_code=status_for(error),
         )
     return redirect(f"{LIST}/{competitor.id}?notice=created")
@@ -236,7 +236,7 @@ def save_competitor(request: Request, competitor_id: str, session: WebSessionDep
             session,
             parsed,
             values=posted,
-            failure=page_refusal(session.language, error),
+            failure=refusal(session.language, error),
             status_code=status_for(error),
             version=version,
         )
@@ -268,7 +268,7 @@ def delete_competitor(request: Request, competitor_id: str, session: WebSessionD
             request,
             session,
             parsed,
-            failure=page_refusal(session.language, error),
+            failure=refusal(session.language, error),
             status_code=status_for(error),
             version=version,
         )

@@ -247,6 +247,7 @@ QUALIFY_KEYS = frozenset(
         *OPPORTUNITY_ROW_KEYS,
         "existing_account_id",
         "existing_contact_id",
+        "existing_opportunity_id",
         "opportunity_currency",
         "qualify_choices",
     }
@@ -304,8 +305,14 @@ def qualify_options_input(form: Any, *, language: str) -> dict[str, Any]:
             rows.append(row)
         if rows:
             data["opportunities"] = rows
+    into = str(form.get("existing_opportunity_id") or "").strip()
+    if into:
+        # Qualifying into an existing opportunity replaces whatever was chosen for a new one.
+        data.pop("create_opportunity", None)
+        data.pop("opportunities", None)
+        data["existing_opportunity_id"] = into
     currency = str(form.get("opportunity_currency") or "").strip()
-    if currency:
+    if currency and not into:
         data["opportunity_currency"] = currency
     resolution = str(form.get("duplicate_resolution") or "")
     if resolution == "ignore":

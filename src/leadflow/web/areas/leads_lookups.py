@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from leadflow.core.paging import contains
 from leadflow.customers.models import Account, Contact, CustomerState
-from leadflow.opportunities.models import Opportunity
+from leadflow.opportunities.models import Opportunity, OpportunityState
 from leadflow.organisation.models import Campaign, CampaignState, Currency
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
@@ -114,6 +114,31 @@ def contact_options(
     )
 
 
+def opportunity_options(
+    session: Session, actor: Actor, *, q: str | None = None, current: uuid.UUID | None = None, limit: int = LOOKUP_LIMIT
+) -> list[Option]:
+    """Open opportunities the user may read, by name with their customer's, optionally searched; the
+    current one first (what a lead can be qualified into)."""
+    readable = (
+        select(Opportunity.id, Opportunity.name, func.coalesce(Account.name, Contact.full_name))
+        .outerjoin(Account, Account.id == Opportunity.customer_id)
+        .outerjoin(Contact, Contact.id == Opportunity.customer_id)
+        .where(access_condition(actor, Privilege.READ, "opportunities", Opportunity))
+    )
+    statement = (
+        readable.where(Opportunity.state == OpportunityState.OPEN)
+        .order_by(func.lower(Opportunity.name), Opportunity.id)
+        .limit(limit)
+    )
+    if q and q.strip():
+        statement = statement.where(contains((Opportunity.name, Account.name, Contact.full_name), q.strip()))
+    rows = list(session.execute(statement))
+    if current is not None and all(row[0] != current for row in rows):
+        # The current choice is shown even once closed, beside the refusal that says so.
+        rows[:0] = session.execute(readable.where(Opportunity.id == current)).all()
+    return [Option(str(row[0]), f"{row[1]} ({row[2]})" if row[2] else row[1]) for row in rows]
+
+
 def owner_names(
     session: Session, *, user_ids: Iterable[uuid.UUID | None], team_ids: Iterable[uuid.UUID | None]
 ) -> dict[uuid.UUID, str]:
@@ -150,8 +175,9 @@ def record_names(
 
 @router.get("/leads/lookup/{kind}")
 def lookup(request: Request, session: WebSessionDep, kind: str, q: str = "") -> Response:
-    """The user's readable active accounts or contacts whose name contains ``q`` (the lookups' search)."""
-    finders = {"accounts": account_options, "contacts": contact_options}
+    """The user's readable active accounts or contacts, or open opportunities, whose name contains ``q``
+    (the lookups' search)."""
+    finders = {"accounts": account_options, "contacts": contact_options, "opportunities": opportunity_options}
     finder = finders.get(kind)
     if finder is None:
         return JSONResponse({"error": {"code": "not_found", "message": "No such lookup."}}, status_code=404)

@@ -46,8 +46,8 @@ router = APIRouter(include_in_schema=False)
 
 def _landing(lead_id: uuid.UUID, result: qualification.QualifyResult) -> str:
     """Where the seller lands after qualifying: the new opportunity, else the new account or contact (§2)."""
-    if result.opportunity_ids:
-        return f"/opportunities/{result.opportunity_ids[0]}?qualified=1"
+    if result.opportunity_id:
+        return f"/opportunities/{result.opportunity_id}?qualified=1"
     if result.account_id:
         return f"/accounts/{result.account_id}?qualified=1"
     if result.contact_id:
@@ -84,6 +84,9 @@ def _choices_page(
                 ),
                 "contact": lookups.contact_options(
                     uow.session, session.actor, current=parse_uuid(answers.get("existing_contact_id"))
+                ),
+                "opportunity": lookups.opportunity_options(
+                    uow.session, session.actor, current=parse_uuid(answers.get("existing_opportunity_id"))
                 ),
             },
         }
@@ -191,7 +194,7 @@ def _qualify_refused(
                 status_code=409,
             ),
         )
-    answered = any(key in form for key in (*CHOICE_KEYS, "opportunity_currency"))
+    answered = any(key in form for key in (*CHOICE_KEYS, "opportunity_currency", "existing_opportunity_id"))
     bad_fields = {
         str(item.get("field", "")).split(".")[0]
         for item in ((error.details or {}).get("fields", []) if isinstance(error.details, dict) else [])

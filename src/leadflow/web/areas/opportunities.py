@@ -25,12 +25,11 @@ from leadflow.web.areas.opportunities_page import (
     CloseKind,
     close_command,
     opportunity_panel,
-    page_refusal,
     posted_close,
 )
 from leadflow.web.areas.records_forms import OPPORTUNITIES
 from leadflow.web.areas.records_page import readable_record, record_page, refused_page
-from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_uuid, parse_version
+from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_uuid, parse_version, refusal
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, refusals_shown_by, render
 
 router = APIRouter()
@@ -112,7 +111,7 @@ def _register_close(kind: CloseKind) -> None:
                 parsed,
                 kind,
                 values=values,
-                failure=page_refusal(session.language, error),
+                failure=refusal(session.language, error),
                 status_code=status_for(error),
                 version=version,
             )
@@ -132,7 +131,7 @@ def _refused_on_the_record(
         OPPORTUNITIES,
         record_id,
         status_code=status_for(error),
-        failure=page_refusal(session.language, error),
+        failure=refusal(session.language, error),
     )
 
 

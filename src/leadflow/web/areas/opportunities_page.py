@@ -20,11 +20,9 @@ from typing import Any
 from babel.numbers import format_decimal
 from sqlalchemy import select
 
-from leadflow.core.errors import LeadflowError
 from leadflow.core.formatting import amount_input, locale_of, parse_amount
 from leadflow.core.schemas import InputModel, parse
 from leadflow.core.uow import UnitOfWork
-from leadflow.http.refusals import field_items
 from leadflow.opportunities.closing import opportunity_closes
 from leadflow.opportunities.competitors import competitors_of, list_competitors
 from leadflow.opportunities.models import (
@@ -41,8 +39,7 @@ from leadflow.organisation.models import Currency
 from leadflow.security.access import has_admin
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
-from leadflow.web.forms import Refusal, refusal
-from leadflow.web.i18n import DEFAULT_LANGUAGE, N_, gettext
+from leadflow.web.i18n import N_
 from leadflow.web.labels import CHOICE_LABELS
 from leadflow.web.pages import WebSession
 
@@ -50,49 +47,6 @@ from leadflow.web.pages import WebSession
 COMPETITOR_CHOICES = 500
 
 # ---------------------------------------------------------------------------------------------- refusals
-
-# Sentences of the services this page calls, translated word for word by the catalogue (they carry no
-# values); listed so that the catalogue check asks for their translation.
-SERVICE_SENTENCES = (
-    N_("Name the competitor who won the deal: an out-sold opportunity needs one."),
-    N_("The opportunity is closed as won; reopen it before changing it."),
-    N_("The opportunity is closed as lost; reopen it before changing it."),
-    N_("The opportunity is already open."),
-)
-
-# The sentence of each refusal whose English sentence names a value (a competitor's name, a currency's
-# code), in the words the pages of opportunities, competitors and currencies show in other languages.
-REFUSALS = {
-    "competitor_in_use": N_("Opportunities name this competitor; it cannot be deleted while they do."),
-    "competitor_not_found": N_("This competitor does not exist or was deleted."),
-    "currency_in_use": N_("Records in this currency exist; it cannot be removed while they do."),
-    "base_currency": N_("This is the base currency; it cannot be removed."),
-    "base_currency_rate": N_("This is the base currency: its exchange rate is 1."),
-    "currency_exists": N_("This currency is already enabled."),
-    "currency_not_found": N_("This currency does not exist or was removed."),
-    "status_reason_not_of_state": N_("Choose one of the status reasons offered."),
-}
-
-# The message next to a field, by the code of its problem, where the services give none of their own.
-FIELD_MESSAGES = {
-    "competitor_required": N_("Choose the competitor who won the deal."),
-    "base_currency_rate": N_("The base currency's exchange rate is 1."),
-}
-
-
-def page_refusal(language: str, error: LeadflowError, fields_by_code: dict[str, str] | None = None) -> Refusal:
-    """A refusal as the pages of this area show it: ``leadflow.web.forms.refusal`` with the sentences
-    and field messages of the closing, competitor and currency services in the user's language."""
-    found = refusal(language, error)
-    if language != DEFAULT_LANGUAGE and error.code in REFUSALS and found.message == error.message:
-        found.message = gettext(language, REFUSALS[error.code])
-    if fields_by_code and error.code in fields_by_code:
-        found.fields.setdefault(fields_by_code[error.code], found.message)
-    for item in field_items(error):
-        message = FIELD_MESSAGES.get(str(item.get("code", "")))
-        if message is not None:
-            found.fields[str(item["field"])] = gettext(language, message)
-    return found
 
 
 # ---------------------------------------------------------------------------------------------- typed values
