@@ -175,6 +175,14 @@ def test_pipeline_per_stage_counts_open_opportunities_and_converts_revenue_to_th
     assert (stages["propose"].count, stages["propose"].estimated_revenue) == (1, Decimal("50.50"))
     assert (stages["close"].count, stages["close"].estimated_revenue) == (0, Decimal("0.00"))
 
+    # A new rate applies from a record's next save (or a recalculation), not to what it captured.
+    with database.unit_of_work() as uow:
+        uow.session.execute(update(Currency).where(Currency.iso_code == "USD").values(exchange_rate=Decimal("2")))
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        develop = opportunities_by_stage(uow=uow, actor=actor)[0]
+    assert (develop.stage, develop.estimated_revenue) == ("develop", Decimal("200.00"))
+
 
 def test_an_empty_organisation_has_zero_everywhere(database, actor):
     with database.unit_of_work(read_only=True) as uow:

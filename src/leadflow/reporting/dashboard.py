@@ -6,7 +6,6 @@ the dashboard each see the totals of their own reach.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -128,35 +127,24 @@ def qualification_by_week(
 
 
 def opportunities_by_stage(*, uow: UnitOfWork, actor: Actor) -> list[StageFigure]:
-    """Readable open opportunities per process stage, with their estimated revenue converted to the base currency.
+    """Readable open opportunities per process stage, with their estimated revenue in the base currency.
 
-    A currency's exchange rate is in units of that currency per unit of the base currency; an
-    opportunity without a currency is in the base currency; one without revenue counts for nothing.
+    Each opportunity counts with the base amount it captured when its revenue or currency was last
+    saved (as the board and the forecast count it); one without revenue counts for nothing.
     """
-    session = uow.session
-    rates: dict[uuid.UUID | None, Decimal] = {
-        currency_id: rate for currency_id, rate in session.execute(select(Currency.id, Currency.exchange_rate))
-    }
     statement = (
-        select(
-            Opportunity.process_stage,
-            Opportunity.currency_id,
-            func.count(),
-            func.sum(Opportunity.estimated_revenue),
-        )
+        select(Opportunity.process_stage, func.count(), func.sum(Opportunity.estimated_revenue_base))
         .where(
             access_condition(actor, Privilege.READ, "opportunities", Opportunity),
             Opportunity.state == OpportunityState.OPEN,
         )
-        .group_by(Opportunity.process_stage, Opportunity.currency_id)
+        .group_by(Opportunity.process_stage)
     )
     counts = dict.fromkeys(OPPORTUNITY_STAGES, 0)
     revenue = dict.fromkeys(OPPORTUNITY_STAGES, Decimal(0))
-    for stage, currency_id, count, amount in session.execute(statement):
-        counts[stage] = counts.get(stage, 0) + count
-        if amount is not None:
-            rate = rates.get(currency_id) or Decimal(1)
-            revenue[stage] = revenue.get(stage, Decimal(0)) + Decimal(amount) / rate
+    for stage, count, amount in uow.session.execute(statement):
+        counts[stage] = count
+        revenue[stage] = Decimal(amount or 0)
     return [StageFigure(stage, counts[stage], revenue[stage].quantize(Decimal("0.01"))) for stage in counts]
 
 
