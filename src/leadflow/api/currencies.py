@@ -37,6 +37,16 @@ def recalculate_open_records(uow: UowDep, actor: CurrentActor) -> dict[str, int]
     return changed
 
 
+@router.post("/{currency_id}/base")
+def make_base_currency(currency_id: uuid.UUID, uow: UowDep, actor: CurrentActor, response: Response) -> CurrencyOut:
+    """Make this currency the base currency, while no record holds an amount or names a currency (409
+    ``base_currency_in_use`` after); the other rates are re-expressed per unit of it."""
+    currency = currencies.change_base_currency(currency_id, uow=uow, actor=actor)
+    uow.commit()
+    response.headers["ETag"] = currency.etag
+    return CurrencyOut.model_validate(currency)
+
+
 @router.get("/{currency_id}")
 def read_currency(currency_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> CurrencyOut:
     """One currency."""

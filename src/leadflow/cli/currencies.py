@@ -1,4 +1,4 @@
-"""`leadflow currencies list|show|create|change|delete|recalculate`."""
+"""`leadflow currencies list|show|create|change|delete|base|recalculate`."""
 
 from __future__ import annotations
 
@@ -104,6 +104,12 @@ def currency_commands() -> typer.Typer:
         """Remove a currency no record uses."""
         run(ctx, lambda uow, actor: currencies.delete_currency(currency_id, uow=uow, actor=actor))
         console.print(f"Removed currency {currency_id}")
+
+    @group.command("base")
+    def base(ctx: typer.Context, currency_id: CurrencyId) -> None:
+        """Make this currency the base currency (only while no record holds an amount or names a currency)."""
+        currency = run(ctx, lambda uow, actor: currencies.change_base_currency(currency_id, uow=uow, actor=actor))
+        console.print(f"{currency.iso_code} is the base currency; the other rates are now per {currency.iso_code}")
 
     @group.command("recalculate")
     def recalculate(ctx: typer.Context) -> None:

@@ -110,6 +110,7 @@ REFUSALS = {
     "base_currency": N_("This is the base currency; it cannot be removed."),
     "base_currency_rate": N_("This is the base currency: its exchange rate is 1."),
     "currency_exists": N_("This currency is already enabled."),
+    "base_currency_in_use": N_("The base currency cannot change once records hold amounts or name a currency."),
     "currency_not_found": N_("This currency does not exist or was removed."),
     "status_reason_not_of_state": N_("Choose one of the status reasons offered."),
     "invalid_period": N_("Write a period as a year (2026), a quarter (2026-Q4) or a month (2026-11)."),

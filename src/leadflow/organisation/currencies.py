@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from babel.numbers import get_currency_name, get_currency_symbol
 from pydantic import Field, StringConstraints
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from leadflow.core.db import MONEY_SCALE, mapped_class
@@ -24,7 +24,7 @@ from leadflow.core.records import check_version, not_found
 from leadflow.core.schemas import InputModel, NotCleared, RecordOut
 from leadflow.core.uow import UnitOfWork
 from leadflow.organisation.models import Currency
-from leadflow.organisation.service import normalise_currency_code
+from leadflow.organisation.service import get_settings, normalise_currency_code
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
@@ -238,3 +238,60 @@ def delete_currency(
     record_action(session, actor, "delete", table=TABLE, record_id=currency.id, summary=currency.iso_code)
     session.delete(currency)
     uow.flush()
+
+
+# Tables whose amounts are in base currency without naming a currency (a competitor's reported revenue).
+BASE_AMOUNT_COLUMNS: dict[str, tuple[str, ...]] = {"competitors": ("reported_revenue",)}
+RATE_QUANTUM = Decimal(1).scaleb(-10)
+
+
+def money_in_use(session: Session) -> str | None:
+    """The first table whose records name a currency or hold an amount, or None."""
+    for table in CURRENCY_TABLES:
+        model = mapped_class(table)
+        amounts = [getattr(model, name).is_not(None) for name in MONEY_FIELDS.get(table, ())]
+        if session.scalar(select(exists().where(or_(model.currency_id.is_not(None), *amounts)))):
+            return table
+    for table, names in BASE_AMOUNT_COLUMNS.items():
+        model = mapped_class(table)
+        if session.scalar(select(exists().where(or_(*(getattr(model, name).is_not(None) for name in names))))):
+            return table
+    return None
+
+
+def change_base_currency(currency_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Currency:
+    """Make another enabled currency the base currency, as long as no record holds an amount or names a
+    currency (afterwards every base amount would change meaning). Every rate is re-expressed per unit of
+    the new base: a currency at 1.0825 per euro becomes 1 when it is the base, and the euro 1/1.0825."""
+    session = uow.session
+    require_admin(actor, TABLE, Privilege.WRITE)
+    chosen = read_currency(currency_id, uow=uow, actor=actor, for_update=True)
+    if chosen.is_base:
+        return chosen
+    used = money_in_use(session)
+    if used is not None:
+        raise Conflict(
+            f"Records with amounts or currencies exist ({used}); the base currency cannot change once records use it.",
+            code="base_currency_in_use",
+            details={"table": used},
+        )
+    factor = chosen.exchange_rate
+    old_code = None
+    for currency in session.scalars(select(Currency).with_for_update()):
+        if currency.is_base:
+            old_code = currency.iso_code
+        currency.is_base = currency.id == chosen.id
+        currency.exchange_rate = (
+            Decimal(1) if currency.is_base else (currency.exchange_rate / factor).quantize(RATE_QUANTUM)
+        )
+    get_settings(session).base_currency_id = chosen.id
+    record_action(
+        session,
+        actor,
+        "base_currency",
+        table=TABLE,
+        record_id=chosen.id,
+        changes={"base_currency": {"old": old_code, "new": chosen.iso_code}},
+    )
+    uow.flush()
+    return chosen

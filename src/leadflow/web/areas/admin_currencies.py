@@ -44,6 +44,7 @@ _NOTICES = {
         "Your changes were saved. Records keep the rate they captured until they are saved again or recalculated."
     ),
     "removed": N_("The currency was removed."),
+    "base": N_("The base currency changed; the other exchange rates are now per unit of it."),
 }
 # The field a refusal that names none belongs to.
 _FIELDS_BY_CODE = {"currency_exists": "iso_code", "invalid_currency": "iso_code", "base_currency_rate": "exchange_rate"}
@@ -195,6 +196,7 @@ def _currency_page(
                 title=N_("This can't be done"),
                 message=refusal(language, error).message,
             )
+        base_locked = service.money_in_use(uow.session) is not None
     stored = {
         "name": currency.name,
         "symbol": currency.symbol,
@@ -213,6 +215,7 @@ def _currency_page(
         field_errors=failure.fields if failure else {},
         row_version=version if version is not None and version >= 0 else currency.row_version,
         confirming_removal=confirming_removal,
+        base_locked=base_locked,
     )
 
 
@@ -256,6 +259,22 @@ def save_currency(request: Request, currency_id: str, session: WebSessionDep, fo
             failure=refusal(session.language, error, _FIELDS_BY_CODE),
         )
     return redirect(f"{CURRENCIES}?notice=saved")
+
+
+@router.post(CURRENCIES + "/{currency_id}/base", name="currencies_make_base")
+@_gate
+def make_base(request: Request, currency_id: str, session: WebSessionDep) -> Response:
+    """Make this currency the base currency; refused (on its page) once records hold amounts."""
+    parsed = _currency_id(currency_id)
+    try:
+        committed(request, lambda uow: service.change_base_currency(parsed, uow=uow, actor=session.actor))
+    except LeadflowError as error:
+        if isinstance(error, Forbidden):
+            raise
+        return _currency_page(
+            request, session, parsed, status_code=status_for(error), failure=refusal(session.language, error)
+        )
+    return redirect(f"{CURRENCIES}?notice=base")
 
 
 @router.get(CURRENCIES + "/{currency_id}/remove", name="currencies_confirm_removal")
