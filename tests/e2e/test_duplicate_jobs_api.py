@@ -7,14 +7,23 @@ import io
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from leadflow.security.service import create_business_unit, create_user
+from tests.builtin_rules import unpublish_builtin_rules
 from tests.conftest import bearer_headers
 from tests.e2e.helpers import API, assert_error
 from tests.integration.test_duplicate_scan import NAME_RULE, everything, insert_accounts
 
 JOBS = f"{API}/duplicate-jobs"
+
+
+@pytest.fixture(autouse=True)
+def _without_the_similar_account_name_rule(database, actor) -> None:
+    """As in tests/integration/test_duplicate_scan.py: these tests count the sets of the account name
+    rule, on names the same but for capitals, which the out-of-box similar name rule would set again."""
+    unpublish_builtin_rules(database, actor, "Accounts with a similar account name")
 
 
 def start(client: TestClient, table: str = "accounts") -> dict[str, Any]:

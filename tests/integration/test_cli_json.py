@@ -169,7 +169,12 @@ def test_duplicate_rules_and_sets(database: Database, client: TestClient, actor:
     job = client.post(f"{API}/duplicate-jobs", json={"table": "accounts"}).json()
     found = cli_json(database, "duplicates", "sets", job["id"])
     assert found == api_json(client, f"/duplicate-jobs/{job['id']}/sets")
-    assert len(found["items"]) == 1 and found["items"][0]["size"] == 2
+    # one set per out-of-box account name rule: the same name, and a similar name
+    assert sorted(item["rule_name"] for item in found["items"]) == [
+        "Accounts with a similar account name",
+        "Accounts with the same account name",
+    ]
+    assert all(item["size"] == 2 for item in found["items"])
 
 
 def test_a_refusal_under_json_leaves_stdout_empty(database: Database, client: TestClient, actor: Any) -> None:

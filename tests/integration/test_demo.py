@@ -12,6 +12,8 @@ from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.activities.service import get_attachment, timeline
 from leadflow.customers.models import Account, Contact
 from leadflow.demo import CAMPAIGNS, DEMO_LEADS, load_demo, opened_at
+from leadflow.duplicates.models import RuleState
+from leadflow.duplicates.rules import BUILTIN_RULES, list_rules
 from leadflow.leads import service
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.views import LeadQuery, LeadView, list_leads, start_of_week
@@ -48,9 +50,16 @@ def demo(database, actor) -> str:
 def test_demo_loads_about_forty_leads_and_says_what_it_added(database, demo):
     assert counts(database)["leads"] == len(DEMO_LEADS) == 42
     assert demo.startswith("added 42 leads (")
-    assert "4 duplicate detection rules" in demo
+    assert "duplicate detection rule" not in demo  # the demo shows the out-of-box rules, it adds none
     assert "2 campaigns" in demo
     assert "with attachments" in demo
+
+
+def test_demo_organisation_has_just_the_out_of_box_duplicate_rules_published(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        rules = list_rules(uow.session)
+    assert sorted(rule.name for rule in rules) == sorted(builtin.name for builtin in BUILTIN_RULES)
+    assert all(rule.is_builtin and rule.state is RuleState.PUBLISHED for rule in rules)
 
 
 def test_demo_has_leads_in_every_status_reason(database, demo):

@@ -36,6 +36,7 @@ from leadflow.opportunities.schemas import OpportunityCreate
 from leadflow.opportunities.service import create_opportunity
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.service import create_business_unit, create_user
+from tests.builtin_rules import make_room_for_a_rule
 from tests.factories import make_lead
 
 # ----------------------------------------------------------------------------------------------
@@ -154,7 +155,8 @@ def test_after_a_delete_the_record_is_not_found_and_keeps_no_codes(database, act
         email="marta@example.com",
         business_phone="+34 600 111 222",
     )
-    assert codes_of_record(database, contact.id) == 3  # business phone, email, first and last name
+    # business phone, email, first and last name the same, first and last name similar
+    assert codes_of_record(database, contact.id) == 4
 
     with database.unit_of_work() as uow:
         delete_contact(contact.id, uow=uow, actor=actor)
@@ -226,6 +228,7 @@ def test_exclude_inactive_decides_whether_closed_leads_match(database, actor, ho
 
 @pytest.mark.parametrize("exclude_inactive", [True, False], ids=["excluding-inactive", "including-inactive"])
 def test_exclude_inactive_decides_whether_inactive_accounts_match(database, actor, exclude_inactive):
+    make_room_for_a_rule(database, actor, "accounts")
     one_column_rule(database, actor, "accounts", "address_city", exclude_inactive=exclude_inactive)
     account = make_account(database, actor, name="Old Co", address_city="Toledo")
     assert found(database, actor, "accounts", {"address_city": "Toledo"}) == [account.id]

@@ -7,6 +7,7 @@ as they were.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -24,7 +25,6 @@ from leadflow.core.uow import Database
 from leadflow.customers.models import Contact
 from leadflow.customers.schemas import AccountCreate, ContactCreate, ContactUpdate
 from leadflow.customers.service import create_account, create_contact, update_contact
-from leadflow.demo.data import DEMO_RULES
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.detection import check_record
 from leadflow.duplicates.engine import MATCH_CODES
@@ -36,6 +36,7 @@ from leadflow.duplicates.models import (
 )
 from leadflow.security.actor import Actor
 from leadflow.security.audit import AUDIT_TABLE
+from tests.builtin_rules import make_room_for_a_rule
 from tests.factories import make_lead
 
 RULES_TABLE = DuplicateRule.__table__
@@ -127,22 +128,27 @@ def codes_of(database: Database, rule_id: uuid.UUID) -> set[uuid.UUID]:
 # out-of-box rules
 
 
+SIMILAR_PERSON = [("first_name", "similar", 0.92), ("last_name", "similar", 0.92)]
 OUT_OF_BOX = {
-    "Accounts with the same account name": ("accounts", [("name", "normalized")]),
-    "Accounts with the same email address": ("accounts", [("email", "exact_match")]),
-    "Accounts with the same phone number": ("accounts", [("telephone", "normalized")]),
-    "Accounts with the same website": ("accounts", [("website", "normalized")]),
-    "Contacts with the same business phone": ("contacts", [("business_phone", "normalized")]),
-    "Contacts with the same email address": ("contacts", [("email", "exact_match")]),
+    "Accounts with the same account name": ("accounts", [("name", "normalized", None)]),
+    "Accounts with a similar account name": ("accounts", [("name", "similar", 0.97)]),
+    "Accounts with the same email address": ("accounts", [("email", "exact_match", None)]),
+    "Accounts with the same phone number": ("accounts", [("telephone", "normalized", None)]),
+    "Accounts with the same website": ("accounts", [("website", "normalized", None)]),
+    "Contacts with the same business phone": ("contacts", [("business_phone", "normalized", None)]),
+    "Contacts with the same email address": ("contacts", [("email", "exact_match", None)]),
     "Contacts with the same first name and last name": (
         "contacts",
-        [("first_name", "exact_match"), ("last_name", "exact_match")],
+        [("first_name", "exact_match", None), ("last_name", "exact_match", None)],
     ),
-    "Leads with the same email address": ("leads", [("email", "exact_match")]),
+    "Contacts with a similar first name and last name": ("contacts", SIMILAR_PERSON),
+    "Leads with the same email address": ("leads", [("email", "exact_match", None)]),
+    "Leads with the same business phone": ("leads", [("business_phone", "normalized", None)]),
+    "Leads with a similar first name and last name": ("leads", SIMILAR_PERSON),
 }
 
 
-def test_a_new_database_has_the_eight_out_of_box_rules_published(database):
+def test_a_new_database_has_the_twelve_out_of_box_rules_published(database):
     with database.unit_of_work(read_only=True) as uow:
         rules = [rule_service.rule_out(rule) for rule in rule_service.list_rules(uow.session)]
 
@@ -151,8 +157,12 @@ def test_a_new_database_has_the_eight_out_of_box_rules_published(database):
         table, conditions = OUT_OF_BOX[rule["name"]]
         assert (rule["base_table"], rule["matching_table"]) == (table, table), rule
         assert rule["state"] == "published" and rule["is_builtin"] and rule["published_at"], rule
-        assert [(c["base_column"], c["criterion"]) for c in rule["conditions"]] == conditions, rule
+        assert [(c["base_column"], c["criterion"], c["threshold"]) for c in rule["conditions"]] == conditions, rule
         assert [c["matching_column"] for c in rule["conditions"]] == [c["base_column"] for c in rule["conditions"]]
+        assert rule["description"] and rule["description"] != "Out-of-box rule.", rule
+    published = Counter(rule["base_table"] for rule in rules)
+    assert published == {"accounts": 5, "contacts": 4, "leads": 3}
+    assert max(published.values()) <= rule_service.MAX_PUBLISHED_RULES
 
 
 def test_out_of_box_rules_find_duplicates_in_a_new_database(database, actor):
@@ -192,12 +202,7 @@ def test_out_of_box_rules_read_account_names_phones_and_websites_as_a_person_wou
 
 
 # ----------------------------------------------------------------------------------------------
-# the rules a demo organisation gets: the out-of-box ones and the demo's own
-
-
-def publish_demo_rules(database: Database, actor: Actor) -> None:
-    for definition in DEMO_RULES:
-        publish(database, actor, new_rule(database, actor, **definition))
+# the out-of-box rules on names: a typo is the same person, a near-namesake is not
 
 
 def make_person(database: Database, actor: Actor, table: str, **fields: Any) -> uuid.UUID:
@@ -217,7 +222,6 @@ def make_person(database: Database, actor: Actor, table: str, **fields: Any) -> 
 def test_the_built_in_rules_tell_navarrete_from_navarro_and_find_a_typo_of_navarro(
     database, actor, table, first, last, other_person, typo
 ):
-    publish_demo_rules(database, actor)
     navarro = make_person(
         database,
         actor,
@@ -634,7 +638,8 @@ def test_a_publication_that_fails_leaves_the_rule_unpublished_without_codes(data
 
 
 def test_a_sixth_published_rule_on_one_base_table_is_refused_and_stays_unpublished(database, actor):
-    # accounts already has its four out-of-box rules published
+    # accounts has its five out-of-box rules published: one of them makes room for the test's fifth
+    make_room_for_a_rule(database, actor, "accounts")
     fifth = new_rule(
         database,
         actor,
@@ -673,10 +678,13 @@ def test_the_published_rule_limit_counts_each_base_table_on_its_own(database, ac
         )
         for column in ("address_city", "address_postal_code")
     ]
-    publish(database, actor, accounts[0])
+    make_room_for_a_rule(database, actor, "accounts")
+    publish(database, actor, accounts[0])  # accounts: 4 out-of-box + 1, full
+    with pytest.raises(Conflict):
+        publish(database, actor, accounts[1])
     contacts_rule = job_title_rule(database, actor)
 
-    publish(database, actor, contacts_rule)  # contacts: 3 out-of-box + 1
+    publish(database, actor, contacts_rule)  # contacts: 4 out-of-box + 1
 
     assert read_rule(database, contacts_rule).state is RuleState.PUBLISHED
     unpublish(database, actor, accounts[0])

@@ -37,6 +37,7 @@ from leadflow.security.actor import Actor
 from leadflow.security.models import Role, User
 from leadflow.security.service import create_user, grant_role
 from leadflow.web.areas import admin_audit
+from tests.builtin_rules import make_room_for_a_rule
 from tests.conftest import ADMIN_EMAIL
 from tests.factories import make_lead
 from tests.web.conftest import page_csrf
@@ -612,6 +613,7 @@ def test_publishing_from_the_rule_page_codes_the_records_then_unpublishing_drops
 ) -> None:
     make_account(database, actor, address_city="Sevilla")
     make_account(database, actor, name="Otra", address_city="Sevilla")
+    make_room_for_a_rule(database, actor, "accounts")  # accounts have five published out-of-box rules
     rule_id = make_rule(database, actor, "Accounts by city", column="address_city")
     page = f"/admin/duplicate-rules/{rule_id}"
 
@@ -636,6 +638,7 @@ def test_publishing_from_the_rule_page_codes_the_records_then_unpublishing_drops
 def test_a_rule_being_published_shows_its_progress_and_reloads(
     web_client: TestClient, database: Database, actor: Actor
 ) -> None:
+    make_room_for_a_rule(database, actor, "accounts")  # accounts have five published out-of-box rules
     rule_id = make_rule(database, actor, "Accounts by email again", column="email")
     rule_service.begin_publishing(rule_id, database=database, actor=actor)
     html = web_client.get(f"/admin/duplicate-rules/{rule_id}").text
@@ -647,7 +650,8 @@ def test_a_rule_being_published_shows_its_progress_and_reloads(
 def test_a_sixth_published_rule_is_refused_with_its_reason(
     web_client: TestClient, database: Database, actor: Actor
 ) -> None:
-    # Accounts already have four published out-of-box rules.
+    # Accounts have five published out-of-box rules: one makes room for the test's fifth.
+    make_room_for_a_rule(database, actor, "accounts")
     fifth = make_rule(database, actor, "Accounts by city", column="address_city")
     sixth = make_rule(database, actor, "Accounts by country", column="address_country")
     assert (

@@ -78,7 +78,16 @@ def ensure_organisation(*, uow: UnitOfWork, base_currency: str) -> OrganisationS
 
 
 def _ensure_duplicate_rules(session: Session, settings: OrganisationSettings) -> None:
-    """The out-of-box duplicate detection rules, published, once per organisation (§9)."""
+    """The out-of-box duplicate detection rules, published, once per organisation (§9).
+
+    Once only: an organisation keeps the rules its administrators left it, and one set up by an
+    earlier version is not given the out-of-box rules added since (the similar names and the
+    leads' business phone): published at startup, they would change which records its users are
+    warned about without an administrator choosing it, code every record inside the startup
+    transaction, and could take a table past its five published rules. Its administrator can
+    create them on the rules page (their definitions are ``BUILTIN_RULES``). A demo database of an
+    earlier version already has them, as the demo's own rules under the same names.
+    """
     if settings.builtin_duplicate_rules_created:
         return
     ensure_builtin_rules(session, default_region=settings.default_phone_region or "ES")

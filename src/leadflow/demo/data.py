@@ -2,10 +2,9 @@
 
 ``leads.json``: about forty leads in Spanish and English, each with its notes, the campaign it came
 from, when it was opened (weeks ago, day of that week, hour) and the lifecycle steps it goes
-through; ``campaigns.json``, ``users.json`` (business units and users of several roles, with
-passwords for trying leadflow out) and ``duplicate_rules.json`` (leadflow's similar criterion beside
-the out-of-box "same value" rules: names with a typo, company names in another word order, and
-leads' phones in any format; measured in bench/README.md).
+through; ``campaigns.json`` and ``users.json`` (business units and users of several roles, with
+passwords for trying leadflow out). The demo has no duplicate detection rules of its own: it shows
+the out-of-box rules every new organisation publishes (``leadflow.duplicates.rules.BUILTIN_RULES``).
 """
 
 from __future__ import annotations
@@ -30,4 +29,3 @@ DEMO_LEADS: list[dict[str, Any]] = _read("leads.json")
 CAMPAIGNS: list[dict[str, str]] = _read("campaigns.json")
 DEMO_UNITS: list[dict[str, str | None]] = _read("users.json")["business_units"]
 DEMO_USERS: list[dict[str, str]] = _read("users.json")["users"]
-DEMO_RULES: list[dict[str, Any]] = _read("duplicate_rules.json")

@@ -38,9 +38,7 @@ from leadflow.core.db import utcnow
 from leadflow.core.formatting import DEFAULT_TIME_ZONE
 from leadflow.core.schemas import parse
 from leadflow.core.uow import Database, UnitOfWork
-from leadflow.demo.data import CAMPAIGNS, DEMO_LEADS, DEMO_RULES, DEMO_UNITS, DEMO_USERS, attachment_bytes
-from leadflow.duplicates.models import DuplicateRule
-from leadflow.duplicates.rules import RuleCreate, create_rule, publish_rule
+from leadflow.demo.data import CAMPAIGNS, DEMO_LEADS, DEMO_UNITS, DEMO_USERS, attachment_bytes
 from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, QualifyOptions
 from leadflow.leads.service import create_lead, disqualify_lead, qualify_lead, reactivate_lead
@@ -131,7 +129,6 @@ def load_demo(database: Database) -> str:
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         sellers = {email: actor_for_email(uow.session, email) for email in (SPANISH_SELLER, ENGLISH_SELLER)}
-    _ensure_duplicate_rules(database, added)
     _ensure_time_zone(database)
     for spec in DEMO_LEADS:
         spanish = spec["lead"].get("address_country") in _SPANISH_SPEAKING
@@ -163,21 +160,6 @@ def _ensure_users(uow: UnitOfWork, added: Counter[str]) -> None:
                 actor=None,
             )
             added["users"] += 1
-
-
-def _ensure_duplicate_rules(database: Database, added: Counter[str]) -> None:
-    """The demo's own duplicate detection rules, created and published if missing."""
-    with database.unit_of_work(read_only=True) as uow:
-        admin = actor_for_email(uow.session, DEMO_USERS[0]["email"])
-        existing = set(uow.session.scalars(select(DuplicateRule.name)))
-    for definition in DEMO_RULES:
-        if definition["name"] in existing:
-            continue
-        with database.unit_of_work() as uow:
-            rule = create_rule(parse(RuleCreate, definition), uow=uow, actor=admin)
-            uow.commit()
-        publish_rule(rule.id, database=database, actor=admin)
-        added["duplicate detection rules"] += 1
 
 
 def _ensure_time_zone(database: Database) -> None:
@@ -294,7 +276,7 @@ def _add_note(
 
 def _summary(added: Counter[str]) -> str:
     """One line for the CLI: what this run added, or that everything was already there."""
-    if not any(added[key] for key in ("leads", "campaigns", "users", "duplicate detection rules")):
+    if not any(added[key] for key in ("leads", "campaigns", "users")):
         return (
             f"nothing new added; the {len(DEMO_LEADS)} demo leads and {len(CAMPAIGNS)} demo "
             "campaigns are already there."
@@ -310,11 +292,6 @@ def _summary(added: Counter[str]) -> str:
         f"{_count(added['notes'], 'note')} ({added['attachments']} with attachments), "
         f"{_count(added['accounts'], 'account')}, {_count(added['contacts'], 'contact')} and "
         f"{_count(added['opportunities'], 'opportunity', 'opportunities')}"
-        + (
-            f"; {_count(added['duplicate detection rules'], 'duplicate detection rule')}"
-            if added["duplicate detection rules"]
-            else ""
-        )
         + (f"; {_count(added['users'], 'demo user')}." if added["users"] else ".")
     )
 

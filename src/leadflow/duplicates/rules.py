@@ -10,6 +10,7 @@ it read its records.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -365,74 +366,184 @@ def unpublish_rule(rule_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Dupl
 
 
 @dataclass(frozen=True)
+class BuiltinCondition:
+    """One condition of an out-of-box rule: a column compared with itself."""
+
+    column: str
+    criterion: Criterion
+    # How alike the values must be, for a ``similar`` condition (its default when None).
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
 class BuiltinRule:
     name: str
     table: DetectionTable
-    # (column, criterion) pairs, each comparing a column with itself.
-    conditions: tuple[tuple[str, Criterion], ...]
+    conditions: tuple[BuiltinCondition, ...]
+    # What the rule catches, shown beside it on the rules page (translated by its text).
+    description: str
 
 
-# "The same" value, read as a person would: a phone number in any format, a website with or
-# without its scheme and www., an account name whatever its capitals, accents and legal form.
-# Fuzzy rules (typos) are left to each organisation; the demo's rules show them, with figures
-# in bench/README.md (bench/precision_recall.py).
-BUILTIN_RULES = (
-    BuiltinRule("Accounts with the same account name", DetectionTable.ACCOUNTS, (("name", Criterion.NORMALIZED),)),
-    BuiltinRule("Accounts with the same email address", DetectionTable.ACCOUNTS, (("email", Criterion.EXACT),)),
-    BuiltinRule("Accounts with the same phone number", DetectionTable.ACCOUNTS, (("telephone", Criterion.NORMALIZED),)),
-    BuiltinRule("Accounts with the same website", DetectionTable.ACCOUNTS, (("website", Criterion.NORMALIZED),)),
-    BuiltinRule(
-        "Contacts with the same business phone", DetectionTable.CONTACTS, (("business_phone", Criterion.NORMALIZED),)
-    ),
-    BuiltinRule("Contacts with the same email address", DetectionTable.CONTACTS, (("email", Criterion.EXACT),)),
-    BuiltinRule(
-        "Contacts with the same first name and last name",
-        DetectionTable.CONTACTS,
-        (("first_name", Criterion.EXACT), ("last_name", Criterion.EXACT)),
-    ),
-    BuiltinRule("Leads with the same email address", DetectionTable.LEADS, (("email", Criterion.EXACT),)),
+_SAME_PHONE = (
+    "The same number in any format: “+34 915 550 142”, “915 55 01 42” and “0034-915-55-01-42”; a number "
+    "without a country code is read in the rule's phone region."
+)
+_SAME_EMAIL = "The same e-mail address, whatever its capitals: “Ana.Garcia@Example.es” is “ana.garcia@example.es”."
+# People's names: 0.92 lets one typo or accent through per word (“Fernandes” for “Fernández”)
+# but not another name (“Navarrete” / “Navarro” scores 0.905); companies repeat common words
+# and surnames more (“Hermanos Sala” / “Hermanos Salas” scores 0.96), hence 0.97.
+PERSON_NAME_THRESHOLD = 0.92
+COMPANY_NAME_THRESHOLD = 0.97
+_SIMILAR_PERSON = (
+    BuiltinCondition("first_name", Criterion.SIMILAR, PERSON_NAME_THRESHOLD),
+    BuiltinCondition("last_name", Criterion.SIMILAR, PERSON_NAME_THRESHOLD),
 )
 
 
-def ensure_builtin_rules(session: Session, *, default_region: str = "ES") -> None:
-    """Create and publish the out-of-box rules that are missing (idempotent).
+def _similar_person_description(record: str) -> str:
+    return (
+        f"Catches many typos and missing accents, such as “Lucia Fernandes Ruiz” for “Lucía Fernández Ruiz”. "
+        f"The first name and the last name are compared word by word, so “Pablo Navarrete” is not taken for "
+        f"“Pablo Navarro”; {record} without a first name is left to the other rules."
+    )
+
+
+# "The same" value, read as a person would (a phone number in any format, a website with or
+# without its scheme and www., an account name whatever its capitals, accents and legal form),
+# and "similar" names, which catch typos. Five rules at most per table (MAX_PUBLISHED_RULES): a
+# new organisation publishes five on accounts, four on contacts and three on leads. Their
+# precision and recall on labelled data: bench/README.md (bench/precision_recall.py).
+BUILTIN_RULES = (
+    BuiltinRule(
+        "Accounts with the same account name",
+        DetectionTable.ACCOUNTS,
+        (BuiltinCondition("name", Criterion.NORMALIZED),),
+        "The same name once capitals, accents and the legal form are set aside: “Turia Distribuciones S.L.”, "
+        "“TURIA DISTRIBUCIONES” and “Turia Distribuciones SL” are one account.",
+    ),
+    BuiltinRule(
+        "Accounts with a similar account name",
+        DetectionTable.ACCOUNTS,
+        (BuiltinCondition("name", Criterion.SIMILAR, COMPANY_NAME_THRESHOLD),),
+        "Catches words in another order and many typos in longer words: “Distribuciones Turia” is “Turia "
+        "Distribuciones S.L.”, “Transportes Valencinao” is “Transportes Valenciano”. Each word must be nearly the "
+        "same as its counterpart, so “Hermanos Sala” and “Hermanos Salas” stay two accounts.",
+    ),
+    BuiltinRule(
+        "Accounts with the same email address",
+        DetectionTable.ACCOUNTS,
+        (BuiltinCondition("email", Criterion.EXACT),),
+        _SAME_EMAIL,
+    ),
+    BuiltinRule(
+        "Accounts with the same phone number",
+        DetectionTable.ACCOUNTS,
+        (BuiltinCondition("telephone", Criterion.NORMALIZED),),
+        _SAME_PHONE,
+    ),
+    BuiltinRule(
+        "Accounts with the same website",
+        DetectionTable.ACCOUNTS,
+        (BuiltinCondition("website", Criterion.NORMALIZED),),
+        "The same site however it is written: “https://www.acme.es/”, “acme.es” and “WWW.ACME.ES”.",
+    ),
+    BuiltinRule(
+        "Contacts with the same business phone",
+        DetectionTable.CONTACTS,
+        (BuiltinCondition("business_phone", Criterion.NORMALIZED),),
+        _SAME_PHONE,
+    ),
+    BuiltinRule(
+        "Contacts with the same email address",
+        DetectionTable.CONTACTS,
+        (BuiltinCondition("email", Criterion.EXACT),),
+        _SAME_EMAIL,
+    ),
+    BuiltinRule(
+        "Contacts with the same first name and last name",
+        DetectionTable.CONTACTS,
+        (BuiltinCondition("first_name", Criterion.EXACT), BuiltinCondition("last_name", Criterion.EXACT)),
+        "The same first name and last name, whatever their capitals: “Lucía Fernández” is “LUCÍA FERNÁNDEZ”.",
+    ),
+    BuiltinRule(
+        "Contacts with a similar first name and last name",
+        DetectionTable.CONTACTS,
+        _SIMILAR_PERSON,
+        _similar_person_description("a contact"),
+    ),
+    BuiltinRule(
+        "Leads with the same email address",
+        DetectionTable.LEADS,
+        (BuiltinCondition("email", Criterion.EXACT),),
+        _SAME_EMAIL,
+    ),
+    BuiltinRule(
+        "Leads with the same business phone",
+        DetectionTable.LEADS,
+        (BuiltinCondition("business_phone", Criterion.NORMALIZED),),
+        _SAME_PHONE,
+    ),
+    BuiltinRule(
+        "Leads with a similar first name and last name",
+        DetectionTable.LEADS,
+        _SIMILAR_PERSON,
+        _similar_person_description("a lead"),
+    ),
+)
+
+
+def ensure_builtin_rules(session: Session, *, default_region: str = "ES") -> list[DuplicateRule]:
+    """Create and publish the out-of-box rules that are missing (idempotent); returns those created.
 
     Runs in the caller's transaction; existing records are coded on the spot, which a new or
-    freshly upgraded database makes cheap.
+    freshly upgraded database makes cheap. A rule is skipped when a rule of the same name exists,
+    out-of-box or not (a database where an administrator, or the demo of an earlier version, made
+    it already), and created unpublished when its table already has the most published rules.
     """
-    existing = set(session.scalars(select(DuplicateRule.name).where(DuplicateRule.is_builtin)))
+    existing = set(session.scalars(select(DuplicateRule.name)))
+    live = Counter(
+        session.scalars(select(DuplicateRule.base_table).where(DuplicateRule.state != RuleState.UNPUBLISHED))
+    )
+    created = []
     for builtin in BUILTIN_RULES:
         if builtin.name in existing:
             continue
+        publish = live[builtin.table] < MAX_PUBLISHED_RULES
         rule = DuplicateRule(
             id=uuid.uuid4(),
             name=builtin.name,
-            description="Out-of-box rule.",
+            description=builtin.description,
             base_table=builtin.table,
             matching_table=builtin.table,
             case_sensitive=False,
             exclude_inactive=True,
             default_region=default_region,
-            state=RuleState.PUBLISHING,
+            state=RuleState.PUBLISHING if publish else RuleState.UNPUBLISHED,
             is_builtin=True,
             conditions=[
                 DuplicateRuleCondition(
                     position=position,
-                    base_column=column,
-                    matching_column=column,
-                    criterion=criterion,
+                    base_column=condition.column,
+                    matching_column=condition.column,
+                    criterion=condition.criterion,
+                    threshold=condition.threshold,
                     ignore_blank=True,
                 )
-                for position, (column, criterion) in enumerate(builtin.conditions)
+                for position, condition in enumerate(builtin.conditions)
             ],
         )
         session.add(rule)
         session.flush()
+        created.append(rule)
+        if not publish:
+            continue
+        live[builtin.table] += 1
         for _, rows in _code_batches(session, rule, PUBLISH_BATCH):
             if rows:
                 _upsert(session, rows, overwrite=False)
         _finish_publishing(rule)
     forget_rules(session)
+    return created
 
 
 def rule_out(rule: DuplicateRule) -> dict[str, Any]:
@@ -467,6 +578,8 @@ def rule_out(rule: DuplicateRule) -> dict[str, Any]:
 
 __all__ = [
     "BUILTIN_RULES",
+    "BuiltinCondition",
+    "BuiltinRule",
     "ConditionIn",
     "RuleCreate",
     "RuleUpdate",

@@ -13,6 +13,7 @@ import enum
 
 from leadflow.duplicates.criteria import Criterion
 from leadflow.duplicates.models import DetectionTable
+from leadflow.duplicates.rules import BUILTIN_RULES
 from leadflow.http.labels import DEPTH_LABELS, PRIVILEGE_LABELS, TABLE_LABELS, label
 from leadflow.leads.models import (
     BudgetStatus,
@@ -182,15 +183,23 @@ DECISION_LABELS = {"yes": N_("Identified"), "no": N_("Not identified")}
 # administrator named, or renamed, shows as typed.
 RULE_LABELS = {
     "Accounts with the same account name": N_("Accounts with the same account name"),
+    "Accounts with a similar account name": N_("Accounts with a similar account name"),
     "Accounts with the same email address": N_("Accounts with the same email address"),
     "Accounts with the same phone number": N_("Accounts with the same phone number"),
     "Accounts with the same website": N_("Accounts with the same website"),
     "Contacts with the same business phone": N_("Contacts with the same business phone"),
     "Contacts with the same email address": N_("Contacts with the same email address"),
     "Contacts with the same first name and last name": N_("Contacts with the same first name and last name"),
+    "Contacts with a similar first name and last name": N_("Contacts with a similar first name and last name"),
     "Leads with the same email address": N_("Leads with the same email address"),
+    "Leads with the same business phone": N_("Leads with the same business phone"),
+    "Leads with a similar first name and last name": N_("Leads with a similar first name and last name"),
 }
-RULE_DESCRIPTION_LABELS = {"Out-of-box rule.": N_("Out-of-box rule.")}
+# Each out-of-box rule's own description, and the one every out-of-box rule was created with before 2026-12.
+RULE_DESCRIPTION_LABELS = {
+    "Out-of-box rule.": N_("Out-of-box rule."),
+    **{rule.description: rule.description for rule in BUILTIN_RULES},
+}
 
 # The built-in security roles (§8), by name; a role of the organisation's own shows as typed.
 ROLE_LABELS = {
