@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.activities.service import get_attachment, timeline
 from leadflow.customers.models import Account, Contact
 from leadflow.demo import CAMPAIGNS, DEMO_LEADS, load_demo, opened_at
+from leadflow.demo.load import DEMO_RATES
 from leadflow.duplicates.models import RuleState
 from leadflow.duplicates.rules import BUILTIN_RULES, list_rules
 from leadflow.leads import service
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.views import LeadQuery, LeadView, list_leads, start_of_week
 from leadflow.opportunities.models import Opportunity
-from leadflow.organisation.models import Campaign
+from leadflow.organisation.models import Campaign, Currency
 from leadflow.process.flow import lead_process
 
 SPANISH_SPEAKING = {"España", "México", "Argentina", "Colombia", "Chile", "Perú"}
@@ -252,3 +254,30 @@ def test_demo_has_leads_whose_qualification_finds_an_existing_account(database, 
         qualify_lead(lead.id, QualifyOptions(), uow=uow, actor=seller)
     assert warning.value.code == "duplicate_detected"
     assert [match["name"] for match in warning.value.details["matching_accounts"]] == ["Grupo Alcázar Seguros"]
+
+
+def test_demo_converts_its_dollars_pounds_and_pesos_at_realistic_rates(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        rates = dict(uow.session.execute(select(Currency.iso_code, Currency.exchange_rate)).all())
+        assert {code: rates[code] for code in DEMO_RATES} == DEMO_RATES
+        assert rates["EUR"] == 1
+        foreign = uow.session.scalars(
+            select(Opportunity).join(Currency, Currency.id == Opportunity.currency_id).where(Currency.iso_code == "USD")
+        ).all()
+    assert foreign, "the demo has opportunities in dollars"
+    for opportunity in foreign:
+        assert opportunity.exchange_rate == DEMO_RATES["USD"]
+        if opportunity.estimated_revenue is not None:
+            assert opportunity.estimated_revenue_base == (opportunity.estimated_revenue / DEMO_RATES["USD"]).quantize(
+                Decimal("0.0001")
+            )
+
+
+def test_demo_keeps_the_rates_an_administrator_chose(database, actor):
+    with database.unit_of_work() as uow:
+        uow.session.execute(update(Currency).where(Currency.iso_code == "USD").values(exchange_rate=Decimal("1.2")))
+        uow.commit()
+    load_demo(database)
+    with database.unit_of_work(read_only=True) as uow:
+        rates = dict(uow.session.execute(select(Currency.iso_code, Currency.exchange_rate)).all())
+    assert (rates["USD"], rates["GBP"]) == (Decimal("1.2"), DEMO_RATES["GBP"])

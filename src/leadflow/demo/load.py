@@ -28,6 +28,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -43,7 +44,8 @@ from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, QualifyOptions
 from leadflow.leads.service import create_lead, disqualify_lead, qualify_lead, reactivate_lead
 from leadflow.leads.views import start_of_week
-from leadflow.organisation.models import Campaign
+from leadflow.organisation.currencies import CurrencyUpdate, update_currency
+from leadflow.organisation.models import Campaign, Currency
 from leadflow.organisation.service import get_settings, update_settings
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.models import BusinessUnit, User
@@ -53,6 +55,10 @@ DEMO_NAMESPACE = uuid.UUID("6f1d3c1e-4c7a-5b8e-9d2f-0a1b2c3d4e5f")
 
 # The demo organisation works on Madrid time, as its first sellers do.
 DEMO_TIME_ZONE = "Europe/Madrid"
+
+# The demo's exchange rates, in units per euro (close to those of late 2025, for illustration), so
+# that its pipeline, board and forecast convert dollars, pounds and pesos as a real one would.
+DEMO_RATES = {"USD": Decimal("1.0825"), "GBP": Decimal("0.8571"), "MXN": Decimal("19.6500")}
 
 # The default attachment limit of the settings; the demo's files are a few hundred bytes.
 MAX_ATTACHMENT_BYTES = 32 * 1024 * 1024
@@ -130,6 +136,7 @@ def load_demo(database: Database) -> str:
     with database.unit_of_work(read_only=True) as uow:
         sellers = {email: actor_for_email(uow.session, email) for email in (SPANISH_SELLER, ENGLISH_SELLER)}
     _ensure_time_zone(database)
+    _ensure_exchange_rates(database)
     for spec in DEMO_LEADS:
         spanish = spec["lead"].get("address_country") in _SPANISH_SPEAKING
         actor = sellers[SPANISH_SELLER if spanish else ENGLISH_SELLER]
@@ -169,6 +176,23 @@ def _ensure_time_zone(database: Database) -> None:
             admin = actor_for_email(uow.session, DEMO_USERS[0]["email"])
             update_settings({"default_time_zone": DEMO_TIME_ZONE}, uow=uow, actor=admin)
             uow.commit()
+
+
+def _ensure_exchange_rates(database: Database) -> None:
+    """The demo's rates, set as an administrator would on an organisation in euros whose other
+    currencies are still at their starting rate of 1 (an administrator's own rates are kept)."""
+    with database.unit_of_work() as uow:
+        session = uow.session
+        base = session.get(Currency, get_settings(session).base_currency_id)
+        if base is None or base.iso_code != "EUR":
+            return
+        admin = actor_for_email(session, DEMO_USERS[0]["email"])
+        for currency in session.scalars(select(Currency).where(Currency.iso_code.in_(DEMO_RATES))):
+            if currency.exchange_rate == 1:
+                update_currency(
+                    currency.id, CurrencyUpdate(exchange_rate=DEMO_RATES[currency.iso_code]), uow=uow, actor=admin
+                )
+        uow.commit()
 
 
 def _ensure_campaigns(uow: UnitOfWork, added: Counter[str]) -> dict[str, uuid.UUID]:
