@@ -105,3 +105,23 @@ def test_an_unknown_code_and_a_second_copy_are_refused(client):
     assert_error(
         client.post(f"{API}/currencies", json={"iso_code": "chf", "exchange_rate": "1"}), 409, "currency_exists"
     )
+
+
+def test_amounts_are_saved_to_their_currencys_precision(client):
+    yen = client.post(f"{API}/currencies", json={"iso_code": "JPY", "exchange_rate": "160", "precision": 0})
+    assert yen.status_code == 201, yen.text
+    in_yen = _opportunity(client, "JPY", "1234.5")
+    assert money(in_yen["estimated_revenue"]) == money("1235")  # half away from zero
+    assert money(in_yen["estimated_revenue_base"]) == money("7.7188")  # 1235 / 160, base amounts to four places
+    in_euros = _opportunity(client, "EUR", "99.994")
+    assert money(in_euros["estimated_revenue"]) == money("99.99")
+    # Moving an amount to another currency rounds it to that currency's precision too.
+    moved = client.patch(f"{API}/opportunities/{in_euros['id']}", json={"currency": "JPY"})
+    assert moved.status_code == 200, moved.text
+    assert money(moved.json()["estimated_revenue"]) == money("100")
+    won = client.post(f"{API}/opportunities/{in_yen['id']}/win", json={"actual_revenue": "10.5"})
+    assert won.status_code == 200, won.text
+    assert money(won.json()["actual_revenue"]) == money("11")
+    closes = client.get(f"{API}/opportunities/{in_yen['id']}/closes").json()
+    items = closes["items"] if isinstance(closes, dict) else closes
+    assert money(items[0]["actual_revenue"]) == money("11")  # the close record says what was saved

@@ -83,7 +83,7 @@ def _close(
             state=CloseState.COMPLETED,
             opportunity_state=state,
             status_reason=reason,
-            actual_revenue=actual_revenue,
+            actual_revenue=opportunity.actual_revenue,  # to the currency's precision, as the opportunity holds it
             currency_id=opportunity.currency_id,
             close_date=day,
             competitor_id=competitor_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from babel.numbers import get_currency_name, get_currency_symbol
@@ -94,7 +94,21 @@ def rate_values(session: Session, table: str, values: Mapping[str, Any], *, curr
     currency_id = value("currency_id")
     currency = session.get(Currency, currency_id) if currency_id else None
     rate = currency.exchange_rate if currency is not None else Decimal(1)
-    return {"exchange_rate": rate, **{f"{name}_base": in_base(value(name), rate) for name in fields}}
+    amounts = {name: in_precision(value(name), currency) for name in fields}
+    return {
+        # Each amount to its currency's precision (Dynamics' "currency precision"), as it is saved.
+        **{name: amount for name, amount in amounts.items() if name in values or amount != value(name)},
+        "exchange_rate": rate,
+        **{f"{name}_base": in_base(amount, rate) for name, amount in amounts.items()},
+    }
+
+
+def in_precision(amount: Decimal | None, currency: Currency | None) -> Decimal | None:
+    """An amount rounded to its currency's precision (half away from zero); as it is without a currency."""
+    if amount is None or currency is None:
+        return amount
+    rounded = Decimal(amount).quantize(Decimal(1).scaleb(-currency.precision), rounding=ROUND_HALF_UP)
+    return rounded.quantize(BASE_QUANTUM)  # written as every stored amount reads back: four places
 
 
 def capture_rate(session: Session, record: Any) -> None:
