@@ -8,11 +8,10 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from leadflow.asgi import create_app
 from leadflow.core.config import Settings
 from leadflow.core.uow import Database
 from leadflow.security.service import create_user
-from tests.conftest import bearer_headers
+from tests.conftest import app_for, bearer_headers
 from tests.e2e.helpers import API, assert_error, create_lead, field_errors, get_lead
 
 SELLER = "seller@example.com"
@@ -32,7 +31,7 @@ def seller_client(database: Database, settings: Settings):  # type: ignore[no-un
             actor=None,
         )
         uow.commit()
-    with TestClient(create_app(database, settings), headers=bearer_headers(database, SELLER)) as client:
+    with TestClient(app_for(database, settings), headers=bearer_headers(database, SELLER)) as client:
         yield client
 
 

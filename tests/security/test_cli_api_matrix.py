@@ -28,7 +28,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from leadflow.asgi import create_app
 from leadflow.cli import app as cli
 from leadflow.core.config import Settings
 from leadflow.core.schemas import parse
@@ -43,7 +42,7 @@ from leadflow.security import authentication
 from leadflow.security import service as security
 from leadflow.security.actor import actor_for_email, default_actor
 from leadflow.security.models import User
-from tests.conftest import ADMIN_EMAIL, bearer_headers
+from tests.conftest import ADMIN_EMAIL, app_for, bearer_headers
 from tests.factories import lead_data
 
 SELLER = "seller@example.com"
@@ -429,7 +428,7 @@ def test_the_command_line_and_the_api_allow_and_refuse_alike(organisation: Datab
     for person, email in PEOPLE.items():
         from_cli = cli_allowed(run_cli(database, email, case.cli(database, case.target(database))))
         method, path, body = case.api(database, case.target(database))
-        with TestClient(create_app(database, settings), headers=bearer_headers(database, email)) as client:
+        with TestClient(app_for(database, settings), headers=bearer_headers(database, email)) as client:
             from_api = api_allowed(client.request(method, API + path, json=body))
         assert from_cli == from_api, (
             f"{person}: the command line {'allows' if from_cli else 'refuses'}, the API does not"

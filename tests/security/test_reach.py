@@ -37,7 +37,7 @@ from leadflow.security import service as security
 from leadflow.security.actor import actor_for_email, default_actor
 from leadflow.security.models import AccessToken
 from leadflow.security.privileges import Depth, Privilege
-from tests.conftest import ADMIN_EMAIL, bearer_headers
+from tests.conftest import ADMIN_EMAIL, app_for, bearer_headers
 from tests.factories import lead_data, make_lead
 
 ANA, ROSA, BOB = "ana@example.com", "rosa@example.com", "bob@example.com"
@@ -69,9 +69,7 @@ def people(database: Database) -> Database:
 
 
 def client_of(database: Database, email: str) -> TestClient:
-    return TestClient(
-        create_app(database, Settings(database_url=database.url)), headers=bearer_headers(database, email)
-    )
+    return TestClient(app_for(database, Settings(database_url=database.url)), headers=bearer_headers(database, email))
 
 
 def as_actor(database: Database, email: str) -> Any:

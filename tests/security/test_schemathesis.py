@@ -37,7 +37,7 @@ from leadflow.asgi import create_app
 from leadflow.core.config import Settings
 from leadflow.core.uow import Database
 from leadflow.security.actor import Actor
-from tests.conftest import ADMIN_EMAIL, bearer_headers
+from tests.conftest import ADMIN_EMAIL, app_for, bearer_headers
 from tests.factories import make_lead
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -54,7 +54,7 @@ HYPOTHESIS = hypothesis_settings(
 def app_under_test(database: Database, settings: Settings, actor: Actor) -> Iterator[FastAPI]:
     """The real app on this test's database, with a lead in it so that generated reads can hit data."""
     make_lead(database, actor)
-    yield create_app(database, settings)
+    yield app_for(database, settings)
 
 
 @pytest.fixture

@@ -19,14 +19,19 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from leadflow.asgi import create_app
 from leadflow.bootstrap import ensure_organisation
 from leadflow.core.config import Settings
 from leadflow.core.db import make_engine
 from leadflow.core.migrate import upgrade
 from leadflow.core.uow import Database
 from leadflow.demo import DEMO_USERS, load_demo
-from tests.conftest import _create_postgres_database, _drop_postgres_database, _postgres_available, _postgres_problem
+from tests.conftest import (
+    _create_postgres_database,
+    _drop_postgres_database,
+    _postgres_available,
+    _postgres_problem,
+    app_for,
+)
 from tests.web.conftest import web_sign_in
 
 ORIGIN = "http://testserver"
@@ -92,7 +97,7 @@ def demo_clients(database: Database) -> Iterator[Callable[[dict[str, str]], Test
     clients: list[TestClient] = []
 
     def make(user: dict[str, str]) -> TestClient:
-        client = TestClient(create_app(database, settings), headers={"Accept-Language": user["language"]})
+        client = TestClient(app_for(database, settings), headers={"Accept-Language": user["language"]})
         client.__enter__()
         clients.append(client)
         web_sign_in(client, user["email"], user["password"])

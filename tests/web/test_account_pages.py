@@ -22,7 +22,7 @@ from leadflow.leads.models import Lead
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.models import AccessToken, Role, User
 from leadflow.security.service import create_user
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, bearer_headers
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, app_for, bearer_headers
 from tests.factories import make_lead
 from tests.web.conftest import page_csrf
 
@@ -81,9 +81,7 @@ def wrong_code(secret: str) -> str:
 
 
 def fresh_client(database: Database, settings: Settings, language: str = "en") -> TestClient:
-    from leadflow.asgi import create_app
-
-    return TestClient(create_app(database, settings), headers={"Accept-Language": language})
+    return TestClient(app_for(database, settings), headers={"Accept-Language": language})
 
 
 def make_user(

@@ -81,10 +81,19 @@ def _add_test_only_routes(app: FastAPI) -> None:
         return PlainTextResponse(str(count))
 
 
+# The app with the test-only routes, built once per process and settings (building one costs a second);
+# each test hands it its own database and settings, as tests.conftest.app_for does.
+_APPS: dict[str, FastAPI] = {}
+
+
 @pytest.fixture
 def app(database: Database, settings: Settings) -> FastAPI:
-    application = create_app(database, settings)
-    _add_test_only_routes(application)
+    application = _APPS.get(key := settings.model_dump_json())
+    if application is None:
+        application = _APPS[key] = create_app(database, settings)
+        _add_test_only_routes(application)
+    application.state.database = database
+    application.state.settings = settings
     return application
 
 
