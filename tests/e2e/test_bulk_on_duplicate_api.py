@@ -131,3 +131,15 @@ def test_ignore_needs_what_suppressing_detection_on_one_lead_needs(client, datab
     ).json()["results"][0]
     assert (line["result"], line["error"]["code"]) == ("failed", "forbidden")
     assert get_lead(client, admins["id"])["state"] == "open"
+
+
+def test_each_leads_refusal_speaks_the_language_the_request_asks_for(client, database):
+    existing_account(client)
+    twin = create_lead(client, company_name=TWIN_COMPANY)
+    body = {"lead_ids": [twin["id"]]}
+    english = client.post(f"{API}/leads/qualify", json=body).json()["results"][0]["error"]
+    spanish = client.post(f"{API}/leads/qualify", json=body, headers={"Accept-Language": "es"}).json()
+    error = spanish["results"][0]["error"]
+    assert error["code"] == english["code"] == "duplicate_detected"
+    assert error["message"] != english["message"]
+    assert error["message"] == "Es posible que la cuenta o el contacto ya existan."

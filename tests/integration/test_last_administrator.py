@@ -91,3 +91,72 @@ def test_the_last_administrator_keeps_the_role(database: Database, actor: Actor)
     assert refused.value.code == "last_administrator"
     with database.unit_of_work(read_only=True) as uow:
         assert "System Administrator" in actor_for_email(uow.session, "admin@example.com").role_names
+
+
+# ---------------------------------------------------------------------------------------------- held through a team
+
+
+def team_administrator(database: Database, actor: Actor) -> tuple[uuid.UUID, uuid.UUID]:
+    """A second administrator who holds the role only through a team: (team, user)."""
+    with database.unit_of_work() as uow:
+        team = security.create_team("Administrators", business_unit_name=None, uow=uow, actor=actor)
+        security.grant_team_role(team.id, "System Administrator", uow=uow, actor=actor)
+        user = security.create_user(
+            email="tess@example.com",
+            full_name="Tess",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
+        security.add_to_team(team.id, user.id, uow=uow, actor=actor)
+        uow.commit()
+    return team.id, user.id
+
+
+def refused_and_kept(database: Database, change) -> None:  # type: ignore[no-untyped-def]
+    """The change is refused as the last administrator's, and the organisation still has that administrator."""
+    with pytest.raises(InvalidState) as refused:
+        with database.unit_of_work() as uow:
+            change(uow)
+            uow.commit()
+    assert refused.value.code == "last_administrator"
+    with database.unit_of_work(read_only=True) as uow:
+        assert "System Administrator" in actor_for_email(uow.session, "tess@example.com").role_names
+
+
+def test_an_administrator_through_a_team_counts_as_one(database: Database, actor: Actor) -> None:
+    team_administrator(database, actor)
+    with database.unit_of_work() as uow:
+        security.grant_role(actor.user_id, "Salesperson", uow=uow, actor=actor)
+        uow.commit()
+    # Tess holds the role through her team, so Ada's own may go (the check used to count own roles only).
+    with database.unit_of_work() as uow:
+        security.revoke_role(actor.user_id, "System Administrator", uow=uow, actor=actor)
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        tess = actor_for_email(uow.session, "tess@example.com")
+    deactivate(database, actor.user_id, tess)
+    assert not is_active(database, actor.user_id)
+
+
+@pytest.mark.parametrize("way", ["deactivate", "leave the team", "the team loses the role"])
+def test_the_last_administrator_through_a_team_keeps_it_every_way(database: Database, actor: Actor, way: str) -> None:
+    team_id, tess_id = team_administrator(database, actor)
+    with database.unit_of_work() as uow:
+        security.grant_role(actor.user_id, "Salesperson", uow=uow, actor=actor)
+        security.revoke_role(actor.user_id, "System Administrator", uow=uow, actor=actor)
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        tess = actor_for_email(uow.session, "tess@example.com")
+    manager = user_manager(database, tess)
+    changes = {
+        "deactivate": lambda uow: security.deactivate_user(tess_id, uow=uow, actor=manager),
+        "leave the team": lambda uow: security.remove_from_team(team_id, tess_id, uow=uow, actor=manager),
+        "the team loses the role": lambda uow: security.revoke_team_role(
+            team_id, "System Administrator", uow=uow, actor=tess
+        ),
+    }
+    refused_and_kept(database, changes[way])
+    assert is_active(database, tess_id)

@@ -33,13 +33,17 @@ class App:
         await send({"type": "http.response.body", "body": b"created"})
 
 
-def call(body_parts: list[bytes], *, content_type: str, declared: int | None) -> tuple[App, int, bytes, int]:
+def call(
+    body_parts: list[bytes], *, content_type: str, declared: int | None, language: str | None = None
+) -> tuple[App, int, bytes, int]:
     """Send a request through the limit: the app, the status and body answered, and the parts read."""
     app = App()
     limit = BodySizeLimit(app, max_attachment_bytes=ATTACHMENT_LIMIT, max_json_bytes=JSON_LIMIT)
     headers = [(b"content-type", content_type.encode())]
     if declared is not None:
         headers.append((b"content-length", str(declared).encode()))
+    if language is not None:
+        headers.append((b"accept-language", language.encode()))
     scope = {"type": "http", "method": "POST", "path": "/api/v1/leads", "headers": headers}
     pending = list(body_parts)
     read = 0
@@ -90,3 +94,11 @@ def test_a_body_without_a_declared_length_is_refused_once_it_passes_the_limit() 
     app, status, body, read = call(parts, content_type="application/json", declared=None)
     assert status == 413 and json.loads(body)["error"]["code"] == "request_too_large"
     assert app.called and read == 2  # the third part is never asked for
+
+
+def test_the_refusal_speaks_the_language_the_request_asks_for() -> None:
+    _, status, body, _ = call([b"{}"], content_type="application/json", declared=JSON_LIMIT + 1, language="es-ES,es")
+    error = json.loads(body)["error"]
+    assert status == 413 and error["code"] == "request_too_large"
+    assert error["message"] != "The request body is larger than 500 bytes; send less at once."
+    assert "límite" in error["message"]

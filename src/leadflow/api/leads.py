@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from leadflow.api.deps import (
@@ -21,6 +21,7 @@ from leadflow.api.deps import (
 from leadflow.api.errors import error_body
 from leadflow.api.process import ProcessOut, process_out
 from leadflow.core.errors import ValidationFailed
+from leadflow.http.language import DEFAULT_LANGUAGE, language_from_header
 from leadflow.leads import bulk, qualification, service, views
 from leadflow.leads.bulk import BulkResult, OnDuplicate, QualifyOutcome
 from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason, Rating
@@ -80,14 +81,15 @@ class QualifyManyOut(BaseModel):
     failed: int = Field(description="Leads not qualified, whatever the reason (summary tells the reasons apart).")
 
 
-def qualify_many_line(outcome: QualifyOutcome) -> QualifyManyLine:
-    """One lead's line of a bulk qualification, as the API answers it (the command line's --json too)."""
+def qualify_many_line(outcome: QualifyOutcome, language: str = DEFAULT_LANGUAGE) -> QualifyManyLine:
+    """One lead's line of a bulk qualification, as the API answers it (the command line's --json too),
+    its refusal in ``language``."""
     if outcome.result is not None:
         return QualifyManyLine(
             lead_id=outcome.lead_id, status="qualified", result=outcome.status, created=_created(outcome.result)
         )
     assert outcome.error is not None
-    error = error_body(outcome.error)["error"]
+    error = error_body(outcome.error, language)["error"]
     assert isinstance(error, dict)
     return QualifyManyLine(lead_id=outcome.lead_id, status="failed", result=outcome.status, error=error)
 
@@ -160,7 +162,7 @@ def list_leads(
 
 @router.post("/qualify")
 def qualify_many(
-    request: QualifyManyBody, database: DatabaseDep, settings: SettingsDep, actor: CurrentActor
+    request: QualifyManyBody, database: DatabaseDep, settings: SettingsDep, actor: CurrentActor, http: Request
 ) -> QualifyManyOut:
     """Qualify several leads with the same options; each lead succeeds or fails on its own (§2.6).
 
@@ -180,7 +182,8 @@ def qualify_many(
     outcomes = bulk.qualify_leads(
         request.lead_ids, options, database=database, actor=actor, on_duplicate=request.on_duplicate
     )
-    lines = [qualify_many_line(outcome) for outcome in outcomes]
+    language = language_from_header(http.headers.get("accept-language"))
+    lines = [qualify_many_line(outcome, language) for outcome in outcomes]
     return qualify_many_out(lines, on_duplicate=request.on_duplicate, not_attempted=request.lead_ids[len(lines) :])
 
 

@@ -6,12 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadflow.activities.service import attachment_too_large
 from leadflow.core.errors import TooLarge
 from leadflow.http.errors import error_body
+from leadflow.http.language import language_from_header
 
 # Largest JSON body: a bulk request naming 5,000 lead ids is about 200 KB.
 MAX_JSON_BYTES = 2 * 1024 * 1024
@@ -73,7 +75,9 @@ class BodySizeLimit:
                 page = None
             if page is not None:
                 return page
-        return JSONResponse(error_body(refusal), status_code=413)
+        # In the language the request asks for, as every API answer (the code is the same in each).
+        accept = Headers(scope=scope).get("accept-language")
+        return JSONResponse(error_body(refusal, language_from_header(accept)), status_code=413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

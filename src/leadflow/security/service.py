@@ -689,6 +689,7 @@ def remove_from_team(team_id: uuid.UUID, user_id: uuid.UUID, *, uow: UnitOfWork,
         raise InvalidState("This user is not a member of the team.", code="not_a_member")
     session.delete(membership)
     uow.flush()
+    _keep_an_administrator(session, LAST_ADMINISTRATOR_ROLE)
     email = session.scalar(select(User.email).where(User.id == user_id))
     record_action(session, actor, "team_remove_member", table="teams", record_id=team.id, summary=email)
     return team
@@ -719,6 +720,7 @@ def revoke_team_role(team_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, act
         raise InvalidState(f"The team does not hold the role {role.name!r}.", code="team_role_not_held")
     session.delete(link)
     uow.flush()
+    _keep_an_administrator(session, LAST_ADMINISTRATOR_ROLE)
     record_action(session, actor, "team_role_revoke", table="teams", record_id=team.id, summary=role.name)
     return team
 
@@ -727,14 +729,26 @@ def is_administrator(actor: Actor) -> bool:
     return SYSTEM_ADMINISTRATOR in actor.role_names
 
 
-def _active_administrators(session: Session) -> int:
-    statement = (
-        select(func.count(func.distinct(User.id)))
-        .join(UserRole, UserRole.user_id == User.id)
-        .join(Role, Role.id == UserRole.role_id)
-        .where(User.is_active.is_(True), Role.name == SYSTEM_ADMINISTRATOR)
+def _administrators(session: Session) -> set[uuid.UUID]:
+    """The active users who hold the System Administrator role, their own or through a team."""
+    administrator = select(Role.id).where(Role.name == SYSTEM_ADMINISTRATOR).scalar_subquery()
+    own = select(UserRole.user_id).where(UserRole.role_id == administrator)
+    through_team = (
+        select(TeamMember.user_id)
+        .join(TeamRole, TeamRole.team_id == TeamMember.team_id)
+        .where(TeamRole.role_id == administrator)
     )
-    return session.scalar(statement) or 0
+    return set(session.scalars(select(User.id).where(User.is_active.is_(True), User.id.in_(own.union(through_team)))))
+
+
+def _keep_an_administrator(session: Session, message: str) -> None:
+    """Refuse a change (made and flushed in this unit of work, which then rolls back) that leaves the
+    organisation without an active System Administrator, whichever way they held the role."""
+    if not _administrators(session):
+        raise InvalidState(message, code="last_administrator")
+
+
+LAST_ADMINISTRATOR_ROLE = "The organisation's last System Administrator cannot lose that role."
 
 
 def deactivate_user(user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> User:
@@ -745,18 +759,10 @@ def deactivate_user(user_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Use
     user = get_record(session, User, user_id, label="user", for_update=True)
     if user.id == actor.user_id:
         raise InvalidState("You cannot deactivate yourself; ask another administrator.", code="cannot_deactivate_self")
-    holds_administrator = session.scalar(
-        select(func.count())
-        .select_from(UserRole)
-        .join(Role, Role.id == UserRole.role_id)
-        .where(UserRole.user_id == user.id, Role.name == SYSTEM_ADMINISTRATOR)
-    )
-    if user.is_active and holds_administrator and _active_administrators(session) <= 1:
-        raise InvalidState(
-            "The organisation's last active System Administrator cannot be deactivated.", code="last_administrator"
-        )
     if user.is_active:
         user.is_active = False
+        uow.flush()
+        _keep_an_administrator(session, "The organisation's last active System Administrator cannot be deactivated.")
         ended = revoke_all_tokens(session, user.id)
         uow.flush()
         record_action(session, actor, "deactivate", table="users", record_id=user.id, summary=f"{ended} sessions ended")
@@ -892,19 +898,7 @@ def revoke_role(user_id: uuid.UUID, role_name: str, *, uow: UnitOfWork, actor: A
         raise InvalidState(
             "A user needs at least one role; grant another one before revoking this one.", code="role_required"
         )
-    if (
-        role.name == SYSTEM_ADMINISTRATOR
-        and session.scalar(
-            select(func.count())
-            .select_from(UserRole)
-            .join(User, User.id == UserRole.user_id)
-            .where(UserRole.role_id == role.id, User.is_active)
-        )
-        == 1
-    ):
-        raise InvalidState(
-            "The organisation's last System Administrator cannot lose that role.", code="last_administrator"
-        )
     session.delete(link)
     uow.flush()
+    _keep_an_administrator(session, LAST_ADMINISTRATOR_ROLE)
     record_action(session, actor, "role_revoke", table="users", record_id=user_id, summary=role.name)

@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -266,8 +266,8 @@ def _lookup_names(
     return names
 
 
-def _shown(language: str, name: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
-    """A column's value as the merge pages show it."""
+def _shown(language: str, time_zone: tzinfo, name: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
+    """A column's value as the merge pages show it (moments on the reader's clock)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return "—"
     if (name, value) in names:
@@ -279,7 +279,7 @@ def _shown(language: str, name: str, value: Any, names: dict[tuple[str, Any], st
     if isinstance(value, Decimal | float | int):
         return format_number(value, language)
     if isinstance(value, datetime):
-        return format_moment(value, language)
+        return format_moment(value, language, time_zone=time_zone)
     if isinstance(value, date):
         return format_day(value, language)
     return str(value)
@@ -335,7 +335,9 @@ def _required_ids(wanted: _MergeRequest) -> tuple[uuid.UUID, uuid.UUID]:
     return wanted.master_id, wanted.subordinate_id
 
 
-def _merge_context(session: Session, actor: Actor, language: str, wanted: _MergeRequest) -> dict[str, Any]:
+def _merge_context(
+    session: Session, actor: Actor, language: str, wanted: _MergeRequest, *, time_zone: tzinfo
+) -> dict[str, Any]:
     """Both records side by side, field by field, with the value each field will keep."""
     master_id, subordinate_id = _required_ids(wanted)
     policy = merge_service.policy_for(wanted.table)
@@ -358,8 +360,8 @@ def _merge_context(session: Session, actor: Actor, language: str, wanted: _Merge
             {
                 "name": name,
                 "label": label(language, COLUMN_LABELS, name),
-                "master": _shown(language, name, ours, names),
-                "subordinate": _shown(language, name, theirs, names),
+                "master": _shown(language, time_zone, name, ours, names),
+                "subordinate": _shown(language, time_zone, name, theirs, names),
             }
         )
     table = policy.table.value
@@ -390,7 +392,7 @@ def _choices_page(
 ) -> Response:
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
-        context = _merge_context(uow.session, session.actor, language, wanted)
+        context = _merge_context(uow.session, session.actor, language, wanted, time_zone=session.time_zone)
         choices = dict(wanted.choices)
         if not choices and error is None:
             try:
@@ -444,7 +446,7 @@ def merge_preview(request: Request, session: WebSessionDep) -> Response:
     language = session.language
     wanted = _MergeRequest.of(request.query_params)
     with database_of(request).unit_of_work(read_only=True) as uow:
-        context = _merge_context(uow.session, session.actor, language, wanted)
+        context = _merge_context(uow.session, session.actor, language, wanted, time_zone=session.time_zone)
         try:
             preview = merge_service.preview_merge(
                 wanted.table,
@@ -468,8 +470,8 @@ def merge_preview(request: Request, session: WebSessionDep) -> Response:
     changed = [
         {
             "label": label(language, COLUMN_LABELS, name),
-            "before": _shown(language, name, getattr(master, name), names),
-            "after": _shown(language, name, preview.values[name], names),
+            "before": _shown(language, session.time_zone, name, getattr(master, name), names),
+            "after": _shown(language, session.time_zone, name, preview.values[name], names),
         }
         for name in preview.changed
         if name not in _DERIVED

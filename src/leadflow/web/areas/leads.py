@@ -32,7 +32,7 @@ from leadflow.leads.schemas import DisqualifyRequest, QualifyOptions
 from leadflow.organisation.models import QualificationExperience, RecordCreation
 from leadflow.organisation.service import get_settings
 from leadflow.security.access import access_condition
-from leadflow.security.privileges import Privilege
+from leadflow.security.privileges import Depth, Privilege
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas.leads_forms import (
     CHOICE_KEYS,
@@ -311,6 +311,7 @@ def lead_list(
         disqualify_options=DISQUALIFY_OPTIONS,
         on_duplicate_options=ON_DUPLICATE_OPTIONS,
         can_create=can_create(session, "leads"),
+        can_change=session.actor.depth("leads", Privilege.WRITE) is not Depth.NONE,
     )
 
 
