@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -58,7 +59,10 @@ def call(
     async def send(message: dict[str, Any]) -> None:
         answered.append(message)
 
-    asyncio.run(limit(scope, receive, send))
+    # In a thread of its own: a test before this one in the same process (Playwright's synchronous API)
+    # may have left an event loop running in this thread, where asyncio.run refuses to start another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, limit(scope, receive, send)).result()
     status = next(m["status"] for m in answered if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in answered if m["type"] == "http.response.body")
     return app, status, body, read
