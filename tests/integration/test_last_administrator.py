@@ -3,7 +3,9 @@ deactivated nor stripped of the role, by anybody."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from unittest.mock import patch
 
 import pytest
 
@@ -160,3 +162,54 @@ def test_the_last_administrator_through_a_team_keeps_it_every_way(database: Data
     }
     refused_and_kept(database, changes[way])
     assert is_active(database, tess_id)
+
+
+# ---------------------------------------------------------------------------------------------- at the same instant
+
+
+def test_two_administrators_deactivated_at_once_leave_one(database: Database, actor: Actor) -> None:
+    """Each deactivation counts the administrators after its own change; both count at the same moment
+    here (a barrier inside the count), so without the lock each would see the other still active."""
+    manager = user_manager(database, actor)
+    with database.unit_of_work() as uow:
+        second = security.create_user(
+            email="second@example.com",
+            full_name="Second",
+            role_names=["System Administrator"],
+            business_unit_name=None,
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
+        uow.commit()
+    counting = threading.Barrier(2)
+    count = security._administrators
+
+    def counted_together(session):  # type: ignore[no-untyped-def]
+        try:
+            counting.wait(timeout=2)  # the other one may be waiting for the lock instead: go on alone
+        except threading.BrokenBarrierError:
+            pass
+        return count(session)
+
+    outcomes: list[object] = [None, None]
+
+    def deactivate_in_thread(index: int, user_id: uuid.UUID) -> None:
+        try:
+            deactivate(database, user_id, manager)
+            outcomes[index] = "deactivated"
+        except InvalidState as refused:
+            outcomes[index] = refused.code
+
+    with patch.object(security, "_administrators", counted_together):
+        threads = [
+            threading.Thread(target=deactivate_in_thread, args=(index, user_id))
+            for index, user_id in enumerate((actor.user_id, second.id))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    assert sorted(map(str, outcomes)) == ["deactivated", "last_administrator"]
+    assert is_active(database, actor.user_id) != is_active(database, second.id)

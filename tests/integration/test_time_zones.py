@@ -82,7 +82,7 @@ def time_zone_audit(database: Database) -> list[dict]:
     with database.unit_of_work(read_only=True) as uow:
         return [
             changes["time_zone"]
-            for changes in uow.session.scalars(select(AuditEntry.changes))
+            for changes in uow.session.scalars(select(AuditEntry.changes).order_by(AuditEntry.occurred_at))
             if changes and "time_zone" in changes
         ]
 

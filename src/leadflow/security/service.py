@@ -743,7 +743,12 @@ def _administrators(session: Session) -> set[uuid.UUID]:
 
 def _keep_an_administrator(session: Session, message: str) -> None:
     """Refuse a change (made and flushed in this unit of work, which then rolls back) that leaves the
-    organisation without an active System Administrator, whichever way they held the role."""
+    organisation without an active System Administrator, whichever way they held the role.
+
+    The System Administrator role's row is locked first, so that two such changes made at once take
+    turns: the second one counts after the first has committed (PostgreSQL reads committed rows anew
+    at each statement; SQLite lets one writer in at a time)."""
+    session.execute(select(Role.id).where(Role.name == SYSTEM_ADMINISTRATOR).with_for_update())
     if not _administrators(session):
         raise InvalidState(message, code="last_administrator")
 
