@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from leadflow.opportunities.competitors import create_competitor
-from leadflow.opportunities.models import Opportunity, OpportunityClose
+from leadflow.opportunities.models import Opportunity, OpportunityClose, OpportunityState
 from leadflow.opportunities.schemas import CompetitorCreate
 from leadflow.security.actor import actor_for_email
 from leadflow.security.models import User
@@ -69,11 +69,13 @@ SELLERS = {
 
 
 def _opportunity_of(database, email: str) -> Opportunity:
-    """An open opportunity the seller owns (the demo qualifies a few of each seller's leads)."""
+    """An open opportunity the seller owns (the demo qualifies a few of each seller's leads and closes two)."""
     with database.unit_of_work(read_only=True) as uow:
         owner = uow.session.scalars(select(User.id).where(User.email == email)).one()
         opportunity = uow.session.scalars(
-            select(Opportunity).where(Opportunity.owner_user_id == owner).order_by(Opportunity.name)
+            select(Opportunity)
+            .where(Opportunity.owner_user_id == owner, Opportunity.state == OpportunityState.OPEN)
+            .order_by(Opportunity.name)
         ).first()
         assert opportunity is not None and opportunity.is_open
         uow.session.expunge(opportunity)

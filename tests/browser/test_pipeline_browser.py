@@ -4,42 +4,18 @@ the keyboard alone, the forecast page in Spanish and in English, and the screens
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from leadflow.opportunities import closing
 from leadflow.opportunities.models import Opportunity
-from leadflow.opportunities.schemas import LoseOpportunity, OpportunityUpdate, WinOpportunity
-from leadflow.opportunities.service import update_opportunity
-from leadflow.organisation.currencies import CurrencyUpdate, recalculate_open_records, update_currency
-from leadflow.organisation.models import Currency
-from leadflow.process.flow import move_stage
 from leadflow.reporting.forecast import GroupBy, forecast
-from leadflow.reporting.periods import PeriodKind, period_containing
 from leadflow.security.actor import actor_for_email
 from tests.browser.conftest import screenshot, sign_in
 
 ADMIN = ("admin@leadflow.example", "demo-admin-2026")  # English
 MANAGER = ("laura.martin@leadflow.example", "demo-laura-2026")  # Spanish, Sales Manager of Ventas España
 SELLER = ("carlos.ruiz@leadflow.example", "demo-carlos-2026")  # Spanish, Salesperson
-RATES = {"USD": "1.08", "GBP": "0.86", "MXN": "19.5"}
-# Each demo opportunity's figures: stage, probability, rating, close date (days from the quarter's start).
-PLAN = {
-    "Renovación de 120 sillas de oficina": ("propose", 60, "warm", 20),
-    "Mobiliario para nueva oficina en Polanco": ("develop", 30, "cold", 75),
-    "Silla ergonómica y mesa elevable para teletrabajo": ("develop", 20, None, 40),
-    "Amueblamiento de sucursales en Monterrey": ("close", 80, "hot", 60),
-    "Licencias CRM para 12 agentes inmobiliarios": ("develop", 50, "warm", 85),
-    "CRM licences for a 25-seat sales team": ("propose", 70, "hot", 30),
-    "Standing desks for the engineering floors": ("close", 90, "hot", 55),
-    "Home-office furniture packages for remote staff": ("develop", 40, "warm", 70),
-    "Training room furniture for 30 learners": ("develop", 25, "cold", 100),
-}
-WON = "Acoustic phone booths (6 units)"
-LOST = "Renovación de 200 sillas del call center"
 
 
 def _ids(database) -> dict[str, uuid.UUID]:
@@ -49,36 +25,10 @@ def _ids(database) -> dict[str, uuid.UUID]:
 
 @pytest.fixture
 def pipeline(demo_database):
-    """The demo's opportunities given currencies' rates, probabilities, close dates in this quarter and
-    stages; one won and one lost this quarter."""
-    quarter = period_containing(date.today(), PeriodKind.QUARTER)
-    with demo_database.unit_of_work() as uow:
-        admin = actor_for_email(uow.session, ADMIN[0])
-        for code, rate in RATES.items():
-            currency_id = uow.session.scalar(select(Currency.id).where(Currency.iso_code == code))
-            update_currency(currency_id, CurrencyUpdate(exchange_rate=Decimal(rate)), uow=uow, actor=admin)
-        recalculate_open_records(uow=uow, actor=admin)
-        uow.commit()
-    ids = _ids(demo_database)
-    with demo_database.unit_of_work() as uow:
-        for name, (stage, probability, rating, days) in PLAN.items():
-            close_date = min(quarter.start + timedelta(days=days), quarter.last_day)
-            update_opportunity(
-                ids[name],
-                OpportunityUpdate(probability=probability, rating=rating, estimated_close_date=close_date),
-                uow=uow,
-                actor=admin,
-            )
-            for _ in range(["develop", "propose", "close"].index(stage)):
-                move_stage(ids[name], forward=True, uow=uow, actor=admin)
-        closing.win_opportunity(
-            ids[WON], WinOpportunity(close_date=quarter.start + timedelta(days=10)), uow=uow, actor=admin
-        )
-        closing.lose_opportunity(
-            ids[LOST], LoseOpportunity(close_date=quarter.start + timedelta(days=12)), uow=uow, actor=admin
-        )
-        uow.commit()
-    return ids
+    """The demo's opportunities by name: the demo gives them currencies' rates, probabilities, close dates
+    in this quarter and stages, and wins one and loses another early in the quarter
+    (``leadflow.demo.load.DEMO_PIPELINE``)."""
+    return _ids(demo_database)
 
 
 def _stage(database, opportunity_id: uuid.UUID) -> str:

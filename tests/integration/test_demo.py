@@ -13,16 +13,18 @@ from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.activities.service import get_attachment, timeline
 from leadflow.core.db import utcnow
 from leadflow.customers.models import Account, Contact
-from leadflow.demo import CAMPAIGNS, DEMO_LEADS, load_demo, opened_at
-from leadflow.demo.load import DEMO_RATES
+from leadflow.demo import CAMPAIGNS, DEMO_LEADS, DEMO_USERS, load_demo, opened_at
+from leadflow.demo.load import DEMO_RATES, DEMO_WON
 from leadflow.duplicates.models import RuleState
 from leadflow.duplicates.rules import BUILTIN_RULES, list_rules
 from leadflow.leads import service
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.views import LeadQuery, LeadView, list_leads, start_of_week
-from leadflow.opportunities.models import Opportunity
+from leadflow.opportunities.models import Opportunity, OpportunityState
 from leadflow.organisation.models import Campaign, Currency
 from leadflow.process.flow import lead_process
+from leadflow.reporting.forecast import GroupBy, forecast
+from leadflow.security.actor import actor_for_email
 from tests.conftest import DatabaseState
 
 SPANISH_SPEAKING = {"España", "México", "Argentina", "Colombia", "Chile", "Perú"}
@@ -295,3 +297,38 @@ def test_demo_keeps_the_rates_an_administrator_chose(database, actor):
     with database.unit_of_work(read_only=True) as uow:
         rates = dict(uow.session.execute(select(Currency.iso_code, Currency.exchange_rate)).all())
     assert (rates["USD"], rates["GBP"]) == (Decimal("1.2"), DEMO_RATES["GBP"])
+
+
+def test_demo_pipeline_and_forecast_show_figures_for_this_quarter(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        admin = actor_for_email(uow.session, DEMO_USERS[0]["email"])
+        quarter = forecast(None, GroupBy.OWNER, uow=uow, actor=admin)
+        stages = {
+            stage: count
+            for stage, count in uow.session.execute(
+                select(Opportunity.process_stage, func.count())
+                .where(Opportunity.state == OpportunityState.OPEN)
+                .group_by(Opportunity.process_stage)
+            )
+        }
+    assert quarter.total.open_count > 0 and quarter.total.open_pipeline > 0
+    assert quarter.total.weighted_pipeline < quarter.total.open_pipeline
+    assert (quarter.total.won_count, quarter.total.lost_count) == (1, 1)
+    assert set(stages) == {"develop", "propose", "close"}
+
+
+def test_demo_leaves_a_pipeline_someone_worked_on_as_it_is(database, actor, demo):
+    with database.unit_of_work() as uow:
+        booths = uow.session.scalars(select(Opportunity).where(Opportunity.name == DEMO_WON)).one()
+        booths_state = booths.state
+        uow.session.execute(update(Opportunity).values(estimated_close_date=None, probability=None))
+        uow.commit()
+    load_demo(database)  # an opportunity is closed: the demo does not plan its pipeline again
+    with database.unit_of_work(read_only=True) as uow:
+        assert (
+            uow.session.scalar(
+                select(func.count()).select_from(Opportunity).where(Opportunity.estimated_close_date.is_not(None))
+            )
+            == 0
+        )
+        assert uow.session.scalars(select(Opportunity.state).where(Opportunity.name == DEMO_WON)).one() == booths_state

@@ -27,11 +27,11 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import AttachmentUpload, add_note
@@ -44,9 +44,15 @@ from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.schemas import LeadCreate, QualifyOptions
 from leadflow.leads.service import create_lead, disqualify_lead, qualify_lead, reactivate_lead
 from leadflow.leads.views import start_of_week
+from leadflow.opportunities import closing
+from leadflow.opportunities.models import Opportunity, OpportunityState
+from leadflow.opportunities.schemas import LoseOpportunity, OpportunityUpdate, WinOpportunity
+from leadflow.opportunities.service import update_opportunity
 from leadflow.organisation.currencies import CurrencyUpdate, update_currency
 from leadflow.organisation.models import Campaign, Currency
 from leadflow.organisation.service import get_settings, update_settings
+from leadflow.process.flow import move_stage
+from leadflow.reporting.periods import PeriodKind, period_containing
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.models import BusinessUnit, User
 from leadflow.security.service import create_business_unit, create_user
@@ -59,6 +65,24 @@ DEMO_TIME_ZONE = "Europe/Madrid"
 # The demo's exchange rates, in units per euro (close to those of late 2025, for illustration), so
 # that its pipeline, board and forecast convert dollars, pounds and pesos as a real one would.
 DEMO_RATES = {"USD": Decimal("1.0825"), "GBP": Decimal("0.8571"), "MXN": Decimal("19.6500")}
+
+# The demo's pipeline, so that a new demo's board and forecast show figures: each open opportunity's
+# stage, probability, rating and estimated close date (days from the start of the current quarter, at
+# most its last day), and one deal won and one lost early in the quarter.
+DEMO_PIPELINE: dict[str, tuple[str, int, str | None, int]] = {
+    "Renovación de 120 sillas de oficina": ("propose", 60, "warm", 20),
+    "Mobiliario para nueva oficina en Polanco": ("develop", 30, "cold", 75),
+    "Silla ergonómica y mesa elevable para teletrabajo": ("develop", 20, None, 40),
+    "Amueblamiento de sucursales en Monterrey": ("close", 80, "hot", 60),
+    "Licencias CRM para 12 agentes inmobiliarios": ("develop", 50, "warm", 85),
+    "CRM licences for a 25-seat sales team": ("propose", 70, "hot", 30),
+    "Standing desks for the engineering floors": ("close", 90, "hot", 55),
+    "Home-office furniture packages for remote staff": ("develop", 40, "warm", 70),
+    "Training room furniture for 30 learners": ("develop", 25, "cold", 100),
+}
+DEMO_WON = "Acoustic phone booths (6 units)"
+DEMO_LOST = "Renovación de 200 sillas del call center"
+STAGES = ("develop", "propose", "close")
 
 # The default attachment limit of the settings; the demo's files are a few hundred bytes.
 MAX_ATTACHMENT_BYTES = 32 * 1024 * 1024
@@ -144,6 +168,7 @@ def load_demo(database: Database) -> str:
             if _find_demo_lead(uow, spec["lead"]) is None:
                 _load_lead(spec, campaign_ids=campaign_ids, now=now, uow=uow, actor=actor, added=added)
                 uow.commit()
+    _ensure_pipeline(database, now.date())
     return _summary(added)
 
 
@@ -192,6 +217,45 @@ def _ensure_exchange_rates(database: Database) -> None:
                 update_currency(
                     currency.id, CurrencyUpdate(exchange_rate=DEMO_RATES[currency.iso_code]), uow=uow, actor=admin
                 )
+        uow.commit()
+
+
+def _ensure_pipeline(database: Database, today: date) -> None:
+    """The demo's stages, probabilities, close dates and its won and lost deals, set as an administrator
+    would, once: not when any opportunity already has a close date or is closed (someone worked on them)."""
+    with database.unit_of_work() as uow:
+        session = uow.session
+        ids: dict[str, uuid.UUID] = {
+            name: id_ for name, id_ in session.execute(select(Opportunity.name, Opportunity.id))
+        }
+        worked_on = session.scalar(
+            select(func.count())
+            .select_from(Opportunity)
+            .where(or_(Opportunity.estimated_close_date.is_not(None), Opportunity.state != OpportunityState.OPEN))
+        )
+        if worked_on or not all(name in ids for name in (*DEMO_PIPELINE, DEMO_WON, DEMO_LOST)):
+            return
+        admin = actor_for_email(session, DEMO_USERS[0]["email"])
+        quarter = period_containing(today, PeriodKind.QUARTER)
+        for name, (stage, probability, rating, days) in DEMO_PIPELINE.items():
+            update_opportunity(
+                ids[name],
+                parse(
+                    OpportunityUpdate,
+                    {
+                        "probability": probability,
+                        "rating": rating,
+                        "estimated_close_date": min(quarter.start + timedelta(days=days), quarter.last_day),
+                    },
+                ),
+                uow=uow,
+                actor=admin,
+            )
+            for _ in range(STAGES.index(stage)):
+                move_stage(ids[name], forward=True, uow=uow, actor=admin)
+        closed_on = min(quarter.start + timedelta(days=10), today)
+        closing.win_opportunity(ids[DEMO_WON], WinOpportunity(close_date=closed_on), uow=uow, actor=admin)
+        closing.lose_opportunity(ids[DEMO_LOST], LoseOpportunity(close_date=closed_on), uow=uow, actor=admin)
         uow.commit()
 
 
