@@ -21,7 +21,7 @@ import os
 os.environ.setdefault("LEADFLOW_PASSWORD_HASHING", "cheapest")
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -257,18 +257,21 @@ def bearer_headers(database: Database, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issued.secret}"}
 
 
-_APPS: dict[str, FastAPI] = {}
+_APPS: dict[tuple[str, Callable[[FastAPI], None] | None], FastAPI] = {}
 
 
-def app_for(database: Database, settings: Settings) -> FastAPI:
-    """The app of ``create_app(database, settings)``, built once per process and settings.
+def app_for(database: Database, settings: Settings, *, extend: Callable[[FastAPI], None] | None = None) -> FastAPI:
+    """The app of ``create_app(database, settings)``, built once per process, settings and ``extend``
+    (a function adding test-only routes to a new app).
 
     FastAPI analyses the routes of a new app on its first requests, which cost each test a second of
     processor time; the app reads the database and settings it serves from ``app.state`` at every
-    request, so each test hands it its own. Tests that change an app build their own."""
-    app = _APPS.get(key := settings.model_dump_json())
+    request, so each test hands it its own. Tests that change an app otherwise build their own."""
+    app = _APPS.get(key := (settings.model_dump_json(), extend))
     if app is None:
         app = _APPS[key] = create_app(database, settings)
+        if extend is not None:
+            extend(app)
     app.state.database = database
     app.state.settings = settings
     return app

@@ -21,7 +21,6 @@ from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from leadflow.asgi import create_app
 from leadflow.core.config import Settings
 from leadflow.core.uow import Database
 from leadflow.leads import service as leads
@@ -31,7 +30,7 @@ from leadflow.security.privileges import Privilege
 from leadflow.security.service import create_business_unit, create_user
 from leadflow.web import errors as web_errors
 from leadflow.web.pages import WebSessionDep, committed, database_of
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, bearer_headers
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, app_for, bearer_headers
 from tests.e2e.helpers import snapshot
 from tests.factories import make_lead
 from tests.live import serving
@@ -81,20 +80,9 @@ def _add_test_only_routes(app: FastAPI) -> None:
         return PlainTextResponse(str(count))
 
 
-# The app with the test-only routes, built once per process and settings (building one costs a second);
-# each test hands it its own database and settings, as tests.conftest.app_for does.
-_APPS: dict[str, FastAPI] = {}
-
-
 @pytest.fixture
 def app(database: Database, settings: Settings) -> FastAPI:
-    application = _APPS.get(key := settings.model_dump_json())
-    if application is None:
-        application = _APPS[key] = create_app(database, settings)
-        _add_test_only_routes(application)
-    application.state.database = database
-    application.state.settings = settings
-    return application
+    return app_for(database, settings, extend=_add_test_only_routes)
 
 
 @pytest.fixture

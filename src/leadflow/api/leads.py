@@ -18,10 +18,10 @@ from leadflow.api.deps import (
     SuppressDuplicates,
     UowDep,
 )
-from leadflow.api.errors import error_body
+from leadflow.api.errors import answer_language, error_body
 from leadflow.api.process import ProcessOut, process_out
 from leadflow.core.errors import ValidationFailed
-from leadflow.http.language import DEFAULT_LANGUAGE, language_from_header
+from leadflow.http.language import DEFAULT_LANGUAGE
 from leadflow.leads import bulk, qualification, service, views
 from leadflow.leads.bulk import BulkResult, OnDuplicate, QualifyOutcome
 from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason, Rating
@@ -182,7 +182,7 @@ def qualify_many(
     outcomes = bulk.qualify_leads(
         request.lead_ids, options, database=database, actor=actor, on_duplicate=request.on_duplicate
     )
-    language = language_from_header(http.headers.get("accept-language"))
+    language = answer_language(http)
     lines = [qualify_many_line(outcome, language) for outcome in outcomes]
     return qualify_many_out(lines, on_duplicate=request.on_duplicate, not_attempted=request.lead_ids[len(lines) :])
 
