@@ -10,7 +10,8 @@ organisation in it once; every test then starts from exactly that state, put bac
 ``DatabaseState.restore`` (one transaction that deletes every row and inserts the saved ones).
 Passwords are hashed with argon2id's cheapest parameters (``LEADFLOW_PASSWORD_HASHING=cheapest``,
 set below before leadflow is imported): the suite hashes and checks thousands of throwaway
-passwords, which at the recommended parameters (64 MiB, 3 passes each) took minutes.
+passwords, which at the recommended parameters (64 MiB, 3 passes each) took minutes. Jobs run at
+once in the process that starts them (``LEADFLOW_QUEUE_URL=immediate``) unless a test says otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import os
 
 # Before leadflow is imported: the password hasher is made with the module that hashes.
 os.environ.setdefault("LEADFLOW_PASSWORD_HASHING", "cheapest")
+# Jobs run at once in the process that starts them, unless a test names a queue of its own
+# (tests/integration/test_job_queue.py runs real workers on SQLite, PostgreSQL and Redis).
+os.environ.setdefault("LEADFLOW_QUEUE_URL", "immediate")
 
 import uuid
 from collections.abc import Callable, Iterator

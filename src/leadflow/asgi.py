@@ -31,6 +31,8 @@ from leadflow.core.uow import Database
 from leadflow.http.errors import status_for
 from leadflow.http.failures import RequestIds
 from leadflow.http.limits import MAX_JSON_BYTES, BodySizeLimit
+from leadflow.jobs.queue import JobQueue
+from leadflow.tasks import job_queue
 from leadflow.web import install_web_handlers, web_router
 from leadflow.web.errors import error_page, failure_page, too_large_page
 
@@ -41,8 +43,11 @@ ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 RegisteredHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
-def create_app(database: Database | None = None, settings: Settings | None = None) -> FastAPI:
-    """Build the application around one database (by default the configured one, migrated first)."""
+def create_app(
+    database: Database | None = None, settings: Settings | None = None, *, queue: JobQueue | None = None
+) -> FastAPI:
+    """Build the application around one database (by default the configured one, migrated first) and
+    its job queue (by default the configured one)."""
     settings = settings or Settings()
     database = database or prepare_database(settings).database
     app = FastAPI(
@@ -55,6 +60,7 @@ def create_app(database: Database | None = None, settings: Settings | None = Non
     )
     app.state.database = database
     app.state.settings = settings
+    app.state.queue = queue or job_queue(settings, database)
     install_api(app, database)
     app.include_router(web_router)
     install_web_handlers(app)

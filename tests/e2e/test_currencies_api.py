@@ -58,8 +58,10 @@ def test_an_opportunity_captures_its_rate_and_keeps_it_until_saved_or_recalculat
     other = _opportunity(client, "CHF", "10")
     client.patch(f"{API}/currencies/{chf['id']}", json={"exchange_rate": "0.8"})
     recalculated = client.post(f"{API}/currencies/recalculate")
-    assert recalculated.status_code == 200, recalculated.text
-    assert recalculated.json()["opportunities"] == 2  # the two open ones, not the won one
+    assert recalculated.status_code == 202, recalculated.text  # a job
+    job = client.get(recalculated.headers["Location"]).json()
+    assert job["state"] == "succeeded"
+    assert job["summary"]["changed"]["opportunities"] == 2  # the two open ones, not the won one
     assert money(get_record(client, "opportunities", opportunity["id"])["estimated_revenue_base"]) == money("1250")
     assert money(get_record(client, "opportunities", other["id"])["estimated_revenue_base"]) == money("12.5")
     assert get_record(client, "opportunities", closed["id"])["actual_revenue_base"] == closed_base

@@ -10,7 +10,18 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from leadflow.api import currencies, duplicate_jobs, duplicates, leads, merges, notes, process, reporting, security
+from leadflow.api import (
+    currencies,
+    duplicate_jobs,
+    duplicates,
+    jobs,
+    leads,
+    merges,
+    notes,
+    process,
+    reporting,
+    security,
+)
 from leadflow.api import opportunities as opportunities_api
 from leadflow.api import settings as settings_api
 from leadflow.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -88,6 +99,7 @@ def install_api(app: FastAPI, database: Database) -> None:
         settings_api.router,
         duplicates.router,
         duplicate_jobs.router,
+        jobs.router,
         merges.router,
         reporting.router,
     ]

@@ -6,9 +6,12 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, UowDep
+from leadflow.api.deps import CurrentActor, DatabaseDep, ExpectedVersion, QueueDep, ReadUowDep, UowDep
+from leadflow.api.jobs import JobOut, accepted
 from leadflow.organisation import currencies
 from leadflow.organisation.currencies import CurrencyCreate, CurrencyOut, CurrencyUpdate
+from leadflow.tasks import admin as admin_tasks
+from leadflow.tasks import submit
 
 router = APIRouter(prefix="/currencies", tags=["currencies"])
 
@@ -29,12 +32,12 @@ def create_currency(data: CurrencyCreate, uow: UowDep, actor: CurrentActor, resp
     return CurrencyOut.model_validate(currency)
 
 
-@router.post("/recalculate")
-def recalculate_open_records(uow: UowDep, actor: CurrentActor) -> dict[str, int]:
-    """Apply the current exchange rates to every open lead and opportunity; how many changed, by table."""
-    changed = currencies.recalculate_open_records(uow=uow, actor=actor)
-    uow.commit()
-    return changed
+@router.post("/recalculate", status_code=status.HTTP_202_ACCEPTED)
+def recalculate_open_records(database: DatabaseDep, queue: QueueDep, actor: CurrentActor, response: Response) -> JobOut:
+    """Start a job that applies the current exchange rates to every open lead and opportunity; the
+    job's summary says how many changed, by table (``changed``)."""
+    job = admin_tasks.start_recalculation(database=database, actor=actor)
+    return accepted(submit(job.id, queue=queue, database=database), response)
 
 
 @router.post("/{currency_id}/base")

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from leadflow.core.config import Settings
 from leadflow.core.errors import StaleVersion
 from leadflow.core.uow import Database, UnitOfWork
+from leadflow.jobs.queue import JobQueue
 from leadflow.security.actor import Actor
 from leadflow.security.authentication import actor_for_secret, note_token_use
 from leadflow.security.credentials import AuthenticationFailed
@@ -26,7 +27,12 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_queue(request: Request) -> JobQueue:
+    return request.app.state.queue
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
+QueueDep = Annotated[JobQueue, Depends(get_queue)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 

@@ -6,16 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from leadflow.api.deps import CurrentActor, DatabaseDep, ReadUowDep
+from leadflow.api.deps import CurrentActor, DatabaseDep, QueueDep, ReadUowDep
 from leadflow.api.paging import Cursor, PageOut, page_out
 from leadflow.core.schemas import InputModel
 from leadflow.duplicates import scan, sets
 from leadflow.duplicates.models import DetectionTable, DuplicateJob, JobState
 from leadflow.duplicates.tables import RecordSummary
+from leadflow.tasks import admin as admin_tasks
 
 router = APIRouter(tags=["duplicate detection"])
 
@@ -81,16 +82,17 @@ def _job_out(job: DuplicateJob) -> dict:
 
 @router.post("/duplicate-jobs", status_code=status.HTTP_202_ACCEPTED)
 def start_job(
-    data: JobCreate, database: DatabaseDep, actor: CurrentActor, background: BackgroundTasks, response: Response
+    data: JobCreate, database: DatabaseDep, queue: QueueDep, actor: CurrentActor, response: Response
 ) -> JobOut:
     """Start finding every duplicate set of a table under its published rules (no record limit).
 
     The job runs in the background: poll ``GET /duplicate-jobs/{id}`` for its progress and state.
     """
-    job = scan.start_job(data.table, database=database, actor=actor)
-    background.add_task(scan.run_job, job.id, database=database)
-    response.headers["Location"] = f"/api/v1/duplicate-jobs/{job.id}"
-    return JobOut.model_validate(_job_out(job))
+    found, job = admin_tasks.start_scan(data.table, database=database, actor=actor)
+    queue.enqueue(job.id)
+    response.headers["Location"] = f"/api/v1/duplicate-jobs/{found.id}"
+    response.headers["Link"] = f'</api/v1/jobs/{job.id}>; rel="job"'
+    return JobOut.model_validate(_job_out(found))
 
 
 @router.get("/duplicate-jobs")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import field_validator
 
 from leadflow.api.deps import (
     CurrentActor,
     DatabaseDep,
     ExpectedVersion,
+    QueueDep,
     ReadUowDep,
     UowDep,
 )
@@ -19,6 +20,7 @@ from leadflow.core.schemas import InputModel, refuse_unstorable
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.detection import check_record
 from leadflow.duplicates.models import DetectionTable
+from leadflow.tasks import admin as admin_tasks
 
 router = APIRouter(tags=["duplicate detection"])
 
@@ -78,15 +80,16 @@ def delete_rule(rule_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: E
 
 @router.post("/duplicate-rules/{rule_id}/publish", status_code=status.HTTP_202_ACCEPTED)
 def publish_rule(
-    rule_id: uuid.UUID, database: DatabaseDep, actor: CurrentActor, background: BackgroundTasks, response: Response
+    rule_id: uuid.UUID, database: DatabaseDep, queue: QueueDep, actor: CurrentActor, response: Response
 ) -> dict[str, Any]:
     """Start publishing: the rule is Publishing at once and Published when every record is coded.
 
     Poll ``GET /duplicate-rules/{id}`` for ``publish_progress`` and the state.
     """
-    rule = rule_service.begin_publishing(rule_id, database=database, actor=actor)
-    background.add_task(rule_service.run_publication, rule_id, database=database, actor=actor)
+    rule, job = admin_tasks.start_publish(rule_id, database=database, actor=actor)
+    queue.enqueue(job.id)
     response.headers["Location"] = f"/api/v1/duplicate-rules/{rule_id}"
+    response.headers["Link"] = f'</api/v1/jobs/{job.id}>; rel="job"'
     return _rule_response(rule, response)
 
 

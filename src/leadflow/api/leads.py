@@ -6,19 +6,21 @@ import uuid
 from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from leadflow.api.deps import (
     CurrentActor,
     DatabaseDep,
     ExpectedVersion,
+    QueueDep,
     ReadUowDep,
     SettingsDep,
     SuppressDuplicates,
     UowDep,
 )
 from leadflow.api.errors import answer_language, error_body
+from leadflow.api.jobs import JobOut, accepted
 from leadflow.api.process import ProcessOut, process_out
 from leadflow.core.errors import ValidationFailed
 from leadflow.http.language import DEFAULT_LANGUAGE
@@ -36,6 +38,8 @@ from leadflow.leads.schemas import (
     QualifyResponse,
 )
 from leadflow.process.flow import lead_process
+from leadflow.tasks import qualify as qualify_task
+from leadflow.tasks import submit
 
 router = APIRouter(prefix="/leads", tags=["leads"])
 
@@ -160,25 +164,47 @@ def list_leads(
     return LeadPageOut(items=[LeadOut.model_validate(lead) for lead in page.items], next_cursor=page.next_cursor)
 
 
-@router.post("/qualify")
+@router.post("/qualify", responses={202: {"model": JobOut, "description": "Started as a job (Prefer: respond-async)."}})
 def qualify_many(
-    request: QualifyManyBody, database: DatabaseDep, settings: SettingsDep, actor: CurrentActor, http: Request
-) -> QualifyManyOut:
+    request: QualifyManyBody,
+    database: DatabaseDep,
+    queue: QueueDep,
+    settings: SettingsDep,
+    actor: CurrentActor,
+    http: Request,
+    response: Response,
+    prefer: Annotated[str | None, Header(max_length=200)] = None,
+) -> QualifyManyOut | JobOut:
     """Qualify several leads with the same options; each lead succeeds or fails on its own (§2.6).
 
     `on_duplicate` says what a lead whose qualification meets a duplicate does: `skip` (the default),
     `stop` or `ignore`. Each lead has a line in `results`; with `stop`, the leads after the one that
     stopped the run are listed in `not_attempted`.
+
+    With the header `Prefer: respond-async` the qualification runs as a job (up to `max_job_leads`
+    leads): the answer is 202 with the job, whose items (`GET /jobs/{id}/items`) are the lines.
     """
-    if len(request.lead_ids) > settings.max_bulk_leads:
-        raise ValidationFailed(
-            f"At most {settings.max_bulk_leads} leads can be qualified in one request; "
-            "split the list or use `leadflow leads qualify --view`.",
-            code="too_many_leads",
-        )
     options = QualifyOptions.model_validate(
         request.model_dump(exclude={"lead_ids", "on_duplicate"}, exclude_unset=True)
     )
+    if prefer is not None and "respond-async" in prefer.lower():
+        if len(request.lead_ids) > settings.max_job_leads:
+            raise ValidationFailed(
+                f"At most {settings.max_job_leads} leads can be qualified in one job; split the list.",
+                code="too_many_leads",
+            )
+        job = qualify_task.start(
+            request.lead_ids, options, on_duplicate=request.on_duplicate, database=database, actor=actor
+        )
+        response.headers["Preference-Applied"] = "respond-async"
+        return accepted(submit(job.id, queue=queue, database=database), response)
+    if len(request.lead_ids) > settings.max_bulk_leads:
+        raise ValidationFailed(
+            f"At most {settings.max_bulk_leads} leads can be qualified in one request; "
+            "split the list, send `Prefer: respond-async` to qualify them as a job, "
+            "or use `leadflow leads qualify --view`.",
+            code="too_many_leads",
+        )
     outcomes = bulk.qualify_leads(
         request.lead_ids, options, database=database, actor=actor, on_duplicate=request.on_duplicate
     )

@@ -5,6 +5,7 @@ from leadflow.activities import models as activities
 from leadflow.core.db import Base
 from leadflow.customers import models as customers
 from leadflow.duplicates import models as duplicates
+from leadflow.jobs import models as jobs
 from leadflow.leads import models as leads
 from leadflow.opportunities import models as opportunities
 from leadflow.organisation import models as organisation
@@ -12,7 +13,7 @@ from leadflow.security import audit
 from leadflow.security import models as security
 
 # Importing a module of models registers its tables with ``Base.metadata``.
-MODEL_MODULES = (activities, audit, customers, duplicates, leads, opportunities, organisation, security)
+MODEL_MODULES = (activities, audit, customers, duplicates, jobs, leads, opportunities, organisation, security)
 metadata = Base.metadata
 
 __all__ = ["MODEL_MODULES", "metadata"]

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     demo_on_first_start: bool = True
     # Largest number of leads one bulk request over HTTP may name; the CLI streams without a cap.
     max_bulk_leads: int = Field(default=5000, gt=0)
+    # Largest number of leads one bulk qualification started as a job may name.
+    max_job_leads: int = Field(default=1_000_000, gt=0)
+    # Where the job queue lives (leadflow.jobs.queue): unset, beside the database; redis://... for
+    # several machines; "immediate" runs each job at once in the process that starts it.
+    queue_url: str | None = None
+    # Threads of each job worker (``leadflow worker``, and the one ``leadflow serve`` embeds).
+    worker_threads: int = Field(default=1, gt=0, le=64)
 
 
 def public_url(settings: Settings) -> str:

@@ -64,3 +64,9 @@ class TooLarge(ValidationFailed):
     """An upload exceeds the configured size limit."""
 
     code = "too_large"
+
+
+class Unavailable(LeadflowError):
+    """A service leadflow needs (the job queue's broker) does not answer; trying again later may work."""
+
+    code = "unavailable"

@@ -46,6 +46,7 @@ from leadflow.duplicates.models import (
     JobState,
 )
 from leadflow.duplicates.tables import TABLES, TableInfo, table_info
+from leadflow.jobs.runner import JobCanceled
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
@@ -525,6 +526,21 @@ def _claim(database: Database, job_id: uuid.UUID) -> list[LiveRule]:
     return rules
 
 
+def restart_job(database: Database, job_id: uuid.UUID) -> None:
+    """A job left running by a worker that died goes back to queued, without the sets it had written,
+    so that ``run_job`` starts it again from the beginning."""
+    with database.unit_of_work() as uow:
+        session = uow.session
+        job = load_job(session, job_id, for_update=True)
+        if job.state is not JobState.RUNNING:
+            return
+        session.execute(delete(MEMBERS).where(MEMBERS.c.set_id.in_(select(SETS.c.id).where(SETS.c.job_id == job_id))))
+        session.execute(delete(SETS).where(SETS.c.job_id == job_id))
+        job.state = JobState.QUEUED
+        job.progress_done = 0
+        uow.commit()
+
+
 def _finish(database: Database, job_id: uuid.UUID) -> DuplicateJob:
     with database.unit_of_work() as uow:
         job = load_job(uow.session, job_id, for_update=True)
@@ -547,6 +563,8 @@ def _finish(database: Database, job_id: uuid.UUID) -> DuplicateJob:
 def _failure_text(error: BaseException) -> str:
     if isinstance(error, LeadflowError):
         return error.message
+    if isinstance(error, JobCanceled):
+        return "The job was canceled before it finished; start a new job to look again."
     if isinstance(error, KeyboardInterrupt):
         return "The job was interrupted before it finished; start a new job."
     reason = (str(error).splitlines() or [""])[0][:300]
@@ -610,6 +628,7 @@ __all__ = [
     "get_job",
     "job_rules",
     "list_jobs",
+    "restart_job",
     "run_job",
     "scan_rules",
     "start_job",

@@ -11,6 +11,7 @@ from leadflow.core.errors import (
     NotFound,
     StaleVersion,
     TooLarge,
+    Unavailable,
     ValidationFailed,
 )
 from leadflow.http.language import DEFAULT_LANGUAGE
@@ -30,6 +31,7 @@ STATUS_BY_ERROR: tuple[tuple[type[LeadflowError], int], ...] = (
     (InvalidState, 409),
     (TooLarge, 413),
     (ValidationFailed, 422),
+    (Unavailable, 503),
 )
 
 

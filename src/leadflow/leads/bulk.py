@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from leadflow.core.errors import Conflict, DuplicateDetected, InvalidState, LeadflowError, NotFound, ValidationFailed
 from leadflow.core.uow import Database
@@ -54,6 +55,10 @@ OnDuplicate = enum.StrEnum("OnDuplicate", "STOP SKIP IGNORE")
 
 # One lead's result: qualified; skipped or stopped at a duplicate; failed for any other reason.
 BulkResult = enum.StrEnum("BulkResult", "QUALIFIED SKIPPED STOPPED FAILED")
+
+# Called with a batch's outcomes, and the position of its first lead in the whole run, just before
+# the batch commits, in its transaction: what it writes (a job's progress) commits with the batch.
+BeforeCommit = Callable[[Session, int, "list[QualifyOutcome]"], None]
 
 
 @dataclass
@@ -99,21 +104,11 @@ def options_for(options: QualifyOptions, on_duplicate: OnDuplicate) -> QualifyOp
     return options
 
 
-def qualify_leads(
-    lead_ids: Iterable[uuid.UUID],
-    options: QualifyOptions,
-    *,
-    database: Database,
-    actor: Actor,
-    batch_size: int = 500,
-    on_duplicate: OnDuplicate = OnDuplicate.SKIP,
-) -> Iterator[QualifyOutcome]:
-    """Qualify many leads (§2.6): each atomically on its own, committed in batches, results streamed.
-
-    Memory stays flat whatever the number of leads: each batch has its own unit of work, and the
-    ids are consumed lazily. With ``stop``, the stream ends with the lead that met a duplicate; the
-    leads after it are not attempted (and no more ids are read than its batch took).
-    """
+def check_bulk_options(
+    options: QualifyOptions, *, on_duplicate: OnDuplicate, database: Database, actor: Actor
+) -> QualifyOptions:
+    """Refuse options that no lead of a bulk run could be qualified with, once, before any lead; the
+    options each lead is qualified with."""
     if options.duplicate_resolution is not None and options.duplicate_resolution.links:
         raise ValidationFailed(
             "Linking duplicate matches applies to one lead at a time; qualify the leads with duplicates one by one, "
@@ -122,18 +117,55 @@ def qualify_leads(
         )
     options = options_for(options, on_duplicate)
     with database.unit_of_work(read_only=True) as uow:
-        prepare_qualify(options, uow=uow, actor=actor)  # refuse bad options once, before any lead
+        prepare_qualify(options, uow=uow, actor=actor)
+    return options
+
+
+def qualify_leads(
+    lead_ids: Iterable[uuid.UUID],
+    options: QualifyOptions,
+    *,
+    database: Database,
+    actor: Actor,
+    batch_size: int = 500,
+    on_duplicate: OnDuplicate = OnDuplicate.SKIP,
+    before_commit: BeforeCommit | None = None,
+    between_batches: Callable[[], None] | None = None,
+    first_position: int = 0,
+) -> Iterator[QualifyOutcome]:
+    """Qualify many leads (§2.6): each atomically on its own, committed in batches, results streamed.
+
+    Memory stays flat whatever the number of leads: each batch has its own unit of work, and the
+    ids are consumed lazily. With ``stop``, the stream ends with the lead that met a duplicate; the
+    leads after it are not attempted (and no more ids are read than its batch took).
+
+    ``before_commit`` runs in each batch's transaction (see ``BeforeCommit``), numbering the leads
+    from ``first_position``; ``between_batches`` runs after each committed batch but the last, and
+    may raise to end the run there.
+    """
+    options = check_bulk_options(options, on_duplicate=on_duplicate, database=database, actor=actor)
+    position = first_position
     batch: list[uuid.UUID] = []
+
+    def run(batch: list[uuid.UUID]) -> list[QualifyOutcome]:
+        hook = None if before_commit is None else (lambda session, outcomes: before_commit(session, position, outcomes))
+        return _qualify_batch(batch, options, database=database, actor=actor, on_duplicate=on_duplicate, hook=hook)
+
+    after_batch = False
     for lead_id in lead_ids:
+        if after_batch and between_batches is not None:
+            between_batches()
+        after_batch = False
         batch.append(lead_id)
         if len(batch) >= batch_size:
-            outcomes = _qualify_batch(batch, options, database=database, actor=actor, on_duplicate=on_duplicate)
+            outcomes = run(batch)
             yield from outcomes
             if _stopped(outcomes):
                 return
-            batch = []
+            position += len(outcomes)
+            batch, after_batch = [], True
     if batch:
-        yield from _qualify_batch(batch, options, database=database, actor=actor, on_duplicate=on_duplicate)
+        yield from run(batch)
 
 
 def _stopped(outcomes: list[QualifyOutcome]) -> bool:
@@ -150,17 +182,33 @@ def _lock_leads(session: Any, lead_ids: list[uuid.UUID]) -> dict[uuid.UUID, Lead
     return {lead.id: lead for lead in session.scalars(statement)}
 
 
+Hook = Callable[[Session, list[QualifyOutcome]], None]
+
+
 def _qualify_batch(
-    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor, on_duplicate: OnDuplicate
+    lead_ids: list[uuid.UUID],
+    options: QualifyOptions,
+    *,
+    database: Database,
+    actor: Actor,
+    on_duplicate: OnDuplicate,
+    hook: Hook | None = None,
 ) -> list[QualifyOutcome]:
+    arguments: dict[str, Any] = {"database": database, "actor": actor, "on_duplicate": on_duplicate, "hook": hook}
     try:
-        return _qualify_batch_at_once(lead_ids, options, database=database, actor=actor, on_duplicate=on_duplicate)
+        return _qualify_batch_at_once(lead_ids, options, **arguments)
     except _RetryLeadByLead:
-        return _qualify_batch_lead_by_lead(lead_ids, options, database=database, actor=actor, on_duplicate=on_duplicate)
+        return _qualify_batch_lead_by_lead(lead_ids, options, **arguments)
 
 
 def _qualify_batch_at_once(
-    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor, on_duplicate: OnDuplicate
+    lead_ids: list[uuid.UUID],
+    options: QualifyOptions,
+    *,
+    database: Database,
+    actor: Actor,
+    on_duplicate: OnDuplicate,
+    hook: Hook | None,
 ) -> list[QualifyOutcome]:
     """The fast path: every lead of the batch planned in memory, then written with one statement per table.
 
@@ -215,6 +263,8 @@ def _qualify_batch_at_once(
                     )
         try:
             write_qualifications(uow.session, pending, actor=actor)
+            if hook is not None:
+                hook(uow.session, outcomes)
             uow.commit()
         except (LeadflowError, SQLAlchemyError) as error:
             raise _RetryLeadByLead from error
@@ -222,7 +272,13 @@ def _qualify_batch_at_once(
 
 
 def _qualify_batch_lead_by_lead(
-    lead_ids: list[uuid.UUID], options: QualifyOptions, *, database: Database, actor: Actor, on_duplicate: OnDuplicate
+    lead_ids: list[uuid.UUID],
+    options: QualifyOptions,
+    *,
+    database: Database,
+    actor: Actor,
+    on_duplicate: OnDuplicate,
+    hook: Hook | None,
 ) -> list[QualifyOutcome]:
     """The careful path: a savepoint per lead, so one lead's failure takes back only its records."""
     outcomes: list[QualifyOutcome] = []
@@ -254,6 +310,8 @@ def _qualify_batch_lead_by_lead(
             else:
                 savepoint.commit()
                 outcomes.append(QualifyOutcome(lead_id, result=result))
+        if hook is not None:
+            hook(session, outcomes)
         uow.commit()
     return outcomes
 

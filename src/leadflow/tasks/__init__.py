@@ -1,0 +1,44 @@
+"""Every long operation as a job: how each kind is started (checked at once, as the same work done
+in one request would be) and how a worker runs it (``HANDLERS``), over the job machinery of
+``leadflow.jobs``. The API, the web app and the command line start jobs here; ``leadflow worker``
+and the worker ``leadflow serve`` embeds run them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from leadflow.core.config import Settings
+from leadflow.core.uow import Database
+from leadflow.jobs.models import Job
+from leadflow.jobs.queue import JobQueue, default_queue_url
+from leadflow.jobs.runner import Handler
+from leadflow.jobs.service import create_job
+from leadflow.tasks import admin, qualify
+
+HANDLERS: dict[str, Handler] = {
+    qualify.KIND: qualify.run,
+    admin.SCAN: admin.run_scan,
+    admin.PUBLISH: admin.run_publish,
+    admin.RECALCULATE: admin.run_recalculation,
+}
+
+
+def queue_url(settings: Settings) -> str:
+    """The queue's address: the setting, or beside the database."""
+    return settings.queue_url or default_queue_url(settings.database_url)
+
+
+def job_queue(settings: Settings, database: Database) -> JobQueue:
+    """The job queue of these settings, running leadflow's kinds of job on ``database``."""
+    return JobQueue(queue_url(settings), database, HANDLERS)
+
+
+def submit(job_id: uuid.UUID, *, queue: JobQueue, database: Database) -> Job:
+    """Hand a committed job to the queue and read it back (in ``immediate`` mode it has run by then)."""
+    queue.enqueue(job_id)
+    with database.unit_of_work(read_only=True) as uow:
+        return uow.session.get_one(Job, job_id)
+
+
+__all__ = ["HANDLERS", "admin", "create_job", "job_queue", "qualify", "queue_url", "submit"]
