@@ -69,7 +69,32 @@ def _postgres_available() -> bool:
         return False
 
 
+REDIS_URL = os.environ.get("LEADFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+_redis_problem: list[str] = []
+
+
+def redis_available() -> bool:
+    """Whether the Redis of ``LEADFLOW_TEST_REDIS_URL`` answers (asked once per process)."""
+    if _redis_problem:
+        return False
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        return True
+    except Exception as error:  # noqa: BLE001 - any failure to reach the server means: skip, loudly
+        _redis_problem.append(f"{type(error).__name__}: {error}".splitlines()[0])
+        return False
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _redis_problem or not redis_available():
+        terminalreporter.write_sep("!", "REDIS TESTS WERE SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(
+            f"No Redis answered at {REDIS_URL}: {_redis_problem[0]}; start one (or set LEADFLOW_TEST_REDIS_URL) "
+            "to run the job queue's tests on Redis.",
+            red=True,
+        )
     # Under pytest-xdist the workers skip; this (controlling) process asks the server itself.
     if _postgres_problem or not _postgres_available():
         terminalreporter.write_sep("!", "POSTGRESQL TESTS WERE SKIPPED", red=True, bold=True)

@@ -12,7 +12,9 @@ the user's language, everywhere else; should that page fail, the JSON is answere
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -38,19 +40,29 @@ from leadflow.web.errors import error_page, failure_page, too_large_page
 
 log = logging.getLogger("leadflow.http")
 
+# How long a stopping server waits for the jobs its worker is running (seconds).
+WORKER_SHUTDOWN_SECONDS = 10
+
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 # What Starlette keeps for an exception class: a function, plain or async, of the request and the error.
 RegisteredHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def create_app(
-    database: Database | None = None, settings: Settings | None = None, *, queue: JobQueue | None = None
+    database: Database | None = None,
+    settings: Settings | None = None,
+    *,
+    queue: JobQueue | None = None,
+    worker: bool = False,
 ) -> FastAPI:
     """Build the application around one database (by default the configured one, migrated first) and
-    its job queue (by default the configured one)."""
+    its job queue (by default the configured one); with ``worker``, it runs jobs too, in threads of
+    its own (``embedded_worker``) while it serves."""
     settings = settings or Settings()
     database = database or prepare_database(settings).database
+    queue = queue or job_queue(settings, database)
     app = FastAPI(
+        lifespan=embedded_worker(queue, threads=settings.worker_threads) if worker else None,
         title="leadflow",
         version=__version__,
         description="Sales CRM built around the lead lifecycle: capture, qualify, disqualify, reactivate.",
@@ -60,7 +72,7 @@ def create_app(
     )
     app.state.database = database
     app.state.settings = settings
-    app.state.queue = queue or job_queue(settings, database)
+    app.state.queue = queue
     install_api(app, database)
     app.include_router(web_router)
     install_web_handlers(app)
@@ -74,6 +86,38 @@ def create_app(
     # Outermost of ours: every answer, the body limit's too, carries the id.
     app.add_middleware(RequestIds, page_for_failure=_page_for_failure)
     return app
+
+
+def embedded_worker(queue: JobQueue, *, threads: int = 1) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan that runs a job worker inside the server: jobs left by a worker that died are
+    queued again, then ``threads`` threads take jobs until the server stops (a job still running
+    then is given a few seconds, and otherwise picked up again by the next worker that starts)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        consumer = None
+        if not queue.immediate:
+            await run_in_threadpool(queue.recover)
+            consumer = queue.consumer(workers=threads, embedded=True, shutdown_timeout=WORKER_SHUTDOWN_SECONDS)
+            consumer.start()
+            log.info("job worker started in the server (%s thread(s), queue %s)", threads, queue.describe())
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                await run_in_threadpool(consumer.stop, graceful=True)
+
+    return lifespan
+
+
+#: Set to 1 by ``leadflow serve --workers N``: each server process runs a job worker too.
+EMBEDDED_WORKER = "LEADFLOW_EMBEDDED_WORKER"
+
+
+def served_app() -> FastAPI:
+    """The application factory of ``leadflow serve --workers N``: ``create_app`` from the environment,
+    with a job worker when ``LEADFLOW_EMBEDDED_WORKER=1``."""
+    return create_app(worker=os.environ.get(EMBEDDED_WORKER) == "1")
 
 
 # ---------------------------------------------------------------------------------------------- errors: JSON or page

@@ -15,7 +15,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 import leadflow.bootstrap.models  # noqa: F401 - every mapped class, before any table is named by string
-from leadflow.core.config import Settings
+from leadflow.core.config import Settings, pool_options
+from leadflow.core.db import make_engine
 from leadflow.core.migrate import upgrade
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.duplicates.rules import ensure_builtin_rules
@@ -36,7 +37,7 @@ class Prepared:
 
 def prepare_database(settings: Settings) -> Prepared:
     """Migrate to the latest schema and create the organisation on a new database."""
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, engine=make_engine(settings.database_url, **pool_options(settings)))
     was_new = not inspect(database.engine).has_table("organisation_settings")
     upgrade(database.engine)
     with database.unit_of_work() as uow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -201,11 +202,17 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     demo_data: Annotated[bool | None, typer.Option("--demo/--no-demo", help="Load demo data on first start.")] = None,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Run jobs in this server too (else run `leadflow worker`).")
+    ] = True,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Server processes (each with its job worker).")
+    ] = 1,
 ) -> None:
-    """Migrate, load demo data on first start, and serve the web app and API."""
+    """Migrate, load demo data on first start, and serve the web app and API, with a job worker."""
     import uvicorn
 
-    from leadflow.asgi import create_app
+    from leadflow.asgi import EMBEDDED_WORKER, create_app
 
     settings = settings_of(ctx)
     prepared = prepare_database(settings)
@@ -231,7 +238,16 @@ def serve(
             console.print("[bold yellow]No administrator yet:[/] run `leadflow init` to create one.")
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"leadflow on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/api/v1/docs)")
-    uvicorn.run(create_app(prepared.database, settings), host=bind_host, port=bind_port, log_level="info")
+    if workers == 1:
+        app = create_app(prepared.database, settings, worker=worker)
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
+        return
+    # Several processes: each builds its own app from the environment (the settings as read here).
+    os.environ["LEADFLOW_DATABASE_URL"] = settings.database_url
+    os.environ[EMBEDDED_WORKER] = "1" if worker else "0"
+    uvicorn.run(
+        "leadflow.asgi:served_app", factory=True, host=bind_host, port=bind_port, workers=workers, log_level="info"
+    )
 
 
 def audit(

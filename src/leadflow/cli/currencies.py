@@ -8,10 +8,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from leadflow.cli.common import JsonFlag, console, emit, read, run, text
+from leadflow.cli.common import JsonFlag, console, emit, fail, open_as_actor, read, run, text
+from leadflow.cli.jobs import WaitFlag, print_ending, start_and_follow
+from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
+from leadflow.jobs.models import JobState
 from leadflow.organisation import currencies
 from leadflow.organisation.currencies import CurrencyCreate, CurrencyOut, CurrencyUpdate
+from leadflow.tasks.admin import start_recalculation
 
 CurrencyId = Annotated[uuid.UUID, typer.Argument(help="The currency's id (see `leadflow currencies list`).")]
 
@@ -112,9 +116,19 @@ def currency_commands() -> typer.Typer:
         console.print(f"{currency.iso_code} is the base currency; the other rates are now per {currency.iso_code}")
 
     @group.command("recalculate")
-    def recalculate(ctx: typer.Context) -> None:
-        """Apply the current rates to every open lead and opportunity."""
-        changed = run(ctx, lambda uow, actor: currencies.recalculate_open_records(uow=uow, actor=actor))
+    def recalculate(ctx: typer.Context, wait: WaitFlag = True) -> None:
+        """Apply the current rates to every open lead and opportunity, as a job."""
+        database, actor = open_as_actor(ctx)
+        try:
+            job = start_and_follow(ctx, database, actor, start_recalculation(database=database, actor=actor), wait=wait)
+        except LeadflowError as error:
+            fail(error)
+        if not wait:
+            return
+        if job.state is not JobState.SUCCEEDED:
+            print_ending(job)
+            raise typer.Exit(code=1)
+        changed = (job.summary or {}).get("changed", {})
         console.print(", ".join(f"{table}: {count} recalculated" for table, count in changed.items()))
 
     return group

@@ -43,8 +43,26 @@ class Settings(BaseSettings):
     # Where the job queue lives (leadflow.jobs.queue): unset, beside the database; redis://... for
     # several machines; "immediate" runs each job at once in the process that starts it.
     queue_url: str | None = None
+    # The queue's name in its storage: installs that share one Redis need names of their own.
+    queue_name: str = Field(default="leadflow", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    # PostgreSQL connections each process keeps (and may add under load), and how long a request
+    # waits for one (seconds); SQLite opens a connection per thread and ignores them.
+    pool_size: int = Field(default=5, ge=1, le=200)
+    pool_max_overflow: int = Field(default=10, ge=0, le=500)
+    pool_timeout: float = Field(default=30, gt=0)
     # Threads of each job worker (``leadflow worker``, and the one ``leadflow serve`` embeds).
     worker_threads: int = Field(default=1, gt=0, le=64)
+
+
+def pool_options(settings: Settings) -> dict[str, int | float]:
+    """The connection pool's size and timeout for an engine of ``settings.database_url``."""
+    if settings.database_url.startswith("sqlite"):
+        return {}
+    return {
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.pool_max_overflow,
+        "pool_timeout": settings.pool_timeout,
+    }
 
 
 def public_url(settings: Settings) -> str:

@@ -49,15 +49,15 @@ def default_queue_url(database_url: str) -> str:
     return f"sqlite:///{path.with_name(path.stem + '.queue.db')}"
 
 
-def make_huey(queue_url: str) -> Huey:
+def make_huey(queue_url: str, name: str = QUEUE_NAME) -> Huey:
     """A Huey instance on the storage ``queue_url`` names (see the module's docstring)."""
     if queue_url == "immediate":
-        return MemoryHuey(QUEUE_NAME, immediate=True, results=False)
+        return MemoryHuey(name, immediate=True, results=False)
     if queue_url == "memory":
-        return MemoryHuey(QUEUE_NAME, results=False)
+        return MemoryHuey(name, results=False)
     scheme = queue_url.partition(":")[0].lower()
     if scheme in ("redis", "rediss", "unix"):
-        return RedisHuey(QUEUE_NAME, url=queue_url, results=False)
+        return RedisHuey(name, url=queue_url, results=False)
     if scheme.startswith("sqlite"):
         path = make_url(queue_url).database
         if not path or path == ":memory:":
@@ -65,10 +65,10 @@ def make_huey(queue_url: str) -> Huey:
                 "A SQLite queue needs a file: LEADFLOW_QUEUE_URL=sqlite:///path/to/queue.db.", code="invalid_queue_url"
             )
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(QUEUE_NAME, filename=path, results=False)
+        return SqliteHuey(name, filename=path, results=False)
     if scheme.startswith(("postgresql", "postgres")):
         dsn = make_url(queue_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresHuey(QUEUE_NAME, dsn=dsn, table_prefix=POSTGRES_TABLE_PREFIX, results=False)
+        return PostgresHuey(name, dsn=dsn, table_prefix=POSTGRES_TABLE_PREFIX, results=False)
     raise ValidationFailed(
         f"LEADFLOW_QUEUE_URL {queue_url!r} names no queue leadflow knows: use redis://, sqlite:///, "
         "postgresql://, memory or immediate, or leave it unset to keep the queue beside the database.",
@@ -86,11 +86,13 @@ class _EmbeddedConsumer(Consumer):
 class JobQueue:
     """Hands job ids to workers and runs them there with the kinds' handlers."""
 
-    def __init__(self, url: str, database: Database, handlers: Mapping[str, Handler]) -> None:
+    def __init__(
+        self, url: str, database: Database, handlers: Mapping[str, Handler], *, name: str = QUEUE_NAME
+    ) -> None:
         self.url = url
         self.database = database
         self.handlers = dict(handlers)
-        self.huey = make_huey(url)
+        self.huey = make_huey(url, name)
         self._run = self.huey.task(name="leadflow.run_job")(self._execute)
         self.huey.periodic_task(crontab(minute="*"), name="leadflow.recover_jobs")(self.recover)
 

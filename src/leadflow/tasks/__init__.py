@@ -31,7 +31,7 @@ def queue_url(settings: Settings) -> str:
 
 def job_queue(settings: Settings, database: Database) -> JobQueue:
     """The job queue of these settings, running leadflow's kinds of job on ``database``."""
-    return JobQueue(queue_url(settings), database, HANDLERS)
+    return JobQueue(queue_url(settings), database, HANDLERS, name=settings.queue_name)
 
 
 def submit(job_id: uuid.UUID, *, queue: JobQueue, database: Database) -> Job:
