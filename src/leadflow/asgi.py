@@ -33,6 +33,7 @@ from leadflow.core.uow import Database
 from leadflow.http.errors import status_for
 from leadflow.http.failures import RequestIds
 from leadflow.http.limits import MAX_JSON_BYTES, BodySizeLimit
+from leadflow.http.observability import install_operations
 from leadflow.jobs.queue import JobQueue
 from leadflow.tasks import job_queue
 from leadflow.web import install_web_handlers, web_router
@@ -77,6 +78,7 @@ def create_app(
     app.include_router(web_router)
     install_web_handlers(app)
     install_error_pages(app)
+    install_operations(app, database=database, queue=queue, metrics=settings.metrics)
     app.add_middleware(
         BodySizeLimit,
         max_attachment_bytes=settings.max_attachment_bytes,

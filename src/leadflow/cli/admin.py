@@ -213,6 +213,7 @@ def serve(
     import uvicorn
 
     from leadflow.asgi import EMBEDDED_WORKER, create_app
+    from leadflow.http.observability import logging_config
 
     settings = settings_of(ctx)
     prepared = prepare_database(settings)
@@ -240,13 +241,18 @@ def serve(
     console.print(f"leadflow on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/api/v1/docs)")
     if workers == 1:
         app = create_app(prepared.database, settings, worker=worker)
-        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(app, host=bind_host, port=bind_port, log_config=logging_config(settings.log_format))
         return
     # Several processes: each builds its own app from the environment (the settings as read here).
     os.environ["LEADFLOW_DATABASE_URL"] = settings.database_url
     os.environ[EMBEDDED_WORKER] = "1" if worker else "0"
     uvicorn.run(
-        "leadflow.asgi:served_app", factory=True, host=bind_host, port=bind_port, workers=workers, log_level="info"
+        "leadflow.asgi:served_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_config=logging_config(settings.log_format),
     )
 
 

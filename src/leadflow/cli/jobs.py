@@ -4,7 +4,7 @@ follows, cancels and retries them; commands that start one follow it with a prog
 
 from __future__ import annotations
 
-import logging
+import logging.config
 import time
 import uuid
 from typing import Annotated, Any
@@ -30,6 +30,7 @@ from leadflow.cli.common import (
 )
 from leadflow.core.errors import LeadflowError
 from leadflow.core.uow import Database
+from leadflow.http.observability import logging_config
 from leadflow.jobs import service
 from leadflow.jobs.models import FINISHED, Job, JobState
 from leadflow.jobs.queue import JobQueue
@@ -248,7 +249,7 @@ def worker(
     if queue.immediate:
         errors.print("LEADFLOW_QUEUE_URL=immediate runs each job where it starts: there is nothing for a worker to do.")
         raise typer.Exit(code=2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.config.dictConfig(logging_config(settings.log_format))
     again = queue.recover()
     console.print(
         f"leadflow worker: queue {queue.describe()}, {threads or settings.worker_threads} thread(s)"

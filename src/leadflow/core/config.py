@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=5, ge=1, le=200)
     pool_max_overflow: int = Field(default=10, ge=0, le=500)
     pool_timeout: float = Field(default=30, gt=0)
+    # Log lines as plain text or as JSON objects (with the request id); /metrics for Prometheus.
+    log_format: Literal["text", "json"] = "text"
+    metrics: bool = True
     # Threads of each job worker (``leadflow worker``, and the one ``leadflow serve`` embeds).
     worker_threads: int = Field(default=1, gt=0, le=64)
 

@@ -17,6 +17,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
@@ -29,6 +30,8 @@ from leadflow.http.refusals import refusal_text
 log = logging.getLogger("leadflow.http")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# The id of the request being served, for the log lines written while serving it.
+CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("leadflow_request_id", default=None)
 # A caller's own id is kept when it is short and plain; anything else is replaced.
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -60,6 +63,7 @@ class RequestIds:
         offered = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
         request_id = offered if _ACCEPTABLE_ID.match(offered) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        CURRENT_REQUEST_ID.set(request_id)
         started = False
 
         async def send_with_id(message: Message) -> None:
