@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from leadflow.asgi import create_app
 from leadflow.core.config import Settings
 from leadflow.core.uow import Database
+from leadflow.http.observability import JsonLines
 from leadflow.jobs.models import JobState
 from leadflow.jobs.queue import JobQueue
 from leadflow.jobs.runner import recover_jobs
-from leadflow.http.observability import JsonLines
 from leadflow.tasks import HANDLERS
 from tests.conftest import ADMIN_EMAIL, app_for, bearer_headers
 from tests.factories import make_lead
