@@ -46,8 +46,8 @@ from leadflow.core.uow import Database
 from leadflow.customers.schemas import AccountCreate, ContactCreate
 from leadflow.customers.service import create_account, create_contact
 from leadflow.demo import load_demo
-from leadflow.duplicates import scan
 from leadflow.duplicates.merge.execute import merge_records
+from leadflow.jobs.runner import execute
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadState
 from leadflow.leads.schemas import LeadCreate
@@ -56,6 +56,8 @@ from leadflow.organisation.service import get_settings
 from leadflow.security.actor import actor_for_email
 from leadflow.security.models import User
 from leadflow.security.service import add_team_member, create_team
+from leadflow.tasks import HANDLERS
+from leadflow.tasks.admin import start_scan
 from leadflow.web.routes import TEMPLATES_DIR
 from tests.factories import lead_data
 from tests.live import serving
@@ -171,7 +173,8 @@ def _blocked_lead(database: Database, email: str) -> uuid.UUID:
 
 
 def _duplicate_scan_and_merge(database: Database) -> None:
-    """A finished duplicate detection job with a set to merge, and a merge done (for its journal page)."""
+    """A finished duplicate detection job with a set to merge (and its job, for the job's page), and a merge
+    done (for its journal page)."""
     with database.unit_of_work() as uow:
         admin = actor_for_email(uow.session, ADMIN["email"])
         create_account(
@@ -193,8 +196,9 @@ def _duplicate_scan_and_merge(database: Database) -> None:
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         admin = actor_for_email(uow.session, ADMIN["email"])
-    job = scan.start_job("accounts", database=database, actor=admin)
-    scan.run_job(job.id, database=database)
+    # Started and run as a job, as the page does: the duplicate job's page links the job's own page.
+    _found, job = start_scan("accounts", database=database, actor=admin)
+    execute(database, job.id, HANDLERS)
 
 
 def _team(database: Database) -> None:

@@ -2,8 +2,9 @@
 
 Starting a job needs nothing of its own: each kind checks, when it is started and again for every
 item when it runs, exactly what the same work needs when done at once (qualifying a lead needs what
-a single qualify needs). Reading and steering a job is its starter's, and an administrator's (the
-settings privilege: Read to see every job, Write to cancel or retry anyone's).
+a single qualify needs). Reading and steering a job is its starter's, and an administrator's: Write
+on the settings sees, cancels and retries anyone's (every built-in role reads the settings, so Read
+would have shown every user everyone's jobs).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from leadflow.core.paging import Page, check_limit, keyset_page
 from leadflow.core.records import get_record, not_found
 from leadflow.core.uow import UnitOfWork
 from leadflow.jobs.models import FINISHED, Job, JobItem, JobState
-from leadflow.security.access import forbidden, has_admin
+from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
 from leadflow.security.privileges import Privilege
@@ -46,14 +47,19 @@ def create_job(
     return job
 
 
-def _may_see(actor: Actor, job: Job, privilege: Privilege) -> bool:
-    return job.created_by_id == actor.user_id or has_admin(actor, "settings", privilege)
+def sees_every_job(actor: Actor) -> bool:
+    """Whether the actor sees and steers every job, not only their own: an administrator (settings Write)."""
+    return has_admin(actor, "settings", Privilege.WRITE)
+
+
+def _may_see(actor: Actor, job: Job) -> bool:
+    return job.created_by_id == actor.user_id or sees_every_job(actor)
 
 
 def get_job(job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Job:
     """One job, if the actor started it or may see every job; otherwise it is not found."""
     job = get_record(uow.session, Job, job_id, label="job")
-    if not _may_see(actor, job, Privilege.READ):
+    if not _may_see(actor, job):
         raise not_found(label="job", record_id=job_id)
     return job
 
@@ -71,7 +77,7 @@ def list_jobs(
     """A page of jobs, newest first: the actor's own, or everyone's for an administrator (unless ``mine``)."""
     check_limit(limit)
     statement = select(Job)
-    if mine or not has_admin(actor, "settings", Privilege.READ):
+    if mine or not sees_every_job(actor):
         statement = statement.where(Job.created_by_id == actor.user_id)
     if state is not None:
         statement = statement.where(Job.state == state)
@@ -117,10 +123,8 @@ def item_counts(session: Session, job_id: uuid.UUID) -> dict[str, int]:
 
 def _steerable(job_id: uuid.UUID, uow: UnitOfWork, actor: Actor) -> Job:
     job = get_record(uow.session, Job, job_id, label="job", for_update=True)
-    if not _may_see(actor, job, Privilege.READ):
+    if not _may_see(actor, job):
         raise not_found(label="job", record_id=job_id)
-    if not _may_see(actor, job, Privilege.WRITE):
-        raise forbidden(actor, Privilege.WRITE, "settings", what="another user's job")
     return job
 
 

@@ -49,7 +49,8 @@ class NavItem:
     label: str  # an English message id, translated when rendered
 
 
-# The site map (issue: Leads, Accounts, Contacts, Opportunities, Dashboard; administration apart).
+# The site map (issue: Leads, Accounts, Contacts, Opportunities, Dashboard; administration apart),
+# and the jobs the user started, which every signed-in user follows.
 SALES_NAV = (
     NavItem("/leads", N_("Leads")),
     NavItem("/accounts", N_("Accounts")),
@@ -59,6 +60,7 @@ SALES_NAV = (
     NavItem("/forecast", N_("Forecast")),
     NavItem("/competitors", N_("Competitors")),
     NavItem("/dashboard", N_("Dashboard")),
+    NavItem("/jobs", N_("Jobs")),
 )
 ADMIN_NAV = (
     (NavItem("/admin/settings", N_("Settings")), "settings", Privilege.WRITE),

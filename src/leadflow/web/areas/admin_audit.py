@@ -27,11 +27,13 @@ from leadflow.web.areas.admin_labels import (
     AUDIT_FIELD_LABELS,
     AUDIT_STATE_LABELS,
     AUDIT_SUMMARIES,
+    AUDIT_TABLE_LABELS,
     AUDIT_VALUE_LABELS,
     LANGUAGE_LABELS,
     TOKEN_KIND_LABELS,
     UNKNOWN_USER,
 )
+from leadflow.web.areas.jobs import job_title
 from leadflow.web.forms import parse_uuid
 from leadflow.web.i18n import gettext
 from leadflow.web.labels import (
@@ -150,8 +152,11 @@ def _summary_part(language: str, kind: str | None, text: str) -> str:
 
 def summary_text(language: str, entry: AuditEntry) -> str:
     """An entry's summary in the user's language, as far as the services' wording is known
-    (``AUDIT_SUMMARIES``); a name, a title or any other text is shown as stored."""
+    (``AUDIT_SUMMARIES``, and a job's title as the jobs' pages word it); a name, a title or any other
+    text is shown as stored."""
     text = entry.summary or ""
+    if entry.table_name == "jobs":
+        return job_title(language, text)
     for known in AUDIT_SUMMARIES:
         if known.action != entry.action or known.table not in (None, entry.table_name):
             continue
@@ -178,7 +183,7 @@ def _entry_row(language: str, entry: AuditEntry, users: dict[uuid.UUID, str]) ->
         "occurred_at": entry.occurred_at,
         "user": users.get(entry.user_id, "") if entry.user_id else gettext(language, "System"),
         "action": label(language, ACTION_LABELS, entry.action),
-        "table": label(language, TABLE_LABELS, entry.table_name) if entry.table_name else "",
+        "table": label(language, AUDIT_TABLE_LABELS, entry.table_name) if entry.table_name else "",
         "record_id": entry.record_id,
         "record_link": page.format(id=entry.record_id) if page and entry.record_id else None,
         "summary": summary_text(language, entry),
@@ -220,7 +225,7 @@ def audit_page(request: Request, session: WebSessionDep) -> Response:
         error=gettext(language, "Some filters need attention; check the messages next to them.") if errors else None,
         users=sorted(((str(user_id), name) for user_id, name in users.items()), key=lambda item: item[1].casefold()),
         actions=[(action, label(language, ACTION_LABELS, action)) for action in actions],
-        tables=[(table, label(language, TABLE_LABELS, table)) for table in tables],
+        tables=[(table, label(language, AUDIT_TABLE_LABELS, table)) for table in tables],
         older=f"{AUDIT}?{urlencode({**query, 'cursor': older})}" if older else None,
         newest=f"{AUDIT}?{urlencode(query)}" if cursor else None,
         filtered=bool(query),

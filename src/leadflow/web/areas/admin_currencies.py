@@ -1,6 +1,7 @@
 """Currencies (administrators): the enabled currencies with their exchange rates, enabling another one,
 a currency's page to change its name, symbol, precision and rate or remove it, and recalculating the
-open records with the current rates.
+open records with the current rates (a job: its page, ``/jobs/{id}``, follows it and says how many
+records changed).
 
 The pages are for those who may change currencies (System Administrator and System Customizer); the
 services of ``leadflow.organisation.currencies`` decide, and refuse to remove the base currency or one
@@ -25,6 +26,7 @@ from leadflow.organisation import currencies as service
 from leadflow.organisation.currencies import CurrencyCreate, CurrencyUpdate
 from leadflow.organisation.models import Currency
 from leadflow.security.privileges import Privilege
+from leadflow.tasks.admin import start_recalculation
 from leadflow.web.areas.admin import admin_area
 from leadflow.web.areas.opportunities_page import rate_input, rate_text, typed_number
 from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
@@ -124,19 +126,7 @@ def currencies_page(request: Request, session: WebSessionDep) -> Response:
     """The enabled currencies, the base first; enabling another; recalculating the open records."""
     params = request.query_params
     notice = gettext(session.language, _NOTICES[params["notice"]]) if params.get("notice") in _NOTICES else None
-    if params.get("recalculated"):
-        notice = gettext(
-            session.language,
-            "The open records were recalculated with the current exchange rates: %(leads)s leads and "
-            "%(opportunities)s opportunities changed.",
-            leads=_count(params.get("leads")),
-            opportunities=_count(params.get("opportunities")),
-        )
     return _currencies_page(request, session, notice=notice)
-
-
-def _count(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else 0
 
 
 @router.post(CURRENCIES, name="currencies_enable")
@@ -163,10 +153,11 @@ def enable_currency(request: Request, session: WebSessionDep, form: FormDep) -> 
 @router.post(CURRENCIES + "/recalculate", name="currencies_recalculate")
 @_gate
 def recalculate(request: Request, session: WebSessionDep) -> Response:
-    """Apply the current exchange rates to the open leads and opportunities; how many changed."""
-    changed = committed(request, lambda uow: service.recalculate_open_records(uow=uow, actor=session.actor))
-    leads, opportunities = changed.get("leads", 0), changed.get("opportunities", 0)
-    return redirect(f"{CURRENCIES}?recalculated=1&leads={leads}&opportunities={opportunities}")
+    """Apply the current exchange rates to the open leads and opportunities, as a job; its page follows
+    it and says how many changed."""
+    job = start_recalculation(database=database_of(request), actor=session.actor)
+    request.app.state.queue.enqueue(job.id)
+    return redirect(f"/jobs/{job.id}")
 
 
 def _currency_page(

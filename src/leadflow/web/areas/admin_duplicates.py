@@ -1,17 +1,17 @@
 """Duplicate sets and merges (§9): find-all jobs, their sets, CSV export, merge with preview, undo.
 
-A job runs in a background task after the page starts it; the job's page reloads itself while the
-job is queued or running. A merge is chosen on one page (the master, then the surviving value of
-each field the two records disagree on), previewed on the next, and done from the preview; its
-page offers the undo. Lead, account and contact pages link to ``/admin/merge`` with the two
-records, so the merge pages are open to every signed-in user: the merge service checks the rights
-on the records themselves.
+Finding duplicates runs as a job of the job queue (``leadflow.tasks.admin.start_scan``): the page
+starts it and the duplicate detection job's page follows the progress of the job that fills it
+(``static/jobs.js``, as the jobs' own pages do) until it has finished. A merge is chosen on one page
+(the master, then the surviving value of each field the two records disagree on), previewed on the
+next, and done from the preview; its page offers the undo. Lead, account and contact pages link to
+``/admin/merge`` with the two records, so the merge pages are open to every signed-in user: the merge
+service checks the rights on the records themselves.
 """
 
 from __future__ import annotations
 
 import enum
-import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -24,11 +24,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 
 from leadflow.core.errors import Forbidden, LeadflowError, ValidationFailed
 from leadflow.core.formatting import format_day, format_moment, format_number
-from leadflow.core.uow import Database
 from leadflow.customers.models import Account, Contact
 from leadflow.duplicates import merge as merge_service
 from leadflow.duplicates import scan, sets
@@ -40,6 +38,7 @@ from leadflow.security.access import get_accessible
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
+from leadflow.tasks.admin import SCAN, start_scan
 from leadflow.web.areas.admin import admin_area, signed_in_page
 from leadflow.web.areas.admin_labels import (
     JOB_STATE_BADGES,
@@ -48,6 +47,7 @@ from leadflow.web.areas.admin_labels import (
     MOVED_LABELS,
     VALUE_LABELS,
 )
+from leadflow.web.areas.jobs import latest_job, progress_of, progress_url
 from leadflow.web.forms import FormDep, parse_uuid, refusal_text
 from leadflow.web.i18n import gettext
 from leadflow.web.labels import COLUMN_LABELS, RECORD_LABELS, RECORD_PAGES, TABLE_LABELS, label, rule_name
@@ -55,7 +55,6 @@ from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of
 from leadflow.web.routes import _secure
 
 router = APIRouter()
-log = logging.getLogger(__name__)
 
 DUPLICATES = "/admin/duplicates"
 SETS_PER_PAGE = 20
@@ -144,23 +143,13 @@ def duplicates_page(request: Request, session: WebSessionDep, cursor: str | None
     )
 
 
-def _run_in_background(job_id: uuid.UUID, *, database: Database) -> None:
-    """Run the job; the service records a failure on the job itself."""
-    try:
-        scan.run_job(job_id, database=database)
-    except Exception:
-        log.exception("duplicate detection job %s could not run", job_id)
-
-
 @router.post(DUPLICATES + "/jobs")
 @admin_area("settings", Privilege.WRITE)
 def start_job(request: Request, session: WebSessionDep, form: FormDep) -> Response:
-    """Start finding every duplicate set of one table; the job's page follows its progress."""
-    database = database_of(request)
-    job = scan.start_job(str(form.get("table", "")), database=database, actor=session.actor)
-    response = redirect(f"{DUPLICATES}/jobs/{job.id}")
-    response.background = BackgroundTask(_run_in_background, job.id, database=database)
-    return response
+    """Start finding every duplicate set of one table as a job; the duplicate job's page follows it."""
+    found, job = start_scan(str(form.get("table", "")), database=database_of(request), actor=session.actor)
+    request.app.state.queue.enqueue(job.id)
+    return redirect(f"{DUPLICATES}/jobs/{found.id}")
 
 
 @dataclass(frozen=True)
@@ -177,12 +166,17 @@ class _Member:
 @router.get(DUPLICATES + "/jobs/{job_id}")
 @admin_area("settings", Privilege.WRITE)
 def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, cursor: str | None = None) -> Response:
-    """One job: state and progress, what each rule found, and a page of its duplicate sets."""
+    """One job: state and progress, what each rule found, and a page of its duplicate sets.
+
+    While it is queued or running, the page follows the progress of the job of the queue that fills it,
+    and stops once that job has finished (done, failed or canceled)."""
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
         job = scan.get_job(job_id, uow=uow, actor=session.actor)
         rules = scan.job_rules(job_id, uow=uow, actor=session.actor)
         page = sets.list_sets(job_id, uow=uow, actor=session.actor, limit=SETS_PER_PAGE, cursor=cursor)
+        filling = latest_job(uow.session, kind=SCAN, parameter="duplicate_job_id", value=job_id)
+        follow = progress_of(language, filling) if filling is not None else None
     table = job.table_name.value
     shown = [
         {
@@ -202,6 +196,9 @@ def job_page(request: Request, session: WebSessionDep, job_id: uuid.UUID, cursor
         session,
         "admin/job.html",
         job=_job_row(language, job),
+        filling_job=filling.id if filling is not None else None,
+        follow=follow,
+        follow_url=progress_url(filling.id) if filling is not None and follow and not follow.finished else None,
         table=table,
         sets=shown,
         rules=[

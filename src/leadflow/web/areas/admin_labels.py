@@ -109,6 +109,8 @@ ACTION_LABELS = {
     "reassign": N_("Reassign records"),
     "role_two_factor": N_("Two-factor sign-in rule of a role"),
     "sign_in_throttled": N_("Sign-in held back after wrong attempts"),
+    "cancel": N_("Cancel job"),
+    "retry": N_("Retry job"),
 }
 
 # The kinds of access tokens, by stored value (leadflow.security.models.TokenKind).
@@ -213,6 +215,9 @@ AUDIT_VALUE_LABELS: dict[str, dict[str, str]] = {
     "base_table": TABLE_LABELS,
     "matching_table": TABLE_LABELS,
 }
+# The tables audit entries name: the sales and administration tables, and the jobs of the job queue.
+AUDIT_TABLE_LABELS = {**TABLE_LABELS, "jobs": N_("Jobs")}
+
 AUDIT_STATE_LABELS = {
     "leads": CHOICE_LABELS[LeadState],
     "opportunities": CHOICE_LABELS[OpportunityState],

@@ -1,41 +1,39 @@
 """Duplicate detection rules (§9): list, create, edit conditions, publish, unpublish, delete.
 
 Publishing codes every record of the matching table: the page starts it (the checks and the
-Publishing state happen at once) and a background task does the coding while the rule's page
-shows the progress and reloads itself until the rule is published.
+Publishing state happen at once, ``leadflow.tasks.admin.start_publish``) and a job of the job queue
+does the coding while the rule's page follows the job's progress (``static/jobs.js``) until it has
+finished.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
 from leadflow.core.errors import Forbidden, LeadflowError
 from leadflow.core.schemas import parse
-from leadflow.core.uow import Database
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.criteria import Criterion
 from leadflow.duplicates.models import DetectionTable, DuplicateRule, RuleState
 from leadflow.duplicates.tables import TABLES
 from leadflow.http.errors import status_for
 from leadflow.organisation.service import get_settings
-from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
+from leadflow.tasks.admin import PUBLISH, start_publish
 from leadflow.web.areas.admin import admin_area, phone_regions
 from leadflow.web.areas.admin_labels import RULE_STATE_BADGES, RULE_STATE_LABELS
+from leadflow.web.areas.jobs import Progress, latest_job, progress_of, progress_url
 from leadflow.web.forms import FormDep, field_errors, parse_version, refusal_text
 from leadflow.web.i18n import N_, gettext
 from leadflow.web.labels import COLUMN_LABELS, CRITERION_LABELS, RULE_DESCRIPTION_LABELS, TABLE_LABELS, label, rule_name
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 
 router = APIRouter()
-log = logging.getLogger(__name__)
 
 RULES = "/admin/duplicate-rules"
 _CONDITION_FIELDS = ("base_column", "matching_column", "criterion", "n", "threshold")
@@ -337,6 +335,10 @@ def _rule_page(
     language = session.language
     values = values or _rule_values(rule)
     row = _rule_row(language, rule)
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        publishing_job = latest_job(uow.session, kind=PUBLISH, parameter="rule_id", value=rule.id)
+        follow: Progress | None = progress_of(language, publishing_job) if publishing_job is not None else None
+    publishing = rule.state is RuleState.PUBLISHING
     return render(
         request,
         session,
@@ -349,8 +351,13 @@ def _rule_page(
         errors=errors or {},
         notice=notice,
         editable=rule.state is RuleState.UNPUBLISHED,
-        publishing=rule.state is RuleState.PUBLISHING,
+        publishing=publishing,
         progress={"done": rule.publish_done, "total": rule.publish_total},
+        publishing_job=publishing_job.id if publishing_job is not None else None,
+        follow=follow,
+        follow_url=progress_url(publishing_job.id)
+        if publishing and publishing_job is not None and follow is not None and not follow.finished
+        else None,
         default_region_name=dict(phone_regions(language)).get(rule.default_region, rule.default_region),
         **_form_choices(language, values),
     )
@@ -421,14 +428,6 @@ def update_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID, fo
     return redirect(f"{RULES}/{rule_id}?saved=true")
 
 
-def _publish_in_background(rule_id: uuid.UUID, *, database: Database, actor: Actor) -> None:
-    """Code every record; a failure puts the rule back to Unpublished (the service does) and is logged."""
-    try:
-        rule_service.run_publication(rule_id, database=database, actor=actor)
-    except Exception:
-        log.exception("publishing duplicate detection rule %s failed", rule_id)
-
-
 def _refused_action(request: Request, session: WebSession, rule_id: uuid.UUID, error: LeadflowError) -> Response:
     if isinstance(error, Forbidden):
         raise error
@@ -444,15 +443,13 @@ def _refused_action(request: Request, session: WebSession, rule_id: uuid.UUID, e
 @router.post(RULES + "/{rule_id}/publish")
 @admin_area("settings", Privilege.WRITE)
 def publish_rule(request: Request, session: WebSessionDep, rule_id: uuid.UUID) -> Response:
-    """Start publishing: checks now, the records are coded in the background."""
-    database = database_of(request)
+    """Start publishing: checks now, then a job codes the records; the rule's page follows it."""
     try:
-        rule_service.begin_publishing(rule_id, database=database, actor=session.actor)
+        _rule, job = start_publish(rule_id, database=database_of(request), actor=session.actor)
     except LeadflowError as error:
         return _refused_action(request, session, rule_id, error)
-    response = redirect(f"{RULES}/{rule_id}?publishing=true")
-    response.background = BackgroundTask(_publish_in_background, rule_id, database=database, actor=session.actor)
-    return response
+    request.app.state.queue.enqueue(job.id)
+    return redirect(f"{RULES}/{rule_id}?publishing=true")
 
 
 @router.post(RULES + "/{rule_id}/unpublish")
