@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from leadflow.cli.common import JsonFlag, console, day, emit, errors, fail, open_as_actor, page_of, run, text, zone_name
+from leadflow.cli.jobs import WaitFlag, print_ending, start_and_follow
 from leadflow.core.db import utcnow
 from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
@@ -33,6 +34,7 @@ from leadflow.organisation.service import time_zone_of
 from leadflow.security.access import access_condition
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
+from leadflow.tasks import qualify as qualify_task
 
 if TYPE_CHECKING:
     from leadflow.api.leads import QualifyManySummary
@@ -164,10 +166,17 @@ def leads_qualify(
         ),
     ] = bulk.OnDuplicate.SKIP,
     batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Leads per transaction in bulk mode.")] = 500,
+    job: Annotated[
+        bool,
+        typer.Option(
+            "--job", help="With --view: qualify as a job that a worker runs (it survives this command and a crash)."
+        ),
+    ] = False,
+    wait: WaitFlag = True,
     as_json: JsonFlag = False,
 ) -> None:
     """Qualify one lead, or every lead of a view with --view VIEW --all (a line per lead and a summary;
-    exit code 1 when any lead was not qualified)."""
+    exit code 1 when any lead was not qualified); --job runs the view's qualification as a job."""
     options_data = {
         "create_account": create_account,
         "create_contact": create_contact,
@@ -191,6 +200,9 @@ def leads_qualify(
         if view is None or not all_:
             errors.print("Name a lead id, or a view with --view VIEW --all to qualify every lead in it.")
             raise typer.Exit(code=2)
+        if job:
+            _qualify_view_as_job(ctx, database, actor, view, options, on_duplicate=on_duplicate, wait=wait)
+            return
         _qualify_view(database, actor, view, options, batch_size=batch_size, on_duplicate=on_duplicate, as_json=as_json)
     except LeadflowError as error:
         fail(error)
@@ -316,6 +328,33 @@ def _qualify_view(
 
     emit(as_json, document, render)
     if document.summary.qualified != len(document.results) + len(document.not_attempted):
+        raise typer.Exit(code=1)
+
+
+def _qualify_view_as_job(
+    ctx: typer.Context,
+    database: Database,
+    actor: Actor,
+    view: LeadView,
+    options: QualifyOptions,
+    *,
+    on_duplicate: bulk.OnDuplicate,
+    wait: bool,
+) -> None:
+    """The view's leads, as they are now, qualified by a job; followed to its end unless --no-wait."""
+    lead_ids = list(_stream_ids(database, actor, view))
+    if not lead_ids:
+        console.print(f"No lead in the view {view.value}: nothing to qualify.")
+        return
+    started = qualify_task.start(lead_ids, options, on_duplicate=on_duplicate, database=database, actor=actor)
+    ended = start_and_follow(ctx, database, actor, started, wait=wait)
+    if not wait:
+        return
+    print_ending(ended)
+    counts = dict((ended.summary or {}).get("items", {}))
+    console.print(", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "no lead attempted")
+    if counts.get("qualified", 0) != len(lead_ids):
+        console.print(f"The lines of the leads not qualified: `leadflow jobs show {ended.id}`.")
         raise typer.Exit(code=1)
 
 
