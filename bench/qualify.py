@@ -338,6 +338,21 @@ def _digits(rng: random.Random, pattern: str) -> str:
     return "".join(str(rng.randrange(10)) if char == "x" else char for char in pattern)
 
 
+_SYLLABLES = ("ba", "ke", "lo", "mi", "nu", "ra", "se", "ti", "vo", "zu", "da", "fe", "go", "hi", "ju", "pa")
+
+
+def made_up(n: int) -> str:
+    """A made-up word of its own for each ``n``: a second surname and a company's own word, so that
+    the leads are distinct people at distinct companies, as a real list of leads mostly is (the
+    duplicate rules then find nothing among them, and the benchmark times qualification)."""
+    syllables = []
+    while True:
+        n, digit = divmod(n, len(_SYLLABLES))
+        syllables.append(_SYLLABLES[digit])
+        if not n:
+            return "".join(syllables).capitalize()
+
+
 def lead_data(seed: int, count: int) -> Iterator[tuple[uuid.UUID, dict[str, Any]]]:
     """``count`` leads as (id, API-shaped field dict), always the same for the same seed.
 
@@ -348,9 +363,11 @@ def lead_data(seed: int, count: int) -> Iterator[tuple[uuid.UUID, dict[str, Any]
     for n in range(1, count + 1):
         lead_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         first = rng.choice(FIRST_NAMES) if rng.random() < 0.95 else None
-        last = rng.choice(LAST_NAMES)
+        last = f"{made_up(n)} {rng.choice(LAST_NAMES)}"
         city, state, postal, country, dialling, street = rng.choice(PLACES)
-        company = f"{rng.choice(COMPANY_PREFIXES)} {rng.choice(COMPANY_CORES)} {rng.choice(COMPANY_SUFFIXES)}"
+        company = (
+            f"{rng.choice(COMPANY_PREFIXES)} {rng.choice(COMPANY_CORES)} {made_up(n * 7 + 3)} {rng.choice(COMPANY_SUFFIXES)}"
+        )
         domain = f"{_ascii_slug(company)}.example.com"
         local = ".".join(_ascii_slug(part) for part in (first, last) if part) or "contact"
         budget = Decimal(rng.randrange(1_000_00, 500_000_00)) / 100 if rng.random() < 0.85 else None
@@ -764,6 +781,8 @@ OPPORTUNITY_COLUMNS = (
     *OPPORTUNITY_FLAGS,
     *OWNED,
     *STAMPS,
+    "exchange_rate",
+    "estimated_revenue_base",
 )
 AUDIT_COLUMNS = (
     "id",
@@ -840,6 +859,16 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
     user_id, business_unit_id = cursor.fetchone()
     cursor.execute("SELECT base_currency_id FROM organisation_settings LIMIT 1")
     (base_currency_id,) = cursor.fetchone()
+    # The rate each opportunity captures, and its amount in base currency, as the service writes them
+    # (scaled integers: rates 10**-10, money 10**-4; leadflow.organisation.currencies.in_base).
+    cursor.execute("SELECT id, exchange_rate FROM currencies")
+    rates = {_text_id(currency_id): rate for currency_id, rate in cursor.fetchall()}
+
+    def base_amount(amount: int | None, rate: int) -> int | None:
+        if amount is None:
+            return None
+        return int(((Decimal(amount) / 10**4) / (Decimal(rate) / 10**10)).quantize(Decimal("0.0001")) * 10**4)
+
 
     lock = "" if sqlite else " FOR UPDATE"
     select_first = f"SELECT {', '.join(LEAD_READ_COLUMNS)} FROM leads ORDER BY id LIMIT {mark}{lock}"
@@ -920,6 +949,7 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
             contacts.append((contact_id, account_id, *[lead[i] for i in contact_source], "active", *owned, 1, now, now))
             values = [lead[i] for i in opportunity_source]
             values[3] = lead[c_currency] or base_currency_id
+            rate = rates[_text_id(values[3])]
             customer = account_id if account_id is not None else contact_id
             opportunities.append(
                 (
@@ -936,6 +966,8 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
                     1,
                     now,
                     now,
+                    rate,
+                    base_amount(values[1], rate),
                 )
             )
             closed = stamp()

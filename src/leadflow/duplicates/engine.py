@@ -14,6 +14,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, delete, event, select, text, tuple_
@@ -80,15 +81,50 @@ class LiveRule:
         return {c.base_column if side == "base" else c.matching_column for c in self.conditions}
 
     def code(self, record: Mapping[str, Any], side: str) -> int | None:
-        """The record's match code on one side of the rule, as the stored 64-bit integer."""
-        digest = rule_match_code(
-            self.conditions,
-            record,
-            case_sensitive=self.case_sensitive,
-            default_region=self.default_region,
-            side=side,  # type: ignore[arg-type]
-        )
-        return None if digest is None else code_integer(digest)
+        """The record's match code on one side of the rule, as the stored 64-bit integer.
+
+        A record's code is asked for several times while it is saved or qualified (the locks, the
+        detection, a batch's pending index, the stored codes): it is remembered by the values it
+        is made of."""
+        columns = tuple(c.base_column if side == "base" else c.matching_column for c in self.conditions)
+        try:
+            values = tuple(record[column] for column in columns)
+            kinds = tuple(type(value) for value in values)  # True and 1 are equal keys, not equal values
+            return _remembered_code(
+                self.conditions, self.case_sensitive, self.default_region, side, columns, values, kinds
+            )
+        except (KeyError, TypeError):  # a missing column (said by rule_match_code) or a value that cannot be a key
+            return _code(self.conditions, self.case_sensitive, self.default_region, side, record)
+
+
+def _code(
+    conditions: tuple[Condition, ...],
+    case_sensitive: bool,
+    default_region: str,
+    side: str,
+    record: Mapping[str, Any],
+) -> int | None:
+    digest = rule_match_code(
+        conditions,
+        record,
+        case_sensitive=case_sensitive,
+        default_region=default_region,
+        side=side,  # type: ignore[arg-type]
+    )
+    return None if digest is None else code_integer(digest)
+
+
+@lru_cache(maxsize=65_536)
+def _remembered_code(
+    conditions: tuple[Condition, ...],
+    case_sensitive: bool,
+    default_region: str,
+    side: str,
+    columns: tuple[str, ...],
+    values: tuple[Any, ...],
+    _kinds: tuple[type, ...],
+) -> int | None:
+    return _code(conditions, case_sensitive, default_region, side, dict(zip(columns, values, strict=True)))
 
 
 def code_integer(digest: str) -> int:

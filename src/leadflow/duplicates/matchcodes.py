@@ -31,6 +31,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from enum import Enum
+from functools import lru_cache
 from typing import Literal
 
 import jellyfish
@@ -114,6 +115,7 @@ def _fold_case(text: str, case_sensitive: bool) -> str:
     return text if case_sensitive else text.casefold()
 
 
+@lru_cache(maxsize=16_384)  # a value's key is asked for by several rules and steps of one qualification
 def blocking_key(normalized: str | None, *, any_order: bool = False) -> str | None:
     """The phonetic blocking key of a normalised value (see the module docstring), or None.
 

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 import phonenumbers
 
@@ -245,14 +246,36 @@ def normalize_website(value: object) -> str | None:
 Normalizer = Callable[[object, str | None], str | None]
 
 
+#: Values each kind of data remembers the normal form of (per process): one record's value is
+#: normalised for several rules and several times while it is qualified (detection, the batch's
+#: pending index, its stored codes), and parsing a phone number or folding a company name is most
+#: of what computing a match code costs.
+NORMALIZED_REMEMBERED = 16_384
+
+
+def _remembered(function: Normalizer) -> Normalizer:
+    """``function`` remembering the normal form of the last ``NORMALIZED_REMEMBERED`` text values."""
+    cached = lru_cache(maxsize=NORMALIZED_REMEMBERED)(function)
+
+    def normalize(value: object, default_region: str | None) -> str | None:
+        if isinstance(value, str):
+            return cached(value, default_region)
+        return function(value, default_region)
+
+    return normalize
+
+
 def _regionless(function: Callable[[object], str | None]) -> Normalizer:
     """Adapt a normaliser that needs no region to the common ``(value, default_region)`` signature."""
-    return lambda value, _default_region: function(value)
+    return _remembered(lambda value, _default_region: function(value))
 
 
-def _phone(value: object, default_region: str | None) -> str | None:
-    """``normalize_phone`` with the common signature."""
+def _phone_with_region(value: object, default_region: str | None) -> str | None:
     return normalize_phone(value, default_region=default_region)
+
+
+#: ``normalize_phone`` with the common signature.
+_phone = _remembered(_phone_with_region)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +309,7 @@ COLUMN_KINDS: tuple[ColumnKind, ...] = (
 TEXT_KIND = ColumnKind("text", (), _regionless(normalize_name))
 
 
+@lru_cache(maxsize=1024)
 def column_kind(column_name: str) -> ColumnKind | None:
     """The kind of data a column's name says it holds, or None when no kind names it."""
     return next((kind for kind in COLUMN_KINDS if kind.holds(column_name)), None)
