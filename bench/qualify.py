@@ -365,9 +365,7 @@ def lead_data(seed: int, count: int) -> Iterator[tuple[uuid.UUID, dict[str, Any]
         first = rng.choice(FIRST_NAMES) if rng.random() < 0.95 else None
         last = f"{made_up(n)} {rng.choice(LAST_NAMES)}"
         city, state, postal, country, dialling, street = rng.choice(PLACES)
-        company = (
-            f"{rng.choice(COMPANY_PREFIXES)} {rng.choice(COMPANY_CORES)} {made_up(n * 7 + 3)} {rng.choice(COMPANY_SUFFIXES)}"
-        )
+        company = f"{rng.choice(COMPANY_PREFIXES)} {rng.choice(COMPANY_CORES)} {made_up(n * 7 + 3)} {rng.choice(COMPANY_SUFFIXES)}"
         domain = f"{_ascii_slug(company)}.example.com"
         local = ".".join(_ascii_slug(part) for part in (first, last) if part) or "contact"
         budget = Decimal(rng.randrange(1_000_00, 500_000_00)) / 100 if rng.random() < 0.85 else None
@@ -868,7 +866,6 @@ def phase_floor(url: str, backend: str, batch_size: int) -> dict[str, Any]:
         if amount is None:
             return None
         return int(((Decimal(amount) / 10**4) / (Decimal(rate) / 10**10)).quantize(Decimal("0.0001")) * 10**4)
-
 
     lock = "" if sqlite else " FOR UPDATE"
     select_first = f"SELECT {', '.join(LEAD_READ_COLUMNS)} FROM leads ORDER BY id LIMIT {mark}{lock}"

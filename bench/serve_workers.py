@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import qualify as bench  # noqa: E402 - the lead data and database set-up of the qualify benchmark
+import qualify as bench  # the lead data and database set-up of the qualify benchmark
 
 
 def free_port() -> int:
