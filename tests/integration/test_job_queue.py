@@ -218,7 +218,11 @@ def test_a_worker_killed_mid_job_leaves_no_lead_qualified_twice_or_half_and_the_
 
     second = _worker(database, queue_url, name, log)  # finds the job of a dead process and queues it again
     try:
-        wait_for(lambda: job_state(database, job.id).state is JobState.SUCCEEDED, seconds=120, what="the job to end")
+        wait_for(
+            lambda: job_state(database, job.id).state is JobState.SUCCEEDED,
+            seconds=max(120, CRASH_LEADS / 50),
+            what="the job to end",
+        )
     except AssertionError:
         raise AssertionError(log.read_text()[-3000:]) from None
     finally:
@@ -231,10 +235,11 @@ def test_a_worker_killed_mid_job_leaves_no_lead_qualified_twice_or_half_and_the_
     assert ended.attempts == 2
     final = counts(database, job.id)
     # Every lead has exactly one line; each qualified one has its three records, once; made-up names
-    # that happen to look alike are skipped as duplicates, with their line saying so.
+    # that happen to look alike (more of them the more leads there are) are skipped as duplicates,
+    # with their line saying so.
     assert final["items"] == CRASH_LEADS and final["half"] == 0
     assert final["qualified"] == final["accounts"] == final["contacts"] == final["opportunities"]
-    assert final["qualified"] == final["qualified_items"] > CRASH_LEADS * 0.9
+    assert final["qualified"] == final["qualified_items"] > CRASH_LEADS / 2
     assert ended.summary is not None
     assert ended.summary["items"] == {
         "qualified": final["qualified"],
