@@ -248,3 +248,67 @@ def test_a_worker_killed_mid_job_leaves_no_lead_qualified_twice_or_half_and_the_
     with database.unit_of_work(read_only=True) as uow:
         positions = uow.session.scalars(select(JobItem.position).where(JobItem.job_id == job.id)).all()
     assert sorted(positions) == list(range(CRASH_LEADS))
+
+
+def test_a_running_bulk_job_canceled_stops_after_its_batch_and_a_retry_goes_on_from_there(
+    database: Database, actor: Actor, tmp_path: Path
+):
+    from leadflow.jobs.service import cancel_job, retry_job
+
+    queue = JobQueue(f"sqlite:///{tmp_path / 'queue.db'}", database, HANDLERS, name=f"cancel-{uuid.uuid4().hex[:8]}")
+    lead_ids = insert_leads(database, actor, 2000)
+    job = qualify_task.start(lead_ids, QualifyOptions(), on_duplicate=OnDuplicate.SKIP, database=database, actor=actor)
+    with database.unit_of_work() as uow:
+        uow.session.get_one(Job, job.id).parameters = {**job.parameters, "batch_size": 50}
+        uow.commit()
+    consumer = queue.consumer(workers=1, embedded=True)
+    consumer.start()
+    try:
+        queue.enqueue(job.id)
+        wait_for(lambda: job_state(database, job.id).progress_done >= 100, seconds=60, what="two batches")
+        with database.unit_of_work() as uow:
+            assert cancel_job(job.id, uow=uow, actor=actor).cancel_requested
+            uow.commit()
+        wait_for(lambda: job_state(database, job.id).state is JobState.CANCELED, seconds=60, what="the cancel")
+        stopped = job_state(database, job.id)
+        middle = counts(database, job.id)
+        assert stopped.progress_done % 50 == 0 and stopped.progress_done < 2000  # whole batches only
+        assert middle["items"] == stopped.progress_done and middle["half"] == 0
+        assert middle["qualified"] == middle["qualified_items"]
+
+        with database.unit_of_work() as uow:
+            retry_job(job.id, uow=uow, actor=actor)
+            uow.commit()
+        queue.enqueue(job.id)
+        wait_for(lambda: job_state(database, job.id).state is JobState.SUCCEEDED, seconds=120, what="the retry")
+    finally:
+        consumer.stop(graceful=True)
+    final = counts(database, job.id)
+    assert final["items"] == 2000 and final["half"] == 0
+    assert final["qualified"] == final["qualified_items"] == final["accounts"]
+
+
+def test_a_job_that_fails_is_marked_failed_with_its_reason_and_the_queue_goes_on(
+    database: Database, actor: Actor, tmp_path: Path
+):
+    from leadflow.jobs.service import create_job
+
+    queue = JobQueue(f"sqlite:///{tmp_path / 'queue.db'}", database, HANDLERS, name=f"fail-{uuid.uuid4().hex[:8]}")
+    with database.unit_of_work() as uow:
+        unknown = create_job(uow.session, actor, kind="no_such_kind", title="Mystery", parameters={})
+        broken = create_job(uow.session, actor, kind="bulk_qualify", title="Broken", parameters={"lead_ids": ["nope"]})
+        good = create_job(uow.session, actor, kind="currency_recalculation", title="Recalculate", parameters={})
+        uow.commit()
+    for job in (unknown, broken, good):
+        queue.enqueue(job.id)
+    consumer = queue.consumer(workers=1, embedded=True)
+    consumer.start()
+    try:
+        wait_for(lambda: job_state(database, good.id).state is JobState.SUCCEEDED, seconds=60, what="the good job")
+    finally:
+        consumer.stop(graceful=True)
+    failed = job_state(database, unknown.id)
+    assert failed.state is JobState.FAILED and "no_such_kind" in (failed.error or "")
+    crashed = job_state(database, broken.id)
+    assert crashed.state is JobState.FAILED
+    assert crashed.error is not None and crashed.error.startswith("The job stopped on an unexpected error (ValueError")
