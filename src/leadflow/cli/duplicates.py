@@ -8,16 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from leadflow.cli.common import JsonFlag, console, emit, errors, fail, open_as_actor, page_of, read, run
+from leadflow.cli.jobs import WaitFlag, print_ending, start_and_follow
 from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
 from leadflow.duplicates import merge as merge_service
@@ -25,6 +19,8 @@ from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates import scan, sets
 from leadflow.duplicates.detection import check_record
 from leadflow.duplicates.models import DetectionTable, JobState
+from leadflow.jobs.models import JobState as JobRunState
+from leadflow.tasks.admin import start_publish, start_scan
 
 duplicates_app = typer.Typer(
     help="Duplicate detection: rules, checks, find-all scans, merge and undo.", no_args_is_help=True
@@ -87,22 +83,21 @@ def rules_create(
 
 
 @rules_app.command("publish")
-def rules_publish(ctx: typer.Context, rule_id: Annotated[uuid.UUID, typer.Argument()]) -> None:
-    """Publish a rule, coding every existing record, with a progress bar."""
+def rules_publish(ctx: typer.Context, rule_id: Annotated[uuid.UUID, typer.Argument()], wait: WaitFlag = True) -> None:
+    """Publish a rule: a job codes every existing record, followed with a progress bar."""
     database, actor = open_as_actor(ctx)
     try:
-        with Progress(
-            TextColumn("Publishing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-        ) as bar:
-            task = bar.add_task("publish", total=None)
-            rule = rule_service.publish_rule(
-                rule_id,
-                database=database,
-                actor=actor,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
+        _rule, job = start_publish(rule_id, database=database, actor=actor)
+        ended = start_and_follow(ctx, database, actor, job, wait=wait)
+        if not wait:
+            return
+        with database.unit_of_work(read_only=True) as uow:
+            rule = rule_service.get_rule(uow.session, rule_id)
     except LeadflowError as error:
         fail(error)
+    if ended.state is not JobRunState.SUCCEEDED:
+        print_ending(ended)
+        raise typer.Exit(code=1)
     console.print(f"Published [bold]{rule.name}[/]: {rule.publish_total} records coded.")
 
 
@@ -153,25 +148,21 @@ def check(
 
 @duplicates_app.command("scan")
 def scan_table(
-    ctx: typer.Context, table: Annotated[DetectionTable, typer.Argument(help="The table to look through.")]
+    ctx: typer.Context,
+    table: Annotated[DetectionTable, typer.Argument(help="The table to look through.")],
+    wait: WaitFlag = True,
 ) -> None:
-    """Find every duplicate set of a table under its published rules, with a progress bar."""
+    """Find every duplicate set of a table under its published rules: a job, followed with a progress bar."""
     database, actor = open_as_actor(ctx)
     try:
-        job = scan.start_job(table, database=database, actor=actor)
+        found, started = start_scan(table, database=database, actor=actor)
         with database.unit_of_work(read_only=True) as uow:
             rules = scan.scan_rules(uow.session, table)
-        with Progress(
-            TextColumn(f"Looking for duplicate {table.value}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task("scan", total=None)
-            job = scan.run_job(
-                job.id, database=database, progress=lambda done, total: bar.update(task, completed=done, total=total)
-            )
+        start_and_follow(ctx, database, actor, started, wait=wait)
+        if not wait:
+            return
+        with database.unit_of_work(read_only=True) as uow:
+            job = scan.load_job(uow.session, found.id)
         with database.unit_of_work(read_only=True) as uow:
             counts = {count.rule_id: count for count in scan.job_rules(job.id, uow=uow, actor=actor)}
     except LeadflowError as error:
@@ -187,8 +178,8 @@ def scan_table(
     for column in ("rule", "sets", "records"):
         grid.add_column(column)
     for rule in rules:
-        found = counts.get(rule.id)
-        grid.add_row(rule.name, str(found.sets if found else 0), str(found.records if found else 0))
+        count = counts.get(rule.id)
+        grid.add_row(rule.name, str(count.sets if count else 0), str(count.records if count else 0))
     console.print(grid)
     console.print(f"See the sets with `leadflow duplicates sets {job.id}` (add --csv FILE to export them).")
 
