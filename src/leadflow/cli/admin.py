@@ -34,6 +34,7 @@ from leadflow.security.actor import actor_for_email, default_actor
 from leadflow.security.audit import AuditQuery, list_entries
 from leadflow.security.models import User
 from leadflow.security.service import create_first_administrator, is_administrator
+from leadflow.tasks import job_queue
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -56,9 +57,14 @@ def _operators_only(ctx: typer.Context, database: Database) -> None:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Operator command: create or upgrade the schema to the latest version (Alembic) and set up the organisation."""
-    prepared = prepare_database(settings_of(ctx))
+    settings = settings_of(ctx)
+    prepared = prepare_database(settings)
     _operators_only(ctx, prepared.database)
     console.print(f"Database is up to date: [bold]{prepared.database.engine.url.render_as_string()}[/]")
+    # The queue's own tables (Huey's, when it lives in the PostgreSQL database) are made here, once,
+    # rather than by several processes starting at the same moment.
+    queue = job_queue(settings, prepared.database)
+    console.print(f"Job queue: {queue.describe()}", highlight=False)
 
 
 @db_app.command("downgrade")
@@ -244,6 +250,8 @@ def serve(
         uvicorn.run(app, host=bind_host, port=bind_port, log_config=logging_config(settings.log_format))
         return
     # Several processes: each builds its own app from the environment (the settings as read here).
+    # The queue is made here first, so that its storage's tables are not created by all of them at once.
+    job_queue(settings, prepared.database)
     os.environ["LEADFLOW_DATABASE_URL"] = settings.database_url
     os.environ[EMBEDDED_WORKER] = "1" if worker else "0"
     uvicorn.run(
