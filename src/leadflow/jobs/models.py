@@ -36,8 +36,10 @@ class Job(RecordMixin, Base):
 
     kind: Mapped[str] = mapped_column(String(40))
     state: Mapped[JobState] = mapped_column(enum_column(JobState), default=JobState.QUEUED)
-    # What the job works on (ids, options), as its kind reads them; never shown as is.
-    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What the job works on (ids, options), as its kind reads them; never shown as is. Loaded only
+    # when read: a bulk qualification's holds every lead id (a million ids are about 40 MB), which
+    # lists and progress polls have no use for.
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     # A line that says what the job does, for lists ("Qualify 50,000 leads").
     title: Mapped[str] = mapped_column(String(200), default="")
     progress_done: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -149,6 +149,7 @@ def claim(database: Database, job_id: uuid.UUID, worker: str) -> JobRun | None:
                 state=JobState.RUNNING,
                 worker=worker[:200],
                 heartbeat_at=now,
+                started_at=func.coalesce(Job.started_at, now),  # a job started again keeps its first start
                 attempts=Job.attempts + 1,
                 row_version=Job.row_version + 1,
             )
@@ -156,9 +157,6 @@ def claim(database: Database, job_id: uuid.UUID, worker: str) -> JobRun | None:
         if taken.rowcount != 1:  # type: ignore[attr-defined]
             return None
         job = uow.session.get_one(Job, job_id)
-        if job.started_at is None:
-            job.started_at = now
-            uow.session.execute(update(Job).where(Job.id == job_id).values(started_at=now))
         run = JobRun(
             database=database,
             job_id=job.id,

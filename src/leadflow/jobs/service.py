@@ -19,7 +19,7 @@ from leadflow.core.db import utcnow
 from leadflow.core.errors import InvalidState, ValidationFailed
 from leadflow.core.paging import Page, check_limit, keyset_page
 from leadflow.core.records import get_record, not_found
-from leadflow.core.uow import UnitOfWork
+from leadflow.core.uow import Database, UnitOfWork
 from leadflow.jobs.models import FINISHED, Job, JobItem, JobState
 from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
@@ -50,6 +50,16 @@ def create_job(
 def sees_every_job(actor: Actor) -> bool:
     """Whether the actor sees and steers every job, not only their own: an administrator (settings Write)."""
     return has_admin(actor, "settings", Privilege.WRITE)
+
+
+def start_job(
+    database: Database, actor: Actor, *, kind: str, title: str, parameters: dict[str, Any], total: int = 0
+) -> Job:
+    """``create_job`` in a unit of work of its own, committed: a job ready to hand to the queue."""
+    with database.unit_of_work() as uow:
+        job = create_job(uow.session, actor, kind=kind, title=title, parameters=parameters, total=total)
+        uow.commit()
+    return job
 
 
 def _may_see(actor: Actor, job: Job) -> bool:

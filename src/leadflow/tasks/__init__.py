@@ -13,7 +13,6 @@ from leadflow.core.uow import Database
 from leadflow.jobs.models import Job
 from leadflow.jobs.queue import JobQueue, default_queue_url
 from leadflow.jobs.runner import Handler
-from leadflow.jobs.service import create_job
 from leadflow.tasks import admin, qualify
 
 HANDLERS: dict[str, Handler] = {
@@ -41,4 +40,4 @@ def submit(job_id: uuid.UUID, *, queue: JobQueue, database: Database) -> Job:
         return uow.session.get_one(Job, job_id)
 
 
-__all__ = ["HANDLERS", "admin", "create_job", "job_queue", "qualify", "queue_url", "submit"]
+__all__ = ["HANDLERS", "admin", "job_queue", "qualify", "queue_url", "submit"]

@@ -14,7 +14,7 @@ from leadflow.duplicates.models import DetectionTable, DuplicateJob, DuplicateRu
 from leadflow.duplicates.models import JobState as ScanState
 from leadflow.jobs.models import Job
 from leadflow.jobs.runner import JobRun
-from leadflow.jobs.service import create_job
+from leadflow.jobs.service import start_job
 from leadflow.organisation import currencies
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
@@ -41,15 +41,8 @@ def _reporting(job: JobRun) -> scan.Progress:
 def start_scan(table: str | DetectionTable, *, database: Database, actor: Actor) -> tuple[DuplicateJob, Job]:
     """A find-all-duplicates job over one table (settings Write): its sets' record, and the job that fills it."""
     found = scan.start_job(table, database=database, actor=actor)
-    with database.unit_of_work() as uow:
-        job = create_job(
-            uow.session,
-            actor,
-            kind=SCAN,
-            title=f"Find all duplicates in {found.table_name.value}",
-            parameters={"duplicate_job_id": str(found.id)},
-        )
-        uow.commit()
+    title = f"Find all duplicates in {found.table_name.value}"
+    job = start_job(database, actor, kind=SCAN, title=title, parameters={"duplicate_job_id": str(found.id)})
     return found, job
 
 
@@ -70,15 +63,9 @@ def run_scan(job: JobRun) -> dict[str, Any]:
 def start_publish(rule_id: uuid.UUID, *, database: Database, actor: Actor) -> tuple[DuplicateRule, Job]:
     """Publish a rule: checked and Publishing at once; the job codes every record, then it is Published."""
     rule = rule_service.begin_publishing(rule_id, database=database, actor=actor)
-    with database.unit_of_work() as uow:
-        job = create_job(
-            uow.session,
-            actor,
-            kind=PUBLISH,
-            title=f"Publish the rule {rule.name}",
-            parameters={"rule_id": str(rule_id)},
-        )
-        uow.commit()
+    job = start_job(
+        database, actor, kind=PUBLISH, title=f"Publish the rule {rule.name}", parameters={"rule_id": str(rule_id)}
+    )
     return rule, job
 
 
@@ -95,11 +82,8 @@ def run_publish(job: JobRun) -> dict[str, Any]:
 
 def start_recalculation(*, database: Database, actor: Actor) -> Job:
     """Recalculate open records with the current exchange rates (currencies Write, checked now and when it runs)."""
-    with database.unit_of_work() as uow:
-        require_admin(actor, currencies.TABLE, Privilege.WRITE)
-        job = create_job(uow.session, actor, kind=RECALCULATE, title="Recalculate open records", parameters={}, total=1)
-        uow.commit()
-    return job
+    require_admin(actor, currencies.TABLE, Privilege.WRITE)
+    return start_job(database, actor, kind=RECALCULATE, title="Recalculate open records", parameters={}, total=1)
 
 
 def run_recalculation(job: JobRun) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from leadflow.http.errors import error_body
 from leadflow.http.language import DEFAULT_LANGUAGE
 from leadflow.jobs.models import Job, JobItem
 from leadflow.jobs.runner import ItemResult, JobRun
-from leadflow.jobs.service import create_job
+from leadflow.jobs.service import start_job
 from leadflow.leads import bulk
 from leadflow.leads.bulk import BulkResult, OnDuplicate, QualifyOutcome
 from leadflow.leads.schemas import QualifyOptions
@@ -40,22 +40,19 @@ def start(
 ) -> Job:
     """A queued job qualifying ``lead_ids`` in order; options are refused now, as a bulk request's are."""
     bulk.check_bulk_options(options, on_duplicate=on_duplicate, database=database, actor=actor)
-    with database.unit_of_work() as uow:
-        count = len(lead_ids)
-        job = create_job(
-            uow.session,
-            actor,
-            kind=KIND,
-            title=f"Qualify {count} lead{'s' if count != 1 else ''}",
-            parameters={
-                "lead_ids": [str(lead_id) for lead_id in lead_ids],
-                "options": options.model_dump(mode="json", exclude_unset=True),
-                "on_duplicate": on_duplicate.value,
-            },
-            total=count,
-        )
-        uow.commit()
-    return job
+    count = len(lead_ids)
+    return start_job(
+        database,
+        actor,
+        kind=KIND,
+        title=f"Qualify {count} lead{'s' if count != 1 else ''}",
+        parameters={
+            "lead_ids": [str(lead_id) for lead_id in lead_ids],
+            "options": options.model_dump(mode="json", exclude_unset=True),
+            "on_duplicate": on_duplicate.value,
+        },
+        total=count,
+    )
 
 
 def item_of(outcome: QualifyOutcome, language: str) -> ItemResult:
@@ -76,12 +73,8 @@ def item_of(outcome: QualifyOutcome, language: str) -> ItemResult:
         outcome.status.value,
         code=outcome.error.code,
         message=str(error["message"]),
-        data={"error": _jsonable(error)},
+        data={"error": to_jsonable_python(error)},
     )
-
-
-def _jsonable(value: Any) -> Any:
-    return to_jsonable_python(value)
 
 
 def _stopped_already(session: Session, run: JobRun) -> bool:
