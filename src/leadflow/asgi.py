@@ -84,6 +84,8 @@ def create_app(
         max_attachment_bytes=settings.max_attachment_bytes,
         max_json_bytes=MAX_JSON_BYTES,
         page_for_refusal=_page_for_refusal,
+        import_paths=("/api/v1/imports", "/imports"),
+        max_import_bytes=settings.max_import_bytes,
     )
     # Outermost of ours: every answer, the body limit's too, carries the id.
     app.add_middleware(RequestIds, page_for_failure=_page_for_failure)

@@ -158,6 +158,7 @@ CHANGES = {
     "0010": Change(),  # indexes on opportunities only (the pipeline board and the forecast)
     "0011": Change(),  # a data step: base amounts of the records saved before 0009
     "0012": Change(tables=frozenset({"jobs", "job_items"})),
+    "0013": Change(tables=frozenset({"transfer_files", "transfer_chunks", "import_mappings"})),
 }
 ALL_LEAD_INDEXES = frozenset().union(*(names for change in CHANGES.values() for names in change.lead_indexes.values()))
 

@@ -21,6 +21,7 @@ from leadflow.api import (
     process,
     reporting,
     security,
+    transfer,
 )
 from leadflow.api import opportunities as opportunities_api
 from leadflow.api import settings as settings_api
@@ -102,6 +103,7 @@ def install_api(app: FastAPI, database: Database) -> None:
         jobs.router,
         merges.router,
         reporting.router,
+        transfer.router,
     ]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

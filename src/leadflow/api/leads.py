@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel, Field
@@ -22,6 +23,7 @@ from leadflow.api.deps import (
 from leadflow.api.errors import answer_language, error_body
 from leadflow.api.jobs import JobOut, accepted
 from leadflow.api.process import ProcessOut, process_out
+from leadflow.api.transfer import export_of_leads
 from leadflow.core.errors import ValidationFailed
 from leadflow.http.language import DEFAULT_LANGUAGE
 from leadflow.leads import bulk, qualification, service, views
@@ -136,6 +138,8 @@ def create_lead(
 def list_leads(
     uow: ReadUowDep,
     actor: CurrentActor,
+    http: Request,
+    database: DatabaseDep,
     view: views.LeadView = views.LeadView.ALL,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: str = "-created_at",
@@ -146,8 +150,13 @@ def list_leads(
     rating: Rating | None = None,
     lead_source: LeadSource | None = None,
     owner_user_id: uuid.UUID | None = None,
+    format: Annotated[
+        Literal["json", "csv", "xlsx"], Query(description="csv or xlsx: the whole view as a file")
+    ] = "json",
 ) -> LeadPageOut:
-    """List a view of leads (§10), searched with `q`, sorted with `sort` (`-` for descending), keyset-paged with `cursor`."""
+    """List a view of leads (§10), searched with `q`, sorted with `sort` (`-` for descending), keyset-paged with `cursor`.
+
+    With `format=csv` or `format=xlsx` the whole view (every page, in this order) is a download instead."""
     query = views.LeadQuery(
         view=view,
         q=q,
@@ -160,6 +169,9 @@ def list_leads(
         lead_source=lead_source,
         owner_user_id=owner_user_id,
     )
+    if format != "json":
+        views.list_leads(replace(query, limit=1), uow=uow, actor=actor)  # a wrong sort or cursor is refused now
+        return export_of_leads(http, actor, database, replace(query, cursor=None), format)  # type: ignore[return-value]
     page = views.list_leads(query, uow=uow, actor=actor)
     return LeadPageOut(items=[LeadOut.model_validate(lead) for lead in page.items], next_cursor=page.next_cursor)
 

@@ -6,15 +6,26 @@
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
-from leadflow.api.deps import CurrentActor, ExpectedVersion, ReadUowDep, SuppressDuplicates, UowDep
+from leadflow.api.deps import (
+    CurrentActor,
+    DatabaseDep,
+    ExpectedVersion,
+    ReadUowDep,
+    SuppressDuplicates,
+    UowDep,
+)
+from leadflow.api.errors import answer_language
 from leadflow.api.paging import Cursor, Limit, PageOut, page_out
+from leadflow.api.transfer import export_response
 from leadflow.security.access import get_accessible, list_records
 from leadflow.security.privileges import Privilege
+from leadflow.transfer.models import TransferTable
+from leadflow.transfer.service import ExportRequest
 
 
 @dataclass(frozen=True)
@@ -48,8 +59,22 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         return Out.model_validate(record)
 
     @router.get("", summary=f"List {table.path}")
-    def list_(uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, cursor: Cursor = None) -> RecordPage:
-        """The records you may read, oldest first."""
+    def list_(
+        uow: ReadUowDep,
+        actor: CurrentActor,
+        database: DatabaseDep,
+        http: Request,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        format: Annotated[
+            Literal["json", "csv", "xlsx"], Query(description="csv or xlsx: every record as a file")
+        ] = "json",
+    ) -> RecordPage:
+        """The records you may read, oldest first; with `format=csv` or `xlsx`, all of them as a download."""
+        if format != "json":
+            export = ExportRequest(table=TransferTable(table.path))
+            language = actor.language or answer_language(http)
+            return export_response(export, format, database=database, actor=actor, language=language)  # type: ignore[return-value]
         page = list_records(uow.session, table.model, actor=actor, limit=limit, cursor=cursor)
         return RecordPage.model_validate(page_out(page, Out.model_validate))
 

@@ -11,9 +11,10 @@ from leadflow.opportunities import models as opportunities
 from leadflow.organisation import models as organisation
 from leadflow.security import audit
 from leadflow.security import models as security
+from leadflow.transfer import models as transfer
 
 # Importing a module of models registers its tables with ``Base.metadata``.
-MODEL_MODULES = (activities, audit, customers, duplicates, jobs, leads, opportunities, organisation, security)
+MODEL_MODULES = (activities, audit, customers, duplicates, jobs, leads, opportunities, organisation, security, transfer)
 metadata = Base.metadata
 
 __all__ = ["MODEL_MODULES", "metadata"]

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from leadflow import __version__
-from leadflow.cli import admin, currencies, jobs, opportunities, records, reporting, security
+from leadflow.cli import admin, currencies, jobs, opportunities, records, reporting, security, transfer
 from leadflow.cli.common import console
 from leadflow.cli.duplicates import duplicates_app
 from leadflow.cli.failures import FailuresInOneLine
@@ -67,3 +67,4 @@ security.register(app)
 reporting.register(app)
 app.add_typer(duplicates_app, name="duplicates")
 jobs.register(app)
+transfer.register(app)

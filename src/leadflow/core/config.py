@@ -26,6 +26,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     max_attachment_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    # Largest spreadsheet an import reads (CSV or XLSX), in bytes.
+    max_import_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     base_currency: str = Field(default="EUR", min_length=3, max_length=3)
     host: str = "127.0.0.1"
     port: int = 8000

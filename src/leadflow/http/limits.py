@@ -27,6 +27,16 @@ log = logging.getLogger("leadflow.http")
 RefusalPage = Callable[[Scope, TooLarge, int], Awaitable[Response | None]]
 
 
+def file_too_large(limit: int) -> TooLarge:
+    """The refusal of a spreadsheet over the import limit."""
+    megabytes = limit // (1024 * 1024)
+    return TooLarge(
+        f"The file is larger than the {megabytes} MB an import reads; split it into smaller files.",
+        code="file_too_large",
+        details={"limit": limit, "megabytes": megabytes},
+    )
+
+
 class _BodyTooLarge(Exception):
     """Raised from ``receive`` once a body passes its limit, to stop the app reading it."""
 
@@ -49,13 +59,23 @@ class BodySizeLimit:
         max_attachment_bytes: int,
         max_json_bytes: int,
         page_for_refusal: RefusalPage | None = None,
+        import_paths: tuple[str, ...] = (),
+        max_import_bytes: int = 0,
     ) -> None:
         self.app = app
+        # Uploads to these paths are spreadsheets to import, with a limit of their own.
+        self.import_paths = import_paths
+        self.max_import_bytes = max_import_bytes
         self.max_attachment_bytes = max_attachment_bytes
         self.max_json_bytes = max_json_bytes
         self.page_for_refusal = page_for_refusal
 
-    def _refusal(self, is_upload: bool) -> TooLarge:
+    def _is_import(self, scope: Scope) -> bool:
+        return bool(self.import_paths) and str(scope.get("path", "")).startswith(self.import_paths)
+
+    def _refusal(self, is_upload: bool, is_import: bool = False) -> TooLarge:
+        if is_upload and is_import:
+            return file_too_large(self.max_import_bytes)
         if is_upload:
             return attachment_too_large(self.max_attachment_bytes)
         return TooLarge(
@@ -64,12 +84,12 @@ class BodySizeLimit:
         )
 
     async def _answer(self, scope: Scope, is_upload: bool) -> Response:
-        refusal = self._refusal(is_upload)
+        is_import = is_upload and self._is_import(scope)
+        refusal = self._refusal(is_upload, is_import)
         if self.page_for_refusal is not None:
             try:
-                page = await self.page_for_refusal(
-                    scope, refusal, self.max_attachment_bytes if is_upload else self.max_json_bytes
-                )
+                limit = self.max_import_bytes if is_import else self.max_attachment_bytes
+                page = await self.page_for_refusal(scope, refusal, limit if is_upload else self.max_json_bytes)
             except Exception:  # the page itself failed: the JSON answer is still clean
                 log.exception("the page refusing a body over its limit failed; answering JSON")
                 page = None
@@ -85,7 +105,8 @@ class BodySizeLimit:
             return
         headers = dict(scope["headers"])
         is_upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
-        limit = self.max_attachment_bytes + _ENVELOPE_BYTES if is_upload else self.max_json_bytes
+        upload_limit = self.max_import_bytes if is_upload and self._is_import(scope) else self.max_attachment_bytes
+        limit = upload_limit + _ENVELOPE_BYTES if is_upload else self.max_json_bytes
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await (await self._answer(scope, is_upload))(scope, receive, send)

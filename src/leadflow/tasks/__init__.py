@@ -13,13 +13,15 @@ from leadflow.core.uow import Database
 from leadflow.jobs.models import Job
 from leadflow.jobs.queue import JobQueue, default_queue_url
 from leadflow.jobs.runner import Handler
-from leadflow.tasks import admin, qualify
+from leadflow.tasks import admin, qualify, transfer
 
 HANDLERS: dict[str, Handler] = {
     qualify.KIND: qualify.run,
     admin.SCAN: admin.run_scan,
     admin.PUBLISH: admin.run_publish,
     admin.RECALCULATE: admin.run_recalculation,
+    transfer.IMPORT: transfer.run_import,
+    transfer.EXPORT: transfer.run_export,
 }
 
 
@@ -40,4 +42,4 @@ def submit(job_id: uuid.UUID, *, queue: JobQueue, database: Database) -> Job:
         return uow.session.get_one(Job, job_id)
 
 
-__all__ = ["HANDLERS", "admin", "job_queue", "qualify", "queue_url", "submit"]
+__all__ = ["HANDLERS", "admin", "job_queue", "qualify", "queue_url", "submit", "transfer"]

@@ -115,6 +115,7 @@ def install(environment: Any) -> None:
 
 WEB_DIR = Path(__file__).resolve().parent
 HTTP_DIR = WEB_DIR.parent / "http"
+TRANSFER_DIR = HTTP_DIR.parent / "transfer"
 
 
 def extracted_messages() -> set[str]:
@@ -132,6 +133,8 @@ def extracted_messages() -> set[str]:
         (WEB_DIR, [("**.py", "python")], python),
         # The sentences of refusals and the labels they name, which the REST API answers with too.
         (HTTP_DIR, [("**.py", "python")], python),
+        # The columns of import and export files, and the words of their error files.
+        (TRANSFER_DIR, [("**.py", "python")], python),
     )
     for folder, method_map, keywords in sources:
         for _file, _line, message, _comments, _context in extract_from_dir(

@@ -1,0 +1,77 @@
+"""The rows of an import that failed, as a CSV file to fix and import again.
+
+The file has the imported file's own header, then an Error column; each failed row keeps its original
+cells and says why it was refused, in the reader's language. It is written as a stream, a thousand
+rows read at a time, whatever the import's size. The REST API, the web app and the command line hand
+out the same file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from leadflow.core.uow import Database
+from leadflow.http.language import gettext
+from leadflow.jobs.models import Job
+from leadflow.security.actor import Actor
+from leadflow.transfer import service
+from leadflow.transfer.files import open_file
+from leadflow.transfer.writing import csv_delimiter, neutralise
+
+# A kept file is read again from its first byte; the import limit was checked when it was kept.
+_NO_LIMIT = 1 << 62
+MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+def file_headers(database: Database, job: Any) -> list[str]:
+    """The header row of the file an import job reads."""
+    parameters = job.parameters or {}
+    return service.file_headers(
+        open_file(database, uuid.UUID(str(parameters["file_id"]))),
+        filename=str(parameters.get("filename") or "file"),
+        sheet=parameters.get("sheet"),
+        max_bytes=_NO_LIMIT,
+    )
+
+
+def failed_rows_file(import_id: uuid.UUID, *, database: Database, actor: Actor, language: str) -> service.Download:
+    """The failed rows of an import the actor may see (anyone else's is not found), as a download.
+
+    The header is read at once (the refusals come before any byte is handed out); the rows are read as
+    the bytes are taken."""
+    with database.unit_of_work(read_only=True) as uow:
+        job = service.check_import_job(import_id, uow=uow, actor=actor)
+        headers = file_headers(database, job)
+    return service.Download(
+        f"import-{import_id}-errors.csv", MEDIA_TYPE, _lines(database, import_id, headers, language)
+    )
+
+
+def errors_csv(database: Database, job_id: uuid.UUID, *, language: str) -> Iterator[bytes]:
+    """The bytes of ``failed_rows_file`` for an import job, with no check of who reads them (the caller
+    checked already)."""
+    with database.unit_of_work(read_only=True) as uow:
+        headers = file_headers(database, uow.session.get_one(Job, job_id))
+    return _lines(database, job_id, headers, language)
+
+
+def _lines(database: Database, job_id: uuid.UUID, headers: list[str], language: str) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=csv_delimiter(language), lineterminator="\r\n")
+    writer.writerow([*(neutralise(header) for header in headers), gettext(language, "Error")])
+    # Excel reads a CSV as UTF-8 (and so shows accents right) only when it starts with the BOM.
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    with database.unit_of_work(read_only=True) as uow:
+        for item in service.failed_rows(uow.session, job_id):
+            buffer.seek(0)
+            buffer.truncate()
+            cells = list((item.data or {}).get("cells") or [])
+            writer.writerow([*(neutralise(str(cell)) for cell in cells), neutralise(item.message or "")])
+            yield buffer.getvalue().encode("utf-8")
+
+
+__all__ = ["MEDIA_TYPE", "errors_csv", "failed_rows_file", "file_headers"]
