@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from leadflow.core.config import Settings
 from leadflow.core.uow import Database
-from leadflow.customers.models import Account
 from leadflow.customers.schemas import AccountCreate
 from leadflow.customers.service import create_account
 from leadflow.jobs.models import Job
@@ -149,14 +148,14 @@ def test_rows_with_bad_values_fail_alone_with_a_clear_reason(client: TestClient,
 
 def test_dates_and_numbers_read_in_either_locale(client: TestClient, database: Database):
     content = (
-        "Name,Potential Customer,Est. Revenue,Est. Close Date\r\n"
-        '"Big deal",,"25,000.50",12/31/2026\r\n'
-        '"Other deal",,"1,234",2026-03-04\r\n'
-        '"Bad date",,5,31/02/2026\r\n'
-    ).encode()
+        b"Name,Potential Customer,Est. Revenue,Est. Close Date\r\n"
+        b'"Big deal",,"25,000.50",12/31/2026\r\n'
+        b'"Other deal",,"1,234",2026-03-04\r\n'
+        b'"Bad date",,5,31/02/2026\r\n'
+    )
     result, items = rows_of(client, content, table="opportunities")
     assert result["counts"]["created"] == 2 and result["counts"]["failed"] == 1
-    spanish = "Tema;Ingresos estimados;Fecha de cierre estimada\r\nTrato;25.000,50;31/12/2026\r\n".encode()
+    spanish = b"Tema;Ingresos estimados;Fecha de cierre estimada\r\nTrato;25.000,50;31/12/2026\r\n"
     result, items = rows_of(client, spanish, table="opportunities")
     assert result["counts"]["created"] == 1, items
     listed = client.get(f"{API}/opportunities").json()["items"]
