@@ -92,6 +92,44 @@ REFUSALS = {
     "customer_id_not_found": N_("The potential customer names no existing account or contact."),
     "last_stage": N_("The opportunity is already at the last stage, Close."),
     "qualify_stage_is_on_the_lead": N_("An opportunity cannot go back to Qualify; that stage belongs to the lead."),
+    # Import and export: the file, the mapping, a row
+    "empty_file": N_("The file is empty; export it again with a header row and at least one record."),
+    "no_header": N_("The file's first row is empty; its first row must name the columns."),
+    "not_a_table": N_(
+        "This file is not a spreadsheet leadflow reads; save it as CSV (UTF-8) or as an Excel workbook (.xlsx)."
+    ),
+    "bad_encoding": N_(
+        "Row %(row)s has characters in another encoding than the rest of the file; save the file as CSV UTF-8."
+    ),
+    "malformed_csv": N_("Row %(row)s cannot be read as CSV (a quote is not closed, or a cell is too long); check it."),
+    "unsafe_file": N_(
+        "This workbook is refused because it could harm the server (it unpacks to far more than its size, or it refers to other files); save it again from Excel."
+    ),
+    "sheet_not_found": N_("The workbook has no sheet named %(sheet)s; check the sheet's name."),
+    "file_too_large": N_("The file is larger than the %(megabytes)s MB an import reads; split it into smaller files."),
+    "required_column_unmapped": N_(
+        "No column of the file is mapped to %(column)s, which every new record needs; map a column to it."
+    ),
+    "unknown_column": N_(
+        "The column %(column)s is mapped to a field this table does not have; choose another field or leave it out."
+    ),
+    "column_mapped_twice": N_("Two columns are mapped to the same field; map only one of them."),
+    "invalid_match_column": N_(
+        "To match on %(column)s, map a column of the file to it; only the id and columns that name one record (e-mail, name, phone, website) can be matched on."
+    ),
+    "invalid_columns": N_("The mapping must say, for each header, which field it fills."),
+    "mapping_not_found": N_("There is no saved mapping of that name for this table."),
+    "invalid_mapping_name": N_("Give the mapping a name of 1 to 100 characters."),
+    "file_imported": N_("This file was imported already; upload it again to import it once more."),
+    "export_not_ready": N_("The export is not finished yet; try again when its job has succeeded."),
+    "ragged_row": N_(
+        "This row has %(cells)s values but the header has %(headers)s columns; check the row's separators and quotes."
+    ),
+    "already_imported": N_("An earlier import of this same file saved this row; it was skipped."),
+    "key_match": N_("A record with the same key exists; the row was skipped."),
+    "ambiguous_match": N_(
+        "Several records match this row; choose a key column (such as the id or the e-mail) to say which one to update."
+    ),
     # Qualifying leads
     "multiple_opportunities_not_allowed": N_(
         "Several opportunities can be created from one lead only when the qualification settings let the seller "
@@ -226,6 +264,15 @@ FIELD_MESSAGES = {
     "wrong_password": N_("The current password is wrong."),
     "passwords_differ": N_("The two passwords are not the same."),
     "competitor_required": N_("Choose the competitor who won the deal."),
+    # A cell of an imported file
+    "invalid_number": N_("This is not a number; write it as 25000.50 or 25.000,50."),
+    "invalid_integer": N_("Write a whole number."),
+    "invalid_date": N_("This is not a date; write it as 2026-12-31 or 31/12/2026."),
+    "invalid_boolean": N_("Write yes or no."),
+    "invalid_choice": N_("This is none of the options; write an option's label, in English or Spanish, or its code."),
+    "ambiguous_choice": N_("This label names more than one option; write the option's code."),
+    "lookup_not_found": N_("No record goes by this name; create it first or check the spelling."),
+    "lookup_ambiguous": N_("Several records go by this name; write the record's id instead."),
     "base_currency_rate": N_("The base currency's exchange rate is 1."),
     "closed": N_("This opportunity is closed."),
     "other_customer": N_("This opportunity is not one of the lead's account or contact."),

@@ -32,6 +32,7 @@ from leadflow.transfer.files import open_file, store_file
 from leadflow.transfer.importing import ImportOptions, RowOutcome, RowSaver, RowStatus, plan_import
 from leadflow.transfer.models import FilePurpose, TransferFile
 from leadflow.transfer.reading import open_table
+from leadflow.transfer.refusals import kept, row_refusal_text
 from leadflow.transfer.writing import write_csv, write_xlsx
 
 IMPORT = service.IMPORT
@@ -42,10 +43,10 @@ _NO_LIMIT = 1 << 62
 
 
 def error_text(error: LeadflowError, language: str) -> tuple[str, Any]:
-    """A row's refusal in ``language``, and its JSON body."""
+    """A row's refusal in ``language``, and its JSON body (codes and details, in that language)."""
     body = error_body(error, language)["error"]
     assert isinstance(body, dict)
-    return str(body["message"]), to_jsonable_python(body)
+    return row_refusal_text(error, language), to_jsonable_python(body)
 
 
 def item_of(outcome: RowOutcome, cells: list[str], language: str) -> ItemResult:
@@ -57,6 +58,7 @@ def item_of(outcome: RowOutcome, cells: list[str], language: str) -> ItemResult:
         return ItemResult(outcome.record_id, outcome.status.value, data=data)
     message, body = error_text(outcome.error, language)
     data["error"] = body
+    data["refusal"] = kept(outcome.error)
     if outcome.status is RowStatus.FAILED:
         data["cells"] = cells
     return ItemResult(outcome.record_id, outcome.status.value, code=outcome.error.code, message=message, data=data)
