@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 from leadflow.core.errors import ValidationFailed
 from leadflow.http.labels import CHOICE_LABELS, COLUMN_LABELS
@@ -68,14 +69,21 @@ class Column:
 
     def choice_labels(self) -> dict[str, list[str]]:
         """Each stored value of a choice column with the labels that mean it, in every language."""
-        assert self.choices is not None
-        labels = CHOICE_LABELS.get(self.choices, {})
-        result: dict[str, list[str]] = {}
-        for member in self.choices:
-            message = labels.get(str(member.value))
-            names = [gettext(language, message) for language in LANGUAGES] if message else []
-            result[str(member.value)] = [*names, *DYNAMICS_OPTION_VALUES.get(self.choices, {}).get(member.value, ())]
-        return result
+        return _choice_labels(self)
+
+
+@cache
+def _choice_labels(column: Column) -> dict[str, list[str]]:
+    """``Column.choice_labels``, worked out once per column: an import asks for every row."""
+    assert column.choices is not None
+    labels = CHOICE_LABELS.get(column.choices, {})
+    dynamics = DYNAMICS_OPTION_VALUES.get(column.choices, {})
+    result: dict[str, list[str]] = {}
+    for member in column.choices:
+        message = labels.get(str(member.value))
+        names = [gettext(language, message) for language in LANGUAGES] if message else []
+        result[str(member.value)] = [*names, *dynamics.get(member.value, ())]
+    return result
 
 
 def _address(prefix_en: str = "Address 1", prefix_es: str = "Dirección 1") -> list[Column]:

@@ -269,6 +269,9 @@ class RowReader:
         self.session = uow.session
         self.actor = actor
         self.language = plan.options.language
+        # Users and currencies found, for the batch: neither is created or removed by an import.
+        self._owners: dict[str, uuid.UUID] = {}
+        self._currencies: set[str] = set()
 
     def _readable(self, model: type[Any]) -> Any:
         return select(model.id).where(access_condition(self.actor, Privilege.READ, model.__tablename__, model))
@@ -316,13 +319,18 @@ class RowReader:
         by_id = _as_id(text)
         if by_id is not None:
             return by_id
-        statement = select(User.id).where(func.lower(User.email) == text.lower())
-        return _first(self.session, statement, header=header, text=text, what="user")
+        key = text.lower()
+        if key not in self._owners:  # a file names the same few owners on every row
+            statement = select(User.id).where(func.lower(User.email) == key)
+            self._owners[key] = _first(self.session, statement, header=header, text=text, what="user")
+        return self._owners[key]
 
     def _currency(self, text: str) -> str:
         code = text.strip().upper()
-        if self.session.scalar(select(Currency.id).where(Currency.iso_code == code)) is None:
-            raise ValueProblem("lookup_not_found", f"no enabled currency has the code '{text}'.")
+        if code not in self._currencies:
+            if self.session.scalar(select(Currency.id).where(Currency.iso_code == code)) is None:
+                raise ValueProblem("lookup_not_found", f"no enabled currency has the code '{text}'.")
+            self._currencies.add(code)
         return code
 
     def value(self, column: Column, text: str, header: str, current: Any = None) -> Any:

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.numbers import list_currencies
 
@@ -37,8 +37,11 @@ class ValueProblem(Exception):
 _NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """A key for comparing labels and headers: no accents, no case, one space between words."""
+    """A key for comparing labels and headers: no accents, no case, one space between words.
+
+    Remembered: an import folds the same few labels and headers for every row."""
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return _NOT_ALPHANUMERIC.sub(" ", bare).strip()
