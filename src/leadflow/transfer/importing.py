@@ -290,9 +290,21 @@ class RowReader:
         except ValueProblem as problem:
             if problem.code != "lookup_not_found" or not self.plan.options.create_missing_accounts:
                 raise
-        account = customers.create_account(
-            AccountCreate(name=text[:160]), uow=self.uow, actor=self.actor, suppress_duplicates=True
-        )
+        # Created with duplicate detection on: it holds the name's match codes until the batch commits,
+        # so that an import running beside this one, naming the same account, finds this one instead of
+        # creating a second.
+        savepoint = self.session.begin_nested()
+        try:
+            account = customers.create_account(AccountCreate(name=text[:160]), uow=self.uow, actor=self.actor)
+        except DuplicateDetected as duplicate:
+            savepoint.rollback()
+            matches = [item for item in (duplicate.details or {}).get("matches", []) if isinstance(item, dict)]
+            if len(matches) == 1:
+                return uuid.UUID(str(matches[0]["id"]))
+            raise ValueProblem(
+                "lookup_ambiguous", f"several accounts look like '{text}'; write the account's id instead."
+            ) from None
+        savepoint.commit()
         return account.id
 
     def _contact(self, text: str, header: str, current: uuid.UUID | None) -> uuid.UUID:
