@@ -100,6 +100,13 @@ TWO_FACTOR_USER = demo_user("Sales Team Member")
 DUPLICATE_LEAD = {"es": "Sillas para la nueva oficina de Sevilla", "en": "Sit-stand desks for the Denver office"}
 
 
+# A spreadsheet to import whose headers and values are long unbroken words (never imported: only previewed).
+_LONG_SPREADSHEET = (
+    f"Tema;Apellidos;Correo electrónico;Sitio web;{LONG_WORD}\r\n"
+    f"{LONG_WORD};{LONG_WORD[:50]};{LONG_EMAIL};{LONG_WEBSITE};{LONG_WORD}\r\n"
+)
+
+
 # ---------------------------------------------------------------------------------------------- the site, once
 
 
@@ -490,6 +497,20 @@ def measure_what_a_salesperson_submits(context: BrowserContext, site: Site, find
             page.locator("#bulk-qualify-submit").click()
         page.locator("#results-table").wait_for()
         findings.measure(page, who, language)
+
+    # The import wizard: a spreadsheet with long headers and values, its columns' mapping, its preview.
+    page.goto("/imports")
+    page.locator("#import-file").set_input_files(
+        {"name": f"{LONG_WORD}.csv", "mimeType": "text/csv", "buffer": _LONG_SPREADSHEET.encode("cp1252")}
+    )
+    with page.expect_navigation():
+        page.locator("#upload-button").click()
+    page.locator("#map-form").wait_for()
+    findings.measure(page, who, language)
+    with page.expect_navigation():
+        page.locator("#preview-button").click()
+    page.locator("#preview-table").wait_for()
+    findings.measure(page, who, language)
 
     # Setting up two-factor sign-in: the QR code and the secret to type (nothing changes until confirmed).
     page.goto("/me")

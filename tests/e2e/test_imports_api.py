@@ -91,6 +91,16 @@ def test_the_error_file_speaks_the_users_language(client: TestClient, database: 
     errors = client.get(f"{API}/imports/{result['id']}/errors", headers={"Accept-Language": "es"})
     text = errors.content.decode("utf-8-sig")
     assert text.splitlines()[0] == "Tema;Apellidos;Importe del presupuesto;Error"
+    # Imported by an English-speaking user, read by a Spanish-speaking one: said in Spanish.
+    row = list(csv.reader(io.StringIO(text), delimiter=";"))[1]
+    assert row == [
+        "Uno",
+        "Pérez",
+        "mucho",
+        "Importe del presupuesto «mucho»: No es un número; escríbalo como 25.000,50 o 25000.50.",
+    ]
+    english = client.get(f"{API}/imports/{result['id']}/errors").content.decode("utf-8-sig")
+    assert "'mucho' is not a number" in english.splitlines()[1]
 
 
 def test_duplicates_are_skipped_created_or_updated_as_asked(client: TestClient, database: Database):

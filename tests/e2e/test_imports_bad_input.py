@@ -68,7 +68,7 @@ def test_headers_the_table_does_not_know_leave_required_columns_unmapped(client:
     error = refused(client, database, b"Colour;Shape\r\nred;round\r\n", "required_column_unmapped")
     assert "topic" in error["message"]
     mapped = json.dumps({"Colour": "favourite_colour"})
-    refused(client, database, b"Colour;Shape\r\nred;round\r\n", "unknown_column", columns=mapped)
+    refused(client, database, b"Colour;Shape\r\nred;round\r\n", "column_not_importable", columns=mapped)
     refused(client, database, b"Colour;Shape\r\nred;round\r\n", "invalid_columns", columns="[1, 2]")
     twice = json.dumps({"Colour": "topic", "Shape": "topic"})
     refused(client, database, b"Colour;Shape\r\nred;round\r\n", "column_mapped_twice", columns=twice)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from openpyxl.styles import PatternFill  # type: ignore[import-untyped]
 
 from leadflow.core.errors import TooLarge
+from leadflow.http.limits import size_text
 from leadflow.transfer import reading
 from leadflow.transfer.reading import FileProblem, SheetRow, TableFile, open_table, sniff_kind
 
@@ -282,7 +283,7 @@ def test_a_file_larger_than_the_limit_is_refused_as_too_large() -> None:
     refused = problem(b"Name\n" + b"Ana\n" * 1000, max_bytes=1000)
 
     assert isinstance(refused, TooLarge) and refused.code == "file_too_large"
-    assert refused.details == {"limit": 1000, "megabytes": 0}
+    assert refused.details == {"limit": 1000, "size": "1000 bytes"}
 
 
 def test_a_file_that_outgrows_the_limit_after_the_first_megabyte_is_refused_while_its_rows_are_read() -> None:
@@ -568,7 +569,7 @@ def test_a_workbook_larger_than_the_limit_is_refused_as_too_large(leads_xlsx: by
     refused = problem(leads_xlsx, filename="leads.xlsx", max_bytes=len(leads_xlsx) - 1)
 
     assert refused.code == "file_too_large"
-    assert refused.details == {"limit": len(leads_xlsx) - 1, "megabytes": 0}
+    assert refused.details == {"limit": len(leads_xlsx) - 1, "size": size_text(len(leads_xlsx) - 1)}
 
 
 def _bomb(entry_bytes: int) -> bytes:

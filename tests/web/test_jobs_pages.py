@@ -372,6 +372,8 @@ def test_every_kind_and_state_of_job_is_named_in_spanish() -> None:
         "duplicate_scan": "Búsqueda de duplicados",
         "rule_publish": "Publicación de regla",
         "currency_recalculation": "Recálculo de divisas",
+        "import": "Importación",
+        "export": "Exportación",
     }
     assert states == {
         "queued": "En cola",

@@ -27,13 +27,21 @@ log = logging.getLogger("leadflow.http")
 RefusalPage = Callable[[Scope, TooLarge, int], Awaitable[Response | None]]
 
 
+def size_text(size: int) -> str:
+    """A size as people read it, in units every language writes the same: 100 MB, 10 kB, 500 bytes."""
+    for unit, name in ((1024 * 1024, "MB"), (1024, "kB")):
+        if size >= unit:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
+
+
 def file_too_large(limit: int) -> TooLarge:
     """The refusal of a spreadsheet over the import limit."""
-    megabytes = limit // (1024 * 1024)
+    size = size_text(limit)
     return TooLarge(
-        f"The file is larger than the {megabytes} MB an import reads; split it into smaller files.",
+        f"The file is larger than the limit of {size}; split it into smaller files and import each one.",
         code="file_too_large",
-        details={"limit": limit, "megabytes": megabytes},
+        details={"limit": limit, "size": size},
     )
 
 

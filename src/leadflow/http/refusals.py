@@ -106,11 +106,13 @@ REFUSALS = {
         "This workbook is refused because it could harm the server (it unpacks to far more than its size, or it refers to other files); save it again from Excel."
     ),
     "sheet_not_found": N_("The workbook has no sheet named %(sheet)s; check the sheet's name."),
-    "file_too_large": N_("The file is larger than the %(megabytes)s MB an import reads; split it into smaller files."),
+    "file_too_large": N_(
+        "The file is larger than the limit of %(size)s; split it into smaller files and import each one."
+    ),
     "required_column_unmapped": N_(
         "No column of the file is mapped to %(column)s, which every new record needs; map a column to it."
     ),
-    "unknown_column": N_(
+    "column_not_importable": N_(
         "The column %(column)s is mapped to a field this table does not have; choose another field or leave it out."
     ),
     "column_mapped_twice": N_("Two columns are mapped to the same field; map only one of them."),
@@ -267,7 +269,6 @@ FIELD_MESSAGES = {
     # A cell of an imported file
     "invalid_number": N_("This is not a number; write it as 25000.50 or 25.000,50."),
     "invalid_integer": N_("Write a whole number."),
-    "invalid_date": N_("This is not a date; write it as 2026-12-31 or 31/12/2026."),
     "invalid_boolean": N_("Write yes or no."),
     "invalid_choice": N_("This is none of the options; write an option's label, in English or Spanish, or its code."),
     "ambiguous_choice": N_("This label names more than one option; write the option's code."),

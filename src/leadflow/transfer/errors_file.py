@@ -16,10 +16,10 @@ from typing import Any
 
 from leadflow.core.uow import Database
 from leadflow.http.language import gettext
-from leadflow.jobs.models import Job
 from leadflow.security.actor import Actor
 from leadflow.transfer import service
 from leadflow.transfer.files import open_file
+from leadflow.transfer.refusals import restored, row_refusal_text
 from leadflow.transfer.writing import csv_delimiter, neutralise
 
 # A kept file is read again from its first byte; the import limit was checked when it was kept.
@@ -51,14 +51,6 @@ def failed_rows_file(import_id: uuid.UUID, *, database: Database, actor: Actor, 
     )
 
 
-def errors_csv(database: Database, job_id: uuid.UUID, *, language: str) -> Iterator[bytes]:
-    """The bytes of ``failed_rows_file`` for an import job, with no check of who reads them (the caller
-    checked already)."""
-    with database.unit_of_work(read_only=True) as uow:
-        headers = file_headers(database, uow.session.get_one(Job, job_id))
-    return _lines(database, job_id, headers, language)
-
-
 def _lines(database: Database, job_id: uuid.UUID, headers: list[str], language: str) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=csv_delimiter(language), lineterminator="\r\n")
@@ -69,9 +61,13 @@ def _lines(database: Database, job_id: uuid.UUID, headers: list[str], language: 
         for item in service.failed_rows(uow.session, job_id):
             buffer.seek(0)
             buffer.truncate()
-            cells = list((item.data or {}).get("cells") or [])
-            writer.writerow([*(neutralise(str(cell)) for cell in cells), neutralise(item.message or "")])
+            data = item.data or {}
+            cells = list(data.get("cells") or [])
+            refusal = data.get("refusal")
+            # Said again in the reader's language; the line's message is in the importer's.
+            message = row_refusal_text(restored(refusal), language) if refusal else item.message or ""
+            writer.writerow([*(neutralise(str(cell)) for cell in cells), neutralise(message)])
             yield buffer.getvalue().encode("utf-8")
 
 
-__all__ = ["MEDIA_TYPE", "errors_csv", "failed_rows_file", "file_headers"]
+__all__ = ["MEDIA_TYPE", "failed_rows_file", "file_headers"]

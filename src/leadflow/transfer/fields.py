@@ -371,7 +371,7 @@ def column(table: TransferTable | str, name: str) -> Column:
     known = ", ".join(candidate.name for candidate in columns_of(table) if candidate.imported)
     raise ValidationFailed(
         f"{name!r} is not a column of {TransferTable(table).value}; map it to one of: {known}, or leave it out.",
-        code="unknown_column",
+        code="column_not_importable",
         details={"column": name, "known": known},
     )
 

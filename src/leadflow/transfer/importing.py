@@ -204,7 +204,7 @@ def plan_import(options: ImportOptions, headers: list[str], *, actor: Actor) -> 
             raise _refusal(
                 f"The column '{header}' is mapped to {name!r}, which an import of {table.value} cannot fill; "
                 f"map it to one of: {importable}, or leave it out.",
-                "unknown_column",
+                "column_not_importable",
                 column=header,
             )
         if name in claimed:

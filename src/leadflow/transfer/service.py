@@ -388,7 +388,7 @@ def save_mapping(
         raise ValidationFailed(
             f"{', '.join(unknown)} is not a column an import of {table.value} fills; "
             f"use one of: {', '.join(sorted(known))}.",
-            code="unknown_column",
+            code="column_not_importable",
         )
     mapping = uow.session.scalar(
         select(ImportMapping).where(ImportMapping.table_name == table, ImportMapping.name == name)

@@ -50,7 +50,7 @@ class NavItem:
 
 
 # The site map (issue: Leads, Accounts, Contacts, Opportunities, Dashboard; administration apart),
-# and the jobs the user started, which every signed-in user follows.
+# importing spreadsheets, and the jobs the user started, which every signed-in user follows.
 SALES_NAV = (
     NavItem("/leads", N_("Leads")),
     NavItem("/accounts", N_("Accounts")),
@@ -60,6 +60,7 @@ SALES_NAV = (
     NavItem("/forecast", N_("Forecast")),
     NavItem("/competitors", N_("Competitors")),
     NavItem("/dashboard", N_("Dashboard")),
+    NavItem("/imports", N_("Import")),
     NavItem("/jobs", N_("Jobs")),
 )
 ADMIN_NAV = (

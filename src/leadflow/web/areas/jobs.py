@@ -36,6 +36,7 @@ from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
 from leadflow.tasks import admin as admin_tasks
 from leadflow.tasks import qualify as qualify_task
+from leadflow.tasks import transfer as transfer_tasks
 from leadflow.web.areas.admin import refused_page
 from leadflow.web.forms import id_in_path, parse_uuid, refusal, refusal_text
 from leadflow.web.i18n import N_, gettext, translations
@@ -84,6 +85,8 @@ JOB_KIND_LABELS = {
     admin_tasks.SCAN: "Find duplicates",
     admin_tasks.PUBLISH: "Rule publishing",
     admin_tasks.RECALCULATE: "Currency recalculation",
+    transfer_tasks.IMPORT: "Import",
+    transfer_tasks.EXPORT: "Export",
 }
 # What one item of a job came to; a status without a label is shown as stored.
 ITEM_STATUS_LABELS = {
@@ -91,13 +94,28 @@ ITEM_STATUS_LABELS = {
     BulkResult.SKIPPED.value: N_("Skipped"),
     BulkResult.STOPPED.value: N_("Stopped here"),
     BulkResult.FAILED.value: N_("Refused"),
+    # the rows of an import
+    "created": N_("Created"),
+    "updated": N_("Updated"),
+    "unchanged": N_("Unchanged"),
 }
 ITEM_STATUS_BADGES = {
     BulkResult.QUALIFIED.value: "ok",
     BulkResult.SKIPPED.value: "warn",
     BulkResult.STOPPED.value: "bad",
     BulkResult.FAILED.value: "bad",
+    "created": "ok",
+    "updated": "ok",
 }
+# What the rows of an import came to, as its page counts them (``tasks.transfer.import_summary``).
+IMPORT_COUNT_LABELS = (
+    ("created", N_("Rows created")),
+    ("updated", N_("Rows updated")),
+    ("unchanged", N_("Rows unchanged")),
+    ("skipped", N_("Rows skipped")),
+    ("failed", N_("Rows that failed")),
+    ("qualified", N_("Leads qualified")),
+)
 NOTICES = {
     "canceled": N_("The job was canceled."),
     "stopping": N_("The job stops after the batch it is writing; what that batch does stays done."),
@@ -115,6 +133,25 @@ _QUALIFY_TITLE = re.compile(r"Qualify (?P<count>\d+) leads?")
 _SCAN_TITLE = re.compile(r"Find all duplicates in (?P<table>\w+)")
 _PUBLISH_TITLE = re.compile(r"Publish the rule (?P<rule>.+)", re.DOTALL)
 _RECALCULATE_TITLE = "Recalculate open records"
+# ``leadflow.transfer.service`` and ``leadflow.tasks.transfer`` title imports, dry runs and exports so.
+_TRANSFER_TITLE = re.compile(
+    r"(?:(?P<verb>Import|Check) (?P<table>\w+) from (?P<filename>.+)|Export (?P<exported>\w+) to (?P<format>\w+))",
+    re.DOTALL,
+)
+_TRANSFER_TITLES = {
+    ("Import", "leads"): N_("Import leads from %(filename)s"),
+    ("Import", "accounts"): N_("Import accounts from %(filename)s"),
+    ("Import", "contacts"): N_("Import contacts from %(filename)s"),
+    ("Import", "opportunities"): N_("Import opportunities from %(filename)s"),
+    ("Check", "leads"): N_("Dry run: leads from %(filename)s"),
+    ("Check", "accounts"): N_("Dry run: accounts from %(filename)s"),
+    ("Check", "contacts"): N_("Dry run: contacts from %(filename)s"),
+    ("Check", "opportunities"): N_("Dry run: opportunities from %(filename)s"),
+    ("Export", "leads"): N_("Export leads to %(format)s"),
+    ("Export", "accounts"): N_("Export accounts to %(format)s"),
+    ("Export", "contacts"): N_("Export contacts to %(format)s"),
+    ("Export", "opportunities"): N_("Export opportunities to %(format)s"),
+}
 
 
 def job_title(language: str, title: str) -> str:
@@ -131,6 +168,10 @@ def job_title(language: str, title: str) -> str:
         return gettext(language, "Publish the rule %(rule)s", rule=rule_name(language, found["rule"]))
     if title == _RECALCULATE_TITLE:
         return gettext(language, "Recalculate open records")
+    if found := _TRANSFER_TITLE.fullmatch(title):
+        verb, table = ("Export", found["exported"]) if found["exported"] else (found["verb"], found["table"])
+        if message := _TRANSFER_TITLES.get((verb, table)):
+            return gettext(language, message, filename=found["filename"] or "", format=found["format"] or "")
     return title
 
 
@@ -373,6 +414,16 @@ def _summary(language: str, job: Job) -> dict[str, Any]:
     elif job.kind == admin_tasks.PUBLISH:
         if isinstance(summary.get("records"), int):
             figures.append((gettext(language, "Records coded"), summary["records"]))
+    elif job.kind == transfer_tasks.IMPORT:
+        for key, text in IMPORT_COUNT_LABELS:
+            if isinstance(summary.get(key), int) and (summary[key] or key != "qualified"):
+                figures.append((gettext(language, text), summary[key]))
+        if summary.get("dry_run"):
+            shown["sentence"] = gettext(
+                language,
+                "This was a dry run: every row was checked and none was saved. The counts say what an import would do.",
+            )
+        return shown  # its figures are the counts of its items, worded for rows
     elif job.kind == admin_tasks.RECALCULATE:
         changed = summary.get("changed")
         if isinstance(changed, dict):
@@ -398,6 +449,18 @@ def _summary(language: str, job: Job) -> dict[str, Any]:
     return shown
 
 
+def _downloads(language: str, job: Job, counts: dict[str, int]) -> list[tuple[str, str, str]]:
+    """The files a job leaves to download (link id, address, text): the rows of an import that failed,
+    the file an export wrote."""
+    if job.kind == transfer_tasks.IMPORT and counts.get("failed"):
+        return [
+            ("failed-rows-link", f"/imports/{job.id}/errors.csv", gettext(language, "Download the rows that failed"))
+        ]
+    if job.kind == transfer_tasks.EXPORT and job.state is JobState.SUCCEEDED:
+        return [("export-file-link", f"/exports/{job.id}/file", gettext(language, "Download the file"))]
+    return []
+
+
 def _count(value: object) -> int:
     return value if isinstance(value, int) else 0
 
@@ -418,17 +481,37 @@ _CREATED = (
     ("account_id", N_("Account"), "/accounts/{id}"),
     ("contact_id", N_("Contact"), "/contacts/{id}"),
 )
+# The name of a record of each table a job's items may name (a qualification's leads, an import's rows).
+_RECORD_NAMES: dict[str, tuple[Any, Any]] = {
+    "leads": (Lead, Lead.full_name),
+    "accounts": (Account, Account.name),
+    "contacts": (Contact, Contact.full_name),
+    "opportunities": (Opportunity, Opportunity.name),
+}
+
+
+def _items_table(job: Job) -> str | None:
+    """The table whose records a job's items name, when its page links them: leads, or an import's table."""
+    if job.kind == qualify_task.KIND:
+        return "leads"
+    if job.kind == transfer_tasks.IMPORT and not (job.parameters or {}).get("dry_run"):
+        table = ((job.parameters or {}).get("options") or {}).get("table")
+        return table if table in _RECORD_NAMES else None
+    return None
 
 
 def _item_rows(
     language: str, session: Session, web: WebSession, job: Job, items: list[JobItem]
 ) -> list[dict[str, Any]]:
-    """Each item's line: its position, its record (a lead's page when the reader may read it), what it
+    """Each item's line: its position, its record (its page when the reader may read it), what it
     came to, the message of a refusal and the records it created."""
-    leads = qualify_task.KIND == job.kind
+    table = _items_table(job)
     created = [(item.data or {}).get("created") or {} for item in items]
     record_ids = {item.record_id for item in items if item.record_id is not None}
-    lead_names = _readable(session, web, Lead, "leads", Lead.full_name, record_ids) if leads else {}
+    record_names: dict[uuid.UUID, str] = {}
+    if table is not None:
+        model, name_column = _RECORD_NAMES[table]
+        record_names = _readable(session, web, model, table, name_column, record_ids)
     accounts = {uuid.UUID(c["account_id"]) for c in created if c.get("account_id")}
     contacts = {uuid.UUID(c["contact_id"]) for c in created if c.get("contact_id")}
     opportunities = {uuid.UUID(i) for c in created for i in c.get("opportunity_ids") or []}
@@ -449,8 +532,8 @@ def _item_rows(
             {
                 "position": item.position + 1,
                 "record_id": item.record_id,
-                "record_name": lead_names.get(item.record_id) if item.record_id else None,
-                "record_link": f"/leads/{item.record_id}" if item.record_id in lead_names else None,
+                "record_name": record_names.get(item.record_id) if item.record_id else None,
+                "record_link": f"/{table}/{item.record_id}" if item.record_id in record_names else None,
                 "status": item.status,
                 "status_label": label(language, ITEM_STATUS_LABELS, item.status),
                 "status_badge": ITEM_STATUS_BADGES.get(item.status, ""),
@@ -489,6 +572,7 @@ def _detail_page(
         item_rows = _item_rows(language, uow.session, session, job, items)
         summary = _summary(language, job)
         works_on = _works_on(language, uow.session, session, job)
+        downloads = _downloads(language, job, counts)
     progress: Progress = row["progress"]
     here = f"{JOBS}/{job_id}"
     status_query = {"status": status} if status else {}
@@ -505,6 +589,7 @@ def _detail_page(
         notice=notice,
         summary=summary,
         works_on=works_on,
+        downloads=downloads,
         # Whoever sees a job steers it (its starter, an administrator): the service decides both.
         can_cancel=not progress.finished and not progress.cancel_requested,
         can_retry=job.state in (JobState.FAILED, JobState.CANCELED),
