@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Table, delete, event, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from leadflow.core.errors import Conflict
 from leadflow.duplicates.criteria import Condition, Criterion
@@ -155,10 +155,12 @@ def forget_rules(session: Session) -> None:
     session.info.pop(_CACHE_KEY, None)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_rules_at_transaction_end(session: Session) -> None:
-    forget_rules(session)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rules_at_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # Only at the end of the outermost transaction: a savepoint's release fires "after_commit" too,
+    # and an import saves each row in savepoints, which re-read every rule for each row otherwise.
+    if transaction.parent is None:
+        forget_rules(session)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -32,14 +32,24 @@ def normalise_currency_code(code: str) -> str:
     return normalised
 
 
+_SETTINGS_ID = "leadflow_organisation_settings_id"
+
+
 def get_settings(session: Session) -> OrganisationSettings:
-    """The organisation's settings row."""
+    """The organisation's settings row.
+
+    Found by its key once the session has seen it: from the session's identity map without a query
+    while the transaction lasts (an import asks for every row it saves), read again after a commit."""
+    known = session.info.get(_SETTINGS_ID)
+    if known is not None and (found := session.get(OrganisationSettings, known)) is not None:
+        return found
     settings = session.scalars(select(OrganisationSettings).limit(1)).first()
     if settings is None:
         raise NotFound(
             "The organisation is not set up; run `leadflow db upgrade` first.",
             code="organisation_not_set_up",
         )
+    session.info[_SETTINGS_ID] = settings.id
     return settings
 
 

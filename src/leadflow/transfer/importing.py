@@ -542,10 +542,14 @@ class RowSaver:
         options = self.plan.options
         command = _command(self.plan, self.service.create_schema, values, problems)
         suppress = options.on_duplicate is OnDuplicate.CREATE
-        savepoint = self.session.begin_nested()
+        # Only a match to update needs the refused create undone apart; otherwise the row's own
+        # savepoint (``save``) undoes it with the rest of the row.
+        savepoint = self.session.begin_nested() if options.on_duplicate is OnDuplicate.UPDATE else None
         try:
             record = self.service.create(command, uow=self.uow, actor=self.actor, suppress_duplicates=suppress)
         except DuplicateDetected as duplicate:
+            if savepoint is None:
+                raise DuplicateSkip(None, duplicate) from None
             savepoint.rollback()
             matches = [item for item in (duplicate.details or {}).get("matches", []) if isinstance(item, dict)]
             if options.on_duplicate is OnDuplicate.UPDATE:
@@ -557,7 +561,8 @@ class RowSaver:
                     ) from None
                 return self._update(row, uuid.UUID(str(matches[0]["id"])))
             raise DuplicateSkip(None, duplicate) from None
-        savepoint.commit()
+        if savepoint is not None:
+            savepoint.commit()
         return RowOutcome(row.number, RowStatus.CREATED, record_id=record.id, values=values)
 
     def _update(self, row: SheetRow, record_id: uuid.UUID) -> RowOutcome:
