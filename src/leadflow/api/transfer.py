@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -128,32 +128,6 @@ def _columns(text: str | None) -> dict[str, str | None] | None:
     return value
 
 
-def _request(
-    table: TransferTable,
-    columns: str | None,
-    mapping: str | None,
-    on_duplicate: OnDuplicate,
-    match_on: str | None,
-    create_missing_accounts: bool,
-    dry_run: bool,
-    sheet: str | None,
-    numbers: str | None,
-    language: str,
-) -> service.ImportRequest:
-    return service.ImportRequest(
-        table=table,
-        columns=_columns(columns),
-        mapping_name=(mapping or None) if mapping != "auto" else None,
-        on_duplicate=on_duplicate,
-        match_on=match_on or None,
-        create_missing_accounts=create_missing_accounts,
-        language=numbers,
-        user_language=language,
-        sheet=sheet or None,
-        dry_run=dry_run,
-    )
-
-
 TableForm = Annotated[TransferTable, Form(description="leads, accounts, contacts or opportunities")]
 ColumnsForm = Annotated[
     str | None, Form(max_length=100_000, description="JSON: header -> column name (null to leave a column out)")
@@ -165,6 +139,37 @@ SheetForm = Annotated[str | None, Form(max_length=100, description="an XLSX shee
 NumbersForm = Annotated[
     Literal["en", "es"] | None, Form(description="read 1.234 and 03/04/2026 as written in en or es")
 ]
+
+
+def import_request(
+    table: TableForm,
+    request: Request,
+    actor: CurrentActor,
+    columns: ColumnsForm = None,
+    mapping: MappingForm = None,
+    on_duplicate: OnDuplicateForm = OnDuplicate.SKIP,
+    match_on: MatchForm = None,
+    create_missing_accounts: Annotated[bool, Form()] = False,
+    dry_run: Annotated[bool, Form(description="check every row, save nothing")] = False,
+    sheet: SheetForm = None,
+    numbers: NumbersForm = None,
+) -> service.ImportRequest:
+    """The import a multipart form asks for (the file itself is the endpoint's)."""
+    return service.ImportRequest(
+        table=table,
+        columns=_columns(columns),
+        mapping_name=(mapping or None) if mapping != "auto" else None,
+        on_duplicate=on_duplicate,
+        match_on=match_on or None,
+        create_missing_accounts=create_missing_accounts,
+        language=numbers,
+        user_language=_language(request, actor),
+        sheet=sheet or None,
+        dry_run=dry_run,
+    )
+
+
+ImportRequestDep = Annotated[service.ImportRequest, Depends(import_request)]
 
 
 def _row_out(outcome: RowOutcome, cells: list[str], language: str) -> RowOut:
@@ -205,24 +210,13 @@ def import_columns(table: TransferTable, request: Request, actor: CurrentActor) 
 @router.post("/imports/preview")
 def preview_import(
     file: Annotated[UploadFile, File(description="CSV or XLSX")],
-    table: TableForm,
+    wanted: ImportRequestDep,
     database: DatabaseDep,
     settings: SettingsDep,
     actor: CurrentActor,
-    request: Request,
-    columns: ColumnsForm = None,
-    mapping: MappingForm = None,
-    on_duplicate: OnDuplicateForm = OnDuplicate.SKIP,
-    match_on: MatchForm = None,
-    create_missing_accounts: Annotated[bool, Form()] = False,
-    sheet: SheetForm = None,
-    numbers: NumbersForm = None,
 ) -> PreviewOut:
     """The first 20 rows as they would be saved, each with its problems; nothing is written."""
-    language = _language(request, actor)
-    wanted = _request(
-        table, columns, mapping, on_duplicate, match_on, create_missing_accounts, False, sheet, numbers, language
-    )
+    language = wanted.user_language
     preview = service.preview_import(
         file.file,
         wanted,
@@ -260,28 +254,15 @@ def import_out(job: Any, kept: TransferFile | None) -> ImportOut:
 @router.post("/imports", status_code=202)
 def start_import(
     file: Annotated[UploadFile, File(description="CSV or XLSX")],
-    table: TableForm,
+    wanted: ImportRequestDep,
     database: DatabaseDep,
     queue: QueueDep,
     settings: SettingsDep,
     actor: CurrentActor,
-    request: Request,
     response: Response,
-    columns: ColumnsForm = None,
-    mapping: MappingForm = None,
-    on_duplicate: OnDuplicateForm = OnDuplicate.SKIP,
-    match_on: MatchForm = None,
-    create_missing_accounts: Annotated[bool, Form()] = False,
-    dry_run: Annotated[bool, Form()] = False,
-    sheet: SheetForm = None,
-    numbers: NumbersForm = None,
 ) -> ImportOut:
     """Import a file as a job: 202 with the import; follow it at `Location`. Refused at once (422) when
     the file cannot be read or the mapping misses a required column."""
-    language = _language(request, actor)
-    wanted = _request(
-        table, columns, mapping, on_duplicate, match_on, create_missing_accounts, dry_run, sheet, numbers, language
-    )
     job = service.start_import(
         file.file,
         wanted,

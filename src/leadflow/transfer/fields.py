@@ -141,13 +141,47 @@ MODIFIED = Column(
     "modified_at", Kind.READ_ONLY, label=N_("Modified on"), aliases=("Modified On", "Fecha de modificación")
 )
 
+# Columns several tables share, with the same names.
+FIRST_NAME = Column("first_name", aliases=("First Name", "Nombre", "firstname"))
+LAST_NAME = Column("last_name", aliases=("Last Name", "Apellidos", "Apellido", "lastname"))
+JOB_TITLE = Column("job_title", aliases=("Job Title", "Puesto", "Cargo", "jobtitle"))
+BUSINESS_PHONE = Column("business_phone", aliases=("Business Phone", "Teléfono del trabajo", "Teléfono", "telephone1"))
+MOBILE_PHONE = Column("mobile_phone", aliases=("Mobile Phone", "Teléfono móvil", "Móvil", "mobilephone"))
+EMAIL = Column("email", aliases=("Email", "E-mail", "Correo electrónico", "Correo", "emailaddress1"))
+WEBSITE = Column("website", aliases=("Website", "Sitio web", "websiteurl"))
+DESCRIPTION = Column("description", aliases=("Description", "Descripción"))
+CURRENCY = Column(
+    "currency",
+    Kind.CURRENCY,
+    label=N_("Currency"),
+    aliases=("Currency", "Divisa", "Moneda", "transactioncurrencyid"),
+)
+PURCHASE_TIMEFRAME = Column(
+    "purchase_timeframe",
+    Kind.CHOICE,
+    choices=PurchaseTimeframe,
+    aliases=("Purchase Timeframe", "Plazo de compra", "purchasetimeframe"),
+)
+PURCHASE_PROCESS = Column(
+    "purchase_process",
+    Kind.CHOICE,
+    choices=PurchaseProcess,
+    aliases=("Purchase Process", "Proceso de compra", "purchaseprocess"),
+)
+DECISION_MAKER = Column(
+    "decision_maker",
+    Kind.BOOLEAN,
+    aliases=("Decision Maker?", "¿Responsable de la toma de decisiones?", "decisionmaker"),
+)
+NEED = Column("need", Kind.CHOICE, choices=Need, aliases=("Need", "Necesidad", "need"))
+
 COLUMNS: dict[TransferTable, tuple[Column, ...]] = {
     TransferTable.LEADS: (
         ID,
         Column("topic", aliases=("Topic", "Tema", "subject", "Asunto")),
-        Column("first_name", aliases=("First Name", "Nombre", "firstname")),
-        Column("last_name", aliases=("Last Name", "Apellidos", "Apellido", "lastname")),
-        Column("job_title", aliases=("Job Title", "Puesto", "Cargo", "jobtitle")),
+        FIRST_NAME,
+        LAST_NAME,
+        JOB_TITLE,
         Column(
             "company_name",
             aliases=(
@@ -159,11 +193,11 @@ COLUMNS: dict[TransferTable, tuple[Column, ...]] = {
                 "companyname",
             ),
         ),
-        Column("business_phone", aliases=("Business Phone", "Teléfono del trabajo", "Teléfono", "telephone1")),
-        Column("mobile_phone", aliases=("Mobile Phone", "Teléfono móvil", "Móvil", "mobilephone")),
-        Column("email", aliases=("Email", "E-mail", "Correo electrónico", "Correo", "emailaddress1")),
-        Column("website", aliases=("Website", "Sitio web", "websiteurl")),
-        Column("description", aliases=("Description", "Descripción")),
+        BUSINESS_PHONE,
+        MOBILE_PHONE,
+        EMAIL,
+        WEBSITE,
+        DESCRIPTION,
         Column(
             "lead_source",
             Kind.CHOICE,
@@ -171,37 +205,18 @@ COLUMNS: dict[TransferTable, tuple[Column, ...]] = {
             aliases=("Lead Source", "Origen del cliente potencial", "leadsourcecode"),
         ),
         Column("rating", Kind.CHOICE, choices=Rating, aliases=("Rating", "Clasificación", "leadqualitycode")),
-        Column(
-            "currency",
-            Kind.CURRENCY,
-            label=N_("Currency"),
-            aliases=("Currency", "Divisa", "Moneda", "transactioncurrencyid"),
-        ),
+        CURRENCY,
         OWNER,
-        Column(
-            "purchase_timeframe",
-            Kind.CHOICE,
-            choices=PurchaseTimeframe,
-            aliases=("Purchase Timeframe", "Plazo de compra", "purchasetimeframe"),
-        ),
+        PURCHASE_TIMEFRAME,
         Column(
             "budget_amount",
             Kind.DECIMAL,
             aliases=("Budget Amount", "Importe del presupuesto", "Presupuesto estimado", "budgetamount"),
         ),
         Column("budget_status", Kind.CHOICE, choices=BudgetStatus, aliases=("Budget", "Presupuesto", "budgetstatus")),
-        Column(
-            "purchase_process",
-            Kind.CHOICE,
-            choices=PurchaseProcess,
-            aliases=("Purchase Process", "Proceso de compra", "purchaseprocess"),
-        ),
-        Column(
-            "decision_maker",
-            Kind.BOOLEAN,
-            aliases=("Decision Maker?", "¿Responsable de la toma de decisiones?", "decisionmaker"),
-        ),
-        Column("need", Kind.CHOICE, choices=Need, aliases=("Need", "Necesidad", "need")),
+        PURCHASE_PROCESS,
+        DECISION_MAKER,
+        NEED,
         Column(
             "qualification_comments",
             aliases=("Qualification Comments", "Comentarios de la calificación", "qualificationcomments"),
@@ -241,9 +256,9 @@ COLUMNS: dict[TransferTable, tuple[Column, ...]] = {
             aliases=("Account Name", "Nombre de cuenta", "Nombre de la cuenta", "Nombre", "Name"),
         ),
         Column("telephone", aliases=("Main Phone", "Teléfono principal", "Teléfono", "telephone1")),
-        Column("email", aliases=("Email", "E-mail", "Correo electrónico", "Correo", "emailaddress1")),
-        Column("website", aliases=("Website", "Sitio web", "websiteurl")),
-        Column("description", aliases=("Description", "Descripción")),
+        EMAIL,
+        WEBSITE,
+        DESCRIPTION,
         OWNER,
         Column(
             "primary_contact",
@@ -253,20 +268,20 @@ COLUMNS: dict[TransferTable, tuple[Column, ...]] = {
             aliases=("Primary Contact", "Contacto principal", "primarycontactid", "primary_contact_id"),
         ),
         *_address(),
-        Column("state", Kind.READ_ONLY, aliases=("Status", "Estado", "statecode")),
+        STATE,
         CREATED,
         MODIFIED,
     ),
     TransferTable.CONTACTS: (
         ID,
-        Column("first_name", aliases=("First Name", "Nombre", "firstname")),
-        Column("last_name", aliases=("Last Name", "Apellidos", "Apellido", "lastname")),
-        Column("job_title", aliases=("Job Title", "Puesto", "Cargo", "jobtitle")),
-        Column("email", aliases=("Email", "E-mail", "Correo electrónico", "Correo", "emailaddress1")),
-        Column("business_phone", aliases=("Business Phone", "Teléfono del trabajo", "Teléfono", "telephone1")),
-        Column("mobile_phone", aliases=("Mobile Phone", "Teléfono móvil", "Móvil", "mobilephone")),
-        Column("website", aliases=("Website", "Sitio web", "websiteurl")),
-        Column("description", aliases=("Description", "Descripción")),
+        FIRST_NAME,
+        LAST_NAME,
+        JOB_TITLE,
+        EMAIL,
+        BUSINESS_PHONE,
+        MOBILE_PHONE,
+        WEBSITE,
+        DESCRIPTION,
         Column(
             "account",
             Kind.ACCOUNT,
@@ -284,7 +299,7 @@ COLUMNS: dict[TransferTable, tuple[Column, ...]] = {
         ),
         OWNER,
         *_address(),
-        Column("state", Kind.READ_ONLY, aliases=("Status", "Estado", "statecode")),
+        STATE,
         CREATED,
         MODIFIED,
     ),
@@ -315,12 +330,7 @@ COLUMNS: dict[TransferTable, tuple[Column, ...]] = {
                 "estimatedclosedate",
             ),
         ),
-        Column(
-            "currency",
-            Kind.CURRENCY,
-            label=N_("Currency"),
-            aliases=("Currency", "Divisa", "Moneda", "transactioncurrencyid"),
-        ),
+        CURRENCY,
         OWNER,
         Column("probability", Kind.INTEGER, aliases=("Probability", "Probabilidad", "closeprobability")),
         Column(
@@ -329,25 +339,11 @@ COLUMNS: dict[TransferTable, tuple[Column, ...]] = {
             choices=OpportunityRating,
             aliases=("Rating", "Clasificación", "opportunityratingcode"),
         ),
-        Column(
-            "purchase_timeframe",
-            Kind.CHOICE,
-            choices=PurchaseTimeframe,
-            aliases=("Purchase Timeframe", "Plazo de compra", "purchasetimeframe"),
-        ),
-        Column(
-            "purchase_process",
-            Kind.CHOICE,
-            choices=PurchaseProcess,
-            aliases=("Purchase Process", "Proceso de compra", "purchaseprocess"),
-        ),
-        Column(
-            "decision_maker",
-            Kind.BOOLEAN,
-            aliases=("Decision Maker?", "¿Responsable de la toma de decisiones?", "decisionmaker"),
-        ),
-        Column("need", Kind.CHOICE, choices=Need, aliases=("Need", "Necesidad", "need")),
-        Column("description", aliases=("Description", "Descripción")),
+        PURCHASE_TIMEFRAME,
+        PURCHASE_PROCESS,
+        DECISION_MAKER,
+        NEED,
+        DESCRIPTION,
         Column("customer_need", aliases=("Customer Need", "Necesidad del cliente", "customerneed")),
         Column("proposed_solution", aliases=("Proposed Solution", "Solución propuesta", "proposedsolution")),
         STATE,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -228,24 +228,22 @@ def start_import(
     """Keep the file and queue its import, once its headers and the mapping are checked; committed."""
     table_file = _open(source, filename, request.sheet, max_bytes)
     table_file.close()
-    with database.unit_of_work() as uow:
+    with database.unit_of_work(read_only=True) as uow:  # refused before a byte is kept
         columns = resolve_columns(uow.session, request, table_file.headers)
-        options = import_options(request, columns, table_file)
-        plan_import(options, table_file.headers, actor=actor)
-        source.seek(0)
-        kept = store_file(
-            uow.session,
-            source,
-            filename=filename,
-            media_type=media_type,
-            purpose=FilePurpose.IMPORT,
-            table=request.table,
-            actor=actor,
-            max_bytes=max_bytes,
-        )
-        job = _import_job(uow, kept, request, options, table_file.sheet, actor=actor)
-        uow.commit()
-    return job
+        plan_import(import_options(request, columns, table_file), table_file.headers, actor=actor)
+    kept = keep_upload(
+        source,
+        table=request.table,
+        filename=filename,
+        media_type=media_type,
+        sheet=request.sheet,
+        database=database,
+        actor=actor,
+        max_bytes=max_bytes,
+    )
+    return start_kept_import(
+        kept.id, replace(request, columns=columns, mapping_name=None), database=database, actor=actor
+    )
 
 
 def start_kept_import(file_id: uuid.UUID, request: ImportRequest, *, database: Database, actor: Actor) -> Job:
