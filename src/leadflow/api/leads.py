@@ -23,7 +23,7 @@ from leadflow.api.deps import (
 from leadflow.api.errors import answer_language, error_body
 from leadflow.api.jobs import JobOut, accepted
 from leadflow.api.process import ProcessOut, process_out
-from leadflow.api.transfer import export_of_leads
+from leadflow.api.transfer import FILE_RESPONSES, export_of_leads
 from leadflow.core.errors import ValidationFailed
 from leadflow.http.language import DEFAULT_LANGUAGE
 from leadflow.leads import bulk, qualification, service, views
@@ -134,7 +134,7 @@ def create_lead(
     return _lead_response(lead, response)
 
 
-@router.get("")
+@router.get("", responses=FILE_RESPONSES)
 def list_leads(
     uow: ReadUowDep,
     actor: CurrentActor,

@@ -21,7 +21,7 @@ from leadflow.api.deps import (
 )
 from leadflow.api.errors import answer_language
 from leadflow.api.paging import Cursor, Limit, PageOut, page_out
-from leadflow.api.transfer import export_response
+from leadflow.api.transfer import FILE_RESPONSES, export_response
 from leadflow.security.access import get_accessible, list_records
 from leadflow.security.privileges import Privilege
 from leadflow.transfer.models import TransferTable
@@ -58,7 +58,7 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         response.headers["ETag"] = record.etag
         return Out.model_validate(record)
 
-    @router.get("", summary=f"List {table.path}")
+    @router.get("", summary=f"List {table.path}", responses=FILE_RESPONSES)
     def list_(
         uow: ReadUowDep,
         actor: CurrentActor,

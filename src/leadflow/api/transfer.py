@@ -33,7 +33,16 @@ from leadflow.transfer.models import TransferFile, TransferTable
 
 router = APIRouter(tags=["import and export"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The answers of a list asked for as a file (``format=csv`` or ``xlsx``), as the OpenAPI schema declares them.
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            service.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+        "description": "The list (JSON), or every record of it as a CSV or XLSX file with format=csv|xlsx.",
+    }
+}
 ExportFormat = Literal["csv", "xlsx"]
 
 
@@ -292,7 +301,11 @@ def get_import(import_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor) -> Im
     return out
 
 
-@router.get("/imports/{import_id}/errors", response_class=StreamingResponse)
+@router.get(
+    "/imports/{import_id}/errors",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def import_errors(
     import_id: uuid.UUID, database: DatabaseDep, actor: CurrentActor, request: Request
 ) -> StreamingResponse:
@@ -384,7 +397,7 @@ def start_export(
     return out
 
 
-@router.get("/exports/{job_id}/file", response_class=StreamingResponse)
+@router.get("/exports/{job_id}/file", response_class=StreamingResponse, responses=FILE_RESPONSES)
 def export_file(job_id: uuid.UUID, database: DatabaseDep, actor: CurrentActor) -> StreamingResponse:
     """The file an export job wrote, as a download (409 while it is still being written)."""
     with database.unit_of_work(read_only=True) as uow:
