@@ -19,9 +19,8 @@ from leadflow.api.deps import (
     SuppressDuplicates,
     UowDep,
 )
-from leadflow.api.errors import answer_language
 from leadflow.api.paging import Cursor, Limit, PageOut, page_out
-from leadflow.api.transfer import FILE_RESPONSES, export_response
+from leadflow.api.transfer import FILE_RESPONSES, export_response, reader_language
 from leadflow.security.access import get_accessible, list_records
 from leadflow.security.privileges import Privilege
 from leadflow.transfer.models import TransferTable
@@ -73,7 +72,7 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         """The records you may read, oldest first; with `format=csv` or `xlsx`, all of them as a download."""
         if format != "json":
             export = ExportRequest(table=TransferTable(table.path))
-            language = actor.language or answer_language(http)
+            language = reader_language(http, actor)
             return export_response(export, format, database=database, actor=actor, language=language)  # type: ignore[return-value]
         page = list_records(uow.session, table.model, actor=actor, limit=limit, cursor=cursor)
         return RecordPage.model_validate(page_out(page, Out.model_validate))

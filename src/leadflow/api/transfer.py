@@ -116,7 +116,8 @@ class ExportIn(BaseModel):
     sort: str = "-created_at"
 
 
-def _language(request: Request, actor: Actor) -> str:
+def reader_language(request: Request, actor: Actor) -> str:
+    """The language a file is written in for its reader: their own, else their browser's."""
     return actor.language or answer_language(request)
 
 
@@ -172,7 +173,7 @@ def import_request(
         match_on=match_on or None,
         create_missing_accounts=create_missing_accounts,
         language=numbers,
-        user_language=_language(request, actor),
+        user_language=reader_language(request, actor),
         sheet=sheet or None,
         dry_run=dry_run,
     )
@@ -202,7 +203,7 @@ def _row_out(outcome: RowOutcome, cells: list[str], language: str) -> RowOut:
 @router.get("/imports/columns")
 def import_columns(table: TransferTable, request: Request, actor: CurrentActor) -> list[ColumnOut]:
     """The columns of a table's spreadsheet: the names a header may have, kinds, choices."""
-    language = _language(request, actor)
+    language = reader_language(request, actor)
     return [
         ColumnOut(
             name=column.name,
@@ -310,7 +311,7 @@ def import_errors(
     import_id: uuid.UUID, database: DatabaseDep, actor: CurrentActor, request: Request
 ) -> StreamingResponse:
     """The rows that failed, as CSV: the original cells and an Error column, to fix and import again."""
-    download = failed_rows_file(import_id, database=database, actor=actor, language=_language(request, actor))
+    download = failed_rows_file(import_id, database=database, actor=actor, language=reader_language(request, actor))
     return StreamingResponse(
         download.chunks,
         media_type=download.media_type,
@@ -372,7 +373,9 @@ def export_of_leads(
 ) -> Response:
     """A lead view (its filter, search and sort) as a download."""
     export = service.ExportRequest(table=TransferTable.LEADS, lead_query=query)
-    return export_response(export, file_format, database=database, actor=actor, language=_language(request, actor))
+    return export_response(
+        export, file_format, database=database, actor=actor, language=reader_language(request, actor)
+    )
 
 
 @router.post("/exports", status_code=202)
@@ -388,7 +391,7 @@ def start_export(
     job = transfer_tasks.start_export(
         service.ExportRequest(table=body.table, lead_query=query),
         file_format=body.format,
-        language=_language(request, actor),
+        language=reader_language(request, actor),
         database=database,
         actor=actor,
     )
@@ -417,4 +420,4 @@ def export_file(job_id: uuid.UUID, database: DatabaseDep, actor: CurrentActor) -
     )
 
 
-__all__ = ["export_of_leads", "export_response", "router"]
+__all__ = ["export_of_leads", "export_response", "reader_language", "router"]

@@ -28,18 +28,15 @@ from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
 from leadflow.transfer import service
-from leadflow.transfer.files import open_file, store_file
+from leadflow.transfer.files import open_kept_table, store_file
 from leadflow.transfer.importing import ImportOptions, RowOutcome, RowSaver, RowStatus, plan_import
 from leadflow.transfer.models import FilePurpose, TransferFile
-from leadflow.transfer.reading import open_table
 from leadflow.transfer.refusals import kept, row_refusal_text
 from leadflow.transfer.writing import write_csv, write_xlsx
 
 IMPORT = service.IMPORT
 EXPORT = service.EXPORT
 BATCH = 200
-# A kept file is read again from its first byte; the import limit was checked when it was kept.
-_NO_LIMIT = 1 << 62
 
 
 def error_text(error: LeadflowError, language: str) -> tuple[str, Any]:
@@ -65,7 +62,7 @@ def item_of(outcome: RowOutcome, cells: list[str], language: str) -> ItemResult:
 
 
 def _count_rows(job: JobRun, filename: str, sheet: str | None, file_id: uuid.UUID) -> int:
-    table_file = open_table(open_file(job.database, file_id), filename=filename, sheet=sheet, max_bytes=_NO_LIMIT)
+    table_file = open_kept_table(job.database, file_id, filename=filename, sheet=sheet)
     try:
         return sum(1 for _ in table_file.rows)
     finally:
@@ -82,13 +79,15 @@ def run_import(job: JobRun) -> dict[str, Any]:
     with job.database.unit_of_work(read_only=True) as uow:
         actor: Actor = job.actor(uow.session)
         kept = uow.session.get_one(TransferFile, file_id)
-        fingerprint = kept.fingerprint
         total = uow.session.scalar(select(Job.progress_total).where(Job.id == job.job_id)) or 0
+        earlier = service.earlier_imports(
+            uow.session, job_id=job.job_id, fingerprint=kept.fingerprint, table=options.table, sheet=sheet
+        )
     language = actor.language or DEFAULT_LANGUAGE
     if not total:
         total = _count_rows(job, filename, sheet, file_id)
         job.progress(None, job.done, total)
-    table_file = open_table(open_file(job.database, file_id), filename=filename, sheet=sheet, max_bytes=_NO_LIMIT)
+    table_file = open_kept_table(job.database, file_id, filename=filename, sheet=sheet)
     try:
         plan = plan_import(options, table_file.headers, actor=actor)
         rows = islice(table_file.rows, job.done, None)
@@ -96,10 +95,8 @@ def run_import(job: JobRun) -> dict[str, Any]:
         batch_size = int(parameters.get("batch_size", BATCH))
         while batch := list(islice(rows, batch_size)):
             with job.database.unit_of_work() as uow:
-                earlier = service.earlier_rows(
-                    uow.session, job_id=job.job_id, fingerprint=fingerprint, table=options.table, sheet=sheet
-                )(position, position + len(batch))
-                saver = RowSaver(plan, uow=uow, actor=actor, earlier=earlier)
+                saved = service.saved_rows(uow.session, earlier, first=position, last=position + len(batch))
+                saver = RowSaver(plan, uow=uow, actor=actor, earlier=saved)
                 outcomes = [saver.save(row, position + offset) for offset, row in enumerate(batch)]
                 items = [item_of(outcome, row.cells, language) for outcome, row in zip(outcomes, batch, strict=True)]
                 if dry_run:

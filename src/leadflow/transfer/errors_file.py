@@ -18,24 +18,24 @@ from leadflow.core.uow import Database
 from leadflow.http.language import gettext
 from leadflow.security.actor import Actor
 from leadflow.transfer import service
-from leadflow.transfer.files import open_file
+from leadflow.transfer.files import open_kept_table
 from leadflow.transfer.refusals import restored, row_refusal_text
 from leadflow.transfer.writing import csv_delimiter, neutralise
 
-# A kept file is read again from its first byte; the import limit was checked when it was kept.
-_NO_LIMIT = 1 << 62
 MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
 def file_headers(database: Database, job: Any) -> list[str]:
     """The header row of the file an import job reads."""
     parameters = job.parameters or {}
-    return service.file_headers(
-        open_file(database, uuid.UUID(str(parameters["file_id"]))),
+    table_file = open_kept_table(
+        database,
+        uuid.UUID(str(parameters["file_id"])),
         filename=str(parameters.get("filename") or "file"),
         sheet=parameters.get("sheet"),
-        max_bytes=_NO_LIMIT,
     )
+    table_file.close()
+    return table_file.headers
 
 
 def failed_rows_file(import_id: uuid.UUID, *, database: Database, actor: Actor, language: str) -> service.Download:

@@ -19,6 +19,9 @@ from leadflow.core.uow import Database
 from leadflow.http.limits import file_too_large
 from leadflow.security.actor import Actor
 from leadflow.transfer.models import CHUNK_BYTES, FilePurpose, TransferChunk, TransferFile, TransferTable
+from leadflow.transfer.reading import TableFile, open_table
+
+_NO_LIMIT = 1 << 62
 
 
 def store_file(
@@ -95,6 +98,11 @@ class ChunkStream(io.RawIOBase):
         target[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]
         return size
+
+
+def open_kept_table(database: Database, file_id: uuid.UUID, *, filename: str, sheet: str | None) -> TableFile:
+    """A kept file read again as a table, from its first byte (its size was checked when it was kept)."""
+    return open_table(open_file(database, file_id), filename=filename, sheet=sheet, max_bytes=_NO_LIMIT)
 
 
 def open_file(database: Database, file_id: uuid.UUID) -> BinaryIO:

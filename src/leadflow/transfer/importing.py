@@ -243,7 +243,7 @@ def _problem(header: str, code: str, message: str, value: str) -> dict[str, Any]
     return {"field": header, "code": code, "message": f"{header}: {message}", "value": value[:200]}
 
 
-def _first(session: Session, statement: Any, *, header: str, text: str, what: str) -> uuid.UUID:
+def _first(session: Session, statement: Any, *, text: str, what: str) -> uuid.UUID:
     """The one record ``statement`` finds, or a problem naming the column: none, or several."""
     found = session.scalars(statement.limit(2)).all()
     if not found:
@@ -286,7 +286,7 @@ class RowReader:
                 return current
         statement = self._readable(Account).where(func.lower(Account.name) == text.lower())
         try:
-            return _first(self.session, statement, header=header, text=text, what="account")
+            return _first(self.session, statement, text=text, what="account")
         except ValueProblem as problem:
             if problem.code != "lookup_not_found" or not self.plan.options.create_missing_accounts:
                 raise
@@ -317,7 +317,7 @@ class RowReader:
                 return current
         column = Contact.email if "@" in text else Contact.full_name
         statement = self._readable(Contact).where(func.lower(column) == text.lower())
-        return _first(self.session, statement, header=header, text=text, what="contact")
+        return _first(self.session, statement, text=text, what="contact")
 
     def _customer(self, text: str, header: str, current: uuid.UUID | None) -> uuid.UUID:
         try:
@@ -334,7 +334,7 @@ class RowReader:
         key = text.lower()
         if key not in self._owners:  # a file names the same few owners on every row
             statement = select(User.id).where(func.lower(User.email) == key)
-            self._owners[key] = _first(self.session, statement, header=header, text=text, what="user")
+            self._owners[key] = _first(self.session, statement, text=text, what="user")
         return self._owners[key]
 
     def _currency(self, text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -29,13 +29,13 @@ from leadflow.leads import views
 from leadflow.leads.models import Lead, LeadSource, LeadState, LeadStatusReason, Rating
 from leadflow.opportunities.models import Opportunity
 from leadflow.organisation.models import Currency
-from leadflow.security.access import access_condition, list_records, require_admin
+from leadflow.security.access import list_records, require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
 from leadflow.transfer.fields import Column, Kind, automatic_mapping, columns_of
-from leadflow.transfer.files import open_file, store_file
+from leadflow.transfer.files import open_kept_table, store_file
 from leadflow.transfer.importing import ImportOptions, OnDuplicate, Plan, RowOutcome, RowSaver, RowStatus, plan_import
 from leadflow.transfer.models import FilePurpose, ImportMapping, TransferFile, TransferTable
 from leadflow.transfer.reading import TableFile, open_table
@@ -212,7 +212,7 @@ def kept_upload(file_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Transfe
 
 def read_kept(database: Database, kept: TransferFile, sheet: str | None) -> TableFile:
     """A kept file opened as a table (its import limit was checked when it was kept)."""
-    return open_table(open_file(database, kept.id), filename=kept.filename, sheet=sheet, max_bytes=1 << 62)
+    return open_kept_table(database, kept.id, filename=kept.filename, sheet=sheet)
 
 
 def start_import(
@@ -299,10 +299,10 @@ def import_file(session: Session, job: Job) -> TransferFile:
     return session.get_one(TransferFile, file_id)
 
 
-def earlier_rows(
+def earlier_imports(
     session: Session, *, job_id: uuid.UUID, fingerprint: str, table: TransferTable, sheet: str | None
-) -> Callable[[int, int], dict[int, uuid.UUID]]:
-    """For rows ``[first, last)`` of a file, the records earlier imports of the same bytes saved."""
+) -> list[uuid.UUID]:
+    """The imports before this one that saved rows of the same bytes, table and sheet (not dry runs)."""
     candidates = session.execute(
         select(Job.id, Job.parameters)
         .join(TransferFile, TransferFile.job_id == Job.id)
@@ -313,27 +313,27 @@ def earlier_rows(
             Job.id != job_id,
         )
     ).all()
-    earlier = [
+    return [
         candidate_id
         for candidate_id, parameters in candidates
         if not parameters.get("dry_run") and parameters.get("sheet") == sheet
     ]
 
-    def lookup(first: int, last: int) -> dict[int, uuid.UUID]:
-        if not earlier:
-            return {}
-        rows = session.execute(
-            select(JobItem.position, JobItem.record_id).where(
-                JobItem.job_id.in_(earlier),
-                JobItem.position >= first,
-                JobItem.position < last,
-                JobItem.status.in_(SAVED),
-                JobItem.record_id.is_not(None),
-            )
-        )
-        return {position: record_id for position, record_id in rows if record_id is not None}
 
-    return lookup
+def saved_rows(session: Session, earlier: list[uuid.UUID], *, first: int, last: int) -> dict[int, uuid.UUID]:
+    """For rows ``[first, last)`` of a file, the records the ``earlier`` imports of it saved, by position."""
+    if not earlier:
+        return {}
+    rows = session.execute(
+        select(JobItem.position, JobItem.record_id).where(
+            JobItem.job_id.in_(earlier),
+            JobItem.position >= first,
+            JobItem.position < last,
+            JobItem.status.in_(SAVED),
+            JobItem.record_id.is_not(None),
+        )
+    )
+    return {position: record_id for position, record_id in rows if record_id is not None}
 
 
 def check_import_job(job_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Job:
@@ -587,11 +587,6 @@ def export_download(
     return Download(f"{name}.xlsx", XLSX_MEDIA_TYPE, chunks())
 
 
-def readable(actor: Actor, model: type[Any]) -> Any:
-    """The SQL condition of the records of ``model`` the actor may read."""
-    return access_condition(actor, Privilege.READ, model.__tablename__, model)
-
-
 __all__ = [
     "EXPORT",
     "IMPORT",
@@ -600,7 +595,7 @@ __all__ = [
     "Plan",
     "Preview",
     "check_import_job",
-    "earlier_rows",
+    "earlier_imports",
     "export_header",
     "export_rows",
     "failed_rows",
