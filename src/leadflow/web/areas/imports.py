@@ -498,6 +498,19 @@ def _match_options(table: TransferTable, language: str) -> list[tuple[str, str]]
 # ---------------------------------------------------------------------------------------------- step 2: the columns
 
 
+def _map_page_refusing(
+    request: Request,
+    session: WebSession,
+    file_id: uuid.UUID,
+    choices: Choices,
+    error: LeadflowError,
+    table: TransferTable,
+) -> Response:
+    """The mapping step again, saying why the preview or the run was refused."""
+    message = import_refusal(session.language, error, table)
+    return _map_page(request, session, file_id, choices, status_code=status_for(error), error=message)
+
+
 def _map_page(
     request: Request,
     session: WebSession,
@@ -659,14 +672,7 @@ def preview(request: Request, session: WebSessionDep, file_id: str, form: FormDe
                 ).name
                 uow.commit()
     except LeadflowError as error:
-        return _map_page(
-            request,
-            session,
-            parsed,
-            choices,
-            status_code=status_for(error),
-            error=import_refusal(language, error, kept.table),
-        )
+        return _map_page_refusing(request, session, parsed, choices, error, kept.table)
     headings, rows = _preview_rows(language, shown, kept.table)
     carried = replace(choices, columns=shown.columns, save_as="")
     return render(
@@ -701,14 +707,7 @@ def run(request: Request, session: WebSessionDep, file_id: str, form: FormDep) -
     except LeadflowError as error:
         if isinstance(error, NotFound):
             raise
-        return _map_page(
-            request,
-            session,
-            parsed,
-            choices,
-            status_code=status_for(error),
-            error=import_refusal(language, error, kept.table),
-        )
+        return _map_page_refusing(request, session, parsed, choices, error, kept.table)
     submit(job.id, queue=request.app.state.queue, database=database)
     return redirect(f"/jobs/{job.id}")
 
