@@ -159,6 +159,44 @@ CHANGES = {
     "0011": Change(),  # a data step: base amounts of the records saved before 0009
     "0012": Change(tables=frozenset({"jobs", "job_items"})),
     "0013": Change(tables=frozenset({"transfer_files", "transfer_chunks", "import_mappings"})),
+    "0014": Change(
+        tables=frozenset(
+            {
+                "document_numbering",
+                "unit_groups",
+                "units",
+                "product_families",
+                "products",
+                "discount_lists",
+                "discount_tiers",
+                "price_lists",
+                "price_list_items",
+                "opportunity_products",
+                "quotes",
+                "quote_lines",
+                "orders",
+                "order_lines",
+                "invoices",
+                "invoice_lines",
+            }
+        ),
+        added={
+            "opportunities": {
+                "revenue_calculation",
+                "price_list_id",
+                "discount_percentage",
+                "discount_amount",
+                "freight_amount",
+                "detail_amount",
+                "total_line_discount",
+                "total_discount_amount",
+                "pre_freight_amount",
+                "total_tax",
+                "total_amount",
+            },
+            "organisation_settings": {"company_name", "company_address"},
+        },
+    ),
 }
 ALL_LEAD_INDEXES = frozenset().union(*(names for change in CHANGES.values() for names in change.lead_indexes.values()))
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from leadflow.catalog.models import LineMixin, PricedMixin
 from leadflow.core.db import Base, Money, RecordMixin, ScaledDecimal, UTCDateTime, enum_column, polymorphic_lookup
 from leadflow.core.errors import InvalidState
 from leadflow.organisation.models import Currency
@@ -44,6 +45,10 @@ Rating = enum.StrEnum("Rating", "HOT WARM COLD")
 ProcessStatus = enum.StrEnum("ProcessStatus", "ACTIVE FINISHED")
 
 
+# Whether the estimated revenue is typed by the seller or computed from the opportunity's products.
+RevenueCalculation = enum.StrEnum("RevenueCalculation", "USER SYSTEM")
+
+
 # An opportunity close record is completed when written; reopening the opportunity cancels it.
 CloseState = enum.StrEnum("CloseState", "COMPLETED CANCELED")
 
@@ -57,7 +62,7 @@ def customer_kind_of(customer: object) -> CustomerKind:
     return CustomerKind.ACCOUNT if getattr(customer, "__tablename__", "") == "accounts" else CustomerKind.CONTACT
 
 
-class Opportunity(RecordMixin, OwnedMixin, Base):
+class Opportunity(RecordMixin, OwnedMixin, PricedMixin, Base):
     """A potential sale to an account or a contact."""
 
     __tablename__ = "opportunities"
@@ -139,6 +144,10 @@ class Opportunity(RecordMixin, OwnedMixin, Base):
     exchange_rate: Mapped[Decimal | None] = mapped_column(ScaledDecimal(10))
     estimated_revenue_base: Mapped[Decimal | None] = mapped_column(Money())
     actual_revenue_base: Mapped[Decimal | None] = mapped_column(Money())
+
+    revenue_calculation: Mapped[RevenueCalculation] = mapped_column(
+        enum_column(RevenueCalculation), default=RevenueCalculation.USER
+    )
 
     # Lead to Opportunity Sales Process (§7): the active stage and the steps of the later stages.
     process_stage: Mapped[str] = mapped_column(String(16), default="develop")
@@ -247,3 +256,11 @@ class OpportunityClose(RecordMixin, Base):
     description: Mapped[str | None] = mapped_column(String(2000))
     closed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OpportunityProduct(RecordMixin, LineMixin, Base):
+    """A product the opportunity is about to sell."""
+
+    __tablename__ = "opportunity_products"
+
+    opportunity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("opportunities.id", ondelete="CASCADE"), index=True)

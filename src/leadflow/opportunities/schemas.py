@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from leadflow.catalog.schemas import PricingFields
 from leadflow.core.schemas import Amount, InputModel, NotCleared, RecordOut
 from leadflow.opportunities.models import (
     CloseState,
@@ -20,6 +21,7 @@ from leadflow.opportunities.models import (
     PurchaseProcess,
     PurchaseTimeframe,
     Rating,
+    RevenueCalculation,
 )
 
 OpportunityName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -34,7 +36,7 @@ Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 OpenStatusReason = Literal[OpportunityStatusReason.IN_PROGRESS, OpportunityStatusReason.ON_HOLD]
 
 
-class OpportunityFields(InputModel):
+class OpportunityFields(PricingFields):
     description: str | None = None
     customer_id: uuid.UUID | None = None
     parent_account_id: uuid.UUID | None = None
@@ -65,6 +67,7 @@ class OpportunityFields(InputModel):
     decision_date: date | None = None
     thank_you_note_sent: Step = None
     debrief_filed: Step = None
+    revenue_calculation: Annotated[RevenueCalculation | None, NotCleared] = None
 
 
 class OpportunityCreate(OpportunityFields):
@@ -119,6 +122,17 @@ class OpportunityOut(RecordOut):
     decision_date: date | None
     thank_you_note_sent: bool
     debrief_filed: bool
+    revenue_calculation: RevenueCalculation
+    price_list_id: uuid.UUID | None
+    detail_amount: Decimal
+    discount_percentage: Decimal
+    discount_amount: Decimal
+    total_line_discount: Decimal
+    total_discount_amount: Decimal
+    pre_freight_amount: Decimal
+    freight_amount: Decimal
+    total_tax: Decimal
+    total_amount: Decimal
 
 
 class WinOpportunity(InputModel):

@@ -6,7 +6,7 @@ import enum
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadflow.core.db import Base, RecordMixin, ScaledDecimal, enum_column
@@ -87,6 +87,9 @@ class OrganisationSettings(RecordMixin, Base):
     base_currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
     # The IANA time zone times are shown in to users who chose none of their own (stored times stay UTC).
     default_time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
+    # Who prints quotes, orders and invoices: the name and postal address at the top of each.
+    company_name: Mapped[str | None] = mapped_column(String(160))
+    company_address: Mapped[str | None] = mapped_column(Text)
 
     def detects_duplicates_in(self, table: str) -> bool:
         """Whether duplicate detection runs for records of this table."""

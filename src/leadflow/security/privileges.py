@@ -38,10 +38,22 @@ class Depth(enum.IntEnum):
 
 
 # Tables whose records have owners; privileges on them are checked per record.
-RECORD_TABLES = ("leads", "accounts", "contacts", "opportunities")
+RECORD_TABLES = ("leads", "accounts", "contacts", "opportunities", "quotes", "orders", "invoices")
 # Administrative areas: a privilege at any depth above None allows the action.
 # Organisation-wide reference data sits with them: competitors and currencies have no owner.
-ADMIN_TABLES = ("users", "roles", "business_units", "settings", "audit", "competitors", "currencies")
+# The product catalogue ("products": units, products, price lists, discount lists) is read by every
+# seller; "price_overrides" is the right to replace a catalogue price on a line by another.
+ADMIN_TABLES = (
+    "users",
+    "roles",
+    "business_units",
+    "settings",
+    "audit",
+    "competitors",
+    "currencies",
+    "products",
+    "price_overrides",
+)
 TABLES = RECORD_TABLES + ADMIN_TABLES
 
 N, U, B, P, O = Depth.NONE, Depth.USER, Depth.BUSINESS_UNIT, Depth.PARENT_CHILD, Depth.ORGANIZATION  # noqa: E741 (the letters of the matrix below)
@@ -99,6 +111,8 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "audit": (N, N),
                 "competitors": (O, O),
                 "currencies": (O, O),
+                "products": (O, O),
+                "price_overrides": (O, O),
             }
         ),
     },
@@ -113,6 +127,8 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "audit": (O, N),
                 "competitors": (O, O),
                 "currencies": (O, N),
+                "products": (O, O),
+                "price_overrides": (O, O),
             }
         ),
     },
@@ -127,6 +143,8 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "audit": (N, N),
                 "competitors": (O, O),
                 "currencies": (O, N),
+                "products": (O, O),
+                "price_overrides": (O, O),
             }
         ),
     },
@@ -141,6 +159,8 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "audit": (N, N),
                 "competitors": (O, O),
                 "currencies": (O, N),
+                "products": (O, N),
+                "price_overrides": (N, N),
             }
         ),
     },
@@ -155,6 +175,8 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "audit": (N, N),
                 "competitors": (O, N),
                 "currencies": (O, N),
+                "products": (O, N),
+                "price_overrides": (N, N),
             }
         ),
     },
