@@ -393,3 +393,53 @@ def test_a_won_quote_prints_in_both_languages(database, actor, catalogue):
     assert spanish.filename == "QUO-01000.pdf"
     assert "Oferta" in text_es and "Activo" in text_es and "Muebles Ruiz" in text_es and "270,00" in text_es
     assert "Quote" in text_en and "Active" in text_en and "270.00" in text_en
+
+
+def test_merging_accounts_moves_their_quotes_to_the_master_and_unmerge_moves_them_back(database, actor, catalogue):
+    from leadflow.duplicates import merge as merging
+    from leadflow.sales.schemas import QuoteCreate
+
+    with database.unit_of_work() as uow:
+        other = create_account(AccountCreate(name="Muebles Ruiz S.L."), uow=uow, actor=actor, suppress_duplicates=True)
+        quote = sales.create_quote(QuoteCreate(name="Sillas", customer_id=other.id), uow=uow, actor=actor)
+        uow.commit()
+    with database.unit_of_work() as uow:
+        journal = merging.merge_records("accounts", catalogue.account, other.id, uow=uow, actor=actor)
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        assert uow.session.get(Quote, quote.id).customer_id == catalogue.account
+    with database.unit_of_work() as uow:
+        merging.undo_merge(journal.id, uow=uow, actor=actor)
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        assert uow.session.get(Quote, quote.id).customer_id == other.id
+
+
+def test_a_locked_order_keeps_its_prices_and_current_pricing_takes_the_price_lists_again(database, actor, catalogue):
+    from leadflow.catalog.schemas import PriceListItemUpdate
+
+    with database.unit_of_work() as uow:
+        sales.add_opportunity_product(
+            catalogue.opportunity, LineCreate(product_id=catalogue.product, quantity=D(2)), uow=uow, actor=actor
+        )
+        quote = sales.quote_from_opportunity(catalogue.opportunity, uow=uow, actor=actor)
+        sales.activate_quote(quote.id, uow=uow, actor=actor)
+        _won, order, _opportunity = sales.win_quote(quote.id, WinQuote(close_opportunity=False), uow=uow, actor=actor)
+        uow.commit()
+    with database.unit_of_work() as uow:
+        items = catalog.list_price_list_items(catalogue.price_list, uow=uow, actor=actor)
+        item = next(item for item in items if item.unit_id == catalogue.licence)
+        catalog.update_price_list_item(
+            catalogue.price_list, item.id, PriceListItemUpdate(percentage=D(80)), uow=uow, actor=actor
+        )
+        uow.commit()
+    with database.unit_of_work() as uow:
+        line = order.lines[0]
+        changed = sales.update_document_line(
+            DocumentKind.ORDER, order.id, line.id, LineUpdate(quantity=D(3)), uow=uow, actor=actor
+        )
+        assert changed.price_per_unit == D("90.00") and changed.amount == D("270.00")
+        unlocked = sales.set_prices_locked(DocumentKind.ORDER, order.id, locked=False, uow=uow, actor=actor)
+        assert [line.price_per_unit for line in unlocked.lines] == [D("80.00")]
+        assert unlocked.total_amount == D("240.00")
+        uow.commit()

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from leadflow.catalog.models import LineMixin, PricedMixin, PriceList, Product, Unit
+from leadflow.catalog.models import DiscountList, LineMixin, PricedMixin, PriceList, Product, Unit
 from leadflow.catalog.pricing import LineFigures, document_totals, line_amounts, to_precision
 from leadflow.catalog.service import catalog_price, discount_for, field_refusal
-from leadflow.core.errors import Forbidden, ValidationFailed
+from leadflow.core.errors import Forbidden, LeadflowError, ValidationFailed
 from leadflow.organisation.models import Currency
 from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
@@ -62,12 +62,15 @@ def price_line(
     price_list: PriceList | None,
     currency: Currency,
     today: date,
+    prices_locked: bool = False,
 ) -> None:
     """Apply ``values`` (a new line's, or the changes to one) to ``line`` and price it.
 
     Refusals (422): a write-in without a name or a price, a product that is not active, a unit
     outside the product's group, more decimals than the product supports, no price list or no price
     on it, a manual discount over the line's amount; an override without the privilege is a 403.
+    On a record whose prices are locked, an existing line keeps its price per unit (only its volume
+    discount follows a new quantity, as Dynamics does); a new unit prices it again.
     """
     new = line.product_name is None
     for name in ("unit_id", "quantity", "manual_discount", "tax", "description"):
@@ -126,6 +129,8 @@ def price_line(
                     code="price_override_forbidden",
                 )
             line.price_per_unit, line.is_price_overridden = to_precision(override, precision), True
+        elif prices_locked and not new and "unit_id" not in values:
+            discount_list = _locked_discount_list(session, price_list, product, unit.id)
         else:
             if price_list is None:
                 raise field_refusal(
@@ -165,6 +170,18 @@ def price_line(
         figures.extended_amount,
     )
     line.manual_discount, line.tax = manual, line.tax or Decimal(0)
+
+
+def _locked_discount_list(
+    session: Session, price_list: PriceList | None, product: Product, unit_id: uuid.UUID
+) -> DiscountList | None:
+    """The discount list behind a locked line's volume discount, if its price list still prices it."""
+    if price_list is None:
+        return None
+    try:
+        return catalog_price(session, price_list=price_list, product=product, unit_id=unit_id).discount_list
+    except LeadflowError:
+        return None
 
 
 def recalculate(parent: PricedMixin, lines: Sequence[LineMixin], *, precision: int) -> None:

@@ -39,7 +39,18 @@ MONEY_FIELDS: dict[str, tuple[str, ...]] = {
     "leads": ("budget_amount",),
 }
 # Tables whose records name a currency: a currency they name cannot be deleted.
-CURRENCY_TABLES = ("leads", "accounts", "contacts", "opportunities", "opportunity_closes")
+CURRENCY_TABLES = (
+    "leads",
+    "accounts",
+    "contacts",
+    "opportunities",
+    "opportunity_closes",
+    "price_lists",
+    "discount_lists",
+    "quotes",
+    "orders",
+    "invoices",
+)
 
 ExchangeRate = Annotated[Decimal, Field(gt=0, le=Decimal("1e11"), max_digits=22, decimal_places=10)]
 Precision = Annotated[int, Field(ge=0, le=4)]
@@ -255,7 +266,11 @@ def delete_currency(
 
 
 # Tables whose amounts are in base currency without naming a currency (a competitor's reported revenue).
-BASE_AMOUNT_COLUMNS: dict[str, tuple[str, ...]] = {"competitors": ("reported_revenue",)}
+BASE_AMOUNT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "competitors": ("reported_revenue",),
+    # A product's list price and costs are in base currency.
+    "products": ("list_price", "standard_cost", "current_cost"),
+}
 RATE_QUANTUM = Decimal(1).scaleb(-10)
 
 

@@ -419,7 +419,14 @@ def _price_document_line(
     session = uow.session
     price_list = price_list_for(session, record.price_list_id, currency_id=record.currency_id)
     price_line(
-        session, actor, line, values, price_list=price_list, currency=record.currency, today=_today(session, actor)
+        session,
+        actor,
+        line,
+        values,
+        price_list=price_list,
+        currency=record.currency,
+        today=_today(session, actor),
+        prices_locked=record.prices_locked,
     )
 
 

@@ -127,6 +127,14 @@ class MergePolicy:
         return tuple(c.name for c in self.model.__table__.columns if c.name not in NOT_MERGEABLE)
 
 
+# Quotes, orders and invoices for a customer follow it into the surviving record.
+SALES_DOCUMENTS = ("quotes", "orders", "invoices")
+
+
+def _documents_of(kind: str) -> tuple[ChildLink, ...]:
+    return tuple(ChildLink(table, "customer_id", (("customer_kind", kind),)) for table in SALES_DOCUMENTS)
+
+
 def _notes_of(table: DetectionTable) -> ChildLink:
     return ChildLink(NOTES.name, "regarding_id", (("regarding_table", RegardingTable(table.value)),))
 
@@ -142,6 +150,7 @@ POLICIES: dict[DetectionTable, MergePolicy] = {
             ChildLink("opportunities", "parent_account_id"),
             ChildLink("opportunities", "customer_id", (("customer_kind", "account"),)),
             ChildLink("leads", "parent_account_id"),
+            *_documents_of("account"),
         ),
     ),
     DetectionTable.CONTACTS: MergePolicy(
@@ -154,6 +163,7 @@ POLICIES: dict[DetectionTable, MergePolicy] = {
             ChildLink("opportunities", "customer_id", (("customer_kind", "contact"),)),
             ChildLink("leads", "parent_contact_id"),
             ChildLink("accounts", "primary_contact_id"),
+            *_documents_of("contact"),
         ),
     ),
     DetectionTable.LEADS: MergePolicy(
