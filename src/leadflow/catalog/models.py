@@ -207,15 +207,15 @@ class PricedMixin:
     ``leadflow.catalog.pricing.document_totals`` whenever a line or one of the inputs changes."""
 
     price_list_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("price_lists.id", ondelete="SET NULL"))
-    discount_percentage: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    discount_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    freight_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    detail_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    total_line_discount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    total_discount_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    pre_freight_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    total_tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    total_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    discount_percentage: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    discount_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    freight_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    detail_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    total_line_discount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    total_discount_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    pre_freight_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    total_tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    total_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
 
 
 PRICED_COLUMNS = (
@@ -246,7 +246,7 @@ class LineMixin:
     quantity: Mapped[Decimal] = mapped_column(Quantity())
     price_per_unit: Mapped[Decimal] = mapped_column(Money())
     amount: Mapped[Decimal] = mapped_column(Money())
-    volume_discount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    manual_discount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    volume_discount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    manual_discount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
+    tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.0000"))
     extended_amount: Mapped[Decimal] = mapped_column(Money())

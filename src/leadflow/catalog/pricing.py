@@ -28,12 +28,16 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from leadflow.catalog.models import DiscountKind, PricingMethod, RoundingOption, RoundingPolicy
 
 HUNDRED = Decimal(100)
-ZERO = Decimal(0)
+ZERO = Decimal("0.0000")
+
+
+STORED = Decimal("0.0001")  # every amount is kept with four decimals (``core.db.Money``)
 
 
 def to_precision(amount: Decimal, precision: int) -> Decimal:
-    """An amount to the currency's number of decimals, half away from zero."""
-    return amount.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+    """An amount to the currency's number of decimals, half away from zero, written with the four
+    decimals it is stored with (so that what a change answers is what a later read gives)."""
+    return amount.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP).quantize(STORED)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from leadflow.catalog.models import DiscountKind, PricingMethod, ProductState, RoundingOption, RoundingPolicy
 from leadflow.core.schemas import Amount, InputModel, NotCleared, OutputModel, RecordOut
@@ -260,13 +260,19 @@ class LineOut(RecordOut):
     extended_amount: Decimal
 
 
+# A percentage of a whole (0-100), kept with four decimals like every stored figure.
+Percent = Annotated[
+    Decimal,
+    Field(ge=0, le=100, max_digits=7, decimal_places=4),
+    AfterValidator(lambda value: value.quantize(Decimal("0.0001"))),
+]
+
+
 class PricingFields(InputModel):
     """The pricing inputs of an opportunity or a document (its totals are computed)."""
 
     price_list_id: uuid.UUID | None = None
-    discount_percentage: Annotated[Decimal | None, Field(ge=0, le=100, max_digits=7, decimal_places=4), NotCleared] = (
-        None
-    )
+    discount_percentage: Annotated[Percent | None, NotCleared] = None
     discount_amount: Annotated[Amount | None, NotCleared] = None
     freight_amount: Annotated[Amount | None, NotCleared] = None
 

@@ -314,6 +314,12 @@ def create_family(data: FamilyCreate, *, uow: UnitOfWork, actor: Actor) -> Produ
     return family
 
 
+def read_family(family_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> ProductFamily:
+    """One product family."""
+    require_admin(actor, TABLE, Privilege.READ)
+    return _get(uow.session, ProductFamily, family_id, label="family", for_update=False)
+
+
 def list_families(*, uow: UnitOfWork, actor: Actor, limit: int, cursor: str | None = None) -> Page[ProductFamily]:
     """Product families by name."""
     return _listed(uow, actor, select(ProductFamily), ProductFamily.name, ProductFamily.id, limit=limit, cursor=cursor)

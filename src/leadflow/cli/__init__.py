@@ -1,7 +1,7 @@
 """The ``leadflow`` command line: translates arguments into service calls and renders results.
 
-One module per area (``admin``, ``leads``, ``records``, ``security``, ``duplicates``), each sharing
-``common``; the root command reads the settings and who acts (``--as``).
+One module per area (``admin``, ``leads``, ``records``, ``catalog``, ``sales``, ``security``,
+``duplicates``), each sharing ``common``; the root command reads the settings and who acts (``--as``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,18 @@ from typing import Annotated
 import typer
 
 from leadflow import __version__
-from leadflow.cli import admin, currencies, jobs, opportunities, records, reporting, security, transfer
+from leadflow.cli import (
+    admin,
+    catalog,
+    currencies,
+    jobs,
+    opportunities,
+    records,
+    reporting,
+    sales,
+    security,
+    transfer,
+)
 from leadflow.cli.common import console
 from leadflow.cli.duplicates import duplicates_app
 from leadflow.cli.failures import FailuresInOneLine
@@ -62,6 +73,8 @@ admin.register(app)
 app.add_typer(leads_app, name="leads")
 records.register(app)
 opportunities.register(app)
+catalog.register(app)
+sales.register(app)  # after records: it adds the product lines to the opportunities' group
 currencies.register(app)
 security.register(app)
 reporting.register(app)

@@ -42,7 +42,7 @@ def fail(error: LeadflowError) -> NoReturn:
     if fields:
         errors.print(f"[bold red]Error:[/] the input is not valid [dim]({error.code})[/]")
         for field in fields:
-            errors.print(f"  • {field['message']} [dim]({field['field']}: {field['code']})[/]")
+            errors.print(f"  • {field.get('message', error.message)} [dim]({field['field']}: {field['code']})[/]")
     else:
         errors.print(f"[bold red]Error:[/] {error.message} [dim]({error.code})[/]", soft_wrap=True)
     raise typer.Exit(code=next((code for kind, code in EXIT_CODES if isinstance(error, kind)), 1))

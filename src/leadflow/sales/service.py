@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from leadflow.catalog.lines import price_line, price_list_for, recalculate
 from leadflow.catalog.models import PRICED_COLUMNS, LineMixin, PriceList
@@ -61,7 +61,7 @@ from leadflow.sales.schemas import (
     QuoteCreate,
     WinQuote,
 )
-from leadflow.security.access import get_accessible, list_records
+from leadflow.security.access import access_condition, get_accessible, list_records
 from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
 from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit
@@ -230,14 +230,18 @@ def list_documents(
     cursor: str | None = None,
     opportunity_id: uuid.UUID | None = None,
 ) -> Page[SalesDocument]:
-    """The documents of a kind the actor may read, newest first (those of one opportunity, if named)."""
+    """The documents of a kind the actor may read, oldest first (those of one opportunity the actor
+    may read, if named)."""
     model = MODELS[kind]
     if opportunity_id is None:
         return list_records(uow.session, model, actor=actor, limit=limit, cursor=cursor)
     _opportunity(uow, actor, opportunity_id, Privilege.READ)
-    statement = select(model).where(model.opportunity_id == opportunity_id).options(selectinload(model.lines))  # type: ignore[attr-defined]
+    statement = select(model).where(
+        model.opportunity_id == opportunity_id,
+        access_condition(actor, Privilege.READ, model.kind.value + "s", model),
+    )
     return keyset_page(
-        uow.session, statement, key=model.number, id_column=model.id, kind="text", limit=limit, cursor=cursor
+        uow.session, statement, key=model.created_at, id_column=model.id, kind="datetime", limit=limit, cursor=cursor
     )
 
 
