@@ -443,3 +443,37 @@ def test_a_locked_order_keeps_its_prices_and_current_pricing_takes_the_price_lis
         assert [line.price_per_unit for line in unlocked.lines] == [D("80.00")]
         assert unlocked.total_amount == D("240.00")
         uow.commit()
+
+
+def test_an_opportunitys_quotes_list_only_those_the_reader_may_read(database, actor, catalogue):
+    from leadflow.security.service import create_business_unit, share_record
+
+    with database.unit_of_work() as uow:
+        create_business_unit("Sur", parent_name=None, uow=uow, actor=actor)
+        seller = create_user(
+            email="south@example.com",
+            full_name="Sol Sur",
+            role_names=["Salesperson"],
+            business_unit_name="Sur",
+            password=None,
+            uow=uow,
+            actor=actor,
+        )
+        quote = sales.quote_from_opportunity(catalogue.opportunity, uow=uow, actor=actor)
+        opportunity = uow.session.get(Opportunity, catalogue.opportunity)
+        share_record(
+            "opportunities", opportunity, user_id=seller.id, team_id=None, rights={"read"}, uow=uow, actor=actor
+        )
+        uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        south = actor_for_email(uow.session, "south@example.com")
+        assert (
+            sales.list_documents(
+                DocumentKind.QUOTE, opportunity_id=catalogue.opportunity, uow=uow, actor=south, limit=50
+            ).items
+            == []
+        )
+        everyone = sales.list_documents(
+            DocumentKind.QUOTE, opportunity_id=catalogue.opportunity, uow=uow, actor=actor, limit=50
+        )
+        assert [item.id for item in everyone.items] == [quote.id]
