@@ -5,31 +5,78 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.activities.service import get_attachment, timeline
+from leadflow.catalog.models import (
+    DiscountList,
+    PriceList,
+    PriceListItem,
+    PricingMethod,
+    Product,
+    ProductState,
+    RoundingPolicy,
+    Unit,
+    UnitGroup,
+)
+from leadflow.catalog.service import item_price_today
 from leadflow.core.db import utcnow
 from leadflow.customers.models import Account, Contact
 from leadflow.demo import CAMPAIGNS, DEMO_LEADS, DEMO_USERS, load_demo, opened_at
-from leadflow.demo.load import DEMO_RATES, DEMO_WON
+from leadflow.demo.data import DEMO_SALES
+from leadflow.demo.load import DEMO_COMPANY, DEMO_RATES, DEMO_WON
 from leadflow.duplicates.models import RuleState
 from leadflow.duplicates.rules import BUILTIN_RULES, list_rules
 from leadflow.leads import service
 from leadflow.leads.models import Lead, LeadState, LeadStatusReason
 from leadflow.leads.views import LeadQuery, LeadView, list_leads, start_of_week
-from leadflow.opportunities.models import Opportunity, OpportunityState
+from leadflow.opportunities.models import Opportunity, OpportunityProduct, OpportunityState, RevenueCalculation
 from leadflow.organisation.models import Campaign, Currency
+from leadflow.organisation.service import get_settings, update_settings
 from leadflow.process.flow import lead_process
 from leadflow.reporting.forecast import GroupBy, forecast
+from leadflow.sales.models import (
+    DocumentKind,
+    Invoice,
+    InvoiceState,
+    InvoiceStatusReason,
+    Order,
+    OrderState,
+    OrderStatusReason,
+    Quote,
+    QuoteState,
+)
+from leadflow.sales.printing import document_pdf
 from leadflow.security.actor import actor_for_email
+from leadflow.security.models import User
 from tests.conftest import DatabaseState
 
 SPANISH_SPEAKING = {"España", "México", "Argentina", "Colombia", "Chile", "Perú"}
 ENGLISH_SPEAKING = {"United Kingdom", "United States", "Ireland"}
-COUNTED = (Lead, Account, Contact, Opportunity, Note, Attachment, Campaign)
+COUNTED = (
+    Lead,
+    Account,
+    Contact,
+    Opportunity,
+    Note,
+    Attachment,
+    Campaign,
+    UnitGroup,
+    Unit,
+    Product,
+    DiscountList,
+    PriceList,
+    PriceListItem,
+    OpportunityProduct,
+    Quote,
+    Order,
+    Invoice,
+)
 
 
 def counts(database) -> dict[str, int]:
@@ -71,6 +118,7 @@ def test_demo_loads_about_forty_leads_and_says_what_it_added(database, demo):
     assert "duplicate detection rule" not in demo  # the demo shows the out-of-box rules, it adds none
     assert "2 campaigns" in demo
     assert "with attachments" in demo
+    assert "8 products, 2 price lists, 12 opportunity products, 3 quotes, 1 order and 1 invoice" in demo
 
 
 def test_demo_organisation_has_just_the_out_of_box_duplicate_rules_published(database, demo):
@@ -332,3 +380,136 @@ def test_demo_leaves_a_pipeline_someone_worked_on_as_it_is(database, actor, demo
             == 0
         )
         assert uow.session.scalars(select(Opportunity.state).where(Opportunity.name == DEMO_WON)).one() == booths_state
+
+
+# ---------------------------------------------------------------------------------------------- lead to order
+
+
+def test_demo_has_a_spanish_catalogue_of_licences_and_hours_with_products_in_every_state(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        groups = {group.name: group for group in uow.session.scalars(select(UnitGroup))}
+        units = {
+            name: {(unit.name, unit.quantity, unit.base_unit_id is None) for unit in group.units}
+            for name, group in groups.items()
+        }
+        products = uow.session.scalars(select(Product)).all()
+    assert units == {
+        "Licencias": {("Licencia", 1, True), ("Pack 10", 10, False)},
+        "Horas": {("Hora", 1, True), ("Jornada", 8, False)},
+    }
+    by_state = Counter(product.state for product in products)
+    assert len(products) == 8
+    assert by_state == {ProductState.ACTIVE: 6, ProductState.DRAFT: 1, ProductState.RETIRED: 1}
+    assert all(product.list_price and product.standard_cost and product.current_cost for product in products)
+    assert all(product.family_id is not None for product in products)
+    assert len({product.family_id for product in products}) == 3
+
+
+def test_demo_price_lists_price_by_several_methods_with_rounding_and_volume_discounts(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        lists = {price_list.name: price_list for price_list in uow.session.scalars(select(PriceList))}
+        assert {name: price_list.currency_code for name, price_list in lists.items()} == {
+            "Tarifa general 2027": "EUR",
+            "Tarifa general 2027 (USD)": "USD",
+        }
+        items = uow.session.scalars(select(PriceListItem)).all()
+        euro = [item for item in items if item.price_list_id == lists["Tarifa general 2027"].id]
+        assert len({item.pricing_method for item in euro}) >= 4
+        assert any(item.rounding_policy is not RoundingPolicy.NONE for item in euro)
+        discounts = uow.session.scalars(select(DiscountList).where(DiscountList.name == "Volumen licencias")).one()
+        assert [tier.value for tier in discounts.tiers] == [5, 10, 15]
+        assert any(item.discount_list_id == discounts.id for item in euro)
+        # Every item prices today; the dollar list converts the euro list prices at the demo's rate and
+        # rounds them to multiples of 5 (installation: 65.00 EUR x 1.0825 = 70.36 -> 70.00 USD).
+        prices = {
+            (item.price_list_id, item.product_id, item.unit_id): item_price_today(uow.session, item) for item in items
+        }
+        assert None not in prices.values()
+        installation = uow.session.scalars(select(Product).where(Product.number == "SRV-INS")).one()
+        hour = next(unit for unit in installation.unit_group.units if unit.name == "Hora")
+        usd = lists["Tarifa general 2027 (USD)"]
+        assert prices[(usd.id, installation.id, hour.id)] == Decimal("70.00")
+        percent_of_list = [item for item in items if item.pricing_method is PricingMethod.PERCENT_OF_LIST]
+        assert {item.price_list_id for item in percent_of_list} == {lists["Tarifa general 2027"].id, usd.id}
+
+
+def test_demo_opportunities_have_products_and_a_draft_an_active_and_a_won_quote(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        session = uow.session
+        with_lines = {
+            opportunity.name: opportunity
+            for opportunity in session.scalars(
+                select(Opportunity).where(Opportunity.id.in_(select(OpportunityProduct.opportunity_id)))
+            )
+        }
+        assert set(with_lines) == {spec["opportunity"] for spec in DEMO_SALES}
+        assert len(with_lines) >= 3
+        for opportunity in with_lines.values():
+            assert opportunity.price_list_id is not None and opportunity.total_amount > 0
+        system = [o for o in with_lines.values() if o.revenue_calculation is RevenueCalculation.SYSTEM]
+        assert system and all(o.is_open and o.estimated_revenue == o.total_amount for o in system)
+        quotes = session.scalars(select(Quote)).all()
+        assert Counter(quote.state for quote in quotes) == {
+            QuoteState.DRAFT: 1,
+            QuoteState.ACTIVE: 1,
+            QuoteState.WON: 1,
+        }
+        for quote in quotes:
+            opportunity = session.get(Opportunity, quote.opportunity_id)
+            assert quote.total_amount == opportunity.total_amount
+            assert len(quote.lines) == len(
+                session.scalars(
+                    select(OpportunityProduct).where(OpportunityProduct.opportunity_id == opportunity.id)
+                ).all()
+            )
+            owner = session.get(User, opportunity.owner_user_id)
+            assert quote.owner_user_id == owner.id  # made by the opportunity's owner
+        won = next(quote for quote in quotes if quote.state is QuoteState.WON)
+        opportunity = session.get(Opportunity, won.opportunity_id)
+        assert opportunity.name == DEMO_WON and opportunity.state is OpportunityState.WON
+        assert opportunity.actual_revenue == won.total_amount
+        order = session.scalars(select(Order).where(Order.quote_id == won.id)).one()
+        assert (order.state, order.status_reason) == (OrderState.FULFILLED, OrderStatusReason.COMPLETE)
+        invoice = session.scalars(select(Invoice).where(Invoice.order_id == order.id)).one()
+        assert (invoice.state, invoice.status_reason) == (InvoiceState.PAID, InvoiceStatusReason.COMPLETE)
+        assert won.total_amount == order.total_amount == invoice.total_amount > 0
+        assert won.date_won <= order.date_fulfilled <= invoice.date_paid <= utcnow().date()
+        assert session.scalar(select(func.count()).select_from(Order)) == 1
+        assert session.scalar(select(func.count()).select_from(Invoice)) == 1
+
+
+def test_demo_licence_quote_has_a_volume_discount_and_spanish_vat(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        quote = uow.session.scalars(select(Quote).where(Quote.state == QuoteState.ACTIVE)).one()
+        licences = next(line for line in quote.lines if line.product_name.endswith("(LF-CRM-PRO)"))
+    # 12 licences at 360.00: 4,320.00, 5 % volume discount (10 to 24 licences), 21 % IVA on the rest.
+    assert (licences.quantity, licences.unit_name, licences.price_per_unit) == (12, "Licencia", Decimal("360.00"))
+    assert (licences.volume_discount, licences.tax) == (Decimal("216.00"), Decimal("861.84"))
+    assert all(
+        line.tax == ((line.extended_amount - line.tax) * Decimal("0.21")).quantize(Decimal("0.01"))
+        for line in quote.lines
+    )
+
+
+def test_demo_invoice_prints_the_demo_company(database, demo):
+    with database.unit_of_work(read_only=True) as uow:
+        settings = get_settings(uow.session)
+        assert (settings.company_name, settings.company_address) == (
+            DEMO_COMPANY["company_name"],
+            DEMO_COMPANY["company_address"],
+        )
+        invoice = uow.session.scalars(select(Invoice)).one()
+        seller = actor_for_email(uow.session, "emma.clarke@leadflow.example")
+        printed = document_pdf(DocumentKind.INVOICE, invoice.id, uow=uow, actor=seller, language="es")
+    assert printed.filename == f"{invoice.number}.pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(printed.content)).pages)
+    assert "Leadflow Demo S.L." in text and "28001 Madrid" in text
+
+
+def test_demo_keeps_the_company_name_an_administrator_chose(database, actor):
+    with database.unit_of_work() as uow:
+        update_settings({"company_name": "Muebles Ñandú S.L."}, uow=uow, actor=actor)
+        uow.commit()
+    load_demo(database)
+    with database.unit_of_work(read_only=True) as uow:
+        assert get_settings(uow.session).company_name == "Muebles Ñandú S.L."

@@ -391,7 +391,7 @@ def test_a_won_quote_prints_in_both_languages(database, actor, catalogue):
     text_es = "".join(page.extract_text() for page in PdfReader(io.BytesIO(spanish.content)).pages)
     text_en = "".join(page.extract_text() for page in PdfReader(io.BytesIO(english.content)).pages)
     assert spanish.filename == "QUO-01000.pdf"
-    assert "Oferta" in text_es and "Activo" in text_es and "Muebles Ruiz" in text_es and "270,00" in text_es
+    assert "Oferta" in text_es and "Activa" in text_es and "Muebles Ruiz" in text_es and "270,00" in text_es
     assert "Quote" in text_en and "Active" in text_en and "270.00" in text_en
 
 
@@ -477,3 +477,37 @@ def test_an_opportunitys_quotes_list_only_those_the_reader_may_read(database, ac
             DocumentKind.QUOTE, opportunity_id=catalogue.opportunity, uow=uow, actor=actor, limit=50
         )
         assert [item.id for item in everyone.items] == [quote.id]
+
+
+def test_overlapping_tiers_are_named_by_their_place_in_the_input(database, actor, catalogue):
+    tiers = [
+        TierIn(begin_quantity=D(50), end_quantity=D(99), value=D(5)),
+        TierIn(begin_quantity=D(1), end_quantity=D(60), value=D(2)),
+    ]
+    with database.unit_of_work() as uow, pytest.raises(ValidationFailed) as refused:
+        catalog.create_discount_list(DiscountListCreate(name="Solapada", tiers=tiers), uow=uow, actor=actor)
+    assert refused.value.code == "tiers_overlap"
+    assert refused.value.details["fields"][0]["field"] == "tiers.0.begin_quantity"
+
+
+def test_a_priced_draft_product_cannot_move_to_another_unit_group(database, actor, catalogue):
+    from leadflow.catalog.schemas import ProductUpdate
+    from leadflow.core.errors import Conflict
+
+    with database.unit_of_work() as uow:
+        hours = catalog.create_unit_group(UnitGroupCreate(name="Horas", base_unit="Hora"), uow=uow, actor=actor)
+        catalog.add_price_list_item(
+            catalogue.price_list,
+            PriceListItemCreate(product_id=catalogue.draft_product, unit_id=catalogue.licence, amount=D(10)),
+            uow=uow,
+            actor=actor,
+        )
+        uow.commit()
+    with database.unit_of_work() as uow, pytest.raises(Conflict) as refused:
+        catalog.update_product(
+            catalogue.draft_product,
+            ProductUpdate(unit_group_id=hours.id, default_unit_id=hours.base_unit.id),
+            uow=uow,
+            actor=actor,
+        )
+    assert refused.value.code == "product_has_prices"

@@ -111,7 +111,7 @@ def test_each_kind_prints_its_title_number_customer_and_every_total_in_the_reade
 def test_a_spanish_quote_reads_in_spanish() -> None:
     text = text_of(render_pdf(a_document("quote"), language="es"))
 
-    for label in ("Oferta", "QUO-01000 · Revisión 1", "Importe total", "Importe detallado", "Impuestos totales"):
+    for label in ("Oferta", "QUO-01000 · Revisión 1", "Importe total", "Importe total del detalle", "Impuesto total"):
         assert label in text
     for label in ("Cliente", "Dirección de facturación", "Dirección de envío", "Vigente desde", "Vigente hasta"):
         assert label in text
@@ -123,7 +123,14 @@ def test_a_spanish_quote_reads_in_spanish() -> None:
 def test_an_english_quote_reads_in_english() -> None:
     text = text_of(render_pdf(a_document("quote"), language="en"))
 
-    for label in ("Quote", "QUO-01000 · Revision 1", "Total amount", "Detail amount", "Total tax", "Effective to"):
+    for label in (
+        "Quote",
+        "QUO-01000 · Revision 1",
+        "Total amount",
+        "Total detail amount",
+        "Total tax",
+        "Effective to",
+    ):
         assert label in text
     assert "Discount (5%)" in text
     assert "€170,255.58" in text

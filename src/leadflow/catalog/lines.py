@@ -11,12 +11,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadflow.catalog.models import DiscountList, LineMixin, PricedMixin, PriceList, Product, Unit
 from leadflow.catalog.pricing import LineFigures, document_totals, line_amounts, to_precision
 from leadflow.catalog.service import catalog_price, discount_for, field_refusal
 from leadflow.core.errors import Forbidden, LeadflowError, ValidationFailed
+from leadflow.core.schemas import MAX_MONEY
 from leadflow.organisation.models import Currency
 from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
@@ -148,6 +150,21 @@ def price_line(
             line.price_per_unit, line.is_price_overridden = priced.price_per_unit, False
             discount_list = priced.discount_list
     amount = to_precision(line.price_per_unit * line.quantity, precision)
+    # Amounts are kept up to MAX_MONEY, like every amount typed; beyond, storage would overflow.
+    if line.price_per_unit > MAX_MONEY:
+        raise field_refusal(
+            "product_id",
+            "price_too_large",
+            f"product_id: the price per unit would be over {MAX_MONEY:,}, the most an amount can be; "
+            "check the price list item.",
+        )
+    if amount > MAX_MONEY:
+        raise field_refusal(
+            "quantity",
+            "amount_too_large",
+            f"quantity: the line would amount to over {MAX_MONEY:,}, the most an amount can be; "
+            "split it into several lines.",
+        )
     volume = discount_for(discount_list, quantity=line.quantity, amount=amount, precision=precision)
     manual = line.manual_discount or Decimal(0)
     if manual > amount - volume:
@@ -184,10 +201,28 @@ def _locked_discount_list(
         return None
 
 
-def recalculate(parent: PricedMixin, lines: Sequence[LineMixin], *, precision: int) -> None:
-    """Set the parent's totals from its lines; a discount on the whole larger than the lines is refused."""
+def line_sums(session: Session, model: Any, parent_column: Any, parent_id: uuid.UUID) -> LineFigures:
+    """The sums of a record's lines, added up by the database (money is stored as whole numbers of
+    ten-thousandths, so the sums are exact): the totals are linear in the lines, and reading four
+    sums costs a fraction of loading hundreds of lines."""
+    session.flush()
+    columns = (model.extended_amount, model.manual_discount, model.volume_discount, model.tax)
+    sums = session.execute(
+        select(*(func.coalesce(func.sum(column), 0) for column in columns)).where(parent_column == parent_id)
+    ).one()
+    return LineFigures(*(Decimal(value) for value in sums))
+
+
+def recalculate(parent: PricedMixin, lines: Sequence[LineMixin | LineFigures], *, precision: int) -> None:
+    """Set the parent's totals from its lines (or their sums); a discount on the whole larger than the
+    lines is refused."""
     totals = document_totals(
-        [LineFigures(line.extended_amount, line.manual_discount, line.volume_discount, line.tax) for line in lines],
+        [
+            line
+            if isinstance(line, LineFigures)
+            else LineFigures(line.extended_amount, line.manual_discount, line.volume_discount, line.tax)
+            for line in lines
+        ],
         discount_percentage=parent.discount_percentage or Decimal(0),
         discount_amount=parent.discount_amount or Decimal(0),
         freight_amount=parent.freight_amount or Decimal(0),
@@ -198,6 +233,12 @@ def recalculate(parent: PricedMixin, lines: Sequence[LineMixin], *, precision: i
             "The discount on the whole is more than the products' amount; lower it.",
             code="discount_over_amount",
             details={"fields": [{"field": "discount_amount", "code": "discount_over_amount"}]},
+        )
+    if max(totals.detail_amount, totals.total_amount) > MAX_MONEY:
+        raise ValidationFailed(
+            f"The total would be over {MAX_MONEY:,}, the most an amount can be; "
+            "split the products over several records.",
+            code="amount_too_large",
         )
     parent.detail_amount = totals.detail_amount
     parent.total_line_discount = totals.total_line_discount

@@ -48,8 +48,9 @@ from leadflow.catalog.schemas import (
     UnitUpdate,
 )
 from leadflow.core.errors import Conflict, InvalidState, LeadflowError, ValidationFailed
-from leadflow.core.paging import Page, keyset_page
+from leadflow.core.paging import Page, contains, keyset_page
 from leadflow.core.records import check_version, not_found
+from leadflow.core.schemas import clean_search
 from leadflow.core.uow import UnitOfWork
 from leadflow.organisation.models import Currency
 from leadflow.organisation.service import currency_by_code
@@ -127,10 +128,10 @@ def _listed(
     return keyset_page(uow.session, statement, key=key, id_column=id_column, kind="text", limit=limit, cursor=cursor)
 
 
-def _search(statement: Any, column: Any, search: str | None) -> Any:
-    if search and search.strip():
-        return statement.where(func.lower(column).contains(search.strip().lower(), autoescape=True))
-    return statement
+def _search(statement: Any, columns: Sequence[Any], search: str | None) -> Any:
+    # ``contains`` drops the characters no database can compare (a NUL failed on PostgreSQL).
+    term = clean_search(search or "").strip()
+    return statement.where(contains(columns, term)) if term else statement
 
 
 # -------------------------------------------------------------------------------------------- units
@@ -160,7 +161,7 @@ def list_unit_groups(
     *, uow: UnitOfWork, actor: Actor, limit: int, cursor: str | None = None, search: str | None = None
 ) -> Page[UnitGroup]:
     """Unit groups by name."""
-    statement = _search(select(UnitGroup).options(selectinload(UnitGroup.units)), UnitGroup.name, search)
+    statement = _search(select(UnitGroup).options(selectinload(UnitGroup.units)), [UnitGroup.name], search)
     return _listed(uow, actor, statement, UnitGroup.name, UnitGroup.id, limit=limit, cursor=cursor)
 
 
@@ -194,9 +195,19 @@ def delete_unit_group(
         raise Conflict(
             f"Products are sold in the units of {group.name}; delete or move them first.", code="unit_group_in_use"
         )
-    for unit in sorted(group.units, key=lambda unit: unit.base_unit_id is None):
+    # A unit goes before the unit it is a quantity of (Pallet of Boxes of Units), one at a time:
+    # the database checks each unit's reference to the other as soon as the unit is deleted.
+    by_id = {unit.id: unit for unit in group.units}
+
+    def steps_from_base(unit: Unit) -> int:
+        steps = 0
+        while unit.base_unit_id is not None and unit.base_unit_id in by_id and steps <= len(by_id):
+            unit, steps = by_id[unit.base_unit_id], steps + 1
+        return steps
+
+    for unit in sorted(group.units, key=steps_from_base, reverse=True):
         session.delete(unit)
-    session.flush()
+        session.flush()
     _audit(session, actor, "delete", group, group.name)
     session.delete(group)
     uow.flush()
@@ -405,13 +416,7 @@ def list_products(
     family_id: uuid.UUID | None = None,
 ) -> Page[Product]:
     """Products by name; a search matches the name or the number."""
-    statement = select(Product)
-    if search and search.strip():
-        term = search.strip().lower()
-        statement = statement.where(
-            func.lower(Product.name).contains(term, autoescape=True)
-            | func.lower(Product.number).contains(term, autoescape=True)
-        )
+    statement = _search(select(Product), [Product.name, Product.number], search)
     if state is not None:
         statement = statement.where(Product.state == state)
     if family_id is not None:
@@ -444,6 +449,14 @@ def update_product(
             error=InvalidState,
         )
     _product_references(session, values, product)
+    if values.get("unit_group_id", product.unit_group_id) != product.unit_group_id and session.scalar(
+        select(exists().where(PriceListItem.product_id == product.id))
+    ):
+        raise Conflict(
+            f"Price lists price {product.number} in the units of its group; remove those prices before moving "
+            "it to another unit group.",
+            code="product_has_prices",
+        )
     _apply(product, values, actor)
     _audit(session, actor, "update", product, f"{product.number} {product.name}")
     _save(uow, field="number", code="product_number_taken", message="Another product has this number.")
@@ -515,10 +528,9 @@ def list_price_lists(
 ) -> Page[PriceList]:
     """Price lists by name, of every currency or of one."""
     statement = select(PriceList)
-    if currency:
-        statement = statement.join(Currency, Currency.id == PriceList.currency_id).where(
-            Currency.iso_code == currency.strip().upper()
-        )
+    code = clean_search(currency or "").strip().upper()
+    if code:
+        statement = statement.join(Currency, Currency.id == PriceList.currency_id).where(Currency.iso_code == code)
     return _listed(uow, actor, statement, PriceList.name, PriceList.id, limit=limit, cursor=cursor)
 
 
@@ -693,17 +705,19 @@ def delete_price_list_item(
 
 
 def _tiers(kind: DiscountKind, tiers: Sequence[TierIn]) -> list[DiscountTier]:
-    ordered = sorted(tiers, key=lambda tier: tier.begin_quantity)
-    for index, tier in enumerate(ordered):
+    """The tiers in quantity order; a refusal names a tier by its place in the input."""
+    for index, tier in enumerate(tiers):
         if kind is DiscountKind.PERCENTAGE and tier.value > 100:
             raise field_refusal(
                 f"tiers.{index}.value", "discount_over_100", "value: a percentage discount is at most 100."
             )
-        if index and tier.begin_quantity <= ordered[index - 1].end_quantity:
+    ordered = sorted(enumerate(tiers), key=lambda pair: pair[1].begin_quantity)
+    for (_, before), (index, tier) in zip(ordered, ordered[1:], strict=False):
+        if tier.begin_quantity <= before.end_quantity:
             raise field_refusal(
                 f"tiers.{index}.begin_quantity", "tiers_overlap", "tiers: two tiers cover the same quantity."
             )
-    return [DiscountTier(id=uuid.uuid4(), **tier.model_dump()) for tier in ordered]
+    return [DiscountTier(id=uuid.uuid4(), **tier.model_dump()) for _, tier in ordered]
 
 
 def create_discount_list(data: DiscountListCreate, *, uow: UnitOfWork, actor: Actor) -> DiscountList:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import delete_notes_of
-from leadflow.catalog.lines import price_list_for, recalculate
+from leadflow.catalog.lines import line_sums, price_list_for, recalculate
 from leadflow.catalog.service import field_refusal
 from leadflow.core.records import check_version, get_reference
 from leadflow.core.uow import UnitOfWork
@@ -95,9 +95,9 @@ def _pricing(uow: UnitOfWork, values: dict[str, Any], opportunity: Opportunity |
 def refresh_totals(session: Session, opportunity: Opportunity) -> None:
     """Recompute an opportunity's totals from its products, and its estimated revenue when the system
     calculates it (then the total amount; a typed one stays as typed)."""
-    lines = session.scalars(select(OpportunityProduct).where(OpportunityProduct.opportunity_id == opportunity.id)).all()
+    sums = line_sums(session, OpportunityProduct, OpportunityProduct.opportunity_id, opportunity.id)
     precision = opportunity.currency.precision if opportunity.currency is not None else 2
-    recalculate(opportunity, lines, precision=precision)
+    recalculate(opportunity, [sums], precision=precision)
     if (
         opportunity.revenue_calculation is RevenueCalculation.SYSTEM
         and opportunity.estimated_revenue != opportunity.total_amount

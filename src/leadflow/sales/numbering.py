@@ -51,9 +51,13 @@ def take_number(session: Session, kind: DocumentKind) -> str:
 def numbering(*, uow: UnitOfWork, actor: Actor) -> list[DocumentNumbering]:
     """How each kind of document is numbered."""
     require_admin(actor, "settings", Privilege.READ)
-    for kind in DocumentKind:
-        _ensure_row(uow.session, kind)
-    return list(uow.session.scalars(select(DocumentNumbering).order_by(DocumentNumbering.kind)))
+    stored = {row.kind: row for row in uow.session.scalars(select(DocumentNumbering))}
+    # A kind never used yet is numbered by the defaults (its row is written with its first document).
+    return [
+        stored.get(kind)
+        or DocumentNumbering(kind=kind, prefix=DEFAULT_PREFIXES[kind], next_number=FIRST_NUMBER, digits=5)
+        for kind in DocumentKind
+    ]
 
 
 def change_numbering(

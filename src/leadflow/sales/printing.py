@@ -5,55 +5,68 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
+from leadflow.core.formatting import local_moment
 from leadflow.core.uow import UnitOfWork
-from leadflow.organisation.service import get_settings
+from leadflow.organisation.service import get_settings, time_zone_of
 from leadflow.sales.models import DocumentKind, PaymentTerms, SalesDocument
 from leadflow.sales.pdf import render_pdf
 from leadflow.sales.printed import PrintedDocument, PrintedLine, PrintedTotals
 from leadflow.sales.service import MODELS, customer_of, document
 from leadflow.security.actor import Actor
 
-# State and status reason names as printed, by language (Dynamics' Spanish labels).
-STATUS_LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        "draft": "Borrador",
-        "active": "Activo",
-        "won": "Ganada",
-        "closed": "Cerrada",
-        "submitted": "Enviado",
-        "canceled": "Cancelado",
-        "fulfilled": "Completado",
-        "paid": "Pagada",
-        "in_progress": "En curso",
-        "open": "Abierta",
-        "lost": "Perdida",
-        "revised": "Revisada",
-        "new": "Nuevo",
-        "pending": "Pendiente",
-        "no_money": "Sin fondos",
-        "complete": "Completo",
-        "partial": "Parcial",
-    },
-    "en": {
-        "draft": "Draft",
-        "active": "Active",
-        "won": "Won",
-        "closed": "Closed",
-        "submitted": "Submitted",
-        "canceled": "Canceled",
-        "fulfilled": "Fulfilled",
-        "paid": "Paid",
-        "in_progress": "In progress",
-        "open": "Open",
-        "lost": "Lost",
-        "revised": "Revised",
-        "new": "New",
-        "pending": "Pending",
-        "no_money": "No money",
-        "complete": "Complete",
-        "partial": "Partial",
-    },
+# State and status reason names as printed, by language (Dynamics' labels). In Spanish they agree with
+# the document: "oferta" and "factura" are feminine, "pedido" is masculine.
+_FEMININE_ES = {
+    "draft": "Borrador",
+    "active": "Activa",
+    "won": "Ganada",
+    "closed": "Cerrada",
+    "canceled": "Cancelada",
+    "paid": "Pagada",
+    "in_progress": "En curso",
+    "open": "Abierta",
+    "lost": "Perdida",
+    "revised": "Revisada",
+    "new": "Nueva",
+    "complete": "Completa",
+    "partial": "Parcial",
+}
+_MASCULINE_ES = {
+    "active": "Activo",
+    "submitted": "Enviado",
+    "canceled": "Cancelado",
+    "fulfilled": "Completado",
+    "in_progress": "En curso",
+    "new": "Nuevo",
+    "pending": "Pendiente",
+    "no_money": "Sin fondos",
+    "complete": "Completo",
+    "partial": "Parcial",
+}
+_ENGLISH = {
+    "draft": "Draft",
+    "active": "Active",
+    "won": "Won",
+    "closed": "Closed",
+    "submitted": "Submitted",
+    "canceled": "Canceled",
+    "fulfilled": "Fulfilled",
+    "paid": "Paid",
+    "in_progress": "In progress",
+    "open": "Open",
+    "lost": "Lost",
+    "revised": "Revised",
+    "new": "New",
+    "pending": "Pending",
+    "no_money": "No money",
+    "complete": "Complete",
+    "partial": "Partial",
+}
+STATUS_LABELS: dict[str, dict[DocumentKind, dict[str, str]]] = {
+    "es": {DocumentKind.QUOTE: _FEMININE_ES, DocumentKind.ORDER: _MASCULINE_ES, DocumentKind.INVOICE: _FEMININE_ES},
+    "en": dict.fromkeys(DocumentKind, _ENGLISH),
 }
 PAYMENT_TERMS_LABELS: dict[str, dict[PaymentTerms, str]] = {
     "es": {
@@ -77,17 +90,22 @@ def _language(language: str | None) -> str:
 
 def status_text(record: SalesDocument, language: str | None) -> str:
     """The state and status reason as a reader of ``language`` reads them: "Activo · En curso"."""
-    labels = STATUS_LABELS[_language(language)]
+    labels = STATUS_LABELS[_language(language)][record.kind]
     state, reason = record.state.value, record.status_reason.value  # type: ignore[attr-defined]
     return labels[state] if labels[state] == labels.get(reason) else f"{labels[state]} · {labels[reason]}"
 
 
-def printed_view(record: SalesDocument, *, uow: UnitOfWork, language: str | None) -> PrintedDocument:
-    """The printed view of a document already read."""
+def printed_view(
+    record: SalesDocument, *, uow: UnitOfWork, language: str | None, time_zone: tzinfo = UTC
+) -> PrintedDocument:
+    """The printed view of a document already read; its date is the day it was made in ``time_zone``
+    (the reader's)."""
     session = uow.session
     settings = get_settings(session)
     customer = customer_of(session, record)
-    customer_name = "" if customer is None else str(getattr(customer, "name", None) or getattr(customer, "full_name", ""))
+    customer_name = (
+        "" if customer is None else str(getattr(customer, "name", None) or getattr(customer, "full_name", ""))
+    )
     lang = _language(language)
     reference = None
     if record.kind is DocumentKind.ORDER and getattr(record, "quote_id", None):
@@ -100,7 +118,7 @@ def printed_view(record: SalesDocument, *, uow: UnitOfWork, language: str | None
         revision=getattr(record, "revision", None),
         name=record.name,
         status=status_text(record, lang),
-        issued_on=record.created_at.date(),
+        issued_on=local_moment(record.created_at, time_zone).date(),
         currency=record.currency_code,
         company_name=settings.company_name or "leadflow",
         company_address=settings.company_address,
@@ -150,7 +168,7 @@ def printed_document(
 ) -> PrintedDocument:
     """The printed view of a document the actor may read."""
     record = document(kind, document_id, uow=uow, actor=actor)
-    return printed_view(record, uow=uow, language=language)
+    return printed_view(record, uow=uow, language=language, time_zone=time_zone_of(actor, session=uow.session))
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,10 @@ from leadflow.catalog.models import PRICED_COLUMNS, LineMixin, PriceList
 from leadflow.catalog.schemas import LineCreate, LineUpdate
 from leadflow.catalog.service import LINE_MODELS, field_refusal
 from leadflow.core.db import utcnow
-from leadflow.core.errors import Conflict, InvalidState, NotFound
+from leadflow.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from leadflow.core.paging import Page, keyset_page
 from leadflow.core.records import check_version
+from leadflow.core.schemas import MAX_MONEY
 from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.service import linkable_customer
@@ -143,8 +144,10 @@ def add_opportunity_product(
     opportunity = _opportunity(uow, actor, opportunity_id, Privilege.WRITE)
     opportunity.ensure_editable()
     check_version(opportunity, expected_version)
-    lines = _lines_of(session, OpportunityProduct, OpportunityProduct.opportunity_id, opportunity.id)
-    line = OpportunityProduct(id=uuid.uuid4(), opportunity_id=opportunity.id, line_number=_next_line_number(lines))
+    last = session.scalar(
+        select(func.max(OpportunityProduct.line_number)).where(OpportunityProduct.opportunity_id == opportunity.id)
+    )
+    line = OpportunityProduct(id=uuid.uuid4(), opportunity_id=opportunity.id, line_number=(last or 0) + 1)
     _price_opportunity_line(uow, actor, opportunity, line, data.model_dump(exclude_unset=True))
     session.add(line)
     session.flush()
@@ -284,17 +287,18 @@ def _new_document(
     assert currency is not None
     values.setdefault("number", take_number(session, model.kind))
     values["exchange_rate"] = currency.exchange_rate
-    document = create_owned(model, with_owner_unit(session, values), summary_of="number", uow=uow, actor=actor)
-    for position, line in enumerate(lines, start=1):
-        session.add(
-            model.line_model(
-                id=uuid.uuid4(),
-                document_id=document.id,
-                line_number=position,
-                **{name: getattr(line, name) for name in LINE_COLUMNS},
-            )
-        )
     try:
+        # create_owned inserts at once: a number taken twice (numbering moved back) fails right there.
+        document = create_owned(model, with_owner_unit(session, values), summary_of="number", uow=uow, actor=actor)
+        for position, line in enumerate(lines, start=1):
+            session.add(
+                model.line_model(
+                    id=uuid.uuid4(),
+                    document_id=document.id,
+                    line_number=position,
+                    **{name: getattr(line, name) for name in LINE_COLUMNS},
+                )
+            )
         session.flush()
     except IntegrityError as error:
         raise Conflict(
@@ -308,7 +312,14 @@ def _new_document(
 
 def _refresh_document(session: Session, document: SalesDocument) -> None:
     recalculate(document, document.lines, precision=_precision(document.currency))  # type: ignore[attr-defined]
-    document.total_amount_base = (document.total_amount / document.exchange_rate).quantize(Decimal("0.0001"))
+    base = (document.total_amount / document.exchange_rate).quantize(Decimal("0.0001"))
+    if base > MAX_MONEY:  # a currency worth a tiny fraction of the base one: storage would overflow
+        raise ValidationFailed(
+            f"The total in the base currency would be over {MAX_MONEY:,}, the most an amount can be; "
+            "check the currency's exchange rate.",
+            code="amount_too_large",
+        )
+    document.total_amount_base = base
 
 
 def _copied_header(source: Opportunity | SalesDocument) -> dict[str, Any]:
@@ -632,6 +643,8 @@ def _order_from(uow: UnitOfWork, actor: Actor, quote: Quote) -> Order:
 def order_from_quote(quote_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Order:
     """Create the order of a won quote."""
     quote = document(DocumentKind.QUOTE, quote_id, uow=uow, actor=actor, privilege=Privilege.READ)
+    # Locked until the order is made: two requests at once make one order, the other is refused.
+    uow.session.refresh(quote, with_for_update=True)
     return _order_from(uow, actor, quote)  # type: ignore[arg-type]
 
 
