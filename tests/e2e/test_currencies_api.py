@@ -127,3 +127,12 @@ def test_amounts_are_saved_to_their_currencys_precision(client):
     closes = client.get(f"{API}/opportunities/{in_yen['id']}/closes").json()
     items = closes["items"] if isinstance(closes, dict) else closes
     assert money(items[0]["actual_revenue"]) == money("11")  # the close record says what was saved
+
+
+def test_an_amount_too_large_in_base_currency_is_a_422_not_an_overflow(client):
+    _enable(client, "VND", "0.0000000001")
+    response = client.post(
+        f"{API}/opportunities", json={"name": "Deal", "currency": "VND", "estimated_revenue": "1000000000000"}
+    )
+    assert_error(response, 422, "amount_too_large")
+    assert client.get(f"{API}/opportunities").json()["items"] == []

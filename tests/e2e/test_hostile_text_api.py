@@ -116,6 +116,13 @@ def test_a_nul_in_a_search_term_is_dropped_not_refused(client, path) -> None:
         assert [lead["company_name"] for lead in response.json()["items"]] == ["Mesas de roble"]
 
 
+@pytest.mark.parametrize("path", ["/competitors", "/products", "/unit-groups"])
+def test_a_nul_in_a_reference_data_search_is_dropped_not_refused(client, path) -> None:
+    response = client.get(f"{API}{path}", params={"search": "Mesas\x00"})
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
 @pytest.mark.parametrize(
     "step",
     [

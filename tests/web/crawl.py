@@ -35,9 +35,10 @@ from tests.conftest import (
 from tests.web.conftest import web_sign_in
 
 ORIGIN = "http://testserver"
-# Enough for every page of the demo of the widest role (the administrator's crawl reaches about 400,
-# some 60 of them the CSV and Excel downloads of the lead list's views).
-MAX_PAGES = 500
+# Enough for every page of the demo of the widest role (the administrator's crawl reaches about 540,
+# some 60 of them the CSV and Excel downloads of the lead list's views, some 90 the product catalogue
+# and the quotes, orders and invoices with their printed forms).
+MAX_PAGES = 700
 # Query parameters that only order or page what a list shows: a few of each list's orders and pages are
 # followed (paging does not explode), while each view or filter (``view=``, ``q=``...) counts as a page.
 ORDER_AND_PAGING = frozenset({"sort", "cursor", "page", "before", "after"})

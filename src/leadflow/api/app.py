@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from leadflow.api import (
+    catalog,
     currencies,
     duplicate_jobs,
     duplicates,
@@ -20,6 +21,7 @@ from leadflow.api import (
     notes,
     process,
     reporting,
+    sales,
     security,
     transfer,
 )
@@ -96,6 +98,8 @@ def install_api(app: FastAPI, database: Database) -> None:
         *(crud_router(table) for table in TABLES),
         opportunities_api.router,
         currencies.router,
+        catalog.router,
+        sales.router,
         notes.router,
         settings_api.router,
         duplicates.router,

@@ -44,6 +44,11 @@ TABLE_LABELS = {
     "duplicate_set_members": N_("Duplicate sets"),
     "competitors": N_("Competitors"),
     "currencies": N_("Currencies"),
+    "products": N_("Product catalogue"),
+    "price_overrides": N_("Override prices"),
+    "quotes": N_("Quotes"),
+    "orders": N_("Orders"),
+    "invoices": N_("Invoices"),
 }
 
 PRIVILEGE_LABELS = {

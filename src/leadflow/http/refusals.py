@@ -44,6 +44,11 @@ SERVICE_SENTENCES = (
     N_("The opportunity is closed as won; reopen it before changing it."),
     N_("The opportunity is closed as lost; reopen it before changing it."),
     N_("The opportunity is already open."),
+    # Lead to order
+    N_(
+        "The total in the base currency would be over 1,000,000,000,000, the most an amount can be; "
+        "check the currency's exchange rate."
+    ),
     # The REST API's own
     N_("Sign in first: send `Authorization: Bearer <token>` with a token from POST /api/v1/auth/token."),
     N_("There is nothing at this address; check the URL against /api/v1/docs."),
@@ -157,6 +162,108 @@ REFUSALS = {
     "unknown_stage": N_("Choose one of the board's stages: Develop, Propose or Close."),
     "lead_not_saved": N_("The database refused this lead's records; nothing was saved for it."),
     "too_many_leads": N_("Too many leads were selected at once; select fewer."),
+    # Lead to order: the product catalogue
+    "unit_group_not_found": N_("This unit group does not exist or was deleted."),
+    "unit_not_found": N_("This unit does not exist or was deleted."),
+    "family_not_found": N_("This product family does not exist or was deleted."),
+    "product_not_found": N_("This product does not exist or was deleted."),
+    "price_list_not_found": N_("This price list does not exist or was deleted."),
+    "price_list_item_not_found": N_("This price list has no such item; it may have been removed."),
+    "discount_list_not_found": N_("This discount list does not exist or was deleted."),
+    "unit_group_name_taken": N_("Another unit group already has this name; choose another."),
+    "unit_name_taken": N_("The unit group already has a unit with this name; choose another."),
+    "family_name_taken": N_("Another product family already has this name; choose another."),
+    "product_number_taken": N_("Another product already has this number; choose another."),
+    "price_list_name_taken": N_("Another price list already has this name; choose another."),
+    "discount_list_name_taken": N_("Another discount list already has this name; choose another."),
+    "price_list_item_exists": N_("The price list already prices this product in this unit; change that item instead."),
+    "unit_group_in_use": N_("Products are sold in the units of this group; delete them or move them first."),
+    "unit_in_use": N_(
+        "This unit is in use (by a product, a price, a product line or another unit); it cannot be deleted."
+    ),
+    "base_unit": N_("A group's base unit goes only with its group; delete the group instead."),
+    "base_unit_quantity": N_("A base unit is always a quantity of 1."),
+    "unit_not_in_group": N_("The unit is not one of the product's unit group; choose one of its units."),
+    "product_active": N_("The product is already active."),
+    "product_retired": N_("The product is already retired."),
+    "product_not_active": N_("Only active products can be sold; this product is a draft or retired."),
+    "product_not_draft": N_(
+        "Only a draft product can be deleted or moved to another unit group; retire the product instead."
+    ),
+    "product_has_prices": N_(
+        "Price lists price this product in the units of its group; remove those prices before moving it to "
+        "another unit group."
+    ),
+    "amount_required": N_("A currency amount item needs its amount."),
+    "percentage_required": N_("This pricing method needs a percentage."),
+    "margin_percentage_too_high": N_("A margin must be below 100 %."),
+    "rounding_option_required": N_("Say whether the price ends in the rounding amount or is a multiple of it."),
+    "rounding_amount_required": N_("Give the amount the price is rounded to."),
+    "discount_list_currency": N_("An amount discount list must be in the price list's currency."),
+    "discount_over_100": N_("A percentage discount is at most 100."),
+    "tiers_overlap": N_("Two tiers of the discount list cover the same quantity; make them not overlap."),
+    "valid_to_before_valid_from": N_("The end date comes before the start date."),
+    "price_list_item_amount_missing": N_("The price list item has no amount to price with; give it one."),
+    "product_list_price_missing": N_(
+        "The price list item prices by the product's list price, which the product does not have; give it one."
+    ),
+    "product_current_cost_missing": N_(
+        "The price list item prices by the product's current cost, which the product does not have; give it one."
+    ),
+    "product_standard_cost_missing": N_(
+        "The price list item prices by the product's standard cost, which the product does not have; give it one."
+    ),
+    # Lead to order: product lines, quotes, orders and invoices
+    "line_not_found": N_("This product line does not exist or was removed."),
+    "quote_not_found": N_("This quote does not exist or was deleted."),
+    "order_not_found": N_("This order does not exist or was deleted."),
+    "invoice_not_found": N_("This invoice does not exist or was deleted."),
+    "product_or_write_in": N_("Name an existing product or a write-in product, not both."),
+    "write_in_has_no_unit": N_("A write-in product has no unit."),
+    "not_write_in": N_("Only a write-in product line has a typed name."),
+    "price_required": N_("A write-in product needs its price per unit."),
+    "quantity_decimals": N_("The quantity has more decimals than the product is sold in."),
+    "discount_over_amount": N_("The discount is more than the amount it is taken from; lower it."),
+    "price_list_currency": N_(
+        "The price list is in another currency than the record; choose a price list in the record's currency."
+    ),
+    "price_list_required": N_("Choose a price list on the record before adding products of the catalogue."),
+    "price_list_not_valid": N_("The price list is not valid today; choose a current one."),
+    "product_not_in_price_list": N_(
+        "The price list has no price for this product in this unit; add one, choose another unit, or override "
+        "the price."
+    ),
+    "price_override_forbidden": N_(
+        "You may not override catalogue prices; leave the price per unit out to take the price list's."
+    ),
+    "currency_required": N_("Give the record its currency first."),
+    "currency_has_lines": N_("Remove the opportunity's products before changing its currency."),
+    "revenue_system_calculated": N_(
+        "The system calculates the estimated revenue from the products; make the revenue user provided to type it."
+    ),
+    "effective_to_before_effective_from": N_("The quote ends before it starts."),
+    "document_closed": N_(
+        "This document is read-only: only a draft quote, an active order and an active invoice change "
+        "(revise an active quote to change it)."
+    ),
+    "document_number_taken": N_("This document number is already used; an administrator should move the numbering on."),
+    "quote_not_draft": N_("Only a draft quote can be activated."),
+    "quote_has_no_lines": N_("Add at least one product to the quote before activating it."),
+    "quote_not_active": N_("Only an active quote can be won, closed or revised."),
+    "quote_not_won": N_("Only a won quote becomes an order; win it first."),
+    "quote_has_order": N_("This quote already has its order."),
+    "order_not_active": N_("Only an active order can be submitted."),
+    "order_closed": N_("The order is fulfilled or canceled; it cannot be fulfilled or canceled again."),
+    "order_canceled": N_("The order is canceled; it cannot be invoiced."),
+    "invoice_not_active": N_("Only an active invoice can be paid or canceled; this one is paid or canceled already."),
+    "no_price_lock": N_("Quotes have no price lock; revise a quote to price it again."),
+    "price_too_large": N_(
+        "The price per unit would be over 1,000,000,000,000, the most an amount can be; check the price list item."
+    ),
+    "amount_too_large": N_(
+        "The amount would be over 1,000,000,000,000, the most an amount can be; split the products over several "
+        "lines or records."
+    ),
     # Duplicate detection rules and jobs
     "rule_published": N_("This rule is published or being published; unpublish it first."),
     "rule_not_published": N_("This rule is not published."),
@@ -266,6 +373,53 @@ FIELD_MESSAGES = {
     "wrong_password": N_("The current password is wrong."),
     "passwords_differ": N_("The two passwords are not the same."),
     "competitor_required": N_("Choose the competitor who won the deal."),
+    # The product catalogue and product lines
+    "unit_group_not_found": N_("The chosen record no longer exists."),
+    "unit_not_found": N_("The chosen record no longer exists."),
+    "family_not_found": N_("The chosen record no longer exists."),
+    "product_not_found": N_("The chosen record no longer exists."),
+    "price_list_not_found": N_("The chosen record no longer exists."),
+    "discount_list_not_found": N_("The chosen record no longer exists."),
+    "unit_group_name_taken": N_("This name is already used; choose another."),
+    "unit_name_taken": N_("This name is already used; choose another."),
+    "family_name_taken": N_("This name is already used; choose another."),
+    "price_list_name_taken": N_("This name is already used; choose another."),
+    "discount_list_name_taken": N_("This name is already used; choose another."),
+    "product_number_taken": N_("This number is already used; choose another."),
+    "price_list_item_exists": N_("The price list already prices this product in this unit."),
+    "base_unit_quantity": N_("A base unit is always a quantity of 1."),
+    "unit_not_in_group": N_("Choose a unit of the product's unit group."),
+    "product_not_active": N_("Choose an active product."),
+    "product_not_draft": N_("Only a draft product can change its unit group."),
+    "amount_required": N_("Give the amount."),
+    "percentage_required": N_("Give the percentage."),
+    "margin_percentage_too_high": N_("A margin must be below 100 %."),
+    "rounding_option_required": N_("Choose whether the price ends in the amount or is a multiple of it."),
+    "rounding_amount_required": N_("Give the amount the price is rounded to."),
+    "discount_list_currency": N_("Choose a discount list in the price list's currency."),
+    "discount_over_100": N_("A percentage discount is at most 100."),
+    "tiers_overlap": N_("This tier overlaps the one before it."),
+    "valid_to_before_valid_from": N_("The end date comes before the start date."),
+    "price_list_item_amount_missing": N_("The price list cannot price this product."),
+    "product_list_price_missing": N_("The price list cannot price this product."),
+    "product_current_cost_missing": N_("The price list cannot price this product."),
+    "product_standard_cost_missing": N_("The price list cannot price this product."),
+    "product_or_write_in": N_("Name an existing product or a write-in product, not both."),
+    "write_in_has_no_unit": N_("A write-in product has no unit."),
+    "not_write_in": N_("Only a write-in product line has a typed name."),
+    "price_required": N_("A write-in product needs its price per unit."),
+    "quantity_decimals": N_("The quantity has more decimals than the product is sold in."),
+    "discount_over_amount": N_("The discount is more than the amount it is taken from."),
+    "price_list_currency": N_("Choose a price list in the record's currency."),
+    "price_list_required": N_("Choose a price list first."),
+    "price_list_not_valid": N_("The price list is not valid today."),
+    "product_not_in_price_list": N_("The price list has no price for this product in this unit."),
+    "currency_required": N_("Give the currency first."),
+    "currency_has_lines": N_("Remove the opportunity's products before changing its currency."),
+    "revenue_system_calculated": N_("The system calculates it from the products."),
+    "effective_to_before_effective_from": N_("The quote ends before it starts."),
+    "price_too_large": N_("The price per unit is over the most an amount can be."),
+    "amount_too_large": N_("The line's amount is over the most an amount can be."),
     # A cell of an imported file
     "invalid_number": N_("This is not a number; write it as 25000.50 or 25.000,50."),
     "invalid_integer": N_("Write a whole number."),

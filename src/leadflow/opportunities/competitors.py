@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from leadflow.core.errors import Conflict
-from leadflow.core.paging import Page, keyset_page
+from leadflow.core.paging import Page, contains, keyset_page
 from leadflow.core.records import check_version, not_found
 from leadflow.core.uow import UnitOfWork
 from leadflow.opportunities.models import Competitor, Opportunity, OpportunityClose, OpportunityCompetitor
@@ -43,7 +43,7 @@ def list_competitors(
     require_admin(actor, TABLE, Privilege.READ)
     statement = select(Competitor)
     if search and search.strip():
-        statement = statement.where(func.lower(Competitor.name).contains(search.strip().lower(), autoescape=True))
+        statement = statement.where(contains([Competitor.name], search.strip()))
     return keyset_page(
         uow.session, statement, key=Competitor.name, id_column=Competitor.id, kind="text", limit=limit, cursor=cursor
     )

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from leadflow.core.db import MONEY_SCALE, mapped_class
 from leadflow.core.errors import Conflict, ValidationFailed
 from leadflow.core.records import check_version, not_found
-from leadflow.core.schemas import InputModel, NotCleared, RecordOut
+from leadflow.core.schemas import MAX_MONEY, InputModel, NotCleared, RecordOut
 from leadflow.core.uow import UnitOfWork
 from leadflow.organisation.models import Currency
 from leadflow.organisation.service import get_settings, normalise_currency_code
@@ -86,8 +86,20 @@ class CurrencyOut(RecordOut):
 
 
 def in_base(amount: Decimal | None, rate: Decimal) -> Decimal | None:
-    """An amount in base currency: the amount divided by its currency's rate, to four places."""
-    return None if amount is None else (amount / rate).quantize(BASE_QUANTUM)
+    """An amount in base currency: the amount divided by its currency's rate, to four places.
+
+    A currency worth a tiny fraction of the base one can make an amount larger than any stored amount
+    may be: that is refused (422 ``amount_too_large``) rather than overflowing the column."""
+    if amount is None:
+        return None
+    base = (amount / rate).quantize(BASE_QUANTUM)
+    if abs(base) > MAX_MONEY:
+        raise ValidationFailed(
+            f"The amount in the base currency would be over {MAX_MONEY:,}, the most an amount can be; "
+            "check the currency's exchange rate.",
+            code="amount_too_large",
+        )
+    return base
 
 
 def rate_values(session: Session, table: str, values: Mapping[str, Any], *, current: Any = None) -> dict[str, Any]:

@@ -100,3 +100,33 @@ class RegionalSettingsOut(RegionalSettings):
     model_config = ConfigDict(from_attributes=True, extra="ignore")
 
     row_version: int
+
+
+CompanyName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=160)]
+CompanyAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+class SalesSettings(InputModel):
+    """Who prints quotes, orders and invoices: the company's name and postal address at the top of
+    each (null or blank leaves them out; an unnamed company prints as leadflow)."""
+
+    company_name: CompanyName | None
+    company_address: CompanyAddress | None
+
+
+if TYPE_CHECKING:  # a partial model is a subclass of its model: the type checker reads it as the model
+    SalesSettingsChange = SalesSettings
+else:
+    SalesSettingsChange = partial_model(
+        SalesSettings,
+        "SalesSettingsChange",
+        "A change of some sales settings (PATCH): the fields sent change, the others stay.",
+    )
+
+
+class SalesSettingsOut(SalesSettings):
+    """The sales settings as stored, with the version to send back in If-Match."""
+
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+    row_version: int

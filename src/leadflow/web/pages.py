@@ -27,7 +27,7 @@ from leadflow.security.actor import Actor
 from leadflow.security.authentication import actor_for_secret, note_token_use
 from leadflow.security.credentials import AuthenticationFailed
 from leadflow.security.models import TokenKind, User
-from leadflow.security.privileges import Privilege
+from leadflow.security.privileges import Depth, Privilege
 from leadflow.web.i18n import N_, choose_language
 from leadflow.web.routes import (
     _MAX_TOKEN_LENGTH,
@@ -63,9 +63,17 @@ SALES_NAV = (
     NavItem("/imports", N_("Import")),
     NavItem("/jobs", N_("Jobs")),
 )
+# Quotes, orders and invoices follow the opportunities, for those who may read them.
+DOCUMENT_NAV = (
+    (NavItem("/quotes", N_("Quotes")), "quotes"),
+    (NavItem("/orders", N_("Orders")), "orders"),
+    (NavItem("/invoices", N_("Invoices")), "invoices"),
+)
 ADMIN_NAV = (
     (NavItem("/admin/settings", N_("Settings")), "settings", Privilege.WRITE),
     (NavItem("/admin/currencies", N_("Currencies")), "currencies", Privilege.WRITE),
+    # Every role reads the product catalogue; the pages offer their forms to those who may change it.
+    (NavItem("/admin/products", N_("Product catalogue")), "products", Privilege.READ),
     (NavItem("/admin/duplicate-rules", N_("Duplicate detection rules")), "settings", Privilege.WRITE),
     (NavItem("/admin/duplicates", N_("Duplicate records")), "settings", Privilege.WRITE),
     (NavItem("/admin/users", N_("Users and roles")), "users", Privilege.READ),
@@ -88,6 +96,7 @@ class WebSession:
     token_id: uuid.UUID | None = None
     two_factor_on: bool = False
     admin_nav: list[NavItem] = field(default_factory=list)
+    sales_nav: list[NavItem] = field(default_factory=lambda: list(SALES_NAV))
 
     def can_admin(self, area: str, privilege: Privilege = Privilege.WRITE) -> bool:
         return has_admin(self.actor, area, privilege)
@@ -156,7 +165,15 @@ def web_session(request: Request) -> WebSession:
             raise TwoFactorSetupRequired
     note_token_use(authenticated, database=database_of(request))
     session.admin_nav = [item for item, area, privilege in ADMIN_NAV if session.can_admin(area, privilege)]
+    session.sales_nav = sales_nav_of(authenticated.actor)
     return session
+
+
+def sales_nav_of(actor: Actor) -> list[NavItem]:
+    """The site map a user is shown: the sales pages, with the documents they may read after the opportunities."""
+    documents = [item for item, table in DOCUMENT_NAV if actor.depth(table, Privilege.READ) is not Depth.NONE]
+    after = next(index for index, item in enumerate(SALES_NAV) if item.path == "/opportunities") + 1
+    return [*SALES_NAV[:after], *documents, *SALES_NAV[after:]]
 
 
 WebSessionDep = Annotated[WebSession, Depends(web_session)]
@@ -193,7 +210,7 @@ def render(request: Request, session: WebSession, template: str, *, status_code:
             "time_zone": session.time_zone,
             "session": session,
             "csrf_token": session.csrf_token,
-            "sales_nav": SALES_NAV,
+            "sales_nav": session.sales_nav,
             "admin_nav": session.admin_nav,
             "current_path": request.url.path,
             **context,

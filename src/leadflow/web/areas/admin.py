@@ -23,13 +23,22 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from leadflow.core.db import utcnow
-from leadflow.core.errors import Forbidden, LeadflowError
+from leadflow.core.errors import Forbidden, LeadflowError, ValidationFailed
 from leadflow.core.formatting import locale_of, time_zone_names
 from leadflow.core.schemas import parse
+from leadflow.core.uow import UnitOfWork
 from leadflow.http.errors import status_for
 from leadflow.organisation.models import DuplicateExperience, QualificationExperience, RecordCreation
-from leadflow.organisation.schemas import DuplicateDetectionSettings, QualificationSettings, RegionalSettings
+from leadflow.organisation.schemas import (
+    DuplicateDetectionSettings,
+    QualificationSettings,
+    RegionalSettings,
+    SalesSettingsChange,
+)
 from leadflow.organisation.service import get_settings, update_settings
+from leadflow.sales import numbering as numbering_service
+from leadflow.sales.models import DocumentKind
+from leadflow.sales.schemas import NumberingUpdate
 from leadflow.security import authentication, directory
 from leadflow.security import service as security_service
 from leadflow.security.access import forbidden
@@ -129,6 +138,16 @@ def phone_regions(language: str) -> list[tuple[str, str]]:
 _QUALIFICATION_FIELDS = tuple(QualificationSettings.model_fields)
 _DUPLICATE_FIELDS = tuple(DuplicateDetectionSettings.model_fields)
 _REGIONAL_FIELDS = tuple(RegionalSettings.model_fields)
+_COMPANY_FIELDS = ("company_name", "company_address")
+# How quotes, orders and invoices are numbered: a prefix and the next number of each kind.
+_NUMBERING_KINDS = (
+    (DocumentKind.QUOTE, N_("Quotes")),
+    (DocumentKind.ORDER, N_("Orders")),
+    (DocumentKind.INVOICE, N_("Invoices")),
+)
+_NUMBERING_FIELDS = tuple(
+    f"numbering_{kind.value}_{part}" for kind, _text in _NUMBERING_KINDS for part in ("prefix", "next_number")
+)
 _CHECKBOXES = (
     "duplicate_detection_enabled",
     "detect_duplicates_leads",
@@ -146,12 +165,78 @@ def _settings_values(settings: Any) -> dict[str, Any]:
     values["create_records_on_qualify"] = "true" if settings.create_records_on_qualify else "false"
     values["default_time_zone"] = settings.default_time_zone
     values["row_version"] = settings.row_version
+    values["company_name"] = settings.company_name or ""
+    values["company_address"] = settings.company_address or ""
     return values
+
+
+def _numbering_values(uow: UnitOfWork, actor: Any) -> dict[str, Any]:
+    """Each kind's prefix and next number as the form shows them."""
+    values: dict[str, Any] = {}
+    for row in numbering_service.numbering(uow=uow, actor=actor):
+        values[f"numbering_{row.kind.value}_prefix"] = row.prefix
+        values[f"numbering_{row.kind.value}_next_number"] = str(row.next_number)
+        values[f"numbering_{row.kind.value}_digits"] = row.digits
+    return values
+
+
+def _numbering_rows(language: str, values: dict[str, Any]) -> list[dict[str, str]]:
+    """The rows of the numbering table: each kind with the number its next document takes."""
+    rows = []
+    for kind, text in _NUMBERING_KINDS:
+        prefix = str(values.get(f"numbering_{kind.value}_prefix") or "")
+        number = str(values.get(f"numbering_{kind.value}_next_number") or "")
+        digits = int(values.get(f"numbering_{kind.value}_digits") or 5)
+        example = numbering_service.format_number(prefix, int(number), digits) if number.isdigit() else ""
+        rows.append({"key": kind.value, "label": gettext(language, text), "example": example})
+    return rows
+
+
+def _numbering_changes(values: dict[str, Any]) -> dict[DocumentKind, NumberingUpdate]:
+    """The numbering the form sent, by kind (a kind it did not send is left out); its problems are
+    named by the form's fields."""
+    changes: dict[DocumentKind, NumberingUpdate] = {}
+    problems: list[dict[str, Any]] = []
+    for kind, _text in _NUMBERING_KINDS:
+        sent = {part: values.get(f"numbering_{kind.value}_{part}") for part in ("prefix", "next_number")}
+        if all(value is None for value in sent.values()):
+            continue
+        try:
+            changes[kind] = parse(
+                NumberingUpdate, {part: str(value).strip() or None for part, value in sent.items() if value is not None}
+            )
+        except ValidationFailed as error:
+            problems += [
+                {**item, "field": f"numbering_{kind.value}_{item['field']}"} for item in error.details["fields"]
+            ]
+    if problems:
+        raise ValidationFailed(
+            " ".join(str(item["message"]) for item in problems), code="validation_failed", details={"fields": problems}
+        )
+    return changes
+
+
+def _save_numbering(uow: UnitOfWork, actor: Any, changes: dict[DocumentKind, NumberingUpdate]) -> None:
+    """Change the numbering of the kinds whose prefix or next number the form changed."""
+    current = {row.kind: row for row in numbering_service.numbering(uow=uow, actor=actor)}
+    for kind, change in changes.items():
+        row = current[kind]
+        if (change.prefix, change.next_number) != (row.prefix, row.next_number):
+            numbering_service.change_numbering(
+                kind, prefix=change.prefix, next_number=change.next_number, uow=uow, actor=actor
+            )
 
 
 def _posted_settings(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {
-        name: form.get(name) for name in (*_QUALIFICATION_FIELDS, *_DUPLICATE_FIELDS, *_REGIONAL_FIELDS)
+        name: form.get(name)
+        for name in (
+            *_QUALIFICATION_FIELDS,
+            *_DUPLICATE_FIELDS,
+            *_REGIONAL_FIELDS,
+            *_COMPANY_FIELDS,
+            *_NUMBERING_FIELDS,
+        )
     }
     for name in _CHECKBOXES:
         values[name] = name in form
@@ -186,15 +271,18 @@ def _settings_page(
         duplicate_experiences=[(e.value, label(language, DUPLICATE_EXPERIENCE_LABELS, e)) for e in DuplicateExperience],
         regions=phone_regions(language),
         time_zones=[(name, name) for name in time_zone_names()],
+        numbering_kinds=_numbering_rows(language, values),
     )
 
 
 @router.get("/admin/settings")
 @admin_area("settings", Privilege.WRITE)
 def settings_page(request: Request, session: WebSessionDep, saved: bool = False) -> Response:
-    """Qualification settings (§6), duplicate detection settings (§5, §6) and the default time zone."""
-    with database_of(request).unit_of_work(read_only=True) as uow:
-        values = _settings_values(get_settings(uow.session))
+    """Qualification settings (§6), duplicate detection settings (§5, §6), the default time zone, and the
+    company and numbering of quotes, orders and invoices."""
+    # Not read-only: a kind of document never numbered before is given its row (rolled back here).
+    with database_of(request).unit_of_work() as uow:
+        values = {**_settings_values(get_settings(uow.session)), **_numbering_values(uow, session.actor)}
     return _settings_page(request, session, values, saved=saved)
 
 
@@ -212,13 +300,20 @@ def save_settings(request: Request, session: WebSessionDep, form: FormDep) -> Re
             if values["default_time_zone"] is not None
             else {}
         )
+        # The company printed on quotes, orders and invoices, and their numbering, as far as the form sends them.
+        company = parse(
+            SalesSettingsChange,
+            {name: str(values[name]).strip() or None for name in _COMPANY_FIELDS if values[name] is not None},
+        ).model_dump(exclude_unset=True)
+        numbering = _numbering_changes(values)
         with database_of(request).unit_of_work() as uow:
             update_settings(
-                {**qualification.model_dump(), **duplicates.model_dump(), **regional},
+                {**qualification.model_dump(), **duplicates.model_dump(), **regional, **company},
                 uow=uow,
                 actor=session.actor,
                 expected_version=parse_version(values["row_version"]),
             )
+            _save_numbering(uow, session.actor, numbering)
             uow.commit()
     except LeadflowError as error:
         if isinstance(error, Forbidden):

@@ -80,6 +80,7 @@ NOTICES = {
     "reopened": N_("The opportunity was reopened: it is open and in progress again."),
     "competitor_added": N_("The competitor was added to the opportunity."),
     "competitor_removed": N_("The competitor was removed from the opportunity."),
+    "products": N_("The opportunity's products and totals were updated."),
 }
 
 

@@ -28,6 +28,7 @@ from leadflow.security.access import access_condition, can, get_accessible
 from leadflow.security.models import User
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.web.areas.opportunities_page import opportunity_panel, with_close_records
+from leadflow.web.areas.opportunity_products_page import products_panel
 from leadflow.web.areas.records_forms import (
     ACCOUNTS,
     CONTACTS,
@@ -38,6 +39,7 @@ from leadflow.web.areas.records_forms import (
     option_lists,
 )
 from leadflow.web.areas.records_lists import owner_names, readable_names
+from leadflow.web.areas.sales_lines import SectionFailure
 from leadflow.web.areas.sharing import share_panel
 from leadflow.web.forms import Refusal, refusal
 from leadflow.web.i18n import N_, gettext
@@ -230,8 +232,10 @@ def record_page(
     note_values: PostedNote = EMPTY_NOTE,
     notice: str | None = None,
     form_version: int | None = None,
+    products_failure: SectionFailure | None = None,
 ) -> Response:
-    """The record's page: its form (with the given input and refusal), related records, process and timeline.
+    """The record's page: its form (with the given input and refusal), related records, process and timeline;
+    an opportunity's products too (``products_failure``: a refused form of theirs, shown beside it).
 
     A refused form keeps the row version its input was based on (``form_version``), so saving it
     again stays refused until the user reloads the record: a stale form never overwrites a newer one.
@@ -247,6 +251,11 @@ def record_page(
         # A won or lost opportunity is read-only until it is reopened (its page offers Reopen instead).
         editable = getattr(record, "is_open", True)
         opportunity = opportunity_panel(uow, session, record, may_write=may_write) if kind is OPPORTUNITIES else None
+        products = (
+            products_panel(uow, session, record, may_write=may_write, failure=products_failure)
+            if kind is OPPORTUNITIES
+            else None
+        )
         notes = _timeline(uow, session, kind, record)
         return _form_page(
             request,
@@ -272,6 +281,7 @@ def record_page(
             owner=owner_names(uow.session, [record]).get(record.owner_user_id or record.owner_team_id, ""),
             process=opportunity_process(record.id, uow=uow, actor=actor) if kind is OPPORTUNITIES else None,
             opportunity=opportunity,
+            products=products,
         )
 
 

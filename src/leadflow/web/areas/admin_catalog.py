@@ -1,0 +1,207 @@
+"""What the product catalogue's administration pages share: the gate on the "products" area and its
+refusal page, the tabs between the pages, the labels of the catalogue's pick-lists, the reading of
+their forms and the delete confirmation.
+
+The pages live beside this module: products (``admin_catalog_products``), unit groups
+(``admin_catalog_units``), price lists (``admin_catalog_prices``) and discount lists
+(``admin_catalog_discounts``). Every role reads the catalogue; the roles that may change it (the
+"products" area, ``leadflow.security.privileges``) are shown its forms, the others its lists and
+pages only. The services of ``leadflow.catalog.service`` decide; their refusals are shown next to
+the fields they name.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from leadflow.catalog.models import DiscountKind, PricingMethod, ProductState, RoundingOption, RoundingPolicy, UnitGroup
+from leadflow.core.errors import Forbidden, LeadflowError
+from leadflow.core.formatting import locale_of
+from leadflow.core.uow import UnitOfWork
+from leadflow.http.errors import status_for
+from leadflow.http.refusals import field_items
+from leadflow.organisation.models import Currency
+from leadflow.security.access import forbidden
+from leadflow.security.privileges import Privilege
+from leadflow.web.areas.opportunities_page import typed_number
+from leadflow.web.forms import Refusal, refusal
+from leadflow.web.i18n import N_, gettext
+from leadflow.web.pages import Endpoint, WebSession, refusals_shown_by, render
+
+AREA = "products"
+PAGE_SIZE = 50
+
+# The tabs between the catalogue's pages (every role that reads one reads them all).
+TABS = (
+    ("/admin/products", N_("Products")),
+    ("/admin/unit-groups", N_("Unit groups")),
+    ("/admin/price-lists", N_("Price lists")),
+    ("/admin/discount-lists", N_("Discount lists")),
+)
+
+STATE_LABELS = {
+    ProductState.DRAFT.value: N_("Draft"),
+    ProductState.ACTIVE.value: N_("Active"),
+    ProductState.RETIRED.value: N_("Retired"),
+}
+STATE_BADGES = {ProductState.DRAFT.value: "warn", ProductState.ACTIVE.value: "ok", ProductState.RETIRED.value: ""}
+METHOD_LABELS = {
+    PricingMethod.CURRENCY_AMOUNT.value: N_("Currency amount"),
+    PricingMethod.PERCENT_OF_LIST.value: N_("Percent of list"),
+    PricingMethod.MARKUP_CURRENT_COST.value: N_("Percent markup - current cost"),
+    PricingMethod.MARKUP_STANDARD_COST.value: N_("Percent markup - standard cost"),
+    PricingMethod.MARGIN_CURRENT_COST.value: N_("Percent margin - current cost"),
+    PricingMethod.MARGIN_STANDARD_COST.value: N_("Percent margin - standard cost"),
+}
+POLICY_LABELS = {
+    RoundingPolicy.NONE.value: N_("No rounding"),
+    RoundingPolicy.UP.value: N_("Up"),
+    RoundingPolicy.DOWN.value: N_("Down"),
+    RoundingPolicy.NEAREST.value: N_("To nearest"),
+}
+OPTION_LABELS = {RoundingOption.ENDS_IN.value: N_("Ends in"), RoundingOption.MULTIPLE_OF.value: N_("Multiple of")}
+KIND_LABELS = {DiscountKind.PERCENTAGE.value: N_("Percentage"), DiscountKind.AMOUNT.value: N_("Amount")}
+
+# The field a refusal that names none belongs to.
+_FIELDS_BY_CODE = {"invalid_currency": "currency", "currency_not_enabled": "currency"}
+
+
+def catalog_refusal(language: str, error: LeadflowError) -> Refusal:
+    """A catalogue refusal in the user's language with its messages next to the fields (the words are
+    ``leadflow.http.refusals``'s); a discount tier's own check (its end below its begin) names the row."""
+    found = refusal(language, error, _FIELDS_BY_CODE)
+    for item in field_items(error):
+        name = str(item["field"])
+        if name.startswith("tiers.") and name.count(".") == 1 and item.get("code") == "invalid_value":
+            found.fields[name] = gettext(language, "The end quantity is below the begin quantity.")
+    return found
+
+
+def refused_page(request: Request, session: WebSession, error: LeadflowError) -> Response:
+    """A page telling why the request was refused: a missing privilege (403), a record not found (404)..."""
+    title = N_("You can't open this page") if isinstance(error, Forbidden) else N_("This can't be done")
+    return render(
+        request,
+        session,
+        "admin/refused.html",
+        status_code=status_for(error),
+        title=title,
+        message=catalog_refusal(session.language, error).message,
+    )
+
+
+def gate(privilege: Privilege) -> Callable[[Endpoint], Endpoint]:
+    """A catalogue page for those who hold ``privilege`` on the catalogue (a 403 page otherwise); a
+    refusal the endpoint leaves unhandled (a record not found) becomes a page too."""
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        shown = refusals_shown_by(refused_page)(endpoint)
+
+        @functools.wraps(endpoint)
+        def gated(*args: Any, **kwargs: Any) -> Response:
+            session: WebSession = kwargs["session"]
+            if not may(session, privilege):
+                return refused_page(
+                    kwargs["request"], session, forbidden(session.actor, privilege, AREA, what="this area")
+                )
+            return shown(*args, **kwargs)
+
+        return gated
+
+    return decorate
+
+
+def may(session: WebSession, privilege: Privilege) -> bool:
+    return session.can_admin(AREA, privilege)
+
+
+def tabs(session: WebSession) -> list[dict[str, str]]:
+    """The tabs between the catalogue's pages."""
+    return [
+        {"path": path, "label": gettext(session.language, text), "id": f"tab-{path.rsplit('/', 1)[-1]}"}
+        for path, text in TABS
+    ]
+
+
+def choices(language: str, labels: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The options of a pick-list, labelled in the user's language."""
+    return [(value, gettext(language, text)) for value, text in labels.items()]
+
+
+def posted(form: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    """The fields of ``names`` the form sent, as text (a field it left out is left out)."""
+    return {name: value if isinstance(value := form.get(name), str) else "" for name in names if name in form}
+
+
+def service_input(
+    values: Mapping[str, str], *, language: str, creating: bool, numbers: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The service's input: numbers read in the user's language; an emptied field is left out of a new
+    record and cleared on an existing one (the service names a required one)."""
+    data: dict[str, Any] = {}
+    for name, raw in values.items():
+        text = raw.strip()
+        if text and name in numbers:
+            text = typed_number(text, language)
+        if text or not creating:
+            data[name] = text or None
+    return data
+
+
+def number_input(value: Decimal | int | None, language: str) -> str:
+    """A quantity or a percentage as a person types it: the decimals it has, no grouping."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="0.#####", locale=locale_of(language))
+
+
+def refused_form(error: LeadflowError) -> None:
+    """A missing privilege is a 403 page, not a form to correct: raised again for the area's gate."""
+    if isinstance(error, Forbidden):
+        raise error
+
+
+def base_currency(uow: UnitOfWork) -> str | None:
+    return uow.session.scalar(select(Currency.iso_code).where(Currency.is_base.is_(True)))
+
+
+def unit_choices(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every unit, grouped by its unit group (groups and units by name), for the unit pickers."""
+    groups = uow.session.scalars(select(UnitGroup).order_by(UnitGroup.name).limit(1000)).all()
+    return [{"label": group.name, "choices": [(str(unit.id), unit.name) for unit in group.units]} for group in groups]
+
+
+def confirm_delete(
+    request: Request,
+    session: WebSession,
+    *,
+    heading: str,
+    warning: str,
+    action: str,
+    back: str,
+    row_version: int | None,
+) -> Response:
+    """A delete's confirmation on a page of its own (the page's dialog does the same with JavaScript)."""
+    return render(
+        request,
+        session,
+        "catalog/confirm_delete.html",
+        heading=heading,
+        warning=warning,
+        action=action,
+        back=back,
+        row_version="" if row_version is None else row_version,
+    )
+
+
+def notice_of(request: Request, notices: Mapping[str, str], language: str) -> str | None:
+    key = request.query_params.get("notice", "")
+    return gettext(language, notices[key]) if key in notices else None
