@@ -5,6 +5,7 @@ and the refusals (a privilege, bad input) that end in one line and leave nothing
 from __future__ import annotations
 
 import io
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -348,3 +349,204 @@ def test_close_cancel_and_a_win_that_leaves_the_order_for_later(database: Databa
     assert "(order_canceled)" in refused(database, "orders", "invoice", "ORD-01000", exit_code=1)
     states = {item["number"]: item["state"] for item in cli_json(database, "invoices", "list")["items"]}
     assert states == {"INV-01000": "canceled"}
+
+
+def test_a_product_is_changed_by_its_number_and_only_a_draft_one_is_deleted(
+    database: Database, client: TestClient, catalogue: Catalogue
+) -> None:
+    changed = ok(database, "products", "update", "lic-std", "--list-price", "110.00", "--name", "Licencia plus")
+    assert "Changed product LIC-STD" in changed
+    shown = cli_json(database, "products", "show", "LIC-STD")
+    assert shown == api_json(client, f"/products/{shown['id']}")
+    assert (shown["name"], D(shown["list_price"]), D(shown["standard_cost"])) == ("Licencia plus", D(110), D(40))
+    # 90 % of the new list price; the lines already priced keep theirs.
+    prices = {D(item["price_per_unit"]) for item in cli_json(database, "price-lists", "items", "Tarifa EUR")}
+    assert D("99.00") in prices
+    assert "Changed product LIC-PLUS" in ok(database, "products", "update", "LIC-STD", "--number", "LIC-PLUS")
+    assert "(product_not_found)" in refused(database, "products", "show", "LIC-STD", exit_code=3)
+    assert "(product_number_taken)" in refused(
+        database, "products", "update", "LIC-PLUS", "--number", "lic-old", exit_code=1
+    )
+    assert leadflow(database, "products", "update", "LIC-PLUS").exit_code == 2  # nothing to change
+
+    assert "(product_not_draft)" in refused(database, "products", "delete", "LIC-PLUS", exit_code=1)
+    ok(
+        database,
+        "price-lists",
+        "add-item",
+        "Tarifa EUR",
+        "LIC-OLD",
+        "--unit",
+        "Licencia",
+        "--method",
+        "currency_amount",
+        "--amount",
+        "5",
+    )
+    assert "Deleted product LIC-OLD" in ok(database, "products", "delete", "LIC-OLD")
+    # Its price went with it.
+    assert len(cli_json(database, "price-lists", "items", "Tarifa EUR")) == 2
+    assert [item["number"] for item in cli_json(database, "products", "list")["items"]] == ["LIC-PLUS"]
+
+
+def test_a_price_list_stops_pricing_a_product_in_one_unit(database: Database, catalogue: Catalogue) -> None:
+    removed = ok(database, "price-lists", "remove-item", "tarifa eur", "LIC-STD", "--unit", "Pack 10")
+    assert "Removed LIC-STD per Pack 10 from Tarifa EUR" in removed
+    [item] = cli_json(database, "price-lists", "items", "Tarifa EUR")
+    assert item["unit_id"] == str(catalogue.licence)
+    again = refused(database, "price-lists", "remove-item", "Tarifa EUR", "LIC-STD", "--unit", "Pack 10", exit_code=3)
+    assert "(price_list_item_not_found)" in again
+    # A pack cannot be priced any more: the line is refused, and nothing is written.
+    opportunity = str(catalogue.opportunity)
+    no_price = refused(
+        database,
+        "opportunities",
+        "add-product",
+        opportunity,
+        "--product",
+        "LIC-STD",
+        "--unit",
+        "Pack 10",
+        "--quantity",
+        "1",
+        exit_code=2,
+    )
+    assert "(product_id: product_not_in_price_list)" in no_price
+    assert line_count(database) == 0
+
+
+def test_opportunity_lines_are_changed_and_removed_by_their_line_number(
+    database: Database, client: TestClient, catalogue: Catalogue
+) -> None:
+    opportunity = str(catalogue.opportunity)
+    ok(database, "opportunities", "add-product", opportunity, "--product", "LIC-STD", "--quantity", "12")
+    ok(
+        database,
+        "opportunities",
+        "add-product",
+        opportunity,
+        "--write-in",
+        "Instalación",
+        "--price",
+        "250",
+        "--quantity",
+        "1",
+    )
+    # 5 licences at 90.00: below the volume tiers, no discount; 450.00 - 10 + 21 = 461.00.
+    changed = ok(
+        database,
+        "opportunities",
+        "update-product",
+        opportunity,
+        "1",
+        "--quantity",
+        "5",
+        "--discount",
+        "10",
+        "--tax",
+        "21",
+    )
+    assert "Changed line 1: Licencia estándar (LIC-STD), 5 Licencia × €90.00 = €461.00" in changed
+    assert "opportunity total €711.00" in changed
+    overridden = ok(database, "opportunities", "update-product", opportunity, "1", "--price", "80")
+    assert "5 Licencia × €80.00 = €411.00" in overridden
+    assert "(price overridden)" in ok(database, "opportunities", "products", opportunity)
+
+    removed = ok(database, "opportunities", "remove-product", opportunity, "1")
+    assert "Removed line 1 (Licencia estándar (LIC-STD)); opportunity total €250.00" in removed
+    lines = cli_json(database, "opportunities", "products", opportunity)
+    assert lines == api_json(client, f"/opportunities/{opportunity}/products")
+    assert [(line["line_number"], line["product_name"]) for line in lines] == [(2, "Instalación")]
+    missing = refused(database, "opportunities", "update-product", opportunity, "1", "--quantity", "2", exit_code=3)
+    assert "(line_not_found)" in missing and "leadflow opportunities products" in missing
+    assert "(line_not_found)" in refused(database, "opportunities", "remove-product", opportunity, "9", exit_code=3)
+    assert leadflow(database, "opportunities", "update-product", opportunity, "2").exit_code == 2  # nothing to change
+    assert line_count(database) == 1
+
+
+def test_a_quote_made_on_its_own_takes_lines_and_a_draft_one_is_deleted(
+    database: Database, client: TestClient, catalogue: Catalogue
+) -> None:
+    account = str(catalogue.account)
+    created = ok(database, "quotes", "create", "Oferta suelta", "--customer", account, "--price-list", "Tarifa EUR")
+    assert "Created quote QUO-01000: Draft · In progress, total €0.00" in created
+    added = ok(database, "quotes", "add-line", "QUO-01000", "--product", "LIC-STD", "--quantity", "2", "--tax", "37.80")
+    assert "Added line 1 to quote QUO-01000: Licencia estándar (LIC-STD), 2 Licencia × €90.00 = €217.80" in added
+    ok(database, "quotes", "add-line", "QUO-01000", "--product", "LIC-STD", "--unit", "Pack 10", "--quantity", "1")
+    written = ok(
+        database, "quotes", "add-line", "QUO-01000", "--write-in", "Instalación", "--price", "250", "--quantity", "1"
+    )
+    assert "total €534.79" in written  # 217.80 + 66.99 + 250.00
+    removed = ok(database, "quotes", "remove-line", "quo-01000", "2")
+    assert "Removed line 2 (Licencia estándar (LIC-STD)) from quote QUO-01000; total €467.80" in removed
+    shown = cli_json(database, "quotes", "show", "QUO-01000")
+    assert shown == api_json(client, f"/quotes/{shown['id']}")
+    assert (shown["customer_id"], shown["price_list_id"], shown["opportunity_id"]) == (
+        account,
+        str(catalogue.price_list),
+        None,
+    )
+    assert [(line["line_number"], D(line["extended_amount"])) for line in shown["lines"]] == [
+        (1, D("217.80")),
+        (3, D("250.00")),
+    ]
+    assert "(line_not_found)" in refused(database, "quotes", "remove-line", "QUO-01000", "2", exit_code=3)
+    assert "(price_required)" in refused(
+        database, "quotes", "add-line", "QUO-01000", "--write-in", "Gratis", "--quantity", "1", exit_code=2
+    )
+
+    ok(database, "quotes", "activate", "QUO-01000")
+    assert "(document_closed)" in refused(
+        database, "quotes", "add-line", "QUO-01000", "--product", "LIC-STD", "--quantity", "1", exit_code=1
+    )
+    assert "(document_closed)" in refused(database, "quotes", "delete", "QUO-01000", exit_code=1)
+    ok(database, "quotes", "create", "Borrador", "--customer", account, "--currency", "eur")
+    assert "Deleted quote QUO-01001" in ok(database, "quotes", "delete", "QUO-01001")
+    assert [quote["number"] for quote in cli_json(database, "quotes", "list")["items"]] == ["QUO-01000"]
+    assert "(customer_id" in refused(database, "quotes", "create", "Sin cliente", "--customer", str(uuid.uuid4()))
+
+
+def test_an_order_and_its_invoice_take_current_pricing_and_lock_it_again(
+    database: Database, client: TestClient, catalogue: Catalogue
+) -> None:
+    opportunity = str(catalogue.opportunity)
+    ok(database, "opportunities", "add-product", opportunity, "--product", "LIC-STD", "--quantity", "2")
+    ok(
+        database,
+        "opportunities",
+        "add-product",
+        opportunity,
+        "--write-in",
+        "Instalación",
+        "--price",
+        "250",
+        "--quantity",
+        "1",
+    )
+    ok(database, "quotes", "from-opportunity", opportunity)
+    ok(database, "quotes", "activate", "QUO-01000")
+    ok(database, "quotes", "win", "QUO-01000")
+    assert cli_json(database, "orders", "show", "ORD-01000")["prices_locked"] is True
+    # The list price goes up: 90 % of 200.00 is 180.00 a licence from today.
+    ok(database, "products", "update", "LIC-STD", "--list-price", "200.00")
+
+    current = ok(database, "orders", "use-current-pricing", "ORD-01000")
+    assert "Unlocked the prices of order ORD-01000: Active · New, total €610.00" in current  # 2 × 180.00 + 250.00
+    order = cli_json(database, "orders", "show", "ORD-01000")
+    assert order == api_json(client, f"/orders/{order['id']}")
+    assert order["prices_locked"] is False
+    assert [D(line["price_per_unit"]) for line in order["lines"]] == [D("180.00"), D("250.00")]
+    locked = ok(database, "orders", "lock-pricing", "ord-01000")
+    assert "Locked the prices of order ORD-01000: Active · New, total €610.00" in locked
+    assert "prices locked │ yes" in ok(database, "orders", "show", "ORD-01000")
+
+    ok(database, "orders", "invoice", "ORD-01000")
+    ok(database, "products", "update", "LIC-STD", "--list-price", "100.00")
+    assert "total €430.00" in ok(database, "invoices", "use-current-pricing", "INV-01000")  # 2 × 90.00 + 250.00
+    assert "Locked the prices of invoice INV-01000" in ok(database, "invoices", "lock-pricing", "INV-01000")
+    invoice = cli_json(database, "invoices", "show", "INV-01000")
+    assert (invoice["prices_locked"], D(invoice["total_amount"])) == (True, D("430.00"))
+
+    ok(database, "invoices", "pay", "INV-01000")
+    assert "(document_closed)" in refused(database, "invoices", "use-current-pricing", "INV-01000", exit_code=1)
+    assert leadflow(database, "quotes", "lock-pricing", "QUO-01000").exit_code == 2  # quotes are revised instead

@@ -11,6 +11,8 @@ The organisation::
     └── Ventas    the salesperson, the sales manager and the read-only user
 
 Records are owned by the salesperson, so that "own" (User level) and "business unit" reach them.
+The product catalogue is an administrative area: every role reads it, the roles with the products
+area change it; replacing a price list's price on a line takes the price overrides area too.
 Commands that act on the installation rather than as a user (``db upgrade``, ``demo``, ``init``,
 ``serve``) have no API twin; ``test_operator_commands_refuse_a_non_administrator`` covers them.
 """
@@ -19,8 +21,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -28,6 +31,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from leadflow.catalog import service as catalog
+from leadflow.catalog.models import PriceList, Product, UnitGroup
+from leadflow.catalog.schemas import LineCreate, PriceListCreate, PriceListItemCreate, ProductCreate, UnitGroupCreate
 from leadflow.cli import app as cli
 from leadflow.core.config import Settings
 from leadflow.core.schemas import parse
@@ -38,6 +44,9 @@ from leadflow.duplicates import merge as merging
 from leadflow.leads import service as leads
 from leadflow.leads.models import LeadStatusReason
 from leadflow.leads.schemas import LeadCreate
+from leadflow.opportunities.schemas import OpportunityCreate
+from leadflow.opportunities.service import create_opportunity
+from leadflow.sales import service as sales
 from leadflow.security import authentication
 from leadflow.security import service as security
 from leadflow.security.actor import actor_for_email, default_actor
@@ -156,14 +165,119 @@ def new_team(database: Database) -> str:
 
 
 @dataclass(frozen=True)
+class SmallCatalogue:
+    """A unit group, an active product priced 10.00 a unit on a euro price list, and a draft product."""
+
+    unit_group: uuid.UUID
+    unit: uuid.UUID
+    product: uuid.UUID
+    price_list: uuid.UUID
+
+
+PRODUCT = "MAT-1"
+
+
+def small_catalogue(database: Database) -> SmallCatalogue:
+    """The catalogue, made by the administrator the first time a test asks for it."""
+    with database.unit_of_work() as uow:
+        if uow.session.scalars(select(UnitGroup.id).where(UnitGroup.name == "Unidades")).first() is None:
+            admin = _as(database, ADMIN_EMAIL)
+            group = catalog.create_unit_group(
+                UnitGroupCreate(name="Unidades", base_unit="Unidad"), uow=uow, actor=admin
+            )
+            product = catalog.create_product(
+                ProductCreate(
+                    number=PRODUCT, name="Material", unit_group_id=group.id, default_unit_id=group.base_unit.id
+                ),
+                uow=uow,
+                actor=admin,
+            )
+            catalog.change_product_state(product.id, publish=True, uow=uow, actor=admin)
+            price_list = catalog.create_price_list(
+                PriceListCreate(name="Tarifa EUR", currency="EUR"), uow=uow, actor=admin
+            )
+            catalog.add_price_list_item(
+                price_list.id,
+                PriceListItemCreate(product_id=product.id, unit_id=group.base_unit.id, amount=Decimal("10.00")),
+                uow=uow,
+                actor=admin,
+            )
+            uow.commit()
+    with database.unit_of_work(read_only=True) as uow:
+        session = uow.session
+        group = session.scalars(select(UnitGroup).where(UnitGroup.name == "Unidades")).one()
+        return SmallCatalogue(
+            unit_group=group.id,
+            unit=group.base_unit.id,
+            product=session.scalars(select(Product.id).where(Product.number == PRODUCT)).one(),
+            price_list=session.scalars(select(PriceList.id).where(PriceList.name == "Tarifa EUR")).one(),
+        )
+
+
+def draft_product(database: Database) -> uuid.UUID:
+    """A draft product of the catalogue, unlike any other."""
+    units = small_catalogue(database)
+    with database.unit_of_work() as uow:
+        product = catalog.create_product(
+            ProductCreate(
+                number=f"MAT-{_unique()}", name="Borrador", unit_group_id=units.unit_group, default_unit_id=units.unit
+            ),
+            uow=uow,
+            actor=_as(database, ADMIN_EMAIL),
+        )
+        uow.commit()
+    return product.id
+
+
+def seller_opportunity(database: Database) -> uuid.UUID:
+    """An open opportunity of the salesperson, priced from the euro price list."""
+    price_list = small_catalogue(database).price_list
+    with database.unit_of_work() as uow:
+        opportunity = create_opportunity(
+            OpportunityCreate(name=f"Trato {_unique()}", price_list_id=price_list), uow=uow, actor=_as(database, SELLER)
+        )
+        uow.commit()
+    return opportunity.id
+
+
+def seller_draft_quote(database: Database) -> uuid.UUID:
+    """A draft quote of the salesperson with one line, made from their opportunity."""
+    opportunity_id, seller = seller_opportunity(database), _as(database, SELLER)
+    with database.unit_of_work() as uow:
+        sales.add_opportunity_product(
+            opportunity_id,
+            LineCreate(product_id=small_catalogue(database).product, quantity=Decimal(2)),
+            uow=uow,
+            actor=seller,
+        )
+        quote = sales.quote_from_opportunity(opportunity_id, uow=uow, actor=seller)
+        uow.commit()
+    return quote.id
+
+
+@dataclass(frozen=True)
 class Case:
-    """One command and its API twin; ``expected`` is Y (allowed) or N (refused) per person, in PEOPLE's order."""
+    """One command and its API twin; ``expected`` is Y (allowed) or N (refused) per person, in PEOPLE's order.
+
+    A refusal is for a missing privilege (``forbidden``) or an unreadable record, unless ``refusals``
+    names the code a person is refused with (a right that is not a record's privilege)."""
 
     name: str
     expected: str
     cli: Callable[[Database, Any], list[str]]
     api: Callable[[Database, Any], tuple[str, str, Any]]
     target: Callable[[Database], Any] = lambda database: None
+    refusals: Mapping[str, str] = field(default_factory=dict)
+
+
+def _product_json(database: Database) -> dict[str, Any]:
+    units = small_catalogue(database)
+    return {
+        "number": f"MAT-{_unique()}",
+        "name": "Nuevo",
+        "unit_group_id": str(units.unit_group),
+        "default_unit_id": str(units.unit),
+    }
 
 
 def _lead_json() -> dict[str, Any]:
@@ -245,6 +359,72 @@ CASES = (
         "YYNY",
         lambda d, t: ["opportunities", "create", json.dumps({"name": f"Trato {_unique()}"})],
         lambda d, t: ("POST", "/opportunities", {"name": f"Trato {_unique()}"}),
+    ),
+    # the product catalogue
+    Case("products list", "YYYY", lambda d, t: ["products", "list"], lambda d, t: ("GET", "/products", None)),
+    Case(
+        "products create",
+        "NYNY",
+        lambda d, t: [
+            "products",
+            "create",
+            (data := _product_json(d))["number"],
+            data["name"],
+            "--unit-group",
+            "Unidades",
+        ],
+        lambda d, t: ("POST", "/products", _product_json(d)),
+    ),
+    Case(
+        "products publish",
+        "NYNY",
+        lambda d, t: ["products", "publish", str(t)],
+        lambda d, t: ("POST", f"/products/{t}/publish", None),
+        draft_product,
+    ),
+    Case(
+        "price-lists create",
+        "NYNY",
+        lambda d, t: ["price-lists", "create", f"Tarifa {_unique()}", "--currency", "EUR"],
+        lambda d, t: ("POST", "/price-lists", {"name": f"Tarifa {_unique()}", "currency": "EUR"}),
+    ),
+    # lead to order
+    Case(
+        "opportunities add-product",
+        "YYNY",
+        lambda d, t: ["opportunities", "add-product", str(t), "--product", PRODUCT, "--quantity", "3"],
+        lambda d, t: (
+            "POST",
+            f"/opportunities/{t}/products",
+            {"product_id": str(small_catalogue(d).product), "quantity": "3"},
+        ),
+        seller_opportunity,
+    ),
+    Case(
+        "opportunities add-product with an overridden price",
+        "NYNY",
+        lambda d, t: ["opportunities", "add-product", str(t), "--product", PRODUCT, "--quantity", "3", "--price", "8"],
+        lambda d, t: (
+            "POST",
+            f"/opportunities/{t}/products",
+            {"product_id": str(small_catalogue(d).product), "quantity": "3", "price_per_unit": "8"},
+        ),
+        seller_opportunity,
+        refusals={"salesperson": "price_override_forbidden"},
+    ),
+    Case(
+        "quotes from-opportunity",
+        "YYNY",
+        lambda d, t: ["quotes", "from-opportunity", str(t)],
+        lambda d, t: ("POST", f"/opportunities/{t}/quotes", None),
+        seller_opportunity,
+    ),
+    Case(
+        "quotes activate",
+        "YYNY",
+        lambda d, t: ["quotes", "activate", str(t)],
+        lambda d, t: ("POST", f"/quotes/{t}/activate", None),
+        seller_draft_quote,
     ),
     # users, roles, tokens, business units, teams
     Case("users list", "YYYY", lambda d, t: ["users", "list"], lambda d, t: ("GET", "/users", None)),
@@ -404,19 +584,23 @@ def run_cli(database: Database, email: str, arguments: list[str]) -> Any:
     return CliRunner().invoke(cli, ["--database-url", database.url, "--as", email, *arguments])
 
 
-def cli_allowed(result: Any) -> bool:
-    """0: done; a refusal for a missing privilege (exit 1, 'forbidden') or an unreadable record (exit 3)."""
+def cli_allowed(result: Any, refusal: str | None = None) -> bool:
+    """0: done; a refusal for a missing privilege (exit 1, 'forbidden') or an unreadable record (exit 3),
+    or (``refusal``) the refusal with that code."""
     if result.exit_code == 0:
         return True
-    refused = "(forbidden)" in " ".join(result.output.split()) or result.exit_code == 3
+    output = " ".join(result.output.split())
+    refused = f"({refusal})" in output if refusal else "(forbidden)" in output or result.exit_code == 3
     assert refused, f"neither done nor refused for lack of access: exit {result.exit_code}\n{result.output}"
     return False
 
 
-def api_allowed(response: Any) -> bool:
+def api_allowed(response: Any, refusal: str | None = None) -> bool:
     if 200 <= response.status_code < 300:
         return True
     assert response.status_code in (403, 404), f"neither done nor refused for lack of access: {response.text}"
+    if refusal:
+        assert response.json()["error"]["code"] == refusal, response.text
     return False
 
 
@@ -426,10 +610,11 @@ def test_the_command_line_and_the_api_allow_and_refuse_alike(organisation: Datab
     settings = Settings(database_url=database.url)
     outcomes = {}
     for person, email in PEOPLE.items():
-        from_cli = cli_allowed(run_cli(database, email, case.cli(database, case.target(database))))
+        refusal = case.refusals.get(person)
+        from_cli = cli_allowed(run_cli(database, email, case.cli(database, case.target(database))), refusal)
         method, path, body = case.api(database, case.target(database))
         with TestClient(app_for(database, settings), headers=bearer_headers(database, email)) as client:
-            from_api = api_allowed(client.request(method, API + path, json=body))
+            from_api = api_allowed(client.request(method, API + path, json=body), refusal)
         assert from_cli == from_api, (
             f"{person}: the command line {'allows' if from_cli else 'refuses'}, the API does not"
         )

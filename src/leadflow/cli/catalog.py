@@ -37,6 +37,7 @@ from leadflow.catalog.schemas import (
     PriceListOut,
     ProductCreate,
     ProductOut,
+    ProductUpdate,
     UnitCreate,
     UnitGroupCreate,
     UnitGroupOut,
@@ -302,7 +303,7 @@ def unit_commands() -> typer.Typer:
 
 
 def product_commands() -> typer.Typer:
-    """`leadflow products list|show|create|publish|retire`."""
+    """`leadflow products list|show|create|update|publish|retire|delete`."""
     group = typer.Typer(help="Products: created as drafts, published to be sold, retired.", no_args_is_help=True)
 
     @group.command("list")
@@ -413,6 +414,50 @@ def product_commands() -> typer.Typer:
         product = run_action(ctx, create_product)
         console.print(f"Created product [bold]{product.number}[/] {product.id} (draft)")
 
+    @group.command("update")
+    def update(
+        ctx: typer.Context,
+        reference: ProductReference,
+        name: Annotated[str | None, typer.Option(help="The product's new name.")] = None,
+        description: Annotated[str | None, typer.Option()] = None,
+        list_price: Annotated[str | None, typer.Option(help="In the base currency, e.g. 100.00.")] = None,
+        standard_cost: Annotated[str | None, typer.Option(help="In the base currency.")] = None,
+        current_cost: Annotated[str | None, typer.Option(help="In the base currency.")] = None,
+        decimals: Annotated[int | None, typer.Option(help="Decimals a quantity may have, 0 to 5.")] = None,
+        number: Annotated[str | None, typer.Option("--number", help="The product's new number.")] = None,
+    ) -> None:
+        """Change the given fields of a product (lines already priced keep their prices)."""
+        data = given(
+            name=name,
+            description=description,
+            list_price=list_price,
+            standard_cost=standard_cost,
+            current_cost=current_cost,
+            decimals_supported=decimals,
+            number=number,
+        )
+        if not data:
+            raise typer.BadParameter("give at least one field to change, e.g. --list-price 110.00.")
+        product = run_action(
+            ctx,
+            lambda uow, actor: catalog.update_product(
+                product_numbered(reference, uow=uow, actor=actor).id, parse(ProductUpdate, data), uow=uow, actor=actor
+            ),
+        )
+        console.print(f"Changed product [bold]{product.number}[/] {product.id}")
+
+    @group.command("delete")
+    def delete(ctx: typer.Context, reference: ProductReference) -> None:
+        """Delete a draft product with its prices (a product once published is retired instead)."""
+
+        def delete_product(uow: UnitOfWork, actor: Actor) -> str:
+            product = product_numbered(reference, uow=uow, actor=actor)
+            number = product.number
+            catalog.delete_product(product.id, uow=uow, actor=actor)
+            return number
+
+        console.print(f"Deleted product [bold]{run_action(ctx, delete_product)}[/]")
+
     def change_state(ctx: typer.Context, reference: str, *, publish: bool) -> None:
         product = run_action(
             ctx,
@@ -450,7 +495,7 @@ def _rounding(item: PriceListItemOut, currency: str, language: str) -> str:
 
 
 def price_list_commands() -> typer.Typer:
-    """`leadflow price-lists list|create|items|add-item`."""
+    """`leadflow price-lists list|create|items|add-item|remove-item`."""
     group = typer.Typer(help="Price lists: prices in one currency, valid between two dates.", no_args_is_help=True)
 
     @group.command("list")
@@ -584,6 +629,40 @@ def price_list_commands() -> typer.Typer:
 
         name, what, price = run_action(ctx, add)
         console.print(f"Priced {what} on [bold]{name}[/]: {price}")
+
+    @group.command("remove-item")
+    def remove_item(
+        ctx: typer.Context,
+        reference: ListReference,
+        product_reference: Annotated[str, typer.Argument(metavar="PRODUCT", help="The product's number or id.")],
+        unit: Annotated[str, typer.Option(help="The unit the item prices the product in.")],
+    ) -> None:
+        """Stop pricing a product in one unit on a price list (lines already priced keep their prices)."""
+
+        def remove(uow: UnitOfWork, actor: Actor) -> tuple[str, str]:
+            price_list = price_list_named(reference, uow=uow, actor=actor)
+            product = product_numbered(product_reference, uow=uow, actor=actor)
+            unit_record = unit_named(catalog.read_unit_group(product.unit_group_id, uow=uow, actor=actor), unit)
+            item = next(
+                (
+                    item
+                    for item in catalog.list_price_list_items(price_list.id, uow=uow, actor=actor)
+                    if item.product_id == product.id and item.unit_id == unit_record.id
+                ),
+                None,
+            )
+            what = f"{product.number} per {unit_record.name}"
+            if item is None:
+                raise NotFound(
+                    f"The price list {price_list.name} does not price {what}; "
+                    f"`leadflow price-lists items {price_list.name!r}` lists what it prices.",
+                    code="price_list_item_not_found",
+                )
+            catalog.delete_price_list_item(price_list.id, item.id, uow=uow, actor=actor)
+            return price_list.name, what
+
+        name, what = run_action(ctx, remove)
+        console.print(f"Removed {what} from [bold]{name}[/]")
 
     return group
 

@@ -1,17 +1,19 @@
-"""`leadflow opportunities products|add-product|pricing`, `leadflow quotes|orders|invoices ...`: lead to order.
+"""`leadflow opportunities products|add-product|update-product|remove-product|pricing`,
+`leadflow quotes|orders|invoices ...`: lead to order.
 
 A document is named by its number (QUO-01000; for a quote with several revisions, the latest) or
-its id. Each command runs one sales use case, where the privileges and the state rules are checked;
-amounts are written in the acting user's language, ``--json`` prints the REST API's models.
+its id; a line by its line number, as `products` and `show` print it. Each command runs one sales
+use case, where the privileges and the state rules are checked; amounts are written in the acting
+user's language, ``--json`` prints the REST API's models.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -19,7 +21,8 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from leadflow.catalog import service as catalog
-from leadflow.catalog.schemas import LineCreate, LineOut, TotalsOut
+from leadflow.catalog.models import LineMixin
+from leadflow.catalog.schemas import LineCreate, LineOut, LineUpdate, TotalsOut
 from leadflow.cli.catalog import (
     Cursor,
     Limit,
@@ -38,7 +41,7 @@ from leadflow.core.errors import NotFound
 from leadflow.core.formatting import format_money, format_number
 from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
-from leadflow.opportunities.models import Opportunity
+from leadflow.opportunities.models import Opportunity, OpportunityProduct
 from leadflow.opportunities.schemas import OpportunityUpdate
 from leadflow.opportunities.service import update_opportunity
 from leadflow.sales import service as sales
@@ -57,6 +60,7 @@ from leadflow.sales.schemas import (
     InvoiceOut,
     OrderOut,
     PayInvoice,
+    QuoteCreate,
     QuoteOut,
     WinQuote,
 )
@@ -64,7 +68,20 @@ from leadflow.security.access import get_accessible
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
 
+LineT = TypeVar("LineT", bound=LineMixin)
+
 OpportunityId = Annotated[uuid.UUID, typer.Argument(help="The opportunity's id.")]
+LineNumber = Annotated[int, typer.Argument(min=1, help="The line's number, as `products` or `show` prints it.")]
+Quantity = Annotated[str, typer.Option(help="How many, e.g. 12 or 1.5.")]
+ProductOption = Annotated[str | None, typer.Option(help="A product's number (or id), priced by the price list.")]
+UnitOption = Annotated[str | None, typer.Option(help="A unit of the product (its default unit otherwise).")]
+WriteInOption = Annotated[str | None, typer.Option("--write-in", help="The name of a product outside the catalogue.")]
+PriceOption = Annotated[
+    str | None,
+    typer.Option(help="Price per unit: a write-in's, or one replacing the price list's (a privilege)."),
+]
+DiscountOption = Annotated[str | None, typer.Option(help="Manual discount on the line, an amount.")]
+TaxOption = Annotated[str | None, typer.Option(help="Tax on the line, an amount.")]
 DayOption = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD; today where you are by default.")]
 DocumentReference = Annotated[str, typer.Argument(metavar="NUMBER_OR_ID", help="The document's number or id.")]
 
@@ -224,6 +241,45 @@ def print_document(shown: ShownDocument) -> None:
     console.print(totals_table(shown.out, currency=shown.out.currency, language=shown.language))
 
 
+def _line_said(line: LineMixin, *, currency: str | None, language: str) -> str:
+    """A line in one sentence: what, how many, at what price, for how much."""
+    money = _money(currency, language)
+    return (
+        f"{line.product_name}, {quantity_text(line.quantity, language)}"
+        f"{' ' + line.unit_name if line.unit_name else ''} × {money(line.price_per_unit)}"
+        f" = {money(line.extended_amount)}"
+    )
+
+
+def line_numbered(lines: Iterable[LineT], line_number: int, *, of: str, listed_by: str) -> LineT:
+    """The line of ``lines`` with the number ``line_number``, or NotFound saying where they are listed."""
+    found = next((line for line in lines if line.line_number == line_number), None)
+    if found is None:
+        raise NotFound(
+            f"{of} has no line {line_number}; `leadflow {listed_by}` lists its lines.", code="line_not_found"
+        )
+    return found
+
+
+def line_data(
+    product: str | None,
+    unit: str | None,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    **values: Any,
+) -> dict[str, Any]:
+    """A new line's body as the API takes it: the product named by its number, its unit by name."""
+    product_id = unit_id = None
+    if product is not None:
+        record = product_numbered(product, uow=uow, actor=actor)
+        product_id = str(record.id)
+        if unit is not None:
+            group_record = catalog.read_unit_group(record.unit_group_id, uow=uow, actor=actor)
+            unit_id = str(unit_named(group_record, unit).id)
+    return given(product_id=product_id, unit_id=unit_id, **values)
+
+
 def _done(record: SalesDocument, verb: str, actor: Actor) -> str:
     """One line saying what happened to a document, its state and its total."""
     language = language_of(actor)
@@ -234,8 +290,30 @@ def _done(record: SalesDocument, verb: str, actor: Actor) -> str:
 # ------------------------------------------------------------------------------ opportunity products
 
 
+def _opportunity_of(opportunity_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Opportunity:
+    """An opportunity the actor may read (its totals, as its lines left them)."""
+    return get_accessible(
+        uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.READ
+    )
+
+
+def _total_of(opportunity: Opportunity, actor: Actor) -> str:
+    return format_money(opportunity.total_amount, opportunity.currency_code, language_of(actor))
+
+
+def _opportunity_line(
+    opportunity_id: uuid.UUID, line_number: int, *, uow: UnitOfWork, actor: Actor
+) -> OpportunityProduct:
+    return line_numbered(
+        sales.opportunity_products(opportunity_id, uow=uow, actor=actor),
+        line_number,
+        of="The opportunity",
+        listed_by=f"opportunities products {opportunity_id}",
+    )
+
+
 def add_opportunity_product_commands(group: typer.Typer) -> None:
-    """`products`, `add-product` and `pricing` on the opportunities' command group."""
+    """`products`, `add-product`, `update-product`, `remove-product` and `pricing` on the opportunities' group."""
 
     @group.command("products")
     def products(ctx: typer.Context, opportunity_id: OpportunityId, as_json: JsonFlag = False) -> None:
@@ -246,9 +324,7 @@ def add_opportunity_product_commands(group: typer.Typer) -> None:
                 LineOut.model_validate(line)
                 for line in sales.opportunity_products(opportunity_id, uow=uow, actor=actor)
             ]
-            opportunity = get_accessible(
-                uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.READ
-            )
+            opportunity = _opportunity_of(opportunity_id, uow=uow, actor=actor)
             totals = TotalsOut.model_validate(opportunity)
             return opportunity.name, lines, totals, opportunity.currency_code, language_of(actor)
 
@@ -264,35 +340,23 @@ def add_opportunity_product_commands(group: typer.Typer) -> None:
     def add_product(
         ctx: typer.Context,
         opportunity_id: OpportunityId,
-        quantity: Annotated[str, typer.Option(help="How many, e.g. 12 or 1.5.")],
-        product: Annotated[
-            str | None, typer.Option(help="A product's number (or id), priced by the price list.")
-        ] = None,
-        unit: Annotated[str | None, typer.Option(help="A unit of the product (its default unit otherwise).")] = None,
-        write_in: Annotated[
-            str | None, typer.Option("--write-in", help="The name of a product outside the catalogue.")
-        ] = None,
-        price: Annotated[
-            str | None,
-            typer.Option(help="Price per unit: a write-in's, or one replacing the price list's (a privilege)."),
-        ] = None,
-        discount: Annotated[str | None, typer.Option(help="Manual discount on the line, an amount.")] = None,
-        tax: Annotated[str | None, typer.Option(help="Tax on the line, an amount.")] = None,
+        quantity: Quantity,
+        product: ProductOption = None,
+        unit: UnitOption = None,
+        write_in: WriteInOption = None,
+        price: PriceOption = None,
+        discount: DiscountOption = None,
+        tax: TaxOption = None,
         description: Annotated[str | None, typer.Option()] = None,
     ) -> None:
         """Add a catalogue product (--product) or a write-in product (--write-in and --price)."""
 
         def add(uow: UnitOfWork, actor: Actor) -> str:
-            product_id = unit_id = None
-            if product is not None:
-                record = product_numbered(product, uow=uow, actor=actor)
-                product_id = str(record.id)
-                if unit is not None:
-                    group_record = catalog.read_unit_group(record.unit_group_id, uow=uow, actor=actor)
-                    unit_id = str(unit_named(group_record, unit).id)
-            data = given(
-                product_id=product_id,
-                unit_id=unit_id,
+            data = line_data(
+                product,
+                unit,
+                uow=uow,
+                actor=actor,
                 write_in_name=write_in,
                 quantity=quantity,
                 price_per_unit=price,
@@ -301,18 +365,50 @@ def add_opportunity_product_commands(group: typer.Typer) -> None:
                 description=description,
             )
             line = sales.add_opportunity_product(opportunity_id, parse(LineCreate, data), uow=uow, actor=actor)
-            opportunity = get_accessible(
-                uow.session, Opportunity, opportunity_id, label="opportunity", actor=actor, privilege=Privilege.READ
-            )
-            language = language_of(actor)
-            money = _money(opportunity.currency_code, language)
-            return (
-                f"Added line {line.line_number}: {line.product_name}, {quantity_text(line.quantity, language)}"
-                f"{' ' + line.unit_name if line.unit_name else ''} × {money(line.price_per_unit)}"
-                f" = {money(line.extended_amount)}; opportunity total {money(opportunity.total_amount)}"
-            )
+            opportunity = _opportunity_of(opportunity_id, uow=uow, actor=actor)
+            said = _line_said(line, currency=opportunity.currency_code, language=language_of(actor))
+            return f"Added line {line.line_number}: {said}; opportunity total {_total_of(opportunity, actor)}"
 
         console.print(run_action(ctx, add))
+
+    @group.command("update-product")
+    def update_product(
+        ctx: typer.Context,
+        opportunity_id: OpportunityId,
+        line_number: LineNumber,
+        quantity: Annotated[str | None, typer.Option(help="How many, e.g. 12 or 1.5.")] = None,
+        discount: DiscountOption = None,
+        tax: TaxOption = None,
+        price: PriceOption = None,
+    ) -> None:
+        """Change a product line of an open opportunity; it is priced again."""
+        data = given(quantity=quantity, manual_discount=discount, tax=tax, price_per_unit=price)
+        if not data:
+            raise typer.BadParameter("give at least one of --quantity, --discount, --tax, --price.")
+
+        def change(uow: UnitOfWork, actor: Actor) -> str:
+            line = _opportunity_line(opportunity_id, line_number, uow=uow, actor=actor)
+            line = sales.update_opportunity_product(
+                opportunity_id, line.id, parse(LineUpdate, data), uow=uow, actor=actor
+            )
+            opportunity = _opportunity_of(opportunity_id, uow=uow, actor=actor)
+            said = _line_said(line, currency=opportunity.currency_code, language=language_of(actor))
+            return f"Changed line {line.line_number}: {said}; opportunity total {_total_of(opportunity, actor)}"
+
+        console.print(run_action(ctx, change))
+
+    @group.command("remove-product")
+    def remove_product(ctx: typer.Context, opportunity_id: OpportunityId, line_number: LineNumber) -> None:
+        """Remove a product line from an open opportunity (the other lines keep their numbers)."""
+
+        def remove(uow: UnitOfWork, actor: Actor) -> str:
+            line = _opportunity_line(opportunity_id, line_number, uow=uow, actor=actor)
+            name = line.product_name
+            sales.delete_opportunity_product(opportunity_id, line.id, uow=uow, actor=actor)
+            opportunity = _opportunity_of(opportunity_id, uow=uow, actor=actor)
+            return f"Removed line {line_number} ({name}); opportunity total {_total_of(opportunity, actor)}"
+
+        console.print(run_action(ctx, remove))
 
     @group.command("pricing")
     def pricing(
@@ -451,9 +547,41 @@ def _transition(
 
 
 def quote_commands() -> typer.Typer:
-    """`leadflow quotes list|show|from-opportunity|activate|revise|close|win|order|print`."""
+    """`leadflow quotes list|show|create|from-opportunity|add-line|remove-line|delete|activate|revise|close|
+    win|order|print`."""
     group = _document_group(DocumentKind.QUOTE, "Quotes: draft, activate, revise, win or close, print.")
     quote = DocumentKind.QUOTE
+
+    def draft_named(reference: str, *, uow: UnitOfWork, actor: Actor) -> Quote:
+        record = sales.document(quote, document_id(quote, reference, uow=uow, actor=actor), uow=uow, actor=actor)
+        assert isinstance(record, Quote)
+        return record
+
+    @group.command("create")
+    def create(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="The quote's name.")],
+        customer: Annotated[uuid.UUID, typer.Option(help="The account's or contact's id.")],
+        currency: Annotated[
+            str | None, typer.Option(help="ISO code of one of the currencies (the base currency by default).")
+        ] = None,
+        price_list: Annotated[
+            str | None, typer.Option("--price-list", help="The price list's name or id (in the quote's currency).")
+        ] = None,
+    ) -> None:
+        """Create a draft quote on its own, for an account or a contact (add its lines with add-line)."""
+
+        def create_quote(uow: UnitOfWork, actor: Actor) -> str:
+            data = given(
+                name=name,
+                customer_id=str(customer),
+                currency=currency,
+                price_list_id=price_list and str(price_list_named(price_list, uow=uow, actor=actor).id),
+            )
+            record = sales.create_quote(parse(QuoteCreate, data), uow=uow, actor=actor)
+            return _done(record, "Created", actor) + f" {record.id}"
+
+        console.print(run_action(ctx, create_quote))
 
     @group.command("from-opportunity")
     def from_opportunity(ctx: typer.Context, opportunity_id: OpportunityId) -> None:
@@ -464,6 +592,71 @@ def quote_commands() -> typer.Typer:
             return _done(record, "Created", actor) + f" ({len(record.lines)} lines) {record.id}"
 
         console.print(run_action(ctx, create))
+
+    @group.command("add-line")
+    def add_line(
+        ctx: typer.Context,
+        reference: DocumentReference,
+        quantity: Quantity,
+        product: ProductOption = None,
+        unit: UnitOption = None,
+        write_in: WriteInOption = None,
+        price: PriceOption = None,
+        discount: DiscountOption = None,
+        tax: TaxOption = None,
+        description: Annotated[str | None, typer.Option()] = None,
+    ) -> None:
+        """Add a catalogue product (--product) or a write-in product (--write-in and --price) to a draft quote."""
+
+        def add(uow: UnitOfWork, actor: Actor) -> str:
+            data = line_data(
+                product,
+                unit,
+                uow=uow,
+                actor=actor,
+                write_in_name=write_in,
+                quantity=quantity,
+                price_per_unit=price,
+                manual_discount=discount,
+                tax=tax,
+                description=description,
+            )
+            record_id = document_id(quote, reference, uow=uow, actor=actor)
+            line = sales.add_document_line(quote, record_id, parse(LineCreate, data), uow=uow, actor=actor)
+            record = sales.document(quote, record_id, uow=uow, actor=actor)
+            language = language_of(actor)
+            said = _line_said(line, currency=record.currency_code, language=language)
+            total = format_money(record.total_amount, record.currency_code, language)
+            return f"Added line {line.line_number} to {_title(record)}: {said}; total {total}"
+
+        console.print(run_action(ctx, add))
+
+    @group.command("remove-line")
+    def remove_line(ctx: typer.Context, reference: DocumentReference, line_number: LineNumber) -> None:
+        """Remove a line from a draft quote (the other lines keep their numbers)."""
+
+        def remove(uow: UnitOfWork, actor: Actor) -> str:
+            record = draft_named(reference, uow=uow, actor=actor)
+            title = _title(record)
+            line = line_numbered(record.lines, line_number, of=title, listed_by=f"quotes show {record.number}")
+            name = line.product_name
+            sales.delete_document_line(quote, record.id, line.id, uow=uow, actor=actor)
+            total = format_money(record.total_amount, record.currency_code, language_of(actor))
+            return f"Removed line {line_number} ({name}) from {title}; total {total}"
+
+        console.print(run_action(ctx, remove))
+
+    @group.command("delete")
+    def delete(ctx: typer.Context, reference: DocumentReference) -> None:
+        """Delete a draft quote with its lines (an active one is closed instead)."""
+
+        def delete_quote(uow: UnitOfWork, actor: Actor) -> str:
+            record = draft_named(reference, uow=uow, actor=actor)
+            title = _title(record)
+            sales.delete_document(quote, record.id, uow=uow, actor=actor)
+            return title
+
+        console.print(f"Deleted {run_action(ctx, delete_quote)}")
 
     @group.command("activate")
     def activate(ctx: typer.Context, reference: DocumentReference) -> None:
@@ -555,8 +748,34 @@ def quote_commands() -> typer.Typer:
     return group
 
 
+def add_price_lock_commands(group: typer.Typer, kind: DocumentKind) -> None:
+    """`lock-pricing` and `use-current-pricing` on the orders' or the invoices' command group."""
+
+    @group.command("lock-pricing")
+    def lock_pricing(ctx: typer.Context, reference: DocumentReference) -> None:
+        """Keep the lines' prices as they are, whatever the price list says later."""
+        _transition(
+            ctx,
+            kind,
+            reference,
+            "Locked the prices of",
+            lambda record_id, uow, actor: sales.set_prices_locked(kind, record_id, locked=True, uow=uow, actor=actor),
+        )
+
+    @group.command("use-current-pricing")
+    def use_current_pricing(ctx: typer.Context, reference: DocumentReference) -> None:
+        """Price the lines from the price list again, at today's prices (overridden and write-in prices stay)."""
+        _transition(
+            ctx,
+            kind,
+            reference,
+            "Unlocked the prices of",
+            lambda record_id, uow, actor: sales.set_prices_locked(kind, record_id, locked=False, uow=uow, actor=actor),
+        )
+
+
 def order_commands() -> typer.Typer:
-    """`leadflow orders list|show|submit|fulfil|cancel|invoice|print`."""
+    """`leadflow orders list|show|submit|fulfil|cancel|invoice|lock-pricing|use-current-pricing|print`."""
     group = _document_group(DocumentKind.ORDER, "Orders: submit, fulfil or cancel, invoice, print.")
     order = DocumentKind.ORDER
 
@@ -610,11 +829,12 @@ def order_commands() -> typer.Typer:
 
         console.print(run_action(ctx, create))
 
+    add_price_lock_commands(group, order)
     return group
 
 
 def invoice_commands() -> typer.Typer:
-    """`leadflow invoices list|show|pay|cancel|print`."""
+    """`leadflow invoices list|show|pay|cancel|lock-pricing|use-current-pricing|print`."""
     group = _document_group(DocumentKind.INVOICE, "Invoices: pay or cancel, print.")
     invoice = DocumentKind.INVOICE
 
@@ -647,6 +867,7 @@ def invoice_commands() -> typer.Typer:
             lambda record_id, uow, actor: sales.cancel_invoice(record_id, uow=uow, actor=actor),
         )
 
+    add_price_lock_commands(group, invoice)
     return group
 
 

@@ -241,7 +241,7 @@ def list_documents(
     _opportunity(uow, actor, opportunity_id, Privilege.READ)
     statement = select(model).where(
         model.opportunity_id == opportunity_id,
-        access_condition(actor, Privilege.READ, model.kind.value + "s", model),
+        access_condition(actor, Privilege.READ, model.__tablename__, model),  # type: ignore[attr-defined]
     )
     return keyset_page(
         uow.session, statement, key=model.created_at, id_column=model.id, kind="datetime", limit=limit, cursor=cursor
