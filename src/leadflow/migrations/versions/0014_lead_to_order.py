@@ -12,12 +12,134 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from leadflow.migrations.schema_helpers import add_columns, drop_columns
+from leadflow.migrations.schema_helpers import (
+    TableIndexes,
+    add_columns,
+    choice,
+    create_table,
+    drop_columns,
+    flags,
+    foreign_keys,
+    optional_ids,
+    optional_strings,
+    optional_timestamps,
+    owned_foreign_keys,
+    ownership_columns,
+    primary_key,
+    record_columns,
+    required_integers,
+    required_strings,
+)
 
 revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
+
+
+# The line tables and the documents, created alike; each with its indexes.
+TABLES: TableIndexes = {
+    "opportunity_products": ["opportunity_id", "product_id"],
+    "quotes": ["customer_id", "opportunity_id", "owner_user_id"],
+    "orders": ["customer_id", "opportunity_id", "owner_user_id", "quote_id"],
+    "quote_lines": ["document_id", "product_id"],
+    "invoices": ["customer_id", "opportunity_id", "order_id", "owner_user_id"],
+    "order_lines": ["document_id", "product_id"],
+    "invoice_lines": ["document_id", "product_id"],
+}
+QUOTE_STATES = ("draft", "active", "won", "closed")
+QUOTE_REASONS = ("in_progress", "open", "won", "lost", "canceled", "revised")
+ORDER_STATES = ("active", "submitted", "canceled", "fulfilled")
+ORDER_REASONS = ("new", "pending", "in_progress", "no_money", "complete", "partial")
+INVOICE_STATES = ("active", "paid", "canceled")
+INVOICE_REASONS = ("new", "complete", "partial", "canceled")
+# Totals of a record with product lines (leadflow.catalog.models.PricedMixin), in ten-thousandths.
+TOTALS = (
+    "discount_percentage",
+    "discount_amount",
+    "freight_amount",
+    "detail_amount",
+    "total_line_discount",
+    "total_discount_amount",
+    "pre_freight_amount",
+    "total_tax",
+    "total_amount",
+)
+
+
+def _amounts(*names: str) -> list[sa.Column]:
+    """Required amounts (whole numbers of ten-thousandths, or of hundred-thousandths for quantities)."""
+    return [sa.Column(name, sa.BigInteger(), nullable=False) for name in names]
+
+
+def _optional_dates(*names: str) -> list[sa.Column]:
+    """Optional calendar days, in the order given."""
+    return [sa.Column(name, sa.Date(), nullable=True) for name in names]
+
+
+def _create_lines(table: str, parent_column: str, parent_table: str) -> None:
+    """A table of product lines (leadflow.catalog.models.LineMixin) belonging to ``parent_table``."""
+    create_table(
+        TABLES,
+        table,
+        sa.Column(parent_column, sa.Uuid(), nullable=False),
+        *record_columns(),
+        *required_integers("line_number"),
+        *optional_ids("product_id", "unit_id"),
+        *required_strings(product_name=500),
+        *optional_strings(unit_name=100),
+        *flags("is_write_in", "is_price_overridden"),
+        sa.Column("description", sa.Text(), nullable=True),
+        *_amounts("quantity", "price_per_unit", "amount", "volume_discount", "manual_discount", "tax"),
+        *_amounts("extended_amount"),
+        *foreign_keys(
+            table, (parent_column, parent_table, "CASCADE"), ("product_id", "products"), ("unit_id", "units")
+        ),
+        primary_key(table),
+    )
+
+
+def _create_document(
+    table: str,
+    *own: sa.Column,
+    references: tuple[tuple[str, str, str], ...] = (),
+    unique: tuple[str, ...] = ("number",),
+) -> None:
+    """A quote, order or invoice table (leadflow.sales.models.SalesDocument) with its own columns."""
+    create_table(
+        TABLES,
+        table,
+        *own,
+        *required_strings(number=100, name=300),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("customer_kind", choice("customerkind", "account", "contact"), nullable=True),
+        *optional_ids("customer_id"),
+        sa.Column("currency_id", sa.Uuid(), nullable=False),
+        *_amounts("exchange_rate", "total_amount_base"),
+        sa.Column(
+            "payment_terms",
+            choice("paymentterms", "net_30", "two_percent_10_net_30", "net_45", "net_60"),
+            nullable=True,
+        ),
+        sa.Column("billing_address", sa.Text(), nullable=True),
+        sa.Column("shipping_address", sa.Text(), nullable=True),
+        *flags("prices_locked"),
+        *optional_timestamps("closed_at"),
+        *optional_ids("opportunity_id"),
+        *record_columns(),
+        *ownership_columns(),
+        *optional_ids("price_list_id"),
+        *_amounts(*TOTALS),
+        *owned_foreign_keys(
+            table,
+            ("currency_id", "currencies"),
+            ("opportunity_id", "opportunities", "SET NULL"),
+            ("price_list_id", "price_lists", "SET NULL"),
+            *references,
+        ),
+        primary_key(table),
+        sa.UniqueConstraint(*unique, name=op.f(f"uq_{table}_number")),
+    )
 
 
 @contextmanager
@@ -258,483 +380,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_price_list_items_discount_list_id"), ["discount_list_id"], unique=False)
         batch_op.create_index("ix_price_list_items_product_id", ["product_id"], unique=False)
 
-    op.create_table(
-        "opportunity_products",
-        sa.Column("opportunity_id", sa.Uuid(), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("row_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("modified_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("line_number", sa.Integer(), nullable=False),
-        sa.Column("product_id", sa.Uuid(), nullable=True),
-        sa.Column("unit_id", sa.Uuid(), nullable=True),
-        sa.Column("product_name", sa.String(length=500), nullable=False),
-        sa.Column("unit_name", sa.String(length=100), nullable=True),
-        sa.Column("is_write_in", sa.Boolean(), nullable=False),
-        sa.Column("is_price_overridden", sa.Boolean(), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("quantity", sa.BigInteger(), nullable=False),
-        sa.Column("price_per_unit", sa.BigInteger(), nullable=False),
-        sa.Column("amount", sa.BigInteger(), nullable=False),
-        sa.Column("volume_discount", sa.BigInteger(), nullable=False),
-        sa.Column("manual_discount", sa.BigInteger(), nullable=False),
-        sa.Column("tax", sa.BigInteger(), nullable=False),
-        sa.Column("extended_amount", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["opportunity_id"],
-            ["opportunities.id"],
-            name=op.f("fk_opportunity_products_opportunity_id_opportunities"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name=op.f("fk_opportunity_products_product_id_products")
-        ),
-        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_opportunity_products_unit_id_units")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_opportunity_products")),
-    )
-    with op.batch_alter_table("opportunity_products", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_opportunity_products_opportunity_id"), ["opportunity_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_opportunity_products_product_id"), ["product_id"], unique=False)
+    _create_lines("opportunity_products", "opportunity_id", "opportunities")
 
-    op.create_table(
+    _create_document(
         "quotes",
         sa.Column("revision", sa.Integer(), nullable=False),
-        sa.Column(
-            "state",
-            sa.Enum(
-                "draft",
-                "active",
-                "won",
-                "closed",
-                name="quotestate",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column(
-            "status_reason",
-            sa.Enum(
-                "in_progress",
-                "open",
-                "won",
-                "lost",
-                "canceled",
-                "revised",
-                name="quotestatusreason",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column("effective_from", sa.Date(), nullable=True),
-        sa.Column("effective_to", sa.Date(), nullable=True),
-        sa.Column("due_date", sa.Date(), nullable=True),
-        sa.Column("date_won", sa.Date(), nullable=True),
-        sa.Column("closed_on", sa.Date(), nullable=True),
-        sa.Column("number", sa.String(length=100), nullable=False),
-        sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column(
-            "customer_kind",
-            sa.Enum("account", "contact", name="customerkind", native_enum=False, create_constraint=True, length=32),
-            nullable=True,
-        ),
-        sa.Column("customer_id", sa.Uuid(), nullable=True),
-        sa.Column("currency_id", sa.Uuid(), nullable=False),
-        sa.Column("exchange_rate", sa.BigInteger(), nullable=False),
-        sa.Column("total_amount_base", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "payment_terms",
-            sa.Enum(
-                "net_30",
-                "two_percent_10_net_30",
-                "net_45",
-                "net_60",
-                name="paymentterms",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=True,
-        ),
-        sa.Column("billing_address", sa.Text(), nullable=True),
-        sa.Column("shipping_address", sa.Text(), nullable=True),
-        sa.Column("prices_locked", sa.Boolean(), nullable=False),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("opportunity_id", sa.Uuid(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("row_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("modified_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("owner_user_id", sa.Uuid(), nullable=True),
-        sa.Column("owner_team_id", sa.Uuid(), nullable=True),
-        sa.Column("owning_business_unit_id", sa.Uuid(), nullable=True),
-        sa.Column("created_by_id", sa.Uuid(), nullable=True),
-        sa.Column("modified_by_id", sa.Uuid(), nullable=True),
-        sa.Column("price_list_id", sa.Uuid(), nullable=True),
-        sa.Column("discount_percentage", sa.BigInteger(), nullable=False),
-        sa.Column("discount_amount", sa.BigInteger(), nullable=False),
-        sa.Column("freight_amount", sa.BigInteger(), nullable=False),
-        sa.Column("detail_amount", sa.BigInteger(), nullable=False),
-        sa.Column("total_line_discount", sa.BigInteger(), nullable=False),
-        sa.Column("total_discount_amount", sa.BigInteger(), nullable=False),
-        sa.Column("pre_freight_amount", sa.BigInteger(), nullable=False),
-        sa.Column("total_tax", sa.BigInteger(), nullable=False),
-        sa.Column("total_amount", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_quotes_created_by_id_users")),
-        sa.ForeignKeyConstraint(["currency_id"], ["currencies.id"], name=op.f("fk_quotes_currency_id_currencies")),
-        sa.ForeignKeyConstraint(["modified_by_id"], ["users.id"], name=op.f("fk_quotes_modified_by_id_users")),
-        sa.ForeignKeyConstraint(
-            ["opportunity_id"],
-            ["opportunities.id"],
-            name=op.f("fk_quotes_opportunity_id_opportunities"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(["owner_team_id"], ["teams.id"], name=op.f("fk_quotes_owner_team_id_teams")),
-        sa.ForeignKeyConstraint(["owner_user_id"], ["users.id"], name=op.f("fk_quotes_owner_user_id_users")),
-        sa.ForeignKeyConstraint(
-            ["owning_business_unit_id"],
-            ["business_units.id"],
-            name=op.f("fk_quotes_owning_business_unit_id_business_units"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["price_list_id"], ["price_lists.id"], name=op.f("fk_quotes_price_list_id_price_lists"), ondelete="SET NULL"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_quotes")),
-        sa.UniqueConstraint("number", "revision", name=op.f("uq_quotes_number")),
+        sa.Column("state", choice("quotestate", *QUOTE_STATES), nullable=False),
+        sa.Column("status_reason", choice("quotestatusreason", *QUOTE_REASONS), nullable=False),
+        *_optional_dates("effective_from", "effective_to", "due_date", "date_won", "closed_on"),
+        unique=("number", "revision"),
     )
-    with op.batch_alter_table("quotes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_quotes_customer_id"), ["customer_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_quotes_opportunity_id"), ["opportunity_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_quotes_owner_user_id"), ["owner_user_id"], unique=False)
 
-    op.create_table(
+    _create_document(
         "orders",
         sa.Column("quote_id", sa.Uuid(), nullable=True),
-        sa.Column(
-            "state",
-            sa.Enum(
-                "active",
-                "submitted",
-                "canceled",
-                "fulfilled",
-                name="orderstate",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column(
-            "status_reason",
-            sa.Enum(
-                "new",
-                "pending",
-                "in_progress",
-                "no_money",
-                "complete",
-                "partial",
-                name="orderstatusreason",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column("date_fulfilled", sa.Date(), nullable=True),
-        sa.Column("requested_delivery", sa.Date(), nullable=True),
-        sa.Column("number", sa.String(length=100), nullable=False),
-        sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column(
-            "customer_kind",
-            sa.Enum("account", "contact", name="customerkind", native_enum=False, create_constraint=True, length=32),
-            nullable=True,
-        ),
-        sa.Column("customer_id", sa.Uuid(), nullable=True),
-        sa.Column("currency_id", sa.Uuid(), nullable=False),
-        sa.Column("exchange_rate", sa.BigInteger(), nullable=False),
-        sa.Column("total_amount_base", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "payment_terms",
-            sa.Enum(
-                "net_30",
-                "two_percent_10_net_30",
-                "net_45",
-                "net_60",
-                name="paymentterms",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=True,
-        ),
-        sa.Column("billing_address", sa.Text(), nullable=True),
-        sa.Column("shipping_address", sa.Text(), nullable=True),
-        sa.Column("prices_locked", sa.Boolean(), nullable=False),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("opportunity_id", sa.Uuid(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("row_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("modified_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("owner_user_id", sa.Uuid(), nullable=True),
-        sa.Column("owner_team_id", sa.Uuid(), nullable=True),
-        sa.Column("owning_business_unit_id", sa.Uuid(), nullable=True),
-        sa.Column("created_by_id", sa.Uuid(), nullable=True),
-        sa.Column("modified_by_id", sa.Uuid(), nullable=True),
-        sa.Column("price_list_id", sa.Uuid(), nullable=True),
-        sa.Column("discount_percentage", sa.BigInteger(), nullable=False),
-        sa.Column("discount_amount", sa.BigInteger(), nullable=False),
-        sa.Column("freight_amount", sa.BigInteger(), nullable=False),
-        sa.Column("detail_amount", sa.BigInteger(), nullable=False),
-        sa.Column("total_line_discount", sa.BigInteger(), nullable=False),
-        sa.Column("total_discount_amount", sa.BigInteger(), nullable=False),
-        sa.Column("pre_freight_amount", sa.BigInteger(), nullable=False),
-        sa.Column("total_tax", sa.BigInteger(), nullable=False),
-        sa.Column("total_amount", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_orders_created_by_id_users")),
-        sa.ForeignKeyConstraint(["currency_id"], ["currencies.id"], name=op.f("fk_orders_currency_id_currencies")),
-        sa.ForeignKeyConstraint(["modified_by_id"], ["users.id"], name=op.f("fk_orders_modified_by_id_users")),
-        sa.ForeignKeyConstraint(
-            ["opportunity_id"],
-            ["opportunities.id"],
-            name=op.f("fk_orders_opportunity_id_opportunities"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(["owner_team_id"], ["teams.id"], name=op.f("fk_orders_owner_team_id_teams")),
-        sa.ForeignKeyConstraint(["owner_user_id"], ["users.id"], name=op.f("fk_orders_owner_user_id_users")),
-        sa.ForeignKeyConstraint(
-            ["owning_business_unit_id"],
-            ["business_units.id"],
-            name=op.f("fk_orders_owning_business_unit_id_business_units"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["price_list_id"], ["price_lists.id"], name=op.f("fk_orders_price_list_id_price_lists"), ondelete="SET NULL"
-        ),
-        sa.ForeignKeyConstraint(
-            ["quote_id"], ["quotes.id"], name=op.f("fk_orders_quote_id_quotes"), ondelete="SET NULL"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
-        sa.UniqueConstraint("number", name=op.f("uq_orders_number")),
+        sa.Column("state", choice("orderstate", *ORDER_STATES), nullable=False),
+        sa.Column("status_reason", choice("orderstatusreason", *ORDER_REASONS), nullable=False),
+        *_optional_dates("date_fulfilled", "requested_delivery"),
+        references=(("quote_id", "quotes", "SET NULL"),),
     )
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_orders_customer_id"), ["customer_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_orders_opportunity_id"), ["opportunity_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_orders_owner_user_id"), ["owner_user_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_orders_quote_id"), ["quote_id"], unique=False)
 
-    op.create_table(
-        "quote_lines",
-        sa.Column("document_id", sa.Uuid(), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("row_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("modified_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("line_number", sa.Integer(), nullable=False),
-        sa.Column("product_id", sa.Uuid(), nullable=True),
-        sa.Column("unit_id", sa.Uuid(), nullable=True),
-        sa.Column("product_name", sa.String(length=500), nullable=False),
-        sa.Column("unit_name", sa.String(length=100), nullable=True),
-        sa.Column("is_write_in", sa.Boolean(), nullable=False),
-        sa.Column("is_price_overridden", sa.Boolean(), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("quantity", sa.BigInteger(), nullable=False),
-        sa.Column("price_per_unit", sa.BigInteger(), nullable=False),
-        sa.Column("amount", sa.BigInteger(), nullable=False),
-        sa.Column("volume_discount", sa.BigInteger(), nullable=False),
-        sa.Column("manual_discount", sa.BigInteger(), nullable=False),
-        sa.Column("tax", sa.BigInteger(), nullable=False),
-        sa.Column("extended_amount", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["document_id"], ["quotes.id"], name=op.f("fk_quote_lines_document_id_quotes"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_quote_lines_product_id_products")),
-        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_quote_lines_unit_id_units")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_quote_lines")),
-    )
-    with op.batch_alter_table("quote_lines", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_quote_lines_document_id"), ["document_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_quote_lines_product_id"), ["product_id"], unique=False)
+    _create_lines("quote_lines", "document_id", "quotes")
 
-    op.create_table(
+    _create_document(
         "invoices",
         sa.Column("order_id", sa.Uuid(), nullable=True),
-        sa.Column(
-            "state",
-            sa.Enum(
-                "active", "paid", "canceled", name="invoicestate", native_enum=False, create_constraint=True, length=32
-            ),
-            nullable=False,
-        ),
-        sa.Column(
-            "status_reason",
-            sa.Enum(
-                "new",
-                "complete",
-                "partial",
-                "canceled",
-                name="invoicestatusreason",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column("due_date", sa.Date(), nullable=True),
-        sa.Column("date_paid", sa.Date(), nullable=True),
-        sa.Column("number", sa.String(length=100), nullable=False),
-        sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column(
-            "customer_kind",
-            sa.Enum("account", "contact", name="customerkind", native_enum=False, create_constraint=True, length=32),
-            nullable=True,
-        ),
-        sa.Column("customer_id", sa.Uuid(), nullable=True),
-        sa.Column("currency_id", sa.Uuid(), nullable=False),
-        sa.Column("exchange_rate", sa.BigInteger(), nullable=False),
-        sa.Column("total_amount_base", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "payment_terms",
-            sa.Enum(
-                "net_30",
-                "two_percent_10_net_30",
-                "net_45",
-                "net_60",
-                name="paymentterms",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=True,
-        ),
-        sa.Column("billing_address", sa.Text(), nullable=True),
-        sa.Column("shipping_address", sa.Text(), nullable=True),
-        sa.Column("prices_locked", sa.Boolean(), nullable=False),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("opportunity_id", sa.Uuid(), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("row_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("modified_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("owner_user_id", sa.Uuid(), nullable=True),
-        sa.Column("owner_team_id", sa.Uuid(), nullable=True),
-        sa.Column("owning_business_unit_id", sa.Uuid(), nullable=True),
-        sa.Column("created_by_id", sa.Uuid(), nullable=True),
-        sa.Column("modified_by_id", sa.Uuid(), nullable=True),
-        sa.Column("price_list_id", sa.Uuid(), nullable=True),
-        sa.Column("discount_percentage", sa.BigInteger(), nullable=False),
-        sa.Column("discount_amount", sa.BigInteger(), nullable=False),
-        sa.Column("freight_amount", sa.BigInteger(), nullable=False),
-        sa.Column("detail_amount", sa.BigInteger(), nullable=False),
-        sa.Column("total_line_discount", sa.BigInteger(), nullable=False),
-        sa.Column("total_discount_amount", sa.BigInteger(), nullable=False),
-        sa.Column("pre_freight_amount", sa.BigInteger(), nullable=False),
-        sa.Column("total_tax", sa.BigInteger(), nullable=False),
-        sa.Column("total_amount", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_invoices_created_by_id_users")),
-        sa.ForeignKeyConstraint(["currency_id"], ["currencies.id"], name=op.f("fk_invoices_currency_id_currencies")),
-        sa.ForeignKeyConstraint(["modified_by_id"], ["users.id"], name=op.f("fk_invoices_modified_by_id_users")),
-        sa.ForeignKeyConstraint(
-            ["opportunity_id"],
-            ["opportunities.id"],
-            name=op.f("fk_invoices_opportunity_id_opportunities"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_invoices_order_id_orders"), ondelete="SET NULL"
-        ),
-        sa.ForeignKeyConstraint(["owner_team_id"], ["teams.id"], name=op.f("fk_invoices_owner_team_id_teams")),
-        sa.ForeignKeyConstraint(["owner_user_id"], ["users.id"], name=op.f("fk_invoices_owner_user_id_users")),
-        sa.ForeignKeyConstraint(
-            ["owning_business_unit_id"],
-            ["business_units.id"],
-            name=op.f("fk_invoices_owning_business_unit_id_business_units"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["price_list_id"],
-            ["price_lists.id"],
-            name=op.f("fk_invoices_price_list_id_price_lists"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_invoices")),
-        sa.UniqueConstraint("number", name=op.f("uq_invoices_number")),
+        sa.Column("state", choice("invoicestate", *INVOICE_STATES), nullable=False),
+        sa.Column("status_reason", choice("invoicestatusreason", *INVOICE_REASONS), nullable=False),
+        *_optional_dates("due_date", "date_paid"),
+        references=(("order_id", "orders", "SET NULL"),),
     )
-    with op.batch_alter_table("invoices", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_invoices_customer_id"), ["customer_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_invoices_opportunity_id"), ["opportunity_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_invoices_order_id"), ["order_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_invoices_owner_user_id"), ["owner_user_id"], unique=False)
 
-    op.create_table(
-        "order_lines",
-        sa.Column("document_id", sa.Uuid(), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("row_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("modified_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("line_number", sa.Integer(), nullable=False),
-        sa.Column("product_id", sa.Uuid(), nullable=True),
-        sa.Column("unit_id", sa.Uuid(), nullable=True),
-        sa.Column("product_name", sa.String(length=500), nullable=False),
-        sa.Column("unit_name", sa.String(length=100), nullable=True),
-        sa.Column("is_write_in", sa.Boolean(), nullable=False),
-        sa.Column("is_price_overridden", sa.Boolean(), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("quantity", sa.BigInteger(), nullable=False),
-        sa.Column("price_per_unit", sa.BigInteger(), nullable=False),
-        sa.Column("amount", sa.BigInteger(), nullable=False),
-        sa.Column("volume_discount", sa.BigInteger(), nullable=False),
-        sa.Column("manual_discount", sa.BigInteger(), nullable=False),
-        sa.Column("tax", sa.BigInteger(), nullable=False),
-        sa.Column("extended_amount", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["document_id"], ["orders.id"], name=op.f("fk_order_lines_document_id_orders"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_order_lines_product_id_products")),
-        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_order_lines_unit_id_units")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_lines")),
-    )
-    with op.batch_alter_table("order_lines", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_order_lines_document_id"), ["document_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_order_lines_product_id"), ["product_id"], unique=False)
+    _create_lines("order_lines", "document_id", "orders")
 
-    op.create_table(
-        "invoice_lines",
-        sa.Column("document_id", sa.Uuid(), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("row_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("modified_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("line_number", sa.Integer(), nullable=False),
-        sa.Column("product_id", sa.Uuid(), nullable=True),
-        sa.Column("unit_id", sa.Uuid(), nullable=True),
-        sa.Column("product_name", sa.String(length=500), nullable=False),
-        sa.Column("unit_name", sa.String(length=100), nullable=True),
-        sa.Column("is_write_in", sa.Boolean(), nullable=False),
-        sa.Column("is_price_overridden", sa.Boolean(), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("quantity", sa.BigInteger(), nullable=False),
-        sa.Column("price_per_unit", sa.BigInteger(), nullable=False),
-        sa.Column("amount", sa.BigInteger(), nullable=False),
-        sa.Column("volume_discount", sa.BigInteger(), nullable=False),
-        sa.Column("manual_discount", sa.BigInteger(), nullable=False),
-        sa.Column("tax", sa.BigInteger(), nullable=False),
-        sa.Column("extended_amount", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["document_id"], ["invoices.id"], name=op.f("fk_invoice_lines_document_id_invoices"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_invoice_lines_product_id_products")),
-        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_invoice_lines_unit_id_units")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice_lines")),
-    )
-    with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_invoice_lines_document_id"), ["document_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_invoice_lines_product_id"), ["product_id"], unique=False)
+    _create_lines("invoice_lines", "document_id", "invoices")
 
     with _opportunities_batch() as batch_op:
         batch_op.add_column(
