@@ -134,6 +134,24 @@ def _search(statement: Any, columns: Sequence[Any], search: str | None) -> Any:
     return statement.where(contains(columns, term)) if term else statement
 
 
+def _delete(
+    uow: UnitOfWork,
+    actor: Actor,
+    model: type[Any],
+    record_id: uuid.UUID,
+    *,
+    label: str,
+    expected_version: int | None,
+) -> None:
+    """Delete a named catalogue record the actor may delete, at the version the caller holds; audited."""
+    require_admin(actor, TABLE, Privilege.DELETE)
+    record = _get(uow.session, model, record_id, label=label, for_update=True)
+    check_version(record, expected_version)
+    _audit(uow.session, actor, "delete", record, record.name)
+    uow.session.delete(record)
+    uow.flush()
+
+
 # -------------------------------------------------------------------------------------------- units
 
 
@@ -355,12 +373,7 @@ def update_family(
 
 def delete_family(family_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None) -> None:
     """Delete a family; its products stay, in no family."""
-    require_admin(actor, TABLE, Privilege.DELETE)
-    family = _get(uow.session, ProductFamily, family_id, label="family", for_update=True)
-    check_version(family, expected_version)
-    _audit(uow.session, actor, "delete", family, family.name)
-    uow.session.delete(family)
-    uow.flush()
+    _delete(uow, actor, ProductFamily, family_id, label="family", expected_version=expected_version)
 
 
 # ----------------------------------------------------------------------------------------- products
@@ -567,12 +580,7 @@ def delete_price_list(
     price_list_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> None:
     """Delete a price list and its items; records that named it keep their prices and name none."""
-    require_admin(actor, TABLE, Privilege.DELETE)
-    price_list = _get(uow.session, PriceList, price_list_id, label="price_list", for_update=True)
-    check_version(price_list, expected_version)
-    _audit(uow.session, actor, "delete", price_list, price_list.name)
-    uow.session.delete(price_list)
-    uow.flush()
+    _delete(uow, actor, PriceList, price_list_id, label="price_list", expected_version=expected_version)
 
 
 def _check_item(session: Session, price_list: PriceList, item: PriceListItem) -> None:
@@ -790,12 +798,7 @@ def delete_discount_list(
     discount_list_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_version: int | None = None
 ) -> None:
     """Delete a discount list; the price list items that used it give no volume discount any more."""
-    require_admin(actor, TABLE, Privilege.DELETE)
-    discount = _get(uow.session, DiscountList, discount_list_id, label="discount_list", for_update=True)
-    check_version(discount, expected_version)
-    _audit(uow.session, actor, "delete", discount, discount.name)
-    uow.session.delete(discount)
-    uow.flush()
+    _delete(uow, actor, DiscountList, discount_list_id, label="discount_list", expected_version=expected_version)
 
 
 # ------------------------------------------------------------------------------------------ pricing
