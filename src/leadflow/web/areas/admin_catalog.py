@@ -13,7 +13,10 @@ the fields they name.
 from __future__ import annotations
 
 import functools
+import operator
+import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +28,7 @@ from sqlalchemy import select
 from leadflow.catalog.models import DiscountKind, PricingMethod, ProductState, RoundingOption, RoundingPolicy, UnitGroup
 from leadflow.core.errors import Forbidden, LeadflowError
 from leadflow.core.formatting import locale_of
+from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
 from leadflow.http.errors import status_for
 from leadflow.http.refusals import field_items
@@ -32,9 +36,9 @@ from leadflow.organisation.models import Currency
 from leadflow.security.access import forbidden
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.opportunities_page import typed_number
-from leadflow.web.forms import Refusal, refusal
+from leadflow.web.forms import Refusal, parse_version, refusal
 from leadflow.web.i18n import N_, gettext
-from leadflow.web.pages import Endpoint, WebSession, refusals_shown_by, render
+from leadflow.web.pages import Endpoint, WebSession, committed, database_of, redirect, refusals_shown_by, render
 
 AREA = "products"
 PAGE_SIZE = 50
@@ -200,6 +204,155 @@ def confirm_delete(
         back=back,
         row_version="" if row_version is None else row_version,
     )
+
+
+def create_record(
+    request: Request,
+    session: WebSession,
+    form: Mapping[str, Any],
+    *,
+    fields: tuple[str, ...],
+    schema: type[Any],
+    create: Callable[..., Any],
+    again: Callable[[dict[str, str], Refusal, int], Response],
+    done: Callable[[Any], str],
+    numbers: tuple[str, ...] = (),
+) -> Response:
+    """Add a record from a form: ``create(data, uow=, actor=)``, then the page ``done`` names for what
+    it made; refused, ``again(values, refusal, status)`` shows the form again with what was typed."""
+    values = posted(form, fields)
+    try:
+        data = parse(schema, service_input(values, language=session.language, creating=True, numbers=numbers))
+        made = committed(request, lambda uow: create(data, uow=uow, actor=session.actor))
+    except LeadflowError as error:
+        refused_form(error)
+        return again(values, catalog_refusal(session.language, error), status_for(error))
+    return redirect(done(made))
+
+
+def committed_form(
+    request: Request,
+    session: WebSession,
+    form: Mapping[str, Any],
+    *,
+    change: Callable[[int | None], Callable[[UnitOfWork], object]],
+    again: Callable[[Refusal, int, int | None], Response],
+    done: str,
+) -> Response:
+    """Commit what a form asks: ``change`` reads the form (a refusal there is the form's too) and gives
+    the work, checked against the row version the form was loaded at; then the page ``done`` names, or
+    the page ``again`` shows with the refusal, its status and that version."""
+    version = parse_version(form.get("row_version"))
+    try:
+        committed(request, change(version))
+    except LeadflowError as error:
+        refused_form(error)
+        return again(catalog_refusal(session.language, error), status_for(error), version)
+    return redirect(done)
+
+
+def save_record(
+    request: Request,
+    session: WebSession,
+    form: Mapping[str, Any],
+    *,
+    fields: tuple[str, ...],
+    schema: type[Any],
+    update: Callable[..., object],
+    page: Callable[..., Response],
+    done: str,
+    numbers: tuple[str, ...] = (),
+) -> Response:
+    """Save a record's form: ``update(changes, uow=, actor=, expected_version=)``; refused, its page
+    (``page(values=, failure=, status_code=, version=)``) again with what was typed."""
+    values = posted(form, fields)
+
+    def change(version: int | None) -> Callable[[UnitOfWork], object]:
+        changes = parse(schema, service_input(values, language=session.language, creating=False, numbers=numbers))
+        return lambda uow: update(changes, uow=uow, actor=session.actor, expected_version=version)
+
+    return committed_form(
+        request,
+        session,
+        form,
+        change=change,
+        again=lambda failure, status_code, version: page(
+            values=values, failure=failure, status_code=status_code, version=version
+        ),
+        done=done,
+    )
+
+
+def commit_on_page(
+    request: Request,
+    session: WebSession,
+    form: Mapping[str, Any],
+    *,
+    run: Callable[..., object],
+    page: Callable[..., Response],
+    done: str,
+) -> Response:
+    """A button of a record's page (delete, publish...): ``run(uow=, actor=, expected_version=)``;
+    refused, the page (``page(failure=, status_code=)``) again with the refusal."""
+    return committed_form(
+        request,
+        session,
+        form,
+        change=lambda version: lambda uow: run(uow=uow, actor=session.actor, expected_version=version),
+        again=lambda failure, status_code, _version: page(failure=failure, status_code=status_code),
+        done=done,
+    )
+
+
+def confirm_record_delete(
+    request: Request, session: WebSession, *, heading: Callable[[UnitOfWork], str], warning: str, path: str
+) -> Response:
+    """The confirmation of the delete of the record at ``path``, headed by what ``heading`` reads."""
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        name = heading(uow)
+    return confirm_delete(
+        request,
+        session,
+        heading=name,
+        warning=warning,
+        action=f"{path}/delete",
+        back=path,
+        row_version=parse_version(request.query_params.get("row_version")),
+    )
+
+
+@dataclass(frozen=True)
+class Deletable:
+    """A catalogue record deleted from its own page, at ``{path}/{id}``: what its delete's confirmation
+    and its delete need."""
+
+    path: str  # the path of the list of these records
+    read: Callable[..., Any]  # the service's read: (id, uow=, actor=)
+    delete: Callable[..., object]  # the service's delete: (id, uow=, actor=, expected_version=)
+    page: Callable[..., Response]  # the record's page: (request, session, id, failure=, status_code=)
+    warning: str  # marked with N_, said in the user's language
+    heading: Callable[[Any], str] = operator.attrgetter("name")
+
+    def confirm(self, request: Request, session: WebSession, record_id: uuid.UUID) -> Response:
+        """The delete's confirmation (the page's dialog does the same with JavaScript)."""
+        return confirm_record_delete(
+            request,
+            session,
+            heading=lambda uow: self.heading(self.read(record_id, uow=uow, actor=session.actor)),
+            warning=gettext(session.language, self.warning),
+            path=f"{self.path}/{record_id}",
+        )
+
+    def deleted(self, request: Request, session: WebSession, record_id: uuid.UUID, form: Mapping[str, Any]) -> Response:
+        """Delete the record, then its list; refused, its page again with the refusal."""
+        return commit_on_page(
+            request,
+            session,
+            form,
+            run=functools.partial(self.delete, record_id),
+            page=functools.partial(self.page, request, session, record_id),
+            done=f"{self.path}?notice=deleted",
+        )
 
 
 def notice_of(request: Request, notices: Mapping[str, str], language: str) -> str | None:

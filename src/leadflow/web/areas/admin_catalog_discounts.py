@@ -6,7 +6,7 @@ begin quantity, end quantity and value, with a few empty rows to fill. Shared pi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -19,15 +19,17 @@ from leadflow.catalog.schemas import DiscountListCreate, DiscountListUpdate
 from leadflow.core.errors import LeadflowError
 from leadflow.core.formatting import amount_input, parse_amount
 from leadflow.core.schemas import parse
+from leadflow.core.uow import UnitOfWork
 from leadflow.http.errors import status_for
 from leadflow.organisation import currencies
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin_catalog import (
     KIND_LABELS,
     PAGE_SIZE,
+    Deletable,
     catalog_refusal,
     choices,
-    confirm_delete,
+    committed_form,
     gate,
     may,
     notice_of,
@@ -38,8 +40,8 @@ from leadflow.web.areas.admin_catalog import (
     tabs,
 )
 from leadflow.web.areas.opportunities_page import typed_number
-from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
-from leadflow.web.i18n import N_, gettext
+from leadflow.web.forms import FormDep, Refusal, id_in_path, refusal
+from leadflow.web.i18n import N_
 from leadflow.web.labels import label
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 
@@ -212,6 +214,15 @@ def _discount_id(raw: str) -> uuid.UUID:
     return id_in_path(raw, record="discount_list")
 
 
+_DISCOUNT_LIST = Deletable(
+    path=DISCOUNT_LISTS,
+    read=service.read_discount_list,
+    delete=service.delete_discount_list,
+    page=_discount_page,
+    warning=N_("Delete this discount list? The price list items that use it give no volume discount any more."),
+)
+
+
 @router.get(DISCOUNT_LISTS + "/new", name="catalog_discount_list_new")
 @gate(Privilege.CREATE)
 def new_discount_list(request: Request, session: WebSessionDep) -> Response:
@@ -262,8 +273,8 @@ def save_discount_list(request: Request, discount_id: str, session: WebSessionDe
     parsed = _discount_id(discount_id)
     values = posted(form, ("name", "description"))
     rows = _posted_tiers(form, session.language)
-    version = parse_version(form.get("row_version"))
-    try:
+
+    def change(version: int | None) -> Callable[[UnitOfWork], object]:
         changes = parse(
             DiscountListUpdate,
             {
@@ -271,62 +282,38 @@ def save_discount_list(request: Request, discount_id: str, session: WebSessionDe
                 "tiers": _tiers_input(rows, session.language),
             },
         )
-        committed(
-            request,
-            lambda uow: service.update_discount_list(
-                parsed, changes, uow=uow, actor=session.actor, expected_version=version
-            ),
+        return lambda uow: service.update_discount_list(
+            parsed, changes, uow=uow, actor=session.actor, expected_version=version
         )
-    except LeadflowError as error:
-        refused_form(error)
-        return _discount_page(
+
+    return committed_form(
+        request,
+        session,
+        form,
+        change=change,
+        again=lambda failure, status_code, version: _discount_page(
             request,
             session,
             parsed,
             values=values,
             tiers=rows,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
+            failure=failure,
+            status_code=status_code,
             version=version,
-        )
-    return redirect(f"{DISCOUNT_LISTS}/{parsed}?notice=saved")
+        ),
+        done=f"{DISCOUNT_LISTS}/{parsed}?notice=saved",
+    )
 
 
 @router.get(DISCOUNT_LISTS + "/{discount_id}/delete", name="catalog_discount_list_confirm_delete")
 @gate(Privilege.DELETE)
 def confirm_discount_delete(request: Request, discount_id: str, session: WebSessionDep) -> Response:
     """The delete's confirmation (the page's dialog does the same with JavaScript)."""
-    parsed = _discount_id(discount_id)
-    with database_of(request).unit_of_work(read_only=True) as uow:
-        name = service.read_discount_list(parsed, uow=uow, actor=session.actor).name
-    return confirm_delete(
-        request,
-        session,
-        heading=name,
-        warning=gettext(
-            session.language,
-            "Delete this discount list? The price list items that use it give no volume discount any more.",
-        ),
-        action=f"{DISCOUNT_LISTS}/{parsed}/delete",
-        back=f"{DISCOUNT_LISTS}/{parsed}",
-        row_version=parse_version(request.query_params.get("row_version")),
-    )
+    return _DISCOUNT_LIST.confirm(request, session, _discount_id(discount_id))
 
 
 @router.post(DISCOUNT_LISTS + "/{discount_id}/delete", name="catalog_discount_list_delete")
 @gate(Privilege.DELETE)
 def delete_discount_list(request: Request, discount_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Delete the discount list."""
-    parsed = _discount_id(discount_id)
-    version = parse_version(form.get("row_version"))
-    try:
-        committed(
-            request,
-            lambda uow: service.delete_discount_list(parsed, uow=uow, actor=session.actor, expected_version=version),
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _discount_page(
-            request, session, parsed, failure=catalog_refusal(session.language, error), status_code=status_for(error)
-        )
-    return redirect(f"{DISCOUNT_LISTS}?notice=deleted")
+    return _DISCOUNT_LIST.deleted(request, session, _discount_id(discount_id), form)

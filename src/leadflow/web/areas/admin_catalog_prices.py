@@ -5,6 +5,7 @@ in ``admin_catalog``."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -18,9 +19,7 @@ from leadflow.catalog.schemas import PriceListCreate, PriceListItemCreate, Price
 from leadflow.core.errors import LeadflowError
 from leadflow.core.formatting import amount_input
 from leadflow.core.records import not_found
-from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
-from leadflow.http.errors import status_for
 from leadflow.organisation import currencies
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin_catalog import (
@@ -28,23 +27,23 @@ from leadflow.web.areas.admin_catalog import (
     OPTION_LABELS,
     PAGE_SIZE,
     POLICY_LABELS,
-    catalog_refusal,
+    Deletable,
     choices,
-    confirm_delete,
+    commit_on_page,
+    confirm_record_delete,
+    create_record,
     gate,
     may,
     notice_of,
     number_input,
-    posted,
-    refused_form,
-    service_input,
+    save_record,
     tabs,
     unit_choices,
 )
-from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
+from leadflow.web.forms import FormDep, Refusal, id_in_path, refusal
 from leadflow.web.i18n import N_, gettext
 from leadflow.web.labels import label
-from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
+from leadflow.web.pages import WebSession, WebSessionDep, database_of, render
 
 router = APIRouter()
 
@@ -126,20 +125,18 @@ def price_lists_page(request: Request, session: WebSessionDep) -> Response:
 @gate(Privilege.CREATE)
 def create_price_list(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Add a price list; the list again, with the refusal, when refused."""
-    values = posted(form, _LIST_FIELDS)
-    try:
-        data = parse(PriceListCreate, service_input(values, language=session.language, creating=True))
-        price_list = committed(request, lambda uow: service.create_price_list(data, uow=uow, actor=session.actor))
-    except LeadflowError as error:
-        refused_form(error)
-        return _lists_page(
-            request,
-            session,
-            values=values,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-        )
-    return redirect(f"{PRICE_LISTS}/{price_list.id}?notice=created")
+    return create_record(
+        request,
+        session,
+        form,
+        fields=_LIST_FIELDS,
+        schema=PriceListCreate,
+        create=service.create_price_list,
+        again=lambda values, failure, status_code: _lists_page(
+            request, session, values=values, failure=failure, status_code=status_code
+        ),
+        done=lambda price_list: f"{PRICE_LISTS}/{price_list.id}?notice=created",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- one price list
@@ -240,6 +237,15 @@ def _price_list_id(raw: str) -> uuid.UUID:
     return id_in_path(raw, record="price_list")
 
 
+_PRICE_LIST = Deletable(
+    path=PRICE_LISTS,
+    read=service.read_price_list,
+    delete=service.delete_price_list,
+    page=_price_list_page,
+    warning=N_("Delete this price list and its items? Records that name it keep their prices and name no price list."),
+)
+
+
 @router.get(PRICE_LISTS + "/{price_list_id}", name="catalog_price_list")
 @gate(Privilege.READ)
 def price_list_page(request: Request, price_list_id: str, session: WebSessionDep) -> Response:
@@ -252,68 +258,30 @@ def price_list_page(request: Request, price_list_id: str, session: WebSessionDep
 def save_price_list(request: Request, price_list_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Rename the price list or change its validity (its currency stays)."""
     parsed = _price_list_id(price_list_id)
-    values = posted(form, ("name", "valid_from", "valid_to", "description"))
-    version = parse_version(form.get("row_version"))
-    try:
-        changes = parse(PriceListUpdate, service_input(values, language=session.language, creating=False))
-        committed(
-            request,
-            lambda uow: service.update_price_list(
-                parsed, changes, uow=uow, actor=session.actor, expected_version=version
-            ),
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _price_list_page(
-            request,
-            session,
-            parsed,
-            values=values,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-            version=version,
-        )
-    return redirect(f"{PRICE_LISTS}/{parsed}?notice=saved")
+    return save_record(
+        request,
+        session,
+        form,
+        fields=("name", "valid_from", "valid_to", "description"),
+        schema=PriceListUpdate,
+        update=functools.partial(service.update_price_list, parsed),
+        page=functools.partial(_price_list_page, request, session, parsed),
+        done=f"{PRICE_LISTS}/{parsed}?notice=saved",
+    )
 
 
 @router.get(PRICE_LISTS + "/{price_list_id}/delete", name="catalog_price_list_confirm_delete")
 @gate(Privilege.DELETE)
 def confirm_price_list_delete(request: Request, price_list_id: str, session: WebSessionDep) -> Response:
     """The delete's confirmation (the page's dialog does the same with JavaScript)."""
-    parsed = _price_list_id(price_list_id)
-    with database_of(request).unit_of_work(read_only=True) as uow:
-        name = service.read_price_list(parsed, uow=uow, actor=session.actor).name
-    return confirm_delete(
-        request,
-        session,
-        heading=name,
-        warning=gettext(
-            session.language,
-            "Delete this price list and its items? Records that name it keep their prices and name no price list.",
-        ),
-        action=f"{PRICE_LISTS}/{parsed}/delete",
-        back=f"{PRICE_LISTS}/{parsed}",
-        row_version=parse_version(request.query_params.get("row_version")),
-    )
+    return _PRICE_LIST.confirm(request, session, _price_list_id(price_list_id))
 
 
 @router.post(PRICE_LISTS + "/{price_list_id}/delete", name="catalog_price_list_delete")
 @gate(Privilege.DELETE)
 def delete_price_list(request: Request, price_list_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Delete the price list and its items."""
-    parsed = _price_list_id(price_list_id)
-    version = parse_version(form.get("row_version"))
-    try:
-        committed(
-            request,
-            lambda uow: service.delete_price_list(parsed, uow=uow, actor=session.actor, expected_version=version),
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _price_list_page(
-            request, session, parsed, failure=catalog_refusal(session.language, error), status_code=status_for(error)
-        )
-    return redirect(f"{PRICE_LISTS}?notice=deleted")
+    return _PRICE_LIST.deleted(request, session, _price_list_id(price_list_id), form)
 
 
 @router.post(PRICE_LISTS + "/{price_list_id}/items", name="catalog_price_list_item_add")
@@ -321,24 +289,19 @@ def delete_price_list(request: Request, price_list_id: str, session: WebSessionD
 def add_item(request: Request, price_list_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Price a product in a unit on the price list; the page again, with the refusal, when refused."""
     parsed = _price_list_id(price_list_id)
-    values = posted(form, _ITEM_FIELDS)
-    try:
-        data = parse(
-            PriceListItemCreate,
-            service_input(values, language=session.language, creating=True, numbers=_ITEM_NUMBERS),
-        )
-        committed(request, lambda uow: service.add_price_list_item(parsed, data, uow=uow, actor=session.actor))
-    except LeadflowError as error:
-        refused_form(error)
-        return _price_list_page(
-            request,
-            session,
-            parsed,
-            item_values=values,
-            item_failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-        )
-    return redirect(f"{PRICE_LISTS}/{parsed}?notice=item_added#items")
+    return create_record(
+        request,
+        session,
+        form,
+        fields=_ITEM_FIELDS,
+        schema=PriceListItemCreate,
+        numbers=_ITEM_NUMBERS,
+        create=functools.partial(service.add_price_list_item, parsed),
+        again=lambda values, failure, status_code: _price_list_page(
+            request, session, parsed, item_values=values, item_failure=failure, status_code=status_code
+        ),
+        done=lambda _item: f"{PRICE_LISTS}/{parsed}?notice=item_added#items",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- one item
@@ -419,32 +382,17 @@ def item_page(request: Request, price_list_id: str, item_id: str, session: WebSe
 def save_item(request: Request, price_list_id: str, item_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Change how the item prices its product; refused when it changed since the form was loaded."""
     parsed_list, parsed = _price_list_id(price_list_id), _item_id(item_id)
-    values = posted(form, (*_ITEM_CHANGES, "discount_list_id"))
-    version = parse_version(form.get("row_version"))
-    try:
-        changes = parse(
-            PriceListItemUpdate,
-            service_input(values, language=session.language, creating=False, numbers=_ITEM_NUMBERS),
-        )
-        committed(
-            request,
-            lambda uow: service.update_price_list_item(
-                parsed_list, parsed, changes, uow=uow, actor=session.actor, expected_version=version
-            ),
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _item_page(
-            request,
-            session,
-            parsed_list,
-            parsed,
-            values=values,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-            version=version,
-        )
-    return redirect(f"{PRICE_LISTS}/{parsed_list}?notice=item_saved#items")
+    return save_record(
+        request,
+        session,
+        form,
+        fields=(*_ITEM_CHANGES, "discount_list_id"),
+        schema=PriceListItemUpdate,
+        numbers=_ITEM_NUMBERS,
+        update=functools.partial(service.update_price_list_item, parsed_list, parsed),
+        page=functools.partial(_item_page, request, session, parsed_list, parsed),
+        done=f"{PRICE_LISTS}/{parsed_list}?notice=item_saved#items",
+    )
 
 
 @router.get(PRICE_LISTS + "/{price_list_id}/items/{item_id}/delete", name="catalog_price_list_item_confirm_delete")
@@ -452,19 +400,20 @@ def save_item(request: Request, price_list_id: str, item_id: str, session: WebSe
 def confirm_item_delete(request: Request, price_list_id: str, item_id: str, session: WebSessionDep) -> Response:
     """The removal's confirmation (the page's dialog does the same with JavaScript)."""
     parsed_list, parsed = _price_list_id(price_list_id), _item_id(item_id)
-    with database_of(request).unit_of_work(read_only=True) as uow:
+
+    def heading(uow: UnitOfWork) -> str:
         price_list = service.read_price_list(parsed_list, uow=uow, actor=session.actor)
         row = _item_row(uow, _item_of(uow, session, parsed_list, parsed), session.language, price_list.currency_code)
-    return confirm_delete(
+        return f"{row['product']} · {row['unit']}"
+
+    return confirm_record_delete(
         request,
         session,
-        heading=f"{row['product']} · {row['unit']}",
+        heading=heading,
         warning=gettext(
             session.language, "Remove this item from the price list? Lines priced before keep their prices."
         ),
-        action=f"{PRICE_LISTS}/{parsed_list}/items/{parsed}/delete",
-        back=f"{PRICE_LISTS}/{parsed_list}/items/{parsed}",
-        row_version=parse_version(request.query_params.get("row_version")),
+        path=f"{PRICE_LISTS}/{parsed_list}/items/{parsed}",
     )
 
 
@@ -473,22 +422,11 @@ def confirm_item_delete(request: Request, price_list_id: str, item_id: str, sess
 def delete_item(request: Request, price_list_id: str, item_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Remove the item from the price list."""
     parsed_list, parsed = _price_list_id(price_list_id), _item_id(item_id)
-    version = parse_version(form.get("row_version"))
-    try:
-        committed(
-            request,
-            lambda uow: service.delete_price_list_item(
-                parsed_list, parsed, uow=uow, actor=session.actor, expected_version=version
-            ),
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _item_page(
-            request,
-            session,
-            parsed_list,
-            parsed,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-        )
-    return redirect(f"{PRICE_LISTS}/{parsed_list}?notice=item_removed#items")
+    return commit_on_page(
+        request,
+        session,
+        form,
+        run=functools.partial(service.delete_price_list_item, parsed_list, parsed),
+        page=functools.partial(_item_page, request, session, parsed_list, parsed),
+        done=f"{PRICE_LISTS}/{parsed_list}?notice=item_removed#items",
+    )

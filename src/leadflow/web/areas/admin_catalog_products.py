@@ -4,6 +4,7 @@ commands and its prices on every price list. Shared pieces are in ``admin_catalo
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -17,32 +18,29 @@ from leadflow.catalog.models import PriceList, PriceListItem, Product, ProductFa
 from leadflow.catalog.schemas import ProductCreate, ProductUpdate
 from leadflow.core.errors import LeadflowError
 from leadflow.core.formatting import amount_input
-from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
-from leadflow.http.errors import status_for
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin_catalog import (
     METHOD_LABELS,
     PAGE_SIZE,
     STATE_BADGES,
     STATE_LABELS,
+    Deletable,
     base_currency,
-    catalog_refusal,
     choices,
-    confirm_delete,
+    commit_on_page,
+    create_record,
     gate,
     may,
     notice_of,
-    posted,
-    refused_form,
-    service_input,
+    save_record,
     tabs,
     unit_choices,
 )
-from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
-from leadflow.web.i18n import N_, gettext
+from leadflow.web.forms import FormDep, Refusal, id_in_path, refusal
+from leadflow.web.i18n import N_
 from leadflow.web.labels import label
-from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
+from leadflow.web.pages import WebSession, WebSessionDep, database_of, render
 
 router = APIRouter()
 
@@ -245,6 +243,16 @@ def _product_id(raw: str) -> uuid.UUID:
     return id_in_path(raw, record="product")
 
 
+_PRODUCT = Deletable(
+    path=PRODUCTS,
+    read=service.read_product,
+    delete=service.delete_product,
+    page=_product_page,
+    warning=N_("Delete this product? Only a draft product can be deleted."),
+    heading=lambda product: f"{product.number} · {product.name}",
+)
+
+
 @router.get(PRODUCTS + "/new", name="catalog_product_new")
 @gate(Privilege.CREATE)
 def new_product(request: Request, session: WebSessionDep) -> Response:
@@ -256,23 +264,19 @@ def new_product(request: Request, session: WebSessionDep) -> Response:
 @gate(Privilege.CREATE)
 def create_product(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Add a product as a draft; the form again, with the refusal, when refused."""
-    values = posted(form, PRODUCT_FIELDS)
-    try:
-        data = parse(
-            ProductCreate, service_input(values, language=session.language, creating=True, numbers=_MONEY_FIELDS)
-        )
-        product = committed(request, lambda uow: service.create_product(data, uow=uow, actor=session.actor))
-    except LeadflowError as error:
-        refused_form(error)
-        return _product_page(
-            request,
-            session,
-            None,
-            values=values,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-        )
-    return redirect(f"{PRODUCTS}/{product.id}?notice=created")
+    return create_record(
+        request,
+        session,
+        form,
+        fields=PRODUCT_FIELDS,
+        schema=ProductCreate,
+        numbers=_MONEY_FIELDS,
+        create=service.create_product,
+        again=lambda values, failure, status_code: _product_page(
+            request, session, None, values=values, failure=failure, status_code=status_code
+        ),
+        done=lambda product: f"{PRODUCTS}/{product.id}?notice=created",
+    )
 
 
 @router.get(PRODUCTS + "/{product_id}", name="catalog_product")
@@ -289,50 +293,29 @@ def product_page(request: Request, product_id: str, session: WebSessionDep) -> R
 def save_product(request: Request, product_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Save the product; refused when it changed since the form was loaded."""
     parsed = _product_id(product_id)
-    values = posted(form, PRODUCT_FIELDS)
-    version = parse_version(form.get("row_version"))
-    try:
-        changes = parse(
-            ProductUpdate, service_input(values, language=session.language, creating=False, numbers=_MONEY_FIELDS)
-        )
-        committed(
-            request,
-            lambda uow: service.update_product(parsed, changes, uow=uow, actor=session.actor, expected_version=version),
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _product_page(
-            request,
-            session,
-            parsed,
-            values=values,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-            version=version,
-        )
-    return redirect(f"{PRODUCTS}/{parsed}?notice=saved")
+    return save_record(
+        request,
+        session,
+        form,
+        fields=PRODUCT_FIELDS,
+        schema=ProductUpdate,
+        numbers=_MONEY_FIELDS,
+        update=functools.partial(service.update_product, parsed),
+        page=functools.partial(_product_page, request, session, parsed),
+        done=f"{PRODUCTS}/{parsed}?notice=saved",
+    )
 
 
 def _change_state(request: Request, session: WebSession, product_id: str, form: Any, *, publish: bool) -> Response:
     parsed = _product_id(product_id)
-    version = parse_version(form.get("row_version"))
-    try:
-        committed(
-            request,
-            lambda uow: service.change_product_state(
-                parsed, publish=publish, uow=uow, actor=session.actor, expected_version=version
-            ),
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _product_page(
-            request,
-            session,
-            parsed,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-        )
-    return redirect(f"{PRODUCTS}/{parsed}?notice={'published' if publish else 'retired'}")
+    return commit_on_page(
+        request,
+        session,
+        form,
+        run=functools.partial(service.change_product_state, parsed, publish=publish),
+        page=functools.partial(_product_page, request, session, parsed),
+        done=f"{PRODUCTS}/{parsed}?notice={'published' if publish else 'retired'}",
+    )
 
 
 @router.post(PRODUCTS + "/{product_id}/publish", name="catalog_product_publish")
@@ -353,38 +336,11 @@ def retire_product(request: Request, product_id: str, session: WebSessionDep, fo
 @gate(Privilege.DELETE)
 def confirm_product_delete(request: Request, product_id: str, session: WebSessionDep) -> Response:
     """The delete's confirmation (the page's dialog does the same with JavaScript)."""
-    parsed = _product_id(product_id)
-    with database_of(request).unit_of_work(read_only=True) as uow:
-        product = service.read_product(parsed, uow=uow, actor=session.actor)
-        heading = f"{product.number} · {product.name}"
-    return confirm_delete(
-        request,
-        session,
-        heading=heading,
-        warning=gettext(session.language, "Delete this product? Only a draft product can be deleted."),
-        action=f"{PRODUCTS}/{parsed}/delete",
-        back=f"{PRODUCTS}/{parsed}",
-        row_version=parse_version(request.query_params.get("row_version")),
-    )
+    return _PRODUCT.confirm(request, session, _product_id(product_id))
 
 
 @router.post(PRODUCTS + "/{product_id}/delete", name="catalog_product_delete")
 @gate(Privilege.DELETE)
 def delete_product(request: Request, product_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Delete a draft product with its prices; refused (on its page) for one that was published."""
-    parsed = _product_id(product_id)
-    version = parse_version(form.get("row_version"))
-    try:
-        committed(
-            request, lambda uow: service.delete_product(parsed, uow=uow, actor=session.actor, expected_version=version)
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _product_page(
-            request,
-            session,
-            parsed,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-        )
-    return redirect(f"{PRODUCTS}?notice=deleted")
+    return _PRODUCT.deleted(request, session, _product_id(product_id), form)

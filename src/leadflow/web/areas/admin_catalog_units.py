@@ -4,6 +4,7 @@ its quantity or delete it. Shared pieces are in ``admin_catalog``."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -15,25 +16,23 @@ from leadflow.catalog.models import Unit, UnitGroup
 from leadflow.catalog.schemas import UnitCreate, UnitGroupCreate, UnitGroupUpdate, UnitUpdate
 from leadflow.core.errors import LeadflowError
 from leadflow.core.records import not_found
-from leadflow.core.schemas import parse
-from leadflow.http.errors import status_for
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.admin_catalog import (
     PAGE_SIZE,
-    catalog_refusal,
-    confirm_delete,
+    Deletable,
+    commit_on_page,
+    confirm_record_delete,
+    create_record,
     gate,
     may,
     notice_of,
     number_input,
-    posted,
-    refused_form,
-    service_input,
+    save_record,
     tabs,
 )
-from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
+from leadflow.web.forms import FormDep, Refusal, id_in_path, refusal
 from leadflow.web.i18n import N_, gettext
-from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
+from leadflow.web.pages import WebSession, WebSessionDep, database_of, render
 
 router = APIRouter()
 
@@ -124,20 +123,18 @@ def unit_groups_page(request: Request, session: WebSessionDep) -> Response:
 @gate(Privilege.CREATE)
 def create_unit_group(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Add a unit group with its base unit; the list again, with the refusal, when refused."""
-    values = posted(form, _NEW_GROUP_FIELDS)
-    try:
-        data = parse(UnitGroupCreate, service_input(values, language=session.language, creating=True))
-        group = committed(request, lambda uow: service.create_unit_group(data, uow=uow, actor=session.actor))
-    except LeadflowError as error:
-        refused_form(error)
-        return _groups_page(
-            request,
-            session,
-            values=values,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-        )
-    return redirect(f"{GROUPS}/{group.id}?notice=created")
+    return create_record(
+        request,
+        session,
+        form,
+        fields=_NEW_GROUP_FIELDS,
+        schema=UnitGroupCreate,
+        create=service.create_unit_group,
+        again=lambda values, failure, status_code: _groups_page(
+            request, session, values=values, failure=failure, status_code=status_code
+        ),
+        done=lambda group: f"{GROUPS}/{group.id}?notice=created",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- one group
@@ -190,6 +187,15 @@ def _group_id(raw: str) -> uuid.UUID:
     return id_in_path(raw, record="unit_group")
 
 
+_GROUP = Deletable(
+    path=GROUPS,
+    read=service.read_unit_group,
+    delete=service.delete_unit_group,
+    page=_group_page,
+    warning=N_("Delete this unit group and its units? A group products use cannot be deleted."),
+)
+
+
 @router.get(GROUPS + "/{group_id}", name="catalog_unit_group")
 @gate(Privilege.READ)
 def unit_group_page(request: Request, group_id: str, session: WebSessionDep) -> Response:
@@ -202,67 +208,30 @@ def unit_group_page(request: Request, group_id: str, session: WebSessionDep) -> 
 def save_unit_group(request: Request, group_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Rename the group or change its description; refused when it changed since the form was loaded."""
     parsed = _group_id(group_id)
-    values = posted(form, _GROUP_FIELDS)
-    version = parse_version(form.get("row_version"))
-    try:
-        changes = parse(UnitGroupUpdate, service_input(values, language=session.language, creating=False))
-        committed(
-            request,
-            lambda uow: service.update_unit_group(
-                parsed, changes, uow=uow, actor=session.actor, expected_version=version
-            ),
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _group_page(
-            request,
-            session,
-            parsed,
-            values=values,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-            version=version,
-        )
-    return redirect(f"{GROUPS}/{parsed}?notice=saved")
+    return save_record(
+        request,
+        session,
+        form,
+        fields=_GROUP_FIELDS,
+        schema=UnitGroupUpdate,
+        update=functools.partial(service.update_unit_group, parsed),
+        page=functools.partial(_group_page, request, session, parsed),
+        done=f"{GROUPS}/{parsed}?notice=saved",
+    )
 
 
 @router.get(GROUPS + "/{group_id}/delete", name="catalog_unit_group_confirm_delete")
 @gate(Privilege.DELETE)
 def confirm_group_delete(request: Request, group_id: str, session: WebSessionDep) -> Response:
     """The delete's confirmation (the page's dialog does the same with JavaScript)."""
-    parsed = _group_id(group_id)
-    with database_of(request).unit_of_work(read_only=True) as uow:
-        name = service.read_unit_group(parsed, uow=uow, actor=session.actor).name
-    return confirm_delete(
-        request,
-        session,
-        heading=name,
-        warning=gettext(
-            session.language, "Delete this unit group and its units? A group products use cannot be deleted."
-        ),
-        action=f"{GROUPS}/{parsed}/delete",
-        back=f"{GROUPS}/{parsed}",
-        row_version=parse_version(request.query_params.get("row_version")),
-    )
+    return _GROUP.confirm(request, session, _group_id(group_id))
 
 
 @router.post(GROUPS + "/{group_id}/delete", name="catalog_unit_group_delete")
 @gate(Privilege.DELETE)
 def delete_unit_group(request: Request, group_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Delete a group no product uses, with its units; refused (on its page) otherwise."""
-    parsed = _group_id(group_id)
-    version = parse_version(form.get("row_version"))
-    try:
-        committed(
-            request,
-            lambda uow: service.delete_unit_group(parsed, uow=uow, actor=session.actor, expected_version=version),
-        )
-    except LeadflowError as error:
-        refused_form(error)
-        return _group_page(
-            request, session, parsed, failure=catalog_refusal(session.language, error), status_code=status_for(error)
-        )
-    return redirect(f"{GROUPS}?notice=deleted")
+    return _GROUP.deleted(request, session, _group_id(group_id), form)
 
 
 @router.post(GROUPS + "/{group_id}/units", name="catalog_unit_add")
@@ -270,21 +239,19 @@ def delete_unit_group(request: Request, group_id: str, session: WebSessionDep, f
 def add_unit(request: Request, group_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Add a unit as a quantity of another unit of the group; the group's page, with the refusal, when refused."""
     parsed = _group_id(group_id)
-    values = posted(form, _UNIT_FIELDS)
-    try:
-        data = parse(UnitCreate, service_input(values, language=session.language, creating=True, numbers=("quantity",)))
-        committed(request, lambda uow: service.add_unit(parsed, data, uow=uow, actor=session.actor))
-    except LeadflowError as error:
-        refused_form(error)
-        return _group_page(
-            request,
-            session,
-            parsed,
-            unit_values=values,
-            unit_failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-        )
-    return redirect(f"{GROUPS}/{parsed}?notice=unit_added#units")
+    return create_record(
+        request,
+        session,
+        form,
+        fields=_UNIT_FIELDS,
+        schema=UnitCreate,
+        numbers=("quantity",),
+        create=functools.partial(service.add_unit, parsed),
+        again=lambda values, failure, status_code: _group_page(
+            request, session, parsed, unit_values=values, unit_failure=failure, status_code=status_code
+        ),
+        done=lambda _unit: f"{GROUPS}/{parsed}?notice=unit_added#units",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- one unit
@@ -349,31 +316,22 @@ def unit_page(request: Request, group_id: str, unit_id: str, session: WebSession
 def save_unit(request: Request, group_id: str, unit_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Rename the unit or change its quantity (a base unit stays a quantity of 1)."""
     parsed_group, parsed = _group_id(group_id), _unit_id(unit_id)
-    values = posted(form, ("name", "quantity"))
-    version = parse_version(form.get("row_version"))
-    try:
-        changes = parse(
-            UnitUpdate, service_input(values, language=session.language, creating=False, numbers=("quantity",))
-        )
 
-        def save(uow: Any) -> None:
-            _unit_of(uow, session, parsed_group, parsed)
-            service.update_unit(parsed, changes, uow=uow, actor=session.actor, expected_version=version)
+    def update(changes: Any, *, uow: Any, actor: Any, expected_version: int | None) -> None:
+        _unit_of(uow, session, parsed_group, parsed)
+        service.update_unit(parsed, changes, uow=uow, actor=actor, expected_version=expected_version)
 
-        committed(request, save)
-    except LeadflowError as error:
-        refused_form(error)
-        return _unit_page(
-            request,
-            session,
-            parsed_group,
-            parsed,
-            values=values,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-            version=version,
-        )
-    return redirect(f"{GROUPS}/{parsed_group}?notice=unit_saved#units")
+    return save_record(
+        request,
+        session,
+        form,
+        fields=("name", "quantity"),
+        schema=UnitUpdate,
+        numbers=("quantity",),
+        update=update,
+        page=functools.partial(_unit_page, request, session, parsed_group, parsed),
+        done=f"{GROUPS}/{parsed_group}?notice=unit_saved#units",
+    )
 
 
 @router.get(GROUPS + "/{group_id}/units/{unit_id}/delete", name="catalog_unit_confirm_delete")
@@ -381,16 +339,12 @@ def save_unit(request: Request, group_id: str, unit_id: str, session: WebSession
 def confirm_unit_delete(request: Request, group_id: str, unit_id: str, session: WebSessionDep) -> Response:
     """The delete's confirmation (the page's dialog does the same with JavaScript)."""
     parsed_group, parsed = _group_id(group_id), _unit_id(unit_id)
-    with database_of(request).unit_of_work(read_only=True) as uow:
-        name = _unit_of(uow, session, parsed_group, parsed)[1].name
-    return confirm_delete(
+    return confirm_record_delete(
         request,
         session,
-        heading=name,
+        heading=lambda uow: _unit_of(uow, session, parsed_group, parsed)[1].name,
         warning=gettext(session.language, "Delete this unit? A unit products, prices or lines use cannot be deleted."),
-        action=f"{GROUPS}/{parsed_group}/units/{parsed}/delete",
-        back=f"{GROUPS}/{parsed_group}/units/{parsed}",
-        row_version=parse_version(request.query_params.get("row_version")),
+        path=f"{GROUPS}/{parsed_group}/units/{parsed}",
     )
 
 
@@ -399,22 +353,16 @@ def confirm_unit_delete(request: Request, group_id: str, unit_id: str, session: 
 def delete_unit(request: Request, group_id: str, unit_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Delete a unit nothing is measured in; refused (on its page) otherwise."""
     parsed_group, parsed = _group_id(group_id), _unit_id(unit_id)
-    version = parse_version(form.get("row_version"))
 
-    def delete(uow: Any) -> None:
+    def delete(*, uow: Any, actor: Any, expected_version: int | None) -> None:
         _unit_of(uow, session, parsed_group, parsed)
-        service.delete_unit(parsed, uow=uow, actor=session.actor, expected_version=version)
+        service.delete_unit(parsed, uow=uow, actor=actor, expected_version=expected_version)
 
-    try:
-        committed(request, delete)
-    except LeadflowError as error:
-        refused_form(error)
-        return _unit_page(
-            request,
-            session,
-            parsed_group,
-            parsed,
-            failure=catalog_refusal(session.language, error),
-            status_code=status_for(error),
-        )
-    return redirect(f"{GROUPS}/{parsed_group}?notice=unit_deleted#units")
+    return commit_on_page(
+        request,
+        session,
+        form,
+        run=delete,
+        page=functools.partial(_unit_page, request, session, parsed_group, parsed),
+        done=f"{GROUPS}/{parsed_group}?notice=unit_deleted#units",
+    )

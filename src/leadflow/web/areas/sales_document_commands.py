@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,7 @@ from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
 from leadflow.sales import service as sales
 from leadflow.sales.schemas import CloseQuote, FulfilOrder, PayInvoice, WinQuote
+from leadflow.security.actor import Actor
 from leadflow.web.areas.sales_documents import document_id, document_route, landing, refused_form
 from leadflow.web.areas.sales_documents_page import INVOICES, ORDERS, QUOTES, DocumentPages
 from leadflow.web.forms import FormDep, parse_version
@@ -83,222 +85,151 @@ def _to(pages: DocumentPages, notice: str) -> Callable[[uuid.UUID, Any], Respons
     return lambda _record_id, made: landing(pages, made.id, notice)
 
 
-_quote_route, _order_route, _invoice_route = document_route(QUOTES), document_route(ORDERS), document_route(INVOICES)
+def _won(record_id: uuid.UUID, won: Any) -> Response:
+    """To the order the won quote made, if it made one."""
+    _quote, order, _opportunity = won
+    if order is not None:
+        return landing(ORDERS, order.id, "won_with_order")
+    return landing(QUOTES, record_id, "won")
 
 
-@router.post("/quotes/{record_id}/activate", name="quotes_activate")
-@_quote_route
-def activate_quote(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """A draft quote with lines becomes active and read-only."""
-    return _command(
-        request,
-        session,
+# A command's service call: the document's id, what its form posted, the unit of work, the actor and
+# the version the form was shown at.
+Run = Callable[[uuid.UUID, dict[str, str], UnitOfWork, Actor, int | None], Any]
+
+
+def _plain(service: Callable[..., Any]) -> Run:
+    """A command without a form of its own, checked against the version the page was shown at."""
+    return lambda parsed, _posted, uow, actor, version: service(parsed, uow=uow, actor=actor, expected_version=version)
+
+
+def _unversioned(service: Callable[..., Any]) -> Run:
+    """A command that makes a new document and does not change the one it is made from."""
+    return lambda parsed, _posted, uow, actor, _version: service(parsed, uow=uow, actor=actor)
+
+
+def _with_form(service: Callable[..., Any], schema: type[Any], *names: str) -> Run:
+    """A command whose form's filled-in fields are parsed as ``schema``."""
+    return lambda parsed, posted, uow, actor, version: service(
+        parsed, parse(schema, _filled(posted, *names)), uow=uow, actor=actor, expected_version=version
+    )
+
+
+def _pricing(*, locked: bool) -> Run:
+    return lambda parsed, _posted, uow, actor, version: sales.set_prices_locked(
+        ORDERS.kind, parsed, locked=locked, uow=uow, actor=actor, expected_version=version
+    )
+
+
+def _win(parsed: uuid.UUID, posted: dict[str, str], uow: UnitOfWork, actor: Actor, version: int | None) -> Any:
+    data = parse(
+        WinQuote,
+        _filled(posted, "date_won")
+        | {"create_order": "create_order" in posted, "close_opportunity": "close_opportunity" in posted},
+    )
+    return sales.win_quote(parsed, data, uow=uow, actor=actor, expected_version=version)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A form of a document's page posted to ``/{pages.path}/{id}/{segment}``."""
+
+    pages: DocumentPages
+    segment: str
+    name: str  # the route's name
+    action: str  # the form shown open again when refused
+    run: Run
+    then: Callable[[uuid.UUID, Any], Response]
+
+
+COMMANDS = (
+    # A draft quote with lines becomes active and read-only.
+    Command(
+        QUOTES, "activate", "quotes_activate", "activate", _plain(sales.activate_quote), _here(QUOTES, "activated")
+    ),
+    # Close an active quote as revised and open its next revision as a draft.
+    Command(QUOTES, "revise", "quotes_revise", "revise", _plain(sales.revise_quote), _to(QUOTES, "revised")),
+    # Win an active quote; optionally create its order and close its opportunity as won.
+    Command(QUOTES, "win", "quotes_win", "win", _win, _won),
+    # Close an active quote as lost or canceled.
+    Command(
         QUOTES,
-        record_id,
-        form,
-        action="activate",
-        run=lambda parsed, _posted, uow, version: sales.activate_quote(
-            parsed, uow=uow, actor=session.actor, expected_version=version
-        ),
-        then=_here(QUOTES, "activated"),
-    )
-
-
-@router.post("/quotes/{record_id}/revise", name="quotes_revise")
-@_quote_route
-def revise_quote(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Close an active quote as revised and open its next revision as a draft."""
-    return _command(
-        request,
-        session,
-        QUOTES,
-        record_id,
-        form,
-        action="revise",
-        run=lambda parsed, _posted, uow, version: sales.revise_quote(
-            parsed, uow=uow, actor=session.actor, expected_version=version
-        ),
-        then=_to(QUOTES, "revised"),
-    )
-
-
-@router.post("/quotes/{record_id}/win", name="quotes_win")
-@_quote_route
-def win_quote(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Win an active quote; optionally create its order and close its opportunity as won."""
-
-    def run(parsed: uuid.UUID, posted: dict[str, str], uow: UnitOfWork, version: int | None) -> Any:
-        data = parse(
-            WinQuote,
-            _filled(posted, "date_won")
-            | {"create_order": "create_order" in posted, "close_opportunity": "close_opportunity" in posted},
-        )
-        return sales.win_quote(parsed, data, uow=uow, actor=session.actor, expected_version=version)
-
-    def to_the_order(record_id: uuid.UUID, won: Any) -> Response:
-        _quote, order, _opportunity = won
-        if order is not None:
-            return landing(ORDERS, order.id, "won_with_order")
-        return landing(QUOTES, record_id, "won")
-
-    return _command(request, session, QUOTES, record_id, form, action="win", run=run, then=to_the_order)
-
-
-@router.post("/quotes/{record_id}/close", name="quotes_close")
-@_quote_route
-def close_quote(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Close an active quote as lost or canceled."""
-
-    def run(parsed: uuid.UUID, posted: dict[str, str], uow: UnitOfWork, version: int | None) -> Any:
-        data = parse(CloseQuote, _filled(posted, "status_reason", "closed_on", "description"))
-        return sales.close_quote(parsed, data, uow=uow, actor=session.actor, expected_version=version)
-
-    return _command(request, session, QUOTES, record_id, form, action="close", run=run, then=_here(QUOTES, "closed"))
-
-
-@router.post("/quotes/{record_id}/order", name="quotes_create_order")
-@_quote_route
-def create_order(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Create the order of a won quote."""
-    return _command(
-        request,
-        session,
-        QUOTES,
-        record_id,
-        form,
-        action="order",
-        run=lambda parsed, _posted, uow, _version: sales.order_from_quote(parsed, uow=uow, actor=session.actor),
-        then=_to(ORDERS, "order"),
-    )
-
-
-@router.post("/orders/{record_id}/submit", name="orders_submit")
-@_order_route
-def submit_order(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Submit an active order for fulfilment."""
-    return _command(
-        request,
-        session,
+        "close",
+        "quotes_close",
+        "close",
+        _with_form(sales.close_quote, CloseQuote, "status_reason", "closed_on", "description"),
+        _here(QUOTES, "closed"),
+    ),
+    # Create the order of a won quote.
+    Command(
+        QUOTES, "order", "quotes_create_order", "order", _unversioned(sales.order_from_quote), _to(ORDERS, "order")
+    ),
+    # Submit an active order for fulfilment.
+    Command(ORDERS, "submit", "orders_submit", "submit", _plain(sales.submit_order), _here(ORDERS, "submitted")),
+    # Fulfil an active or submitted order, completely or partly.
+    Command(
         ORDERS,
-        record_id,
-        form,
-        action="submit",
-        run=lambda parsed, _posted, uow, version: sales.submit_order(
-            parsed, uow=uow, actor=session.actor, expected_version=version
-        ),
-        then=_here(ORDERS, "submitted"),
-    )
-
-
-@router.post("/orders/{record_id}/fulfil", name="orders_fulfil")
-@_order_route
-def fulfil_order(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Fulfil an active or submitted order, completely or partly."""
-
-    def run(parsed: uuid.UUID, posted: dict[str, str], uow: UnitOfWork, version: int | None) -> Any:
-        data = parse(FulfilOrder, _filled(posted, "status_reason", "date_fulfilled"))
-        return sales.fulfil_order(parsed, data, uow=uow, actor=session.actor, expected_version=version)
-
-    return _command(
-        request, session, ORDERS, record_id, form, action="fulfil", run=run, then=_here(ORDERS, "fulfilled")
-    )
-
-
-@router.post("/orders/{record_id}/cancel", name="orders_cancel")
-@_order_route
-def cancel_order(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Cancel an active or submitted order."""
-    return _command(
-        request,
-        session,
+        "fulfil",
+        "orders_fulfil",
+        "fulfil",
+        _with_form(sales.fulfil_order, FulfilOrder, "status_reason", "date_fulfilled"),
+        _here(ORDERS, "fulfilled"),
+    ),
+    # Cancel an active or submitted order.
+    Command(ORDERS, "cancel", "orders_cancel", "cancel", _plain(sales.cancel_order), _here(ORDERS, "canceled")),
+    # Create an invoice from the order, with its lines and prices.
+    Command(
         ORDERS,
-        record_id,
-        form,
-        action="cancel",
-        run=lambda parsed, _posted, uow, version: sales.cancel_order(
-            parsed, uow=uow, actor=session.actor, expected_version=version
-        ),
-        then=_here(ORDERS, "canceled"),
-    )
-
-
-@router.post("/orders/{record_id}/invoice", name="orders_create_invoice")
-@_order_route
-def create_invoice(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Create an invoice from the order, with its lines and prices."""
-    return _command(
-        request,
-        session,
+        "invoice",
+        "orders_create_invoice",
+        "invoice",
+        _unversioned(sales.invoice_from_order),
+        _to(INVOICES, "invoice"),
+    ),
+    # The order's lines keep their prices whatever the price list says later.
+    Command(
+        ORDERS, "lock-pricing", "orders_lock_pricing", "lock_pricing", _pricing(locked=True), _here(ORDERS, "locked")
+    ),
+    # Price the order's lines again with the price list's prices of today.
+    Command(
         ORDERS,
-        record_id,
-        form,
-        action="invoice",
-        run=lambda parsed, _posted, uow, _version: sales.invoice_from_order(parsed, uow=uow, actor=session.actor),
-        then=_to(INVOICES, "invoice"),
-    )
-
-
-@router.post("/orders/{record_id}/lock-pricing", name="orders_lock_pricing")
-@_order_route
-def lock_pricing(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """The order's lines keep their prices whatever the price list says later."""
-    return _command(
-        request,
-        session,
-        ORDERS,
-        record_id,
-        form,
-        action="lock_pricing",
-        run=lambda parsed, _posted, uow, version: sales.set_prices_locked(
-            ORDERS.kind, parsed, locked=True, uow=uow, actor=session.actor, expected_version=version
-        ),
-        then=_here(ORDERS, "locked"),
-    )
-
-
-@router.post("/orders/{record_id}/current-pricing", name="orders_current_pricing")
-@_order_route
-def use_current_pricing(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Price the order's lines again with the price list's prices of today."""
-    return _command(
-        request,
-        session,
-        ORDERS,
-        record_id,
-        form,
-        action="current_pricing",
-        run=lambda parsed, _posted, uow, version: sales.set_prices_locked(
-            ORDERS.kind, parsed, locked=False, uow=uow, actor=session.actor, expected_version=version
-        ),
-        then=_here(ORDERS, "current_pricing"),
-    )
-
-
-@router.post("/invoices/{record_id}/pay", name="invoices_pay")
-@_invoice_route
-def pay_invoice(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Mark an active invoice paid, completely or partly."""
-
-    def run(parsed: uuid.UUID, posted: dict[str, str], uow: UnitOfWork, version: int | None) -> Any:
-        data = parse(PayInvoice, _filled(posted, "status_reason", "date_paid"))
-        return sales.pay_invoice(parsed, data, uow=uow, actor=session.actor, expected_version=version)
-
-    return _command(request, session, INVOICES, record_id, form, action="pay", run=run, then=_here(INVOICES, "paid"))
-
-
-@router.post("/invoices/{record_id}/cancel", name="invoices_cancel")
-@_invoice_route
-def cancel_invoice(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Cancel an active invoice."""
-    return _command(
-        request,
-        session,
+        "current-pricing",
+        "orders_current_pricing",
+        "current_pricing",
+        _pricing(locked=False),
+        _here(ORDERS, "current_pricing"),
+    ),
+    # Mark an active invoice paid, completely or partly.
+    Command(
         INVOICES,
-        record_id,
-        form,
-        action="cancel",
-        run=lambda parsed, _posted, uow, version: sales.cancel_invoice(
-            parsed, uow=uow, actor=session.actor, expected_version=version
-        ),
-        then=_here(INVOICES, "canceled"),
-    )
+        "pay",
+        "invoices_pay",
+        "pay",
+        _with_form(sales.pay_invoice, PayInvoice, "status_reason", "date_paid"),
+        _here(INVOICES, "paid"),
+    ),
+    # Cancel an active invoice.
+    Command(INVOICES, "cancel", "invoices_cancel", "cancel", _plain(sales.cancel_invoice), _here(INVOICES, "canceled")),
+)
+
+
+def _register(command: Command) -> None:
+    """The route of one command: its page again when refused, else where ``command.then`` says."""
+
+    @router.post(f"/{command.pages.path}/{{record_id}}/{command.segment}", name=command.name)
+    @document_route(command.pages)
+    def post_command(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
+        return _command(
+            request,
+            session,
+            command.pages,
+            record_id,
+            form,
+            action=command.action,
+            run=lambda parsed, posted, uow, version: command.run(parsed, posted, uow, session.actor, version),
+            then=command.then,
+        )
+
+
+for _each in COMMANDS:
+    _register(_each)
