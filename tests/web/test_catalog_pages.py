@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadflow.catalog import service as catalog
-from leadflow.catalog.models import DiscountList, PriceList, PriceListItem, Product, ProductState, Unit
-from leadflow.catalog.schemas import PriceListCreate, ProductCreate, UnitCreate, UnitGroupCreate
+from leadflow.catalog.models import DiscountList, PriceList, PriceListItem, Product, ProductFamily, ProductState, Unit
+from leadflow.catalog.schemas import FamilyCreate, PriceListCreate, ProductCreate, UnitCreate, UnitGroupCreate
 from leadflow.core.uow import Database
 from leadflow.organisation.models import OrganisationSettings
 from leadflow.sales.models import DocumentKind, DocumentNumbering
@@ -329,6 +329,105 @@ def test_a_unit_is_renamed_and_deleted_and_a_used_one_is_refused(
     assert count(database, Unit) == 2  # Licencia and Hora
 
 
+# ---------------------------------------------------------------------------------------------- product families
+
+
+def test_a_product_family_is_created_renamed_and_deleted_and_its_products_stay(
+    web_client: TestClient, database: Database, actor: Actor, catalogue: Catalogue
+) -> None:
+    families = "/admin/product-families"
+    assert 'id="tab-product-families"' in web_client.get("/admin/products").text
+    response = post_form(web_client, families, families, {"name": "Licencias", "description": "Software"})
+    family_id = created_id(response, families)
+    page = web_client.get(response.headers["location"]).text
+    assert page.count('id="tab-product-families" aria-current="page"') == 1
+    assert "The product family was created." in page and 'id="delete-button"' in page
+
+    # The product joins the family: the list counts it and the products list filters by it.
+    product_path = f"/admin/products/{catalogue.product}"
+    product_page = web_client.get(product_path).text
+    fields = {**product_form(catalogue, number="LIC-STD", name="Licencia estándar"), "family_id": str(family_id)}
+    response = post_form(web_client, product_path, product_path, {**fields, "row_version": row_version(product_page)})
+    assert response.status_code == 303, response.text
+    listed = web_client.get(families).text
+    row = listed[listed.index(f'id="family-{family_id}"') :]
+    assert f'href="/admin/products?family={family_id}">1</a>' in row[: row.index("</tr>")]
+    assert "Licencia estándar" in web_client.get(f"/admin/products?family={family_id}").text
+    assert 'id="family-filter"' in web_client.get("/admin/products").text
+
+    # Renamed; a taken name is refused next to it.
+    path = f"{families}/{family_id}"
+    response = post_form(
+        web_client, path, path, {"row_version": row_version(web_client.get(path).text), "name": "Software"}
+    )
+    assert response.status_code == 303, response.text
+    assert one(database, ProductFamily, id=family_id).name == "Software"
+    with database.unit_of_work() as uow:
+        taken = catalog.create_family(FamilyCreate(name="Servicios"), uow=uow, actor=actor).id
+        uow.commit()
+    response = post_form(web_client, path, path, {"name": "Servicios"})
+    assert response.status_code == 409 and 'id="family-name-error"' in response.text, response.text
+    assert one(database, ProductFamily, id=family_id).name == "Software"
+
+    # Deleted after its confirmation: its product stays, in no family.
+    confirmation = web_client.get(f"{path}/delete")
+    assert confirmation.status_code == 200 and "Its products stay, in no family." in confirmation.text
+    response = post_form(web_client, path, path + "/delete", {"row_version": row_version(web_client.get(path).text)})
+    assert response.status_code == 303 and response.headers["location"] == f"{families}?notice=deleted"
+    assert "The product family was deleted" in web_client.get(response.headers["location"]).text
+    with database.unit_of_work(read_only=True) as uow:
+        assert uow.session.get(ProductFamily, family_id) is None and uow.session.get(ProductFamily, taken)
+        assert uow.session.get(Product, catalogue.product).family_id is None
+    assert web_client.get(path).status_code == 404
+
+
+def test_a_salesperson_reads_the_families_without_their_forms(
+    seller_client: TestClient, database: Database, actor: Actor
+) -> None:
+    with database.unit_of_work() as uow:
+        family_id = catalog.create_family(FamilyCreate(name="Licencias"), uow=uow, actor=actor).id
+        uow.commit()
+    families = "/admin/product-families"
+    path = f"{families}/{family_id}"
+    for shown, form in ((families, "new-family-form"), (path, "family-form")):
+        page = seller_client.get(shown)
+        assert page.status_code == 200 and "Licencias" in page.text, shown
+        assert f'id="{form}"' not in page.text and 'id="delete-button"' not in page.text, shown
+    before = snapshot(database, CATALOGUE_TABLES)
+    for action, data in (
+        (families, {"name": "Servicios"}),
+        (path, {"name": "Renamed"}),
+        (path + "/delete", {}),
+    ):
+        response = post_form(seller_client, families, action, data)
+        assert response.status_code == 403, action
+        assert "You can't open this page" in response.text, action
+    assert seller_client.get(path + "/delete").status_code == 403
+    assert snapshot(database, CATALOGUE_TABLES) == before
+
+
+def test_the_family_pages_show_spanish_labels(spanish_client: TestClient, database: Database, actor: Actor) -> None:
+    with database.unit_of_work() as uow:
+        family_id = catalog.create_family(FamilyCreate(name="Licencias"), uow=uow, actor=actor).id
+        uow.commit()
+    pages = {
+        "/admin/products": ("Familias de productos", "Familia de productos"),
+        "/admin/product-families": (
+            "Familias de productos",
+            "Nueva familia de productos",
+            "Crear familia de productos",
+        ),
+        f"/admin/product-families/{family_id}": ("Familia de productos", "Sus productos se conservan, sin familia."),
+    }
+    for path, labels in pages.items():
+        response = spanish_client.get(path)
+        assert response.status_code == 200, path
+        assert '<html lang="es">' in response.text
+        page = markup.unescape(response.text)
+        for label in labels:
+            assert label in page, (path, label)
+
+
 # ---------------------------------------------------------------------------------------------- a Salesperson reads
 
 
@@ -625,6 +724,7 @@ def test_the_catalogue_pages_use_no_inline_script_or_style(web_client: TestClien
         "/admin/products",
         "/admin/products/new",
         f"/admin/products/{catalogue.product}",
+        "/admin/product-families",
         f"/admin/unit-groups/{catalogue.group}",
         f"/admin/price-lists/{catalogue.price_list}",
         "/admin/discount-lists/new",
@@ -653,7 +753,8 @@ def test_amounts_are_typed_and_shown_in_the_users_language(
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin/products", "/admin/unit-groups", "/admin/price-lists", "/admin/discount-lists"]
+    "path",
+    ["/admin/products", "/admin/product-families", "/admin/unit-groups", "/admin/price-lists", "/admin/discount-lists"],
 )
 def test_a_broken_page_link_shows_the_first_page_with_the_reason(
     web_client: TestClient, catalogue: Catalogue, path: str

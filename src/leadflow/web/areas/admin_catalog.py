@@ -2,11 +2,11 @@
 refusal page, the tabs between the pages, the labels of the catalogue's pick-lists, the reading of
 their forms and the delete confirmation.
 
-The pages live beside this module: products (``admin_catalog_products``), unit groups
-(``admin_catalog_units``), price lists (``admin_catalog_prices``) and discount lists
-(``admin_catalog_discounts``). Every role reads the catalogue; the roles that may change it (the
-"products" area, ``leadflow.security.privileges``) are shown its forms, the others its lists and
-pages only. The services of ``leadflow.catalog.service`` decide; their refusals are shown next to
+The pages live beside this module: products (``admin_catalog_products``), product families
+(``admin_catalog_families``), unit groups (``admin_catalog_units``), price lists
+(``admin_catalog_prices``) and discount lists (``admin_catalog_discounts``). Every role reads the
+catalogue; the roles that may change it (the "products" area, ``leadflow.security.privileges``) are
+shown its forms, the others its lists and pages only. The services of ``leadflow.catalog.service`` decide; their refusals are shown next to
 the fields they name.
 """
 
@@ -46,6 +46,7 @@ PAGE_SIZE = 50
 # The tabs between the catalogue's pages (every role that reads one reads them all).
 TABS = (
     ("/admin/products", N_("Products")),
+    ("/admin/product-families", N_("Product families")),
     ("/admin/unit-groups", N_("Unit groups")),
     ("/admin/price-lists", N_("Price lists")),
     ("/admin/discount-lists", N_("Discount lists")),

@@ -1,6 +1,6 @@
 """Products, in the product catalogue's administration: the list, searched by name or number and
-filtered by state; a new product (a draft); a product's page with its fields, its Publish and Retire
-commands and its prices on every price list. Shared pieces are in ``admin_catalog``."""
+filtered by state or family; a new product (a draft); a product's page with its fields, its Publish
+and Retire commands and its prices on every price list. Shared pieces are in ``admin_catalog``."""
 
 from __future__ import annotations
 
@@ -60,15 +60,17 @@ _NOTICES = {
 @router.get(PRODUCTS, name="catalog_products")
 @gate(Privilege.READ)
 def products_page(request: Request, session: WebSessionDep) -> Response:
-    """The products by name, searched by name or number and filtered by state, and paged."""
+    """The products by name, searched by name or number, filtered by state or family, and paged."""
     language = session.language
     params = request.query_params
     q = params.get("q", "")[:100]
     state_value = params.get("state", "")
     state = ProductState(state_value) if state_value in STATE_LABELS else None
     failure: Refusal | None = None
-    filters: dict[str, Any] = {"search": q or None, "state": state}
     with database_of(request).unit_of_work(read_only=True) as uow:
+        families = uow.session.scalars(select(ProductFamily).order_by(ProductFamily.name).limit(1000)).all()
+        family = next((found for found in families if str(found.id) == params.get("family", "")), None)
+        filters: dict[str, Any] = {"search": q or None, "state": state, "family_id": family.id if family else None}
         try:
             page = service.list_products(
                 uow=uow, actor=session.actor, limit=PAGE_SIZE, cursor=params.get("cursor") or None, **filters
@@ -93,7 +95,7 @@ def products_page(request: Request, session: WebSessionDep) -> Response:
             for product in page.items
         ]
         currency = base_currency(uow)
-    query = {"q": q, "state": state.value if state else ""}
+    query = {"q": q, "state": state.value if state else "", "family": str(family.id) if family else ""}
     next_link = (
         f"{PRODUCTS}?" + urlencode({k: v for k, v in {**query, "cursor": page.next_cursor}.items() if v})
         if page.next_cursor
@@ -109,6 +111,8 @@ def products_page(request: Request, session: WebSessionDep) -> Response:
         q=q,
         state=state.value if state else "",
         states=choices(language, STATE_LABELS),
+        family=str(family.id) if family else "",
+        families=[(str(found.id), found.name) for found in families],
         base_currency=currency,
         refusal=failure,
         notice=notice_of(request, _NOTICES, language),
