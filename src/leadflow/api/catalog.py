@@ -3,7 +3,10 @@ items, and discount lists. Every role reads it; the roles with the products area
 
 from __future__ import annotations
 
+import inspect
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -68,6 +71,92 @@ def _no_content() -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+def _endpoint(
+    name: str, doc: str, params: dict[str, Any], returns: Any, body: Callable[..., Any]
+) -> Callable[..., Any]:
+    """A route function named ``name`` with the docstring ``doc`` and the keyword parameters
+    ``params`` (name: annotation, in order), which FastAPI reads from its signature."""
+
+    def endpoint(**kwargs: Any) -> Any:
+        return body(**kwargs)
+
+    endpoint.__name__ = endpoint.__qualname__ = name
+    endpoint.__doc__ = doc
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, annotation=kind) for key, kind in params.items()],
+        return_annotation=returns,
+    )
+    return endpoint
+
+
+@dataclass(frozen=True)
+class Resource:
+    """The create/read/patch/delete routes of one catalogue resource at ``/{path}``: the schemas, the
+    service functions, the route function names (``{verb}_{name}``) and their docstrings."""
+
+    path: str
+    id_name: str
+    name: str
+    out: type[BaseModel]
+    update: type[BaseModel]
+    read_record: Callable[..., Any]
+    update_record: Callable[..., Any]
+    delete_record: Callable[..., Any]
+    docs: tuple[str, str, str]
+    create: type[BaseModel] | None = None
+    create_record: Callable[..., Any] | None = None
+    create_doc: str = ""
+
+
+def _register(resource: Resource) -> None:
+    """Add the routes of ``resource`` to the router: POST (when it has a create schema), GET, PATCH
+    (If-Match) and DELETE (If-Match), answering its output shape with an ETag."""
+    out, id_name, one = resource.out, resource.id_name, f"/{resource.path}/{{{resource.id_name}}}"
+    read_doc, change_doc, delete_doc = resource.docs
+    params: dict[str, Any]
+    if resource.create is not None and resource.create_record is not None:
+        create_record = resource.create_record
+
+        def create(data: Any, uow: UnitOfWork, actor: Any, response: Response) -> Any:
+            record = create_record(data, uow=uow, actor=actor)
+            uow.commit()
+            return _created(out, record, uow, response, resource.path)
+
+        params = {"data": resource.create, "uow": UowDep, "actor": CurrentActor, "response": Response}
+        endpoint = _endpoint(f"create_{resource.name}", resource.create_doc, params, out, create)
+        router.post(f"/{resource.path}", status_code=status.HTTP_201_CREATED)(endpoint)
+
+    def read(uow: UnitOfWork, actor: Any, response: Response, **key: uuid.UUID) -> Any:
+        return _answer(out, resource.read_record(key[id_name], uow=uow, actor=actor), response)
+
+    params = {id_name: uuid.UUID, "uow": ReadUowDep, "actor": CurrentActor, "response": Response}
+    router.get(one)(_endpoint(f"read_{resource.name}", read_doc, params, out, read))
+
+    def change(changes: Any, uow: UnitOfWork, actor: Any, version: Any, response: Response, **key: uuid.UUID) -> Any:
+        record = resource.update_record(key[id_name], changes, uow=uow, actor=actor, expected_version=version)
+        uow.commit()
+        return _stored(out, record, uow, response)
+
+    params = {
+        id_name: uuid.UUID,
+        "changes": resource.update,
+        "uow": UowDep,
+        "actor": CurrentActor,
+        "version": ExpectedVersion,
+        "response": Response,
+    }
+    router.patch(one)(_endpoint(f"change_{resource.name}", change_doc, params, out, change))
+
+    def delete(uow: UnitOfWork, actor: Any, version: Any, **key: uuid.UUID) -> Response:
+        resource.delete_record(key[id_name], uow=uow, actor=actor, expected_version=version)
+        uow.commit()
+        return _no_content()
+
+    params = {id_name: uuid.UUID, "uow": UowDep, "actor": CurrentActor, "version": ExpectedVersion}
+    endpoint = _endpoint(f"delete_{resource.name}", delete_doc, params, Response, delete)
+    router.delete(one, status_code=status.HTTP_204_NO_CONTENT)(endpoint)
+
+
 # ----------------------------------------------------------------------------------- unit groups
 
 
@@ -78,43 +167,6 @@ def list_unit_groups(
     """Unit groups by name, each with its units."""
     page = catalog.list_unit_groups(uow=uow, actor=actor, limit=limit, cursor=cursor, search=search)
     return PageOut[UnitGroupOut].model_validate(page_out(page, UnitGroupOut.model_validate))
-
-
-@router.post("/unit-groups", status_code=status.HTTP_201_CREATED)
-def create_unit_group(data: UnitGroupCreate, uow: UowDep, actor: CurrentActor, response: Response) -> UnitGroupOut:
-    """Add a unit group with its base unit (409 when the name is taken)."""
-    group = catalog.create_unit_group(data, uow=uow, actor=actor)
-    uow.commit()
-    return _created(UnitGroupOut, group, uow, response, "unit-groups")
-
-
-@router.get("/unit-groups/{group_id}")
-def read_unit_group(group_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> UnitGroupOut:
-    """One unit group with its units, the base unit first."""
-    return _answer(UnitGroupOut, catalog.read_unit_group(group_id, uow=uow, actor=actor), response)
-
-
-@router.patch("/unit-groups/{group_id}")
-def change_unit_group(
-    group_id: uuid.UUID,
-    changes: UnitGroupUpdate,
-    uow: UowDep,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-    response: Response,
-) -> UnitGroupOut:
-    """Rename a unit group or change its description."""
-    group = catalog.update_unit_group(group_id, changes, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(UnitGroupOut, group, uow, response)
-
-
-@router.delete("/unit-groups/{group_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_unit_group(group_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion) -> Response:
-    """Delete a unit group with its units, while no product is sold in them (409 after)."""
-    catalog.delete_unit_group(group_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _no_content()
 
 
 @router.post("/unit-groups/{group_id}/units", status_code=status.HTTP_201_CREATED)
@@ -141,35 +193,6 @@ def list_units(
     return PageOut[UnitOut].model_validate(page_out(page, UnitOut.model_validate))
 
 
-@router.get("/units/{unit_id}")
-def read_unit(unit_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> UnitOut:
-    """One unit."""
-    return _answer(UnitOut, catalog.read_unit(unit_id, uow=uow, actor=actor), response)
-
-
-@router.patch("/units/{unit_id}")
-def change_unit(
-    unit_id: uuid.UUID,
-    changes: UnitUpdate,
-    uow: UowDep,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-    response: Response,
-) -> UnitOut:
-    """Rename a unit or change its quantity (a base unit is always 1)."""
-    unit = catalog.update_unit(unit_id, changes, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(UnitOut, unit, uow, response)
-
-
-@router.delete("/units/{unit_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_unit(unit_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion) -> Response:
-    """Delete a unit nothing is measured in (409 for a base unit or a unit in use)."""
-    catalog.delete_unit(unit_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _no_content()
-
-
 # -------------------------------------------------------------------------------------- families
 
 
@@ -178,43 +201,6 @@ def list_families(uow: ReadUowDep, actor: CurrentActor, limit: Limit = 50, curso
     """Product families by name."""
     page = catalog.list_families(uow=uow, actor=actor, limit=limit, cursor=cursor)
     return PageOut[FamilyOut].model_validate(page_out(page, FamilyOut.model_validate))
-
-
-@router.post("/product-families", status_code=status.HTTP_201_CREATED)
-def create_family(data: FamilyCreate, uow: UowDep, actor: CurrentActor, response: Response) -> FamilyOut:
-    """Add a product family (409 when the name is taken)."""
-    family = catalog.create_family(data, uow=uow, actor=actor)
-    uow.commit()
-    return _created(FamilyOut, family, uow, response, "product-families")
-
-
-@router.get("/product-families/{family_id}")
-def read_family(family_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> FamilyOut:
-    """One product family."""
-    return _answer(FamilyOut, catalog.read_family(family_id, uow=uow, actor=actor), response)
-
-
-@router.patch("/product-families/{family_id}")
-def change_family(
-    family_id: uuid.UUID,
-    changes: FamilyUpdate,
-    uow: UowDep,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-    response: Response,
-) -> FamilyOut:
-    """Rename a product family or change its description."""
-    family = catalog.update_family(family_id, changes, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(FamilyOut, family, uow, response)
-
-
-@router.delete("/product-families/{family_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_family(family_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion) -> Response:
-    """Delete a product family; its products stay, in no family."""
-    catalog.delete_family(family_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _no_content()
 
 
 # -------------------------------------------------------------------------------------- products
@@ -237,61 +223,22 @@ def list_products(
     return PageOut[ProductOut].model_validate(page_out(page, ProductOut.model_validate))
 
 
-@router.post("/products", status_code=status.HTTP_201_CREATED)
-def create_product(data: ProductCreate, uow: UowDep, actor: CurrentActor, response: Response) -> ProductOut:
-    """Add a product, in Draft: publish it before it can be sold (409 when the number is taken)."""
-    product = catalog.create_product(data, uow=uow, actor=actor)
-    uow.commit()
-    return _created(ProductOut, product, uow, response, "products")
+def _add_product_state_route(step: str, publish: bool, doc: str) -> None:
+    """POST /products/{product_id}/{step} (If-Match): publish or retire a product."""
+
+    @router.post(f"/products/{{product_id}}/{step}", name=f"{step}_product", description=doc)
+    def change_state(
+        product_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
+    ) -> ProductOut:
+        product = catalog.change_product_state(
+            product_id, publish=publish, uow=uow, actor=actor, expected_version=version
+        )
+        uow.commit()
+        return _stored(ProductOut, product, uow, response)
 
 
-@router.get("/products/{product_id}")
-def read_product(product_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> ProductOut:
-    """One product."""
-    return _answer(ProductOut, catalog.read_product(product_id, uow=uow, actor=actor), response)
-
-
-@router.patch("/products/{product_id}")
-def change_product(
-    product_id: uuid.UUID,
-    changes: ProductUpdate,
-    uow: UowDep,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-    response: Response,
-) -> ProductOut:
-    """Change the given fields of a product; lines already priced keep their prices."""
-    product = catalog.update_product(product_id, changes, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(ProductOut, product, uow, response)
-
-
-@router.delete("/products/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_product(product_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion) -> Response:
-    """Delete a draft product with its prices (409 for one published: retire it instead)."""
-    catalog.delete_product(product_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _no_content()
-
-
-@router.post("/products/{product_id}/publish")
-def publish_product(
-    product_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
-) -> ProductOut:
-    """Make a draft or retired product active: it can be sold."""
-    product = catalog.change_product_state(product_id, publish=True, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(ProductOut, product, uow, response)
-
-
-@router.post("/products/{product_id}/retire")
-def retire_product(
-    product_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
-) -> ProductOut:
-    """Retire a product: it can no longer be sold; the lines that have it keep it."""
-    product = catalog.change_product_state(product_id, publish=False, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(ProductOut, product, uow, response)
+_add_product_state_route("publish", True, "Make a draft or retired product active: it can be sold.")
+_add_product_state_route("retire", False, "Retire a product: it can no longer be sold; the lines that have it keep it.")
 
 
 # ----------------------------------------------------------------------------------- price lists
@@ -308,43 +255,6 @@ def list_price_lists(
     """Price lists by name."""
     page = catalog.list_price_lists(uow=uow, actor=actor, limit=limit, cursor=cursor, currency=currency)
     return PageOut[PriceListOut].model_validate(page_out(page, PriceListOut.model_validate))
-
-
-@router.post("/price-lists", status_code=status.HTTP_201_CREATED)
-def create_price_list(data: PriceListCreate, uow: UowDep, actor: CurrentActor, response: Response) -> PriceListOut:
-    """Add a price list in one enabled currency, valid between two optional dates."""
-    price_list = catalog.create_price_list(data, uow=uow, actor=actor)
-    uow.commit()
-    return _created(PriceListOut, price_list, uow, response, "price-lists")
-
-
-@router.get("/price-lists/{price_list_id}")
-def read_price_list(price_list_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response) -> PriceListOut:
-    """One price list (its items are at /price-lists/{id}/items)."""
-    return _answer(PriceListOut, catalog.read_price_list(price_list_id, uow=uow, actor=actor), response)
-
-
-@router.patch("/price-lists/{price_list_id}")
-def change_price_list(
-    price_list_id: uuid.UUID,
-    changes: PriceListUpdate,
-    uow: UowDep,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-    response: Response,
-) -> PriceListOut:
-    """Rename a price list or change its validity; its currency stays."""
-    price_list = catalog.update_price_list(price_list_id, changes, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(PriceListOut, price_list, uow, response)
-
-
-@router.delete("/price-lists/{price_list_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_price_list(price_list_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion) -> Response:
-    """Delete a price list and its items; records that named it keep their prices and name none."""
-    catalog.delete_price_list(price_list_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _no_content()
 
 
 def _item_out(uow: UnitOfWork, item: PriceListItem, response: Response | None = None) -> PriceListItemOut:
@@ -418,45 +328,115 @@ def list_discount_lists(
     return PageOut[DiscountListOut].model_validate(page_out(page, DiscountListOut.model_validate))
 
 
-@router.post("/discount-lists", status_code=status.HTTP_201_CREATED)
-def create_discount_list(
-    data: DiscountListCreate, uow: UowDep, actor: CurrentActor, response: Response
-) -> DiscountListOut:
-    """Add a discount list: a percentage, or an amount per unit in one currency, by quantity tiers
-    (both ends included; tiers may not overlap)."""
-    discount = catalog.create_discount_list(data, uow=uow, actor=actor)
-    uow.commit()
-    return _created(DiscountListOut, discount, uow, response, "discount-lists")
+# ------------------------------------------------------- create, read, change and delete, by resource
 
-
-@router.get("/discount-lists/{discount_list_id}")
-def read_discount_list(
-    discount_list_id: uuid.UUID, uow: ReadUowDep, actor: CurrentActor, response: Response
-) -> DiscountListOut:
-    """One discount list with its tiers."""
-    return _answer(DiscountListOut, catalog.read_discount_list(discount_list_id, uow=uow, actor=actor), response)
-
-
-@router.patch("/discount-lists/{discount_list_id}")
-def change_discount_list(
-    discount_list_id: uuid.UUID,
-    changes: DiscountListUpdate,
-    uow: UowDep,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-    response: Response,
-) -> DiscountListOut:
-    """Rename a discount list or replace its tiers; lines priced before keep their discounts."""
-    discount = catalog.update_discount_list(discount_list_id, changes, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(DiscountListOut, discount, uow, response)
-
-
-@router.delete("/discount-lists/{discount_list_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_discount_list(
-    discount_list_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion
-) -> Response:
-    """Delete a discount list; the items that used it give no volume discount any more."""
-    catalog.delete_discount_list(discount_list_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _no_content()
+RESOURCES = (
+    Resource(
+        "unit-groups",
+        "group_id",
+        "unit_group",
+        UnitGroupOut,
+        UnitGroupUpdate,
+        catalog.read_unit_group,
+        catalog.update_unit_group,
+        catalog.delete_unit_group,
+        (
+            "One unit group with its units, the base unit first.",
+            "Rename a unit group or change its description.",
+            "Delete a unit group with its units, while no product is sold in them (409 after).",
+        ),
+        UnitGroupCreate,
+        catalog.create_unit_group,
+        "Add a unit group with its base unit (409 when the name is taken).",
+    ),
+    Resource(
+        "units",
+        "unit_id",
+        "unit",
+        UnitOut,
+        UnitUpdate,
+        catalog.read_unit,
+        catalog.update_unit,
+        catalog.delete_unit,
+        (
+            "One unit.",
+            "Rename a unit or change its quantity (a base unit is always 1).",
+            "Delete a unit nothing is measured in (409 for a base unit or a unit in use).",
+        ),
+    ),
+    Resource(
+        "product-families",
+        "family_id",
+        "family",
+        FamilyOut,
+        FamilyUpdate,
+        catalog.read_family,
+        catalog.update_family,
+        catalog.delete_family,
+        (
+            "One product family.",
+            "Rename a product family or change its description.",
+            "Delete a product family; its products stay, in no family.",
+        ),
+        FamilyCreate,
+        catalog.create_family,
+        "Add a product family (409 when the name is taken).",
+    ),
+    Resource(
+        "products",
+        "product_id",
+        "product",
+        ProductOut,
+        ProductUpdate,
+        catalog.read_product,
+        catalog.update_product,
+        catalog.delete_product,
+        (
+            "One product.",
+            "Change the given fields of a product; lines already priced keep their prices.",
+            "Delete a draft product with its prices (409 for one published: retire it instead).",
+        ),
+        ProductCreate,
+        catalog.create_product,
+        "Add a product, in Draft: publish it before it can be sold (409 when the number is taken).",
+    ),
+    Resource(
+        "price-lists",
+        "price_list_id",
+        "price_list",
+        PriceListOut,
+        PriceListUpdate,
+        catalog.read_price_list,
+        catalog.update_price_list,
+        catalog.delete_price_list,
+        (
+            "One price list (its items are at /price-lists/{id}/items).",
+            "Rename a price list or change its validity; its currency stays.",
+            "Delete a price list and its items; records that named it keep their prices and name none.",
+        ),
+        PriceListCreate,
+        catalog.create_price_list,
+        "Add a price list in one enabled currency, valid between two optional dates.",
+    ),
+    Resource(
+        "discount-lists",
+        "discount_list_id",
+        "discount_list",
+        DiscountListOut,
+        DiscountListUpdate,
+        catalog.read_discount_list,
+        catalog.update_discount_list,
+        catalog.delete_discount_list,
+        (
+            "One discount list with its tiers.",
+            "Rename a discount list or replace its tiers; lines priced before keep their discounts.",
+            "Delete a discount list; the items that used it give no volume discount any more.",
+        ),
+        DiscountListCreate,
+        catalog.create_discount_list,
+        "Add a discount list: a percentage, or an amount per unit in one currency, by quantity tiers\n"
+        "(both ends included; tiers may not overlap).",
+    ),
+)
+for _resource in RESOURCES:
+    _register(_resource)

@@ -10,6 +10,7 @@ again for them. Only a draft quote, an active order and an active invoice change
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -295,16 +296,6 @@ def create_quote(data: QuoteCreate, uow: UowDep, actor: CurrentActor, response: 
 add_document_routes(DocumentEndpoints(DocumentKind.QUOTE, "quotes", QuoteOut, QuoteUpdate))
 
 
-@router.post("/quotes/{quote_id}/activate")
-def activate_quote(
-    quote_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
-) -> QuoteOut:
-    """A draft quote with lines becomes active and read-only: what the customer receives."""
-    quote = sales.activate_quote(quote_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(QuoteOut, quote, uow, response)
-
-
 @router.post("/quotes/{quote_id}/revise", status_code=status.HTTP_201_CREATED)
 def revise_quote(
     quote_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
@@ -332,27 +323,30 @@ def win_quote(
     )
 
 
-@router.post("/quotes/{quote_id}/close")
-def close_quote(
-    quote_id: uuid.UUID,
-    data: CloseQuote,
-    uow: UowDep,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-    response: Response,
-) -> QuoteOut:
-    """Close an active quote as lost or canceled."""
-    quote = sales.close_quote(quote_id, data, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(QuoteOut, quote, uow, response)
+def add_follow_up_route(
+    kind: DocumentKind, step: str, doc: str, service: Callable[..., Any], shape: type[BaseModel]
+) -> None:
+    """POST /{path}/{id}/{step}: create the document that follows one (an order from a quote, an
+    invoice from an order) by ``service``; answers it (201) with its Location."""
+    noun = kind.value
+    Out = shape
+    DocumentId = Annotated[uuid.UUID, Path(alias=f"{noun}_id")]
+    route = f"/{noun}s/{{{noun}_id}}/{step}"
+
+    @router.post(route, status_code=status.HTTP_201_CREATED, name=f"{step}_{noun}", description=doc)
+    def follow_up(document_id: DocumentId, uow: UowDep, actor: CurrentActor, response: Response) -> Out:  # type: ignore[valid-type]
+        created = service(document_id, uow=uow, actor=actor)
+        uow.commit()
+        return _created(Out, created, uow, response, f"{created.kind.value}s")
 
 
-@router.post("/quotes/{quote_id}/order", status_code=status.HTTP_201_CREATED)
-def order_quote(quote_id: uuid.UUID, uow: UowDep, actor: CurrentActor, response: Response) -> OrderOut:
-    """Create the order of a won quote, with its lines and prices, locked (409 ``quote_not_won``)."""
-    order = sales.order_from_quote(quote_id, uow=uow, actor=actor)
-    uow.commit()
-    return _created(OrderOut, order, uow, response, "orders")
+add_follow_up_route(
+    DocumentKind.QUOTE,
+    "order",
+    "Create the order of a won quote, with its lines and prices, locked (409 ``quote_not_won``).",
+    sales.order_from_quote,
+    OrderOut,
+)
 
 
 # ------------------------------------------------------------------------------------------ orders
@@ -360,47 +354,13 @@ def order_quote(quote_id: uuid.UUID, uow: UowDep, actor: CurrentActor, response:
 add_document_routes(DocumentEndpoints(DocumentKind.ORDER, "orders", OrderOut, OrderUpdate))
 
 
-@router.post("/orders/{order_id}/submit")
-def submit_order(
-    order_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
-) -> OrderOut:
-    """Submit an active order for fulfilment."""
-    order = sales.submit_order(order_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(OrderOut, order, uow, response)
-
-
-@router.post("/orders/{order_id}/fulfil")
-def fulfil_order(
-    order_id: uuid.UUID,
-    data: FulfilOrder,
-    uow: UowDep,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-    response: Response,
-) -> OrderOut:
-    """Fulfil an active or submitted order, completely or partly."""
-    order = sales.fulfil_order(order_id, data, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(OrderOut, order, uow, response)
-
-
-@router.post("/orders/{order_id}/cancel")
-def cancel_order(
-    order_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
-) -> OrderOut:
-    """Cancel an active or submitted order."""
-    order = sales.cancel_order(order_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(OrderOut, order, uow, response)
-
-
-@router.post("/orders/{order_id}/invoice", status_code=status.HTTP_201_CREATED)
-def invoice_order(order_id: uuid.UUID, uow: UowDep, actor: CurrentActor, response: Response) -> InvoiceOut:
-    """Create an invoice from an order that is not canceled, with its lines and prices."""
-    invoice = sales.invoice_from_order(order_id, uow=uow, actor=actor)
-    uow.commit()
-    return _created(InvoiceOut, invoice, uow, response, "invoices")
+add_follow_up_route(
+    DocumentKind.ORDER,
+    "invoice",
+    "Create an invoice from an order that is not canceled, with its lines and prices.",
+    sales.invoice_from_order,
+    InvoiceOut,
+)
 
 
 # ---------------------------------------------------------------------------------------- invoices
@@ -408,29 +368,78 @@ def invoice_order(order_id: uuid.UUID, uow: UowDep, actor: CurrentActor, respons
 add_document_routes(DocumentEndpoints(DocumentKind.INVOICE, "invoices", InvoiceOut, InvoiceUpdate))
 
 
-@router.post("/invoices/{invoice_id}/pay")
-def pay_invoice(
-    invoice_id: uuid.UUID,
-    data: PayInvoice,
-    uow: UowDep,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-    response: Response,
-) -> InvoiceOut:
-    """Mark an active invoice paid, completely or partly."""
-    invoice = sales.pay_invoice(invoice_id, data, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(InvoiceOut, invoice, uow, response)
+# ------------------------------------------------------------------------ transitions of each kind
 
 
-@router.post("/invoices/{invoice_id}/cancel")
-def cancel_invoice(
-    invoice_id: uuid.UUID, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
-) -> InvoiceOut:
-    """Cancel an active invoice."""
-    invoice = sales.cancel_invoice(invoice_id, uow=uow, actor=actor, expected_version=version)
-    uow.commit()
-    return _stored(InvoiceOut, invoice, uow, response)
+def add_transition_route(
+    kind: DocumentKind,
+    step: str,
+    doc: str,
+    service: Callable[..., Any],
+    body: type[BaseModel] | None = None,
+) -> None:
+    """POST /{path}/{id}/{step} (If-Match): one step in the life of a document, by ``service`` (with
+    the request ``body`` when it takes one); answers the document as stored, with its ETag."""
+    path, noun = f"{kind.value}s", kind.value
+    shapes: dict[DocumentKind, type[BaseModel]] = {
+        DocumentKind.QUOTE: QuoteOut,
+        DocumentKind.ORDER: OrderOut,
+        DocumentKind.INVOICE: InvoiceOut,
+    }
+    Out = shapes[kind]
+    DocumentId = Annotated[uuid.UUID, Path(alias=f"{noun}_id")]
+    route = router.post(f"/{path}/{{{noun}_id}}/{step}", name=f"{step}_{noun}", description=doc)
+
+    if body is None:
+
+        @route
+        def plain(
+            document_id: DocumentId, uow: UowDep, actor: CurrentActor, version: ExpectedVersion, response: Response
+        ) -> Out:  # type: ignore[valid-type]
+            document = service(document_id, uow=uow, actor=actor, expected_version=version)
+            uow.commit()
+            return _stored(Out, document, uow, response)
+
+        return
+    Body = body
+
+    @route
+    def with_body(
+        document_id: DocumentId,
+        data: Body,  # type: ignore[valid-type]
+        uow: UowDep,
+        actor: CurrentActor,
+        version: ExpectedVersion,
+        response: Response,
+    ) -> Out:  # type: ignore[valid-type]
+        document = service(document_id, data, uow=uow, actor=actor, expected_version=version)
+        uow.commit()
+        return _stored(Out, document, uow, response)
+
+
+TRANSITIONS: tuple[tuple[DocumentKind, str, str, Callable[..., Any], type[BaseModel] | None], ...] = (
+    (
+        DocumentKind.QUOTE,
+        "activate",
+        "A draft quote with lines becomes active and read-only: what the customer receives.",
+        sales.activate_quote,
+        None,
+    ),
+    (DocumentKind.QUOTE, "close", "Close an active quote as lost or canceled.", sales.close_quote, CloseQuote),
+    (DocumentKind.ORDER, "submit", "Submit an active order for fulfilment.", sales.submit_order, None),
+    (
+        DocumentKind.ORDER,
+        "fulfil",
+        "Fulfil an active or submitted order, completely or partly.",
+        sales.fulfil_order,
+        FulfilOrder,
+    ),
+    (DocumentKind.ORDER, "cancel", "Cancel an active or submitted order.", sales.cancel_order, None),
+    (DocumentKind.INVOICE, "pay", "Mark an active invoice paid, completely or partly.", sales.pay_invoice, PayInvoice),
+    (DocumentKind.INVOICE, "cancel", "Cancel an active invoice.", sales.cancel_invoice, None),
+)
+for _transition in TRANSITIONS:
+    add_transition_route(*_transition)
 
 
 # ------------------------------------------------------------------------- price locks of orders, invoices

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import typer
 from rich.table import Table
@@ -19,7 +20,6 @@ from leadflow.catalog import service as catalog
 from leadflow.catalog.models import (
     DiscountKind,
     DiscountList,
-    PriceList,
     PricingMethod,
     Product,
     ProductState,
@@ -126,68 +126,40 @@ def _named(
     raise NotFound(f"No {what} {reference.strip()!r}; `leadflow {where}` lists them.", code=f"{label}_not_found")
 
 
-def unit_group_named(reference: str, *, uow: UnitOfWork, actor: Actor) -> UnitGroup:
-    """A unit group by id or name."""
-    return _named(
-        reference,
-        by_id=lambda record_id: catalog.read_unit_group(record_id, uow=uow, actor=actor),
-        candidates=lambda: _every(
-            lambda cursor: catalog.list_unit_groups(
-                uow=uow, actor=actor, limit=MAX_LIMIT, cursor=cursor, search=reference.strip()
-            )
-        ),
-        key=lambda group: group.name,
-        label="unit_group",
-        what="unit group is called",
-        where="units groups",
-    )
+@dataclass(frozen=True)
+class Finder(Generic[RecordT]):
+    """Finds a catalogue record by id, or by the name (number) in its ``key`` attribute among those
+    ``list_page`` lists (narrowed by a search for the reference when the list searches)."""
+
+    read: Callable[..., RecordT]
+    list_page: Callable[..., Page[RecordT]]
+    key: str
+    label: str
+    where: str
+    search: bool = False
+
+    def __call__(self, reference: str, *, uow: UnitOfWork, actor: Actor) -> RecordT:
+        narrowed = {"search": reference.strip()} if self.search else {}
+        return _named(
+            reference,
+            by_id=lambda record_id: self.read(record_id, uow=uow, actor=actor),
+            candidates=lambda: _every(
+                lambda cursor: self.list_page(uow=uow, actor=actor, limit=MAX_LIMIT, cursor=cursor, **narrowed)
+            ),
+            key=lambda record: str(getattr(record, self.key)),
+            label=self.label,
+            what=f"{self.label.replace('_', ' ')} {'has the number' if self.key == 'number' else 'is called'}",
+            where=self.where,
+        )
 
 
-def product_numbered(reference: str, *, uow: UnitOfWork, actor: Actor) -> Product:
-    """A product by id or number."""
-    return _named(
-        reference,
-        by_id=lambda record_id: catalog.read_product(record_id, uow=uow, actor=actor),
-        candidates=lambda: _every(
-            lambda cursor: catalog.list_products(
-                uow=uow, actor=actor, limit=MAX_LIMIT, cursor=cursor, search=reference.strip()
-            )
-        ),
-        key=lambda product: product.number,
-        label="product",
-        what="product has the number",
-        where="products list",
-    )
-
-
-def price_list_named(reference: str, *, uow: UnitOfWork, actor: Actor) -> PriceList:
-    """A price list by id or name."""
-    return _named(
-        reference,
-        by_id=lambda record_id: catalog.read_price_list(record_id, uow=uow, actor=actor),
-        candidates=lambda: _every(
-            lambda cursor: catalog.list_price_lists(uow=uow, actor=actor, limit=MAX_LIMIT, cursor=cursor)
-        ),
-        key=lambda price_list: price_list.name,
-        label="price_list",
-        what="price list is called",
-        where="price-lists list",
-    )
-
-
-def discount_list_named(reference: str, *, uow: UnitOfWork, actor: Actor) -> DiscountList:
-    """A discount list by id or name."""
-    return _named(
-        reference,
-        by_id=lambda record_id: catalog.read_discount_list(record_id, uow=uow, actor=actor),
-        candidates=lambda: _every(
-            lambda cursor: catalog.list_discount_lists(uow=uow, actor=actor, limit=MAX_LIMIT, cursor=cursor)
-        ),
-        key=lambda discount: discount.name,
-        label="discount_list",
-        what="discount list is called",
-        where="discount-lists list",
-    )
+# A unit group, a product (by number), a price list or a discount list by id or name.
+unit_group_named = Finder(catalog.read_unit_group, catalog.list_unit_groups, "name", "unit_group", "units groups", True)
+product_numbered = Finder(catalog.read_product, catalog.list_products, "number", "product", "products list", True)
+price_list_named = Finder(catalog.read_price_list, catalog.list_price_lists, "name", "price_list", "price-lists list")
+discount_list_named = Finder(
+    catalog.read_discount_list, catalog.list_discount_lists, "name", "discount_list", "discount-lists list"
+)
 
 
 def unit_named(group: UnitGroup, reference: str) -> Unit:

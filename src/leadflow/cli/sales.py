@@ -546,6 +546,23 @@ def _transition(
     console.print(run_action(ctx, act))
 
 
+Change = Callable[[uuid.UUID, UnitOfWork, Actor], SalesDocument]
+
+
+def add_transition_commands(group: typer.Typer, kind: DocumentKind, *steps: tuple[str, str, str, Change]) -> None:
+    """One command per step (name, help, the verb said after, the state change): it changes the
+    document its argument names and says where it ended."""
+    for name, help_text, verb, change in steps:
+        group.command(name, help=help_text)(_transition_command(kind, verb, change))
+
+
+def _transition_command(kind: DocumentKind, verb: str, change: Change) -> Callable[..., None]:
+    def command(ctx: typer.Context, reference: DocumentReference) -> None:
+        _transition(ctx, kind, reference, verb, change)
+
+    return command
+
+
 def quote_commands() -> typer.Typer:
     """`leadflow quotes list|show|create|from-opportunity|add-line|remove-line|delete|activate|revise|close|
     win|order|print`."""
@@ -658,27 +675,22 @@ def quote_commands() -> typer.Typer:
 
         console.print(f"Deleted {run_action(ctx, delete_quote)}")
 
-    @group.command("activate")
-    def activate(ctx: typer.Context, reference: DocumentReference) -> None:
-        """Activate a draft quote: it becomes read-only, ready for the customer."""
-        _transition(
-            ctx,
-            quote,
-            reference,
+    add_transition_commands(
+        group,
+        quote,
+        (
+            "activate",
+            "Activate a draft quote: it becomes read-only, ready for the customer.",
             "Activated",
             lambda record_id, uow, actor: sales.activate_quote(record_id, uow=uow, actor=actor),
-        )
-
-    @group.command("revise")
-    def revise(ctx: typer.Context, reference: DocumentReference) -> None:
-        """Close an active quote as revised and open a draft of its next revision."""
-        _transition(
-            ctx,
-            quote,
-            reference,
+        ),
+        (
+            "revise",
+            "Close an active quote as revised and open a draft of its next revision.",
             "Opened",
             lambda record_id, uow, actor: sales.revise_quote(record_id, uow=uow, actor=actor),
-        )
+        ),
+    )
 
     @group.command("close")
     def close(
@@ -751,27 +763,27 @@ def quote_commands() -> typer.Typer:
 def add_price_lock_commands(group: typer.Typer, kind: DocumentKind) -> None:
     """`lock-pricing` and `use-current-pricing` on the orders' or the invoices' command group."""
 
-    @group.command("lock-pricing")
-    def lock_pricing(ctx: typer.Context, reference: DocumentReference) -> None:
-        """Keep the lines' prices as they are, whatever the price list says later."""
-        _transition(
-            ctx,
-            kind,
-            reference,
-            "Locked the prices of",
-            lambda record_id, uow, actor: sales.set_prices_locked(kind, record_id, locked=True, uow=uow, actor=actor),
+    def locking(locked: bool) -> Callable[[uuid.UUID, UnitOfWork, Actor], SalesDocument]:
+        return lambda record_id, uow, actor: sales.set_prices_locked(
+            kind, record_id, locked=locked, uow=uow, actor=actor
         )
 
-    @group.command("use-current-pricing")
-    def use_current_pricing(ctx: typer.Context, reference: DocumentReference) -> None:
-        """Price the lines from the price list again, at today's prices (overridden and write-in prices stay)."""
-        _transition(
-            ctx,
-            kind,
-            reference,
+    add_transition_commands(
+        group,
+        kind,
+        (
+            "lock-pricing",
+            "Keep the lines' prices as they are, whatever the price list says later.",
+            "Locked the prices of",
+            locking(True),
+        ),
+        (
+            "use-current-pricing",
+            "Price the lines from the price list again, at today's prices (overridden and write-in prices stay).",
             "Unlocked the prices of",
-            lambda record_id, uow, actor: sales.set_prices_locked(kind, record_id, locked=False, uow=uow, actor=actor),
-        )
+            locking(False),
+        ),
+    )
 
 
 def order_commands() -> typer.Typer:
@@ -779,16 +791,16 @@ def order_commands() -> typer.Typer:
     group = _document_group(DocumentKind.ORDER, "Orders: submit, fulfil or cancel, invoice, print.")
     order = DocumentKind.ORDER
 
-    @group.command("submit")
-    def submit(ctx: typer.Context, reference: DocumentReference) -> None:
-        """Submit an active order for fulfilment."""
-        _transition(
-            ctx,
-            order,
-            reference,
+    add_transition_commands(
+        group,
+        order,
+        (
+            "submit",
+            "Submit an active order for fulfilment.",
             "Submitted",
             lambda record_id, uow, actor: sales.submit_order(record_id, uow=uow, actor=actor),
-        )
+        ),
+    )
 
     @group.command("fulfil")
     def fulfil(
@@ -808,16 +820,16 @@ def order_commands() -> typer.Typer:
             lambda record_id, uow, actor: sales.fulfil_order(record_id, parse(FulfilOrder, data), uow=uow, actor=actor),
         )
 
-    @group.command("cancel")
-    def cancel(ctx: typer.Context, reference: DocumentReference) -> None:
-        """Cancel an active or submitted order."""
-        _transition(
-            ctx,
-            order,
-            reference,
+    add_transition_commands(
+        group,
+        order,
+        (
+            "cancel",
+            "Cancel an active or submitted order.",
             "Canceled",
             lambda record_id, uow, actor: sales.cancel_order(record_id, uow=uow, actor=actor),
-        )
+        ),
+    )
 
     @group.command("invoice")
     def invoice(ctx: typer.Context, reference: DocumentReference) -> None:
@@ -856,17 +868,16 @@ def invoice_commands() -> typer.Typer:
             lambda record_id, uow, actor: sales.pay_invoice(record_id, parse(PayInvoice, data), uow=uow, actor=actor),
         )
 
-    @group.command("cancel")
-    def cancel(ctx: typer.Context, reference: DocumentReference) -> None:
-        """Cancel an active invoice."""
-        _transition(
-            ctx,
-            invoice,
-            reference,
+    add_transition_commands(
+        group,
+        invoice,
+        (
+            "cancel",
+            "Cancel an active invoice.",
             "Canceled",
             lambda record_id, uow, actor: sales.cancel_invoice(record_id, uow=uow, actor=actor),
-        )
-
+        ),
+    )
     add_price_lock_commands(group, invoice)
     return group
 
