@@ -550,3 +550,18 @@ def test_an_order_and_its_invoice_take_current_pricing_and_lock_it_again(
     ok(database, "invoices", "pay", "INV-01000")
     assert "(document_closed)" in refused(database, "invoices", "use-current-pricing", "INV-01000", exit_code=1)
     assert leadflow(database, "quotes", "lock-pricing", "QUO-01000").exit_code == 2  # quotes are revised instead
+
+
+def test_a_product_goes_into_a_family_and_stays_when_the_family_is_deleted(database: Database) -> None:
+    ok(database, "product-families", "create", "Software", "--description", "Licencias y suscripciones")
+    assert "Software" in ok(database, "product-families", "list")
+    ok(database, "units", "create-group", "Puestos", "--base-unit", "Puesto")
+    ok(database, "products", "create", "SW-1", "Suite", "--unit-group", "Puestos", "--family", "software")
+    with database.unit_of_work(read_only=True) as uow:
+        product = uow.session.scalars(select(Product).where(Product.number == "SW-1")).one()
+        family_id = product.family_id
+    assert family_id is not None
+    ok(database, "product-families", "delete", "Software")
+    with database.unit_of_work(read_only=True) as uow:
+        assert uow.session.scalars(select(Product).where(Product.number == "SW-1")).one().family_id is None
+    assert "(family_not_found)" in refused(database, "product-families", "delete", "Software")

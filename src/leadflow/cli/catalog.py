@@ -31,6 +31,8 @@ from leadflow.catalog.models import (
 from leadflow.catalog.schemas import (
     DiscountListCreate,
     DiscountListOut,
+    FamilyCreate,
+    FamilyOut,
     PriceListCreate,
     PriceListItemCreate,
     PriceListItemOut,
@@ -157,6 +159,7 @@ class Finder(Generic[RecordT]):
 unit_group_named = Finder(catalog.read_unit_group, catalog.list_unit_groups, "name", "unit_group", "units groups", True)
 product_numbered = Finder(catalog.read_product, catalog.list_products, "number", "product", "products list", True)
 price_list_named = Finder(catalog.read_price_list, catalog.list_price_lists, "name", "price_list", "price-lists list")
+family_named = Finder(catalog.read_family, catalog.list_families, "name", "family", "product-families list")
 discount_list_named = Finder(
     catalog.read_discount_list, catalog.list_discount_lists, "name", "discount_list", "discount-lists list"
 )
@@ -364,11 +367,13 @@ def product_commands() -> typer.Typer:
         standard_cost: Annotated[str | None, typer.Option(help="In the base currency.")] = None,
         current_cost: Annotated[str | None, typer.Option(help="In the base currency.")] = None,
         description: Annotated[str | None, typer.Option()] = None,
+        family: Annotated[str | None, typer.Option(help="The product family's name or id.")] = None,
     ) -> None:
         """Create a product as a draft (publish it to sell it)."""
 
         def create_product(uow: UnitOfWork, actor: Actor) -> Product:
             group_record = unit_group_named(unit_group, uow=uow, actor=actor)
+            family_id = str(family_named(family, uow=uow, actor=actor).id) if family else None
             unit = unit_named(group_record, default_unit) if default_unit else group_record.base_unit
             data = given(
                 number=number,
@@ -380,6 +385,7 @@ def product_commands() -> typer.Typer:
                 standard_cost=standard_cost,
                 current_cost=current_cost,
                 description=description,
+                family_id=family_id,
             )
             return catalog.create_product(parse(ProductCreate, data), uow=uow, actor=actor)
 
@@ -735,9 +741,65 @@ def discount_list_commands() -> typer.Typer:
     return group
 
 
+def family_commands() -> typer.Typer:
+    """`leadflow product-families list|create|delete`."""
+    group = typer.Typer(help="Product families: named groups of products.", no_args_is_help=True)
+
+    @group.command("list")
+    def list_(ctx: typer.Context, limit: Limit = 50, cursor: Cursor = None, as_json: JsonFlag = False) -> None:
+        """Product families by name."""
+
+        def listed(uow: UnitOfWork, actor: Actor) -> tuple[list[FamilyOut], str | None]:
+            page = catalog.list_families(uow=uow, actor=actor, limit=limit, cursor=cursor)
+            return [FamilyOut.model_validate(item) for item in page.items], page.next_cursor
+
+        items, next_cursor = read_action(ctx, listed)
+
+        def render() -> None:
+            grid = Table(title="Product families")
+            grid.add_column("id", no_wrap=True, min_width=36)
+            grid.add_column("name")
+            grid.add_column("description")
+            for item in items:
+                grid.add_row(str(item.id), item.name, text(item.description))
+            console.print(grid)
+            if next_cursor:
+                console.print(f"Next page: --cursor {next_cursor}")
+
+        emit(as_json, page_of(items, next_cursor), render)
+
+    @group.command("create")
+    def create(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="The family's name.")],
+        description: Annotated[str | None, typer.Option()] = None,
+    ) -> None:
+        """Create a product family."""
+        data = given(name=name, description=description)
+        family = run_action(
+            ctx, lambda uow, actor: catalog.create_family(parse(FamilyCreate, data), uow=uow, actor=actor)
+        )
+        console.print(f"Created product family [bold]{family.name}[/] {family.id}")
+
+    @group.command("delete")
+    def delete(ctx: typer.Context, reference: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+        """Delete a product family; its products stay, in no family."""
+
+        def delete_family(uow: UnitOfWork, actor: Actor) -> str:
+            family = family_named(reference, uow=uow, actor=actor)
+            catalog.delete_family(family.id, uow=uow, actor=actor)
+            return family.name
+
+        name = run_action(ctx, delete_family)
+        console.print(f"Deleted product family [bold]{name}[/]")
+
+    return group
+
+
 def register(app: typer.Typer) -> None:
     """Add the catalogue's command groups to the root command."""
     app.add_typer(unit_commands(), name="units")
     app.add_typer(product_commands(), name="products")
     app.add_typer(price_list_commands(), name="price-lists")
     app.add_typer(discount_list_commands(), name="discount-lists")
+    app.add_typer(family_commands(), name="product-families")
