@@ -606,7 +606,10 @@ def quote_commands() -> typer.Typer:
 
         def create(uow: UnitOfWork, actor: Actor) -> str:
             record = sales.quote_from_opportunity(opportunity_id, uow=uow, actor=actor)
-            return _done(record, "Created", actor) + f" ({len(record.lines)} lines) {record.id}"
+            return (
+                _done(record, "Created", actor)
+                + f" ({len(record.lines)} line{'' if len(record.lines) == 1 else 's'}) {record.id}"
+            )
 
         console.print(run_action(ctx, create))
 
