@@ -361,7 +361,7 @@ FIELD_MESSAGES = {
     "too_long": N_("This value is too long."),
     "too_many": N_("There are too many items."),
     "out_of_range": N_("This value is out of range."),
-    "too_precise": N_("Use at most four decimals."),
+    "too_precise": N_("Use fewer decimals: an amount takes four, a quantity five."),
     "invalid_email": N_("Enter a valid email address, like name@example.com."),
     "invalid_id": N_("Choose a record from the list."),
     "not_found": N_("The chosen record no longer exists."),
