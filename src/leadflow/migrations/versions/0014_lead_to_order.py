@@ -18,6 +18,7 @@ from leadflow.migrations.schema_helpers import (
     choice,
     create_table,
     drop_columns,
+    drop_tables,
     flags,
     foreign_keys,
     optional_ids,
@@ -467,46 +468,7 @@ def downgrade() -> None:
         batch_op.drop_column("price_list_id")
         batch_op.drop_column("revenue_calculation")
 
-    with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_invoice_lines_product_id"))
-        batch_op.drop_index(batch_op.f("ix_invoice_lines_document_id"))
-
-    op.drop_table("invoice_lines")
-    with op.batch_alter_table("order_lines", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_order_lines_product_id"))
-        batch_op.drop_index(batch_op.f("ix_order_lines_document_id"))
-
-    op.drop_table("order_lines")
-    with op.batch_alter_table("invoices", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_invoices_owner_user_id"))
-        batch_op.drop_index(batch_op.f("ix_invoices_order_id"))
-        batch_op.drop_index(batch_op.f("ix_invoices_opportunity_id"))
-        batch_op.drop_index(batch_op.f("ix_invoices_customer_id"))
-
-    op.drop_table("invoices")
-    with op.batch_alter_table("quote_lines", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_quote_lines_product_id"))
-        batch_op.drop_index(batch_op.f("ix_quote_lines_document_id"))
-
-    op.drop_table("quote_lines")
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_orders_quote_id"))
-        batch_op.drop_index(batch_op.f("ix_orders_owner_user_id"))
-        batch_op.drop_index(batch_op.f("ix_orders_opportunity_id"))
-        batch_op.drop_index(batch_op.f("ix_orders_customer_id"))
-
-    op.drop_table("orders")
-    with op.batch_alter_table("quotes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_quotes_owner_user_id"))
-        batch_op.drop_index(batch_op.f("ix_quotes_opportunity_id"))
-        batch_op.drop_index(batch_op.f("ix_quotes_customer_id"))
-
-    op.drop_table("quotes")
-    with op.batch_alter_table("opportunity_products", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_opportunity_products_product_id"))
-        batch_op.drop_index(batch_op.f("ix_opportunity_products_opportunity_id"))
-
-    op.drop_table("opportunity_products")
+    drop_tables(TABLES)
     with op.batch_alter_table("price_list_items", schema=None) as batch_op:
         batch_op.drop_index("ix_price_list_items_product_id")
         batch_op.drop_index(batch_op.f("ix_price_list_items_discount_list_id"))
