@@ -322,3 +322,28 @@ def test_the_pdf_is_in_the_readers_language_unless_one_is_asked_for(client):
 def ok_list(response: Any) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def test_a_quote_changed_meanwhile_refuses_a_stale_etag_and_keeps_the_other_change(client) -> None:
+    from tests.e2e.catalogue import opportunity_with_price_list
+    from tests.e2e.helpers import assert_error
+
+    catalogue = build_catalogue(client)
+    opportunity = opportunity_with_price_list(client, catalogue)
+    created(
+        client.post(
+            f"{API}/opportunities/{opportunity['id']}/products", json={"product_id": catalogue.product, "quantity": "2"}
+        )
+    )
+    quote = created(client.post(f"{API}/opportunities/{opportunity['id']}/quotes"))
+    etag = f'"{quote["row_version"]}"'
+    first = ok(client.patch(f"{API}/quotes/{quote['id']}", json={"name": "Primera"}, headers={"If-Match": etag}))
+    assert first["name"] == "Primera"
+    assert_error(
+        client.patch(f"{API}/quotes/{quote['id']}", json={"name": "Segunda"}, headers={"If-Match": etag}),
+        412,
+        "stale_etag",
+    )
+    assert_error(client.post(f"{API}/quotes/{quote['id']}/activate", headers={"If-Match": etag}), 412, "stale_etag")
+    after = ok(client.get(f"{API}/quotes/{quote['id']}"))
+    assert (after["name"], after["state"], after["row_version"]) == ("Primera", "draft", first["row_version"])

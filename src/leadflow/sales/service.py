@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from leadflow.catalog.lines import price_line, price_list_for, recalculate
-from leadflow.catalog.models import PRICED_COLUMNS, LineMixin, PriceList
+from leadflow.catalog.models import LineMixin
 from leadflow.catalog.schemas import LineCreate, LineUpdate
 from leadflow.catalog.service import LINE_MODELS, field_refusal
 from leadflow.core.db import utcnow
@@ -42,6 +42,7 @@ from leadflow.opportunities.service import refresh_totals
 from leadflow.organisation.models import Currency
 from leadflow.organisation.service import currency_by_code, get_settings, time_zone_of
 from leadflow.sales.models import (
+    DOCUMENT_MODELS,
     DocumentKind,
     Invoice,
     InvoiceLine,
@@ -197,11 +198,8 @@ def delete_opportunity_product(
 
 # --------------------------------------------------------------------------------------- documents
 
-MODELS: dict[DocumentKind, type[SalesDocument]] = {
-    DocumentKind.QUOTE: Quote,
-    DocumentKind.ORDER: Order,
-    DocumentKind.INVOICE: Invoice,
-}
+# The model of each kind of document (one table, in the models module).
+MODELS = DOCUMENT_MODELS
 
 
 def document(
@@ -323,15 +321,11 @@ def _refresh_document(session: Session, document: SalesDocument) -> None:
 
 
 def _copied_header(source: Opportunity | SalesDocument) -> dict[str, Any]:
-    values = {name: getattr(source, name) for name in ("price_list_id", "customer_kind", "customer_id", "currency_id")}
-    values.update(
-        {
-            name: getattr(source, name)
-            for name in PRICED_COLUMNS
-            if name in ("discount_percentage", "discount_amount", "freight_amount")
-        }
-    )
-    return values
+    """What a document takes from the record it is made from: customer, currency, price list, discount, freight."""
+    names = ("price_list_id", "customer_kind", "customer_id", "currency_id")
+    return {
+        name: getattr(source, name) for name in (*names, "discount_percentage", "discount_amount", "freight_amount")
+    }
 
 
 def _document_values(
@@ -744,8 +738,3 @@ def cancel_invoice(
     invoice.cancel(utcnow())
     _state_change(uow, actor, invoice, "cancel", before)
     return invoice
-
-
-def price_list_of(session: Session, record: SalesDocument | Opportunity) -> PriceList | None:
-    """The price list a record names, if any."""
-    return session.get(PriceList, record.price_list_id) if record.price_list_id else None
