@@ -36,14 +36,17 @@ def take_number(session: Session, kind: DocumentKind) -> str:
     The increment locks the numbering row until the transaction ends: a concurrent creation waits
     for it, and a creation that rolls back gives its number back, so numbers never repeat or skip.
     """
-    _ensure_row(session, kind)
-    row = session.execute(
+    increment = (
         update(DocumentNumbering)
         .where(DocumentNumbering.kind == kind)
         .values(next_number=DocumentNumbering.next_number + 1)
         .returning(DocumentNumbering.prefix, DocumentNumbering.next_number, DocumentNumbering.digits)
         .execution_options(synchronize_session=False)
-    ).one()
+    )
+    row = session.execute(increment).one_or_none()
+    if row is None:  # the first document of its kind: its row comes with it
+        _ensure_row(session, kind)
+        row = session.execute(increment).one()
     prefix, following, digits = row
     return format_number(prefix, following - 1, digits)
 
