@@ -7,6 +7,7 @@ import time
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, sign_in
 
@@ -31,21 +32,21 @@ def test_two_factor_sign_in_is_set_up_on_my_page_and_asked_for_next_time(new_pag
     page = new_page(language=language, viewport=viewport)
     sign_in(page, *user)
     page.goto("/me")
-    assert page.get_by_role("heading", name=words["two_factor"]).is_visible()
+    expect(page.get_by_role("heading", name=words["two_factor"])).to_be_visible()
     assert fits_the_width(page)
     screenshot(page, language, "me")
 
     page.locator("#two-factor-start").focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/me/two-factor")
-    assert page.locator("svg.qr-code").is_visible()
+    expect(page.locator("svg.qr-code")).to_be_visible()
     secret = page.locator("#two-factor-secret").inner_text().replace(" ", "")
     assert fits_the_width(page)
     screenshot(page, language, "me-two-factor-setup")
     page.locator("#two-factor-code").fill(pyotp.TOTP(secret).now())
     page.locator("#two-factor-code").press("Enter")
     page.wait_for_url("**/me/two-factor/confirm")
-    assert page.get_by_role("heading", name=words["codes"]).is_visible()
+    expect(page.get_by_role("heading", name=words["codes"])).to_be_visible()
     assert page.locator("#recovery-codes li").count() == 10
     assert fits_the_width(page)
     screenshot(page, language, "me-two-factor-codes")
@@ -98,6 +99,6 @@ def test_a_password_reset_link_from_the_users_page_sets_a_new_password(new_page,
     screenshot(emma, language, "reset-password")
     emma.locator("#reset-repeat-password").press("Enter")
     emma.wait_for_url("**/sign-in?reset=true")
-    assert emma.locator("#sign-in-notice").is_visible()
+    expect(emma.locator("#sign-in-notice")).to_be_visible()
     sign_in(emma, EMMA[0], "violet harbour lantern 42")
     assert "/sign-in" not in emma.url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from leadflow.customers.models import Account, CustomerState
@@ -35,7 +36,7 @@ def test_an_administrator_switches_to_the_enhanced_duplicate_warning_and_seller_
     page.locator("#duplicate_experience-classic").check()
     screenshot(page, language, "admin-settings")
     page.locator("#save-settings").click()
-    assert page.locator("#settings-saved").is_visible()
+    expect(page.locator("#settings-saved")).to_be_visible()
     with demo_database.unit_of_work(read_only=True) as uow:
         settings = get_settings(uow.session)
         assert settings.qualification_experience.value == "per_record"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot, sign_in
 
 
@@ -22,10 +24,10 @@ def test_an_unknown_page_in_spanish_names_itself_and_links_back(new_page, live_s
 
     page.get_by_role("link", name="Volver a la página anterior").click()
     page.wait_for_url(f"{live_server}/leads")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
     page.goto("/clientes-potenciales/no-existe")  # typed in: only the way home
     assert page.get_by_role("link", name="Volver a la página anterior").count() == 0
     page.get_by_role("link", name="Volver a la página de inicio").click()
     page.wait_for_url(f"{live_server}/")
-    assert page.get_by_role("navigation", name="Sitio").is_visible()
+    expect(page.get_by_role("navigation", name="Sitio")).to_be_visible()

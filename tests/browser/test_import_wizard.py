@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from leadflow.demo import DEMO_USERS
@@ -138,7 +139,7 @@ def test_a_salesperson_imports_a_spreadsheet_of_leads_through_the_wizard(
     assert page.locator("h1").inner_text() == words.preview_title
     statuses = page.locator("#preview-table tbody .badge").all_inner_texts()
     assert statuses == [words.would_create, words.would_create]
-    assert page.locator("#preview-table").get_by_text(f"jose.{marker}@example.es").is_visible()
+    expect(page.locator("#preview-table").get_by_text(f"jose.{marker}@example.es")).to_be_visible()
     with demo_database.unit_of_work(read_only=True) as uow:
         assert not uow.session.scalars(select(Lead).where(Lead.email == f"jose.{marker}@example.es")).all()
     assert _fits_the_width(page), f"the preview scrolls sideways at {viewport[0]} px"
@@ -183,6 +184,6 @@ def test_a_refused_file_is_explained_on_the_first_step_in_spanish(new_page) -> N
     with page.expect_navigation():
         page.locator("#upload-button").click()
     alert = page.locator("#import-error")
-    assert alert.is_visible()
+    expect(alert).to_be_visible()
     assert "El archivo está vacío" in alert.inner_text()
     assert _fits_the_width(page)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from leadflow.catalog import service as catalog
@@ -167,7 +168,7 @@ def test_a_seller_takes_a_lead_to_a_paid_invoice(new_page, demo_database, langua
     first_quote = _id_in(page.url, "quotes")
     assert shown("document-total-amount") == money("2882.00")
     _click_and_wait(page, "#activate-button")
-    assert page.locator("#read-only-banner").is_visible()
+    expect(page.locator("#read-only-banner")).to_be_visible()
     _click_and_wait(page, "#revise-button")
     revision = _id_in(page.url, "quotes")
     assert revision != first_quote

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from leadflow.opportunities.competitors import create_competitor
@@ -118,7 +119,7 @@ def test_a_seller_closes_an_opportunity_as_won_in_the_dialog_and_reopens_it(new_
 
     page.locator("#close-as-won-button").click()
     dialog = page.locator("#close-won-dialog")
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     assert page.url.endswith(f"/opportunities/{opportunity.id}")  # a dialog, not the fallback page
     assert page.locator("#won-status-reason").input_value() == "won"
     assert page.locator("#won-close-date").input_value() != ""
@@ -138,7 +139,7 @@ def test_a_seller_closes_an_opportunity_as_won_in_the_dialog_and_reopens_it(new_
     with page.expect_navigation():
         page.get_by_role("button", name=seller.reopen).click()
     assert _stored(demo_database, opportunity.id).state.value == "open"
-    assert page.locator("#save-button").is_visible()
+    expect(page.locator("#save-button")).to_be_visible()
     assert page.locator("#timeline .close-entry.canceled", has_text=seller.canceled).count() == 1
 
 
@@ -156,7 +157,7 @@ def test_a_seller_closes_an_opportunity_as_lost_to_a_competitor(new_page, demo_d
     page.goto(f"/opportunities/{opportunity.id}")
 
     page.locator("#close-as-lost-button").click()
-    assert page.locator("#close-lost-dialog").is_visible()
+    expect(page.locator("#close-lost-dialog")).to_be_visible()
     page.locator("#lost-status-reason").select_option("out_sold")
     page.locator("#lost-description").fill("Cheaper offer")
     with page.expect_navigation():

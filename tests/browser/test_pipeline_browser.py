@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from leadflow.opportunities.models import Opportunity
@@ -57,7 +58,7 @@ def test_a_card_dragged_to_another_column_moves_through_every_stage_between(new_
     page.locator(f"#card-{card_id}").drag_to(page.locator("#column-close .cards"))
     page.wait_for_url("**/board?*moved=*")
 
-    assert page.locator(f"#column-close #card-{card_id}").is_visible()
+    expect(page.locator(f"#column-close #card-{card_id}")).to_be_visible()
     assert page.locator("#notice").inner_text() == f"{name} moved to Close."
     assert _stage(demo_database, card_id) == "close"
     assert page.locator("#column-develop").get_by_text(name).count() == 0
@@ -75,12 +76,12 @@ def test_a_card_moves_with_the_keyboard_alone_and_keeps_the_focus(new_page, demo
     page.keyboard.press("Enter")
     page.wait_for_url("**/board?*moved=*")
 
-    assert page.locator(f"#column-propose #card-{card_id}").is_visible()
+    expect(page.locator(f"#column-propose #card-{card_id}")).to_be_visible()
     assert _focused_id(page) == f"card-{card_id}"
     assert page.evaluate("document.activeElement.getAttribute('aria-label')") == f"Pasar {name} a Cerrar"
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: "to=close" in url)
-    assert page.locator(f"#column-close #card-{card_id}").is_visible()
+    expect(page.locator(f"#column-close #card-{card_id}")).to_be_visible()
     # At Close there is no stage further on: the focus is on the way back.
     assert page.evaluate("document.activeElement.getAttribute('aria-label')") == f"Devolver {name} a Proponer"
     assert _stage(demo_database, card_id) == "close"
@@ -120,7 +121,7 @@ def test_the_forecast_page_in_each_language(new_page, demo_database, pipeline, l
     page.wait_for_url("**/forecast")
 
     assert page.locator("h1").inner_text() == ("Previsión" if language == "es" else "Forecast")
-    assert page.locator("#chart-forecast svg[role=img]").is_visible()
+    expect(page.locator("#chart-forecast svg[role=img]")).to_be_visible()
     total_row = page.locator("#forecast-table tfoot tr").inner_text()
     assert (
         ("Total" in total_row)

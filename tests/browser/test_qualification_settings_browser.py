@@ -8,6 +8,7 @@ opportunities.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from leadflow.leads.models import Lead, LeadState
@@ -50,7 +51,7 @@ def test_legacy_no_asks_the_seller_which_records_to_create(new_page, demo_databa
     sign_in(page, email, password)
     lead = _open(page, demo_database, topic)
     page.locator("#qualify-button").click()
-    assert page.locator("#qualify-dialog").is_visible()
+    expect(page.locator("#qualify-dialog")).to_be_visible()
     page.locator("#qualify-dialog-create-opportunity").uncheck()
     screenshot(page, language, "qualify-dialog-legacy")
     page.locator("#qualify-dialog-submit").click()
@@ -74,7 +75,7 @@ def test_seller_choices_create_two_opportunities_and_no_account(new_page, demo_d
     sign_in(page, email, password)
     lead = _open(page, demo_database, topic)
     page.locator("#qualify-button").click()
-    assert page.locator("#qualify-dialog").is_visible()
+    expect(page.locator("#qualify-dialog")).to_be_visible()
     page.locator("#qualify-dialog-account-none").check()
     page.locator("#qualify-dialog-opportunity_1_name").fill("Fase 1" if language == "es" else "Phase 1")
     page.locator("#qualify-dialog-opportunity_1_revenue").fill("12000")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from leadflow.leads.models import Lead
@@ -60,7 +61,7 @@ def test_an_administrator_builds_a_unit_a_team_and_a_role_and_grants_the_role_to
     page.locator("#unit-name").fill("Sales Dublin")
     page.locator("#unit-parent").select_option("Sales UK")
     page.locator("#create-unit").click()
-    assert page.locator("#unit-notice").is_visible()
+    expect(page.locator("#unit-notice")).to_be_visible()
     dublin = _one(demo_database, select(BusinessUnit).where(BusinessUnit.name == "Sales Dublin"))
     uk = _one(demo_database, select(BusinessUnit).where(BusinessUnit.name == "Sales UK"))
     assert dublin.parent_id == uk.id
@@ -82,7 +83,7 @@ def test_an_administrator_builds_a_unit_a_team_and_a_role_and_grants_the_role_to
     screenshot(page, language, "security-role-grid")
     page.locator("#save-role").click()
     page.wait_for_url(re.compile(r"/admin/roles/[0-9a-f-]+\?created=true"))
-    assert page.locator("#role-notice").is_visible()
+    expect(page.locator("#role-notice")).to_be_visible()
     leads_row = page.locator(
         "#privileges-matrix tr", has=page.locator("th", has_text=re.compile("^(Leads|Clientes potenciales)$"))
     )
@@ -93,7 +94,7 @@ def test_an_administrator_builds_a_unit_a_team_and_a_role_and_grants_the_role_to
     page.locator("#team-name").fill("Dublin desk")
     page.locator("#team-business-unit").select_option("Sales Dublin")
     page.locator("#create-team").click()
-    assert page.locator("#team-notice").is_visible()
+    expect(page.locator("#team-notice")).to_be_visible()
     page.locator("#add-member").select_option(label="Oliver Hughes (oliver.hughes@leadflow.example)")
     page.locator("#add-member-button").click()
     page.locator("#grant-team-role").select_option("Lead desk")
@@ -146,7 +147,7 @@ def test_a_seller_shares_a_lead_with_a_colleague_who_can_then_open_it(
     page.goto(f"/leads/{lead.id}")
     page.locator("#share-button").click()
     dialog = page.locator("#share-dialog")
-    assert dialog.is_visible()  # opened in place, on the lead's page
+    expect(dialog).to_be_visible()  # opened in place, on the lead's page
     colleague_id = _one(demo_database, select(User.id).where(User.email == colleague[0]))
     dialog.locator("#share-dialog-grantee").select_option(f"user:{colleague_id}")
     assert dialog.locator("#share-dialog-grantee option:checked").inner_text().startswith(colleague_name)
@@ -166,7 +167,7 @@ def test_a_seller_shares_a_lead_with_a_colleague_who_can_then_open_it(
     sign_in(phone, *seller)
     phone.goto(f"/leads/{lead.id}")
     phone.locator("#share-button").click()
-    assert phone.locator("#share-dialog").is_visible()
+    expect(phone.locator("#share-dialog")).to_be_visible()
     box = phone.locator("#share-dialog").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE[0]
     dialog_shot(phone, language, "security-share-dialog-390")

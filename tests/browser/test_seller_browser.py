@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from leadflow.customers.models import Account
@@ -123,7 +124,7 @@ def test_a_seller_disqualifies_with_a_reason_finds_it_in_closed_leads_and_reacti
     page.wait_for_load_state()
     assert _lead(demo_database, seller.lead_to_disqualify).state is LeadState.DISQUALIFIED
     _open_lead(page, seller, seller.lead_to_disqualify, view="closed")
-    assert page.locator("#read-only-banner").is_visible()
+    expect(page.locator("#read-only-banner")).to_be_visible()
     page.locator("#reactivate-button").click()
     page.wait_for_load_state()
     assert _lead(demo_database, seller.lead_to_disqualify).state is LeadState.OPEN
@@ -144,7 +145,7 @@ def test_a_seller_qualifies_several_leads_from_the_list(new_page, demo_database,
     page.locator("#bulk-qualify-button").click()
     page.wait_for_load_state()
     screenshot(page, language, "bulk-qualify-results")
-    assert page.locator("#results-table").is_visible()
+    expect(page.locator("#results-table")).to_be_visible()
     for topic in seller.several:
         assert _lead(demo_database, topic).state is LeadState.QUALIFIED
 
@@ -161,7 +162,7 @@ def test_the_enhanced_warning_links_the_matching_account_in_spanish(new_page, de
     _open_lead(page, seller, seller.duplicate_lead, view="open")
     page.locator("#qualify-button").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Es posible que la cuenta o el contacto ya existan").first.is_visible()
+    expect(page.get_by_text("Es posible que la cuenta o el contacto ya existan").first).to_be_visible()
     screenshot(page, "es", "duplicate-warning-enhanced")
     existing = _accounts_named(demo_database, seller.existing_company)
     page.locator(f"#matching-accounts-table-{existing[0].id}").check()
@@ -181,7 +182,7 @@ def test_the_classic_warning_left_blank_creates_a_new_account_in_english(new_pag
     _open_lead(page, seller, seller.duplicate_lead, view="open")
     page.locator("#qualify-button").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Duplicate warning").first.is_visible()
+    expect(page.get_by_text("Duplicate warning").first).to_be_visible()
     screenshot(page, "en", "duplicate-warning-classic")
     page.locator("#duplicate-account").select_option("")
     page.locator("#duplicate-continue-button").click()
@@ -195,7 +196,7 @@ def test_a_salesperson_does_not_see_another_units_leads(new_page, demo_database,
     page = new_page(language=language)
     sign_in(page, seller.email, seller.password)
     page.goto("/leads?view=all")
-    assert page.locator("#lead-table").is_visible()
+    expect(page.locator("#lead-table")).to_be_visible()
     assert page.get_by_text(seller.other_units_lead).count() == 0
     other = _lead(demo_database, seller.other_units_lead)
     response = page.goto(f"/leads/{other.id}")
@@ -211,7 +212,7 @@ def test_the_enhanced_warning_ignored_and_saved_creates_a_new_account_in_english
     _open_lead(page, seller, seller.duplicate_lead, view="open")
     page.locator("#qualify-button").click()
     page.wait_for_load_state()
-    assert page.get_by_text("The account or contact might already exist").first.is_visible()
+    expect(page.get_by_text("The account or contact might already exist").first).to_be_visible()
     screenshot(page, "en", "duplicate-warning-enhanced")
     page.locator("#duplicate-ignore-button").click()
     page.wait_for_url("**/opportunities/**")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, sign_in
 
@@ -20,4 +21,4 @@ def test_a_spanish_seller_signs_in_with_the_keyboard_and_sees_the_site_map_in_sp
     sign_in(page, "carlos.ruiz@leadflow.example", "demo-carlos-2026")
     site_map = page.get_by_role("navigation", name="Sitio")
     for label in ("Clientes potenciales", "Cuentas", "Contactos", "Oportunidades", "Panel"):
-        assert site_map.get_by_role("link", name=label).is_visible()
+        expect(site_map.get_by_role("link", name=label)).to_be_visible()
