@@ -197,6 +197,7 @@ CHANGES = {
             "organisation_settings": {"company_name", "company_address"},
         },
     ),
+    "0015": Change(tables=frozenset({"activities", "activity_parties", "calendar_feeds"})),
 }
 ALL_LEAD_INDEXES = frozenset().union(*(names for change in CHANGES.values() for names in change.lead_indexes.values()))
 

@@ -172,7 +172,7 @@ def get_attachment(
 ) -> tuple[Note, bytes]:
     """A note's attachment, reached from any record whose timeline shows the note: its metadata and bytes."""
     session = uow.session
-    shown = _timeline_sources(uow, actor, table, record_id)
+    shown = timeline_sources(uow, actor, table, record_id)
     note = session.get(Note, note_id)
     if note is None or (note.regarding_table, note.regarding_id) not in shown:
         raise NotFound(f"No note has the id {note_id} on this record.", code="note_not_found")
@@ -242,10 +242,10 @@ def timeline(
 
     The lead's notes are shown, not copied; a user who may not read the lead does not see them.
     """
-    return notes_regarding(uow.session, _timeline_sources(uow, actor, table, record_id), limit=limit, cursor=cursor)
+    return notes_regarding(uow.session, timeline_sources(uow, actor, table, record_id), limit=limit, cursor=cursor)
 
 
-def _timeline_sources(
+def timeline_sources(
     uow: UnitOfWork, actor: Actor, table: RegardingTable, record_id: uuid.UUID
 ) -> list[tuple[RegardingTable, uuid.UUID]]:
     """The records whose notes a record's timeline shows: itself, and the lead it came from when the

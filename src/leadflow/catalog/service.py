@@ -47,7 +47,7 @@ from leadflow.catalog.schemas import (
     UnitGroupUpdate,
     UnitUpdate,
 )
-from leadflow.core.errors import Conflict, InvalidState, LeadflowError, ValidationFailed
+from leadflow.core.errors import Conflict, InvalidState, ValidationFailed, field_refusal
 from leadflow.core.paging import Page, contains, keyset_page
 from leadflow.core.records import check_version, not_found
 from leadflow.core.schemas import clean_search
@@ -61,13 +61,6 @@ from leadflow.security.privileges import Privilege
 
 TABLE = "products"
 RecordT = TypeVar("RecordT")
-
-
-def field_refusal(
-    field: str, code: str, message: str, *, error: type[LeadflowError] = ValidationFailed
-) -> LeadflowError:
-    """A refusal of one field of the input (422), with the field named in its details."""
-    return error(message, code=code, details={"fields": [{"field": field, "code": code, "message": message}]})
 
 
 def _get(session: Session, model: type[RecordT], record_id: uuid.UUID, *, label: str, for_update: bool) -> RecordT:

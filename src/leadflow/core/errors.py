@@ -70,3 +70,10 @@ class Unavailable(LeadflowError):
     """A service leadflow needs (the job queue's broker) does not answer; trying again later may work."""
 
     code = "unavailable"
+
+
+def field_refusal(
+    field: str, code: str, message: str, *, error: type[LeadflowError] = ValidationFailed
+) -> LeadflowError:
+    """A refusal of one field of the input (422 unless another error is named), with the field in its details."""
+    return error(message, code=code, details={"fields": [{"field": field, "code": code, "message": message}]})

@@ -95,6 +95,11 @@ def _covers(actor: Actor, depth: Depth, *, owner_user_id: Any, owner_team_id: An
     return False
 
 
+def privilege_table(record: Any) -> str:
+    """The table whose privileges guard a record: its own, or the one it names (an activity's type's)."""
+    return getattr(record, "privilege_table", None) or record.__tablename__
+
+
 def can(session: Session, actor: Actor, privilege: Privilege, table: str, record: Any) -> bool:
     """Whether the actor holds ``privilege`` on this loaded record (depth, then shares)."""
     depth = actor.depth(table, privilege)
@@ -189,7 +194,7 @@ def get_accessible(
     naming the privilege, when the actor can read it but not do this to it.
     """
     record = get_record(session, model, record_id, label=label, for_update=for_update)
-    table = model.__tablename__  # type: ignore[attr-defined]
+    table = privilege_table(record)
     # A record one may not read is, to them, a record that does not exist.
     if not can(session, actor, Privilege.READ, table, record):
         raise not_found(label=label, record_id=record_id)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from leadflow.core.records import apply_changes, get_reference
 from leadflow.core.uow import UnitOfWork
-from leadflow.security.access import require, require_create
+from leadflow.security.access import privilege_table, require, require_create
 from leadflow.security.actor import Actor
 from leadflow.security.audit import changed_fields, record_action
 from leadflow.security.models import RecordShare, User
@@ -42,7 +42,7 @@ def create_owned(
         "modified_by_id": actor.user_id,
     }
     record: Any = model(id=uuid.uuid4(), **{**defaults, **values})  # type: ignore[call-arg]
-    require_create(actor, table, owner_user_id=record.owner_user_id, owning_unit_id=record.owning_business_unit_id)
+    require_create(actor, privilege_table(record), owner_user_id=record.owner_user_id, owning_unit_id=record.owning_business_unit_id)
     uow.session.add(record)
     uow.flush()
     record_action(uow.session, actor, "create", table=table, record_id=record.id, summary=getattr(record, summary_of))
@@ -53,7 +53,7 @@ def change_owned(record: Any, values: dict[str, Any], *, uow: UnitOfWork, actor:
     """Apply changes to a record the caller may write: a new owner needs Assign; the change is audited."""
     table = record.__tablename__
     if "owner_user_id" in values and values["owner_user_id"] != record.owner_user_id:
-        require(uow.session, actor, Privilege.ASSIGN, table, record)
+        require(uow.session, actor, Privilege.ASSIGN, privilege_table(record), record)
     apply_changes(record, values)
     record.modified_by_id = actor.user_id
     record_action(uow.session, actor, "update", table=table, record_id=record.id, changes=changed_fields(record))
@@ -68,7 +68,7 @@ def delete_shares_of(session: Session, table: str, record_id: uuid.UUID) -> None
 def delete_owned(record: Any, *, summary: str | None, uow: UnitOfWork, actor: Actor) -> None:
     """Delete a record the caller may delete, with its shares; audited with ``summary``."""
     table, record_id = record.__tablename__, record.id
-    delete_shares_of(uow.session, table, record_id)
+    delete_shares_of(uow.session, privilege_table(record), record_id)
     uow.session.delete(record)
     uow.flush()
     record_action(uow.session, actor, "delete", table=table, record_id=record_id, summary=summary)

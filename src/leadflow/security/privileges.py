@@ -38,7 +38,9 @@ class Depth(enum.IntEnum):
 
 
 # Tables whose records have owners; privileges on them are checked per record.
-RECORD_TABLES = ("leads", "accounts", "contacts", "opportunities", "quotes", "orders", "invoices")
+RECORD_TABLES = ("leads", "accounts", "contacts", "opportunities", "quotes", "orders", "invoices") + (
+    ACTIVITY_TABLES := ("tasks", "phone_calls", "appointments", "emails")
+)
 # Administrative areas: a privilege at any depth above None allows the action.
 # Organisation-wide reference data sits with them: competitors and currencies have no owner.
 # The product catalogue ("products": units, products, price lists, discount lists) is read by every
@@ -166,6 +168,11 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
     },
     "Sales Team Member": {
         **_records(create=N, read=B, write=N, delete=N, append=N, append_to=N, assign=N, share=N),
+        # A team member records the calls, meetings and e-mails of their own day.
+        **{
+            table: _row(create=U, read=B, write=U, delete=U, append=U, append_to=U, assign=N, share=N)
+            for table in ACTIVITY_TABLES
+        },
         **_admin(
             {
                 "users": (O, N),
