@@ -42,7 +42,12 @@ def create_owned(
         "modified_by_id": actor.user_id,
     }
     record: Any = model(id=uuid.uuid4(), **{**defaults, **values})  # type: ignore[call-arg]
-    require_create(actor, privilege_table(record), owner_user_id=record.owner_user_id, owning_unit_id=record.owning_business_unit_id)
+    require_create(
+        actor,
+        privilege_table(record),
+        owner_user_id=record.owner_user_id,
+        owning_unit_id=record.owning_business_unit_id,
+    )
     uow.session.add(record)
     uow.flush()
     record_action(uow.session, actor, "create", table=table, record_id=record.id, summary=getattr(record, summary_of))
