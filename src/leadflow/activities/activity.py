@@ -767,13 +767,21 @@ def is_overdue(activity: Activity, now: datetime | None = None) -> bool:
 
 
 def cancel_open_activities_of(session: Session, actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> int:
-    """Cancel every open activity regarding one record (a lead disqualified with its activities
-    canceled); an e-mail waiting to be sent is no longer sent. Returns how many."""
+    """Cancel the open activities regarding one record that the actor may change (a lead disqualified
+    with its activities canceled); those of others the actor may not change stay open. Returns how many."""
     now = utcnow()
+    writable = or_(
+        false(),
+        *(
+            (Activity.type == kind) & access_condition(actor, Privilege.WRITE, table_name, Activity)
+            for kind, table_name in PRIVILEGE_TABLES.items()
+        ),
+    )
     condition = (
         (Activity.regarding_table == table)
         & (Activity.regarding_id == record_id)
         & (Activity.state == ActivityState.OPEN)
+        & writable
     )
     ids = list(session.scalars(select(Activity.id).where(condition)))
     if not ids:

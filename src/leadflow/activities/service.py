@@ -11,6 +11,7 @@ from pydantic import Field
 from sqlalchemy import Uuid, delete, false, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from leadflow.activities.activity import delete_activities_of
 from leadflow.activities.models import Attachment, Note, RegardingTable
 from leadflow.core.db import mapped_class
 from leadflow.core.errors import NotFound, TooLarge, ValidationFailed
@@ -220,6 +221,12 @@ def copy_notes(
                 )
             )
     return len(notes)
+
+
+def delete_timeline_of(session: Session, table: RegardingTable, record_id: uuid.UUID) -> None:
+    """Delete every note and activity regarding a record that is deleted."""
+    delete_notes_of(session, table, record_id)
+    delete_activities_of(session, table, record_id)
 
 
 def delete_notes_of(session: Session, table: RegardingTable, record_id: uuid.UUID) -> None:

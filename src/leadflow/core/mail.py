@@ -37,16 +37,22 @@ class Delivery:
 
 def deliver(settings: Settings, message: Outgoing) -> Delivery:
     """Send ``message`` through the configured server; a server that fails is reported, not raised."""
-    if not settings.smtp_url:
-        return Delivery(sent=False)
-    address = urlsplit(settings.smtp_url)
-    if address.scheme not in _PORTS or not address.hostname:
-        return Delivery(False, "LEADFLOW_SMTP_URL must look like smtp://host:25, smtp+starttls://… or smtps://…")
     email = EmailMessage()
     email["From"] = settings.mail_from
     email["To"] = message.to
     email["Subject"] = message.subject
     email.set_content(message.text)
+    return send(settings, email)
+
+
+def send(settings: Settings, email: EmailMessage) -> Delivery:
+    """Send a whole message (its own From, To and Cc) through the configured server; not configured,
+    nothing is sent; a server that fails is reported, not raised."""
+    if not settings.smtp_url:
+        return Delivery(sent=False)
+    address = urlsplit(settings.smtp_url)
+    if address.scheme not in _PORTS or not address.hostname:
+        return Delivery(False, "LEADFLOW_SMTP_URL must look like smtp://host:25, smtp+starttls://… or smtps://…")
     port = address.port or _PORTS[address.scheme]
     try:
         if address.scheme == "smtps":

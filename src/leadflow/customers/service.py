@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from leadflow.activities.models import RegardingTable
-from leadflow.activities.service import delete_notes_of
+from leadflow.activities.service import delete_timeline_of
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.names import compose_full_name
 from leadflow.core.records import check_version, clear_lookups
@@ -57,7 +57,7 @@ def _for_change(
 def _delete(uow: UnitOfWork, actor: Actor, record: Any, *, summary: str) -> None:
     """Delete a customer with its notes; what named it (opportunities' customer) forgets it."""
     table = RegardingTable(record.__tablename__)
-    delete_notes_of(uow.session, table, record.id)
+    delete_timeline_of(uow.session, table, record.id)
     clear_lookups(uow.session, table.value, record.id)
     delete_owned(record, summary=summary, uow=uow, actor=actor)
 

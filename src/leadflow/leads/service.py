@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
+from leadflow.activities.activity import cancel_open_activities_of
 from leadflow.activities.models import RegardingTable
-from leadflow.activities.service import delete_notes_of
+from leadflow.activities.service import delete_timeline_of
 from leadflow.core.names import compose_full_name
 from leadflow.core.records import check_version, get_record, get_reference
 from leadflow.core.uow import UnitOfWork
@@ -94,7 +95,7 @@ def delete_lead(lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_v
         session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.DELETE, for_update=True
     )
     check_version(lead, expected_version)
-    delete_notes_of(session, RegardingTable.LEADS, lead.id)
+    delete_timeline_of(session, RegardingTable.LEADS, lead.id)
     delete_owned(lead, summary=lead.topic, uow=uow, actor=actor)
 
 
@@ -109,14 +110,24 @@ def qualify_lead(lead_id: uuid.UUID, options: QualifyOptions, *, uow: UnitOfWork
 # disqualify (§3) and reactivate (§4)
 
 
-def disqualify_lead(lead_id: uuid.UUID, reason: LeadStatusReason, *, uow: UnitOfWork, actor: Actor) -> Lead:
-    """Close an open lead as disqualified; refused while an opportunity is associated with it (§3)."""
+def disqualify_lead(
+    lead_id: uuid.UUID,
+    reason: LeadStatusReason,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    cancel_open_activities: bool = False,
+) -> Lead:
+    """Close an open lead as disqualified; refused while an opportunity is associated with it (§3).
+    With ``cancel_open_activities`` the lead's open activities that the actor may change are canceled."""
     session = uow.session
     lead = get_accessible(session, Lead, lead_id, label="lead", actor=actor, privilege=Privilege.WRITE, for_update=True)
     has_opportunity = session.scalar(select(exists().where(Opportunity.originating_lead_id == lead.id)))
     lead.disqualify(reason, has_opportunity=bool(has_opportunity))
     lead.modified_by_id = actor.user_id
     record_action(session, actor, "disqualify", table="leads", record_id=lead.id, summary=reason.value)
+    if cancel_open_activities:
+        cancel_open_activities_of(session, actor, RegardingTable.LEADS, lead.id)
     uow.flush()
     return lead
 

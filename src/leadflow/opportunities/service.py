@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from leadflow.activities.models import RegardingTable
-from leadflow.activities.service import delete_notes_of
+from leadflow.activities.service import delete_timeline_of
 from leadflow.catalog.lines import line_sums, price_list_for, recalculate
 from leadflow.catalog.service import field_refusal
 from leadflow.core.records import check_version, get_reference
@@ -161,5 +161,5 @@ def delete_opportunity(
     """Delete an opportunity and its notes."""
     opportunity = _for_change(uow, actor, opportunity_id, Privilege.DELETE)
     check_version(opportunity, expected_version)
-    delete_notes_of(uow.session, RegardingTable.OPPORTUNITIES, opportunity.id)
+    delete_timeline_of(uow.session, RegardingTable.OPPORTUNITIES, opportunity.id)
     delete_owned(opportunity, summary=opportunity.name, uow=uow, actor=actor)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 
+from huey import crontab
+
 from leadflow.core.config import Settings
 from leadflow.core.uow import Database
 from leadflow.jobs.models import Job
 from leadflow.jobs.queue import JobQueue, default_queue_url
 from leadflow.jobs.runner import Handler
-from leadflow.tasks import admin, qualify, transfer
+from leadflow.tasks import admin, mail, qualify, transfer
 
 HANDLERS: dict[str, Handler] = {
     qualify.KIND: qualify.run,
@@ -31,8 +33,18 @@ def queue_url(settings: Settings) -> str:
 
 
 def job_queue(settings: Settings, database: Database) -> JobQueue:
-    """The job queue of these settings, running leadflow's kinds of job on ``database``."""
-    return JobQueue(queue_url(settings), database, HANDLERS, name=settings.queue_name)
+    """The job queue of these settings, running leadflow's kinds of job on ``database``; its workers
+    also start, every minute, the next try of each e-mail the mail server did not take."""
+    queue = JobQueue(
+        queue_url(settings), database, {**HANDLERS, mail.KIND: mail.sender(settings)}, name=settings.queue_name
+    )
+
+    def retry_emails() -> None:
+        for job in mail.start_retries(database):
+            queue.enqueue(job.id)
+
+    queue.huey.periodic_task(crontab(minute="*"), name="leadflow.retry_emails")(retry_emails)
+    return queue
 
 
 def submit(job_id: uuid.UUID, *, queue: JobQueue, database: Database) -> Job:
@@ -42,4 +54,4 @@ def submit(job_id: uuid.UUID, *, queue: JobQueue, database: Database) -> Job:
         return uow.session.get_one(Job, job_id)
 
 
-__all__ = ["HANDLERS", "admin", "job_queue", "qualify", "queue_url", "submit", "transfer"]
+__all__ = ["HANDLERS", "admin", "job_queue", "mail", "qualify", "queue_url", "submit", "transfer"]

@@ -139,6 +139,10 @@ def _notes_of(table: DetectionTable) -> ChildLink:
     return ChildLink(NOTES.name, "regarding_id", (("regarding_table", RegardingTable(table.value)),))
 
 
+def _activities_of(table: DetectionTable) -> ChildLink:
+    return ChildLink("activities", "regarding_id", (("regarding_table", RegardingTable(table.value)),))
+
+
 POLICIES: dict[DetectionTable, MergePolicy] = {
     DetectionTable.ACCOUNTS: MergePolicy(
         DetectionTable.ACCOUNTS,
@@ -146,6 +150,7 @@ POLICIES: dict[DetectionTable, MergePolicy] = {
         parents=(),
         children=(
             _notes_of(DetectionTable.ACCOUNTS),
+            _activities_of(DetectionTable.ACCOUNTS),
             ChildLink("contacts", "account_id"),
             ChildLink("opportunities", "parent_account_id"),
             ChildLink("opportunities", "customer_id", (("customer_kind", "account"),)),
@@ -159,6 +164,7 @@ POLICIES: dict[DetectionTable, MergePolicy] = {
         parents=(ParentLink("account_id", "accounts", "account"),),
         children=(
             _notes_of(DetectionTable.CONTACTS),
+            _activities_of(DetectionTable.CONTACTS),
             ChildLink("opportunities", "parent_contact_id"),
             ChildLink("opportunities", "customer_id", (("customer_kind", "contact"),)),
             ChildLink("leads", "parent_contact_id"),
@@ -175,6 +181,7 @@ POLICIES: dict[DetectionTable, MergePolicy] = {
         ),
         children=(
             _notes_of(DetectionTable.LEADS),
+            _activities_of(DetectionTable.LEADS),
             ChildLink("accounts", "originating_lead_id"),
             ChildLink("contacts", "originating_lead_id"),
             ChildLink("opportunities", "originating_lead_id"),
