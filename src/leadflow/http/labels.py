@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 
+from leadflow.activities.models import ActivityState, ActivityStatus, ActivityType, Direction, Priority
 from leadflow.duplicates.models import DetectionTable
 from leadflow.http.language import N_, gettext
 from leadflow.leads.models import (
@@ -49,6 +50,10 @@ TABLE_LABELS = {
     "quotes": N_("Quotes"),
     "orders": N_("Orders"),
     "invoices": N_("Invoices"),
+    "tasks": N_("Tasks"),
+    "phone_calls": N_("Phone calls"),
+    "appointments": N_("Appointments"),
+    "emails": N_("Emails"),
 }
 
 PRIVILEGE_LABELS = {
@@ -194,6 +199,36 @@ CHOICE_LABELS: dict[type[enum.Enum], dict[str, str]] = {
     OpportunityRating: {"hot": N_("Hot"), "warm": N_("Warm"), "cold": N_("Cold")},
     # An opportunity close record: completed when written, canceled when the opportunity is reopened.
     CloseState: {"completed": N_("Completed"), "canceled": N_("Canceled")},
+    # Activities (reference §5): Dynamics' types, states and status reasons (statuscode).
+    ActivityType: {
+        "task": N_("Task"),
+        "phone_call": N_("Phone call"),
+        "appointment": N_("Appointment"),
+        "email": N_("Email"),
+    },
+    ActivityState: {"open": N_("Open"), "completed": N_("Completed"), "canceled": N_("Canceled")},
+    ActivityStatus: {
+        "not_started": N_("Not started"),
+        "in_progress": N_("In progress"),
+        "waiting": N_("Waiting on someone else"),
+        "deferred": N_("Deferred"),
+        "open": N_("Open"),
+        "made": N_("Made"),
+        "received": N_("Received"),
+        "free": N_("Free"),
+        "tentative": N_("Tentative"),
+        "busy": N_("Busy"),
+        "out_of_office": N_("Out of office"),
+        "draft": N_("Draft"),
+        "failed": N_("Failed"),
+        "sent": N_("Sent"),
+        "pending_send": N_("Pending send"),
+        "sending": N_("Sending"),
+        "completed": N_("Completed"),
+        "canceled": N_("Canceled"),
+    },
+    Priority: {"low": N_("Low"), "normal": N_("Normal"), "high": N_("High")},
+    Direction: {"incoming": N_("Incoming"), "outgoing": N_("Outgoing")},
 }
 DECISION_LABELS = {"yes": N_("Identified"), "no": N_("Not identified")}
 
