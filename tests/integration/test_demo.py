@@ -11,7 +11,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
-from leadflow.activities.models import Attachment, Note, RegardingTable
+from leadflow.activities.activity import ActivityFilter, list_activities
+from leadflow.activities.models import ActivityType, Attachment, Note, RegardingTable
 from leadflow.activities.service import get_attachment, timeline
 from leadflow.catalog.models import (
     DiscountList,
@@ -118,7 +119,23 @@ def test_demo_loads_about_forty_leads_and_says_what_it_added(database, demo):
     assert "duplicate detection rule" not in demo  # the demo shows the out-of-box rules, it adds none
     assert "2 campaigns" in demo
     assert "with attachments" in demo
-    assert "8 products, 2 price lists, 12 opportunity products, 3 quotes, 1 order and 1 invoice" in demo
+    assert "8 products, 2 price lists, 12 opportunity products, 3 quotes, 1 order, 1 invoice and 14 activities" in demo
+
+
+def test_demo_gives_each_seller_a_day_to_work_through(database, demo):
+    """Both sellers have calls and tasks due today, something overdue, and meetings coming up."""
+    with database.unit_of_work(read_only=True) as uow:
+        for email in ("carlos.ruiz@leadflow.example", "emma.clarke@leadflow.example"):
+            actor = actor_for_email(uow.session, email)
+            zone = get_settings(uow.session).default_time_zone
+
+            def view(name: str, actor=actor, zone=zone) -> list:
+                return list_activities(ActivityFilter(view=name), uow=uow, actor=actor, time_zone=zone).items
+
+            assert view("due_today"), email
+            assert view("overdue"), email
+            assert any(a.type is ActivityType.APPOINTMENT for a in view("my_open")), email
+            assert all(a.owner_user_id == actor.user_id for a in view("my_open"))
 
 
 def test_demo_organisation_has_just_the_out_of_box_duplicate_rules_published(database, demo):

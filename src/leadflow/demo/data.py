@@ -35,3 +35,5 @@ DEMO_UNITS: list[dict[str, str | None]] = _read("users.json")["business_units"]
 DEMO_USERS: list[dict[str, str]] = _read("users.json")["users"]
 DEMO_CATALOGUE: dict[str, list[dict[str, Any]]] = _read("catalogue.json")
 DEMO_SALES: list[dict[str, Any]] = _read("sales.json")
+# The demo sellers' tasks, calls, meetings and e-mails, dated relative to the day the demo is loaded.
+DEMO_ACTIVITIES: list[dict[str, Any]] = _read("activities.json")

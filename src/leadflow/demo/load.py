@@ -35,14 +35,16 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from leadflow.activities.models import RegardingTable
+from leadflow.activities.activity import create_activity
+from leadflow.activities.models import Activity, RegardingTable
 from leadflow.activities.service import AttachmentUpload, add_note
 from leadflow.catalog import service as catalog
 from leadflow.catalog.models import DiscountList, PriceList, PriceListItem, Product, ProductFamily, Unit, UnitGroup
@@ -64,6 +66,7 @@ from leadflow.core.schemas import parse
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.demo.data import (
     CAMPAIGNS,
+    DEMO_ACTIVITIES,
     DEMO_CATALOGUE,
     DEMO_LEADS,
     DEMO_SALES,
@@ -213,7 +216,57 @@ def load_demo(database: Database) -> str:
                 uow.commit()
     _ensure_pipeline(database, now.date())
     _ensure_sales(database, now.date(), added)
+    _ensure_activities(database, added)
     return _summary(added)
+
+
+def _ensure_activities(database: Database, added: Counter[str]) -> None:
+    """The sellers' activities of ``activities.json``, each as the owner of the record it regards, once
+    (when no activity exists yet), dated from today in the organisation's time zone."""
+    with database.unit_of_work(read_only=True) as uow:
+        if uow.session.scalar(select(Activity.id).limit(1)) is not None:
+            return
+        zone = ZoneInfo(get_settings(uow.session).default_time_zone)
+    today = datetime.now(zone).date()
+    for spec in DEMO_ACTIVITIES:
+        model, table, key = (
+            (Lead, RegardingTable.LEADS, Lead.topic)
+            if "lead" in spec
+            else (Opportunity, RegardingTable.OPPORTUNITIES, Opportunity.name)
+        )
+        with database.unit_of_work() as uow:
+            record = uow.session.scalars(select(model).where(key == spec.get("lead", spec.get("opportunity")))).first()
+            if record is None or record.owner_user_id is None or not record.is_open:
+                continue
+            owner = uow.session.get(User, record.owner_user_id)
+            assert owner is not None
+            fields = {
+                name: spec[name]
+                for name in (
+                    "type",
+                    "subject",
+                    "description",
+                    "priority",
+                    "status_reason",
+                    "phone_number",
+                    "duration_minutes",
+                    "percent_complete",
+                    "location",
+                    "to",
+                )
+                if name in spec
+            }
+            at = datetime.combine(
+                today + timedelta(days=spec.get("due_days", spec.get("start_days", 0))), time(spec.get("hour", 9)), zone
+            )
+            if spec["type"] == "appointment":
+                fields |= {"start": at, "end": at + timedelta(minutes=spec.get("minutes", 30))}
+            elif "due_days" in spec:
+                fields["due"] = at
+            fields |= {"regarding_table": table, "regarding_id": record.id}
+            create_activity(fields, uow=uow, actor=load_actor(uow.session, owner))
+            uow.commit()
+            added["activities"] += 1
 
 
 def _ensure_users(uow: UnitOfWork, added: Counter[str]) -> None:
@@ -632,6 +685,7 @@ SALES_COUNTED = {
     "quotes": ("quote", "quotes"),
     "orders": ("order", "orders"),
     "invoices": ("invoice", "invoices"),
+    "activities": ("activity", "activities"),
 }
 
 
