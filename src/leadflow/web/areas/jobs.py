@@ -35,6 +35,7 @@ from leadflow.security.access import access_condition
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
 from leadflow.tasks import admin as admin_tasks
+from leadflow.tasks import mail as mail_tasks
 from leadflow.tasks import qualify as qualify_task
 from leadflow.tasks import transfer as transfer_tasks
 from leadflow.web.areas.admin import refused_page
@@ -87,6 +88,7 @@ JOB_KIND_LABELS = {
     admin_tasks.RECALCULATE: "Currency recalculation",
     transfer_tasks.IMPORT: "Import",
     transfer_tasks.EXPORT: "Export",
+    mail_tasks.KIND: "E-mail sending",
 }
 # What one item of a job came to; a status without a label is shown as stored.
 ITEM_STATUS_LABELS = {
@@ -133,6 +135,9 @@ _QUALIFY_TITLE = re.compile(r"Qualify (?P<count>\d+) leads?")
 _SCAN_TITLE = re.compile(r"Find all duplicates in (?P<table>\w+)")
 _PUBLISH_TITLE = re.compile(r"Publish the rule (?P<rule>.+)", re.DOTALL)
 _RECALCULATE_TITLE = "Recalculate open records"
+# ``leadflow.activities.activity`` and ``leadflow.tasks.mail`` title the jobs that send e-mails so.
+_SEND_TITLE = re.compile(r"Send the e-mail (?P<subject>.+)", re.DOTALL)
+_RESEND_TITLE = "Send an e-mail again"
 # ``leadflow.transfer.service`` and ``leadflow.tasks.transfer`` title imports, dry runs and exports so.
 _TRANSFER_TITLE = re.compile(
     r"(?:(?P<verb>Import|Check) (?P<table>\w+) from (?P<filename>.+)|Export (?P<exported>\w+) to (?P<format>\w+))",
@@ -168,6 +173,10 @@ def job_title(language: str, title: str) -> str:
         return gettext(language, "Publish the rule %(rule)s", rule=rule_name(language, found["rule"]))
     if title == _RECALCULATE_TITLE:
         return gettext(language, "Recalculate open records")
+    if found := _SEND_TITLE.fullmatch(title):
+        return gettext(language, "Send the e-mail %(subject)s", subject=found["subject"])
+    if title == _RESEND_TITLE:
+        return gettext(language, "Send an e-mail again")
     if found := _TRANSFER_TITLE.fullmatch(title):
         verb, table = ("Export", found["exported"]) if found["exported"] else (found["verb"], found["table"])
         if message := _TRANSFER_TITLES.get((verb, table)):
