@@ -21,7 +21,7 @@ from leadflow.core.uow import UnitOfWork
 from leadflow.http.errors import status_for
 from leadflow.security import directory
 from leadflow.security import service as security_service
-from leadflow.security.privileges import ADMIN_TABLES, RECORD_TABLES, TABLES, Depth, Privilege
+from leadflow.security.privileges import ACTIVITY_TABLES, ADMIN_TABLES, RECORD_TABLES, TABLES, Depth, Privilege
 from leadflow.web.areas.admin import admin_area
 from leadflow.web.areas.admin_labels import ROLE_LABELS
 from leadflow.web.areas.admin_security import security_tabs, stale
@@ -35,7 +35,11 @@ router = APIRouter()
 ROLES = "/admin/roles"
 
 # The grid's rows, in two groups as Dynamics 365 shows them.
-GROUPS = ((N_("Sales records"), RECORD_TABLES), (N_("Administration"), ADMIN_TABLES))
+GROUPS = (
+    (N_("Sales records"), tuple(table for table in RECORD_TABLES if table not in ACTIVITY_TABLES)),
+    (N_("Activities"), ACTIVITY_TABLES),
+    (N_("Administration"), ADMIN_TABLES),
+)
 
 _ROLE_NOTICES = {
     "required": N_(
