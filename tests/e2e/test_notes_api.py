@@ -245,6 +245,8 @@ def test_the_opportunity_timeline_serves_the_lead_attachment_without_copying_it(
     timeline = client.get(f"{API}/opportunities/{opportunity_id}/timeline").json()["items"]
 
     assert [entry["id"] for entry in timeline] == [note["id"]]
+    # A note on the timeline keeps every field of the note, with its kind and when it was made.
+    assert timeline[0] == {**note, "kind": "note", "at": note["created_at"]}
     assert timeline[0]["file_name"] == "brief.txt"
     assert counts(database)["attachments"] == 1
     download = client.get(f"{API}/leads/{lead['id']}/notes/{note['id']}/attachment")

@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from leadflow.activities.activity import create_activity
 from leadflow.catalog import service as catalog
 from leadflow.catalog.models import PriceList, Product, UnitGroup
 from leadflow.catalog.schemas import LineCreate, PriceListCreate, PriceListItemCreate, ProductCreate, UnitGroupCreate
@@ -253,6 +254,16 @@ def seller_draft_quote(database: Database) -> uuid.UUID:
         quote = sales.quote_from_opportunity(opportunity_id, uow=uow, actor=seller)
         uow.commit()
     return quote.id
+
+
+def seller_task(database: Database) -> uuid.UUID:
+    """An open task of the salesperson."""
+    with database.unit_of_work() as uow:
+        task, _ = create_activity(
+            {"type": "task", "subject": f"Llamar {_unique()}"}, uow=uow, actor=_as(database, SELLER)
+        )
+        uow.commit()
+    return task.id
 
 
 @dataclass(frozen=True)
@@ -576,6 +587,71 @@ CASES = (
         lambda d, t: ["duplicates", "undo", str(t)],
         lambda d, t: ("POST", f"/merges/{t}/undo", None),
         merged_accounts,
+    ),
+    # activities
+    Case(
+        "activities list",
+        "YYYY",
+        lambda d, t: ["activities", "list"],
+        lambda d, t: ("GET", "/activities", None),
+    ),
+    Case(
+        "activities show",
+        "YYYY",
+        lambda d, t: ["activities", "show", str(t)],
+        lambda d, t: ("GET", f"/activities/{t}", None),
+        seller_task,
+    ),
+    Case(
+        "activities add-task",
+        "YYYY",
+        lambda d, t: ["activities", "add-task", "Llamar"],
+        lambda d, t: ("POST", "/activities", {"type": "task", "subject": "Llamar"}),
+    ),
+    Case(
+        "activities add-task regarding a lead",
+        "YYNY",
+        lambda d, t: ["activities", "add-task", "Llamar", "--regarding", f"lead:{t}"],
+        lambda d, t: (
+            "POST",
+            "/activities",
+            {"type": "task", "subject": "Llamar", "regarding_table": "leads", "regarding_id": str(t)},
+        ),
+        seller_lead,
+    ),
+    Case(
+        "activities complete",
+        "YYNY",
+        lambda d, t: ["activities", "complete", str(t)],
+        lambda d, t: ("POST", f"/activities/{t}/complete", None),
+        seller_task,
+    ),
+    Case(
+        "activities delete",
+        "YYNY",
+        lambda d, t: ["activities", "delete", str(t)],
+        lambda d, t: ("DELETE", f"/activities/{t}", None),
+        seller_task,
+    ),
+    Case(
+        "activities timeline",
+        "YYYY",
+        lambda d, t: ["activities", "timeline", "lead", str(t)],
+        lambda d, t: ("GET", f"/leads/{t}/timeline", None),
+        seller_lead,
+    ),
+    Case(
+        "activities calendar-feed issue",
+        "YYYY",
+        lambda d, t: ["activities", "calendar-feed", "issue"],
+        lambda d, t: ("POST", "/me/calendar-feed", None),
+    ),
+    Case(
+        "leads disqualify --cancel-activities",
+        "YYNY",
+        lambda d, t: ["leads", "disqualify", str(t), "--reason", "lost", "--cancel-activities"],
+        lambda d, t: ("POST", f"/leads/{t}/disqualify", {"status_reason": "lost", "cancel_open_activities": True}),
+        seller_lead,
     ),
 )
 

@@ -607,6 +607,8 @@ def _request_send(activity: Activity, *, uow: UnitOfWork, actor: Actor, mail_con
     activity.state = ActivityState.COMPLETED
     activity.status_reason = ActivityStatus.PENDING_SEND
     activity.send_error = None
+    # Each sending gets its own tries: a failed e-mail sent again is not failed again at its first try.
+    activity.send_attempts = 0
     activity.next_send_at = utcnow()
     activity.modified_by_id = actor.user_id
     uow.flush()

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from leadflow.api import (
+    activities,
     catalog,
     currencies,
     duplicate_jobs,
@@ -101,6 +102,7 @@ def install_api(app: FastAPI, database: Database) -> None:
         catalog.router,
         sales.router,
         notes.router,
+        activities.router,
         settings_api.router,
         duplicates.router,
         duplicate_jobs.router,
@@ -111,6 +113,8 @@ def install_api(app: FastAPI, database: Database) -> None:
     ]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    # Calendar apps read a user's feed at its secret address, outside the API and without a sign-in.
+    app.include_router(activities.feed_router)
 
     app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_ASSETS), name="docs-assets")
 

@@ -273,12 +273,27 @@ def qualify_lead(
     return QualifyResponse(lead=_lead_response(result.lead, response), created=_created(result))
 
 
+class DisqualifyBody(DisqualifyRequest):
+    """Disqualify with a reason; the lead's open activities stay open unless they are to be canceled."""
+
+    cancel_open_activities: bool = Field(
+        default=False, description="Cancel the lead's open activities that you may change."
+    )
+
+
 @router.post("/{lead_id}/disqualify")
 def disqualify_lead(
-    lead_id: uuid.UUID, request: DisqualifyRequest, uow: UowDep, actor: CurrentActor, response: Response
+    lead_id: uuid.UUID, request: DisqualifyBody, uow: UowDep, actor: CurrentActor, response: Response
 ) -> LeadOut:
-    """Disqualify an open lead with a reason: lost, cannot_contact, no_longer_interested or canceled (§3)."""
-    lead = service.disqualify_lead(lead_id, request.status_reason, uow=uow, actor=actor)
+    """Disqualify an open lead with a reason: lost, cannot_contact, no_longer_interested or canceled (§3);
+    with `cancel_open_activities` its open activities are canceled too."""
+    lead = service.disqualify_lead(
+        lead_id,
+        request.status_reason,
+        uow=uow,
+        actor=actor,
+        cancel_open_activities=request.cancel_open_activities,
+    )
     uow.commit()
     return _lead_response(lead, response)
 

@@ -12,6 +12,7 @@ import typer
 
 from leadflow import __version__
 from leadflow.cli import (
+    activities,
     admin,
     catalog,
     currencies,
@@ -81,3 +82,4 @@ reporting.register(app)
 app.add_typer(duplicates_app, name="duplicates")
 jobs.register(app)
 transfer.register(app)
+activities.register(app)

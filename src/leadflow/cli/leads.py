@@ -387,15 +387,22 @@ def leads_disqualify(
     ctx: typer.Context,
     lead_id: Annotated[uuid.UUID, typer.Argument()],
     reason: Annotated[str, typer.Option(help="lost, cannot_contact, no_longer_interested or canceled.")],
+    cancel_activities: Annotated[
+        bool,
+        typer.Option("--cancel-activities", help="Also cancel the lead's open activities that you may change."),
+    ] = False,
 ) -> None:
     """Disqualify an open lead with a status reason (§3)."""
 
     def action(uow: Any, actor: Actor) -> Any:
         request = parse(DisqualifyRequest, {"status_reason": reason})
-        return service.disqualify_lead(lead_id, request.status_reason, uow=uow, actor=actor)
+        return service.disqualify_lead(
+            lead_id, request.status_reason, uow=uow, actor=actor, cancel_open_activities=cancel_activities
+        )
 
     lead = run(ctx, action)
-    console.print(f"Disqualified [bold]{lead.full_name}[/] ({lead.status_reason.value})")
+    canceled = "; its open activities you may change are canceled" if cancel_activities else ""
+    console.print(f"Disqualified [bold]{lead.full_name}[/] ({lead.status_reason.value}){canceled}")
 
 
 @leads_app.command("reactivate")

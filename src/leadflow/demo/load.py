@@ -229,18 +229,21 @@ def _ensure_activities(database: Database, added: Counter[str]) -> None:
         zone = ZoneInfo(get_settings(uow.session).default_time_zone)
     today = datetime.now(zone).date()
     for spec in DEMO_ACTIVITIES:
+        model: Any
         model, table, key = (
             (Lead, RegardingTable.LEADS, Lead.topic)
             if "lead" in spec
             else (Opportunity, RegardingTable.OPPORTUNITIES, Opportunity.name)
         )
         with database.unit_of_work() as uow:
-            record = uow.session.scalars(select(model).where(key == spec.get("lead", spec.get("opportunity")))).first()
+            record: Any = uow.session.scalars(
+                select(model).where(key == spec.get("lead", spec.get("opportunity")))
+            ).first()
             if record is None or record.owner_user_id is None or not record.is_open:
                 continue
             owner = uow.session.get(User, record.owner_user_id)
             assert owner is not None
-            fields = {
+            fields: dict[str, Any] = {
                 name: spec[name]
                 for name in (
                     "type",

@@ -352,6 +352,37 @@ REFUSALS = {
     "two_factor_enrolment_required": N_(
         "Your role requires two-factor sign-in: sign in to the web app once to set it up."
     ),
+    # Activities: tasks, phone calls, appointments, e-mails and the calendar feed
+    "activity_not_found": N_("This activity does not exist or was deleted."),
+    "not_for_type": N_("Some fields belong to another type of activity; leave them out."),
+    "end_before_start": N_("The appointment ends before it starts."),
+    "start_required": N_("An appointment needs a start."),
+    "regarding_incomplete": N_("Name both the table and the record the activity regards."),
+    "regarding_id_not_found": N_("The record the activity regards does not exist, or you may not read it."),
+    "attendees_not_found": N_("An attendee is neither an active user nor a contact you may read."),
+    "invalid_status_reason": N_("This type of activity has no such status reason; choose one of those offered."),
+    "set_by_sending": N_("An e-mail becomes sent only by sending it."),
+    "no_recipient": N_("An e-mail to send needs at least one recipient."),
+    "incoming_not_sent": N_("An incoming e-mail is recorded, not sent."),
+    "activity_closed": N_("This activity is completed or canceled, and read-only; reopen it to change it."),
+    "activity_canceled": N_("This activity is canceled; reopen it to go on with it."),
+    "activity_completed": N_("This activity is already completed; reopen it to go on with it."),
+    "activity_open": N_("This activity is already open."),
+    "email_sent": N_("This e-mail was sent (or is being sent); it cannot be reopened."),
+    "email_not_draft": N_("Only a draft or failed e-mail can be sent."),
+    "not_an_email": N_("Only e-mails are sent; this activity is not one."),
+    "use_complete_or_cancel": N_("Complete or cancel the activity to give it a closed status reason."),
+    "smtp_not_configured": N_(
+        "No mail server is configured, so leadflow cannot send e-mail; record it without sending, or ask an "
+        "administrator to configure one."
+    ),
+    "feed_not_found": N_("No calendar feed has this address; it was revoked or replaced."),
+    "invalid_view": N_(
+        "There is no such view of activities; choose my_open, due_today, overdue or completed_this_week."
+    ),
+    "invalid_type": N_("There is no such kind of entry; choose note, task, phone_call, appointment, email or close."),
+    "invalid_datetime": N_("A time is out of the range that can be stored; check it."),
+    "missing": N_("Some required fields are empty; fill them in."),
 }
 
 # The message next to a field, by the field problem's code (leadflow.core.schemas and the form readers).
@@ -431,6 +462,20 @@ FIELD_MESSAGES = {
     "base_currency_rate": N_("The base currency's exchange rate is 1."),
     "closed": N_("This opportunity is closed."),
     "other_customer": N_("This opportunity is not one of the lead's account or contact."),
+    # Activities
+    "not_for_type": N_("This type of activity has no such field."),
+    "end_before_start": N_("The end comes before the start."),
+    "start_required": N_("An appointment needs a start."),
+    "regarding_incomplete": N_("Name both the table and the record."),
+    "invalid_status_reason": N_("Choose one of this type's status reasons."),
+    "set_by_sending": N_("Sending sets this status."),
+    "no_recipient": N_("Give at least one recipient."),
+    "incoming_not_sent": N_("An incoming e-mail is recorded, not sent."),
+    "use_complete_or_cancel": N_("Complete or cancel the activity instead."),
+    "invalid_view": N_("Choose one of the views."),
+    "invalid_type": N_("Choose one of the kinds of entry."),
+    "invalid_datetime": N_("This time cannot be stored."),
+    "missing": N_("This field is required."),
 }
 
 
