@@ -370,3 +370,20 @@ def test_due_today_follows_the_readers_time_zone(database, actor):
         filters = activities.ActivityFilter(view="due_today")
         in_madrid = activities.list_activities(filters, uow=uow, actor=actor, time_zone="Europe/Madrid").items
     assert task.id in [a.id for a in in_madrid]
+
+
+def test_an_all_day_appointment_keeps_the_days_as_written_whatever_the_offset(database, actor):
+    """Midnight in Madrid is 23:00 UTC the day before; the appointment is still on the day written."""
+    meeting = add(
+        database,
+        actor,
+        type="appointment",
+        subject="Trade fair",
+        all_day=True,
+        start="2027-03-10T00:00:00+01:00",
+        end="2027-03-12T00:00:00+01:00",
+    )
+    assert (meeting.scheduled_start, meeting.scheduled_end) == (
+        datetime(2027, 3, 10, tzinfo=UTC),
+        datetime(2027, 3, 12, tzinfo=UTC),
+    )

@@ -258,6 +258,11 @@ class _Times:
     end: datetime | None
 
 
+def _day(written: datetime | None, stored: datetime) -> date:
+    """The calendar day of a time as it was written (in its own offset), else as stored."""
+    return written.date() if written is not None else stored.date()
+
+
 def _times(kind: ActivityType, values: dict[str, Any], current: Activity | None) -> _Times:
     """The stored start and end: an appointment's own; the due time (end) of the other types."""
     if kind is not ActivityType.APPOINTMENT:
@@ -269,8 +274,9 @@ def _times(kind: ActivityType, values: dict[str, Any], current: Activity | None)
     if start is None:
         raise field_refusal("start", "start_required", "start: an appointment needs a start.")
     if all_day:
-        start = datetime.combine(start.date(), time(), UTC)
-        end = datetime.combine((end or start).date(), time(), UTC)
+        # Whole days are the days as written, whatever the offset: kept as midnight UTC of each day.
+        start = datetime.combine(_day(values.get("start"), start), time(), UTC)
+        end = datetime.combine(_day(values.get("end"), end or start), time(), UTC)
         if end <= start:
             end = start + timedelta(days=1)
     elif end is None:
