@@ -35,10 +35,11 @@ from tests.conftest import (
 from tests.web.conftest import web_sign_in
 
 ORIGIN = "http://testserver"
-# Enough for every page of the demo of the widest role (the administrator's crawl reaches about 540,
+# Enough for every page of the demo of the widest role (the administrator's crawl reaches about 710,
 # some 60 of them the CSV and Excel downloads of the lead list's views, some 90 the product catalogue
-# and the quotes, orders and invoices with their printed forms).
-MAX_PAGES = 700
+# and the quotes, orders and invoices with their printed forms, some 130 the quick-create forms of the
+# records' timelines).
+MAX_PAGES = 800
 # Query parameters that only order or page what a list shows: a few of each list's orders and pages are
 # followed (paging does not explode), while each view or filter (``view=``, ``q=``...) counts as a page.
 ORDER_AND_PAGING = frozenset({"sort", "cursor", "page", "before", "after"})
@@ -51,6 +52,9 @@ CONTENTS_PER_PATH = 20
 # every record the user may read: a few of each kind are enough, and keep the crawl fast.
 RECORDS_PER_SHAPE = 60
 COMMANDS_PER_SHAPE = 8
+# A record's page narrowed by its timeline's filters (``/leads/<id>?kind=task&state=open``) shows the same
+# links on every record: those of a few records of each kind are followed.
+FILTERED_RECORDS_PER_SHAPE = 3
 # Addresses never followed: signing out ends the crawl's session; the API is no page.
 SKIPPED_PATHS = ("/sign-out",)
 SKIPPED_PREFIXES = ("/api/", "/static/")
@@ -235,6 +239,7 @@ def crawl(client: TestClient, *, limit: int = MAX_PAGES, on_page: PageReader | N
     contents: dict[str, set[str]] = {}  # path -> the contents (views, filters) of it followed
     orderings: Counter[str] = Counter()  # content -> how many orders and pages of it were followed
     shapes: dict[str, set[str]] = {}  # kind of record page -> its paths followed
+    filtered: dict[str, set[str]] = {}  # kind of record page -> its paths followed with a filter
 
     def enqueue(page: str, link: str) -> None:
         if link in seen:
@@ -251,6 +256,11 @@ def crawl(client: TestClient, *, limit: int = MAX_PAGES, on_page: PageReader | N
             return
         if content != link and orderings[content] >= ORDERINGS_PER_CONTENT:
             return
+        narrowed = filtered.setdefault(shape, set())
+        if shape.endswith("<id>") and content != path:
+            if path not in narrowed and len(narrowed) >= FILTERED_RECORDS_PER_SHAPE:
+                return
+            narrowed.add(path)
         records.add(path)
         views.add(content)
         orderings[content] += content != link

@@ -439,8 +439,8 @@ def test_a_note_with_an_attachment_shows_on_the_timeline_and_downloads_as_an_att
     )
     assert response.status_code == 303 and response.headers["location"] == f"/leads/{lead.id}?done=note#timeline"
     page = web_client.get(f"/leads/{lead.id}").text
-    note_id = re.search(r'<li id="note-([0-9a-f-]+)">', page).group(1)
-    item = re.search(rf'<li id="note-{note_id}">.*?</li>', page, re.DOTALL).group(0)
+    note_id = re.search(r'<li id="note-([0-9a-f-]+)"', page).group(1)
+    item = re.search(rf'<li id="note-{note_id}".*?</li>', page, re.DOTALL).group(0)
     assert "Price list" in item and "Sent the prices.\nCall back Monday." in item and "Ada Admin" in item
     assert f'href="/leads/{lead.id}/notes/{note_id}/attachment" download' in item and "(38 byte)" in item
     download = web_client.get(f"/leads/{lead.id}/notes/{note_id}/attachment")

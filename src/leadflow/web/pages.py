@@ -56,6 +56,7 @@ SALES_NAV = (
     NavItem("/accounts", N_("Accounts")),
     NavItem("/contacts", N_("Contacts")),
     NavItem("/opportunities", N_("Opportunities")),
+    NavItem("/activities", N_("Activities")),
     NavItem("/board", N_("Pipeline board")),
     NavItem("/forecast", N_("Forecast")),
     NavItem("/competitors", N_("Competitors")),

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
+from leadflow.activities import calendar
 from leadflow.core.db import utcnow
 from leadflow.core.errors import Forbidden, LeadflowError, ValidationFailed
 from leadflow.core.formatting import locale_of, time_zone_names
@@ -342,6 +343,7 @@ _ME_NOTICES = {
     ),
     "token_revoked": N_("The token was revoked."),
     "two_factor_off": N_("Two-factor sign-in is off."),
+    "calendar_revoked": N_("The calendar address was revoked: calendars that subscribed to it stop updating."),
 }
 
 
@@ -378,9 +380,12 @@ def _me_page(
     error: str | None = None,
     notice: str | None = None,
     password_errors: dict[str, str] | None = None,
+    calendar_url: str | None = None,
 ) -> Response:
     language = session.language
     with database_of(request).unit_of_work(read_only=True) as uow:
+        # The private calendar feed: whether it is on; its address only right after it is made.
+        calendar_feed_on = calendar.has_feed(uow=uow, actor=session.actor)
         user = uow.session.get(User, session.actor.user_id)
         unit = (
             uow.session.scalar(select(BusinessUnit.name).where(BusinessUnit.id == user.business_unit_id))
@@ -412,6 +417,8 @@ def _me_page(
         two_factor_since=two_factor_since,
         tokens=tokens,
         tokens_shown=TOKENS_SHOWN,
+        calendar_feed_on=calendar_feed_on,
+        calendar_url=calendar_url,
     )
 
 

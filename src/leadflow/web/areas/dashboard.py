@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from leadflow.leads.models import LeadSource, LeadStatusReason
 from leadflow.reporting.dashboard import DashboardFigures, dashboard_figures
+from leadflow.web.areas.activities_page import today_tile
 from leadflow.web.i18n import N_
 from leadflow.web.labels import CHOICE_LABELS, STAGE_LABELS
 from leadflow.web.pages import WebSession, WebSessionDep, database_of, render
@@ -217,8 +218,15 @@ def dashboard_page(request: Request, session: WebSession, *, welcome: dict[str, 
     """The dashboard of the records the signed-in user may read (with a welcome line on the home page)."""
     with database_of(request).unit_of_work(read_only=True) as uow:
         figures = dashboard_figures(uow=uow, actor=session.actor)
+        today = today_tile(uow, session.actor, session.time_zone)
     return render(
-        request, session, "dashboard/dashboard.html", figures=figures, charts=charts(figures), welcome=welcome
+        request,
+        session,
+        "dashboard/dashboard.html",
+        figures=figures,
+        charts=charts(figures),
+        welcome=welcome,
+        today=today,
     )
 
 

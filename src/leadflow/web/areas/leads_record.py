@@ -1,5 +1,6 @@
 """The lead page of the Leads area: the lead form with the business process bar (§7), Save,
-Disqualify, Reactivate, Delete, and the timeline's notes and attachments. Qualify, which starts on
+Disqualify (optionally canceling the lead's open activities), Reactivate, Delete, and the timeline (notes,
+attachments and activities, with its quick-create dialogs: ``leadflow.web.timeline``). Qualify, which starts on
 this page, has its own module (``leads_qualify``).
 
 Every route translates the form into the service call the REST API makes and renders the result;
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from leadflow.activities.models import RegardingTable
-from leadflow.activities.service import get_attachment, timeline
+from leadflow.activities.service import get_attachment
 from leadflow.core.errors import DuplicateDetected, LeadflowError, NotFound, ValidationFailed
 from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
@@ -52,6 +53,8 @@ from leadflow.web.forms import FormDep, field_errors, id_in_path, match_rows, pa
 from leadflow.web.labels import CHOICE_LABELS, DECISION_LABELS, STAGE_LABELS
 from leadflow.web.notes import EMPTY_NOTE, PostedNote, file_size, max_attachment_bytes, note_refusal_text, save_note
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
+from leadflow.web.timeline import NOTICES as TIMELINE_NOTICES
+from leadflow.web.timeline import QuickForm, TimelineQuery, build_timeline, open_activity_count, register_routes
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,6 +86,8 @@ class RecordPage:
     note_input: PostedNote = EMPTY_NOTE
     note_error: str | None = None
     status_code: int = 200
+    timeline_query: TimelineQuery = field(default_factory=TimelineQuery)
+    quick: QuickForm | None = None
 
 
 def _options(uow: UnitOfWork, session: WebSession, values: dict[str, str]) -> dict[str, list[lookups.Option]]:
@@ -141,7 +146,16 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
         try:
             lead = service.get_lead(lead_id, uow=uow, actor=actor)
             process = lead_process(lead_id, uow=uow, actor=actor)
-            notes = timeline(RegardingTable.LEADS, lead_id, uow=uow, actor=actor).items
+            lead_timeline = build_timeline(
+                request,
+                uow,
+                session,
+                RegardingTable.LEADS,
+                lead,
+                query=page.timeline_query,
+                editable=lead.is_open,
+                quick=page.quick,
+            )
         except LeadflowError as refused:
             return error_page(request, session, refused)
         stored = lead_form_values(
@@ -150,7 +164,7 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
         can_write = can(uow.session, actor, Privilege.WRITE, "leads", lead)
         names = lookups.owner_names(
             uow.session,
-            user_ids=[lead.owner_user_id, *(note.created_by_id for note in notes)],
+            user_ids=[lead.owner_user_id],
             team_ids=[lead.owner_team_id],
         )
         return _form_page(
@@ -174,14 +188,8 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
             state_label=CHOICE_LABELS[type(lead.state)][lead.state.value],
             status_label=choice_label(lead.status_reason),
             state_badge=STATE_BADGES[lead.state],
-            notes=[
-                {
-                    "note": note,
-                    "author": names.get(note.created_by_id, "") if note.created_by_id else "",
-                    "size": file_size(language, note.file_size),
-                }
-                for note in notes
-            ],
+            timeline=lead_timeline,
+            open_activities=open_activity_count(uow, RegardingTable.LEADS, lead.id) if lead.is_open else 0,
             max_attachment=file_size(language, limit),
             max_attachment_bytes=limit,
             notice=page.notice,
@@ -226,7 +234,8 @@ def _new_page(
             notice=None,
             save_matches=save_matches or [],
             blocked=None,
-            notes=[],
+            timeline=None,
+            open_activities=0,
             note_input=EMPTY_NOTE,
             note_error=None,
             answers={},
@@ -322,7 +331,15 @@ def create_lead(request: Request, session: WebSessionDep, form: FormDep) -> Resp
 @lead_page_route
 def lead_page(request: Request, session: WebSessionDep, lead_id: str, done: str = "") -> Response:
     """The lead form: fields, the Qualify stage of the process bar, commands and timeline."""
-    return record_page(request, session, lead_id_from(lead_id), RecordPage(notice=NOTICES.get(done)))
+    return record_page(
+        request,
+        session,
+        lead_id_from(lead_id),
+        RecordPage(
+            notice=NOTICES.get(done) or TIMELINE_NOTICES.get(done),
+            timeline_query=TimelineQuery.of(request.query_params),
+        ),
+    )
 
 
 @router.post("/leads/{lead_id}")
@@ -392,8 +409,21 @@ def _simple_lead_page(
 def disqualify_page(request: Request, session: WebSessionDep, lead_id: str) -> Response:
     """The Disqualify dialog on a page of its own (without JavaScript)."""
     return _simple_lead_page(
-        request, session, lead_id, "leads/disqualify.html", disqualify_options=DISQUALIFY_OPTIONS, chosen=""
+        request,
+        session,
+        lead_id,
+        "leads/disqualify.html",
+        disqualify_options=DISQUALIFY_OPTIONS,
+        chosen="",
+        open_activities=_open_activities(request, lead_id),
+        cancel_chosen=False,
     )
+
+
+def _open_activities(request: Request, lead_id: str) -> int:
+    """How many open activities the lead has (the disqualify form offers to cancel them)."""
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        return open_activity_count(uow, RegardingTable.LEADS, lead_id_from(lead_id))
 
 
 def _lead_command(
@@ -418,8 +448,10 @@ def _lead_command(
 @router.post("/leads/{lead_id}/disqualify")
 @lead_page_route
 def disqualify(request: Request, session: WebSessionDep, form: FormDep, lead_id: str) -> Response:
-    """Close the lead as disqualified with the chosen status reason (§3)."""
+    """Close the lead as disqualified with the chosen status reason (§3), canceling its open activities
+    when the form asks to."""
     chosen = str(form.get("status_reason") or "")
+    cancel_open = form.get("cancel_open_activities") == "1"
     try:
         reason = parse(DisqualifyRequest, {"status_reason": chosen}).status_reason
     except ValidationFailed as refused:
@@ -432,12 +464,16 @@ def disqualify(request: Request, session: WebSessionDep, form: FormDep, lead_id:
             status_code=422,
             disqualify_options=DISQUALIFY_OPTIONS,
             chosen=chosen,
+            open_activities=_open_activities(request, lead_id),
+            cancel_chosen=cancel_open,
         )
     return _lead_command(
         request,
         session,
         lead_id,
-        lambda record_id, uow: service.disqualify_lead(record_id, reason, uow=uow, actor=session.actor),
+        lambda record_id, uow: service.disqualify_lead(
+            record_id, reason, uow=uow, actor=session.actor, cancel_open_activities=cancel_open
+        ),
         done="disqualified",
     )
 
@@ -516,3 +552,29 @@ def download(request: Request, session: WebSessionDep, lead_id: str, note_id: st
     with database_of(request).unit_of_work(read_only=True) as uow:
         note, content = get_attachment(RegardingTable.LEADS, record_id, attachment_id, uow=uow, actor=session.actor)
     return attachment_response(note, content, {"Cache-Control": "no-store"})
+
+
+# ---------------------------------------------------------------------------------------------- activities
+
+
+def _show_lead(
+    request: Request,
+    session: WebSession,
+    record_id: uuid.UUID,
+    *,
+    status_code: int,
+    quick: QuickForm | None = None,
+    error: LeadflowError | None = None,
+) -> Response:
+    return record_page(request, session, record_id, RecordPage(error=error, quick=quick, status_code=status_code))
+
+
+register_routes(
+    router,
+    table=RegardingTable.LEADS,
+    record_id_of=lead_id_from,
+    show_page=_show_lead,
+    read_record=lambda uow, session, record_id: service.get_lead(record_id, uow=uow, actor=session.actor),
+    guard=lead_page_route,
+    done_parameter="done",
+)

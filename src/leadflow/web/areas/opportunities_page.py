@@ -247,7 +247,15 @@ def competitor_choices(uow: UnitOfWork, session: WebSession) -> list[tuple[str, 
 def _history(
     uow: UnitOfWork, session: WebSession, record: Opportunity, codes: dict[uuid.UUID, str]
 ) -> list[CloseEntry]:
-    closes = opportunity_closes(record.id, uow=uow, actor=session.actor)
+    return close_entries(uow, session, opportunity_closes(record.id, uow=uow, actor=session.actor), codes)
+
+
+def close_entries(
+    uow: UnitOfWork, session: WebSession, closes: Sequence[OpportunityClose], codes: dict[uuid.UUID, str] | None = None
+) -> list[CloseEntry]:
+    """Close records as the timeline shows them: who closed, the competitor (when readable), the currency."""
+    if codes is None:
+        codes = dict(uow.session.execute(select(Currency.id, Currency.iso_code)).all())
     people = {close.closed_by_id for close in closes if close.closed_by_id}
     names = (
         dict(uow.session.execute(select(User.id, User.full_name).where(User.id.in_(people))).all()) if people else {}
@@ -297,12 +305,3 @@ def opportunity_panel(
             kind.key: close_defaults(kind, record, language=language, today=today) for kind in CLOSE_KINDS.values()
         }
     return panel
-
-
-def with_close_records(notes: list[Any], history: list[CloseEntry]) -> list[Any]:
-    """The timeline's notes and close records together, newest first."""
-
-    def moment(entry: Any) -> datetime:
-        return entry.at if isinstance(entry, CloseEntry) else entry.note.created_at
-
-    return sorted([*notes, *history], key=moment, reverse=True)

@@ -41,6 +41,8 @@ from leadflow.web.pages import (
     refusals_shown_by,
     render,
 )
+from leadflow.web.timeline import NOTICES as TIMELINE_NOTICES
+from leadflow.web.timeline import QuickForm, TimelineQuery, register_routes
 
 router = APIRouter()
 
@@ -81,6 +83,7 @@ NOTICES = {
     "competitor_added": N_("The competitor was added to the opportunity."),
     "competitor_removed": N_("The competitor was removed from the opportunity."),
     "products": N_("The opportunity's products and totals were updated."),
+    **TIMELINE_NOTICES,
 }
 
 
@@ -218,7 +221,14 @@ def _register(kind: RecordKind) -> None:
         notice = NOTICES.get(request.query_params.get("notice", ""))
         if request.query_params.get("qualified") == "1":
             notice = QUALIFIED_NOTICES[path]
-        return record_page(request, session, kind, _record_id(kind, record_id), notice=notice)
+        return record_page(
+            request,
+            session,
+            kind,
+            _record_id(kind, record_id),
+            notice=notice,
+            timeline_query=TimelineQuery.of(request.query_params),
+        )
 
     @router.post(f"/{path}/{{record_id}}", name=f"{path}_save")
     @record_route
@@ -324,8 +334,42 @@ def _register(kind: RecordKind) -> None:
         return attachment_response(found, content, {"Cache-Control": "no-store"})
 
 
+def _register_timeline(kind: RecordKind) -> None:
+    """The quick-create and activity state routes of one table's timeline."""
+
+    def show_page(
+        request: Request,
+        session: WebSession,
+        record_id: uuid.UUID,
+        *,
+        status_code: int,
+        quick: QuickForm | None = None,
+        error: LeadflowError | None = None,
+    ) -> Response:
+        return record_page(
+            request,
+            session,
+            kind,
+            record_id,
+            status_code=status_code,
+            quick=quick,
+            failure=refusal(session.language, error) if error is not None else None,
+        )
+
+    register_routes(
+        router,
+        table=RegardingTable(kind.path),
+        record_id_of=lambda raw: _record_id(kind, raw),
+        show_page=show_page,
+        read_record=lambda uow, session, record_id: readable_record(uow, session, kind, record_id),
+        guard=_record_route(kind),
+        done_parameter="notice",
+    )
+
+
 for _kind in KINDS.values():
     _register(_kind)
+    _register_timeline(_kind)
 
 
 @router.post("/opportunities/{record_id}/process/{direction}", name="opportunities_move_stage")

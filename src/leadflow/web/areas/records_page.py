@@ -1,20 +1,19 @@
 """The page of one account, contact or opportunity, and the empty form of a new one: the record's
 form with the user's input and any refusal, the related records, the opportunity's sales process
-and the timeline of notes and attachments. The routes that show them are in ``records``.
+and the timeline (notes, activities and close records, drawn by ``leadflow.web.timeline``). The routes
+that show them are in ``records``.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import and_, or_, select
 
-from leadflow.activities.models import Note, RegardingTable
-from leadflow.activities.service import timeline
+from leadflow.activities.models import RegardingTable
 from leadflow.core.errors import LeadflowError
 from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
@@ -25,9 +24,8 @@ from leadflow.organisation.models import Campaign, Currency
 from leadflow.organisation.service import get_settings
 from leadflow.process.flow import opportunity_process
 from leadflow.security.access import access_condition, can, get_accessible
-from leadflow.security.models import User
 from leadflow.security.privileges import Depth, Privilege
-from leadflow.web.areas.opportunities_page import opportunity_panel, with_close_records
+from leadflow.web.areas.opportunities_page import close_entries, opportunity_panel
 from leadflow.web.areas.opportunity_products_page import products_panel
 from leadflow.web.areas.records_forms import (
     ACCOUNTS,
@@ -46,6 +44,7 @@ from leadflow.web.i18n import N_, gettext
 from leadflow.web.labels import CHOICE_LABELS, DECISION_LABELS, STAGE_LABELS, STEP_LABELS
 from leadflow.web.notes import EMPTY_NOTE, PostedNote, file_size, max_attachment_bytes
 from leadflow.web.pages import WebSession, database_of, render
+from leadflow.web.timeline import QuickForm, TimelineQuery, build_timeline
 
 # Related records listed on a record's page (the rest are a search away in the lists).
 RELATED_LIMIT = 50
@@ -79,35 +78,6 @@ def readable_record(uow: UnitOfWork, session: WebSession, kind: RecordKind, reco
     return get_accessible(
         uow.session, kind.model, record_id, label=kind.singular.lower(), actor=session.actor, privilege=Privilege.READ
     )
-
-
-@dataclass
-class TimelineEntry:
-    note: Note
-    author: str
-    from_lead: bool
-    download: str | None
-    size: str
-
-
-def _timeline(uow: UnitOfWork, session: WebSession, kind: RecordKind, record: Any) -> list[TimelineEntry]:
-    notes = timeline(RegardingTable(kind.path), record.id, uow=uow, actor=session.actor).items
-    authors = {
-        user_id: name
-        for user_id, name in uow.session.execute(
-            select(User.id, User.full_name).where(User.id.in_({n.created_by_id for n in notes if n.created_by_id}))
-        )
-    }
-    return [
-        TimelineEntry(
-            note=note,
-            author=authors.get(note.created_by_id, "") if note.created_by_id else "",
-            from_lead=note.regarding_table is RegardingTable.LEADS,
-            download=f"/{kind.path}/{record.id}/notes/{note.id}/attachment" if note.file_name else None,
-            size=file_size(session.language, note.file_size or 0),
-        )
-        for note in notes
-    ]
 
 
 def _readable(uow: UnitOfWork, session: WebSession, statement: Any, model: type[Any]) -> list[Any]:
@@ -233,9 +203,12 @@ def record_page(
     notice: str | None = None,
     form_version: int | None = None,
     products_failure: SectionFailure | None = None,
+    timeline_query: TimelineQuery | None = None,
+    quick: QuickForm | None = None,
 ) -> Response:
     """The record's page: its form (with the given input and refusal), related records, process and timeline;
     an opportunity's products too (``products_failure``: a refused form of theirs, shown beside it).
+    ``timeline_query`` narrows and pages the timeline; ``quick`` is a refused quick-create form to open again.
 
     A refused form keeps the row version its input was based on (``form_version``), so saving it
     again stays refused until the user reloads the record: a stale form never overwrites a newer one.
@@ -256,7 +229,17 @@ def record_page(
             if kind is OPPORTUNITIES
             else None
         )
-        notes = _timeline(uow, session, kind, record)
+        timeline = build_timeline(
+            request,
+            uow,
+            session,
+            RegardingTable(kind.path),
+            record,
+            query=timeline_query or TimelineQuery(),
+            editable=editable,
+            quick=quick,
+            close_entries=lambda closes: close_entries(uow, session, closes),
+        )
         return _form_page(
             request,
             session,
@@ -277,7 +260,7 @@ def record_page(
             can_append=editable and can(uow.session, actor, Privilege.APPEND_TO, kind.path, record),
             share=share_panel(uow, session, kind.path, record),
             related=_related(uow, session, kind, record),
-            timeline=with_close_records(notes, opportunity.history) if opportunity else notes,
+            timeline=timeline,
             owner=owner_names(uow.session, [record]).get(record.owner_user_id or record.owner_team_id, ""),
             process=opportunity_process(record.id, uow=uow, actor=actor) if kind is OPPORTUNITIES else None,
             opportunity=opportunity,
@@ -319,7 +302,7 @@ def new_page(
             can_delete=False,
             can_append=False,
             related={},
-            timeline=[],
+            timeline=None,
             process=None,
             note_refusal=None,
             note_values=EMPTY_NOTE,

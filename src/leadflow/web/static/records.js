@@ -28,3 +28,29 @@
     if (alert) { alert.focus(); }
   });
 })();
+
+// ==== timeline (leadflow.web.timeline): the quick-create dialogs ====
+// A quick-create form the server refused comes back with its dialog marked data-reopen: open it again, with
+// the keyboard on the first field the refusal names (or on the refusal itself). The shortcuts open their
+// dialog through data-open-dialog above; without JavaScript they lead to the form's own page.
+(function () {
+  "use strict";
+
+  function reopenRefused() {
+    var dialog = document.querySelector("dialog.quick-create-dialog[data-reopen]");
+    if (!dialog || typeof dialog.showModal !== "function") { return; }
+    if (!dialog.open) { dialog.showModal(); }
+    var target = dialog.querySelector("[aria-invalid='true']") || dialog.querySelector(".alert");
+    if (target) {
+      if (!target.hasAttribute("tabindex") && target.classList.contains("alert")) { target.setAttribute("tabindex", "-1"); }
+      target.focus();
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", reopenRefused);
+  } else {
+    reopenRefused();
+  }
+})();
+// ==== end of the timeline block ====
