@@ -11,6 +11,7 @@ the pages out.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -402,52 +403,49 @@ def complete_activity(request: Request, record_id: str, session: WebSessionDep, 
     return redirect(f"{ACTIVITIES}/{parsed}?notice=completed")
 
 
+def _command(
+    request: Request,
+    session: WebSession,
+    record_id: str,
+    form: Any,
+    operation: Callable[..., object],
+    done: Callable[[uuid.UUID], str],
+) -> Response:
+    """Run one command on the activity at its version from the form; its page with the refusal, or on."""
+    parsed = _activity_id(record_id)
+    version = parse_version(form.get("row_version"))
+    try:
+        committed(request, lambda uow: operation(parsed, uow=uow, actor=session.actor, expected_version=version))
+    except LeadflowError as error:
+        return _refused_command(request, session, parsed, error)
+    return redirect(done(parsed))
+
+
 @router.post(ACTIVITIES + "/{record_id}/cancel", name="activities_cancel")
 @activity_route
 def cancel_activity(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Cancel the activity."""
-    parsed = _activity_id(record_id)
-    version = parse_version(form.get("row_version"))
-    try:
-        committed(
-            request,
-            lambda uow: activities.cancel_activity(parsed, uow=uow, actor=session.actor, expected_version=version),
-        )
-    except LeadflowError as error:
-        return _refused_command(request, session, parsed, error)
-    return redirect(f"{ACTIVITIES}/{parsed}?notice=canceled")
+    return _command(
+        request, session, record_id, form, activities.cancel_activity, lambda i: f"{ACTIVITIES}/{i}?notice=canceled"
+    )
 
 
 @router.post(ACTIVITIES + "/{record_id}/reopen", name="activities_reopen")
 @activity_route
 def reopen_activity(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Reopen a completed or canceled activity (a sent e-mail stays sent)."""
-    parsed = _activity_id(record_id)
-    version = parse_version(form.get("row_version"))
-    try:
-        committed(
-            request,
-            lambda uow: activities.reopen_activity(parsed, uow=uow, actor=session.actor, expected_version=version),
-        )
-    except LeadflowError as error:
-        return _refused_command(request, session, parsed, error)
-    return redirect(f"{ACTIVITIES}/{parsed}?notice=reopened")
+    return _command(
+        request, session, record_id, form, activities.reopen_activity, lambda i: f"{ACTIVITIES}/{i}?notice=reopened"
+    )
 
 
 @router.post(ACTIVITIES + "/{record_id}/delete", name="activities_delete")
 @activity_route
 def delete_activity(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Delete the activity and go back to the list."""
-    parsed = _activity_id(record_id)
-    version = parse_version(form.get("row_version"))
-    try:
-        committed(
-            request,
-            lambda uow: activities.delete_activity(parsed, uow=uow, actor=session.actor, expected_version=version),
-        )
-    except LeadflowError as error:
-        return _refused_command(request, session, parsed, error)
-    return redirect(f"{ACTIVITIES}?deleted=true")
+    return _command(
+        request, session, record_id, form, activities.delete_activity, lambda _i: f"{ACTIVITIES}?deleted=true"
+    )
 
 
 @router.post(ACTIVITIES + "/{record_id}/send", name="activities_send")
