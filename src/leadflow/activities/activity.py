@@ -727,11 +727,12 @@ def list_activities(
             conditions.append(Activity.actual_end >= week_start(time_zone))
         else:
             states = [ActivityState.OPEN]
+            # On due_order, which the index (owner, state, due_order) reads as a range.
             if filters.view == "due_today":
                 start, end = day_bounds(time_zone)
-                conditions += [Activity.scheduled_end >= start, Activity.scheduled_end < end]
+                conditions += [Activity.due_order >= start, Activity.due_order < end]
             elif filters.view == "overdue":
-                conditions.append(Activity.scheduled_end < now)
+                conditions.append(Activity.due_order < now)
     if states:
         conditions.append(Activity.state.in_(states))
     if owner is not None:
@@ -741,7 +742,7 @@ def list_activities(
     if filters.regarding_id is not None:
         conditions.append(Activity.regarding_id == filters.regarding_id)
     if due_before is not None:
-        conditions.append(Activity.scheduled_end < due_before)
+        conditions.append(Activity.due_order < due_before)
     statement = select(Activity).where(*conditions)
     if states == [ActivityState.OPEN]:
         # Soonest due first; those without a due time after every dated one (``due_order``).

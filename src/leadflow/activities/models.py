@@ -21,7 +21,7 @@ class Note(RecordMixin, Base):
     """A note on exactly one record."""
 
     __tablename__ = "notes"
-    __table_args__ = (Index("ix_notes_regarding", "regarding_table", "regarding_id", "created_at"),)
+    __table_args__ = (Index("ix_notes_regarding", "regarding_table", "regarding_id", "created_at", "id"),)
 
     regarding_table: Mapped[RegardingTable] = mapped_column(enum_column(RegardingTable))
     regarding_id: Mapped[uuid.UUID] = mapped_column()
@@ -101,7 +101,7 @@ class Activity(RecordMixin, OwnedMixin, Base):
 
     __tablename__ = "activities"
     __table_args__ = (
-        Index("ix_activities_regarding", "regarding_table", "regarding_id", "created_at"),
+        Index("ix_activities_regarding", "regarding_table", "regarding_id", "created_at", "id"),
         Index("ix_activities_owner_state_due", "owner_user_id", "state", "due_order"),
         Index("ix_activities_state_due", "state", "due_order"),
         Index("ix_activities_sending", "status_reason", "next_send_at"),

@@ -1,8 +1,8 @@
 """A record's timeline: its notes, activities and close records, newest first, in pages (reference §5).
 
-Each kind of entry is read from its own table, in the order of (created_at, id) and from the cursor on,
-at most one page of each; the pages are merged and cut, so a page costs three index range scans
-however long the timeline is. The cursor is the last entry's (created_at, id), which orders entries of
+Each kind of entry of each record shown is read from its own table, in the order of (created_at, id)
+and from the cursor on, at most one page of each; the pages are merged and cut, so a page costs a few
+index range scans however long the timeline is. The cursor is the last entry's (created_at, id), which orders entries of
 every kind alike.
 
 What a timeline shows: the record's own entries and those of the lead it came from (§2.7: the lead's
@@ -110,25 +110,24 @@ def record_timeline(
             statement = statement.where(tuple_(model.created_at, model.id) < tuple_(*after))
         return list(session.scalars(statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
 
+    # One query per source and kind: each reads its index (regarding, created_at, id) in order from the
+    # cursor and stops after a page, where one query over several sources would sort all their entries.
     entries: list[TimelineEntry] = []
-    if "note" in wanted:
-        entries += [TimelineEntry("note", note.created_at, note) for note in page_of(Note, _regarding(Note, sources))]
     activity_types = [ActivityType(kind) for kind in wanted if kind in {t.value for t in ActivityType}]
-    if activity_types:
-        conditions = [_regarding(Activity, sources), readable_activities(actor, activity_types)]
-        if states:
-            conditions.append(Activity.state.in_(list(states)))
-        entries += [TimelineEntry(a.type.value, a.created_at, a) for a in page_of(Activity, *conditions)]
-    opportunity_ids = [ids for source_table, ids in sources if source_table is RegardingTable.OPPORTUNITIES]
-    if "close" in wanted and opportunity_ids:
-        close = mapped_class("opportunity_closes")
-        condition = or_(
-            *(
-                close.opportunity_id.in_(ids) if not isinstance(ids, uuid.UUID) else close.opportunity_id == ids
-                for ids in opportunity_ids
-            )
-        )
-        entries += [TimelineEntry("close", row.created_at, row) for row in page_of(close, condition)]
+    readable = readable_activities(actor, activity_types)
+    for source in sources:
+        if "note" in wanted:
+            entries += [TimelineEntry("note", n.created_at, n) for n in page_of(Note, _regarding(Note, [source]))]
+        if activity_types:
+            conditions = [_regarding(Activity, [source]), readable]
+            if states:
+                conditions.append(Activity.state.in_(list(states)))
+            entries += [TimelineEntry(a.type.value, a.created_at, a) for a in page_of(Activity, *conditions)]
+        source_table, ids = source
+        if "close" in wanted and source_table is RegardingTable.OPPORTUNITIES:
+            close = mapped_class("opportunity_closes")
+            condition = close.opportunity_id.in_(ids) if not isinstance(ids, uuid.UUID) else close.opportunity_id == ids
+            entries += [TimelineEntry("close", row.created_at, row) for row in page_of(close, condition)]
     entries.sort(key=lambda entry: (entry.at, entry.id), reverse=True)
     page = entries[:limit]
     if len(entries) <= limit:

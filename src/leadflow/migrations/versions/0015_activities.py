@@ -136,7 +136,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_activities_owner_state_due", ["owner_user_id", "state", "due_order"], unique=False)
         batch_op.create_index(batch_op.f("ix_activities_owner_user_id"), ["owner_user_id"], unique=False)
         batch_op.create_index(
-            "ix_activities_regarding", ["regarding_table", "regarding_id", "created_at"], unique=False
+            "ix_activities_regarding", ["regarding_table", "regarding_id", "created_at", "id"], unique=False
         )
         batch_op.create_index("ix_activities_sending", ["status_reason", "next_send_at"], unique=False)
         batch_op.create_index("ix_activities_state_due", ["state", "due_order"], unique=False)
@@ -188,8 +188,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_activity_parties_activity_id"), ["activity_id"], unique=False)
         batch_op.create_index("ix_activity_parties_party", ["party_table", "party_id"], unique=False)
 
+    # A timeline reads each record's notes in the order of (created_at, id): the index holds both.
+    with op.batch_alter_table("notes", schema=None) as batch_op:
+        batch_op.drop_index("ix_notes_regarding")
+        batch_op.create_index(
+            "ix_notes_regarding", ["regarding_table", "regarding_id", "created_at", "id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("notes", schema=None) as batch_op:
+        batch_op.drop_index("ix_notes_regarding")
+        batch_op.create_index("ix_notes_regarding", ["regarding_table", "regarding_id", "created_at"], unique=False)
     # Dropping a table drops its indexes on both databases.
     for table in ("activity_parties", "calendar_feeds", "activities"):
         op.drop_table(table)
