@@ -374,6 +374,7 @@ def test_every_kind_and_state_of_job_is_named_in_spanish() -> None:
         "currency_recalculation": "Recálculo de divisas",
         "import": "Importación",
         "export": "Exportación",
+        "email_send": "Envío de correo electrónico",
     }
     assert states == {
         "queued": "En cola",
@@ -383,6 +384,7 @@ def test_every_kind_and_state_of_job_is_named_in_spanish() -> None:
         "canceled": "Cancelado",
     }
     assert jobs_area.kind_label("en", "duplicate_scan") == "Find duplicates"
+    assert jobs_area.job_title("es", "Send the e-mail Oferta 2027") == "Enviar el correo electrónico Oferta 2027"
     assert jobs_area.job_title("es", "Find all duplicates in accounts") == "Buscar todos los duplicados en Cuentas"
     assert jobs_area.job_title("es", "Publish the rule Leads with the same email address") == (
         "Publicar la regla Clientes potenciales con la misma dirección de correo electrónico"
