@@ -407,6 +407,35 @@ def test_disqualify_cancels_the_open_activities_only_when_asked(web_client, data
     assert stored(database, task).state is (ActivityState.CANCELED if cancel else ActivityState.OPEN)
 
 
+def test_the_disqualify_dialog_counts_only_the_activities_the_seller_could_cancel(web_client_for, database, actor):
+    """A seller disqualifying their lead cancels their own open activities, not the manager's: the
+    checkbox counts what it would cancel."""
+    from leadflow.security import service as security
+
+    with database.unit_of_work() as uow:
+        security.create_user(
+            email="sam.seller@example.com",
+            full_name="Sam Seller",
+            role_names=["Salesperson"],
+            business_unit_name=None,
+            password="a long enough seller password",
+            uow=uow,
+            actor=actor,
+        )
+        uow.commit()
+    client = web_client_for("sam.seller@example.com", "a long enough seller password")
+    with database.unit_of_work(read_only=True) as uow:
+        seller = uow.session.scalars(select(User).where(User.email == "sam.seller@example.com")).one()
+    lead = make_lead(database, actor, owner_user_id=str(seller.id))
+    activity(database, actor, "leads", lead.id, subject="The seller's", owner_user_id=str(seller.id))
+    activity(database, actor, "leads", lead.id, subject="The administrator's")
+
+    page = client.get(f"/leads/{lead.id}").text
+
+    assert "open activities (1)" in dialog(page, "disqualify-dialog")
+    assert "open activities (2)" in dialog(web_client_for().get(f"/leads/{lead.id}").text, "disqualify-dialog")
+
+
 def test_the_disqualify_page_offers_the_checkbox_in_spanish(web_client_for, database, actor):
     lead = make_lead(database, actor)
     activity(database, actor, "leads", lead.id, subject="Open one")

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field
-from sqlalchemy import ColumnElement, delete, false, or_, select, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadflow.activities.models import (
@@ -775,10 +775,8 @@ def is_overdue(activity: Activity, now: datetime | None = None) -> bool:
 # --------------------------------------------------------------------------------- other domains' needs
 
 
-def cancel_open_activities_of(session: Session, actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> int:
-    """Cancel the open activities regarding one record that the actor may change (a lead disqualified
-    with its activities canceled); those of others the actor may not change stay open. Returns how many."""
-    now = utcnow()
+def _cancelable(actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> ColumnElement[bool]:
+    """The open activities regarding one record that the actor may change."""
     writable = or_(
         false(),
         *(
@@ -786,12 +784,26 @@ def cancel_open_activities_of(session: Session, actor: Actor, table: RegardingTa
             for kind, table_name in PRIVILEGE_TABLES.items()
         ),
     )
-    condition = (
+    return (
         (Activity.regarding_table == table)
         & (Activity.regarding_id == record_id)
         & (Activity.state == ActivityState.OPEN)
         & writable
     )
+
+
+def cancelable_count(session: Session, actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> int:
+    """How many open activities of the record the actor could cancel (the disqualify form offers it)."""
+    return int(
+        session.scalar(select(func.count()).select_from(Activity).where(_cancelable(actor, table, record_id))) or 0
+    )
+
+
+def cancel_open_activities_of(session: Session, actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> int:
+    """Cancel the open activities regarding one record that the actor may change (a lead disqualified
+    with its activities canceled); those of others the actor may not change stay open. Returns how many."""
+    now = utcnow()
+    condition = _cancelable(actor, table, record_id)
     ids = list(session.scalars(select(Activity.id).where(condition)))
     if not ids:
         return 0

@@ -22,11 +22,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from leadflow.activities.activity import (
     SENDING_STATES,
     cancel_activity,
+    cancelable_count,
     complete_activity,
     create_activity,
     is_overdue,
@@ -50,6 +51,7 @@ from leadflow.core.paging import Page
 from leadflow.core.uow import UnitOfWork
 from leadflow.http.errors import status_for
 from leadflow.security.access import can
+from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
@@ -254,20 +256,9 @@ def _regarding_names(
     return found
 
 
-def open_activity_count(uow: UnitOfWork, table: RegardingTable, record_id: uuid.UUID) -> int:
-    """How many open activities regard the record (the disqualify form offers to cancel them)."""
-    return int(
-        uow.session.scalar(
-            select(func.count())
-            .select_from(Activity)
-            .where(
-                Activity.regarding_table == table,
-                Activity.regarding_id == record_id,
-                Activity.state == ActivityState.OPEN,
-            )
-        )
-        or 0
-    )
+def open_activity_count(uow: UnitOfWork, actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> int:
+    """How many open activities of the record the reader could cancel (the disqualify form offers it)."""
+    return cancelable_count(uow.session, actor, table, record_id)
 
 
 def _attendee_choices(uow: UnitOfWork, session: WebSession, table: RegardingTable, record: Any) -> tuple[list, list]:

@@ -189,7 +189,9 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
             status_label=choice_label(lead.status_reason),
             state_badge=STATE_BADGES[lead.state],
             timeline=lead_timeline,
-            open_activities=open_activity_count(uow, RegardingTable.LEADS, lead.id) if lead.is_open else 0,
+            open_activities=open_activity_count(uow, session.actor, RegardingTable.LEADS, lead.id)
+            if lead.is_open
+            else 0,
             max_attachment=file_size(language, limit),
             max_attachment_bytes=limit,
             notice=page.notice,
@@ -415,15 +417,15 @@ def disqualify_page(request: Request, session: WebSessionDep, lead_id: str) -> R
         "leads/disqualify.html",
         disqualify_options=DISQUALIFY_OPTIONS,
         chosen="",
-        open_activities=_open_activities(request, lead_id),
+        open_activities=_open_activities(request, session, lead_id),
         cancel_chosen=False,
     )
 
 
-def _open_activities(request: Request, lead_id: str) -> int:
-    """How many open activities the lead has (the disqualify form offers to cancel them)."""
+def _open_activities(request: Request, session: WebSession, lead_id: str) -> int:
+    """How many of the lead's open activities the reader could cancel (the disqualify form offers it)."""
     with database_of(request).unit_of_work(read_only=True) as uow:
-        return open_activity_count(uow, RegardingTable.LEADS, lead_id_from(lead_id))
+        return open_activity_count(uow, session.actor, RegardingTable.LEADS, lead_id_from(lead_id))
 
 
 def _lead_command(
@@ -464,7 +466,7 @@ def disqualify(request: Request, session: WebSessionDep, form: FormDep, lead_id:
             status_code=422,
             disqualify_options=DISQUALIFY_OPTIONS,
             chosen=chosen,
-            open_activities=_open_activities(request, lead_id),
+            open_activities=_open_activities(request, session, lead_id),
             cancel_chosen=cancel_open,
         )
     return _lead_command(
