@@ -79,7 +79,7 @@ def test_an_administrator_builds_a_unit_a_team_and_a_role_and_grants_the_role_to
     ):
         page.locator(f"#{cell}").select_option(level)
     # The cell shows its new level at once (a colour per level, as the legend shows).
-    assert "level-2" in page.locator("#level-leads-read").locator("xpath=..").get_attribute("class")
+    expect(page.locator("#level-leads-read").locator("xpath=..")).to_have_class(re.compile(r"\blevel-2\b"))
     screenshot(page, language, "security-role-grid")
     page.locator("#save-role").click()
     page.wait_for_url(re.compile(r"/admin/roles/[0-9a-f-]+\?created=true"))
@@ -97,9 +97,10 @@ def test_an_administrator_builds_a_unit_a_team_and_a_role_and_grants_the_role_to
     expect(page.locator("#team-notice")).to_be_visible()
     page.locator("#add-member").select_option(label="Oliver Hughes (oliver.hughes@leadflow.example)")
     page.locator("#add-member-button").click()
+    expect(page.locator("#team-members")).to_contain_text("Oliver Hughes")
     page.locator("#grant-team-role").select_option("Lead desk")
     page.locator("#grant-team-role-button").click()
-    assert page.locator("#team-roles").inner_text().strip().startswith("Lead desk")
+    expect(page.locator("#team-roles")).to_have_text(re.compile(r"^\s*Lead desk"))
     assert "Oliver Hughes" in page.locator("#team-members").inner_text()
     screenshot(page, language, "security-team")
 
