@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -36,9 +36,18 @@ from leadflow.organisation.models import Currency
 from leadflow.security.access import forbidden
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas.opportunities_page import typed_number
-from leadflow.web.forms import Refusal, parse_version, refusal
+from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
 from leadflow.web.i18n import N_, gettext
-from leadflow.web.pages import Endpoint, WebSession, committed, database_of, redirect, refusals_shown_by, render
+from leadflow.web.pages import (
+    Endpoint,
+    WebSession,
+    WebSessionDep,
+    committed,
+    database_of,
+    redirect,
+    refusals_shown_by,
+    render,
+)
 
 AREA = "products"
 PAGE_SIZE = 50
@@ -328,11 +337,28 @@ class Deletable:
     and its delete need."""
 
     path: str  # the path of the list of these records
+    record: str  # the record's name in routes and refusals: "unit_group" (routes catalog_unit_group_delete...)
     read: Callable[..., Any]  # the service's read: (id, uow=, actor=)
     delete: Callable[..., object]  # the service's delete: (id, uow=, actor=, expected_version=)
     page: Callable[..., Response]  # the record's page: (request, session, id, failure=, status_code=)
     warning: str  # marked with N_, said in the user's language
     heading: Callable[[Any], str] = operator.attrgetter("name")
+
+    def add_routes(self, router: APIRouter) -> None:
+        """The delete's confirmation page (``GET {path}/{id}/delete``) and the delete itself (``POST``)."""
+        path = self.path + "/{record_id}/delete"
+
+        @router.get(path, name=f"catalog_{self.record}_confirm_delete")
+        @gate(Privilege.DELETE)
+        def confirm_delete(request: Request, record_id: str, session: WebSessionDep) -> Response:
+            """The delete's confirmation (the page's dialog does the same with JavaScript)."""
+            return self.confirm(request, session, id_in_path(record_id, record=self.record))
+
+        @router.post(path, name=f"catalog_{self.record}_delete")
+        @gate(Privilege.DELETE)
+        def delete(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
+            """Delete the record; refused (on its page) when the service refuses."""
+            return self.deleted(request, session, id_in_path(record_id, record=self.record), form)
 
     def confirm(self, request: Request, session: WebSession, record_id: uuid.UUID) -> Response:
         """The delete's confirmation (the page's dialog does the same with JavaScript)."""

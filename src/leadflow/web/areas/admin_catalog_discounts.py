@@ -216,11 +216,13 @@ def _discount_id(raw: str) -> uuid.UUID:
 
 _DISCOUNT_LIST = Deletable(
     path=DISCOUNT_LISTS,
+    record="discount_list",
     read=service.read_discount_list,
     delete=service.delete_discount_list,
     page=_discount_page,
     warning=N_("Delete this discount list? The price list items that use it give no volume discount any more."),
 )
+_DISCOUNT_LIST.add_routes(router)
 
 
 @router.get(DISCOUNT_LISTS + "/new", name="catalog_discount_list_new")
@@ -303,17 +305,3 @@ def save_discount_list(request: Request, discount_id: str, session: WebSessionDe
         ),
         done=f"{DISCOUNT_LISTS}/{parsed}?notice=saved",
     )
-
-
-@router.get(DISCOUNT_LISTS + "/{discount_id}/delete", name="catalog_discount_list_confirm_delete")
-@gate(Privilege.DELETE)
-def confirm_discount_delete(request: Request, discount_id: str, session: WebSessionDep) -> Response:
-    """The delete's confirmation (the page's dialog does the same with JavaScript)."""
-    return _DISCOUNT_LIST.confirm(request, session, _discount_id(discount_id))
-
-
-@router.post(DISCOUNT_LISTS + "/{discount_id}/delete", name="catalog_discount_list_delete")
-@gate(Privilege.DELETE)
-def delete_discount_list(request: Request, discount_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Delete the discount list."""
-    return _DISCOUNT_LIST.deleted(request, session, _discount_id(discount_id), form)

@@ -169,11 +169,13 @@ def _family_id(raw: str) -> uuid.UUID:
 
 _FAMILY = Deletable(
     path=FAMILIES,
+    record="family",
     read=service.read_family,
     delete=service.delete_family,
     page=_family_page,
     warning=N_("Delete this product family? Its products stay, in no family."),
 )
+_FAMILY.add_routes(router)
 
 
 @router.get(FAMILIES + "/{family_id}", name="catalog_family")
@@ -198,17 +200,3 @@ def save_family(request: Request, family_id: str, session: WebSessionDep, form: 
         page=functools.partial(_family_page, request, session, parsed),
         done=f"{FAMILIES}/{parsed}?notice=saved",
     )
-
-
-@router.get(FAMILIES + "/{family_id}/delete", name="catalog_family_confirm_delete")
-@gate(Privilege.DELETE)
-def confirm_family_delete(request: Request, family_id: str, session: WebSessionDep) -> Response:
-    """The delete's confirmation (the page's dialog does the same with JavaScript)."""
-    return _FAMILY.confirm(request, session, _family_id(family_id))
-
-
-@router.post(FAMILIES + "/{family_id}/delete", name="catalog_family_delete")
-@gate(Privilege.DELETE)
-def delete_family(request: Request, family_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Delete a family; its products stay, in no family."""
-    return _FAMILY.deleted(request, session, _family_id(family_id), form)

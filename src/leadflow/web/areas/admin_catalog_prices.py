@@ -239,11 +239,13 @@ def _price_list_id(raw: str) -> uuid.UUID:
 
 _PRICE_LIST = Deletable(
     path=PRICE_LISTS,
+    record="price_list",
     read=service.read_price_list,
     delete=service.delete_price_list,
     page=_price_list_page,
     warning=N_("Delete this price list and its items? Records that name it keep their prices and name no price list."),
 )
+_PRICE_LIST.add_routes(router)
 
 
 @router.get(PRICE_LISTS + "/{price_list_id}", name="catalog_price_list")
@@ -268,20 +270,6 @@ def save_price_list(request: Request, price_list_id: str, session: WebSessionDep
         page=functools.partial(_price_list_page, request, session, parsed),
         done=f"{PRICE_LISTS}/{parsed}?notice=saved",
     )
-
-
-@router.get(PRICE_LISTS + "/{price_list_id}/delete", name="catalog_price_list_confirm_delete")
-@gate(Privilege.DELETE)
-def confirm_price_list_delete(request: Request, price_list_id: str, session: WebSessionDep) -> Response:
-    """The delete's confirmation (the page's dialog does the same with JavaScript)."""
-    return _PRICE_LIST.confirm(request, session, _price_list_id(price_list_id))
-
-
-@router.post(PRICE_LISTS + "/{price_list_id}/delete", name="catalog_price_list_delete")
-@gate(Privilege.DELETE)
-def delete_price_list(request: Request, price_list_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Delete the price list and its items."""
-    return _PRICE_LIST.deleted(request, session, _price_list_id(price_list_id), form)
 
 
 @router.post(PRICE_LISTS + "/{price_list_id}/items", name="catalog_price_list_item_add")

@@ -249,12 +249,14 @@ def _product_id(raw: str) -> uuid.UUID:
 
 _PRODUCT = Deletable(
     path=PRODUCTS,
+    record="product",
     read=service.read_product,
     delete=service.delete_product,
     page=_product_page,
     warning=N_("Delete this product? Only a draft product can be deleted."),
     heading=lambda product: f"{product.number} · {product.name}",
 )
+_PRODUCT.add_routes(router)
 
 
 @router.get(PRODUCTS + "/new", name="catalog_product_new")
@@ -334,17 +336,3 @@ def publish_product(request: Request, product_id: str, session: WebSessionDep, f
 def retire_product(request: Request, product_id: str, session: WebSessionDep, form: FormDep) -> Response:
     """Retire the product: it can no longer be sold; lines that name it keep it."""
     return _change_state(request, session, product_id, form, publish=False)
-
-
-@router.get(PRODUCTS + "/{product_id}/delete", name="catalog_product_confirm_delete")
-@gate(Privilege.DELETE)
-def confirm_product_delete(request: Request, product_id: str, session: WebSessionDep) -> Response:
-    """The delete's confirmation (the page's dialog does the same with JavaScript)."""
-    return _PRODUCT.confirm(request, session, _product_id(product_id))
-
-
-@router.post(PRODUCTS + "/{product_id}/delete", name="catalog_product_delete")
-@gate(Privilege.DELETE)
-def delete_product(request: Request, product_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Delete a draft product with its prices; refused (on its page) for one that was published."""
-    return _PRODUCT.deleted(request, session, _product_id(product_id), form)

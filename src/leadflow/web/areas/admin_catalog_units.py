@@ -189,11 +189,13 @@ def _group_id(raw: str) -> uuid.UUID:
 
 _GROUP = Deletable(
     path=GROUPS,
+    record="unit_group",
     read=service.read_unit_group,
     delete=service.delete_unit_group,
     page=_group_page,
     warning=N_("Delete this unit group and its units? A group products use cannot be deleted."),
 )
+_GROUP.add_routes(router)
 
 
 @router.get(GROUPS + "/{group_id}", name="catalog_unit_group")
@@ -218,20 +220,6 @@ def save_unit_group(request: Request, group_id: str, session: WebSessionDep, for
         page=functools.partial(_group_page, request, session, parsed),
         done=f"{GROUPS}/{parsed}?notice=saved",
     )
-
-
-@router.get(GROUPS + "/{group_id}/delete", name="catalog_unit_group_confirm_delete")
-@gate(Privilege.DELETE)
-def confirm_group_delete(request: Request, group_id: str, session: WebSessionDep) -> Response:
-    """The delete's confirmation (the page's dialog does the same with JavaScript)."""
-    return _GROUP.confirm(request, session, _group_id(group_id))
-
-
-@router.post(GROUPS + "/{group_id}/delete", name="catalog_unit_group_delete")
-@gate(Privilege.DELETE)
-def delete_unit_group(request: Request, group_id: str, session: WebSessionDep, form: FormDep) -> Response:
-    """Delete a group no product uses, with its units; refused (on its page) otherwise."""
-    return _GROUP.deleted(request, session, _group_id(group_id), form)
 
 
 @router.post(GROUPS + "/{group_id}/units", name="catalog_unit_add")
