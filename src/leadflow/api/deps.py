@@ -12,11 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from leadflow.core.config import Settings
 from leadflow.core.errors import StaleVersion
 from leadflow.core.uow import Database, UnitOfWork
+from leadflow.http.bearer import actor_for_bearer
 from leadflow.jobs.queue import JobQueue
 from leadflow.security.actor import Actor
-from leadflow.security.authentication import actor_for_secret, note_token_use
-from leadflow.security.credentials import AuthenticationFailed
-from leadflow.security.models import TokenKind
 
 
 def get_database(request: Request) -> Database:
@@ -60,21 +58,14 @@ def get_actor(
 ) -> Actor:
     """Who is asking: the user of the bearer token (sign-in or personal token); 401 without one.
 
-    One query, in the route's own unit of work when it has one (routes name it before the actor),
-    with the actor from the process's cache while no role or membership changed."""
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise AuthenticationFailed(
-            "Sign in first: send `Authorization: Bearer <token>` with a token from POST /api/v1/auth/token."
-        )
-    kinds = (TokenKind.SIGN_IN, TokenKind.PERSONAL)
-    shared: UnitOfWork | None = getattr(request.state, "unit_of_work", None)
-    if shared is not None:
-        authenticated = actor_for_secret(credentials.credentials, session=shared.session, kinds=kinds)
-    else:
-        with database.unit_of_work(read_only=True) as uow:
-            authenticated = actor_for_secret(credentials.credentials, session=uow.session, kinds=kinds)
-    note_token_use(authenticated, database=database, uow=shared)
-    return authenticated.actor
+    Read in the route's own unit of work when it has one (routes name it before the actor)."""
+    bearer = credentials is not None and credentials.scheme.lower() == "bearer"
+    return actor_for_bearer(
+        credentials.credentials if credentials is not None and bearer else None,
+        database=database,
+        uow=getattr(request.state, "unit_of_work", None),
+        refusal="Sign in first: send `Authorization: Bearer <token>` with a token from POST /api/v1/auth/token.",
+    )
 
 
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
