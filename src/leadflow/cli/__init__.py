@@ -15,6 +15,7 @@ from leadflow.cli import (
     activities,
     admin,
     catalog,
+    certs,
     currencies,
     jobs,
     opportunities,
@@ -83,3 +84,4 @@ app.add_typer(duplicates_app, name="duplicates")
 jobs.register(app)
 transfer.register(app)
 activities.register(app)
+certs.register(app)

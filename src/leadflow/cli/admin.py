@@ -28,7 +28,7 @@ from leadflow.cli.common import (
 )
 from leadflow.cli.failures import shown_url
 from leadflow.core import migrate
-from leadflow.core.errors import Forbidden, LeadflowError, NotFound
+from leadflow.core.errors import Forbidden, LeadflowError, NotFound, ValidationFailed
 from leadflow.core.uow import Database
 from leadflow.security.actor import actor_for_email, default_actor
 from leadflow.security.audit import AuditQuery, list_entries
@@ -214,6 +214,22 @@ def serve(
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Server processes (each with its job worker).")
     ] = 1,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-cert",
+            metavar="FILE",
+            help="Serve HTTPS with this certificate chain (PEM; with --tls-key). Default: LEADFLOW_TLS_CERT.",
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-key",
+            metavar="FILE",
+            help="The private key of --tls-cert (PEM, without a passphrase). Default: LEADFLOW_TLS_KEY.",
+        ),
+    ] = None,
 ) -> None:
     """Migrate, load demo data on first start, and serve the web app and API, with a job worker."""
     import uvicorn
@@ -222,6 +238,7 @@ def serve(
     from leadflow.http.observability import logging_config
 
     settings = settings_of(ctx)
+    certificate, key = tls_files(tls_cert or settings.tls_cert, tls_key or settings.tls_key)
     prepared = prepare_database(settings)
     where = where_it_lives(settings.database_url)
     console.print(f"Database: {where}" + (" (new)" if prepared.created else ""), soft_wrap=True, highlight=False)
@@ -244,10 +261,20 @@ def serve(
         except NotFound:
             console.print("[bold yellow]No administrator yet:[/] run `leadflow init` to create one.")
     bind_host, bind_port = host or settings.host, port or settings.port
-    console.print(f"leadflow on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/api/v1/docs)")
+    scheme = "https" if certificate else "http"
+    console.print(
+        f"leadflow on {scheme}://{bind_host}:{bind_port}  (API docs: {scheme}://{bind_host}:{bind_port}/api/v1/docs)"
+    )
     if workers == 1:
         app = create_app(prepared.database, settings, worker=worker)
-        uvicorn.run(app, host=bind_host, port=bind_port, log_config=logging_config(settings.log_format))
+        uvicorn.run(
+            app,
+            host=bind_host,
+            port=bind_port,
+            log_config=logging_config(settings.log_format),
+            ssl_certfile=certificate,
+            ssl_keyfile=key,
+        )
         return
     # Several processes: each builds its own app from the environment (the settings as read here).
     # The queue is made here first, so that its storage's tables are not created by all of them at once.
@@ -261,7 +288,52 @@ def serve(
         port=bind_port,
         workers=workers,
         log_config=logging_config(settings.log_format),
+        ssl_certfile=certificate,
+        ssl_keyfile=key,
     )
+
+
+def tls_files(certificate: Path | None, key: Path | None) -> tuple[str, str] | tuple[None, None]:
+    """The certificate chain and private key ``serve`` speaks HTTPS with, checked before it starts
+    (both or neither, files that exist, can be read and make a pair); (None, None) for plain HTTP."""
+    import ssl
+
+    if certificate is None and key is None:
+        return None, None
+    if certificate is None or key is None:
+        given, missing = ("--tls-cert", "--tls-key") if key is None else ("--tls-key", "--tls-cert")
+        variable = "LEADFLOW_TLS_KEY" if key is None else "LEADFLOW_TLS_CERT"
+        fail(
+            ValidationFailed(
+                f"{given} needs {missing} too (or {variable}): HTTPS takes the certificate chain and its private key "
+                "together; give both, or neither for plain HTTP.",
+                code="tls_incomplete",
+            )
+        )
+    for option, path in (("--tls-cert", certificate), ("--tls-key", key)):
+        try:
+            with path.open("rb") as file:
+                file.read(1)
+        except OSError as error:
+            reason = "there is no such file" if isinstance(error, FileNotFoundError) else error.strerror or str(error)
+            fail(ValidationFailed(f"{option} {path} cannot be read: {reason}.", code="tls_file_unreadable"))
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certificate, key, password=_no_passphrase)
+    except (ssl.SSLError, ValueError) as error:
+        fail(
+            ValidationFailed(
+                f"--tls-cert {certificate} and --tls-key {key} cannot serve HTTPS ({error}): give a PEM certificate "
+                "chain and the PEM private key that belongs to it, without a passphrase "
+                "(`leadflow certs dev` makes a pair for testing).",
+                code="tls_files_invalid",
+            )
+        )
+    return str(certificate), str(key)
+
+
+def _no_passphrase() -> str:
+    """Refuse a private key that is encrypted: ``serve`` takes no passphrase."""
+    raise ValueError("the private key is encrypted")
 
 
 def audit(

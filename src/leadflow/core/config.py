@@ -12,11 +12,16 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def default_database_url() -> str:
-    """A SQLite file in the user's data directory, created on first use."""
+def data_directory() -> Path:
+    """leadflow's folder in the user's data directory (platformdirs), created on first use."""
     data_dir = Path(user_data_dir("leadflow", appauthor=False))
     data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data_dir / 'leadflow.db'}"
+    return data_dir
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data directory, created on first use."""
+    return f"sqlite:///{data_directory() / 'leadflow.db'}"
 
 
 class Settings(BaseSettings):
@@ -31,6 +36,10 @@ class Settings(BaseSettings):
     base_currency: str = Field(default="EUR", min_length=3, max_length=3)
     host: str = "127.0.0.1"
     port: int = 8000
+    # HTTPS: the server's certificate chain and its private key (PEM files), both or neither;
+    # unset, ``leadflow serve`` speaks plain HTTP. ``leadflow certs dev`` makes a pair for testing.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     # Where people reach the web app, for the links leadflow hands out (password resets);
     # by default the address ``leadflow serve`` listens on.
     public_url: str | None = None
@@ -72,7 +81,8 @@ def pool_options(settings: Settings) -> dict[str, int | float]:
 
 def public_url(settings: Settings) -> str:
     """The web app's address as people reach it."""
-    return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    scheme = "https" if settings.tls_cert else "http"
+    return (settings.public_url or f"{scheme}://{settings.host}:{settings.port}").rstrip("/")
 
 
 PasswordHashing = Literal["recommended", "cheapest"]
