@@ -30,6 +30,7 @@ from leadflow.bootstrap import prepare_database
 from leadflow.core.config import Settings
 from leadflow.core.errors import LeadflowError, TooLarge
 from leadflow.core.uow import Database
+from leadflow.dataverse import install_dataverse
 from leadflow.http.errors import status_for
 from leadflow.http.failures import RequestIds
 from leadflow.http.limits import MAX_JSON_BYTES, BodySizeLimit
@@ -75,6 +76,7 @@ def create_app(
     app.state.settings = settings
     app.state.queue = queue
     install_api(app, database)
+    install_dataverse(app)
     app.include_router(web_router)
     install_web_handlers(app)
     install_error_pages(app)
