@@ -418,6 +418,9 @@ def _bind(table: Table, navigation: str, value: Any, changes: Changes, session: 
         changes.values[attribute.writes] = None
         return
     record_id = bound_id(table, navigation, target, value)
+    target_table = BY_LOGICAL_NAME.get(target)
+    if target_table is not None and not exists(session, target_table, record_id):
+        raise record_missing(target_table, record_id)
     if attribute.writes == "currency":
         code = session.scalar(select(Currency.iso_code).where(Currency.id == record_id))
         if code is None:

@@ -41,6 +41,7 @@ NOT_AUTHENTICATED = "0x80040220"
 THROTTLED = "0x80072322"
 UNAVAILABLE = "0x80040216"
 NOT_IMPLEMENTED = "0x80040216"
+UNEXPECTED = "0x80040216"  # UnExpected
 
 # Most specific first: the first matching class decides the status and code.
 _ANSWERS: tuple[tuple[type[LeadflowError], int, str], ...] = (
@@ -73,6 +74,11 @@ class DataverseError(Exception):
 
     def text(self, language: str) -> str:
         return gettext(language, self.message, **self.values)
+
+
+def unexpected_failure() -> DataverseError:
+    """500 for a failure no refusal foresaw (logged where it happened)."""
+    return DataverseError(500, UNEXPECTED, "An unexpected error occurred. The server logged it; try again later.")
 
 
 def bad_request(message: str, **values: Any) -> DataverseError:

@@ -24,7 +24,7 @@ from odata_query.sqlalchemy import AstToSqlAlchemyOrmVisitor
 from sqlalchemy import ColumnElement, literal, null
 
 from leadflow.dataverse.errors import PICKLIST_OUT_OF_RANGE, DataverseError, bad_request
-from leadflow.dataverse.tables import Attribute, Kind, Table
+from leadflow.dataverse.tables import BY_LOGICAL_NAME, Attribute, Kind, Table
 
 # Dataverse's default and largest page.
 MAX_PAGE_SIZE = 5000
@@ -206,6 +206,10 @@ def parse_expand(table: Table, text: str | None) -> tuple[Expand, ...]:
             if key.strip().lower() != "$select":
                 raise bad_request("$expand takes only $select inside its parentheses: %(part)s", part=part)
             select = tuple(item.strip() for item in value.split(",") if item.strip())
+            target = BY_LOGICAL_NAME.get(bound[1])
+            for item in select:
+                if target is not None and target.attribute(item) is None:
+                    raise unknown_property(target, item)
         expands.append(Expand(bound[0], bound[1], name, select))
     return tuple(expands)
 
@@ -288,6 +292,8 @@ def compile_filter(table: Table, text: str | None) -> ColumnElement[bool] | None
         raise bad_request("The query function Microsoft.Dynamics.CRM.%(name)s is not supported.", name=name)
     try:
         tree = ODataParser().parse(ODataLexer().tokenize(rewritten))
+        if not _is_condition(table, tree):
+            raise bad_request("The $filter must be a condition, such as firstname eq 'Ana'.")
         condition = _FilterCompiler(table).visit(tree)
     except DataverseError:
         raise
@@ -298,6 +304,23 @@ def compile_filter(table: Table, text: str | None) -> ColumnElement[bool] | None
     if not isinstance(condition, ColumnElement):
         raise bad_request("The $filter must be a condition, such as firstname eq 'Ana'.")
     return condition
+
+
+def _is_condition(table: Table, node: odata._Node) -> bool:
+    """Whether a parsed $filter is true or false of a record: comparisons, functions that test text,
+    a yes/no attribute, joined by and/or/not (a bare literal or number is not)."""
+    if isinstance(node, odata.Compare):
+        return True
+    if isinstance(node, odata.BoolOp):
+        return _is_condition(table, node.left) and _is_condition(table, node.right)
+    if isinstance(node, odata.UnaryOp):
+        return isinstance(node.op, odata.Not) and _is_condition(table, node.operand)
+    if isinstance(node, odata.Call):
+        return node.func.name.lower() in ("contains", "startswith", "endswith")
+    if isinstance(node, odata.Identifier):
+        attribute = table.attribute(node.name)
+        return attribute is not None and attribute.kind is Kind.BOOLEAN
+    return False
 
 
 class _FilterCompiler(AstToSqlAlchemyOrmVisitor):

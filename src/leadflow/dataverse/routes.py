@@ -46,6 +46,7 @@ from leadflow.dataverse.errors import (
     bad_request,
     invalid,
     respond,
+    unexpected_failure,
 )
 from leadflow.dataverse.query import Prefer, parse_prefer, parse_query, parse_select
 from leadflow.dataverse.tables import BY_ENTITY_SET, BY_LOGICAL_NAME, LEAD, OPPORTUNITY, TABLES, Table
@@ -83,6 +84,10 @@ class DataverseRoute(APIRoute):
                 response = await handler(request)
             except (DataverseError, LeadflowError) as error:
                 response = respond(error, language)
+            except Exception:
+                # A failure no refusal foresaw: logged with its traceback, answered in Dataverse's shape.
+                log.exception("Web API request failed: %s %s", request.method, request.url.path)
+                response = respond(unexpected_failure(), language)
             for name, value in ODATA_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
@@ -653,7 +658,7 @@ def _change_lead_state(
     state, status = state_values(LEAD, changes)
     if status is not None and state is not None and status.state is not state:
         raise invalid(
-            "statuscode %(status)s does not belong to statecode %(state)s.", status=changes.status, state=changes.state
+            "statuscode %(reason)s does not belong to statecode %(state)s.", reason=changes.status, state=changes.state
         )
     target = state or (status.state if status is not None else None)
     lead = leads.get_lead(lead_id, uow=uow, actor=actor)
