@@ -114,15 +114,17 @@ def query_records(session: Session, table: Table, query: Query, actor: Actor, *,
         conditions.append(query.where)
     statement = select(model).where(*conditions)
     count = session.scalar(select(func.count()).select_from(model).where(*conditions)) if query.count else None
-    limit = page_size if query.top is None else min(query.top, page_size)
     token = query.skiptoken
+    # $top caps the whole result; the pages carry what is left of it.
+    left = None if query.top is None else _whole(token.get("left", query.top), most=query.top)
+    limit = page_size if left is None else min(left, page_size)
     if query.order:
         columns = [getattr(model, attribute.column) for attribute, _ in query.order if attribute.column]
         ordering = [
             column.desc().nulls_last() if descending else column.asc().nulls_first()
             for column, (_, descending) in zip(columns, query.order, strict=True)
         ]
-        offset = int(token.get("offset", 0)) if isinstance(token.get("offset", 0), int) else 0
+        offset = _whole(token.get("offset", 0))
         statement = statement.order_by(*ordering, model.id).offset(offset)
         next_token: dict[str, Any] = {"offset": offset + limit}
     else:
@@ -137,11 +139,20 @@ def query_records(session: Session, table: Table, query: Query, actor: Actor, *,
         statement = statement.order_by(model.id)
         next_token = {}
     records = list(session.scalars(statement.limit(limit + 1)))
-    more = len(records) > limit and query.top is None
+    more = len(records) > limit and (left is None or left > limit)
     records = records[:limit]
     if more and not query.order:
         next_token = {"after": str(records[-1].id)}
+    if more and left is not None:
+        next_token["left"] = left - limit
     return Page(records, make_skiptoken(next_token) if more else None, count)
+
+
+def _whole(value: Any, *, most: int | None = None) -> int:
+    """A count read from a skiptoken: a whole number from 0 (to ``most``), else the token is refused."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (most is not None and value > most):
+        raise bad_request("The $skiptoken is not one this server gave; follow @odata.nextLink as it is.")
+    return value
 
 
 def _raw(attribute: Attribute, record: Any) -> Any:

@@ -274,7 +274,12 @@ def _rewrite_in_calls(text: str) -> str:
                 values.append(bare)
         if not values:
             raise bad_request("Microsoft.Dynamics.CRM.In needs at least one value in PropertyValues.")
-        condition = f"{match.group('name')} in ({','.join(values)})"
+        # One value in parentheses would read as a bracketed expression, not a list.
+        condition = (
+            f"{match.group('name')} eq {values[0]}"
+            if len(values) == 1
+            else f"{match.group('name')} in ({','.join(values)})"
+        )
         return f"(not ({condition}))" if match.group("not") else f"({condition})"
 
     return _IN_CALL.sub(rewrite, text)
