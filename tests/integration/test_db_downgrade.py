@@ -198,6 +198,8 @@ CHANGES = {
         },
     ),
     "0015": Change(tables=frozenset({"activities", "activity_parties", "calendar_feeds"})),
+    # An index on the lead's e-mail; the parent-account index is made again over linked leads only.
+    "0016": Change(lead_indexes={"sqlite": frozenset({"ix_leads_email"}), "postgresql": frozenset({"ix_leads_email"})}),
 }
 ALL_LEAD_INDEXES = frozenset().union(*(names for change in CHANGES.values() for names in change.lead_indexes.values()))
 

@@ -228,14 +228,17 @@ def targets(body: Any, action: str) -> list[dict[str, Any]]:
 
 def create_multiple(table: Table, body: Any, *, uow: UnitOfWork, actor: Actor, suppress: bool) -> list[str]:
     """CreateMultiple: every record or none; the ids in the order given."""
-    assert table.writer is not None
-    ids = []
-    for item in targets(body, "CreateMultiple"):
-        changes = read_body(table, item, session=uow.session, creating=True)
-        data = validated(table, table.writer.create_input, changes.values)
-        record = table.writer.create(data, uow=uow, actor=actor, suppress_duplicates=suppress)
-        ids.append(str(record.id))
-    return ids
+    writer = table.writer
+    assert writer is not None
+    inputs = [
+        validated(table, writer.create_input, read_body(table, item, session=uow.session, creating=True).values)
+        for item in targets(body, "CreateMultiple")
+    ]
+    if writer.create_many is not None:
+        records = writer.create_many(inputs, uow=uow, actor=actor, suppress_duplicates=suppress)
+    else:
+        records = [writer.create(data, uow=uow, actor=actor, suppress_duplicates=suppress) for data in inputs]
+    return [str(record.id) for record in records]
 
 
 def update_multiple(table: Table, body: Any, *, uow: UnitOfWork, actor: Actor, suppress: bool) -> None:

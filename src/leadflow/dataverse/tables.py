@@ -95,6 +95,7 @@ class Writer:
     create: Callable[..., Any]
     update: Callable[..., Any]
     delete: Callable[..., Any]
+    create_many: Callable[..., Any] | None = None  # several records in one flush (CreateMultiple)
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,7 +283,9 @@ LEAD = Table(
         *_address(),
         *_record_stamps(),
     ),
-    writer=Writer(LeadCreate, LeadUpdate, leads.create_lead, leads.update_lead, leads.delete_lead),
+    writer=Writer(
+        LeadCreate, LeadUpdate, leads.create_lead, leads.update_lead, leads.delete_lead, create_many=leads.create_leads
+    ),
 )
 
 ACCOUNT = Table(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     func,
     literal_column,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -105,6 +106,16 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
         Index("ix_leads_state_created", "state", "created_at", "id"),
         Index("ix_leads_owner_state_created", "owner_user_id", "state", "created_at", "id"),
         Index("ix_leads_created", "created_at", "id"),
+        # Integrations look leads up by e-mail (the Dataverse Web API's emailaddress1 eq '...').
+        Index("ix_leads_email", "email"),
+        # Only the leads that name an account: SQLite's statistics count the many without one as one
+        # value and would judge a full index useless for a lookup by account.
+        Index(
+            "ix_leads_parent_account_id",
+            "parent_account_id",
+            sqlite_where=text("parent_account_id IS NOT NULL"),
+            postgresql_where=text("parent_account_id IS NOT NULL"),
+        ),
     )
 
     topic: Mapped[str] = mapped_column(String(300))
@@ -139,7 +150,6 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
     # and the records the qualification used once it is qualified.
     parent_account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
-        index=True,
     )
     parent_contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("contacts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"),

@@ -7,6 +7,7 @@ written is ``leads.qualification``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -29,7 +30,7 @@ from leadflow.organisation.service import currency_by_code
 from leadflow.security.access import get_accessible, linkable
 from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
-from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit
+from leadflow.security.ownership import change_owned, create_owned_many, delete_owned, with_owner_unit
 from leadflow.security.privileges import Privilege
 
 
@@ -52,12 +53,25 @@ def _column_values(data: LeadFields, *, uow: UnitOfWork, actor: Actor, present: 
 
 def create_lead(data: LeadCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False) -> Lead:
     """Create an open lead owned by the actor unless another owner is named."""
-    values = _column_values(data, uow=uow, actor=actor, present=set(data.model_fields_set) | {"topic", "last_name"})
-    values["full_name"] = compose_full_name(values.get("first_name"), values["last_name"])
-    values.update(rate_values(uow.session, "leads", values))
-    lead = create_owned(Lead, values, summary_of="topic", uow=uow, actor=actor)
-    detect_on_save(uow.session, lead, actor=actor, suppress=suppress_duplicates)
-    return lead
+    return create_leads([data], uow=uow, actor=actor, suppress_duplicates=suppress_duplicates)[0]
+
+
+def create_leads(
+    items: Sequence[LeadCreate], *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
+) -> list[Lead]:
+    """Create several open leads, written in one flush; each is checked as ``create_lead`` checks one,
+    and duplicate detection also sees the others of the batch. The caller's unit of work keeps them
+    all or none."""
+    rows = []
+    for data in items:
+        values = _column_values(data, uow=uow, actor=actor, present=set(data.model_fields_set) | {"topic", "last_name"})
+        values["full_name"] = compose_full_name(values.get("first_name"), values["last_name"])
+        values.update(rate_values(uow.session, "leads", values))
+        rows.append(values)
+    created = create_owned_many(Lead, rows, summary_of="topic", uow=uow, actor=actor)
+    for lead in created:
+        detect_on_save(uow.session, lead, actor=actor, suppress=suppress_duplicates)
+    return created
 
 
 def get_lead(lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Lead:

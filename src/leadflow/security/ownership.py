@@ -5,6 +5,7 @@ to another owner needs Assign), and a delete that takes the record's shares with
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import delete
@@ -29,12 +30,9 @@ def with_owner_unit(session: Session, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def create_owned(
-    model: type[RecordT], values: dict[str, Any], *, summary_of: str, uow: UnitOfWork, actor: Actor
-) -> RecordT:
-    """A new record owned by the actor unless ``values`` name another owner; refused without the
-    Create privilege reaching that owner. Audited with the value of the column ``summary_of``."""
-    table = model.__tablename__  # type: ignore[attr-defined]
+def _new_owned(model: type[RecordT], values: dict[str, Any], *, actor: Actor) -> RecordT:
+    """A new record owned by the actor unless ``values`` name another owner, once the actor may
+    create it for that owner."""
     defaults = {
         "owner_user_id": actor.user_id,
         "owning_business_unit_id": actor.business_unit_id,
@@ -48,10 +46,31 @@ def create_owned(
         owner_user_id=record.owner_user_id,
         owning_unit_id=record.owning_business_unit_id,
     )
-    uow.session.add(record)
-    uow.flush()
-    record_action(uow.session, actor, "create", table=table, record_id=record.id, summary=getattr(record, summary_of))
     return record
+
+
+def create_owned(
+    model: type[RecordT], values: dict[str, Any], *, summary_of: str, uow: UnitOfWork, actor: Actor
+) -> RecordT:
+    """A new record owned by the actor unless ``values`` name another owner; refused without the
+    Create privilege reaching that owner. Audited with the value of the column ``summary_of``."""
+    return create_owned_many(model, [values], summary_of=summary_of, uow=uow, actor=actor)[0]
+
+
+def create_owned_many(
+    model: type[RecordT], rows: Sequence[dict[str, Any]], *, summary_of: str, uow: UnitOfWork, actor: Actor
+) -> list[RecordT]:
+    """Several new records as ``create_owned`` makes one, written in one flush (a batch of a thousand
+    costs one round of statements instead of a thousand)."""
+    table = model.__tablename__  # type: ignore[attr-defined]
+    records = [_new_owned(model, values, actor=actor) for values in rows]
+    uow.session.add_all(records)
+    uow.flush()
+    for record in records:
+        record_action(
+            uow.session, actor, "create", table=table, record_id=record.id, summary=getattr(record, summary_of)
+        )
+    return records
 
 
 def change_owned(record: Any, values: dict[str, Any], *, uow: UnitOfWork, actor: Actor) -> None:
