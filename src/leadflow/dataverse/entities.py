@@ -217,7 +217,7 @@ class Renderer:
 
     def _attributes(self, table: Table, select: Sequence[Attribute] | None) -> list[Attribute]:
         if select is None:
-            return list(table.attributes)
+            return [attribute for attribute in table.attributes if not attribute.on_request]
         primary = table.attribute(table.primary_id)
         assert primary is not None
         return [primary, *(attribute for attribute in select if attribute is not primary)]

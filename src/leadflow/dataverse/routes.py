@@ -247,13 +247,6 @@ def _unknown_segment(segment: str) -> DataverseError:
 # GET
 
 
-@router.get("/api/data/{version}/{path:path}")
-async def get(request: Request, version: str, path: str) -> Response:
-    """Read: the service document, metadata, WhoAmI, an entity set (queried) or one record."""
-    call = await _call(request, version, path)
-    return await run_in_threadpool(serve, call)
-
-
 def _get(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
     segments = call.segments
     if not segments:
@@ -495,13 +488,6 @@ def _message_filters(call: Call) -> Response:
 # POST
 
 
-@router.post("/api/data/{version}/{path:path}")
-async def post(request: Request, version: str, path: str) -> Response:
-    """Create a record, or run an action (QualifyLead, Win/LoseOpportunity, Merge, Create/UpdateMultiple)."""
-    call = await _call(request, version, path)
-    return await run_in_threadpool(serve, call)
-
-
 def _post(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
     segments = call.segments
     if not segments:
@@ -579,18 +565,16 @@ def _create(call: Call, uow: UnitOfWork, actor: Actor, table: Table, body: Any) 
 # PATCH and DELETE
 
 
-@router.patch("/api/data/{version}/{path:path}")
-async def patch(request: Request, version: str, path: str) -> Response:
-    """Update a record; its state changes (disqualify, reactivate) through statecode/statuscode."""
-    call = await _call(request, version, path)
-    return await run_in_threadpool(serve, call)
-
-
-def _patch(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
+def _record_to_write(call: Call) -> tuple[Table, uuid.UUID, Any]:
+    """The table, id and writer of the one record a PATCH or DELETE addresses."""
     if len(call.segments) != 1:
         raise _unknown_segment(call.segments[-1] if call.segments else "")
     table, record_id = _record_address(call.segments[0])
-    writer = _writable(table)
+    return table, record_id, _writable(table)
+
+
+def _patch(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
+    table, record_id, writer = _record_to_write(call)
     sent_if_match, expected = _if_match(call)
     found = exists(uow.session, table, record_id)
     if (call.header("if-none-match") or "").strip() == "*" and found:
@@ -694,18 +678,8 @@ def _change_lead_state(
     update_fields()
 
 
-@router.delete("/api/data/{version}/{path:path}")
-async def delete(request: Request, version: str, path: str) -> Response:
-    """Delete a record."""
-    call = await _call(request, version, path)
-    return await run_in_threadpool(serve, call)
-
-
 def _delete(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
-    if len(call.segments) != 1:
-        raise _unknown_segment(call.segments[-1] if call.segments else "")
-    table, record_id = _record_address(call.segments[0])
-    writer = _writable(table)
+    table, record_id, writer = _record_to_write(call)
     _, expected = _if_match(call)
     if not exists(uow.session, table, record_id):
         raise record_missing(table, record_id)
@@ -713,10 +687,13 @@ def _delete(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
     return Response(status_code=204)
 
 
-@router.api_route("/api/data/{version}/{path:path}", methods=["PUT", "HEAD", "OPTIONS"])
-async def other(request: Request, version: str, path: str) -> Response:
-    """Methods the Web API does not serve here."""
-    raise DataverseError(405, BAD_SEGMENT, "The method %(method)s is not supported here.", method=request.method)
+@router.api_route(
+    "/api/data/{version}/{path:path}", methods=["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS"]
+)
+async def web_api(request: Request, version: str, path: str) -> Response:
+    """Every Web API request: read (GET), create or run an action (POST), update (PATCH), delete."""
+    call = await _call(request, version, path)
+    return await run_in_threadpool(serve, call)
 
 
 def install_dataverse(app: Any) -> None:

@@ -8,6 +8,7 @@ from this registry; nothing else knows a logical name.
 
 from __future__ import annotations
 
+import base64
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement
+from sqlalchemy.orm import object_session
 
-from leadflow.activities.models import Activity, ActivityType, Note
+from leadflow.activities.models import Activity, ActivityType, Attachment, Note
 from leadflow.catalog.models import Product
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
@@ -71,6 +73,7 @@ class Attribute:
     kind_column: str | None = None  # a polymorphic lookup's column naming the target's table
     label: str = ""  # display name (English message id)
     compute: Callable[[Any], Any] | None = None  # a value made from the record, when column is None
+    on_request: bool = False  # answered only when $select names it (a note's file, in base64)
 
     @property
     def is_lookup(self) -> bool:
@@ -155,6 +158,15 @@ def _navigations(table: Table) -> dict[str, tuple[Attribute, str]]:
 def _a(name: str, kind: Kind, column: str | None, writes: str | bool | None = None, **more: Any) -> Attribute:
     """An attribute; ``writes=True`` means it fills the input field named like its column."""
     return Attribute(name, kind, column, writes=column if writes is True else (writes or None), **more)
+
+
+def _document_body(note: Note) -> str | None:
+    """A note's attached file in base64, read from its own table only when asked for."""
+    if note.file_name is None:
+        return None
+    session = object_session(note)
+    attachment = session.get(Attachment, note.id) if session is not None else None
+    return base64.b64encode(attachment.content).decode("ascii") if attachment is not None else None
 
 
 def _record_stamps(owned: bool = True) -> tuple[Attribute, ...]:
@@ -480,6 +492,7 @@ ANNOTATION = Table(
         _a("mimetype", Kind.STRING, "mime_type", label="Mime type"),
         _a("filesize", Kind.INTEGER, "file_size", label="File size (bytes)"),
         _a("isdocument", Kind.BOOLEAN, None, label="Is document", compute=lambda note: note.file_name is not None),
+        _a("documentbody", Kind.MEMO, None, label="Document", compute=_document_body, on_request=True),
         _a(
             "objectid",
             Kind.LOOKUP,
