@@ -24,11 +24,11 @@ from fastapi.responses import Response
 from starlette.datastructures import Headers, QueryParams
 
 from leadflow.core.errors import LeadflowError
+from leadflow.dataverse.call import Call
 from leadflow.dataverse.errors import DataverseError, bad_request, respond
 
 if TYPE_CHECKING:
     from leadflow.core.uow import UnitOfWork
-    from leadflow.dataverse.routes import Call
     from leadflow.security.actor import Actor
 
 # Dataverse takes at most 1,000 requests in one batch.

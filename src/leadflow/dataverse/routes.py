@@ -13,7 +13,6 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,14 +21,13 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers, QueryParams
 
 from leadflow.core.errors import LeadflowError
-from leadflow.core.uow import Database, UnitOfWork
+from leadflow.core.uow import UnitOfWork
 from leadflow.dataverse import actions, metadata
 from leadflow.dataverse.batch import run_batch
+from leadflow.dataverse.call import Call, make_call
 from leadflow.dataverse.entities import (
-    Renderer,
     exists,
     get_readable,
     query_records,
@@ -48,9 +46,8 @@ from leadflow.dataverse.errors import (
     respond,
     unexpected_failure,
 )
-from leadflow.dataverse.query import Prefer, parse_prefer, parse_query, parse_select
+from leadflow.dataverse.query import parse_query, parse_select
 from leadflow.dataverse.tables import BY_ENTITY_SET, BY_LOGICAL_NAME, LEAD, OPPORTUNITY, TABLES, Table
-from leadflow.http.bearer import actor_for_bearer
 from leadflow.http.language import language_from_header
 from leadflow.leads import service as leads
 from leadflow.leads.models import LeadState, LeadStatusReason
@@ -98,46 +95,6 @@ class DataverseRoute(APIRoute):
 router = APIRouter(route_class=DataverseRoute, include_in_schema=False)
 
 
-@dataclass
-class Call:
-    """One Web API request, read once."""
-
-    method: str
-    headers: Headers
-    params: QueryParams
-    database: Database
-    segments: list[str]
-    base: str  # the absolute address of the service root, ending in "/"
-    language: str
-    prefer: Prefer
-    body: Any = None
-    raw_body: bytes = b""
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-    @property
-    def suppress_duplicates(self) -> bool:
-        """Dataverse detects duplicates only when asked: ``MSCRM.SuppressDuplicateDetection: false``."""
-        return (self.header("MSCRM.SuppressDuplicateDetection") or "true").strip().lower() != "false"
-
-    def actor(self, uow: UnitOfWork) -> Actor:
-        authorization = self.header("authorization") or ""
-        scheme, _, secret = authorization.partition(" ")
-        return actor_for_bearer(
-            secret.strip() if scheme.lower() == "bearer" else None,
-            database=self.database,
-            uow=uow,
-            refusal="Send Authorization: Bearer <token> with a leadflow API token (leadflow tokens create).",
-        )
-
-    def renderer(self, uow: UnitOfWork, actor: Actor) -> Renderer:
-        return Renderer(uow.session, actor, prefer=self.prefer, language=self.language, base_url=self.base)
-
-    def context(self, fragment: str) -> str:
-        return f"{self.base}$metadata#{fragment}"
-
-
 async def _call(request: Request, version: str, path: str) -> Call:
     if version not in VERSIONS:
         raise DataverseError(404, BAD_SEGMENT, "Resource not found for the segment '%(segment)s'.", segment=version)
@@ -149,32 +106,6 @@ async def _call(request: Request, version: str, path: str) -> Call:
         path=path,
         base=f"{str(request.base_url).rstrip('/')}{PREFIX}/{version}/",
         raw_body=await request.body() if request.method in ("POST", "PATCH", "PUT") else b"",
-    )
-
-
-def make_call(
-    *, method: str, headers: Headers, params: QueryParams, database: Database, path: str, base: str, raw_body: bytes
-) -> Call:
-    """A request read: its segments, language, preferences and JSON body (a $batch keeps its bytes)."""
-    segments = [segment for segment in path.split("/") if segment]
-    body = None
-    is_batch = segments[:1] == ["$batch"]
-    if raw_body.strip() and not is_batch:
-        try:
-            body = json.loads(raw_body)
-        except (ValueError, UnicodeDecodeError):
-            raise bad_request("The request body is not valid JSON.") from None
-    return Call(
-        method=method,
-        headers=headers,
-        params=params,
-        database=database,
-        segments=segments,
-        base=base,
-        language=language_from_header(headers.get("accept-language")),
-        prefer=parse_prefer(headers.getlist("prefer")),
-        body=body,
-        raw_body=raw_body if is_batch else b"",
     )
 
 
