@@ -675,14 +675,52 @@ def test_patch_with_if_match_star_on_an_unknown_id_is_404(client):
     assert response.headers["OData-Version"] == "4.0"
 
 
-def test_patch_without_if_match_on_an_unknown_id_is_404_and_says_to_post(client):
+def test_patch_without_if_match_on_an_unknown_id_creates_the_record_with_that_id(client):
+    chosen = uuid.uuid4()
     before = counts_of(client)
 
-    response = client.patch(f"{B}/leads({uuid.uuid4()})", json={"subject": "Chairs", "lastname": "Ruiz"})
+    response = client.patch(f"{B}/leads({chosen})", json={"subject": "Chairs", "lastname": "Ruiz"})
 
-    error = dataverse_error(response, 404, NOT_FOUND)
-    assert "POST" in error["message"]
+    assert response.status_code == 204, response.text
+    assert response.headers["OData-EntityId"].endswith(f"/leads({chosen})")
+    assert counts_of(client) == before + 1
+    entity = read(client, "leads", str(chosen), "subject,lastname,statecode")
+    assert (entity["subject"], entity["lastname"], entity["statecode"]) == ("Chairs", "Ruiz", 0)
+    assert client.get(f"{V1}/leads/{chosen}").json()["topic"] == "Chairs"
+
+
+def test_a_second_upsert_to_the_same_id_updates_the_record_it_created(client):
+    chosen = uuid.uuid4()
+    client.patch(f"{B}/accounts({chosen})", json={"name": "Upsert SA"})
+
+    again = client.patch(f"{B}/accounts({chosen})", json={"name": "Upsert SA", "telephone1": "+34 900 000 000"})
+
+    assert again.status_code == 204, again.text
+    accounts = client.get(f"{B}/accounts", params={"$filter": "name eq 'Upsert SA'", "$select": "telephone1"})
+    assert [row["accountid"] for row in accounts.json()["value"]] == [str(chosen)]
+    assert accounts.json()["value"][0]["telephone1"] == "+34 900 000 000"
+
+
+def test_an_upsert_that_would_create_an_invalid_record_saves_nothing(client):
+    chosen = uuid.uuid4()
+    before = counts_of(client)
+
+    response = client.patch(f"{B}/leads({chosen})", json={"jobtitle": "CEO"})  # no subject, no last name
+
+    dataverse_error(response, 400, "0x80040203")
     assert counts_of(client) == before
+    dataverse_error(client.get(f"{B}/leads({chosen})"), 404, NOT_FOUND)
+
+
+def test_if_none_match_star_creates_only_and_never_overwrites(client):
+    chosen = uuid.uuid4()
+    created = client.patch(f"{B}/contacts({chosen})", json={"lastname": "Nuevo"}, headers={"If-None-Match": "*"})
+    assert created.status_code == 204, created.text
+
+    again = client.patch(f"{B}/contacts({chosen})", json={"lastname": "Otro"}, headers={"If-None-Match": "*"})
+
+    dataverse_error(again, 412, "0x80040237")
+    assert read(client, "contacts", str(chosen), "lastname")["lastname"] == "Nuevo"
 
 
 def counts_of(client: TestClient) -> int:

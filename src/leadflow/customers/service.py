@@ -62,9 +62,19 @@ def _delete(uow: UnitOfWork, actor: Actor, record: Any, *, summary: str) -> None
     delete_owned(record, summary=summary, uow=uow, actor=actor)
 
 
-def create_account(data: AccountCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False) -> Account:
-    """Create an active account owned by the actor unless another owner is named."""
+def create_account(
+    data: AccountCreate,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    suppress_duplicates: bool = False,
+    record_id: uuid.UUID | None = None,
+) -> Account:
+    """Create an active account owned by the actor unless another owner is named (with the id the
+    client chose, when it chose one)."""
     values = _checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)
+    if record_id is not None:
+        values["id"] = record_id
     account = create_owned(Account, values, summary_of="name", uow=uow, actor=actor)
     detect_on_save(uow.session, account, actor=actor, suppress=suppress_duplicates)
     return account
@@ -97,9 +107,19 @@ def delete_account(
     _delete(uow, actor, account, summary=account.name)
 
 
-def create_contact(data: ContactCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False) -> Contact:
-    """Create an active contact owned by the actor unless another owner is named."""
+def create_contact(
+    data: ContactCreate,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    suppress_duplicates: bool = False,
+    record_id: uuid.UUID | None = None,
+) -> Contact:
+    """Create an active contact owned by the actor unless another owner is named (with the id the
+    client chose, when it chose one)."""
     values = _checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)
+    if record_id is not None:
+        values["id"] = record_id
     values["full_name"] = compose_full_name(values.get("first_name"), values.get("last_name"))
     contact = create_owned(Contact, values, summary_of="full_name", uow=uow, actor=actor)
     detect_on_save(uow.session, contact, actor=actor, suppress=suppress_duplicates)

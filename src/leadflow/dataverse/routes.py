@@ -468,7 +468,9 @@ def _writable(table: Table) -> Any:
     return table.writer
 
 
-def _create(call: Call, uow: UnitOfWork, actor: Actor, table: Table, body: Any) -> Response:
+def _create(
+    call: Call, uow: UnitOfWork, actor: Actor, table: Table, body: Any, *, record_id: uuid.UUID | None = None
+) -> Response:
     writer = _writable(table)
     changes = read_body(table, body, session=uow.session, creating=True)
     if changes.state is not None:
@@ -476,7 +478,8 @@ def _create(call: Call, uow: UnitOfWork, actor: Actor, table: Table, body: Any) 
     if changes.status is not None and table is not OPPORTUNITY:
         raise invalid("A new %(table)s starts open: leave statuscode out.", table=table.logical)
     data = validated(table, writer.create_input, changes.values)
-    record = writer.create(data, uow=uow, actor=actor, suppress_duplicates=call.suppress_duplicates)
+    chosen = {} if record_id is None else {"record_id": record_id}
+    record = writer.create(data, uow=uow, actor=actor, suppress_duplicates=call.suppress_duplicates, **chosen)
     uow.flush()
     address = f"{call.base}{table.entity_set}({record.id})"
     headers = {"OData-EntityId": address, "Location": address}
@@ -513,15 +516,12 @@ def _patch(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
     if not found:
         if sent_if_match:
             raise record_missing(table, record_id)
-        raise DataverseError(
-            404,
-            "0x80040217",
-            "%(table)s With Id = %(id)s Does Not Exist. leadflow does not create a record with an id the client "
-            "chose: POST it to %(set)s instead.",
-            table=table.logical,
-            id=record_id,
-            set=table.entity_set,
-        )
+        # No condition, or If-None-Match: *: an upsert creates the record with the id of the address.
+        body = call.body if isinstance(call.body, dict) else {}
+        if str(body.get(table.primary_id, record_id)) != str(record_id):
+            raise invalid("The body names another %(key)s than the address.", key=table.primary_id)
+        fields = {key: value for key, value in body.items() if key != table.primary_id}
+        return _create(call, uow, actor, table, fields, record_id=record_id)
     body = call.body if call.body is not None else {}
     changes = read_body(table, body, session=uow.session, creating=False)
     if changes.record_id is not None and changes.record_id != record_id:

@@ -51,20 +51,37 @@ def _column_values(data: LeadFields, *, uow: UnitOfWork, actor: Actor, present: 
     return values
 
 
-def create_lead(data: LeadCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False) -> Lead:
-    """Create an open lead owned by the actor unless another owner is named."""
-    return create_leads([data], uow=uow, actor=actor, suppress_duplicates=suppress_duplicates)[0]
+def create_lead(
+    data: LeadCreate,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    suppress_duplicates: bool = False,
+    record_id: uuid.UUID | None = None,
+) -> Lead:
+    """Create an open lead owned by the actor unless another owner is named (with the id the client
+    chose, when it chose one)."""
+    return create_leads([data], uow=uow, actor=actor, suppress_duplicates=suppress_duplicates, record_ids=[record_id])[
+        0
+    ]
 
 
 def create_leads(
-    items: Sequence[LeadCreate], *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
+    items: Sequence[LeadCreate],
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    suppress_duplicates: bool = False,
+    record_ids: Sequence[uuid.UUID | None] | None = None,
 ) -> list[Lead]:
     """Create several open leads, written in one flush; each is checked as ``create_lead`` checks one,
     and duplicate detection also sees the others of the batch. The caller's unit of work keeps them
     all or none."""
     rows = []
-    for data in items:
+    for index, data in enumerate(items):
         values = _column_values(data, uow=uow, actor=actor, present=set(data.model_fields_set) | {"topic", "last_name"})
+        if record_ids is not None and record_ids[index] is not None:
+            values["id"] = record_ids[index]
         values["full_name"] = compose_full_name(values.get("first_name"), values["last_name"])
         values.update(rate_values(uow.session, "leads", values))
         rows.append(values)

@@ -109,11 +109,19 @@ def refresh_totals(session: Session, opportunity: Opportunity) -> None:
 
 
 def create_opportunity(
-    data: OpportunityCreate, *, uow: UnitOfWork, actor: Actor, suppress_duplicates: bool = False
+    data: OpportunityCreate,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    suppress_duplicates: bool = False,
+    record_id: uuid.UUID | None = None,
 ) -> Opportunity:
-    """Create an open opportunity at the Develop stage, owned by the actor unless named otherwise."""
+    """Create an open opportunity at the Develop stage, owned by the actor unless named otherwise
+    (with the id the client chose, when it chose one)."""
     _typed_revenue(data)
     values = _column_values(data, uow=uow, actor=actor)
+    if record_id is not None:
+        values["id"] = record_id
     values.setdefault("currency_id", get_settings(uow.session).base_currency_id)
     values.update(rate_values(uow.session, "opportunities", values))
     _pricing(uow, values)

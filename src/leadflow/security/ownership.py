@@ -39,7 +39,8 @@ def _new_owned(model: type[RecordT], values: dict[str, Any], *, actor: Actor) ->
         "created_by_id": actor.user_id,
         "modified_by_id": actor.user_id,
     }
-    record: Any = model(id=uuid.uuid4(), **{**defaults, **values})  # type: ignore[call-arg]
+    # A record id in ``values`` is one the client chose (the Web API's upsert); else a new one.
+    record: Any = model(**{"id": uuid.uuid4(), **defaults, **values})
     require_create(
         actor,
         privilege_table(record),
