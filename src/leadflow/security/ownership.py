@@ -64,7 +64,7 @@ def create_owned_many(
     """Several new records as ``create_owned`` makes one, written in one flush (a batch of a thousand
     costs one round of statements instead of a thousand)."""
     table = model.__tablename__  # type: ignore[attr-defined]
-    records = [_new_owned(model, values, actor=actor) for values in rows]
+    records: list[Any] = [_new_owned(model, values, actor=actor) for values in rows]
     uow.session.add_all(records)
     uow.flush()
     for record in records:
