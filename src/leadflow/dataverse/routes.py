@@ -1,9 +1,10 @@
 """The Dataverse-compatible Web API at /api/data/v9.2 (and v9.0, v9.1): OData requests in,
 leadflow's service calls, Dataverse's answers out.
 
-One route per method takes every path below the prefix and dispatches on its segments, as OData
-addresses (``leads(<id>)/Microsoft.Dynamics.CRM.QualifyLead``) do not fit path templates. Every
-refusal, domain or protocol, is answered in Dataverse's error shape by ``DataverseRoute``.
+One route takes every method and path below the prefix and dispatches on the method and the path's
+segments, as OData addresses (``leads(<id>)/Microsoft.Dynamics.CRM.QualifyLead``) do not fit path
+templates. Every refusal, domain or protocol, is answered in Dataverse's error shape by
+``DataverseRoute``.
 """
 
 from __future__ import annotations
@@ -65,7 +66,6 @@ _KEYED = re.compile(r"^(?P<set>[A-Za-z_]\w*)\((?P<key>.*)\)$")
 _DEFINITION = re.compile(r"^EntityDefinitions\(LogicalName='(?P<name>[^']*)'\)$")
 _ATTRIBUTE = re.compile(r"^Attributes\(LogicalName='(?P<name>[^']*)'\)$")
 _ETAG = re.compile(r'^\s*(?:W/)?"(?P<version>\d+)"\s*$')
-# The largest JSON body read; the app's own limit on request bodies applies before it.
 _ACTION_PREFIX = "Microsoft.Dynamics.CRM."
 
 
@@ -427,6 +427,7 @@ def _post(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
     if head == "$batch":
         raise bad_request("A $batch cannot hold another $batch.")
     body = call.body if call.body is not None else {}
+    head = head if head in BY_ENTITY_SET or "(" in head else head.removeprefix(_ACTION_PREFIX)
     if head in ("WinOpportunity", "LoseOpportunity", "Merge") and len(segments) == 1:
         if not isinstance(body, dict):
             raise invalid("%(action)s takes a JSON object of parameters.", action=head)
