@@ -1321,6 +1321,28 @@ def test_systemusers_are_refused_to_whom_v1_refuses_users(client, database):
     dataverse_error(dataverse, 403, PRIVILEGE)
 
 
+def test_a_reader_is_refused_every_write_v1_refuses_and_nothing_changes(client, database):
+    role = client.post(f"{V1}/roles", json={"name": "Lead reader", "privileges": {"leads": {"read": 4}}})
+    assert role.status_code == 201, role.text
+    make_user(database, "reader@example.com", ["Lead reader"])
+    reader = user_client(client, database, "reader@example.com")
+    lead_id = new_lead(client)
+    version = etag_version(read(client, "leads", lead_id))
+    before = counts_of(client)
+
+    assert reader.post(f"{V1}/leads", json={"topic": "Chairs", "last_name": "Ruiz"}).status_code == 403
+    dataverse_error(reader.post(f"{B}/leads", json={"subject": "Chairs", "lastname": "Ruiz"}), 403, PRIVILEGE)
+    many = {"Targets": [{"subject": "Chairs", "lastname": "Ruiz", "@odata.type": "Microsoft.Dynamics.CRM.lead"}]}
+    dataverse_error(reader.post(f"{B}/leads/Microsoft.Dynamics.CRM.CreateMultiple", json=many), 403, PRIVILEGE)
+    assert reader.patch(f"{V1}/leads/{lead_id}", json={"job_title": "CEO"}).status_code == 403
+    dataverse_error(reader.patch(f"{B}/leads({lead_id})", json={"jobtitle": "CEO"}), 403, PRIVILEGE)
+    dataverse_error(reader.patch(f"{B}/leads({lead_id})", json={"statecode": 2, "statuscode": 4}), 403, PRIVILEGE)
+    dataverse_error(reader.delete(f"{B}/leads({lead_id})"), 403, PRIVILEGE)
+    dataverse_error(qualify(reader, lead_id), 403, PRIVILEGE)
+    assert counts_of(client) == before
+    assert etag_version(read(client, "leads", lead_id)) == version
+
+
 def test_systemusers_are_listed_to_a_salesperson_as_v1_lists_users(client, seller):
     v1 = seller.get(f"{V1}/users")
     dataverse = seller.get(f"{B}/systemusers", params={"$select": "internalemailaddress"})
