@@ -396,10 +396,16 @@ def parties_of(session: Session, activity_ids: Sequence[uuid.UUID]) -> dict[uuid
 
 
 def create_activity(
-    data: ActivityFields | dict[str, Any], *, uow: UnitOfWork, actor: Actor, mail_configured: bool = False
+    data: ActivityFields | dict[str, Any],
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    mail_configured: bool = False,
+    record_id: uuid.UUID | None = None,
 ) -> tuple[Activity, Job | None]:
-    """A new activity of the actor (or of the owner named, with Assign), and, for an e-mail created
-    with ``send``, the job that sends it (hand it to the queue after commit)."""
+    """A new activity of the actor (or of the owner named, with Assign), with the id a client chose
+    when it chose one, and, for an e-mail created with ``send``, the job that sends it (hand it to the
+    queue after commit)."""
     fields = data if isinstance(data, ActivityFields) else parse(ActivityFields, data)
     named = set(fields.model_fields_set)
     kind = fields.type
@@ -436,6 +442,8 @@ def create_activity(
         regarding_table=fields.regarding_table,
         regarding_id=fields.regarding_id,
     )
+    if record_id is not None:
+        columns["id"] = record_id
     activity = create_owned(Activity, with_owner_unit(session, columns), summary_of="subject", uow=uow, actor=actor)
     session.add_all(ActivityParty(id=uuid.uuid4(), activity_id=activity.id, **party) for party in parties)
     uow.flush()

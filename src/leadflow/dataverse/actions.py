@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.uow import UnitOfWork
-from leadflow.dataverse.entities import bound_id, read_body, validated
+from leadflow.dataverse.entities import bound_id, creation_input, read_body, validated
 from leadflow.dataverse.errors import invalid
 from leadflow.dataverse.tables import ACCOUNT, BY_LOGICAL_NAME, CONTACT, LEAD, OPPORTUNITY_CLOSE, Table
 from leadflow.duplicates import merge as merging
@@ -231,7 +231,7 @@ def create_multiple(table: Table, body: Any, *, uow: UnitOfWork, actor: Actor, s
     writer = table.writer
     assert writer is not None
     inputs = [
-        validated(table, writer.create_input, read_body(table, item, session=uow.session, creating=True).values)
+        creation_input(table, read_body(table, item, session=uow.session, creating=True).values)
         for item in targets(body, "CreateMultiple")
     ]
     if writer.create_many is not None:

@@ -88,6 +88,12 @@ def get_readable(session: Session, table: Table, record_id: uuid.UUID, actor: Ac
     return record
 
 
+def held_elsewhere(session: Session, table: Table, record_id: uuid.UUID) -> bool:
+    """Whether the id is a record of the table's model that another table serves (a phone call's id
+    under tasks)."""
+    return table.where is not None and session.get(table.model, record_id) is not None
+
+
 def exists(session: Session, table: Table, record_id: uuid.UUID) -> bool:
     statement = select(table.model.id).where(table.model.id == record_id)
     if table.where is not None:
@@ -427,8 +433,12 @@ def _bind(table: Table, navigation: str, value: Any, changes: Changes, session: 
         raise invalid("%(name)s is read-only: leadflow sets it.", name=navigation)
     if value is None:
         changes.values[attribute.writes] = None
+        if attribute.writes_kind:
+            changes.values[attribute.writes_kind] = None
         return
     record_id = bound_id(table, navigation, target, value)
+    if attribute.writes_kind:
+        changes.values[attribute.writes_kind] = _set_of(target)
     target_table = BY_LOGICAL_NAME.get(target)
     if target_table is not None and not exists(session, target_table, record_id):
         raise record_missing(target_table, record_id)
@@ -488,6 +498,13 @@ def _input_value(table: Table, attribute: Attribute, value: Any) -> Any:
     if attribute.kind in (Kind.STRING, Kind.MEMO) and not isinstance(value, str):
         raise invalid("%(name)s takes a text.", name=attribute.name)
     return value
+
+
+def creation_input(table: Table, values: Mapping[str, Any]) -> Any:
+    """The validated input that creates a record of ``table``, with what the table itself implies
+    (an activity table its type)."""
+    assert table.writer is not None
+    return validated(table, table.writer.create_input, {**table.writer.create_defaults, **values})
 
 
 def validated(table: Table, schema: type[Any], values: Mapping[str, Any]) -> Any:

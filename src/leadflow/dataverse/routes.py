@@ -29,8 +29,10 @@ from leadflow.dataverse import actions, metadata
 from leadflow.dataverse.batch import run_batch
 from leadflow.dataverse.call import Call, make_call
 from leadflow.dataverse.entities import (
+    creation_input,
     exists,
     get_readable,
+    held_elsewhere,
     query_records,
     read_body,
     record_missing,
@@ -478,7 +480,7 @@ def _create(
         raise invalid("A new %(table)s starts open: leave statecode out.", table=table.logical)
     if changes.status is not None and table is not OPPORTUNITY:
         raise invalid("A new %(table)s starts open: leave statuscode out.", table=table.logical)
-    data = validated(table, writer.create_input, changes.values)
+    data = creation_input(table, changes.values)
     chosen = {} if record_id is None else {"record_id": record_id}
     record = writer.create(data, uow=uow, actor=actor, suppress_duplicates=call.suppress_duplicates, **chosen)
     uow.flush()
@@ -517,6 +519,8 @@ def _patch(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
     if not found:
         if sent_if_match:
             raise record_missing(table, record_id)
+        if held_elsewhere(uow.session, table, record_id):
+            raise invalid("%(id)s is the id of a record of another table; choose a new id.", id=record_id)
         # No condition, or If-None-Match: *: an upsert creates the record with the id of the address.
         body = call.body if isinstance(call.body, dict) else {}
         if str(body.get(table.primary_id, record_id)) != str(record_id):
@@ -529,6 +533,8 @@ def _patch(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
         raise invalid("The body names another %(key)s than the address.", key=table.primary_id)
     if table is LEAD and (changes.state is not None or changes.status is not None):
         _change_lead_state(call, uow, actor, record_id, changes, expected)
+    elif writer.set_state is not None and changes.state is not None:
+        _change_state(call, uow, actor, table, record_id, changes, expected)
     else:
         _refuse_state_change(table, changes, uow, record_id)
         data = validated(table, writer.update_input, changes.values)
@@ -553,14 +559,47 @@ def _patch(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
     return _json(content, 200, {"OData-EntityId": address, "Preference-Applied": "return=representation"})
 
 
+def _change_state(
+    call: Call, uow: UnitOfWork, actor: Actor, table: Table, record_id: uuid.UUID, changes: Any, expected: int | None
+) -> None:
+    """Close (complete, cancel) or reopen a record through statecode, with its other changes: made
+    while it is open (before closing it, after reopening it)."""
+    writer = table.writer
+    assert writer is not None and writer.set_state is not None
+    state, status = state_values(table, changes)
+    fields = {name: value for name, value in changes.values.items() if name != "status_reason"}
+    reopening = state == table.attribute("statecode").options.member_of(0)  # type: ignore[union-attr]
+    if reopening:
+        writer.set_state(record_id, state, None, uow=uow, actor=actor, expected_version=expected)
+        if changes.values:
+            data = validated(table, writer.update_input, changes.values)
+            writer.update(record_id, data, uow=uow, actor=actor, suppress_duplicates=call.suppress_duplicates)
+        return
+    if fields:
+        data = validated(table, writer.update_input, fields)
+        writer.update(
+            record_id,
+            data,
+            uow=uow,
+            actor=actor,
+            expected_version=expected,
+            suppress_duplicates=call.suppress_duplicates,
+        )
+        expected = None
+    writer.set_state(record_id, state, status, uow=uow, actor=actor, expected_version=expected)
+
+
 def _refuse_state_change(table: Table, changes: Any, uow: UnitOfWork, record_id: uuid.UUID) -> None:
-    """statecode changes only what leadflow changes by a state; the same state is no change."""
-    if changes.state is None and (changes.status is None or table is OPPORTUNITY):
+    """statecode changes only what leadflow changes by a state; the same state is no change. A
+    statuscode that an update writes (an opportunity's or an activity's open reasons) is the update's."""
+    status_attribute = table.attribute("statuscode")
+    status_is_written = status_attribute is not None and status_attribute.writes is not None
+    if changes.state is None and (changes.status is None or status_is_written):
         return
     state, status = state_values(table, changes)
     record = uow.session.get(table.model, record_id)
     current = getattr(record, "state", None)
-    if (state is None or state == current) and (status is None or table is OPPORTUNITY or status == current):
+    if (state is None or state == current) and (status is None or status_is_written or status == current):
         return
     if table is OPPORTUNITY:
         raise invalid("Close an opportunity with the WinOpportunity or LoseOpportunity action, not with statecode.")

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import base64
 import enum
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import object_session
 
-from leadflow.activities.models import Activity, ActivityType, Attachment, Note
+from leadflow.activities import activity as activity_service
+from leadflow.activities.models import Activity, ActivityState, ActivityType, Attachment, Note
 from leadflow.catalog.models import Product
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
@@ -71,6 +72,7 @@ class Attribute:
     options: OptionSet | None = None
     targets: tuple[str, ...] = ()  # a lookup's target tables (logical names)
     kind_column: str | None = None  # a polymorphic lookup's column naming the target's table
+    writes_kind: str | None = None  # the input field a polymorphic lookup's target table fills
     label: str = ""  # display name (English message id)
     compute: Callable[[Any], Any] | None = None  # a value made from the record, when column is None
     on_request: bool = False  # answered only when $select names it (a note's file, in base64)
@@ -99,6 +101,9 @@ class Writer:
     update: Callable[..., Any]
     delete: Callable[..., Any]
     create_many: Callable[..., Any] | None = None  # several records in one flush (CreateMultiple)
+    create_defaults: Mapping[str, Any] = field(default_factory=dict)  # input the table itself implies
+    # statecode changes: (record id, state member, status member or None, uow, actor, expected version)
+    set_state: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -608,10 +613,69 @@ COMPETITOR = Table(
 )
 
 
+def _activity_writer(kind: ActivityType) -> Writer:
+    """The activity services, for one type of activity."""
+
+    def create(data: Any, *, uow: Any, actor: Any, suppress_duplicates: bool = False, record_id: Any = None) -> Any:
+        return activity_service.create_activity(data, uow=uow, actor=actor, record_id=record_id)[0]
+
+    def update(
+        record_id: Any,
+        data: Any,
+        *,
+        uow: Any,
+        actor: Any,
+        expected_version: Any = None,
+        suppress_duplicates: bool = False,
+    ) -> Any:
+        return activity_service.update_activity(
+            record_id, data, uow=uow, actor=actor, expected_version=expected_version
+        )
+
+    return Writer(
+        activity_service.ActivityFields,
+        activity_service.ActivityChanges,
+        create,
+        update,
+        activity_service.delete_activity,
+        create_defaults={"type": kind.value},
+        set_state=_set_activity_state,
+    )
+
+
+def _set_activity_state(
+    record_id: Any, state: Any, status: Any, *, uow: Any, actor: Any, expected_version: int | None
+) -> None:
+    """Complete (statecode 1), cancel (2) or reopen (0) an activity, as its own commands do."""
+    current = uow.session.get(Activity, record_id)
+    if state is ActivityState.OPEN:
+        if current is not None and current.state is not ActivityState.OPEN:
+            activity_service.reopen_activity(record_id, uow=uow, actor=actor, expected_version=expected_version)
+        return
+    if state is ActivityState.COMPLETED:
+        activity_service.complete_activity(
+            record_id, status_reason=status, uow=uow, actor=actor, expected_version=expected_version
+        )
+        return
+    activity_service.cancel_activity(record_id, uow=uow, actor=actor, expected_version=expected_version)
+
+
 def _activity(
     logical: str, entity_set: str, kind: ActivityType, privilege_table: str, label: str, plural: str, code: int
 ) -> Table:
-    """An activity table: one type of leadflow's activities, read through the Web API."""
+    """An activity table: one type of leadflow's activities, read and written through the Web API."""
+    appointment = kind is ActivityType.APPOINTMENT
+    own: list[Attribute] = []
+    if kind is ActivityType.PHONE_CALL:
+        own.append(_a("phonenumber", Kind.STRING, "phone_number", True, label="Phone number"))
+        own.append(_a("leftvoicemail", Kind.BOOLEAN, "left_voicemail", True, label="Left voice mail"))
+    if kind is ActivityType.TASK:
+        own.append(_a("percentcomplete", Kind.INTEGER, "percent_complete", True, label="Percent complete"))
+    if appointment:
+        own.append(_a("location", Kind.STRING, "location", True, label="Location"))
+        own.append(_a("isalldayevent", Kind.BOOLEAN, "all_day", True, label="All day event"))
+    if not appointment:
+        own.append(_a("actualdurationminutes", Kind.INTEGER, "duration_minutes", True, label="Duration"))
     return Table(
         logical,
         entity_set,
@@ -626,30 +690,37 @@ def _activity(
         where=lambda: Activity.type == kind,
         attributes=(
             _a("activityid", Kind.ID, "id", label=label),
-            _a("subject", Kind.STRING, "subject", label="Subject"),
-            _a("description", Kind.MEMO, "description", label="Description"),
+            _a("subject", Kind.STRING, "subject", True, label="Subject"),
+            _a("description", Kind.MEMO, "description", True, label="Description"),
             _a(
                 "regardingobjectid",
                 Kind.LOOKUP,
                 "regarding_id",
+                "regarding_id",
                 targets=("lead", "account", "contact", "opportunity"),
                 kind_column="regarding_table",
+                writes_kind="regarding_table",
                 label="Regarding",
             ),
-            _a("scheduledstart", Kind.DATETIME, "scheduled_start", label="Start date"),
-            _a("scheduledend", Kind.DATETIME, "scheduled_end", label="Due"),
+            _a(
+                "scheduledstart", Kind.DATETIME, "scheduled_start", "start" if appointment else None, label="Start date"
+            ),
+            _a("scheduledend", Kind.DATETIME, "scheduled_end", "end" if appointment else "due", label="Due"),
             _a("actualend", Kind.DATETIME, "actual_end", label="Actual end"),
-            _a("prioritycode", Kind.PICKLIST, "priority", options=options.PRIORITY, label="Priority"),
+            _a("prioritycode", Kind.PICKLIST, "priority", "priority", options=options.PRIORITY, label="Priority"),
+            *own,
             _a("statecode", Kind.STATE, "state", options=options.ACTIVITY_STATE, label="Activity status"),
             _a(
                 "statuscode",
                 Kind.STATUS,
+                "status_reason",
                 "status_reason",
                 options=options.ACTIVITY_STATUS[kind],
                 label="Status reason",
             ),
             *_record_stamps(),
         ),
+        writer=_activity_writer(kind),
     )
 
 
