@@ -143,3 +143,15 @@ def test_tasks_are_created_together_and_deleted(client: TestClient) -> None:
     ]
     assert client.delete(f"{BASE}/tasks({ids[0]})").status_code == 204
     _error(client.get(f"{BASE}/tasks({ids[0]})"), 404, "0x80040217")
+
+
+def test_an_email_is_recorded_as_a_draft_and_completed_as_received(client: TestClient) -> None:
+    email_id = _created(client.post(f"{BASE}/emails", json={"subject": "Hola", "description": "Texto"}))
+    draft = client.get(f"{BASE}/emails({email_id})", params={"$select": "statecode,statuscode"}).json()
+    assert (draft["statecode"], draft["statuscode"]) == (0, 1)  # Draft
+
+    received = client.patch(f"{BASE}/emails({email_id})", json={"statecode": 1, "statuscode": 4})
+
+    assert received.status_code == 204, received.text
+    v1 = client.get(f"{V1}/activities/{email_id}").json()
+    assert (v1["state"], v1["status_reason"]) == ("completed", "received")
