@@ -155,3 +155,17 @@ def test_an_email_is_recorded_as_a_draft_and_completed_as_received(client: TestC
     assert received.status_code == 204, received.text
     v1 = client.get(f"{V1}/activities/{email_id}").json()
     assert (v1["state"], v1["status_reason"]) == ("completed", "received")
+
+
+def test_a_formatted_date_and_time_reads_in_the_readers_time_zone(client: TestClient) -> None:
+    assert client.patch(f"{V1}/me", json={"time_zone": "Europe/Madrid"}).status_code == 200
+    task_id = _created(
+        client.post(f"{BASE}/tasks", json={"subject": "A las diez", "scheduledend": "2027-01-15T09:00:00Z"})
+    )
+
+    task = client.get(f"{BASE}/tasks({task_id})", params={"$select": "scheduledend"}, headers=ANNOTATED).json()
+
+    assert task["scheduledend"] == "2027-01-15T09:00:00Z"  # the value itself stays UTC, as Dataverse's
+    # The reader's zone, Madrid, is an hour ahead of UTC in January.
+    formatted = task["scheduledend@OData.Community.Display.V1.FormattedValue"]
+    assert "10:00" in formatted and "09:00" not in formatted, formatted

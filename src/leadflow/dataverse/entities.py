@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,7 @@ from leadflow.dataverse.tables import BY_ENTITY_SET, BY_LOGICAL_NAME, OPPORTUNIT
 from leadflow.http.language import gettext
 from leadflow.opportunities.models import OpportunityClose
 from leadflow.organisation.models import Currency
+from leadflow.organisation.service import time_zone_of
 from leadflow.security.access import access_condition, require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
@@ -202,6 +203,7 @@ class Renderer:
         self._currencies: dict[uuid.UUID, str] | None = None
         self._base_currency: str | None = None
         self._names: dict[str, dict[uuid.UUID, str]] = {}
+        self._zone: tzinfo | None = None
 
     def entities(
         self, table: Table, records: Sequence[Any], select: Sequence[Attribute] | None, expand: Sequence[Expand] = ()
@@ -258,7 +260,10 @@ class Renderer:
         if attribute.kind is Kind.DATETIME:
             from babel.dates import format_datetime
 
-            return format_datetime(value, "short", tzinfo=UTC, locale=locale_of(self.language))
+            # As a person reads it: in their own time zone (else the organisation's), as the web app shows it.
+            if self._zone is None:
+                self._zone = time_zone_of(self.actor, session=self.session)
+            return format_datetime(value, "short", tzinfo=self._zone, locale=locale_of(self.language))
         if attribute.kind is Kind.DATE:
             from babel.dates import format_date
 
