@@ -53,7 +53,7 @@ class Call:
         )
 
     def renderer(self, uow: UnitOfWork, actor: Actor) -> Renderer:
-        return Renderer(uow.session, actor, prefer=self.prefer, language=self.language, base_url=self.base)
+        return Renderer(uow.session, actor, prefer=self.prefer, language=self.language)
 
     def context(self, fragment: str) -> str:
         return f"{self.base}$metadata#{fragment}"

@@ -198,8 +198,8 @@ def json_value(attribute: Attribute, value: Any) -> Any:
 class Renderer:
     """Writes records as entity JSON, with the annotations and expansions a request asks for."""
 
-    def __init__(self, session: Session, actor: Actor, *, prefer: Prefer, language: str, base_url: str) -> None:
-        self.session, self.actor, self.prefer, self.language, self.base_url = session, actor, prefer, language, base_url
+    def __init__(self, session: Session, actor: Actor, *, prefer: Prefer, language: str) -> None:
+        self.session, self.actor, self.prefer, self.language = session, actor, prefer, language
         self._currencies: dict[uuid.UUID, str] | None = None
         self._base_currency: str | None = None
         self._names: dict[str, dict[uuid.UUID, str]] = {}
@@ -537,7 +537,3 @@ def state_values(table: Table, changes: Changes) -> tuple[Any, Any]:
     if changes.status is not None and status_attribute is not None and status_attribute.options is not None:
         status = status_attribute.options.member_of(changes.status)
     return state, status
-
-
-def picklist_code() -> str:
-    return PICKLIST_OUT_OF_RANGE

@@ -40,7 +40,6 @@ PRIVILEGE_DENIED = "0x80040220"
 NOT_AUTHENTICATED = "0x80040220"
 THROTTLED = "0x80072322"
 UNAVAILABLE = "0x80040216"
-NOT_IMPLEMENTED = "0x80040216"
 UNEXPECTED = "0x80040216"  # UnExpected
 
 # Most specific first: the first matching class decides the status and code.

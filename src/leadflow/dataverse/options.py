@@ -15,8 +15,8 @@ from functools import cached_property
 from leadflow.activities.models import ActivityState, ActivityStatus, ActivityType, Priority
 from leadflow.catalog.models import ProductState
 from leadflow.customers.models import CustomerState
-from leadflow.http.labels import CHOICE_LABELS
-from leadflow.http.language import N_, gettext
+from leadflow.http.labels import CHOICE_LABELS, label
+from leadflow.http.language import N_
 from leadflow.leads.models import BudgetStatus, LeadSource, LeadState, LeadStatusReason, Rating
 from leadflow.opportunities.models import (
     CloseState,
@@ -73,8 +73,7 @@ class OptionSet:
 
     def label(self, member: enum.Enum, language: str) -> str:
         """The member's label in ``language``."""
-        message = self.labels.get(str(member.value)) or CHOICE_LABELS.get(self.choices, {}).get(str(member.value))
-        return gettext(language, message) if message else str(member.value)
+        return label(language, {**CHOICE_LABELS.get(self.choices, {}), **self.labels}, member)
 
     def options(self, language: str) -> list[tuple[int, str]]:
         """Every value with its label, in order."""

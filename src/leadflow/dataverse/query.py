@@ -68,7 +68,7 @@ def parse_prefer(headers: list[str]) -> Prefer:
     """The Prefer headers, each a comma list; values quoted (the SDK) or not (dataverse-api)."""
     representation, annotations, size = False, None, MAX_PAGE_SIZE
     for header in headers:
-        for preference in _split_top_level(header):
+        for preference in split_top_level(header):
             name, _, value = preference.strip().partition("=")
             name, value = name.strip().lower(), value.strip().strip('"')
             if name == "return" and value == "representation":
@@ -83,19 +83,25 @@ def parse_prefer(headers: list[str]) -> Prefer:
     return Prefer(representation=representation, annotations=annotations, max_page_size=size)
 
 
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas outside quotes and parentheses."""
+def split_top_level(text: str) -> list[str]:
+    """Split on commas outside quotes (OData's '…', JSON's "…" with its backslash escapes) and
+    outside brackets of any kind; the parts stripped, empty ones dropped."""
     parts: list[str] = []
     current: list[str] = []
-    depth, quote = 0, ""
+    depth, quote, escaped = 0, "", False
     for char in text:
         if quote:
-            quote = "" if char == quote else quote
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
         elif char in "'\"":
             quote = char
-        elif char == "(":
+        elif char in "([{":
             depth += 1
-        elif char == ")":
+        elif char in ")]}":
             depth -= 1
         elif char == "," and depth == 0:
             parts.append("".join(current))
@@ -189,7 +195,7 @@ def parse_expand(table: Table, text: str | None) -> tuple[Expand, ...]:
     if text is None or not text.strip():
         return ()
     expands = []
-    for part in _split_top_level(text):
+    for part in split_top_level(text):
         name, _, options = part.partition("(")
         name = name.strip()
         bound = table.navigation(name)

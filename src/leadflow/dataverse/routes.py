@@ -42,6 +42,7 @@ from leadflow.dataverse.entities import (
 from leadflow.dataverse.errors import (
     ALREADY_EXISTS,
     BAD_SEGMENT,
+    RECORD_NOT_FOUND,
     STALE_VERSION,
     DataverseError,
     bad_request,
@@ -49,7 +50,7 @@ from leadflow.dataverse.errors import (
     respond,
     unexpected_failure,
 )
-from leadflow.dataverse.query import parse_query, parse_select
+from leadflow.dataverse.query import parse_query, parse_select, split_top_level
 from leadflow.dataverse.tables import BY_ENTITY_SET, BY_LOGICAL_NAME, LEAD, OPPORTUNITY, TABLES, Table
 from leadflow.http.language import language_from_header
 from leadflow.leads import service as leads
@@ -139,7 +140,7 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
 def _table(name: str) -> Table:
     table = BY_ENTITY_SET.get(name)
     if table is None:
-        raise DataverseError(404, BAD_SEGMENT, "Resource not found for the segment '%(segment)s'.", segment=name)
+        raise _unknown_segment(name)
     return table
 
 
@@ -151,7 +152,7 @@ def _record_address(segment: str) -> tuple[Table, uuid.UUID]:
             raise bad_request(
                 "%(set)s has no alternate key; address a record by its id: %(set)s(<guid>).", set=keyed.group("set")
             )
-        raise DataverseError(404, BAD_SEGMENT, "Resource not found for the segment '%(segment)s'.", segment=segment)
+        raise _unknown_segment(segment)
     return _table(match.group("set")), uuid.UUID(match.group("id"))
 
 
@@ -235,7 +236,7 @@ def _function_parameters(call: Call) -> dict[str, Any]:
     """A function's parameters: inline (``Name='x'``) or as aliases (``Name=@p1`` with ``?@p1=...``)."""
     inside = call.segments[0].partition("(")[2].rstrip(")")
     values: dict[str, Any] = {}
-    for part in _split_parameters(inside):
+    for part in split_top_level(inside):
         name, _, value = part.partition("=")
         value = value.strip()
         if value.startswith("@"):
@@ -245,23 +246,6 @@ def _function_parameters(call: Call) -> dict[str, Any]:
         except ValueError:
             values[name.strip()] = value[1:-1].replace("''", "'") if value[:1] == value[-1:] == "'" else value
     return values
-
-
-def _split_parameters(text: str) -> list[str]:
-    parts, depth, quote, current = [], 0, False, ""
-    for char in text:
-        if char == "'":
-            quote = not quote
-        elif not quote and char in "{[":
-            depth += 1
-        elif not quote and char in "}]":
-            depth -= 1
-        elif not quote and depth == 0 and char == ",":
-            parts.append(current)
-            current = ""
-            continue
-        current += char
-    return [part for part in (*parts, current) if part.strip()]
 
 
 def _retrieve_duplicates(call: Call, uow: UnitOfWork, actor: Actor) -> Response:
@@ -300,7 +284,7 @@ def _definitions(call: Call) -> Response:
     if table is None:
         raise DataverseError(
             404,
-            "0x80040217",
+            RECORD_NOT_FOUND,
             "Could not find an entity with the name %(name)s.",
             name=match.group("name") if match else head,
         )
@@ -327,7 +311,7 @@ def _definitions(call: Call) -> Response:
         if attribute is None or attribute.name != attribute_match.group("name"):
             raise DataverseError(
                 404,
-                "0x80040217",
+                RECORD_NOT_FOUND,
                 "Could not find an attribute with the name %(name)s.",
                 name=attribute_match.group("name"),
             )
