@@ -874,3 +874,5 @@ TABLES: tuple[Table, ...] = (
 )
 BY_LOGICAL_NAME = {table.logical: table for table in TABLES}
 BY_ENTITY_SET = {table.entity_set: table for table in TABLES}
+# Tables Dataverse has that leadflow keeps elsewhere (a lookup may name them) but does not serve.
+UNSERVED = {"campaign", "pricelevel"}
