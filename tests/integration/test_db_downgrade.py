@@ -200,6 +200,14 @@ CHANGES = {
     "0015": Change(tables=frozenset({"activities", "activity_parties", "calendar_feeds"})),
     # An index on the lead's e-mail; the parent-account index is made again over linked leads only.
     "0016": Change(lead_indexes={"sqlite": frozenset({"ix_leads_email"}), "postgresql": frozenset({"ix_leads_email"})}),
+    # Scoring models, versions and the lead's score: the score and grade on the lead, with their indexes.
+    "0017": Change(
+        tables=frozenset({"scoring_models", "scoring_versions", "lead_scores"}),
+        added={"leads": {"score", "score_grade"}},
+        lead_indexes={
+            backend: frozenset({"ix_leads_sort_score", "ix_leads_state_grade"}) for backend in ("sqlite", "postgresql")
+        },
+    ),
 }
 ALL_LEAD_INDEXES = frozenset().union(*(names for change in CHANGES.values() for names in change.lead_indexes.values()))
 

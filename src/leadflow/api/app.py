@@ -23,6 +23,7 @@ from leadflow.api import (
     process,
     reporting,
     sales,
+    scoring,
     security,
     transfer,
 )
@@ -110,6 +111,8 @@ def install_api(app: FastAPI, database: Database) -> None:
         merges.router,
         reporting.router,
         transfer.router,
+        scoring.router,
+        scoring.leads_router,
     ]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -150,6 +150,7 @@ def list_leads(
     rating: Rating | None = None,
     lead_source: LeadSource | None = None,
     owner_user_id: uuid.UUID | None = None,
+    grade: Annotated[Literal["A", "B", "C", "D"] | None, Query(description="the leads of one score grade")] = None,
     format: Annotated[
         Literal["json", "csv", "xlsx"], Query(description="csv or xlsx: the whole view as a file")
     ] = "json",
@@ -168,6 +169,7 @@ def list_leads(
         rating=rating,
         lead_source=lead_source,
         owner_user_id=owner_user_id,
+        grade=grade,
     )
     if format != "json":
         views.list_leads(replace(query, limit=1), uow=uow, actor=actor)  # a wrong sort or cursor is refused now

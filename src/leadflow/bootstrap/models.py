@@ -11,6 +11,7 @@ from leadflow.leads import models as leads
 from leadflow.opportunities import models as opportunities
 from leadflow.organisation import models as organisation
 from leadflow.sales import models as sales
+from leadflow.scoring import models as scoring
 from leadflow.security import audit
 from leadflow.security import models as security
 from leadflow.transfer import models as transfer
@@ -27,6 +28,7 @@ MODEL_MODULES = (
     opportunities,
     organisation,
     sales,
+    scoring,
     security,
     transfer,
 )

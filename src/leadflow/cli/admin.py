@@ -175,10 +175,12 @@ def print_demo_users() -> None:
 def demo(ctx: typer.Context) -> None:
     """Operator command: load demo data in Spanish and English, with demo users (safe to run twice)."""
     from leadflow.demo import load_demo
+    from leadflow.demo.scoring import load_scoring_demo
 
     database = open_database(ctx)
     _operators_only(ctx, database)
     console.print(f"Demo data ready: {load_demo(database)}")
+    console.print(f"Lead scoring: {load_scoring_demo(database)}")
     print_demo_users()
 
 
@@ -245,8 +247,10 @@ def serve(
     load = settings.demo_on_first_start if demo_data is None else demo_data
     if (prepared.created and load) or (demo_data and not prepared.created):
         from leadflow.demo import load_demo
+        from leadflow.demo.scoring import load_scoring_demo
 
         console.print(f"Loading demo data… {load_demo(prepared.database)}")
+        console.print(f"Lead scoring: {load_scoring_demo(prepared.database)}")
         print_demo_users()
     elif not prepared.created:
         console.print(

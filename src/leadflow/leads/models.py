@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     case,
@@ -108,6 +109,8 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
         Index("ix_leads_created", "created_at", "id"),
         # Integrations look leads up by e-mail (the Dataverse Web API's emailaddress1 eq '...').
         Index("ix_leads_email", "email"),
+        # The dashboard counts open leads by grade.
+        Index("ix_leads_state_grade", "state", "score_grade"),
         # Only the leads that name an account: SQLite's statistics count the many without one as one
         # value and would judge a full index useless for a lookup by account.
         Index(
@@ -163,6 +166,11 @@ class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
     )
     master_lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
     merged: Mapped[bool] = mapped_column(default=False)
+
+    # The predictive score (0-100) and grade (A-D) the published scoring model gives this open lead,
+    # written by leadflow.scoring (never by a form); the reasons behind them are in lead_scores.
+    score: Mapped[int | None] = mapped_column(SmallInteger)
+    score_grade: Mapped[str | None] = mapped_column(String(1))
 
     state: Mapped[LeadState] = mapped_column(enum_column(LeadState), default=LeadState.OPEN)
     status_reason: Mapped[LeadStatusReason] = mapped_column(enum_column(LeadStatusReason), default=LeadStatusReason.NEW)
@@ -269,6 +277,7 @@ def _meaning_sort(column: Any, order: list[str]) -> ColumnElement[int]:
 
 
 NO_BUDGET = Decimal(-1)  # where leads without a budget sort: before any real amount
+NO_SCORE = -1  # where leads without a score sort: below a score of 0
 
 # Sortable keys and the SQL expression each sorts by.
 LEAD_SORTS: dict[str, ColumnElement[Any]] = {
@@ -281,6 +290,7 @@ LEAD_SORTS: dict[str, ColumnElement[Any]] = {
     "email": _text_sort(Lead.__table__.c.email),
     "status_reason": _meaning_sort(Lead.__table__.c.status_reason, [reason.value for reason in LeadStatusReason]),
     "rating": _meaning_sort(Lead.__table__.c.rating, [Rating.HOT.value, Rating.WARM.value, Rating.COLD.value]),
+    "score": func.coalesce(Lead.__table__.c.score, literal_column(str(NO_SCORE), Integer)),
     "budget_amount": func.coalesce(
         Lead.__table__.c.budget_amount, literal_column(str(int(NO_BUDGET.scaleb(MONEY_SCALE))), Money())
     ),

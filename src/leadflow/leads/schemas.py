@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AliasChoices, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from leadflow.core.schemas import (
@@ -121,6 +121,9 @@ class LeadOut(RecordOut, AddressOut):
     state: LeadState
     status_reason: LeadStatusReason
     closed_at: datetime | None
+    # The predictive score (0-100) and grade (A-D) of the published scoring model that covers the lead.
+    score: int | None = None
+    grade: Annotated[str | None, Field(validation_alias=AliasChoices("score_grade", "grade"))] = None
 
 
 class OpportunityChoice(InputModel):

@@ -51,7 +51,7 @@ class LeadView(enum.StrEnum):
 # Sortable keys and the SQL expression each sorts by; each has an index (leadflow.leads.models).
 SORTABLE: dict[str, Any] = LEAD_SORTS
 _DATETIME_KEYS = {"created_at", "modified_at"}
-_INTEGER_KEYS = {"status_reason", "rating"}
+_INTEGER_KEYS = {"status_reason", "rating", "score"}
 MAX_PAGE = 500
 
 
@@ -101,6 +101,7 @@ class LeadQuery:
     rating: Rating | None = None
     lead_source: LeadSource | None = None
     owner_user_id: uuid.UUID | None = None
+    grade: str | None = None
 
 
 @dataclass
@@ -187,6 +188,7 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
         Lead.rating: query.rating,
         Lead.lead_source: query.lead_source,
         Lead.owner_user_id: query.owner_user_id,
+        Lead.score_grade: query.grade,
     }
     for column, value in filters.items():
         if value is not None:

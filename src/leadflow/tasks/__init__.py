@@ -15,7 +15,7 @@ from leadflow.core.uow import Database
 from leadflow.jobs.models import Job
 from leadflow.jobs.queue import JobQueue, default_queue_url
 from leadflow.jobs.runner import Handler
-from leadflow.tasks import admin, mail, qualify, transfer
+from leadflow.tasks import admin, mail, qualify, scoring, transfer
 
 HANDLERS: dict[str, Handler] = {
     qualify.KIND: qualify.run,
@@ -24,6 +24,8 @@ HANDLERS: dict[str, Handler] = {
     admin.RECALCULATE: admin.run_recalculation,
     transfer.IMPORT: transfer.run_import,
     transfer.EXPORT: transfer.run_export,
+    scoring.TRAIN: scoring.run_training,
+    scoring.RESCORE: scoring.run_rescore,
 }
 
 
@@ -34,7 +36,8 @@ def queue_url(settings: Settings) -> str:
 
 def job_queue(settings: Settings, database: Database) -> JobQueue:
     """The job queue of these settings, running leadflow's kinds of job on ``database``; its workers
-    also start, every minute, the next try of each e-mail the mail server did not take."""
+    also start, every minute, the next try of each e-mail the mail server did not take, and every
+    night at 03:17 the trainings of the scoring models whose retraining is due."""
     queue = JobQueue(
         queue_url(settings), database, {**HANDLERS, mail.KIND: mail.sender(settings)}, name=settings.queue_name
     )
@@ -43,7 +46,12 @@ def job_queue(settings: Settings, database: Database) -> JobQueue:
         for job in mail.start_retries(database):
             queue.enqueue(job.id)
 
+    def retrain_models() -> None:
+        for job in scoring.due_retraining(database):
+            queue.enqueue(job.id)
+
     queue.huey.periodic_task(crontab(minute="*"), name="leadflow.retry_emails")(retry_emails)
+    queue.huey.periodic_task(crontab(minute="17", hour="3"), name="leadflow.retrain_models")(retrain_models)
     return queue
 
 
@@ -54,4 +62,4 @@ def submit(job_id: uuid.UUID, *, queue: JobQueue, database: Database) -> Job:
         return uow.session.get_one(Job, job_id)
 
 
-__all__ = ["HANDLERS", "admin", "job_queue", "mail", "qualify", "queue_url", "submit", "transfer"]
+__all__ = ["HANDLERS", "admin", "job_queue", "mail", "qualify", "queue_url", "scoring", "submit", "transfer"]
