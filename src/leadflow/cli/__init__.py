@@ -22,6 +22,7 @@ from leadflow.cli import (
     records,
     reporting,
     sales,
+    scoring,
     security,
     transfer,
 )
@@ -85,3 +86,4 @@ jobs.register(app)
 transfer.register(app)
 activities.register(app)
 certs.register(app)
+scoring.register(app)

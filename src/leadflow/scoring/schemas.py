@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.schemas import InputModel, partial_model
@@ -32,7 +33,11 @@ class ScoringModelIn(InputModel):
     def _known_fields(cls, value: list[str]) -> list[str]:
         unknown = [key for key in value if key not in BY_KEY]
         if unknown:
-            raise ValueError(f"unknown field {unknown[0]!r}; a model may use {', '.join(BY_KEY)}")
+            raise PydanticCustomError(
+                "invalid_value",
+                "unknown field {field}; a model may use {known}",
+                {"field": unknown[0], "known": ", ".join(BY_KEY)},
+            )
         return list(dict.fromkeys(value))
 
     @field_validator("thresholds")
@@ -41,7 +46,7 @@ class ScoringModelIn(InputModel):
         try:
             return check_thresholds(value)
         except ValidationFailed as refused:
-            raise ValueError(refused.message) from None
+            raise PydanticCustomError("invalid_value", refused.message.rstrip(".")) from None
 
 
 if TYPE_CHECKING:

@@ -592,7 +592,8 @@ def _rescore_flushed(session: Session, _context: Any) -> None:
     others: set[uuid.UUID] = set()
     for record in (*session.new, *session.dirty):
         if isinstance(record, Lead):
-            if record not in session.deleted and record.id is not None:
+            # Closed leads keep their last score: only open ones are scored.
+            if record not in session.deleted and record.id is not None and record.state is LeadState.OPEN:
                 leads[record.id] = record
         elif isinstance(record, Note | Activity) and record.regarding_table == RegardingTable.LEADS:
             if record.regarding_id is not None:
