@@ -46,6 +46,7 @@ from leadflow.core.uow import Database
 from leadflow.customers.schemas import AccountCreate, ContactCreate
 from leadflow.customers.service import create_account, create_contact
 from leadflow.demo import load_demo
+from leadflow.demo.scoring import load_scoring_demo
 from leadflow.duplicates.merge.execute import merge_records
 from leadflow.jobs.runner import execute
 from leadflow.leads import service as leads
@@ -234,6 +235,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ensure_organisation(uow=uow, base_currency="EUR")
         uow.commit()
     load_demo(database)
+    load_scoring_demo(database)  # a published scoring model: scores, grades and the model's page
     with database.unit_of_work() as uow:
         users = {user.email: user for user in uow.session.scalars(select(User))}
         # The administrator's pages follow the browser's language, so they are measured in both.

@@ -4,7 +4,7 @@ A version's parameters are those of a logistic regression over one-hot field val
 for every field, one weight per value. A lead's log-odds of qualifying is the intercept plus the
 weight of each of its values, so each field's share of it is exact: its weight minus the field's
 average weight over the training leads (the SHAP value of a linear model with independent features).
-A value the model never saw is an average lead's for a range or a yes/no field (a share of nothing),
+A value the model never saw is an average lead's for a blank, a range or a yes/no field (a share of nothing),
 a rare one for free text ("other"), and makes the lead unscorable for a pick-list (a new lead source):
 "not enough information" rather than a guess. Those shares are turned into points of the 0-100 score in proportion, so that the reasons of a lead
 add up exactly to its score minus the score of an average lead.
@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadflow.scoring.features import BY_KEY, OTHER, Kind
+from leadflow.scoring.features import BLANK, BY_KEY, OTHER, Kind
 
 FORMAT = 1
 TOP_REASONS = 6  # the reasons kept with a score: the fields that moved it most, up or down
@@ -76,9 +76,9 @@ class Scorer:
                 kind = BY_KEY[key].kind
                 if kind is Kind.OPEN and OTHER in weights:
                     weight = weights[OTHER]
-                elif kind is Kind.CHOICE:  # a pick-list value it never saw (a new lead source)
+                elif kind is Kind.CHOICE and value != BLANK:  # a pick-list value it never saw (a new lead source)
                     return Scored(score=None, message=f"unseen_value:{key}:{value}"[:300])
-                else:  # a range or a yes/no it never saw: it knows nothing of it, an average lead's
+                else:  # a blank, a range or a yes/no it never saw: it knows nothing of it, an average lead's
                     weight = mean
             logit += weight
             shares.append((key, value, weight - mean))

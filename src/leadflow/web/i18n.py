@@ -156,5 +156,5 @@ def untranslated(language: str) -> set[str]:
 
 # Words written the same way in Spanish and English: no translation is not a missing one.
 _SAME_IN_EVERY_LANGUAGE = frozenset(
-    {"leadflow", "Roles", "CSV", "ETag", "API", "Total", "Error", "Web", "No", "Normal"}
+    {"leadflow", "Roles", "CSV", "ETag", "API", "AUC", "Total", "Error", "Web", "No", "Normal"}
 )

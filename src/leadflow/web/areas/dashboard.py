@@ -21,6 +21,7 @@ from leadflow.web.areas.activities_page import today_tile
 from leadflow.web.i18n import N_
 from leadflow.web.labels import CHOICE_LABELS, STAGE_LABELS
 from leadflow.web.pages import WebSession, WebSessionDep, database_of, render
+from leadflow.web.scores import grade_tile
 
 router = APIRouter()
 
@@ -219,6 +220,7 @@ def dashboard_page(request: Request, session: WebSession, *, welcome: dict[str, 
     with database_of(request).unit_of_work(read_only=True) as uow:
         figures = dashboard_figures(uow=uow, actor=session.actor)
         today = today_tile(uow, session.actor, session.time_zone)
+        grades = grade_tile(uow, session.actor)
     return render(
         request,
         session,
@@ -227,6 +229,7 @@ def dashboard_page(request: Request, session: WebSession, *, welcome: dict[str, 
         charts=charts(figures),
         welcome=welcome,
         today=today,
+        grades=grades,
     )
 
 

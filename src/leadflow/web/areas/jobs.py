@@ -31,12 +31,14 @@ from leadflow.jobs.models import FINISHED, Job, JobItem, JobState
 from leadflow.leads.bulk import BulkResult
 from leadflow.leads.models import Lead
 from leadflow.opportunities.models import Opportunity
+from leadflow.scoring.models import ScoringModel, ScoringVersion
 from leadflow.security.access import access_condition
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
 from leadflow.tasks import admin as admin_tasks
 from leadflow.tasks import mail as mail_tasks
 from leadflow.tasks import qualify as qualify_task
+from leadflow.tasks import scoring as scoring_tasks
 from leadflow.tasks import transfer as transfer_tasks
 from leadflow.web.areas.admin import refused_page
 from leadflow.web.forms import id_in_path, parse_uuid, refusal, refusal_text
@@ -89,6 +91,8 @@ JOB_KIND_LABELS = {
     transfer_tasks.IMPORT: "Import",
     transfer_tasks.EXPORT: "Export",
     mail_tasks.KIND: "E-mail sending",
+    scoring_tasks.TRAIN: "Scoring model training",
+    scoring_tasks.RESCORE: "Lead scoring",
 }
 # What one item of a job came to; a status without a label is shown as stored.
 ITEM_STATUS_LABELS = {
@@ -406,6 +410,19 @@ def _works_on(language: str, session: Session, web: WebSession, job: Job) -> lis
                     "rule-link",
                     f"/admin/duplicate-rules/{rule.id}",
                     rule_name(language, rule.name),
+                )
+            ]
+    if job.kind == scoring_tasks.TRAIN:
+        found = parse_uuid(parameters.get("version_id"))
+        version = session.get(ScoringVersion, found) if found is not None else None
+        model = session.get(ScoringModel, version.model_id) if version is not None else None
+        if version is not None and model is not None:
+            return [
+                (
+                    gettext(language, "Scoring model"),
+                    "scoring-model-link",
+                    f"/admin/scoring/{model.id}?version={version.id}",
+                    f"{model.name} · v{version.number}",
                 )
             ]
     return []

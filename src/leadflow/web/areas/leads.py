@@ -73,13 +73,16 @@ LIST_COLUMNS = (
     ("company_name", N_("Company"), True),
     ("email", N_("Email"), True),
     ("status_reason", N_("Status reason"), False),
+    ("score", N_("Score"), False),
     ("rating", N_("Rating"), True),
     (None, N_("Lead source"), True),
     (None, N_("Owner"), True),
     ("created_at", N_("Created on"), True),
 )
 DEFAULT_SORT = "-created_at"
-_DESCENDING_FIRST = {"created_at", "modified_at", "budget_amount"}
+_DESCENDING_FIRST = {"created_at", "modified_at", "budget_amount", "score"}
+# The grade filter's choices (a lead's score_grade); "" shows every grade and unscored leads.
+GRADE_CHOICES = ("A", "B", "C", "D")
 
 # The bulk Qualify's choice for a lead whose qualification meets a duplicate (§2.6, §5).
 ON_DUPLICATE_OPTIONS = (
@@ -177,12 +180,20 @@ class ListState:
     cursor: str | None
     backwards: bool
     problems: list[str] = field(default_factory=list)
+    grade: str = ""
 
     def query(self) -> views.LeadQuery:
-        return views.LeadQuery(view=self.view, q=self.q or None, sort=self.sort, limit=PAGE_SIZE, cursor=self.cursor)
+        return views.LeadQuery(
+            view=self.view,
+            q=self.q or None,
+            sort=self.sort,
+            limit=PAGE_SIZE,
+            cursor=self.cursor,
+            grade=self.grade or None,
+        )
 
     def url(self, **changes: Any) -> str:
-        params = {"view": self.view.value, "q": self.q, "sort": self.sort, **changes}
+        params = {"view": self.view.value, "q": self.q, "grade": self.grade, "sort": self.sort, **changes}
         return "/leads?" + urlencode({key: value for key, value in params.items() if value})
 
     @property
@@ -250,6 +261,8 @@ def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str], z
                 "company": lead.company_name or "",
                 "email": lead.email or "",
                 "status": label(lead.status_reason),
+                "score": "" if lead.score is None else str(lead.score),
+                "grade": lead.score_grade or "",
                 "rating": label(lead.rating),
                 "source": label(lead.lead_source),
                 "owner": owners.get(lead.owner_user_id or lead.owner_team_id, ""),  # type: ignore[arg-type]
@@ -269,16 +282,22 @@ def lead_list(
     cursor: str = "",
     direction: str = "next",
     done: str = "",
+    grade: str = "",
 ) -> Response:
-    """A lead view (§10): searched, sorted by a column, keyset-paged; rows selectable for bulk Qualify/Disqualify."""
+    """A lead view (§10): searched, filtered by grade, sorted by a column, keyset-paged; rows selectable
+    for bulk Qualify/Disqualify."""
     language = session.language
     problems: list[str] = []
+    grade = grade.strip().upper()
+    if grade and grade not in GRADE_CHOICES:
+        grade = ""
+        problems.append(gettext(language, "There is no such grade; showing every grade."))
     try:
         lead_view = views.LeadView(view)
     except ValueError:
         lead_view = views.LeadView.MY_OPEN
         problems.append(gettext(language, "There is no such view; showing My Open Leads."))
-    state = ListState(lead_view, q.strip()[:200], sort, cursor or None, direction == "previous", problems)
+    state = ListState(lead_view, q.strip()[:200], sort, cursor or None, direction == "previous", problems, grade)
     with database_of(request).unit_of_work(read_only=True) as uow:
         try:
             items, next_cursor, previous_cursor = _page(uow, session, state)
@@ -303,6 +322,7 @@ def lead_list(
         views=[(item.value, VIEW_LABELS[item]) for item in views.LeadView],
         view_label=VIEW_LABELS[state.view],
         columns=LIST_COLUMNS,
+        grades=GRADE_CHOICES,
         next_url=state.url(cursor=next_cursor) if next_cursor else None,
         previous_url=state.url(cursor=previous_cursor, direction="previous") if previous_cursor else None,
         first_url=state.url() if state.cursor else None,

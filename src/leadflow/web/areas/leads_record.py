@@ -28,6 +28,7 @@ from leadflow.leads import service
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import DisqualifyRequest, LeadCreate, LeadUpdate
 from leadflow.process.flow import lead_process, process_state
+from leadflow.scoring import service as scoring
 from leadflow.security.access import can
 from leadflow.security.privileges import Privilege
 from leadflow.web.areas import leads_lookups as lookups
@@ -53,6 +54,7 @@ from leadflow.web.forms import FormDep, field_errors, id_in_path, match_rows, pa
 from leadflow.web.labels import CHOICE_LABELS, DECISION_LABELS, STAGE_LABELS
 from leadflow.web.notes import EMPTY_NOTE, PostedNote, file_size, max_attachment_bytes, note_refusal_text, save_note
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
+from leadflow.web.scores import score_widget
 from leadflow.web.timeline import NOTICES as TIMELINE_NOTICES
 from leadflow.web.timeline import QuickForm, TimelineQuery, build_timeline, open_activity_count, register_routes
 
@@ -162,6 +164,7 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
             lead, currency_code=lookups.currency_code(uow.session, lead.currency_id), language=language
         )
         can_write = can(uow.session, actor, Privilege.WRITE, "leads", lead)
+        lead_score = score_widget(language, scoring.lead_score(lead_id, uow=uow, actor=actor))
         names = lookups.owner_names(
             uow.session,
             user_ids=[lead.owner_user_id],
@@ -200,6 +203,7 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
             note_input=page.note_input,
             note_error=page.note_error,
             answers=linked_answers(lead, page.values),
+            score=lead_score,
         )
 
 

@@ -93,10 +93,9 @@
   });
 
   // ------------------------------------------------------------------ the lead list
-  var view = document.querySelector("[data-autosubmit]");
-  if (view) {
-    view.addEventListener("change", function () { view.form.submit(); });
-  }
+  document.querySelectorAll("[data-autosubmit]").forEach(function (choice) {
+    choice.addEventListener("change", function () { choice.form.submit(); });
+  });
 
   var bulkForm = document.getElementById("bulk-form");
   if (bulkForm) {
