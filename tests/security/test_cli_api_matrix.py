@@ -48,6 +48,8 @@ from leadflow.leads.schemas import LeadCreate
 from leadflow.opportunities.schemas import OpportunityCreate
 from leadflow.opportunities.service import create_opportunity
 from leadflow.sales import service as sales
+from leadflow.scoring import service as scoring
+from leadflow.scoring.schemas import ScoringModelIn
 from leadflow.security import authentication
 from leadflow.security import service as security
 from leadflow.security.actor import actor_for_email, default_actor
@@ -123,6 +125,16 @@ def seller_account(database: Database) -> uuid.UUID:
         )
         uow.commit()
     return account.id
+
+
+def scoring_model(database: Database) -> uuid.UUID:
+    """A scoring model made by the administrator, untrained."""
+    with database.unit_of_work() as uow:
+        model = scoring.create_model(
+            ScoringModelIn(name=f"Modelo {_unique()}"), uow=uow, actor=_as(database, ADMIN_EMAIL)
+        )
+        uow.commit()
+    return model.id
 
 
 def two_accounts(database: Database) -> tuple[uuid.UUID, uuid.UUID]:
@@ -651,6 +663,36 @@ CASES = (
         "YYNY",
         lambda d, t: ["leads", "disqualify", str(t), "--reason", "lost", "--cancel-activities"],
         lambda d, t: ("POST", f"/leads/{t}/disqualify", {"status_reason": "lost", "cancel_open_activities": True}),
+        seller_lead,
+    ),
+    # predictive scoring: every role reads the models (settings Read), only administrators change them,
+    # and a lead's score is read by whoever reads the lead
+    Case("scoring list", "YYYY", lambda d, t: ["scoring", "list"], lambda d, t: ("GET", "/scoring-models", None)),
+    Case(
+        "scoring show",
+        "YYYY",
+        lambda d, t: ["scoring", "show", str(t)],
+        lambda d, t: ("GET", f"/scoring-models/{t}", None),
+        scoring_model,
+    ),
+    Case(
+        "scoring create",
+        "NNNY",
+        lambda d, t: ["scoring", "create", f"Modelo {_unique()}"],
+        lambda d, t: ("POST", "/scoring-models", {"name": f"Modelo {_unique()}"}),
+    ),
+    Case(
+        "scoring change",
+        "NNNY",
+        lambda d, t: ["scoring", "change", str(t), "--thresholds", "80,50,20"],
+        lambda d, t: ("PATCH", f"/scoring-models/{t}", {"thresholds": {"A": 80, "B": 50, "C": 20}}),
+        scoring_model,
+    ),
+    Case(
+        "scoring lead",
+        "YYYY",
+        lambda d, t: ["scoring", "lead", str(t)],
+        lambda d, t: ("GET", f"/leads/{t}/score", None),
         seller_lead,
     ),
 )
