@@ -37,7 +37,8 @@ def queue_url(settings: Settings) -> str:
 def job_queue(settings: Settings, database: Database) -> JobQueue:
     """The job queue of these settings, running leadflow's kinds of job on ``database``; its workers
     also start, every minute, the next try of each e-mail the mail server did not take, and every
-    night at 03:17 the trainings of the scoring models whose retraining is due."""
+    night the scoring of every open lead again (02:47) and the trainings of the scoring models whose
+    retraining is due (03:17)."""
     queue = JobQueue(
         queue_url(settings), database, {**HANDLERS, mail.KIND: mail.sender(settings)}, name=settings.queue_name
     )
@@ -50,8 +51,14 @@ def job_queue(settings: Settings, database: Database) -> JobQueue:
         for job in scoring.due_retraining(database):
             queue.enqueue(job.id)
 
+    def rescore_leads() -> None:
+        job = scoring.nightly_rescore(database)
+        if job is not None:
+            queue.enqueue(job.id)
+
     queue.huey.periodic_task(crontab(minute="*"), name="leadflow.retry_emails")(retry_emails)
     queue.huey.periodic_task(crontab(minute="17", hour="3"), name="leadflow.retrain_models")(retrain_models)
+    queue.huey.periodic_task(crontab(minute="47", hour="2"), name="leadflow.rescore_leads")(rescore_leads)
     return queue
 
 

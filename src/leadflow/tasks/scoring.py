@@ -16,7 +16,7 @@ from leadflow.jobs.runner import JobCanceled, JobRun
 from leadflow.jobs.service import create_job
 from leadflow.scoring import service
 from leadflow.scoring.models import ScoringModel, ScoringVersion, VersionState
-from leadflow.security.access import require_admin
+from leadflow.security.access import has_admin, require_admin
 from leadflow.security.actor import Actor, load_actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
@@ -143,3 +143,25 @@ def due_retraining(database: Database) -> list[Job]:
         except Exception:  # noqa: BLE001 - a model that cannot train today (too few leads) waits
             continue
     return started
+
+
+def nightly_rescore(database: Database) -> Job | None:
+    """Start scoring every open lead again, so that what time changes (days open, the week's notes)
+    shows in the scores and trends; started as the maker of a published model who is still an
+    active administrator (None when there is none, or no published model)."""
+    with database.unit_of_work() as uow:
+        for model in uow.session.scalars(
+            select(ScoringModel).where(ScoringModel.published_version_id.is_not(None)).order_by(ScoringModel.created_at)
+        ):
+            user = uow.session.get(User, model.created_by_id) if model.created_by_id else None
+            if user is None or not user.is_active:
+                continue
+            actor = load_actor(uow.session, user)
+            if not has_admin(actor, service.ADMIN_TABLE, Privilege.WRITE):
+                continue
+            job = create_job(
+                uow.session, actor, kind=RESCORE, title="Score the open leads again (nightly)", parameters={}
+            )
+            uow.commit()
+            return job
+    return None
