@@ -142,6 +142,9 @@ _RECALCULATE_TITLE = "Recalculate open records"
 # ``leadflow.activities.activity`` and ``leadflow.tasks.mail`` title the jobs that send e-mails so.
 _SEND_TITLE = re.compile(r"Send the e-mail (?P<subject>.+)", re.DOTALL)
 _RESEND_TITLE = "Send an e-mail again"
+# ``leadflow.tasks.scoring`` titles the training of a scoring model and the scoring of the open leads so.
+_TRAIN_TITLE = re.compile(r"Train the scoring model (?P<model>.+)", re.DOTALL)
+_RESCORE_TITLE = re.compile(r"Score the open leads \((?P<model>.+)\)", re.DOTALL)
 # ``leadflow.transfer.service`` and ``leadflow.tasks.transfer`` title imports, dry runs and exports so.
 _TRANSFER_TITLE = re.compile(
     r"(?:(?P<verb>Import|Check) (?P<table>\w+) from (?P<filename>.+)|Export (?P<exported>\w+) to (?P<format>\w+))",
@@ -181,6 +184,10 @@ def job_title(language: str, title: str) -> str:
         return gettext(language, "Send the e-mail %(subject)s", subject=found["subject"])
     if title == _RESEND_TITLE:
         return gettext(language, "Send an e-mail again")
+    if found := _TRAIN_TITLE.fullmatch(title):
+        return gettext(language, "Train the scoring model %(model)s", model=found["model"])
+    if found := _RESCORE_TITLE.fullmatch(title):
+        return gettext(language, "Score the open leads (%(model)s)", model=found["model"])
     if found := _TRANSFER_TITLE.fullmatch(title):
         verb, table = ("Export", found["exported"]) if found["exported"] else (found["verb"], found["table"])
         if message := _TRANSFER_TITLES.get((verb, table)):

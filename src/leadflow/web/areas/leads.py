@@ -69,11 +69,11 @@ NOTICES = {
 # The list's columns: the view's sort key (None: not sortable), the heading, and whether a phone hides it.
 LIST_COLUMNS = (
     ("full_name", N_("Name"), False),
+    ("score", N_("Score"), False),
     ("topic", N_("Topic"), False),
     ("company_name", N_("Company"), True),
     ("email", N_("Email"), True),
     ("status_reason", N_("Status reason"), False),
-    ("score", N_("Score"), False),
     ("rating", N_("Rating"), True),
     (None, N_("Lead source"), True),
     (None, N_("Owner"), True),
