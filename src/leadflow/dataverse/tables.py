@@ -295,6 +295,8 @@ LEAD = Table(
         ),
         _a("masterid", Kind.LOOKUP, "master_lead_id", targets=("lead",), label="Master ID"),
         _a("merged", Kind.BOOLEAN, "merged", label="Merged"),
+        # Dynamics' predictive lead scoring: the score (0-100) of the published scoring model, read-only.
+        _a("msdyn_leadscore", Kind.INTEGER, "score", label="Lead score"),
         _a("statecode", Kind.STATE, "state", options=options.LEAD_STATE, label="Status"),
         _a("statuscode", Kind.STATUS, "status_reason", options=options.LEAD_STATUS, label="Status reason"),
         *_address(),
