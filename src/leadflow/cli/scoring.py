@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -12,8 +13,9 @@ from leadflow.cli.common import JsonFlag, console, emit, fail, open_as_actor, re
 from leadflow.cli.jobs import WaitFlag, exit_for, print_ending, start_and_follow
 from leadflow.core.errors import InvalidState, LeadflowError
 from leadflow.core.schemas import parse
-from leadflow.core.uow import UnitOfWork
+from leadflow.core.uow import Database, UnitOfWork
 from leadflow.http.scores import message_text, reason_text, trend_label
+from leadflow.jobs.models import Job
 from leadflow.scoring import service
 from leadflow.scoring.features import BY_KEY
 from leadflow.scoring.learner import grade_shares
@@ -106,6 +108,21 @@ def _model_data(model: ScoringModel, versions: list[ScoringVersion], ready: serv
             for version in versions
         ],
     }
+
+
+def _follow(ctx: typer.Context, start: Callable[[Database, Actor], Job], *, wait: bool) -> Job | None:
+    """Start a job (refusals: one line and an exit code), then follow it to its end (``wait``: the job,
+    which succeeded; otherwise exit 1) or print its id (None)."""
+    database, actor = open_as_actor(ctx)
+    try:
+        job = start_and_follow(ctx, database, actor, start(database, actor), wait=wait)
+    except LeadflowError as error:
+        fail(error)
+    if not wait:
+        return None
+    print_ending(job)
+    exit_for(job)
+    return job
 
 
 def scoring_commands() -> typer.Typer:
@@ -276,57 +293,49 @@ def scoring_commands() -> typer.Typer:
     @group.command("train")
     def train(ctx: typer.Context, model: ModelRef, wait: WaitFlag = True) -> None:
         """Train a new version as a job (administrators); its report says how good it is before you publish it."""
-        database, actor = open_as_actor(ctx)
-        try:
+        started: dict[str, Any] = {}
+
+        def start(database: Database, actor: Actor) -> Job:
             with database.unit_of_work(read_only=True) as uow:
-                model_id = _model(uow, actor, model).id
-            version, job = scoring_tasks.start_training(model_id, database=database, actor=actor)
-            job = start_and_follow(ctx, database, actor, job, wait=wait)
-        except LeadflowError as error:
-            fail(error)
-        if wait:
-            print_ending(job)
-            exit_for(job)
+                started["model"] = _model(uow, actor, model).id
+            started["version"], job = scoring_tasks.start_training(started["model"], database=database, actor=actor)
+            return job
+
+        job = _follow(ctx, start, wait=wait)
+        if job is not None:
+            number, model_id = started["version"].number, started["model"]
             console.print(
-                f"Version {version.number} trained: AUC {text((job.summary or {}).get('auc'))}. Read its report with "
-                f"`leadflow scoring show {model_id} --version {version.number}`, then publish it with "
-                f"`leadflow scoring publish {model_id} --version {version.number}`."
+                f"Version {number} trained: AUC {text((job.summary or {}).get('auc'))}. Read its report with "
+                f"`leadflow scoring show {model_id} --version {number}`, then publish it with "
+                f"`leadflow scoring publish {model_id} --version {number}`."
             )
 
     @group.command("publish")
     def publish(ctx: typer.Context, model: ModelRef, version: VersionFlag = None, wait: WaitFlag = True) -> None:
         """Publish a trained version (default the newest trained one), or restore an earlier one with
         ``--version``; then every open lead is scored with it (a job)."""
-        database, actor = open_as_actor(ctx)
-        try:
+        chosen: list[ScoringVersion] = []
+
+        def start(database: Database, actor: Actor) -> Job:
             with database.unit_of_work(read_only=True) as uow:
-                found = _model(uow, actor, model)
-                chosen = _version(uow, actor, found, version, default="trained")
-            _model_found, job = scoring_tasks.publish_version(chosen.id, database=database, actor=actor)
-            job = start_and_follow(ctx, database, actor, job, wait=wait)
-        except LeadflowError as error:
-            fail(error)
-        if wait:
-            print_ending(job)
-            exit_for(job)
-            console.print(
-                f"Published version {chosen.number}; {text((job.summary or {}).get('scored'))} open leads scored."
-            )
+                chosen.append(_version(uow, actor, _model(uow, actor, model), version, default="trained"))
+            return scoring_tasks.publish_version(chosen[0].id, database=database, actor=actor)[1]
+
+        job = _follow(ctx, start, wait=wait)
+        if job is not None:
+            scored = text((job.summary or {}).get("scored"))
+            console.print(f"Published version {chosen[0].number}; {scored} open leads scored.")
 
     @group.command("unpublish")
     def unpublish(ctx: typer.Context, model: ModelRef, wait: WaitFlag = True) -> None:
         """Stop a model scoring leads (its versions are kept)."""
-        database, actor = open_as_actor(ctx)
-        try:
+
+        def start(database: Database, actor: Actor) -> Job:
             with database.unit_of_work(read_only=True) as uow:
                 model_id = _model(uow, actor, model).id
-            _found, job = scoring_tasks.unpublish_model(model_id, database=database, actor=actor)
-            job = start_and_follow(ctx, database, actor, job, wait=wait)
-        except LeadflowError as error:
-            fail(error)
-        if wait:
-            print_ending(job)
-            exit_for(job)
+            return scoring_tasks.unpublish_model(model_id, database=database, actor=actor)[1]
+
+        _follow(ctx, start, wait=wait)
 
     @group.command("lead")
     def lead(
