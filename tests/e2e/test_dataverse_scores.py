@@ -8,7 +8,7 @@ from leadflow.demo.history import load_history
 from leadflow.scoring import service
 from leadflow.scoring.schemas import ScoringModelIn
 from leadflow.security.actor import Actor
-from tests.e2e.test_dataverse_api import B, INVALID, dataverse_error, new_lead
+from tests.e2e.test_dataverse_api import INVALID, B, dataverse_error, new_lead
 
 
 def _publish(database: Database, actor: Actor) -> None:

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict
 from leadflow.api.deps import CurrentActor, DatabaseDep, ExpectedVersion, QueueDep, ReadUowDep, UowDep
 from leadflow.api.errors import answer_language
 from leadflow.api.jobs import JobOut, accepted
-from leadflow.core.errors import InvalidState
 from leadflow.core.records import not_found
 from leadflow.core.schemas import InputModel
 from leadflow.http.scores import message_text, reason_text, trend_label
@@ -191,24 +190,10 @@ def publish_scoring_model(
 ) -> JobOut:
     """Publish a trained version (the newest when none is named), or restore an earlier one; the
     previous one is kept. A job scores every open lead with it."""
-    version_id = data.version_id if data is not None else None
-    if version_id is None:
-        with database.unit_of_work(read_only=True) as uow:
-            trained = [
-                version
-                for version in service.versions(model_id, uow=uow, actor=actor)
-                if version.state is VersionState.TRAINED
-            ]
-        if not trained:
-            raise InvalidState(
-                "This model has no trained version to publish; train it first.", code="scoring_not_trained"
-            )
-        version_id = trained[0].id
-    else:
-        with database.unit_of_work(read_only=True) as uow:
-            named = service.get_version(version_id, uow=uow, actor=actor)
-            if named.model_id != model_id:
-                raise InvalidState("That version belongs to another scoring model.", code="scoring_other_model")
+    with database.unit_of_work(read_only=True) as uow:
+        version_id = service.version_to_publish(
+            model_id, data.version_id if data is not None else None, uow=uow, actor=actor
+        ).id
     _model, job = scoring_tasks.publish_version(version_id, database=database, actor=actor)
     return accepted(submit(job.id, queue=queue, database=database), response)
 

@@ -318,7 +318,9 @@ def scoring_commands() -> typer.Typer:
 
         def start(database: Database, actor: Actor) -> Job:
             with database.unit_of_work(read_only=True) as uow:
-                chosen.append(_version(uow, actor, _model(uow, actor, model), version, default="trained"))
+                found = _model(uow, actor, model)
+                named = None if version is None else _version(uow, actor, found, version, default="trained").id
+                chosen.append(service.version_to_publish(found.id, named, uow=uow, actor=actor))
             return scoring_tasks.publish_version(chosen[0].id, database=database, actor=actor)[1]
 
         job = _follow(ctx, start, wait=wait)

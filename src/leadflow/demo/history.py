@@ -64,7 +64,23 @@ EFFECTS: dict[str, dict[str | None, float]] = {
     "email_kind": {"company": 0.3, "free": -0.7},
 }
 BASE = -0.1  # the log-odds of a lead whose planted effects are all zero
-MEANS = {key: sum(effects.values()) / len(effects) for key, effects in EFFECTS.items()}
+BLANKS = {"budget_status": 0.15, "lead_source": 0.1, "rating": 0.15}  # how often the generator leaves each blank
+EMAIL_KINDS = ("company", "company", "free")
+
+
+def _chance(key: str, value: str | None) -> float:
+    """How often the generator gives a field this value."""
+    if key == "email_kind":
+        return EMAIL_KINDS.count(value or "") / len(EMAIL_KINDS)
+    blank = BLANKS[key]
+    return blank if value is None else (1 - blank) / (len(EFFECTS[key]) - 1)
+
+
+# An average lead's planted effect per field, weighted as the generator draws the values: the
+# baseline the model's reasons are measured from too (its training leads' average).
+MEANS = {
+    key: sum(_chance(key, value) * effect for value, effect in effects.items()) for key, effects in EFFECTS.items()
+}
 
 _FIRST = "Ana Luis Marta Javier Lucía Pablo Elena Sergio Carmen Diego Laura Andrés Sofía Mario Paula Raúl".split()
 _LAST = "García Martín López Sánchez Romero Navarro Torres Ruiz Ortega Molina Castro Vidal Rubio Serrano Blanco".split()
@@ -130,10 +146,10 @@ def planted_leads(count: int, *, seed: int = 7, now: datetime | None = None, day
         last = rng.choice(_LAST if spanish else _LAST_EN)
         company = rng.choice(_COMPANIES if spanish else _COMPANIES_EN) if rng.random() < 0.85 else None
         chosen: dict[str, str | None] = {
-            "budget_status": _pick(rng, [member.value for member in BudgetStatus]),
-            "lead_source": _pick(rng, [member.value for member in LeadSource], blank=0.1),
-            "rating": _pick(rng, [member.value for member in Rating]),
-            "email_kind": rng.choice(["company", "company", "free"]),
+            "budget_status": _pick(rng, [member.value for member in BudgetStatus], BLANKS["budget_status"]),
+            "lead_source": _pick(rng, [member.value for member in LeadSource], BLANKS["lead_source"]),
+            "rating": _pick(rng, [member.value for member in Rating], BLANKS["rating"]),
+            "email_kind": rng.choice(EMAIL_KINDS),
         }
         domain = (
             rng.choice(_FREE)

@@ -22,9 +22,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from leadflow.activities.models import Activity, Note, RegardingTable
 from leadflow.core.db import utcnow
-from leadflow.core.errors import Conflict, InvalidState, ValidationFailed
+from leadflow.core.errors import Conflict, InvalidState, ValidationFailed, field_refusal
 from leadflow.core.records import check_version, get_record, unknown_reference
 from leadflow.core.uow import Database, UnitOfWork
+from leadflow.jobs.models import FINISHED, Job, JobState
 from leadflow.leads.models import Lead, LeadState
 from leadflow.leads.service import get_lead
 from leadflow.scoring.features import lead_rows, lead_rows_statement, unknown_fields, values_of
@@ -60,10 +61,10 @@ Progress = Callable[[int, int], None]
 def _check_scope(session: Session, model: ScoringModel) -> None:
     if model.scope_kind is ScopeKind.BUSINESS_UNIT:
         if model.scope_business_unit_id is None:
-            raise ValidationFailed(
+            raise field_refusal(
+                "scope_business_unit_id",
+                "scope_business_unit_required",
                 "Choose the business unit whose leads the model covers.",
-                code="scope_business_unit_required",
-                details={"fields": {"scope_business_unit_id": "required"}},
             )
         if session.get(BusinessUnit, model.scope_business_unit_id) is None:
             raise unknown_reference(
@@ -72,10 +73,10 @@ def _check_scope(session: Session, model: ScoringModel) -> None:
         model.scope_lead_source = None
     elif model.scope_kind is ScopeKind.LEAD_SOURCE:
         if model.scope_lead_source is None:
-            raise ValidationFailed(
+            raise field_refusal(
+                "scope_lead_source",
+                "scope_lead_source_required",
                 "Choose the lead source whose leads the model covers.",
-                code="scope_lead_source_required",
-                details={"fields": {"scope_lead_source": "required"}},
             )
         model.scope_business_unit_id = None
     else:
@@ -159,20 +160,68 @@ def regrade(session: Session, model: ScoringModel) -> None:
     forget_live(session)
 
 
+CANCELED_TRAINING = "The training was canceled."
+
+
+def _settle(session: Session, version: ScoringVersion, *, keep: bool = False) -> None:
+    """A version still in training whose job has ended without it (canceled while queued, failed
+    before it started, given up after its worker died) is failed, with the job's reason: stored when
+    ``keep``, otherwise only as read."""
+    if version.state is not VersionState.TRAINING or version.job_id is None:
+        return
+    job = session.get(Job, version.job_id)
+    if job is None or job.state not in FINISHED:
+        return
+    error = CANCELED_TRAINING if job.state is JobState.CANCELED else (job.error or "The training job failed.")
+    if keep:
+        version.state, version.error = VersionState.FAILED, error[:2000]
+    else:
+        set_committed_value(version, "state", VersionState.FAILED)
+        set_committed_value(version, "error", error[:2000])
+
+
 def versions(model_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> list[ScoringVersion]:
     """A model's versions, newest first (settings Read)."""
     get_model(model_id, uow=uow, actor=actor)
-    return list(
+    found = list(
         uow.session.scalars(
             select(ScoringVersion).where(ScoringVersion.model_id == model_id).order_by(ScoringVersion.number.desc())
         )
     )
+    for version in found:
+        _settle(uow.session, version)
+    return found
 
 
 def get_version(version_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> ScoringVersion:
     """One version of a model (settings Read)."""
     require_admin(actor, ADMIN_TABLE, Privilege.READ)
-    return get_record(uow.session, ScoringVersion, version_id, label="scoring_version")
+    version = get_record(uow.session, ScoringVersion, version_id, label="scoring_version")
+    _settle(uow.session, version)
+    return version
+
+
+def version_to_publish(
+    model_id: uuid.UUID, version_id: uuid.UUID | None, *, uow: UnitOfWork, actor: Actor
+) -> ScoringVersion:
+    """The version a publish names, which must be this model's, or else the model's newest trained one
+    (settings Write, checked first)."""
+    require_admin(actor, ADMIN_TABLE, Privilege.WRITE)
+    model = get_record(uow.session, ScoringModel, model_id, label="scoring_model")
+    if version_id is not None:
+        version = get_record(uow.session, ScoringVersion, version_id, label="scoring_version")
+        if version.model_id != model.id:
+            raise InvalidState("That version belongs to another scoring model.", code="scoring_other_model")
+        return version
+    newest = uow.session.scalar(
+        select(ScoringVersion)
+        .where(ScoringVersion.model_id == model.id, ScoringVersion.state == VersionState.TRAINED)
+        .order_by(ScoringVersion.number.desc())
+        .limit(1)
+    )
+    if newest is None:
+        raise InvalidState("This model has no trained version to publish; train it first.", code="scoring_not_trained")
+    return newest
 
 
 # ---------------------------------------------------------------------------------------------- history
@@ -255,12 +304,16 @@ def begin_training(model_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> Sco
                 "missing_disqualified": ready.missing_disqualified,
             },
         )
-    busy = uow.session.scalar(
-        select(ScoringVersion.id).where(
-            ScoringVersion.model_id == model.id, ScoringVersion.state == VersionState.TRAINING
+    training = list(
+        uow.session.scalars(
+            select(ScoringVersion)
+            .where(ScoringVersion.model_id == model.id, ScoringVersion.state == VersionState.TRAINING)
+            .with_for_update()
         )
     )
-    if busy is not None:
+    for version in training:
+        _settle(uow.session, version, keep=True)
+    if any(version.state is VersionState.TRAINING for version in training):
         raise InvalidState("This model is already being trained; wait for that training to end.", code="scoring_busy")
     number = (
         uow.session.scalar(select(func.max(ScoringVersion.number)).where(ScoringVersion.model_id == model.id)) or 0

@@ -64,7 +64,7 @@ def run_training(job: JobRun) -> dict[str, Any]:
     try:
         version = service.run_training(version_id, database=job.database, step=step)
     except JobCanceled:
-        service.fail_training(version_id, database=job.database, error="The training was canceled.")
+        service.fail_training(version_id, database=job.database, error=service.CANCELED_TRAINING)
         raise
     summary: dict[str, Any] = {"version_id": str(version_id), "auc": (version.report or {}).get("auc")}
     if job.parameters.get("scheduled"):
