@@ -167,7 +167,7 @@ _ERROR_CODES = {
 def _field_code(error: dict[str, Any]) -> str:
     if error.get("input", ...) is None and error["type"].endswith("_type"):
         return "required"
-    if error["type"] == "value_error" and "email" in str(error.get("msg", "")).lower():
+    if error["type"] == "value_error" and "valid email address" in str(error.get("msg", "")).lower():
         return "invalid_email"
     return _ERROR_CODES.get(error["type"], "invalid_value")
 
