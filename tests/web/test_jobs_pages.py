@@ -375,6 +375,8 @@ def test_every_kind_and_state_of_job_is_named_in_spanish() -> None:
         "import": "Importación",
         "export": "Exportación",
         "email_send": "Envío de correo electrónico",
+        "scoring_train": "Entrenamiento de modelo de puntuación",
+        "scoring_rescore": "Puntuación de clientes potenciales",
     }
     assert states == {
         "queued": "En cola",

@@ -54,7 +54,7 @@ def value_label(language: str, key: str, value: str) -> str:
     if definition is None:
         return value
     if definition.kind is Kind.PRESENT:
-        return gettext(language, "filled in" if value == "yes" else "not filled in")
+        return gettext(language, "filled in") if value == "yes" else gettext(language, "not filled in")
     if definition.kind is Kind.RANGE:
         low, _, high = value.partition("-")
         if value.endswith("+"):
