@@ -49,6 +49,8 @@ def test_the_nightly_job_scores_a_lead_again_with_the_days_it_has_been_open(data
         uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         first = uow.session.get_one(LeadScore, lead.id)
+        before = uow.session.get_one(Lead, lead.id)
+        version_before = before.row_version
         assert {field: value for field, value, _ in first.reasons}["days_open"] == "0-8"
         first_scored_at = first.scored_at
     # Time passes: the lead was opened 100 days ago (written past the services, as a clock would).
@@ -67,5 +69,7 @@ def test_the_nightly_job_scores_a_lead_again_with_the_days_it_has_been_open(data
         rescored = uow.session.get_one(Lead, lead.id)
         values = {field: value for field, value, _ in again.reasons}
         assert rescored.score == again.score is not None
+        # A score is not an edit: a seller's form, opened before the night, still saves (same ETag).
+        assert rescored.row_version == version_before
         assert again.scored_at > first_scored_at
         assert values["days_open"] == "91+"
