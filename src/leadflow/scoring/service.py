@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, delete, event, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, delete, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
@@ -573,29 +573,57 @@ def _upsert_scores(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 _LEADS = cast(Table, Lead.__table__)
-# A score is not an edit: the lead's row version and modification time stay as they were.
-_SET_SCORE = (
+_CHANGED = or_(
+    _LEADS.c.score.is_distinct_from(bindparam("new_score")),
+    _LEADS.c.score_grade.is_distinct_from(bindparam("new_grade")),
+)
+# SQLite: one UPDATE run for each lead (a cheap call to an embedded database).
+_SET_ONE = (
     update(_LEADS)
-    .where(_LEADS.c.id == bindparam("lead_id"))
+    .where(_LEADS.c.id == bindparam("lead_id"), _CHANGED)
     .values(score=bindparam("new_score"), score_grade=bindparam("new_grade"), modified_at=_LEADS.c.modified_at)
 )
+# PostgreSQL: one statement for a whole batch, its three columns given as arrays.
+_SET_MANY = text(
+    "UPDATE leads SET score = given.new_score, score_grade = given.new_grade "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:scores AS smallint[]), CAST(:grades AS varchar[])) "
+    "AS given (lead_id, new_score, new_grade) "
+    "WHERE leads.id = given.lead_id "
+    "AND (leads.score IS DISTINCT FROM given.new_score OR leads.score_grade IS DISTINCT FROM given.new_grade)"
+)
+
+
+def _set_scores(session: Session, rows: list[tuple[uuid.UUID, int | None, str | None]]) -> None:
+    """Write score and grade on the leads where they changed: an unchanged row is not rewritten (on
+    PostgreSQL a rewritten row costs an entry in every index of the table). A score is not an edit:
+    the row version and modification time stay as they were."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _SET_MANY,
+            {
+                "ids": [lead_id for lead_id, _, _ in rows],
+                "scores": [score for _, score, _ in rows],
+                "grades": [grade for _, _, grade in rows],
+            },
+        )
+        return
+    session.execute(
+        _SET_ONE,
+        [{"lead_id": lead_id, "new_score": score, "new_grade": grade} for lead_id, score, grade in rows],
+        execution_options={"synchronize_session": False},
+    )
 
 
 def store(session: Session, outcomes: Sequence[Outcome], *, now: datetime) -> None:
     """Write scores: on the leads (score, grade) and in ``lead_scores`` (how they came to them)."""
     if not outcomes:
         return
-    session.execute(
-        _SET_SCORE,
+    _set_scores(
+        session,
         [
-            {
-                "lead_id": outcome.lead_id,
-                "new_score": None if outcome.scored is None else outcome.scored.score,
-                "new_grade": outcome.grade,
-            }
+            (outcome.lead_id, None if outcome.scored is None else outcome.scored.score, outcome.grade)
             for outcome in outcomes
         ],
-        execution_options={"synchronize_session": False},
     )
     kept = [
         {
