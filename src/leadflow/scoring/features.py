@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -157,32 +158,54 @@ def _days_open(row: Mapping[Any, Any], now: datetime) -> float:
     return max((end - row["created_at"]).total_seconds() / 86400, 0.0)
 
 
+Reader = Callable[[Mapping[Any, Any], datetime], str]
+
+
+def _range_reader(definition: Field, read: Callable[[Mapping[Any, Any], datetime], float | None]) -> Reader:
+    labels = [definition.range_value(low) for low in (0.0, *definition.edges)]
+    edges = definition.edges
+
+    def reader(row: Mapping[Any, Any], now: datetime) -> str:
+        number = read(row, now)
+        return BLANK if number is None else labels[bisect_right(edges, number)]
+
+    return reader
+
+
+def _column_reader(definition: Field) -> Reader:
+    name = definition.columns[0]
+    if definition.kind is Kind.PRESENT:
+        return lambda row, _now: _present(row[name])
+    return lambda row, _now: _enum_value(row[name])
+
+
+def _amount(row: Mapping[Any, Any], _now: datetime) -> float | None:
+    amount: Decimal | None = row["budget_amount_base"]
+    return None if amount is None else float(amount)
+
+
+def _flag(row: Mapping[Any, Any], _now: datetime) -> str:
+    flag = row["decision_maker"]
+    return BLANK if flag is None else ("yes" if flag else "no")
+
+
+# How each field's value is read from a lead row; made once, used for every lead scored.
+_READERS: dict[str, Reader] = {
+    **{f.key: _column_reader(f) for f in FIELDS if f.kind in (Kind.CHOICE, Kind.PRESENT) and f.columns},
+    "decision_maker": _flag,
+    "email_kind": lambda row, _now: email_kind(row["email"]),
+    "country": lambda row, _now: (row["address_country"] or "").strip().casefold()[:80],
+    "budget_amount": _range_reader(BY_KEY["budget_amount"], _amount),
+    "notes": _range_reader(BY_KEY["notes"], lambda row, _now: float(row["notes_count"] or 0)),
+    "activities": _range_reader(BY_KEY["activities"], lambda row, _now: float(row["activities_count"] or 0)),
+    "days_open": _range_reader(BY_KEY["days_open"], _days_open),
+}
+
+
 def values_of(row: Mapping[Any, Any], keys: Sequence[str], *, now: datetime | None = None) -> dict[str, str]:
     """The value of each field ``keys`` names for one lead row (as ``lead_rows`` reads it)."""
     now = now or utcnow()
-    values: dict[str, str] = {}
-    for key in keys:
-        definition = BY_KEY[key]
-        if key == "decision_maker":
-            flag = row["decision_maker"]
-            values[key] = BLANK if flag is None else ("yes" if flag else "no")
-        elif key == "email_kind":
-            values[key] = email_kind(row["email"])
-        elif key == "country":
-            country = (row["address_country"] or "").strip().casefold()
-            values[key] = country[:80]
-        elif key == "budget_amount":
-            amount: Decimal | None = row["budget_amount_base"]
-            values[key] = definition.range_value(None if amount is None else float(amount))
-        elif key in ("notes", "activities"):
-            values[key] = definition.range_value(float(row[f"{key}_count"] or 0))
-        elif key == "days_open":
-            values[key] = definition.range_value(_days_open(row, now))
-        elif definition.kind is Kind.PRESENT:
-            values[key] = _present(row[definition.columns[0]])
-        else:
-            values[key] = _enum_value(row[definition.columns[0]])
-    return values
+    return {key: _READERS[key](row, now) for key in keys}
 
 
 def _count_of(model: Any) -> ColumnElement[int]:

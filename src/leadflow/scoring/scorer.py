@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from heapq import nlargest
 from typing import Any
 
 from leadflow.scoring.features import BLANK, BY_KEY, OTHER, Kind
@@ -68,7 +69,7 @@ class Scorer:
         if self.problem:
             return Scored(score=None, message=self.problem)
         logit = self.intercept
-        shares: list[tuple[str, str, float]] = []
+        shares: list[tuple[float, str, str]] = []
         for key, _version, weights, mean in self.fields:
             value = values.get(key, "")
             weight = weights.get(value)
@@ -81,7 +82,7 @@ class Scorer:
                 else:  # a blank, a range or a yes/no it never saw: it knows nothing of it, an average lead's
                     weight = mean
             logit += weight
-            shares.append((key, value, weight - mean))
+            shares.append((weight - mean, key, value))
         probability = sigmoid(logit)
         points = 100.0 * probability
         total = logit - self.base_logit
@@ -89,9 +90,13 @@ class Scorer:
             scale = (points - self.base_score) / total
         else:  # an average lead: the slope of the curve there
             scale = 100.0 * probability * (1.0 - probability)
-        reasons = [(key, value, round(share * scale, 2)) for key, value, share in shares]
-        reasons.sort(key=lambda reason: -abs(reason[2]))
-        return Scored(score=round(points), probability=probability, reasons=reasons[:TOP_REASONS])
+        largest = nlargest(TOP_REASONS, shares, key=_size)
+        reasons = [(key, value, round(share * scale, 2)) for share, key, value in largest]
+        return Scored(score=round(points), probability=probability, reasons=reasons)
+
+
+def _size(share: tuple[float, str, str]) -> float:
+    return abs(share[0])
 
 
 def message_parts(message: str) -> tuple[str, str, str]:

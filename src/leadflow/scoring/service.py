@@ -548,9 +548,9 @@ def score_rows(rows: Iterable[Mapping[Any, Any]], live: Sequence[Live], *, now: 
 def _upsert_scores(session: Session, rows: list[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(LeadScore)
+    statement = insert(_LEAD_SCORES)
     excluded = statement.excluded
-    table = LeadScore.__table__.c
+    table = _LEAD_SCORES.c
     same_version = table.version_id == excluded.version_id
     statement = statement.on_conflict_do_update(
         index_elements=["lead_id"],
@@ -614,6 +614,54 @@ def _set_scores(session: Session, rows: list[tuple[uuid.UUID, int | None, str | 
     )
 
 
+_LEAD_SCORES = cast(Table, LeadScore.__table__)
+Fingerprint = tuple[Any, ...]
+
+
+def _fingerprint(outcome: Outcome) -> Fingerprint:
+    """What a stored score says, to compare with a new one: version, score, message, reasons."""
+    assert outcome.live is not None and outcome.scored is not None
+    scored = outcome.scored
+    reasons = tuple((str(field), str(value), float(effect)) for field, value, effect in scored.reasons)
+    return (outcome.live.version_id, scored.score, scored.message, reasons)
+
+
+def _stored(session: Session, lead_ids: list[uuid.UUID]) -> dict[uuid.UUID, Fingerprint]:
+    """The fingerprints of these leads' stored scores: a score that would not change is not written again
+    (its scored-at stays the moment it last changed)."""
+    found: dict[uuid.UUID, Fingerprint] = {}
+    columns = _LEAD_SCORES.c
+    for start in range(0, len(lead_ids), 500):
+        rows = session.execute(
+            select(columns.lead_id, columns.version_id, columns.score, columns.message, columns.reasons).where(
+                columns.lead_id.in_(lead_ids[start : start + 500])
+            )
+        )
+        for lead_id, version_id, score, message, reasons in rows:
+            found[lead_id] = (
+                version_id,
+                score,
+                message,
+                tuple((str(field), str(value), float(effect)) for field, value, effect in reasons or ()),
+            )
+    return found
+
+
+def _score_row(outcome: Outcome, now: datetime) -> dict[str, Any]:
+    assert outcome.live is not None and outcome.scored is not None
+    return {
+        "lead_id": outcome.lead_id,
+        "model_id": outcome.live.model_id,
+        "version_id": outcome.live.version_id,
+        "score": outcome.scored.score,
+        "probability": outcome.scored.probability,
+        "reasons": [list(reason) for reason in outcome.scored.reasons],
+        "message": outcome.scored.message,
+        "scored_at": now,
+        "previous_score": None,
+    }
+
+
 def store(session: Session, outcomes: Sequence[Outcome], *, now: datetime) -> None:
     """Write scores: on the leads (score, grade) and in ``lead_scores`` (how they came to them)."""
     if not outcomes:
@@ -625,21 +673,9 @@ def store(session: Session, outcomes: Sequence[Outcome], *, now: datetime) -> No
             for outcome in outcomes
         ],
     )
-    kept = [
-        {
-            "lead_id": outcome.lead_id,
-            "model_id": outcome.live.model_id,
-            "version_id": outcome.live.version_id,
-            "score": outcome.scored.score,
-            "probability": outcome.scored.probability,
-            "reasons": [list(reason) for reason in outcome.scored.reasons],
-            "message": outcome.scored.message,
-            "scored_at": now,
-            "previous_score": None,
-        }
-        for outcome in outcomes
-        if outcome.live is not None and outcome.scored is not None
-    ]
+    scored = [outcome for outcome in outcomes if outcome.live is not None and outcome.scored is not None]
+    stored = _stored(session, [outcome.lead_id for outcome in scored])
+    kept = [_score_row(outcome, now) for outcome in scored if stored.get(outcome.lead_id) != _fingerprint(outcome)]
     if kept:
         _upsert_scores(session, kept)
     uncovered = [outcome.lead_id for outcome in outcomes if outcome.live is None]
