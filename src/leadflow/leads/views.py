@@ -201,6 +201,10 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
         # Bind the cursor with the sort expression's own type (money is stored scaled).
         last = tuple_(literal(value, sort_column.type), literal(last_id, Lead.id.type))
         statement = statement.where(position < last if descending else position > last)
+        # The same bound on the sort value alone: SQLite does not read a row-value comparison as a range
+        # of an expression index, and would walk the index from its start to the cursor on every page.
+        bound = literal(value, sort_column.type)
+        statement = statement.where(sort_column <= bound if descending else sort_column >= bound)
     order = (sort_column.desc(), Lead.id.desc()) if descending else (sort_column.asc(), Lead.id.asc())
     rows = uow.session.execute(statement.add_columns(sort_column).order_by(*order).limit(query.limit + 1)).all()
     items = [lead for lead, _ in rows[: query.limit]]

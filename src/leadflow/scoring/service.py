@@ -51,7 +51,7 @@ from leadflow.security.privileges import Privilege
 
 ADMIN_TABLE = "settings"  # models are settings: administrators (Write) make and publish, everyone reads
 TREND_STEP = 5  # a score that moved by this many points or more is improving or declining
-BATCH = 2000  # leads scored per batch in bulk
+BATCH = 10_000  # leads scored per batch (and per transaction) in bulk
 Progress = Callable[[int, int], None]
 
 
