@@ -51,7 +51,7 @@ from leadflow.security.privileges import Privilege
 
 ADMIN_TABLE = "settings"  # models are settings: administrators (Write) make and publish, everyone reads
 TREND_STEP = 5  # a score that moved by this many points or more is improving or declining
-BATCH = 10_000  # leads scored per batch (and per transaction) in bulk
+BATCH = 2000  # leads scored per batch (and per transaction) in bulk
 Progress = Callable[[int, int], None]
 
 
@@ -583,7 +583,8 @@ _SET_ONE = (
     .where(_LEADS.c.id == bindparam("lead_id"), _CHANGED)
     .values(score=bindparam("new_score"), score_grade=bindparam("new_grade"), modified_at=_LEADS.c.modified_at)
 )
-# PostgreSQL: one statement for a whole batch, its three columns given as arrays.
+# PostgreSQL: one statement for a slice of a batch, its three columns given as arrays.
+_SLICE = 1000
 _SET_MANY = text(
     "UPDATE leads SET score = given.new_score, score_grade = given.new_grade "
     "FROM unnest(CAST(:ids AS uuid[]), CAST(:scores AS smallint[]), CAST(:grades AS varchar[])) "
@@ -598,14 +599,17 @@ def _set_scores(session: Session, rows: list[tuple[uuid.UUID, int | None, str | 
     PostgreSQL a rewritten row costs an entry in every index of the table). A score is not an edit:
     the row version and modification time stay as they were."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            _SET_MANY,
-            {
-                "ids": [lead_id for lead_id, _, _ in rows],
-                "scores": [score for _, score, _ in rows],
-                "grades": [grade for _, _, grade in rows],
-            },
-        )
+        # In slices: with many more ids the planner joins by reading the whole table instead of its key.
+        for start in range(0, len(rows), _SLICE):
+            part = rows[start : start + _SLICE]
+            session.execute(
+                _SET_MANY,
+                {
+                    "ids": [lead_id for lead_id, _, _ in part],
+                    "scores": [score for _, score, _ in part],
+                    "grades": [grade for _, _, grade in part],
+                },
+            )
         return
     session.execute(
         _SET_ONE,
