@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from leadflow.core.errors import Forbidden, InvalidState, LeadflowError, NotFound, ValidationFailed
+from leadflow.core.errors import Forbidden, LeadflowError, NotFound, ValidationFailed
 from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
 from leadflow.http.errors import status_for
@@ -565,9 +565,8 @@ def publish_scoring_version(request: Request, model_id: str, version_id: str, se
     version = id_in_path(version_id, record="scoring_version")
     database = database_of(request)
     try:
-        with database.unit_of_work(read_only=True) as uow:
-            if service.get_version(version, uow=uow, actor=session.actor).model_id != parsed:
-                raise InvalidState("That version belongs to another scoring model.", code="scoring_other_model")
+        with database.unit_of_work(read_only=True) as uow:  # the model's own version, and Write, checked first
+            service.version_to_publish(parsed, version, uow=uow, actor=session.actor)
         _model, job = scoring_tasks.publish_version(version, database=database, actor=session.actor)
     except LeadflowError as error:
         return _refused_on_page(request, session, parsed, error)
