@@ -3,6 +3,7 @@ reader's language ("Lead source: Trade show +12"), the trend, and why a lead has
 
 from __future__ import annotations
 
+from leadflow.core.formatting import format_number
 from leadflow.http.labels import CHOICE_LABELS, COLUMN_LABELS
 from leadflow.http.language import N_, gettext
 from leadflow.scoring.features import BLANK, BY_KEY, OTHER, Kind
@@ -58,23 +59,17 @@ def value_label(language: str, key: str, value: str) -> str:
     if definition.kind is Kind.RANGE:
         low, _, high = value.partition("-")
         if value.endswith("+"):
-            return gettext(language, "%(low)s or more", low=_number(language, value[:-1]))
+            return gettext(language, "%(low)s or more", low=format_number(int(value[:-1]), language))
         return gettext(
-            language, "%(low)s to %(high)s", low=_number(language, low), high=_number(language, str(int(high) - 1))
+            language,
+            "%(low)s to %(high)s",
+            low=format_number(int(low), language),
+            high=format_number(int(high) - 1, language),
         )
     if definition.choices is not None:
         labels = CHOICE_LABELS.get(definition.choices, {})
         return gettext(language, labels[value]) if value in labels else value
     return value.title() if key == "country" else value
-
-
-def _number(language: str, text: str) -> str:
-    try:
-        number = int(text)
-    except ValueError:
-        return text
-    separator = "." if language == "es" else ","
-    return f"{number:,}".replace(",", separator) if number >= 10_000 or language != "es" else str(number)
 
 
 def effect_text(effect: float) -> str:
