@@ -164,7 +164,21 @@ _DATA_TABLES: tuple[Table, ...] = tuple(
 )
 
 
+def _drop_custom_field_indexes(connection: Connection, dialect: str) -> None:
+    """The indexes searchable custom fields made (leadflow.fields.storage) go with their fields."""
+    if not connection.exec_driver_sql("SELECT 1 FROM custom_fields LIMIT 1").first():
+        return
+    listing = (
+        "SELECT indexname FROM pg_indexes WHERE left(indexname, 6) = 'ix_cf_'"
+        if dialect == "postgresql"
+        else "SELECT name FROM sqlite_master WHERE type = 'index' AND substr(name, 1, 6) = 'ix_cf_'"
+    )
+    for (name,) in connection.exec_driver_sql(listing).all():
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
 def _delete_all_rows(connection: Connection, dialect: str) -> None:
+    _drop_custom_field_indexes(connection, dialect)
     if dialect == "postgresql":
         # One statement, so that the foreign keys are checked once every row is gone. DELETE, not
         # TRUNCATE: the few rows a test leaves are deleted in milliseconds, TRUNCATE takes a second.

@@ -14,6 +14,7 @@ from leadflow.api import (
     activities,
     catalog,
     currencies,
+    custom_fields,
     duplicate_jobs,
     duplicates,
     jobs,
@@ -26,6 +27,7 @@ from leadflow.api import (
     scoring,
     security,
     transfer,
+    webhooks,
 )
 from leadflow.api import opportunities as opportunities_api
 from leadflow.api import settings as settings_api
@@ -113,6 +115,9 @@ def install_api(app: FastAPI, database: Database) -> None:
         transfer.router,
         scoring.router,
         scoring.leads_router,
+        custom_fields.router,
+        custom_fields.mappings_router,
+        webhooks.router,
     ]
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

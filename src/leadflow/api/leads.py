@@ -25,6 +25,7 @@ from leadflow.api.jobs import JobOut, accepted
 from leadflow.api.process import ProcessOut, process_out
 from leadflow.api.transfer import FILE_RESPONSES, export_of_leads
 from leadflow.core.errors import ValidationFailed
+from leadflow.fields.filters import parse_condition
 from leadflow.http.language import DEFAULT_LANGUAGE
 from leadflow.leads import bulk, qualification, service, views
 from leadflow.leads.bulk import BulkResult, OnDuplicate, QualifyOutcome
@@ -151,6 +152,14 @@ def list_leads(
     lead_source: LeadSource | None = None,
     owner_user_id: uuid.UUID | None = None,
     grade: Annotated[Literal["A", "B", "C", "D"] | None, Query(description="the leads of one score grade")] = None,
+    filter: Annotated[
+        list[str],
+        Query(
+            max_length=50,
+            description="`field:op:value`, repeatable, all must hold: any lead field or `custom.<name>`; "
+            "op is eq, ne, lt, le, gt, ge, contains, in (values separated by `|`), blank or not_blank.",
+        ),
+    ] = [],  # noqa: B006 - FastAPI reads the default; it is never mutated
     format: Annotated[
         Literal["json", "csv", "xlsx"], Query(description="csv or xlsx: the whole view as a file")
     ] = "json",
@@ -170,6 +179,7 @@ def list_leads(
         lead_source=lead_source,
         owner_user_id=owner_user_id,
         grade=grade,
+        conditions=tuple(parse_condition(text) for text in filter),
     )
     if format != "json":
         views.list_leads(replace(query, limit=1), uow=uow, actor=actor)  # a wrong sort or cursor is refused now

@@ -6,6 +6,7 @@ from leadflow.catalog import models as catalog
 from leadflow.core.db import Base
 from leadflow.customers import models as customers
 from leadflow.duplicates import models as duplicates
+from leadflow.fields import models as fields
 from leadflow.jobs import models as jobs
 from leadflow.leads import models as leads
 from leadflow.opportunities import models as opportunities
@@ -15,6 +16,7 @@ from leadflow.scoring import models as scoring
 from leadflow.security import audit
 from leadflow.security import models as security
 from leadflow.transfer import models as transfer
+from leadflow.webhooks import models as webhooks
 
 # Importing a module of models registers its tables with ``Base.metadata``.
 MODEL_MODULES = (
@@ -23,6 +25,7 @@ MODEL_MODULES = (
     catalog,
     customers,
     duplicates,
+    fields,
     jobs,
     leads,
     opportunities,
@@ -31,6 +34,7 @@ MODEL_MODULES = (
     scoring,
     security,
     transfer,
+    webhooks,
 )
 metadata = Base.metadata
 

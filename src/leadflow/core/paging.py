@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from leadflow.core.errors import ValidationFailed
 from leadflow.core.schemas import clean_search, unstorable_character
 
-CursorKind = Literal["text", "integer", "datetime", "date", "money"]
+CursorKind = Literal["text", "integer", "bigint", "datetime", "date", "money"]
 ItemT = TypeVar("ItemT")
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
@@ -61,6 +61,9 @@ def decode_cursor(cursor: str, kind: CursorKind, *, refusal: str) -> tuple[Any, 
         elif kind == "integer":
             # The integer sort columns are SQL INTEGER: a value outside it would fail in the database.
             if isinstance(value, bool) or not isinstance(value, int) or not _INT_MIN <= value <= _INT_MAX:
+                raise ValueError("unexpected cursor value")
+        elif kind == "bigint":
+            if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
                 raise ValueError("unexpected cursor value")
         elif not isinstance(value, str) or unstorable_character(value) is not None:
             raise ValueError("unexpected cursor value")

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -105,6 +106,22 @@ def partial_model(model: type[InputModelT], name: str, doc: str) -> type[InputMo
         for field, info in model.model_fields.items()
     }
     return create_model(name, __base__=model, __doc__=doc, **optional)
+
+
+# The record's custom field values by field name (leadflow.fields): on input, the ones to set (null
+# clears one); on output, every field of the table, a money field's base amount as ``<name>_base``.
+CustomIn = Annotated[
+    dict[str, Any] | None,
+    Field(max_length=500, description="Custom field values by field name; null clears one."),
+]
+CustomOut = Annotated[
+    dict[str, Any],
+    Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("custom_values", "custom"),
+        description="Custom field values by field name (GET /api/v1/custom-fields describes them).",
+    ),
+]
 
 
 class OutputModel(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from leadflow.core.db import Base, RecordMixin, enum_column
 from leadflow.core.errors import InvalidState
 from leadflow.customers.address import AddressMixin
+from leadflow.fields.models import CustomisableMixin
 from leadflow.security.models import OwnedMixin
 
 CustomerState = enum.StrEnum("CustomerState", "ACTIVE INACTIVE")
@@ -39,7 +40,7 @@ class CustomerStateRules:
         self.state = CustomerState.INACTIVE
 
 
-class Account(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, Base):
+class Account(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, CustomisableMixin, Base):
     """A company the organisation sells to."""
 
     __tablename__ = "accounts"
@@ -61,7 +62,7 @@ class Account(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, Base):
     state: Mapped[CustomerState] = mapped_column(enum_column(CustomerState), default=CustomerState.ACTIVE)
 
 
-class Contact(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, Base):
+class Contact(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, CustomisableMixin, Base):
     """A person, usually working for an account."""
 
     __tablename__ = "contacts"

@@ -10,6 +10,8 @@ from pydantic import StringConstraints
 from leadflow.core.schemas import (
     AddressFields,
     AddressOut,
+    CustomIn,
+    CustomOut,
     Email,
     InputModel,
     NotCleared,
@@ -25,6 +27,7 @@ AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 
 
 class AccountFields(AddressFields):
+    custom: CustomIn = None
     website: Text200 | None = None
     telephone: Text50 | None = None
     email: Email | None = None
@@ -42,6 +45,7 @@ class AccountUpdate(AccountFields, InputModel):
 
 
 class AccountOut(RecordOut, AddressOut):
+    custom: CustomOut
     name: str
     website: str | None
     telephone: str | None
@@ -55,6 +59,7 @@ class AccountOut(RecordOut, AddressOut):
 
 
 class ContactFields(AddressFields):
+    custom: CustomIn = None
     first_name: Text50 | None = None
     job_title: Text100 | None = None
     email: Email | None = None
@@ -75,6 +80,7 @@ class ContactUpdate(ContactFields, InputModel):
 
 
 class ContactOut(RecordOut, AddressOut):
+    custom: CustomOut
     first_name: str | None
     last_name: str
     full_name: str

@@ -16,6 +16,7 @@ from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.duplicates.detection import detect_on_save
+from leadflow.fields.service import apply_custom
 from leadflow.security.access import can, get_accessible, linkable, require
 from leadflow.security.actor import Actor
 from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit
@@ -73,6 +74,7 @@ def create_account(
     """Create an active account owned by the actor unless another owner is named (with the id the
     client chose, when it chose one)."""
     values = _checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)
+    apply_custom(uow.session, "accounts", values, actor=actor)
     if record_id is not None:
         values["id"] = record_id
     account = create_owned(Account, values, summary_of="name", uow=uow, actor=actor)
@@ -93,6 +95,7 @@ def update_account(
     account = _for_change(uow, actor, Account, account_id, "account", Privilege.WRITE)
     check_version(account, expected_version)
     values = _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor)
+    apply_custom(uow.session, "accounts", values, actor=actor, current=account)
     change_owned(account, values, uow=uow, actor=actor)
     detect_on_save(uow.session, account, actor=actor, suppress=suppress_duplicates, changed=values)
     return account
@@ -118,6 +121,7 @@ def create_contact(
     """Create an active contact owned by the actor unless another owner is named (with the id the
     client chose, when it chose one)."""
     values = _checked(data.model_dump(exclude_unset=True), uow=uow, actor=actor)
+    apply_custom(uow.session, "contacts", values, actor=actor)
     if record_id is not None:
         values["id"] = record_id
     values["full_name"] = compose_full_name(values.get("first_name"), values.get("last_name"))
@@ -139,6 +143,7 @@ def update_contact(
     contact = _for_change(uow, actor, Contact, contact_id, "contact", Privilege.WRITE)
     check_version(contact, expected_version)
     values = _checked(changes.model_dump(exclude_unset=True), uow=uow, actor=actor)
+    apply_custom(uow.session, "contacts", values, actor=actor, current=contact)
     first, last = values.get("first_name", contact.first_name), values.get("last_name", contact.last_name)
     change_owned(contact, {**values, "full_name": compose_full_name(first, last)}, uow=uow, actor=actor)
     detect_on_save(uow.session, contact, actor=actor, suppress=suppress_duplicates, changed={*values, "full_name"})

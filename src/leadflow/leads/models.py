@@ -35,6 +35,7 @@ from leadflow.core.db import (
 )
 from leadflow.core.errors import InvalidState, ValidationFailed
 from leadflow.customers.address import AddressMixin
+from leadflow.fields.models import CustomisableMixin
 from leadflow.opportunities.models import Need, PurchaseProcess, PurchaseTimeframe
 from leadflow.security.models import OwnedMixin
 
@@ -99,7 +100,7 @@ Rating = enum.StrEnum("Rating", "HOT WARM COLD")
 BudgetStatus = enum.StrEnum("BudgetStatus", "NO_COMMITTED_BUDGET MAY_BUY CAN_BUY WILL_BUY")
 
 
-class Lead(RecordMixin, AddressMixin, OwnedMixin, Base):
+class Lead(RecordMixin, AddressMixin, OwnedMixin, CustomisableMixin, Base):
     """A potential customer not yet qualified."""
 
     __tablename__ = "leads"

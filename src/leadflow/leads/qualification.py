@@ -29,6 +29,7 @@ from leadflow.customers.service import linkable_customer
 from leadflow.duplicates.detection import QualifyDuplicates, complete, qualification_duplicates
 from leadflow.duplicates.engine import index_rows, record_values
 from leadflow.duplicates.models import DetectionTable
+from leadflow.fields.service import QualifyMapper
 from leadflow.leads.mappings import LEAD_TO_ACCOUNT, LEAD_TO_CONTACT, LEAD_TO_OPPORTUNITY, mapped_values
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import QualifyOptions
@@ -44,7 +45,7 @@ from leadflow.organisation.models import (
 from leadflow.organisation.service import currency_by_code, get_settings
 from leadflow.security.access import can, forbidden, linkable, require
 from leadflow.security.actor import Actor
-from leadflow.security.audit import AUDIT_TABLE, entry_values, plain
+from leadflow.security.audit import entry_values, plain, write_entries
 from leadflow.security.privileges import Depth, Privilege
 
 _RECORDS = ("account", "contact", "opportunity")
@@ -160,6 +161,8 @@ class QualifyContext:
     rates: dict[uuid.UUID, Decimal] = field(default_factory=dict)
     # The open opportunity the lead is qualified into instead of creating one, locked until commit.
     existing_opportunity: Opportunity | None = None
+    # How the lead's custom values fill the custom fields of the records it creates (read once).
+    custom: QualifyMapper | None = None
 
 
 def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork, actor: Actor) -> QualifyContext:
@@ -172,6 +175,7 @@ def prepare_qualify(options: QualifyOptions, *, uow: UnitOfWork, actor: Actor) -
         plan=resolve_plan(settings, options),
         base_currency_id=settings.base_currency_id,
         rates=dict(session.execute(select(Currency.id, Currency.exchange_rate)).all()),
+        custom=QualifyMapper(session),
     )
     if options.opportunity_currency:
         context.opportunity_currency_id = currency_by_code(session, options.opportunity_currency).id
@@ -330,16 +334,25 @@ def plan_qualification(
         require(session, actor, Privilege.APPEND, "leads", lead)  # Append To on it: checked in prepare_qualify
         result.into_opportunity_id = existing_opportunity.id
 
+    custom = context.custom or QualifyMapper(session)
+    lead_rate = context.rates.get(lead.currency_id, Decimal(1)) if lead.currency_id else Decimal(1)
     account_row = None
     if creates["accounts"]:
         account_id = result.account_id = uuid.uuid4()
         account_row = {"id": account_id, **mapped_values(lead, LEAD_TO_ACCOUNT), **common}
+        account_row["custom"] = custom.values(lead, "accounts", rate=lead_rate)
         rows[ACCOUNTS] = [account_row]
 
     if creates["contacts"]:
         contact_id = result.contact_id = uuid.uuid4()
         rows[CONTACTS] = [
-            {"id": contact_id, "account_id": account_id, **mapped_values(lead, LEAD_TO_CONTACT), **common}
+            {
+                "id": contact_id,
+                "account_id": account_id,
+                **mapped_values(lead, LEAD_TO_CONTACT),
+                **common,
+                "custom": custom.values(lead, "contacts", rate=lead_rate),
+            }
         ]
         if account_row is not None:
             account_row["primary_contact_id"] = contact_id
@@ -377,6 +390,7 @@ def plan_qualification(
                         values[key] = value
             values["exchange_rate"] = rate = context.rates.get(values["currency_id"], Decimal(1))
             values["estimated_revenue_base"] = in_base(values.get("estimated_revenue"), rate)
+            values["custom"] = custom.values(lead, "opportunities", rate=rate)
             opportunity_id = uuid.uuid4()
             opportunity_rows.append(
                 {
@@ -507,8 +521,8 @@ def write_qualifications(session: Session, pending: list[PendingQualification], 
             "Someone else changed one of these leads while it was being qualified; reload it and try again.",
             code="concurrent_update",
         )
-    session.execute(
-        AUDIT_TABLE.insert(),
+    write_entries(
+        session,
         [
             entry_values(
                 actor,

@@ -14,6 +14,8 @@ from leadflow.core.schemas import (
     AddressFields,
     AddressOut,
     Amount,
+    CustomIn,
+    CustomOut,
     Email,
     InputModel,
     NotCleared,
@@ -65,6 +67,7 @@ class LeadFields(AddressFields):
     qualification_comments: Comments | None = None
     parent_account_id: uuid.UUID | None = None
     parent_contact_id: uuid.UUID | None = None
+    custom: CustomIn = None
 
     @field_validator("email", mode="before")
     @classmethod
@@ -121,6 +124,7 @@ class LeadOut(RecordOut, AddressOut):
     state: LeadState
     status_reason: LeadStatusReason
     closed_at: datetime | None
+    custom: CustomOut
     # The predictive score (0-100) and grade (A-D) of the published scoring model that covers the lead.
     score: int | None = None
     grade: Annotated[str | None, Field(validation_alias=AliasChoices("score_grade", "grade"))] = None

@@ -20,6 +20,7 @@ from leadflow.core.records import check_version, get_record, get_reference
 from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.duplicates.detection import detect_on_save
+from leadflow.fields.service import apply_custom
 from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.qualification import QualifyResult, prepare_qualify, qualify_loaded_lead
 from leadflow.leads.schemas import LeadCreate, LeadFields, LeadUpdate, QualifyOptions
@@ -83,6 +84,7 @@ def create_leads(
         if record_ids is not None and record_ids[index] is not None:
             values["id"] = record_ids[index]
         values["full_name"] = compose_full_name(values.get("first_name"), values["last_name"])
+        apply_custom(uow.session, "leads", values, actor=actor)
         values.update(rate_values(uow.session, "leads", values))
         rows.append(values)
     created = create_owned_many(Lead, rows, summary_of="topic", uow=uow, actor=actor)
@@ -112,6 +114,7 @@ def update_lead(
     check_version(lead, expected_version)
     lead.ensure_editable()
     values = _column_values(changes, uow=uow, actor=actor, present=set(changes.model_fields_set))
+    apply_custom(uow.session, "leads", values, actor=actor, current=lead)
     first, last = values.get("first_name", lead.first_name), values.get("last_name", lead.last_name)
     values.update(rate_values(uow.session, "leads", values, current=lead))
     change_owned(lead, {**values, "full_name": compose_full_name(first, last)}, uow=uow, actor=actor)

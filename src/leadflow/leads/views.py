@@ -24,6 +24,7 @@ from leadflow.core.errors import ValidationFailed
 from leadflow.core.paging import CursorKind, contains, decode_cursor, encode_cursor
 from leadflow.core.schemas import clean_search
 from leadflow.core.uow import UnitOfWork
+from leadflow.fields.filters import Condition, conditions_sql, custom_sort
 from leadflow.leads.models import (
     LEAD_SORTS,
     Lead,
@@ -102,6 +103,8 @@ class LeadQuery:
     lead_source: LeadSource | None = None
     owner_user_id: uuid.UUID | None = None
     grade: str | None = None
+    # Filters on any field, built-in or custom (leadflow.fields.filters), all of which must hold.
+    conditions: tuple[Condition, ...] = ()
 
 
 @dataclass
@@ -115,7 +118,7 @@ class LeadPage:
 def _parse_sort(sort: str) -> tuple[str, bool]:
     descending = sort.startswith("-")
     key = sort.lstrip("-+ ")
-    if key not in SORTABLE:
+    if key not in SORTABLE and not key.startswith("custom."):
         raise ValidationFailed(
             f"Cannot sort by {key!r}; sort by one of {', '.join(sorted(SORTABLE))}, "
             "with a leading '-' for descending order.",
@@ -132,10 +135,12 @@ def _cursor_kind(key: str) -> CursorKind:
     return "integer" if key in _INTEGER_KEYS else "text"
 
 
-def decode_lead_cursor(cursor: str, key: str) -> tuple[Any, uuid.UUID]:
+def decode_lead_cursor(cursor: str, key: str, kind: CursorKind | None = None) -> tuple[Any, uuid.UUID]:
     """The sort value and lead id of a lead list's cursor sorted by ``key``; refused when not valid."""
     return decode_cursor(
-        cursor, _cursor_kind(key), refusal="The cursor is not valid for this list; start again from the first page."
+        cursor,
+        kind or _cursor_kind(key),
+        refusal="The cursor is not valid for this list; start again from the first page.",
     )
 
 
@@ -163,7 +168,11 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
     key, descending = _parse_sort(query.sort)
     if not 1 <= query.limit <= MAX_PAGE:
         raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}.", code="invalid_limit")
-    sort_column = SORTABLE[key]
+    cursor_kind: CursorKind | None = None
+    if key.startswith("custom."):
+        sort_column, cursor_kind = custom_sort(uow.session, "leads", key)
+    else:
+        sort_column = SORTABLE[key]
     dialect = uow.session.get_bind().dialect.name
     term = clean_search(query.q or "").strip()
     searching = bool(term)
@@ -195,8 +204,10 @@ def list_leads(query: LeadQuery, *, uow: UnitOfWork, actor: Actor) -> LeadPage:
             statement = statement.where((_unindexed(column) if steer else column) == value)
     if searching:
         statement = statement.where(_search_condition(term, dialect))
+    for condition in conditions_sql(uow.session, "leads", query.conditions):
+        statement = statement.where(condition)
     if query.cursor:
-        value, last_id = decode_lead_cursor(query.cursor, key)
+        value, last_id = decode_lead_cursor(query.cursor, key, cursor_kind)
         position = tuple_(sort_column, Lead.id)
         # Bind the cursor with the sort expression's own type (money is stored scaled).
         last = tuple_(literal(value, sort_column.type), literal(last_id, Lead.id.type))

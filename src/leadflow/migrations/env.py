@@ -35,8 +35,9 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
 def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Leave out what migration 0004 builds in raw SQL for the lead search, which no model
     describes: SQLite's FTS5 table with its shadow tables and row map, PostgreSQL's trigram indexes;
-    and the job queue's own tables, which Huey keeps in a PostgreSQL database that holds the queue."""
-    return not (name or "").startswith(("leads_search", "ix_leads_search_", "job_queue_"))
+    the job queue's own tables, which Huey keeps in a PostgreSQL database that holds the queue; and the
+    indexes of searchable custom fields, which leadflow.fields makes when an administrator adds one."""
+    return not (name or "").startswith(("leads_search", "ix_leads_search_", "job_queue_", "ix_cf_"))
 
 
 # Alembic compares the text PostgreSQL prints for an index on a CASE expression, which it breaks

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from leadflow.catalog.models import LineMixin, PricedMixin
 from leadflow.core.db import Base, Money, RecordMixin, ScaledDecimal, UTCDateTime, enum_column, polymorphic_lookup
 from leadflow.core.errors import InvalidState
+from leadflow.fields.models import CustomisableMixin
 from leadflow.organisation.models import Currency
 from leadflow.security.models import OwnedMixin
 
@@ -62,7 +63,7 @@ def customer_kind_of(customer: object) -> CustomerKind:
     return CustomerKind.ACCOUNT if getattr(customer, "__tablename__", "") == "accounts" else CustomerKind.CONTACT
 
 
-class Opportunity(RecordMixin, OwnedMixin, PricedMixin, Base):
+class Opportunity(RecordMixin, OwnedMixin, PricedMixin, CustomisableMixin, Base):
     """A potential sale to an account or a contact."""
 
     __tablename__ = "opportunities"

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from leadflow.catalog.schemas import PricingFields
-from leadflow.core.schemas import Amount, InputModel, NotCleared, RecordOut
+from leadflow.core.schemas import Amount, CustomIn, CustomOut, InputModel, NotCleared, RecordOut
 from leadflow.opportunities.models import (
     CloseState,
     CustomerKind,
@@ -37,6 +37,7 @@ OpenStatusReason = Literal[OpportunityStatusReason.IN_PROGRESS, OpportunityStatu
 
 
 class OpportunityFields(PricingFields):
+    custom: CustomIn = None
     description: str | None = None
     customer_id: uuid.UUID | None = None
     parent_account_id: uuid.UUID | None = None
@@ -79,6 +80,7 @@ class OpportunityUpdate(OpportunityFields):
 
 
 class OpportunityOut(RecordOut):
+    custom: CustomOut
     name: str
     description: str | None
     customer_kind: CustomerKind | None

@@ -17,6 +17,7 @@ from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.service import linkable_customer
 from leadflow.duplicates.detection import detect_on_save
+from leadflow.fields.service import apply_custom
 from leadflow.opportunities.models import Opportunity, OpportunityProduct, RevenueCalculation, customer_kind_of
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityFields, OpportunityUpdate
 from leadflow.organisation.currencies import rate_values
@@ -123,6 +124,7 @@ def create_opportunity(
     if record_id is not None:
         values["id"] = record_id
     values.setdefault("currency_id", get_settings(uow.session).base_currency_id)
+    apply_custom(uow.session, "opportunities", values, actor=actor)
     values.update(rate_values(uow.session, "opportunities", values))
     _pricing(uow, values)
     opportunity = create_owned(Opportunity, values, summary_of="name", uow=uow, actor=actor)
@@ -152,6 +154,7 @@ def update_opportunity(
     check_version(opportunity, expected_version)
     _typed_revenue(changes, opportunity)
     values = _column_values(changes, uow=uow, actor=actor)
+    apply_custom(uow.session, "opportunities", values, actor=actor, current=opportunity)
     values.update(rate_values(uow.session, "opportunities", values, current=opportunity))
     _pricing(uow, values, opportunity)
     change_owned(opportunity, values, uow=uow, actor=actor)

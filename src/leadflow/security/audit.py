@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -71,9 +72,20 @@ def changed_fields(record: Any) -> dict[str, dict[str, Any]]:
         if history.has_changes():
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
-            if old != new:
+            if attribute.key == "custom":
+                changes.update(_custom_changes(old or {}, new or {}))
+            elif old != new:
                 changes[attribute.key] = {"old": plain(old), "new": plain(new)}
     return changes
+
+
+def _custom_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Custom field values (one JSON column) audited field by field, as ``custom.<name>``, as stored."""
+    return {
+        f"custom.{name}": {"old": old.get(name), "new": new.get(name)}
+        for name in sorted(set(old) | set(new))
+        if old.get(name) != new.get(name) and "__" not in name
+    }
 
 
 def entry_values(
@@ -99,9 +111,24 @@ def entry_values(
     }
 
 
+# Called with every batch of entries as it is written, in the same transaction: what the domains
+# above tell other systems (webhooks) they learn here, so that no use case has to remember to.
+EntryListener = Callable[[Session, list[dict[str, Any]]], None]
+ENTRY_LISTENERS: list[EntryListener] = []
+
+
+def write_entries(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Append entries made by ``entry_values`` to the audit log, in the caller's transaction."""
+    if not entries:
+        return
+    session.execute(AUDIT_TABLE.insert(), entries)
+    for listener in ENTRY_LISTENERS:
+        listener(session, entries)
+
+
 def record_action(session: Session, actor: Actor | None, action: str, **values: Any) -> None:
     """Append one entry to the audit log, in the caller's transaction."""
-    session.execute(AUDIT_TABLE.insert(), [entry_values(actor, action, **values)])
+    write_entries(session, [entry_values(actor, action, **values)])
 
 
 @dataclass(frozen=True)

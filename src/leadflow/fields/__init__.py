@@ -1,0 +1,1 @@
+"""Custom fields: the columns an administrator adds to leads, accounts, contacts and opportunities."""
