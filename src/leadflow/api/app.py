@@ -31,6 +31,7 @@ from leadflow.api import (
 )
 from leadflow.api import opportunities as opportunities_api
 from leadflow.api import settings as settings_api
+from leadflow.api import views as saved_views
 from leadflow.api.errors import ERROR_RESPONSES, install_error_handlers
 from leadflow.api.records import TableEndpoints, crud_router
 from leadflow.core.uow import Database
@@ -117,6 +118,7 @@ def install_api(app: FastAPI, database: Database) -> None:
         scoring.leads_router,
         custom_fields.router,
         custom_fields.mappings_router,
+        saved_views.router,
         webhooks.router,
     ]
     for router in routers:

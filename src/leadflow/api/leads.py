@@ -24,7 +24,8 @@ from leadflow.api.errors import answer_language, error_body
 from leadflow.api.jobs import JobOut, accepted
 from leadflow.api.process import ProcessOut, process_out
 from leadflow.api.transfer import FILE_RESPONSES, export_of_leads
-from leadflow.core.errors import ValidationFailed
+from leadflow.core.errors import ValidationFailed, field_refusal
+from leadflow.fields import saved_views
 from leadflow.fields.filters import parse_condition
 from leadflow.http.language import DEFAULT_LANGUAGE
 from leadflow.leads import bulk, qualification, service, views
@@ -143,7 +144,8 @@ def list_leads(
     database: DatabaseDep,
     view: views.LeadView = views.LeadView.ALL,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    sort: str = "-created_at",
+    sort: Annotated[str | None, Query(description="a field, `custom.<name>` too; `-` for descending")] = None,
+    view_id: Annotated[uuid.UUID | None, Query(description="a saved view: its filters, sort and base view")] = None,
     limit: Annotated[int, Query(ge=1, le=views.MAX_PAGE)] = 50,
     cursor: str | None = None,
     state: LeadState | None = None,
@@ -167,10 +169,18 @@ def list_leads(
     """List a view of leads (§10), searched with `q`, sorted with `sort` (`-` for descending), keyset-paged with `cursor`.
 
     With `format=csv` or `format=xlsx` the whole view (every page, in this order) is a download instead."""
+    conditions = tuple(parse_condition(text) for text in filter)
+    if view_id is not None:
+        saved = saved_views.get_view(view_id, uow=uow, actor=actor)
+        if saved.table_name != "leads":
+            raise field_refusal("view_id", "wrong_table", f"This view lists {saved.table_name}, not leads.")
+        view = views.LeadView(saved.system_key) if saved.system_key else views.LeadView.ALL
+        conditions = saved_views.conditions_of(saved) + conditions
+        sort = sort or saved.sort
     query = views.LeadQuery(
         view=view,
         q=q,
-        sort=sort,
+        sort=sort or "-created_at",
         limit=limit,
         cursor=cursor,
         state=state,
@@ -179,7 +189,7 @@ def list_leads(
         lead_source=lead_source,
         owner_user_id=owner_user_id,
         grade=grade,
-        conditions=tuple(parse_condition(text) for text in filter),
+        conditions=conditions,
     )
     if format != "json":
         views.list_leads(replace(query, limit=1), uow=uow, actor=actor)  # a wrong sort or cursor is refused now

@@ -21,6 +21,9 @@ from leadflow.api.deps import (
 )
 from leadflow.api.paging import Cursor, Limit, PageOut, page_out
 from leadflow.api.transfer import FILE_RESPONSES, export_response, reader_language
+from leadflow.core.errors import field_refusal
+from leadflow.fields import saved_views
+from leadflow.fields.filters import parse_condition
 from leadflow.security.access import get_accessible, list_records
 from leadflow.security.privileges import Privilege
 from leadflow.transfer.models import TransferTable
@@ -68,13 +71,32 @@ def crud_router(table: TableEndpoints) -> APIRouter:
         format: Annotated[
             Literal["json", "csv", "xlsx"], Query(description="csv or xlsx: every record as a file")
         ] = "json",
+        filter: Annotated[
+            list[str],
+            Query(max_length=50, description="`field:op:value`, repeatable (see GET /api/v1/leads)"),
+        ] = [],  # noqa: B006 - FastAPI reads the default; it is never mutated
+        sort: Annotated[str | None, Query(description="a field, `custom.<name>` too; `-` for descending")] = None,
+        view_id: Annotated[uuid.UUID | None, Query(description="a saved view of this table")] = None,
     ) -> RecordPage:
         """The records you may read, oldest first; with `format=csv` or `xlsx`, all of them as a download."""
         if format != "json":
             export = ExportRequest(table=TransferTable(table.path))
             language = reader_language(http, actor)
             return export_response(export, format, database=database, actor=actor, language=language)  # type: ignore[return-value]
-        page = list_records(uow.session, table.model, actor=actor, limit=limit, cursor=cursor)
+        conditions = tuple(parse_condition(text) for text in filter)
+        if view_id is not None:
+            saved = saved_views.get_view(view_id, uow=uow, actor=actor)
+            if saved.table_name != table.path:
+                raise field_refusal("view_id", "wrong_table", f"This view lists {saved.table_name}, not {table.path}.")
+            conditions = saved_views.conditions_of(saved) + conditions
+            sort = sort or saved.sort
+        if conditions or sort:
+            page = saved_views.list_page(
+                table.path, uow=uow, actor=actor, conditions=conditions, sort=sort or "created_at", limit=limit,
+                cursor=cursor,
+            )  # fmt: skip
+        else:
+            page = list_records(uow.session, table.model, actor=actor, limit=limit, cursor=cursor)
         return RecordPage.model_validate(page_out(page, Out.model_validate))
 
     @router.post("", status_code=status.HTTP_201_CREATED, summary=f"Create {a_record}")

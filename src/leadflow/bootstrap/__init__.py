@@ -20,6 +20,7 @@ from leadflow.core.db import make_engine
 from leadflow.core.migrate import upgrade
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.duplicates.rules import ensure_builtin_rules
+from leadflow.fields.saved_views import ensure_system_views
 from leadflow.organisation.models import Currency, OrganisationSettings
 from leadflow.organisation.service import normalise_currency_code
 from leadflow.security.models import BusinessUnit
@@ -53,6 +54,7 @@ def ensure_organisation(*, uow: UnitOfWork, base_currency: str) -> OrganisationS
     """
     session = uow.session
     ensure_builtin_roles(session)
+    ensure_system_views(session)
     settings = session.scalars(select(OrganisationSettings).limit(1)).first()
     if settings is not None:
         _ensure_duplicate_rules(session, settings)

@@ -1,1 +1,1 @@
-"""Custom fields: the columns an administrator adds to leads, accounts, contacts and opportunities."""
+"""Making leadflow theirs: custom fields on leads, accounts, contacts and opportunities, and saved views."""

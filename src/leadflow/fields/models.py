@@ -11,9 +11,10 @@ needs a migration, and filtering or sorting on it reads only the rows of the pag
 from __future__ import annotations
 
 import enum
+import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -111,3 +112,41 @@ class FieldMapping(RecordMixin, Base):
     target_table: Mapped[str] = mapped_column(String(40))
     target_field: Mapped[str] = mapped_column(String(40))
     source_field: Mapped[str] = mapped_column(String(80))
+
+
+class SavedView(RecordMixin, Base):
+    """A list as someone works from it: table, filters, sort, columns and grouping.
+
+    A system view (no owner) is everyone's and only administrators change it; the §10 lead views are
+    system views whose ``system_key`` names the lead view whose condition they start from (it depends
+    on who asks and when: "my open leads", "opened this week"). A personal view belongs to its owner,
+    who may share it with one of their teams.
+    """
+
+    __tablename__ = "saved_views"
+    __table_args__ = (Index("ix_saved_views_table_owner", "table_name", "owner_user_id"),)
+
+    table_name: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    system_key: Mapped[str | None] = mapped_column(String(40))
+    owner_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    # [{"field": "custom.region", "op": "eq", "value": "north"}, ...], all of which must hold.
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    sort: Mapped[str] = mapped_column(String(80), default="-created_at")
+    columns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    group_by: Mapped[str | None] = mapped_column(String(80))
+
+    @property
+    def is_system(self) -> bool:
+        return self.owner_user_id is None
+
+
+class SavedViewDefault(Base):
+    """The view a user's list of a table opens with."""
+
+    __tablename__ = "saved_view_defaults"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    view_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("saved_views.id", ondelete="CASCADE"), index=True)

@@ -97,6 +97,15 @@ REFUSALS = {
     "customer_id_not_found": N_("The potential customer names no existing account or contact."),
     "last_stage": N_("The opportunity is already at the last stage, Close."),
     "qualify_stage_is_on_the_lead": N_("An opportunity cannot go back to Qualify; that stage belongs to the lead."),
+    # Custom fields
+    "custom_field_not_found": N_("This custom field does not exist or was removed."),
+    "custom_field_mapping_not_found": N_("This mapping does not exist or was removed."),
+    "values_do_not_convert": N_(
+        "%(count)s records hold a value of %(field)s that does not fit the new settings; change or clear those values first."
+    ),
+    "field_has_values": N_(
+        "%(count)s records hold a value of %(field)s; removing the field removes them (the audit log keeps them). Confirm to remove it."
+    ),
     # Import and export: the file, the mapping, a row
     "empty_file": N_("The file is empty; export it again with a header row and at least one record."),
     "no_header": N_("The file's first row is empty; its first row must name the columns."),
@@ -401,6 +410,23 @@ FIELD_MESSAGES = {
     "unknown_field": N_("This field cannot be changed here."),
     "invalid_value": N_("This value is not valid."),
     "invalid_character": N_("This value contains a character that cannot be saved (such as a NUL); remove it."),
+    # Custom fields, their filters and their mappings
+    "invalid_phone": N_("Enter a phone number, like +34 912 345 678."),
+    "invalid_url": N_("Enter a web address that starts with http:// or https://."),
+    "invalid_name": N_(
+        "Use 1 to 40 lower-case letters, digits and single underscores, starting with a letter (for example: region)."
+    ),
+    "reserved_name": N_("This name is reserved; choose another."),
+    "builtin_name": N_("The table already has a built-in field with this name; choose another."),
+    "field_exists": N_("The table already has a custom field with this name; choose another."),
+    "duplicate_option": N_("Two options have the same value; give each its own."),
+    "not_applicable": N_("This setting does not apply to this kind of field; leave it empty."),
+    "unreadable_table": N_("You cannot read that table, so you cannot point a lookup to it."),
+    "hidden_field": N_("This field is hidden; an administrator can show it again."),
+    "invalid_filter": N_("This filter is not valid; check the field, the operator and the value."),
+    "incompatible_mapping": N_(
+        "The lead's field cannot fill this field; map a field of the same kind, or a text field."
+    ),
     "wrong_password": N_("The current password is wrong."),
     "passwords_differ": N_("The two passwords are not the same."),
     "competitor_required": N_("Choose the competitor who won the deal."),
@@ -477,6 +503,24 @@ FIELD_MESSAGES = {
     "invalid_datetime": N_("This time cannot be stored."),
     "missing": N_("This field is required."),
 }
+
+# A refusal of one custom field, filter or mapping reads as its field's sentence.
+REFUSALS.update(
+    {
+        code: FIELD_MESSAGES[code]
+        for code in (
+            "invalid_name",
+            "reserved_name",
+            "builtin_name",
+            "field_exists",
+            "duplicate_option",
+            "unreadable_table",
+            "hidden_field",
+            "invalid_filter",
+            "incompatible_mapping",
+        )
+    }
+)
 
 
 def field_items(error: LeadflowError | None) -> list[dict[str, Any]]:
