@@ -22,6 +22,7 @@ from leadflow.cli import (
     records,
     reporting,
     sales,
+    fields,
     scoring,
     security,
     transfer,
@@ -87,3 +88,4 @@ transfer.register(app)
 activities.register(app)
 certs.register(app)
 scoring.register(app)
+fields.register(app)

@@ -18,6 +18,7 @@ from leadflow.core.db import utcnow
 from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
 from leadflow.core.uow import Database
+from leadflow.fields.filters import parse_condition
 from leadflow.leads import bulk, service
 from leadflow.leads.models import Lead
 from leadflow.leads.qualification import QualifyResult
@@ -50,13 +51,19 @@ def leads_list(
     sort: Annotated[str, typer.Option(help="Sort column, '-' prefix for descending.")] = "-created_at",
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
     cursor: Annotated[str | None, typer.Option(help="Cursor printed under the previous page.")] = None,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option("--filter", help="field:op:value (e.g. custom.region:eq:north); repeat for more."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List leads in a view."""
     database, actor = open_as_actor(ctx)
+    conditions = tuple(parse_condition(item) for item in filter_ or [])
     try:
         with database.unit_of_work(read_only=True) as uow:
-            page = list_leads(LeadQuery(view=view, q=q, sort=sort, limit=limit, cursor=cursor), uow=uow, actor=actor)
+            query = LeadQuery(view=view, q=q, sort=sort, limit=limit, cursor=cursor, conditions=conditions)
+            page = list_leads(query, uow=uow, actor=actor)
             document = page_of((LeadOut.model_validate(lead) for lead in page.items), page.next_cursor)
             zone = time_zone_of(actor, session=uow.session)
     except LeadflowError as error:
@@ -92,6 +99,9 @@ def leads_create(
     company_name: Annotated[str | None, typer.Option()] = None,
     email: Annotated[str | None, typer.Option()] = None,
     business_phone: Annotated[str | None, typer.Option()] = None,
+    custom: Annotated[
+        list[str] | None, typer.Option("--custom", help="A custom field's value as name=value; repeat for more.")
+    ] = None,
 ) -> None:
     """Create a lead."""
     data = {
@@ -102,7 +112,9 @@ def leads_create(
         "email": email,
         "business_phone": business_phone,
     }
-    given = {key: value for key, value in data.items() if value is not None}
+    given: dict[str, Any] = {key: value for key, value in data.items() if value is not None}
+    if custom:
+        given["custom"] = dict(item.partition("=")[::2] for item in custom)
     lead = run(ctx, lambda uow, actor: service.create_lead(parse(LeadCreate, given), uow=uow, actor=actor))
     console.print(f"Created lead [bold]{lead.id}[/] ({lead.full_name}: {lead.topic})")
 
