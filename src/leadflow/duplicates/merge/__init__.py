@@ -15,11 +15,22 @@ undoes, ``journal`` reads what was merged.
 from leadflow.duplicates.merge.execute import merge_records
 from leadflow.duplicates.merge.journal import get_merge, journal_out, list_merges, moved_summary
 from leadflow.duplicates.merge.plan import ChildMove, MergePreview, may_merge, preview_merge
-from leadflow.duplicates.merge.policy import CHOICES, MASTER, POLICIES, SUBORDINATE, MergePolicy, policy_for
+from leadflow.duplicates.merge.policy import (
+    CHOICES,
+    MASTER,
+    POLICIES,
+    SUBORDINATE,
+    MergePolicy,
+    field_value,
+    mergeable_fields,
+    policy_for,
+)
 from leadflow.duplicates.merge.snapshot import from_json, row_snapshot, row_values, to_json
 from leadflow.duplicates.merge.undo import undo_merge
 
 __all__ = [
+    "field_value",
+    "mergeable_fields",
     "CHOICES",
     "MASTER",
     "POLICIES",

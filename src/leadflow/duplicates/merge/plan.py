@@ -23,7 +23,9 @@ from leadflow.duplicates.merge.policy import (
     Mergeable,
     MergePolicy,
     describe,
+    field_value,
     label_of,
+    mergeable_fields,
     policy_for,
     record_table,
 )
@@ -148,8 +150,8 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _check_choices(policy: MergePolicy, fields: Mapping[str, str]) -> None:
-    allowed = policy.fields
+def _check_choices(session: Session, policy: MergePolicy, fields: Mapping[str, str]) -> None:
+    allowed = mergeable_fields(session, policy)
     unknown = sorted(name for name in fields if name not in allowed)
     if unknown:
         raise ValidationFailed(
@@ -189,7 +191,8 @@ def _check_choices(policy: MergePolicy, fields: Mapping[str, str]) -> None:
 def _is_blank_field(record: Any, name: str) -> bool:
     if name == OWNER:  # a team-owned record has an owner too
         return record.owner_user_id is None and record.owner_team_id is None
-    return _blank(getattr(record, name))
+    value = field_value(record, name)
+    return _blank(value) or value == []
 
 
 @dataclass
@@ -201,13 +204,24 @@ class _Plan:
 def _plan(session: Session, policy: MergePolicy, master: Any, subordinate: Any, fields: Mapping[str, str]) -> _Plan:
     choices: dict[str, str] = {}
     values: dict[str, Any] = {}
-    for name in policy.fields:
+    custom = dict(master.custom or {})
+    for name in mergeable_fields(session, policy):
         choice = fields.get(name)
         if choice is None:
             take_subordinate = _is_blank_field(master, name) and not _is_blank_field(subordinate, name)
             choice = SUBORDINATE if take_subordinate else MASTER
         choices[name] = choice
-        values[name] = getattr(subordinate if choice == SUBORDINATE else master, name)
+        chosen = subordinate if choice == SUBORDINATE else master
+        if name.startswith("custom."):
+            key = name.removeprefix("custom.")
+            for stored in (key, f"{key}__base"):  # a money field's base amount goes with its amount
+                if (chosen.custom or {}).get(stored) is None:
+                    custom.pop(stored, None)
+                else:
+                    custom[stored] = chosen.custom[stored]
+        else:
+            values[name] = getattr(chosen, name)
+    values["custom"] = custom
     source = subordinate if choices[OWNER] == SUBORDINATE else master
     values["owner_team_id"] = source.owner_team_id
     values["owning_business_unit_id"] = _owning_unit(session, source)
@@ -241,7 +255,7 @@ def prepare(
     """Every check of a merge, in the order a caller can act on: input, records, rights, state, parents."""
     policy = policy_for(table)
     fields = dict(fields or {})
-    _check_choices(policy, fields)
+    _check_choices(session, policy, fields)
     if master_id == subordinate_id:
         raise ValidationFailed(
             f"The master and the subordinate are the same {policy.label} (id {master_id}); "

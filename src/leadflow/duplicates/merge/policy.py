@@ -14,12 +14,14 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from sqlalchemy import Table, and_
+from sqlalchemy.orm import Session
 
 from leadflow.activities.models import Note, RegardingTable
 from leadflow.core.db import mapped_class
 from leadflow.core.errors import ValidationFailed
 from leadflow.duplicates.models import DetectionTable
 from leadflow.duplicates.tables import TABLES
+from leadflow.fields.service import fields_of
 
 MASTER, SUBORDINATE = "master", "subordinate"
 CHOICES = (MASTER, SUBORDINATE)
@@ -34,6 +36,7 @@ RECORD_TABLE_NAMES = ("accounts", "contacts", "leads", "opportunities")
 NOT_MERGEABLE = frozenset(
     {
         "id",
+        "custom",  # chosen field by field, as custom.<name> (see ``mergeable_fields``)
         "row_version",
         "created_at",
         "modified_at",
@@ -125,6 +128,18 @@ class MergePolicy:
     def fields(self) -> tuple[str, ...]:
         """The columns whose surviving value the caller can choose."""
         return tuple(c.name for c in self.model.__table__.columns if c.name not in NOT_MERGEABLE)
+
+
+def mergeable_fields(session: Session, policy: MergePolicy) -> tuple[str, ...]:
+    """The fields a merge of ``policy``'s table chooses among: its columns, then each custom field as ``custom.<name>``."""
+    return (*policy.fields, *(f"custom.{field.name}" for field in fields_of(session, policy.table.value)))
+
+
+def field_value(record: Any, name: str) -> Any:
+    """A record's value of a mergeable field (a custom one as stored)."""
+    if name.startswith("custom."):
+        return (record.custom or {}).get(name.removeprefix("custom."))
+    return getattr(record, name)
 
 
 # Quotes, orders and invoices for a customer follow it into the surviving record.

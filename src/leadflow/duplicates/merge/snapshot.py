@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Integer, String, Table, Text, Uuid
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Integer, String, Table, Text, Uuid
 from sqlalchemy import Enum as SAEnum
 
 from leadflow.core.db import ScaledDecimal, UTCDateTime
@@ -40,7 +40,7 @@ def from_json(column: Column[Any], value: Any) -> Any:
         return bool(value)
     if isinstance(kind, Integer):
         return int(value)
-    if isinstance(kind, String | Text):
+    if isinstance(kind, String | Text | JSON):  # JSON: custom values, kept as stored
         return value
     raise TypeError(f"No JSON form is defined for {column.table.name}.{column.name} ({kind!r}).")
 

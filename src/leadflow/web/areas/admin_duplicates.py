@@ -32,6 +32,8 @@ from leadflow.duplicates import merge as merge_service
 from leadflow.duplicates import scan, sets
 from leadflow.duplicates.models import DetectionTable, JobState, MergeJournal, MergeState
 from leadflow.duplicates.tables import TABLES
+from leadflow.fields.service import fields_of
+from leadflow.fields.values import as_text
 from leadflow.http.errors import status_for
 from leadflow.organisation.models import Campaign, Currency
 from leadflow.security.access import get_accessible
@@ -359,6 +361,21 @@ def _merge_context(
                 "label": label(language, COLUMN_LABELS, name),
                 "master": _shown(language, time_zone, name, ours, names),
                 "subordinate": _shown(language, time_zone, name, theirs, names),
+            }
+        )
+    # Custom fields, chosen one by one like the built-in ones.
+    for custom in fields_of(session, policy.table.value):
+        name = f"custom.{custom.name}"
+        ours, theirs = merge_service.field_value(master, name), merge_service.field_value(subordinate, name)
+        if ours == theirs:
+            same += 1
+            continue
+        fields.append(
+            {
+                "name": name,
+                "label": custom.label(language),
+                "master": as_text(custom, ours, language),
+                "subordinate": as_text(custom, theirs, language),
             }
         )
     table = policy.table.value
