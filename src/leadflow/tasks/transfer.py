@@ -26,8 +26,10 @@ from leadflow.jobs.runner import ItemResult, JobRun
 from leadflow.jobs.service import item_counts, start_job
 from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
+from leadflow.security.audit import record_action
 from leadflow.security.privileges import Privilege
 from leadflow.transfer import service
+from leadflow.transfer.fields import load_custom_columns
 from leadflow.transfer.files import open_kept_table, store_file
 from leadflow.transfer.importing import ImportOptions, RowOutcome, RowSaver, RowStatus, plan_import
 from leadflow.transfer.models import FilePurpose, TransferFile
@@ -83,6 +85,7 @@ def run_import(job: JobRun) -> dict[str, Any]:
         earlier = service.earlier_imports(
             uow.session, job_id=job.job_id, fingerprint=kept.fingerprint, table=options.table, sheet=sheet
         )
+        load_custom_columns(uow.session)
     language = actor.language or DEFAULT_LANGUAGE
     if not total:
         total = _count_rows(job, filename, sheet, file_id)
@@ -107,8 +110,11 @@ def run_import(job: JobRun) -> dict[str, Any]:
             job.check_canceled()
     finally:
         table_file.close()
-    with job.database.unit_of_work(read_only=True) as uow:
-        return import_summary(uow.session, job.job_id, dry_run=dry_run)
+    with job.database.unit_of_work() as uow:
+        summary = import_summary(uow.session, job.job_id, dry_run=dry_run)
+        record_action(uow.session, actor, "import", table="imports", record_id=job.job_id, changes=summary)
+        uow.commit()
+    return summary
 
 
 def import_summary(session: Session, job_id: uuid.UUID, *, dry_run: bool) -> dict[str, Any]:
@@ -152,6 +158,7 @@ def run_export(job: JobRun) -> dict[str, Any]:
     language = parameters.get("language") or DEFAULT_LANGUAGE
     with job.database.unit_of_work(read_only=True) as uow:
         actor = job.actor(uow.session)
+        load_custom_columns(uow.session)
     header = service.export_header(request.table, language)
     rows = service.export_rows(request, database=job.database, actor=actor, language=language)
     counted = _progressing(job, rows)

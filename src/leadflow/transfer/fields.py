@@ -14,7 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
+from sqlalchemy.orm import Session
+
 from leadflow.core.errors import ValidationFailed
+from leadflow.fields.models import CUSTOMISABLE, CustomField
+from leadflow.fields.service import fields_of
 from leadflow.http.labels import CHOICE_LABELS, COLUMN_LABELS
 from leadflow.http.language import LANGUAGES, N_, gettext
 from leadflow.leads.models import BudgetStatus, LeadSource, Need, PurchaseProcess, PurchaseTimeframe, Rating
@@ -39,6 +43,7 @@ class Kind(enum.StrEnum):
     CUSTOMER = "customer"  # an account by name, else a contact by e-mail or full name
     ID = "id"  # the record's own id: matches the record to update, never written
     READ_ONLY = "read_only"  # exported, never imported (state, stamps)
+    CUSTOM = "custom"  # a custom field (leadflow.fields): read and written by the field's own kind
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Column:
     # The input field a lookup fills (owner -> owner_user_id); the field's own name when empty.
     target: str = ""
     exported: bool = True
+    label_es: str = ""  # a custom field's Spanish label (built-in columns are translated by the catalogues)
 
     @property
     def field(self) -> str:
@@ -65,6 +71,8 @@ class Column:
 
     def heading(self, language: str) -> str:
         """The column's header in ``language``."""
+        if self.label_es and language == "es":
+            return self.label_es
         return gettext(language, self.label or COLUMN_LABELS.get(self.name, self.name))
 
     def choice_labels(self) -> dict[str, list[str]]:
@@ -354,9 +362,40 @@ COLUMNS: dict[TransferTable, tuple[Column, ...]] = {
 }
 
 
+# Each table's custom fields as columns (after its own), as ``load_custom_columns`` last read them.
+_CUSTOM: dict[TransferTable, tuple[Column, ...]] = {}
+_CUSTOM_FIELDS: dict[tuple[TransferTable, str], CustomField] = {}
+
+
+def load_custom_columns(session: Session) -> None:
+    """Read the custom fields every import and export includes (visible ones; hidden fields stay out)."""
+    for table in TransferTable:
+        if table.value not in CUSTOMISABLE:
+            continue
+        shown = [custom for custom in fields_of(session, table.value) if not custom.hidden]
+        _CUSTOM[table] = tuple(
+            Column(
+                f"custom.{custom.name}",
+                Kind.CUSTOM,
+                label=custom.label_en,
+                label_es=custom.label_es,
+                aliases=(custom.name, custom.name.replace("_", " ")),
+            )
+            for custom in shown
+        )
+        for custom in shown:
+            _CUSTOM_FIELDS[(table, custom.name)] = custom
+
+
+def custom_field_of(table: TransferTable | str, column: Column) -> CustomField:
+    """The custom field a ``Kind.CUSTOM`` column stands for."""
+    return _CUSTOM_FIELDS[(TransferTable(table), column.name.removeprefix("custom."))]
+
+
 def columns_of(table: TransferTable | str) -> tuple[Column, ...]:
-    """The spreadsheet columns of a table."""
-    return COLUMNS[TransferTable(table)]
+    """The spreadsheet columns of a table: its own, then its custom fields."""
+    table = TransferTable(table)
+    return COLUMNS[table] + _CUSTOM.get(table, ())
 
 
 def column(table: TransferTable | str, name: str) -> Column:
@@ -394,11 +433,19 @@ def header_index(table: TransferTable | str) -> dict[str, str]:
     table = TransferTable(table)
     if table not in _INDEXES:
         index = _HeaderIndex()
-        for candidate in columns_of(table):
+        for candidate in COLUMNS[table]:
             for name in index.names(candidate):
                 index.by_key.setdefault(fold(name), candidate.name)
         _INDEXES[table] = index.by_key
-    return _INDEXES[table]
+    custom = _CUSTOM.get(table, ())
+    if not custom:
+        return _INDEXES[table]
+    names = _HeaderIndex()
+    merged = dict(_INDEXES[table])
+    for candidate in custom:
+        for name in names.names(candidate):
+            merged.setdefault(fold(name), candidate.name)
+    return merged
 
 
 def automatic_mapping(table: TransferTable | str, headers: list[str]) -> dict[str, str | None]:

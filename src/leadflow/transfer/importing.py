@@ -35,6 +35,9 @@ from leadflow.core.uow import UnitOfWork
 from leadflow.customers import service as customers
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
+from leadflow.fields.models import FieldKind
+from leadflow.fields.service import fields_of
+from leadflow.fields.values import FieldProblem, to_stored
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import LeadCreate, LeadUpdate, QualifyOptions
@@ -46,7 +49,7 @@ from leadflow.security.access import access_condition, require_admin
 from leadflow.security.actor import Actor
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
-from leadflow.transfer.fields import Column, Kind, columns_of
+from leadflow.transfer.fields import Column, Kind, columns_of, custom_field_of
 from leadflow.transfer.models import TransferTable
 from leadflow.transfer.reading import SheetRow
 from leadflow.transfer.values import (
@@ -345,6 +348,20 @@ class RowReader:
             self._currencies.add(code)
         return code
 
+    def _custom(self, column: Column, text: str) -> Any:
+        """A custom field's cell: numbers and dates as the file's language writes them; the rest as
+        text, which the field reads (an option by its value or its label in either language)."""
+        field = custom_field_of(self.plan.options.table, column)
+        if field.kind is FieldKind.WHOLE_NUMBER:
+            return parse_integer(text, language=self.language)
+        if field.kind in (FieldKind.DECIMAL, FieldKind.MONEY):
+            return parse_decimal(text, language=self.language)
+        if field.kind is FieldKind.DATE:
+            return parse_date(text, language=self.language)
+        if field.kind is FieldKind.YES_NO:
+            return parse_bool(text)
+        return text
+
     def value(self, column: Column, text: str, header: str, current: Any = None) -> Any:
         """The value of one cell for its column; ValueProblem when it cannot be read."""
         kind = column.kind
@@ -362,6 +379,8 @@ class RowReader:
             return parse_bool(text)
         if kind is Kind.CURRENCY:
             return self._currency(text)
+        if kind is Kind.CUSTOM:
+            return self._custom(column, text)
         if kind is Kind.OWNER:
             return self._owner(text, header)
         current_link = getattr(current, column.field, None) if current is not None else None
@@ -407,8 +426,12 @@ def _command(plan: Plan, schema: type[BaseModel], values: dict[str, Any], proble
     cells that could not be read and the values the command refuses), each naming the file's header."""
     items = list(problems)
     unread = {item["field"] for item in problems}
+    given = {name: value for name, value in values.items() if name not in ("id", "qualify")}
+    custom = {name.removeprefix("custom."): given.pop(name) for name in list(given) if name.startswith("custom.")}
+    if custom:
+        given["custom"] = custom
     try:
-        command = parse(schema, {name: value for name, value in values.items() if name not in ("id", "qualify")})
+        command = parse(schema, given)
     except ValidationFailed as error:
         command = None
         for item in (error.details or {}).get("fields", []):
@@ -434,6 +457,23 @@ def _same(current: Any, new: Any) -> bool:
     return bool(current == new)
 
 
+def _custom_changes(session: Session, record: Any, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The custom values of a row that differ from the record's, compared as stored (an option's
+    label and its value are the same choice); one the field refuses counts as a change, for the
+    service to refuse."""
+    fields = {field.name: field for field in fields_of(session, record.__tablename__)}
+    differing = {}
+    for name, value in given.items():
+        field = fields.get(name)
+        try:
+            same = field is not None and to_stored(field, value) == (record.custom or {}).get(name)
+        except FieldProblem:
+            same = False
+        if not same:
+            differing[name] = value
+    return differing
+
+
 def _changes(record: Any, command: BaseModel, session: Session) -> dict[str, Any]:
     """The fields of ``command`` whose value differs from the record's."""
     changed = {}
@@ -443,6 +483,11 @@ def _changes(record: Any, command: BaseModel, session: Session) -> dict[str, Any
             code = session.scalar(select(Currency.iso_code).where(Currency.id == record.currency_id))
             if (code or None) != (new or None):
                 changed[name] = new
+            continue
+        if name == "custom":
+            differing = _custom_changes(session, record, new or {})
+            if differing:
+                changed[name] = differing
             continue
         if not _same(getattr(record, name, None), new):
             changed[name] = new

@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -21,6 +22,9 @@ from leadflow.core.errors import InvalidState, ValidationFailed
 from leadflow.core.records import get_record, not_found
 from leadflow.core.uow import Database, UnitOfWork
 from leadflow.customers.models import Account, Contact
+from leadflow.fields.filters import Condition
+from leadflow.fields.models import FieldKind
+from leadflow.fields.values import as_text, to_output
 from leadflow.http.labels import CHOICE_LABELS
 from leadflow.http.language import gettext
 from leadflow.jobs.models import Job, JobItem
@@ -34,7 +38,7 @@ from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
 from leadflow.security.models import User
 from leadflow.security.privileges import Privilege
-from leadflow.transfer.fields import Column, Kind, automatic_mapping, columns_of
+from leadflow.transfer.fields import Column, Kind, automatic_mapping, columns_of, custom_field_of, load_custom_columns
 from leadflow.transfer.files import open_kept_table, store_file
 from leadflow.transfer.importing import ImportOptions, OnDuplicate, Plan, RowOutcome, RowSaver, RowStatus, plan_import
 from leadflow.transfer.models import FilePurpose, ImportMapping, TransferFile, TransferTable
@@ -84,6 +88,7 @@ def saved_mapping(session: Session, table: TransferTable, name: str) -> ImportMa
 def resolve_columns(session: Session, request: ImportRequest, headers: list[str]) -> dict[str, str | None]:
     """The header-to-column map an import uses: the request's own, a saved one, or the automatic one;
     headers a saved or given map does not name are mapped automatically."""
+    load_custom_columns(session)
     automatic = automatic_mapping(request.table, headers)
     if request.mapping_name:
         kept = saved_mapping(session, request.table, request.mapping_name).columns
@@ -437,9 +442,12 @@ class ExportRequest:
             "lead_query": None
             if query is None
             else {
-                key: (str(value) if value is not None else None)
-                for key, value in vars(query).items()
-                if key not in ("limit", "cursor")
+                **{
+                    key: (str(value) if value is not None else None)
+                    for key, value in vars(query).items()
+                    if key not in ("limit", "cursor", "conditions")
+                },
+                "conditions": [condition.as_dict() for condition in query.conditions],
             },
         }
 
@@ -461,6 +469,7 @@ class ExportRequest:
                 fields[key] = kind(fields[key])
         if "owner_user_id" in fields:
             fields["owner_user_id"] = uuid.UUID(fields["owner_user_id"])
+        fields["conditions"] = tuple(Condition(**item) for item in fields.get("conditions") or [])
         return cls(table=table, lead_query=views.LeadQuery(**fields))
 
 
@@ -531,6 +540,8 @@ def _cell(record: Any, column: Column, lookups: _Lookups, language: str) -> Cell
         if linked is None:
             return None
         return lookups.accounts.get(linked) or lookups.contacts.get(linked) or str(linked)
+    if kind is Kind.CUSTOM:
+        return _custom_cell(record, column, language)
     value = getattr(record, column.name, None)
     if value is None:
         return None
@@ -543,9 +554,27 @@ def _cell(record: Any, column: Column, lookups: _Lookups, language: str) -> Cell
     return value
 
 
+def _custom_cell(record: Any, column: Column, language: str) -> Cell:
+    """A custom value typed for the file (numbers, dates, yes/no), options by their label in ``language``."""
+    field = custom_field_of(record.__tablename__, column)
+    stored = (record.custom or {}).get(field.name)
+    if stored is None:
+        return None
+    if field.kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE):
+        return as_text(field, stored, language)
+    if field.kind is FieldKind.DATE:
+        return date.fromisoformat(stored)
+    if field.kind is FieldKind.DATETIME:
+        return datetime.fromisoformat(stored.replace("Z", "+00:00"))
+    value = to_output(field, stored)
+    return value if isinstance(value, bool | int | Decimal | str) else str(value)
+
+
 def export_rows(request: ExportRequest, *, database: Database, actor: Actor, language: str) -> Iterator[list[Cell]]:
     """The view's records as typed cells, in the list's order; constant memory whatever its size."""
     require_admin(actor, request.table.value, Privilege.READ)
+    with database.unit_of_work(read_only=True) as uow:
+        load_custom_columns(uow.session)
     columns = export_columns(request.table)
     for session, records in _records(request, database=database, actor=actor):
         lookups = _Lookups(session, columns, records)
