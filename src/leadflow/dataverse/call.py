@@ -14,6 +14,7 @@ from leadflow.core.uow import Database, UnitOfWork
 from leadflow.dataverse.entities import Renderer
 from leadflow.dataverse.errors import bad_request
 from leadflow.dataverse.query import Prefer, parse_prefer
+from leadflow.dataverse.tables import load_custom_attributes
 from leadflow.http.bearer import actor_for_bearer
 from leadflow.http.language import language_from_header
 from leadflow.security.actor import Actor
@@ -45,6 +46,7 @@ class Call:
     def actor(self, uow: UnitOfWork) -> Actor:
         authorization = self.header("authorization") or ""
         scheme, _, secret = authorization.partition(" ")
+        load_custom_attributes(uow.session)  # the custom fields as they are now, for this request
         return actor_for_bearer(
             secret.strip() if scheme.lower() == "bearer" else None,
             database=self.database,

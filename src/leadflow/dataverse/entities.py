@@ -27,7 +27,16 @@ from leadflow.dataverse.errors import (
     invalid,
 )
 from leadflow.dataverse.query import Expand, Prefer, Query, entity_type, make_skiptoken, unknown_property
-from leadflow.dataverse.tables import BY_ENTITY_SET, BY_LOGICAL_NAME, OPPORTUNITY_CLOSE, Attribute, Kind, Table
+from leadflow.dataverse.tables import (
+    BY_ENTITY_SET,
+    BY_LOGICAL_NAME,
+    OPPORTUNITY_CLOSE,
+    Attribute,
+    Kind,
+    Table,
+    all_attributes,
+    nest_custom,
+)
 from leadflow.http.language import gettext
 from leadflow.opportunities.models import OpportunityClose
 from leadflow.organisation.models import Currency
@@ -225,7 +234,7 @@ class Renderer:
 
     def _attributes(self, table: Table, select: Sequence[Attribute] | None) -> list[Attribute]:
         if select is None:
-            return [attribute for attribute in table.attributes if not attribute.on_request]
+            return [attribute for attribute in all_attributes(table) if not attribute.on_request]
         primary = table.attribute(table.primary_id)
         assert primary is not None
         return [primary, *(attribute for attribute in select if attribute is not primary)]
@@ -515,9 +524,9 @@ def creation_input(table: Table, values: Mapping[str, Any]) -> Any:
 def validated(table: Table, schema: type[Any], values: Mapping[str, Any]) -> Any:
     """The service input, validated as leadflow's API validates it; a refusal names logical names."""
     try:
-        return schema.model_validate(dict(values))
+        return schema.model_validate(nest_custom(values))
     except ValidationError as error:
-        names = {attribute.writes: attribute.name for attribute in table.attributes if attribute.writes}
+        names = {attribute.writes: attribute.name for attribute in all_attributes(table) if attribute.writes}
         problems = []
         for item in error.errors(include_url=False):
             location = [str(part) for part in item.get("loc", ())]

@@ -17,7 +17,15 @@ from typing import Any
 from leadflow.customers.models import CustomerState
 from leadflow.dataverse import options
 from leadflow.dataverse.options import LANGUAGE_CODES, OptionSet
-from leadflow.dataverse.tables import BY_LOGICAL_NAME, TABLES, Attribute, Kind, Table
+from leadflow.dataverse.tables import (
+    BY_LOGICAL_NAME,
+    CUSTOM_PREFIX,
+    TABLES,
+    Attribute,
+    Kind,
+    Table,
+    all_attributes,
+)
 from leadflow.http.language import gettext
 from leadflow.leads.models import STATE_OF_STATUS
 from leadflow.opportunities.models import STATUS_REASONS
@@ -235,14 +243,16 @@ def attribute_metadata(table: Table, attribute: Attribute, language: str) -> dic
         "EntityLogicalName": table.logical,
         "AttributeType": attribute_type,
         "AttributeTypeName": {"Value": f"{attribute_type}Type"},
-        "DisplayName": label(attribute.label, language),
+        "DisplayName": _label_of(dict(zip(("en", "es"), attribute.display, strict=True)), language)
+        if attribute.display
+        else label(attribute.label, language),
         "Description": label("", language),
         "IsPrimaryId": attribute.kind is Kind.ID,
         "IsPrimaryName": attribute.name == table.primary_name,
         "IsValidForCreate": writable,
         "IsValidForUpdate": writable or state_update,
         "IsValidForRead": True,
-        "IsCustomAttribute": False,
+        "IsCustomAttribute": attribute.name.startswith(CUSTOM_PREFIX),
         "RequiredLevel": {"Value": _required_level(table, attribute)},
     }
     if attribute.kind is Kind.DATE:
@@ -260,7 +270,7 @@ def attribute_metadata(table: Table, attribute: Attribute, language: str) -> dic
 def attributes(table: Table, language: str, *, kind: str | None = None) -> list[dict[str, Any]]:
     """Every attribute of a table; with ``kind`` (``PicklistAttributeMetadata``, optionally with its
     namespace) only those of that metadata type: State and Status attributes are not Picklists."""
-    records = [attribute_metadata(table, attribute, language) for attribute in table.attributes]
+    records = [attribute_metadata(table, attribute, language) for attribute in all_attributes(table)]
     if kind is None:
         return records
     cast = kind.lstrip("#").removeprefix(f"{NAMESPACE}.")
@@ -277,7 +287,7 @@ def _referenced_attribute(target: str) -> str:
 
 def _many_to_one(table: Table) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for attribute in table.attributes:
+    for attribute in all_attributes(table):
         if not attribute.is_lookup:
             continue
         for target in attribute.targets:
@@ -329,9 +339,9 @@ def _entity_type(schema: ET.Element, table: Table) -> None:
     entity = _sub(schema, "EntityType", Name=table.logical, BaseType=_BASE)
     key = _sub(entity, "Key")
     _sub(key, "PropertyRef", Name=table.primary_id)
-    for attribute in table.attributes:
+    for attribute in all_attributes(table):
         _sub(entity, "Property", Name=attribute.read_name, Type=_EDM_TYPE[attribute.kind])
-    for attribute in table.attributes:
+    for attribute in all_attributes(table):
         if not attribute.is_lookup:
             continue
         for target in attribute.targets:

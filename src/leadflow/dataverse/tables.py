@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from leadflow.activities import activity as activity_service
 from leadflow.activities.models import Activity, ActivityState, ActivityType, Attachment, Note
@@ -26,6 +26,8 @@ from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.dataverse import options
 from leadflow.dataverse.options import OptionSet
+from leadflow.fields.models import CUSTOMISABLE, CustomField, FieldKind
+from leadflow.fields.service import fields_of
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead
 from leadflow.leads.schemas import LeadCreate, LeadUpdate
@@ -76,6 +78,9 @@ class Attribute:
     label: str = ""  # display name (English message id)
     compute: Callable[[Any], Any] | None = None  # a value made from the record, when column is None
     on_request: bool = False  # answered only when $select names it (a note's file, in base64)
+    # A custom field's display names in English and Spanish, as its administrator wrote them (the
+    # built-in attributes' labels are message ids the catalogues translate).
+    display: tuple[str, str] | None = None
 
     @property
     def is_lookup(self) -> bool:
@@ -133,8 +138,11 @@ class Table:
         return self.logical.capitalize() if self.logical.islower() else self.logical
 
     def attribute(self, name: str) -> Attribute | None:
-        """An attribute by its logical name or its read name (``_x_value``)."""
-        return _by_name(self).get(name)
+        """An attribute by its logical name or its read name (``_x_value``), custom ones too."""
+        found = _by_name(self).get(name)
+        if found is None and name.startswith(CUSTOM_PREFIX):
+            found = next((custom for custom in _CUSTOM.get(self.logical, ()) if custom.name == name), None)
+        return found
 
     def navigation(self, name: str) -> tuple[Attribute, str] | None:
         """The lookup and the target table a navigation property binds."""
@@ -878,3 +886,70 @@ BY_LOGICAL_NAME = {table.logical: table for table in TABLES}
 BY_ENTITY_SET = {table.entity_set: table for table in TABLES}
 # Tables Dataverse has that leadflow keeps elsewhere (a lookup may name them) but does not serve.
 UNSERVED = {"campaign", "pricelevel"}
+
+
+# --- custom fields -------------------------------------------------------------------------------
+# Each custom field of leads, accounts, contacts and opportunities is an attribute named with
+# leadflow's publisher prefix, as a Dynamics customiser's column is (``new_``): ``lf_<name>``. Its
+# type follows the field's kind; options travel as their values (text), not as picklist numbers.
+
+CUSTOM_PREFIX = "lf_"
+_CUSTOM_KINDS = {
+    FieldKind.TEXT: Kind.STRING,
+    FieldKind.MULTILINE: Kind.MEMO,
+    FieldKind.WHOLE_NUMBER: Kind.INTEGER,
+    FieldKind.DECIMAL: Kind.DECIMAL,
+    FieldKind.MONEY: Kind.MONEY,
+    FieldKind.DATE: Kind.DATE,
+    FieldKind.DATETIME: Kind.DATETIME,
+    FieldKind.YES_NO: Kind.BOOLEAN,
+    FieldKind.CHOICE: Kind.STRING,
+    FieldKind.MULTI_CHOICE: Kind.STRING,
+    FieldKind.LOOKUP: Kind.STRING,
+    FieldKind.EMAIL: Kind.STRING,
+    FieldKind.PHONE: Kind.STRING,
+    FieldKind.URL: Kind.STRING,
+}
+_CUSTOM: dict[str, tuple[Attribute, ...]] = {}
+
+
+def _custom_reader(field: CustomField) -> Callable[[Any], Any]:
+    def read(record: Any) -> Any:
+        value = record.custom_values.get(field.name)
+        return ";".join(value) if isinstance(value, list) else value
+
+    return read
+
+
+def load_custom_attributes(session: Session) -> None:
+    """Read the visible custom fields of the tables that have them, as the attributes the API serves."""
+    for table in TABLES:
+        name = getattr(table.model, "__tablename__", "")
+        if name not in CUSTOMISABLE or table.writer is None:
+            continue
+        _CUSTOM[table.logical] = tuple(
+            Attribute(
+                f"{CUSTOM_PREFIX}{field.name}",
+                _CUSTOM_KINDS[field.kind],
+                None,
+                writes=f"custom.{field.name}",
+                display=(field.label_en, field.label_es),
+                compute=_custom_reader(field),
+            )
+            for field in fields_of(session, name)
+            if not field.hidden
+        )
+
+
+def all_attributes(table: Table) -> tuple[Attribute, ...]:
+    """A table's attributes and then its custom fields'."""
+    return table.attributes + _CUSTOM.get(table.logical, ())
+
+
+def nest_custom(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Service input with the custom fields' values (``custom.<name>``) gathered into ``custom``."""
+    nested = {key: value for key, value in values.items() if not key.startswith("custom.")}
+    custom = {key.removeprefix("custom."): value for key, value in values.items() if key.startswith("custom.")}
+    if custom:
+        nested["custom"] = custom
+    return nested
