@@ -208,6 +208,14 @@ CHANGES = {
             backend: frozenset({"ix_leads_sort_score", "ix_leads_state_grade"}) for backend in ("sqlite", "postgresql")
         },
     ),
+    # Custom field definitions and their qualify mappings, saved views and defaults; a JSON column of
+    # custom values on each customisable table.
+    "0018": Change(
+        tables=frozenset({"custom_fields", "custom_field_mappings", "saved_views", "saved_view_defaults"}),
+        added={table: {"custom"} for table in ("leads", "accounts", "contacts", "opportunities")},
+    ),
+    # Webhook subscriptions and their deliveries (the outbox).
+    "0019": Change(tables=frozenset({"webhooks", "webhook_deliveries"})),
 }
 ALL_LEAD_INDEXES = frozenset().union(*(names for change in CHANGES.values() for names in change.lead_indexes.values()))
 

@@ -17,15 +17,16 @@ from leadflow.cli import (
     catalog,
     certs,
     currencies,
+    fields,
     jobs,
     opportunities,
     records,
     reporting,
     sales,
-    fields,
     scoring,
     security,
     transfer,
+    webhooks,
 )
 from leadflow.cli.common import console
 from leadflow.cli.duplicates import duplicates_app
@@ -89,3 +90,4 @@ activities.register(app)
 certs.register(app)
 scoring.register(app)
 fields.register(app)
+webhooks.register(app)

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     metrics: bool = True
     # Threads of each job worker (``leadflow worker``, and the one ``leadflow serve`` embeds).
     worker_threads: int = Field(default=1, gt=0, le=64)
+    # Webhook targets whose host is on a loopback, private, link-local, reserved or multicast address:
+    # refused (when a subscription is saved and again, against the resolved address, at each delivery)
+    # unless "allow" (a receiver on the same machine or network, the test suite's).
+    webhook_private_targets: Literal["refuse", "allow"] = "refuse"
 
 
 def pool_options(settings: Settings) -> dict[str, int | float]:

@@ -45,6 +45,7 @@ RECORD_TABLES = ("leads", "accounts", "contacts", "opportunities", "quotes", "or
 # Organisation-wide reference data sits with them: competitors and currencies have no owner.
 # The product catalogue ("products": units, products, price lists, discount lists) is read by every
 # seller; "price_overrides" is the right to replace a catalogue price on a line by another.
+# "webhooks": subscriptions that send the organisation's events to other systems (administrators only).
 ADMIN_TABLES = (
     "users",
     "roles",
@@ -55,6 +56,7 @@ ADMIN_TABLES = (
     "currencies",
     "products",
     "price_overrides",
+    "webhooks",
 )
 TABLES = RECORD_TABLES + ADMIN_TABLES
 
@@ -115,6 +117,7 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "currencies": (O, O),
                 "products": (O, O),
                 "price_overrides": (O, O),
+                "webhooks": (N, N),
             }
         ),
     },
@@ -131,6 +134,7 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "currencies": (O, N),
                 "products": (O, O),
                 "price_overrides": (O, O),
+                "webhooks": (N, N),
             }
         ),
     },
@@ -147,6 +151,7 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "currencies": (O, N),
                 "products": (O, O),
                 "price_overrides": (O, O),
+                "webhooks": (N, N),
             }
         ),
     },
@@ -163,6 +168,7 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "currencies": (O, N),
                 "products": (O, N),
                 "price_overrides": (N, N),
+                "webhooks": (N, N),
             }
         ),
     },
@@ -184,6 +190,7 @@ BUILTIN_ROLES: dict[str, dict[str, dict[Privilege, Depth]]] = {
                 "currencies": (O, N),
                 "products": (O, N),
                 "price_overrides": (N, N),
+                "webhooks": (N, N),
             }
         ),
     },

@@ -15,7 +15,7 @@ from leadflow.core.uow import Database
 from leadflow.jobs.models import Job
 from leadflow.jobs.queue import JobQueue, default_queue_url
 from leadflow.jobs.runner import Handler
-from leadflow.tasks import admin, mail, qualify, scoring, transfer
+from leadflow.tasks import admin, mail, qualify, scoring, transfer, webhooks
 
 HANDLERS: dict[str, Handler] = {
     qualify.KIND: qualify.run,
@@ -38,7 +38,8 @@ def job_queue(settings: Settings, database: Database) -> JobQueue:
     """The job queue of these settings, running leadflow's kinds of job on ``database``; its workers
     also start, every minute, the next try of each e-mail the mail server did not take, and every
     night the scoring of every open lead again (02:47) and the trainings of the scoring models whose
-    retraining is due (03:17)."""
+    retraining is due (03:17); webhook deliveries are sent when a commit queues them and every minute
+    (``leadflow.tasks.webhooks``)."""
     queue = JobQueue(
         queue_url(settings), database, {**HANDLERS, mail.KIND: mail.sender(settings)}, name=settings.queue_name
     )
@@ -59,6 +60,7 @@ def job_queue(settings: Settings, database: Database) -> JobQueue:
     queue.huey.periodic_task(crontab(minute="*"), name="leadflow.retry_emails")(retry_emails)
     queue.huey.periodic_task(crontab(minute="17", hour="3"), name="leadflow.retrain_models")(retrain_models)
     queue.huey.periodic_task(crontab(minute="47", hour="2"), name="leadflow.rescore_leads")(rescore_leads)
+    webhooks.install(queue, settings)
     return queue
 
 
@@ -69,4 +71,15 @@ def submit(job_id: uuid.UUID, *, queue: JobQueue, database: Database) -> Job:
         return uow.session.get_one(Job, job_id)
 
 
-__all__ = ["HANDLERS", "admin", "job_queue", "mail", "qualify", "queue_url", "scoring", "submit", "transfer"]
+__all__ = [
+    "HANDLERS",
+    "admin",
+    "job_queue",
+    "mail",
+    "qualify",
+    "queue_url",
+    "scoring",
+    "submit",
+    "transfer",
+    "webhooks",
+]
