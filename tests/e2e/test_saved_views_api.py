@@ -106,3 +106,17 @@ def test_a_grouped_view_counts_its_records_by_group(client: TestClient) -> None:
     view = client.post(f"{API}/views", json={"table": "leads", "name": "G", "group_by": "custom.region"}).json()
     groups = client.get(f"{API}/views/{view['id']}/groups").json()
     assert groups == [{"value": "", "count": 1}, {"value": "north", "count": 2}, {"value": "south", "count": 1}]
+
+
+def test_lists_filter_on_built_in_timestamps_and_amounts(client: TestClient) -> None:
+    old = create_lead(client, last_name="Old", budget_amount="100")
+    create_lead(client, last_name="New", budget_amount="5000")
+    since = old["created_at"]
+    newer = client.get(f"{API}/leads", params={"filter": [f"created_at:gt:{since}"], "view": "all"}).json()
+    assert [lead["last_name"] for lead in newer["items"]] == ["New"]
+    rich = client.get(f"{API}/leads", params={"filter": ["budget_amount:ge:1000.5"], "view": "all"}).json()
+    assert [lead["last_name"] for lead in rich["items"]] == ["New"]
+    naive = client.get(f"{API}/leads", params={"filter": ["created_at:lt:2000-01-01T00:00:00"], "view": "all"})
+    assert naive.status_code == 200 and naive.json()["items"] == []
+    bad = client.get(f"{API}/leads", params={"filter": ["created_at:gt:yesterday"]})
+    assert_error(bad, 422, "invalid_value")

@@ -12,14 +12,14 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, inspect, not_, or_
 from sqlalchemy.orm import Session
 
-from leadflow.core.db import mapped_class
+from leadflow.core.db import ScaledDecimal, UTCDateTime, mapped_class
 from leadflow.core.errors import LeadflowError, ValidationFailed, field_refusal
 from leadflow.core.paging import CursorKind, contains
 from leadflow.fields import storage
@@ -79,10 +79,16 @@ def _builtin(model: Any, table: str, key: str) -> Any:
 
 def _builtin_value(column: Any, value: Any) -> Any:
     """A filter value in the type of a built-in column."""
-    try:
-        python_type = column.type.python_type
-    except NotImplementedError:
-        python_type = str
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        python_type: Any = datetime
+    elif isinstance(kind, ScaledDecimal):
+        python_type = Decimal
+    else:
+        try:
+            python_type = kind.python_type
+        except NotImplementedError:
+            python_type = str
     try:
         if value is None or value == "":
             return None
@@ -93,7 +99,8 @@ def _builtin_value(column: Any, value: Any) -> Any:
         if python_type is uuid.UUID:
             return uuid.UUID(str(value))
         if python_type is datetime:
-            return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         if python_type is date:
             return date.fromisoformat(str(value))
         if python_type in (int, Decimal):

@@ -54,6 +54,7 @@ TABLE_LABELS = {
     "phone_calls": N_("Phone calls"),
     "appointments": N_("Appointments"),
     "emails": N_("Emails"),
+    "webhooks": N_("Webhooks"),
 }
 
 PRIVILEGE_LABELS = {

@@ -100,6 +100,9 @@ REFUSALS = {
     # Custom fields
     "custom_field_not_found": N_("This custom field does not exist or was removed."),
     "custom_field_mapping_not_found": N_("This mapping does not exist or was removed."),
+    "saved_view_not_found": N_("This saved view does not exist, or it is not shared with you."),
+    "webhook_not_found": N_("This webhook does not exist or was deleted."),
+    "webhook_delivery_not_found": N_("This delivery does not exist or was removed."),
     "values_do_not_convert": N_(
         "%(count)s records hold a value of %(field)s that does not fit the new settings; change or clear those values first."
     ),
