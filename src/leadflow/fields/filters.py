@@ -146,6 +146,10 @@ def condition_sql(session: Session, table: str, condition: Condition) -> ColumnE
         if op == "not_blank":
             return expression != blank
         if op == "contains":
+            if field.kind in storage.INTEGER_KINDS:
+                raise _refuse(
+                    f"custom.{field.name} holds numbers or yes/no; filter it with eq, lt, gt or in, not contains."
+                )
             return contains((expression,), str(value or ""))
         if op == "in":
             items = value if isinstance(value, list) else [value]
@@ -154,8 +158,8 @@ def condition_sql(session: Session, table: str, condition: Condition) -> ColumnE
         if op in _ORDERED and field.kind in (FieldKind.CHOICE, FieldKind.YES_NO):
             raise _refuse(f"custom.{field.name} is compared with eq, ne or in, not {op}.")
         # Blanks read as the lowest value: an order comparison leaves them out, as SQL's NULL would.
-        if op in ("lt", "le"):
-            return and_(expression != blank, expression < compared if op == "lt" else expression <= compared)
+        if op in ("lt", "le", "ne"):
+            return and_(expression != blank, _compare(expression, op, compared))
         return _compare(expression, op, compared)
     column = _builtin(model, table, condition.field)
     attribute = getattr(model, column.key)

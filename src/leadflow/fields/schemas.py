@@ -11,7 +11,8 @@ from leadflow.core.schemas import InputModel, OutputModel, RecordOut, partial_mo
 from leadflow.fields.models import FieldKind
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-FieldName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# Longer names reach the service, which refuses them with the naming rule (invalid_name).
+FieldName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class OptionIn(InputModel):

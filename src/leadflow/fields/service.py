@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.orm import Session, object_session
 
-from leadflow.core.db import mapped_class
+from leadflow.core.db import ScaledDecimal, mapped_class
 from leadflow.core.errors import Conflict, InvalidState, NotFound, ValidationFailed, field_refusal
 from leadflow.core.records import check_version
 from leadflow.core.uow import UnitOfWork
@@ -25,6 +25,7 @@ from leadflow.fields import storage
 from leadflow.fields.models import CUSTOMISABLE, CustomField, FieldKind, FieldMapping
 from leadflow.fields.schemas import FieldChanges, FieldCreate, MappingIn, OptionIn
 from leadflow.fields.values import TEXT_KINDS, FieldProblem, as_text, base_of, to_output, to_stored
+from leadflow.organisation.currencies import MONEY_FIELDS
 from leadflow.organisation.models import Currency
 from leadflow.security.access import can, require_admin
 from leadflow.security.actor import Actor
@@ -303,9 +304,21 @@ def update_field(
         hidden=field.hidden,
         position=field.position,
     )
-    merged = FieldChanges.model_validate({**current.model_dump(), **given})
-    if merged.kind is not FieldKind.LOOKUP and field.kind is FieldKind.LOOKUP and "lookup_table" not in given:
-        merged.lookup_table = None
+    kept = current.model_dump()
+    if "kind" in given:  # a new kind drops the settings of the old one that the caller did not restate
+        kind = FieldKind(given["kind"])
+        for setting, applies in (
+            ("options", kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE)),
+            ("lookup_table", kind is FieldKind.LOOKUP),
+            ("max_length", kind in TEXT_KINDS),
+            ("precision", kind in (FieldKind.DECIMAL, FieldKind.MONEY)),
+            ("searchable", kind in storage.SORTABLE_KINDS),
+        ):
+            if not applies and setting not in given:
+                kept[setting] = False if setting == "searchable" else None
+        if kind is not field.kind and "default" not in given:
+            kept["default"] = None
+    merged = FieldChanges.model_validate({**kept, **given})
     values = _definition_values(field.table_name, merged, name=field.name, actor=actor)
     after = CustomField(table_name=field.table_name, name=field.name, **values)
     reshaped = any(
@@ -458,7 +471,13 @@ def stored_custom(
     for field in fields.values():
         if creating and field.name not in (given or {}) and field.default_value is not None:
             result[field.name] = field.default_value
-        if field.required and result.get(field.name) is None and (creating or field.name in (given or {})):
+        reported = any(item["field"] == f"custom.{field.name}" for item in problems)
+        if (
+            field.required
+            and not reported
+            and result.get(field.name) is None
+            and (creating or field.name in (given or {}))
+        ):
             problems.append(_problem(field.name, "required", "This field is required."))
     if problems:
         raise _refusal(problems)
@@ -482,7 +501,10 @@ def apply_custom(
     a new record always gets its defaults; a change touches the column when it names custom values
     or a new currency (money fields keep their base amounts)."""
     given = values.pop("custom", None)
-    if current is not None and given is None and "currency_id" not in values:
+    # A change of currency or of a built-in amount captures the currency's rate again (rate_values):
+    # money fields' base amounts follow it.
+    recaptured = "currency_id" in values or bool(set(MONEY_FIELDS.get(table, ())) & set(values))
+    if current is not None and given is None and not recaptured:
         return
     if current is None and not given and not fields_of(session, table):
         values["custom"] = {}
@@ -562,8 +584,8 @@ def set_mapping(data: MappingIn, *, uow: UnitOfWork, actor: Actor) -> FieldMappi
             source is not None
             and source.kind is target.kind
             and set(source.option_values()) <= set(target.option_values())
+            and source.lookup_table == target.lookup_table
         )
-        or (source is not None and source.lookup_table is not None and source.lookup_table == target.lookup_table)
         or (column is not None and _column_fits(column, target))
     )
     if not fits:
@@ -591,7 +613,7 @@ def set_mapping(data: MappingIn, *, uow: UnitOfWork, actor: Actor) -> FieldMappi
 
 
 def _column_fits(column: Any, target: CustomField) -> bool:
-    python_type = column.type.python_type
+    python_type = Decimal if isinstance(column.type, ScaledDecimal) else column.type.python_type
     if target.kind in (FieldKind.DECIMAL, FieldKind.MONEY):
         return python_type in (Decimal, int)
     if target.kind is FieldKind.WHOLE_NUMBER:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, String, literal_column, text
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Connection, String, bindparam, literal_column, text
 from sqlalchemy.orm import Session
 
 from leadflow.fields.models import CustomField, FieldKind
@@ -32,10 +32,13 @@ def _sql(table: str, name: str, kind: FieldKind, dialect: str, *, qualified: boo
     column = f"{table}.custom" if qualified else "custom"
     if dialect == "postgresql":
         raw = f"({column} ->> '{name}')"
+        # Cast only a value of the right JSON type: an index is built over every row version a running
+        # transaction may still see, values of a removed field of the same name among them.
+        typed = f"jsonb_typeof({column} -> '{name}')"
         if kind is FieldKind.YES_NO:
-            return f"coalesce(({raw})::boolean::integer, -1)"
+            return f"coalesce(CASE WHEN {typed} = 'boolean' THEN ({raw})::boolean::integer END, -1)"
         if kind in NUMBER_KINDS:
-            return f"coalesce(({raw})::bigint, {LOWEST_NUMBER})"
+            return f"coalesce(CASE WHEN {typed} = 'number' THEN ({raw})::bigint END, {LOWEST_NUMBER})"
         return f"coalesce({raw}, '')"
     raw = f"json_extract({column}, '$.{name}')"
     if kind in INTEGER_KINDS:
@@ -58,18 +61,19 @@ def blank_value(field: CustomField) -> Any:
 
 def has_option(field: CustomField, option: str, dialect: str) -> ColumnElement[bool]:
     """Records whose multi-choice ``field`` includes ``option``."""
+    value: Any = bindparam("option", option, unique=True)  # several options in one filter: one name each
     if dialect == "postgresql":
-        return text(f"({field.table_name}.custom -> '{field.name}') ? :option").bindparams(option=option)  # type: ignore[return-value]
+        return text(f"({field.table_name}.custom -> '{field.name}') ? :option").bindparams(value)  # type: ignore[return-value]
     return text(
         f"EXISTS (SELECT 1 FROM json_each({field.table_name}.custom, '$.{field.name}') WHERE json_each.value = :option)"
-    ).bindparams(option=option)  # type: ignore[return-value]
+    ).bindparams(value)  # type: ignore[return-value]
 
 
 def has_value(field: CustomField, session: Session) -> ColumnElement[bool]:
     """Records that hold a value of ``field``."""
     if session.get_bind().dialect.name == "postgresql":
-        return text(f"{field.table_name}.custom ? '{field.name}'")  # type: ignore[return-value]
-    return text(f"json_type({field.table_name}.custom, '$.{field.name}') IS NOT NULL")  # type: ignore[return-value]
+        return literal_column(f"({field.table_name}.custom ? '{field.name}')", Boolean())
+    return literal_column(f"(json_type({field.table_name}.custom, '$.{field.name}') IS NOT NULL)", Boolean())
 
 
 def create_index(connection: Connection | Session, field: CustomField) -> None:

@@ -108,7 +108,7 @@ def _datetime(value: Any) -> str:
     if value.tzinfo is None:
         raise FieldProblem("invalid_date", "Give the time zone, like 2026-12-31T09:30:00Z.")
     # One fixed form in UTC, so that the stored text sorts as the instants do.
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _yes_no(value: Any) -> bool:
@@ -179,7 +179,7 @@ def _url(field: CustomField, value: Any) -> str:
 
 def to_stored(field: CustomField, value: Any) -> Any:
     """The stored form of one input value (None for blank), or a FieldProblem."""
-    if value is None or (isinstance(value, str) and not value.strip() and field.kind is not FieldKind.MULTILINE):
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, list) and not value and field.kind is FieldKind.MULTI_CHOICE:
         return None
