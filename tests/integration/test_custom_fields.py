@@ -388,11 +388,6 @@ def test_a_lookup_to_a_record_the_user_cannot_read_is_not_found(
     assert make_lead(database, actor, custom={"partner": str(hidden)}).custom == {"partner": str(hidden)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (gap): deleting an account clears the built-in lookups naming it (clear_lookups) "
-    "but not the custom lookup fields, which keep the id of a record that is gone",
-)
 def test_a_lookup_to_a_deleted_record_is_cleared(database: Database, actor: Actor) -> None:
     define(database, actor, "partner", "lookup", lookup_table="accounts")
     with database.unit_of_work() as uow:

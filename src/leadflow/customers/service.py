@@ -16,7 +16,7 @@ from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.schemas import AccountCreate, AccountUpdate, ContactCreate, ContactUpdate
 from leadflow.duplicates.detection import detect_on_save
-from leadflow.fields.service import apply_custom
+from leadflow.fields.service import apply_custom, clear_custom_lookups
 from leadflow.security.access import can, get_accessible, linkable, require
 from leadflow.security.actor import Actor
 from leadflow.security.ownership import change_owned, create_owned, delete_owned, with_owner_unit
@@ -60,6 +60,7 @@ def _delete(uow: UnitOfWork, actor: Actor, record: Any, *, summary: str) -> None
     table = RegardingTable(record.__tablename__)
     delete_timeline_of(uow.session, table, record.id)
     clear_lookups(uow.session, table.value, record.id)
+    clear_custom_lookups(uow.session, table.value, record.id)
     delete_owned(record, summary=summary, uow=uow, actor=actor)
 
 

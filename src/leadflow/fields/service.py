@@ -405,6 +405,13 @@ def reorder_fields(table: str, names: Sequence[str], *, uow: UnitOfWork, actor: 
     return [fields[name] for name in names]
 
 
+def clear_custom_lookups(session: Session, table: str, record_id: uuid.UUID) -> None:
+    """Before a record of ``table`` is deleted: the custom lookups naming it forget it."""
+    lookups = select(CustomField).where(CustomField.kind == FieldKind.LOOKUP, CustomField.lookup_table == table)
+    for field in session.scalars(lookups):
+        storage.clear_lookup_values(session, field, record_id)
+
+
 # --- values ----------------------------------------------------------------------------------------
 
 

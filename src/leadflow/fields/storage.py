@@ -98,3 +98,16 @@ def remove_values(session: Session, field: CustomField) -> None:
         removed = f"json_remove(custom, '$.{name}', '$.{name}__base')"
         has = f"json_type(custom, '$.{name}') IS NOT NULL"
     session.execute(text(f"UPDATE {table} SET custom = {removed}, row_version = row_version + 1 WHERE {has}"))
+
+
+def clear_lookup_values(session: Session, field: CustomField, record_id: Any) -> None:
+    """Clear ``field`` (a lookup) on every record naming ``record_id``, as ON DELETE SET NULL would."""
+    table, name = field.table_name, field.name
+    if session.get_bind().dialect.name == "postgresql":
+        removed, named = f"custom - '{name}'", f"custom ->> '{name}' = :id"
+    else:
+        removed, named = f"json_remove(custom, '$.{name}')", f"json_extract(custom, '$.{name}') = :id"
+    session.execute(
+        text(f"UPDATE {table} SET custom = {removed}, row_version = row_version + 1 WHERE {named}"),
+        {"id": str(record_id)},
+    )

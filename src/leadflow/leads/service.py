@@ -20,7 +20,7 @@ from leadflow.core.records import check_version, get_record, get_reference
 from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.duplicates.detection import detect_on_save
-from leadflow.fields.service import apply_custom
+from leadflow.fields.service import apply_custom, clear_custom_lookups
 from leadflow.leads.models import Lead, LeadStatusReason
 from leadflow.leads.qualification import QualifyResult, prepare_qualify, qualify_loaded_lead
 from leadflow.leads.schemas import LeadCreate, LeadFields, LeadUpdate, QualifyOptions
@@ -130,6 +130,7 @@ def delete_lead(lead_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor, expected_v
     )
     check_version(lead, expected_version)
     delete_timeline_of(session, RegardingTable.LEADS, lead.id)
+    clear_custom_lookups(session, "leads", lead.id)
     delete_owned(lead, summary=lead.topic, uow=uow, actor=actor)
 
 

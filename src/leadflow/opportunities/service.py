@@ -17,7 +17,7 @@ from leadflow.core.uow import UnitOfWork
 from leadflow.customers.models import Account, Contact
 from leadflow.customers.service import linkable_customer
 from leadflow.duplicates.detection import detect_on_save
-from leadflow.fields.service import apply_custom
+from leadflow.fields.service import apply_custom, clear_custom_lookups
 from leadflow.opportunities.models import Opportunity, OpportunityProduct, RevenueCalculation, customer_kind_of
 from leadflow.opportunities.schemas import OpportunityCreate, OpportunityFields, OpportunityUpdate
 from leadflow.organisation.currencies import rate_values
@@ -173,4 +173,5 @@ def delete_opportunity(
     opportunity = _for_change(uow, actor, opportunity_id, Privilege.DELETE)
     check_version(opportunity, expected_version)
     delete_timeline_of(uow.session, RegardingTable.OPPORTUNITIES, opportunity.id)
+    clear_custom_lookups(uow.session, "opportunities", opportunity.id)
     delete_owned(opportunity, summary=opportunity.name, uow=uow, actor=actor)
