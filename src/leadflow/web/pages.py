@@ -78,6 +78,7 @@ ADMIN_NAV = (
     (NavItem("/admin/duplicate-rules", N_("Duplicate detection rules")), "settings", Privilege.WRITE),
     (NavItem("/admin/duplicates", N_("Duplicate records")), "settings", Privilege.WRITE),
     (NavItem("/admin/scoring", N_("Lead scoring")), "settings", Privilege.WRITE),
+    (NavItem("/admin/custom-fields", N_("Custom fields")), "settings", Privilege.WRITE),
     (NavItem("/admin/webhooks", N_("Webhooks")), "webhooks", Privilege.WRITE),
     (NavItem("/admin/users", N_("Users and roles")), "users", Privilege.READ),
     (NavItem("/admin/audit", N_("Audit log")), "audit", Privilege.READ),

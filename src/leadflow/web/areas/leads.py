@@ -10,6 +10,7 @@ a refusal is shown on the page in the user's language with the user's input kept
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, tzinfo
 from functools import lru_cache
@@ -25,6 +26,9 @@ from leadflow.core.formatting import format_day
 from leadflow.core.paging import encode_cursor
 from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
+from leadflow.fields.filters import custom_sort
+from leadflow.fields.models import CustomField
+from leadflow.fields.values import as_text
 from leadflow.http.errors import status_for
 from leadflow.leads import bulk, qualification, service, views
 from leadflow.leads.models import Lead
@@ -33,7 +37,9 @@ from leadflow.organisation.models import QualificationExperience, RecordCreation
 from leadflow.organisation.service import get_settings
 from leadflow.security.access import access_condition
 from leadflow.security.privileges import Depth, Privilege
+from leadflow.web import custom_values
 from leadflow.web.areas import leads_lookups as lookups
+from leadflow.web.areas import saved_views as saved_view_pages
 from leadflow.web.areas.leads_forms import (
     CHOICE_KEYS,
     DISQUALIFY_OPTIONS,
@@ -181,6 +187,9 @@ class ListState:
     backwards: bool
     problems: list[str] = field(default_factory=list)
     grade: str = ""
+    # The saved view applied (``?view_id=``) and its filters.
+    view_id: str = ""
+    conditions: tuple[Any, ...] = ()
 
     def query(self) -> views.LeadQuery:
         return views.LeadQuery(
@@ -190,10 +199,18 @@ class ListState:
             limit=PAGE_SIZE,
             cursor=self.cursor,
             grade=self.grade or None,
+            conditions=self.conditions,
         )
 
     def url(self, **changes: Any) -> str:
-        params = {"view": self.view.value, "q": self.q, "grade": self.grade, "sort": self.sort, **changes}
+        params = {
+            "view": self.view.value,
+            "view_id": self.view_id,
+            "q": self.q,
+            "grade": self.grade,
+            "sort": self.sort,
+            **changes,
+        }
         return "/leads?" + urlencode({key: value for key, value in params.items() if value})
 
     @property
@@ -212,7 +229,8 @@ class ListState:
 
 def _cursor_of(uow: UnitOfWork, lead: Lead, key: str) -> str:
     """The keyset cursor just at this lead in a list sorted by ``key`` (the sort expression evaluated by the database)."""
-    value = uow.session.scalar(select(views.SORTABLE[key]).where(Lead.id == lead.id))
+    expression = custom_sort(uow.session, "leads", key)[0] if key.startswith("custom.") else views.SORTABLE[key]
+    value = uow.session.scalar(select(expression).where(Lead.id == lead.id))
     return encode_cursor(value, lead.id)
 
 
@@ -239,7 +257,13 @@ def _medium_date(day: date, language: str) -> str:
     return format_day(day, language)
 
 
-def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str], zone: tzinfo) -> list[dict[str, str]]:
+def _list_rows(
+    language: str,
+    items: list[Lead],
+    owners: dict[uuid.UUID, str],
+    zone: tzinfo,
+    custom_fields: Sequence[CustomField] = (),
+) -> list[dict[str, Any]]:
     """The list's cells as display strings: each pick-list label translated once per page."""
     labels: dict[Any, str] = {}
 
@@ -267,6 +291,7 @@ def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str], z
                 "source": label(lead.lead_source),
                 "owner": owners.get(lead.owner_user_id or lead.owner_team_id, ""),  # type: ignore[arg-type]
                 "created": _medium_date(day, language),
+                "custom": [as_text(item, (lead.custom or {}).get(item.name), language) for item in custom_fields],
             }
         )
     return rows
@@ -276,13 +301,14 @@ def _list_rows(language: str, items: list[Lead], owners: dict[uuid.UUID, str], z
 def lead_list(
     request: Request,
     session: WebSessionDep,
-    view: str = views.LeadView.MY_OPEN.value,
+    view: str = "",
     q: str = "",
-    sort: str = DEFAULT_SORT,
+    sort: str = "",
     cursor: str = "",
     direction: str = "next",
     done: str = "",
     grade: str = "",
+    view_id: str = "",
 ) -> Response:
     """A lead view (§10): searched, filtered by grade, sorted by a column, keyset-paged; rows selectable
     for bulk Qualify/Disqualify."""
@@ -292,19 +318,34 @@ def lead_list(
     if grade and grade not in GRADE_CHOICES:
         grade = ""
         problems.append(gettext(language, "There is no such grade; showing every grade."))
+    # A saved view (picked, else the user's default) starts from its system view's leads, else from all.
+    picked = saved_view_pages.picked_view(request, session, "leads", view_id=view_id, asked=bool(view))
+    problems.extend(picked.problems)
     try:
-        lead_view = views.LeadView(view)
+        lead_view = views.LeadView(view or picked.system_key or ("all" if picked.id else "my-open"))
     except ValueError:
         lead_view = views.LeadView.MY_OPEN
         problems.append(gettext(language, "There is no such view; showing My Open Leads."))
-    state = ListState(lead_view, q.strip()[:200], sort, cursor or None, direction == "previous", problems, grade)
+    state = ListState(
+        lead_view,
+        q.strip()[:200],
+        sort or picked.sort or DEFAULT_SORT,
+        cursor or None,
+        direction == "previous",
+        problems,
+        grade,
+        view_id=picked.id,
+        conditions=picked.conditions,
+    )
     with database_of(request).unit_of_work(read_only=True) as uow:
         try:
             items, next_cursor, previous_cursor = _page(uow, session, state)
         except ValidationFailed as refused:
             state.problems.append(refusal_text(language, refused))
-            if refused.code == "invalid_sort":
+            if refused.code == "invalid_sort" or state.sort_key.startswith("custom."):
                 state.sort = DEFAULT_SORT
+            if refused.code not in ("invalid_sort", "invalid_cursor"):
+                state.conditions = ()  # a saved view's filter that no longer holds (a field hidden since)
             state.cursor, state.backwards = None, False
             items, next_cursor, previous_cursor = _page(uow, session, state)
         owners = lookups.owner_names(
@@ -312,7 +353,14 @@ def lead_list(
             user_ids=(lead.owner_user_id for lead in items),
             team_ids=(lead.owner_team_id for lead in items),
         )
-        rows = _list_rows(language, items, owners, session.time_zone)
+        custom_fields = [item for item in custom_values.visible_fields(uow.session, "leads") if item.searchable]
+        if picked.columns:  # the saved view's own columns
+            custom_fields = saved_view_pages.custom_columns_of(
+                custom_values.visible_fields(uow.session, "leads"), picked.columns
+            )
+        rows = _list_rows(language, items, owners, session.time_zone, custom_fields)
+        custom_columns = [(f"custom.{item.name}", item.label(language)) for item in custom_fields]
+    shown_columns, shown = saved_view_pages.lead_columns(LIST_COLUMNS, picked.columns)
     return render(
         request,
         session,
@@ -320,8 +368,12 @@ def lead_list(
         state=state,
         rows=rows,
         views=[(item.value, VIEW_LABELS[item]) for item in views.LeadView],
-        view_label=VIEW_LABELS[state.view],
-        columns=LIST_COLUMNS,
+        view_label=picked.name or VIEW_LABELS[state.view],
+        columns=shown_columns,
+        shown=shown,
+        saved_views=picked.choices,
+        saved_view_id=picked.id,
+        custom_columns=custom_columns,
         grades=GRADE_CHOICES,
         next_url=state.url(cursor=next_cursor) if next_cursor else None,
         previous_url=state.url(cursor=previous_cursor, direction="previous") if previous_cursor else None,

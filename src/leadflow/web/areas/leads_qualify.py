@@ -24,6 +24,7 @@ from leadflow.leads.schemas import QualifyOptions
 from leadflow.organisation.models import DuplicateExperience
 from leadflow.organisation.service import get_settings
 from leadflow.security.privileges import Privilege
+from leadflow.web import custom_values
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas.leads import error_page, given_answers, lead_id_from, lead_page_route, qualify_plan
 from leadflow.web.areas.leads_forms import (
@@ -217,9 +218,18 @@ def _save_edits(uow: UnitOfWork, session: WebSession, lead_id: uuid.UUID, form: 
     """Save the lead form's edits posted with Qualify, in the unit of work that qualifies the lead."""
     posted = posted_lead_values(form)
     lead = service.get_lead(lead_id, uow=uow, actor=session.actor)
-    if posted and lead.is_open:
+    posted_custom = custom_values.posted_values(uow.session, "leads", form)
+    if (posted or posted_custom) and lead.is_open:
         # Qualify runs its own duplicate detection, where lead duplicates block: none is looked for here.
-        save_changes(uow, session, lead, posted, expected_version=parse_version(form.get("row_version")), suppress=True)
+        save_changes(
+            uow,
+            session,
+            lead,
+            posted,
+            expected_version=parse_version(form.get("row_version")),
+            suppress=True,
+            posted_custom=posted_custom,
+        )
 
 
 @router.get("/leads/{lead_id}/qualify")

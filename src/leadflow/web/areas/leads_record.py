@@ -31,6 +31,7 @@ from leadflow.process.flow import lead_process, process_state
 from leadflow.scoring import service as scoring
 from leadflow.security.access import can
 from leadflow.security.privileges import Privilege
+from leadflow.web import custom_values
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas.leads import NOTICES, error_page, lead_id_from, lead_page_route, qualify_plan
 from leadflow.web.areas.leads_forms import (
@@ -80,7 +81,7 @@ def linked_answers(lead: Lead, posted: dict[str, str] | None = None) -> dict[str
 class RecordPage:
     """What the lead form shows besides the lead: refusal, notices, matches, the user's input."""
 
-    values: dict[str, str] | None = None
+    values: dict[str, Any] | None = None
     error: LeadflowError | None = None
     notice: str | None = None
     save_matches: list[dict[str, Any]] = field(default_factory=list)
@@ -112,11 +113,14 @@ def _form_page(
     session: WebSession,
     uow: UnitOfWork,
     *,
-    values: dict[str, str],
+    values: dict[str, Any],
     error: LeadflowError | None,
     **context: Any,
 ) -> Response:
     """The lead form, new or stored, with what every lead form shows."""
+    custom_inputs = custom_values.form_inputs(
+        uow.session, "leads", actor=session.actor, language=session.language, values=values
+    )
     return render(
         request,
         session,
@@ -135,6 +139,7 @@ def _form_page(
         disqualify_options=DISQUALIFY_OPTIONS,
         max_opportunities=MAX_OPPORTUNITIES,
         opportunity_row_keys=opportunity_row_keys,
+        custom_inputs=custom_inputs,
         **context,
     )
 
@@ -160,9 +165,12 @@ def record_page(request: Request, session: WebSession, lead_id: uuid.UUID, page:
             )
         except LeadflowError as refused:
             return error_page(request, session, refused)
-        stored = lead_form_values(
-            lead, currency_code=lookups.currency_code(uow.session, lead.currency_id), language=language
-        )
+        stored: dict[str, Any] = {
+            **lead_form_values(
+                lead, currency_code=lookups.currency_code(uow.session, lead.currency_id), language=language
+            ),
+            **custom_values.form_values(uow.session, "leads", lead.custom, language=language, zone=session.time_zone),
+        }
         can_write = can(uow.session, actor, Privilege.WRITE, "leads", lead)
         lead_score = score_widget(language, scoring.lead_score(lead_id, uow=uow, actor=actor))
         names = lookups.owner_names(
@@ -211,15 +219,18 @@ def _new_page(
     request: Request,
     session: WebSession,
     *,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     error: LeadflowError | None = None,
     save_matches: list[dict[str, Any]] | None = None,
     status_code: int = 200,
 ) -> Response:
-    values = {"owner_user_id": str(session.actor.user_id), **(values or {})}
     # Read-only for whom may not create leads, as the new account, contact and opportunity forms are.
     creates = can_create(session, "leads")
     with database_of(request).unit_of_work(read_only=True) as uow:
+        defaults = custom_values.form_values(
+            uow.session, "leads", None, language=session.language, zone=session.time_zone
+        )
+        values = {"owner_user_id": str(session.actor.user_id), **defaults, **(values or {})}
         return _form_page(
             request,
             session,
@@ -273,6 +284,7 @@ def save_changes(
     *,
     expected_version: int | None,
     suppress: bool,
+    posted_custom: dict[str, Any] | None = None,
 ) -> None:
     """Save the fields the form changed (a partial update, checked against the version the form was loaded at)."""
     language = session.language
@@ -282,6 +294,16 @@ def save_changes(
     )
     current, _ = read_lead_values({name: stored[name] for name in posted}, language=language)
     changed = changed_values(values, current)
+    custom = custom_values.service_custom(
+        uow.session,
+        "leads",
+        posted_custom or {},
+        language=language,
+        zone=session.time_zone,
+        initial=custom_values.form_values(uow.session, "leads", lead.custom, language=language, zone=session.time_zone),
+    )
+    if custom:
+        changed["custom"] = custom
     if problems:
         raise field_problems_error(problems, _schema_error(LeadUpdate, changed))
     if not changed:
@@ -306,13 +328,20 @@ def new_lead(request: Request, session: WebSessionDep) -> Response:
 def create_lead(request: Request, session: WebSessionDep, form: FormDep) -> Response:
     """Create the lead; a duplicate found on save is shown with "Save anyway"."""
     language = session.language
-    posted = posted_lead_values(form)
+    posted: dict[str, Any] = dict(posted_lead_values(form))
     values, problems = read_lead_values(posted, language=language)
     data = {name: value for name, value in values.items() if value is not None}
     try:
-        if problems:
-            raise field_problems_error(problems, _schema_error(LeadCreate, data))
         with database_of(request).unit_of_work() as uow:
+            posted_custom = custom_values.posted_values(uow.session, "leads", form)
+            posted.update(posted_custom)
+            custom = custom_values.service_custom(
+                uow.session, "leads", posted_custom, language=language, zone=session.time_zone
+            )
+            if custom:
+                data["custom"] = custom
+            if problems:
+                raise field_problems_error(problems, _schema_error(LeadCreate, data))
             lead = service.create_lead(
                 parse(LeadCreate, data),
                 uow=uow,
@@ -353,10 +382,13 @@ def lead_page(request: Request, session: WebSessionDep, lead_id: str, done: str 
 def save_lead(request: Request, session: WebSessionDep, form: FormDep, lead_id: str) -> Response:
     """Save the changed fields of an open lead (refused when someone else changed it since the form was loaded)."""
     posted = posted_lead_values(form)
+    shown: dict[str, Any] = dict(posted)
     record_id = lead_id_from(lead_id)
     try:
         with database_of(request).unit_of_work() as uow:
             lead = service.get_lead(record_id, uow=uow, actor=session.actor)
+            posted_custom = custom_values.posted_values(uow.session, "leads", form)
+            shown.update(posted_custom)
             save_changes(
                 uow,
                 session,
@@ -364,6 +396,7 @@ def save_lead(request: Request, session: WebSessionDep, form: FormDep, lead_id: 
                 posted,
                 expected_version=parse_version(form.get("row_version")),
                 suppress=bool(form.get("suppress_duplicates")),
+                posted_custom=posted_custom,
             )
             uow.commit()
     except LeadflowError as refused:
@@ -372,7 +405,7 @@ def save_lead(request: Request, session: WebSessionDep, form: FormDep, lead_id: 
             session,
             record_id,
             RecordPage(
-                values=posted,
+                values=shown,
                 error=refused,
                 save_matches=_save_matches(session.language, refused),
                 status_code=status_for(refused),

@@ -25,6 +25,7 @@ from leadflow.http.downloads import attachment_response
 from leadflow.http.errors import status_for
 from leadflow.opportunities import service as opportunities
 from leadflow.process.flow import move_stage
+from leadflow.web import custom_values
 from leadflow.web.areas.records_forms import KINDS, OPPORTUNITIES, RecordKind, form_values, posted_values, service_input
 from leadflow.web.areas.records_lists import LISTS, list_page, rows_of
 from leadflow.web.areas.records_page import can_create, new_page, readable_record, record_page, refused_page
@@ -196,12 +197,21 @@ def _register(kind: RecordKind) -> None:
     @router.post(f"/{path}/new", name=f"{path}_create")
     def create_record(request: Request, session: WebSessionDep, form: FormDep) -> Response:
         """Create the record from the form; the form again, with the refusal, when refused."""
-        posted = posted_values(kind, form, creating=True)
+        posted: dict[str, Any] = dict(posted_values(kind, form, creating=True))
         suppress = form.get("suppress_duplicates") == "1"
         try:
-            data = parse(kind.create_schema, service_input(kind, posted, creating=True, language=session.language))
             with database_of(request).unit_of_work() as uow:
-                record = create(data, uow=uow, actor=session.actor, suppress_duplicates=suppress)
+                posted_custom = custom_values.posted_values(uow.session, path, form)
+                posted.update(posted_custom)
+                data = service_input(kind, posted, creating=True, language=session.language)
+                custom = custom_values.service_custom(
+                    uow.session, path, posted_custom, language=session.language, zone=session.time_zone
+                )
+                if custom:
+                    data["custom"] = custom
+                record = create(
+                    parse(kind.create_schema, data), uow=uow, actor=session.actor, suppress_duplicates=suppress
+                )
                 uow.commit()
         except LeadflowError as error:
             return new_page(
@@ -235,17 +245,33 @@ def _register(kind: RecordKind) -> None:
     def save_record(request: Request, record_id: str, session: WebSessionDep, form: FormDep) -> Response:
         """Save the changed fields, refused when the record changed since the form was loaded."""
         parsed = _record_id(kind, record_id)
-        posted = posted_values(kind, form, creating=False)
+        posted: dict[str, Any] = dict(posted_values(kind, form, creating=False))
         suppress = form.get("suppress_duplicates") == "1"
         version = parse_version(form.get("row_version"))
         try:
             with database_of(request).unit_of_work() as uow:
                 current = uow.session.get(kind.model, parsed)
                 initial = form_values(kind, current, session=uow.session, language=session.language) if current else {}
-                changes = parse(
-                    kind.update_schema,
-                    service_input(kind, posted, creating=False, language=session.language, initial=initial),
+                data = service_input(kind, posted, creating=False, language=session.language, initial=initial)
+                posted_custom = custom_values.posted_values(uow.session, path, form)
+                posted.update(posted_custom)
+                custom = custom_values.service_custom(
+                    uow.session,
+                    path,
+                    posted_custom,
+                    language=session.language,
+                    zone=session.time_zone,
+                    initial=custom_values.form_values(
+                        uow.session,
+                        path,
+                        current.custom if current is not None else {},
+                        language=session.language,
+                        zone=session.time_zone,
+                    ),
                 )
+                if custom:
+                    data["custom"] = custom
+                changes = parse(kind.update_schema, data)
                 update(
                     parsed,
                     changes,

@@ -25,6 +25,7 @@ from leadflow.organisation.service import get_settings
 from leadflow.process.flow import opportunity_process
 from leadflow.security.access import access_condition, can, get_accessible
 from leadflow.security.privileges import Depth, Privilege
+from leadflow.web import custom_values
 from leadflow.web.areas.opportunities_page import close_entries, opportunity_panel
 from leadflow.web.areas.opportunity_products_page import products_panel
 from leadflow.web.areas.records_forms import (
@@ -158,7 +159,7 @@ def _form_page(
     kind: RecordKind,
     record: Any,
     *,
-    values: dict[str, str],
+    values: dict[str, Any],
     failure: Refusal | None,
     status_code: int,
     **context: Any,
@@ -166,6 +167,9 @@ def _form_page(
     """The record form, stored or new, with what every record form shows."""
     options = option_lists(
         kind, session=uow.session, actor=session.actor, record=record, values=values, language=session.language
+    )
+    custom_inputs = custom_values.form_inputs(
+        uow.session, kind.path, actor=session.actor, language=session.language, values=values
     )
     return render(
         request,
@@ -185,6 +189,7 @@ def _form_page(
         choice_labels=CHOICE_LABELS,
         decision_maker_labels=DECISION_LABELS,
         stage_status_labels=STAGE_STATUS_LABELS,
+        custom_inputs=custom_inputs,
         **context,
     )
 
@@ -196,7 +201,7 @@ def record_page(
     record_id: uuid.UUID,
     *,
     status_code: int = 200,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     failure: Refusal | None = None,
     note_failure: Refusal | None = None,
     note_values: PostedNote = EMPTY_NOTE,
@@ -219,7 +224,12 @@ def record_page(
         except LeadflowError as error:
             return refused_page(request, session, kind, error)
         actor = session.actor
-        stored = form_values(kind, record, session=uow.session, language=session.language)
+        stored: dict[str, Any] = {
+            **form_values(kind, record, session=uow.session, language=session.language),
+            **custom_values.form_values(
+                uow.session, kind.path, record.custom, language=session.language, zone=session.time_zone
+            ),
+        }
         may_write = can(uow.session, actor, Privilege.WRITE, kind.path, record)
         # A won or lost opportunity is read-only until it is reopened (its page offers Reopen instead).
         editable = getattr(record, "is_open", True)
@@ -273,13 +283,16 @@ def new_page(
     session: WebSession,
     kind: RecordKind,
     *,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     failure: Refusal | None = None,
     status_code: int = 200,
 ) -> Response:
     """An empty form for a new record (owned by the user, in the base currency), or the refused one again."""
     with database_of(request).unit_of_work(read_only=True) as uow:
-        defaults = {item.name: "" for item in kind.fields(creating=True)}
+        defaults: dict[str, Any] = {item.name: "" for item in kind.fields(creating=True)}
+        defaults.update(
+            custom_values.form_values(uow.session, kind.path, None, language=session.language, zone=session.time_zone)
+        )
         defaults["owner_user_id"] = str(session.actor.user_id)
         if kind is OPPORTUNITIES:
             settings = get_settings(uow.session)
