@@ -48,6 +48,9 @@ from leadflow.customers.service import create_account, create_contact
 from leadflow.demo import load_demo
 from leadflow.demo.scoring import load_scoring_demo
 from leadflow.duplicates.merge.execute import merge_records
+from leadflow.fields import service as fields
+from leadflow.fields.models import FieldKind
+from leadflow.fields.schemas import FieldCreate
 from leadflow.jobs.runner import execute
 from leadflow.leads import service as leads
 from leadflow.leads.models import Lead, LeadState
@@ -60,6 +63,8 @@ from leadflow.security.service import add_team_member, create_team
 from leadflow.tasks import HANDLERS
 from leadflow.tasks.admin import start_scan
 from leadflow.web.routes import TEMPLATES_DIR
+from leadflow.webhooks import service as webhooks
+from leadflow.webhooks.schemas import WebhookIn
 from tests.factories import lead_data
 from tests.live import serving
 from tests.web.crawl import demo_user, followable, links_of
@@ -249,6 +254,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     blocked = {language: _blocked_lead(database, user["email"]) for language, user in SALESPEOPLE.items()}
     _duplicate_scan_and_merge(database)
     _team(database)
+    _customised(database)
 
     rendered: set[str] = set()
     original = Jinja2Templates.get_template
@@ -262,6 +268,27 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         with serving(create_app(database, Settings(database_url=url))) as port:
             yield Site(f"http://127.0.0.1:{port}", database, rendered, long_records, blocked)
     database.dispose()
+
+
+def _customised(database: Database) -> None:
+    """A custom field holding a value (its page links to the removal's confirmation) and a webhook (its own page)."""
+    with database.unit_of_work() as uow:
+        admin = actor_for_email(uow.session, ADMIN["email"])
+        field = fields.create_field(
+            FieldCreate(table="leads", name="region", label_en="Region", label_es="Región", kind=FieldKind.TEXT),
+            uow=uow,
+            actor=admin,
+        )
+        lead = uow.session.scalars(select(Lead).order_by(Lead.topic)).first()
+        assert lead is not None
+        lead.custom = {field.name: "Norte"}
+        webhooks.create_subscription(
+            WebhookIn(name="ERP", url="https://erp.example.com/hooks", events=["lead.qualified"]),
+            uow=uow,
+            actor=admin,
+            allow_private=False,
+        )
+        uow.commit()
 
 
 def page_templates() -> set[str]:
