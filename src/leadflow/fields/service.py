@@ -73,8 +73,14 @@ def shown_values(record: Any) -> dict[str, Any]:
     """``custom_output`` of a loaded record, with the definitions of its session."""
     table = record.__tablename__
     session = object_session(record)
-    fields = fields_of(session, table) if session is not None else _LAST_READ.get(table, [])
-    return _output(fields, record.custom)
+    cached = session.info.get(_CACHE, {}).get(table) if session is not None else None
+    if cached is not None:
+        return _output(cached, record.custom)
+    # After a commit, reading the definitions would begin a new transaction (on SQLite a writer's, with
+    # its lock) only to show the answer: the ones last read serve, unless this process has none yet.
+    if session is not None and (session.in_transaction() or table not in _LAST_READ):
+        return _output(fields_of(session, table), record.custom)
+    return _output(_LAST_READ.get(table, []), record.custom)
 
 
 def field_named(session: Session, table: str, name: str) -> CustomField | None:
@@ -507,6 +513,9 @@ def apply_custom(
     """Turn ``values["custom"]`` (a create's or an update's input) into the stored column in place:
     a new record always gets its defaults; a change touches the column when it names custom values
     or a new currency (money fields keep their base amounts)."""
+    # Read the definitions now, in the write's transaction: the record's answer shows its custom values
+    # after the commit, and reading them then would open a second transaction (and connection).
+    fields_of(session, table)
     given = values.pop("custom", None)
     # A change of currency or of a built-in amount captures the currency's rate again (rate_values):
     # money fields' base amounts follow it.
