@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
@@ -24,6 +25,10 @@ from leadflow.core.db import Base, RecordMixin, enum_column
 CUSTOMISABLE = ("leads", "accounts", "contacts", "opportunities")
 
 CustomValues = JSON().with_variant(JSONB(), "postgresql")
+
+# How a record's custom values and a field's default are shown: the functions of leadflow.fields.service,
+# which reads the definitions and converts the values, registered there (the models import none of it).
+SHOWN: dict[str, Callable[[Any], Any]] = {}
 
 
 class FieldKind(enum.StrEnum):
@@ -55,9 +60,7 @@ class CustomisableMixin:
     @property
     def custom_values(self) -> dict[str, Any]:
         """The values as the API shows them (decimals and money as amounts, every field named)."""
-        from leadflow.fields.service import shown_values  # the service reads the definitions
-
-        return shown_values(self)
+        return SHOWN["values"](self)
 
 
 class CustomField(RecordMixin, Base):
@@ -94,9 +97,7 @@ class CustomField(RecordMixin, Base):
     @property
     def default(self) -> Any:
         """The default value as the API shows it."""
-        from leadflow.fields.values import to_output  # values convert by the definition
-
-        return to_output(self, self.default_value)
+        return SHOWN["default"](self)
 
     def option_values(self) -> list[str]:
         return [option["value"] for option in self.options or []]

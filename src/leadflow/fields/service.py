@@ -22,7 +22,7 @@ from leadflow.core.errors import Conflict, InvalidState, NotFound, ValidationFai
 from leadflow.core.records import check_version
 from leadflow.core.uow import UnitOfWork
 from leadflow.fields import storage
-from leadflow.fields.models import CUSTOMISABLE, CustomField, FieldKind, FieldMapping
+from leadflow.fields.models import CUSTOMISABLE, SHOWN, CustomField, FieldKind, FieldMapping
 from leadflow.fields.schemas import FieldChanges, FieldCreate, MappingIn, OptionIn
 from leadflow.fields.values import TEXT_KINDS, FieldProblem, as_text, base_of, to_output, to_stored
 from leadflow.organisation.currencies import MONEY_FIELDS
@@ -81,6 +81,10 @@ def shown_values(record: Any) -> dict[str, Any]:
     if session is not None and (session.in_transaction() or table not in _LAST_READ):
         return _output(fields_of(session, table), record.custom)
     return _output(_LAST_READ.get(table, []), record.custom)
+
+
+SHOWN["values"] = shown_values
+SHOWN["default"] = lambda field: to_output(field, field.default_value)
 
 
 def field_named(session: Session, table: str, name: str) -> CustomField | None:
