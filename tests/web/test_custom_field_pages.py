@@ -177,7 +177,7 @@ def test_a_change_the_stored_values_do_not_fit_is_shown_on_the_edit_form(
               "kind": "whole_number"},
     )  # fmt: skip
     assert refused.status_code == 409
-    assert "1 registros tienen un valor de size que no cabe en la nueva configuración" in text_of(refused)
+    assert "Registros con un valor de size que no cabe en la nueva configuración: 1" in text_of(refused)
     assert 'id="values-do-not-convert-hint"' in refused.text
     still = field_named(database, "size")
     assert still is not None and still.kind.value == "text"
