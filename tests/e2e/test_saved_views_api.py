@@ -120,3 +120,15 @@ def test_lists_filter_on_built_in_timestamps_and_amounts(client: TestClient) -> 
     assert naive.status_code == 200 and naive.json()["items"] == []
     bad = client.get(f"{API}/leads", params={"filter": ["created_at:gt:yesterday"]})
     assert_error(bad, 422, "invalid_value")
+
+
+def test_a_filtered_account_list_pages_by_creation_time(client: TestClient) -> None:
+    for name in ("Uno", "Dos", "Tres"):
+        assert client.post(f"{API}/accounts", json={"name": f"Cuenta {name}"}).status_code == 201
+    first = client.get(f"{API}/accounts", params={"filter": ["name:contains:cuenta"], "limit": 2}).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    second = client.get(
+        f"{API}/accounts", params={"filter": ["name:contains:cuenta"], "limit": 2, "cursor": first["next_cursor"]}
+    )
+    assert second.status_code == 200, second.text
+    assert [item["name"] for item in second.json()["items"]] == ["Cuenta Tres"]
