@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from leadflow.bootstrap import prepare_database
 from leadflow.cli.common import (
     JsonFlag,
     console,
@@ -22,6 +21,7 @@ from leadflow.cli.common import (
     open_as_actor,
     open_database,
     page_of,
+    prepared_database,
     read,
     settings_of,
     zone_name,
@@ -58,7 +58,7 @@ def _operators_only(ctx: typer.Context, database: Database) -> None:
 def db_upgrade(ctx: typer.Context) -> None:
     """Operator command: create or upgrade the schema to the latest version (Alembic) and set up the organisation."""
     settings = settings_of(ctx)
-    prepared = prepare_database(settings)
+    prepared = prepared_database(ctx)
     _operators_only(ctx, prepared.database)
     console.print(f"Database is up to date: [bold]{prepared.database.engine.url.render_as_string()}[/]")
     # The queue's own tables (Huey's, when it lives in the PostgreSQL database) are made here, once,
@@ -241,7 +241,7 @@ def serve(
 
     settings = settings_of(ctx)
     certificate, key = tls_files(tls_cert or settings.tls_cert, tls_key or settings.tls_key)
-    prepared = prepare_database(settings)
+    prepared = prepared_database(ctx)
     where = where_it_lives(settings.database_url)
     console.print(f"Database: {where}" + (" (new)" if prepared.created else ""), soft_wrap=True, highlight=False)
     load = settings.demo_on_first_start if demo_data is None else demo_data

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from rich.console import Console
 
-from leadflow.bootstrap import prepare_database
+from leadflow.bootstrap import Prepared, prepare_database
 from leadflow.core.config import Settings
 from leadflow.core.errors import LeadflowError, NotFound, ValidationFailed
 from leadflow.core.formatting import format_day, format_moment
@@ -48,9 +48,21 @@ def fail(error: LeadflowError) -> NoReturn:
     raise typer.Exit(code=next((code for kind, code in EXIT_CODES if isinstance(error, kind)), 1))
 
 
+def prepared_database(ctx: typer.Context) -> Prepared:
+    """The configured database, migrated and set up once per command; its connections close when the
+    command ends (a process that runs several commands, such as a script or a test, does not keep them)."""
+    root = ctx.find_root()
+    prepared: Prepared | None = root.obj.get("prepared")
+    if prepared is None:
+        prepared = prepare_database(settings_of(ctx))
+        root.obj["prepared"] = prepared
+        root.call_on_close(prepared.database.dispose)
+    return prepared
+
+
 def open_database(ctx: typer.Context) -> Database:
-    """The configured database, migrated and set up."""
-    return prepare_database(settings_of(ctx)).database
+    """The configured database, migrated and set up (see ``prepared_database``)."""
+    return prepared_database(ctx).database
 
 
 def open_as_actor(ctx: typer.Context, database: Database | None = None) -> tuple[Database, Actor]:
