@@ -95,7 +95,7 @@ def check_record(
 ) -> list[Match]:
     """The readable records duplicating these values of a ``table`` record; [] when detection is off."""
     table = DetectionTable(table)
-    columns = TABLES[table].columns
+    columns = TABLES[table].comparable(session)
     unknown = sorted(set(values) - set(columns))
     if unknown:
         raise ValidationFailed(
@@ -160,7 +160,7 @@ def detect_on_save(
     rules = detection_rules(session, table)
     if changed is not None:
         changed = set(changed)
-        rules = [rule for rule in rules if rule.columns("base") & changed]
+        rules = [rule for rule in rules if rule.reads_any("base", changed)]
     if not rules or not detection_on(session, table):
         return
     matches = _readable(session, actor, find_matches(session, table, [values], rules=rules)[0])

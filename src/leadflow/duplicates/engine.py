@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 from leadflow.core.errors import Conflict
 from leadflow.duplicates.criteria import Condition, Criterion
 from leadflow.duplicates.matchcodes import (
+    CUSTOM_PREFIX,
+    column_value,
     is_match,
     match_key,
     rule_match_code,
@@ -80,6 +82,14 @@ class LiveRule:
     def columns(self, side: str) -> set[str]:
         return {c.base_column if side == "base" else c.matching_column for c in self.conditions}
 
+    def reads_any(self, side: str, changed: set[str]) -> bool:
+        """Whether a save that wrote the ``changed`` columns can change the record's code on ``side``
+        (a custom field's condition reads the ``custom`` column)."""
+        return any(
+            column in changed or (column.startswith(CUSTOM_PREFIX) and "custom" in changed)
+            for column in self.columns(side)
+        )
+
     def code(self, record: Mapping[str, Any], side: str) -> int | None:
         """The record's match code on one side of the rule, as the stored 64-bit integer.
 
@@ -88,7 +98,7 @@ class LiveRule:
         is made of."""
         columns = tuple(c.base_column if side == "base" else c.matching_column for c in self.conditions)
         try:
-            values = tuple(record[column] for column in columns)
+            values = tuple(column_value(record, column) for column in columns)
             kinds = tuple(type(value) for value in values)  # True and 1 are equal keys, not equal values
             return _remembered_code(
                 self.conditions, self.case_sensitive, self.default_region, side, columns, values, kinds
@@ -211,7 +221,7 @@ def index_rows(
     rules = [rule for rule in live_rules(session) if rule.matching_table == table]
     if changed is not None:
         changed = set(changed)
-        rules = [rule for rule in rules if rule.columns("matching") & changed]
+        rules = [rule for rule in rules if rule.reads_any("matching", changed)]
     if not rules or not records:
         return
     rows, dropped = code_rows(rules, records)
@@ -292,7 +302,7 @@ def explain(rule: LiveRule, base: Mapping[str, Any], candidate: Mapping[str, Any
     """Each condition of the rule with the two values it compared and the score it gave."""
     reasons = []
     for condition in rule.conditions:
-        left, right = base.get(condition.base_column), candidate.get(condition.matching_column)
+        left, right = _read(base, condition.base_column), _read(candidate, condition.matching_column)
         if condition.criterion is Criterion.SIMILAR:
             score = similarity(condition, left, right, default_region=rule.default_region)
         else:
@@ -314,6 +324,13 @@ def explain(rule: LiveRule, base: Mapping[str, Any], candidate: Mapping[str, Any
             }
         )
     return reasons
+
+
+def _read(record: Mapping[str, Any], column: str) -> Any:
+    try:
+        return column_value(record, column)
+    except KeyError:
+        return None
 
 
 def _plain(value: Any) -> Any:

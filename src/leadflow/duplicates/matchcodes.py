@@ -53,6 +53,10 @@ NAME_KINDS = frozenset({"person_name", "company"})
 WORDS_IN_ANY_ORDER = frozenset({"company"})
 
 
+#: A condition's column naming a custom field (one whose definition lets duplicate rules use it).
+CUSTOM_PREFIX = "custom."
+
+
 def _is_blank(value: object) -> bool:
     """Whether a value counts as blank: None, or text that is empty or only whitespace."""
     return value is None or (isinstance(value, str) and not value.strip())
@@ -181,10 +185,15 @@ def _column(condition: Condition, side: Side) -> str:
     return condition.base_column if side == "base" else condition.matching_column
 
 
-def _value(record: Mapping[str, object], column: str) -> object:
+def column_value(record: Mapping[str, object], column: str) -> object:
+    """The value a condition reads from a record: its column, or for ``custom.<name>`` the custom
+    field's stored value inside the record's ``custom`` values (blank when the record has none)."""
     try:
         return record[column]
     except KeyError:
+        if column.startswith(CUSTOM_PREFIX):
+            values = record.get("custom")
+            return values.get(column.removeprefix(CUSTOM_PREFIX)) if isinstance(values, Mapping) else None
         raise KeyError(f"the record has no column {column!r} that the rule compares") from None
 
 
@@ -215,7 +224,7 @@ def rule_match_code(
     keys: list[str | None] = []
     always_ignore_blanks = len(_checked(conditions)) == 1
     for condition in conditions:
-        value = _value(record, _column(condition, side))
+        value = column_value(record, _column(condition, side))
         key = match_key(condition, value, case_sensitive=case_sensitive, default_region=default_region)
         if key is None and (condition.ignore_blank or always_ignore_blanks):
             return None
@@ -296,7 +305,7 @@ def is_match(
     holds, lowest = True, 1.0
     for condition in conditions:
         ignores_blanks = condition.ignore_blank or always_ignore_blanks
-        pair = (_value(base, condition.base_column), _value(candidate, condition.matching_column))
+        pair = (column_value(base, condition.base_column), column_value(candidate, condition.matching_column))
         if condition.criterion is Criterion.SIMILAR:
             # Blank means blank once normalised, exactly as for the blocking key.
             left, right = (_normalized(condition, value, default_region) for value in pair)

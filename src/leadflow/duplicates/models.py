@@ -17,11 +17,14 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    or_,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from leadflow.core.db import Base, RecordMixin, UTCDateTime, enum_column
 from leadflow.duplicates.criteria import Condition, Criterion
+from leadflow.fields.models import RULES_USING, CustomField
 
 # The tables duplicate detection rules can compare.
 DetectionTable = enum.StrEnum("DetectionTable", "LEADS ACCOUNTS CONTACTS OPPORTUNITIES")
@@ -187,3 +190,24 @@ class MergeJournal(RecordMixin, Base):
     moved: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     # Which value survived, field by field: {"column": "master" | "subordinate"}.
     choices: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+def rules_using(session: Session, field: CustomField) -> list[str]:
+    """The duplicate detection rules that compare a custom field, as the refusal names them."""
+    column = f"custom.{field.name}"
+    statement = (
+        select(DuplicateRule.name)
+        .join(DuplicateRuleCondition, DuplicateRuleCondition.rule_id == DuplicateRule.id)
+        .where(
+            or_(
+                (DuplicateRule.base_table == field.table_name) & (DuplicateRuleCondition.base_column == column),
+                (DuplicateRule.matching_table == field.table_name) & (DuplicateRuleCondition.matching_column == column),
+            )
+        )
+        .distinct()
+        .order_by(DuplicateRule.name)
+    )
+    return list(session.scalars(statement))
+
+
+RULES_USING.append(rules_using)

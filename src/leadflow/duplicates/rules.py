@@ -81,7 +81,7 @@ class RuleUpdate(RuleFields):
 
 
 def _conditions(
-    items: list[ConditionIn], base: DetectionTable, matching: DetectionTable
+    session: Session, items: list[ConditionIn], base: DetectionTable, matching: DetectionTable
 ) -> list[DuplicateRuleCondition]:
     if not items:
         raise InvalidCondition("A duplicate detection rule needs at least one condition.", code="no_conditions")
@@ -96,7 +96,7 @@ def _conditions(
             ignore_blank=item.ignore_blank,
         )
         try:
-            check_condition(condition, TABLES[base], TABLES[matching])
+            check_condition(condition, TABLES[base], TABLES[matching], session)
         except InvalidCondition as error:
             error.details = {**(error.details or {}), "condition": position}
             raise
@@ -170,7 +170,7 @@ def create_rule(data: RuleCreate, *, uow: UnitOfWork, actor: Actor, default_regi
         exclude_inactive=bool(data.exclude_inactive),
         default_region=region,
         state=RuleState.UNPUBLISHED,
-        conditions=_conditions(data.conditions, data.base_table, matching),
+        conditions=_conditions(uow.session, data.conditions, data.base_table, matching),
     )
     uow.session.add(rule)
     uow.flush()
@@ -206,7 +206,7 @@ def update_rule(
     if "conditions" in present:
         rule.conditions.clear()
         uow.flush()
-        rule.conditions.extend(_conditions(changes.conditions or [], rule.base_table, rule.matching_table))
+        rule.conditions.extend(_conditions(uow.session, changes.conditions or [], rule.base_table, rule.matching_table))
     rule.modified_at = utcnow()
     record_action(
         uow.session, actor, "update", table="duplicate_rules", record_id=rule.id, changes=changed_fields(rule)
@@ -255,7 +255,7 @@ def _code_batches(session: Session, rule: DuplicateRule, batch_size: int):
     info = TABLES[rule.matching_table]
     live = LiveRule.of(rule)
     table = info.table
-    columns = [table.c.id, *(table.c[name] for name in sorted(live.columns("matching")))]
+    columns = info.read_columns(live.columns("matching"))
     last: uuid.UUID | None = None
     while True:
         statement = select(*columns).order_by(table.c.id).limit(batch_size)

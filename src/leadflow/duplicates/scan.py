@@ -358,7 +358,7 @@ def _coded_records(
     serves them all.
     """
     table = info.table
-    columns = [table.c.id, *(table.c[name] for name in sorted(rule.columns("matching")))]
+    columns = info.read_columns(rule.columns("matching"))
     statement = (
         select(MATCH_CODES.c.code.label("_match_code"), *columns)
         .join(table, table.c.id == MATCH_CODES.c.record_id)
@@ -480,7 +480,7 @@ def _scan_symmetric(run: _Run, rule: LiveRule, batch_size: int) -> None:
 def _scan_asymmetric(run: _Run, rule: LiveRule, batch_size: int) -> None:
     info = TABLES[rule.base_table]
     table = info.table
-    columns = [table.c.id, *(table.c[name] for name in sorted(rule.columns("base")))]
+    columns = info.read_columns(rule.columns("base"))
     # Sets may join records anywhere in the table, so they are written once every record is read;
     # only the records found duplicated are held.
     found = _ConnectedSets()

@@ -13,10 +13,14 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Date, DateTime, Enum, String, Table, Text
+from sqlalchemy.orm import Session
 
 from leadflow.core.db import mapped_class
 from leadflow.duplicates.criteria import Condition, Criterion, InvalidCondition
+from leadflow.duplicates.matchcodes import CUSTOM_PREFIX
 from leadflow.duplicates.models import DetectionTable
+from leadflow.fields.models import CustomField, FieldKind
+from leadflow.fields.service import fields_of
 
 # Columns that identify or stamp a record rather than describe it: never compared.
 _SYSTEM_COLUMNS = frozenset({"id", "row_version", "created_at", "modified_at", "merged"})
@@ -48,6 +52,26 @@ def _column_kind(column: Any) -> str | None:
     if isinstance(impl, Date):
         return DATE
     return None
+
+
+# How a condition compares a custom field of each kind; numbers, money, multi-choice and lookups are
+# not compared (Dynamics' criteria compare text, pick-lists and dates).
+_CUSTOM_KINDS = {
+    FieldKind.TEXT: TEXT,
+    FieldKind.MULTILINE: TEXT,
+    FieldKind.EMAIL: TEXT,
+    FieldKind.PHONE: TEXT,
+    FieldKind.URL: TEXT,
+    FieldKind.CHOICE: PICKLIST,
+    FieldKind.YES_NO: PICKLIST,
+    FieldKind.DATE: DATE,
+    FieldKind.DATETIME: DATETIME,
+}
+
+
+def custom_detection_kind(field: CustomField) -> str | None:
+    """How duplicate detection compares a custom field's values, or None when it cannot."""
+    return _CUSTOM_KINDS.get(field.kind)
 
 
 @dataclass(frozen=True)
@@ -91,6 +115,21 @@ class TableInfo:
             if kind is not None:
                 kinds[column.name] = kind
         return kinds
+
+    def comparable(self, session: Session) -> dict[str, str]:
+        """The columns a rule may compare, by name, with their kind: the table's own and, as
+        ``custom.<name>``, its custom fields whose definition lets duplicate rules use them."""
+        kinds = dict(self.columns)
+        for field in fields_of(session, self.name.value):
+            kind = custom_detection_kind(field)
+            if field.duplicate_rules and kind is not None:
+                kinds[CUSTOM_PREFIX + field.name] = kind
+        return kinds
+
+    def read_columns(self, names: set[str]) -> list[Any]:
+        """The SQL columns to read for a rule's ``names`` (a custom field's lives in ``custom``), id first."""
+        wanted = sorted({"custom" if name.startswith(CUSTOM_PREFIX) else name for name in names})
+        return [self.table.c.id, *(self.table.c[name] for name in wanted)]
 
     def display_columns(self) -> list[Any]:
         table = self.table
@@ -161,16 +200,22 @@ def table_info(name: str | DetectionTable) -> TableInfo:
         ) from None
 
 
-def check_condition(condition: Condition, base: TableInfo, matching: TableInfo) -> None:
+def check_condition(condition: Condition, base: TableInfo, matching: TableInfo, session: Session) -> None:
     """Refuse a condition naming an unknown column or a column the criterion cannot compare."""
     condition.validate()
     allowed = _KINDS_OF_CRITERION[condition.criterion]
     for column, info in ((condition.base_column, base), (condition.matching_column, matching)):
-        kind = info.columns.get(column)
+        columns = info.comparable(session)
+        kind = columns.get(column)
         if kind is None:
             raise InvalidCondition(
                 f"The {info.name.value} table has no column {column!r} that duplicate detection can compare; "
-                f"use one of: {', '.join(sorted(info.columns))}.",
+                f"use one of: {', '.join(sorted(columns))}"
+                + (
+                    " (a custom field takes part once its definition lets duplicate rules use it)."
+                    if column.startswith(CUSTOM_PREFIX)
+                    else "."
+                ),
                 code="unknown_column",
                 details={"column": column, "table": info.name.value},
             )
@@ -180,8 +225,8 @@ def check_condition(condition: Condition, base: TableInfo, matching: TableInfo) 
                 code="criterion_not_applicable",
                 details={"column": column, "table": info.name.value, "kind": kind},
             )
-    if condition.criterion is Criterion.EXACT_PICKLIST and _picklist(base, condition.base_column) != _picklist(
-        matching, condition.matching_column
+    if condition.criterion is Criterion.EXACT_PICKLIST and _picklist(session, base, condition.base_column) != _picklist(
+        session, matching, condition.matching_column
     ):
         raise InvalidCondition(
             "An exact pick-list condition compares two columns with the same pick-list.",
@@ -189,7 +234,13 @@ def check_condition(condition: Condition, base: TableInfo, matching: TableInfo) 
         )
 
 
-def _picklist(info: TableInfo, column: str) -> object:
-    """The pick-list a column draws from: its enum class, or bool for yes/no columns."""
+def _picklist(session: Session, info: TableInfo, column: str) -> object:
+    """The pick-list a column draws from: its enum class, or bool for yes/no columns; a custom choice
+    field's set of option values, or bool for a custom yes/no field."""
+    if column.startswith(CUSTOM_PREFIX):
+        name = column.removeprefix(CUSTOM_PREFIX)
+        field = next(field for field in fields_of(session, info.name.value) if field.name == name)
+        return frozenset(field.option_values()) if field.kind is FieldKind.CHOICE else bool
     kind = info.table.c[column].type
-    return getattr(kind, "enum_class", None) or type(kind)
+    enum_class = getattr(kind, "enum_class", None)
+    return enum_class or (bool if isinstance(kind, Boolean) else type(kind))

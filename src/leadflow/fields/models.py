@@ -30,6 +30,11 @@ CustomValues = JSON().with_variant(JSONB(), "postgresql")
 # which reads the definitions and converts the values, registered there (the models import none of it).
 SHOWN: dict[str, Callable[[Any], Any]] = {}
 
+# The names of the duplicate detection rules that compare a field, answered by the duplicate detection
+# domain above (the fields cannot import it), which registers the function here; a field a rule
+# compares keeps its kind and cannot be removed.
+RULES_USING: list[Callable[[Any, CustomField], list[str]]] = []
+
 
 class FieldKind(enum.StrEnum):
     """What a custom field holds."""

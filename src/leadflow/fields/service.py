@@ -22,7 +22,7 @@ from leadflow.core.errors import Conflict, InvalidState, NotFound, ValidationFai
 from leadflow.core.records import check_version
 from leadflow.core.uow import UnitOfWork
 from leadflow.fields import storage
-from leadflow.fields.models import CUSTOMISABLE, SHOWN, CustomField, FieldKind, FieldMapping
+from leadflow.fields.models import CUSTOMISABLE, RULES_USING, SHOWN, CustomField, FieldKind, FieldMapping
 from leadflow.fields.schemas import FieldChanges, FieldCreate, MappingIn, OptionIn
 from leadflow.fields.values import TEXT_KINDS, FieldProblem, as_text, base_of, to_output, to_stored
 from leadflow.organisation.currencies import MONEY_FIELDS
@@ -331,6 +331,8 @@ def update_field(
     merged = FieldChanges.model_validate({**kept, **given})
     values = _definition_values(field.table_name, merged, name=field.name, actor=actor)
     after = CustomField(table_name=field.table_name, name=field.name, **values)
+    if after.kind is not field.kind or (field.duplicate_rules and not after.duplicate_rules):
+        _refuse_if_used(session, field, "change its kind or keep duplicate rules from using it")
     reshaped = any(
         getattr(after, key) != getattr(field, key)
         for key in ("kind", "max_length", "precision", "options", "lookup_table")
@@ -362,6 +364,7 @@ def delete_field(
     session = uow.session
     field = get_field(field_id, uow=uow, actor=actor, for_update=True)
     check_version(field, expected_version)
+    _refuse_if_used(session, field, "remove it")
     held = _values_of(session, field)
     if held and not confirm:
         raise InvalidState(
@@ -397,6 +400,18 @@ def delete_field(
     uow.flush()
     _forget(session)
     return len(held)
+
+
+def _refuse_if_used(session: Session, field: CustomField, doing: str) -> None:
+    """Refuse a change that would break a duplicate detection rule comparing the field."""
+    rules = [name for find in RULES_USING for name in find(session, field)]
+    if rules:
+        raise Conflict(
+            f"The duplicate detection rules {', '.join(rules)} compare the field {field.name}; take it out of "
+            f"their conditions (or delete those rules) before you {doing}.",
+            code="field_in_use",
+            details={"field": field.name, "rules": ", ".join(rules)},
+        )
 
 
 def reorder_fields(table: str, names: Sequence[str], *, uow: UnitOfWork, actor: Actor) -> list[CustomField]:

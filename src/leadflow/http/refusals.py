@@ -106,6 +106,9 @@ REFUSALS = {
     "values_do_not_convert": N_(
         "%(count)s records hold a value of %(field)s that does not fit the new settings; change or clear those values first."
     ),
+    "field_in_use": N_(
+        "The duplicate detection rules %(rules)s compare the field %(field)s; take it out of their conditions (or delete those rules) first."
+    ),
     "field_has_values": N_(
         "%(count)s records hold a value of %(field)s; removing the field removes them (the audit log keeps them). Confirm to remove it."
     ),

@@ -19,8 +19,10 @@ from leadflow.core.errors import Forbidden, LeadflowError
 from leadflow.core.schemas import parse
 from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.criteria import Criterion
+from leadflow.duplicates.matchcodes import CUSTOM_PREFIX
 from leadflow.duplicates.models import DetectionTable, DuplicateRule, RuleState
-from leadflow.duplicates.tables import TABLES
+from leadflow.duplicates.tables import TABLES, custom_detection_kind
+from leadflow.fields.service import fields_of
 from leadflow.http.errors import status_for
 from leadflow.organisation.service import get_settings
 from leadflow.security.privileges import Privilege
@@ -171,20 +173,41 @@ def _row_errors(language: str, error: LeadflowError, values: dict[str, Any]) -> 
 # ---------------------------------------------------------------------------------------------- display
 
 
-def column_choices(language: str, table: str) -> list[tuple[str, str]]:
-    """The columns of a table duplicate detection can compare, labelled, for a select."""
-    columns = TABLES[DetectionTable(table)].columns
+# The labels of the custom fields duplicate rules may compare: {(table, "custom.<name>"): label}.
+CustomLabels = dict[tuple[str, str], str]
+
+
+def custom_labels(request: Request, language: str) -> CustomLabels:
+    """The custom fields each detection table lets duplicate rules compare, with their labels."""
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        return {
+            (table.value, CUSTOM_PREFIX + field.name): field.label(language)
+            for table in DetectionTable
+            for field in fields_of(uow.session, table.value)
+            if field.duplicate_rules and custom_detection_kind(field) is not None
+        }
+
+
+def _column_label(language: str, table: str, column: str, custom: CustomLabels) -> str:
+    return custom.get((str(table), column)) or label(language, COLUMN_LABELS, column)
+
+
+def column_choices(language: str, table: str, custom: CustomLabels) -> list[tuple[str, str]]:
+    """The columns of a table duplicate detection can compare (custom fields too), labelled, for a select."""
+    table = DetectionTable(table).value
+    columns = [*TABLES[DetectionTable(table)].columns, *(column for (owner, column) in custom if owner == table)]
     return sorted(
-        ((name, label(language, COLUMN_LABELS, name)) for name in columns), key=lambda item: item[1].casefold()
+        ((name, _column_label(language, table, name, custom)) for name in columns),
+        key=lambda item: item[1].casefold(),
     )
 
 
-def condition_summary(language: str, condition: Any, *, same_table: bool) -> str:
+def condition_summary(language: str, condition: Any, rule: DuplicateRule, custom: CustomLabels) -> str:
     """'Email: Exact match' or 'First name → Last name: Same first characters (3)'."""
-    base = label(language, COLUMN_LABELS, condition.base_column)
+    base = _column_label(language, rule.base_table, condition.base_column, custom)
     columns = base
-    if not same_table or condition.matching_column != condition.base_column:
-        columns = f"{base} → {label(language, COLUMN_LABELS, condition.matching_column)}"
+    if rule.base_table != rule.matching_table or condition.matching_column != condition.base_column:
+        columns = f"{base} → {_column_label(language, rule.matching_table, condition.matching_column, custom)}"
     text = f"{columns}: {label(language, CRITERION_LABELS, condition.criterion)}"
     if condition.n is not None:
         text += f" ({condition.n})"
@@ -193,8 +216,7 @@ def condition_summary(language: str, condition: Any, *, same_table: bool) -> str
     return text
 
 
-def _rule_row(language: str, rule: DuplicateRule) -> dict[str, Any]:
-    same = rule.base_table == rule.matching_table
+def _rule_row(language: str, rule: DuplicateRule, custom: CustomLabels) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule_name(language, rule.name, builtin=rule.is_builtin),
@@ -207,15 +229,15 @@ def _rule_row(language: str, rule: DuplicateRule) -> dict[str, Any]:
         "state": rule.state.value,
         "state_label": label(language, RULE_STATE_LABELS, rule.state),
         "state_badge": RULE_STATE_BADGES[rule.state.value],
-        "conditions": [condition_summary(language, condition, same_table=same) for condition in rule.conditions],
+        "conditions": [condition_summary(language, condition, rule, custom) for condition in rule.conditions],
     }
 
 
-def _form_choices(language: str, values: dict[str, Any]) -> dict[str, Any]:
+def _form_choices(language: str, values: dict[str, Any], custom: CustomLabels) -> dict[str, Any]:
     return {
         "tables": [(table.value, label(language, TABLE_LABELS, table)) for table in DetectionTable],
-        "base_columns": column_choices(language, values["base_table"]),
-        "matching_columns": column_choices(language, values["matching_table"]),
+        "base_columns": column_choices(language, values["base_table"], custom),
+        "matching_columns": column_choices(language, values["matching_table"], custom),
         "criteria": [(criterion.value, label(language, CRITERION_LABELS, criterion)) for criterion in Criterion],
         "regions": phone_regions(language),
     }
@@ -229,8 +251,9 @@ def _form_choices(language: str, values: dict[str, Any]) -> dict[str, Any]:
 def rules_page(request: Request, session: WebSessionDep, deleted: bool = False) -> Response:
     """Every duplicate detection rule: name, base and matching table, state, conditions."""
     language = session.language
+    custom = custom_labels(request, language)
     with database_of(request).unit_of_work(read_only=True) as uow:
-        rows = [_rule_row(language, rule) for rule in rule_service.list_rules(uow.session)]
+        rows = [_rule_row(language, rule, custom) for rule in rule_service.list_rules(uow.session)]
     return render(request, session, "admin/rules.html", rules=rows, deleted=deleted)
 
 
@@ -251,7 +274,7 @@ def _new_rule_page(
         values=values,
         error=error,
         errors=errors or {},
-        **_form_choices(session.language, values),
+        **_form_choices(session.language, values, custom_labels(request, session.language)),
     )
 
 
@@ -334,7 +357,8 @@ def _rule_page(
 ) -> Response:
     language = session.language
     values = values or _rule_values(rule)
-    row = _rule_row(language, rule)
+    custom = custom_labels(request, language)
+    row = _rule_row(language, rule, custom)
     with database_of(request).unit_of_work(read_only=True) as uow:
         publishing_job = latest_job(uow.session, kind=PUBLISH, parameter="rule_id", value=rule.id)
         follow: Progress | None = progress_of(language, publishing_job) if publishing_job is not None else None
@@ -359,7 +383,7 @@ def _rule_page(
         if publishing and publishing_job is not None and follow is not None and not follow.finished
         else None,
         default_region_name=dict(phone_regions(language)).get(rule.default_region, rule.default_region),
-        **_form_choices(language, values),
+        **_form_choices(language, values, custom),
     )
 
 
