@@ -299,11 +299,6 @@ def test_a_change_of_custom_values_is_audited_field_by_field(client: TestClient)
     assert {"custom.seats": {"old": 5, "new": 7}} in changes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the audit of a record update keeps custom values as stored (money scaled by 10^4), "
-    "while the audit of a removed field keeps them as shown",
-)
 def test_a_change_of_a_money_value_is_audited_as_the_amount_shown(client: TestClient) -> None:
     add_field(client, name="deal_size", label_en="Deal", label_es="Trato", kind="money")
     lead = create_lead(client, custom={"deal_size": "10.50"})
@@ -440,11 +435,6 @@ def opportunity_in_chf_at_half(client: TestClient) -> tuple[dict[str, Any], dict
     return chf.json(), opportunity
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: recalculate_open_records recaptures the rate and the built-in base amounts but leaves "
-    "the custom money fields' base amounts at the old rate",
-)
 def test_recalculating_open_records_also_moves_custom_money_to_the_new_rate(client: TestClient) -> None:
     chf, opportunity = opportunity_in_chf_at_half(client)
     assert client.patch(f"{API}/currencies/{chf['id']}", json={"exchange_rate": "0.25"}).status_code == 200

@@ -25,11 +25,11 @@ from leadflow.fields import storage
 from leadflow.fields.models import CUSTOMISABLE, RULES_USING, SHOWN, CustomField, FieldKind, FieldMapping
 from leadflow.fields.schemas import FieldChanges, FieldCreate, MappingIn, OptionIn
 from leadflow.fields.values import TEXT_KINDS, FieldProblem, as_text, base_of, to_output, to_stored
-from leadflow.organisation.currencies import MONEY_FIELDS
+from leadflow.organisation.currencies import MONEY_FIELDS, RATE_FOLLOWERS
 from leadflow.organisation.models import Currency
 from leadflow.security.access import can, require_admin
 from leadflow.security.actor import Actor
-from leadflow.security.audit import changed_fields, entry_values, plain, record_action, write_entries
+from leadflow.security.audit import AUDIT_SHOWN, changed_fields, entry_values, plain, record_action, write_entries
 from leadflow.security.privileges import Depth, Privilege
 
 ADMIN_TABLE = "settings"
@@ -513,17 +513,49 @@ def stored_custom(
             problems.append(_problem(field.name, "required", "This field is required."))
     if problems:
         raise _refusal(problems)
-    money = [field for field in fields.values() if field.kind is FieldKind.MONEY]
-    if money:
-        rate = _rate(session, currency_id)
-        for field in money:
-            base = base_of(result.get(field.name), rate)
-            if base is None:
-                result.pop(f"{field.name}__base", None)
-            else:
-                result[f"{field.name}__base"] = base
+    if any(field.kind is FieldKind.MONEY for field in fields.values()):
+        _base_amounts(fields.values(), result, _rate(session, currency_id))
     # Values of fields removed meanwhile are not kept by a new write.
     return {key: value for key, value in result.items() if key.split("__")[0] in fields}
+
+
+def _base_amounts(fields: Iterable[CustomField], values: dict[str, Any], rate: Decimal) -> None:
+    """Set, in place, each money field's base amount (``<name>__base``) at ``rate``."""
+    for field in fields:
+        if field.kind is FieldKind.MONEY:
+            base = base_of(values.get(field.name), rate)
+            if base is None:
+                values.pop(f"{field.name}__base", None)
+            else:
+                values[f"{field.name}__base"] = base
+
+
+def follow_rate(session: Session, record: Any) -> None:
+    """Move a record's custom money base amounts to the rate it has just captured (a recalculation,
+    a win or a loss), as its built-in amounts move."""
+    if not record.custom:
+        return
+    values = dict(record.custom)
+    _base_amounts(fields_of(session, record.__tablename__), values, record.exchange_rate or Decimal(1))
+    if values != record.custom:
+        record.custom = values
+
+
+RATE_FOLLOWERS.append(follow_rate)
+
+
+def audited_value(record: Any, name: str, stored: Any) -> Any:
+    """A record's stored custom value as its audit entry keeps it: as the API shows it."""
+    session = object_session(record)
+    field = (
+        next((field for field in fields_of(session, record.__tablename__) if field.name == name), None)
+        if session
+        else None
+    )
+    return stored if field is None else to_output(field, stored)
+
+
+AUDIT_SHOWN["custom"] = audited_value
 
 
 def apply_custom(

@@ -9,7 +9,7 @@ and ``recalculate_open_records`` applies the current rates to the open ones.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
@@ -134,10 +134,17 @@ def in_precision(amount: Decimal | None, currency: Currency | None) -> Decimal |
     return rounded.quantize(BASE_QUANTUM)  # written as every stored amount reads back: four places
 
 
+# What else follows a record's newly captured rate: functions of the domains above (the custom money
+# fields' base amounts), registered there, called with the session and the record after the capture.
+RATE_FOLLOWERS: list[Callable[[Session, Any], None]] = []
+
+
 def capture_rate(session: Session, record: Any) -> None:
     """Capture the record's currency rate now and recompute its base amounts (a state change, a recalculation)."""
     for name, value in rate_values(session, record.__tablename__, _money_of(record)).items():
         setattr(record, name, value)
+    for follow in RATE_FOLLOWERS:
+        follow(session, record)
 
 
 def _money_of(record: Any) -> dict[str, Any]:

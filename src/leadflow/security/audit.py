@@ -73,16 +73,26 @@ def changed_fields(record: Any) -> dict[str, dict[str, Any]]:
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
             if attribute.key == "custom":
-                changes.update(_custom_changes(old or {}, new or {}))
+                changes.update(_custom_changes(record, old or {}, new or {}))
             elif old != new:
                 changes[attribute.key] = {"old": plain(old), "new": plain(new)}
     return changes
 
 
-def _custom_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Custom field values (one JSON column) audited field by field, as ``custom.<name>``, as stored."""
+# How the audit shows a custom field's stored value, ``shown(record, name, stored)``: as the API shows it
+# (money and decimals as amounts). The custom fields domain above knows the definitions and registers it
+# under "custom"; without it values are kept as stored.
+AUDIT_SHOWN: dict[str, Callable[[Any, str, Any], Any]] = {}
+
+
+def _custom_changes(record: Any, old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Custom field values (one JSON column) audited field by field, as ``custom.<name>``, as shown."""
+    shown = AUDIT_SHOWN.get("custom", lambda _record, _name, stored: stored)
     return {
-        f"custom.{name}": {"old": old.get(name), "new": new.get(name)}
+        f"custom.{name}": {
+            "old": plain(shown(record, name, old.get(name))),
+            "new": plain(shown(record, name, new.get(name))),
+        }
         for name in sorted(set(old) | set(new))
         if old.get(name) != new.get(name) and "__" not in name
     }
