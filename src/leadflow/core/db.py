@@ -35,6 +35,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        """What its values are in Python (the generic decorator would answer ``object``)."""
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
@@ -57,6 +62,11 @@ class ScaledDecimal(TypeDecorator[Decimal]):
 
     impl = BigInteger
     cache_ok = True
+
+    @property
+    def python_type(self) -> type:
+        """What its values are in Python: Decimals (its stored integers are not what callers get)."""
+        return Decimal
 
     def __init__(self, scale: int = MONEY_SCALE) -> None:
         super().__init__()

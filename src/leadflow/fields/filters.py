@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, inspect, not_, or_
 from sqlalchemy.orm import Session
 
-from leadflow.core.db import ScaledDecimal, UTCDateTime, mapped_class
+from leadflow.core.db import mapped_class
 from leadflow.core.errors import LeadflowError, ValidationFailed, field_refusal
 from leadflow.core.paging import CursorKind, contains
 from leadflow.fields import storage
@@ -79,16 +79,10 @@ def _builtin(model: Any, table: str, key: str) -> Any:
 
 def _builtin_value(column: Any, value: Any) -> Any:
     """A filter value in the type of a built-in column."""
-    kind = column.type
-    if isinstance(kind, UTCDateTime):
-        python_type: Any = datetime
-    elif isinstance(kind, ScaledDecimal):
-        python_type = Decimal
-    else:
-        try:
-            python_type = kind.python_type
-        except NotImplementedError:
-            python_type = str
+    try:
+        python_type: Any = column.type.python_type
+    except NotImplementedError:
+        python_type = str
     try:
         if value is None or value == "":
             return None

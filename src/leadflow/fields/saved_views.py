@@ -20,7 +20,7 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import delete, false, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from leadflow.core.db import ScaledDecimal, UTCDateTime, mapped_class
+from leadflow.core.db import mapped_class
 from leadflow.core.errors import Forbidden, InvalidState, NotFound, field_refusal
 from leadflow.core.paging import keyset_page
 from leadflow.core.records import check_version
@@ -346,11 +346,6 @@ def list_page(
 
 
 def _kind(column: Any) -> Any:
-    # leadflow's own column types say nothing useful as python_type (UTCDateTime: object; ScaledDecimal: int).
-    if isinstance(column.type, UTCDateTime):
-        return "datetime"
-    if isinstance(column.type, ScaledDecimal):
-        return "money"
     try:
         python_type = column.type.python_type
     except NotImplementedError:

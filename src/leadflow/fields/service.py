@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.orm import Session, object_session
 
-from leadflow.core.db import ScaledDecimal, mapped_class
+from leadflow.core.db import mapped_class
 from leadflow.core.errors import Conflict, InvalidState, NotFound, ValidationFailed, field_refusal
 from leadflow.core.records import check_version
 from leadflow.core.uow import UnitOfWork
@@ -680,7 +680,7 @@ def set_mapping(data: MappingIn, *, uow: UnitOfWork, actor: Actor) -> FieldMappi
 
 
 def _column_fits(column: Any, target: CustomField) -> bool:
-    python_type = Decimal if isinstance(column.type, ScaledDecimal) else column.type.python_type
+    python_type = column.type.python_type
     if target.kind in (FieldKind.DECIMAL, FieldKind.MONEY):
         return python_type in (Decimal, int)
     if target.kind is FieldKind.WHOLE_NUMBER:
