@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, tuple_
 from sqlalchemy.orm import Session
 
 from leadflow.core.errors import ValidationFailed
@@ -44,13 +44,16 @@ def encode_cursor(value: Any, record_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, kind: CursorKind, *, refusal: str) -> tuple[Any, uuid.UUID]:
-    """The sort value and id a cursor holds; ``refusal`` is the message when it is not valid."""
+def decode_cursor(cursor: str, kind: CursorKind, *, refusal: str, nullable: bool = False) -> tuple[Any, uuid.UUID]:
+    """The sort value and id a cursor holds; ``refusal`` is the message when it is not valid. A cursor
+    of a ``nullable`` sort key may hold a blank (None)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, raw_id = json.loads(base64.urlsafe_b64decode(padded))
         record_id = uuid.UUID(raw_id)
-        if kind == "datetime":
+        if value is None and nullable:
+            pass
+        elif kind == "datetime":
             value = datetime.fromisoformat(value)
         elif kind == "date":
             value = date.fromisoformat(value)
@@ -102,19 +105,21 @@ def keyset_page(
     descending: bool = False,
     key_of: Callable[[Any], Any] | None = None,
     most: int = MAX_LIMIT,
+    nullable: bool = False,
 ) -> Page[Any]:
     """A page of ``statement``'s rows in the order of (``key``, ``id_column``), after ``cursor``.
 
     ``key_of`` reads the key's value off a row (by default the attribute named like the key's column).
+    A ``nullable`` key's blanks come first (last when descending), as the lowest value, on both databases.
     """
     check_limit(limit, most=most)
     if cursor is not None:
-        value, last_id = decode_cursor(cursor, kind, refusal=INVALID_CURSOR)
-        position = tuple_(key, id_column)
-        statement = statement.where(
-            position < tuple_(value, last_id) if descending else position > tuple_(value, last_id)
-        )
-    order = (key.desc(), id_column.desc()) if descending else (key, id_column)
+        value, last_id = decode_cursor(cursor, kind, refusal=INVALID_CURSOR, nullable=nullable)
+        statement = statement.where(_after(key, id_column, value, last_id, descending=descending, nullable=nullable))
+    if nullable:
+        order = (key.desc().nulls_last(), id_column.desc()) if descending else (key.asc().nulls_first(), id_column)
+    else:
+        order = (key.desc(), id_column.desc()) if descending else (key, id_column)
     rows = list(session.scalars(statement.order_by(*order).limit(limit + 1)))
     items = rows[:limit]
     if len(rows) <= limit:
@@ -122,6 +127,22 @@ def keyset_page(
     last = items[-1]
     read_key = key_of or (lambda row: getattr(row, key.key))
     return Page(items, encode_cursor(read_key(last), last.id))
+
+
+def _after(key: Any, id_column: Any, value: Any, last_id: uuid.UUID, *, descending: bool, nullable: bool) -> Any:
+    """The rows that come after (key ``value``, ``last_id``) in the page order."""
+    position = tuple_(key, id_column)
+    # Each value bound as its column's type: a tuple does not pass the types on, and leadflow's own
+    # types store values otherwise than Python holds them (money scaled to integers).
+    last = tuple_(bindparam(None, value, type_=key.type), bindparam(None, last_id, type_=id_column.type))
+    if not nullable:
+        return position < last if descending else position > last
+    blank = key.is_(None)
+    if value is None:  # among the blanks: first ascending, last descending
+        return (blank & (id_column < last_id)) if descending else ((blank & (id_column > last_id)) | ~blank)
+    if descending:
+        return (~blank & (position < last)) | blank
+    return ~blank & (position > last)
 
 
 def contains(columns: Iterable[Any], term: str) -> ColumnElement[bool]:

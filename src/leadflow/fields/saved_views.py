@@ -324,13 +324,14 @@ def list_page(
     statement = select(model).where(access_condition(actor, Privilege.READ, table, model))
     for condition in conditions:
         statement = statement.where(condition_sql(session, table, condition))
+    nullable = False
     if name.startswith("custom."):
-        key, kind = custom_sort(session, table, name)
+        key, kind = custom_sort(session, table, name)  # blanks read as the lowest value
         column_name = None
     else:
         _sortable(session, table, name)
         column = inspect(model).columns[name]
-        key, kind = getattr(model, name), _kind(column)
+        key, kind, nullable = getattr(model, name), _kind(column), bool(column.nullable)
         column_name = name
     return keyset_page(
         session,
@@ -342,6 +343,7 @@ def list_page(
         cursor=cursor,
         descending=descending,
         key_of=(lambda row: getattr(row, column_name)) if column_name else _custom_key(session, table, name),
+        nullable=nullable,
     )
 
 
