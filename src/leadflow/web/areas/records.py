@@ -15,21 +15,29 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import get_attachment, timeline
-from leadflow.core.errors import LeadflowError, NotFound
+from leadflow.core.errors import LeadflowError, NotFound, ValidationFailed
+from leadflow.core.paging import encode_cursor
 from leadflow.core.schemas import parse
+from leadflow.core.uow import UnitOfWork
 from leadflow.customers import service as customers
+from leadflow.fields import saved_views
+from leadflow.fields.filters import Condition, condition_sql, custom_sort
+from leadflow.fields.storage import SORTABLE_KINDS
+from leadflow.fields.values import as_text
 from leadflow.http.downloads import attachment_response
 from leadflow.http.errors import status_for
 from leadflow.opportunities import service as opportunities
 from leadflow.process.flow import move_stage
 from leadflow.web import custom_values
+from leadflow.web.areas import saved_views as saved_view_pages
 from leadflow.web.areas.records_forms import KINDS, OPPORTUNITIES, RecordKind, form_values, posted_values, service_input
-from leadflow.web.areas.records_lists import LISTS, list_page, rows_of
+from leadflow.web.areas.records_lists import LISTS, PAGE_SIZE, Cell, Column, ListSpec, Page, list_page, rows_of
 from leadflow.web.areas.records_page import can_create, new_page, readable_record, record_page, refused_page
-from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal
+from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version, refusal, refusal_text
 from leadflow.web.i18n import N_
 from leadflow.web.notes import PostedNote, note_refusal_text, save_note
 from leadflow.web.pages import (
@@ -101,33 +109,203 @@ def _record_id(kind: RecordKind, raw: str) -> uuid.UUID:
 # ---------------------------------------------------------------------------------------------- lists
 
 
+# The list's sort keys (leadflow.web.areas.records_lists.LISTS) and columns as a saved view names them:
+# the table's fields. A view's sort or columns naming another field are applied as named.
+SORT_FIELDS = {
+    "accounts": {"name": "name", "city": "address_city", "created_at": "created_at"},
+    "contacts": {"name": "full_name", "email": "email", "created_at": "created_at"},
+    "opportunities": {
+        "name": "name",
+        "estimated_revenue": "estimated_revenue",
+        "estimated_close_date": "estimated_close_date",
+        "created_at": "created_at",
+    },
+}
+COLUMN_FIELDS = {
+    "accounts": {
+        "name": "name",
+        "telephone": "telephone",
+        "email": "email",
+        "city": "address_city",
+        "owner": "owner_user_id",
+        "created_at": "created_at",
+    },
+    "contacts": {
+        "name": "full_name",
+        "email": "email",
+        "business_phone": "business_phone",
+        "account": "account_id",
+        "city": "address_city",
+        "owner": "owner_user_id",
+        "created_at": "created_at",
+    },
+    "opportunities": {
+        "name": "name",
+        "customer": "customer_id",
+        "estimated_revenue": "estimated_revenue",
+        "estimated_close_date": "estimated_close_date",
+        "stage": "process_stage",
+        "state": "state",
+        "owner": "owner_user_id",
+        "created_at": "created_at",
+    },
+}
+# The field a search looks in when a saved view lists the records (a view's filters all hold at once).
+SEARCH_FIELDS = {"accounts": "name", "contacts": "full_name", "opportunities": "name"}
+
+
+def _field_sort(table: str, sort: str) -> str:
+    """A list's sort as the saved views' service names it (a field of the table, or ``custom.<name>``)."""
+    key = sort.lstrip("-+ ")
+    return ("-" if sort.startswith("-") else "") + SORT_FIELDS[table].get(key, key)
+
+
+def _list_sort(table: str, sort: str) -> str:
+    """A saved view's sort as the list's sort links name it."""
+    key = sort.lstrip("-+ ")
+    keys = {name: key for key, name in SORT_FIELDS[table].items()}
+    return ("-" if sort.startswith("-") else "") + keys.get(key, key)
+
+
+def _shown_columns(spec: ListSpec, chosen: list[str]) -> list[Column]:
+    """The list's built-in columns a view shows: all when it names none of them; the name always (it links
+    to the record)."""
+    fields = COLUMN_FIELDS[spec.table]
+    wanted = set(chosen)
+    if not wanted & set(fields.values()):
+        return list(spec.columns)
+    return [column for column in spec.columns if column.key == "name" or fields.get(column.key) in wanted]
+
+
+def _cursor_at(uow: UnitOfWork, table: str, sort: str, record: Any) -> str:
+    """The keyset cursor just at this record in a list sorted by ``sort`` (the sort value read by the database)."""
+    name = sort.lstrip("-+ ")
+    model = type(record)
+    expression = custom_sort(uow.session, table, name)[0] if name.startswith("custom.") else getattr(model, name)
+    return encode_cursor(uow.session.scalar(select(expression).where(model.id == record.id)), record.id)
+
+
+def _view_page(
+    uow: UnitOfWork,
+    session: WebSession,
+    table: str,
+    conditions: tuple[Condition, ...],
+    sort: str,
+    *,
+    after: str | None,
+    before: str | None,
+) -> tuple[list[Any], str | None, str | None]:
+    """One page of the records a saved view (or a sort on a custom field) lists, as the REST API pages
+    them, and the cursors of the next and previous pages (None when there is none)."""
+
+    def page_of(order: str, cursor: str | None) -> Any:
+        return saved_views.list_page(
+            table, uow=uow, actor=session.actor, conditions=conditions, sort=order, limit=PAGE_SIZE, cursor=cursor
+        )
+
+    if before and not after:
+        back = page_of(sort[1:] if sort.startswith("-") else f"-{sort}", before)
+        if back.next_cursor is None:  # back at the start: the first page, full
+            first = page_of(sort, None)
+            return first.items, first.next_cursor, None
+        items = list(reversed(back.items))
+        return items, _cursor_at(uow, table, sort, items[-1]), back.next_cursor
+    page = page_of(sort, after)
+    previous = _cursor_at(uow, table, sort, page.items[0]) if after and page.items else None
+    return page.items, page.next_cursor, previous
+
+
+def _conditions_hold(uow: UnitOfWork, table: str, conditions: tuple[Condition, ...]) -> bool:
+    try:
+        for condition in conditions:
+            condition_sql(uow.session, table, condition)
+    except ValidationFailed:
+        return False
+    return True
+
+
 def _list(request: Request, session: WebSession, kind: RecordKind) -> Response:
     spec = LISTS[kind.path]
+    table = kind.path
+    language = session.language
     params = request.query_params
     q = params.get("q", "")[:200]
+    asked_view = params.get("view_id", "")[:100]
+    # A saved view (picked, else the user's default) filters, sorts and chooses the columns.
+    picked = saved_view_pages.picked_view(request, session, table, view_id=asked_view, asked=False)
+    problems = list(picked.problems)
+    sort = params.get("sort") or (_list_sort(table, picked.sort) if picked.id and picked.sort else "")
+    after, before = params.get("after") or None, params.get("before") or None
     failure: Refusal | None = None
+    page: Page | None = None
     with database_of(request).unit_of_work(read_only=True) as uow:
-        try:
-            page = list_page(
-                uow.session,
-                spec,
-                actor=session.actor,
-                q=q,
-                sort=params.get("sort"),
-                after=params.get("after") or None,
-                before=params.get("before") or None,
-            )
-        except LeadflowError as error:
-            failure = refusal(session.language, error)
-            page = list_page(uow.session, spec, actor=session.actor, q=q, sort=params.get("sort"))
+        if picked.id or sort.lstrip("-+ ").startswith("custom."):
+            conditions = picked.conditions
+            search = (Condition(SEARCH_FIELDS[table], "contains", q.strip()),) if q.strip() else ()
+            sort = sort or spec.default_sort
+            for _attempt in range(4):
+                try:
+                    items, next_cursor, previous_cursor = _view_page(
+                        uow,
+                        session,
+                        table,
+                        (*conditions, *search),
+                        _field_sort(table, sort),
+                        after=after,
+                        before=before,
+                    )
+                except ValidationFailed as refused:
+                    text = refusal_text(language, refused)
+                    if text not in problems:
+                        problems.append(text)
+                    if refused.code != "invalid_cursor":
+                        if conditions and not _conditions_hold(uow, table, conditions):
+                            conditions = ()  # a saved view's filter that no longer holds (a field hidden since)
+                        else:
+                            sort = spec.default_sort
+                    after = before = None
+                    continue
+                page = Page(items, next_cursor, previous_cursor, sort)
+                break
+        if page is None:
+            try:
+                page = list_page(
+                    uow.session, spec, actor=session.actor, q=q, sort=sort or None, after=after, before=before
+                )
+            except LeadflowError as error:
+                failure = refusal(language, error)
+                page = list_page(uow.session, spec, actor=session.actor, q=q, sort=sort or None)
         rows = rows_of(uow.session, spec, page.items, actor=session.actor)
+        visible = custom_values.visible_fields(uow.session, table)
+        custom_fields = [item for item in visible if item.searchable]
+        if picked.columns:  # the saved view's own columns
+            custom_fields = saved_view_pages.custom_columns_of(visible, picked.columns)
+        for row, record in zip(rows, page.items, strict=True):
+            stored = record.custom or {}
+            for item in custom_fields:
+                row[f"custom.{item.name}"] = Cell("text", as_text(item, stored.get(item.name), language))
+    columns = [
+        *_shown_columns(spec, picked.columns),
+        *(
+            Column(
+                f"custom.{item.name}",
+                item.label(language),
+                sort=f"custom.{item.name}" if item.kind in SORTABLE_KINDS else None,
+                optional=True,
+            )
+            for item in custom_fields
+        ),
+    ]
+    # The links keep the picked view; "none" keeps the list without the user's default view.
+    link_view = picked.id or ("none" if asked_view else "")
+    shown_sort = page.sort
 
     def link(**changes: str | None) -> str:
-        query = {"q": q or None, "sort": page.sort, **changes}
+        query = {"view_id": link_view or None, "q": q or None, "sort": shown_sort, **changes}
         return f"/{kind.path}?" + urlencode({k: v for k, v in query.items() if v})
 
     def sort_link(key: str) -> str:
-        return link(sort=f"-{key}" if page.sort == key else key)
+        return link(sort=f"-{key}" if shown_sort == key else key)
 
     return render(
         request,
@@ -136,15 +314,23 @@ def _list(request: Request, session: WebSession, kind: RecordKind) -> Response:
         status_code=200 if failure is None else 422,
         kind=kind,
         spec=spec,
+        columns=columns,
         rows=rows,
         page=page,
         q=q,
         refusal=failure,
+        problems=problems,
         notice=NOTICES.get(params.get("notice", "")),
         can_create=can_create(session, kind.path),
         sort_link=sort_link,
+        clear_link=link(q=None),
         next_link=link(after=page.next_cursor) if page.next_cursor else None,
         previous_link=link(before=page.previous_cursor) if page.previous_cursor else None,
+        saved_views=picked.choices,
+        saved_view_id=picked.id,
+        view_name=picked.name,
+        link_view=link_view,
+        views_url=f"{saved_view_pages.VIEWS_PAGE}?{urlencode({'table': table})}",
     )
 
 
