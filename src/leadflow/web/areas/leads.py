@@ -374,6 +374,7 @@ def lead_list(
         saved_views=picked.choices,
         saved_view_id=picked.id,
         custom_columns=custom_columns,
+        groups=picked.groups,
         grades=GRADE_CHOICES,
         next_url=state.url(cursor=next_cursor) if next_cursor else None,
         previous_url=state.url(cursor=previous_cursor, direction="previous") if previous_cursor else None,

@@ -329,6 +329,7 @@ def _list(request: Request, session: WebSession, kind: RecordKind) -> Response:
         saved_views=picked.choices,
         saved_view_id=picked.id,
         view_name=picked.name,
+        groups=picked.groups,
         link_view=link_view,
         views_url=f"{saved_view_pages.VIEWS_PAGE}?{urlencode({'table': table})}",
     )

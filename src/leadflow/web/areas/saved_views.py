@@ -26,15 +26,17 @@ from leadflow.fields import saved_views as service
 from leadflow.fields.filters import OPERATORS
 from leadflow.fields.models import CustomField, FieldKind, SavedView
 from leadflow.fields.saved_views import ViewCreate, ViewUpdate
-from leadflow.fields.storage import SORTABLE_KINDS
+from leadflow.fields.storage import SORTABLE_KINDS, blank_value
+from leadflow.fields.values import as_text
 from leadflow.http.errors import status_for
+from leadflow.http.labels import CHOICE_LABELS, label
 from leadflow.leads.models import LEAD_SORTS
 from leadflow.security.privileges import Privilege
 from leadflow.web import custom_values
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.forms import FormDep, Refusal, parse_uuid, parse_version, refusal
 from leadflow.web.i18n import N_, gettext
-from leadflow.web.labels import COLUMN_LABELS, TABLE_LABELS
+from leadflow.web.labels import COLUMN_LABELS, STAGE_LABELS, TABLE_LABELS
 from leadflow.web.pages import WebSession, WebSessionDep, committed, database_of, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -550,6 +552,69 @@ class PickedView:
     columns: list[str] = field(default_factory=list)
     choices: list[tuple[str, str, bool]] = field(default_factory=list)  # (id, name, is the default)
     problems: list[str] = field(default_factory=list)
+    groups: GroupSummary | None = None  # a grouped view's counts by group
+
+
+@dataclass
+class GroupSummary:
+    """How many of a grouped view's records fall in each group, labelled in the user's language."""
+
+    field: str
+    rows: list[tuple[str, int]]
+
+
+# Built-in text columns whose stored values have labels of their own.
+_VALUE_LABELS: dict[str, dict[str, str]] = {"process_stage": STAGE_LABELS}
+
+
+def _group_text(uow: UnitOfWork, language: str, table: str, name: str, values: list[Any]) -> Any:
+    """A function showing one group's value as the list shows it (blank as "(blank)")."""
+    blank = gettext(language, "(blank)")
+    if name.startswith("custom."):
+        custom = next(
+            (item for item in custom_values.visible_fields(uow.session, table) if f"custom.{item.name}" == name), None
+        )
+        if custom is None:
+            return lambda value: blank if value is None else str(value)
+        empty = blank_value(custom)
+        return lambda value: blank if value is None or value == empty else as_text(custom, value, language)
+    column = inspect(mapped_class(table)).columns[name]
+    enum_class = getattr(column.type, "enum_class", None)
+    labels = CHOICE_LABELS.get(enum_class) if enum_class is not None else _VALUE_LABELS.get(name)
+    if labels is not None:
+        return lambda value: blank if value is None else label(language, labels, value)
+    if column.foreign_keys and name.endswith(("user_id", "by_id", "team_id")):
+        ids = [value for value in values if isinstance(value, uuid.UUID)]
+        names = lookups.owner_names(uow.session, user_ids=ids, team_ids=ids)
+        return lambda value: blank if value is None else names.get(value, str(value))
+    if isinstance(column.type.python_type, type) and issubclass(column.type.python_type, bool):
+        return lambda value: blank if value is None else gettext(language, "Yes") if value else gettext(language, "No")
+    return lambda value: blank if value is None or value == "" else str(value)
+
+
+def group_summary(uow: UnitOfWork, session: WebSession, view: SavedView) -> GroupSummary | None:
+    """The counts by group of a grouped view (None when it is not grouped, or its grouping no longer holds)."""
+    if not view.group_by:
+        return None
+    language = session.language
+    try:
+        counts = service.group_counts(view, uow=uow, actor=session.actor)
+    except LeadflowError:
+        return None
+    name = view.group_by
+    if name.startswith("custom."):
+        field_label = next(
+            (
+                item.label(language)
+                for item in custom_values.visible_fields(uow.session, view.table_name)
+                if f"custom.{item.name}" == name
+            ),
+            name,
+        )
+    else:
+        field_label = _builtin_label(language, name)
+    text = _group_text(uow, language, view.table_name, name, [value for value, _ in counts])
+    return GroupSummary(field=field_label, rows=[(text(value), count) for value, count in counts])
 
 
 # The picker's choice of no saved view at all (the list's own views then, not the default).
@@ -584,6 +649,7 @@ def picked_view(request: Request, session: WebSession, table: str, *, view_id: s
         picked.conditions = service.conditions_of(view)
         picked.sort = view.sort or None
         picked.columns = list(view.columns or [])
+        picked.groups = group_summary(uow, session, view)
     return picked
 
 
