@@ -10,12 +10,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 from leadflow.core.errors import ValidationFailed
 from leadflow.scoring.features import BY_KEY, OTHER, Kind
@@ -82,6 +82,8 @@ def _matrix(samples: Sequence[Sample], keys: Sequence[str], vocabulary: dict[str
             column = place.get(sample.values[key])
             columns[i] = place[OTHER] if column is None else column
             i += 1
+    from scipy import sparse  # scipy and scikit-learn load when a model is trained, not with every command
+
     rows = np.repeat(np.arange(len(samples), dtype=np.int32), len(keys))
     data = np.ones(len(columns), dtype=np.float64)
     return sparse.csr_matrix((data, (rows, columns)), shape=(len(samples), width))
@@ -93,6 +95,8 @@ def fit(samples: Sequence[Sample], keys: Sequence[str], *, step: Step) -> tuple[
     vocabulary = _vocabulary(train, keys)
     step("fitting")
     matrix = _matrix(train, keys, vocabulary)
+    from sklearn.linear_model import LogisticRegression
+
     outcome = np.array([sample.qualified for sample in train], dtype=np.int8)
     learner = LogisticRegression(C=1.0, max_iter=2000)
     learner.fit(matrix, outcome)
@@ -124,6 +128,8 @@ def _period(part: Sequence[Sample]) -> dict[str, Any]:
 
 
 def _report(scorer: Scorer, train: Sequence[Sample], test: Sequence[Sample]) -> dict[str, Any]:
+    from sklearn.metrics import roc_auc_score
+
     scored = [(scorer.score(sample.values), sample.qualified) for sample in test]
     usable = [(result, qualified) for result, qualified in scored if result.probability is not None]
     probabilities = np.array([result.probability for result, _ in usable])
