@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from leadflow.core.uow import Database
 from leadflow.fields.models import SavedView
+from leadflow.process.flow import move_stage
 from leadflow.security.actor import Actor
 from tests.factories import make_lead
 from tests.integration.test_custom_fields import REGIONS, define
@@ -36,8 +37,8 @@ def groups_of(page: str) -> tuple[str, list[tuple[str, int]]] | None:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", ("By Region", [("(blank)", 1), ("North", 2), ("South", 1)])),
-        ("es", ("Por Región", [("(vacío)", 1), ("Norte", 2), ("Sur", 1)])),
+        ("en", ("By Region", [("(blank)", 1), ("South", 1), ("North", 2)])),
+        ("es", ("Por Región", [("(vacío)", 1), ("Sur", 1), ("Norte", 2)])),
     ],
 )
 def test_a_lead_view_grouped_on_a_custom_choice_counts_each_option(
@@ -47,7 +48,8 @@ def test_a_lead_view_grouped_on_a_custom_choice_counts_each_option(
     language: str,
     expected: tuple[str, list[tuple[str, int]]],
 ) -> None:
-    define(database, actor, "region", "choice", options=REGIONS, label_en="Region", label_es="Región")
+    options = [REGIONS[1], REGIONS[0], REGIONS[2]]  # south first: the groups come in the options' order
+    define(database, actor, "region", "choice", options=options, label_en="Region", label_es="Región")
     for region in ("north", "north", "south", None):
         make_lead(database, actor, custom={"region": region} if region else {})
     view_id = add_view(database, actor, "leads", name="By region", group_by="custom.region")
@@ -61,8 +63,12 @@ def test_a_lead_view_grouped_on_a_custom_choice_counts_each_option(
 def test_the_open_opportunities_by_stage_view_counts_each_stage_in_spanish(
     web_client_for: Callable[..., TestClient], database: Database, actor: Actor
 ) -> None:
-    for number in range(3):
-        make_record(database, actor, "opportunities", f"Deal {number}")
+    deals = [make_record(database, actor, "opportunities", f"Deal {number}") for number in range(3)]
+    with database.unit_of_work() as uow:  # one on to Propose, one to Close: the stages' order, not the alphabet's
+        for deal, steps in ((deals[0], 1), (deals[1], 2)):
+            for _ in range(steps):
+                move_stage(deal, forward=True, uow=uow, actor=actor)
+        uow.commit()
     with database.unit_of_work(read_only=True) as uow:
         view_id: uuid.UUID = uow.session.scalars(
             select(SavedView.id).where(SavedView.table_name == "opportunities", SavedView.group_by.is_not(None))
@@ -71,7 +77,7 @@ def test_the_open_opportunities_by_stage_view_counts_each_stage_in_spanish(
     page = web_client_for(accept_language="es").get(f"/opportunities?view_id={view_id}")
 
     assert page.status_code == 200
-    assert groups_of(page.text) == ("Por Fase del proceso", [("Desarrollar", 3)])
+    assert groups_of(page.text) == ("Por Fase del proceso", [("Desarrollar", 1), ("Proponer", 1), ("Cerrar", 1)])
 
 
 def test_a_view_that_is_not_grouped_shows_no_groups(web_client: TestClient, database: Database, actor: Actor) -> None:

@@ -31,6 +31,7 @@ from leadflow.fields.values import as_text
 from leadflow.http.errors import status_for
 from leadflow.http.labels import CHOICE_LABELS, label
 from leadflow.leads.models import LEAD_SORTS
+from leadflow.process.flow import STAGE_NAMES
 from leadflow.security.privileges import Privilege
 from leadflow.web import custom_values
 from leadflow.web.areas import leads_lookups as lookups
@@ -614,7 +615,26 @@ def group_summary(uow: UnitOfWork, session: WebSession, view: SavedView) -> Grou
     else:
         field_label = _builtin_label(language, name)
     text = _group_text(uow, language, view.table_name, name, [value for value, _ in counts])
+    order = _choice_order(uow, view.table_name, name)
+    if order:  # a pick-list's groups in its own order (Develop, Propose, Close), blanks first
+        counts = sorted(counts, key=lambda pair: -1 if pair[0] in (None, "") else order.get(pair[0], len(order)))
     return GroupSummary(field=field_label, rows=[(text(value), count) for value, count in counts])
+
+
+def _choice_order(uow: UnitOfWork, table: str, name: str) -> dict[Any, int]:
+    """The position of each value of a pick-list field (a custom choice's options, an enum's members,
+    the process stages); empty for other fields, whose groups keep the order of their values."""
+    if name.startswith("custom."):
+        custom = next(
+            (item for item in custom_values.visible_fields(uow.session, table) if f"custom.{item.name}" == name), None
+        )
+        values: list[Any] = custom.option_values() if custom is not None and custom.kind is FieldKind.CHOICE else []
+    elif name == "process_stage":
+        values = list(STAGE_NAMES)
+    else:
+        enum_class = getattr(inspect(mapped_class(table)).columns[name].type, "enum_class", None)
+        values = [member.value for member in enum_class] if enum_class is not None else []
+    return {value: position for position, value in enumerate(values)}
 
 
 # The picker's choice of no saved view at all (the list's own views then, not the default).
