@@ -120,11 +120,17 @@ class TableInfo:
         """The columns a rule may compare, by name, with their kind: the table's own and, as
         ``custom.<name>``, its custom fields whose definition lets duplicate rules use them."""
         kinds = dict(self.columns)
-        for field in fields_of(session, self.name.value):
-            kind = custom_detection_kind(field)
-            if field.duplicate_rules and kind is not None:
-                kinds[CUSTOM_PREFIX + field.name] = kind
+        for field in self.rule_fields(session):
+            kinds[CUSTOM_PREFIX + field.name] = custom_detection_kind(field) or TEXT  # never None: rule_fields
         return kinds
+
+    def rule_fields(self, session: Session) -> list[CustomField]:
+        """The table's custom fields a rule may compare: allowed by their definition, of a kind it compares."""
+        return [
+            field
+            for field in fields_of(session, self.name.value)
+            if field.duplicate_rules and custom_detection_kind(field) is not None
+        ]
 
     def read_columns(self, names: set[str]) -> list[Any]:
         """The SQL columns to read for a rule's ``names`` (a custom field's lives in ``custom``), id first."""

@@ -327,12 +327,10 @@ def list_page(
     nullable = False
     if name.startswith("custom."):
         key, kind = custom_sort(session, table, name)  # blanks read as the lowest value
-        column_name = None
     else:
         _sortable(session, table, name)
         column = inspect(model).columns[name]
         key, kind, nullable = getattr(model, name), _kind(column), bool(column.nullable)
-        column_name = name
     return keyset_page(
         session,
         statement,
@@ -342,7 +340,7 @@ def list_page(
         limit=limit,
         cursor=cursor,
         descending=descending,
-        key_of=(lambda row: getattr(row, column_name)) if column_name else _custom_key(session, table, name),
+        key_of=sort_value(session, table, name),
         nullable=nullable,
     )
 
@@ -363,8 +361,11 @@ def _kind(column: Any) -> Any:
     return "text"
 
 
-def _custom_key(session: Session, table: str, key: str) -> Any:
-    """Reads a record's custom sort value as the list expression does (blanks as the lowest value)."""
+def sort_value(session: Session, table: str, key: str) -> Any:
+    """Reads a record's value of the sort ``key`` (a column, or ``custom.<name>``) as ``list_page``'s
+    order does, for a cursor at that record: a custom field's blanks as the lowest value."""
+    if not key.startswith("custom."):
+        return lambda record: getattr(record, key)
     field = custom_field(session, table, key, purpose="sort")
 
     def read(record: Any) -> Any:

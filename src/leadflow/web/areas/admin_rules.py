@@ -21,8 +21,7 @@ from leadflow.duplicates import rules as rule_service
 from leadflow.duplicates.criteria import Criterion
 from leadflow.duplicates.matchcodes import CUSTOM_PREFIX
 from leadflow.duplicates.models import DetectionTable, DuplicateRule, RuleState
-from leadflow.duplicates.tables import TABLES, custom_detection_kind
-from leadflow.fields.service import fields_of
+from leadflow.duplicates.tables import TABLES
 from leadflow.http.errors import status_for
 from leadflow.organisation.service import get_settings
 from leadflow.security.privileges import Privilege
@@ -183,8 +182,7 @@ def custom_labels(request: Request, language: str) -> CustomLabels:
         return {
             (table.value, CUSTOM_PREFIX + field.name): field.label(language)
             for table in DetectionTable
-            for field in fields_of(uow.session, table.value)
-            if field.duplicate_rules and custom_detection_kind(field) is not None
+            for field in TABLES[table].rule_fields(uow.session)
         }
 
 

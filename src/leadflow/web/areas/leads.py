@@ -37,7 +37,6 @@ from leadflow.organisation.models import QualificationExperience, RecordCreation
 from leadflow.organisation.service import get_settings
 from leadflow.security.access import access_condition
 from leadflow.security.privileges import Depth, Privilege
-from leadflow.web import custom_values
 from leadflow.web.areas import leads_lookups as lookups
 from leadflow.web.areas import saved_views as saved_view_pages
 from leadflow.web.areas.leads_forms import (
@@ -353,11 +352,7 @@ def lead_list(
             user_ids=(lead.owner_user_id for lead in items),
             team_ids=(lead.owner_team_id for lead in items),
         )
-        custom_fields = [item for item in custom_values.visible_fields(uow.session, "leads") if item.searchable]
-        if picked.columns:  # the saved view's own columns
-            custom_fields = saved_view_pages.custom_columns_of(
-                custom_values.visible_fields(uow.session, "leads"), picked.columns
-            )
+        custom_fields = saved_view_pages.list_custom_fields(uow.session, "leads", picked)
         rows = _list_rows(language, items, owners, session.time_zone, custom_fields)
         custom_columns = [(f"custom.{item.name}", item.label(language)) for item in custom_fields]
     shown_columns, shown = saved_view_pages.lead_columns(LIST_COLUMNS, picked.columns)

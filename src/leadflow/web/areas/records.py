@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from leadflow.activities.models import RegardingTable
 from leadflow.activities.service import get_attachment, timeline
@@ -25,7 +24,7 @@ from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
 from leadflow.customers import service as customers
 from leadflow.fields import saved_views
-from leadflow.fields.filters import Condition, condition_sql, custom_sort
+from leadflow.fields.filters import Condition, condition_sql
 from leadflow.fields.storage import SORTABLE_KINDS
 from leadflow.fields.values import as_text
 from leadflow.http.downloads import attachment_response
@@ -178,11 +177,8 @@ def _shown_columns(spec: ListSpec, chosen: list[str]) -> list[Column]:
 
 
 def _cursor_at(uow: UnitOfWork, table: str, sort: str, record: Any) -> str:
-    """The keyset cursor just at this record in a list sorted by ``sort`` (the sort value read by the database)."""
-    name = sort.lstrip("-+ ")
-    model = type(record)
-    expression = custom_sort(uow.session, table, name)[0] if name.startswith("custom.") else getattr(model, name)
-    return encode_cursor(uow.session.scalar(select(expression).where(model.id == record.id)), record.id)
+    """The keyset cursor just at this record in a list sorted by ``sort``."""
+    return encode_cursor(saved_views.sort_value(uow.session, table, sort.lstrip("-+ "))(record), record.id)
 
 
 def _view_page(
@@ -276,10 +272,7 @@ def _list(request: Request, session: WebSession, kind: RecordKind) -> Response:
                 failure = refusal(language, error)
                 page = list_page(uow.session, spec, actor=session.actor, q=q, sort=sort or None)
         rows = rows_of(uow.session, spec, page.items, actor=session.actor)
-        visible = custom_values.visible_fields(uow.session, table)
-        custom_fields = [item for item in visible if item.searchable]
-        if picked.columns:  # the saved view's own columns
-            custom_fields = saved_view_pages.custom_columns_of(visible, picked.columns)
+        custom_fields = saved_view_pages.list_custom_fields(uow.session, table, picked)
         for row, record in zip(rows, page.items, strict=True):
             stored = record.custom or {}
             for item in custom_fields:

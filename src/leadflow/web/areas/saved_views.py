@@ -568,17 +568,16 @@ class GroupSummary:
 _VALUE_LABELS: dict[str, dict[str, str]] = {"process_stage": STAGE_LABELS}
 
 
-def _group_text(uow: UnitOfWork, language: str, table: str, name: str, values: list[Any]) -> Any:
+def _group_text(
+    uow: UnitOfWork, language: str, table: str, name: str, custom: CustomField | None, values: list[Any]
+) -> Any:
     """A function showing one group's value as the list shows it (blank as "(blank)")."""
     blank = gettext(language, "(blank)")
-    if name.startswith("custom."):
-        custom = next(
-            (item for item in custom_values.visible_fields(uow.session, table) if f"custom.{item.name}" == name), None
-        )
-        if custom is None:
-            return lambda value: blank if value is None else str(value)
+    if custom is not None:
         empty = blank_value(custom)
         return lambda value: blank if value is None or value == empty else as_text(custom, value, language)
+    if name.startswith("custom."):  # a field hidden since the view was saved
+        return lambda value: blank if value is None else str(value)
     column = inspect(mapped_class(table)).columns[name]
     enum_class = getattr(column.type, "enum_class", None)
     labels = CHOICE_LABELS.get(enum_class) if enum_class is not None else _VALUE_LABELS.get(name)
@@ -589,7 +588,9 @@ def _group_text(uow: UnitOfWork, language: str, table: str, name: str, values: l
         names = lookups.owner_names(uow.session, user_ids=ids, team_ids=ids)
         return lambda value: blank if value is None else names.get(value, str(value))
     if isinstance(column.type.python_type, type) and issubclass(column.type.python_type, bool):
-        return lambda value: blank if value is None else gettext(language, "Yes") if value else gettext(language, "No")
+        return lambda value: (
+            blank if value is None else (gettext(language, "Yes") if value else gettext(language, "No"))
+        )
     return lambda value: blank if value is None or value == "" else str(value)
 
 
@@ -602,32 +603,22 @@ def group_summary(uow: UnitOfWork, session: WebSession, view: SavedView) -> Grou
         counts = service.group_counts(view, uow=uow, actor=session.actor)
     except LeadflowError:
         return None
-    name = view.group_by
-    if name.startswith("custom."):
-        field_label = next(
-            (
-                item.label(language)
-                for item in custom_values.visible_fields(uow.session, view.table_name)
-                if f"custom.{item.name}" == name
-            ),
-            name,
-        )
-    else:
-        field_label = _builtin_label(language, name)
-    text = _group_text(uow, language, view.table_name, name, [value for value, _ in counts])
-    order = _choice_order(uow, view.table_name, name)
+    name, table = view.group_by, view.table_name
+    custom = next(
+        (item for item in custom_values.visible_fields(uow.session, table) if f"custom.{item.name}" == name), None
+    )
+    field_label = custom.label(language) if custom is not None else _builtin_label(language, name)
+    text = _group_text(uow, language, table, name, custom, [value for value, _ in counts])
+    order = _choice_order(table, name, custom)
     if order:  # a pick-list's groups in its own order (Develop, Propose, Close), blanks first
         counts = sorted(counts, key=lambda pair: -1 if pair[0] in (None, "") else order.get(pair[0], len(order)))
     return GroupSummary(field=field_label, rows=[(text(value), count) for value, count in counts])
 
 
-def _choice_order(uow: UnitOfWork, table: str, name: str) -> dict[Any, int]:
+def _choice_order(table: str, name: str, custom: CustomField | None) -> dict[Any, int]:
     """The position of each value of a pick-list field (a custom choice's options, an enum's members,
     the process stages); empty for other fields, whose groups keep the order of their values."""
     if name.startswith("custom."):
-        custom = next(
-            (item for item in custom_values.visible_fields(uow.session, table) if f"custom.{item.name}" == name), None
-        )
         values: list[Any] = custom.option_values() if custom is not None and custom.kind is FieldKind.CHOICE else []
     elif name == "process_stage":
         values = list(STAGE_NAMES)
@@ -688,3 +679,11 @@ def custom_columns_of(fields: list[CustomField], chosen: list[str]) -> list[Cust
     """The custom fields a view shows as columns, in the view's order (fields hidden since left out)."""
     by_key = {f"custom.{item.name}": item for item in fields}
     return [by_key[key] for key in chosen if key in by_key]
+
+
+def list_custom_fields(db_session: Any, table: str, picked: PickedView) -> list[CustomField]:
+    """The custom fields a list shows as columns: the picked view's, else the visible searchable ones."""
+    visible: list[CustomField] = custom_values.visible_fields(db_session, table)
+    if picked.columns:
+        return custom_columns_of(visible, picked.columns)
+    return [item for item in visible if item.searchable]
