@@ -216,6 +216,8 @@ CHANGES = {
     ),
     # Webhook subscriptions and their deliveries (the outbox).
     "0019": Change(tables=frozenset({"webhooks", "webhook_deliveries"})),
+    # An account's usual payment terms, which its quotes take.
+    "0020": Change(added={"accounts": {"payment_terms"}}),
 }
 ALL_LEAD_INDEXES = frozenset().union(*(names for change in CHANGES.values() for names in change.lead_indexes.values()))
 

@@ -16,6 +16,8 @@ from leadflow.fields.models import CustomisableMixin
 from leadflow.security.models import OwnedMixin
 
 CustomerState = enum.StrEnum("CustomerState", "ACTIVE INACTIVE")
+# An account's usual payment terms, which its quotes take (Dynamics' paymenttermscode).
+PaymentTerms = enum.StrEnum("PaymentTerms", "NET_30 TWO_PERCENT_10_NET_30 NET_45 NET_60")
 
 
 class CustomerStateRules:
@@ -50,6 +52,7 @@ class Account(CustomerStateRules, RecordMixin, AddressMixin, OwnedMixin, Customi
     telephone: Mapped[str | None] = mapped_column(String(50))
     email: Mapped[str | None] = mapped_column(String(320))
     description: Mapped[str | None] = mapped_column(Text)
+    payment_terms: Mapped[PaymentTerms | None] = mapped_column(enum_column(PaymentTerms))
     currency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("currencies.id"))
     primary_contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("contacts.id", use_alter=True, ondelete="SET NULL", deferrable=True, initially="DEFERRED"),

@@ -21,7 +21,7 @@ from leadflow.core.schemas import (
     Text100,
     Text200,
 )
-from leadflow.customers.models import CustomerState
+from leadflow.customers.models import CustomerState, PaymentTerms
 
 AccountName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
 
@@ -32,6 +32,7 @@ class AccountFields(AddressFields):
     telephone: Text50 | None = None
     email: Email | None = None
     description: str | None = None
+    payment_terms: PaymentTerms | None = None
     owner_user_id: uuid.UUID | None = None
     primary_contact_id: uuid.UUID | None = None
 
@@ -51,6 +52,7 @@ class AccountOut(RecordOut, AddressOut):
     telephone: str | None
     email: str | None
     description: str | None
+    payment_terms: PaymentTerms | None
     owner_user_id: uuid.UUID | None
     primary_contact_id: uuid.UUID | None
     originating_lead_id: uuid.UUID | None

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from leadflow.catalog.models import LineMixin, PricedMixin
 from leadflow.core.db import Base, Money, RecordMixin, ScaledDecimal, UTCDateTime, enum_column, polymorphic_lookup
 from leadflow.core.errors import InvalidState
+from leadflow.customers.models import PaymentTerms
 from leadflow.opportunities.models import CustomerKind
 from leadflow.organisation.models import Currency
 from leadflow.security.models import OwnedMixin
@@ -25,7 +26,6 @@ OrderState = enum.StrEnum("OrderState", "ACTIVE SUBMITTED CANCELED FULFILLED")
 OrderStatusReason = enum.StrEnum("OrderStatusReason", "NEW PENDING IN_PROGRESS NO_MONEY COMPLETE PARTIAL")
 InvoiceState = enum.StrEnum("InvoiceState", "ACTIVE PAID CANCELED")
 InvoiceStatusReason = enum.StrEnum("InvoiceStatusReason", "NEW COMPLETE PARTIAL CANCELED")
-PaymentTerms = enum.StrEnum("PaymentTerms", "NET_30 TWO_PERCENT_10_NET_30 NET_45 NET_60")
 DocumentKind = enum.StrEnum("DocumentKind", "QUOTE ORDER INVOICE")
 
 # Each state's status reasons; the first is the one a transition into the state takes by default.

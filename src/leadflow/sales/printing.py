@@ -9,8 +9,9 @@ from datetime import UTC, tzinfo
 
 from leadflow.core.formatting import local_moment
 from leadflow.core.uow import UnitOfWork
+from leadflow.customers.models import PaymentTerms
 from leadflow.organisation.service import get_settings, time_zone_of
-from leadflow.sales.models import DocumentKind, PaymentTerms, SalesDocument
+from leadflow.sales.models import DocumentKind, SalesDocument
 from leadflow.sales.pdf import render_pdf
 from leadflow.sales.printed import PrintedDocument, PrintedLine, PrintedTotals
 from leadflow.sales.service import MODELS, customer_of, document

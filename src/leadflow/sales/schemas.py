@@ -58,6 +58,8 @@ class QuoteUpdate(QuoteFields):
 class OrderUpdate(DocumentFields):
     name: Annotated[DocumentName | None, NotCleared] = None
     requested_delivery: date | None = None
+    # An active order is New or Pending (Dynamics' status reasons of the Active state).
+    status_reason: Annotated[Literal["new", "pending"] | None, NotCleared] = None
 
 
 class InvoiceUpdate(DocumentFields):

@@ -33,7 +33,7 @@ from leadflow.core.paging import Page, keyset_page
 from leadflow.core.records import check_version
 from leadflow.core.schemas import MAX_MONEY
 from leadflow.core.uow import UnitOfWork
-from leadflow.customers.models import Account, Contact
+from leadflow.customers.models import Account, Contact, PaymentTerms
 from leadflow.customers.service import linkable_customer
 from leadflow.opportunities import closing
 from leadflow.opportunities.models import Opportunity, OpportunityProduct, customer_kind_of
@@ -48,6 +48,7 @@ from leadflow.sales.models import (
     InvoiceLine,
     Order,
     OrderLine,
+    OrderStatusReason,
     Quote,
     QuoteLine,
     QuoteState,
@@ -246,6 +247,13 @@ def list_documents(
     )
 
 
+def payment_terms_of(session: Session, customer: Account | Contact | None) -> PaymentTerms | None:
+    """The payment terms a customer's quote takes: the account's, or those of a contact's account."""
+    if isinstance(customer, Contact) and customer.account_id is not None:
+        customer = session.get(Account, customer.account_id)
+    return customer.payment_terms if isinstance(customer, Account) else None
+
+
 def address_of(customer: Account | Contact | None) -> str | None:
     """A customer's postal address as printed: one line each, blank parts left out."""
     if customer is None:
@@ -352,6 +360,7 @@ def create_quote(data: QuoteCreate, *, uow: UnitOfWork, actor: Actor) -> Quote:
         currency_id=currency_id,
         billing_address=values.get("billing_address") or address_of(customer),
         shipping_address=values.get("shipping_address") or address_of(customer),
+        payment_terms=values.get("payment_terms") or payment_terms_of(session, customer),
     )
     return _new_document(uow, actor, Quote, values)
 
@@ -369,6 +378,7 @@ def quote_from_opportunity(opportunity_id: uuid.UUID, *, uow: UnitOfWork, actor:
         "opportunity_id": opportunity.id,
         "billing_address": address_of(customer),
         "shipping_address": address_of(customer),
+        "payment_terms": payment_terms_of(session, customer),
     }
     lines = _lines_of(session, OpportunityProduct, OpportunityProduct.opportunity_id, opportunity.id)
     return _new_document(uow, actor, Quote, values, lines)
@@ -396,6 +406,8 @@ def update_document(
             raise field_refusal(
                 "effective_to", "effective_to_before_effective_from", "effective_to: the quote ends before it starts."
             )
+    if "status_reason" in values:
+        values["status_reason"] = OrderStatusReason(values["status_reason"])
     change_owned(record, with_owner_unit(session, values), uow=uow, actor=actor)
     _refresh_document(session, record)
     uow.flush()
