@@ -83,6 +83,7 @@ ACCOUNT_SECTIONS = (
             FormField("telephone", N_("Main phone"), kind="tel", max_length=50),
             FormField("email", N_("Email"), kind="email", max_length=320),
             FormField("website", N_("Website"), kind="url", max_length=200),
+            FormField("payment_terms", N_("Payment terms"), kind="select", options="payment_terms"),
             FormField(
                 "primary_contact_id", N_("Primary contact"), kind="lookup", options="account_contacts", on_create=False
             ),
@@ -330,6 +331,15 @@ def _enum_options(enum_cls: type[enum.Enum]) -> list[Option]:
     return [Option(member.value, CHOICE_LABELS[enum_cls][member.value], translate=True) for member in enum_cls]
 
 
+# Dynamics' payment terms, as an account and its quotes, orders and invoices offer them.
+PAYMENT_TERM_OPTIONS = [
+    Option("net_30", N_("Net 30"), translate=True),
+    Option("two_percent_10_net_30", N_("2%% 10, Net 30"), translate=True),
+    Option("net_45", N_("Net 45"), translate=True),
+    Option("net_60", N_("Net 60"), translate=True),
+]
+
+
 UNREADABLE = N_("A record you cannot open")
 
 
@@ -372,6 +382,22 @@ def _named(session: Session, model: type[Any], name: Any, *, include: set[uuid.U
     return [Option(str(record_id), label) for record_id, label in rows]
 
 
+def customer_options(session: Session, actor: Actor, *, include: set[uuid.UUID]) -> list[Option]:
+    """The accounts, then the contacts, a record may name as its customer (grouped), and any chosen one."""
+    return _lookup(session, actor, Account, include=include, group=N_("Accounts")) + _lookup(
+        session, actor, Contact, include=include, group=N_("Contacts")
+    )
+
+
+def currency_options(session: Session, language: str) -> list[Option]:
+    """Every currency by ISO code, named in the reader's language: "EUR · euro"."""
+    locale = locale_of(language)
+    return [
+        Option(code, f"{code} · {get_currency_name(code, locale=locale)}")
+        for code in session.scalars(select(Currency.iso_code).order_by(Currency.iso_code))
+    ]
+
+
 def option_lists(
     kind: RecordKind,
     *,
@@ -401,6 +427,8 @@ def option_lists(
     ):
         if name in wanted:
             lists[name] = _enum_options(enum_cls)
+    if "payment_terms" in wanted:
+        lists["payment_terms"] = PAYMENT_TERM_OPTIONS
     if "users" in wanted:
         user_label = User.full_name + " (" + User.email + ")"
         lists["users"] = _named(
@@ -416,16 +444,9 @@ def option_lists(
             session, actor, Contact, include=chosen("primary_contact_id"), where=Contact.account_id == record.id
         )
     if "customers" in wanted:
-        include = chosen("customer_id")
-        lists["customers"] = _lookup(session, actor, Account, include=include, group=N_("Accounts")) + _lookup(
-            session, actor, Contact, include=include, group=N_("Contacts")
-        )
+        lists["customers"] = customer_options(session, actor, include=chosen("customer_id"))
     if "currencies" in wanted:
-        locale = locale_of(language)
-        lists["currencies"] = [
-            Option(code, f"{code} · {get_currency_name(code, locale=locale)}")
-            for code in session.scalars(select(Currency.iso_code).order_by(Currency.iso_code))
-        ]
+        lists["currencies"] = currency_options(session, language)
     if "opportunity_ratings" in wanted:
         lists["opportunity_ratings"] = _enum_options(OpportunityRating)
     if "opportunity_status_reasons" in wanted:

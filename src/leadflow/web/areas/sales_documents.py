@@ -18,17 +18,29 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
+from leadflow.catalog.models import PriceList
 from leadflow.catalog.schemas import LineUpdate
 from leadflow.core.errors import LeadflowError
+from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
 from leadflow.http.errors import status_for
+from leadflow.organisation.models import Currency
+from leadflow.organisation.service import get_settings
 from leadflow.sales import service as sales
 from leadflow.sales.printing import document_pdf, printed_document
+from leadflow.sales.schemas import QuoteCreate
+from leadflow.security.access import has_admin
+from leadflow.security.privileges import Privilege
+from leadflow.web.areas.opportunity_products_page import PRICE_LIST_CHOICES
+from leadflow.web.areas.records_forms import PAYMENT_TERM_OPTIONS, FormField, Option, currency_options, customer_options
 from leadflow.web.areas.records_lists import list_page
+from leadflow.web.areas.records_page import can_create
 from leadflow.web.areas.sales_documents_page import (
     NOTICES,
     PAGES,
+    QUOTES,
     DocumentPages,
     document_page,
     header_changes,
@@ -38,7 +50,8 @@ from leadflow.web.areas.sales_documents_page import (
     refused_document,
 )
 from leadflow.web.areas.sales_lines import SectionFailure, line_changes, new_line, posted_line, sales_refusal
-from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_version
+from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_uuid, parse_version, refusal
+from leadflow.web.i18n import N_
 from leadflow.web.pages import (
     Endpoint,
     WebSession,
@@ -130,6 +143,7 @@ def _list(request: Request, session: WebSession, pages: DocumentPages) -> Respon
         sort_link=sort_link,
         next_link=link(after=page.next_cursor) if page.next_cursor else None,
         previous_link=link(before=page.previous_cursor) if page.previous_cursor else None,
+        can_create_quote=pages is QUOTES and can_create(session, QUOTES.path),
     )
 
 
@@ -254,6 +268,96 @@ def _register(pages: DocumentPages) -> None:
             headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quoted(name)}"},
         )
         return _secure(response)
+
+
+# ---------------------------------------------------------------------------------------------- a quote on its own
+
+# A quote for a customer without an opportunity; its addresses (and, left empty, its payment terms) come
+# from the customer, and it is a draft to which lines are then added as on any draft quote.
+NEW_QUOTE_FIELDS = (
+    FormField("name", N_("Name"), required=True, max_length=300),
+    FormField("customer_id", N_("Customer"), kind="lookup", options="customers", required=True),
+    FormField("currency", N_("Currency"), kind="select", options="currencies", blank=False),
+    FormField("price_list_id", N_("Price list"), kind="select", options="price_lists"),
+    FormField(
+        "payment_terms",
+        N_("Payment terms"),
+        kind="select",
+        options="payment_terms",
+        hint=N_("Left empty, the quote takes the account's payment terms."),
+    ),
+    FormField("effective_from", N_("Effective from"), kind="date"),
+    FormField("effective_to", N_("Effective to"), kind="date"),
+    FormField("due_date", N_("Due by"), kind="date"),
+    FormField("description", N_("Description"), kind="textarea", wide=True),
+)
+
+
+def _price_list_options(uow: UnitOfWork, session: WebSession) -> list[Option]:
+    """The price lists a quote may take, by name with their currency (one of another currency than the
+    quote's is refused when the quote is created)."""
+    if not has_admin(session.actor, "products", Privilege.READ):
+        return []
+    rows = uow.session.scalars(select(PriceList).order_by(PriceList.name, PriceList.id).limit(PRICE_LIST_CHOICES))
+    return [Option(str(price_list.id), f"{price_list.name} ({price_list.currency_code})") for price_list in rows]
+
+
+def _new_quote_page(
+    request: Request,
+    session: WebSession,
+    *,
+    values: dict[str, str],
+    failure: Refusal | None = None,
+    status_code: int = 200,
+) -> Response:
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        chosen = parse_uuid(values.get("customer_id", ""))
+        options = {
+            "customers": customer_options(uow.session, session.actor, include={chosen} if chosen else set()),
+            "currencies": currency_options(uow.session, session.language),
+            "price_lists": _price_list_options(uow, session),
+            "payment_terms": PAYMENT_TERM_OPTIONS,
+        }
+    return render(
+        request,
+        session,
+        "sales/new_quote.html",
+        status_code=status_code,
+        pages=QUOTES,
+        fields=NEW_QUOTE_FIELDS,
+        values=values,
+        options=options,
+        refusal=failure,
+        field_errors=failure.fields if failure else {},
+        decision_maker_labels={},
+        can_create=can_create(session, QUOTES.path),
+    )
+
+
+@router.get("/quotes/new", name="quotes_new")
+def new_quote(request: Request, session: WebSessionDep) -> Response:
+    """An empty quote form, in the base currency; ``?customer=<id>`` chooses the customer."""
+    values = {item.name: "" for item in NEW_QUOTE_FIELDS}
+    values["customer_id"] = request.query_params.get("customer", "")[:36]
+    with database_of(request).unit_of_work(read_only=True) as uow:
+        base = get_settings(uow.session).base_currency_id
+        currency = uow.session.get(Currency, base) if base else None
+        values["currency"] = currency.iso_code if currency else ""
+    return _new_quote_page(request, session, values=values)
+
+
+@router.post("/quotes/new", name="quotes_create")
+def create_quote(request: Request, session: WebSessionDep, form: FormDep) -> Response:
+    """Create the draft quote; the form again, with the refusal, when refused."""
+    posted = {item.name: value if isinstance(value := form.get(item.name), str) else "" for item in NEW_QUOTE_FIELDS}
+    try:
+        data = parse(QuoteCreate, {name: value.strip() or None for name, value in posted.items()})
+        quote = committed(request, lambda uow: sales.create_quote(data, uow=uow, actor=session.actor))
+    except LeadflowError as error:
+        return _new_quote_page(
+            request, session, values=posted, failure=refusal(session.language, error), status_code=status_for(error)
+        )
+    return landing(QUOTES, quote.id, "created_alone")
 
 
 for _pages in PAGES.values():

@@ -28,12 +28,12 @@ from leadflow.customers.models import Account, Contact
 from leadflow.http.errors import status_for
 from leadflow.opportunities.models import CustomerKind, Opportunity
 from leadflow.sales import service as sales
-from leadflow.sales.models import DocumentKind, Invoice, Order, PaymentTerms, Quote, SalesDocument
+from leadflow.sales.models import DocumentKind, Invoice, Order, Quote, SalesDocument
 from leadflow.sales.printing import status_text
 from leadflow.sales.schemas import InvoiceUpdate, OrderUpdate, QuoteUpdate
 from leadflow.security.access import access_condition, can
 from leadflow.security.privileges import Depth, Privilege
-from leadflow.web.areas.records_forms import FormField, Option
+from leadflow.web.areas.records_forms import PAYMENT_TERM_OPTIONS, FormField, Option
 from leadflow.web.areas.records_lists import (
     Cell,
     Column,
@@ -97,6 +97,7 @@ class DocumentPages:
     update_schema: type[Any]
     dates: tuple[FormField, ...]
     model: type[SalesDocument]
+    status: tuple[FormField, ...] = ()  # the status reason, where the state offers more than one to choose
 
     @property
     def pricing(self) -> tuple[FormField, ...]:
@@ -109,7 +110,7 @@ class DocumentPages:
 
     @property
     def fields(self) -> tuple[FormField, ...]:
-        return (_NAME, _PAYMENT_TERMS, *self.dates, *self.pricing, *_ADDRESSES, _DESCRIPTION)
+        return (_NAME, *self.status, _PAYMENT_TERMS, *self.dates, *self.pricing, *_ADDRESSES, _DESCRIPTION)
 
     @property
     def list_spec(self) -> ListSpec:
@@ -164,6 +165,8 @@ ORDERS = DocumentPages(
     OrderUpdate,
     (FormField("requested_delivery", N_("Requested delivery by"), kind="date"),),
     Order,
+    # An active order is New or Pending (Dynamics' status reasons of its Active state).
+    (FormField("status_reason", N_("Status reason"), kind="select", options="order_reasons", blank=False),),
 )
 INVOICES = DocumentPages(
     DocumentKind.INVOICE,
@@ -180,13 +183,10 @@ INVOICES = DocumentPages(
 PAGES = {pages.path: pages for pages in (QUOTES, ORDERS, INVOICES)}
 PAGES_OF = {pages.kind: pages for pages in PAGES.values()}
 
-PAYMENT_TERMS_LABELS = {
-    PaymentTerms.NET_30.value: N_("Net 30"),
-    PaymentTerms.TWO_PERCENT_10_NET_30.value: N_("2%% 10, Net 30"),
-    PaymentTerms.NET_45.value: N_("Net 45"),
-    PaymentTerms.NET_60.value: N_("Net 60"),
+OPTIONS = {
+    "payment_terms": PAYMENT_TERM_OPTIONS,
+    "order_reasons": [Option("new", N_("New"), translate=True), Option("pending", N_("Pending"), translate=True)],
 }
-OPTIONS = {"payment_terms": [Option(value, label, translate=True) for value, label in PAYMENT_TERMS_LABELS.items()]}
 
 # The status reasons a command's form offers (the context before "|" tells a quote's "Lost" from others').
 CLOSE_REASONS = (("lost", N_("quote|Lost")), ("canceled", N_("quote|Canceled")))
@@ -195,6 +195,7 @@ PAY_REASONS = (("complete", N_("invoice|Complete")), ("partial", N_("invoice|Par
 
 NOTICES = {
     "created": N_("The quote was created with the opportunity's products."),
+    "created_alone": N_("The quote was created as a draft: add its products, then activate it."),
     "saved": N_("Your changes were saved."),
     "lines": N_("The lines and the totals were updated."),
     "activated": N_("The quote is active: it is what the customer receives, and it is read-only."),
