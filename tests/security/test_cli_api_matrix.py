@@ -48,6 +48,8 @@ from leadflow.leads.schemas import LeadCreate
 from leadflow.opportunities.schemas import OpportunityCreate
 from leadflow.opportunities.service import create_opportunity
 from leadflow.sales import service as sales
+from leadflow.sales.models import DocumentKind
+from leadflow.sales.schemas import WinQuote
 from leadflow.scoring import service as scoring
 from leadflow.scoring.schemas import ScoringModelIn
 from leadflow.security import authentication
@@ -268,6 +270,26 @@ def seller_draft_quote(database: Database) -> uuid.UUID:
     return quote.id
 
 
+def seller_order(database: Database) -> uuid.UUID:
+    """An active order of the salesperson, from their won quote."""
+    quote_id, seller = seller_draft_quote(database), _as(database, SELLER)
+    with database.unit_of_work() as uow:
+        sales.activate_quote(quote_id, uow=uow, actor=seller)
+        _, order, _ = sales.win_quote(quote_id, WinQuote(close_opportunity=False), uow=uow, actor=seller)
+        uow.commit()
+    assert order is not None
+    return order.id
+
+
+def seller_invoice(database: Database) -> uuid.UUID:
+    """An active invoice of the salesperson, from their order."""
+    order_id = seller_order(database)
+    with database.unit_of_work() as uow:
+        invoice = sales.invoice_from_order(order_id, uow=uow, actor=_as(database, SELLER))
+        uow.commit()
+    return invoice.id
+
+
 def seller_task(database: Database) -> uuid.UUID:
     """An open task of the salesperson."""
     with database.unit_of_work() as uow:
@@ -276,6 +298,13 @@ def seller_task(database: Database) -> uuid.UUID:
         )
         uow.commit()
     return task.id
+
+
+def _first_line(database: Database, kind: DocumentKind, document_id: uuid.UUID) -> uuid.UUID:
+    """The id of a document's first line (the API names a line by id, the command line by number)."""
+    with database.unit_of_work(read_only=True) as uow:
+        record = sales.document(kind, document_id, uow=uow, actor=_as(database, ADMIN_EMAIL))
+        return record.lines[0].id  # type: ignore[attr-defined,no-any-return]
 
 
 @dataclass(frozen=True)
@@ -448,6 +477,41 @@ CASES = (
         lambda d, t: ["quotes", "activate", str(t)],
         lambda d, t: ("POST", f"/quotes/{t}/activate", None),
         seller_draft_quote,
+    ),
+    Case(
+        "orders update",
+        "YYNY",
+        lambda d, t: ["orders", "update", str(t), "--name", "Pedido cambiado", "--status-reason", "pending"],
+        lambda d, t: ("PATCH", f"/orders/{t}", {"name": "Pedido cambiado", "status_reason": "pending"}),
+        seller_order,
+    ),
+    Case(
+        "orders update-line",
+        "YYNY",
+        lambda d, t: ["orders", "update-line", str(t), "1", "--quantity", "5"],
+        lambda d, t: ("PATCH", f"/orders/{t}/lines/{_first_line(d, DocumentKind.ORDER, t)}", {"quantity": "5"}),
+        seller_order,
+    ),
+    Case(
+        "orders cancel",
+        "YYNY",
+        lambda d, t: ["orders", "cancel", str(t)],
+        lambda d, t: ("POST", f"/orders/{t}/cancel", None),
+        seller_order,
+    ),
+    Case(
+        "invoices update",
+        "YYNY",
+        lambda d, t: ["invoices", "update", str(t), "--name", "Factura cambiada", "--due-date", "2027-03-01"],
+        lambda d, t: ("PATCH", f"/invoices/{t}", {"name": "Factura cambiada", "due_date": "2027-03-01"}),
+        seller_invoice,
+    ),
+    Case(
+        "invoices cancel",
+        "YYNY",
+        lambda d, t: ["invoices", "cancel", str(t)],
+        lambda d, t: ("POST", f"/invoices/{t}/cancel", None),
+        seller_invoice,
     ),
     # users, roles, tokens, business units, teams
     Case("users list", "YYYY", lambda d, t: ["users", "list"], lambda d, t: ("GET", "/users", None)),

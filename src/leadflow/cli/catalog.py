@@ -20,6 +20,8 @@ from leadflow.catalog import service as catalog
 from leadflow.catalog.models import (
     DiscountKind,
     DiscountList,
+    PriceList,
+    PriceListItem,
     PricingMethod,
     Product,
     ProductState,
@@ -31,18 +33,24 @@ from leadflow.catalog.models import (
 from leadflow.catalog.schemas import (
     DiscountListCreate,
     DiscountListOut,
+    DiscountListUpdate,
     FamilyCreate,
     FamilyOut,
+    FamilyUpdate,
     PriceListCreate,
     PriceListItemCreate,
     PriceListItemOut,
+    PriceListItemUpdate,
     PriceListOut,
+    PriceListUpdate,
     ProductCreate,
     ProductOut,
     ProductUpdate,
     UnitCreate,
     UnitGroupCreate,
     UnitGroupOut,
+    UnitGroupUpdate,
+    UnitUpdate,
 )
 from leadflow.cli import common
 from leadflow.cli.common import JsonFlag, console, emit, page_of, text
@@ -63,6 +71,10 @@ Limit = Annotated[int, typer.Option(min=1, max=MAX_LIMIT)]
 Cursor = Annotated[str | None, typer.Option(help="The cursor printed under the previous page.")]
 ProductReference = Annotated[str, typer.Argument(metavar="NUMBER", help="The product's number (or id).")]
 ListReference = Annotated[str, typer.Argument(metavar="LIST", help="The price list's name or id.")]
+GroupReference = Annotated[str, typer.Argument(metavar="GROUP", help="The unit group's name or id.")]
+UnitReference = Annotated[str, typer.Argument(metavar="UNIT", help="The unit's name or id.")]
+NameReference = Annotated[str, typer.Argument(metavar="NAME", help="Its name or id.")]
+DiscountListReference = Annotated[str, typer.Argument(metavar="LIST", help="The discount list's name or id.")]
 
 
 # ------------------------------------------------------------------------------------ shared helpers
@@ -196,11 +208,61 @@ def quantity_text(value: Any, language: str) -> str:
     return format_number(value.normalize() if value == value.to_integral() else value, language)
 
 
+def change_record(
+    ctx: typer.Context,
+    reference: str,
+    *,
+    finder: Callable[..., Any],
+    update: Callable[..., Any],
+    schema: type[Any],
+    label: str,
+    values: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Change the record ``finder`` finds by ``reference``: ``update(its id, values(it) as schema)``,
+    and say so."""
+
+    def change(uow: UnitOfWork, actor: Actor) -> Any:
+        record = finder(reference, uow=uow, actor=actor)
+        return update(record.id, parse(schema, values(record)), uow=uow, actor=actor)
+
+    record = run_action(ctx, change)
+    console.print(f"Changed {label} [bold]{record.name}[/] {record.id}")
+
+
+def need_changes(data: dict[str, Any], example: str = "--name") -> dict[str, Any]:
+    """``data``, or a usage error when no option to change was given."""
+    if not data:
+        raise typer.BadParameter(f"give at least one field to change, e.g. {example}.")
+    return data
+
+
+def add_delete_command(
+    group: typer.Typer,
+    name: str,
+    *,
+    finder: Callable[..., Any],
+    delete: Callable[..., None],
+    label: str,
+    help_text: str,
+) -> None:
+    """A command ``name`` deleting the record ``finder`` finds by its name or id."""
+
+    @group.command(name, help=help_text)
+    def delete_command(ctx: typer.Context, reference: NameReference) -> None:
+        def remove(uow: UnitOfWork, actor: Actor) -> str:
+            record = finder(reference, uow=uow, actor=actor)
+            record_name = str(record.name)
+            delete(record.id, uow=uow, actor=actor)
+            return record_name
+
+        console.print(f"Deleted {label} [bold]{run_action(ctx, remove)}[/]")
+
+
 # --------------------------------------------------------------------------------------------- units
 
 
 def unit_commands() -> typer.Typer:
-    """`leadflow units groups|create-group|add`."""
+    """`leadflow units groups|create-group|add|update-group|delete-group|update|remove`."""
     group = typer.Typer(help="Unit groups and their units (Licencias: Licencia, Pack 10).", no_args_is_help=True)
 
     @group.command("groups")
@@ -270,6 +332,69 @@ def unit_commands() -> typer.Typer:
 
         unit, group_name = run_action(ctx, add_unit)
         console.print(f"Added [bold]{unit.name}[/] to {group_name} {unit.id}")
+
+    @group.command("update-group")
+    def update_group(
+        ctx: typer.Context,
+        reference: GroupReference,
+        name: Annotated[str | None, typer.Option(help="The group's new name.")] = None,
+        description: Annotated[str | None, typer.Option()] = None,
+    ) -> None:
+        """Rename a unit group or change its description."""
+        data = need_changes(given(name=name, description=description))
+        change_record(
+            ctx,
+            reference,
+            finder=unit_group_named,
+            update=catalog.update_unit_group,
+            schema=UnitGroupUpdate,
+            label="unit group",
+            values=lambda record: data,
+        )
+
+    add_delete_command(
+        group,
+        "delete-group",
+        finder=unit_group_named,
+        delete=catalog.delete_unit_group,
+        label="unit group",
+        help_text="Delete a unit group with its units, while no product is sold in them.",
+    )
+
+    def unit_of(group_reference: str, reference: str, *, uow: UnitOfWork, actor: Actor) -> Unit:
+        return unit_named(unit_group_named(group_reference, uow=uow, actor=actor), reference)
+
+    @group.command("update")
+    def update(
+        ctx: typer.Context,
+        group_reference: GroupReference,
+        reference: UnitReference,
+        name: Annotated[str | None, typer.Option(help="The unit's new name.")] = None,
+        quantity: Annotated[str | None, typer.Option(help="How many of the unit it counts it holds.")] = None,
+    ) -> None:
+        """Rename a unit or change its quantity (a base unit is always 1)."""
+        data = need_changes(given(name=name, quantity=quantity))
+        change_record(
+            ctx,
+            reference,
+            finder=lambda unit, uow, actor: unit_of(group_reference, unit, uow=uow, actor=actor),
+            update=catalog.update_unit,
+            schema=UnitUpdate,
+            label="unit",
+            values=lambda record: data,
+        )
+
+    @group.command("remove")
+    def remove(ctx: typer.Context, group_reference: GroupReference, reference: UnitReference) -> None:
+        """Delete a unit nothing is measured in (not a base unit, nor one a product or a price uses)."""
+
+        def remove_unit(uow: UnitOfWork, actor: Actor) -> str:
+            unit = unit_of(group_reference, reference, uow=uow, actor=actor)
+            name = unit.name
+            catalog.delete_unit(unit.id, uow=uow, actor=actor)
+            return name
+
+        console.print(f"Removed unit [bold]{run_action(ctx, remove_unit)}[/]")
 
     return group
 
@@ -473,7 +598,7 @@ def _rounding(item: PriceListItemOut, currency: str, language: str) -> str:
 
 
 def price_list_commands() -> typer.Typer:
-    """`leadflow price-lists list|create|items|add-item|remove-item`."""
+    """`leadflow price-lists list|create|update|delete|items|add-item|update-item|remove-item`."""
     group = typer.Typer(help="Price lists: prices in one currency, valid between two dates.", no_args_is_help=True)
 
     @group.command("list")
@@ -608,6 +733,90 @@ def price_list_commands() -> typer.Typer:
         name, what, price = run_action(ctx, add)
         console.print(f"Priced {what} on [bold]{name}[/]: {price}")
 
+    @group.command("update")
+    def update(
+        ctx: typer.Context,
+        reference: ListReference,
+        name: Annotated[str | None, typer.Option(help="The list's new name.")] = None,
+        valid_from: Annotated[str | None, typer.Option("--from", help="First valid day, YYYY-MM-DD.")] = None,
+        valid_to: Annotated[str | None, typer.Option("--to", help="Last valid day, YYYY-MM-DD.")] = None,
+        description: Annotated[str | None, typer.Option()] = None,
+    ) -> None:
+        """Rename a price list or change its validity (its currency stays)."""
+        data = need_changes(given(name=name, valid_from=valid_from, valid_to=valid_to, description=description))
+        change_record(
+            ctx,
+            reference,
+            finder=price_list_named,
+            update=catalog.update_price_list,
+            schema=PriceListUpdate,
+            label="price list",
+            values=lambda record: data,
+        )
+
+    add_delete_command(
+        group,
+        "delete",
+        finder=price_list_named,
+        delete=catalog.delete_price_list,
+        label="price list",
+        help_text="Delete a price list and its items; records that named it keep their prices and name none.",
+    )
+
+    @group.command("update-item")
+    def update_item(
+        ctx: typer.Context,
+        reference: ListReference,
+        product_reference: Annotated[str, typer.Argument(metavar="PRODUCT", help="The product's number or id.")],
+        unit: Annotated[str, typer.Option(help="The unit the item prices the product in.")],
+        method: Annotated[PricingMethod | None, typer.Option(help="How the item prices the product.")] = None,
+        amount: Annotated[str | None, typer.Option(help="The price, for currency_amount.")] = None,
+        percentage: Annotated[str | None, typer.Option(help="The percentage, for the other methods.")] = None,
+        rounding: Annotated[RoundingPolicy | None, typer.Option(help="How the price is rounded.")] = None,
+        rounding_option: Annotated[
+            RoundingOption | None, typer.Option(help="Whether the price ends in the amount or is a multiple of it.")
+        ] = None,
+        rounding_amount: Annotated[str | None, typer.Option(help="The amount rounded to, e.g. 0.99.")] = None,
+        discount_list: Annotated[
+            str | None, typer.Option("--discount-list", help="A discount list's name, for volume discounts.")
+        ] = None,
+    ) -> None:
+        """Change how a price list prices a product in one unit (lines already priced keep their prices)."""
+        need_changes(
+            given(
+                method=method,
+                amount=amount,
+                percentage=percentage,
+                rounding=rounding,
+                rounding_option=rounding_option,
+                rounding_amount=rounding_amount,
+                discount_list=discount_list,
+            ),
+            "--amount 95.00",
+        )
+
+        def change(uow: UnitOfWork, actor: Actor) -> tuple[str, str, str]:
+            price_list, item, what = _priced_item(reference, product_reference, unit, uow=uow, actor=actor)
+            discount = discount_list_named(discount_list, uow=uow, actor=actor) if discount_list else None
+            data = given(
+                pricing_method=method and method.value,
+                amount=amount,
+                percentage=percentage,
+                rounding_policy=rounding and rounding.value,
+                rounding_option=rounding_option and rounding_option.value,
+                rounding_amount=rounding_amount,
+                discount_list_id=discount and str(discount.id),
+            )
+            item = catalog.update_price_list_item(
+                price_list.id, item.id, parse(PriceListItemUpdate, data), uow=uow, actor=actor
+            )
+            price = catalog.item_price_today(uow.session, item)
+            shown = format_money(price, price_list.currency_code, language_of(actor)) or "no price yet"
+            return price_list.name, what, shown
+
+        name, what, price = run_action(ctx, change)
+        console.print(f"Priced {what} on [bold]{name}[/]: {price}")
+
     @group.command("remove-item")
     def remove_item(
         ctx: typer.Context,
@@ -618,24 +827,7 @@ def price_list_commands() -> typer.Typer:
         """Stop pricing a product in one unit on a price list (lines already priced keep their prices)."""
 
         def remove(uow: UnitOfWork, actor: Actor) -> tuple[str, str]:
-            price_list = price_list_named(reference, uow=uow, actor=actor)
-            product = product_numbered(product_reference, uow=uow, actor=actor)
-            unit_record = unit_named(catalog.read_unit_group(product.unit_group_id, uow=uow, actor=actor), unit)
-            item = next(
-                (
-                    item
-                    for item in catalog.list_price_list_items(price_list.id, uow=uow, actor=actor)
-                    if item.product_id == product.id and item.unit_id == unit_record.id
-                ),
-                None,
-            )
-            what = f"{product.number} per {unit_record.name}"
-            if item is None:
-                raise NotFound(
-                    f"The price list {price_list.name} does not price {what}; "
-                    f"`leadflow price-lists items {price_list.name!r}` lists what it prices.",
-                    code="price_list_item_not_found",
-                )
+            price_list, item, what = _priced_item(reference, product_reference, unit, uow=uow, actor=actor)
             catalog.delete_price_list_item(price_list.id, item.id, uow=uow, actor=actor)
             return price_list.name, what
 
@@ -643,6 +835,31 @@ def price_list_commands() -> typer.Typer:
         console.print(f"Removed {what} from [bold]{name}[/]")
 
     return group
+
+
+def _priced_item(
+    reference: str, product_reference: str, unit: str, *, uow: UnitOfWork, actor: Actor
+) -> tuple[PriceList, PriceListItem, str]:
+    """The price list ``reference`` names, its item pricing a product in a unit, and that item in words."""
+    price_list = price_list_named(reference, uow=uow, actor=actor)
+    product = product_numbered(product_reference, uow=uow, actor=actor)
+    unit_record = unit_named(catalog.read_unit_group(product.unit_group_id, uow=uow, actor=actor), unit)
+    item = next(
+        (
+            item
+            for item in catalog.list_price_list_items(price_list.id, uow=uow, actor=actor)
+            if item.product_id == product.id and item.unit_id == unit_record.id
+        ),
+        None,
+    )
+    what = f"{product.number} per {unit_record.name}"
+    if item is None:
+        raise NotFound(
+            f"The price list {price_list.name} does not price {what}; "
+            f"`leadflow price-lists items {price_list.name!r}` lists what it prices.",
+            code="price_list_item_not_found",
+        )
+    return price_list, item, what
 
 
 # ------------------------------------------------------------------------------------ discount lists
@@ -676,7 +893,7 @@ def _tiers_text(item: DiscountListOut, currency: str | None, language: str) -> s
 
 
 def discount_list_commands() -> typer.Typer:
-    """`leadflow discount-lists list|create`."""
+    """`leadflow discount-lists list|create|update|add-tier|remove-tier|delete`."""
     group = typer.Typer(help="Volume discounts by quantity tiers.", no_args_is_help=True)
 
     @group.command("list")
@@ -738,11 +955,99 @@ def discount_list_commands() -> typer.Typer:
         discount = run_action(ctx, create_list)
         console.print(f"Created discount list [bold]{discount.name}[/] {discount.id} (tiers: {len(tier)})")
 
+    def change(reference: str, values: Callable[[DiscountList], dict[str, Any]]) -> Callable[[typer.Context], None]:
+        return lambda ctx: change_record(
+            ctx,
+            reference,
+            finder=discount_list_named,
+            update=catalog.update_discount_list,
+            schema=DiscountListUpdate,
+            label="discount list",
+            values=values,
+        )
+
+    @group.command("update")
+    def update(
+        ctx: typer.Context,
+        reference: DiscountListReference,
+        name: Annotated[str | None, typer.Option(help="The list's new name.")] = None,
+        description: Annotated[str | None, typer.Option()] = None,
+        tier: Annotated[
+            list[str] | None,
+            typer.Option(help="The tiers replacing all of the list's, as for create: 10:99:5; repeat for each tier."),
+        ] = None,
+    ) -> None:
+        """Rename a discount list or replace its tiers (lines priced before keep their discounts)."""
+        data = need_changes(given(name=name, description=description, tiers=tier or None))
+        change(
+            reference,
+            lambda record: (
+                data | ({"tiers": [_tier(value, position) for position, value in enumerate(tier)]} if tier else {})
+            ),
+        )(ctx)
+
+    @group.command("add-tier")
+    def add_tier(
+        ctx: typer.Context,
+        reference: DiscountListReference,
+        tier: Annotated[
+            str, typer.Argument(metavar="TIER", help="First quantity, last quantity and discount: 100:199:10.")
+        ],
+    ) -> None:
+        """Add a quantity tier to a discount list (its other tiers stay)."""
+        change(reference, lambda record: {"tiers": [*_tiers_of(record), _tier(tier, len(record.tiers))]})(ctx)
+
+    @group.command("remove-tier")
+    def remove_tier(
+        ctx: typer.Context,
+        reference: DiscountListReference,
+        first: Annotated[
+            str, typer.Argument(metavar="FIRST_QUANTITY", help="The first quantity of the tier, e.g. 100.")
+        ],
+    ) -> None:
+        """Remove the quantity tier starting at a quantity from a discount list (its other tiers stay)."""
+
+        def without(record: DiscountList) -> dict[str, Any]:
+            tiers = _tiers_of(record)
+            kept = [item for item in tiers if Decimal(item["begin_quantity"]) != _quantity(first)]
+            if len(kept) == len(tiers):
+                raise NotFound(
+                    f"No tier of {record.name} starts at {first}; `leadflow discount-lists list` lists them.",
+                    code="discount_tier_not_found",
+                )
+            return {"tiers": kept}
+
+        change(reference, without)(ctx)
+
+    add_delete_command(
+        group,
+        "delete",
+        finder=discount_list_named,
+        delete=catalog.delete_discount_list,
+        label="discount list",
+        help_text="Delete a discount list; the price list items that used it give no volume discount any more.",
+    )
+
     return group
 
 
+def _tiers_of(record: DiscountList) -> list[dict[str, str]]:
+    """A discount list's tiers as the API takes them."""
+    return [
+        {"begin_quantity": str(item.begin_quantity), "end_quantity": str(item.end_quantity), "value": str(item.value)}
+        for item in record.tiers
+    ]
+
+
+def _quantity(value: str) -> Decimal | None:
+    try:
+        return Decimal(value.strip())
+    except ArithmeticError:
+        return None
+
+
 def family_commands() -> typer.Typer:
-    """`leadflow product-families list|create|delete`."""
+    """`leadflow product-families list|create|update|delete`."""
     group = typer.Typer(help="Product families: named groups of products.", no_args_is_help=True)
 
     @group.command("list")
@@ -781,17 +1086,33 @@ def family_commands() -> typer.Typer:
         )
         console.print(f"Created product family [bold]{family.name}[/] {family.id}")
 
-    @group.command("delete")
-    def delete(ctx: typer.Context, reference: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
-        """Delete a product family; its products stay, in no family."""
+    @group.command("update")
+    def update(
+        ctx: typer.Context,
+        reference: Annotated[str, typer.Argument(metavar="NAME", help="The family's name or id.")],
+        name: Annotated[str | None, typer.Option(help="The family's new name.")] = None,
+        description: Annotated[str | None, typer.Option()] = None,
+    ) -> None:
+        """Rename a product family or change its description."""
+        data = need_changes(given(name=name, description=description))
+        change_record(
+            ctx,
+            reference,
+            finder=family_named,
+            update=catalog.update_family,
+            schema=FamilyUpdate,
+            label="product family",
+            values=lambda record: data,
+        )
 
-        def delete_family(uow: UnitOfWork, actor: Actor) -> str:
-            family = family_named(reference, uow=uow, actor=actor)
-            catalog.delete_family(family.id, uow=uow, actor=actor)
-            return family.name
-
-        name = run_action(ctx, delete_family)
-        console.print(f"Deleted product family [bold]{name}[/]")
+    add_delete_command(
+        group,
+        "delete",
+        finder=family_named,
+        delete=catalog.delete_family,
+        label="product family",
+        help_text="Delete a product family; its products stay, in no family.",
+    )
 
     return group
 

@@ -9,6 +9,8 @@ user's language, ``--json`` prints the REST API's models.
 
 from __future__ import annotations
 
+import enum
+import inspect
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -49,6 +51,7 @@ from leadflow.sales.models import (
     DocumentKind,
     InvoiceStatusReason,
     OrderStatusReason,
+    PaymentTerms,
     Quote,
     QuoteStatusReason,
     SalesDocument,
@@ -58,10 +61,13 @@ from leadflow.sales.schemas import (
     CloseQuote,
     FulfilOrder,
     InvoiceOut,
+    InvoiceUpdate,
     OrderOut,
+    OrderUpdate,
     PayInvoice,
     QuoteCreate,
     QuoteOut,
+    QuoteUpdate,
     WinQuote,
 )
 from leadflow.security.access import get_accessible
@@ -86,19 +92,84 @@ DayOption = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD; today
 DocumentReference = Annotated[str, typer.Argument(metavar="NUMBER_OR_ID", help="The document's number or id.")]
 
 
+class ActiveOrderReason(enum.StrEnum):
+    """The status reasons an active order may be given (OrderUpdate's)."""
+
+    NEW = "new"
+    PENDING = "pending"
+
+
+def _day(help_text: str) -> Any:
+    return Annotated[str | None, typer.Option(help=f"{help_text}, YYYY-MM-DD.")]
+
+
+# The options of `update` every kind of document has (name: annotation), and those of one kind; an
+# option is the API's field of the same name, but for those FIELDS names (the price list by name).
+HEADER_OPTIONS: dict[str, Any] = {
+    "name": Annotated[str | None, typer.Option(help="The new name.")],
+    "description": Annotated[str | None, typer.Option()],
+    "payment_terms": Annotated[PaymentTerms | None, typer.Option(help="When the customer pays.")],
+    "billing_address": Annotated[str | None, typer.Option()],
+    "shipping_address": Annotated[str | None, typer.Option()],
+    "price_list": Annotated[
+        str | None, typer.Option("--price-list", help="The price list's name or id (in the document's currency).")
+    ],
+    "discount_percentage": Annotated[str | None, typer.Option(help="Discount on the whole, in %.")],
+    "discount_amount": Annotated[str | None, typer.Option(help="Discount on the whole, an amount.")],
+    "freight": Annotated[str | None, typer.Option(help="Freight amount.")],
+}
+FIELDS = {"freight": "freight_amount"}
+
+
 @dataclass(frozen=True)
 class DocumentCommands:
-    """How the commands of one kind of document name it, and the REST API's model of it."""
+    """How the commands of one kind of document name it, the REST API's models of it, which of its
+    states the editing commands are for (their help) and the options of `update` its kind adds."""
 
     kind: DocumentKind
     group: str  # the command group: quotes, orders, invoices
     out: type[QuoteOut] | type[OrderOut] | type[InvoiceOut]
+    update: type[QuoteUpdate] | type[OrderUpdate] | type[InvoiceUpdate]
+    editable: str  # a draft quote, an active order...
+    options: dict[str, Any]
+    delete_note: str = ""
 
 
 KINDS = {
-    DocumentKind.QUOTE: DocumentCommands(DocumentKind.QUOTE, "quotes", QuoteOut),
-    DocumentKind.ORDER: DocumentCommands(DocumentKind.ORDER, "orders", OrderOut),
-    DocumentKind.INVOICE: DocumentCommands(DocumentKind.INVOICE, "invoices", InvoiceOut),
+    DocumentKind.QUOTE: DocumentCommands(
+        DocumentKind.QUOTE,
+        "quotes",
+        QuoteOut,
+        QuoteUpdate,
+        "a draft quote",
+        {
+            "effective_from": _day("First day the quote holds"),
+            "effective_to": _day("Last day the quote holds"),
+            "due_date": _day("When the customer is to answer"),
+        },
+        " (an active one is closed instead)",
+    ),
+    DocumentKind.ORDER: DocumentCommands(
+        DocumentKind.ORDER,
+        "orders",
+        OrderOut,
+        OrderUpdate,
+        "an active order",
+        {
+            "requested_delivery": _day("When the customer wants it delivered"),
+            "status_reason": Annotated[
+                ActiveOrderReason | None, typer.Option(help="Where the active order stands: new or pending.")
+            ],
+        },
+    ),
+    DocumentKind.INVOICE: DocumentCommands(
+        DocumentKind.INVOICE,
+        "invoices",
+        InvoiceOut,
+        InvoiceUpdate,
+        "an active invoice",
+        {"due_date": _day("When it is due")},
+    ),
 }
 
 
@@ -563,16 +634,167 @@ def _transition_command(kind: DocumentKind, verb: str, change: Change) -> Callab
     return command
 
 
+# ------------------------------------------------------------------------------- editing a document
+
+
+def _lines_of(record: SalesDocument) -> list[Any]:
+    return list(record.lines)  # type: ignore[attr-defined]
+
+
+def _update_command(kind: DocumentKind) -> Callable[..., None]:
+    """`update` for one kind of document: an option per field of its API model (HEADER_OPTIONS and
+    the kind's own), given to ``sales.update_document``."""
+    commands = KINDS[kind]
+
+    def update(ctx: typer.Context, reference: str, **options: Any) -> None:
+        values = given(**options)
+        if not values:
+            raise typer.BadParameter("give at least one field to change, e.g. --name.")
+
+        def change(uow: UnitOfWork, actor: Actor) -> str:
+            data = {
+                FIELDS.get(name, name): value.value if isinstance(value, enum.Enum) else value
+                for name, value in values.items()
+                if name != "price_list"
+            }
+            if "price_list" in values:
+                data["price_list_id"] = str(price_list_named(values["price_list"], uow=uow, actor=actor).id)
+            record_id = document_id(kind, reference, uow=uow, actor=actor)
+            record = sales.update_document(kind, record_id, parse(commands.update, data), uow=uow, actor=actor)
+            return _done(record, "Changed", actor)
+
+        console.print(run_action(ctx, change))
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    update.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("ctx", keyword, annotation=typer.Context),
+            inspect.Parameter("reference", keyword, annotation=DocumentReference),
+            *(
+                inspect.Parameter(name, keyword, annotation=annotation, default=None)
+                for name, annotation in {**HEADER_OPTIONS, **commands.options}.items()
+            ),
+        ],
+        return_annotation=None,
+    )
+    return update
+
+
+def add_edit_commands(group: typer.Typer, kind: DocumentKind) -> None:
+    """`update`, `add-line`, `update-line`, `remove-line` and `delete` on a kind of document's group;
+    the sales use cases say which states allow them (a draft quote, an active order or invoice)."""
+    commands = KINDS[kind]
+    editable = commands.editable
+    group.command("update", help=f"Change the given fields of {editable}; its totals follow.")(_update_command(kind))
+
+    def document_line(reference: str, line_number: int, *, uow: UnitOfWork, actor: Actor) -> tuple[SalesDocument, Any]:
+        record = sales.document(kind, document_id(kind, reference, uow=uow, actor=actor), uow=uow, actor=actor)
+        listed_by = f"{commands.group} show {record.number}"
+        return record, line_numbered(_lines_of(record), line_number, of=_title(record), listed_by=listed_by)
+
+    @group.command(
+        "add-line",
+        help=f"Add a catalogue product (--product) or a write-in product (--write-in and --price) to {editable}.",
+    )
+    def add_line(
+        ctx: typer.Context,
+        reference: DocumentReference,
+        quantity: Quantity,
+        product: ProductOption = None,
+        unit: UnitOption = None,
+        write_in: WriteInOption = None,
+        price: PriceOption = None,
+        discount: DiscountOption = None,
+        tax: TaxOption = None,
+        description: Annotated[str | None, typer.Option()] = None,
+    ) -> None:
+        def add(uow: UnitOfWork, actor: Actor) -> str:
+            data = line_data(
+                product,
+                unit,
+                uow=uow,
+                actor=actor,
+                write_in_name=write_in,
+                quantity=quantity,
+                price_per_unit=price,
+                manual_discount=discount,
+                tax=tax,
+                description=description,
+            )
+            record_id = document_id(kind, reference, uow=uow, actor=actor)
+            line = sales.add_document_line(kind, record_id, parse(LineCreate, data), uow=uow, actor=actor)
+            record = sales.document(kind, record_id, uow=uow, actor=actor)
+            language = language_of(actor)
+            said = _line_said(line, currency=record.currency_code, language=language)
+            total = format_money(record.total_amount, record.currency_code, language)
+            return f"Added line {line.line_number} to {_title(record)}: {said}; total {total}"
+
+        console.print(run_action(ctx, add))
+
+    @group.command("update-line", help=f"Change a line of {editable}; it is priced again.")
+    def update_line(
+        ctx: typer.Context,
+        reference: DocumentReference,
+        line_number: LineNumber,
+        quantity: Annotated[str | None, typer.Option(help="How many, e.g. 12 or 1.5.")] = None,
+        discount: DiscountOption = None,
+        tax: TaxOption = None,
+        price: PriceOption = None,
+        write_in: Annotated[
+            str | None, typer.Option("--write-in", help="The new name of a product outside the catalogue.")
+        ] = None,
+        description: Annotated[str | None, typer.Option()] = None,
+    ) -> None:
+        data = given(
+            quantity=quantity,
+            manual_discount=discount,
+            tax=tax,
+            price_per_unit=price,
+            write_in_name=write_in,
+            description=description,
+        )
+        if not data:
+            raise typer.BadParameter(
+                "give at least one of --quantity, --discount, --tax, --price, --write-in, --description."
+            )
+
+        def change(uow: UnitOfWork, actor: Actor) -> str:
+            record, line = document_line(reference, line_number, uow=uow, actor=actor)
+            line = sales.update_document_line(kind, record.id, line.id, parse(LineUpdate, data), uow=uow, actor=actor)
+            language = language_of(actor)
+            said = _line_said(line, currency=record.currency_code, language=language)
+            total = format_money(record.total_amount, record.currency_code, language)
+            return f"Changed line {line.line_number} of {_title(record)}: {said}; total {total}"
+
+        console.print(run_action(ctx, change))
+
+    @group.command("remove-line", help=f"Remove a line from {editable} (the other lines keep their numbers).")
+    def remove_line(ctx: typer.Context, reference: DocumentReference, line_number: LineNumber) -> None:
+        def remove(uow: UnitOfWork, actor: Actor) -> str:
+            record, line = document_line(reference, line_number, uow=uow, actor=actor)
+            name, title = line.product_name, _title(record)
+            sales.delete_document_line(kind, record.id, line.id, uow=uow, actor=actor)
+            total = format_money(record.total_amount, record.currency_code, language_of(actor))
+            return f"Removed line {line_number} ({name}) from {title}; total {total}"
+
+        console.print(run_action(ctx, remove))
+
+    @group.command("delete", help=f"Delete {editable} with its lines{commands.delete_note}.")
+    def delete(ctx: typer.Context, reference: DocumentReference) -> None:
+        def delete_document(uow: UnitOfWork, actor: Actor) -> str:
+            record = sales.document(kind, document_id(kind, reference, uow=uow, actor=actor), uow=uow, actor=actor)
+            title = _title(record)
+            sales.delete_document(kind, record.id, uow=uow, actor=actor)
+            return title
+
+        console.print(f"Deleted {run_action(ctx, delete_document)}")
+
+
 def quote_commands() -> typer.Typer:
-    """`leadflow quotes list|show|create|from-opportunity|add-line|remove-line|delete|activate|revise|close|
-    win|order|print`."""
+    """`leadflow quotes list|show|create|from-opportunity|update|add-line|update-line|remove-line|delete|activate|
+    revise|close|win|order|print`."""
     group = _document_group(DocumentKind.QUOTE, "Quotes: draft, activate, revise, win or close, print.")
     quote = DocumentKind.QUOTE
-
-    def draft_named(reference: str, *, uow: UnitOfWork, actor: Actor) -> Quote:
-        record = sales.document(quote, document_id(quote, reference, uow=uow, actor=actor), uow=uow, actor=actor)
-        assert isinstance(record, Quote)
-        return record
 
     @group.command("create")
     def create(
@@ -613,71 +835,7 @@ def quote_commands() -> typer.Typer:
 
         console.print(run_action(ctx, create))
 
-    @group.command("add-line")
-    def add_line(
-        ctx: typer.Context,
-        reference: DocumentReference,
-        quantity: Quantity,
-        product: ProductOption = None,
-        unit: UnitOption = None,
-        write_in: WriteInOption = None,
-        price: PriceOption = None,
-        discount: DiscountOption = None,
-        tax: TaxOption = None,
-        description: Annotated[str | None, typer.Option()] = None,
-    ) -> None:
-        """Add a catalogue product (--product) or a write-in product (--write-in and --price) to a draft quote."""
-
-        def add(uow: UnitOfWork, actor: Actor) -> str:
-            data = line_data(
-                product,
-                unit,
-                uow=uow,
-                actor=actor,
-                write_in_name=write_in,
-                quantity=quantity,
-                price_per_unit=price,
-                manual_discount=discount,
-                tax=tax,
-                description=description,
-            )
-            record_id = document_id(quote, reference, uow=uow, actor=actor)
-            line = sales.add_document_line(quote, record_id, parse(LineCreate, data), uow=uow, actor=actor)
-            record = sales.document(quote, record_id, uow=uow, actor=actor)
-            language = language_of(actor)
-            said = _line_said(line, currency=record.currency_code, language=language)
-            total = format_money(record.total_amount, record.currency_code, language)
-            return f"Added line {line.line_number} to {_title(record)}: {said}; total {total}"
-
-        console.print(run_action(ctx, add))
-
-    @group.command("remove-line")
-    def remove_line(ctx: typer.Context, reference: DocumentReference, line_number: LineNumber) -> None:
-        """Remove a line from a draft quote (the other lines keep their numbers)."""
-
-        def remove(uow: UnitOfWork, actor: Actor) -> str:
-            record = draft_named(reference, uow=uow, actor=actor)
-            title = _title(record)
-            line = line_numbered(record.lines, line_number, of=title, listed_by=f"quotes show {record.number}")
-            name = line.product_name
-            sales.delete_document_line(quote, record.id, line.id, uow=uow, actor=actor)
-            total = format_money(record.total_amount, record.currency_code, language_of(actor))
-            return f"Removed line {line_number} ({name}) from {title}; total {total}"
-
-        console.print(run_action(ctx, remove))
-
-    @group.command("delete")
-    def delete(ctx: typer.Context, reference: DocumentReference) -> None:
-        """Delete a draft quote with its lines (an active one is closed instead)."""
-
-        def delete_quote(uow: UnitOfWork, actor: Actor) -> str:
-            record = draft_named(reference, uow=uow, actor=actor)
-            title = _title(record)
-            sales.delete_document(quote, record.id, uow=uow, actor=actor)
-            return title
-
-        console.print(f"Deleted {run_action(ctx, delete_quote)}")
-
+    add_edit_commands(group, quote)
     add_transition_commands(
         group,
         quote,
@@ -790,7 +948,8 @@ def add_price_lock_commands(group: typer.Typer, kind: DocumentKind) -> None:
 
 
 def order_commands() -> typer.Typer:
-    """`leadflow orders list|show|submit|fulfil|cancel|invoice|lock-pricing|use-current-pricing|print`."""
+    """`leadflow orders list|show|update|add-line|update-line|remove-line|delete|submit|fulfil|cancel|invoice|
+    lock-pricing|use-current-pricing|print`."""
     group = _document_group(DocumentKind.ORDER, "Orders: submit, fulfil or cancel, invoice, print.")
     order = DocumentKind.ORDER
 
@@ -844,12 +1003,14 @@ def order_commands() -> typer.Typer:
 
         console.print(run_action(ctx, create))
 
+    add_edit_commands(group, order)
     add_price_lock_commands(group, order)
     return group
 
 
 def invoice_commands() -> typer.Typer:
-    """`leadflow invoices list|show|pay|cancel|lock-pricing|use-current-pricing|print`."""
+    """`leadflow invoices list|show|update|add-line|update-line|remove-line|delete|pay|cancel|lock-pricing|
+    use-current-pricing|print`."""
     group = _document_group(DocumentKind.INVOICE, "Invoices: pay or cancel, print.")
     invoice = DocumentKind.INVOICE
 
@@ -881,6 +1042,7 @@ def invoice_commands() -> typer.Typer:
             lambda record_id, uow, actor: sales.cancel_invoice(record_id, uow=uow, actor=actor),
         ),
     )
+    add_edit_commands(group, invoice)
     add_price_lock_commands(group, invoice)
     return group
 
