@@ -226,3 +226,28 @@ def test_a_submitted_orders_status_reason_cannot_be_chosen(web_client, database,
         before.status_reason,
         before.row_version,
     )
+
+
+def test_a_quote_made_without_a_price_list_takes_one_on_its_page_and_then_catalogue_products(
+    web_client, database, shop
+):
+    form = web_client.get("/quotes/new").text
+    page = followed(
+        web_client,
+        post_form(web_client, form, "new-quote-form", "/quotes/new", name="Q", customer_id=str(shop.account)),
+    )
+    [quote] = quotes_of(database)
+    assert quote.price_list_id is None
+    assert f'<option value="{shop.price_list}">Tarifa EUR (EUR)</option>' in page
+    saved = followed(
+        web_client,
+        post_form(web_client, page, "header-form", f"/quotes/{quote.id}", price_list_id=str(shop.price_list)),
+    )
+    assert loaded(database, Quote, quote.id).price_list_id == shop.price_list
+    added = followed(
+        web_client,
+        post_form(
+            web_client, saved, "lines-existing-form", f"/quotes/{quote.id}/lines", product=shop.choice, quantity="1"
+        ),
+    )
+    assert text_of(added, "document-total-amount") == "€90.00"

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from leadflow.catalog.models import PriceList
 from leadflow.core.formatting import amount_input
 from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
@@ -24,13 +23,14 @@ from leadflow.opportunities.models import Opportunity, OpportunityProduct, Reven
 from leadflow.opportunities.schemas import OpportunityUpdate
 from leadflow.sales.models import Quote
 from leadflow.sales.printing import status_text
-from leadflow.security.access import access_condition, has_admin
+from leadflow.security.access import access_condition
 from leadflow.security.privileges import Depth, Privilege
 from leadflow.web.areas.sales_lines import (
     LinesPanel,
     SectionFailure,
     lines_panel,
     percentage_input,
+    price_list_options,
     product_choices,
     typed,
 )
@@ -38,7 +38,6 @@ from leadflow.web.i18n import N_
 from leadflow.web.pages import WebSession
 
 # The price lists the pricing form offers (by name).
-PRICE_LIST_CHOICES = 500
 # The quotes listed on the opportunity's page (newest number first; every revision).
 QUOTES_SHOWN = 50
 
@@ -119,21 +118,10 @@ class ProductsPanel:
 
 def _price_lists(uow: UnitOfWork, session: WebSession, record: Opportunity) -> list[tuple[str, str]]:
     """The price lists in the opportunity's currency, and the one it names whatever its currency."""
-    if not has_admin(session.actor, "products", Privilege.READ):
-        found: list[PriceList] = []
-    else:
-        found = list(
-            uow.session.scalars(
-                select(PriceList)
-                .where(PriceList.currency_id == record.currency_id)
-                .order_by(PriceList.name, PriceList.id)
-                .limit(PRICE_LIST_CHOICES)
-            )
-        )
-    if record.price_list_id and record.price_list_id not in {price_list.id for price_list in found}:
-        chosen = uow.session.get(PriceList, record.price_list_id)
-        found += [chosen] if chosen is not None else []
-    return [(str(price_list.id), f"{price_list.name} ({price_list.currency_code})") for price_list in found]
+    if record.currency_id is None and record.price_list_id is None:
+        return []
+    options = price_list_options(uow, session.actor, record.currency_id, record.price_list_id)
+    return [(option.value, option.label) for option in options]
 
 
 def _quotes(uow: UnitOfWork, session: WebSession, opportunity_id: uuid.UUID) -> list[QuoteRow]:

@@ -18,9 +18,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from leadflow.catalog.models import PriceList
 from leadflow.catalog.schemas import LineUpdate
 from leadflow.core.errors import LeadflowError
 from leadflow.core.schemas import parse
@@ -31,10 +29,7 @@ from leadflow.organisation.service import get_settings
 from leadflow.sales import service as sales
 from leadflow.sales.printing import document_pdf, printed_document
 from leadflow.sales.schemas import QuoteCreate
-from leadflow.security.access import has_admin
-from leadflow.security.privileges import Privilege
-from leadflow.web.areas.opportunity_products_page import PRICE_LIST_CHOICES
-from leadflow.web.areas.records_forms import PAYMENT_TERM_OPTIONS, FormField, Option, currency_options, customer_options
+from leadflow.web.areas.records_forms import PAYMENT_TERM_OPTIONS, FormField, currency_options, customer_options
 from leadflow.web.areas.records_lists import list_page
 from leadflow.web.areas.records_page import can_create
 from leadflow.web.areas.sales_documents_page import (
@@ -49,7 +44,14 @@ from leadflow.web.areas.sales_documents_page import (
     posted_header,
     refused_document,
 )
-from leadflow.web.areas.sales_lines import SectionFailure, line_changes, new_line, posted_line, sales_refusal
+from leadflow.web.areas.sales_lines import (
+    SectionFailure,
+    line_changes,
+    new_line,
+    posted_line,
+    price_list_options,
+    sales_refusal,
+)
 from leadflow.web.forms import FormDep, Refusal, id_in_path, parse_uuid, parse_version, refusal
 from leadflow.web.i18n import N_
 from leadflow.web.pages import (
@@ -293,15 +295,6 @@ NEW_QUOTE_FIELDS = (
 )
 
 
-def _price_list_options(uow: UnitOfWork, session: WebSession) -> list[Option]:
-    """The price lists a quote may take, by name with their currency (one of another currency than the
-    quote's is refused when the quote is created)."""
-    if not has_admin(session.actor, "products", Privilege.READ):
-        return []
-    rows = uow.session.scalars(select(PriceList).order_by(PriceList.name, PriceList.id).limit(PRICE_LIST_CHOICES))
-    return [Option(str(price_list.id), f"{price_list.name} ({price_list.currency_code})") for price_list in rows]
-
-
 def _new_quote_page(
     request: Request,
     session: WebSession,
@@ -315,7 +308,7 @@ def _new_quote_page(
         options = {
             "customers": customer_options(uow.session, session.actor, include={chosen} if chosen else set()),
             "currencies": currency_options(uow.session, session.language),
-            "price_lists": _price_list_options(uow, session),
+            "price_lists": price_list_options(uow, session.actor),
             "payment_terms": PAYMENT_TERM_OPTIONS,
         }
     return render(

@@ -50,6 +50,7 @@ from leadflow.web.areas.sales_lines import (
     contextual,
     lines_panel,
     percentage_input,
+    price_list_options,
     product_choices,
     sales_refusal,
     typed,
@@ -76,6 +77,7 @@ def document_number(document: SalesDocument, language: str) -> str:
 _NAME = FormField("name", N_("Name"), required=True, max_length=300)
 _PAYMENT_TERMS = FormField("payment_terms", N_("Payment terms"), kind="select", options="payment_terms")
 _FREIGHT = FormField("freight_amount", N_("Freight amount"), kind="money")
+_PRICE_LIST = FormField("price_list_id", N_("Price list"), kind="select", options="price_lists")
 _ADDRESSES = (
     FormField("billing_address", N_("Bill to address"), kind="textarea", max_length=1000),
     FormField("shipping_address", N_("Ship to address"), kind="textarea", max_length=1000),
@@ -110,7 +112,7 @@ class DocumentPages:
 
     @property
     def fields(self) -> tuple[FormField, ...]:
-        return (_NAME, *self.status, _PAYMENT_TERMS, *self.dates, *self.pricing, *_ADDRESSES, _DESCRIPTION)
+        return (_NAME, *self.status, _PAYMENT_TERMS, *self.dates, _PRICE_LIST, *self.pricing, *_ADDRESSES, _DESCRIPTION)
 
     @property
     def list_spec(self) -> ListSpec:
@@ -414,7 +416,8 @@ def document_page(
             may_write=may_write,
             editable=editable,
             values=values,
-            options=OPTIONS,
+            options=OPTIONS
+            | {"price_lists": price_list_options(uow, session.actor, record.currency_id, record.price_list_id)},
             field_errors=failure.refusal.fields if failure is not None and failure.where == "header" else {},
             decision_maker_labels={},
             refusal=failure.refusal if failure is not None else None,

@@ -29,13 +29,33 @@ from leadflow.http.refusals import REFUSALS, field_items
 from leadflow.security.access import has_admin
 from leadflow.security.actor import Actor
 from leadflow.security.privileges import Privilege
+from leadflow.web.areas.records_forms import Option
 from leadflow.web.forms import Refusal, refusal
 from leadflow.web.i18n import gettext
 
 # The products a price list offers in the add form (its items, by product name).
 CHOICES_LIMIT = 1000
+# The price lists a pricing form offers.
+PRICE_LIST_CHOICES = 500
 
 # ---------------------------------------------------------------------------------------------- words
+
+
+def price_list_options(
+    uow: UnitOfWork, actor: Actor, currency_id: uuid.UUID | None = None, current: uuid.UUID | None = None
+) -> list[Option]:
+    """The price lists a document may take, by name with their currency: those of its currency when it
+    has one (any, for a quote not made yet), and the one it names."""
+    found: list[PriceList] = []
+    if has_admin(actor, "products", Privilege.READ):
+        statement = select(PriceList).order_by(PriceList.name, PriceList.id).limit(PRICE_LIST_CHOICES)
+        if currency_id is not None:
+            statement = statement.where(PriceList.currency_id == currency_id)
+        found = list(uow.session.scalars(statement))
+    if current is not None and current not in {price_list.id for price_list in found}:
+        chosen = uow.session.get(PriceList, current)
+        found += [chosen] if chosen is not None else []
+    return [Option(str(price_list.id), f"{price_list.name} ({price_list.currency_code})") for price_list in found]
 
 
 def contextual(language: str, message: str) -> str:
