@@ -12,7 +12,9 @@ def test_an_accounts_payment_terms_are_stored_changed_and_cleared(client):
     assert account["payment_terms"] == "net_45"
 
     changed = client.patch(
-        f"{API}/accounts/{account['id']}", json={"payment_terms": "net_60"}, headers={"If-Match": created.headers["ETag"]}
+        f"{API}/accounts/{account['id']}",
+        json={"payment_terms": "net_60"},
+        headers={"If-Match": created.headers["ETag"]},
     )
     assert changed.status_code == 200 and changed.json()["payment_terms"] == "net_60"
     cleared = client.patch(
