@@ -9,6 +9,10 @@ fields have a message of their own, by their code, in every language.
 A web page shows the sentence above its form and each field's message next to the field
 (``leadflow.web.forms``); the REST API answers both in its error body, in the language the request's
 ``Accept-Language`` prefers, with the same codes whatever the language (``leadflow.http.errors``).
+
+Why this module is over 600 lines: three quarters of it are the two catalogues (a sentence per refusal
+code, a message per field problem), kept in one place so that a translator and a reviewer read every
+code's wording together; the code is a hundred lines.
 """
 
 from __future__ import annotations
