@@ -11,6 +11,7 @@ import pytest
 
 from leadflow.core.errors import InvalidState
 from leadflow.core.uow import Database
+from leadflow.security import common as security_common
 from leadflow.security import service as security
 from leadflow.security.actor import Actor, actor_for_email
 from leadflow.security.models import User
@@ -183,7 +184,7 @@ def test_two_administrators_deactivated_at_once_leave_one(database: Database, ac
         )
         uow.commit()
     counting = threading.Barrier(2)
-    count = security._administrators
+    count = security_common._administrators
 
     def counted_together(session):  # type: ignore[no-untyped-def]
         try:
@@ -201,7 +202,7 @@ def test_two_administrators_deactivated_at_once_leave_one(database: Database, ac
         except InvalidState as refused:
             outcomes[index] = refused.code
 
-    with patch.object(security, "_administrators", counted_together):
+    with patch.object(security_common, "_administrators", counted_together):
         threads = [
             threading.Thread(target=deactivate_in_thread, args=(index, user_id))
             for index, user_id in enumerate((actor.user_id, second.id))

@@ -19,7 +19,7 @@ from leadflow.jobs.models import Job, JobState
 from leadflow.jobs.runner import execute
 from leadflow.jobs.service import cancel_job
 from leadflow.leads.models import Lead, LeadState
-from leadflow.scoring import service
+from leadflow.scoring import rescoring, service, training
 from leadflow.scoring.models import LeadScore, ScoringModel, ScoringVersion, VersionState
 from leadflow.scoring.schemas import ScoringModelIn
 from leadflow.security.actor import Actor
@@ -137,7 +137,7 @@ def test_a_canceled_training_marks_its_version_failed(
     load_planted(database, actor, count=200)
     model_id = _model(database, actor, "Canceled")
     version, job = scoring_tasks.start_training(model_id, database=database, actor=actor)
-    read_history: Callable[..., Any] = service.history
+    read_history: Callable[..., Any] = training.history
 
     def history_then_cancel(*args: Any, **kwargs: Any) -> Any:
         # Someone cancels the job while it reads the history: it stops at its next step.
@@ -146,7 +146,7 @@ def test_a_canceled_training_marks_its_version_failed(
             uow.commit()
         return read_history(*args, **kwargs)
 
-    monkeypatch.setattr(service, "history", history_then_cancel)
+    monkeypatch.setattr(training, "history", history_then_cancel)
     assert execute(database, job.id, HANDLERS) is JobState.CANCELED
 
     [failed] = _versions(database, model_id)
@@ -199,7 +199,7 @@ def test_rescore_all_scores_every_open_lead_in_batches_and_leaves_closed_leads_a
         uow.session.execute(update(Lead).where(Lead.id == closed).values(score=42, score_grade="C"))
         uow.commit()
 
-    monkeypatch.setattr(service, "BATCH", 3)
+    monkeypatch.setattr(rescoring, "BATCH", 3)
     progress: list[tuple[int, int]] = []
     done = service.rescore_all(database=database, progress=lambda done, total: progress.append((done, total)))
 

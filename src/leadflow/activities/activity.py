@@ -5,25 +5,50 @@ Each type keeps its own fields: a field of another type is refused by name, not 
 regards at most one lead, account, contact or opportunity, which the user must be able to read and
 append to; its privileges are its type's (``tasks``, ``phone_calls``, ``appointments``, ``emails``).
 Completed and canceled activities are read-only until reopened, as in Dynamics.
+
+This module is the public face of activities: it creates, changes, closes and sends them; the request
+shapes and their checks are in ``checks``, the lists in ``lists``, what other domains ask of the
+activities of a record in ``regarding``, and every public name of those is named here too.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from datetime import timedelta
+from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from pydantic import Field
-from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from leadflow.activities.checks import (
+    COMMON_FIELDS,
+    MAX_PARTIES,
+    SENDING_STATES,
+    TYPE_FIELDS,
+    ActivityChanges,
+    ActivityFields,
+    AttendeeIn,
+    _check_reason,
+    _columns,
+    _only_fields_of,
+    _parties,
+    _regarding,
+    _replace_parties,
+    _state_columns,
+    email_address,
+)
+from leadflow.activities.lists import (
+    VIEWS,
+    ActivityFilter,
+    View,
+    day_bounds,
+    is_overdue,
+    list_activities,
+    readable_activities,
+    week_start,
+)
 from leadflow.activities.models import (
-    NOT_DUE,
-    PRIVILEGE_TABLES,
     STATUS_REASONS,
     Activity,
     ActivityParty,
@@ -32,18 +57,21 @@ from leadflow.activities.models import (
     ActivityType,
     Direction,
     PartyRole,
-    Priority,
-    RegardingTable,
 )
-from leadflow.core.db import mapped_class, utcnow
-from leadflow.core.errors import InvalidState, ValidationFailed, field_refusal
-from leadflow.core.paging import MAX_LIMIT, Page, keyset_page
-from leadflow.core.records import check_version, unknown_reference
-from leadflow.core.schemas import InputModel, parse
+from leadflow.activities.regarding import (
+    cancel_open_activities_of,
+    cancelable_count,
+    delete_activities_of,
+    move_activities,
+)
+from leadflow.core.db import utcnow
+from leadflow.core.errors import InvalidState, field_refusal
+from leadflow.core.records import check_version
+from leadflow.core.schemas import parse
 from leadflow.core.uow import UnitOfWork
 from leadflow.jobs.models import Job
 from leadflow.jobs.service import create_job
-from leadflow.security.access import access_condition, can, get_accessible, linkable
+from leadflow.security.access import get_accessible
 from leadflow.security.actor import Actor
 from leadflow.security.audit import record_action
 from leadflow.security.models import User
@@ -54,314 +82,6 @@ SEND_KIND = "email_send"
 # How often sending an e-mail is tried before it is left Open as Failed, and the waits between tries.
 MAX_SEND_ATTEMPTS = 5
 SEND_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
-MAX_PARTIES = 500
-
-# The fields of each type, beyond those every activity has.
-TYPE_FIELDS: dict[ActivityType, frozenset[str]] = {
-    ActivityType.TASK: frozenset({"due", "percent_complete", "duration_minutes"}),
-    ActivityType.PHONE_CALL: frozenset({"due", "direction", "phone_number", "duration_minutes", "left_voicemail"}),
-    ActivityType.APPOINTMENT: frozenset({"start", "end", "all_day", "location", "attendees"}),
-    ActivityType.EMAIL: frozenset({"due", "direction", "sender", "to", "cc", "send"}),
-}
-COMMON_FIELDS = frozenset(
-    {"type", "subject", "description", "regarding_table", "regarding_id", "owner_user_id", "priority", "status_reason"}
-)
-# Set only by sending: an e-mail is never created or changed into these.
-SENDING_STATES = frozenset({ActivityStatus.SENT, ActivityStatus.PENDING_SEND, ActivityStatus.SENDING})
-
-
-class AttendeeIn(InputModel):
-    """An appointment's attendee: a user or a contact, required unless ``optional``."""
-
-    kind: Literal["user", "contact"]
-    id: uuid.UUID
-    optional: bool = False
-
-
-class ActivityFields(InputModel):
-    """An activity as a request states it; the fields of its type only."""
-
-    type: ActivityType
-    subject: str = Field(min_length=1, max_length=400)
-    description: str | None = Field(default=None, max_length=100_000)
-    regarding_table: RegardingTable | None = None
-    regarding_id: uuid.UUID | None = None
-    owner_user_id: uuid.UUID | None = None
-    priority: Priority = Priority.NORMAL
-    status_reason: ActivityStatus | None = None
-    due: datetime | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    all_day: bool = False
-    location: str | None = Field(default=None, max_length=400)
-    duration_minutes: int | None = Field(default=None, ge=0, le=525_600)
-    percent_complete: int | None = Field(default=None, ge=0, le=100)
-    direction: Direction | None = None
-    phone_number: str | None = Field(default=None, max_length=64)
-    left_voicemail: bool = False
-    sender: str | None = Field(default=None, max_length=320)
-    to: list[str] | None = Field(default=None, max_length=MAX_PARTIES)
-    cc: list[str] | None = Field(default=None, max_length=MAX_PARTIES)
-    attendees: list[AttendeeIn] | None = Field(default=None, max_length=MAX_PARTIES)
-    send: bool = False
-
-
-_CHANGEABLE = {name: field for name, field in ActivityFields.model_fields.items() if name not in ("type", "send")}
-
-
-class ActivityChanges(InputModel):
-    """The fields a change names; the others stay as they are (the type never changes)."""
-
-    subject: str | None = Field(default=None, min_length=1, max_length=400)
-    description: str | None = Field(default=None, max_length=100_000)
-    regarding_table: RegardingTable | None = None
-    regarding_id: uuid.UUID | None = None
-    owner_user_id: uuid.UUID | None = None
-    priority: Priority | None = None
-    status_reason: ActivityStatus | None = None
-    due: datetime | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    all_day: bool | None = None
-    location: str | None = Field(default=None, max_length=400)
-    duration_minutes: int | None = Field(default=None, ge=0, le=525_600)
-    percent_complete: int | None = Field(default=None, ge=0, le=100)
-    direction: Direction | None = None
-    phone_number: str | None = Field(default=None, max_length=64)
-    left_voicemail: bool | None = None
-    sender: str | None = Field(default=None, max_length=320)
-    to: list[str] | None = Field(default=None, max_length=MAX_PARTIES)
-    cc: list[str] | None = Field(default=None, max_length=MAX_PARTIES)
-    attendees: list[AttendeeIn] | None = Field(default=None, max_length=MAX_PARTIES)
-
-
-_LABELS = {
-    RegardingTable.LEADS: "lead",
-    RegardingTable.ACCOUNTS: "account",
-    RegardingTable.CONTACTS: "contact",
-    RegardingTable.OPPORTUNITIES: "opportunity",
-}
-
-# --------------------------------------------------------------------------------------------- checks
-
-
-def _aware(value: datetime | None, field: str) -> datetime | None:
-    """A time as UTC; a time without a zone is read as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise field_refusal(field, "invalid_datetime", f"{field}: this time cannot be stored.") from None
-
-
-def _only_fields_of(kind: ActivityType, named: set[str]) -> None:
-    foreign = sorted(named - COMMON_FIELDS - TYPE_FIELDS[kind] - {"type"})
-    if foreign:
-        fields = [
-            {
-                "field": name,
-                "code": "not_for_type",
-                "message": f"{name}: a {kind.value.replace('_', ' ')} has no such field.",
-            }
-            for name in foreign
-        ]
-        raise ValidationFailed(" ".join(f["message"] for f in fields), code="not_for_type", details={"fields": fields})
-
-
-def _check_reason(kind: ActivityType, reason: ActivityStatus) -> ActivityState:
-    """The state a status reason belongs to for this type; refused when the type has no such reason."""
-    if kind is ActivityType.EMAIL and reason in SENDING_STATES:
-        raise field_refusal(
-            "status_reason", "set_by_sending", "status_reason: an e-mail becomes sent only by sending it (send)."
-        )
-    for state, reasons in STATUS_REASONS[kind].items():
-        if reason in reasons:
-            return state
-    allowed = ", ".join(r.value for reasons in STATUS_REASONS[kind].values() for r in reasons)
-    raise field_refusal(
-        "status_reason",
-        "invalid_status_reason",
-        f"status_reason: a {kind.value.replace('_', ' ')} has the status reasons {allowed}.",
-    )
-
-
-def email_address(value: str, field: str) -> str:
-    """An e-mail address in its normal form; refused (422 naming ``field``) when it is not one."""
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise field_refusal(field, "invalid_email", f"{field}: {value!r} is not an e-mail address ({error}).") from None
-
-
-def _regarding(uow: UnitOfWork, actor: Actor, table: RegardingTable | None, record_id: uuid.UUID | None) -> Any | None:
-    """The record an activity regards: readable and open to Append To, and editable (a closed lead is not)."""
-    if table is None and record_id is None:
-        return None
-    if table is None or record_id is None:
-        missing = "regarding_table" if table is None else "regarding_id"
-        raise field_refusal(missing, "regarding_incomplete", f"{missing}: name both the table and the record regarded.")
-    record = linkable(uow.session, actor, mapped_class(table.value), record_id, field="regarding_id")
-    record.ensure_editable()
-    return record
-
-
-def _attendees(session: Session, actor: Actor, attendees: Sequence[AttendeeIn]) -> list[dict[str, Any]]:
-    """Parties of the attendees: each an active user or a contact the actor may read."""
-    parties = []
-    contact_model = mapped_class("contacts")
-    for position, attendee in enumerate(attendees):
-        role = PartyRole.OPTIONAL if attendee.optional else PartyRole.REQUIRED
-        if attendee.kind == "user":
-            user = session.get(User, attendee.id)
-            if user is None or not user.is_active:
-                raise unknown_reference(field="attendees", label="user", record_id=attendee.id)
-            parties.append(
-                {
-                    "role": role,
-                    "position": position,
-                    "party_table": "users",
-                    "party_id": user.id,
-                    "name": user.full_name,
-                    "address": user.email,
-                }
-            )
-        else:
-            contact = session.get(contact_model, attendee.id)
-            if contact is None or not can(session, actor, Privilege.READ, "contacts", contact):
-                raise unknown_reference(field="attendees", label="contact", record_id=attendee.id)
-            parties.append(
-                {
-                    "role": role,
-                    "position": position,
-                    "party_table": "contacts",
-                    "party_id": contact.id,
-                    "name": contact.full_name,
-                    "address": contact.email,
-                }
-            )
-    return parties
-
-
-def _addresses(role: PartyRole, addresses: Sequence[str], field: str) -> list[dict[str, Any]]:
-    return [
-        {"role": role, "position": position, "address": email_address(address, field)}
-        for position, address in enumerate(addresses)
-    ]
-
-
-@dataclass
-class _Times:
-    start: datetime | None
-    end: datetime | None
-
-
-def _day(written: datetime | None, stored: datetime) -> date:
-    """The calendar day of a time as it was written (in its own offset), else as stored."""
-    return written.date() if written is not None else stored.date()
-
-
-def _times(kind: ActivityType, values: dict[str, Any], current: Activity | None) -> _Times:
-    """The stored start and end: an appointment's own; the due time (end) of the other types."""
-    if kind is not ActivityType.APPOINTMENT:
-        end = _aware(values["due"], "due") if "due" in values else (current.scheduled_end if current else None)
-        return _Times(None, end)
-    start = _aware(values["start"], "start") if "start" in values else (current.scheduled_start if current else None)
-    end = _aware(values["end"], "end") if "end" in values else (current.scheduled_end if current else None)
-    all_day = values.get("all_day", current.all_day if current else False)
-    if start is None:
-        raise field_refusal("start", "start_required", "start: an appointment needs a start.")
-    if all_day:
-        # Whole days are the days as written, whatever the offset: kept as midnight UTC of each day.
-        start = datetime.combine(_day(values.get("start"), start), time(), UTC)
-        end = datetime.combine(_day(values.get("end"), end or start), time(), UTC)
-        if end <= start:
-            end = start + timedelta(days=1)
-    elif end is None:
-        end = start + timedelta(minutes=30)
-    if end < start:
-        raise field_refusal("end", "end_before_start", "end: the appointment ends before it starts.")
-    return _Times(start, end)
-
-
-def _columns(kind: ActivityType, values: dict[str, Any], current: Activity | None) -> dict[str, Any]:
-    """The columns an activity's values set (times checked, parties left to the caller)."""
-    columns: dict[str, Any] = {}
-    for name in (
-        "subject",
-        "description",
-        "priority",
-        "location",
-        "duration_minutes",
-        "percent_complete",
-        "direction",
-        "left_voicemail",
-        "all_day",
-        "owner_user_id",
-    ):
-        if name in values:
-            columns[name] = values[name]
-    if "phone_number" in values:
-        columns["phone_number"] = (values["phone_number"] or "").strip() or None
-    if {"due", "start", "end", "all_day"} & values.keys() or current is None:
-        times = _times(kind, values, current)
-        columns["scheduled_start"], columns["scheduled_end"] = times.start, times.end
-        columns["due_order"] = times.end or NOT_DUE
-    if columns.get("owner_user_id", True) is None:
-        del columns["owner_user_id"]
-    if columns.get("priority") is None:
-        columns.pop("priority", None)
-    for flag in ("all_day", "left_voicemail"):
-        if flag in columns and columns[flag] is None:
-            columns.pop(flag)
-    return columns
-
-
-def _state_columns(kind: ActivityType, reason: ActivityStatus | None, current: Activity | None) -> dict[str, Any]:
-    """State, status reason and end time for a reason named on create or change."""
-    if reason is None:
-        if current is not None:
-            return {}
-        return {"state": ActivityState.OPEN, "status_reason": STATUS_REASONS[kind][ActivityState.OPEN][0]}
-    state = _check_reason(kind, reason)
-    columns: dict[str, Any] = {"state": state, "status_reason": reason}
-    if state is not ActivityState.OPEN:
-        columns["actual_end"] = utcnow()
-        if kind is ActivityType.TASK and state is ActivityState.COMPLETED:
-            columns["percent_complete"] = 100
-    return columns
-
-
-def _replace_parties(
-    session: Session, activity: Activity, parties: list[dict[str, Any]], roles: set[PartyRole]
-) -> None:
-    session.execute(
-        delete(ActivityParty).where(ActivityParty.activity_id == activity.id, ActivityParty.role.in_(roles))
-    )
-    session.add_all(ActivityParty(id=uuid.uuid4(), activity_id=activity.id, **party) for party in parties)
-
-
-def _parties(
-    session: Session, actor: Actor, kind: ActivityType, values: dict[str, Any]
-) -> tuple[list[dict[str, Any]], set[PartyRole]]:
-    """The parties the values name, and the roles they replace."""
-    parties: list[dict[str, Any]] = []
-    roles: set[PartyRole] = set()
-    if kind is ActivityType.APPOINTMENT and "attendees" in values:
-        parties += _attendees(session, actor, values["attendees"] or [])
-        roles |= {PartyRole.REQUIRED, PartyRole.OPTIONAL}
-    if kind is ActivityType.EMAIL:
-        for role, field in ((PartyRole.TO, "to"), (PartyRole.CC, "cc")):
-            if field in values:
-                parties += _addresses(role, values[field] or [], field)
-                roles.add(role)
-        if "sender" in values and values["sender"]:
-            parties += _addresses(PartyRole.SENDER, [values["sender"]], "sender")
-            roles.add(PartyRole.SENDER)
-    return parties, roles
-
 
 # ------------------------------------------------------------------------------------------ operations
 
@@ -661,197 +381,38 @@ def send_backoff(attempts: int) -> timedelta:
     return SEND_BACKOFF[min(attempts, len(SEND_BACKOFF)) - 1]
 
 
-# ------------------------------------------------------------------------------------------------ lists
-
-View = Literal["my_open", "due_today", "overdue", "completed_this_week"]
-VIEWS: tuple[str, ...] = ("my_open", "due_today", "overdue", "completed_this_week")
-
-
-@dataclass(frozen=True)
-class ActivityFilter:
-    """What a list of activities is narrowed to; every part optional."""
-
-    types: Sequence[ActivityType] = ()
-    states: Sequence[ActivityState] = ()
-    regarding_table: RegardingTable | None = None
-    regarding_id: uuid.UUID | None = None
-    owner_user_id: uuid.UUID | None = None
-    due_before: datetime | None = None
-    view: str | None = None
-
-
-def readable_activities(actor: Actor, types: Sequence[ActivityType] = ()) -> ColumnElement[bool]:
-    """The activities the actor may read: each type by its own privileges."""
-    return or_(
-        false(),
-        *(
-            (Activity.type == kind) & access_condition(actor, Privilege.READ, PRIVILEGE_TABLES[kind], Activity)
-            for kind in (types or tuple(ActivityType))
-        ),
-    )
-
-
-def day_bounds(zone: str | None, today: date | None = None) -> tuple[datetime, datetime]:
-    """The start and end (UTC) of today in the reader's time zone."""
-    tz = ZoneInfo(zone) if zone else UTC
-    day = today or datetime.now(tz).date()
-    start = datetime.combine(day, time(), tz).astimezone(UTC)
-    return start, datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
-
-
-def week_start(zone: str | None) -> datetime:
-    """Monday 00:00 of this week in the reader's time zone, in UTC."""
-    tz = ZoneInfo(zone) if zone else UTC
-    today = datetime.now(tz).date()
-    monday = today - timedelta(days=today.weekday())
-    return datetime.combine(monday, time(), tz).astimezone(UTC)
-
-
-def list_activities(
-    filters: ActivityFilter,
-    *,
-    uow: UnitOfWork,
-    actor: Actor,
-    time_zone: str | None = None,
-    limit: int = MAX_LIMIT,
-    cursor: str | None = None,
-) -> Page[Activity]:
-    """A page of the activities the actor may read, narrowed by ``filters``.
-
-    Open ones come soonest due first (those without a due time last); a view or a state that is not
-    open orders by when they were created, newest first.
-    """
-    conditions: list[ColumnElement[bool]] = [readable_activities(actor, filters.types)]
-    states = list(filters.states)
-    owner = filters.owner_user_id
-    due_before = _aware(filters.due_before, "due_before")
-    now = utcnow()
-    if filters.view is not None:
-        if filters.view not in VIEWS:
-            raise field_refusal("view", "invalid_view", f"view: choose one of {', '.join(VIEWS)}.")
-        owner = actor.user_id
-        if filters.view == "completed_this_week":
-            states = [ActivityState.COMPLETED]
-            conditions.append(Activity.actual_end >= week_start(time_zone))
-        else:
-            states = [ActivityState.OPEN]
-            # On due_order, which the index (owner, state, due_order) reads as a range.
-            if filters.view == "due_today":
-                start, end = day_bounds(time_zone)
-                conditions += [Activity.due_order >= start, Activity.due_order < end]
-            elif filters.view == "overdue":
-                conditions.append(Activity.due_order < now)
-    if states:
-        conditions.append(Activity.state.in_(states))
-    if owner is not None:
-        conditions.append(Activity.owner_user_id == owner)
-    if filters.regarding_table is not None:
-        conditions.append(Activity.regarding_table == filters.regarding_table)
-    if filters.regarding_id is not None:
-        conditions.append(Activity.regarding_id == filters.regarding_id)
-    if due_before is not None:
-        conditions.append(Activity.due_order < due_before)
-    statement = select(Activity).where(*conditions)
-    if states == [ActivityState.OPEN]:
-        # Soonest due first; those without a due time after every dated one (``due_order``).
-        return keyset_page(
-            uow.session,
-            statement,
-            key=Activity.due_order,
-            id_column=Activity.id,
-            kind="datetime",
-            limit=limit,
-            cursor=cursor,
-        )
-    return keyset_page(
-        uow.session,
-        statement,
-        key=Activity.created_at,
-        id_column=Activity.id,
-        kind="datetime",
-        limit=limit,
-        cursor=cursor,
-        descending=True,
-    )
-
-
-def is_overdue(activity: Activity, now: datetime | None = None) -> bool:
-    """Open and past its due time (an appointment: past its end)."""
-    return activity.is_open and activity.scheduled_end is not None and activity.scheduled_end < (now or utcnow())
-
-
-# --------------------------------------------------------------------------------- other domains' needs
-
-
-def _cancelable(actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> ColumnElement[bool]:
-    """The open activities regarding one record that the actor may change."""
-    writable = or_(
-        false(),
-        *(
-            (Activity.type == kind) & access_condition(actor, Privilege.WRITE, table_name, Activity)
-            for kind, table_name in PRIVILEGE_TABLES.items()
-        ),
-    )
-    return (
-        (Activity.regarding_table == table)
-        & (Activity.regarding_id == record_id)
-        & (Activity.state == ActivityState.OPEN)
-        & writable
-    )
-
-
-def cancelable_count(session: Session, actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> int:
-    """How many open activities of the record the actor could cancel (the disqualify form offers it)."""
-    return int(
-        session.scalar(select(func.count()).select_from(Activity).where(_cancelable(actor, table, record_id))) or 0
-    )
-
-
-def cancel_open_activities_of(session: Session, actor: Actor, table: RegardingTable, record_id: uuid.UUID) -> int:
-    """Cancel the open activities regarding one record that the actor may change (a lead disqualified
-    with its activities canceled); those of others the actor may not change stay open. Returns how many."""
-    now = utcnow()
-    condition = _cancelable(actor, table, record_id)
-    ids = list(session.scalars(select(Activity.id).where(condition)))
-    if not ids:
-        return 0
-    session.execute(
-        update(Activity)
-        .where(Activity.id.in_(ids))
-        .values(
-            state=ActivityState.CANCELED,
-            status_reason=ActivityStatus.CANCELED,
-            actual_end=now,
-            modified_at=now,
-            modified_by_id=actor.user_id,
-            row_version=Activity.row_version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    for activity_id in ids:
-        record_action(session, actor, "cancel", table="activities", record_id=activity_id, summary=None)
-    return len(ids)
-
-
-def move_activities(
-    session: Session, source: tuple[RegardingTable, uuid.UUID], target: tuple[RegardingTable, uuid.UUID]
-) -> int:
-    """Make the activities regarding one record regard another (a merge moves them to the master)."""
-    result = session.execute(
-        update(Activity)
-        .where(Activity.regarding_table == source[0], Activity.regarding_id == source[1])
-        .values(regarding_table=target[0], regarding_id=target[1], row_version=Activity.row_version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def delete_activities_of(session: Session, table: RegardingTable, record_id: uuid.UUID) -> None:
-    """Delete every activity regarding a record that is deleted, with their parties."""
-    ids = select(Activity.id).where(Activity.regarding_table == table, Activity.regarding_id == record_id)
-    session.execute(delete(ActivityParty).where(ActivityParty.activity_id.in_(ids)))
-    session.execute(
-        delete(Activity)
-        .where(Activity.regarding_table == table, Activity.regarding_id == record_id)
-        .execution_options(synchronize_session=False)
-    )
+__all__ = [
+    "ActivityChanges",
+    "ActivityFields",
+    "ActivityFilter",
+    "AttendeeIn",
+    "COMMON_FIELDS",
+    "MAX_PARTIES",
+    "MAX_SEND_ATTEMPTS",
+    "SENDING_STATES",
+    "SEND_BACKOFF",
+    "SEND_KIND",
+    "TYPE_FIELDS",
+    "VIEWS",
+    "View",
+    "cancel_activity",
+    "cancel_open_activities_of",
+    "cancelable_count",
+    "complete_activity",
+    "create_activity",
+    "day_bounds",
+    "delete_activities_of",
+    "delete_activity",
+    "email_address",
+    "get_activity",
+    "is_overdue",
+    "list_activities",
+    "move_activities",
+    "parties_of",
+    "readable_activities",
+    "reopen_activity",
+    "send_backoff",
+    "send_email",
+    "update_activity",
+    "week_start",
+]

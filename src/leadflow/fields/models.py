@@ -26,7 +26,7 @@ CUSTOMISABLE = ("leads", "accounts", "contacts", "opportunities")
 
 CustomValues = JSON().with_variant(JSONB(), "postgresql")
 
-# How a record's custom values and a field's default are shown: the functions of leadflow.fields.service,
+# How a record's custom values and a field's default are shown: the functions of leadflow.fields.definitions,
 # which reads the definitions and converts the values, registered there (the models import none of it).
 SHOWN: dict[str, Callable[[Any], Any]] = {}
 

@@ -4,36 +4,52 @@ store and show the values every record carries (every create and update of a cus
 Defining fields is a setting of the organisation: it needs Write on ``settings``, checked here so
 that the API, the web app and the command line refuse alike. Reading the definitions is open to
 every user (the forms need them).
+
+This module is the public face of custom fields and defines them; the definitions as read are in
+``definitions``, a record's values in ``record_values``, qualify's mappings in ``mappings``, and every
+public name of those is named here too.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, inspect, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from leadflow.core.db import mapped_class
-from leadflow.core.errors import Conflict, InvalidState, NotFound, ValidationFailed, field_refusal
+from leadflow.core.errors import Conflict, InvalidState, NotFound, field_refusal
 from leadflow.core.records import check_version
 from leadflow.core.uow import UnitOfWork
 from leadflow.fields import storage
-from leadflow.fields.models import CUSTOMISABLE, RULES_USING, SHOWN, CustomField, FieldKind, FieldMapping
-from leadflow.fields.schemas import FieldChanges, FieldCreate, MappingIn, OptionIn
-from leadflow.fields.values import TEXT_KINDS, FieldProblem, as_text, base_of, to_output, to_stored
-from leadflow.organisation.currencies import MONEY_FIELDS, RATE_FOLLOWERS
-from leadflow.organisation.models import Currency
-from leadflow.security.access import can, require_admin
+from leadflow.fields.definitions import (
+    ADMIN_TABLE,
+    _forget,
+    field_named,
+    fields_of,
+    has_any,
+    shown_values,
+)
+from leadflow.fields.mappings import QualifyMapper, delete_mapping, list_mappings, set_mapping
+from leadflow.fields.models import CUSTOMISABLE, RULES_USING, CustomField, FieldKind, FieldMapping
+from leadflow.fields.record_values import (
+    apply_custom,
+    audited_value,
+    custom_output,
+    follow_rate,
+    output_rows,
+    stored_custom,
+)
+from leadflow.fields.schemas import FieldChanges, FieldCreate, OptionIn
+from leadflow.fields.values import TEXT_KINDS, FieldProblem, as_text, to_output, to_stored
+from leadflow.security.access import require_admin
 from leadflow.security.actor import Actor
-from leadflow.security.audit import AUDIT_SHOWN, changed_fields, entry_values, plain, record_action, write_entries
+from leadflow.security.audit import changed_fields, entry_values, plain, record_action, write_entries
 from leadflow.security.privileges import Depth, Privilege
 
-ADMIN_TABLE = "settings"
-_CACHE = "leadflow.custom_fields"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Words a field may not be named: SQL's reserved words that a careless query could trip on, and the
 # names leadflow's own APIs give a special meaning (list parameters, the record's envelope).
@@ -52,47 +68,6 @@ RESERVED = frozenset(
 
 
 # --- definitions ---------------------------------------------------------------------------------
-
-
-# The definitions each table had when last read, for a record shown after its session closed.
-_LAST_READ: dict[str, list[CustomField]] = {}
-
-
-def fields_of(session: Session, table: str) -> list[CustomField]:
-    """The custom fields of ``table`` in their order (read once per session)."""
-    cache: dict[str, list[CustomField]] = session.info.setdefault(_CACHE, {})
-    if table not in cache:
-        statement = (
-            select(CustomField).where(CustomField.table_name == table).order_by(CustomField.position, CustomField.name)
-        )
-        cache[table] = _LAST_READ[table] = list(session.scalars(statement))
-    return cache[table]
-
-
-def shown_values(record: Any) -> dict[str, Any]:
-    """``custom_output`` of a loaded record, with the definitions of its session."""
-    table = record.__tablename__
-    session = object_session(record)
-    cached = session.info.get(_CACHE, {}).get(table) if session is not None else None
-    if cached is not None:
-        return _output(cached, record.custom)
-    # After a commit, reading the definitions would begin a new transaction (on SQLite a writer's, with
-    # its lock) only to show the answer: the ones last read serve, unless this process has none yet.
-    if session is not None and (session.in_transaction() or table not in _LAST_READ):
-        return _output(fields_of(session, table), record.custom)
-    return _output(_LAST_READ.get(table, []), record.custom)
-
-
-SHOWN["values"] = shown_values
-SHOWN["default"] = lambda field: to_output(field, field.default_value)
-
-
-def field_named(session: Session, table: str, name: str) -> CustomField | None:
-    return next((field for field in fields_of(session, table) if field.name == name), None)
-
-
-def _forget(session: Session) -> None:
-    session.info.pop(_CACHE, None)
 
 
 def check_table(table: str, *, field: str = "table") -> str:
@@ -437,341 +412,31 @@ def clear_custom_lookups(session: Session, table: str, record_id: uuid.UUID) -> 
         storage.clear_lookup_values(session, field, record_id)
 
 
-# --- values ----------------------------------------------------------------------------------------
-
-
-def _refusal(problems: list[dict[str, str]]) -> ValidationFailed:
-    listed = "; ".join(f"{item['field']}: {item['message']}" for item in problems)
-    return ValidationFailed(
-        f"Some custom fields need your attention: {listed}", code="validation_failed", details={"fields": problems}
-    )
-
-
-def _problem(field: str, code: str, message: str) -> dict[str, str]:
-    return {"field": f"custom.{field}", "code": code, "message": message}
-
-
-def _check_lookup(session: Session, actor: Actor | None, field: CustomField, stored: str) -> str | None:
-    """None when the lookup names a record the actor may read, else the problem's message."""
-    assert field.lookup_table is not None
-    record = session.get(mapped_class(field.lookup_table), uuid.UUID(stored))
-    if record is None or (actor is not None and not can(session, actor, Privilege.READ, field.lookup_table, record)):
-        return "The chosen record no longer exists."
-    return None
-
-
-def _rate(session: Session, currency_id: Any) -> Decimal:
-    currency = session.get(Currency, currency_id) if currency_id else None
-    return currency.exchange_rate if currency is not None else Decimal(1)
-
-
-def stored_custom(
-    session: Session,
-    table: str,
-    given: Mapping[str, Any] | None,
-    *,
-    actor: Actor | None,
-    current: Mapping[str, Any] | None = None,
-    currency_id: Any = None,
-) -> dict[str, Any]:
-    """The record's whole ``custom`` column after applying ``given`` (the caller's values, by field
-    name; None clears one) to ``current`` (None for a new record: defaults fill what is not given).
-    Every problem is reported at once, as a 422 naming ``custom.<field>``."""
-    fields = {field.name: field for field in fields_of(session, table)}
-    creating = current is None
-    result: dict[str, Any] = dict(current or {})
-    problems: list[dict[str, str]] = []
-    for name, value in (given or {}).items():
-        field = fields.get(name)
-        if field is None:
-            problems.append(_problem(name, "unknown_field", f"The {table} table has no custom field named {name!r}."))
-            continue
-        try:
-            stored = to_stored(field, value)
-        except FieldProblem as problem:
-            problems.append(_problem(name, problem.code, problem.message))
-            continue
-        if stored is not None and field.kind is FieldKind.LOOKUP:
-            message = _check_lookup(session, actor, field, stored)
-            if message is not None:
-                problems.append(_problem(name, "not_found", message))
-                continue
-        if stored is None:
-            result.pop(name, None)
-        else:
-            result[name] = stored
-    for field in fields.values():
-        if creating and field.name not in (given or {}) and field.default_value is not None:
-            result[field.name] = field.default_value
-        reported = any(item["field"] == f"custom.{field.name}" for item in problems)
-        if (
-            field.required
-            and not reported
-            and result.get(field.name) is None
-            and (creating or field.name in (given or {}))
-        ):
-            problems.append(_problem(field.name, "required", "This field is required."))
-    if problems:
-        raise _refusal(problems)
-    if any(field.kind is FieldKind.MONEY for field in fields.values()):
-        _base_amounts(fields.values(), result, _rate(session, currency_id))
-    # Values of fields removed meanwhile are not kept by a new write.
-    return {key: value for key, value in result.items() if key.split("__")[0] in fields}
-
-
-def _base_amounts(fields: Iterable[CustomField], values: dict[str, Any], rate: Decimal) -> None:
-    """Set, in place, each money field's base amount (``<name>__base``) at ``rate``."""
-    for field in fields:
-        if field.kind is FieldKind.MONEY:
-            base = base_of(values.get(field.name), rate)
-            if base is None:
-                values.pop(f"{field.name}__base", None)
-            else:
-                values[f"{field.name}__base"] = base
-
-
-def follow_rate(session: Session, record: Any) -> None:
-    """Move a record's custom money base amounts to the rate it has just captured (a recalculation,
-    a win or a loss), as its built-in amounts move."""
-    if not record.custom:
-        return
-    values = dict(record.custom)
-    _base_amounts(fields_of(session, record.__tablename__), values, record.exchange_rate or Decimal(1))
-    if values != record.custom:
-        record.custom = values
-
-
-RATE_FOLLOWERS.append(follow_rate)
-
-
-def audited_value(record: Any, name: str, stored: Any) -> Any:
-    """A record's stored custom value as its audit entry keeps it: as the API shows it."""
-    session = object_session(record)
-    field = (
-        next((field for field in fields_of(session, record.__tablename__) if field.name == name), None)
-        if session
-        else None
-    )
-    return stored if field is None else to_output(field, stored)
-
-
-AUDIT_SHOWN["custom"] = audited_value
-
-
-def apply_custom(
-    session: Session, table: str, values: dict[str, Any], *, actor: Actor | None, current: Any = None
-) -> None:
-    """Turn ``values["custom"]`` (a create's or an update's input) into the stored column in place:
-    a new record always gets its defaults; a change touches the column when it names custom values
-    or a new currency (money fields keep their base amounts)."""
-    # Read the definitions now, in the write's transaction: the record's answer shows its custom values
-    # after the commit, and reading them then would open a second transaction (and connection).
-    fields_of(session, table)
-    given = values.pop("custom", None)
-    # A change of currency or of a built-in amount captures the currency's rate again (rate_values):
-    # money fields' base amounts follow it.
-    recaptured = "currency_id" in values or bool(set(MONEY_FIELDS.get(table, ())) & set(values))
-    if current is not None and given is None and not recaptured:
-        return
-    if current is None and not given and not fields_of(session, table):
-        values["custom"] = {}
-        return
-    currency_id = values.get("currency_id", getattr(current, "currency_id", None))
-    values["custom"] = stored_custom(
-        session,
-        table,
-        given,
-        actor=actor,
-        current=None if current is None else dict(current.custom or {}),
-        currency_id=currency_id,
-    )
-
-
-def custom_output(session: Session, table: str, stored: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A record's custom values as the API shows them: every field by name (None when blank), a
-    money field's base amount beside it as ``<name>_base``."""
-    return _output(fields_of(session, table), stored)
-
-
-def _output(fields: Iterable[CustomField], stored: Mapping[str, Any] | None) -> dict[str, Any]:
-    shown: dict[str, Any] = {}
-    stored = stored or {}
-    for field in fields:
-        shown[field.name] = to_output(field, stored.get(field.name))
-        if field.kind is FieldKind.MONEY:
-            shown[f"{field.name}_base"] = to_output(field, stored.get(f"{field.name}__base"))
-    return shown
-
-
-# --- qualify mappings --------------------------------------------------------------------------------
-
-
-def list_mappings(*, uow: UnitOfWork, actor: Actor) -> list[FieldMapping]:
-    """The lead-to-record mappings of custom fields."""
-    return list(
-        uow.session.scalars(select(FieldMapping).order_by(FieldMapping.target_table, FieldMapping.target_field))
-    )
-
-
-def _source_kind(session: Session, source: str) -> tuple[CustomField | None, Any]:
-    """The lead's custom field a mapping reads (or None and the built-in column)."""
-    if source.startswith("custom."):
-        field = field_named(session, "leads", source.removeprefix("custom."))
-        if field is None:
-            raise field_refusal("source_field", "not_found", f"Leads have no custom field named {source[7:]!r}.")
-        return field, None
-    column = inspect(mapped_class("leads")).columns.get(source)
-    if column is None or source in {"id", "custom", "row_version"}:
-        raise field_refusal("source_field", "not_found", f"Leads have no field named {source!r}.")
-    return None, column
-
-
-def set_mapping(data: MappingIn, *, uow: UnitOfWork, actor: Actor) -> FieldMapping:
-    """Map a lead field onto a custom field of the account, contact or opportunity qualify creates
-    (one source per target); refused when the lead's values could not fill the target."""
-    require_admin(actor, ADMIN_TABLE, Privilege.WRITE)
-    session = uow.session
-    if data.target_table not in ("accounts", "contacts", "opportunities"):
-        raise field_refusal(
-            "target_table",
-            "invalid_option",
-            "Qualify creates accounts, contacts and opportunities; map onto one of them.",
-        )
-    target = field_named(session, data.target_table, data.target_field)
-    if target is None:
-        raise field_refusal(
-            "target_field",
-            "not_found",
-            f"The {data.target_table} table has no custom field named {data.target_field!r}.",
-        )
-    source, column = _source_kind(session, data.source_field)
-    fits = (
-        target.kind in (FieldKind.TEXT, FieldKind.MULTILINE)
-        or (
-            source is not None
-            and source.kind is target.kind
-            and set(source.option_values()) <= set(target.option_values())
-            and source.lookup_table == target.lookup_table
-        )
-        or (column is not None and _column_fits(column, target))
-    )
-    if not fits:
-        raise field_refusal(
-            "source_field",
-            "incompatible_mapping",
-            f"The lead's {data.source_field} cannot fill {target.name} ({target.kind.value}); map a field of the "
-            "same kind, or map onto a text field.",
-        )
-    mapping = session.scalars(
-        select(FieldMapping).where(
-            FieldMapping.target_table == data.target_table, FieldMapping.target_field == data.target_field
-        )
-    ).first()
-    if mapping is None:
-        mapping = FieldMapping(target_table=data.target_table, target_field=data.target_field)
-        session.add(mapping)
-    mapping.source_field = data.source_field
-    uow.flush()
-    record_action(
-        session, actor, "save", table="custom_field_mappings", record_id=mapping.id,
-        summary=f"leads.{data.source_field} → {data.target_table}.{data.target_field}",
-    )  # fmt: skip
-    return mapping
-
-
-def _column_fits(column: Any, target: CustomField) -> bool:
-    python_type = column.type.python_type
-    if target.kind in (FieldKind.DECIMAL, FieldKind.MONEY):
-        return python_type in (Decimal, int)
-    if target.kind is FieldKind.WHOLE_NUMBER:
-        return python_type is int
-    if target.kind is FieldKind.YES_NO:
-        return python_type is bool
-    if target.kind in (FieldKind.EMAIL, FieldKind.PHONE, FieldKind.URL):
-        return python_type is str
-    return False
-
-
-def delete_mapping(mapping_id: uuid.UUID, *, uow: UnitOfWork, actor: Actor) -> None:
-    """Stop qualify from filling a custom field."""
-    require_admin(actor, ADMIN_TABLE, Privilege.WRITE)
-    mapping = uow.session.get(FieldMapping, mapping_id)
-    if mapping is None:
-        raise NotFound(f"No custom field mapping has the id {mapping_id}.", code="custom_field_mapping_not_found")
-    uow.session.delete(mapping)
-    record_action(uow.session, actor, "delete", table="custom_field_mappings", record_id=mapping_id)
-    uow.flush()
-
-
-class QualifyMapper:
-    """Fills the custom fields of the records qualify creates from a lead, as the mappings say;
-    made once per qualification batch (the mappings and definitions are read once)."""
-
-    def __init__(self, session: Session) -> None:
-        self.targets: dict[str, list[tuple[CustomField, CustomField | None, str]]] = {}
-        mappings = list(session.scalars(select(FieldMapping)))
-        for table in ("accounts", "contacts", "opportunities"):
-            entries = []
-            for mapping in mappings:
-                if mapping.target_table != table:
-                    continue
-                target = field_named(session, table, mapping.target_field)
-                if target is None:
-                    continue
-                source = (
-                    field_named(session, "leads", mapping.source_field[7:])
-                    if mapping.source_field.startswith("custom.")
-                    else None
-                )
-                entries.append((target, source, mapping.source_field))
-            self.targets[table] = entries
-        self.defaults = {
-            table: {
-                field.name: field.default_value
-                for field in fields_of(session, table)
-                if field.default_value is not None
-            }
-            for table in ("accounts", "contacts", "opportunities")
-        }
-        self.money = {
-            table: [field for field in fields_of(session, table) if field.kind is FieldKind.MONEY]
-            for table in ("accounts", "contacts", "opportunities")
-        }
-
-    def values(self, lead: Any, table: str, *, rate: Decimal = Decimal(1)) -> dict[str, Any]:
-        """The stored ``custom`` column of the ``table`` record qualify makes from ``lead``; a lead
-        value the target cannot hold (an option the target lacks) is left out, not refused."""
-        result = dict(self.defaults[table])
-        lead_custom = lead.custom or {}
-        for target, source, source_name in self.targets[table]:
-            if source is not None:
-                stored = lead_custom.get(source.name)
-                value = (
-                    as_text(source, stored)
-                    if target.kind in (FieldKind.TEXT, FieldKind.MULTILINE) and source.kind not in TEXT_KINDS
-                    else to_output(source, stored)
-                )
-            elif source_name.startswith("custom."):
-                continue
-            else:
-                value = plain(getattr(lead, source_name, None))
-            try:
-                stored_value = to_stored(target, value)
-            except FieldProblem:
-                continue
-            if stored_value is not None:
-                result[target.name] = stored_value
-        for field in self.money[table]:
-            base = base_of(result.get(field.name), rate)
-            if base is not None:
-                result[f"{field.name}__base"] = base
-        return result
-
-
-def output_rows(session: Session, table: str, records: Iterable[Any]) -> list[dict[str, Any]]:
-    """``custom_output`` of several records (one read of the definitions)."""
-    return [custom_output(session, table, record.custom) for record in records]
-
-
-def has_any(session: Session, table: str) -> bool:
-    return bool(fields_of(session, table))
+__all__ = [
+    "ADMIN_TABLE",
+    "QualifyMapper",
+    "RESERVED",
+    "apply_custom",
+    "audited_value",
+    "builtin_names",
+    "check_table",
+    "clear_custom_lookups",
+    "count_values",
+    "create_field",
+    "custom_output",
+    "delete_field",
+    "delete_mapping",
+    "field_named",
+    "fields_of",
+    "follow_rate",
+    "get_field",
+    "has_any",
+    "list_fields",
+    "list_mappings",
+    "output_rows",
+    "reorder_fields",
+    "set_mapping",
+    "shown_values",
+    "stored_custom",
+    "update_field",
+]
